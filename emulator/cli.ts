@@ -1,0 +1,100 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmulator } from './server';
+import { SERVICES } from './services';
+
+const USAGE = `usage:
+  rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers]
+  rukou invoke <function> --openid ID [--data JSON] [--url URL]
+  rukou trigger <function> [--time ISO] [--url URL]`;
+
+const DEFAULT_PORT = 8787;
+const defaultUrl = (): string => process.env.RUKOU_URL ?? `http://127.0.0.1:${process.env.RUKOU_PORT ?? DEFAULT_PORT}`;
+
+function fail(message: string): never {
+  process.stderr.write(`rukou: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await response.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    fail(`${url} answered ${response.status}: ${text}`);
+  }
+}
+
+async function emulator(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      data: { type: 'string' },
+      project: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'no-timers': { type: 'boolean', default: false },
+    },
+  });
+  const port = Number(values.port ?? process.env.RUKOU_PORT ?? DEFAULT_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
+  const projectRoot = path.resolve(values.project ?? process.cwd());
+  const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
+  const running = await startEmulator(
+    { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'] },
+    SERVICES,
+  );
+  process.stdout.write(`[rukou] emulator listening on ${running.url} (data in ${dataDir})\n`);
+  const stop = (): void => {
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function invoke(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { openid: { type: 'string' }, data: { type: 'string' }, url: { type: 'string' }, appid: { type: 'string' }, unionid: { type: 'string' } },
+  });
+  const [name] = positionals;
+  if (!name) fail('invoke needs the name of a function');
+  if (!values.openid) fail('invoke needs --openid (the user to invoke as)');
+  let data: unknown = {};
+  if (values.data !== undefined) {
+    try {
+      data = JSON.parse(values.data);
+    } catch {
+      fail(`--data is not JSON: ${values.data}`);
+    }
+  }
+  const headers: Record<string, string> = { 'x-wx-openid': values.openid };
+  if (values.appid) headers['x-wx-appid'] = values.appid;
+  if (values.unionid) headers['x-wx-unionid'] = values.unionid;
+  const answer = await post(`${values.url ?? defaultUrl()}/functions/${encodeURIComponent(name)}`, { data }, headers);
+  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  if (answer && typeof answer === 'object' && 'errCode' in answer) process.exitCode = 1;
+}
+
+async function trigger(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { time: { type: 'string' }, url: { type: 'string' } } });
+  const [name] = positionals;
+  if (!name) fail('trigger needs the name of a function');
+  const time = values.time ?? new Date().toISOString();
+  if (Number.isNaN(Date.parse(time))) fail(`--time is not an ISO date: ${time}`);
+  const answer = await post(`${values.url ?? defaultUrl()}/triggers/${encodeURIComponent(name)}`, { time });
+  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  if (answer && typeof answer === 'object' && 'errCode' in answer) process.exitCode = 1;
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { emulator, invoke, trigger };
+
+const [command, ...rest] = process.argv.slice(2);
+const run = command ? commands[command] : undefined;
+if (!run) fail(command ? `unknown command "${command}"` : 'no command given');
+run(rest).catch((error: unknown) => {
+  process.stderr.write(`rukou: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** A timer trigger as WeChat's config.json and cloudbaserc.json declare it (7-field cron, Beijing time). */
+export interface TimerTrigger {
+  name: string;
+  type: 'timer';
+  config: string;
+}
+
+export interface FunctionSpec {
+  name: string;
+  dir: string;
+  /** seconds, from cloudbaserc.json (the cloud's default is 3 s when unset). */
+  timeout: number;
+  envVariables: Record<string, string>;
+  triggers: TimerTrigger[];
+  /** `permissions.openapi` of config.json: cloud calls the function may make. */
+  openapi: string[];
+}
+
+export interface IndexSpec {
+  name: string;
+  unique?: boolean;
+  keys: { name: string; direction: '1' | '-1' }[];
+}
+
+export interface CollectionSpec {
+  name: string;
+  rules: Record<string, unknown>;
+  indexes: IndexSpec[];
+}
+
+/** The deployable project as the emulator sees it: the same files `npm run deploy` sends. */
+export interface Project {
+  root: string;
+  envId: string;
+  functions: Map<string, FunctionSpec>;
+  collections: CollectionSpec[];
+}
+
+interface CloudbaseFunctionConfig {
+  name: string;
+  timeout?: number;
+  envVariables?: Record<string, string | number | boolean>;
+}
+
+const DEFAULT_TIMEOUT_SECONDS = 3;
+export const LOCAL_ENV_ID = 'rukou-local';
+
+function readJson<T>(file: string, fallback: T): T {
+  if (!fs.existsSync(file)) return fallback;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** `{{env.X}}` placeholders are filled from the environment like the CLI does from .env. */
+function renderEnvId(raw: string | undefined): string {
+  if (!raw) return LOCAL_ENV_ID;
+  const rendered = raw.replace(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, key: string) => process.env[key] ?? '');
+  return rendered || LOCAL_ENV_ID;
+}
+
+export function loadProject(root: string): Project {
+  const rc = readJson<{ envId?: string; functionRoot?: string; functions?: CloudbaseFunctionConfig[] }>(
+    path.join(root, 'cloudbaserc.json'),
+    {},
+  );
+  const functionRoot = path.resolve(root, rc.functionRoot ?? 'cloudfunctions');
+  const configs = new Map((rc.functions ?? []).map((f) => [f.name, f]));
+  const functions = new Map<string, FunctionSpec>();
+  if (fs.existsSync(functionRoot)) {
+    for (const name of fs.readdirSync(functionRoot).sort()) {
+      const dir = path.join(functionRoot, name);
+      if (!fs.statSync(dir).isDirectory() || !fs.existsSync(path.join(dir, 'package.json'))) continue;
+      const config = readJson<{ permissions?: { openapi?: string[] }; triggers?: TimerTrigger[] }>(
+        path.join(dir, 'config.json'),
+        {},
+      );
+      const rcConfig = configs.get(name);
+      functions.set(name, {
+        name,
+        dir,
+        timeout: rcConfig?.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, String(v)])),
+        triggers: (config.triggers ?? []).filter((t) => t.type === 'timer'),
+        openapi: config.permissions?.openapi ?? [],
+      });
+    }
+  }
+  const database = readJson<{ collections?: Record<string, { rules?: Record<string, unknown>; indexes?: IndexSpec[] }> }>(
+    path.join(root, 'database', 'collections.json'),
+    {},
+  );
+  const collections = Object.entries(database.collections ?? {}).map(([name, spec]) => ({
+    name,
+    rules: spec.rules ?? { read: false, write: false },
+    indexes: spec.indexes ?? [],
+  }));
+  return { root, envId: renderEnvId(rc.envId), functions, collections };
+}

@@ -1,0 +1,155 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { BackendError } from './errors';
+import { readParams, sendBytes, sendJson, type Params } from './http';
+import { InvocationRegistry } from './invocations';
+import { createLogger, type Logger } from './log';
+import { loadProject, type Project } from './project';
+
+/** What a service answers to one admin action: a JSON object, or raw bytes (wx.openApi's protobuf). */
+export type AdminAnswer = Record<string, unknown> | Buffer;
+export interface AdminCall {
+  params: Params;
+  headers: IncomingHttpHeaders;
+}
+export type AdminAction = (call: AdminCall) => Promise<AdminAnswer> | AdminAnswer;
+
+/** An extra HTTP face of a service, matched by method and path prefix. */
+export interface Route {
+  method: string;
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
+}
+
+/** One emulated backend service: the admin actions it serves, its own routes, its shutdown. */
+export interface Service {
+  actions?: Record<string, AdminAction>;
+  routes?: Route[];
+  close?(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  projectRoot: string;
+  verbose: boolean;
+  /** Fire timer triggers on the wall clock (tests turn this off and fire them explicitly). */
+  timers: boolean;
+}
+
+/** Everything a service may need from the running emulator. */
+export interface EmulatorContext {
+  options: EmulatorOptions;
+  project: Project;
+  log: Logger;
+  invocations: InvocationRegistry;
+  /** Looks up a service started earlier (by its factory), e.g. the functions runtime for triggers. */
+  service<T extends Service>(factory: ServiceFactory): T;
+  /** http://127.0.0.1:PORT, known once listening. */
+  url(): string;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export type ServiceFactory = (context: EmulatorContext) => Promise<Service> | Service;
+
+/**
+ * Starts the local CloudBase: one HTTP server on 127.0.0.1 in front of the services. The real
+ * wx-server-sdk sends every call to POST /admin with an `action` field; services register the
+ * actions they serve and any routes of their own.
+ */
+export async function startEmulator(options: EmulatorOptions, factories: ServiceFactory[]): Promise<Emulator> {
+  const log = createLogger(options.verbose);
+  const project = loadProject(options.projectRoot);
+  let baseUrl = '';
+  const started = new Map<ServiceFactory, Service>();
+  const context: EmulatorContext = {
+    options,
+    project,
+    log,
+    invocations: new InvocationRegistry(),
+    url: () => baseUrl,
+    service<T extends Service>(factory: ServiceFactory): T {
+      const service = started.get(factory);
+      if (!service) throw new Error('a service asked for another that has not started yet: check the order in services.ts');
+      return service as T;
+    },
+  };
+
+  const actions = new Map<string, AdminAction>();
+  const routes: Route[] = [];
+  const services: Service[] = [];
+  const server = createServer((req, res) => {
+    void dispatch(req, res).catch((error: unknown) => {
+      log.warn(`${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) sendJson(res, 500, { code: 'SYS_ERR', message: String(error) });
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/admin') return admin(req, res);
+    const route = routes.find((r) => r.method === req.method && path.startsWith(r.prefix));
+    if (route) return route.handle(req, res, path.slice(route.prefix.length));
+    sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}` });
+  }
+
+  async function admin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    let action = '?';
+    try {
+      const params = await readParams(req);
+      action = String(params.action ?? '');
+      const handler = actions.get(action);
+      if (!handler) throw new BackendError('INVALID_ACTION', `the emulator does not serve the action "${action}"`);
+      const answer = await handler({ params, headers: req.headers });
+      if (Buffer.isBuffer(answer)) sendBytes(res, 200, answer);
+      else sendJson(res, 200, { requestId, ...answer });
+      log.call('admin', action, performance.now() - started, 'ok');
+    } catch (error) {
+      const code = error instanceof BackendError ? error.code : 'SYS_ERR';
+      const message = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof BackendError)) log.warn(`admin ${action}: ${error instanceof Error ? error.stack : message}`);
+      sendJson(res, 200, { code, message, requestId });
+      log.call('admin', action, performance.now() - started, code);
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://127.0.0.1:${port}`;
+
+  try {
+    for (const factory of factories) {
+      const service = await factory(context);
+      started.set(factory, service);
+      services.push(service);
+      for (const [name, handler] of Object.entries(service.actions ?? {})) actions.set(name, handler);
+      routes.push(...(service.routes ?? []));
+    }
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+
+  return {
+    url: baseUrl,
+    port,
+    async close() {
+      for (const service of [...services].reverse()) await service.close?.();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
