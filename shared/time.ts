@@ -1,34 +1,42 @@
 /**
  * China days. Rukou counts by the calendar day in Beijing (UTC+8, no daylight saving), while the
  * cloud function's clock runs in UTC and timer triggers fire in Beijing time. Every day boundary is
- * therefore computed explicitly from UTC instants here, never from the machine's time zone.
+ * therefore computed from UTC instants with dayjs in UTC mode and a fixed +08:00 offset, never
+ * from the machine's time zone (a developer laptop in Berlin must count the same days as the cloud).
+ *
+ * @example
+ * chinaDay(Date.parse('2024-05-01T16:30:00Z')) // '2024-05-02' (00:30 in Beijing)
+ * chinaDayStart('2024-05-02')                  // 2024-05-01T16:00:00.000Z
  */
+import dayjs from 'dayjs';
+import utc from 'dayjs/plugin/utc';
+
+dayjs.extend(utc);
 
 /** Beijing is UTC+8 all year round. */
-export const CHINA_OFFSET_MS = 8 * 3600_000;
+export const CHINA_OFFSET_MINUTES = 8 * 60;
+export const CHINA_OFFSET_MS = CHINA_OFFSET_MINUTES * 60_000;
 export const DAY_MS = 86_400_000;
 
-const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_FORMAT = 'YYYY-MM-DD';
+const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The China day ("YYYY-MM-DD") of an instant. */
 export function chinaDay(at: Date | number): string {
-  const ms = typeof at === 'number' ? at : at.getTime();
-  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  return dayjs.utc(at).utcOffset(CHINA_OFFSET_MINUTES).format(DAY_FORMAT);
 }
 
 /** Whether a string is a real calendar day written "YYYY-MM-DD" (2024-02-30 is not). */
 export function isChinaDay(day: unknown): day is string {
-  if (typeof day !== 'string') return false;
-  const match = DAY_PATTERN.exec(day);
-  if (!match) return false;
-  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
-  return date.toISOString().slice(0, 10) === day;
+  if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return false;
+  // dayjs rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
+  return dayjs.utc(day).format(DAY_FORMAT) === day;
 }
 
 /** The UTC instant at which a China day starts (00:00 Beijing = 16:00 UTC the day before). */
 export function chinaDayStart(day: string): Date {
   if (!isChinaDay(day)) throw new RangeError(`"${day}" is not a day written YYYY-MM-DD`);
-  return new Date(Date.parse(`${day}T00:00:00Z`) - CHINA_OFFSET_MS);
+  return dayjs.utc(day).subtract(CHINA_OFFSET_MINUTES, 'minute').toDate();
 }
 
 /** The UTC instant at which a China day ends (exclusive): the start of the next one. */
@@ -41,12 +49,17 @@ export function addDays(day: string, n: number): string {
   return chinaDay(chinaDayStart(day).getTime() + n * DAY_MS);
 }
 
+/** The China day before `day`: what the nightly rollup counts. */
+export function previousDay(day: string): string {
+  return addDays(day, -1);
+}
+
 /** How many days from `from` to `to` (0 when equal, negative when `to` is earlier). */
 export function daysBetween(from: string, to: string): number {
   return Math.round((chinaDayStart(to).getTime() - chinaDayStart(from).getTime()) / DAY_MS);
 }
 
-/** Every day from `from` to `to`, both included, in order. */
+/** Every day from `from` to `to`, both included, in order (empty when `to` is before `from`). */
 export function dayRange(from: string, to: string): string[] {
   const count = daysBetween(from, to);
   return Array.from({ length: Math.max(0, count + 1) }, (_, i) => addDays(from, i));

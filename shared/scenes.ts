@@ -1,0 +1,128 @@
+/**
+ * The scene catalog: every documented WeChat scene value (场景值) with its names, the category and
+ * bucket operators read in the rollups, its status and WeChat's analytics access-source id. The
+ * facts live in `scene-values.json` (copied from the research table, see its README twin); this
+ * module only gives them types and a table lookup.
+ *
+ * @example
+ * classifyScene(1047) // { scene: 1047, category: 'QR code', bucket: 'offline-qr', known: true, … }
+ * classifyScene(4242) // { scene: 4242, category: 'Unknown', bucket: 'in-wechat', known: false }
+ */
+import type { Bucket } from './model';
+import rows from './scene-values.json';
+
+/** The three buckets every entry falls into: the rollups' top-level keys. */
+export const BUCKETS = ['offline-qr', 'in-wechat', 'external'] as const satisfies readonly Bucket[];
+
+/** The categories, in the seed's order (its ten, then the six added for scenes it does not name). */
+export const CATEGORIES = [
+  'Share',
+  'Quick entry',
+  'Official Account',
+  'Templated messages',
+  'Coupon cards',
+  'Search',
+  'Redirects',
+  'WeChat Pay',
+  'LBS',
+  'Other',
+  'QR code',
+  'Ads',
+  'Channels',
+  'WeCom',
+  'External app/web',
+  'Developer/testing',
+] as const;
+
+export type Category = (typeof CATEGORIES)[number];
+
+/** WeChat adds scenes faster than any list: an id we do not know is kept under this category. */
+export const UNKNOWN_CATEGORY = 'Unknown';
+export const UNKNOWN_BUCKET: Bucket = 'in-wechat';
+
+export type SceneStatus = 'current' | 'deprecated';
+
+export interface SceneInfo {
+  scene: number;
+  nameZh: string;
+  nameEn: string;
+  status: SceneStatus;
+  /** The documented version or inference note behind the status, when there is one. */
+  statusNote?: string;
+  category: Category;
+  bucket: Bucket;
+  /** WeChat's datacube access-source id (getVisitDistribution), when the mapping is known. */
+  accessSource?: number;
+}
+
+/** What an entry is classified as: a catalog row, or `Unknown` for an id no list prints. */
+export interface SceneClass {
+  scene: number;
+  category: Category | typeof UNKNOWN_CATEGORY;
+  bucket: Bucket;
+  known: boolean;
+}
+
+interface RawRow {
+  scene: number;
+  nameZh: string;
+  nameEn: string;
+  status: string;
+  category: string;
+  bucket: string;
+  accessSource?: number;
+}
+
+function isCategory(value: string): value is Category {
+  return (CATEGORIES as readonly string[]).includes(value);
+}
+
+function isBucket(value: string): value is Bucket {
+  return (BUCKETS as readonly string[]).includes(value);
+}
+
+/** "deprecated (from WeChat client 6.6.1)" → status deprecated, note "from WeChat client 6.6.1". */
+function readStatus(text: string): { status: SceneStatus; statusNote?: string } {
+  const status: SceneStatus = text.startsWith('deprecated') ? 'deprecated' : 'current';
+  const note = /\((.*)\)\s*$/.exec(text)?.[1] ?? (text.endsWith('?') ? 'inferred' : undefined);
+  return note === undefined ? { status } : { status, statusNote: note };
+}
+
+function toScene(row: RawRow): SceneInfo {
+  // A typo in the JSON must fail loudly at load, not silently create a rollup key nobody reads.
+  if (!isCategory(row.category)) throw new Error(`scene ${row.scene}: unknown category "${row.category}"`);
+  if (!isBucket(row.bucket)) throw new Error(`scene ${row.scene}: unknown bucket "${row.bucket}"`);
+  const info: SceneInfo = { scene: row.scene, nameZh: row.nameZh, nameEn: row.nameEn, ...readStatus(row.status), category: row.category, bucket: row.bucket };
+  if (typeof row.accessSource === 'number') info.accessSource = row.accessSource;
+  return info;
+}
+
+/** Every documented scene, in id order. */
+export const SCENES: readonly SceneInfo[] = (rows as RawRow[]).map(toScene).sort((a, b) => a.scene - b.scene);
+
+const BY_ID: ReadonlyMap<number, SceneInfo> = new Map(SCENES.map((info) => [info.scene, info]));
+
+/** The catalog row for a scene id, or undefined when no official list prints it. */
+export function sceneInfo(scene: number): SceneInfo | undefined {
+  return BY_ID.get(scene);
+}
+
+/** Category and bucket of any scene id; never throws, never rejects an id WeChat may add later. */
+export function classifyScene(scene: number): SceneClass {
+  const info = BY_ID.get(scene);
+  return info
+    ? { scene, category: info.category, bucket: info.bucket, known: true }
+    : { scene, category: UNKNOWN_CATEGORY, bucket: UNKNOWN_BUCKET, known: false };
+}
+
+/** Scenes that have their own meaning in the attribution rules. */
+export const SCENE = {
+  SINGLE_CHAT_CARD: 1007,
+  GROUP_CHAT_CARD: 1008,
+  FAVOURITES: 1010,
+  QR_SCAN: 1011,
+  QR_LONG_PRESS: 1012,
+  QR_ALBUM: 1013,
+  SHARE_TICKET_CARD: 1044,
+  MOMENTS_SINGLE_PAGE: 1154,
+} as const;
