@@ -1,0 +1,130 @@
+/**
+ * What operators may ask the `admin` and `rollup` functions, as JSON schemas (ajv). Nothing a
+ * caller sends is used as a field or operator name: dimensions are picked from a fixed list.
+ */
+import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
+import { ValidationError, LimitError } from './errors';
+import { MAX_BACKFILL_DAYS } from './rollup';
+import { MAX_RANGE_DAYS } from './stats';
+import { daysBetween, isChinaDay } from './time';
+
+export interface RangeInput {
+  action: string;
+  from: string;
+  to: string;
+}
+
+export interface LimitInput extends RangeInput {
+  limit?: number;
+}
+
+export interface RankInput extends LimitInput {
+  dimension?: 'scene' | 'category' | 'bucket' | 'page';
+}
+
+export interface ShareTreeInput {
+  action: string;
+  rootShareId: string;
+}
+
+export interface ActionOnly {
+  action: string;
+}
+
+const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const;
+
+const rangeSchema: JSONSchemaType<RangeInput> = {
+  type: 'object',
+  properties: { action: { type: 'string' }, from: DAY, to: DAY },
+  required: ['action', 'from', 'to'],
+  additionalProperties: false,
+};
+
+const rankSchema: JSONSchemaType<RankInput> = {
+  type: 'object',
+  properties: {
+    action: { type: 'string' },
+    from: DAY,
+    to: DAY,
+    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+    dimension: { type: 'string', enum: ['scene', 'category', 'bucket', 'page'], nullable: true },
+  },
+  required: ['action', 'from', 'to'],
+  additionalProperties: false,
+};
+
+const limitSchema: JSONSchemaType<LimitInput> = {
+  type: 'object',
+  properties: { action: { type: 'string' }, from: DAY, to: DAY, limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true } },
+  required: ['action', 'from', 'to'],
+  additionalProperties: false,
+};
+
+const shareTreeSchema: JSONSchemaType<ShareTreeInput> = {
+  type: 'object',
+  properties: { action: { type: 'string' }, rootShareId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
+  required: ['action', 'rootShareId'],
+  additionalProperties: false,
+};
+
+const actionOnlySchema: JSONSchemaType<ActionOnly> = {
+  type: 'object',
+  properties: { action: { type: 'string' } },
+  required: ['action'],
+  additionalProperties: false,
+};
+
+const ajv = new Ajv({ allErrors: true });
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  return (errors ?? []).map((e) => `${e.instancePath || '(input)'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
+}
+
+function validator<T>(schema: JSONSchemaType<T>): (input: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (input) => {
+    if (!validate(input)) throw new ValidationError(`Invalid input: ${describe(validate.errors)}.`, validate.errors);
+    return input;
+  };
+}
+
+function checkRange(from: string, to: string, maxDays: number): void {
+  if (!isChinaDay(from) || !isChinaDay(to)) throw new ValidationError(`"${from}" to "${to}" is not a range of real days written YYYY-MM-DD.`);
+  const days = daysBetween(from, to) + 1;
+  if (days < 1) throw new ValidationError(`The range ends (${to}) before it starts (${from}).`);
+  if (days > maxDays) throw new LimitError(`The range has ${days} days; at most ${maxDays} are allowed per call: split it.`, { days, maxDays });
+}
+
+const parseRange = validator(rangeSchema);
+const parseRank = validator(rankSchema);
+const parseLimit = validator(limitSchema);
+
+/** A stats range: real days, in order, at most 366 of them. */
+export function statsRange(input: unknown): RangeInput {
+  const range = parseRange(input);
+  checkRange(range.from, range.to, MAX_RANGE_DAYS);
+  return range;
+}
+
+export function rankInput(input: unknown): RankInput {
+  const rank = parseRank(input);
+  checkRange(rank.from, rank.to, MAX_RANGE_DAYS);
+  return rank;
+}
+
+/** A range and how many rows to answer (at most 100). */
+export function limitInput(input: unknown): LimitInput {
+  const ranked = parseLimit(input);
+  checkRange(ranked.from, ranked.to, MAX_RANGE_DAYS);
+  return ranked;
+}
+
+/** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */
+export function backfillRange(input: unknown): RangeInput {
+  const range = parseRange(input);
+  checkRange(range.from, range.to, MAX_BACKFILL_DAYS);
+  return range;
+}
+
+export const shareTreeInput = validator(shareTreeSchema);
+export const actionOnly = validator(actionOnlySchema);

@@ -1,0 +1,214 @@
+/**
+ * The operators' stats over a range of days, computed from daily rollup documents. Pure.
+ *
+ * Distinct users cannot be added across days (someone active on two days is one user, two
+ * user-days), and raw events are purged after the retention period, so range answers say
+ * `userDays` (the sum of daily users) where a day says `users`. `newUsers` does add up: everyone
+ * is new on exactly one day.
+ */
+import { MAP_OF, ratio, unescapeKey, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
+import { addDays, daysBetween } from './time';
+
+export const MAX_RANGE_DAYS = 366;
+
+export interface RangeTotals {
+  entries: number;
+  userDays: number;
+  newUsers: number;
+  sessions: number;
+  cold: number;
+  hot: number;
+}
+
+export interface Change {
+  value: number;
+  previous: number;
+  /** (value − previous) / previous, rounded to 4 places; null when previous is 0. */
+  change: number | null;
+}
+
+/** The period of the same length just before [from, to]. */
+export function previousPeriod(from: string, to: string): { from: string; to: string } {
+  const length = daysBetween(from, to) + 1;
+  return { from: addDays(from, -length), to: addDays(from, -1) };
+}
+
+export function sumTotals(docs: RollupDoc[]): RangeTotals {
+  const sum: RangeTotals = { entries: 0, userDays: 0, newUsers: 0, sessions: 0, cold: 0, hot: 0 };
+  for (const { totals } of docs) {
+    sum.entries += totals.entries;
+    sum.userDays += totals.users;
+    sum.newUsers += totals.newUsers;
+    sum.sessions += totals.sessions;
+    sum.cold += totals.cold;
+    sum.hot += totals.hot;
+  }
+  return sum;
+}
+
+export function change(value: number, previous: number): Change {
+  return { value, previous, change: previous > 0 ? Math.round(((value - previous) / previous) * 10_000) / 10_000 : null };
+}
+
+export function totalsWithChange(current: RangeTotals, previous: RangeTotals): Record<keyof RangeTotals, Change> {
+  const keys = Object.keys(current) as (keyof RangeTotals)[];
+  return Object.fromEntries(keys.map((key) => [key, change(current[key], previous[key])])) as Record<keyof RangeTotals, Change>;
+}
+
+export interface TrendDay {
+  day: string;
+  /** No rollup for that day (not rolled up yet, or before the first event). */
+  missing: boolean;
+  entries: number;
+  users: number;
+  newUsers: number;
+  byBucket: Record<string, number>;
+  byCategory: Record<string, number>;
+  byScene: Record<string, number>;
+}
+
+const entriesOf = (map: Record<string, Counts>): Record<string, number> =>
+  Object.fromEntries(Object.entries(map).map(([key, counts]) => [unescapeKey(key), counts.entries]));
+
+/** One row per day of the range, in order, with entries by bucket, category and scene. */
+export function dailyTrend(days: string[], docs: RollupDoc[]): TrendDay[] {
+  const byDay = new Map(docs.map((doc) => [doc._id, doc]));
+  return days.map((day) => {
+    const doc = byDay.get(day);
+    if (!doc) return { day, missing: true, entries: 0, users: 0, newUsers: 0, byBucket: {}, byCategory: {}, byScene: {} };
+    return {
+      day,
+      missing: false,
+      entries: doc.totals.entries,
+      users: doc.totals.users,
+      newUsers: doc.totals.newUsers,
+      byBucket: entriesOf(doc.byBucket),
+      byCategory: entriesOf(doc.byCategory),
+      byScene: entriesOf(doc.byScene),
+    };
+  });
+}
+
+export interface RankedKey {
+  key: string;
+  entries: number;
+  userDays: number;
+  newUsers: number;
+  /** This key's part of all entries in the range. */
+  share: number;
+  zh?: string;
+  en?: string;
+}
+
+/** Keys of one dimension summed over the range, most entries first (ties by key). */
+export function rankKeys(docs: RollupDoc[], dimension: Dimension, limit: number, sceneNames?: (scene: number) => SceneNames): RankedKey[] {
+  const sums = new Map<string, { entries: number; userDays: number; newUsers: number }>();
+  let all = 0;
+  for (const doc of docs) {
+    all += doc.totals.entries;
+    for (const [escaped, counts] of Object.entries(doc[MAP_OF[dimension]] as Record<string, Counts>)) {
+      const key = unescapeKey(escaped);
+      const sum = sums.get(key) ?? { entries: 0, userDays: 0, newUsers: 0 };
+      sum.entries += counts.entries;
+      sum.userDays += counts.users;
+      sum.newUsers += counts.newUsers;
+      sums.set(key, sum);
+    }
+  }
+  return [...sums.entries()]
+    .sort(([ka, a], [kb, b]) => b.entries - a.entries || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .slice(0, limit)
+    .map(([key, sum]) => ({ key, ...sum, share: ratio(sum.entries, all), ...(dimension === 'scene' && sceneNames ? sceneNames(Number(key)) : {}) }));
+}
+
+export interface ShareFunnel {
+  intents: number;
+  sharerDays: number;
+  returnOpens: number;
+  openerDays: number;
+  newUsers: number;
+  returnRatio: number;
+  /** newUsers / sharerDays over the range. */
+  kFactor: number;
+  depth: Record<string, number>;
+}
+
+export function shareFunnel(docs: RollupDoc[]): ShareFunnel {
+  const funnel: ShareFunnel = { intents: 0, sharerDays: 0, returnOpens: 0, openerDays: 0, newUsers: 0, returnRatio: 0, kFactor: 0, depth: {} };
+  for (const { shares } of docs) {
+    funnel.intents += shares.intents;
+    funnel.sharerDays += shares.sharers;
+    funnel.returnOpens += shares.returnOpens;
+    funnel.openerDays += shares.openers;
+    funnel.newUsers += shares.newUsers;
+    for (const [depth, opens] of Object.entries(shares.depth)) funnel.depth[depth] = (funnel.depth[depth] ?? 0) + opens;
+  }
+  funnel.returnRatio = ratio(funnel.returnOpens, funnel.intents);
+  funnel.kFactor = ratio(funnel.newUsers, funnel.sharerDays);
+  return funnel;
+}
+
+export interface ShareNode {
+  shareId: string;
+  sharer: string;
+  depth: number;
+  day: string;
+  opens: number;
+  openers: number;
+  children: ShareNode[];
+}
+
+/**
+ * The tree of shares under a root: each share with the returns its card brought and the shares
+ * made by people who came through it. Shares whose parent is missing hang under the root.
+ */
+export function shareTree(
+  rootShareId: string,
+  shares: { _id: string; sharer: string; depth: number; day: string; parentShareId?: string }[],
+  opens: { _id: unknown; opens: number; openers: number }[],
+): ShareNode | null {
+  const openCounts = new Map(opens.map((row) => [String(row._id), row]));
+  const nodes = new Map<string, ShareNode>();
+  for (const share of shares) {
+    const counted = openCounts.get(share._id);
+    nodes.set(share._id, { shareId: share._id, sharer: share.sharer, depth: share.depth, day: share.day, opens: counted?.opens ?? 0, openers: counted?.openers ?? 0, children: [] });
+  }
+  const root = nodes.get(rootShareId);
+  if (!root) return null;
+  for (const share of [...shares].sort((a, b) => a.depth - b.depth || (a._id < b._id ? -1 : 1))) {
+    if (share._id === rootShareId) continue;
+    const parent = (share.parentShareId && nodes.get(share.parentShareId)) || root;
+    parent.children.push(nodes.get(share._id) as ShareNode);
+  }
+  return root;
+}
+
+/** Returns through each share of a tree: one row per share id with opens and distinct openers. */
+export function shareTreeOpensPipeline(rootShareId: string): Pipeline {
+  return {
+    collection: 'events',
+    stages: [
+      { $match: { type: 'enter', 'share.rootShareId': rootShareId, 'share.isReturn': true } },
+      { $group: { _id: { s: '$share.shareId', o: '$openid' }, opens: { $sum: 1 } } },
+      { $group: { _id: '$_id.s', opens: { $sum: '$opens' }, openers: { $sum: 1 } } },
+      { $limit: 1000 },
+    ],
+  };
+}
+
+/**
+ * The groups that brought most entries over a range, from raw events (so only within the
+ * retention period): daily top lists cannot be merged exactly.
+ */
+export function topGroupsInRangePipeline(from: string, to: string, limit: number): Pipeline {
+  return {
+    collection: 'events',
+    stages: [
+      { $match: { type: 'enter', day: { $gte: from, $lte: to }, groupId: { $exists: true } } },
+      { $group: { _id: { g: '$groupId', o: '$openid' }, opens: { $sum: 1 } } },
+      { $group: { _id: '$_id.g', opens: { $sum: '$opens' }, openers: { $sum: 1 } } },
+      { $sort: { opens: -1, openers: -1, _id: 1 } },
+      { $limit: limit },
+    ],
+  };
+}
