@@ -1,0 +1,29 @@
+/**
+ * Daily rollups. The timer (config.json, 00:17:00 Beijing time) rolls up yesterday and re-rolls the
+ * two days before it; an operator may backfill up to 92 days per call:
+ *
+ * @example
+ * // from an operator's Mini Program or `npx rukou invoke rollup --openid <operator>`
+ * { "action": "backfill", "from": "2024-05-01", "to": "2024-05-31" }
+ */
+import { getCloud } from '../../../server/cloud';
+import { serverConfig } from '../../../server/config';
+import { handler, route } from '../../../server/handler';
+import { requireOperator } from '../../../server/operators';
+import { RequestCounter } from '../../../server/pipeline';
+import { dailyRun } from '../../../server/rollup';
+import { STATS_ACTIONS } from '../../../server/stats';
+import { isTimerEvent } from '../../../server/timer';
+
+const config = serverConfig();
+const operatorActions = route({ backfill: STATS_ACTIONS.backfill });
+
+export const main = handler(async (event: Record<string, unknown>) => {
+  const db = getCloud().database();
+  const counter = new RequestCounter();
+  const timer = isTimerEvent(event);
+  if (timer) return dailyRun(db, timer, config.retentionDays, counter);
+  await requireOperator(db, event, config, counter);
+  const answer = await operatorActions(event, { db, counter, now: () => new Date() });
+  return { ...(answer as object), databaseRequests: counter.count };
+});

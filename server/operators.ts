@@ -1,0 +1,81 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { PermissionError, ValidationError } from '../shared/errors';
+import { caller } from './cloud';
+import type { ServerConfig } from './config';
+import type { Database, RequestCounter } from './pipeline';
+
+/**
+ * The event a function receives through CloudBase HTTP access (the "integration request"):
+ * https://cloud.tencent.com/document/product/876/41776
+ */
+export interface HttpAccessEvent {
+  path: string;
+  httpMethod: string;
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  body?: string;
+  isBase64Encoded?: boolean | string;
+  requestContext?: Record<string, unknown>;
+}
+
+export function isHttpAccess(event: Record<string, unknown>): event is Record<string, unknown> & HttpAccessEvent {
+  return typeof event.httpMethod === 'string' && typeof event.headers === 'object' && event.headers !== null;
+}
+
+/** The JSON body of an HTTP access request: the same `{action, …}` a Mini Program sends. */
+export function httpPayload(event: HttpAccessEvent): Record<string, unknown> {
+  const raw = event.isBase64Encoded === true || event.isBase64Encoded === 'true' ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  if (raw.trim() === '') return { ...(event.queryStringParameters ?? {}) };
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // answered below, like any body that is not a JSON object
+  }
+  throw new ValidationError('The request body must be a JSON object such as {"action":"overview","from":"2024-05-01","to":"2024-05-07"}.');
+}
+
+function bearerToken(headers: Record<string, string>): string | undefined {
+  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization');
+  const match = entry ? /^Bearer\s+(\S+)$/i.exec(String(entry[1])) : null;
+  return match?.[1];
+}
+
+/** Compares the token's digest with every accepted digest, in constant time and without stopping early. */
+export function tokenAccepted(token: string | undefined, acceptedSha256: readonly string[]): boolean {
+  if (!token) return false;
+  const digest = createHash('sha256').update(token).digest();
+  let accepted = false;
+  for (const hex of acceptedSha256) {
+    if (timingSafeEqual(digest, Buffer.from(hex, 'hex'))) accepted = true;
+  }
+  return accepted;
+}
+
+export interface Operator {
+  /** `openid:<openid>` or `token` (HTTP access): written into logs, never a secret. */
+  who: string;
+}
+
+function refuse(reason: string, details: Record<string, unknown>): never {
+  console.warn(JSON.stringify({ refused: 'NOT_OPERATOR', reason, ...details }));
+  throw new PermissionError();
+}
+
+/**
+ * Lets operators through and refuses everyone else (logged): a bearer token over HTTP access,
+ * otherwise the caller's OPENID listed in RUKOU_OPERATORS or in the `admins` collection.
+ */
+export async function requireOperator(db: Database, event: Record<string, unknown>, config: ServerConfig, counter: RequestCounter): Promise<Operator> {
+  const who = caller();
+  if (isHttpAccess(event)) {
+    if (tokenAccepted(bearerToken(event.headers), config.adminTokenSha256)) return { who: 'token' };
+    refuse('no accepted bearer token over HTTP access', { path: event.path, source: who.source });
+  }
+  if (!who.openid) refuse('no OPENID and not HTTP access', { source: who.source });
+  if (config.operators.has(who.openid)) return { who: `openid:${who.openid}` };
+  counter.count += 1;
+  const found = (await db.collection('admins').where({ _id: who.openid }).limit(1).get()) as { data?: unknown[] };
+  if (found.data && found.data.length > 0) return { who: `openid:${who.openid}` };
+  return refuse('OPENID is not an operator', { openid: who.openid, source: who.source });
+}

@@ -1,0 +1,105 @@
+import {
+  buildRollup,
+  catalogSceneNames,
+  dayPipelines,
+  DIMENSIONS,
+  eventDaysBeforePipeline,
+  LATE_DAYS,
+  purgeableDays,
+  type DayOutputs,
+  type Dimension,
+  type RollupDoc,
+} from '../shared/rollup';
+import { addDays, chinaDay, dayRange } from '../shared/time';
+import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
+
+/**
+ * Computes one China day's rollup from its raw events, inside the database: a fixed number of
+ * aggregation requests (12) whatever the number of events. The admin's "today so far" calls this
+ * same function without storing the result.
+ */
+export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
+  const pipelines = dayPipelines(day);
+  const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
+  // Sequential on purpose: the cloud database counts concurrent requests against the environment's quota.
+  const dimensions = {} as DayOutputs['dimensions'];
+  for (const dimension of DIMENSIONS) dimensions[dimension] = await runPipeline(db, pipelines.dimensions[dimension as Dimension], counter);
+  const outputs: DayOutputs = {
+    totals: await run('totals'),
+    dimensions,
+    shareIntents: await run('shareIntents'),
+    shareReturns: await run('shareReturns'),
+    shareDepths: await run('shareDepths'),
+    groupTotals: await run('groupTotals'),
+    topGroups: await run('topGroups'),
+    late: await run('late'),
+  };
+  return buildRollup(day, outputs, catalogSceneNames, now);
+}
+
+/** Computes and stores the rollups of the given days (replacing what was there: idempotent). */
+export async function rollupDays(db: Database, days: string[], counter: RequestCounter, now: () => Date): Promise<RollupDoc[]> {
+  const written: RollupDoc[] = [];
+  for (const day of days) {
+    const { _id, ...content } = await computeDay(db, day, counter, now());
+    counter.count += 1;
+    await db.collection('rollups_daily').doc(_id).set({ data: content });
+    written.push({ _id, ...content });
+  }
+  return written;
+}
+
+export interface RetentionResult {
+  cutoff: string;
+  purgedDays: string[];
+  removedEvents: number;
+  /** Days past retention that still wait for a rollup computed after their last event. */
+  keptDays: string[];
+}
+
+/** Deletes raw events of days before today − retentionDays whose rollup already counts them. */
+export async function purgeEvents(db: Database, today: string, retentionDays: number, counter: RequestCounter): Promise<RetentionResult> {
+  const cutoff = addDays(today, -retentionDays);
+  const eventDays = await runPipeline<{ _id: unknown; lastWrite: Date }>(db, eventDaysBeforePipeline(cutoff), counter);
+  if (eventDays.length === 0) return { cutoff, purgedDays: [], removedEvents: 0, keptDays: [] };
+  const _ = db.command;
+  counter.count += 1;
+  const rolled = documentsOf<{ _id: string; computedAt: Date }>(
+    await db
+      .collection('rollups_daily')
+      .where({ _id: _.in(eventDays.map((row) => String(row._id))) })
+      .field({ computedAt: true })
+      .limit(1000)
+      .get(),
+    'rollups_daily',
+  );
+  const purgedDays = purgeableDays(eventDays, rolled);
+  let removedEvents = 0;
+  if (purgedDays.length > 0) {
+    counter.count += 1;
+    const removed = (await db.collection('events').where({ day: _.in(purgedDays) }).remove()) as { stats?: { removed?: number } };
+    removedEvents = removed.stats?.removed ?? 0;
+  }
+  const purged = new Set(purgedDays);
+  return { cutoff, purgedDays, removedEvents, keptDays: eventDays.map((row) => String(row._id)).filter((day) => !purged.has(day)) };
+}
+
+export interface DailyRunResult {
+  day: string;
+  rolledUp: string[];
+  retention: RetentionResult;
+  databaseRequests: number;
+}
+
+/**
+ * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls the two
+ * days before it for late events, then applies retention.
+ */
+export async function dailyRun(db: Database, time: Date, retentionDays: number, counter: RequestCounter): Promise<DailyRunResult> {
+  const today = chinaDay(time);
+  const day = addDays(today, -1);
+  const days = dayRange(addDays(day, -LATE_DAYS), day);
+  await rollupDays(db, days, counter, () => new Date());
+  const retention = await purgeEvents(db, today, retentionDays, counter);
+  return { day, rolledUp: days, retention, databaseRequests: counter.count };
+}

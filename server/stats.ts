@@ -1,0 +1,111 @@
+import type { ShareDoc } from '../shared/model';
+import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
+import {
+  dailyTrend,
+  previousPeriod,
+  rankKeys,
+  shareFunnel,
+  shareTree,
+  shareTreeOpensPipeline,
+  sumTotals,
+  topGroupsInRangePipeline,
+  totalsWithChange,
+} from '../shared/stats';
+import { actionOnly, backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { chinaDay, dayRange } from '../shared/time';
+import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
+import { computeDay, rollupDays } from './rollup';
+
+export interface StatsContext {
+  db: Database;
+  counter: RequestCounter;
+  now: () => Date;
+}
+
+const DEFAULT_LIMIT = 20;
+
+/** The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its previous period). */
+async function rollupsBetween(ctx: StatsContext, from: string, to: string): Promise<RollupDoc[]> {
+  const _ = ctx.db.command;
+  ctx.counter.count += 1;
+  return documentsOf<RollupDoc>(
+    await ctx.db
+      .collection('rollups_daily')
+      .where({ _id: _.and(_.gte(from), _.lte(to)) })
+      .orderBy('_id', 'asc')
+      .limit(1000)
+      .get(),
+    'rollups_daily',
+  );
+}
+
+const within = (docs: RollupDoc[], from: string, to: string): RollupDoc[] => docs.filter((doc) => doc._id >= from && doc._id <= to);
+
+export type StatsAction = (event: Record<string, unknown>, ctx: StatsContext) => Promise<unknown>;
+
+/** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
+export const STATS_ACTIONS: Record<string, StatsAction> = {
+  /** Totals with change against the previous period of the same length, and the daily trend. */
+  async overview(event, ctx) {
+    const { from, to } = statsRange(event);
+    const previous = previousPeriod(from, to);
+    const docs = await rollupsBetween(ctx, previous.from, to);
+    const current = within(docs, from, to);
+    const days = dayRange(from, to);
+    const trend = dailyTrend(days, current);
+    return {
+      from,
+      to,
+      previous,
+      totals: totalsWithChange(sumTotals(current), sumTotals(within(docs, previous.from, previous.to))),
+      trend,
+      missingDays: trend.filter((row) => row.missing).map((row) => row.day),
+    };
+  },
+
+  async topEntries(event, ctx) {
+    const input = rankInput(event);
+    const dimension = input.dimension ?? 'scene';
+    const docs = await rollupsBetween(ctx, input.from, input.to);
+    return { from: input.from, to: input.to, dimension, top: rankKeys(docs, dimension, input.limit ?? DEFAULT_LIMIT, catalogSceneNames) };
+  },
+
+  async channels(event, ctx) {
+    const input = limitInput(event);
+    const docs = await rollupsBetween(ctx, input.from, input.to);
+    return { from: input.from, to: input.to, channels: rankKeys(docs, 'channel', input.limit ?? DEFAULT_LIMIT) };
+  },
+
+  async shareFunnel(event, ctx) {
+    const { from, to } = statsRange(event);
+    return { from, to, funnel: shareFunnel(await rollupsBetween(ctx, from, to)) };
+  },
+
+  async shareTree(event, ctx) {
+    const { rootShareId } = shareTreeInput(event);
+    ctx.counter.count += 1;
+    const shares = documentsOf<ShareDoc>(await ctx.db.collection('shares').where({ rootShareId }).limit(1000).get(), 'shares');
+    const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId), ctx.counter);
+    return { rootShareId, shares: shares.length, tree: shareTree(rootShareId, shares, opens) };
+  },
+
+  async topGroups(event, ctx) {
+    const input = limitInput(event);
+    const rows = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, topGroupsInRangePipeline(input.from, input.to, input.limit ?? DEFAULT_LIMIT), ctx.counter);
+    return { from: input.from, to: input.to, groups: rows.map((row) => ({ groupId: String(row._id), opens: row.opens, openers: row.openers })) };
+  },
+
+  /** Today so far (Beijing time), from today's raw events with the rollup's own code; not stored. */
+  async today(event, ctx) {
+    actionOnly(event);
+    const now = ctx.now();
+    const doc = await computeDay(ctx.db, chinaDay(now), ctx.counter, now);
+    return { asOf: now, rollup: doc };
+  },
+
+  async backfill(event, ctx) {
+    const { from, to } = backfillRange(event);
+    const written = await rollupDays(ctx.db, dayRange(from, to), ctx.counter, ctx.now);
+    return { rolledUp: written.map((doc) => doc._id), entries: Object.fromEntries(written.map((doc) => [doc._id, rollupContent(doc).totals.entries])) };
+  },
+};
