@@ -1,0 +1,247 @@
+/**
+ * The rollup and admin functions through the emulator with the real wx-server-sdk: a generated
+ * trace with known truth is stored exactly as `track` stores it, the rollup runs through the
+ * timer trigger route, and every number of every rollup document and stats answer is checked
+ * against the truth counted with loops in test/helpers/rollup-trace.ts.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any -- answers are JSON read back over the wire; the assertions are what check their shape */
+import { createHash } from 'node:crypto';
+import cloud from 'wx-server-sdk';
+import type { StoredEvent } from '../../shared/model';
+import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { generateTrace, truthOf, type TruthCounts } from '../helpers/rollup-trace';
+
+const DAYS = ['2024-03-09', '2024-03-10', '2024-03-11', '2024-03-12'];
+const trace = generateTrace({ days: DAYS, seed: 23 });
+const OPERATOR = 'op_in_admins';
+const TOKEN = 'dashboard-token-for-tests';
+const CHINA = 8 * 3600_000;
+
+/** 00:17 Beijing time on the day after `day`: when the timer fires to roll `day` up. */
+const timerTimeFor = (day: string): string => new Date(Date.parse(`${day}T00:17:00Z`) - CHINA + 86_400_000).toISOString();
+const unescape = (key: string): string => key.replace(/%2E/g, '.').replace(/%24/g, '$').replace(/%25/g, '%');
+
+let emulator: RunningEmulator;
+let db: ReturnType<typeof cloud.database>;
+
+async function insert(events: StoredEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += 200) await db.collection('events').add({ data: events.slice(i, i + 200) });
+}
+
+async function fire(time: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${emulator.url}/triggers/rollup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ time }) });
+  const answer = (await response.json()) as { result?: Record<string, unknown>; errMsg?: string };
+  if (!answer.result) throw new Error(`the trigger failed: ${JSON.stringify(answer)}`);
+  return answer.result;
+}
+
+async function rollupOf(day: string): Promise<Record<string, any>> {
+  const answer = (await db.collection('rollups_daily').where({ _id: day }).get()) as { data: Record<string, any>[] };
+  expect(answer.data).toHaveLength(1);
+  return answer.data[0];
+}
+
+const countsOnly = (map: Record<string, TruthCounts>): Record<string, TruthCounts> =>
+  Object.fromEntries(Object.entries(map).map(([k, c]) => [unescape(k), { entries: c.entries, users: c.users, newUsers: c.newUsers }]));
+
+function expectRollupEqualsTruth(doc: Record<string, any>, day: string, events: StoredEvent[]): void {
+  const truth = truthOf(day, events, trace.users);
+  expect(doc.totals).toEqual(truth.totals);
+  expect(countsOnly(doc.byBucket)).toEqual(truth.byBucket);
+  expect(countsOnly(doc.byCategory)).toEqual(truth.byCategory);
+  expect(countsOnly(doc.byScene)).toEqual(truth.byScene);
+  expect(countsOnly(doc.byChannel)).toEqual(truth.byChannel);
+  expect(countsOnly(doc.byPage)).toEqual(truth.byPage);
+  expect(doc.shares).toEqual(truth.shares);
+  expect(doc.groups).toEqual(truth.groups);
+  expect(doc.lateEvents).toBe(truth.lateEvents);
+  expect(doc.version).toBe('rollup-1');
+  expect(doc.byScene['1007']).toMatchObject({ zh: expect.stringMatching(/[\u4e00-\u9fff]/), en: expect.stringMatching(/[A-Za-z]/) });
+  expect(doc.byScene['4242']).toMatchObject({ en: 'Unknown scene 4242' });
+}
+
+const withoutComputedAt = (doc: Record<string, any>): Record<string, any> => ({ ...doc, computedAt: undefined });
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    timers: false,
+    env: { RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex'), RUKOU_OPERATORS: 'op_from_env' },
+  });
+  useEmulatorFromThisProcess(emulator.url);
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+  db = cloud.database();
+  for (const name of ['events', 'users', 'shares', 'groups', 'rollups_daily', 'admins']) await db.createCollection(name).catch(() => undefined);
+  await insert(trace.events);
+  await db.collection('users').add({ data: trace.users });
+  await db.collection('shares').add({ data: trace.shares });
+  await db.collection('admins').add({ data: { _id: OPERATOR, note: 'test operator' } });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+describe('the daily timer', () => {
+  test('rolls up yesterday (Beijing) and the two days before, every number equal to the truth', async () => {
+    const answer = await fire(timerTimeFor(DAYS[1]));
+    expect(answer.day).toBe(DAYS[1]);
+    expect(answer.rolledUp).toEqual(['2024-03-08', DAYS[0], DAYS[1]]);
+    expectRollupEqualsTruth(await rollupOf(DAYS[0]), DAYS[0], trace.events);
+    expectRollupEqualsTruth(await rollupOf(DAYS[1]), DAYS[1], trace.events);
+    expect((await rollupOf('2024-03-08')).totals.entries).toBe(0);
+  });
+
+  test('a timer at 23:59 UTC rolls the Beijing day, not the UTC one', async () => {
+    // 2024-03-10T16:30Z is 00:30 on 03-11 in Beijing: yesterday is 03-10.
+    const answer = await fire('2024-03-10T16:30:00.000Z');
+    expect(answer.day).toBe(DAYS[1]);
+  });
+
+  test('late events (written two days after their day) are counted when the next runs re-roll it', async () => {
+    const before = await rollupOf(DAYS[1]);
+    await insert(trace.lateEvents);
+    await fire(timerTimeFor(DAYS[3]));
+    const after = await rollupOf(DAYS[1]);
+    const all = [...trace.events, ...trace.lateEvents];
+    expectRollupEqualsTruth(after, DAYS[1], all);
+    expect(after.lateEvents).toBe(3);
+    expect(after.totals.entries).toBe(before.totals.entries + 3);
+    expectRollupEqualsTruth(await rollupOf(DAYS[2]), DAYS[2], all);
+    expectRollupEqualsTruth(await rollupOf(DAYS[3]), DAYS[3], all);
+  });
+
+  test('running again writes an identical document but computedAt', async () => {
+    const first = await rollupOf(DAYS[3]);
+    await fire(timerTimeFor(DAYS[3]));
+    const second = await rollupOf(DAYS[3]);
+    expect(new Date(second.computedAt).getTime()).toBeGreaterThan(new Date(first.computedAt).getTime());
+    expect(withoutComputedAt(second)).toEqual(withoutComputedAt(first));
+  });
+});
+
+describe('operators', () => {
+  const all = (): StoredEvent[] => [...trace.events, ...trace.lateEvents];
+  const admin = async (data: Record<string, unknown>, openid = OPERATOR): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid })).result;
+
+  test('backfill through the rollup function recomputes a range identically', async () => {
+    const before = await rollupOf(DAYS[0]);
+    const answer = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: DAYS[0], to: DAYS[3] }, { openid: OPERATOR })).result as any;
+    expect(answer.rolledUp).toEqual(DAYS);
+    expect(withoutComputedAt(await rollupOf(DAYS[0]))).toEqual(withoutComputedAt(before));
+    const tooLong = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: '2024-01-01', to: '2024-04-02' }, { openid: OPERATOR })).result as any;
+    expect(tooLong.error.code).toBe('LIMIT_EXCEEDED');
+  });
+
+  test('overview: totals with change against the previous period, and the daily trend', async () => {
+    const answer = await admin({ action: 'overview', from: DAYS[0], to: DAYS[3] });
+    const truths = DAYS.map((day) => truthOf(day, all(), trace.users));
+    const sum = (pick: (t: ReturnType<typeof truthOf>) => number): number => truths.reduce((n, t) => n + pick(t), 0);
+    expect(answer.totals.entries).toEqual({ value: sum((t) => t.totals.entries), previous: 0, change: null });
+    expect(answer.totals.userDays.value).toBe(sum((t) => t.totals.users));
+    expect(answer.totals.newUsers.value).toBe(sum((t) => t.totals.newUsers));
+    expect(answer.totals.sessions.value).toBe(sum((t) => t.totals.sessions));
+    expect(answer.totals.cold.value + answer.totals.hot.value).toBe(sum((t) => t.totals.entries));
+    expect(answer.trend.map((row: any) => row.entries)).toEqual(truths.map((t) => t.totals.entries));
+    truths.forEach((t, i) => {
+      expect(answer.trend[i].byCategory).toEqual(Object.fromEntries(Object.entries(t.byCategory).map(([k, c]) => [k, c.entries])));
+      expect(answer.trend[i].byBucket).toEqual(Object.fromEntries(Object.entries(t.byBucket).map(([k, c]) => [k, c.entries])));
+    });
+    expect(answer.missingDays).toEqual([]);
+    const next = await admin({ action: 'overview', from: '2024-03-13', to: '2024-03-16' });
+    expect(next.totals.entries).toEqual({ value: 0, previous: sum((t) => t.totals.entries), change: -1 });
+    expect(next.missingDays).toHaveLength(4);
+  });
+
+  test('top entry points and channels, with scene names in Chinese and English', async () => {
+    const truths = DAYS.map((day) => truthOf(day, all(), trace.users));
+    const summed = (map: 'byScene' | 'byChannel'): Map<string, number> => {
+      const totals = new Map<string, number>();
+      for (const t of truths) for (const [k, c] of Object.entries(t[map])) totals.set(k, (totals.get(k) ?? 0) + c.entries);
+      return totals;
+    };
+    const scenes = await admin({ action: 'topEntries', from: DAYS[0], to: DAYS[3], limit: 100 });
+    expect(new Map(scenes.top.map((row: any) => [row.key, row.entries]))).toEqual(summed('byScene'));
+    expect(scenes.top.find((row: any) => row.key === '1089')).toMatchObject({ zh: expect.any(String), en: expect.any(String) });
+    const channels = await admin({ action: 'channels', from: DAYS[0], to: DAYS[3] });
+    expect(new Map(channels.channels.map((row: any) => [row.key, row.entries]))).toEqual(summed('byChannel'));
+  });
+
+  test('share funnel and the share tree under the root share', async () => {
+    const funnel = (await admin({ action: 'shareFunnel', from: DAYS[0], to: DAYS[3] })).funnel;
+    const t0 = truthOf(DAYS[0], all(), trace.users);
+    expect(funnel).toMatchObject({ intents: 3, returnOpens: 4, newUsers: t0.shares.newUsers, depth: { '1': 1, '2': 1, '3': 2 } });
+    const tree = (await admin({ action: 'shareTree', rootShareId: 'sh_root_A' })).tree;
+    expect(tree).toMatchObject({ shareId: 'sh_root_A', depth: 1, opens: 1, openers: 1 });
+    expect(tree.children[0]).toMatchObject({ shareId: 'sh_b', opens: 1, openers: 1 });
+    expect(tree.children[0].children[0]).toMatchObject({ shareId: 'sh_c', opens: 2, openers: 2, children: [] });
+  });
+
+  test('top groups over the range', async () => {
+    const groups = (await admin({ action: 'topGroups', from: DAYS[0], to: DAYS[3] })).groups;
+    const alpha = all().filter((e) => e.type === 'enter' && e.groupId === 'G_alpha');
+    expect(groups[0]).toEqual({ groupId: 'G_alpha', opens: alpha.length, openers: new Set(alpha.map((e) => e.openid)).size });
+    expect(groups.map((g: any) => g.groupId)).toEqual(['G_alpha', 'G_beta']);
+  });
+
+  test('today so far uses the rollup code on today\'s raw events', async () => {
+    const now = Date.now();
+    const today = new Date(now + CHINA).toISOString().slice(0, 10);
+    const fresh = generateTrace({ days: [today], seed: 5, usersCount: 5, entriesPerDay: 8 });
+    const events = fresh.events.map((e, i) => ({ ...e, _id: `today_${i}`, serverAt: new Date(Math.min(e.serverAt.getTime(), now - 1000)) }));
+    await insert(events);
+    const answer = await admin({ action: 'today' });
+    expect(answer.rollup._id).toBe(today);
+    expect(answer.rollup.totals.entries).toBe(events.filter((e) => e.type === 'enter' && e.day === today).length);
+  });
+
+  test('the dashboard over HTTP access with the bearer token', async () => {
+    const http = (authorization?: string) => ({
+      path: '/admin',
+      httpMethod: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ action: 'shareFunnel', from: DAYS[0], to: DAYS[0] }),
+      isBase64Encoded: false,
+    });
+    const ok = (await invokeAs(emulator.url, 'admin', http(`Bearer ${TOKEN}`), { openid: '', source: 'wx_http' })).result as any;
+    expect(ok.statusCode).toBe(200);
+    expect(JSON.parse(ok.body).funnel.intents).toBe(3);
+    const refused = (await invokeAs(emulator.url, 'admin', http('Bearer wrong'), { openid: '', source: 'wx_http' })).result as any;
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body).error.code).toBe('NOT_OPERATOR');
+  });
+});
+
+describe('everyone else is refused and nothing is done', () => {
+  test('a client calling rollup, even with a timer-shaped event, or admin', async () => {
+    const count = async (): Promise<number> => ((await db.collection('rollups_daily').count()) as { total: number }).total;
+    const before = await count();
+    const asTimer = await invokeAs(emulator.url, 'rollup', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '2024-06-01T16:17:00Z' }, { openid: 'user_001' });
+    expect((asTimer.result as any).error.code).toBe('NOT_OPERATOR');
+    const backfill = await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: '2024-06-01', to: '2024-06-02' }, { openid: 'user_001' });
+    expect((backfill.result as any).error.code).toBe('NOT_OPERATOR');
+    const stats = await invokeAs(emulator.url, 'admin', { action: 'overview', from: DAYS[0], to: DAYS[3] }, { openid: 'user_001' });
+    expect((stats.result as any).error).toMatchObject({ code: 'NOT_OPERATOR', message: expect.stringContaining('operators') });
+    expect(await count()).toBe(before);
+  });
+
+  test('an operator listed in RUKOU_OPERATORS is let through', async () => {
+    const answer = await invokeAs(emulator.url, 'admin', { action: 'shareFunnel', from: DAYS[0], to: DAYS[0] }, { openid: 'op_from_env' });
+    expect((answer.result as any).funnel.intents).toBe(3);
+  });
+});
+
+describe('retention', () => {
+  test('raw events past 90 days are deleted once their day is rolled up; others are kept', async () => {
+    const unrolled: StoredEvent = { ...trace.events.find((e) => e.type === 'enter')!, _id: 'never_rolled', day: '2024-03-01', serverAt: new Date('2024-02-29T17:00:00Z') };
+    await insert([unrolled]);
+    const answer = (await fire(timerTimeFor('2024-06-14'))) as any;
+    expect(answer.retention.cutoff).toBe('2024-03-17');
+    expect(answer.retention.purgedDays).toEqual(DAYS);
+    expect(answer.retention.keptDays).toEqual(['2024-03-01']);
+    const left = (await db.collection('events').where({ day: db.command.in(DAYS) }).count()) as { total: number };
+    expect(left.total).toBe(0);
+    expect(answer.retention.removedEvents).toBe(trace.events.length + trace.lateEvents.length);
+    expect(((await db.collection('events').where({ _id: 'never_rolled' }).count()) as { total: number }).total).toBe(1);
+    expect((await rollupOf(DAYS[0])).totals.entries).toBe(truthOf(DAYS[0], trace.events, trace.users).totals.entries);
+  });
+});
