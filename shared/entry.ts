@@ -1,0 +1,225 @@
+/**
+ * Entry parsing: from the raw enter options of the Mini Program (`wx.getEnterOptionsSync()`, or
+ * the `App.onLaunch`/`App.onShow` options) to what Rukou records about where an entry came from.
+ *
+ * Rukou's public URL contract is four query keys (the README documents them):
+ * - `rk_ch`: the channel key of one of our QR codes or links;
+ * - `rk_sh`: the share id the tracker adds to every shared path;
+ * - `rk_msg`: the id of a subscription message we sent;
+ * - `rk_card`: the id of a service card we sent.
+ *
+ * They are read from the page query, from the packed `scene` string of a Mini Program code, and
+ * from the URL of an ordinary QR code (`q`). The channel key is the first found of:
+ * 1. query `rk_ch`;
+ * 2. the packed `scene` of a Mini Program code (wxacode.getUnlimited: at most 32 characters,
+ *    URL-encoded): `k=v&k=v` containing `rk_ch`, or, on the code scenes 1047/1048/1049 only, a bare
+ *    key (the whole string is the channel key). Elsewhere a `scene` query value without `=` is
+ *    an ordinary page parameter, so it is not taken for a channel;
+ * 3. the ordinary-QR `q` URL (scenes 1011/1012/1013 with `scancode_time`): `rk_ch` in that URL's
+ *    query. A URL without `rk_ch` gives no channel: the URL prefix rules configured in the WeChat
+ *    console are free-form, and guessing a channel from a path segment would invent channels that
+ *    nobody registered. The URL itself stays in the recorded query for the operator to read.
+ * Without a channel key, `utm_source`/`utm_medium`/`utm_campaign` (from the same three places)
+ * are kept as campaign tags.
+ *
+ * The parser never throws: whatever the client sends, it answers an entry that validates against
+ * `ENTRY_SCHEMA` (see `shared/schemas.ts`).
+ *
+ * @example
+ * parseEntry({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } }, true)
+ * // → { scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7', reopen: false, … }
+ */
+import type { Bucket } from './model';
+import { classifyScene, SCENE } from './scenes';
+
+/** Rukou's query keys (the public URL contract). */
+export const URL_KEYS = { channel: 'rk_ch', share: 'rk_sh', message: 'rk_msg', card: 'rk_card' } as const;
+
+export const LIMITS = {
+  /** Query keys kept per entry (the rest are dropped: a query is context, not a data store). */
+  queryKeys: 30,
+  queryKeyLength: 64,
+  queryValueLength: 1024,
+  pathLength: 512,
+  /** WeChat's own limit on the `scene` of a Mini Program code. */
+  packedSceneLength: 32,
+  /** Channel keys, share, message and card ids. */
+  idLength: 64,
+  campaignLength: 128,
+  extraDataKeys: 20,
+  apiCategoryLength: 32,
+  appIdLength: 64,
+} as const;
+
+const MINI_PROGRAM_CODE_SCENES: ReadonlySet<number> = new Set([1047, 1048, 1049]);
+const ORDINARY_QR_SCENES: ReadonlySet<number> = new Set([SCENE.QR_SCAN, SCENE.QR_LONG_PRESS, SCENE.QR_ALBUM]);
+const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+export interface Campaign {
+  source?: string;
+  medium?: string;
+  campaign?: string;
+}
+
+/** Where the channel key was found. */
+export type ChannelSource = 'query' | 'scene' | 'qr';
+
+export interface Entry {
+  scene: number;
+  category: string;
+  bucket: Bucket;
+  path: string;
+  query: Record<string, string>;
+  cold: boolean;
+  referrerAppId?: string;
+  extraDataKeys?: string[];
+  chatType?: number;
+  apiCategory?: string;
+  channel?: string;
+  channelSource?: ChannelSource;
+  campaign?: Campaign;
+  shareId?: string;
+  messageId?: string;
+  cardId?: string;
+  /** Favourites (1010) or a Moments snapshot (1154 / `browseOnly`): never a share return. */
+  reopen: boolean;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** decodeURIComponent that keeps the raw text when it is not valid percent-encoding. */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Keys that could not be stored as a document field (dots and `$` mean paths and operators). */
+const storableKey = (key: string): boolean =>
+  key.length > 0 && key.length <= LIMITS.queryKeyLength && !key.includes('.') && !key.startsWith('$') && key !== '__proto__';
+
+function readQuery(value: unknown): Record<string, string> {
+  if (!isRecord(value)) return {};
+  const query: Record<string, string> = {};
+  let kept = 0;
+  for (const [key, raw] of Object.entries(value)) {
+    if (kept >= LIMITS.queryKeys) break;
+    if (!storableKey(key) || (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean')) continue;
+    query[key] = decode(String(raw)).slice(0, LIMITS.queryValueLength);
+    kept += 1;
+  }
+  return query;
+}
+
+/** `k=v&k=v` (with an optional leading `?`) into pairs, each part decoded once more. */
+function parsePairs(text: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const part of text.replace(/^\?/, '').split('&')) {
+    const at = part.indexOf('=');
+    if (at <= 0) continue;
+    const key = decode(part.slice(0, at));
+    if (!pairs.has(key)) pairs.set(key, decode(part.slice(at + 1)));
+  }
+  return pairs;
+}
+
+interface Source {
+  pairs: Map<string, string>;
+  bareChannel?: string;
+}
+
+/** The packed `scene` string of a Mini Program code, when the query carries one. */
+function packedScene(query: Record<string, string>, scene: number): Source | undefined {
+  const packed = query.scene;
+  if (packed === undefined || packed.length === 0 || packed.length > LIMITS.packedSceneLength) return undefined;
+  if (packed.includes('=')) return { pairs: parsePairs(packed) };
+  return MINI_PROGRAM_CODE_SCENES.has(scene) ? { pairs: new Map(), bareChannel: packed } : undefined;
+}
+
+/** The query of an ordinary QR code's URL (`q`), on the scan scenes that carry `scancode_time`. */
+function ordinaryQr(query: Record<string, string>, scene: number): Source | undefined {
+  if (!ORDINARY_QR_SCENES.has(scene) || query.q === undefined || query.scancode_time === undefined) return undefined;
+  const url = query.q;
+  const at = url.indexOf('?');
+  if (at < 0) return { pairs: new Map() };
+  return { pairs: parsePairs(url.slice(at + 1).split('#')[0]) };
+}
+
+const asId = (value: string | undefined): string | undefined =>
+  value !== undefined && value.length <= LIMITS.idLength && ID_PATTERN.test(value) ? value : undefined;
+
+const asChannel = (value: string | undefined): string | undefined => {
+  const key = value?.trim();
+  return key && key.length <= LIMITS.idLength && ![...key].some((char) => char < ' ') ? key : undefined;
+};
+
+function text(value: unknown, max: number): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
+}
+
+function sceneOf(value: unknown): number {
+  const scene = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  return typeof scene === 'number' && Number.isSafeInteger(scene) && scene >= 0 ? scene : 0;
+}
+
+/** Parses raw enter options. `cold` says whether this entry launched the Mini Program. */
+export function parseEntry(options: unknown, cold: boolean): Entry {
+  const raw = isRecord(options) ? options : {};
+  const scene = sceneOf(raw.scene);
+  const { category, bucket } = classifyScene(scene);
+  const query = readQuery(raw.query);
+  const apiCategory = text(raw.apiCategory, LIMITS.apiCategoryLength);
+  const entry: Entry = {
+    scene,
+    category,
+    bucket,
+    path: (text(raw.path, LIMITS.pathLength) ?? '').replace(/^\//, ''),
+    query,
+    cold: cold === true,
+    reopen: scene === SCENE.FAVOURITES || scene === SCENE.MOMENTS_SINGLE_PAGE || apiCategory === 'browseOnly',
+  };
+
+  const packed = packedScene(query, scene);
+  const qr = ordinaryQr(query, scene);
+  const sources: Map<string, string>[] = [new Map(Object.entries(query)), packed?.pairs ?? new Map(), qr?.pairs ?? new Map()];
+  const first = (key: string): string | undefined => sources.map((pairs) => pairs.get(key)).find((value) => value !== undefined);
+
+  const channels: [ChannelSource, string | undefined][] = [
+    ['query', asChannel(query[URL_KEYS.channel])],
+    ['scene', asChannel(packed?.pairs.get(URL_KEYS.channel) ?? packed?.bareChannel)],
+    ['qr', asChannel(qr?.pairs.get(URL_KEYS.channel))],
+  ];
+  const [channelSource, channel] = channels.find(([, key]) => key !== undefined) ?? [];
+  if (channelSource && channel) {
+    entry.channel = channel;
+    entry.channelSource = channelSource;
+  } else {
+    const campaign: Campaign = {};
+    for (const [field, key] of [['source', 'utm_source'], ['medium', 'utm_medium'], ['campaign', 'utm_campaign']] as const) {
+      const value = text(first(key), LIMITS.campaignLength);
+      if (value) campaign[field] = value;
+    }
+    if (Object.keys(campaign).length > 0) entry.campaign = campaign;
+  }
+
+  const shareId = asId(first(URL_KEYS.share));
+  const messageId = asId(first(URL_KEYS.message));
+  const cardId = asId(first(URL_KEYS.card));
+  if (shareId) entry.shareId = shareId;
+  if (messageId) entry.messageId = messageId;
+  if (cardId) entry.cardId = cardId;
+
+  if (isRecord(raw.referrerInfo)) {
+    const appId = text(raw.referrerInfo.appId, LIMITS.appIdLength);
+    if (appId) entry.referrerAppId = appId;
+    if (isRecord(raw.referrerInfo.extraData)) {
+      const keys = Object.keys(raw.referrerInfo.extraData).filter(storableKey).slice(0, LIMITS.extraDataKeys);
+      if (keys.length > 0) entry.extraDataKeys = keys;
+    }
+  }
+  if (typeof raw.chatType === 'number' && Number.isSafeInteger(raw.chatType) && raw.chatType >= 0) entry.chatType = raw.chatType;
+  if (apiCategory) entry.apiCategory = apiCategory;
+  return entry;
+}

@@ -1,0 +1,246 @@
+/**
+ * The `track` input contract, as JSON schemas compiled once with ajv. Nothing about who the caller
+ * is may travel in the payload: every object is closed (`additionalProperties: false`), so an
+ * `openid` or `unionid` sent by a client is an unknown field and the event is rejected.
+ *
+ * A batch is `{ "v": 1, "events": [ … ] }` with 1 to 50 events. Events are validated one by one:
+ * a bad event is answered `{ id, code: 'INVALID_INPUT', message }` and the good ones go on; only
+ * a batch that is not such an object at all is refused whole (a `ValidationError`).
+ *
+ * @example
+ * const { events, rejected } = validateBatch({ v: 1, events: [{ id: 'e-00000001', seq: 0, at: Date.now(), type: 'page', path: 'pages/a/a' }] });
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { LIMITS, type Entry } from './entry';
+import { ValidationError } from './errors';
+import { BUCKETS } from './scenes';
+
+export const TRACK_VERSION = 1;
+export const MAX_EVENTS_PER_BATCH = 50;
+/** One event, serialised, may not exceed this: caps what the schemas cannot (extraData values). */
+export const MAX_EVENT_BYTES = 8192;
+
+export interface EnterOptionsInput {
+  scene: number;
+  path: string;
+  query: Record<string, string>;
+  shareTicket?: string;
+  referrerInfo?: { appId?: string; extraData?: Record<string, unknown> };
+  chatType?: number;
+  apiCategory?: string;
+}
+
+interface EventInputBase {
+  id: string;
+  seq: number;
+  at: number;
+}
+
+export interface EnterInput extends EventInputBase {
+  type: 'enter';
+  cold: boolean;
+  options: EnterOptionsInput;
+  /** The cloudID from `wx.getGroupEnterInfo` or `wx.getShareInfo`. */
+  group?: string;
+}
+
+export interface ShareInput extends EventInputBase {
+  type: 'share';
+  shareId: string;
+  path: string;
+  to: 'chat' | 'timeline';
+}
+
+export interface PageInput extends EventInputBase {
+  type: 'page';
+  path: string;
+}
+
+export interface HideInput extends EventInputBase {
+  type: 'hide';
+  stayMs: number;
+}
+
+export type TrackEventInput = EnterInput | ShareInput | PageInput | HideInput;
+export type TrackEventType = TrackEventInput['type'];
+
+export interface Rejection {
+  /** The event's id, or null when the event has no usable id. */
+  id: string | null;
+  code: 'INVALID_INPUT';
+  message: string;
+}
+
+export interface ValidatedBatch {
+  events: TrackEventInput[];
+  rejected: Rejection[];
+}
+
+/** Client event ids, share ids: what the tracker generates. */
+export const ID_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } as const;
+const PATH = { type: 'string', maxLength: LIMITS.pathLength } as const;
+const SHORT_TEXT = { type: 'string', maxLength: 256 } as const;
+/** A year 2000 … 2100 epoch ms: catches seconds sent for milliseconds. */
+const EPOCH_MS = { type: 'integer', minimum: 946_684_800_000, maximum: 4_102_444_800_000 } as const;
+
+const common = {
+  id: ID_SCHEMA,
+  seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  at: EPOCH_MS,
+} as const;
+
+const closed = (type: TrackEventType, properties: Record<string, unknown>, required: string[]): object => ({
+  type: 'object',
+  properties: { ...common, type: { const: type }, ...properties },
+  required: ['id', 'seq', 'at', 'type', ...required],
+  additionalProperties: false,
+});
+
+const enterSchema = closed(
+  'enter',
+  {
+    cold: { type: 'boolean' },
+    options: {
+      type: 'object',
+      properties: {
+        scene: { type: 'integer', minimum: 0, maximum: 999_999 },
+        path: PATH,
+        query: {
+          type: 'object',
+          maxProperties: LIMITS.queryKeys,
+          propertyNames: { maxLength: LIMITS.queryKeyLength },
+          additionalProperties: { type: 'string', maxLength: LIMITS.queryValueLength },
+        },
+        shareTicket: SHORT_TEXT,
+        referrerInfo: {
+          type: 'object',
+          properties: {
+            appId: { type: 'string', maxLength: LIMITS.appIdLength },
+            extraData: { type: 'object', maxProperties: LIMITS.extraDataKeys, propertyNames: { maxLength: LIMITS.queryKeyLength } },
+          },
+          additionalProperties: false,
+        },
+        chatType: { type: 'integer', minimum: 0, maximum: 99 },
+        apiCategory: { type: 'string', maxLength: LIMITS.apiCategoryLength },
+      },
+      required: ['scene', 'path', 'query'],
+      additionalProperties: false,
+    },
+    group: { type: 'string', minLength: 1, maxLength: 2048 },
+  },
+  ['cold', 'options'],
+);
+
+const SCHEMAS: Record<TrackEventType, object> = {
+  enter: enterSchema,
+  share: closed('share', { shareId: ID_SCHEMA, path: PATH, to: { enum: ['chat', 'timeline'] } }, ['shareId', 'path', 'to']),
+  page: closed('page', { path: PATH }, ['path']),
+  hide: closed('hide', { stayMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } }, ['stayMs']),
+};
+
+/** What `parseEntry` answers, whatever it is given. */
+export const ENTRY_SCHEMA = {
+  type: 'object',
+  properties: {
+    scene: { type: 'integer', minimum: 0 },
+    category: { type: 'string', minLength: 1 },
+    bucket: { enum: [...BUCKETS] },
+    path: PATH,
+    query: {
+      type: 'object',
+      maxProperties: LIMITS.queryKeys,
+      propertyNames: { minLength: 1, maxLength: LIMITS.queryKeyLength, not: { pattern: '^\\$|\\.' } },
+      additionalProperties: { type: 'string', maxLength: LIMITS.queryValueLength },
+    },
+    cold: { type: 'boolean' },
+    referrerAppId: { type: 'string', minLength: 1, maxLength: LIMITS.appIdLength },
+    extraDataKeys: { type: 'array', maxItems: LIMITS.extraDataKeys, items: { type: 'string', minLength: 1, maxLength: LIMITS.queryKeyLength } },
+    chatType: { type: 'integer', minimum: 0 },
+    apiCategory: { type: 'string', minLength: 1, maxLength: LIMITS.apiCategoryLength },
+    channel: { type: 'string', minLength: 1, maxLength: LIMITS.idLength },
+    channelSource: { enum: ['query', 'scene', 'qr'] },
+    campaign: {
+      type: 'object',
+      properties: {
+        source: { type: 'string', minLength: 1, maxLength: LIMITS.campaignLength },
+        medium: { type: 'string', minLength: 1, maxLength: LIMITS.campaignLength },
+        campaign: { type: 'string', minLength: 1, maxLength: LIMITS.campaignLength },
+      },
+      minProperties: 1,
+      additionalProperties: false,
+    },
+    shareId: { type: 'string', pattern: `^[A-Za-z0-9_-]{1,${LIMITS.idLength}}$` },
+    messageId: { type: 'string', pattern: `^[A-Za-z0-9_-]{1,${LIMITS.idLength}}$` },
+    cardId: { type: 'string', pattern: `^[A-Za-z0-9_-]{1,${LIMITS.idLength}}$` },
+    reopen: { type: 'boolean' },
+  },
+  required: ['scene', 'category', 'bucket', 'path', 'query', 'cold', 'reopen'],
+  additionalProperties: false,
+  // a channel and campaign tags never come together: campaign tags are the fallback
+  not: { properties: { channel: {}, campaign: {} }, required: ['channel', 'campaign'] },
+  dependencies: { channel: ['channelSource'], channelSource: ['channel'] },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validators = Object.fromEntries(Object.entries(SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<
+  TrackEventType,
+  ValidateFunction
+>;
+const entryValidator = ajv.compile(ENTRY_SCHEMA);
+
+/** Whether a value is a valid parsed entry; the errors say why not. */
+export function validateEntry(entry: unknown): entry is Entry {
+  return entryValidator(entry);
+}
+export const entryErrors = (): string => describe(entryValidator.errors);
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  const error = errors?.[0];
+  if (!error) return 'invalid';
+  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (error.keyword === 'additionalProperties') {
+    const unknown = String(error.params.additionalProperty);
+    return `unknown field "${field ? `${field}.` : ''}${unknown}": remove it (identity comes from WeChat, never from the payload)`;
+  }
+  if (error.keyword === 'required') return `missing field "${field ? `${field}.` : ''}${String(error.params.missingProperty)}"`;
+  return `field "${field || '(event)'}" ${error.message ?? 'is invalid'}`;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function checkEvent(event: unknown): string | undefined {
+  if (!isRecord(event)) return 'an event must be an object';
+  const type = event.type;
+  if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return `field "type" must be one of ${Object.keys(validators).join(', ')}`;
+  const validate = validators[type as TrackEventType];
+  if (!validate(event)) return describe(validate.errors);
+  const bytes = Buffer.byteLength(JSON.stringify(event));
+  if (bytes > MAX_EVENT_BYTES) return `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted`;
+  return undefined;
+}
+
+/**
+ * Checks a `track` batch. Throws a ValidationError when the batch as a whole is unusable; answers
+ * the valid events and a rejection per invalid one otherwise.
+ */
+export function validateBatch(input: unknown): ValidatedBatch {
+  if (!isRecord(input)) throw new ValidationError('A track batch must be an object: { "v": 1, "events": [ … ] }.');
+  const unknown = Object.keys(input).filter((key) => key !== 'v' && key !== 'events');
+  if (unknown.length > 0) throw new ValidationError(`Unknown batch field(s) ${unknown.map((key) => `"${key}"`).join(', ')}: a batch has only "v" and "events".`);
+  if (input.v !== TRACK_VERSION) throw new ValidationError(`Unsupported batch version ${JSON.stringify(input.v)}: send "v": ${TRACK_VERSION}.`);
+  const events = input.events;
+  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.');
+  if (events.length > MAX_EVENTS_PER_BATCH) {
+    throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`);
+  }
+  const result: ValidatedBatch = { events: [], rejected: [] };
+  for (const event of events) {
+    const problem = checkEvent(event);
+    if (problem === undefined) result.events.push(event as TrackEventInput);
+    else {
+      const id = isRecord(event) && typeof event.id === 'string' ? event.id.slice(0, 64) : null;
+      result.rejected.push({ id, code: 'INVALID_INPUT', message: problem });
+    }
+  }
+  return result;
+}

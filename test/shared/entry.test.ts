@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import { parseEntry } from '../../shared/entry';
+import { entryErrors, validateEntry } from '../../shared/schemas';
+
+const enter = (scene: number, query: Record<string, string>, extra: Record<string, unknown> = {}): ReturnType<typeof parseEntry> =>
+  parseEntry({ scene, path: 'pages/index/index', query, ...extra }, true);
+
+describe('channel key: first match wins', () => {
+  it('takes rk_ch from the page query before anything else', () => {
+    const entry = enter(1047, { rk_ch: 'flyer', scene: 'rk_ch%3Dposter7' });
+    expect(entry).toMatchObject({ channel: 'flyer', channelSource: 'query' });
+  });
+
+  it('reads a packed Mini Program code scene written k=v&k=v', () => {
+    const entry = enter(1047, { scene: encodeURIComponent('rk_ch=poster7&rk_sh=sh-123456') });
+    expect(entry).toMatchObject({ channel: 'poster7', channelSource: 'scene', shareId: 'sh-123456', category: 'QR code', bucket: 'offline-qr' });
+  });
+
+  it('reads a bare packed scene as the channel key on code scenes only', () => {
+    expect(enter(1048, { scene: 'store42' })).toMatchObject({ channel: 'store42', channelSource: 'scene' });
+    expect(enter(1001, { scene: 'store42' }).channel).toBeUndefined();
+  });
+
+  it('ignores a packed scene longer than a Mini Program code can hold', () => {
+    expect(enter(1047, { scene: 'x'.repeat(33) }).channel).toBeUndefined();
+  });
+
+  it('reads rk_ch and our ids from an ordinary QR code URL on scan scenes with scancode_time', () => {
+    const q = encodeURIComponent('https://example.com/go?rk_ch=bus-stop&rk_msg=m1&utm_source=x');
+    expect(enter(1011, { q, scancode_time: '1700000000' })).toMatchObject({ channel: 'bus-stop', channelSource: 'qr', messageId: 'm1' });
+    expect(enter(1011, { q }).channel).toBeUndefined(); // no scancode_time: not an ordinary-QR launch
+    expect(enter(1047, { q, scancode_time: '1700000000' }).channel).toBeUndefined();
+  });
+
+  it('gives no channel for an ordinary QR URL without rk_ch, but keeps its utm tags', () => {
+    const q = encodeURIComponent('https://example.com/shop/7?utm_source=poster&utm_campaign=spring');
+    const entry = enter(1012, { q, scancode_time: '1' });
+    expect(entry.channel).toBeUndefined();
+    expect(entry.campaign).toEqual({ source: 'poster', campaign: 'spring' });
+    expect(entry.query.q).toBe('https://example.com/shop/7?utm_source=poster&utm_campaign=spring');
+  });
+
+  it('keeps utm tags as a campaign only when there is no channel key', () => {
+    expect(enter(1089, { utm_source: 'newsletter', utm_medium: 'email' })).toMatchObject({ campaign: { source: 'newsletter', medium: 'email' } });
+    const both = enter(1089, { rk_ch: 'c1', utm_source: 'newsletter' });
+    expect(both.channel).toBe('c1');
+    expect(both.campaign).toBeUndefined();
+  });
+});
+
+describe('share, message and card ids', () => {
+  it('reads rk_sh, rk_msg and rk_card from the query, decoded', () => {
+    expect(enter(1007, { rk_sh: 'abc-DEF_123', rk_msg: 'msg1', rk_card: 'card%2D9' })).toMatchObject({ shareId: 'abc-DEF_123', messageId: 'msg1', cardId: 'card-9' });
+  });
+
+  it('drops ids that are not ids', () => {
+    const entry = enter(1007, { rk_sh: 'a b', rk_msg: '<script>', rk_card: 'x'.repeat(65) });
+    expect(entry.shareId).toBeUndefined();
+    expect(entry.messageId).toBeUndefined();
+    expect(entry.cardId).toBeUndefined();
+  });
+});
+
+describe('re-opens', () => {
+  it('marks favourites and Moments snapshots, not ordinary card opens', () => {
+    expect(enter(1010, { rk_sh: 'share-001' }).reopen).toBe(true);
+    expect(enter(1154, { rk_sh: 'share-001' }).reopen).toBe(true);
+    expect(enter(1007, { rk_sh: 'share-001' }, { apiCategory: 'browseOnly' }).reopen).toBe(true);
+    expect(enter(1007, { rk_sh: 'share-001' }, { apiCategory: 'default' }).reopen).toBe(false);
+  });
+});
+
+describe('context fields', () => {
+  it('keeps the referrer appId, only the keys of extraData, chatType and apiCategory', () => {
+    const entry = parseEntry(
+      { scene: 1037, path: '/pages/a/a', query: {}, referrerInfo: { appId: 'wxabc', extraData: { token: 'secret', n: 1 } }, chatType: 3, apiCategory: 'embedded' },
+      false,
+    );
+    expect(entry).toMatchObject({ path: 'pages/a/a', cold: false, referrerAppId: 'wxabc', extraDataKeys: ['token', 'n'], chatType: 3, apiCategory: 'embedded' });
+    expect(JSON.stringify(entry)).not.toContain('secret');
+  });
+
+  it('classifies unknown scenes as Unknown and keeps them', () => {
+    expect(enter(4242, {})).toMatchObject({ scene: 4242, category: 'Unknown', bucket: 'in-wechat' });
+  });
+
+  it('caps the query and drops keys a document cannot hold', () => {
+    const query = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'.repeat(2000)]));
+    const entry = enter(1001, { ...query, 'a.b': '1', $where: '1' });
+    expect(Object.keys(entry.query)).toHaveLength(30);
+    expect(entry.query.k0).toHaveLength(1024);
+    expect(entry.query['a.b']).toBeUndefined();
+    expect(entry.query.$where).toBeUndefined();
+  });
+
+  it('survives malformed percent-encoding', () => {
+    expect(enter(1047, { scene: '%E0%A4%A', rk_ch: '%zz' })).toMatchObject({ channel: '%zz', query: { scene: '%E0%A4%A' } });
+  });
+});
+
+describe('property: the parser never throws and always answers a valid entry', () => {
+  const queryValue = fc.oneof(
+    fc.string(),
+    fc.webUrl({ withQueryParameters: true }).map((url) => encodeURIComponent(url)),
+    fc.dictionary(fc.constantFrom('rk_ch', 'rk_sh', 'rk_msg', 'rk_card', 'utm_source', 'utm_campaign', 'x'), fc.string({ maxLength: 20 })).map((pairs) =>
+      encodeURIComponent(new URLSearchParams(pairs).toString()),
+    ),
+  );
+  const query = fc.dictionary(fc.oneof(fc.constantFrom('scene', 'q', 'scancode_time', 'rk_ch', 'rk_sh', 'utm_source', 'utm_medium'), fc.string()), queryValue);
+  const options = fc.record(
+    {
+      scene: fc.oneof(fc.constantFrom(1007, 1008, 1010, 1011, 1012, 1013, 1044, 1047, 1048, 1154, 4242), fc.integer(), fc.string(), fc.double()),
+      path: fc.oneof(fc.string(), fc.constant(undefined), fc.integer()),
+      query: fc.oneof(query, fc.anything()),
+      referrerInfo: fc.oneof(fc.record({ appId: fc.anything(), extraData: fc.anything() }, { requiredKeys: [] }), fc.anything()),
+      chatType: fc.oneof(fc.integer(), fc.anything()),
+      apiCategory: fc.oneof(fc.constantFrom('default', 'browseOnly', 'embedded'), fc.anything()),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('for structured but hostile options', () => {
+    fc.assert(
+      fc.property(options, fc.boolean(), (raw, cold) => {
+        const entry = parseEntry(raw, cold);
+        if (!validateEntry(entry)) throw new Error(`${entryErrors()}: ${JSON.stringify(entry)}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('for anything at all', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (raw, cold) => {
+        expect(validateEntry(parseEntry(raw, cold as boolean))).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import { ValidationError } from '../../shared/errors';
+import { MAX_EVENT_BYTES, validateBatch } from '../../shared/schemas';
+
+const AT = Date.UTC(2024, 4, 1, 8);
+const page = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, seq: 1, at: AT, type: 'page', path: 'pages/a/a', ...extra });
+const enter = (id: string, options: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id,
+  seq: 0,
+  at: AT,
+  type: 'enter',
+  cold: true,
+  options: { scene: 1007, path: 'pages/index/index', query: { rk_sh: 'share-0001' }, ...options },
+  ...extra,
+});
+
+describe('a batch is refused whole only when it is not a batch', () => {
+  it.each([
+    ['not an object', 'events'],
+    ['an array', []],
+    ['no events', { v: 1, events: [] }],
+    ['events not an array', { v: 1, events: {} }],
+    ['a wrong version', { v: 2, events: [page('event-0001')] }],
+    ['an unknown batch field', { v: 1, events: [page('event-0001')], openid: 'o1' }],
+    ['51 events', { v: 1, events: Array.from({ length: 51 }, (_, i) => page(`event-${String(i).padStart(4, '0')}`)) }],
+  ])('%s', (_, input) => {
+    expect(() => validateBatch(input)).toThrow(ValidationError);
+  });
+
+  it('50 events are fine', () => {
+    const batch = validateBatch({ v: 1, events: Array.from({ length: 50 }, (_, i) => page(`event-${String(i).padStart(4, '0')}`)) });
+    expect(batch.events).toHaveLength(50);
+    expect(batch.rejected).toEqual([]);
+  });
+});
+
+describe('events are validated one by one', () => {
+  it('accepts each event type in its documented shape', () => {
+    const events = [
+      enter('event-0001', { shareTicket: 't', referrerInfo: { appId: 'wx1', extraData: { a: { deep: 1 } } }, chatType: 3, apiCategory: 'default' }, { group: 'cloudid-1' }),
+      { id: 'event-0002', seq: 2, at: AT, type: 'share', shareId: 'share-0002', path: 'pages/a/a?x=1', to: 'chat' },
+      page('event-0003'),
+      { id: 'event-0004', seq: 4, at: AT, type: 'hide', stayMs: 1200 },
+    ];
+    expect(validateBatch({ v: 1, events })).toEqual({ events, rejected: [] });
+  });
+
+  it('a bad event is named with its field and does not spoil the good ones', () => {
+    const batch = validateBatch({ v: 1, events: [page('event-0001'), page('event-0002', { path: 7 }), enter('event-0003', { scene: '1007' }), page('event-0004')] });
+    expect(batch.events.map((e) => e.id)).toEqual(['event-0001', 'event-0004']);
+    expect(batch.rejected).toEqual([
+      { id: 'event-0002', code: 'INVALID_INPUT', message: expect.stringContaining('"path"') },
+      { id: 'event-0003', code: 'INVALID_INPUT', message: expect.stringContaining('"options.scene"') },
+    ]);
+  });
+
+  it('rejects identity in the payload as an unknown field, at any depth', () => {
+    const batch = validateBatch({ v: 1, events: [page('event-0001', { openid: 'o-fake' }), enter('event-0002', { unionid: 'u-fake' })] });
+    expect(batch.events).toEqual([]);
+    expect(batch.rejected[0].message).toContain('unknown field "openid"');
+    expect(batch.rejected[1].message).toContain('unknown field "options.unionid"');
+  });
+
+  it.each([
+    ['a short id', page('short')],
+    ['an id with odd characters', page('event 0001')],
+    ['a negative seq', page('event-0001', { seq: -1 })],
+    ['a fractional seq', page('event-0001', { seq: 1.5 })],
+    ['seconds instead of ms', page('event-0001', { at: Math.floor(AT / 1000) })],
+    ['an unknown type', { id: 'event-0001', seq: 0, at: AT, type: 'click' }],
+    ['a share to nowhere', { id: 'event-0001', seq: 0, at: AT, type: 'share', shareId: 'share-0001', path: 'p', to: 'email' }],
+    ['a non-string query value', enter('event-0001', { query: { n: 1 } })],
+    ['too many query keys', enter('event-0001', { query: Object.fromEntries(Array.from({ length: 31 }, (_, i) => [`k${i}`, 'v'])) })],
+    ['a long query value', enter('event-0001', { query: { k: 'v'.repeat(1025) } })],
+    ['a long path', page('event-0001', { path: 'p'.repeat(513) })],
+    ['an enter without cold', { ...enter('event-0001'), cold: undefined }],
+    ['an oversized extraData', enter('event-0001', { referrerInfo: { extraData: { blob: 'x'.repeat(MAX_EVENT_BYTES) } } })],
+    ['a null event', null],
+  ])('rejects %s', (_, event) => {
+    const batch = validateBatch({ v: 1, events: [event] });
+    expect(batch.events).toEqual([]);
+    expect(batch.rejected).toHaveLength(1);
+    expect(batch.rejected[0].code).toBe('INVALID_INPUT');
+  });
+});
