@@ -1,0 +1,109 @@
+/**
+ * `npm run bench -- rollup`: 1,000,000 enter events of one China day loaded into the emulator, then
+ * rolled up by the real `rollup` function through its timer route, beside a naive baseline run in
+ * the same process (page through every event with the SDK and count in JavaScript). Prints time,
+ * database requests and peak memory of each, and the ratios.
+ */
+import cloud from 'wx-server-sdk';
+import { startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
+import { prng, TRACE_SCENES } from '../test/helpers/rollup-trace';
+
+const EVENTS = Number(process.env.RUKOU_BENCH_EVENTS ?? 1_000_000);
+const USERS = Math.max(1, Math.round(EVENTS / 10));
+const DAY = '2024-03-10';
+const DAY_START = Date.parse(`${DAY}T00:00:00+08:00`);
+const PAGE = 1000;
+
+async function load(db: ReturnType<typeof cloud.database>): Promise<void> {
+  const random = prng(42);
+  for (let i = 0; i < EVENTS; i += PAGE) {
+    const batch = Array.from({ length: Math.min(PAGE, EVENTS - i) }, (_, j) => {
+      const scene = TRACE_SCENES[Math.floor(random() * TRACE_SCENES.length)];
+      const at = new Date(DAY_START + Math.floor(random() * 86_400_000));
+      return {
+        _id: `bench_${String(i + j).padStart(8, '0')}`,
+        type: 'enter',
+        openid: `u${Math.floor(random() * USERS)}`,
+        appid: 'wxbench',
+        seq: i + j,
+        clientAt: at,
+        serverAt: at,
+        day: DAY,
+        cold: random() < 0.5,
+        scene: scene.scene,
+        category: scene.category,
+        bucket: scene.bucket,
+        path: `pages/p${Math.floor(random() * 20)}/index`,
+        query: {},
+        reopen: false,
+      };
+    });
+    await db.collection('events').add({ data: batch });
+  }
+  for (let i = 0; i < USERS; i += PAGE) {
+    const batch = Array.from({ length: Math.min(PAGE, USERS - i) }, (_, j) => ({ _id: `u${i + j}`, appid: 'wxbench', firstDay: (i + j) % 3 ? '2024-01-01' : DAY }));
+    await db.collection('users').add({ data: batch });
+  }
+}
+
+/** The naive way: every event of the day travels to the function, 1000 per request. */
+async function naive(db: ReturnType<typeof cloud.database>): Promise<{ entries: number; users: number; requests: number }> {
+  const _ = db.command;
+  const users = new Set<string>();
+  let entries = 0;
+  let requests = 0;
+  let last = '';
+  for (;;) {
+    const page = (await db.collection('events').where({ day: DAY, type: 'enter', _id: _.gt(last) }).orderBy('_id', 'asc').limit(PAGE).get()) as unknown as { data: { _id: string; openid: string }[] };
+    requests += 1;
+    for (const event of page.data) {
+      entries += 1;
+      users.add(event.openid);
+    }
+    if (page.data.length < PAGE) break;
+    last = page.data[page.data.length - 1]._id;
+  }
+  return { entries, users: users.size, requests };
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({ timers: false });
+  try {
+    useEmulatorFromThisProcess(emulator.url);
+    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+    const db = cloud.database();
+    for (const name of ['events', 'users', 'rollups_daily']) await db.createCollection(name).catch(() => undefined);
+    let started = performance.now();
+    await load(db);
+    console.log(`loaded ${EVENTS} events and ${USERS} users in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    started = performance.now();
+    const response = await fetch(`${emulator.url}/triggers/rollup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ time: new Date(DAY_START + 86_400_000 + 17 * 60_000).toISOString() }),
+    });
+    const rollup = (await response.json()) as { result?: { databaseRequests: number; peakMemoryMB: number }; errMsg?: string };
+    const rollupSeconds = (performance.now() - started) / 1000;
+    if (!rollup.result) throw new Error(`the rollup failed: ${JSON.stringify(rollup)}`);
+
+    const rssBefore = process.memoryUsage().rss;
+    started = performance.now();
+    const baseline = await naive(db);
+    const naiveSeconds = (performance.now() - started) / 1000;
+    const naivePeakMB = Math.round(Math.max(process.resourceUsage().maxRSS / 1024, rssBefore / 1e6));
+
+    console.table({
+      rollup: { seconds: rollupSeconds.toFixed(1), databaseRequests: rollup.result.databaseRequests, peakMemoryMB: rollup.result.peakMemoryMB },
+      naive: { seconds: naiveSeconds.toFixed(1), databaseRequests: baseline.requests, peakMemoryMB: naivePeakMB },
+    });
+    console.log(`naive/rollup: time ×${(naiveSeconds / rollupSeconds).toFixed(2)}, requests ×${(baseline.requests / rollup.result.databaseRequests).toFixed(1)} (the rollup covers 3 days and every dimension; the naive pass counts only entries and users of one day: ${baseline.entries} / ${baseline.users})`);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
