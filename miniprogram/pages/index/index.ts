@@ -1,0 +1,20 @@
+import { TrackedPage } from '../../tracking';
+
+const ITEMS = [
+  { id: '1', name: 'Spring tea' },
+  { id: '2', name: 'Osmanthus cake' },
+  { id: '3', name: 'Red bean bun' },
+];
+
+TrackedPage({
+  data: { items: ITEMS },
+  open(event: WechatMiniprogram.BaseEvent) {
+    wx.navigateTo({ url: `/pages/detail/detail?id=${String(event.currentTarget.dataset.id)}` });
+  },
+  onShareAppMessage() {
+    return { title: 'Our menu' };
+  },
+  onShareTimeline() {
+    return { title: 'Our menu' };
+  },
+});

@@ -1,0 +1,80 @@
+import { CAPS, type EnterPayload } from './events';
+import type { EnterOptions, TrackerWx } from './host';
+
+/** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
+const GROUP_SCENES = [1008, 1044];
+/** `chatType` 3: a WeChat group; 4: a WeCom interop group. */
+const GROUP_CHATS = [3, 4];
+
+/** The current entry: `wx.getEnterOptionsSync()` is right on hot starts too; the lifecycle options are the fallback. */
+export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): EnterOptions | undefined {
+  try {
+    const current = wx.getEnterOptionsSync?.();
+    if (current && typeof current.scene === 'number') return current;
+  } catch {
+    // older base libraries: the lifecycle options say the same for this show
+  }
+  return lifecycle;
+}
+
+const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length) : text);
+
+/**
+ * Only the fields the `track` contract knows, capped to the server's limits: the function
+ * rejects unknown fields (`forwardMaterials`, `hostExtraData`) and oversize values, and an entry
+ * rejected for size would be an entry lost.
+ */
+export function enterPayload(options: EnterOptions): EnterPayload {
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(options.query ?? {}).slice(0, CAPS.queryKeys)) {
+    if (typeof value === 'string' && key.length <= CAPS.queryKeyLength) query[key] = clip(value, CAPS.queryValueLength);
+  }
+  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path ?? ''), CAPS.pathLength), query };
+  if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
+  if (typeof options.chatType === 'number') payload.chatType = options.chatType;
+  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, CAPS.apiCategoryLength);
+  const referrer = options.referrerInfo;
+  if (referrer && (referrer.appId || referrer.extraData)) {
+    payload.referrerInfo = {};
+    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, CAPS.appIdLength);
+    const extraData = fitExtraData(referrer.extraData);
+    if (extraData) payload.referrerInfo.extraData = extraData;
+  }
+  return payload;
+}
+
+/** extraData is another app's free-form object: keep it only while the event stays within the server's byte cap. */
+function fitExtraData(extraData: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!extraData || typeof extraData !== 'object') return undefined;
+  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= CAPS.queryKeyLength).slice(0, CAPS.extraDataKeys));
+  return JSON.stringify(kept).length <= CAPS.eventBytes / 2 ? kept : undefined;
+}
+
+export const isGroupEntry = (options: EnterOptions): boolean =>
+  GROUP_SCENES.includes(options.scene) || (options.chatType !== undefined && GROUP_CHATS.includes(options.chatType));
+
+/**
+ * The group's cloudID: `wx.getGroupEnterInfo` first (no shareTicket needed, base library 2.17.3+),
+ * `wx.getShareInfo` with the shareTicket where that is all there is. Answers undefined when
+ * neither gives one; never rejects.
+ */
+export function groupCloudId(wx: TrackerWx, options: EnterOptions): Promise<string | undefined> {
+  const ask = (api: (done: (cloudID: string | undefined) => void) => void): Promise<string | undefined> =>
+    new Promise((resolve) => {
+      try {
+        api(resolve);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  const viaShareInfo = (): Promise<string | undefined> => {
+    const { shareTicket } = options;
+    if (!shareTicket) return Promise.resolve(undefined);
+    return ask((done) => wx.getShareInfo({ shareTicket, success: (result) => done(result.cloudID), fail: () => done(undefined) }));
+  };
+  const getGroupEnterInfo = wx.getGroupEnterInfo?.bind(wx);
+  if (!getGroupEnterInfo) return viaShareInfo();
+  return ask((done) => getGroupEnterInfo({ success: (result) => done(result.cloudID), fail: () => done(undefined) })).then(
+    (cloudID) => cloudID ?? viaShareInfo(),
+  );
+}

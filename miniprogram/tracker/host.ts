@@ -1,0 +1,46 @@
+/**
+ * The slice of the Mini Program platform the tracker uses. It is typed here, narrowly, instead of
+ * with `WechatMiniprogram.Wx`, so that the same source compiles in the Mini Program (where the
+ * real `wx` is checked against these shapes in `app.ts`) and in Node, where the tests drive it
+ * with a simulated `wx`.
+ */
+
+/** What `wx.getEnterOptionsSync()` and `App.onShow` give. */
+export interface EnterOptions {
+  scene: number;
+  path: string;
+  query?: Record<string, string>;
+  shareTicket?: string;
+  referrerInfo?: { appId?: string; extraData?: Record<string, unknown> };
+  chatType?: number;
+  apiCategory?: string;
+}
+
+interface CloudIdCallbacks {
+  success?: (result: { cloudID?: string }) => void;
+  fail?: (error: { errMsg: string }) => void;
+}
+
+export interface TrackerWx {
+  getStorageSync(key: string): unknown;
+  setStorageSync(key: string, data: unknown): void;
+  getEnterOptionsSync?(): EnterOptions;
+  getGroupEnterInfo?(option: CloudIdCallbacks): void;
+  getShareInfo(option: CloudIdCallbacks & { shareTicket: string; timeout?: number }): void;
+  cloud: { callFunction(param: { name: string; data: Record<string, unknown> }): Promise<{ result?: unknown }> };
+}
+
+/** Time and chance, injectable so that tests control every timer. */
+export interface Clock {
+  now(): number;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  random(): number;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+  random: () => Math.random(),
+};

@@ -1,0 +1,49 @@
+/**
+ * Shared paths. A card must carry a fresh `rk_sh` (our share id) and nothing that described how
+ * the sharer arrived: `utm_*` campaign tags and Rukou's other URL keys (`rk_ch`, `rk_msg`,
+ * `rk_card`) belong to the sharer's entry, and left in the card they would credit the recipient's
+ * open to the sharer's channel or message instead of to the share.
+ */
+
+export const SHARE_KEY = 'rk_sh';
+const OWN_KEYS = /^(utm_|rk_(sh|ch|msg|card)$)/;
+
+function keyOf(segment: string): string {
+  const raw = segment.split('=', 1)[0];
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Drops campaign tags and Rukou's keys from a query string, keeping every other segment as written. */
+export function cleanQuery(query: string): string {
+  return query
+    .split('&')
+    .filter((segment) => segment !== '' && !OWN_KEYS.test(keyOf(segment)))
+    .join('&');
+}
+
+/** A query string with our share id appended. */
+export function withShareId(query: string, shareId: string): string {
+  const clean = cleanQuery(query);
+  return `${clean}${clean ? '&' : ''}${SHARE_KEY}=${shareId}`;
+}
+
+/** `/route?query` → the same path with its query cleaned (and the share id added when given). */
+export function sharePath(path: string, shareId?: string): string {
+  const mark = path.indexOf('?');
+  const base = mark < 0 ? path : path.slice(0, mark);
+  const query = mark < 0 ? '' : path.slice(mark + 1);
+  const next = shareId ? withShareId(query, shareId) : cleanQuery(query);
+  return next ? `${base}?${next}` : base;
+}
+
+/** The query string of a page's own options, as WeChat would share it by default. */
+export function queryOf(options: Record<string, string | undefined> | undefined): string {
+  return Object.entries(options ?? {})
+    .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+    .map(([key, value]) => `${key}=${value.replace(/[&#]/g, encodeURIComponent)}`)
+    .join('&');
+}

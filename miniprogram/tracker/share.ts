@@ -1,0 +1,75 @@
+import { CAPS } from './events';
+import { cleanQuery, queryOf, sharePath, withShareId } from './paths';
+
+/** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
+export interface ChatShare {
+  title?: string;
+  path?: string;
+  imageUrl?: string;
+  promise?: Promise<ChatShare | void>;
+}
+
+/** What `onShareTimeline` may answer. */
+export interface TimelineShare {
+  title?: string;
+  query?: string;
+  imageUrl?: string;
+}
+
+/** The page being shared: Mini Program pages carry their route and the options they were opened with. */
+export interface SharedPage {
+  route?: string;
+  options?: Record<string, string | undefined>;
+}
+
+/** A share as recorded: its id and the page it shows (without our share id, which travels beside it). */
+export interface ShareRecord {
+  shareId: string;
+  path: string;
+  to: 'chat' | 'timeline';
+}
+
+/** WeChat's default share path: the current page with the options it was opened with. */
+function defaultPath(page: SharedPage): string {
+  const query = queryOf(page.options);
+  return `/${page.route ?? ''}${query ? `?${query}` : ''}`;
+}
+
+const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
+
+const clipPath = (path: string): string => path.slice(0, CAPS.pathLength);
+
+/**
+ * The page's chat share with our share id added to its path; title, imageUrl and any other field
+ * stay as the page set them, and a `promise` keeps resolving to the page's own result, with the
+ * same share id in its path.
+ */
+export function shareToChat(
+  content: ChatShare | Promise<ChatShare | void> | undefined,
+  page: SharedPage,
+  shareId: string,
+): { content: ChatShare | Promise<ChatShare>; record: ShareRecord } {
+  if (isThenable(content)) {
+    // a page may answer with a bare promise: its path is known only later, the page's own is recorded
+    const base = defaultPath(page);
+    return { content: content.then((late) => ({ ...late, path: sharePath(late?.path ?? base, shareId) })), record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
+  }
+  const own = content ?? {};
+  const base = own.path ?? defaultPath(page);
+  const shared: ChatShare = { ...own, path: sharePath(base, shareId) };
+  if (isThenable(own.promise)) {
+    shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path ?? base, shareId) } : late));
+  }
+  return { content: shared, record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
+}
+
+/** The page's Moments share with our share id added to its query. */
+export function shareToTimeline(content: TimelineShare | undefined, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
+  const own = content ?? {};
+  const query = own.query ?? queryOf(page.options);
+  const clean = cleanQuery(query);
+  return {
+    content: { ...own, query: withShareId(query, shareId) },
+    record: { shareId, path: clipPath(`/${page.route ?? ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
+  };
+}

@@ -1,0 +1,16 @@
+import { createTracker } from './tracker/index';
+
+/** The one tracker of this Mini Program: the real `wx` is checked here against what the tracker needs. */
+export const tracker = createTracker({ wx });
+
+/** `App(…)` with entries and hides tracked; your options keep WeChat's typing. */
+export function TrackedApp<T extends WechatMiniprogram.IAnyObject>(options: WechatMiniprogram.App.Options<T>): void {
+  App(tracker.app(options));
+}
+
+/** `Page(…)` with views tracked and shares carrying a fresh `rk_sh`; your options keep WeChat's typing. */
+export function TrackedPage<TData extends WechatMiniprogram.Page.DataOption, TCustom extends WechatMiniprogram.Page.CustomOption>(
+  options: WechatMiniprogram.Page.Options<TData, TCustom>,
+): void {
+  Page(tracker.page(options));
+}
