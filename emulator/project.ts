@@ -58,10 +58,10 @@ function readJson<T>(file: string, fallback: T): T {
 }
 
 /** `{{env.X}}` placeholders are filled from the environment like the CLI does from .env. */
+const renderEnv = (raw: string): string => raw.replace(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, key: string) => process.env[key] ?? '');
+
 function renderEnvId(raw: string | undefined): string {
-  if (!raw) return LOCAL_ENV_ID;
-  const rendered = raw.replace(/\{\{\s*env\.(\w+)\s*\}\}/g, (_, key: string) => process.env[key] ?? '');
-  return rendered || LOCAL_ENV_ID;
+  return (raw && renderEnv(raw)) || LOCAL_ENV_ID;
 }
 
 export function loadProject(root: string): Project {
@@ -85,7 +85,7 @@ export function loadProject(root: string): Project {
         name,
         dir,
         timeout: rcConfig?.timeout ?? DEFAULT_TIMEOUT_SECONDS,
-        envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, String(v)])),
+        envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, renderEnv(String(v))])),
         triggers: (config.triggers ?? []).filter((t) => t.type === 'timer'),
         openapi: config.permissions?.openapi ?? [],
       });

@@ -1,4 +1,9 @@
 import type { ServiceFactory } from './server';
+import { functionsService } from './functions';
+import { openApiService } from './openapi';
+import { storageService } from './storage';
+import { triggersService } from './triggers';
+import { wechatService } from './wechat';
 
 /** The emulated backend, started in this order and closed in reverse. */
-export const SERVICES: ServiceFactory[] = [];
+export const SERVICES: ServiceFactory[] = [storageService, wechatService, openApiService, functionsService, triggersService];

@@ -1,1 +1,96 @@
-// placeholder replaced by the functions service
+/**
+ * One warm container of one cloud function: a process forked by the runtime that loads the
+ * function's index.js on its first invocation (the cold start) and runs one invocation at a time.
+ *
+ * Before each invocation it sets the environment the cloud runtime injects, because the real
+ * wx-server-sdk reads identity and routing from process.env on every call (getWXContext() is
+ * WX_CONTEXT_KEYS + WX_*, ENV is SCF_NAMESPACE, SOURCE is TCB_SOURCE; the endpoint comes from
+ * TCB_CONTEXT_CNFG). TZ is never set: the cloud's function clock is UTC.
+ */
+import path from 'node:path';
+import type { FromWorker, InvocationIdentity, ToWorker, WorkerInvoke, WorkerSetup } from './protocol';
+
+type Main = (event: unknown, context: Record<string, unknown>) => unknown;
+
+let setup: WorkerSetup | undefined;
+let main: Main | undefined;
+
+/** Keys listed in WX_CONTEXT_KEYS; WX_API_TOKEN must be listed too, or node-sdk never sends it back. */
+const CONTEXT_KEYS = ['WX_OPENID', 'WX_APPID', 'WX_UNIONID', 'WX_API_TOKEN', 'WX_TRIGGER_API_TOKEN_V0'];
+const PER_INVOCATION_KEYS = [...CONTEXT_KEYS, 'WX_CONTEXT_KEYS', 'TCB_SOURCE', 'TRIGGER_SRC'];
+
+function send(message: FromWorker): void {
+  process.send?.(message);
+}
+
+function applySetup(config: WorkerSetup): void {
+  setup = config;
+  Object.assign(process.env, config.envVariables, {
+    SCF_NAMESPACE: config.envId,
+    TCB_CONTEXT_CNFG: JSON.stringify({ URL: config.adminUrl }),
+    // Any non-empty credentials: without them node-sdk crashes the process on an unawaited rejection.
+    TENCENTCLOUD_SECRETID: 'rukou-local',
+    TENCENTCLOUD_SECRETKEY: 'rukou-local',
+    // Marks the process as running on Tencent Cloud, so node-sdk skips its metadata-server probe.
+    TENCENTCLOUD: 'true',
+    // Turns off node-sdk's 3 s slow-query timer, which would keep failed invocations alive.
+    SILENCE: 'true',
+  });
+  delete process.env.TZ;
+}
+
+function invocationEnvironment(identity: InvocationIdentity, apiToken: string, timer: boolean): Record<string, string> {
+  const env: Record<string, string> = { TCB_SOURCE: identity.source, WX_API_TOKEN: apiToken };
+  if (identity.openid) env.WX_OPENID = identity.openid;
+  if (identity.appid) env.WX_APPID = identity.appid;
+  if (identity.unionid) env.WX_UNIONID = identity.unionid;
+  if (timer) {
+    env.TRIGGER_SRC = 'timer';
+    env.WX_TRIGGER_API_TOKEN_V0 = apiToken;
+  }
+  env.WX_CONTEXT_KEYS = CONTEXT_KEYS.filter((key) => key in env).join(',');
+  return env;
+}
+
+/** The second argument of main, with the keys the SCF Node runtime passes. */
+function contextFor(config: WorkerSetup, invocation: WorkerInvoke, env: Record<string, string>): Record<string, unknown> {
+  return {
+    function_name: config.functionName,
+    function_version: '$LATEST',
+    namespace: config.envId,
+    request_id: invocation.requestId,
+    time_limit_in_ms: config.timeoutSeconds * 1000,
+    memory_limit_in_mb: config.memoryMB,
+    environ: Object.entries({ SCF_NAMESPACE: config.envId, ...env })
+      .map(([key, value]) => `${key}=${value}`)
+      .join(';'),
+    callbackWaitsForEmptyEventLoop: false,
+  };
+}
+
+async function invoke(invocation: WorkerInvoke): Promise<void> {
+  if (!setup) throw new Error('the worker was asked to invoke before it was set up');
+  for (const key of PER_INVOCATION_KEYS) delete process.env[key];
+  const env = invocationEnvironment(invocation.identity, invocation.apiToken, invocation.timer);
+  Object.assign(process.env, env);
+  try {
+    if (!main) {
+      const loaded = require(path.join(setup.dir, 'index.js')) as { main?: Main };
+      if (typeof loaded.main !== 'function') throw new Error(`${setup.functionName}/index.js does not export main`);
+      main = loaded.main;
+    }
+    const result = await main(invocation.event, contextFor(setup, invocation, env));
+    // The cloud hands results back as JSON text; undefined becomes null like an empty answer.
+    send({ type: 'result', requestId: invocation.requestId, response: JSON.stringify(result === undefined ? null : result) });
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    send({ type: 'error', requestId: invocation.requestId, message, stack: error instanceof Error ? error.stack : undefined });
+  }
+}
+
+process.on('message', (message: ToWorker) => {
+  if (message.type === 'setup') applySetup(message);
+  else void invoke(message);
+});
+// The parent going away (emulator stopped or killed) must not leave orphaned workers behind.
+process.on('disconnect', () => process.exit(0));

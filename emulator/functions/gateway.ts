@@ -1,0 +1,102 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BackendError, invalidParam } from '../errors';
+import { readParams, sendJson } from '../http';
+import type { AdminAction, Route } from '../server';
+import type { InvocationIdentity } from './protocol';
+import type { FunctionRuntime, Outcome } from './runtime';
+
+/**
+ * What a Mini Program sees from wx.cloud.callFunction: `{result}`, or `{errCode, errMsg}`.
+ *
+ * The codes are the ones the cloud answers clients with (wx-server-sdk's error table):
+ * -504002 "functions execute fail" when the function throws, is stopped at its time limit or its
+ * process dies, with the function's own error text after "errMsg:" the way client logs show it
+ * ("errCode: -504002 functions execute fail | errMsg: Error: …"); the time-limit text follows
+ * SCF's "Invoking task timed out after N seconds". An unknown function answers -501000 with
+ * "FunctionName parameter could not be found.", as clients report it for undeployed functions.
+ */
+export type ClientAnswer = { result: unknown } | { errCode: number; errMsg: string };
+
+export const FUNCTIONS_EXECUTE_FAIL = -504002;
+export const FUNCTION_NOT_FOUND = -501000;
+/** -501007 "invalid parameters" (wx-server-sdk's table), for a request the gateway cannot read. */
+export const INVALID_PARAMETERS = -501007;
+
+export function clientAnswer(outcome: Outcome): ClientAnswer {
+  switch (outcome.kind) {
+    case 'ok':
+      return { result: JSON.parse(outcome.response) as unknown };
+    case 'not_found':
+      return { errCode: FUNCTION_NOT_FOUND, errMsg: `FunctionName parameter could not be found. (${outcome.message})` };
+    default:
+      return { errCode: FUNCTIONS_EXECUTE_FAIL, errMsg: `functions execute fail | errMsg: ${outcome.message}` };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text ? text : undefined;
+}
+
+/** `POST /functions/<name>` body `{"data": …}`, the caller named by x-wx-openid/appid/unionid/source. */
+export function gatewayRoute(runtime: FunctionRuntime): Route {
+  return {
+    method: 'POST',
+    prefix: '/functions/',
+    async handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+      const name = decodeURIComponent(rest);
+      let params: Record<string, unknown>;
+      try {
+        params = await readParams(req);
+      } catch (error) {
+        sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: `the body must be JSON {"data": …}: ${(error as Error).message}` });
+        return;
+      }
+      const identity: InvocationIdentity = {
+        openid: header(req, 'x-wx-openid'),
+        appid: header(req, 'x-wx-appid'),
+        unionid: header(req, 'x-wx-unionid'),
+        source: header(req, 'x-wx-source') ?? 'wx_client',
+      };
+      const outcome = await runtime.invoke({ name, event: params.data ?? {}, identity });
+      sendJson(res, 200, clientAnswer(outcome));
+    },
+  };
+}
+
+/**
+ * `functions.invokeFunction`, what `cloud.callFunction` sends. When the call comes from inside a
+ * running function (its WX_API_TOKEN comes back as wxCloudApiToken) the callee acts for the same
+ * user, and its SOURCE is the caller's followed by ",scf" (getWXContext docs: A called by the Mini
+ * Program sees wx_client, B called by A sees wx_client,scf). A call from outside any function
+ * (a script with credentials) carries no user and the SOURCE "scf".
+ */
+export function invokeFunctionAction(runtime: FunctionRuntime, lookup: (token: unknown) => InvocationIdentity | undefined): AdminAction {
+  return async ({ params }) => {
+    const name = params.function_name;
+    if (typeof name !== 'string' || name === '') throw invalidParam('function_name must name a cloud function');
+    let event: unknown = {};
+    if (typeof params.request_data === 'string' && params.request_data !== '') {
+      try {
+        event = JSON.parse(params.request_data);
+      } catch {
+        throw invalidParam('request_data must be a JSON string');
+      }
+    }
+    const caller = lookup(params.wxCloudApiToken);
+    const identity: InvocationIdentity = caller
+      ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid, source: `${caller.source},scf` }
+      : { source: 'scf' };
+    const outcome = await runtime.invoke({ name, event, identity });
+    switch (outcome.kind) {
+      case 'ok':
+        return { data: { response_data: outcome.response } };
+      case 'not_found':
+        // Not in wx-server-sdk's table, so the SDK reports it as -501001 with this message.
+        throw new BackendError('FUNCTION_NOT_FOUND', `FunctionName parameter could not be found: ${outcome.message}`);
+      default:
+        throw new BackendError('FUNCTIONS_EXECUTE_FAIL', outcome.message);
+    }
+  };
+}

@@ -1,0 +1,39 @@
+/** Messages between the runtime and a worker process (Node IPC, JSON). */
+
+/** Sent once after fork: what stays the same for every invocation of this function. */
+export interface WorkerSetup {
+  type: 'setup';
+  functionName: string;
+  dir: string;
+  envId: string;
+  adminUrl: string;
+  envVariables: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMB: number;
+}
+
+/** Who an invocation acts for and what triggered it. */
+export interface InvocationIdentity {
+  openid?: string;
+  appid?: string;
+  unionid?: string;
+  /** TCB_SOURCE: wx_client, wx_http, wx_trigger, wx_client,scf … */
+  source: string;
+}
+
+export interface WorkerInvoke {
+  type: 'invoke';
+  requestId: string;
+  event: unknown;
+  identity: InvocationIdentity;
+  /** From the invocation registry; the SDK sends it back as wxCloudApiToken. */
+  apiToken: string;
+  /** Timer invocations carry TRIGGER_SRC=timer, which makes the SDK send WX_TRIGGER_API_TOKEN_V0. */
+  timer: boolean;
+}
+
+export type ToWorker = WorkerSetup | WorkerInvoke;
+
+export type FromWorker =
+  | { type: 'result'; requestId: string; response: string }
+  | { type: 'error'; requestId: string; message: string; stack?: string };

@@ -1,0 +1,182 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { EmulatorContext } from '../server';
+import type { FunctionSpec } from '../project';
+import type { FromWorker, InvocationIdentity, WorkerSetup } from './protocol';
+
+/** How an invocation ended. `response` is the function's result as the JSON text the cloud returns. */
+export type Outcome =
+  | { kind: 'ok'; response: string }
+  | { kind: 'not_found'; message: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'timeout'; message: string }
+  | { kind: 'crashed'; message: string };
+
+export interface InvokeRequest {
+  name: string;
+  event: unknown;
+  identity: InvocationIdentity;
+  timer?: boolean;
+}
+
+/** Workers one function may run at once; further callers wait for one to come free. */
+const MAX_WORKERS_PER_FUNCTION = 8;
+const MEMORY_MB = 256;
+/** dist/worker.js sits beside dist/rukou.js, which is where this module is bundled. */
+const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
+
+interface Worker {
+  child: ChildProcess;
+  warm: boolean;
+  /** Set while an invocation runs: how to settle it if the process dies. */
+  settle?: (outcome: Outcome) => void;
+}
+
+/**
+ * The worker pool of one function. Each worker runs one invocation at a time (identity lives in
+ * process.env, so two users may never share a process at once); idle workers are reused warm.
+ */
+class FunctionPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+  private readonly waiting: ((worker: Worker) => void)[] = [];
+
+  constructor(
+    private readonly spec: FunctionSpec,
+    private readonly context: EmulatorContext,
+  ) {}
+
+  async invoke(request: InvokeRequest): Promise<Outcome> {
+    const worker = await this.acquire();
+    const started = performance.now();
+    const start = worker.warm ? 'warm' : 'cold';
+    const requestId = randomUUID();
+    const apiToken = this.context.invocations.begin({
+      functionName: this.spec.name,
+      openid: request.identity.openid,
+      appid: request.identity.appid,
+      unionid: request.identity.unionid,
+      source: request.identity.source,
+    });
+    const outcome = await new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        // The cloud stops a function at its time limit whatever it is doing; so does killing the process.
+        this.retire(worker);
+        worker.child.kill('SIGKILL');
+        resolve({ kind: 'timeout', message: `Invoking task timed out after ${this.spec.timeout} seconds` });
+      }, this.spec.timeout * 1000);
+      worker.settle = (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const onMessage = (message: FromWorker): void => {
+        if (message.requestId !== requestId) return;
+        worker.child.off('message', onMessage);
+        worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
+      };
+      worker.child.on('message', onMessage);
+      worker.child.send({ type: 'invoke', requestId, event: request.event, identity: request.identity, apiToken, timer: request.timer === true });
+    });
+    this.context.invocations.end(apiToken);
+    worker.settle = undefined;
+    worker.warm = true;
+    this.context.log.call('invoke', this.spec.name, performance.now() - started, `${outcome.kind} ${start}`);
+    if (this.all.has(worker)) this.release(worker);
+    return outcome;
+  }
+
+  private acquire(): Promise<Worker> {
+    const worker = this.idle.pop();
+    if (worker) return Promise.resolve(worker);
+    if (this.all.size < MAX_WORKERS_PER_FUNCTION) return Promise.resolve(this.spawn());
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(worker: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(worker);
+    else this.idle.push(worker);
+  }
+
+  /** Takes a worker out of the pool for good; a waiting caller gets a fresh one in its place. */
+  private retire(worker: Worker): void {
+    if (!this.all.delete(worker)) return;
+    const index = this.idle.indexOf(worker);
+    if (index >= 0) this.idle.splice(index, 1);
+    const next = this.waiting.shift();
+    if (next) next(this.spawn());
+  }
+
+  private spawn(): Worker {
+    // A clean environment, not the emulator's: the worker adds what the cloud injects. No TZ.
+    const env: Record<string, string> = { NODE_PATH: path.join(__dirname, '..', 'node_modules') };
+    for (const key of ['PATH', 'HOME']) if (process.env[key]) env[key] = process.env[key];
+    const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, serialization: 'json' });
+    const worker: Worker = { child, warm: false };
+    this.all.add(worker);
+    const setup: WorkerSetup = {
+      type: 'setup',
+      functionName: this.spec.name,
+      dir: this.spec.dir,
+      envId: this.context.project.envId,
+      adminUrl: `${this.context.url()}/admin`,
+      envVariables: this.spec.envVariables,
+      timeoutSeconds: this.spec.timeout,
+      memoryMB: MEMORY_MB,
+    };
+    child.send(setup);
+    child.once('exit', (code, signal) => {
+      this.retire(worker);
+      worker.settle?.({ kind: 'crashed', message: `the function's process exited (${signal ?? `code ${code}`}) during the invocation` });
+    });
+    child.on('error', (error) => this.context.log.warn(`worker of ${this.spec.name}: ${error.message}`));
+    return worker;
+  }
+
+  close(): Promise<void> {
+    const exits = [...this.all].map((worker) => new Promise<void>((resolve) => {
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) return resolve();
+      worker.child.once('exit', () => resolve());
+      worker.child.kill('SIGKILL');
+    }));
+    return Promise.all(exits).then(() => undefined);
+  }
+}
+
+/**
+ * Runs the project's cloud functions the way SCF does: in worker processes forked from
+ * dist/worker.js, one invocation per worker at a time, more workers under concurrency, the
+ * timeout from cloudbaserc.json enforced by killing the worker, dead workers replaced.
+ *
+ * @example
+ *   const outcome = await runtime.invoke({ name: 'track', event: { events: [] }, identity: { openid: 'o1', source: 'wx_client' } });
+ *   if (outcome.kind === 'ok') JSON.parse(outcome.response);
+ */
+export class FunctionRuntime {
+  private readonly pools = new Map<string, FunctionPool>();
+
+  constructor(private readonly context: EmulatorContext) {}
+
+  has(name: string): boolean {
+    return this.context.project.functions.has(name);
+  }
+
+  invoke(request: InvokeRequest): Promise<Outcome> {
+    const spec = this.context.project.functions.get(request.name);
+    if (!spec) {
+      this.context.log.call('invoke', request.name, 0, 'not_found');
+      return Promise.resolve({ kind: 'not_found', message: `no cloud function "${request.name}" under the project's cloudfunctions/` });
+    }
+    let pool = this.pools.get(spec.name);
+    if (!pool) {
+      pool = new FunctionPool(spec, this.context);
+      this.pools.set(spec.name, pool);
+    }
+    return pool.invoke(request);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
+  }
+}

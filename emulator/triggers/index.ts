@@ -1,0 +1,49 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readParams, sendJson } from '../http';
+import type { EmulatorContext, Service } from '../server';
+import { functionsService, type FunctionsService } from '../functions';
+import { clientAnswer, FUNCTION_NOT_FOUND, INVALID_PARAMETERS } from '../functions/gateway';
+import { fireTrigger, scheduledTriggers, Scheduler } from './scheduler';
+
+/**
+ * Timer triggers: fired on the wall clock unless `--no-timers`, and on demand by
+ * `POST /triggers/<function>` with `{"time": ISO}` (what `rukou trigger` sends), which runs the
+ * function's trigger now as if the clock said `time`, and answers like the client gateway.
+ */
+export function triggersService(context: EmulatorContext): Service {
+  const { runtime } = context.service<FunctionsService>(functionsService);
+  const triggers = scheduledTriggers(context.project.functions.values());
+  const scheduler = new Scheduler(runtime, context.log);
+  if (context.options.timers) scheduler.start(triggers.values());
+
+  async function fire(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+    const name = decodeURIComponent(rest);
+    const scheduled = triggers.get(name);
+    if (!scheduled) {
+      const problem = runtime.has(name) ? `the function "${name}" has no timer trigger in its config.json` : `no cloud function "${name}"`;
+      sendJson(res, 200, { errCode: FUNCTION_NOT_FOUND, errMsg: problem });
+      return;
+    }
+    let time = new Date();
+    try {
+      const params = await readParams(req);
+      if (params.time !== undefined) time = new Date(String(params.time));
+    } catch (error) {
+      sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: `the body must be JSON {"time": ISO}: ${(error as Error).message}` });
+      return;
+    }
+    if (Number.isNaN(time.getTime())) {
+      sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: 'time must be an ISO date, e.g. 2024-06-01T16:17:00Z' });
+      return;
+    }
+    const started = performance.now();
+    const outcome = await fireTrigger(runtime, scheduled, time);
+    context.log.call('trigger', `${name}/${scheduled.trigger.name}`, performance.now() - started, outcome.kind);
+    sendJson(res, 200, clientAnswer(outcome));
+  }
+
+  return {
+    routes: [{ method: 'POST', prefix: '/triggers/', handle: fire }],
+    close: async () => scheduler.stop(),
+  };
+}
