@@ -1,0 +1,124 @@
+import { invalidParam } from '../errors';
+import type { Params } from '../http';
+import type { InvocationRegistry } from '../invocations';
+import type { Project } from '../project';
+import type { Caller, WeChat, WeChatAnswer } from '../wechat/operations';
+import {
+  ApiType,
+  decodeCommApiData,
+  decodeOpenDataRequest,
+  encodeCommOpenApiResp,
+  encodeOpenDataResponse,
+  type KeyValuePair,
+} from './proto';
+import type { CallLog } from './state';
+
+/** The errcodes WeChat's cloud-call gateway answers in the envelope (wx-server-sdk's ERR_CODE table). */
+export const NO_PERMISSION = -604101;
+export const ILLEGAL_INVOCATION_SOURCE = -604104;
+
+export interface OpenApiDeps {
+  wechat: WeChat;
+  invocations: InvocationRegistry;
+  project: Project;
+  calls: CallLog;
+}
+
+/** A svrkit call (an SDK built-in such as cloud.getOpenData): protobuf in, protobuf out. */
+type SvrkitApi = (wechat: WeChat, reqData: Buffer, caller: Caller) => { request: unknown; response: unknown; respData: Buffer };
+
+const SVRKIT_APIS: Record<string, SvrkitApi> = {
+  ApiGetOpenDataByCloudId: (wechat, reqData, caller) => {
+    const request = decodeOpenDataRequest(reqData);
+    const list = wechat.openData(request.cloudidList, caller);
+    return {
+      request: { cloudidList: request.cloudidList },
+      response: { list },
+      respData: encodeOpenDataResponse({ dataList: list.map((item) => ({ cloudId: item.cloudID, json: JSON.stringify(item) })) }),
+    };
+  },
+};
+
+/** The SDK JSON-encodes every top-level value; a pair with a content type is a file (e.g. a media upload). */
+function decodePairs(pairs: KeyValuePair[]): { request: Record<string, unknown>; readable: Record<string, unknown> } {
+  const request: Record<string, unknown> = {};
+  const readable: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    if (pair.contenttype) {
+      request[pair.key] = { contentType: pair.contenttype, filename: pair.filename, value: pair.value };
+      readable[pair.key] = { contentType: pair.contenttype, filename: pair.filename, size: pair.value.length };
+      continue;
+    }
+    const text = pair.value.toString('utf8');
+    try {
+      request[pair.key] = JSON.parse(text);
+    } catch {
+      throw invalidParam(`openapi parameter "${pair.key}" is not JSON: ${text.slice(0, 80)}`);
+    }
+    readable[pair.key] = request[pair.key];
+  }
+  return { request, readable };
+}
+
+function envelope(answer: WeChatAnswer): Buffer {
+  if ('json' in answer) {
+    return encodeCommOpenApiResp({ respData: Buffer.from(JSON.stringify(answer.json)), contentType: 'application/json', httpCode: 200 });
+  }
+  return encodeCommOpenApiResp({ respData: answer.body, contentType: answer.contentType, httpCode: 200 });
+}
+
+const refusal = (errorCode: number): Buffer => encodeCommOpenApiResp({ errorCode, httpCode: 200 });
+
+/**
+ * Serves one `wx.openApi` admin call: decodes the CommApiData envelope, finds the calling
+ * function from its WX_API_TOKEN, checks the function's `permissions.openapi`, routes the call to
+ * the simulated WeChat and records it. Answers CommOpenApiResp bytes, like the cloud.
+ */
+export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
+  const data = params.requestData;
+  if (!Buffer.isBuffer(data)) throw invalidParam('wx.openApi needs requestData as a multipart file part (protobuf CommApiData)');
+  const envelopeIn = decodeCommApiData(data);
+  // Outside a function the SDK sends an empty token (WX_API_TOKEN unset): a tool or a test calling.
+  const token = typeof params.wxCloudApiToken === 'string' && params.wxCloudApiToken ? params.wxCloudApiToken : undefined;
+  const invocation = deps.invocations.lookup(token);
+  const caller: Caller = invocation ? { functionName: invocation.functionName, openid: invocation.openid, appid: invocation.appid } : {};
+  const appid = envelopeIn.appid || caller.appid;
+  const base = { function: caller.functionName, openid: caller.openid, appid };
+
+  if (envelopeIn.apiType === ApiType.SVRKIT_API && envelopeIn.svrkitData) {
+    const { apiName, reqData } = envelopeIn.svrkitData;
+    const api = SVRKIT_APIS[apiName];
+    if (token !== undefined && !invocation) {
+      deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: ILLEGAL_INVOCATION_SOURCE, response: null });
+      return refusal(ILLEGAL_INVOCATION_SOURCE);
+    }
+    if (!api) {
+      deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: NO_PERMISSION, response: null });
+      return refusal(NO_PERMISSION);
+    }
+    const { request, response, respData } = api(deps.wechat, reqData, caller);
+    deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request, errCode: 0, response });
+    return encodeCommOpenApiResp({ respData, contentType: 'application/octet-stream', httpCode: 200 });
+  }
+
+  if (envelopeIn.apiType !== ApiType.OPEN_API) throw invalidParam(`the emulator does not serve cloud calls of type ${envelopeIn.apiType}`);
+  const apiName = String(params.apiName ?? '');
+  const { request, readable } = decodePairs(envelopeIn.openapiData?.pairs ?? []);
+  const record = (errCode: number, response: unknown): void =>
+    deps.calls.add({ ...base, api: apiName, kind: 'openapi', request: readable, errCode, response });
+
+  if (token !== undefined && !invocation) {
+    record(ILLEGAL_INVOCATION_SOURCE, null);
+    return refusal(ILLEGAL_INVOCATION_SOURCE);
+  }
+  const api = deps.wechat.apis[apiName];
+  const permitted = !caller.functionName || (deps.project.functions.get(caller.functionName)?.openapi ?? []).includes(apiName);
+  if (!api || !permitted) {
+    record(NO_PERMISSION, null);
+    return refusal(NO_PERMISSION);
+  }
+  const answer = api(request, { ...caller, appid });
+  if ('json' in answer) record(typeof answer.json.errcode === 'number' ? answer.json.errcode : 0, answer.json);
+  else record(0, { contentType: answer.contentType, size: answer.body.length });
+  return envelope(answer);
+}

@@ -1,0 +1,126 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { invalidParam } from '../errors';
+import type { CloudIdKind, CloudIdRecord, WeChatState } from './state';
+
+/** cloudIDs are valid for five minutes (docs.cloudbase.net, "get WeChat open data"). */
+export const CLOUD_ID_TTL_MS = 5 * 60 * 1000;
+/** Expired cloudIDs are remembered this long, so they answer "expired" rather than "invalid". */
+const FORGET_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** Who makes a cloud call: the invocation behind its WX_API_TOKEN, or nobody (a test or tool). */
+export interface Caller {
+  functionName?: string;
+  openid?: string;
+  appid?: string;
+}
+
+/** What a WeChat API answers: a JSON body (with `errcode` on failure) or bytes such as a PNG. */
+export type WeChatAnswer = { json: Record<string, unknown> } | { contentType: string; body: Buffer };
+
+/** One server API of WeChat, by its cloud-call name (`subscribeMessage.send`, …). */
+export type WeChatApi = (request: Record<string, unknown>, caller: Caller) => WeChatAnswer;
+
+/** Open data for one cloudID, as WeChat's getOpenData reports it inside `json`. */
+export type OpenDataItem = { cloudID: string; data: Record<string, unknown> } | { cloudID: string; errCode: number; errMsg: string };
+
+export interface GroupCloudIdRequest {
+  openid: string;
+  appid: string;
+  kind: CloudIdKind;
+  /** The simulation's own name for the chat; WeChat shows each Mini Program its own id for it. */
+  groupId: string;
+  /** 1 WeChat single chat, 2 WeCom single chat, 3 WeChat group (default), 4 WeCom interop group. */
+  chatType: number;
+  /** getGroupEnterInfo's needGroupOpenID: also tell the user's openid inside the group. */
+  needGroupOpenID: boolean;
+  /** epoch ms; lets tests issue a cloudID "six minutes ago" */
+  issuedAt: number;
+}
+
+const CHAT_TYPES = new Set([1, 2, 3, 4]);
+
+/** WeChat's per-Mini-Program id of a chat: stable for one app, different for another. */
+function appScopedId(prefix: string, appid: string, id: string): string {
+  return prefix + createHash('sha256').update(`${appid}\0${id}`).digest('base64url').slice(0, 26);
+}
+
+function groupInfo(request: GroupCloudIdRequest): Record<string, unknown> {
+  const watermark = { appid: request.appid, timestamp: Math.floor(request.issuedAt / 1000) };
+  if (request.kind === 'shareInfo') return { openGId: appScopedId('tG', request.appid, request.groupId), watermark };
+  const singleChat = request.chatType === 1 || request.chatType === 2;
+  return {
+    opengid: singleChat ? '' : appScopedId('tG', request.appid, request.groupId),
+    open_single_roomid: singleChat ? appScopedId('sR', request.appid, request.groupId) : '',
+    group_openid: request.needGroupOpenID ? appScopedId('gO', request.appid, `${request.groupId}\0${request.openid}`) : '',
+    chat_type: request.chatType,
+    watermark,
+  };
+}
+
+/** Reads the body of `POST /__rukou/wechat/cloudid` into a request, refusing what WeChat could not issue. */
+export function parseGroupCloudIdRequest(body: Record<string, unknown>, now: number): GroupCloudIdRequest {
+  const { openid, appid, kind, groupId, chatType = 3, needGroupOpenID = false, issuedAt = now } = body;
+  if (typeof openid !== 'string' || !openid) throw invalidParam('openid (the user who opened the chat) must be a non-empty string');
+  if (typeof appid !== 'string' || !appid) throw invalidParam('appid (the Mini Program the chat opened) must be a non-empty string');
+  if (kind !== 'shareInfo' && kind !== 'groupEnterInfo') throw invalidParam(`kind must be "shareInfo" or "groupEnterInfo", got ${JSON.stringify(kind)}`);
+  if (typeof groupId !== 'string' || !groupId) throw invalidParam('groupId (the chat) must be a non-empty string');
+  if (typeof chatType !== 'number' || !CHAT_TYPES.has(chatType)) throw invalidParam('chatType must be 1, 2, 3 or 4');
+  if (kind === 'shareInfo' && chatType !== 3 && chatType !== 4) throw invalidParam('getShareInfo only gives group chats (chatType 3 or 4)');
+  const at = typeof issuedAt === 'string' ? Date.parse(issuedAt) : issuedAt;
+  if (typeof at !== 'number' || !Number.isFinite(at)) throw invalidParam('issuedAt must be epoch milliseconds or an ISO date');
+  return { openid, appid, kind, groupId, chatType, needGroupOpenID: needGroupOpenID === true, issuedAt: at };
+}
+
+/**
+ * The simulated WeChat: what the platform knows and answers, behind the cloud calls. Each server
+ * API is one entry of `apis`, keyed by its cloud-call name, so a later behaviour (subscription
+ * messages, QR codes, …) is one more entry.
+ */
+export class WeChat {
+  readonly apis: Record<string, WeChatApi> = {
+    'cloudbase.getOpenData': (request, caller) => {
+      const list = request.cloudid_list;
+      if (!Array.isArray(list) || !list.every((id) => typeof id === 'string')) {
+        return { json: { errcode: 40097, errmsg: 'invalid args: cloudid_list must be an array of strings' } };
+      }
+      const items = this.openData(list as string[], caller);
+      return {
+        json: { errcode: 0, errmsg: 'ok', data_list: items.map((item) => ({ cloud_id: item.cloudID, json: JSON.stringify(item) })) },
+      };
+    },
+  };
+
+  constructor(
+    private readonly state: WeChatState,
+    private readonly now: () => number,
+  ) {}
+
+  /** What wx.getShareInfo / wx.getGroupEnterInfo give the client: a cloudID for the group info. */
+  issueGroupCloudId(request: GroupCloudIdRequest): CloudIdRecord {
+    const record: CloudIdRecord = {
+      cloudID: `${request.kind === 'shareInfo' ? 26 : 27}_${randomBytes(30).toString('base64url')}`,
+      kind: request.kind,
+      openid: request.openid,
+      appid: request.appid,
+      data: groupInfo(request),
+      issuedAt: request.issuedAt,
+    };
+    this.state.addCloudId(record, this.now() - FORGET_AFTER_MS);
+    return record;
+  }
+
+  /**
+   * Resolves cloudIDs in input order. A bad one fails alone (the others still resolve), with the
+   * SDK's codes: -601005 invalid, -601006 expired, -601007 issued to another user.
+   */
+  openData(list: string[], caller: Caller): OpenDataItem[] {
+    const now = this.now();
+    return list.map((cloudID) => {
+      const record = this.state.cloudId(cloudID);
+      if (!record) return { cloudID, errCode: -601005, errMsg: 'invalid cloudID' };
+      if (now - record.issuedAt > CLOUD_ID_TTL_MS) return { cloudID, errCode: -601006, errMsg: 'cloudID expired' };
+      if (caller.openid && caller.openid !== record.openid) return { cloudID, errCode: -601007, errMsg: 'cloudID and calling user does not match' };
+      return { cloudID, data: record.data };
+    });
+  }
+}
