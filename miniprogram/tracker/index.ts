@@ -50,9 +50,9 @@ interface PageHooks {
 
 export interface Tracker {
   /** Your App options, with entries and hides recorded. */
-  app<T extends AppHooks>(options: T): T;
+  app<T extends AppHooks>(options: T): T & Required<AppHooks>;
   /** Your Page options, with views recorded and shares carrying a fresh `rk_sh`. */
-  page<T extends PageHooks>(options: T): T;
+  page<T extends PageHooks>(options: T): T & Required<Pick<PageHooks, 'onShow'>>;
   /** Send what is queued now. */
   flush(): void;
   counts(): QueueCounts;
@@ -85,7 +85,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let launched = false;
 
   function record(body: EventBody): TrackEvent {
-    const event = { id: newId(clock.now(), clock.random), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
+    const event = { id: newId(clock.now(), () => clock.random()), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
     queue.push(event);
     return event;
   }
@@ -163,7 +163,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareAppMessage.call(this, event) ?? undefined;
           let answer: ChatShare | Promise<ChatShare | void> | undefined = own;
           safely(() => {
-            const shared = shareToChat(own, this, newId(clock.now(), clock.random));
+            const shared = shareToChat(own, this, newId(clock.now(), () => clock.random()));
             share(shared.record);
             answer = shared.content;
           });
@@ -175,7 +175,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareTimeline.call(this) ?? undefined;
           let answer: TimelineShare | undefined = own;
           safely(() => {
-            const shared = shareToTimeline(own, this, newId(clock.now(), clock.random));
+            const shared = shareToTimeline(own, this, newId(clock.now(), () => clock.random()));
             share(shared.record);
             answer = shared.content;
           });

@@ -1,0 +1,242 @@
+/**
+ * A simulated Mini Program runtime for one user's phone: storage that survives a kill, timers the
+ * test advances by hand, the App/Page lifecycle, enter options, group info, and
+ * `wx.cloud.callFunction` that reaches a backend as this user (the emulator's client gateway in
+ * the delivery suites), with a switch to go offline.
+ */
+import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
+
+/** What a backend answers a function call, as the client gateway does. */
+export interface GatewayAnswer {
+  result?: unknown;
+  errCode?: number;
+  errMsg?: string;
+}
+export type Backend = (name: string, data: Record<string, unknown>, openid: string) => Promise<GatewayAnswer>;
+
+/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`. */
+export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
+  return async (name, data, openid) => {
+    const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wx-openid': openid, 'x-wx-appid': appid },
+      body: JSON.stringify({ data }),
+    });
+    return (await response.json()) as GatewayAnswer;
+  };
+}
+
+interface Timer {
+  id: number;
+  at: number;
+  run: () => void;
+}
+
+/** Time that moves only when the test says so. `random` is seeded, so jitter is repeatable. */
+export class ManualClock implements Clock {
+  private current: number;
+  private timers: Timer[] = [];
+  private nextId = 1;
+  private seed = 42;
+
+  constructor(start = Date.UTC(2026, 4, 20, 2, 0, 0)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(run: () => void, ms: number): number {
+    const timer = { id: this.nextId++, at: this.current + Math.max(0, ms), run };
+    this.timers.push(timer);
+    return timer.id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((timer) => timer.id !== handle);
+  }
+
+  random(): number {
+    // mulberry32: a tiny deterministic generator
+    let t = (this.seed += 0x6d2b79f5);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** The delays of the timers now pending, from now. */
+  pending(): number[] {
+    return this.timers.map((timer) => timer.at - this.current).sort((a, b) => a - b);
+  }
+
+  /** Moves time forward, firing due timers in order; `between` runs after each (to let answers arrive). */
+  async advance(ms: number, between: () => Promise<void> = flushMicrotasks): Promise<void> {
+    const end = this.current + ms;
+    // what already happened (answers, callbacks) lands before time moves
+    await between();
+    for (;;) {
+      const due = this.timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((timer) => timer !== due);
+      this.current = Math.max(this.current, due.at);
+      due.run();
+      await between();
+    }
+    this.current = end;
+    await between();
+  }
+
+  clearAll(): void {
+    this.timers = [];
+  }
+}
+
+export const flushMicrotasks = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export interface PageDefinition {
+  onLoad?(options: Record<string, string>): void;
+  onShow?(): void;
+  onShareAppMessage?(event: never): unknown;
+  onShareTimeline?(): unknown;
+  [key: string]: unknown;
+}
+
+/** An open page: the wrapped options with the instance fields WeChat sets (`route`, `options`). */
+export type PageInstance = Record<string, unknown> & {
+  route: string;
+  options: Record<string, string>;
+  onShareAppMessage?(event: { from: 'menu' | 'button' }): unknown;
+  onShareTimeline?(): unknown;
+};
+
+export interface GroupAnswers {
+  /** What `wx.getGroupEnterInfo` answers; absent: the API does not exist (an old base library). */
+  groupEnterInfo?: () => Promise<{ cloudID: string } | { errMsg: string }>;
+  /** What `wx.getShareInfo` answers for a shareTicket. */
+  shareInfo?: (shareTicket: string) => Promise<{ cloudID: string } | { errMsg: string }>;
+}
+
+/**
+ * One user's phone. `launch` starts the Mini Program process (a cold start), `show`/`hide` move
+ * it between foreground and background, `kill` ends the process without warning: timers die,
+ * answers in flight are lost, storage stays.
+ */
+export class SimulatedPhone {
+  readonly clock = new ManualClock();
+  /** Serialised like WeChat's storage: what is read back is a copy. */
+  readonly storage = new Map<string, string>();
+  /** Every call made, in order, as sent. */
+  readonly calls: { name: string; data: Record<string, unknown> }[] = [];
+  online = true;
+  /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
+  enterOptionsSync = true;
+  group: GroupAnswers = {};
+  tracker?: Tracker;
+  private app?: { onShow(options: EnterOptions): void; onHide(): void };
+  private enter?: EnterOptions;
+  private generation = 0;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly openid: string,
+    private readonly backend: Backend,
+    private readonly trackerOptions: Partial<TrackerOptions> = {},
+  ) {}
+
+  /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
+  private wx(): TrackerWx {
+    const generation = this.generation;
+    const alive = (): boolean => generation === this.generation;
+    const wx: TrackerWx = {
+      getStorageSync: (key) => {
+        const raw = this.storage.get(key);
+        return raw === undefined ? '' : JSON.parse(raw);
+      },
+      setStorageSync: (key, data) => {
+        if (alive()) this.storage.set(key, JSON.stringify(data));
+      },
+      getEnterOptionsSync: () => structuredClone(this.enter as EnterOptions),
+      getShareInfo: ({ shareTicket, success, fail }) => {
+        const answer = this.group.shareInfo?.(shareTicket) ?? Promise.resolve({ errMsg: 'getShareInfo:fail invalid shareTicket' });
+        void answer.then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
+      },
+      cloud: {
+        callFunction: ({ name, data }) => {
+          this.calls.push({ name, data: structuredClone(data) });
+          const call = this.online
+            ? this.backend(name, structuredClone(data), this.openid)
+            : Promise.reject({ errMsg: 'cloud.callFunction:fail request:fail network unreachable' });
+          const answer = call.then((response) => {
+            if (response.errCode) throw { errMsg: response.errMsg ?? `cloud.callFunction:fail ${response.errCode}` };
+            return { result: response.result, errMsg: 'cloud.callFunction:ok' };
+          });
+          this.inFlight.add(answer);
+          const done = (): void => void this.inFlight.delete(answer);
+          answer.then(done, done);
+          // a killed process never hears its answers
+          return new Promise((resolve, reject) => answer.then((value) => alive() && resolve(value), (error) => alive() && reject(error)));
+        },
+      },
+    };
+    if (!this.enterOptionsSync) delete wx.getEnterOptionsSync;
+    if (this.group.groupEnterInfo) {
+      const groupEnterInfo = this.group.groupEnterInfo;
+      wx.getGroupEnterInfo = ({ success, fail }) => {
+        void groupEnterInfo().then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
+      };
+    }
+    return wx;
+  }
+
+  /** A cold start with these enter options. */
+  launch(options: EnterOptions): Tracker {
+    this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx(), clock: this.clock });
+    this.app = this.tracker.app({});
+    this.show(options);
+    return this.tracker;
+  }
+
+  /** To the foreground: the first show after `launch` is the cold start, later ones are hot starts. */
+  show(options: EnterOptions): void {
+    this.enter = structuredClone(options);
+    this.app?.onShow(structuredClone(options));
+  }
+
+  hide(): void {
+    this.app?.onHide();
+  }
+
+  /** The process ends at once: no hide, no more timers, answers in flight lost. */
+  kill(): void {
+    this.generation++;
+    this.clock.clearAll();
+    this.tracker = undefined;
+    this.app = undefined;
+  }
+
+  /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
+  openPage(route: string, options: Record<string, string>, definition: PageDefinition = {}): PageInstance {
+    if (!this.tracker) throw new Error('launch the app first');
+    const page = { ...this.tracker.page(definition as Parameters<Tracker['page']>[0]), route, options } as unknown as PageInstance;
+    (page.onLoad as PageDefinition['onLoad'])?.call(page, options);
+    (page.onShow as PageDefinition['onShow'])?.call(page);
+    return page;
+  }
+
+  /** Waits for every call in flight to be answered (or to fail). */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await flushMicrotasks();
+  }
+
+  /** Advances time, letting each answer arrive before the next timer fires. */
+  advance(ms: number): Promise<void> {
+    return this.clock.advance(ms, () => this.settle());
+  }
+
+  /** The events sent so far, across every call. */
+  sentEvents(): Record<string, unknown>[] {
+    return this.calls.flatMap((call) => (call.data.events as Record<string, unknown>[]) ?? []);
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * The tracker's own behaviour, on a simulated phone whose backend is an in-memory `track`: it
+ * validates with the real contract (`shared/schemas.ts`) and dedupes by id, so every event the
+ * tracker makes is checked against what the server accepts. Delivery through the emulator and
+ * the real function is in `delivery.test.ts`.
+ */
+import { LIMITS } from '../../shared/entry';
+import { validateBatch } from '../../shared/schemas';
+import { CAPS } from '../../miniprogram/tracker/events';
+import { STORAGE_KEY } from '../../miniprogram/tracker/queue';
+import { sharePath } from '../../miniprogram/tracker/paths';
+import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
+import { SimulatedPhone, type Backend } from './simulated-wx';
+
+interface MemoryTrack {
+  backend: Backend;
+  stored: Map<string, Record<string, unknown>>;
+  /** Answer the next calls with this instead. */
+  override?: () => { result?: unknown; errCode?: number; errMsg?: string };
+}
+
+function memoryTrack(): MemoryTrack {
+  const track: MemoryTrack = {
+    stored: new Map(),
+    backend: async (name, data) => {
+      if (track.override) return track.override();
+      if (name !== 'track') return { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${name}` };
+      const { events, rejected } = validateBatch(data);
+      const accepted: string[] = [];
+      const duplicates: string[] = [];
+      for (const event of events) {
+        if (track.stored.has(event.id)) duplicates.push(event.id);
+        else {
+          track.stored.set(event.id, event as unknown as Record<string, unknown>);
+          accepted.push(event.id);
+        }
+      }
+      return { result: { accepted, duplicates, rejected } };
+    },
+  };
+  return track;
+}
+
+const HOME = { scene: 1001, path: 'pages/index/index', query: {} };
+const storedQueue = (phone: SimulatedPhone): { events: { id: string; type: string }[]; dropped: number; rejected: number; seq: number } =>
+  JSON.parse(phone.storage.get(STORAGE_KEY) ?? 'null');
+
+describe('entries', () => {
+  test('a cold start, then a hot start with a new scene, each recorded from getEnterOptionsSync', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } });
+    phone.hide();
+    await phone.settle();
+    phone.show({ scene: 1007, path: 'pages/detail/detail', query: { id: '3', rk_sh: 'share-0001' }, chatType: 1 });
+    phone.hide();
+    await phone.settle();
+    const enters = [...server.stored.values()].filter((event) => event.type === 'enter');
+    expect(enters.map((event) => [event.cold, (event.options as { scene: number }).scene])).toEqual([
+      [true, 1047],
+      [false, 1007],
+    ]);
+    expect(enters[1].options).toEqual({ scene: 1007, path: 'pages/detail/detail', query: { id: '3', rk_sh: 'share-0001' }, chatType: 1 });
+    const seqs = [...server.stored.values()].map((event) => event.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => Number(a) - Number(b)));
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  test('falls back to the lifecycle options where getEnterOptionsSync is missing, and sends only contract fields', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.enterOptionsSync = false;
+    const long = 'x'.repeat(3000);
+    const options = {
+      scene: 1037,
+      path: 'pages/index/index',
+      query: { long, [`k${'y'.repeat(80)}`]: 'dropped' },
+      referrerInfo: { appId: 'wxfriend', extraData: { from: 'partner' } },
+      forwardMaterials: [{ type: 'text', name: 'a', path: 'p', size: 1 }],
+      hostExtraData: { host: true },
+    };
+    phone.launch(options);
+    phone.hide();
+    await phone.settle();
+    const enter = phone.sentEvents().find((event) => event.type === 'enter' && (event.options as { scene: number }).scene === 1037);
+    expect(enter?.options).toEqual({
+      scene: 1037,
+      path: 'pages/index/index',
+      query: { long: 'x'.repeat(LIMITS.queryValueLength) },
+      referrerInfo: { appId: 'wxfriend', extraData: { from: 'partner' } },
+    });
+    expect(server.stored.has(String(enter?.id))).toBe(true);
+  });
+
+  test('page views and a hide with the stay time since the show', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    phone.openPage('pages/index/index', {});
+    await phone.clock.advance(1000);
+    phone.openPage('pages/detail/detail', { id: '2' });
+    await phone.clock.advance(41_500 - 1000);
+    phone.hide();
+    await phone.settle();
+    const events = [...server.stored.values()];
+    expect(events.map((event) => event.type)).toEqual(['enter', 'page', 'page', 'hide']);
+    expect(events[2].path).toBe('pages/detail/detail');
+    expect(events.at(-1)?.stayMs).toBe(41_500);
+  });
+
+  test('no openid, unionid or any identity ever leaves the phone', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u-secret-openid', server.backend);
+    phone.launch({ ...HOME, shareTicket: 'ticket-1', scene: 1044 });
+    const page = phone.openPage('pages/detail/detail', { id: '1' }, { onShareAppMessage: () => ({ title: 't' }) });
+    page.onShareAppMessage?.({ from: 'menu' });
+    phone.hide();
+    await phone.advance(10_000);
+    const sent = JSON.stringify(phone.calls);
+    expect(phone.calls.length).toBeGreaterThan(0);
+    expect(sent).not.toMatch(/openid|unionid|u-secret-openid/i);
+  });
+});
+
+describe('batching and the persisted queue', () => {
+  test('every enqueue is in storage before anything is sent', () => {
+    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    expect(storedQueue(phone).events.map((event) => event.type)).toEqual(['enter']);
+    phone.openPage('pages/index/index', {});
+    expect(storedQueue(phone).events.map((event) => event.type)).toEqual(['enter', 'page']);
+    expect(phone.calls).toHaveLength(0);
+  });
+
+  test('sends after 5 s, or at once when 20 events wait', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    for (let i = 0; i < 17; i++) phone.openPage('pages/index/index', {});
+    await phone.advance(4999);
+    expect(phone.calls).toHaveLength(0);
+    await phone.advance(1);
+    expect(phone.calls).toHaveLength(1);
+    expect(server.stored.size).toBe(18);
+    for (let i = 0; i < 19; i++) phone.openPage('pages/index/index', {});
+    await phone.settle();
+    expect(phone.calls).toHaveLength(1);
+    phone.openPage('pages/index/index', {});
+    await phone.settle();
+    expect(phone.calls).toHaveLength(2);
+    expect((phone.calls[1].data.events as unknown[]).length).toBe(20);
+    expect(storedQueue(phone).events).toEqual([]);
+  });
+
+  test('a hide sends at once', async () => {
+    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    phone.hide();
+    await phone.settle();
+    expect(phone.calls).toHaveLength(1);
+    expect((phone.calls[0].data.events as { type: string }[]).map((event) => event.type)).toEqual(['enter', 'hide']);
+  });
+
+  test('a full queue drops the oldest and counts them', async () => {
+    const phone = new SimulatedPhone('u1', memoryTrack().backend, { maxQueue: 5 });
+    phone.online = false;
+    phone.launch(HOME);
+    const pages = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => phone.openPage(`pages/${name}/${name}`, {}));
+    expect(pages).toHaveLength(7);
+    const saved = storedQueue(phone);
+    expect(saved.events.map((event) => (event as unknown as { path?: string }).path)).toEqual(['pages/c/c', 'pages/d/d', 'pages/e/e', 'pages/f/f', 'pages/g/g']);
+    expect(saved.dropped).toBe(3);
+    expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 3, rejected: 0 });
+  });
+
+  test('offline: retries back off exponentially with jitter, then the queue drains once online', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend, { retryBaseMs: 1000, retryMaxMs: 16_000 });
+    phone.online = false;
+    phone.launch(HOME);
+    phone.hide();
+    await phone.settle();
+    const waits: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const [wait] = phone.clock.pending();
+      waits.push(wait);
+      await phone.advance(wait);
+    }
+    const ceilings = [1000, 2000, 4000, 8000, 16_000, 16_000];
+    waits.forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(ceilings[i] / 2);
+      expect(wait).toBeLessThanOrEqual(ceilings[i]);
+    });
+    expect(new Set(waits.map((wait, i) => wait / ceilings[i])).size).toBeGreaterThan(1);
+    expect(phone.calls).toHaveLength(7);
+    expect(server.stored.size).toBe(0);
+    phone.online = true;
+    await phone.advance(phone.clock.pending()[0]);
+    expect(server.stored.size).toBe(2);
+    expect(storedQueue(phone).events).toEqual([]);
+    expect(phone.clock.pending()).toEqual([]);
+  });
+
+  test('a killed app replays its queue at the next launch', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    phone.openPage('pages/index/index', {});
+    phone.kill();
+    expect(server.stored.size).toBe(0);
+    phone.launch({ ...HOME, scene: 1089 });
+    await phone.settle();
+    expect([...server.stored.values()].map((event) => event.type)).toEqual(['enter', 'page', 'enter']);
+  });
+});
+
+describe('what the server answers', () => {
+  test('rejected events are dropped and counted, accepted and duplicate ones leave the queue', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    const [enter] = storedQueue(phone).events;
+    server.stored.set(enter.id, {});
+    // a query key the server refuses: the tracker cannot fix it, so it must not retry it forever
+    phone.openPage('pages/index/index', {});
+    const saved = storedQueue(phone);
+    saved.events[1] = { ...saved.events[1], path: 'p'.repeat(600) } as never;
+    phone.storage.set(STORAGE_KEY, JSON.stringify(saved));
+    phone.kill();
+    phone.launch(HOME);
+    await phone.settle();
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 1 });
+    const answered = phone.calls[0].data.events as { id: string }[];
+    expect(answered.map((event) => event.id)).toContain(enter.id);
+  });
+
+  test('a refused batch: INVALID_INPUT is dropped, other refusals are retried', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    server.override = () => ({ result: { error: { code: 'UPSTREAM', message: 'database busy' } } });
+    phone.launch(HOME);
+    phone.hide();
+    await phone.settle();
+    expect(phone.tracker?.counts().queued).toBe(2);
+    expect(phone.clock.pending()).toHaveLength(1);
+    server.override = () => ({ result: { error: { code: 'INVALID_INPUT', message: 'bad batch' } } });
+    await phone.advance(phone.clock.pending()[0]);
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 2 });
+  });
+
+  test('a call that never answers times out and is retried; the late copy is a duplicate', async () => {
+    const server = memoryTrack();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let stall = true;
+    const phone = new SimulatedPhone(
+      'u1',
+      async (...args) => {
+        if (stall) await gate;
+        return server.backend(...args);
+      },
+      { requestTimeoutMs: 3000, retryBaseMs: 1000 },
+    );
+    phone.launch(HOME);
+    phone.hide();
+    await phone.clock.advance(3000);
+    expect(phone.clock.pending().length).toBe(1);
+    stall = false;
+    await phone.clock.advance(phone.clock.pending()[0]);
+    release();
+    await phone.settle();
+    expect(phone.calls).toHaveLength(2);
+    expect(server.stored.size).toBe(2);
+    expect(phone.tracker?.counts().queued).toBe(0);
+  });
+});
+
+describe('shares', () => {
+  test('the page keeps its title, imageUrl and promise; the path gets a fresh rk_sh and loses utm_* and our keys', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    const page = phone.openPage(
+      'pages/detail/detail',
+      { id: '7' },
+      {
+        onShareAppMessage: () => ({
+          title: 'Item 7',
+          imageUrl: '/img/7.png',
+          path: '/pages/detail/detail?id=7&utm_source=poster&rk_ch=poster7&rk_sh=old-share-1&x=a%26b',
+          promise: Promise.resolve({ title: 'Item 7, today only', path: '/pages/detail/detail?id=7&utm_medium=qr' }),
+        }),
+      },
+    );
+    const shared = page.onShareAppMessage?.({ from: 'button' }) as ChatShare;
+    expect(shared.title).toBe('Item 7');
+    expect(shared.imageUrl).toBe('/img/7.png');
+    const match = /^\/pages\/detail\/detail\?id=7&x=a%26b&rk_sh=([A-Za-z0-9]{16,})$/.exec(String(shared.path));
+    expect(match).not.toBeNull();
+    const shareId = match?.[1];
+    await expect(shared.promise).resolves.toEqual({ title: 'Item 7, today only', path: `/pages/detail/detail?id=7&rk_sh=${shareId}` });
+    await phone.settle();
+    expect(phone.calls).toHaveLength(1);
+    const share = [...server.stored.values()].find((event) => event.type === 'share');
+    expect(share).toMatchObject({ shareId, path: '/pages/detail/detail?id=7&x=a%26b', to: 'chat' });
+    const second = page.onShareAppMessage?.({ from: 'menu' }) as ChatShare;
+    expect(second.path).not.toContain(String(shareId));
+  });
+
+  test('a page without a path shares itself with its options; a bare promise answer is wrapped too', async () => {
+    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    const page = phone.openPage('pages/detail/detail', { id: '9', utm_campaign: 'spring' }, { onShareAppMessage: () => undefined });
+    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/^\/pages\/detail\/detail\?id=9&rk_sh=\w+$/);
+    const later = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => Promise.resolve({ title: 'Menu' }) });
+    const answer = (await (later.onShareAppMessage?.({ from: 'menu' }) as Promise<ChatShare>)) ?? {};
+    expect(answer.title).toBe('Menu');
+    expect(answer.path).toMatch(/^\/pages\/index\/index\?rk_sh=\w+$/);
+  });
+
+  test('Moments shares carry rk_sh in their query', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    const page = phone.openPage('pages/detail/detail', { id: '4' }, { onShareTimeline: () => ({ title: 'Item 4', query: 'id=4&utm_source=x' }) });
+    const shared = page.onShareTimeline?.() as TimelineShare;
+    expect(shared.title).toBe('Item 4');
+    expect(shared.query).toMatch(/^id=4&rk_sh=\w+$/);
+    await phone.settle();
+    const share = [...server.stored.values()].find((event) => event.type === 'share');
+    expect(share).toMatchObject({ path: '/pages/detail/detail?id=4', to: 'timeline', shareId: String(shared.query).split('rk_sh=')[1] });
+  });
+
+  test('a share is sent at once, even while a batch is in flight', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.launch(HOME);
+    phone.hide();
+    const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
+    page.onShareAppMessage?.({ from: 'menu' });
+    await phone.settle();
+    await phone.settle();
+    expect(phone.calls).toHaveLength(2);
+    expect((phone.calls[1].data.events as { type: string }[]).map((event) => event.type)).toEqual(['page', 'share']);
+    expect(phone.clock.pending()).toEqual([]);
+  });
+
+  test('a failing page handler still fails as before; a failing tracker never breaks the share', () => {
+    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    const broken = phone.openPage('pages/index/index', {}, {
+      onShareAppMessage: () => {
+        throw new Error('page bug');
+      },
+    });
+    expect(() => broken.onShareAppMessage?.({ from: 'menu' })).toThrow('page bug');
+    phone.storage.clear();
+    const odd = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({ title: 'ok', path: 42 as unknown as string }) });
+    expect((odd.onShareAppMessage?.({ from: 'menu' }) as ChatShare).title).toBe('ok');
+  });
+});
+
+describe('groups', () => {
+  test('a group card entry waits for getGroupEnterInfo and sends its cloudID', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    let answer: (cloudID: string) => void = () => undefined;
+    phone.group.groupEnterInfo = () => new Promise((resolve) => (answer = (cloudID) => resolve({ cloudID })));
+    phone.launch({ scene: 1008, path: 'pages/detail/detail', query: { id: '1' }, chatType: 3 });
+    phone.hide();
+    await phone.settle();
+    expect(server.stored.size).toBe(1);
+    answer('cloud-id-group-1');
+    await phone.advance(5000);
+    const enter = [...server.stored.values()].find((event) => event.type === 'enter');
+    expect(enter?.group).toBe('cloud-id-group-1');
+    expect(storedQueue(phone).events).toEqual([]);
+  });
+
+  test('getShareInfo with the shareTicket where getGroupEnterInfo fails or is missing', async () => {
+    for (const groupEnterInfo of [() => Promise.resolve({ errMsg: 'getGroupEnterInfo:fail 40097' }), undefined]) {
+      const server = memoryTrack();
+      const phone = new SimulatedPhone('u1', server.backend);
+      phone.group = { groupEnterInfo, shareInfo: async (ticket) => ({ cloudID: `cloud-for-${ticket}` }) };
+      phone.launch({ scene: 1044, path: 'pages/index/index', query: {}, shareTicket: 'ticket7' });
+      phone.hide();
+      await phone.advance(5000);
+      expect([...server.stored.values()].find((event) => event.type === 'enter')?.group).toBe('cloud-for-ticket7');
+    }
+  });
+
+  test('no group info within the wait: the entry is sent without it', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    phone.group.groupEnterInfo = () => new Promise(() => undefined);
+    phone.launch({ scene: 1008, path: 'pages/index/index', query: {} });
+    await phone.advance(5000);
+    const enter = [...server.stored.values()].find((event) => event.type === 'enter');
+    expect(enter).toBeDefined();
+    expect(enter?.group).toBeUndefined();
+  });
+});
+
+test('the client caps are the server limits', () => {
+  for (const key of ['queryKeys', 'queryKeyLength', 'queryValueLength', 'pathLength', 'extraDataKeys', 'apiCategoryLength', 'appIdLength'] as const) {
+    expect([key, CAPS[key]]).toEqual([key, LIMITS[key]]);
+  }
+  expect(sharePath('/p?utm_a=1&rk_card=c&rk_msg=m&keep=1')).toBe('/p?keep=1');
+});
