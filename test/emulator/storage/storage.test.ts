@@ -1,0 +1,81 @@
+import cloud from 'wx-server-sdk';
+import { FIXTURE_PROJECT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ project: FIXTURE_PROJECT, timers: false });
+  useEmulatorFromThisProcess(emulator.url);
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+/** Bytes that would not survive a text round trip: every byte value, twice. */
+const binary = Buffer.from([...Array(512).keys()].map((i) => i % 256));
+
+test('upload, temporary URL, download, delete: the bytes come back equal and are gone after the delete', async () => {
+  const upload = await cloud.uploadFile({ cloudPath: 'qrcodes/渠道 1.png', fileContent: binary });
+  expect(upload.fileID).toBe('cloud://rukou-local.7275-rukou-local-1300000000/qrcodes/渠道 1.png');
+
+  const { fileList } = await cloud.getTempFileURL({ fileList: [{ fileID: upload.fileID, maxAge: 120 }] });
+  expect(fileList).toEqual([expect.objectContaining({ fileID: upload.fileID, status: 0, maxAge: 120, tempFileURL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) })]);
+  const fetched = await fetch(encodeURI(fileList[0].tempFileURL));
+  expect(fetched.status).toBe(200);
+  expect(fetched.headers.get('content-type')).toBe('image/png');
+  expect(Buffer.from(await fetched.arrayBuffer()).equals(binary)).toBe(true);
+
+  const download = await cloud.downloadFile({ fileID: upload.fileID });
+  expect(Buffer.isBuffer(download.fileContent) && download.fileContent.equals(binary)).toBe(true);
+
+  const deleted = await cloud.deleteFile({ fileList: [upload.fileID] });
+  expect(deleted.fileList).toEqual([{ fileID: upload.fileID, status: 0, errMsg: 'ok' }]);
+
+  await expect(cloud.downloadFile({ fileID: upload.fileID })).rejects.toMatchObject({ errMsg: expect.stringContaining('no file') });
+  const after = await cloud.getTempFileURL({ fileList: [upload.fileID] });
+  expect(after.fileList[0]).toMatchObject({ fileID: upload.fileID, status: -503003, tempFileURL: '' });
+  expect((await fetch(encodeURI(fileList[0].tempFileURL))).status).toBe(404);
+  const again = await cloud.deleteFile({ fileList: [upload.fileID] });
+  expect(again.fileList[0]).toMatchObject({ fileID: upload.fileID, status: -503003 });
+});
+
+test('an upload to the same path replaces the file', async () => {
+  const first = await cloud.uploadFile({ cloudPath: 'reports/today.csv', fileContent: Buffer.from('a,b\n1,2\n') });
+  const second = await cloud.uploadFile({ cloudPath: 'reports/today.csv', fileContent: Buffer.from('a,b\n3,4\n') });
+  expect(second.fileID).toBe(first.fileID);
+  expect((await cloud.downloadFile({ fileID: first.fileID })).fileContent.toString()).toBe('a,b\n3,4\n');
+});
+
+test('file URLs need the emulator\'s signature: no unsigned reads, no tampered expiry, no PUT without an upload grant', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'private/secret.txt', fileContent: Buffer.from('secret') });
+  const { fileList } = await cloud.getTempFileURL({ fileList: [fileID] });
+  const signed = new URL(fileList[0].tempFileURL);
+  const unsigned = `${signed.origin}${signed.pathname}`;
+  expect((await fetch(unsigned)).status).toBe(403);
+  signed.searchParams.set('t', String(Number(signed.searchParams.get('t')) + 1000));
+  expect((await fetch(signed)).status).toBe(403);
+  const put = await fetch(unsigned, { method: 'PUT', body: 'overwritten' });
+  expect(put.status).toBe(403);
+  expect(await put.text()).toContain('<Code>AccessDenied</Code>');
+  expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('secret');
+});
+
+test('a cloud path that leaves the bucket is refused', async () => {
+  await expect(cloud.uploadFile({ cloudPath: '../outside.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
+  await expect(cloud.uploadFile({ cloudPath: '/abs.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
+});
+
+test('a file ID of another bucket names no file', async () => {
+  const { fileList } = await cloud.getTempFileURL({ fileList: ['cloud://rukou-local.0000-elsewhere-1/a.txt'] });
+  expect(fileList[0]).toMatchObject({ status: -503003, tempFileURL: '' });
+});
+
+test('files survive a restart of the emulator', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'kept/file.bin', fileContent: binary });
+  await emulator.stop();
+  emulator = await startEmulator({ project: FIXTURE_PROJECT, timers: false, dataDir: emulator.dataDir });
+  useEmulatorFromThisProcess(emulator.url);
+  expect((await cloud.downloadFile({ fileID })).fileContent.equals(binary)).toBe(true);
+});
