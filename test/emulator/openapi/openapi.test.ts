@@ -34,7 +34,7 @@ describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat iss
     const enter = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'groupEnterInfo', groupId: 'family', chatType: 3, needGroupOpenID: true });
     const share = await issueCloudId(emulator.url, { openid: 'o-2', appid: APPID, kind: 'shareInfo', groupId: 'family' });
     const single = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'groupEnterInfo', groupId: 'o-1+o-2', chatType: 1 });
-    const { list } = (await cloud.getOpenData({ list: [enter, share, single] })) as { list: { data: Record<string, unknown> }[] };
+    const { list } = (await cloud.getOpenData({ list: [enter, share, single] })) as unknown as { list: { data: Record<string, unknown> }[] };
     expect(list[0].data).toEqual({
       opengid: expect.stringMatching(/^tG/),
       open_single_roomid: '',
@@ -49,7 +49,7 @@ describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat iss
   test('another Mini Program sees the same group under another id', async () => {
     const mine = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'family' });
     const theirs = await issueCloudId(emulator.url, { openid: 'o-1', appid: 'wxother000000001', kind: 'shareInfo', groupId: 'family' });
-    const { list } = (await cloud.getOpenData({ list: [mine, theirs] })) as { list: { data: { openGId: string } }[] };
+    const { list } = (await cloud.getOpenData({ list: [mine, theirs] })) as unknown as { list: { data: { openGId: string } }[] };
     expect(list[0].data.openGId).not.toBe(list[1].data.openGId);
   });
 

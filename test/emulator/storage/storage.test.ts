@@ -13,6 +13,13 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+type TempUrls = Exclude<Awaited<ReturnType<typeof cloud.getTempFileURL>>, void>;
+type Deleted = Exclude<Awaited<ReturnType<typeof cloud.deleteFile>>, void>;
+// The SDK's typings add `void` for the callback style; these calls use promises.
+const tempUrls = async (fileList: Parameters<typeof cloud.getTempFileURL>[0]['fileList']): Promise<TempUrls> =>
+  (await cloud.getTempFileURL({ fileList })) as TempUrls;
+const remove = async (fileList: string[]): Promise<Deleted> => (await cloud.deleteFile({ fileList })) as Deleted;
+
 /** Bytes that would not survive a text round trip: every byte value, twice. */
 const binary = Buffer.from([...Array(512).keys()].map((i) => i % 256));
 
@@ -20,7 +27,7 @@ test('upload, temporary URL, download, delete: the bytes come back equal and are
   const upload = await cloud.uploadFile({ cloudPath: 'qrcodes/渠道 1.png', fileContent: binary });
   expect(upload.fileID).toBe('cloud://rukou-local.7275-rukou-local-1300000000/qrcodes/渠道 1.png');
 
-  const { fileList } = await cloud.getTempFileURL({ fileList: [{ fileID: upload.fileID, maxAge: 120 }] });
+  const { fileList } = await tempUrls([{ fileID: upload.fileID, maxAge: 120 }]);
   expect(fileList).toEqual([expect.objectContaining({ fileID: upload.fileID, status: 0, maxAge: 120, tempFileURL: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//) })]);
   const fetched = await fetch(encodeURI(fileList[0].tempFileURL));
   expect(fetched.status).toBe(200);
@@ -30,14 +37,14 @@ test('upload, temporary URL, download, delete: the bytes come back equal and are
   const download = await cloud.downloadFile({ fileID: upload.fileID });
   expect(Buffer.isBuffer(download.fileContent) && download.fileContent.equals(binary)).toBe(true);
 
-  const deleted = await cloud.deleteFile({ fileList: [upload.fileID] });
+  const deleted = await remove([upload.fileID]);
   expect(deleted.fileList).toEqual([{ fileID: upload.fileID, status: 0, errMsg: 'ok' }]);
 
   await expect(cloud.downloadFile({ fileID: upload.fileID })).rejects.toMatchObject({ errMsg: expect.stringContaining('no file') });
-  const after = await cloud.getTempFileURL({ fileList: [upload.fileID] });
+  const after = await tempUrls([upload.fileID]);
   expect(after.fileList[0]).toMatchObject({ fileID: upload.fileID, status: -503003, tempFileURL: '' });
   expect((await fetch(encodeURI(fileList[0].tempFileURL))).status).toBe(404);
-  const again = await cloud.deleteFile({ fileList: [upload.fileID] });
+  const again = await remove([upload.fileID]);
   expect(again.fileList[0]).toMatchObject({ fileID: upload.fileID, status: -503003 });
 });
 
@@ -50,7 +57,7 @@ test('an upload to the same path replaces the file', async () => {
 
 test('file URLs need the emulator\'s signature: no unsigned reads, no tampered expiry, no PUT without an upload grant', async () => {
   const { fileID } = await cloud.uploadFile({ cloudPath: 'private/secret.txt', fileContent: Buffer.from('secret') });
-  const { fileList } = await cloud.getTempFileURL({ fileList: [fileID] });
+  const { fileList } = await tempUrls([fileID]);
   const signed = new URL(fileList[0].tempFileURL);
   const unsigned = `${signed.origin}${signed.pathname}`;
   expect((await fetch(unsigned)).status).toBe(403);
@@ -68,7 +75,7 @@ test('a cloud path that leaves the bucket is refused', async () => {
 });
 
 test('a file ID of another bucket names no file', async () => {
-  const { fileList } = await cloud.getTempFileURL({ fileList: ['cloud://rukou-local.0000-elsewhere-1/a.txt'] });
+  const { fileList } = await tempUrls(['cloud://rukou-local.0000-elsewhere-1/a.txt']);
   expect(fileList[0]).toMatchObject({ status: -503003, tempFileURL: '' });
 });
 
