@@ -92,8 +92,9 @@ export function invokeFunctionAction(runtime: FunctionRuntime, lookup: (token: u
     switch (outcome.kind) {
       case 'ok':
         return { data: { response_data: outcome.response } };
+      // wx-server-sdk turns a failed callFunction into errCode -1, errMsg "callFunction:fail <message>",
+      // and keeps this code on error.code.
       case 'not_found':
-        // Not in wx-server-sdk's table, so the SDK reports it as -501001 with this message.
         throw new BackendError('FUNCTION_NOT_FOUND', `FunctionName parameter could not be found: ${outcome.message}`);
       default:
         throw new BackendError('FUNCTIONS_EXECUTE_FAIL', outcome.message);

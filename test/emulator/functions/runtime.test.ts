@@ -1,0 +1,173 @@
+/**
+ * The functions runtime through its public faces: the client gateway (POST /functions/<name>)
+ * and cloud.callFunction inside a function, against the built emulator and the fixture project.
+ */
+import { FIXTURE_PROJECT, invokeAs, startEmulator, type RunningEmulator } from '../../helpers/emulator';
+
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    project: FIXTURE_PROJECT,
+    verbose: true,
+    timers: false,
+    // The emulator's own TZ must not reach functions: the cloud's function clock is UTC.
+    env: { TZ: 'Asia/Shanghai', FIXTURE_FROM_ENV: 'rendered-from-env' },
+  });
+});
+
+afterAll(async () => {
+  await emulator.stop();
+});
+
+interface WhoAmI {
+  wxContext: Record<string, unknown>;
+  event: Record<string, unknown>;
+  context: { function_name: string; request_id: string; time_limit_in_ms: number };
+  TZ: string | null;
+  timezoneOffset: number;
+  greeting: string;
+  fromEnv: string;
+  pid: number;
+}
+
+const whoami = async (user: Parameters<typeof invokeAs>[3], data: Record<string, unknown> = {}): Promise<WhoAmI> => {
+  const answer = await invokeAs(emulator.url, 'whoami', data, user);
+  if (!answer.result) throw new Error(`whoami failed: ${JSON.stringify(answer)}`);
+  return answer.result as WhoAmI;
+};
+
+const pidOf = (answer: { result?: unknown }): number => (answer.result as { pid: number }).pid;
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const invokeLines = (name: string): string[] => emulator.output().split('\n').filter((line) => line.startsWith(`[rukou] invoke ${name} `));
+
+describe('identity', () => {
+  test('cold then warm start are visible in the log, one line per invocation with ms and outcome', async () => {
+    await whoami({ openid: 'first' });
+    await whoami({ openid: 'second' });
+    const lines = invokeLines('whoami');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^\[rukou\] invoke whoami \d+\.\dms ok cold$/);
+    expect(lines[1]).toMatch(/^\[rukou\] invoke whoami \d+\.\dms ok warm$/);
+  });
+
+  test('two users in a row each see their own OPENID, on the same warm worker', async () => {
+    const alice = await whoami({ openid: 'alice', appid: 'wxapp1', unionid: 'union-a' });
+    const bob = await whoami({ openid: 'bob', appid: 'wxapp1' });
+    expect(alice.wxContext).toMatchObject({ OPENID: 'alice', APPID: 'wxapp1', UNIONID: 'union-a' });
+    expect(bob.wxContext.OPENID).toBe('bob');
+    // Nothing of alice's invocation leaks into bob's.
+    expect(bob.wxContext).not.toHaveProperty('UNIONID');
+    expect(bob.pid).toBe(alice.pid);
+  });
+
+  test('two users at once run in two workers and each sees its own OPENID', async () => {
+    const users = ['carol', 'dave', 'erin', 'frank'];
+    const answers = await Promise.all(users.map((openid) => whoami({ openid }, { holdMs: 300 })));
+    expect(answers.map((a) => a.wxContext.OPENID)).toEqual(users);
+    expect(new Set(answers.map((a) => a.pid)).size).toBe(users.length);
+  });
+
+  test('the per-invocation environment: no TZ (UTC), ENV, SOURCE, envVariables, context', async () => {
+    const answer = await whoami({ openid: 'gina' }, { hello: 'world' });
+    expect(answer.TZ).toBeNull();
+    expect(answer.timezoneOffset).toBe(0);
+    expect(answer.wxContext).toMatchObject({ ENV: 'rukou-fixture', SOURCE: 'wx_client', OPENID: 'gina' });
+    expect(answer.event).toEqual({ hello: 'world' });
+    expect(answer.greeting).toBe('hello');
+    expect(answer.fromEnv).toBe('rendered-from-env');
+    expect(answer.context).toMatchObject({ function_name: 'whoami', time_limit_in_ms: 5000, request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const http = await whoami({ openid: '', source: 'wx_http' });
+    expect(http.wxContext.SOURCE).toBe('wx_http');
+    expect(http.wxContext).not.toHaveProperty('OPENID');
+  });
+
+  test('an unknown function answers -501000', async () => {
+    const answer = await invokeAs(emulator.url, 'no-such-function', {}, { openid: 'x' });
+    expect(answer.errCode).toBe(-501000);
+    expect(answer.errMsg).toContain('no-such-function');
+  });
+});
+
+describe('cloud.callFunction inside a function', () => {
+  test('the callee acts for the same user, and its SOURCE shows the chain', async () => {
+    const answer = (await invokeAs(emulator.url, 'relay', { target: 'whoami', data: { via: 'relay' } }, { openid: 'henry', appid: 'wxapp2' })).result as {
+      mine: Record<string, unknown>;
+      theirs: WhoAmI;
+    };
+    expect(answer.mine).toMatchObject({ OPENID: 'henry', SOURCE: 'wx_client' });
+    expect(answer.theirs.wxContext).toMatchObject({ OPENID: 'henry', APPID: 'wxapp2', SOURCE: 'wx_client,scf', ENV: 'rukou-fixture' });
+    expect(answer.theirs.event).toEqual({ via: 'relay' });
+  });
+
+  test('two users relaying at once keep their identities apart', async () => {
+    const answers = await Promise.all(
+      ['ivy', 'jack'].map(async (openid) => (await invokeAs(emulator.url, 'relay', { target: 'whoami', data: { holdMs: 200 } }, { openid })).result as { theirs: WhoAmI }),
+    );
+    expect(answers.map((a) => a.theirs.wxContext.OPENID)).toEqual(['ivy', 'jack']);
+  });
+
+  test('a callee that throws reaches the caller as FUNCTIONS_EXECUTE_FAIL with its message', async () => {
+    type Failed = { error: { code: string; errCode: number; errMsg: string } };
+    const answer = (await invokeAs(emulator.url, 'relay', { target: 'boom' }, { openid: 'kate' })).result as Failed;
+    // The SDK reports any failed callFunction as errCode -1 and keeps the backend's code.
+    expect(answer.error).toEqual({ code: 'FUNCTIONS_EXECUTE_FAIL', errCode: -1, errMsg: 'callFunction:fail Error: boom: the fixture failed on purpose' });
+    const missing = (await invokeAs(emulator.url, 'relay', { target: 'nope' }, { openid: 'kate' })).result as Failed;
+    expect(missing.error).toMatchObject({ code: 'FUNCTION_NOT_FOUND', errMsg: expect.stringContaining('"nope"') });
+  });
+});
+
+describe('failures', () => {
+  test('a thrown error answers -504002 with its message, and the worker survives warm', async () => {
+    const failed = await invokeAs(emulator.url, 'boom', {}, { openid: 'liam' });
+    expect(failed.errCode).toBe(-504002);
+    expect(failed.errMsg).toMatch(/^functions execute fail \| errMsg: Error: boom: the fixture failed on purpose$/);
+    const next = await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'liam' });
+    expect(next.result).toEqual({ pid: expect.any(Number) });
+    expect(alive(pidOf(next))).toBe(true);
+    const lines = invokeLines('boom');
+    expect(lines.at(-1)).toMatch(/ ok warm$/);
+  });
+
+  test('the timeout from cloudbaserc.json is enforced by killing the worker', async () => {
+    const started = Date.now();
+    const answer = await invokeAs(emulator.url, 'slow', {}, { openid: 'mia' });
+    const took = Date.now() - started;
+    expect(answer.errCode).toBe(-504002);
+    expect(answer.errMsg).toContain('timed out after 1 seconds');
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(3000);
+    expect(invokeLines('slow').at(-1)).toMatch(/ timeout cold$/);
+    // The next invocation gets a fresh worker (cold again) and finishes in time.
+    const next = await invokeAs(emulator.url, 'slow', { ms: 10 }, { openid: 'mia' });
+    expect(next.result).toMatchObject({ slept: 10 });
+    expect(invokeLines('slow').at(-1)).toMatch(/ ok cold$/);
+  });
+
+  test('a worker that dies is replaced and its caller answered with an error', async () => {
+    const before = await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' });
+    const died = await invokeAs(emulator.url, 'crash', { exit: true }, { openid: 'noah' });
+    expect(died.errCode).toBe(-504002);
+    expect(died.errMsg).toContain('exited (code 3)');
+    expect(alive(pidOf(before))).toBe(false);
+    const after = await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' });
+    expect(after.result).toEqual({ pid: expect.any(Number) });
+    expect(pidOf(after)).not.toBe(pidOf(before));
+    expect(invokeLines('crash').map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['ok cold', 'crashed warm', 'ok cold']);
+  });
+
+  test('under heavy concurrency a function runs at most 8 workers and every caller is answered', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => invokeAs(emulator.url, 'slow', { ms: 300 }, { openid: 'olga' })));
+    expect(answers.every((a) => a.result !== undefined)).toBe(true);
+    const pids = new Set(answers.map(pidOf));
+    expect(pids.size).toBeLessThanOrEqual(8);
+    expect(pids.size).toBeGreaterThan(1);
+  });
+});
