@@ -16,6 +16,15 @@ export interface DeliveryOptions {
   requestTimeoutMs: number;
 }
 
+export interface Delivery {
+  /** Events not to send yet (an entry waiting for its group cloudID); in memory only, so a restart sends them as they are. */
+  held: Set<string>;
+  /** Called after every enqueue: send when a batch is full, else within the flush delay. */
+  queued(): void;
+  /** Send now (app hide, a share, a replay), even during a backoff wait. */
+  flush(): void;
+}
+
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
 const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED'];
 
@@ -36,54 +45,35 @@ function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
  * Sends the queue to `track`: one call at a time, batched, retried with exponential backoff and
  * jitter. Nothing here waits on the caller; every send is a promise the UI never sees.
  */
-export class Delivery {
-  /** Events not to send yet (an entry waiting for its group cloudID); in memory only, so a restart sends them as they are. */
-  readonly held = new Set<string>();
-  private timer: unknown;
-  private inFlight = false;
-  private again = false;
-  private failures = 0;
+export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions): Delivery {
+  const held = new Set<string>();
+  let timer: unknown;
+  let inFlight = false;
+  let again = false;
+  let failures = 0;
 
-  constructor(
-    private readonly queue: Queue,
-    private readonly wx: TrackerWx,
-    private readonly clock: Clock,
-    private readonly options: DeliveryOptions,
-  ) {}
+  const cancel = (): void => {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
+  };
+  const wait = (ms: number): void => {
+    cancel();
+    timer = clock.setTimeout(() => {
+      timer = undefined;
+      flush();
+    }, ms);
+  };
+  const waiting = (): number => queue.peek(options.batchSize, held).length;
 
-  /** Called after every enqueue: send when a batch is full, else within the flush delay. */
-  queued(): void {
-    if (this.inFlight || this.failures > 0) return;
-    if (this.queue.peek(this.options.batchSize, this.held).length >= this.options.batchSize) this.flush();
-    else if (this.timer === undefined) this.wait(this.options.flushDelayMs);
-  }
-
-  /** Send now (app hide, a share, a replay), even during a backoff wait. */
-  flush(): void {
-    this.cancel();
-    if (this.inFlight) {
-      this.again = true;
-      return;
-    }
-    const batch = this.queue.peek(this.options.maxBatch, this.held);
-    if (batch.length === 0) return;
-    this.inFlight = true;
-    this.again = false;
-    this.send(batch).then(
-      (result) => this.answered(readAnswer(result, batch)),
-      () => this.answered(undefined),
-    );
-  }
-
-  private send(batch: TrackEvent[]): Promise<unknown> {
+  function send(batch: TrackEvent[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const timeout = this.clock.setTimeout(() => reject(new Error('track timed out')), this.options.requestTimeoutMs);
+      const timeout = clock.setTimeout(() => reject(new Error('track timed out')), options.requestTimeoutMs);
       const settle = (done: () => void): void => {
-        this.clock.clearTimeout(timeout);
+        clock.clearTimeout(timeout);
         done();
       };
       try {
-        this.wx.cloud.callFunction({ name: this.options.functionName, data: { v: 1, events: batch } }).then(
+        wx.cloud.callFunction({ name: options.functionName, data: { v: 1, events: batch } }).then(
           (response) => settle(() => resolve(response?.result)),
           (error: unknown) => settle(() => reject(error)),
         );
@@ -93,32 +83,44 @@ export class Delivery {
     });
   }
 
-  private answered(outcome: Outcome): void {
-    this.inFlight = false;
+  function answered(outcome: Outcome): void {
+    inFlight = false;
     if (!outcome) {
-      this.failures++;
-      const ceiling = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1));
+      failures++;
+      const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (failures - 1));
       // "equal jitter": never sooner than half the step, so a fleet coming back online spreads out
-      this.wait(ceiling / 2 + this.clock.random() * (ceiling / 2));
+      wait(ceiling / 2 + clock.random() * (ceiling / 2));
       return;
     }
-    this.failures = 0;
-    this.queue.settle(outcome.done, outcome.rejected);
-    const waiting = this.queue.peek(this.options.batchSize, this.held).length;
-    if (this.again || waiting >= this.options.batchSize) this.flush();
-    else if (waiting > 0) this.wait(this.options.flushDelayMs);
+    failures = 0;
+    queue.settle(outcome.done, outcome.rejected);
+    if (again || waiting() >= options.batchSize) flush();
+    else if (waiting() > 0) wait(options.flushDelayMs);
   }
 
-  private wait(ms: number): void {
-    this.cancel();
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, ms);
+  function flush(): void {
+    cancel();
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    const batch = queue.peek(options.maxBatch, held);
+    if (batch.length === 0) return;
+    inFlight = true;
+    again = false;
+    send(batch).then(
+      (result) => answered(readAnswer(result, batch)),
+      () => answered(undefined),
+    );
   }
 
-  private cancel(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
+  return {
+    held,
+    queued() {
+      if (inFlight || failures > 0) return;
+      if (waiting() >= options.batchSize) flush();
+      else if (timer === undefined) wait(options.flushDelayMs);
+    },
+    flush,
+  };
 }

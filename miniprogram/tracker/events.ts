@@ -52,11 +52,9 @@ export const CAPS = {
   batchEvents: 50,
 } as const;
 
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A client-made id (events, shares): time first so ids sort roughly by creation, then 10 random characters. */
+/** A client-made id (events, shares): time first so ids sort roughly by creation, then 12 random base-36 digits. */
 export function newId(now: number, random: () => number): string {
   let id = now.toString(36);
-  for (let i = 0; i < 10; i++) id += ID_ALPHABET[Math.floor(random() * ID_ALPHABET.length)];
+  for (let i = 0; i < 12; i++) id += Math.floor(random() * 36).toString(36);
   return id;
 }

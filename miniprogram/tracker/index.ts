@@ -16,11 +16,11 @@
  * }));
  * // the card's path becomes /pages/detail/detail?id=7&rk_sh=<fresh share id>
  */
-import { Delivery, type DeliveryOptions } from './delivery';
+import { createDelivery, type DeliveryOptions } from './delivery';
 import { enterPayload, groupCloudId, isGroupEntry, readEnterOptions } from './entry';
 import { newId, type EventBody, type TrackEvent } from './events';
 import { systemClock, type Clock, type EnterOptions, type TrackerWx } from './host';
-import { Queue, type QueueCounts } from './queue';
+import { createQueue, type QueueCounts } from './queue';
 import { shareToChat, shareToTimeline, type ChatShare, type ShareRecord, type SharedPage, type TimelineShare } from './share';
 
 export type { EnterOptions, TrackerWx, Clock } from './host';
@@ -58,6 +58,16 @@ export interface Tracker {
   counts(): QueueCounts;
 }
 
+const DELIVERY_DEFAULTS: DeliveryOptions = {
+  functionName: 'track',
+  batchSize: 20,
+  flushDelayMs: 5000,
+  maxBatch: 50,
+  retryBaseMs: 2000,
+  retryMaxMs: 300_000,
+  requestTimeoutMs: 15_000,
+};
+
 /** The tracker must never break the app: its own failures are swallowed. */
 function safely(run: () => void): void {
   try {
@@ -70,16 +80,8 @@ function safely(run: () => void): void {
 export function createTracker(options: TrackerOptions): Tracker {
   const { wx } = options;
   const clock = options.clock ?? systemClock;
-  const queue = new Queue(wx, options.maxQueue ?? 500);
-  const delivery = new Delivery(queue, wx, clock, {
-    functionName: options.functionName ?? 'track',
-    batchSize: options.batchSize ?? 20,
-    flushDelayMs: options.flushDelayMs ?? 5000,
-    maxBatch: options.maxBatch ?? 50,
-    retryBaseMs: options.retryBaseMs ?? 2000,
-    retryMaxMs: options.retryMaxMs ?? 300_000,
-    requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
-  });
+  const queue = createQueue(wx, options.maxQueue ?? 500);
+  const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options });
   const groupInfoTimeoutMs = options.groupInfoTimeoutMs ?? 5000;
   let shownAt: number | undefined;
   let launched = false;
@@ -98,7 +100,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (!current) return;
     const event = record({ type: 'enter', cold, options: enterPayload(current) });
     if (isGroupEntry(current)) holdForGroup(event, current);
-    if (cold && queue.size > 1) delivery.flush();
+    if (cold && queue.size() > 1) delivery.flush();
     else delivery.queued();
   }
 

@@ -20,10 +20,23 @@ export interface QueueCounts {
   rejected: number;
 }
 
+export interface Queue {
+  nextSeq(): number;
+  size(): number;
+  counts(): QueueCounts;
+  push(event: TrackEvent): void;
+  /** Replaces a queued event (an entry that got its group cloudID after it was queued). */
+  update(event: TrackEvent): void;
+  /** The oldest events, skipping those still held back in this process. */
+  peek(limit: number, held: ReadonlySet<string>): TrackEvent[];
+  /** Forgets acknowledged events and counts the rejected ones. */
+  settle(done: ReadonlySet<string>, rejected: ReadonlySet<string>): void;
+}
+
 function load(wx: TrackerWx): Saved {
   try {
     const saved = wx.getStorageSync(STORAGE_KEY) as Partial<Saved> | '' | undefined;
-    if (saved && typeof saved === 'object' && Array.isArray(saved.events)) {
+    if (saved && Array.isArray(saved.events)) {
       return { seq: Number(saved.seq) || 0, events: saved.events, dropped: Number(saved.dropped) || 0, rejected: Number(saved.rejected) || 0 };
     }
   } catch {
@@ -34,70 +47,44 @@ function load(wx: TrackerWx): Saved {
 
 /**
  * The outbox. Written to storage on every change, so a kill loses nothing that was enqueued; the
- * next launch finds the events and sends them again (the server dedupes by event id).
+ * next launch finds the events and sends them again (the server dedupes by event id). Closures
+ * rather than a class: their names minify, and the tracker's size is a budget.
  */
-export class Queue {
-  private readonly state: Saved;
-
-  constructor(
-    private readonly wx: TrackerWx,
-    private readonly capacity: number,
-  ) {
-    this.state = load(wx);
-  }
-
-  nextSeq(): number {
-    return this.state.seq++;
-  }
-
-  get size(): number {
-    return this.state.events.length;
-  }
-
-  counts(): QueueCounts {
-    return { queued: this.state.events.length, dropped: this.state.dropped, rejected: this.state.rejected };
-  }
-
-  push(event: TrackEvent): void {
-    this.state.events.push(event);
-    const over = this.state.events.length - this.capacity;
-    if (over > 0) {
-      this.state.events.splice(0, over);
-      this.state.dropped += over;
-    }
-    this.save();
-  }
-
-  /** Replaces a queued event (an entry that got its group cloudID after it was queued). */
-  update(event: TrackEvent): void {
-    const index = this.state.events.findIndex((queued) => queued.id === event.id);
-    if (index >= 0) {
-      this.state.events[index] = event;
-      this.save();
-    }
-  }
-
-  /** The oldest events, skipping those still held back in this process. */
-  peek(limit: number, held: ReadonlySet<string>): TrackEvent[] {
-    return this.state.events.filter((event) => !held.has(event.id)).slice(0, limit);
-  }
-
-  /** Forgets acknowledged events and counts the rejected ones. */
-  settle(done: ReadonlySet<string>, rejected: ReadonlySet<string>): void {
-    let refused = 0;
-    this.state.events = this.state.events.filter((event) => {
-      if (rejected.has(event.id)) refused++;
-      return !done.has(event.id) && !rejected.has(event.id);
-    });
-    this.state.rejected += refused;
-    this.save();
-  }
-
-  private save(): void {
+export function createQueue(wx: TrackerWx, capacity: number): Queue {
+  const state = load(wx);
+  const save = (): void => {
     try {
-      this.wx.setStorageSync(STORAGE_KEY, this.state);
+      wx.setStorageSync(STORAGE_KEY, state);
     } catch {
       // storage full or refused: the events stay in memory and are still sent
     }
-  }
+  };
+  return {
+    nextSeq: () => state.seq++,
+    size: () => state.events.length,
+    counts: () => ({ queued: state.events.length, dropped: state.dropped, rejected: state.rejected }),
+    push(event) {
+      const over = state.events.push(event) - capacity;
+      if (over > 0) {
+        state.events.splice(0, over);
+        state.dropped += over;
+      }
+      save();
+    },
+    update(event) {
+      const index = state.events.findIndex((queued) => queued.id === event.id);
+      if (index >= 0) {
+        state.events[index] = event;
+        save();
+      }
+    },
+    peek: (limit, held) => state.events.filter((event) => !held.has(event.id)).slice(0, limit),
+    settle(done, rejected) {
+      state.events = state.events.filter((event) => {
+        if (rejected.has(event.id) && !done.has(event.id)) state.rejected++;
+        return !done.has(event.id) && !rejected.has(event.id);
+      });
+      save();
+    },
+  };
 }

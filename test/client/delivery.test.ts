@@ -1,0 +1,196 @@
+/**
+ * The tracker delivering to the real `track` function through the emulator's client gateway,
+ * one simulated phone per user; every attribution is read back from the collections with the
+ * real wx-server-sdk.
+ */
+import cloud from 'wx-server-sdk';
+import type { EnterEvent, GroupDoc, ShareDoc, UserDoc } from '../../shared/model';
+import type { ChatShare } from '../../miniprogram/tracker/index';
+import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { gateway, SimulatedPhone } from './simulated-wx';
+
+const APP = 'wx0000000000000000';
+let emulator: RunningEmulator;
+let db: ReturnType<typeof cloud.database>;
+
+async function all<T>(collection: string, where: Record<string, unknown>): Promise<T[]> {
+  const answer = (await db.collection(collection).where(where).limit(1000).get()) as unknown as { data: T[] };
+  return answer.data;
+}
+
+async function one<T>(collection: string, id: string): Promise<T> {
+  const found = await all<T>(collection, { _id: id });
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+const phoneOf = (openid: string): SimulatedPhone => new SimulatedPhone(openid, gateway(emulator.url, APP));
+
+/** A card's path as the recipient's enter options: WeChat splits the query for us. */
+function openedFrom(path: string, scene: number, extra: Record<string, unknown> = {}): { scene: number; path: string; query: Record<string, string> } {
+  const [route, query = ''] = path.replace(/^\//, '').split('?');
+  return { scene, path: route, query: Object.fromEntries(new URLSearchParams(query)), ...extra };
+}
+
+/** What the simulated WeChat hands a member who opens a card in a group: a cloudID for that user. */
+async function groupCloudId(openid: string, kind: 'groupEnterInfo' | 'shareInfo', groupId: string): Promise<{ cloudID: string }> {
+  const response = await fetch(`${emulator.url}/__rukou/wechat/cloudid`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ openid, appid: APP, kind, groupId, chatType: 3 }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { cloudID: string };
+}
+
+const detailPage = { onShareAppMessage: () => ({ title: 'Item 7', path: '/pages/detail/detail?id=7' }) };
+
+function shareFrom(phone: SimulatedPhone): string {
+  const page = phone.openPage('pages/detail/detail', { id: '7' }, detailPage);
+  const shared = page.onShareAppMessage?.({ from: 'button' }) as ChatShare;
+  expect(shared.title).toBe('Item 7');
+  return String(shared.path);
+}
+
+const shareIdOf = (path: string): string => new URLSearchParams(path.split('?')[1]).get('rk_sh') ?? '';
+
+beforeAll(async () => {
+  emulator = await startEmulator({ timers: false });
+  useEmulatorFromThisProcess(emulator.url);
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+  db = cloud.database();
+  for (const name of ['events', 'users', 'shares', 'groups']) await db.createCollection(name).catch(() => undefined);
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+test('a hot start with a new scene is a second, hot entry with its own channel', async () => {
+  const phone = phoneOf('o-hot');
+  phone.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  phone.hide();
+  await phone.settle();
+  phone.show({ scene: 1047, path: 'pages/detail/detail', query: { scene: 'rk_ch%3Dposter7' } });
+  phone.hide();
+  await phone.settle();
+  const enters = (await all<EnterEvent>('events', { openid: 'o-hot', type: 'enter' })).sort((a, b) => a.seq - b.seq);
+  expect(enters.map((event) => [event.cold, event.scene, event.channel])).toEqual([
+    [true, 1001, undefined],
+    [false, 1047, 'poster7'],
+  ]);
+  const user = await one<UserDoc>('users', 'o-hot');
+  expect([user.first.scene, user.latest.scene, user.latest.channel]).toEqual([1001, 1047, 'poster7']);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+});
+
+test('the app killed with events queued, and killed again mid-send, then restarted: all delivered, once', async () => {
+  const phone = phoneOf('o-kill');
+  phone.launch({ scene: 1089, path: 'pages/index/index', query: {} });
+  for (const id of ['1', '2', '3']) phone.openPage('pages/detail/detail', { id });
+  phone.kill();
+  expect(phone.calls).toHaveLength(0);
+
+  phone.launch({ scene: 1089, path: 'pages/index/index', query: {} });
+  phone.openPage('pages/index/index', {});
+  phone.hide();
+  // the batch reaches the server, but the process dies before it hears the answer
+  phone.kill();
+  await phone.settle();
+  expect(phone.calls).toHaveLength(1);
+  expect(await all('events', { openid: 'o-kill' })).toHaveLength(7);
+
+  phone.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  phone.hide();
+  await phone.settle();
+  const made = new Set(phone.sentEvents().map((event) => String(event.id)));
+  expect(made.size).toBe(10);
+  const stored = await all<EnterEvent>('events', { openid: 'o-kill' });
+  expect(stored.map((event) => event._id).sort()).toEqual([...made].sort());
+  expect(stored.filter((event) => event.type === 'enter').map((event) => event.cold)).toEqual([true, true, true]);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+});
+
+test('offline, then online: backoff, then every event delivered', async () => {
+  const phone = phoneOf('o-offline');
+  phone.online = false;
+  phone.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  phone.openPage('pages/index/index', {});
+  phone.hide();
+  await phone.settle();
+  const waits: number[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    waits.push(phone.clock.pending()[0]);
+    await phone.advance(waits.at(-1) ?? 0);
+  }
+  expect(waits[1]).toBeGreaterThan(waits[0]);
+  expect(waits[2]).toBeGreaterThan(waits[1]);
+  expect(await all('events', { openid: 'o-offline' })).toHaveLength(0);
+  phone.online = true;
+  await phone.advance(phone.clock.pending()[0]);
+  expect((await all<EnterEvent>('events', { openid: 'o-offline' })).map((event) => event.type).sort()).toEqual(['enter', 'hide', 'page']);
+  expect(phone.tracker?.counts().queued).toBe(0);
+});
+
+test('a share chain across three users: depth 1, 2, 3, each open credited to its sharer', async () => {
+  const [ann, bo, cai, dan] = ['o-ann', 'o-bo', 'o-cai', 'o-dan'].map(phoneOf);
+  ann.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  let card = shareFrom(ann);
+  await ann.settle();
+  const chain: string[] = [shareIdOf(card)];
+  for (const phone of [bo, cai]) {
+    phone.launch(openedFrom(card, 1007, { chatType: 1 }));
+    card = shareFrom(phone);
+    await phone.settle();
+    chain.push(shareIdOf(card));
+  }
+  dan.launch(openedFrom(card, 1007, { chatType: 1 }));
+  dan.hide();
+  await dan.settle();
+
+  const shares = await Promise.all(chain.map((id) => one<ShareDoc>('shares', id)));
+  expect(shares.map((share) => [share.sharer, share.depth, share.rootShareId, share.parentShareId])).toEqual([
+    ['o-ann', 1, chain[0], undefined],
+    ['o-bo', 2, chain[0], chain[0]],
+    ['o-cai', 3, chain[0], chain[1]],
+  ]);
+  expect(shares.every((share) => share.path === '/pages/detail/detail?id=7' && share.to === 'chat')).toBe(true);
+  const opens = await Promise.all(['o-bo', 'o-cai', 'o-dan'].map((openid) => all<EnterEvent>('events', { openid, type: 'enter' })));
+  expect(opens.map(([open]) => [open.share?.shareId, open.share?.sharer, open.share?.depth, open.share?.verified, open.share?.isReturn])).toEqual([
+    [chain[0], 'o-ann', 1, true, true],
+    [chain[1], 'o-bo', 2, true, true],
+    [chain[2], 'o-cai', 3, true, true],
+  ]);
+});
+
+test('a group card opened by two members, one through getGroupEnterInfo and one through getShareInfo', async () => {
+  const sharer = phoneOf('o-gsharer');
+  sharer.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  const card = shareFrom(sharer);
+  await sharer.settle();
+
+  const mei = phoneOf('o-mei');
+  mei.group.groupEnterInfo = () => groupCloudId('o-mei', 'groupEnterInfo', 'family');
+  mei.launch(openedFrom(card, 1008, { chatType: 3 }));
+  // an old base library: only the shareTicket of a 1044 card
+  const lin = phoneOf('o-lin');
+  lin.group.shareInfo = () => groupCloudId('o-lin', 'shareInfo', 'family');
+  lin.launch(openedFrom(card, 1044, { chatType: 3, shareTicket: 'ticket-family' }));
+  for (const phone of [mei, lin]) {
+    await phone.advance(100);
+    phone.hide();
+    await phone.settle();
+  }
+
+  const [meiOpen] = await all<EnterEvent>('events', { openid: 'o-mei', type: 'enter' });
+  const [linOpen] = await all<EnterEvent>('events', { openid: 'o-lin', type: 'enter' });
+  expect(meiOpen.groupId).toBeTruthy();
+  expect(linOpen.groupId).toBe(meiOpen.groupId);
+  expect([meiOpen.warnings, linOpen.warnings]).toEqual([undefined, undefined]);
+  expect(meiOpen.share).toMatchObject({ shareId: shareIdOf(card), sharer: 'o-gsharer', depth: 1, isReturn: true });
+  const group = await one<GroupDoc>('groups', String(meiOpen.groupId));
+  expect(group.opens).toBe(2);
+  expect(group.openerCount).toBe(2);
+  expect([...group.openers].sort()).toEqual(['o-lin', 'o-mei']);
+  expect(group.shareIds).toEqual([shareIdOf(card)]);
+});
