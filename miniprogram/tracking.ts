@@ -14,3 +14,8 @@ export function TrackedPage<TData extends WechatMiniprogram.Page.DataOption, TCu
 ): void {
   Page(tracker.page(options));
 }
+
+/** Group cards (1044) carry a shareTicket only when the page that shared them asked for one. */
+export function showShareMenuWithTicket(): void {
+  wx.showShareMenu({ withShareTicket: true, menus: ['shareAppMessage', 'shareTimeline'] });
+}

@@ -1,9 +1,10 @@
-import { TrackedPage } from '../../tracking';
+import { showShareMenuWithTicket, TrackedPage } from '../../tracking';
 
 TrackedPage({
   data: { id: '' },
   onLoad(options: Record<string, string | undefined>) {
     this.setData({ id: options.id ?? '' });
+    showShareMenuWithTicket();
   },
   onShareAppMessage() {
     const path = `/pages/detail/detail?id=${this.data.id}`;

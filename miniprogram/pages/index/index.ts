@@ -1,4 +1,4 @@
-import { TrackedPage } from '../../tracking';
+import { showShareMenuWithTicket, TrackedPage } from '../../tracking';
 
 const ITEMS = [
   { id: '1', name: 'Spring tea' },
@@ -8,6 +8,9 @@ const ITEMS = [
 
 TrackedPage({
   data: { items: ITEMS },
+  onLoad() {
+    showShareMenuWithTicket();
+  },
   open(event: WechatMiniprogram.BaseEvent) {
     wx.navigateTo({ url: `/pages/detail/detail?id=${String(event.currentTarget.dataset.id)}` });
   },
