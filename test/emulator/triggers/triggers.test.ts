@@ -86,7 +86,7 @@ describe('the wall clock', () => {
       const db = cloud.database();
       // tick's trigger fires every second and records each event it gets.
       await new Promise((resolve) => setTimeout(resolve, 3500));
-      const { data } = (await db.collection('ticks').orderBy('event.Time', 'asc').get()) as { data: { event: Record<string, string>; SOURCE: string }[] };
+      const { data } = (await db.collection('ticks').orderBy('event.Time', 'asc').get()) as unknown as { data: { event: Record<string, string>; SOURCE: string }[] };
       expect(data.length).toBeGreaterThanOrEqual(2);
       for (const tick of data) {
         expect(tick.event).toEqual({ Type: 'Timer', TriggerName: 'everySecond', Time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
