@@ -1,4 +1,5 @@
 import type { ServiceFactory } from './server';
+import { databaseService } from './database';
 import { functionsService } from './functions';
 import { openApiService } from './openapi';
 import { storageService } from './storage';
@@ -6,4 +7,4 @@ import { triggersService } from './triggers';
 import { wechatService } from './wechat';
 
 /** The emulated backend, started in this order and closed in reverse. */
-export const SERVICES: ServiceFactory[] = [storageService, wechatService, openApiService, functionsService, triggersService];
+export const SERVICES: ServiceFactory[] = [databaseService, storageService, wechatService, openApiService, functionsService, triggersService];

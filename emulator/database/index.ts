@@ -1,0 +1,25 @@
+import path from 'node:path';
+import type { ServiceFactory } from '../server';
+import { DatabaseOperations } from './operations';
+import { DatabaseState } from './state';
+import { Transactions } from './transactions';
+import { databaseActions, statsRoute } from './wire';
+
+/**
+ * The cloud database: MongoDB semantics through mingo, EJSON through bson, durable in
+ * `<data dir>/database/log.jsonl` (see state.ts). Collections declared in the project's
+ * `database/collections.json` exist from the start, with their indexes; others after
+ * `db.createCollection`.
+ */
+export const databaseService: ServiceFactory = (context) => {
+  const state = new DatabaseState(path.join(context.options.dataDir, 'database'), context.project.collections, (message) => context.log.warn(message));
+  const transactions = new Transactions(state);
+  return {
+    actions: databaseActions(state, new DatabaseOperations(state), transactions),
+    routes: [statsRoute(state, transactions)],
+    close() {
+      state.close();
+      return Promise.resolve();
+    },
+  };
+};

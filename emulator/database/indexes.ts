@@ -1,0 +1,275 @@
+import type { IndexSpec } from '../project';
+import type { Doc, DocId } from './ejson';
+
+/**
+ * An index serves the planner through its FIRST field (equality, `$in` and ranges), and, when
+ * unique, guards its full compound key. Candidates it gives are a superset of the matches:
+ * mingo still filters every candidate, so the index never decides semantics, only cost.
+ */
+type Scalar = string | number | boolean | null | Date;
+
+interface Bounds {
+  low?: { value: number | string | Date; inclusive: boolean };
+  high?: { value: number | string | Date; inclusive: boolean };
+}
+
+/** Ids sets whose union holds the candidates; `size` (the sum) ranks plans before any is merged. */
+export interface Candidates {
+  sets: Iterable<DocId>[];
+  size: number;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof RegExp);
+}
+
+function isScalar(value: unknown): value is Scalar {
+  return value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/** Every value a dotted path reaches, descending into arrays like MongoDB's multikey indexes. */
+export function valuesAt(doc: unknown, path: string[], from = 0): unknown[] {
+  if (from === path.length) return Array.isArray(doc) ? doc : [doc];
+  if (Array.isArray(doc)) {
+    const segment = path[from];
+    const byPosition = /^\d+$/.test(segment) ? valuesAt(doc[Number(segment)], path, from + 1) : [];
+    return [...byPosition, ...doc.flatMap((item) => (isPlainObject(item) ? valuesAt(item, path, from) : []))];
+  }
+  if (!isPlainObject(doc)) return [undefined];
+  return valuesAt(doc[path[from]], path, from + 1);
+}
+
+/** One map per key type, so ranges compare like with like (MongoDB's type bracketing). */
+class KeyMaps {
+  readonly strings = new Map<string, Set<DocId>>();
+  readonly numbers = new Map<number, Set<DocId>>();
+  readonly dates = new Map<number, Set<DocId>>();
+  readonly others = new Map<boolean | null, Set<DocId>>();
+  private sorted: { strings: string[]; numbers: number[]; dates: number[] } | null = null;
+
+  private mapFor(key: Scalar): [Map<unknown, Set<DocId>>, unknown] {
+    if (typeof key === 'string') return [this.strings as Map<unknown, Set<DocId>>, key];
+    if (typeof key === 'number') return [this.numbers as Map<unknown, Set<DocId>>, key];
+    if (key instanceof Date) return [this.dates as Map<unknown, Set<DocId>>, key.getTime()];
+    return [this.others as Map<unknown, Set<DocId>>, key];
+  }
+
+  add(key: Scalar, id: DocId): void {
+    const [map, k] = this.mapFor(key);
+    let ids = map.get(k);
+    if (!ids) {
+      ids = new Set();
+      map.set(k, ids);
+      this.sorted = null;
+    }
+    ids.add(id);
+  }
+
+  remove(key: Scalar, id: DocId): void {
+    const [map, k] = this.mapFor(key);
+    const ids = map.get(k);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) {
+      map.delete(k);
+      this.sorted = null;
+    }
+  }
+
+  get(key: Scalar): Set<DocId> | undefined {
+    const [map, k] = this.mapFor(key);
+    return map.get(k);
+  }
+
+  /** Sorted distinct keys, rebuilt only after a key appears or disappears. */
+  private sortedKeys(): { strings: string[]; numbers: number[]; dates: number[] } {
+    this.sorted ??= {
+      strings: [...this.strings.keys()].sort(),
+      numbers: [...this.numbers.keys()].sort((a, b) => a - b),
+      dates: [...this.dates.keys()].sort((a, b) => a - b),
+    };
+    return this.sorted;
+  }
+
+  range(bounds: Bounds): Set<DocId>[] {
+    const sample = (bounds.low ?? bounds.high)?.value;
+    const sorted = this.sortedKeys();
+    const [keys, map, norm] =
+      typeof sample === 'string'
+        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Set<DocId>>, (v: unknown) => v as string]
+        : sample instanceof Date
+          ? [sorted.dates, this.dates as Map<string | number, Set<DocId>>, (v: unknown) => (v as Date).getTime()]
+          : [sorted.numbers, this.numbers as Map<string | number, Set<DocId>>, (v: unknown) => v as number];
+    const low = bounds.low && { value: norm(bounds.low.value), inclusive: bounds.low.inclusive };
+    const high = bounds.high && { value: norm(bounds.high.value), inclusive: bounds.high.inclusive };
+    let start = 0;
+    if (low) {
+      start = lowerBound(keys, low.value);
+      if (!low.inclusive && keys[start] === low.value) start++;
+    }
+    const sets: Set<DocId>[] = [];
+    for (let i = start; i < keys.length; i++) {
+      const key = keys[i];
+      if (high && (key > high.value || (!high.inclusive && key === high.value))) break;
+      const ids = map.get(key);
+      if (ids) sets.push(ids);
+    }
+    return sets;
+  }
+}
+
+function lowerBound(keys: (string | number)[], value: string | number): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The scalar keys a document contributes: missing counts as null; objects and nested arrays give none. */
+function keysOf(doc: Doc, path: string[]): Scalar[] {
+  const keys: Scalar[] = [];
+  for (const value of valuesAt(doc, path)) {
+    if (value === undefined) keys.push(null);
+    else if (isScalar(value)) keys.push(value);
+  }
+  return keys;
+}
+
+export class Index {
+  readonly name: string;
+  readonly unique: boolean;
+  readonly fields: string[];
+  private readonly paths: string[][];
+  private readonly keys = new KeyMaps();
+  private readonly owners = new Map<string, DocId>();
+
+  constructor(spec: IndexSpec) {
+    this.name = spec.name;
+    this.unique = spec.unique === true;
+    this.fields = spec.keys.map((key) => key.name);
+    this.paths = this.fields.map((field) => field.split('.'));
+  }
+
+  get firstField(): string {
+    return this.fields[0];
+  }
+
+  /** The full compound key a unique index guards (MongoDB treats a missing field as null). */
+  uniqueKey(doc: Doc): string {
+    return JSON.stringify(this.paths.map((path) => valuesAt(doc, path).map((v) => (v === undefined ? null : v))));
+  }
+
+  owner(key: string): DocId | undefined {
+    return this.owners.get(key);
+  }
+
+  add(id: DocId, doc: Doc): void {
+    for (const key of keysOf(doc, this.paths[0])) this.keys.add(key, id);
+    if (this.unique) this.owners.set(this.uniqueKey(doc), id);
+  }
+
+  remove(id: DocId, doc: Doc): void {
+    for (const key of keysOf(doc, this.paths[0])) this.keys.remove(key, id);
+    if (this.unique) {
+      const key = this.uniqueKey(doc);
+      if (this.owners.get(key) === id) this.owners.delete(key);
+    }
+  }
+
+  equal(value: Scalar): Set<DocId>[] {
+    const ids = this.keys.get(value);
+    return ids ? [ids] : [];
+  }
+
+  range(bounds: Bounds): Set<DocId>[] {
+    return this.keys.range(bounds);
+  }
+}
+
+/** What the planner needs from a collection: its indexes by first field, and `_id` lookups. */
+export interface Plannable {
+  indexOn(field: string): Index | undefined;
+  hasId(id: DocId): boolean;
+}
+
+const RANGE_OPS = ['$gt', '$gte', '$lt', '$lte'] as const;
+
+function rangeOperand(value: unknown): value is number | string | Date {
+  return typeof value === 'number' || typeof value === 'string' || value instanceof Date;
+}
+
+function sameKind(a: unknown, b: unknown): boolean {
+  return (a instanceof Date && b instanceof Date) || (!(a instanceof Date) && !(b instanceof Date) && typeof a === typeof b);
+}
+
+function sized(sets: Iterable<DocId>[], sizes: number[]): Candidates {
+  return { sets, size: sizes.reduce((sum, n) => sum + n, 0) };
+}
+
+function planId(target: Plannable, condition: unknown): Candidates | null {
+  const ids = isPlainObject(condition)
+    ? Array.isArray(condition.$in)
+      ? condition.$in
+      : '$eq' in condition
+        ? [condition.$eq]
+        : null
+    : [condition];
+  if (!ids || !ids.every((id) => typeof id === 'string' || typeof id === 'number')) return null;
+  const present = (ids as DocId[]).filter((id) => target.hasId(id));
+  return sized([present], [present.length]);
+}
+
+function planField(target: Plannable, field: string, condition: unknown): Candidates | null {
+  if (field === '_id') return planId(target, condition);
+  const index = target.indexOn(field);
+  if (!index) return null;
+  const equal = (values: Scalar[]): Candidates => {
+    const sets = values.flatMap((value) => index.equal(value));
+    return sized(sets, sets.map((s) => s.size));
+  };
+  if (isScalar(condition)) return equal([condition]);
+  if (!isPlainObject(condition) || !Object.keys(condition).every((key) => key.startsWith('$'))) return null;
+  if ('$eq' in condition && isScalar(condition.$eq)) return equal([condition.$eq]);
+  if (Array.isArray(condition.$in) && condition.$in.every(isScalar)) return equal(condition.$in);
+  const bounds: Bounds = {};
+  for (const op of RANGE_OPS) {
+    const operand = condition[op];
+    if (!rangeOperand(operand)) continue;
+    const bound = { value: operand, inclusive: op.endsWith('e') };
+    if (op.startsWith('$g')) bounds.low = bound;
+    else bounds.high = bound;
+  }
+  if (!bounds.low && !bounds.high) return null;
+  if (bounds.low && bounds.high && !sameKind(bounds.low.value, bounds.high.value)) return null;
+  const sets = index.range(bounds);
+  return sized(sets, sets.map((s) => s.size));
+}
+
+/**
+ * Picks the narrowest indexed conjunct of a query (a field condition, a clause of `$and`, or an
+ * `$or` whose every branch is indexed). null means no index helps: the caller scans.
+ */
+export function plan(target: Plannable, query: Doc): Candidates | null {
+  let best: Candidates | null = null;
+  const consider = (candidates: Candidates | null): void => {
+    if (candidates && (!best || candidates.size < best.size)) best = candidates;
+  };
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' && Array.isArray(condition)) {
+      for (const clause of condition) if (isPlainObject(clause)) consider(plan(target, clause));
+    } else if (key === '$or' && Array.isArray(condition)) {
+      const branches = condition.map((clause) => (isPlainObject(clause) ? plan(target, clause) : null));
+      if (branches.length > 0 && branches.every((b) => b !== null)) {
+        const known = branches as Candidates[];
+        consider({ sets: known.flatMap((b) => [...b.sets]), size: known.reduce((sum, b) => sum + b.size, 0) });
+      }
+    } else if (!key.startsWith('$')) {
+      consider(planField(target, key, condition));
+    }
+  }
+  return best;
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { Aggregator, Query, update as applyUpdate } from 'mingo';
+import { BackendError, invalidParam } from '../errors';
+import type { Doc, DocId } from './ejson';
+import type { DatabaseState, WriteOp } from './state';
+
+/** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
+export interface Reader {
+  exists(collection: string): boolean;
+  get(collection: string, id: DocId): Doc | undefined;
+  /** A superset of the documents matching `query` (the index's pick, or everything). */
+  candidates(collection: string, query: Doc): Iterable<Doc>;
+}
+
+export interface FindOptions {
+  order?: Doc;
+  offset: number;
+  limit: number;
+  projection?: Doc;
+}
+
+export interface ModifyOptions {
+  multi: boolean;
+  /** false: `set` (the data replaces the document); true: `update` (the data holds update operators). */
+  merge: boolean;
+  upsert: boolean;
+}
+
+export interface Modified {
+  ops: WriteOp[];
+  updated: number;
+  upsertId?: DocId;
+  docs: Doc[];
+}
+
+// Ids like the cloud's (32 hex digits), unique without a random draw per document:
+// seconds, a per-process random part, then a counter.
+const PROCESS_PART = randomBytes(6).toString('hex');
+let idCounter = 0;
+function newId(): string {
+  idCounter = (idCounter + 1) % 0x1000000000000;
+  return `${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}${PROCESS_PART}${idCounter.toString(16).padStart(12, '0')}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof RegExp);
+}
+
+/** Stored documents are never changed in place (snapshots and answers hold references), so updates work on a copy. */
+function cloneDoc<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneDoc) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (isPlainObject(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneDoc(value[key]);
+    return copy as T;
+  }
+  return value;
+}
+
+function checkId(id: unknown): DocId {
+  if (typeof id === 'string' || typeof id === 'number') return id;
+  throw invalidParam(`_id must be a string or a number, got ${JSON.stringify(id)}`);
+}
+
+function duplicateId(collection: string, id: DocId): BackendError {
+  return new BackendError('DATABASE_REQUEST_FAILED', `E11000 duplicate key error collection: ${collection} index: _id_ dup key: { _id: ${JSON.stringify(id)} }`);
+}
+
+function setPath(doc: Doc, path: string, value: unknown): void {
+  const segments = path.split('.');
+  let target = doc;
+  for (const segment of segments.slice(0, -1)) {
+    if (!isPlainObject(target[segment])) target[segment] = {};
+    target = target[segment] as Doc;
+  }
+  target[segments[segments.length - 1]] = cloneDoc(value);
+}
+
+/** The equality conditions of a query: what an upsert's new document starts from (MongoDB does the same). */
+function seedFromQuery(query: Doc): Doc {
+  const seed: Doc = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (key.startsWith('$') || value instanceof RegExp) continue;
+    if (!isPlainObject(value)) setPath(seed, key, value);
+    else if ('$eq' in value) setPath(seed, key, value.$eq);
+    else if (!Object.keys(value).some((k) => k.startsWith('$'))) setPath(seed, key, value);
+  }
+  return seed;
+}
+
+export class DatabaseOperations {
+  constructor(private readonly state: DatabaseState) {}
+
+  private requireCollection(reader: Reader, collection: string): void {
+    if (!reader.exists(collection)) this.state.collection(collection);
+  }
+
+  /** The matching documents, at most `max`, counting every document the matcher had to look at. */
+  matching(reader: Reader, collection: string, query: Doc, max = Infinity): Doc[] {
+    this.requireCollection(reader, collection);
+    const everything = Object.keys(query).length === 0;
+    const matcher = everything ? null : new Query(query);
+    const found: Doc[] = [];
+    if (max <= 0) return found;
+    let examined = 0;
+    for (const doc of reader.candidates(collection, query)) {
+      examined++;
+      if (matcher && !matcher.test(doc)) continue;
+      found.push(doc);
+      if (found.length >= max) break;
+    }
+    this.state.examined += examined;
+    return found;
+  }
+
+  insert(reader: Reader, collection: string, docs: Doc[]): { ops: WriteOp[]; ids: DocId[] } {
+    this.requireCollection(reader, collection);
+    if (docs.length === 0) throw invalidParam('insertDocument needs at least one document');
+    const ids: DocId[] = [];
+    const seen = new Set<DocId>();
+    for (const doc of docs) {
+      doc._id ??= newId();
+      const id = checkId(doc._id);
+      if (seen.has(id) || reader.get(collection, id)) throw duplicateId(collection, id);
+      seen.add(id);
+      ids.push(id);
+    }
+    return { ops: docs.map((doc) => ({ kind: 'put', collection, doc, insert: true })), ids };
+  }
+
+  find(reader: Reader, collection: string, query: Doc, options: FindOptions): Doc[] {
+    const ordered = options.order !== undefined && Object.keys(options.order).length > 0;
+    const matches = this.matching(reader, collection, query, ordered ? Infinity : options.offset + options.limit);
+    const pipeline: Doc[] = [];
+    if (ordered) pipeline.push({ $sort: options.order }, { $skip: options.offset }, { $limit: options.limit });
+    if (options.projection && Object.keys(options.projection).length > 0) pipeline.push({ $project: options.projection });
+    const page = ordered ? matches : matches.slice(options.offset, options.offset + options.limit);
+    return pipeline.length === 0 ? page : (new Aggregator(pipeline).run(page) as Doc[]);
+  }
+
+  count(reader: Reader, collection: string, query: Doc): number {
+    return this.matching(reader, collection, query).length;
+  }
+
+  modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions): Modified {
+    const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
+    const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
+    const result: Modified = { ops: [], updated: 0, docs: [] };
+    for (const doc of targets) {
+      const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };
+      if (!next) continue;
+      result.ops.push({ kind: 'put', collection, doc: next });
+      result.docs.push(next);
+      result.updated++;
+    }
+    if (targets.length === 0 && options.upsert) {
+      const seed = seedFromQuery(query);
+      const doc = options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) };
+      doc._id ??= newId();
+      const id = checkId(doc._id);
+      result.ops.push({ kind: 'put', collection, doc, insert: true });
+      result.docs.push(doc);
+      result.upsertId = id;
+    }
+    return result;
+  }
+
+  /** The document after the update operators, or null when they change nothing (it then does not count as updated). */
+  private updated(doc: Doc, modifier: Doc, query: Doc): Doc | null {
+    const copy = cloneDoc(doc);
+    const changed = applyUpdate(copy, modifier, undefined, query);
+    if (changed.length === 0) return null;
+    if (doc._id !== undefined && copy._id !== doc._id) throw invalidParam('an update may not change _id');
+    return copy;
+  }
+
+  remove(reader: Reader, collection: string, query: Doc, multi: boolean): WriteOp[] {
+    return this.matching(reader, collection, query, multi ? Infinity : 1).map((doc) => ({ kind: 'delete', collection, id: doc._id as DocId }));
+  }
+
+  /** Runs a pipeline with mingo; a leading `$match` is answered here first, so it can use an index. */
+  aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
+    const [first, ...rest] = pipeline;
+    const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
+    const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});
+    const stages = leadingMatch ? rest : pipeline;
+    if (stages.length === 0) return source;
+    const aggregator = new Aggregator(stages, {
+      collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []),
+    });
+    return aggregator.run(source) as Doc[];
+  }
+}

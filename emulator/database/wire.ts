@@ -1,0 +1,184 @@
+import { BackendError, invalidParam } from '../errors';
+import { sendJson, type Params } from '../http';
+import type { AdminAction, Route } from '../server';
+import { decode, decodeObject, encode, type Doc } from './ejson';
+import type { DatabaseOperations, Reader } from './operations';
+import type { DatabaseState, WriteOp } from './state';
+import type { Transactions } from './transactions';
+
+/** `get()` pages: the SDK sends at most 1000 and 100 when no limit is given; the server holds to the same. */
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 100;
+
+function text(params: Params, name: string): string | undefined {
+  const value = params[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw invalidParam(`${name} must be an EJSON string`);
+  return value;
+}
+
+function collectionName(params: Params): string {
+  const name = params.collectionName;
+  if (typeof name !== 'string' || name === '') throw invalidParam('collectionName is required');
+  return name;
+}
+
+function object(params: Params, name: string, now: number): Doc | undefined {
+  const raw = text(params, name);
+  if (raw === undefined) return undefined;
+  try {
+    return decodeObject(raw, name, now);
+  } catch (error) {
+    throw invalidParam(`${name} is not an EJSON object: ${(error as Error).message}`);
+  }
+}
+
+function query(params: Params, now: number): Doc {
+  return object(params, 'query', now) ?? {};
+}
+
+function flag(params: Params, name: string, fallback: boolean): boolean {
+  const value = params[name];
+  if (value === undefined) return fallback;
+  return value === true || value === 'true';
+}
+
+function integer(params: Params, name: string, fallback: number): number {
+  const value = params[name];
+  if (value === undefined || value === null || value === '') return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw invalidParam(`${name} must be a non-negative integer`);
+  return number;
+}
+
+/**
+ * mingo refuses unknown operators and malformed expressions by throwing; the cloud answers those
+ * as an invalid operator (-502002) or a failed request (-502001).
+ */
+function asBackendError(error: unknown): unknown {
+  if (error instanceof BackendError || !(error instanceof Error)) return error;
+  const code = /operator/i.test(error.message) ? 'DATABASE_INVALID_OPERRATOR' : 'DATABASE_REQUEST_FAILED';
+  return new BackendError(code, error.message);
+}
+
+/** The database admin actions of the wire protocol (see reference/wx-server-sdk.md §3.3). */
+export function databaseActions(state: DatabaseState, operations: DatabaseOperations, transactions: Transactions): Record<string, AdminAction> {
+  const live: Reader = {
+    exists: (name) => state.has(name),
+    get: (name, id) => state.collection(name).get(id),
+    candidates: (name, q) => state.collection(name).candidates(q),
+  };
+
+  const readerFor = (params: Params): Reader => {
+    const id = params.transactionId;
+    return typeof id === 'string' && id !== '' ? transactions.get(id) : live;
+  };
+
+  const write = (params: Params, ops: WriteOp[]): void => {
+    const id = params.transactionId;
+    if (typeof id === 'string' && id !== '') transactions.get(id).buffer(ops);
+    else state.commit(ops);
+  };
+
+  const guarded =
+    (action: (params: Params, now: number) => Record<string, unknown>): AdminAction =>
+    ({ params }) => {
+      try {
+        return action(params, Date.now());
+      } catch (error) {
+        throw asBackendError(error);
+      }
+    };
+
+  return {
+    'database.insertDocument': guarded((params, now) => {
+      const raw = params.data;
+      if (!Array.isArray(raw) || !raw.every((item) => typeof item === 'string')) throw invalidParam('data must be an array of EJSON strings');
+      const docs = raw.map((item: string) => decodeObject(item, 'a document', now));
+      const { ops, ids } = operations.insert(readerFor(params), collectionName(params), docs);
+      write(params, ops);
+      return { data: { insertedIds: ids } };
+    }),
+
+    'database.getDocument': guarded((params, now) => {
+      const docs = operations.find(readerFor(params), collectionName(params), query(params, now), {
+        order: object(params, 'order', now),
+        offset: integer(params, 'offset', 0),
+        limit: Math.min(integer(params, 'limit', DEFAULT_LIMIT) || DEFAULT_LIMIT, MAX_LIMIT),
+        projection: object(params, 'projection', now),
+      });
+      return { data: { list: docs.map(encode) } };
+    }),
+
+    'database.calculateDocument': guarded((params, now) => ({
+      data: { total: operations.count(readerFor(params), collectionName(params), query(params, now)) },
+    })),
+
+    'database.modifyDocument': guarded((params, now) => {
+      const data = object(params, 'data', now);
+      if (!data) throw invalidParam('data is required');
+      const result = operations.modify(readerFor(params), collectionName(params), query(params, now), data, {
+        multi: flag(params, 'multi', false),
+        merge: flag(params, 'merge', true),
+        upsert: flag(params, 'upsert', false),
+      });
+      write(params, result.ops);
+      return { data: result.upsertId === undefined ? { updated: result.updated } : { updated: result.updated, upsert_id: result.upsertId } };
+    }),
+
+    'database.modifyAndReturnDoc': guarded((params, now) => {
+      const data = object(params, 'data', now);
+      if (!data) throw invalidParam('data is required');
+      const result = operations.modify(readerFor(params), collectionName(params), query(params, now), data, { multi: false, merge: true, upsert: false });
+      write(params, result.ops);
+      const doc = result.docs[0] ?? operations.matching(readerFor(params), collectionName(params), query(params, now), 1)[0];
+      return { data: { updated: result.updated, doc: doc === undefined ? null : encode(doc) } };
+    }),
+
+    'database.removeDocument': guarded((params, now) => {
+      const ops = operations.remove(readerFor(params), collectionName(params), query(params, now), flag(params, 'multi', false));
+      write(params, ops);
+      return { data: { deleted: ops.length } };
+    }),
+
+    'database.aggregateDocuments': guarded((params, now) => {
+      const stages = params.stages;
+      if (!Array.isArray(stages)) throw invalidParam('stages must be an array');
+      const pipeline = stages.map((stage: { stageKey?: unknown; stageValue?: unknown }) => {
+        if (typeof stage?.stageKey !== 'string' || typeof stage.stageValue !== 'string') throw invalidParam('each stage needs stageKey and stageValue');
+        return { [stage.stageKey]: decode(stage.stageValue, now) };
+      });
+      const list = operations.aggregate(readerFor(params), collectionName(params), pipeline);
+      return { data: { list: list.map(encode) } };
+    }),
+
+    'database.addCollection': guarded((params) => {
+      state.commit([{ kind: 'create', collection: collectionName(params) }]);
+      return {};
+    }),
+
+    'database.startTransaction': guarded(() => ({ transactionId: transactions.start() })),
+
+    'database.commitTransaction': guarded((params) => {
+      transactions.commit(String(params.transactionId ?? ''));
+      return {};
+    }),
+
+    'database.abortTransaction': guarded((params) => {
+      transactions.abort(String(params.transactionId ?? ''));
+      return {};
+    }),
+  };
+}
+
+/** GET /__rukou/database/stats: what the database did (documents examined, log size, compactions). */
+export function statsRoute(state: DatabaseState, transactions: Transactions): Route {
+  return {
+    method: 'GET',
+    prefix: '/__rukou/database/stats',
+    handle(_req, res) {
+      sendJson(res, 200, { ...state.stats(), openTransactions: transactions.size });
+      return Promise.resolve();
+    },
+  };
+}
