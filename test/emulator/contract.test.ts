@@ -44,7 +44,7 @@ async function script(): Promise<void> {
     .field({ scene: true, day: true })
     .get();
   await entries.where({ scene: _.neq(1001).or(_.exists(false)) }).count();
-  await entries.doc('doc-1').update({ data: { opens: _.inc(1), tags: _.push(['b']), removed: _.remove(), seenAt: db.serverDate({ offset: 1000 }), profile: { name: 'n' }, max: _.max(3) } });
+  await entries.doc('doc-1').update({ data: { opens: _.inc(1), tags: _.push(['b']), removed: _.remove(), seenAt: db.serverDate(), profile: { name: 'n' }, max: _.max(3) } });
   await entries.where({ scene: 1008 }).update({ data: { flagged: true, list: _.addToSet('x'), gone: _.pull('y') } });
   await entries.doc('doc-2').set({ data: { scene: 1089, replaced: true } });
   await entries.doc('doc-3').remove();
@@ -57,9 +57,10 @@ async function script(): Promise<void> {
     .sort({ entries: -1 })
     .limit(10)
     .end();
-  await db.runTransaction(async (transaction) => {
-    const doc = await transaction.collection('entries').doc('doc-1').get();
-    await transaction.collection('entries').doc('doc-1').update({ data: { opens: (doc.data as { n: number }).n + 1 } });
+  // The SDK types runTransaction's callback as any; inside it a transaction offers collection() like db.
+  await db.runTransaction(async (transaction: { collection: typeof db.collection }) => {
+    const doc = (await transaction.collection('entries').doc('doc-1').get()) as unknown as { data: { n: number } };
+    await transaction.collection('entries').doc('doc-1').update({ data: { opens: doc.data.n + 1 } });
   });
   await cloud.callFunction({ name: 'track', data: { v: 1, events: [] } });
   await cloud.openapi.subscribeMessage.send({ touser: 'o-1', templateId: 'TPL', page: 'pages/index/index', data: { thing1: { value: 'hi' } }, miniprogramState: 'developer' });
