@@ -75,6 +75,14 @@ describe('identity', () => {
     expect(new Set(answers.map((a) => a.pid)).size).toBe(users.length);
   });
 
+  test('database writes made by concurrent users each carry that user\'s OPENID', async () => {
+    const users = ['pat', 'quinn', 'rosa'];
+    const answers = await Promise.all(users.map((openid) => whoami({ openid }, { db: true })));
+    const stored = answers.map((a) => (a as WhoAmI & { stored: { openid: string; at: string } }).stored);
+    expect(stored.map((doc) => doc.openid)).toEqual(users);
+    for (const doc of stored) expect(Date.now() - Date.parse(doc.at)).toBeLessThan(60_000);
+  });
+
   test('the per-invocation environment: no TZ (UTC), ENV, SOURCE, envVariables, context', async () => {
     const answer = await whoami({ openid: 'gina' }, { hello: 'world' });
     expect(answer.TZ).toBeNull();
