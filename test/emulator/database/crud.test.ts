@@ -88,7 +88,7 @@ describe('doc().get() when the document is missing', () => {
   });
 
   it('answers data: null with throwOnNotFound: false', async () => {
-    const lenient = cloud.database({ throwOnNotFound: false } as Parameters<typeof cloud.database>[0]);
+    const lenient: Database = cloud.database({ throwOnNotFound: false } as Parameters<typeof cloud.database>[0]);
     const result = await lenient.collection('todos').doc('missing').get();
     expect(result.data).toBeNull();
   });
