@@ -249,6 +249,20 @@ function planField(target: Plannable, field: string, condition: unknown): Candid
   return sized(sets, sets.map((s) => s.size));
 }
 
+/** Per field, the operator conditions of several `$and` clauses folded into one (each operator kept once). */
+function mergeOperatorClauses(clauses: Record<string, unknown>[]): Map<string, Record<string, unknown>> {
+  const merged = new Map<string, Record<string, unknown>>();
+  for (const clause of clauses) {
+    for (const [field, condition] of Object.entries(clause)) {
+      if (field.startsWith('$') || !isPlainObject(condition) || !Object.keys(condition).every((k) => k.startsWith('$'))) continue;
+      const into = merged.get(field) ?? {};
+      for (const [op, operand] of Object.entries(condition)) if (!(op in into)) into[op] = operand;
+      merged.set(field, into);
+    }
+  }
+  return merged;
+}
+
 /**
  * Picks the narrowest indexed conjunct of a query (a field condition, a clause of `$and`, or an
  * `$or` whose every branch is indexed). null means no index helps: the caller scans.
@@ -260,7 +274,10 @@ export function plan(target: Plannable, query: Doc): Candidates | null {
   };
   for (const [key, condition] of Object.entries(query)) {
     if (key === '$and' && Array.isArray(condition)) {
-      for (const clause of condition) if (isPlainObject(clause)) consider(plan(target, clause));
+      const clauses = condition.filter(isPlainObject);
+      for (const clause of clauses) consider(plan(target, clause));
+      // `_.gte(a).and(_.lt(b))` arrives as one clause per bound: together they make one range.
+      for (const [field, merged] of mergeOperatorClauses(clauses)) consider(planField(target, field, merged));
     } else if (key === '$or' && Array.isArray(condition)) {
       const branches = condition.map((clause) => (isPlainObject(clause) ? plan(target, clause) : null));
       if (branches.length > 0 && branches.every((b) => b !== null)) {

@@ -1,0 +1,127 @@
+import type { RunningEmulator } from '../../helpers/emulator';
+import { clear, startDatabase, stats, type Database } from './sdk';
+
+let emulator: RunningEmulator;
+let db: Database;
+
+beforeAll(async () => {
+  ({ emulator, db } = await startDatabase());
+});
+afterAll(() => emulator.stop());
+
+describe('unique indexes', () => {
+  beforeEach(async () => {
+    await Promise.all([clear(db, 'users'), clear(db, 'orders')]);
+    await db.collection('users').add({ data: [{ _id: 'a', openid: 'o-a' }, { _id: 'b', openid: 'o-b' }] });
+  });
+
+  const refusal = expect.objectContaining({ errCode: -502001, message: expect.stringMatching(/E11000 duplicate key error collection: users index: openid/) });
+
+  it('refuses an insert that repeats a unique key, and writes nothing of its batch', async () => {
+    await expect(db.collection('users').add({ data: { openid: 'o-a' } })).rejects.toEqual(refusal);
+    await expect(db.collection('users').add({ data: [{ _id: 'c', openid: 'o-c' }, { _id: 'd', openid: 'o-c' }] })).rejects.toEqual(refusal);
+    expect((await db.collection('users').count()).total).toBe(2);
+  });
+
+  it('refuses an update or a set that would repeat a unique key', async () => {
+    await expect(db.collection('users').doc('b').update({ data: { openid: 'o-a' } })).rejects.toEqual(refusal);
+    await expect(db.collection('users').doc('b').set({ data: { openid: 'o-a' } })).rejects.toEqual(refusal);
+    await expect(db.collection('users').where({ _id: db.command.in(['a', 'b']) }).update({ data: { openid: 'same' } })).rejects.toEqual(refusal);
+    expect((await db.collection('users').doc('b').get()).data.openid).toBe('o-b');
+    expect((await db.collection('users').doc('a').get()).data.openid).toBe('o-a');
+  });
+
+  it('frees a key when its document moves off it or is removed', async () => {
+    await db.collection('users').doc('a').update({ data: { openid: 'o-a2' } });
+    await db.collection('users').add({ data: { _id: 'c', openid: 'o-a' } });
+    await db.collection('users').doc('b').remove();
+    await db.collection('users').add({ data: { _id: 'd', openid: 'o-b' } });
+    expect((await db.collection('users').count()).total).toBe(3);
+  });
+
+  it('guards the whole compound key', async () => {
+    await db.collection('orders').add({ data: [{ user: 'u1', product: 'p1' }, { user: 'u1', product: 'p2' }, { user: 'u2', product: 'p1' }] });
+    await expect(db.collection('orders').add({ data: { user: 'u1', product: 'p2' } })).rejects.toMatchObject({ errCode: -502001 });
+    expect((await db.collection('orders').count()).total).toBe(3);
+  });
+});
+
+describe('queries on indexed fields do not scan the collection', () => {
+  const DAYS = 30;
+  const PER_DAY = 100;
+  const base = Date.UTC(2024, 4, 1);
+  const dayOf = (d: number): string => `2024-05-${String(d + 1).padStart(2, '0')}`;
+
+  beforeAll(async () => {
+    await clear(db, 'events');
+    const docs = [];
+    for (let d = 0; d < DAYS; d++) {
+      for (let i = 0; i < PER_DAY; i++) {
+        docs.push({ day: dayOf(d), type: i % 4 === 0 ? 'share' : 'entry', at: new Date(base + d * 86_400_000 + i * 60_000), share: { rootShareId: `root-${i % 10}` }, n: i });
+      }
+    }
+    for (let i = 0; i < docs.length; i += 1000) await db.collection('events').add({ data: docs.slice(i, i + 1000) });
+  });
+
+  /** Runs a read and answers how many documents the emulator examined for it. */
+  async function examined(read: () => Promise<unknown>): Promise<number> {
+    const before = (await stats(emulator)).examined;
+    await read();
+    return (await stats(emulator)).examined - before;
+  }
+
+  it('equality on the first field of a compound index examines only that day', async () => {
+    const read = () => db.collection('events').where({ day: dayOf(3), type: 'share' }).count();
+    expect((await read()).total).toBe(PER_DAY / 4);
+    expect(await examined(read)).toBe(PER_DAY);
+  });
+
+  it('$in examines only the listed days', async () => {
+    const read = () => db.collection('events').where({ day: db.command.in([dayOf(0), dayOf(29)]) }).count();
+    expect((await read()).total).toBe(2 * PER_DAY);
+    expect(await examined(read)).toBe(2 * PER_DAY);
+  });
+
+  it('a date range examines only the documents in range', async () => {
+    const from = new Date(base + 10 * 86_400_000);
+    const to = new Date(base + 12 * 86_400_000);
+    const read = () => db.collection('events').where({ at: db.command.gte(from).and(db.command.lt(to)) }).count();
+    expect((await read()).total).toBe(2 * PER_DAY);
+    expect(await examined(read)).toBe(2 * PER_DAY);
+  });
+
+  it('a string range, a nested path and _id use their indexes too', async () => {
+    const range = () => db.collection('events').where({ day: db.command.gt(dayOf(27)) }).count();
+    expect((await range()).total).toBe(2 * PER_DAY);
+    expect(await examined(range)).toBe(2 * PER_DAY);
+    const nested = () => db.collection('events').where({ share: { rootShareId: 'root-3' } }).count();
+    expect((await nested()).total).toBe(DAYS * 10);
+    expect(await examined(nested)).toBe(DAYS * 10);
+    const some = (await db.collection('events').where({ day: dayOf(1) }).limit(3).get()).data.map((d: { _id: string }) => d._id);
+    expect(await examined(() => db.collection('events').where({ _id: db.command.in(some) }).get())).toBe(3);
+  });
+
+  it('an aggregation whose first stage is $match uses the index', async () => {
+    const read = () => db.collection('events').aggregate().match({ day: dayOf(5) }).group({ _id: '$type', n: db.command.aggregate.sum(1) }).end();
+    const { list } = await read();
+    expect(list.sort((a: { _id: string }, b: { _id: string }) => a._id.localeCompare(b._id))).toEqual([
+      { _id: 'entry', n: 75 },
+      { _id: 'share', n: 25 },
+    ]);
+    expect(await examined(read)).toBe(PER_DAY);
+  });
+
+  it('a field without an index is scanned (the control)', async () => {
+    const read = () => db.collection('events').where({ n: 7 }).count();
+    expect((await read()).total).toBe(DAYS);
+    expect(await examined(read)).toBe(DAYS * PER_DAY);
+  });
+
+  it('answers the same through the index as through a scan after updates move documents', async () => {
+    await db.collection('events').where({ day: dayOf(7), n: db.command.lt(10) }).update({ data: { day: dayOf(8) } });
+    expect((await db.collection('events').where({ day: dayOf(7) }).count()).total).toBe(PER_DAY - 10);
+    expect((await db.collection('events').where({ day: dayOf(8) }).count()).total).toBe(PER_DAY + 10);
+    const scanned = (await db.collection('events').where({ day: db.command.in([dayOf(8)]), n: db.command.gte(0) }).count()).total;
+    expect(scanned).toBe(PER_DAY + 10);
+  });
+});
