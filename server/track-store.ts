@@ -109,8 +109,8 @@ async function writePlan(db: Database, plan: TrackPlan, caller: Caller): Promise
     else {
       const { _id, opens, newOpener, shareIds, lastSeen } = group.update;
       const data: Record<string, unknown> = { opens: _.inc(opens), lastSeen };
-      if (shareIds.length > 0) data.shareIds = _.addToSet(shareIds);
-      if (newOpener) Object.assign(data, { openers: _.addToSet([newOpener]), openerCount: _.inc(1) });
+      if (shareIds.length > 0) data.shareIds = _.addToSet({ $each: shareIds });
+      if (newOpener) Object.assign(data, { openers: _.addToSet(newOpener), openerCount: _.inc(1) });
       writes.push(db.collection('groups').doc(_id).update({ data }));
     }
   }
