@@ -37,9 +37,10 @@ export class ManualClock implements Clock {
   private current: number;
   private timers: Timer[] = [];
   private nextId = 1;
-  private seed = 42;
-
-  constructor(start = Date.UTC(2026, 4, 20, 2, 0, 0)) {
+  constructor(
+    private seed = 42,
+    start = Date.UTC(2026, 4, 20, 2, 0, 0),
+  ) {
     this.current = start;
   }
 
@@ -123,7 +124,8 @@ export interface GroupAnswers {
  * answers in flight are lost, storage stays.
  */
 export class SimulatedPhone {
-  readonly clock = new ManualClock();
+  /** Seeded by the user, so two phones never make the same ids (as two real phones would not). */
+  readonly clock: ManualClock;
   /** Serialised like WeChat's storage: what is read back is a copy. */
   readonly storage = new Map<string, string>();
   /** Every call made, in order, as sent. */
@@ -142,7 +144,9 @@ export class SimulatedPhone {
     readonly openid: string,
     private readonly backend: Backend,
     private readonly trackerOptions: Partial<TrackerOptions> = {},
-  ) {}
+  ) {
+    this.clock = new ManualClock([...openid].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7));
+  }
 
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
   private wx(): TrackerWx {
@@ -158,7 +162,7 @@ export class SimulatedPhone {
       },
       getEnterOptionsSync: () => structuredClone(this.enter as EnterOptions),
       getShareInfo: ({ shareTicket, success, fail }) => {
-        const answer = this.group.shareInfo?.(shareTicket) ?? Promise.resolve({ errMsg: 'getShareInfo:fail invalid shareTicket' });
+        const answer = this.track(this.group.shareInfo?.(shareTicket) ?? Promise.resolve({ errMsg: 'getShareInfo:fail invalid shareTicket' }));
         void answer.then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
       },
       cloud: {
@@ -171,9 +175,7 @@ export class SimulatedPhone {
             if (response.errCode) throw { errMsg: response.errMsg ?? `cloud.callFunction:fail ${response.errCode}` };
             return { result: response.result, errMsg: 'cloud.callFunction:ok' };
           });
-          this.inFlight.add(answer);
-          const done = (): void => void this.inFlight.delete(answer);
-          answer.then(done, done);
+          this.track(answer);
           // a killed process never hears its answers
           return new Promise((resolve, reject) => answer.then((value) => alive() && resolve(value), (error) => alive() && reject(error)));
         },
@@ -183,7 +185,7 @@ export class SimulatedPhone {
     if (this.group.groupEnterInfo) {
       const groupEnterInfo = this.group.groupEnterInfo;
       wx.getGroupEnterInfo = ({ success, fail }) => {
-        void groupEnterInfo().then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
+        void this.track(groupEnterInfo()).then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
       };
     }
     return wx;
@@ -224,10 +226,21 @@ export class SimulatedPhone {
     return page;
   }
 
+  /** Counts a platform call as in flight until it settles, for `settle`. */
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.inFlight.add(call);
+    const done = (): void => void this.inFlight.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
   /** Waits for every call in flight to be answered (or to fail). */
   async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    await flushMicrotasks();
+    // an answer can start the next call a few promise turns later: look again after each round
+    do {
+      await Promise.allSettled([...this.inFlight]);
+      await flushMicrotasks();
+    } while (this.inFlight.size > 0);
   }
 
   /** Advances time, letting each answer arrive before the next timer fires. */

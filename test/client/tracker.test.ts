@@ -10,7 +10,7 @@ import { CAPS } from '../../miniprogram/tracker/events';
 import { STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
 import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
-import { SimulatedPhone, type Backend } from './simulated-wx';
+import { flushMicrotasks, SimulatedPhone, type Backend } from './simulated-wx';
 
 interface MemoryTrack {
   backend: Backend;
@@ -368,7 +368,8 @@ describe('groups', () => {
     phone.group.groupEnterInfo = () => new Promise((resolve) => (answer = (cloudID) => resolve({ cloudID })));
     phone.launch({ scene: 1008, path: 'pages/detail/detail', query: { id: '1' }, chatType: 3 });
     phone.hide();
-    await phone.settle();
+    // not settle(): the group info is still pending, on purpose
+    await flushMicrotasks();
     expect(server.stored.size).toBe(1);
     answer('cloud-id-group-1');
     await phone.advance(5000);
@@ -394,7 +395,7 @@ describe('groups', () => {
     const phone = new SimulatedPhone('u1', server.backend);
     phone.group.groupEnterInfo = () => new Promise(() => undefined);
     phone.launch({ scene: 1008, path: 'pages/index/index', query: {} });
-    await phone.advance(5000);
+    await phone.clock.advance(5000);
     const enter = [...server.stored.values()].find((event) => event.type === 'enter');
     expect(enter).toBeDefined();
     expect(enter?.group).toBeUndefined();
