@@ -1,4 +1,4 @@
-import { BSONRegExp, EJSON } from 'bson';
+import { EJSON } from 'bson';
 
 /** A stored document: plain objects, arrays, numbers, strings, booleans, null, Dates, RegExps. */
 export type Doc = Record<string, unknown>;
@@ -8,37 +8,59 @@ export type DocId = string | number;
 // BSON regex options may carry x and l, which JavaScript has no flag for.
 const JS_REGEX_FLAGS = new Set(['i', 'm', 's', 'u']);
 
-function toRegExp(value: BSONRegExp): RegExp {
-  const flags = [...value.options].filter((flag) => JS_REGEX_FLAGS.has(flag)).join('');
-  return new RegExp(value.pattern, flags);
+function toRegExp(pattern: string, options: string): RegExp {
+  return new RegExp(pattern, [...options].filter((flag) => JS_REGEX_FLAGS.has(flag)).join(''));
 }
 
-function isServerDate(value: Record<string, unknown>): value is { $tcb_server_date: { offset?: number } } {
-  return '$tcb_server_date' in value;
+/** The BSON types the SDK can send but rarely does: those go through bson itself. */
+const OTHER_BSON_TYPES = new Set(['$oid', '$binary', '$numberDecimal', '$timestamp', '$symbol', '$minKey', '$maxKey', '$uuid', '$code', '$dbPointer', '$undefined']);
+
+function wireDate(inner: unknown): Date {
+  if (typeof inner === 'string' || typeof inner === 'number') return new Date(inner);
+  return new Date(Number((inner as { $numberLong: string }).$numberLong));
 }
 
 /**
- * Rewrites, in place, what bson leaves in a CloudBase payload that mingo cannot use:
- * BSONRegExp (db.RegExp and JS RegExp both travel as `$regularExpression`) becomes RegExp,
- * and `{"$tcb_server_date":{"offset":n}}` (db.serverDate()) becomes the server's clock + n ms.
+ * Turns parsed EJSON (canonical from the SDK, relaxed from the log) into stored values, in place.
+ * The wrappers the SDK sends on every document ($numberInt, $numberDouble, $numberLong, $date,
+ * $regularExpression) are converted here directly: bson's generic walk cost more than the rest
+ * of a 1000-document insert together. `{"$tcb_server_date":{"offset":n}}` (db.serverDate())
+ * becomes the server's clock + n ms; RegExps become JavaScript RegExps, which mingo matches with.
  */
 function revive(value: unknown, now: number): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Date) return value;
-  if (value instanceof BSONRegExp) return toRegExp(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = revive(value[i], now);
     return value;
   }
   const record = value as Record<string, unknown>;
-  if (isServerDate(record)) return new Date(now + Number(record.$tcb_server_date.offset ?? 0));
-  for (const key of Object.keys(record)) record[key] = revive(record[key], now);
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0].startsWith('$')) {
+    const inner = record[keys[0]];
+    switch (keys[0]) {
+      case '$numberInt':
+      case '$numberDouble':
+      case '$numberLong':
+        return Number(inner);
+      case '$date':
+        return wireDate(inner);
+      case '$regularExpression': {
+        const { pattern, options } = inner as { pattern: string; options: string };
+        return toRegExp(pattern, options);
+      }
+      case '$tcb_server_date':
+        return new Date(now + Number(revive((inner as { offset?: unknown }).offset ?? 0, now)));
+      default:
+        if (OTHER_BSON_TYPES.has(keys[0])) return EJSON.deserialize(record, { relaxed: true });
+    }
+  }
+  for (const key of keys) record[key] = revive(record[key], now);
   return value;
 }
 
 /** Decodes one EJSON text as the SDK sends it (canonical) or as the log stores it (relaxed). */
 export function decode(text: string, now = Date.now()): unknown {
-  return revive(EJSON.parse(text, { relaxed: true }), now);
+  return revive(JSON.parse(text), now);
 }
 
 /** Decodes a text that must hold a JSON object (a query, an update, a document). */
@@ -48,10 +70,41 @@ export function decodeObject(text: string, what: string, now = Date.now()): Doc 
   return value as Doc;
 }
 
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function encodeValue(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : `{"$numberDouble":"${String(value)}"}`;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => encodeValue(item) ?? 'null').join(',')}]`;
+  if (value instanceof Date) return `{"$date":${JSON.stringify(Number.isNaN(value.getTime()) ? { $numberLong: 'NaN' } : value.toISOString())}}`;
+  if (value instanceof RegExp) return JSON.stringify({ $regularExpression: { pattern: value.source, options: [...value.flags].sort().join('') } });
+  if (!isPlainObject(value)) return EJSON.stringify(value, { relaxed: true });
+  const parts: string[] = [];
+  for (const key of Object.keys(value)) {
+    const text = encodeValue((value as Record<string, unknown>)[key]);
+    if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /**
- * Relaxed EJSON: plain JSON numbers (the SDK's EJSON.parse reads them back as numbers), Dates as
- * `$date`, RegExps as `$regularExpression`. Smaller and faster than canonical, and read back the same.
+ * Relaxed EJSON, as bson writes it: plain JSON numbers (the SDK's EJSON.parse reads them back as
+ * numbers), Dates as `$date`, RegExps as `$regularExpression`; other BSON values through bson.
  */
 export function encode(value: unknown): string {
-  return EJSON.stringify(value, { relaxed: true });
+  return encodeValue(value) ?? 'null';
 }
