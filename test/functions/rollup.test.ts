@@ -186,7 +186,7 @@ describe('operators', () => {
   test('today so far uses the rollup code on today\'s raw events', async () => {
     const now = Date.now();
     const today = new Date(now + CHINA).toISOString().slice(0, 10);
-    const fresh = generateTrace({ days: [today], seed: 5, usersCount: 5, entriesPerDay: 8 });
+    const fresh = generateTrace({ days: [today], seed: 5, usersCount: 16, entriesPerDay: 8 });
     const events = fresh.events.map((e, i) => ({ ...e, _id: `today_${i}`, serverAt: new Date(Math.min(e.serverAt.getTime(), now - 1000)) }));
     await insert(events);
     const answer = await admin({ action: 'today' });

@@ -66,6 +66,8 @@ export function generateTrace(options: TraceOptions): Trace {
   const random = prng(options.seed ?? 7);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
   const usersCount = options.usersCount ?? 30;
+  // The share chain and the unverified share below use user_000 … user_015.
+  if (usersCount < 16) throw new Error(`generateTrace needs at least 16 users, got ${usersCount}`);
   const entriesPerDay = options.entriesPerDay ?? 60;
   const events: StoredEvent[] = [];
   let n = 0;
