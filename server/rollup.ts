@@ -57,7 +57,7 @@ export interface RetentionResult {
   keptDays: string[];
 }
 
-/** Deletes raw events of days before today − retentionDays whose rollup already counts them. */
+/** Deletes raw events (but the share ledger) of days before today − retentionDays whose rollup already counts them. */
 export async function purgeEvents(db: Database, today: string, retentionDays: number, counter: RequestCounter): Promise<RetentionResult> {
   const cutoff = addDays(today, -retentionDays);
   const eventDays = await runPipeline<{ _id: unknown; lastWrite: Date }>(db, eventDaysBeforePipeline(cutoff), counter);
@@ -77,7 +77,7 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
   let removedEvents = 0;
   if (purgedDays.length > 0) {
     counter.count += 1;
-    const removed = (await db.collection('events').where({ day: _.in(purgedDays) }).remove()) as { stats?: { removed?: number } };
+    const removed = (await db.collection('events').where({ day: _.in(purgedDays), type: _.neq('share') }).remove()) as { stats?: { removed?: number } };
     removedEvents = removed.stats?.removed ?? 0;
   }
   const purged = new Set(purgedDays);

@@ -1,7 +1,9 @@
-import type { ShareDoc } from '../shared/model';
+import type { GroupDoc, ShareEvent } from '../shared/model';
 import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
 import {
   dailyTrend,
+  groupActivity,
+  groupActivityPipeline,
   previousPeriod,
   rankKeys,
   shareFunnel,
@@ -11,10 +13,11 @@ import {
   topGroupsInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
-import { actionOnly, backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { actionOnly, backfillRange, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { computeDay, rollupDays } from './rollup';
+import { RukouError } from '../shared/errors';
 
 export interface StatsContext {
   db: Database;
@@ -84,7 +87,9 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async shareTree(event, ctx) {
     const { rootShareId } = shareTreeInput(event);
     ctx.counter.count += 1;
-    const shares = documentsOf<ShareDoc>(await ctx.db.collection('shares').where({ rootShareId }).limit(1000).get(), 'shares');
+    // the share events that recorded a share are the ledger; `share.rootShareId` is indexed
+    const recorded = await ctx.db.collection('events').where({ type: 'share', 'share.rootShareId': rootShareId }).field({ share: true, day: true }).limit(1000).get();
+    const shares = documentsOf<Pick<ShareEvent, 'share' | 'day'>>(recorded, 'events').flatMap(({ share, day }) => (share ? [{ ...share, _id: share.shareId, day }] : []));
     const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId), ctx.counter);
     return { rootShareId, shares: shares.length, tree: shareTree(rootShareId, shares, opens) };
   },
@@ -93,6 +98,16 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     const input = limitInput(event);
     const rows = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, topGroupsInRangePipeline(input.from, input.to, input.limit ?? DEFAULT_LIMIT), ctx.counter);
     return { from: input.from, to: input.to, groups: rows.map((row) => ({ groupId: String(row._id), opens: row.opens, openers: row.openers })) };
+  },
+
+  /** One group: its record (first seen, first opener, chat type, first share) and its activity. */
+  async group(event, ctx) {
+    const { groupId } = groupInput(event);
+    ctx.counter.count += 1;
+    const [record] = documentsOf<GroupDoc>(await ctx.db.collection('groups').where({ _id: groupId }).get(), 'groups');
+    if (!record) throw new RukouError('NOT_FOUND', `No entry has come from group ${groupId}.`);
+    const rows = await runPipeline<Parameters<typeof groupActivity>[0][number]>(ctx.db, groupActivityPipeline(groupId), ctx.counter);
+    return { group: record, activity: groupActivity(rows) };
   },
 
   /** Today so far (Beijing time), from today's raw events with the rollup's own code; not stored. */

@@ -3,22 +3,24 @@
  * the writes `shared/track.ts` planned.
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
- * - reads, at most 4, none per event: `events` ids of the batch (one `_id in` query: the dedupe),
- *   the caller's `users` document (these two in parallel), then the `shares` the batch names and
- *   the `groups` its cloudIDs resolved to (in parallel; each skipped when there is nothing to read);
+ * - reads, at most 4, none per event: the batch's ids in `events` (one `_id in` query: the
+ *   dedupe) and the caller's `users` document, in parallel; then the share events that recorded
+ *   the share ids the batch names and the `groups` its cloudIDs resolved to, in parallel (each
+ *   skipped when there is nothing to read);
  * - 1 `cloud.getOpenData` call for all the batch's group cloudIDs (skipped when there are none);
- * - writes, at most 3 plus one per distinct group the batch's entries came from: one batched `add`
- *   of the new events, one batched `add` of the new shares, one `set`/`update` of the user (each
- *   skipped when there is nothing to write), and one `set`/`update` per group (a batch from one
- *   user rarely holds entries from more than one group; a batch with no group entry writes none).
- * When a concurrent delivery of the same events wins the race between the dedupe read and the
- * `add`, the add is refused for a duplicate `_id`; the batch is then planned again from fresh
- * reads, once (at most 4 more reads; the writes stay as above).
+ * - writes, at most 3: the user's `set` (new) or `update` (latest touch) and one batched `add` of
+ *   the groups seen for the first time, in parallel; then one batched `add` of the new events.
+ *   Each is skipped when there is nothing to write.
+ * The events go last because they are what makes a delivery count: if the function dies before,
+ * the client's retry plans the batch again and rewrites the same user and group facts. When a
+ * concurrent delivery of the same events or a first open of the same group wins a race, the
+ * `add` is refused for a duplicate `_id`; the batch is planned again from fresh reads and the
+ * refused add is retried, once (at most 4 more reads and 1 more write for each).
  */
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
 import { documentsOf } from './pipeline';
-import type { GroupDoc, ShareDoc, UserDoc } from '../shared/model';
+import type { GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
 import type { TrackEventInput } from '../shared/schemas';
 import { cloudIDsOf, planBatch, readGroupData, shareIdsToRead, type GroupResolution, type TrackLookups, type TrackPlan } from '../shared/track';
 import { RukouError } from '../shared/errors';
@@ -60,6 +62,19 @@ async function resolveGroups(getOpenData: OpenDataReader, cloudIDs: string[]): P
   return resolved;
 }
 
+/** The share records of the given ids, from the share events that recorded them (the share ledger). */
+async function sharesByIds(db: Database, shareIds: string[]): Promise<ShareRecord[]> {
+  if (shareIds.length === 0) return [];
+  const _ = db.command;
+  const answer = await db
+    .collection('events')
+    .where({ type: 'share', 'share.shareId': _.in(shareIds) })
+    .field({ share: true })
+    .limit(MAX_IN)
+    .get();
+  return documentsOf<Pick<ShareEvent, 'share'>>(answer, 'events').flatMap((event) => (event.share ? [event.share] : []));
+}
+
 async function readLookups(deps: TrackStoreDeps, events: TrackEventInput[], caller: Caller, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
   const { db } = deps;
   const [stored, users] = await Promise.all([
@@ -68,13 +83,13 @@ async function readLookups(deps: TrackStoreDeps, events: TrackEventInput[], call
   ]);
   const user = users[0];
   const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
-  const [shares, groupDocs] = await Promise.all([byIds<ShareDoc>(db, 'shares', shareIdsToRead(events, user)), byIds<GroupDoc>(db, 'groups', openGIds)]);
+  const [shares, known] = await Promise.all([sharesByIds(db, shareIdsToRead(events, user)), byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true })]);
   return {
     storedIds: new Set(stored.map((doc) => doc._id)),
     user,
-    shares: new Map(shares.map((share) => [share._id, share])),
+    shares: new Map(shares.map((share) => [share.shareId, share])),
     groups,
-    groupDocs: new Map(groupDocs.map((group) => [group._id, group])),
+    knownGroups: new Set(known.map((group) => group._id)),
   };
 }
 
@@ -91,30 +106,28 @@ function withoutId(doc: { _id: string }): Record<string, unknown> {
   return rest;
 }
 
-async function writePlan(db: Database, plan: TrackPlan, caller: Caller): Promise<void> {
+/** Adds documents in one request; a refusal for a duplicate `_id` is told apart from any other. */
+async function addAll(db: Database, collection: string, docs: object[]): Promise<'added' | 'duplicate'> {
+  if (docs.length === 0) return 'added';
+  try {
+    await db.collection(collection).add({ data: docs });
+    return 'added';
+  } catch (error) {
+    if (isDuplicateKey(error)) return 'duplicate';
+    throw new RukouError('UPSTREAM', `the ${collection} could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function writeUser(db: Database, plan: TrackPlan, caller: Caller): Promise<void> {
+  if (!plan.user) return;
+  const users = db.collection('users').doc(caller.openid);
+  if ('create' in plan.user) {
+    await users.set({ data: withoutId(plan.user.create) });
+    return;
+  }
+  const { latest, appid, unionid } = plan.user.update;
   const _ = db.command;
-  // the SDK types each write as `string | void | Promise`: awaited together all the same
-  const writes: unknown[] = [];
-  if (plan.shares.length > 0) writes.push(db.collection('shares').add({ data: plan.shares }));
-  if (plan.user) {
-    const users = db.collection('users').doc(caller.openid);
-    if ('create' in plan.user) writes.push(users.set({ data: withoutId(plan.user.create) }));
-    else {
-      const { latest, appid, unionid } = plan.user.update;
-      writes.push(users.update({ data: unionid ? { latest: _.set(latest), appid, unionid } : { latest: _.set(latest), appid } }));
-    }
-  }
-  for (const group of plan.groups) {
-    if ('create' in group) writes.push(db.collection('groups').doc(group.create._id).set({ data: withoutId(group.create) }));
-    else {
-      const { _id, opens, newOpener, shareIds, lastSeen } = group.update;
-      const data: Record<string, unknown> = { opens: _.inc(opens), lastSeen };
-      if (shareIds.length > 0) data.shareIds = _.addToSet({ $each: shareIds });
-      if (newOpener) Object.assign(data, { openers: _.addToSet(newOpener), openerCount: _.inc(1) });
-      writes.push(db.collection('groups').doc(_id).update({ data }));
-    }
-  }
-  await Promise.all(writes);
+  await users.update({ data: unionid ? { latest: _.set(latest), appid, unionid } : { latest: _.set(latest), appid } });
 }
 
 /**
@@ -126,15 +139,14 @@ export async function storeBatch(deps: TrackStoreDeps, events: TrackEventInput[]
   const identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
   const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(events));
   const now = deps.now();
-  let plan = planBatch(events, identity, now, await readLookups(deps, events, caller, groups));
-  if (plan.events.length === 0) return { accepted: [], duplicates: plan.duplicates };
-  try {
-    await db.collection('events').add({ data: plan.events });
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw new RukouError('UPSTREAM', `the events could not be stored: ${error instanceof Error ? error.message : String(error)}`);
-    plan = planBatch(events, identity, now, await readLookups(deps, events, caller, groups));
-    if (plan.events.length > 0) await db.collection('events').add({ data: plan.events });
+  const plan = async (): Promise<TrackPlan> => planBatch(events, identity, now, await readLookups(deps, events, caller, groups));
+  let current = await plan();
+  if (current.events.length === 0) return { accepted: [], duplicates: current.duplicates };
+  const [, groupsAdded] = await Promise.all([writeUser(db, current, caller), addAll(db, 'groups', current.groups)]);
+  if (groupsAdded === 'duplicate') await addAll(db, 'groups', (await plan()).groups);
+  if ((await addAll(db, 'events', current.events)) === 'duplicate') {
+    current = await plan();
+    if ((await addAll(db, 'events', current.events)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; retry');
   }
-  await writePlan(db, plan, caller);
-  return { accepted: plan.accepted, duplicates: plan.duplicates };
+  return { accepted: current.accepted, duplicates: current.duplicates };
 }

@@ -33,6 +33,11 @@ interface EventBase {
   clientAt: Date;
   serverAt: Date;
   day: string;
+  /**
+   * The user's first China day, copied from their `users` document when the event was stored, so
+   * that "new on day D" is `firstDay == day` on the event itself and a rollup needs no join.
+   */
+  firstDay: string;
 }
 
 export interface EnterEvent extends EventBase {
@@ -59,11 +64,27 @@ export interface EnterEvent extends EventBase {
   warnings?: string[];
 }
 
+/**
+ * Where a share sits in the verified share graph. Stored on the `share` event that recorded the
+ * share id (the first one to use it): the share events are the share ledger.
+ */
+export interface ShareRecord {
+  shareId: string;
+  /** The verified sharer's openid (the event's own openid). */
+  sharer: string;
+  /** 1 when the sharer did not arrive through a share; parent depth + 1 otherwise. */
+  depth: number;
+  rootShareId: string;
+  parentShareId?: string;
+}
+
 export interface ShareEvent extends EventBase {
   type: 'share';
   shareId: string;
   path: string;
   to: 'chat' | 'timeline';
+  /** Absent when another share event recorded this id first: ids are never reassigned. */
+  share?: ShareRecord;
 }
 
 export interface PageEvent extends EventBase {
@@ -99,28 +120,17 @@ export interface UserDoc {
   latest: Touch;
 }
 
-/** `shares`, `_id` = the share id the client generated (`rk_sh`). */
-export interface ShareDoc {
-  _id: string;
-  sharer: string;
-  path: string;
-  to: 'chat' | 'timeline';
-  at: Date;
-  day: string;
-  /** 1 when the sharer did not arrive through a share; parent depth + 1 otherwise. */
-  depth: number;
-  rootShareId: string;
-  parentShareId?: string;
-}
-
-/** `groups`, `_id` = openGId. */
+/**
+ * `groups`, `_id` = openGId: written once, when a group first brings an entry. How many opens,
+ * openers and shares a group has is counted from the events (`groupId`), never kept as counters,
+ * so that a `track` batch needs no write per group.
+ */
 export interface GroupDoc {
   _id: string;
   firstSeen: Date;
   firstDay: string;
-  opens: number;
-  openers: string[];
-  openerCount: number;
-  shareIds: string[];
-  lastSeen: Date;
+  firstOpener: string;
+  chatType?: number;
+  /** The verified share whose card brought the first entry, when one did. */
+  firstShareId?: string;
 }

@@ -111,7 +111,7 @@ export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | '
 /** One stage with exactly one operator key, as CloudBase's aggregate accepts. */
 export type Stage = Record<string, unknown>;
 export interface Pipeline {
-  collection: 'events' | 'users' | 'shares' | 'groups' | 'rollups_daily';
+  collection: 'events' | 'users' | 'groups' | 'rollups_daily';
   stages: Stage[];
 }
 
@@ -272,12 +272,13 @@ export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'di
 
 /**
  * The days before `cutoff` that still have raw events, each with the time of its last write: a day
- * may be purged only when its rollup was computed after that write.
+ * may be purged only when its rollup was computed after that write. Share events are the share
+ * ledger (a card opened a year later is still credited) and are kept.
  */
 export function eventDaysBeforePipeline(cutoff: string): Pipeline {
   return {
     collection: 'events',
-    stages: [{ $match: { day: { $lt: cutoff } } }, { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
+    stages: [{ $match: { day: { $lt: cutoff }, type: { $ne: 'share' } } }, { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
   };
 }
 

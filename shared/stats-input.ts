@@ -67,6 +67,18 @@ const shareTreeSchema: JSONSchemaType<ShareTreeInput> = {
   additionalProperties: false,
 };
 
+export interface GroupInput {
+  action: string;
+  groupId: string;
+}
+
+const groupSchema: JSONSchemaType<GroupInput> = {
+  type: 'object',
+  properties: { action: { type: 'string' }, groupId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' } },
+  required: ['action', 'groupId'],
+  additionalProperties: false,
+};
+
 const actionOnlySchema: JSONSchemaType<ActionOnly> = {
   type: 'object',
   properties: { action: { type: 'string' } },
@@ -127,4 +139,5 @@ export function backfillRange(input: unknown): RangeInput {
 }
 
 export const shareTreeInput = validator(shareTreeSchema);
+export const groupInput = validator(groupSchema);
 export const actionOnly = validator(actionOnlySchema);

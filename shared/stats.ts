@@ -212,3 +212,43 @@ export function topGroupsInRangePipeline(from: string, to: string, limit: number
     ],
   };
 }
+
+/**
+ * Everything the raw events say about one group (so within the retention period): opens,
+ * distinct openers, the verified shares whose cards reached it, first and last open.
+ */
+export function groupActivityPipeline(groupId: string): Pipeline {
+  return {
+    collection: 'events',
+    stages: [
+      { $match: { type: 'enter', groupId } },
+      {
+        $group: {
+          _id: '$openid',
+          opens: { $sum: 1 },
+          shareIds: { $addToSet: { $cond: ['$share.verified', '$share.shareId', null] } },
+          first: { $min: '$serverAt' },
+          last: { $max: '$serverAt' },
+        },
+      },
+      { $group: { _id: null, opens: { $sum: '$opens' }, openers: { $sum: 1 }, shareIds: { $push: '$shareIds' }, firstOpen: { $min: '$first' }, lastOpen: { $max: '$last' } } },
+      { $project: { _id: 0 } },
+    ],
+  };
+}
+
+export interface GroupActivity {
+  opens: number;
+  openers: number;
+  shareIds: string[];
+  firstOpen: Date | null;
+  lastOpen: Date | null;
+}
+
+/** The row of `groupActivityPipeline` (none when the group has no open left) as an answer. */
+export function groupActivity(rows: { opens: number; openers: number; shareIds: (string | null)[][]; firstOpen: Date; lastOpen: Date }[]): GroupActivity {
+  const row = rows[0];
+  if (!row) return { opens: 0, openers: 0, shareIds: [], firstOpen: null, lastOpen: null };
+  const shareIds = [...new Set(row.shareIds.flat().filter((id): id is string => typeof id === 'string'))].sort();
+  return { opens: row.opens, openers: row.openers, shareIds, firstOpen: row.firstOpen, lastOpen: row.lastOpen };
+}

@@ -17,10 +17,10 @@
  * const needs = { shareIds: shareIdsToRead(events, user), cloudIDs: cloudIDsOf(events) };
  * // … the store reads those …
  * const plan = planBatch(events, caller, new Date(), lookups);
- * // plan.events, plan.shares, plan.user, plan.groups: what to write
+ * // plan.user, plan.groups, plan.events: what to write
  */
 import { parseEntry, type Entry } from './entry';
-import type { EnterEvent, GroupDoc, ShareAttribution, ShareDoc, StoredEvent, Touch, UserDoc } from './model';
+import type { EnterEvent, GroupDoc, ShareAttribution, ShareRecord, StoredEvent, Touch, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
 import { chinaDay } from './time';
 
@@ -38,35 +38,31 @@ export interface TrackLookups {
   storedIds: ReadonlySet<string>;
   /** The caller's `users` document, when there is one. */
   user?: UserDoc;
-  /** Stored shares by id: those the batch's entries and share events name, and the user's latest arrival. */
-  shares: ReadonlyMap<string, ShareDoc>;
+  /** Recorded shares by id: those the batch's entries and share events name, and the user's latest arrival. */
+  shares: ReadonlyMap<string, ShareRecord>;
   /** Group cloudIDs of the batch, resolved. */
   groups: ReadonlyMap<string, GroupResolution>;
-  /** Stored groups by openGId, for those the cloudIDs resolved to. */
-  groupDocs: ReadonlyMap<string, GroupDoc>;
+  /** openGIds already in `groups`, among those the cloudIDs resolved to. */
+  knownGroups: ReadonlySet<string>;
 }
 
 /** A `users` write: a whole new document, or the fields that change on an existing one. */
 export type UserWrite = { create: UserDoc } | { update: { latest: Touch; appid: string; unionid?: string } };
-
-/** A `groups` write: a whole new document, or increments on an existing one. */
-export type GroupWrite =
-  | { create: GroupDoc }
-  | { update: { _id: string; opens: number; newOpener?: string; shareIds: string[]; lastSeen: Date } };
 
 export interface TrackPlan {
   /** Event ids written by this batch, in the order received. */
   accepted: string[];
   /** Event ids already stored (or repeated in the batch): answered, not written again. */
   duplicates: string[];
+  /** The new events; share events that record a share carry it (the share ledger). */
   events: StoredEvent[];
-  shares: ShareDoc[];
   user?: UserWrite;
-  groups: GroupWrite[];
+  /** Groups seen for the first time. */
+  groups: GroupDoc[];
 }
 
 /** The share position a user is at when they share: where their last entry came from. */
-type Arrival = { kind: 'root' } | { kind: 'child' | 'sibling'; of: ShareDoc };
+type Arrival = { kind: 'root' } | { kind: 'child' | 'sibling'; of: ShareRecord };
 
 const enters = (events: readonly TrackEventInput[]): EnterInput[] => events.filter((event): event is EnterInput => event.type === 'enter');
 
@@ -104,29 +100,29 @@ export function readGroupData(data: unknown): GroupResolution {
   return typeof fields.chat_type === 'number' ? { openGId, chatType: fields.chat_type } : { openGId };
 }
 
-function arrivalFrom(attribution: ShareAttribution | undefined, reopen: boolean, shares: ReadonlyMap<string, ShareDoc>): Arrival {
+function arrivalFrom(attribution: ShareAttribution | undefined, reopen: boolean, shares: ReadonlyMap<string, ShareRecord>): Arrival {
   if (!attribution?.verified || reopen) return { kind: 'root' };
   const share = shares.get(attribution.shareId);
   if (!share) return { kind: 'root' };
   return { kind: attribution.self ? 'sibling' : 'child', of: share };
 }
 
-function shareDoc(shareId: string, sharer: string, path: string, to: 'chat' | 'timeline', at: Date, arrival: Arrival): ShareDoc {
-  const base = { _id: shareId, sharer, path, to, at, day: chinaDay(at) };
+function shareRecord(shareId: string, sharer: string, arrival: Arrival): ShareRecord {
+  const base = { shareId, sharer };
   if (arrival.kind === 'root') return { ...base, depth: 1, rootShareId: shareId };
   const { of } = arrival;
-  if (arrival.kind === 'child') return { ...base, depth: of.depth + 1, rootShareId: of.rootShareId, parentShareId: of._id };
+  if (arrival.kind === 'child') return { ...base, depth: of.depth + 1, rootShareId: of.rootShareId, parentShareId: of.shareId };
   return of.parentShareId === undefined
     ? { ...base, depth: of.depth, rootShareId: of.rootShareId }
     : { ...base, depth: of.depth, rootShareId: of.rootShareId, parentShareId: of.parentShareId };
 }
 
-function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, ShareDoc>): ShareAttribution | undefined {
+function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, ShareRecord>): ShareAttribution | undefined {
   if (!entry.shareId) return undefined;
   const share = shares.get(entry.shareId);
   if (!share) return { shareId: entry.shareId, verified: false, self: false, isReturn: false };
   const self = share.sharer === openid;
-  return { shareId: share._id, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
+  return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
 }
 
 function touchOf(event: EnterEvent): Touch {
@@ -137,7 +133,7 @@ function touchOf(event: EnterEvent): Touch {
   return touch;
 }
 
-function enterEvent(input: EnterInput, base: Omit<StoredEvent, 'type'>, identity: Identity, lookups: TrackLookups, shares: ReadonlyMap<string, ShareDoc>): EnterEvent {
+function enterEvent(input: EnterInput, base: Omit<StoredEvent, 'type'>, identity: Identity, lookups: TrackLookups, shares: ReadonlyMap<string, ShareRecord>): EnterEvent {
   const entry = parseEntry(input.options, input.cold);
   const event: EnterEvent = {
     ...base,
@@ -174,21 +170,11 @@ function enterEvent(input: EnterInput, base: Omit<StoredEvent, 'type'>, identity
   return event;
 }
 
-interface GroupTally {
-  opens: number;
-  shareIds: Set<string>;
-}
-
-function groupWrites(tallies: Map<string, GroupTally>, openid: string, now: Date, stored: ReadonlyMap<string, GroupDoc>): GroupWrite[] {
-  return [...tallies].map(([groupId, tally]): GroupWrite => {
-    const existing = stored.get(groupId);
-    const shareIds = [...tally.shareIds];
-    if (!existing) {
-      return { create: { _id: groupId, firstSeen: now, firstDay: chinaDay(now), opens: tally.opens, openers: [openid], openerCount: 1, shareIds, lastSeen: now } };
-    }
-    const update = { _id: groupId, opens: tally.opens, shareIds, lastSeen: now };
-    return { update: existing.openers.includes(openid) ? update : { ...update, newOpener: openid } };
-  });
+function groupDoc(event: EnterEvent & { groupId: string }): GroupDoc {
+  const group: GroupDoc = { _id: event.groupId, firstSeen: event.serverAt, firstDay: event.day, firstOpener: event.openid };
+  if (event.chatType !== undefined) group.chatType = event.chatType;
+  if (event.share?.verified) group.firstShareId = event.share.shareId;
+  return group;
 }
 
 /**
@@ -196,7 +182,7 @@ function groupWrites(tallies: Map<string, GroupTally>, openid: string, now: Date
  * the device), so a share follows the entry it came after; answers keep the order received.
  */
 export function planBatch(events: readonly TrackEventInput[], identity: Identity, now: Date, lookups: TrackLookups): TrackPlan {
-  const plan: TrackPlan = { accepted: [], duplicates: [], events: [], shares: [], groups: [] };
+  const plan: TrackPlan = { accepted: [], duplicates: [], events: [], groups: [] };
   const seen = new Set<string>();
   const fresh: TrackEventInput[] = [];
   for (const event of events) {
@@ -214,31 +200,29 @@ export function planBatch(events: readonly TrackEventInput[], identity: Identity
   let arrival: Arrival = latestShare ? { kind: latestShare.sharer === identity.openid ? 'sibling' : 'child', of: latestShare } : { kind: 'root' };
   const day = chinaDay(now);
   const identityFields = identity.unionid ? { openid: identity.openid, appid: identity.appid, unionid: identity.unionid } : { openid: identity.openid, appid: identity.appid };
+  // a user without a document gets one from this batch's first entry, whose day is today
+  const firstDay = lookups.user?.firstDay ?? day;
   const stored = new Map<string, StoredEvent>();
   const touches: Touch[] = [];
-  const tallies = new Map<string, GroupTally>();
+  const newGroups = new Map<string, GroupDoc>();
 
   for (const input of [...fresh].sort((a, b) => a.seq - b.seq)) {
-    const base = { _id: input.id, ...identityFields, seq: input.seq, clientAt: new Date(input.at), serverAt: now, day };
+    const base = { _id: input.id, ...identityFields, seq: input.seq, clientAt: new Date(input.at), serverAt: now, day, firstDay };
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
       arrival = arrivalFrom(enter.share, enter.reopen, shares);
       touches.push(touchOf(enter));
-      if (enter.groupId) {
-        const tally = tallies.get(enter.groupId) ?? { opens: 0, shareIds: new Set<string>() };
-        tally.opens += 1;
-        if (enter.share?.verified) tally.shareIds.add(enter.share.shareId);
-        tallies.set(enter.groupId, tally);
-      }
+      const { groupId } = enter;
+      if (groupId && !lookups.knownGroups.has(groupId) && !newGroups.has(groupId)) newGroups.set(groupId, groupDoc({ ...enter, groupId }));
       event = enter;
     } else if (input.type === 'share') {
       event = { ...base, type: 'share', shareId: input.shareId, path: input.path, to: input.to };
       // a share id already recorded (by anyone) keeps its first owner: ids are not reassigned
       if (!shares.has(input.shareId)) {
-        const share = shareDoc(input.shareId, identity.openid, input.path, input.to, now, arrival);
-        shares.set(share._id, share);
-        plan.shares.push(share);
+        const share = shareRecord(input.shareId, identity.openid, arrival);
+        shares.set(share.shareId, share);
+        event.share = share;
       }
     } else if (input.type === 'page') event = { ...base, type: 'page', path: input.path };
     else event = { ...base, type: 'hide', stayMs: input.stayMs };
@@ -253,6 +237,6 @@ export function planBatch(events: readonly TrackEventInput[], identity: Identity
       ? { update: { latest: newest, ...who } }
       : { create: { _id: identity.openid, ...who, firstDay: touches[0].day, first: touches[0], latest: newest } };
   }
-  plan.groups = groupWrites(tallies, identity.openid, now, lookups.groupDocs);
+  plan.groups = [...newGroups.values()];
   return plan;
 }

@@ -70,10 +70,9 @@ beforeAll(async () => {
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
-  for (const name of ['events', 'users', 'shares', 'groups', 'rollups_daily', 'admins']) await db.createCollection(name).catch(() => undefined);
+  for (const name of ['events', 'users', 'groups', 'rollups_daily', 'admins']) await db.createCollection(name).catch(() => undefined);
   await insert(trace.events);
   await db.collection('users').add({ data: trace.users });
-  await db.collection('shares').add({ data: trace.shares });
   await db.collection('admins').add({ data: { _id: OPERATOR, note: 'test operator' } });
 });
 
@@ -231,16 +230,19 @@ describe('everyone else is refused and nothing is done', () => {
 });
 
 describe('retention', () => {
-  test('raw events past 90 days are deleted once their day is rolled up; others are kept', async () => {
+  test('raw events past 90 days are deleted once their day is rolled up; others, and the share ledger, are kept', async () => {
     const unrolled: StoredEvent = { ...trace.events.find((e) => e.type === 'enter')!, _id: 'never_rolled', day: '2024-03-01', serverAt: new Date('2024-02-29T17:00:00Z') };
     await insert([unrolled]);
     const answer = (await fire(timerTimeFor('2024-06-14'))) as any;
     expect(answer.retention.cutoff).toBe('2024-03-17');
     expect(answer.retention.purgedDays).toEqual(DAYS);
     expect(answer.retention.keptDays).toEqual(['2024-03-01']);
-    const left = (await db.collection('events').where({ day: db.command.in(DAYS) }).count()) as { total: number };
-    expect(left.total).toBe(0);
-    expect(answer.retention.removedEvents).toBe(trace.events.length + trace.lateEvents.length);
+    const left = (await db.collection('events').where({ day: db.command.in(DAYS) }).limit(1000).get()) as unknown as { data: StoredEvent[] };
+    const ledger = trace.events.filter((e) => e.type === 'share');
+    expect(left.data.map((e) => e._id).sort()).toEqual(ledger.map((e) => e._id).sort());
+    expect(answer.retention.removedEvents).toBe(trace.events.length + trace.lateEvents.length - ledger.length);
+    const tree = ((await invokeAs(emulator.url, 'admin', { action: 'shareTree', rootShareId: 'sh_root_A' }, { openid: OPERATOR })).result as any).tree;
+    expect(tree.children[0].children[0]).toMatchObject({ shareId: 'sh_c', depth: 3 });
     expect(((await db.collection('events').where({ _id: 'never_rolled' }).count()) as { total: number }).total).toBe(1);
     expect((await rollupOf(DAYS[0])).totals.entries).toBe(truthOf(DAYS[0], trace.events, trace.users).totals.entries);
   });

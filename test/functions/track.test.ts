@@ -3,7 +3,7 @@
  * answer is checked, and every attribution is read back from the collections with the SDK.
  */
 import cloud from 'wx-server-sdk';
-import type { EnterEvent, ShareDoc, UserDoc } from '../../shared/model';
+import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
 import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 let emulator: RunningEmulator;
@@ -37,16 +37,23 @@ async function one<T>(collection: string, id: string): Promise<T> {
   return answer.data[0];
 }
 
+/** The record of a share: carried by the share event that first used its id. */
+async function recordOf(shareId: string): Promise<ShareRecord | undefined> {
+  const answer = (await db.collection('events').where({ type: 'share', 'share.shareId': shareId }).get()) as unknown as { data: ShareEvent[] };
+  expect(answer.data.length).toBeLessThanOrEqual(1);
+  return answer.data[0]?.share;
+}
+
 async function count(collection: string, where: Record<string, unknown>): Promise<number> {
   return ((await db.collection(collection).where(where).count()) as { total: number }).total;
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false });
+  emulator = await startEmulator({ timers: false, verbose: true, env: { RUKOU_OPERATORS: 'o-operator' } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
-  for (const name of ['events', 'users', 'shares', 'groups']) await db.createCollection(name).catch(() => undefined);
+  for (const name of ['events', 'users', 'groups']) await db.createCollection(name).catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -99,9 +106,9 @@ describe('shares', () => {
     const opened = enter({ rk_sh: 'chain-share-cat' }, 1008);
     await track('o-dan', [opened]);
 
-    expect(await one<ShareDoc>('shares', 'chain-share-ann')).toMatchObject({ sharer: 'o-ann', depth: 1, rootShareId: 'chain-share-ann' });
-    expect(await one<ShareDoc>('shares', 'chain-share-ben')).toMatchObject({ sharer: 'o-ben', depth: 2, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ann' });
-    expect(await one<ShareDoc>('shares', 'chain-share-cat')).toMatchObject({ sharer: 'o-cat', depth: 3, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ben' });
+    expect(await recordOf('chain-share-ann')).toEqual({ shareId: 'chain-share-ann', sharer: 'o-ann', depth: 1, rootShareId: 'chain-share-ann' });
+    expect(await recordOf('chain-share-ben')).toEqual({ shareId: 'chain-share-ben', sharer: 'o-ben', depth: 2, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ann' });
+    expect(await recordOf('chain-share-cat')).toEqual({ shareId: 'chain-share-cat', sharer: 'o-cat', depth: 3, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ben' });
     expect((await one<EnterEvent>('events', String(opened.id))).share).toEqual({
       shareId: 'chain-share-cat',
       verified: true,
@@ -118,7 +125,7 @@ describe('shares', () => {
     const forged = enter({ rk_sh: 'never-shared-1' });
     await track('o-eve', [forged]);
     expect((await one<EnterEvent>('events', String(forged.id))).share).toEqual({ shareId: 'never-shared-1', verified: false, self: false, isReturn: false });
-    expect(await count('shares', { _id: 'never-shared-1' })).toBe(0);
+    expect(await recordOf('never-shared-1')).toBeUndefined();
   });
 
   it('opening your own card is not a return', async () => {
@@ -134,7 +141,71 @@ describe('shares', () => {
     const stored = await one<EnterEvent>('events', String(stale.id));
     expect(stored.groupId).toBeUndefined();
     expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
-    expect(await count('groups', { openers: 'o-gil' })).toBe(0);
+    expect(await count('groups', { firstOpener: 'o-gil' })).toBe(0);
+  });
+});
+
+/** What the simulated WeChat hands a member who opens a card in a group: a cloudID for that user. */
+async function groupCloudId(openid: string, kind: 'groupEnterInfo' | 'shareInfo', groupId: string): Promise<string> {
+  const response = await fetch(`${emulator.url}/__rukou/wechat/cloudid`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ openid, appid: APP, kind, groupId, chatType: 3 }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { cloudID: string }).cloudID;
+}
+
+describe('groups', () => {
+  it('a group card opened by two members: both entries carry the group, recorded once, its activity counted from the events', async () => {
+    await track('o-ivy', [enter({}, 1089), share('group-share-ivy')]);
+    const jon = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-jon', 'groupEnterInfo', 'G-family') });
+    const kay = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
+    const kayAgain = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
+    await track('o-jon', [jon]);
+    await track('o-kay', [kay, kayAgain]);
+
+    // WeChat hands each Mini Program its own opaque openGId for a group: the same for both members
+    const jonEntry = await one<EnterEvent>('events', jon.id);
+    expect(jonEntry).toMatchObject({ groupId: expect.any(String), chatType: 3, share: { sharer: 'o-ivy', isReturn: true } });
+    const openGId = String(jonEntry.groupId);
+    expect(await one<EnterEvent>('events', kay.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: true } });
+    expect(await one<GroupDoc>('groups', openGId)).toMatchObject({ firstOpener: 'o-jon', chatType: 3, firstShareId: 'group-share-ivy', firstDay: jonEntry.day });
+
+    const answer = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: openGId }, user('o-operator'));
+    expect((answer.result as { activity: unknown }).activity).toMatchObject({ opens: 3, openers: 2, shareIds: ['group-share-ivy'] });
+    const unknown = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: 'G-nobody' }, user('o-operator'));
+    expect((unknown.result as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('cost of a batch', () => {
+  /** The database requests one `track` call made, read from the emulator's verbose log. */
+  async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; other: string[] }> {
+    const before = emulator.output().length;
+    const invocations = (): number => (emulator.output().slice(before).match(/\[rukou\] invoke track /g) ?? []).length;
+    await track(openid, events);
+    // the invocation's line is printed after its database calls; wait until it has arrived
+    for (let i = 0; i < 100 && invocations() === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    const actions = [...emulator.output().slice(before).matchAll(/\[rukou\] admin database\.(\w+) /g)].map((m) => m[1]);
+    const writes = actions.filter((a) => ['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument'].includes(a)).length;
+    const reads = actions.filter((a) => a === 'getDocument').length;
+    return { reads, writes, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };
+  }
+
+  it('a new user\'s first batch from a new group with a share and 40 more events: at most 4 reads and 3 writes', async () => {
+    const cloudID = await groupCloudId('o-lee', 'groupEnterInfo', 'G-cost');
+    const pages = Array.from({ length: 40 }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
+    const batch = [enter({}, 1008, { group: cloudID }), ...pages, share('cost-share-lee')];
+    expect(await requestsOf('o-lee', batch)).toEqual({ reads: 4, writes: 3, other: [] });
+    expect(await count('events', { openid: 'o-lee' })).toBe(42);
+  });
+
+  it('a known user\'s batch of 50 page views: 2 reads and 1 write; the same batch again: 2 reads, no write', async () => {
+    const pages = Array.from({ length: 50 }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
+    await track('o-max', [enter({}, 1089)]);
+    expect(await requestsOf('o-max', pages)).toEqual({ reads: 2, writes: 1, other: [] });
+    expect(await requestsOf('o-max', pages)).toEqual({ reads: 2, writes: 0, other: [] });
   });
 });
 

@@ -3,7 +3,7 @@
  * shares), with known truth: `truthOf` recomputes every number of a day's rollup with plain loops
  * over the trace, independently of the pipelines under test.
  */
-import type { Bucket, EnterEvent, ShareDoc, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
+import type { Bucket, EnterEvent, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
 
 const CHINA = 8 * 3600_000;
 const GAP = 30 * 60_000;
@@ -42,7 +42,6 @@ export interface Trace {
   days: string[];
   events: StoredEvent[];
   users: UserDoc[];
-  shares: ShareDoc[];
   /** Written after the first rollup: counted for an earlier day, arriving days later. */
   lateEvents: StoredEvent[];
 }
@@ -80,6 +79,8 @@ export function generateTrace(options: TraceOptions): Trace {
     clientAt: new Date(at - 150),
     serverAt: new Date(at),
     day: chinaDayOf(at),
+    // filled in below, once every user's first day is known
+    firstDay: '',
   });
   const enter = (openid: string, at: number, extra: Partial<EnterEvent> = {}): EnterEvent => {
     const scene = extra.scene !== undefined ? TRACE_SCENES.find((s) => s.scene === extra.scene)! : pick(TRACE_SCENES);
@@ -122,11 +123,10 @@ export function generateTrace(options: TraceOptions): Trace {
   // A share chain on the first day: A → B (depth 1) → C (depth 2) → D (depth 3).
   const [A, B, C, D] = [openids[10], openids[11], openids[12], openids[13]];
   const day0 = dayStart(options.days[0]);
-  const shares: ShareDoc[] = [];
   const share = (sharer: string, shareId: string, at: number, depth: number, parentShareId?: string): void => {
-    const event: ShareEvent = { ...base(sharer, at), type: 'share', shareId, path: 'pages/item/item', to: 'chat' };
+    const record = { shareId, sharer, depth, rootShareId: 'sh_root_A', ...(parentShareId ? { parentShareId } : {}) };
+    const event: ShareEvent = { ...base(sharer, at), type: 'share', shareId, path: 'pages/item/item', to: 'chat', share: record };
     events.push(event);
-    shares.push({ _id: shareId, sharer, path: 'pages/item/item', to: 'chat', at: new Date(at), day: chinaDayOf(at), depth, rootShareId: 'sh_root_A', ...(parentShareId ? { parentShareId } : {}) });
   };
   const open = (openid: string, shareId: string, at: number, depth: number, sharer: string, self = false, scene = 1007): void => {
     const reopen = scene === 1010;
@@ -170,7 +170,8 @@ export function generateTrace(options: TraceOptions): Trace {
     serverAt: new Date(writtenAt + i),
     day: lateDay,
   }));
-  return { days: options.days, events, users: [...users.values()], shares, lateEvents };
+  for (const event of [...events, ...lateEvents]) event.firstDay = users.get(event.openid)?.firstDay ?? event.day;
+  return { days: options.days, events, users: [...users.values()], lateEvents };
 }
 
 export interface TruthCounts {

@@ -1,4 +1,4 @@
-import type { EnterEvent, GroupDoc, ShareDoc, UserDoc } from '../../shared/model';
+import type { EnterEvent, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
 import type { TrackEventInput } from '../../shared/schemas';
 import { cloudIDsOf, planBatch, readGroupData, shareIdsToRead, type TrackLookups } from '../../shared/track';
 
@@ -18,13 +18,15 @@ const enter = (id: string, query: Record<string, string>, extra: Partial<{ scene
   ...(extra.group ? { group: extra.group } : {}),
 });
 const share = (id: string, shareId: string): TrackEventInput => ({ id, seq: seq++, at: CLIENT_AT, type: 'share', shareId, path: 'pages/item/item?x=1', to: 'chat' });
-const lookups = (over: Partial<TrackLookups> = {}): TrackLookups => ({ storedIds: new Set(), shares: new Map(), groups: new Map(), groupDocs: new Map(), ...over });
-const shareOf = (doc: Partial<ShareDoc> & { _id: string; sharer: string }): ShareDoc => ({ path: 'p', to: 'chat', at: NOW, day: '2024-05-02', depth: 1, rootShareId: doc._id, ...doc });
+const lookups = (over: Partial<TrackLookups> = {}): TrackLookups => ({ storedIds: new Set(), shares: new Map(), groups: new Map(), knownGroups: new Set(), ...over });
+const shareOf = (record: Partial<ShareRecord> & { shareId: string; sharer: string }): ShareRecord => ({ depth: 1, rootShareId: record.shareId, ...record });
+/** The share records the plan's share events carry: what the batch adds to the share ledger. */
+const recorded = (events: unknown[]): ShareRecord[] => (events as ShareEvent[]).flatMap((event) => (event.type === 'share' && event.share ? [event.share] : []));
 
 describe('events as stored', () => {
   it('keep the client time beside the server time, with the China day of the server time', () => {
     const plan = planBatch([{ id: 'event-0001', seq: 3, at: CLIENT_AT, type: 'hide', stayMs: 10 }], B, NOW, lookups());
-    expect(plan.events).toEqual([{ _id: 'event-0001', type: 'hide', stayMs: 10, seq: 3, openid: 'o-bob', appid: 'wxapp', unionid: 'u-bob', clientAt: new Date(CLIENT_AT), serverAt: NOW, day: '2024-05-02' }]);
+    expect(plan.events).toEqual([{ _id: 'event-0001', type: 'hide', stayMs: 10, seq: 3, openid: 'o-bob', appid: 'wxapp', unionid: 'u-bob', clientAt: new Date(CLIENT_AT), serverAt: NOW, day: '2024-05-02', firstDay: '2024-05-02' }]);
     expect(plan.user).toBeUndefined();
   });
 
@@ -47,18 +49,19 @@ describe('duplicates', () => {
 describe('shares', () => {
   it('a share with no share arrival is a root at depth 1, owned by the verified caller', () => {
     const plan = planBatch([enter('event-0001', {}, { scene: 1089 }), share('event-0002', 'share-A001')], A, NOW, lookups());
-    expect(plan.shares).toEqual([{ _id: 'share-A001', sharer: 'o-alice', path: 'pages/item/item?x=1', to: 'chat', at: NOW, day: '2024-05-02', depth: 1, rootShareId: 'share-A001' }]);
+    expect(plan.events[1]).toMatchObject({ type: 'share', shareId: 'share-A001', path: 'pages/item/item?x=1', to: 'chat', serverAt: NOW, day: '2024-05-02' });
+    expect(recorded(plan.events)).toEqual([{ shareId: 'share-A001', sharer: 'o-alice', depth: 1, rootShareId: 'share-A001' }]);
   });
 
   it('opening a card attributes the entry to the sharer, and sharing on builds the chain', () => {
-    const root = shareOf({ _id: 'share-A001', sharer: 'o-alice' });
-    const plan = planBatch([enter('event-0001', { rk_sh: 'share-A001' }), share('event-0002', 'share-B001')], B, NOW, lookups({ shares: new Map([[root._id, root]]) }));
+    const root = shareOf({ shareId: 'share-A001', sharer: 'o-alice' });
+    const plan = planBatch([enter('event-0001', { rk_sh: 'share-A001' }), share('event-0002', 'share-B001')], B, NOW, lookups({ shares: new Map([[root.shareId, root]]) }));
     expect((plan.events[0] as EnterEvent).share).toEqual({ shareId: 'share-A001', verified: true, sharer: 'o-alice', depth: 1, rootShareId: 'share-A001', self: false, isReturn: true });
-    expect(plan.shares[0]).toMatchObject({ _id: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
+    expect(recorded(plan.events)).toEqual([{ shareId: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' }]);
   });
 
   it('a share made in a later batch builds on the arrival stored as latest touch', () => {
-    const parent = shareOf({ _id: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
+    const parent = shareOf({ shareId: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
     const user: UserDoc = {
       _id: 'o-carol',
       appid: 'wxapp',
@@ -67,27 +70,27 @@ describe('shares', () => {
       latest: { day: '2024-05-01', at: NOW, scene: 1007, category: 'Share', bucket: 'in-wechat', shareId: 'share-B001' },
     };
     expect(shareIdsToRead([share('event-0001', 'share-C001')], user)).toEqual(['share-C001', 'share-B001']);
-    const plan = planBatch([share('event-0001', 'share-C001')], { openid: 'o-carol', appid: 'wxapp' }, NOW, lookups({ user, shares: new Map([[parent._id, parent]]) }));
-    expect(plan.shares[0]).toMatchObject({ depth: 3, rootShareId: 'share-A001', parentShareId: 'share-B001' });
+    const plan = planBatch([share('event-0001', 'share-C001')], { openid: 'o-carol', appid: 'wxapp' }, NOW, lookups({ user, shares: new Map([[parent.shareId, parent]]) }));
+    expect(recorded(plan.events)[0]).toMatchObject({ depth: 3, rootShareId: 'share-A001', parentShareId: 'share-B001' });
   });
 
   it('an unrecorded share id is kept unverified and credits no one; the next share is a root', () => {
     const plan = planBatch([enter('event-0001', { rk_sh: 'share-FAKE' }), share('event-0002', 'share-B002')], B, NOW, lookups());
     expect((plan.events[0] as EnterEvent).share).toEqual({ shareId: 'share-FAKE', verified: false, self: false, isReturn: false });
-    expect(plan.shares[0]).toMatchObject({ depth: 1, rootShareId: 'share-B002' });
+    expect(recorded(plan.events)[0]).toMatchObject({ depth: 1, rootShareId: 'share-B002' });
     expect(plan.user && 'create' in plan.user ? plan.user.create.first : {}).not.toHaveProperty('shareId');
   });
 
   it('opening your own card is not a return, and sharing again makes a sibling', () => {
-    const own = shareOf({ _id: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
-    const plan = planBatch([enter('event-0001', { rk_sh: 'share-B001' }), share('event-0002', 'share-B002')], B, NOW, lookups({ shares: new Map([[own._id, own]]) }));
+    const own = shareOf({ shareId: 'share-B001', sharer: 'o-bob', depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
+    const plan = planBatch([enter('event-0001', { rk_sh: 'share-B001' }), share('event-0002', 'share-B002')], B, NOW, lookups({ shares: new Map([[own.shareId, own]]) }));
     expect((plan.events[0] as EnterEvent).share).toMatchObject({ verified: true, self: true, isReturn: false, depth: 2 });
-    expect(plan.shares[0]).toMatchObject({ depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
+    expect(recorded(plan.events)[0]).toMatchObject({ depth: 2, rootShareId: 'share-A001', parentShareId: 'share-A001' });
   });
 
   it('favourites and Moments snapshots are never returns', () => {
-    const root = shareOf({ _id: 'share-A001', sharer: 'o-alice' });
-    const found = new Map([[root._id, root]]);
+    const root = shareOf({ shareId: 'share-A001', sharer: 'o-alice' });
+    const found = new Map([[root.shareId, root]]);
     for (const reopen of [enter('event-0001', { rk_sh: 'share-A001' }, { scene: 1010 }), enter('event-0002', { rk_sh: 'share-A001' }, { scene: 1007, apiCategory: 'browseOnly' })]) {
       const plan = planBatch([reopen], B, NOW, lookups({ shares: found }));
       expect((plan.events[0] as EnterEvent)).toMatchObject({ reopen: true, share: { verified: true, isReturn: false } });
@@ -95,10 +98,10 @@ describe('shares', () => {
   });
 
   it('a share id recorded by someone else is not taken over', () => {
-    const root = shareOf({ _id: 'share-A001', sharer: 'o-alice' });
-    const plan = planBatch([share('event-0001', 'share-A001')], B, NOW, lookups({ shares: new Map([[root._id, root]]) }));
+    const root = shareOf({ shareId: 'share-A001', sharer: 'o-alice' });
+    const plan = planBatch([share('event-0001', 'share-A001')], B, NOW, lookups({ shares: new Map([[root.shareId, root]]) }));
     expect(plan.accepted).toEqual(['event-0001']);
-    expect(plan.shares).toEqual([]);
+    expect(plan.events[0]).not.toHaveProperty('share');
   });
 });
 
@@ -110,25 +113,25 @@ describe('groups', () => {
     expect(readGroupData(undefined)).toHaveProperty('error');
   });
 
-  it('records the group of an entry, counts opens, openers and the shares that reached it', () => {
-    const root = shareOf({ _id: 'share-A001', sharer: 'o-alice' });
+  it('records a group the first time it brings an entry: first seen, first opener, chat type, first share', () => {
+    const root = shareOf({ shareId: 'share-A001', sharer: 'o-alice' });
     const events = [enter('event-0001', { rk_sh: 'share-A001' }, { scene: 1008, group: 'cid-1' }), enter('event-0002', {}, { scene: 1008, group: 'cid-2' })];
     expect(cloudIDsOf([...events, events[0]])).toEqual(['cid-1', 'cid-2']);
     const groups = new Map([
       ['cid-1', { openGId: 'G1' }],
       ['cid-2', { openGId: 'G1', chatType: 3 }],
     ]);
-    const plan = planBatch(events, B, NOW, lookups({ shares: new Map([[root._id, root]]), groups }));
+    const plan = planBatch(events, B, NOW, lookups({ shares: new Map([[root.shareId, root]]), groups }));
     expect(plan.events.map((e) => (e as EnterEvent).groupId)).toEqual(['G1', 'G1']);
     expect((plan.events[1] as EnterEvent).chatType).toBe(3);
-    expect(plan.groups).toEqual([{ create: { _id: 'G1', firstSeen: NOW, firstDay: '2024-05-02', opens: 2, openers: ['o-bob'], openerCount: 1, shareIds: ['share-A001'], lastSeen: NOW } }]);
+    expect(plan.groups).toEqual([{ _id: 'G1', firstSeen: NOW, firstDay: '2024-05-02', firstOpener: 'o-bob', firstShareId: 'share-A001' }]);
   });
 
-  it('adds a new opener to a known group, and not twice', () => {
-    const known: GroupDoc = { _id: 'G1', firstSeen: NOW, firstDay: '2024-05-01', opens: 1, openers: ['o-alice'], openerCount: 1, shareIds: [], lastSeen: NOW };
-    const found = lookups({ groups: new Map([['cid-1', { openGId: 'G1' }]]), groupDocs: new Map([['G1', known]]) });
-    expect(planBatch([enter('event-0001', {}, { group: 'cid-1' })], B, NOW, found).groups).toEqual([{ update: { _id: 'G1', opens: 1, newOpener: 'o-bob', shareIds: [], lastSeen: NOW } }]);
-    expect(planBatch([enter('event-0002', {}, { group: 'cid-1' })], A, NOW, found).groups).toEqual([{ update: { _id: 'G1', opens: 1, shareIds: [], lastSeen: NOW } }]);
+  it('writes nothing for a group already recorded: its opens are counted from the events', () => {
+    const found = lookups({ groups: new Map([['cid-1', { openGId: 'G1', chatType: 3 }]]), knownGroups: new Set(['G1']) });
+    const plan = planBatch([enter('event-0001', {}, { group: 'cid-1' })], B, NOW, found);
+    expect(plan.events[0]).toMatchObject({ groupId: 'G1', chatType: 3 });
+    expect(plan.groups).toEqual([]);
   });
 
   it('an expired cloudID is a warning on the entry, not a failure', () => {
@@ -152,6 +155,13 @@ describe('users: first touch once, latest touch every entry', () => {
         latest: { day: '2024-05-02', at: NOW, scene: 1007, category: 'Share', bucket: 'in-wechat', channel: 'late' },
       },
     });
+  });
+
+  it('stamps every event with the user\'s first day, so that a rollup needs no join', () => {
+    const user: UserDoc = { _id: 'o-bob', appid: 'wxapp', firstDay: '2024-04-01', first: { day: '2024-04-01', at: NOW, scene: 1047, category: 'QR code', bucket: 'offline-qr' }, latest: { day: '2024-04-01', at: NOW, scene: 1047, category: 'QR code', bucket: 'offline-qr' } };
+    const events = [enter('event-0001', {}), share('event-0002', 'share-B009')];
+    expect(planBatch(events, B, NOW, lookups({ user })).events.map((e) => e.firstDay)).toEqual(['2024-04-01', '2024-04-01']);
+    expect(planBatch(events, B, NOW, lookups()).events.map((e) => e.firstDay)).toEqual(['2024-05-02', '2024-05-02']);
   });
 
   it('only moves the latest touch of a known user', () => {
