@@ -2,8 +2,9 @@
  * `npm run bench -- emulator`: what one SDK round trip costs against the emulator, beside the
  * floor — a no-op HTTP server in its own process that answers the very bytes the emulator
  * answered. The same real wx-server-sdk call (`db.collection('bench').doc(id).get()`) runs against
- * both, with 1 and with 16 concurrent callers, in one run. Prints round trips per second, p50 and
- * p99 latency, and the emulator/floor cost ratio per call (goal: ≤ 1.5×).
+ * both, with 1 and with 16 concurrent callers, in interleaved rounds of one process. Prints round
+ * trips per second, p50 and p99 latency, and the emulator/floor cost ratio per call (goal: ≤ 1.5×).
+ * RUKOU_BENCH_ROUNDS and RUKOU_BENCH_SECONDS (per round and side) trade time for steadiness.
  */
 import { fork } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
@@ -11,8 +12,9 @@ import type { AddressInfo } from 'node:net';
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, startEmulator, tempDir, useEmulatorFromThisProcess } from '../test/helpers/emulator';
 
-const SECONDS_PER_RUN = Number(process.env.RUKOU_BENCH_SECONDS ?? 5);
-const WARMUP_CALLS = 200;
+const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 15);
+const SECONDS_PER_ROUND = Number(process.env.RUKOU_BENCH_SECONDS ?? 1);
+const WARMUP_SECONDS = 2;
 const CONCURRENCY = [1, 16];
 const DOC_ID = 'bench-doc';
 
@@ -81,18 +83,16 @@ function pointSdkAt(url: string): void {
   process.env.TCB_CONTEXT_CNFG = JSON.stringify({ URL: `${url}/admin` });
 }
 
-interface Measured {
-  calls: number;
+interface Round {
   perSecond: number;
-  p50: number;
-  p99: number;
+  latencies: number[];
 }
 
-async function measure(call: () => Promise<unknown>, concurrency: number): Promise<Measured> {
-  for (let i = 0; i < WARMUP_CALLS; i++) await call();
+/** `concurrency` callers repeat `call` for `seconds`; every call's latency is kept. */
+async function run(call: () => Promise<unknown>, concurrency: number, seconds: number): Promise<Round> {
   const latencies: number[] = [];
   const started = performance.now();
-  const deadline = started + SECONDS_PER_RUN * 1000;
+  const deadline = started + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
@@ -102,10 +102,62 @@ async function measure(call: () => Promise<unknown>, concurrency: number): Promi
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { calls: latencies.length, perSecond: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) };
+  return { perSecond: latencies.length / ((performance.now() - started) / 1000), latencies };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+interface Summary {
+  calls: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/** Round throughput as the median of the rounds; p50 and p99 over every call of every round. */
+function summarise(rounds: Round[]): Summary {
+  const all = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
+  const at = (q: number): number => all[Math.min(all.length - 1, Math.floor(q * all.length))];
+  return { calls: all.length, perSecond: median(rounds.map((round) => round.perSecond)), p50: at(0.5), p99: at(0.99) };
+}
+
+/**
+ * Floor and emulator take turns, round after round, so load from anything else on the machine
+ * (and the client's own JIT and GC) falls on both alike; who goes first alternates, so neither
+ * always inherits the other's garbage. The cost ratio is the median of the per-round ratios,
+ * each taken between two measurements a second apart.
+ */
+async function compare(call: () => Promise<unknown>, concurrency: number, emulatorUrl: string, floorUrl: string): Promise<string[]> {
+  const sides = { emulator: emulatorUrl, floor: floorUrl };
+  for (const url of Object.values(sides)) {
+    pointSdkAt(url);
+    await run(call, concurrency, WARMUP_SECONDS);
+  }
+  const rounds: Record<keyof typeof sides, Round[]> = { emulator: [], floor: [] };
+  const ratios: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const order: (keyof typeof sides)[] = i % 2 === 0 ? ['floor', 'emulator'] : ['emulator', 'floor'];
+    for (const side of order) {
+      pointSdkAt(sides[side]);
+      rounds[side].push(await run(call, concurrency, SECONDS_PER_ROUND));
+    }
+    ratios.push(rounds.floor[i].perSecond / rounds.emulator[i].perSecond);
+  }
+  const real = summarise(rounds.emulator);
+  const base = summarise(rounds.floor);
+  const callers = `${String(concurrency).padStart(2)} callers`;
+  const line = (name: string, m: Summary): string =>
+    `${name.padEnd(9)} ${callers}  ${m.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${m.p50.toFixed(3).padStart(7)} ms  p99 ${m.p99.toFixed(3).padStart(7)} ms  (${m.calls} calls)`;
+  const sorted = [...ratios].sort((a, b) => a - b);
+  return [
+    line('emulator', real),
+    line('floor', base),
+    `ratio     ${callers}  ${median(ratios).toFixed(2)}× the floor per call (rounds ${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)}; p50 ${(real.p50 / base.p50).toFixed(2)}×, p99 ${(real.p99 / base.p99).toFixed(2)}×)`,
+  ];
 }
 
 async function main(): Promise<void> {
@@ -126,20 +178,14 @@ async function main(): Promise<void> {
     const floor = await startFloor(recorded);
     const rows: string[] = [];
     try {
-      for (const concurrency of CONCURRENCY) {
-        pointSdkAt(emulator.url);
-        const real = await measure(call, concurrency);
-        pointSdkAt(floor.url);
-        const base = await measure(call, concurrency);
-        const ratio = base.perSecond / real.perSecond;
-        const line = (name: string, m: Measured): string =>
-          `${name.padEnd(9)} ${String(concurrency).padStart(2)} callers  ${m.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${m.p50.toFixed(2).padStart(6)} ms  p99 ${m.p99.toFixed(2).padStart(6)} ms  (${m.calls} calls)`;
-        rows.push(line('emulator', real), line('floor', base), `ratio     ${String(concurrency).padStart(2)} callers  ${ratio.toFixed(2)}× the floor per call (p50 ${(real.p50 / base.p50).toFixed(2)}×)`);
-      }
+      for (const concurrency of CONCURRENCY) rows.push(...(await compare(call, concurrency, emulator.url, floor.url)));
     } finally {
       floor.stop();
     }
-    console.log(`db.collection('bench').doc(id).get() through the real wx-server-sdk, ${SECONDS_PER_RUN} s per run, ${recorded.body.length * 0.75 | 0}-byte answer`);
+    console.log(
+      `db.collection('bench').doc(id).get() through the real wx-server-sdk, ${recorded.body.length * 0.75 | 0}-byte answer; ` +
+        `${ROUNDS} interleaved rounds of ${SECONDS_PER_ROUND} s per side, calls/s the median round`,
+    );
     for (const row of rows) console.log(row);
   } finally {
     await emulator.stop();
