@@ -89,6 +89,19 @@ function seedFromQuery(query: Doc): Doc {
   return seed;
 }
 
+/**
+ * The id of a query that is nothing but `{_id: id}`, what every `doc(id)` call sends: one lookup
+ * answers it, and compiling a mingo matcher for it would cost more than the rest of the request.
+ */
+function onlyId(query: Doc): DocId | undefined {
+  let id: unknown;
+  for (const key in query) {
+    if (key !== '_id') return undefined;
+    id = query[key];
+  }
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
 export class DatabaseOperations {
   constructor(private readonly state: DatabaseState) {}
 
@@ -99,6 +112,13 @@ export class DatabaseOperations {
   /** The matching documents, at most `max`, counting every document the matcher had to look at. */
   matching(reader: Reader, collection: string, query: Doc, max = Infinity): Doc[] {
     this.requireCollection(reader, collection);
+    const id = onlyId(query);
+    if (id !== undefined) {
+      const doc = max > 0 ? reader.get(collection, id) : undefined;
+      if (!doc) return [];
+      this.state.examined++;
+      return [doc];
+    }
     const everything = Object.keys(query).length === 0;
     const matcher = everything ? null : new Query(query);
     const found: Doc[] = [];
