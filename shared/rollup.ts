@@ -6,7 +6,8 @@
  * Definitions (the README repeats them for operators):
  * - an entry is an `enter` event (a cold or hot start of the Mini Program);
  * - `users` are distinct openids with an entry that day; a user is new on the day of their first
- *   entry ever (`users.firstDay`), so `newUsers` of a key are the new users with an entry under it;
+ *   entry ever (`users.firstDay`, which `track` copies onto every event it stores as `firstDay`),
+ *   so `newUsers` of a key are the new users with an entry under it;
  * - a session starts at a user's first entry of the day and at every entry that comes 30 minutes
  *   or more after that user's previous entry of the same day (server time);
  * - a late event is an event counted for the day but written after the day ended (Beijing time);
@@ -129,13 +130,11 @@ export interface DayOutputs {
 
 const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
 
-/** Joins each row (grouped per user) with the user's document and marks new users with isNew 0/1. */
-function markNewUsers(day: string, openidPath: string): Stage[] {
-  return [
-    { $lookup: { from: 'users', localField: openidPath, foreignField: '_id', as: 'user' } },
-    { $addFields: { isNew: { $cond: [{ $in: [day, '$user.firstDay'] }, 1, 0] } } },
-  ];
-}
+/**
+ * 1 for an event of a user who was new on `day`, else 0: read from the event's own `firstDay`, so
+ * that no pipeline needs a $lookup into `users` for every row it groups per user.
+ */
+const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 /**
  * Totals of a day. Entries are sorted per user by server time so that each user's times arrive in
@@ -161,10 +160,9 @@ export function totalsPipeline(day: string): Pipeline {
     collection: 'events',
     stages: [
       enteredOn(day),
-      { $project: { _id: 0, openid: 1, serverAt: 1, cold: 1 } },
+      { $project: { _id: 0, openid: 1, serverAt: 1, cold: 1, firstDay: 1 } },
       { $sort: { openid: 1, serverAt: 1 } },
-      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, times: { $push: '$serverAt' } } },
-      ...markNewUsers(day, '_id'),
+      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$serverAt' } } },
       { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
       {
         $group: {
@@ -189,8 +187,7 @@ export function dimensionPipeline(day: string, dimension: Dimension): Pipeline {
     collection: 'events',
     stages: [
       enteredOn(day),
-      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 } } },
-      ...markNewUsers(day, '_id.o'),
+      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
       { $group: { _id: '$_id.k', entries: { $sum: '$entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $sort: { entries: -1, _id: 1 } },
       { $limit: TOP_KEYS },
@@ -217,8 +214,7 @@ export function shareReturnsPipeline(day: string): Pipeline {
     collection: 'events',
     stages: [
       shareReturnsOn(day),
-      { $group: { _id: '$openid', opens: { $sum: 1 } } },
-      ...markNewUsers(day, '_id'),
+      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
       { $group: { _id: null, returnOpens: { $sum: '$opens' }, openers: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $project: { _id: 0 } },
     ],
