@@ -2,8 +2,10 @@
  * `npm run bench -- rollup`: 1,000,000 enter events of one China day loaded into the emulator, then
  * rolled up by the real `rollup` function through its timer route, beside a naive baseline run in
  * the same process (page through every event with the SDK and count in JavaScript). Prints time,
- * database requests and peak memory of each, and the ratios.
+ * database requests and peak memory of each (the function's, and the emulator's while it serves
+ * the rollup), and the ratios.
  */
+import fs from 'node:fs';
 import cloud from 'wx-server-sdk';
 import { startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
 import { prng, TRACE_SCENES } from '../test/helpers/rollup-trace';
@@ -14,21 +16,26 @@ const DAY = '2024-03-10';
 const DAY_START = Date.parse(`${DAY}T00:00:00+08:00`);
 const PAGE = 1000;
 
+/** Every third user is new on DAY; events carry their user's firstDay, as `track` stores them. */
+const firstDayOf = (user: number): string => (user % 3 ? '2024-01-01' : DAY);
+
 async function load(db: ReturnType<typeof cloud.database>): Promise<void> {
   const random = prng(42);
   for (let i = 0; i < EVENTS; i += PAGE) {
     const batch = Array.from({ length: Math.min(PAGE, EVENTS - i) }, (_, j) => {
       const scene = TRACE_SCENES[Math.floor(random() * TRACE_SCENES.length)];
       const at = new Date(DAY_START + Math.floor(random() * 86_400_000));
+      const user = Math.floor(random() * USERS);
       return {
         _id: `bench_${String(i + j).padStart(8, '0')}`,
         type: 'enter',
-        openid: `u${Math.floor(random() * USERS)}`,
+        openid: `u${user}`,
         appid: 'wxbench',
         seq: i + j,
         clientAt: at,
         serverAt: at,
         day: DAY,
+        firstDay: firstDayOf(user),
         cold: random() < 0.5,
         scene: scene.scene,
         category: scene.category,
@@ -41,8 +48,30 @@ async function load(db: ReturnType<typeof cloud.database>): Promise<void> {
     await db.collection('events').add({ data: batch });
   }
   for (let i = 0; i < USERS; i += PAGE) {
-    const batch = Array.from({ length: Math.min(PAGE, USERS - i) }, (_, j) => ({ _id: `u${i + j}`, appid: 'wxbench', firstDay: (i + j) % 3 ? '2024-01-01' : DAY }));
+    const batch = Array.from({ length: Math.min(PAGE, USERS - i) }, (_, j) => ({ _id: `u${i + j}`, appid: 'wxbench', firstDay: firstDayOf(i + j) }));
     await db.collection('users').add({ data: batch });
+  }
+}
+
+/**
+ * The emulator's resident memory in MB now and at its peak since `resetPeak` (Linux /proc only;
+ * null elsewhere). Resetting after the load makes the peak the rollup's, not the load's.
+ */
+function emulatorMemoryMB(pid: number | undefined): { rss: number; peak: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kB = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+    return { rss: Math.round(kB('VmRSS') / 1024), peak: Math.round(kB('VmHWM') / 1024) };
+  } catch {
+    return null;
+  }
+}
+
+function resetPeak(pid: number | undefined): void {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not Linux, or not allowed: the peak then includes the load
   }
 }
 
@@ -77,6 +106,9 @@ async function main(): Promise<void> {
     await load(db);
     console.log(`loaded ${EVENTS} events and ${USERS} users in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+    const pid = emulator.child.pid;
+    const loaded = emulatorMemoryMB(pid);
+    resetPeak(pid);
     started = performance.now();
     const response = await fetch(`${emulator.url}/triggers/rollup`, {
       method: 'POST',
@@ -86,6 +118,7 @@ async function main(): Promise<void> {
     const rollup = (await response.json()) as { result?: { databaseRequests: number; peakMemoryMB: number }; errMsg?: string };
     const rollupSeconds = (performance.now() - started) / 1000;
     if (!rollup.result) throw new Error(`the rollup failed: ${JSON.stringify(rollup)}`);
+    const served = emulatorMemoryMB(pid);
 
     const rssBefore = process.memoryUsage().rss;
     started = performance.now();
@@ -97,6 +130,7 @@ async function main(): Promise<void> {
       rollup: { seconds: rollupSeconds.toFixed(1), databaseRequests: rollup.result.databaseRequests, peakMemoryMB: rollup.result.peakMemoryMB },
       naive: { seconds: naiveSeconds.toFixed(1), databaseRequests: baseline.requests, peakMemoryMB: naivePeakMB },
     });
+    if (loaded && served) console.log(`emulator: ${loaded.rss} MB resident with the data loaded, peak ${served.peak} MB while serving the rollup`);
     console.log(`naive/rollup: time ×${(naiveSeconds / rollupSeconds).toFixed(2)}, requests ×${(baseline.requests / rollup.result.databaseRequests).toFixed(1)} (the rollup covers 3 days and every dimension; the naive pass counts only entries and users of one day: ${baseline.entries} / ${baseline.users})`);
   } finally {
     await emulator.stop();
