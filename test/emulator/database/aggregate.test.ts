@@ -112,6 +112,12 @@ it('sorts by count, buckets and replaces the root', async () => {
   expect(roots.list).toEqual([{ who: 'u3', at: '2024-05-02' }]);
 });
 
+// The SDK declares facet() but its aggregate builder has no such stage, so no request can carry
+// one. When an SDK upgrade makes this fail, facet reaches the emulator: test it there (mingo runs it).
+it('facet cannot be built by this SDK: it throws before any request', () => {
+  expect(() => db.collection('events').aggregate().facet({ total: [{ $count: 'n' }] })).toThrow(TypeError);
+});
+
 it('refuses to aggregate a collection that does not exist', async () => {
   // aggregate().end() is the one SDK call that does not map the backend code to -502005: it answers -1.
   await expect(db.collection('no_such_collection').aggregate().match({ a: 1 }).end()).rejects.toMatchObject({
