@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Aggregator, Query, update as applyUpdate } from 'mingo';
+import { Aggregator, Query } from 'mingo';
+// mingo's main entry copies its whole operator table on every update; the updater brings its own few.
+import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam } from '../errors';
 import type { Doc, DocId } from './ejson';
 import type { DatabaseState, WriteOp } from './state';
@@ -102,6 +104,19 @@ function onlyId(query: Doc): DocId | undefined {
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
 }
 
+/**
+ * Whether an update names a path through the positional `$` (`'scores.$'`), the one operator
+ * that needs the query (to find the matched element). The document already matched, and
+ * handing mingo the query anyway made it compile a matcher per update.
+ */
+function positional(modifier: Doc): boolean {
+  for (const fields of Object.values(modifier)) {
+    if (!isPlainObject(fields)) continue;
+    for (const path of Object.keys(fields)) if (path.split('.').includes('$')) return true;
+  }
+  return false;
+}
+
 export class DatabaseOperations {
   constructor(private readonly state: DatabaseState) {}
 
@@ -189,7 +204,7 @@ export class DatabaseOperations {
   /** The document after the update operators, or null when they change nothing (it then does not count as updated). */
   private updated(doc: Doc, modifier: Doc, query: Doc): Doc | null {
     const copy = cloneDoc(doc);
-    const changed = applyUpdate(copy, modifier, undefined, query);
+    const changed = applyUpdate(copy, modifier, undefined, positional(modifier) ? query : undefined);
     if (changed.length === 0) return null;
     if (doc._id !== undefined && copy._id !== doc._id) throw invalidParam('an update may not change _id');
     return copy;

@@ -102,6 +102,11 @@ describe('update operators', () => {
     }
   });
 
+  it('sets the array element the query matched through the positional $', async () => {
+    await db.collection('todos').where({ list: 2 }).update({ data: { 'list.$': 20 } });
+    expect((await db.collection('todos').doc('u').get()).data.list).toEqual([1, 20, 3]);
+  });
+
   it('applies several operators of one update together', async () => {
     const doc = await updated({ n: _().inc(1), list: _().push(9), 'sub.c': 3 });
     expect(doc).toMatchObject({ n: 11, list: [1, 2, 3, 9], sub: { a: 1, c: 3 } });
