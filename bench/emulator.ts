@@ -7,6 +7,7 @@
  * RUKOU_BENCH_ROUNDS and RUKOU_BENCH_SECONDS (per round and side) trade time for steadiness.
  */
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cloud from 'wx-server-sdk';
@@ -189,6 +190,7 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(row);
   } finally {
     await emulator.stop();
+    fs.rmSync(emulator.dataDir, { recursive: true, force: true });
   }
 }
 
