@@ -106,11 +106,12 @@ async function run(call: () => Promise<unknown>, concurrency: number, seconds: n
   return { perSecond: latencies.length / ((performance.now() - started) / 1000), latencies };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+/** The value at quantile q (0..1) of values in ascending order, by nearest rank. */
+function quantile(ascending: number[], q: number): number {
+  return ascending[Math.min(ascending.length - 1, Math.floor(q * ascending.length))];
 }
+
+const ascending = (values: number[]): number[] => [...values].sort((a, b) => a - b);
 
 interface Summary {
   calls: number;
@@ -121,16 +122,15 @@ interface Summary {
 
 /** Round throughput as the median of the rounds; p50 and p99 over every call of every round. */
 function summarise(rounds: Round[]): Summary {
-  const all = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
-  const at = (q: number): number => all[Math.min(all.length - 1, Math.floor(q * all.length))];
-  return { calls: all.length, perSecond: median(rounds.map((round) => round.perSecond)), p50: at(0.5), p99: at(0.99) };
+  const all = ascending(rounds.flatMap((round) => round.latencies));
+  return { calls: all.length, perSecond: quantile(ascending(rounds.map((round) => round.perSecond)), 0.5), p50: quantile(all, 0.5), p99: quantile(all, 0.99) };
 }
 
 /**
  * Floor and emulator take turns, round after round, so load from anything else on the machine
  * (and the client's own JIT and GC) falls on both alike; who goes first alternates, so neither
  * always inherits the other's garbage. The cost ratio is the median of the per-round ratios,
- * each taken between two measurements a second apart.
+ * each between two back-to-back measurements; the middle half of them shows how steady it was.
  */
 async function compare(call: () => Promise<unknown>, concurrency: number, emulatorUrl: string, floorUrl: string): Promise<string[]> {
   const sides = { emulator: emulatorUrl, floor: floorUrl };
@@ -153,11 +153,12 @@ async function compare(call: () => Promise<unknown>, concurrency: number, emulat
   const callers = `${String(concurrency).padStart(2)} callers`;
   const line = (name: string, m: Summary): string =>
     `${name.padEnd(9)} ${callers}  ${m.perSecond.toFixed(0).padStart(6)} calls/s  p50 ${m.p50.toFixed(3).padStart(7)} ms  p99 ${m.p99.toFixed(3).padStart(7)} ms  (${m.calls} calls)`;
-  const sorted = [...ratios].sort((a, b) => a - b);
+  const sorted = ascending(ratios);
+  const [q1, median, q3] = [0.25, 0.5, 0.75].map((q) => quantile(sorted, q).toFixed(2));
   return [
     line('emulator', real),
     line('floor', base),
-    `ratio     ${callers}  ${median(ratios).toFixed(2)}× the floor per call (rounds ${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)}; p50 ${(real.p50 / base.p50).toFixed(2)}×, p99 ${(real.p99 / base.p99).toFixed(2)}×)`,
+    `ratio     ${callers}  ${median}× the floor per call (middle half of rounds ${q1}–${q3}; p50 ${(real.p50 / base.p50).toFixed(2)}×, p99 ${(real.p99 / base.p99).toFixed(2)}×)`,
   ];
 }
 
