@@ -93,7 +93,7 @@ function seedFromQuery(query: Doc): Doc {
 
 /**
  * The id of a query that is nothing but `{_id: id}`, what every `doc(id)` call sends: one lookup
- * answers it, and compiling a mingo matcher for it would cost more than the rest of the request.
+ * answers it, and building a matcher for it cost more than the rest of the request.
  */
 function onlyId(query: Doc): DocId | undefined {
   let id: unknown;
