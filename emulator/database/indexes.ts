@@ -4,7 +4,9 @@ import type { Doc, DocId } from './ejson';
 /**
  * An index serves the planner through its FIRST field (equality, `$in` and ranges), and, when
  * unique, guards its full compound key. Candidates it gives are a superset of the matches:
- * mingo still filters every candidate, so the index never decides semantics, only cost.
+ * mingo still filters every candidate, so the index never decides semantics, only cost. Each key
+ * holds its documents themselves, not only their ids: a day's million events are read straight
+ * from the index, where looking each id up again cost more than matching the document.
  */
 type Scalar = string | number | boolean | null | Date;
 
@@ -13,9 +15,12 @@ interface Bounds {
   high?: { value: number | string | Date; inclusive: boolean };
 }
 
-/** Ids sets whose union holds the candidates; `size` (the sum) ranks plans before any is merged. */
+/** The documents of one key, by id. */
+export type Postings = ReadonlyMap<DocId, Doc>;
+
+/** Sets whose union holds the candidates; `size` (the sum) ranks plans before any is merged. */
 export interface Candidates {
-  sets: Iterable<DocId>[];
+  sets: Postings[];
   size: number;
 }
 
@@ -41,28 +46,28 @@ export function valuesAt(doc: unknown, path: string[], from = 0): unknown[] {
 
 /** One map per key type, so ranges compare like with like (MongoDB's type bracketing). */
 class KeyMaps {
-  readonly strings = new Map<string, Set<DocId>>();
-  readonly numbers = new Map<number, Set<DocId>>();
-  readonly dates = new Map<number, Set<DocId>>();
-  readonly others = new Map<boolean | null, Set<DocId>>();
+  readonly strings = new Map<string, Map<DocId, Doc>>();
+  readonly numbers = new Map<number, Map<DocId, Doc>>();
+  readonly dates = new Map<number, Map<DocId, Doc>>();
+  readonly others = new Map<boolean | null, Map<DocId, Doc>>();
   private sorted: { strings: string[]; numbers: number[]; dates: number[] } | null = null;
 
-  private mapFor(key: Scalar): [Map<unknown, Set<DocId>>, unknown] {
-    if (typeof key === 'string') return [this.strings as Map<unknown, Set<DocId>>, key];
-    if (typeof key === 'number') return [this.numbers as Map<unknown, Set<DocId>>, key];
-    if (key instanceof Date) return [this.dates as Map<unknown, Set<DocId>>, key.getTime()];
-    return [this.others as Map<unknown, Set<DocId>>, key];
+  private mapFor(key: Scalar): [Map<unknown, Map<DocId, Doc>>, unknown] {
+    if (typeof key === 'string') return [this.strings as Map<unknown, Map<DocId, Doc>>, key];
+    if (typeof key === 'number') return [this.numbers as Map<unknown, Map<DocId, Doc>>, key];
+    if (key instanceof Date) return [this.dates as Map<unknown, Map<DocId, Doc>>, key.getTime()];
+    return [this.others as Map<unknown, Map<DocId, Doc>>, key];
   }
 
-  add(key: Scalar, id: DocId): void {
+  add(key: Scalar, id: DocId, doc: Doc): void {
     const [map, k] = this.mapFor(key);
     let ids = map.get(k);
     if (!ids) {
-      ids = new Set();
+      ids = new Map();
       map.set(k, ids);
       this.sorted = null;
     }
-    ids.add(id);
+    ids.set(id, doc);
   }
 
   remove(key: Scalar, id: DocId): void {
@@ -76,7 +81,7 @@ class KeyMaps {
     }
   }
 
-  get(key: Scalar): Set<DocId> | undefined {
+  get(key: Scalar): Postings | undefined {
     const [map, k] = this.mapFor(key);
     return map.get(k);
   }
@@ -91,15 +96,15 @@ class KeyMaps {
     return this.sorted;
   }
 
-  range(bounds: Bounds): Set<DocId>[] {
+  range(bounds: Bounds): Postings[] {
     const sample = (bounds.low ?? bounds.high)?.value;
     const sorted = this.sortedKeys();
     const [keys, map, norm] =
       typeof sample === 'string'
-        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Set<DocId>>, (v: unknown) => v as string]
+        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Postings>, (v: unknown) => v as string]
         : sample instanceof Date
-          ? [sorted.dates, this.dates as Map<string | number, Set<DocId>>, (v: unknown) => (v as Date).getTime()]
-          : [sorted.numbers, this.numbers as Map<string | number, Set<DocId>>, (v: unknown) => v as number];
+          ? [sorted.dates, this.dates as Map<string | number, Postings>, (v: unknown) => (v as Date).getTime()]
+          : [sorted.numbers, this.numbers as Map<string | number, Postings>, (v: unknown) => v as number];
     const low = bounds.low && { value: norm(bounds.low.value), inclusive: bounds.low.inclusive };
     const high = bounds.high && { value: norm(bounds.high.value), inclusive: bounds.high.inclusive };
     let start = 0;
@@ -107,7 +112,7 @@ class KeyMaps {
       start = lowerBound(keys, low.value);
       if (!low.inclusive && keys[start] === low.value) start++;
     }
-    const sets: Set<DocId>[] = [];
+    const sets: Postings[] = [];
     for (let i = start; i < keys.length; i++) {
       const key = keys[i];
       if (high && (key > high.value || (!high.inclusive && key === high.value))) break;
@@ -168,7 +173,7 @@ export class Index {
   }
 
   add(id: DocId, doc: Doc): void {
-    for (const key of keysOf(doc, this.paths[0])) this.keys.add(key, id);
+    for (const key of keysOf(doc, this.paths[0])) this.keys.add(key, id, doc);
     if (this.unique) this.owners.set(this.uniqueKey(doc), id);
   }
 
@@ -180,12 +185,12 @@ export class Index {
     }
   }
 
-  equal(value: Scalar): Set<DocId>[] {
+  equal(value: Scalar): Postings[] {
     const ids = this.keys.get(value);
     return ids ? [ids] : [];
   }
 
-  range(bounds: Bounds): Set<DocId>[] {
+  range(bounds: Bounds): Postings[] {
     return this.keys.range(bounds);
   }
 }
@@ -193,7 +198,7 @@ export class Index {
 /** What the planner needs from a collection: its indexes by first field, and `_id` lookups. */
 export interface Plannable {
   indexOn(field: string): Index | undefined;
-  hasId(id: DocId): boolean;
+  get(id: DocId): Doc | undefined;
 }
 
 const RANGE_OPS = ['$gt', '$gte', '$lt', '$lte'] as const;
@@ -206,7 +211,7 @@ function sameKind(a: unknown, b: unknown): boolean {
   return (a instanceof Date && b instanceof Date) || (!(a instanceof Date) && !(b instanceof Date) && typeof a === typeof b);
 }
 
-function sized(sets: Iterable<DocId>[], sizes: number[]): Candidates {
+function sized(sets: Postings[], sizes: number[]): Candidates {
   return { sets, size: sizes.reduce((sum, n) => sum + n, 0) };
 }
 
@@ -219,8 +224,12 @@ function planId(target: Plannable, condition: unknown): Candidates | null {
         : null
     : [condition];
   if (!ids || !ids.every((id) => typeof id === 'string' || typeof id === 'number')) return null;
-  const present = (ids as DocId[]).filter((id) => target.hasId(id));
-  return sized([present], [present.length]);
+  const present = new Map<DocId, Doc>();
+  for (const id of ids as DocId[]) {
+    const doc = target.get(id);
+    if (doc) present.set(id, doc);
+  }
+  return sized([present], [present.size]);
 }
 
 function planField(target: Plannable, field: string, condition: unknown): Candidates | null {

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
 import { decode, encode, type Doc, type DocId } from './ejson';
-import { Index, plan, type Plannable } from './indexes';
+import { Index, plan, type Plannable, type Postings } from './indexes';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
 const COMPACT_RATIO = 2;
@@ -68,10 +68,6 @@ export class Collection implements Plannable {
     return this.byFirstField.get(field);
   }
 
-  hasId(id: DocId): boolean {
-    return this.docs.has(id);
-  }
-
   get(id: DocId): Doc | undefined {
     return this.docs.get(id)?.doc;
   }
@@ -87,16 +83,17 @@ export class Collection implements Plannable {
     for (const entry of this.docs.values()) yield entry.doc;
   }
 
-  private *resolve(sets: Iterable<DocId>[]): Iterable<Doc> {
-    const seen = sets.length > 1 ? new Set<DocId>() : null;
-    for (const ids of sets) {
-      for (const id of ids) {
-        if (seen) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-        }
-        const doc = this.docs.get(id)?.doc;
-        if (doc) yield doc;
+  private resolve(sets: Postings[]): Iterable<Doc> {
+    return sets.length === 1 ? sets[0].values() : this.union(sets);
+  }
+
+  private *union(sets: Postings[]): Iterable<Doc> {
+    const seen = new Set<DocId>();
+    for (const docs of sets) {
+      for (const [id, doc] of docs) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        yield doc;
       }
     }
   }
