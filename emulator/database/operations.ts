@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Aggregator, Query } from 'mingo';
 // mingo's main entry copies its whole operator table on every update; the updater brings its own few.
 import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam } from '../errors';
+import { runPipeline } from './aggregate';
 import type { Doc, DocId } from './ejson';
+import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -135,13 +136,13 @@ export class DatabaseOperations {
       return [doc];
     }
     const everything = Object.keys(query).length === 0;
-    const matcher = everything ? null : new Query(query);
+    const matcher = everything ? null : matcherFor(query);
     const found: Doc[] = [];
     if (max <= 0) return found;
     let examined = 0;
     for (const doc of reader.candidates(collection, query)) {
       examined++;
-      if (matcher && !matcher.test(doc)) continue;
+      if (matcher && !matcher(doc)) continue;
       found.push(doc);
       if (found.length >= max) break;
     }
@@ -171,7 +172,7 @@ export class DatabaseOperations {
     if (ordered) pipeline.push({ $sort: options.order }, { $skip: options.offset }, { $limit: options.limit });
     if (options.projection && Object.keys(options.projection).length > 0) pipeline.push({ $project: options.projection });
     const page = ordered ? matches : matches.slice(options.offset, options.offset + options.limit);
-    return pipeline.length === 0 ? page : (new Aggregator(pipeline).run(page) as Doc[]);
+    return pipeline.length === 0 ? page : runPipeline(pipeline, page, {});
   }
 
   count(reader: Reader, collection: string, query: Doc): number {
@@ -214,16 +215,15 @@ export class DatabaseOperations {
     return this.matching(reader, collection, query, multi ? Infinity : 1).map((doc) => ({ kind: 'delete', collection, id: doc._id as DocId }));
   }
 
-  /** Runs a pipeline with mingo; a leading `$match` is answered here first, so it can use an index. */
+  /** Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an index. */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     const [first, ...rest] = pipeline;
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});
     const stages = leadingMatch ? rest : pipeline;
     if (stages.length === 0) return source;
-    const aggregator = new Aggregator(stages, {
+    return runPipeline(stages, source, {
       collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []),
     });
-    return aggregator.run(source) as Doc[];
   }
 }

@@ -1,0 +1,260 @@
+import type { Doc } from './ejson';
+import { compare, fieldPath, isEqual, isNil, isNumber, isObject, isOperator, typeOf, UNDECIDED, valueAt } from './paths';
+
+/**
+ * Aggregation expressions compiled into closures, with mingo's semantics: mingo interprets an
+ * expression tree for every document, which is what made a million-event rollup slow. Only the
+ * operators below compile; a value outside what they handle simply (an array where MongoDB would
+ * compare element by element, arguments mingo refuses) throws UNDECIDED, and the stage is then
+ * left to mingo. Each rule here mirrors the mingo operator of the same name.
+ */
+export type Expression = (root: Doc, scope: Scope) => unknown;
+
+/**
+ * What `$$this` and `$$value` are (the document outside $reduce, the element and accumulator
+ * inside), and the variables $filter binds with `as`.
+ */
+export interface Scope {
+  current: unknown;
+  value?: unknown;
+  variables?: Record<string, unknown>;
+}
+
+/** What a compiled expression may refer to where it sits. */
+interface Context {
+  inReduce: boolean;
+  variables: readonly string[];
+}
+
+const TOP: Context = { inReduce: false, variables: [] };
+
+/** mingo's truthiness in strict mode (MongoDB's): "" is true. */
+export const truthy = (value: unknown): boolean => Boolean(value) || value === '';
+
+type OperatorCompiler = (args: unknown, context: Context) => Expression | null;
+
+function compileArgs(args: unknown, length: number | null, context: Context): Expression[] | null {
+  if (!Array.isArray(args) || (length !== null && args.length !== length)) return null;
+  const compiled = args.map((arg) => compileExpression(arg, context));
+  return compiled.every((c) => c !== null) ? (compiled as Expression[]) : null;
+}
+
+const comparison =
+  (test: (a: unknown, b: unknown) => boolean): OperatorCompiler =>
+  (args, context) => {
+    const compiled = compileArgs(args, 2, context);
+    if (!compiled) return null;
+    const [left, right] = compiled;
+    return (root, scope) => test(left(root, scope), right(root, scope));
+  };
+
+function equals(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) throw UNDECIDED;
+  return isEqual(a, b) || (isNil(a) && isNil(b));
+}
+
+/** Values of the same type only, like mingo's expression comparisons; an array compares by its elements. */
+const ordered =
+  (test: (order: number) => boolean) =>
+  (a: unknown, b: unknown): boolean => {
+    for (const value of Array.isArray(a) ? a : [a]) if (typeOf(value) === typeOf(b) && test(compare(value, b))) return true;
+    return false;
+  };
+
+const OPERATORS: Record<string, OperatorCompiler> = {
+  $eq: comparison(equals),
+  $ne: comparison((a, b) => !equals(a, b)),
+  $gt: comparison(ordered((order) => order > 0)),
+  $gte: comparison(ordered((order) => order >= 0)),
+  $lt: comparison(ordered((order) => order < 0)),
+  $lte: comparison(ordered((order) => order <= 0)),
+
+  $and(args, context) {
+    const compiled = compileArgs(args, null, context);
+    return compiled && ((root, scope) => compiled.every((e) => truthy(e(root, scope))));
+  },
+
+  $or(args, context) {
+    const compiled = compileArgs(args, null, context);
+    return compiled && ((root, scope) => compiled.some((e) => truthy(e(root, scope))));
+  },
+
+  $cond(args, context) {
+    const parts = Array.isArray(args) ? args : isObject(args) ? [(args as Doc).if, (args as Doc).then, (args as Doc).else] : null;
+    const compiled = parts && compileArgs(parts, 3, context);
+    if (!compiled) return null;
+    const [test, then, otherwise] = compiled;
+    return (root, scope) => (truthy(test(root, scope)) ? then(root, scope) : otherwise(root, scope));
+  },
+
+  $add(args, context) {
+    const compiled = compileArgs(args, null, context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        const values = compiled.map((e) => e(root, scope));
+        let sum = 0;
+        let date = false;
+        for (const n of values) {
+          if (isNil(n)) return null;
+          if (typeof n === 'number') sum += n;
+          else if (n instanceof Date && !date) {
+            date = true;
+            sum += +n;
+          } else throw UNDECIDED;
+        }
+        return date ? new Date(sum) : sum;
+      })
+    );
+  },
+
+  $subtract(args, context) {
+    const compiled = compileArgs(args, null, context);
+    if (!compiled) return null;
+    const subtract = (a: unknown, b: unknown, values: unknown[]): unknown => {
+      if (a instanceof Date && isNumber(b)) return new Date(+a - Math.round(b));
+      if (a instanceof Date && b instanceof Date) return +a - +b;
+      if (values.every((v) => typeof v === 'number')) return (a as number) - (b as number);
+      throw UNDECIDED;
+    };
+    if (compiled.length === 2) {
+      // the usual form, without an array per call
+      const [left, right] = compiled;
+      return (root, scope) => {
+        const a = left(root, scope);
+        const b = right(root, scope);
+        if (isNil(a) || isNil(b)) return null;
+        return typeof a === 'number' && typeof b === 'number' ? a - b : subtract(a, b, [a, b]);
+      };
+    }
+    return (root, scope) => {
+      const values = compiled.map((e) => e(root, scope));
+      return values.some(isNil) ? null : subtract(values[0], values[1], values);
+    };
+  },
+
+  $divide(args, context) {
+    const compiled = compileArgs(args, null, context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        const values = compiled.map((e) => e(root, scope));
+        if (values.some(isNil)) return null;
+        if (!values.every(isNumber) || values[1] === 0) throw UNDECIDED;
+        return (values[0] as number) / (values[1] as number);
+      })
+    );
+  },
+
+  $floor(args, context) {
+    const compiled = compileExpression(args, context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        const n = compiled(root, scope);
+        if (isNil(n)) return null;
+        if (typeof n !== 'number') throw UNDECIDED;
+        return Math.floor(n);
+      })
+    );
+  },
+
+  $size(args, context) {
+    const compiled = compileExpression(args, context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        const value = compiled(root, scope);
+        if (isNil(value)) return null;
+        if (!Array.isArray(value)) throw UNDECIDED;
+        return value.length;
+      })
+    );
+  },
+
+  $filter(args, context) {
+    if (!isObject(args)) return null;
+    const spec = args as Doc;
+    const name = spec.as;
+    // `this` and `value` would shadow what $reduce binds, which mingo resolves its own way
+    if (!Object.hasOwn(spec, 'input') || !Object.hasOwn(spec, 'cond') || spec.limit !== undefined) return null;
+    if (typeof name !== 'string' || !/^[a-z][A-Za-z0-9_]*$/.test(name) || name === 'this' || name === 'value') return null;
+    const input = compileExpression(spec.input, context);
+    const test = compileExpression(spec.cond, { ...context, variables: [...context.variables, name] });
+    if (!input || !test) return null;
+    return (root, scope) => {
+      const items = input(root, scope);
+      if (isNil(items)) return null;
+      if (!Array.isArray(items)) throw UNDECIDED;
+      const inner: Scope = { ...scope, variables: { ...scope.variables } };
+      const kept: unknown[] = [];
+      for (const item of items) {
+        (inner.variables as Record<string, unknown>)[name] = item;
+        if (truthy(test(root, inner))) kept.push(item);
+      }
+      return kept;
+    };
+  },
+
+  $reduce(args, context) {
+    if (!isObject(args)) return null;
+    const spec = args as Doc;
+    if (!['input', 'initialValue', 'in'].every((key) => Object.hasOwn(spec, key))) return null;
+    const input = compileExpression(spec.input, context);
+    const initial = compileExpression(spec.initialValue, context);
+    const step = compileExpression(spec.in, { ...context, inReduce: true });
+    if (!input || !initial || !step) return null;
+    return (root, scope) => {
+      const items = input(root, scope);
+      let result = initial(root, scope);
+      if (isNil(items)) return null;
+      if (!Array.isArray(items)) throw UNDECIDED;
+      const inner: Scope = { current: undefined, value: null, variables: scope.variables };
+      for (const item of items) {
+        inner.current = item;
+        inner.value = result;
+        result = step(root, inner);
+      }
+      return result;
+    };
+  },
+};
+
+function compilePath(text: string, context: Context): Expression | null {
+  if (!text.startsWith('$$')) {
+    const path = fieldPath(text.slice(1));
+    return path && ((root) => valueAt(root, path));
+  }
+  const [name, ...rest] = text.slice(2).split('.');
+  const path = rest.length === 0 ? [] : fieldPath(rest.join('.'));
+  if (!path) return null;
+  if (name === 'this') return (_, scope) => valueAt(scope.current, path);
+  if (name === 'value' && context.inReduce) return (_, scope) => valueAt(scope.value, path);
+  if (context.variables.includes(name)) return (_, scope) => valueAt(scope.variables?.[name], path);
+  return null;
+}
+
+/** A compiled expression, or null when some part of it is not one of the operators above. */
+export function compileExpression(expression: unknown, context: Context = TOP): Expression | null {
+  if (typeof expression === 'string' && expression.startsWith('$')) return compilePath(expression, context);
+  if (Array.isArray(expression)) {
+    const items = compileArgs(expression, null, context);
+    return items && ((root, scope) => items.map((item) => item(root, scope)));
+  }
+  if (isObject(expression)) {
+    const keys = Object.keys(expression as Doc);
+    if (keys.length > 0 && isOperator(keys[0])) {
+      const compileOperator = OPERATORS[keys[0]];
+      return keys.length === 1 && compileOperator ? compileOperator((expression as Doc)[keys[0]], context) : null;
+    }
+    if (keys.some((key) => key.startsWith('$') || key === '__proto__')) return null;
+    const fields = keys.map((key) => [key, compileExpression((expression as Doc)[key], context)] as const);
+    if (fields.some(([, e]) => e === null)) return null;
+    return (root, scope) => {
+      const object: Doc = {};
+      for (const [key, e] of fields) object[key] = (e as Expression)(root, scope);
+      return object;
+    };
+  }
+  return () => expression;
+}
