@@ -109,6 +109,27 @@ describe('a day rollup computed by the pipelines equals the truth counted with l
   });
 });
 
+describe('sessions', () => {
+  test('any entry times (ties, exactly 30 minutes apart, out of order, users interleaved) count as the definition says', () => {
+    const day = DAYS[0];
+    const start = Date.parse(`${day}T00:00:00+08:00`);
+    // offsets on a 5-minute grid so that exact 30-minute gaps and ties are frequent
+    const entry = fc.record({ user: fc.integer({ min: 0, max: 3 }), at: fc.integer({ min: 0, max: 287 }).map((step) => start + step * 5 * 60_000) });
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 40 }), (entries) => {
+        const docs = entries.map((e, i) => ({ _id: `e${i}`, type: 'enter', day, openid: `u${e.user}`, serverAt: new Date(e.at), cold: false, firstDay: day }));
+        let expected = 0;
+        for (const user of new Set(entries.map((e) => e.user))) {
+          const times = entries.filter((e) => e.user === user).map((e) => e.at).sort((a, b) => a - b);
+          expected += times.filter((t, i) => i === 0 || t - times[i - 1] >= 30 * 60_000).length;
+        }
+        const [totals] = run<{ sessions: number }>(dayPipelines(day).totals, docs);
+        expect(totals?.sessions ?? 0).toBe(expected);
+      }),
+    );
+  });
+});
+
 describe('map keys', () => {
   test('escaping round-trips any string and leaves no "." or "$"', () => {
     fc.assert(
