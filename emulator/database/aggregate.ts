@@ -3,7 +3,7 @@ import { HashMap } from 'mingo/util';
 import type { Doc } from './ejson';
 import { compileExpression, type Expression, type Scope } from './expressions';
 import { compileMatcher } from './match';
-import { compare, fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, Undecided, UNDECIDED, valueAt } from './paths';
+import { compareValues, fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, Undecided, UNDECIDED, valueAt } from './values';
 
 /**
  * Aggregation pipelines, answered exactly as mingo answers them. mingo stays the reference; the
@@ -233,7 +233,7 @@ const ACCUMULATORS: Record<string, (spec: unknown) => Accumulator | null> = {
         add: (state, doc, scope) => {
           const value = orderable(e(doc, scope) ?? null);
           // the last of equals, as mingo's stable sort leaves it
-          return state === NONE || compare(value, state) >= 0 ? value : state;
+          return state === NONE || compareValues(value, state) >= 0 ? value : state;
         },
         result: (state) => (state === NONE || isNil(state) ? null : state),
       }
@@ -248,7 +248,7 @@ const ACCUMULATORS: Record<string, (spec: unknown) => Accumulator | null> = {
           const value = e(doc, scope);
           if (isNil(value)) return state;
           orderable(value);
-          return state === NONE || compare(value, state) < 0 ? value : state;
+          return state === NONE || compareValues(value, state) < 0 ? value : state;
         },
         result: (state) => (state === NONE ? null : state),
       }
@@ -441,12 +441,12 @@ type Column = { values: unknown[]; order: (a: unknown, b: unknown) => number };
 const byNumber = (a: unknown, b: unknown): number => (a as number) - (b as number);
 const byString = (a: unknown, b: unknown): number => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0);
 
-/** Dates become their times and a column of one type compares natively; mingo's compare otherwise. */
+/** Dates become their times and a column of one type compares natively; by mingo's compare otherwise. */
 function column(values: unknown[]): Column {
   if (values.every((v) => typeof v === 'number')) return { values, order: byNumber };
   if (values.every((v) => typeof v === 'string')) return { values, order: byString };
   if (values.every((v) => v instanceof Date)) return { values: values.map((v) => (v as Date).getTime()), order: byNumber };
-  return { values, order: compare };
+  return { values, order: compareValues };
 }
 
 /**

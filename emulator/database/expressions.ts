@@ -1,5 +1,5 @@
 import type { Doc } from './ejson';
-import { compare, fieldPath, isEqual, isNil, isNumber, isObject, isOperator, typeOf, UNDECIDED, valueAt } from './paths';
+import { equals, fieldPath, isNil, isNumber, isObject, isOperator, ordered, UNDECIDED, valueAt } from './values';
 
 /**
  * Aggregation expressions compiled into closures, with mingo's semantics: mingo interprets an
@@ -29,7 +29,7 @@ interface Context {
 const TOP: Context = { inReduce: false, variables: [] };
 
 /** mingo's truthiness in strict mode (MongoDB's): "" is true. */
-export const truthy = (value: unknown): boolean => Boolean(value) || value === '';
+const truthy = (value: unknown): boolean => Boolean(value) || value === '';
 
 type OperatorCompiler = (args: unknown, context: Context) => Expression | null;
 
@@ -48,22 +48,15 @@ const comparison =
     return (root, scope) => test(left(root, scope), right(root, scope));
   };
 
-function equals(a: unknown, b: unknown): boolean {
+/** An array on the left is matched element by element by mingo: left to it. */
+function equalsScalar(a: unknown, b: unknown): boolean {
   if (Array.isArray(a)) throw UNDECIDED;
-  return isEqual(a, b) || (isNil(a) && isNil(b));
+  return equals(a, b);
 }
 
-/** Values of the same type only, like mingo's expression comparisons; an array compares by its elements. */
-const ordered =
-  (test: (order: number) => boolean) =>
-  (a: unknown, b: unknown): boolean => {
-    for (const value of Array.isArray(a) ? a : [a]) if (typeOf(value) === typeOf(b) && test(compare(value, b))) return true;
-    return false;
-  };
-
 const OPERATORS: Record<string, OperatorCompiler> = {
-  $eq: comparison(equals),
-  $ne: comparison((a, b) => !equals(a, b)),
+  $eq: comparison(equalsScalar),
+  $ne: comparison((a, b) => !equalsScalar(a, b)),
   $gt: comparison(ordered((order) => order > 0)),
   $gte: comparison(ordered((order) => order >= 0)),
   $lt: comparison(ordered((order) => order < 0)),

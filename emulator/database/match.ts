@@ -1,6 +1,6 @@
 import { Query } from 'mingo';
 import type { Doc } from './ejson';
-import { compare, fieldPath, isEqual, isNil, isPlainObject, typeOf, Undecided, UNDECIDED, valueAt } from './paths';
+import { equals, fieldPath, isEqual, isNil, isPlainObject, ordered, Undecided, UNDECIDED, valueAt } from './values';
 
 /**
  * Query matching with mingo's answers at a fraction of its cost. mingo interprets a query for
@@ -21,15 +21,6 @@ const isScalar = (value: unknown): boolean =>
   (value instanceof Date && !Number.isNaN(value.getTime()));
 
 const isOperatorObject = (value: unknown): value is Record<string, unknown> => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => key.startsWith('$'));
-
-/** mingo's query $eq for a value that is not an array. */
-const equals = (value: unknown, operand: unknown): boolean => isEqual(value, operand) || (isNil(value) && isNil(operand));
-
-/** mingo's query comparisons: only values of the operand's own type compare. */
-const ordered =
-  (test: (order: number) => boolean) =>
-  (value: unknown, operand: unknown): boolean =>
-    typeOf(value) === typeOf(operand) && test(compare(value, operand));
 
 const OPERATORS: Record<string, { accepts: (operand: unknown) => boolean; test: (value: unknown, operand: unknown) => boolean }> = {
   $eq: { accepts: isScalar, test: equals },
