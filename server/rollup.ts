@@ -1,11 +1,14 @@
 import {
   buildRollup,
   catalogSceneNames,
+  dayCountsPipeline,
   dayPipelines,
   DIMENSIONS,
   eventDaysBeforePipeline,
   LATE_DAYS,
   purgeableDays,
+  stillCurrent,
+  type DayCounts,
   type DayOutputs,
   type Dimension,
   type RollupDoc,
@@ -84,22 +87,50 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
   return { cutoff, purgedDays, removedEvents, keptDays: eventDays.map((row) => String(row._id)).filter((day) => !purged.has(day)) };
 }
 
+/**
+ * The days (of `days`) whose stored rollup still counts all their events: one request for the
+ * documents and one pass over each such day's events, where computing a day again is twelve.
+ */
+async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
+  counter.count += 1;
+  const stored = documentsOf<RollupDoc>(
+    await db
+      .collection('rollups_daily')
+      .where({ _id: db.command.in(days) })
+      .field({ totals: true, shares: true, lateEvents: true, version: true })
+      .get(),
+    'rollups_daily',
+  );
+  const current = new Set<string>();
+  for (const doc of stored) {
+    const [counts] = await runPipeline<DayCounts>(db, dayCountsPipeline(doc._id), counter);
+    if (stillCurrent(doc, counts)) current.add(doc._id);
+  }
+  return current;
+}
+
 export interface DailyRunResult {
   day: string;
+  /** The days computed and stored by this run. */
   rolledUp: string[];
+  /** The days before `day` whose rollup already counted every event they have: left as they were. */
+  unchanged: string[];
   retention: RetentionResult;
   databaseRequests: number;
 }
 
 /**
  * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls the two
- * days before it for late events, then applies retention.
+ * days before it if events arrived for them since their rollup, then applies retention. At a
+ * million events a day, re-rolling two unchanged days would triple the run.
  */
 export async function dailyRun(db: Database, time: Date, retentionDays: number, counter: RequestCounter): Promise<DailyRunResult> {
   const today = chinaDay(time);
   const day = addDays(today, -1);
-  const days = dayRange(addDays(day, -LATE_DAYS), day);
+  const late = dayRange(addDays(day, -LATE_DAYS), addDays(day, -1));
+  const unchanged = await currentDays(db, late, counter);
+  const days = [...late.filter((d) => !unchanged.has(d)), day];
   await rollupDays(db, days, counter, () => new Date());
   const retention = await purgeEvents(db, today, retentionDays, counter);
-  return { day, rolledUp: days, retention, databaseRequests: counter.count };
+  return { day, rolledUp: days, unchanged: late.filter((d) => unchanged.has(d)), retention, databaseRequests: counter.count };
 }

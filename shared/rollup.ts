@@ -254,6 +254,48 @@ export function latePipeline(day: string): Pipeline {
   return { collection: 'events', stages: [{ $match: { day, serverAt: { $gte: chinaDayEnd(day) } } }, { $count: 'late' }] };
 }
 
+/** What a rollup document counts of its day's events (see `stillCurrent`). */
+export interface DayCounts {
+  entries: number;
+  intents: number;
+  late: number;
+}
+
+/** The day's entries, share intents and late events, counted in one pass over the day's events. */
+export function dayCountsPipeline(day: string): Pipeline {
+  const count = (condition: Stage): Stage => ({ $sum: { $cond: [condition, 1, 0] } });
+  return {
+    collection: 'events',
+    stages: [
+      { $match: { day } },
+      {
+        $group: {
+          _id: null,
+          entries: count({ $eq: ['$type', 'enter'] }),
+          intents: count({ $eq: ['$type', 'share'] }),
+          late: count({ $gte: ['$serverAt', chinaDayEnd(day)] }),
+        },
+      },
+      { $project: { _id: 0 } },
+    ],
+  };
+}
+
+/**
+ * Whether a stored rollup still counts every event of its day, so that computing it again would
+ * give the same document. A recent day's events are only ever added (`track` never changes one,
+ * and retention removes them long after), and each event a rollup depends on is an entry, a share
+ * intent or a late event, all of which the document counts: the same counts, the same events.
+ */
+export function stillCurrent(doc: Pick<RollupDoc, 'totals' | 'shares' | 'lateEvents' | 'version'>, counts: DayCounts | undefined): boolean {
+  return (
+    doc.version === ROLLUP_VERSION &&
+    doc.totals.entries === num(counts?.entries) &&
+    doc.shares.intents === num(counts?.intents) &&
+    doc.lateEvents === num(counts?.late)
+  );
+}
+
 /** Every pipeline a day's rollup runs: a fixed number, whatever the number of events. */
 export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'dimensions'>]: Pipeline } & { dimensions: Record<Dimension, Pipeline> } {
   return {

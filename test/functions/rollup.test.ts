@@ -96,10 +96,18 @@ describe('the daily timer', () => {
     expect(answer.day).toBe(DAYS[1]);
   });
 
+  test('the days before yesterday are computed again only when events arrived for them', async () => {
+    const before = await rollupOf(DAYS[0]);
+    const answer = await fire(timerTimeFor(DAYS[1]));
+    expect(answer.rolledUp).toEqual([DAYS[1]]);
+    expect(answer.unchanged).toEqual(['2024-03-08', DAYS[0]]);
+    expect(await rollupOf(DAYS[0])).toEqual(before);
+  });
+
   test('late events (written two days after their day) are counted when the next runs re-roll it', async () => {
     const before = await rollupOf(DAYS[1]);
     await insert(trace.lateEvents);
-    await fire(timerTimeFor(DAYS[3]));
+    expect((await fire(timerTimeFor(DAYS[3]))).rolledUp).toEqual([DAYS[1], DAYS[2], DAYS[3]]);
     const after = await rollupOf(DAYS[1]);
     const all = [...trace.events, ...trace.lateEvents];
     expectRollupEqualsTruth(after, DAYS[1], all);

@@ -3,6 +3,7 @@ import { aggregate } from 'mingo';
 import type { AnyObject } from 'mingo/types';
 import {
   buildRollup,
+  dayCountsPipeline,
   dayPipelines,
   DIMENSIONS,
   escapeKey,
@@ -11,8 +12,10 @@ import {
   ratio,
   rollupContent,
   ROLLUP_VERSION,
+  stillCurrent,
   unescapeKey,
   type Counts,
+  type DayCounts,
   type DayOutputs,
   type Pipeline,
   type RollupDoc,
@@ -127,6 +130,29 @@ describe('sessions', () => {
         expect(totals?.sessions ?? 0).toBe(expected);
       }),
     );
+  });
+});
+
+describe('a stored rollup is still current', () => {
+  const day = DAYS[1];
+  const doc = rollupWithMingo(day);
+  const current = (docs: AnyObject[]): boolean => stillCurrent(doc, run<DayCounts>(dayCountsPipeline(day), docs)[0]);
+  const like = (type: string, serverAt: Date): AnyObject => ({ ...(events.find((e) => e.day === day) as unknown as AnyObject), _id: 'added', type, serverAt });
+  const during = new Date(Date.parse(`${day}T12:00:00+08:00`));
+  const after = new Date(Date.parse(`${day}T00:00:00+08:00`) + 2 * 86_400_000);
+
+  test('while its day has the events it counted, and events that count for nothing (a page view during the day)', () => {
+    expect(current(events as unknown as AnyObject[])).toBe(true);
+    expect(current([...(events as unknown as AnyObject[]), like('page', during)])).toBe(true);
+  });
+
+  test('no longer once an entry, a share or a late event of any kind is added, or after a change of definitions', () => {
+    for (const added of [like('enter', during), like('share', during), like('page', after)]) expect(current([...(events as unknown as AnyObject[]), added])).toBe(false);
+    expect(stillCurrent({ ...doc, version: 'rollup-0' }, run<DayCounts>(dayCountsPipeline(day))[0])).toBe(false);
+  });
+
+  test('a day without events and without a rollup of any is current as all zeros', () => {
+    expect(stillCurrent(rollupWithMingo('2024-01-01'), run<DayCounts>(dayCountsPipeline('2024-01-01'))[0])).toBe(true);
   });
 });
 

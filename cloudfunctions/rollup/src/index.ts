@@ -1,6 +1,6 @@
 /**
  * Daily rollups. The timer (config.json, 00:17:00 Beijing time) rolls up yesterday and re-rolls the
- * two days before it; an operator may backfill up to 92 days per call:
+ * two days before it when events arrived for them since; an operator may backfill up to 92 days per call:
  *
  * @example
  * // from an operator's Mini Program or `npx rukou invoke rollup --openid <operator>`
