@@ -31,6 +31,21 @@ const TOP: Context = { inReduce: false, variables: [] };
 /** mingo's truthiness in strict mode (MongoDB's): "" is true. */
 const truthy = (value: unknown): boolean => Boolean(value) || value === '';
 
+/** mingo's $add over evaluated arguments: numbers, and at most one Date to add them to. */
+function add(values: unknown[]): unknown {
+  let sum = 0;
+  let date = false;
+  for (const n of values) {
+    if (isNil(n)) return null;
+    if (typeof n === 'number') sum += n;
+    else if (n instanceof Date && !date) {
+      date = true;
+      sum += +n;
+    } else throw UNDECIDED;
+  }
+  return date ? new Date(sum) : sum;
+}
+
 type OperatorCompiler = (args: unknown, context: Context) => Expression | null;
 
 function compileArgs(args: unknown, length: number | null, context: Context): Expression[] | null {
@@ -64,12 +79,24 @@ const OPERATORS: Record<string, OperatorCompiler> = {
 
   $and(args, context) {
     const compiled = compileArgs(args, null, context);
-    return compiled && ((root, scope) => compiled.every((e) => truthy(e(root, scope))));
+    return (
+      compiled &&
+      ((root, scope) => {
+        for (const e of compiled) if (!truthy(e(root, scope))) return false;
+        return true;
+      })
+    );
   },
 
   $or(args, context) {
     const compiled = compileArgs(args, null, context);
-    return compiled && ((root, scope) => compiled.some((e) => truthy(e(root, scope))));
+    return (
+      compiled &&
+      ((root, scope) => {
+        for (const e of compiled) if (truthy(e(root, scope))) return true;
+        return false;
+      })
+    );
   },
 
   $cond(args, context) {
@@ -82,24 +109,19 @@ const OPERATORS: Record<string, OperatorCompiler> = {
 
   $add(args, context) {
     const compiled = compileArgs(args, null, context);
-    return (
-      compiled &&
-      ((root, scope) => {
-        const values = compiled.map((e) => e(root, scope));
-        let sum = 0;
-        let date = false;
-        for (const n of values) {
-          if (isNil(n)) return null;
-          if (typeof n === 'number') sum += n;
-          else if (n instanceof Date && !date) {
-            date = true;
-            sum += +n;
-          } else throw UNDECIDED;
-        }
-        return date ? new Date(sum) : sum;
-      })
-    );
+    if (compiled?.length === 2) {
+      // the usual form, without an array per call
+      const [left, right] = compiled;
+      return (root, scope) => {
+        const a = left(root, scope);
+        const b = right(root, scope);
+        // from 0 like mingo's sum, so that -0 + -0 is 0 as there
+        return typeof a === 'number' && typeof b === 'number' ? 0 + a + b : add([a, b]);
+      };
+    }
+    return compiled && ((root, scope) => add(compiled.map((e) => e(root, scope))));
   },
+
 
   $subtract(args, context) {
     const compiled = compileArgs(args, null, context);

@@ -135,9 +135,28 @@ describe('compiled queries and pipelines answer exactly as mingo', () => {
 
   it('a pipeline of compiled stages gives mingo’s documents', () => {
     fc.assert(
-      fc.property(fc.array(stage, { minLength: 1, maxLength: 4 }), docs, (pipeline, input) => expectSameAsMingo(pipeline, input)),
+      fc.property(fc.array(stage, { minLength: 1, maxLength: 4 }), docs, (pipeline, input) => {
+        expectSameAsMingo(pipeline, input);
+        // and document by document: mingo refusing one would hide the others' answers
+        for (const d of input) expectSameAsMingo(pipeline, [d]);
+      }),
       { numRuns: 1500 },
     );
+  });
+
+  it('edge values of arithmetic and comparison give mingo’s answers (signed zeros, NaN, Dates, null, mixed types)', () => {
+    const edges = [-0, 0, NaN, null, 1, '1', DATES[1], true];
+    const input = edges.map((c, i) => ({ _id: i, c }));
+    // one document at a time: mingo refusing one (a string in $add) would hide the others' answers
+    for (const doc of input) {
+      for (const x of edges) {
+        for (const op of ['$add', '$subtract', '$divide', '$eq', '$ne', '$gt', '$gte', '$lt', '$lte']) {
+          expectSameAsMingo([{ $project: { z: { [op]: ['$c', x] } } }], [doc]);
+          expectSameAsMingo([{ $project: { z: { [op]: [x, '$c'] } } }], [doc]);
+        }
+      }
+    }
+    expectSameAsMingo([{ $group: { _id: '$c', n: { $sum: 1 }, hi: { $max: '$c' }, lo: { $min: '$c' }, all: { $addToSet: '$c' } } }], input);
   });
 
   it('a $sort followed by $limit (or $skip and $limit) keeps mingo’s order among equal keys', () => {
