@@ -126,12 +126,14 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   $subtract(args, context) {
     const compiled = compileArgs(args, null, context);
     if (!compiled) return null;
-    const subtract = (a: unknown, b: unknown, values: unknown[]): unknown => {
-      if (a instanceof Date && isNumber(b)) return new Date(+a - Math.round(b));
-      if (a instanceof Date && b instanceof Date) return +a - +b;
+    // getTime, not mingo's unary +: the same number, without a conversion through valueOf per call
+    const subtract = (a: unknown, b: unknown, values: readonly unknown[]): unknown => {
+      if (a instanceof Date && isNumber(b)) return new Date(a.getTime() - Math.round(b));
+      if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
       if (values.every((v) => typeof v === 'number')) return (a as number) - (b as number);
       throw UNDECIDED;
     };
+    const pair: unknown[] = [];
     if (compiled.length === 2) {
       // the usual form, without an array per call
       const [left, right] = compiled;
@@ -139,7 +141,10 @@ const OPERATORS: Record<string, OperatorCompiler> = {
         const a = left(root, scope);
         const b = right(root, scope);
         if (isNil(a) || isNil(b)) return null;
-        return typeof a === 'number' && typeof b === 'number' ? a - b : subtract(a, b, [a, b]);
+        if (typeof a === 'number' && typeof b === 'number') return a - b;
+        pair[0] = a;
+        pair[1] = b;
+        return subtract(a, b, pair);
       };
     }
     return (root, scope) => {
