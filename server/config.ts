@@ -9,9 +9,13 @@ export interface ServerConfig {
   operators: ReadonlySet<string>;
   /** Hex SHA-256 digests of the bearer tokens accepted over HTTP access (the web dashboard). */
   adminTokenSha256: readonly string[];
+  /** A backfill starts no new day after this many milliseconds (RUKOU_BACKFILL_SECONDS). */
+  backfillBudgetMs: number;
 }
 
 export const DEFAULT_RETENTION_DAYS = 90;
+/** 60 s timeout − 20 s for a day of a million events − margin. */
+export const DEFAULT_BACKFILL_SECONDS = 30;
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -22,7 +26,11 @@ const list = (value: string | undefined): string[] =>
 
 export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const retention = Number(env.RUKOU_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+  // an unset `{{env.X}}` renders as "": only whole seconds count, anything else is the default
+  const backfillRaw = (env.RUKOU_BACKFILL_SECONDS ?? '').trim();
+  const backfill = /^\d+$/.test(backfillRaw) ? Number(backfillRaw) : DEFAULT_BACKFILL_SECONDS;
   return {
+    backfillBudgetMs: backfill * 1000,
     retentionDays: Number.isInteger(retention) && retention > 0 ? retention : DEFAULT_RETENTION_DAYS,
     operators: new Set(list(env.RUKOU_OPERATORS)),
     adminTokenSha256: list(env.RUKOU_ADMIN_TOKEN_SHA256).map((hash) => hash.toLowerCase()).filter((hash) => /^[0-9a-f]{64}$/.test(hash)),

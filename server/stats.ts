@@ -23,6 +23,8 @@ export interface StatsContext {
   db: Database;
   counter: RequestCounter;
   now: () => Date;
+  /** How long a backfill may go on starting new days (the function's timeout minus one busy day). */
+  backfillBudgetMs: number;
 }
 
 const DEFAULT_LIMIT = 20;
@@ -120,7 +122,14 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
 
   async backfill(event, ctx) {
     const { from, to } = backfillRange(event);
-    const written = await rollupDays(ctx.db, dayRange(from, to), ctx.counter, ctx.now);
-    return { rolledUp: written.map((doc) => doc._id), entries: Object.fromEntries(written.map((doc) => [doc._id, rollupContent(doc).totals.entries])) };
+    const days = dayRange(from, to);
+    const written = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.backfillBudgetMs);
+    const remaining = days.slice(written.length);
+    return {
+      rolledUp: written.map((doc) => doc._id),
+      entries: Object.fromEntries(written.map((doc) => [doc._id, rollupContent(doc).totals.entries])),
+      // the days left for the next call when the budget ran out: nothing is skipped silently
+      remaining: remaining.length > 0 ? { from: remaining[0], to: remaining[remaining.length - 1] } : null,
+    };
   },
 };

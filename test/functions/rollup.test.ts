@@ -134,6 +134,7 @@ describe('operators', () => {
     const before = await rollupOf(DAYS[0]);
     const answer = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: DAYS[0], to: DAYS[3] }, { openid: OPERATOR })).result as any;
     expect(answer.rolledUp).toEqual(DAYS);
+    expect(answer.remaining).toBeNull();
     expect(withoutComputedAt(await rollupOf(DAYS[0]))).toEqual(withoutComputedAt(before));
     const tooLong = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: '2024-01-01', to: '2024-04-02' }, { openid: OPERATOR })).result as any;
     expect(tooLong.error.code).toBe('LIMIT_EXCEEDED');
@@ -253,5 +254,22 @@ describe('retention', () => {
     expect(tree.children[0].children[0]).toMatchObject({ shareId: 'sh_c', depth: 3 });
     expect(((await db.collection('events').where({ _id: 'never_rolled' }).count()) as { total: number }).total).toBe(1);
     expect((await rollupOf(DAYS[0])).totals.entries).toBe(truthOf(DAYS[0], trace.events, trace.users).totals.entries);
+  });
+});
+
+describe('a backfill longer than the time budget', () => {
+  test('stops between days and answers the days left, which the next call rolls up', async () => {
+    // a budget of 0 s: every call rolls exactly one day, as a call over million-event days would
+    const budgeted = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: 'op_from_env', RUKOU_BACKFILL_SECONDS: '0' } });
+    try {
+      const backfill = async (from: string, to: string): Promise<any> => (await invokeAs(budgeted.url, 'rollup', { action: 'backfill', from, to }, { openid: 'op_from_env' })).result;
+      const first = await backfill('2024-03-01', '2024-03-03');
+      expect(first).toMatchObject({ rolledUp: ['2024-03-01'], remaining: { from: '2024-03-02', to: '2024-03-03' } });
+      const second = await backfill(first.remaining.from, first.remaining.to);
+      expect(second).toMatchObject({ rolledUp: ['2024-03-02'], remaining: { from: '2024-03-03', to: '2024-03-03' } });
+      expect(await backfill(second.remaining.from, second.remaining.to)).toMatchObject({ rolledUp: ['2024-03-03'], remaining: null });
+    } finally {
+      await budgeted.stop();
+    }
   });
 });

@@ -24,7 +24,7 @@ async function serve(event: Record<string, unknown>): Promise<unknown> {
   const counter = new RequestCounter();
   await requireOperator(db, event, config, counter);
   const payload = isHttpAccess(event) ? httpPayload(event) : event;
-  return actions(payload, { db, counter, now: () => new Date() });
+  return actions(payload, { db, counter, now: () => new Date(), backfillBudgetMs: config.backfillBudgetMs });
 }
 
 const STATUS: Record<string, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_FOUND: 404, LIMIT_EXCEEDED: 400 };
