@@ -28,10 +28,12 @@ async function load(db: ReturnType<typeof cloud.database>): Promise<void> {
       const user = Math.floor(random() * USERS);
       return {
         _id: `bench_${String(i + j).padStart(8, '0')}`,
+        eventId: `bench_${i + j}`,
         type: 'enter',
         openid: `u${user}`,
         appid: 'wxbench',
         seq: i + j,
+        at,
         clientAt: at,
         serverAt: at,
         day: DAY,

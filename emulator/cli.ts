@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { provideLocalSecrets } from './secrets';
 import { startEmulator } from './server';
 import { SERVICES } from './services';
 
@@ -41,6 +42,7 @@ async function emulator(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
   const projectRoot = path.resolve(values.project ?? process.cwd());
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
+  provideLocalSecrets(dataDir);
   const running = await startEmulator(
     { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'] },
     SERVICES,

@@ -11,6 +11,8 @@ export interface ServerConfig {
   adminTokenSha256: readonly string[];
   /** A backfill starts no new day after this many milliseconds (RUKOU_BACKFILL_SECONDS). */
   backfillBudgetMs: number;
+  /** RUKOU_SHARE_SECRET: the key share prefixes are derived with (`shared/ids.ts`); never logged or answered. */
+  shareSecret?: string;
 }
 
 export const DEFAULT_RETENTION_DAYS = 90;
@@ -29,7 +31,9 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
   // an unset `{{env.X}}` renders as "": only whole seconds count, anything else is the default
   const backfillRaw = (env.RUKOU_BACKFILL_SECONDS ?? '').trim();
   const backfill = /^\d+$/.test(backfillRaw) ? Number(backfillRaw) : DEFAULT_BACKFILL_SECONDS;
+  const shareSecret = (env.RUKOU_SHARE_SECRET ?? '').trim();
   return {
+    ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
     backfillBudgetMs: backfill * 1000,
     retentionDays: Number.isInteger(retention) && retention > 0 ? retention : DEFAULT_RETENTION_DAYS,
     operators: new Set(list(env.RUKOU_OPERATORS)),

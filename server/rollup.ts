@@ -1,14 +1,12 @@
 import {
   buildRollup,
   catalogSceneNames,
-  dayCountsPipeline,
   dayPipelines,
   DIMENSIONS,
   eventDaysBeforePipeline,
   LATE_DAYS,
   purgeableDays,
-  stillCurrent,
-  type DayCounts,
+  unchangedSince,
   type DayOutputs,
   type Dimension,
   type RollupDoc,
@@ -94,22 +92,24 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
 
 /**
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
- * documents and one pass over each such day's events, where computing a day again is twelve.
+ * documents, then for each a count of the day's events written since it was computed (an index
+ * on (day, serverAt) answers it without reading the day), where computing a day again is twelve
+ * aggregations over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
+  const _ = db.command;
   counter.count += 1;
-  const stored = documentsOf<RollupDoc>(
-    await db
-      .collection('rollups_daily')
-      .where({ _id: db.command.in(days) })
-      .field({ totals: true, shares: true, lateEvents: true, version: true })
-      .get(),
+  const stored = documentsOf<Pick<RollupDoc, '_id' | 'version' | 'computedAt'>>(
+    await db.collection('rollups_daily').where({ _id: _.in(days) }).field({ version: true, computedAt: true }).get(),
     'rollups_daily',
   );
   const current = new Set<string>();
   for (const doc of stored) {
-    const [counts] = await runPipeline<DayCounts>(db, dayCountsPipeline(doc._id), counter);
-    if (stillCurrent(doc, counts)) current.add(doc._id);
+    const since = unchangedSince(doc);
+    if (!since) continue;
+    counter.count += 1;
+    const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
+    if (written.total === 0) current.add(doc._id);
   }
   return current;
 }
@@ -125,9 +125,9 @@ export interface DailyRunResult {
 }
 
 /**
- * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls the two
- * days before it if events arrived for them since their rollup, then applies retention. At a
- * million events a day, re-rolling two unchanged days would triple the run.
+ * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls each of the
+ * seven days before it that received events since its rollup, then applies retention. At a
+ * million events a day, re-rolling unchanged days would multiply the run.
  */
 export async function dailyRun(db: Database, time: Date, retentionDays: number, counter: RequestCounter): Promise<DailyRunResult> {
   const today = chinaDay(time);

@@ -3,26 +3,32 @@
  * the writes `shared/track.ts` planned.
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
- * - reads, at most 4, none per event: the batch's ids in `events` (one `_id in` query: the
+ * - reads, at most 4, none per event: the batch's event ids in `events` (one `_id in` query: the
  *   dedupe) and the caller's `users` document, in parallel; then the share events that recorded
  *   the share ids the batch names and the `groups` its cloudIDs resolved to, in parallel (each
  *   skipped when there is nothing to read);
  * - 1 `cloud.getOpenData` call for all the batch's group cloudIDs (skipped when there are none);
- * - writes, at most 3: the user's `set` (new) or `update` (latest touch) and one batched `add` of
- *   the groups seen for the first time, in parallel; then one batched `add` of the new events.
- *   Each is skipped when there is nothing to write.
- * The events go last because they are what makes a delivery count: if the function dies before,
- * the client's retry plans the batch again and rewrites the same user and group facts. When a
- * concurrent delivery of the same events or a first open of the same group wins a race, the
- * `add` is refused for a duplicate `_id`; the batch is planned again from fresh reads and the
- * refused add is retried, once (at most 4 more reads and 1 more write for each).
+ * - writes, usually at most 3: the user's (an `add` when new, else a conditional `update` of the
+ *   latest entry) and one batched `add` of the groups seen for the first time, in parallel; then
+ *   one batched `add` of the new events. Each is skipped when there is nothing to write.
+ * Rarer cases cost more, and are counted in the README: a batch with an entry earlier than the
+ * user's stored first one updates `first` too (1 write) and, when that moves the user's first day,
+ * corrects the user's stored events and marks the old day for a new rollup (2 writes).
+ *
+ * The user goes first because the events carry the user's first day, and the events go last
+ * because they are what makes a delivery count: if the function dies before, the client's retry
+ * plans the batch again and rewrites the same facts. When a concurrent delivery wins a race (the
+ * same user created meanwhile, an earlier first entry stored meanwhile, the same events or a
+ * group's first open), the refused write shows it: the batch is planned again from fresh reads
+ * and the write is retried, once (at most 4 more reads for each).
  */
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
 import { documentsOf } from './pipeline';
-import type { GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
-import type { TrackEventInput } from '../shared/schemas';
-import { cloudIDsOf, planBatch, readGroupData, shareIdsToRead, type GroupResolution, type TrackLookups, type TrackPlan } from '../shared/track';
+import { eventDocId, sharePrefix, usableSecret } from '../shared/ids';
+import type { GroupDoc, RevisionEvent, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
+import { chinaDayStart } from '../shared/time';
+import { cloudIDsOf, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
 import { RukouError } from '../shared/errors';
 
 /** What getOpenData answers: `list` in the order of the cloudIDs asked. */
@@ -32,6 +38,15 @@ export interface TrackStoreDeps {
   db: Database;
   getOpenData: OpenDataReader;
   now: () => Date;
+  /** RUKOU_SHARE_SECRET: share prefixes are issued only with a usable one. */
+  shareSecret?: string;
+}
+
+/** What a stored batch answers: which events were new, and the caller's share prefix. */
+export interface StoredBatch {
+  accepted: string[];
+  duplicates: string[];
+  sharePrefix?: string;
 }
 
 const MAX_IN = 1000;
@@ -75,15 +90,15 @@ async function sharesByIds(db: Database, shareIds: string[]): Promise<ShareRecor
   return documentsOf<Pick<ShareEvent, 'share'>>(answer, 'events').flatMap((event) => (event.share ? [event.share] : []));
 }
 
-async function readLookups(deps: TrackStoreDeps, events: TrackEventInput[], caller: Caller, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
+async function readLookups(deps: TrackStoreDeps, batch: Batch, openid: string, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
   const { db } = deps;
   const [stored, users] = await Promise.all([
-    byIds<{ _id: string }>(db, 'events', [...new Set(events.map((event) => event.id))], { _id: true }),
-    byIds<UserDoc>(db, 'users', [caller.openid]),
+    byIds<{ _id: string }>(db, 'events', eventDocIds(batch.events, openid), { _id: true }),
+    byIds<UserDoc>(db, 'users', [openid]),
   ]);
   const user = users[0];
   const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
-  const [shares, known] = await Promise.all([sharesByIds(db, shareIdsToRead(events, user)), byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true })]);
+  const [shares, known] = await Promise.all([sharesByIds(db, shareIdsToRead(batch.events, user)), byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true })]);
   return {
     storedIds: new Set(stored.map((doc) => doc._id)),
     user,
@@ -99,12 +114,8 @@ function isDuplicateKey(error: unknown): boolean {
   return /duplicate|E11000|already exists/i.test(text);
 }
 
-/** `set` refuses an `_id` in its data: the id travels in `doc(id)`. */
-function withoutId(doc: { _id: string }): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...doc };
-  delete rest._id;
-  return rest;
-}
+const failure = (what: string, error: unknown): RukouError =>
+  new RukouError('UPSTREAM', `the ${what} could not be stored: ${error instanceof Error ? error.message : String(error)}`);
 
 /** Adds documents in one request; a refusal for a duplicate `_id` is told apart from any other. */
 async function addAll(db: Database, collection: string, docs: object[]): Promise<'added' | 'duplicate'> {
@@ -114,39 +125,101 @@ async function addAll(db: Database, collection: string, docs: object[]): Promise
     return 'added';
   } catch (error) {
     if (isDuplicateKey(error)) return 'duplicate';
-    throw new RukouError('UPSTREAM', `the ${collection} could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+    throw failure(collection, error);
   }
 }
 
-async function writeUser(db: Database, plan: TrackPlan, caller: Caller): Promise<void> {
-  if (!plan.user) return;
-  const users = db.collection('users').doc(caller.openid);
-  if ('create' in plan.user) {
-    await users.set({ data: withoutId(plan.user.create) });
-    return;
-  }
-  const { latest, appid, unionid } = plan.user.update;
+const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);
+
+/**
+ * Applies one user write, each conditional on what is stored now. Answers false when what was
+ * planned no longer holds (the user was created, or an earlier first entry stored, meanwhile).
+ */
+async function applyUserWrite(db: Database, write: UserWrite, openid: string, now: Date): Promise<boolean> {
   const _ = db.command;
-  await users.update({ data: unionid ? { latest: _.set(latest), appid, unionid } : { latest: _.set(latest), appid } });
+  const users = db.collection('users');
+  switch (write.kind) {
+    case 'create': {
+      const { _id, ...doc } = write.doc;
+      return (await addAll(db, 'users', [{ _id, ...doc }])) === 'added';
+    }
+    case 'latest': {
+      const fields = write.unionid ? { latest: _.set(write.touch), appid: write.appid, unionid: write.unionid } : { latest: _.set(write.touch), appid: write.appid };
+      // a later entry stored meanwhile stays the latest: nothing to plan again
+      await users.where({ _id: openid, 'latest.at': _.lt(write.touch.at) }).update({ data: fields });
+      return true;
+    }
+    case 'first': {
+      const moved = updatedCount(await users.where({ _id: openid, 'first.at': _.gt(write.touch.at) }).update({ data: { first: _.set(write.touch), firstDay: write.touch.day } }));
+      if (moved === 0) return false;
+      if (write.touch.day < write.fromDay) await correctFirstDay(db, openid, write.touch.day, write.fromDay, now);
+      return true;
+    }
+  }
 }
 
 /**
- * Records a validated batch for a verified caller and answers which events were written and
- * which were duplicates.
+ * The user's first day moved earlier: their stored events say they were new on `fromDay`. They
+ * are corrected, and a revision marker on `fromDay` makes the daily run roll that day again (its
+ * rollup counted them as new). Both are idempotent, and run before this batch's events are
+ * added, so that a retry after a crash finds the user moved and the correction done.
  */
-export async function storeBatch(deps: TrackStoreDeps, events: TrackEventInput[], caller: Caller): Promise<Pick<TrackPlan, 'accepted' | 'duplicates'>> {
-  const { db } = deps;
-  const identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
-  const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(events));
-  const now = deps.now();
-  const plan = async (): Promise<TrackPlan> => planBatch(events, identity, now, await readLookups(deps, events, caller, groups));
-  let current = await plan();
-  if (current.events.length === 0) return { accepted: [], duplicates: current.duplicates };
-  const [, groupsAdded] = await Promise.all([writeUser(db, current, caller), addAll(db, 'groups', current.groups)]);
-  if (groupsAdded === 'duplicate') await addAll(db, 'groups', (await plan()).groups);
-  if ((await addAll(db, 'events', current.events)) === 'duplicate') {
-    current = await plan();
-    if ((await addAll(db, 'events', current.events)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; retry');
+async function correctFirstDay(db: Database, openid: string, firstDay: string, fromDay: string, now: Date): Promise<void> {
+  const _ = db.command;
+  try {
+    await db.collection('events').where({ openid, firstDay: _.gt(firstDay) }).update({ data: { firstDay } });
+    const marker: RevisionEvent = {
+      _id: eventDocId(openid, `revision:${fromDay}:${now.toISOString()}`),
+      type: 'revision',
+      openid,
+      day: fromDay,
+      at: chinaDayStart(fromDay),
+      serverAt: now,
+      reason: `first day moved to ${firstDay}`,
+    };
+    await db.collection('events').add({ data: marker });
+  } catch (error) {
+    throw failure('first-day correction', error);
   }
-  return { accepted: current.accepted, duplicates: current.duplicates };
+}
+
+/** Applies the user writes in order; false as soon as one no longer holds. */
+async function writeUser(db: Database, stored: UserDoc | undefined, plan: TrackPlan, identity: Identity, now: Date): Promise<boolean> {
+  for (const write of userWrites(stored, plan.touches, identity)) {
+    if (!(await applyUserWrite(db, write, identity.openid, now))) return false;
+  }
+  return true;
+}
+
+/**
+ * Records a validated batch for a verified caller and answers which events were written, which
+ * were duplicates, and the caller's share prefix.
+ */
+export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Caller): Promise<StoredBatch> {
+  const { db } = deps;
+  const identity: Identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
+  const prefix = usableSecret(deps.shareSecret) ? sharePrefix(deps.shareSecret, identity.openid) : undefined;
+  const answer = (plan: TrackPlan): StoredBatch => (prefix ? { accepted: plan.accepted, duplicates: plan.duplicates, sharePrefix: prefix } : { accepted: plan.accepted, duplicates: plan.duplicates });
+  const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(batch.events));
+  const now = deps.now();
+  const context: TrackContext = prefix ? { identity, now, sharePrefix: prefix } : { identity, now };
+  const plan = async (): Promise<{ lookups: TrackLookups; plan: TrackPlan }> => {
+    const lookups = await readLookups(deps, batch, identity.openid, groups);
+    return { lookups, plan: planBatch(batch, context, lookups) };
+  };
+  let current = await plan();
+  if (current.plan.events.length === 0) return answer(current.plan);
+  const [userWritten, groupsAdded] = await Promise.all([writeUser(db, current.lookups.user, current.plan, identity, now), addAll(db, 'groups', current.plan.groups)]);
+  if (!userWritten || groupsAdded === 'duplicate') {
+    current = await plan();
+    if (!userWritten && !(await writeUser(db, current.lookups.user, current.plan, identity, now))) {
+      throw new RukouError('UPSTREAM', 'the user was being recorded by another delivery at the same time; retry');
+    }
+    if (groupsAdded === 'duplicate') await addAll(db, 'groups', current.plan.groups);
+  }
+  if ((await addAll(db, 'events', current.plan.events)) === 'duplicate') {
+    current = await plan();
+    if ((await addAll(db, 'events', current.plan.events)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; retry');
+  }
+  return answer(current.plan);
 }

@@ -2,7 +2,7 @@
  * The documents Rukou stores, one interface per collection. `track` writes them, `rollup` and
  * `admin` read them; these shapes are the contract between the two sides (and what operators see
  * in the cloud console). Times are Date instants; `day` is always the China day (UTC+8) of the
- * server time, as "YYYY-MM-DD".
+ * event time (`at`), as "YYYY-MM-DD".
  */
 
 export type Bucket = 'offline-qr' | 'in-wechat' | 'external';
@@ -19,19 +19,31 @@ export interface ShareAttribution {
   rootShareId?: string;
   /** The user opened their own card: not a return. */
   self: boolean;
-  /** Counted as a share return: verified, not self, not a re-open (favourites, Moments snapshot). */
+  /**
+   * Counted as a share return: verified, not self, not a re-open (favourites, Moments snapshot),
+   * and not the same card opened again in the same session.
+   */
   isReturn: boolean;
+  /** The user already returned through this card in this session: an entry, not another return. */
+  repeat?: boolean;
 }
 
-interface EventBase {
-  /** The client's event id: the dedupe key. */
+export interface EventBase {
+  /** Derived from the openid and the client's id (`eventDocId`): dedupe within the caller's own events. */
   _id: string;
+  /** The client's event id, as sent. */
+  eventId: string;
   openid: string;
   appid: string;
   unionid?: string;
   seq: number;
+  /** The event time: the phone's time corrected for its clock's offset (`eventTime`), what every count uses. */
+  at: Date;
+  /** The phone's own time for the event, as sent. */
   clientAt: Date;
+  /** When `track` received it. */
   serverAt: Date;
+  /** The China day of `at`. */
   day: string;
   /**
    * The user's first China day, copied from their `users` document when the event was stored, so
@@ -83,8 +95,12 @@ export interface ShareEvent extends EventBase {
   shareId: string;
   path: string;
   to: 'chat' | 'timeline';
-  /** Absent when another share event recorded this id first: ids are never reassigned. */
+  /**
+   * The record this event made in the share ledger. Absent when the id was already recorded, or
+   * was not issued to the sender (then `warnings` says so): ids are never reassigned.
+   */
   share?: ShareRecord;
+  warnings?: string[];
 }
 
 export interface PageEvent extends EventBase {
@@ -94,19 +110,40 @@ export interface PageEvent extends EventBase {
 
 export interface HideEvent extends EventBase {
   type: 'hide';
+  /** Time in the foreground (and in system screens the app opened) since the visit's entry. */
   stayMs: number;
+  /** The `wx` API whose system screen hid the app (`previewImage`, `share` …): a pause, not a leave. */
+  pause?: string;
 }
 
 export type StoredEvent = EnterEvent | ShareEvent | PageEvent | HideEvent;
 
+/**
+ * Written by `track` on a day whose stored events changed after the fact (a user's first day moved
+ * earlier, so the day no longer has them as new): the daily run sees a write after the day's
+ * rollup and rolls it again. Counted by no pipeline; removed with the day's raw events.
+ */
+export interface RevisionEvent {
+  _id: string;
+  type: 'revision';
+  openid: string;
+  day: string;
+  at: Date;
+  serverAt: Date;
+  reason: string;
+}
+
 export interface Touch {
   day: string;
+  /** Event time of the entry. */
   at: Date;
   scene: number;
   category: string;
   bucket: Bucket;
   channel?: string;
   shareId?: string;
+  /** Cards returned through in this touch's session (latest touch only): a card counts once per session. */
+  returns?: string[];
 }
 
 /** `users`, `_id` = openid. */
@@ -116,7 +153,9 @@ export interface UserDoc {
   unionid?: string;
   /** China day of the first entry ever: the user is new on that day. */
   firstDay: string;
+  /** The earliest entry by event time, whatever order the batches arrived in. */
   first: Touch;
+  /** The latest entry by event time. */
   latest: Touch;
 }
 

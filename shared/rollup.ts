@@ -8,22 +8,35 @@
  * - `users` are distinct openids with an entry that day; a user is new on the day of their first
  *   entry ever (`users.firstDay`, which `track` copies onto every event it stores as `firstDay`),
  *   so `newUsers` of a key are the new users with an entry under it;
+ * - every event counts on the China day of its event time (`at`: the phone's time corrected for its
+ *   clock, `shared/time.ts`), whenever it arrived;
  * - a session starts at a user's first entry of the day and at every entry that comes 30 minutes
- *   or more after that user's previous entry of the same day (server time);
+ *   or more after that user's previous entry of the same day (event time, `shared/session.ts`);
  * - a late event is an event counted for the day but written after the day ended (Beijing time);
- *   the daily run re-rolls the two days before, which is how they get counted.
+ *   the daily run re-rolls each of the days before that received events after its rollup, which is
+ *   how they get counted.
  */
 import { sceneInfo } from './scenes';
-import { chinaDayEnd } from './time';
+import { SESSION_GAP_MS } from './session';
+import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-1';
-export const SESSION_GAP_MS = 30 * 60_000;
+export const ROLLUP_VERSION = 'rollup-2';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
-/** The daily run also re-rolls this many days before its day, for events that arrive late. */
-export const LATE_DAYS = 2;
+/**
+ * The daily run also checks this many days before its day for events that arrived late: an event
+ * time is at most 7 days before its arrival, so an event that arrived yesterday belongs at the
+ * earliest to the 7th day before yesterday.
+ */
+export const LATE_DAYS = MAX_EVENT_AGE_MS / DAY_MS;
+/**
+ * A day's events written since `computedAt − WRITE_MARGIN_MS` make its rollup stale. The margin
+ * covers an event that `track` stamped before the rollup started but stored after the rollup read
+ * the day (a `track` run is over within its 10 s timeout).
+ */
+export const WRITE_MARGIN_MS = 60_000;
 export const MAX_BACKFILL_DAYS = 92;
 
 export interface Counts {
@@ -137,7 +150,7 @@ const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
 const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 /**
- * Totals of a day. Entries are read in server-time order, which the index on (day, type, serverAt)
+ * Totals of a day. Entries are read in event-time order, which the index on (day, type, at)
  * gives the database without sorting the day's entries in memory, so that $group pushes each
  * user's times in order and the session count is one pass of $reduce over them. (Cutting time into
  * 30-minute buckets counts sessions exactly without any order, but needs a group per user and
@@ -163,8 +176,8 @@ export function totalsPipeline(day: string): Pipeline {
     collection: 'events',
     stages: [
       enteredOn(day),
-      { $sort: { serverAt: 1 } },
-      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$serverAt' } } },
+      { $sort: { at: 1 } },
+      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$at' } } },
       { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
       {
         $group: {
@@ -254,46 +267,13 @@ export function latePipeline(day: string): Pipeline {
   return { collection: 'events', stages: [{ $match: { day, serverAt: { $gte: chinaDayEnd(day) } } }, { $count: 'late' }] };
 }
 
-/** What a rollup document counts of its day's events (see `stillCurrent`). */
-export interface DayCounts {
-  entries: number;
-  intents: number;
-  late: number;
-}
-
-/** The day's entries, share intents and late events, counted in one pass over the day's events. */
-export function dayCountsPipeline(day: string): Pipeline {
-  const count = (condition: Stage): Stage => ({ $sum: { $cond: [condition, 1, 0] } });
-  return {
-    collection: 'events',
-    stages: [
-      { $match: { day } },
-      {
-        $group: {
-          _id: null,
-          entries: count({ $eq: ['$type', 'enter'] }),
-          intents: count({ $eq: ['$type', 'share'] }),
-          late: count({ $gte: ['$serverAt', chinaDayEnd(day)] }),
-        },
-      },
-      { $project: { _id: 0 } },
-    ],
-  };
-}
-
 /**
- * Whether a stored rollup still counts every event of its day, so that computing it again would
- * give the same document. A recent day's events are only ever added (`track` never changes one,
- * and retention removes them long after), and each event a rollup depends on is an entry, a share
- * intent or a late event, all of which the document counts: the same counts, the same events.
+ * Whether a stored rollup may still count every event of its day: written by this code, and no
+ * event of the day written (or revised, see `RevisionEvent`) since it was computed. Answers the
+ * instant from which writes must be counted to tell, or undefined when the rollup is stale anyway.
  */
-export function stillCurrent(doc: Pick<RollupDoc, 'totals' | 'shares' | 'lateEvents' | 'version'>, counts: DayCounts | undefined): boolean {
-  return (
-    doc.version === ROLLUP_VERSION &&
-    doc.totals.entries === num(counts?.entries) &&
-    doc.shares.intents === num(counts?.intents) &&
-    doc.lateEvents === num(counts?.late)
-  );
+export function unchangedSince(doc: Pick<RollupDoc, 'version' | 'computedAt'>): Date | undefined {
+  return doc.version === ROLLUP_VERSION ? new Date(new Date(doc.computedAt).getTime() - WRITE_MARGIN_MS) : undefined;
 }
 
 /** Every pipeline a day's rollup runs: a fixed number, whatever the number of events. */

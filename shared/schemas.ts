@@ -3,7 +3,9 @@
  * is may travel in the payload: every object is closed (`additionalProperties: false`), so an
  * `openid` or `unionid` sent by a client is an unknown field and the event is rejected.
  *
- * A batch is `{ "v": 1, "events": [ … ] }` with 1 to 50 events. Events are validated one by one:
+ * A batch is `{ "v": 1, "sentAt": <the phone's epoch ms when it sent the batch>, "events": [ … ] }`
+ * with 1 to 50 events; `sentAt` is optional (older clients), and lets `track` correct the phone's
+ * clock (`eventTime` in `shared/time.ts`). Events are validated one by one:
  * a bad event is answered `{ id, code: 'INVALID_INPUT', message }` and the good ones go on; only
  * a batch that is not such an object at all is refused whole (a `ValidationError`).
  *
@@ -59,6 +61,8 @@ export interface PageInput extends EventInputBase {
 export interface HideInput extends EventInputBase {
   type: 'hide';
   stayMs: number;
+  /** The `wx` API whose system screen hid the app: a pause, not a leave. */
+  pause?: string;
 }
 
 export type TrackEventInput = EnterInput | ShareInput | PageInput | HideInput;
@@ -72,6 +76,8 @@ export interface Rejection {
 }
 
 export interface ValidatedBatch {
+  /** The phone's clock when it sent the batch, when it said. */
+  sentAt?: number;
   events: TrackEventInput[];
   rejected: Rejection[];
 }
@@ -135,7 +141,7 @@ const SCHEMAS: Record<TrackEventType, object> = {
   enter: enterSchema,
   share: closed('share', { shareId: ID_SCHEMA, path: PATH, to: { enum: ['chat', 'timeline'] } }, ['shareId', 'path', 'to']),
   page: closed('page', { path: PATH }, ['path']),
-  hide: closed('hide', { stayMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 } }, ['stayMs']),
+  hide: closed('hide', { stayMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 }, pause: { type: 'string', pattern: '^[A-Za-z]{1,32}$' } }, ['stayMs']),
 };
 
 /** What `parseEntry` answers, whatever it is given. */
@@ -206,6 +212,9 @@ function describe(errors: ErrorObject[] | null | undefined): string {
   return `field "${field || '(event)'}" ${error.message ?? 'is invalid'}`;
 }
 
+const BATCH_FIELDS = ['v', 'sentAt', 'events'];
+const validSentAt = ajv.compile<number>(EPOCH_MS);
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function checkEvent(event: unknown): string | undefined {
@@ -225,15 +234,17 @@ function checkEvent(event: unknown): string | undefined {
  */
 export function validateBatch(input: unknown): ValidatedBatch {
   if (!isRecord(input)) throw new ValidationError('A track batch must be an object: { "v": 1, "events": [ … ] }.');
-  const unknown = Object.keys(input).filter((key) => key !== 'v' && key !== 'events');
-  if (unknown.length > 0) throw new ValidationError(`Unknown batch field(s) ${unknown.map((key) => `"${key}"`).join(', ')}: a batch has only "v" and "events".`);
+  const unknown = Object.keys(input).filter((key) => !BATCH_FIELDS.includes(key));
+  if (unknown.length > 0) throw new ValidationError(`Unknown batch field(s) ${unknown.map((key) => `"${key}"`).join(', ')}: a batch has only "v", "sentAt" and "events".`);
   if (input.v !== TRACK_VERSION) throw new ValidationError(`Unsupported batch version ${JSON.stringify(input.v)}: send "v": ${TRACK_VERSION}.`);
+  const { sentAt } = input;
+  if (sentAt !== undefined && !validSentAt(sentAt)) throw new ValidationError('"sentAt" must be the phone\'s clock in epoch milliseconds (an integer) when it sent the batch.');
   const events = input.events;
   if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.');
   if (events.length > MAX_EVENTS_PER_BATCH) {
     throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`);
   }
-  const result: ValidatedBatch = { events: [], rejected: [] };
+  const result: ValidatedBatch = sentAt === undefined ? { events: [], rejected: [] } : { sentAt, events: [], rejected: [] };
   for (const event of events) {
     const problem = checkEvent(event);
     if (problem === undefined) result.events.push(event as TrackEventInput);

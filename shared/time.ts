@@ -64,3 +64,21 @@ export function dayRange(from: string, to: string): string[] {
   const count = daysBetween(from, to);
   return Array.from({ length: Math.max(0, count + 1) }, (_, i) => addDays(from, i));
 }
+
+/** How far back an event's time may lie from its arrival: older clock readings are clamped to this. */
+export const MAX_EVENT_AGE_MS = 7 * DAY_MS;
+
+/**
+ * When an event happened, on the server's clock. The phone stamps each event (`at`) and the
+ * batch (`sentAt`) with its own clock, which may be off by minutes or days; the difference
+ * between the server's receipt time and `sentAt` is that offset (plus the network time), so
+ * `at + (serverNow − sentAt)` is the event on the server's clock (the method analytics pipelines
+ * use, reference §G.5). The result is clamped to `[serverNow − 7 days, serverNow]`: nothing
+ * happened in the future, and a week is as late as a rollup is re-rolled. Without `sentAt` (older
+ * clients) the event time is the server's receipt time. All values are epoch milliseconds.
+ */
+export function eventTime(at: number, sentAt: number | undefined, serverNow: number): number {
+  if (sentAt === undefined) return serverNow;
+  const corrected = at + (serverNow - sentAt);
+  return Math.min(serverNow, Math.max(serverNow - MAX_EVENT_AGE_MS, corrected));
+}

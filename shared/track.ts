@@ -1,28 +1,37 @@
 /**
  * What a `track` batch changes, computed without any I/O: from the validated events, the caller
- * WeChat vouched for, the server time and what was read beforehand (stored event ids, the user,
- * the shares referenced, the group cloudIDs resolved), build every document to write.
+ * WeChat vouched for, the server time, the caller's share prefix and what was read beforehand
+ * (stored event ids, the user, the shares referenced, the group cloudIDs resolved), build every
+ * document to write.
+ *
+ * Time: every event gets its event time (`eventTime`: the phone's `at` corrected by the batch's
+ * `sentAt`), and its `day` is the China day of that time.
  *
  * Share rules (the verified share graph):
- * - A `share` event records the share: its id belongs to the verified sharer (the caller), with a
- *   depth and root taken from how the sharer arrived. Arriving through someone else's share card
- *   makes the new share a child (depth + 1, same root); arriving through one's own card makes it a
- *   sibling of that card (same depth, root and parent); any other arrival makes a root (depth 1).
+ * - A `share` event records the share when its id carries the caller's share prefix (issued to
+ *   them, see `shared/ids.ts`) and nobody recorded it yet: the id belongs to the caller, with a
+ *   depth and root taken from how they arrived. Arriving through someone else's card makes the
+ *   new share a child (depth + 1, same root); through one's own card, a sibling of that card
+ *   (same depth, root and parent); any other arrival, a root (depth 1). An id not issued to the
+ *   caller is kept as a share intent with a warning and recorded for no one.
  * - An `enter` with `rk_sh` is attributed to that share: sharer, the depth of the card opened
  *   (1 for a root share's card), root. A share id nobody recorded is kept as unverified and
  *   credits no one; opening one's own card is not a return; re-opens from favourites or a Moments
- *   snapshot never count as share returns.
+ *   snapshot never count as share returns; the same card opened again in the same session
+ *   (`shared/session.ts`) is an entry but not another return.
  *
  * @example
- * const needs = { shareIds: shareIdsToRead(events, user), cloudIDs: cloudIDsOf(events) };
+ * const needs = { ids: eventDocIds(events, openid), shareIds: shareIdsToRead(events, user), cloudIDs: cloudIDsOf(events) };
  * // … the store reads those …
- * const plan = planBatch(events, caller, new Date(), lookups);
- * // plan.user, plan.groups, plan.events: what to write
+ * const plan = planBatch({ events, sentAt }, { identity, now: new Date(), sharePrefix }, lookups);
+ * // plan.events, plan.groups and userWrites(lookups.user, plan.touches, identity): what to write
  */
 import { parseEntry, type Entry } from './entry';
-import type { EnterEvent, GroupDoc, ShareAttribution, ShareRecord, StoredEvent, Touch, UserDoc } from './model';
+import { eventDocId, issuedWith } from './ids';
+import type { EnterEvent, EventBase, GroupDoc, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
-import { chinaDay } from './time';
+import { MAX_SESSION_RETURNS, sameSession } from './session';
+import { chinaDay, eventTime } from './time';
 
 export interface Identity {
   openid: string;
@@ -34,7 +43,7 @@ export interface Identity {
 export type GroupResolution = { openGId: string; chatType?: number } | { error: string };
 
 export interface TrackLookups {
-  /** Ids of this batch's events that are already stored. */
+  /** Stored `_id`s (`eventDocId`) of this batch's events that are already stored. */
   storedIds: ReadonlySet<string>;
   /** The caller's `users` document, when there is one. */
   user?: UserDoc;
@@ -46,17 +55,29 @@ export interface TrackLookups {
   knownGroups: ReadonlySet<string>;
 }
 
-/** A `users` write: a whole new document, or the fields that change on an existing one. */
-export type UserWrite = { create: UserDoc } | { update: { latest: Touch; appid: string; unionid?: string } };
+/** A validated batch: its events and the phone's clock when it sent them. */
+export interface Batch {
+  events: readonly TrackEventInput[];
+  sentAt?: number;
+}
+
+export interface TrackContext {
+  identity: Identity;
+  /** When the server received the batch. */
+  now: Date;
+  /** The caller's share prefix (`sharePrefix`); absent when no share secret is configured. */
+  sharePrefix?: string;
+}
 
 export interface TrackPlan {
-  /** Event ids written by this batch, in the order received. */
+  /** Client event ids written by this batch, in the order received. */
   accepted: string[];
-  /** Event ids already stored (or repeated in the batch): answered, not written again. */
+  /** Client event ids already stored for this caller (or repeated in the batch): answered, not written again. */
   duplicates: string[];
   /** The new events; share events that record a share carry it (the share ledger). */
   events: StoredEvent[];
-  user?: UserWrite;
+  /** The batch's earliest and latest entries by event time; absent when it has none. */
+  touches?: { first: Touch; latest: Touch };
   /** Groups seen for the first time. */
   groups: GroupDoc[];
 }
@@ -64,7 +85,18 @@ export interface TrackPlan {
 /** The share position a user is at when they share: where their last entry came from. */
 type Arrival = { kind: 'root' } | { kind: 'child' | 'sibling'; of: ShareRecord };
 
+/** Where the plan stands in the caller's current session: its last entry and the cards returned through. */
+interface Session {
+  last: number;
+  returns: string[];
+}
+
 const enters = (events: readonly TrackEventInput[]): EnterInput[] => events.filter((event): event is EnterInput => event.type === 'enter');
+
+/** The stored `_id`s of the batch's events: what the dedupe reads. */
+export function eventDocIds(events: readonly TrackEventInput[], openid: string): string[] {
+  return [...new Set(events.map((event) => eventDocId(openid, event.id)))];
+}
 
 /** Every share id the plan needs to look up, given the events and the caller's stored user. */
 export function shareIdsToRead(events: readonly TrackEventInput[], user: UserDoc | undefined): string[] {
@@ -125,15 +157,31 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
   return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
 }
 
+/**
+ * A card counts once per session: a return through a card already returned through in the
+ * session becomes a repeat. Answers the session as it stands after this entry.
+ */
+function countOncePerSession(event: EnterEvent, session: Session | undefined): Session | undefined {
+  const at = event.at.getTime();
+  const same = session !== undefined && sameSession(at, session.last);
+  const returns = same ? session.returns : [];
+  const share = event.share;
+  if (share?.isReturn && returns.includes(share.shareId)) event.share = { ...share, isReturn: false, repeat: true };
+  const next = event.share?.isReturn ? [...returns, event.share.shareId].slice(-MAX_SESSION_RETURNS) : returns;
+  // an older entry of another session leaves the current one as it was
+  if (session && !same && at < session.last) return session;
+  return { last: Math.max(at, same ? session.last : at), returns: next };
+}
+
 function touchOf(event: EnterEvent): Touch {
-  const touch: Touch = { day: event.day, at: event.serverAt, scene: event.scene, category: event.category, bucket: event.bucket };
+  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket };
   if (event.channel) touch.channel = event.channel;
   // only a verified card that was really opened is an arrival the user's next share can build on
   if (event.share?.verified && !event.reopen) touch.shareId = event.share.shareId;
   return touch;
 }
 
-function enterEvent(input: EnterInput, base: Omit<StoredEvent, 'type'>, identity: Identity, lookups: TrackLookups, shares: ReadonlyMap<string, ShareRecord>): EnterEvent {
+function enterEvent(input: EnterInput, base: EventBase, identity: Identity, lookups: TrackLookups, shares: ReadonlyMap<string, ShareRecord>): EnterEvent {
   const entry = parseEntry(input.options, input.cold);
   const event: EnterEvent = {
     ...base,
@@ -171,72 +219,104 @@ function enterEvent(input: EnterInput, base: Omit<StoredEvent, 'type'>, identity
 }
 
 function groupDoc(event: EnterEvent & { groupId: string }): GroupDoc {
-  const group: GroupDoc = { _id: event.groupId, firstSeen: event.serverAt, firstDay: event.day, firstOpener: event.openid };
+  const group: GroupDoc = { _id: event.groupId, firstSeen: event.at, firstDay: event.day, firstOpener: event.openid };
   if (event.chatType !== undefined) group.chatType = event.chatType;
   if (event.share?.verified) group.firstShareId = event.share.shareId;
   return group;
 }
 
+const NOT_ISSUED = 'share id not issued to this user (it lacks their share prefix): kept as an intent, not recorded, its opens credit no one';
+const NO_SECRET = 'share ids are not issued (the track function has no RUKOU_SHARE_SECRET): kept as an intent, not recorded';
+
 /**
  * Builds everything a batch writes. Events are taken in `seq` order (the order they happened on
  * the device), so a share follows the entry it came after; answers keep the order received.
  */
-export function planBatch(events: readonly TrackEventInput[], identity: Identity, now: Date, lookups: TrackLookups): TrackPlan {
+export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLookups): TrackPlan {
+  const { identity, now, sharePrefix } = context;
   const plan: TrackPlan = { accepted: [], duplicates: [], events: [], groups: [] };
   const seen = new Set<string>();
-  const fresh: TrackEventInput[] = [];
-  for (const event of events) {
-    if (lookups.storedIds.has(event.id) || seen.has(event.id)) plan.duplicates.push(event.id);
+  const fresh: { input: TrackEventInput; docId: string; at: Date }[] = [];
+  for (const input of batch.events) {
+    const docId = eventDocId(identity.openid, input.id);
+    if (lookups.storedIds.has(docId) || seen.has(docId)) plan.duplicates.push(input.id);
     else {
-      plan.accepted.push(event.id);
-      fresh.push(event);
+      plan.accepted.push(input.id);
+      fresh.push({ input, docId, at: new Date(eventTime(input.at, batch.sentAt, now.getTime())) });
     }
-    seen.add(event.id);
+    seen.add(docId);
   }
 
   const shares = new Map(lookups.shares);
-  const latest = lookups.user?.latest;
-  const latestShare = latest?.shareId ? shares.get(latest.shareId) : undefined;
+  const { user } = lookups;
+  const latestShare = user?.latest.shareId ? shares.get(user.latest.shareId) : undefined;
   let arrival: Arrival = latestShare ? { kind: latestShare.sharer === identity.openid ? 'sibling' : 'child', of: latestShare } : { kind: 'root' };
-  const day = chinaDay(now);
+  let session: Session | undefined = user ? { last: new Date(user.latest.at).getTime(), returns: user.latest.returns ?? [] } : undefined;
   const identityFields = identity.unionid ? { openid: identity.openid, appid: identity.appid, unionid: identity.unionid } : { openid: identity.openid, appid: identity.appid };
-  // a user without a document gets one from this batch's first entry, whose day is today
-  const firstDay = lookups.user?.firstDay ?? day;
+  // the user's first day is their earliest entry's, whether stored or in this batch
+  const entryDays = fresh.filter(({ input }) => input.type === 'enter').map(({ at }) => chinaDay(at));
+  const firstDay = [...(user ? [user.firstDay] : []), ...entryDays].sort()[0];
   const stored = new Map<string, StoredEvent>();
   const touches: Touch[] = [];
   const newGroups = new Map<string, GroupDoc>();
 
-  for (const input of [...fresh].sort((a, b) => a.seq - b.seq)) {
-    const base = { _id: input.id, ...identityFields, seq: input.seq, clientAt: new Date(input.at), serverAt: now, day, firstDay };
+  for (const { input, docId, at } of [...fresh].sort((a, b) => a.input.seq - b.input.seq)) {
+    const day = chinaDay(at);
+    const base: EventBase = { _id: docId, eventId: input.id, ...identityFields, seq: input.seq, at, clientAt: new Date(input.at), serverAt: now, day, firstDay: firstDay ?? day };
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
+      session = countOncePerSession(enter, session);
       arrival = arrivalFrom(enter.share, enter.reopen, shares);
       touches.push(touchOf(enter));
       const { groupId } = enter;
       if (groupId && !lookups.knownGroups.has(groupId) && !newGroups.has(groupId)) newGroups.set(groupId, groupDoc({ ...enter, groupId }));
       event = enter;
     } else if (input.type === 'share') {
-      event = { ...base, type: 'share', shareId: input.shareId, path: input.path, to: input.to };
-      // a share id already recorded (by anyone) keeps its first owner: ids are not reassigned
-      if (!shares.has(input.shareId)) {
-        const share = shareRecord(input.shareId, identity.openid, arrival);
-        shares.set(share.shareId, share);
-        event.share = share;
+      const share: ShareEvent = { ...base, type: 'share', shareId: input.shareId, path: input.path, to: input.to };
+      if (sharePrefix === undefined || !issuedWith(sharePrefix, input.shareId)) share.warnings = [sharePrefix === undefined ? NO_SECRET : NOT_ISSUED];
+      else if (!shares.has(input.shareId)) {
+        // an id already recorded keeps its record: ids are not reassigned
+        share.share = shareRecord(input.shareId, identity.openid, arrival);
+        shares.set(input.shareId, share.share);
       }
+      event = share;
     } else if (input.type === 'page') event = { ...base, type: 'page', path: input.path };
-    else event = { ...base, type: 'hide', stayMs: input.stayMs };
+    else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
     stored.set(input.id, event);
   }
   plan.events = plan.accepted.map((id) => stored.get(id) as StoredEvent);
-
-  if (touches.length > 0) {
-    const newest = touches[touches.length - 1];
-    const who = identity.unionid ? { appid: identity.appid, unionid: identity.unionid } : { appid: identity.appid };
-    plan.user = lookups.user
-      ? { update: { latest: newest, ...who } }
-      : { create: { _id: identity.openid, ...who, firstDay: touches[0].day, first: touches[0], latest: newest } };
-  }
   plan.groups = [...newGroups.values()];
+  if (touches.length > 0) {
+    const byTime = [...touches].sort((a, b) => a.at.getTime() - b.at.getTime());
+    const latest = { ...byTime[byTime.length - 1] };
+    if (session && session.last === latest.at.getTime() && session.returns.length > 0) latest.returns = session.returns;
+    plan.touches = { first: byTime[0], latest };
+  }
   return plan;
+}
+
+/**
+ * A `users` write. Each is conditional on what is stored when it runs, so that batches arriving
+ * together or out of order (two devices, retries, an offline phone) leave the earliest entry as
+ * `first` and the latest as `latest`:
+ * - `create`: the whole document, added (refused if it exists meanwhile: plan again);
+ * - `latest`: applied only where the stored latest entry is older;
+ * - `first`: applied only where the stored first entry is later. When it moves the first day
+ *   (`fromDay` → `touch.day`), the caller's stored events still say `fromDay` and are corrected.
+ */
+export type UserWrite =
+  | { kind: 'create'; doc: UserDoc }
+  | { kind: 'latest'; touch: Touch; appid: string; unionid?: string }
+  | { kind: 'first'; touch: Touch; fromDay: string };
+
+/** The `users` writes a plan needs, given the stored document (read before planning). */
+export function userWrites(stored: UserDoc | undefined, touches: TrackPlan['touches'], identity: Identity): UserWrite[] {
+  if (!touches) return [];
+  const who = identity.unionid ? { appid: identity.appid, unionid: identity.unionid } : { appid: identity.appid };
+  if (!stored) return [{ kind: 'create', doc: { _id: identity.openid, ...who, firstDay: touches.first.day, first: touches.first, latest: touches.latest } }];
+  const writes: UserWrite[] = [];
+  if (touches.latest.at.getTime() > new Date(stored.latest.at).getTime()) writes.push({ kind: 'latest', touch: touches.latest, ...who });
+  if (touches.first.at.getTime() < new Date(stored.first.at).getTime()) writes.push({ kind: 'first', touch: touches.first, fromDay: stored.firstDay });
+  return writes;
 }

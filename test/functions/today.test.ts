@@ -3,8 +3,13 @@
  * (deliveries repeated, as a flaky network does), and the operator's "today so far" — the rollup's
  * own pipelines over today's raw events — must count every entry once and credit every share.
  */
+import { sharePrefix } from '../../shared/ids';
 import type { RollupDoc } from '../../shared/rollup';
 import { invokeAs, startEmulator, type RunningEmulator } from '../helpers/emulator';
+
+/** The emulator's share secret, set by this suite, so that it can make the share ids track issues. */
+const SECRET = 'today-suite-share-secret-0123456789';
+const shareIdOf = (openid: string): string => `${sharePrefix(SECRET, openid)}today`;
 
 let emulator: RunningEmulator;
 let n = 0;
@@ -37,7 +42,7 @@ async function groupCloudId(openid: string, groupId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: 'o-op' } });
+  emulator = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: 'o-op', RUKOU_SHARE_SECRET: SECRET } });
 });
 
 afterAll(async () => {
@@ -46,10 +51,10 @@ afterAll(async () => {
 
 test('entries delivered twice count once, shares and groups are credited, new users are new', async () => {
   const sent: { openid: string; events: Sent[] }[] = [
-    { openid: 'o-a', events: [enter(1047, { rk_ch: 'poster-1' }), enter(1089, {}, false), share('today-share-a')] },
-    { openid: 'o-b', events: [enter(1007, { rk_sh: 'today-share-a' }), share('today-share-b')] },
-    { openid: 'o-c', events: [enter(1008, { rk_sh: 'today-share-b' }, true, { group: await groupCloudId('o-c', 'G-today') })] },
-    { openid: 'o-d', events: [enter(1008, { rk_sh: 'today-share-b' }, true, { group: await groupCloudId('o-d', 'G-today') }), enter(1010, { rk_sh: 'today-share-b' }, false)] },
+    { openid: 'o-a', events: [enter(1047, { rk_ch: 'poster-1' }), enter(1089, {}, false), share(shareIdOf('o-a'))] },
+    { openid: 'o-b', events: [enter(1007, { rk_sh: shareIdOf('o-a') }), share(shareIdOf('o-b'))] },
+    { openid: 'o-c', events: [enter(1008, { rk_sh: shareIdOf('o-b') }, true, { group: await groupCloudId('o-c', 'G-today') })] },
+    { openid: 'o-d', events: [enter(1008, { rk_sh: shareIdOf('o-b') }, true, { group: await groupCloudId('o-d', 'G-today') }), enter(1010, { rk_sh: shareIdOf('o-b') }, false)] },
     { openid: 'o-e', events: [enter(1047, { rk_ch: 'poster-1' }), enter(1047, { scene: 'rk_ch%3Dposter-2' })] },
   ];
   for (const { openid, events } of sent) {

@@ -25,16 +25,37 @@ const enter = (query: Record<string, string>, scene = 1007, extra: Record<string
 });
 const share = (shareId: string): Sent => ({ id: nextId(), seq: counter, at: Date.now(), type: 'share', shareId, path: `pages/item/item?rk_sh=${shareId}`, to: 'chat' });
 
-async function track(openid: string, events: Record<string, unknown>[]): Promise<{ accepted: string[]; duplicates: string[]; rejected: { id: string | null; code: string; message: string }[] }> {
-  const answer = await invokeAs(emulator.url, 'track', { v: 1, events }, user(openid));
+interface Answer {
+  accepted: string[];
+  duplicates: string[];
+  rejected: { id: string | null; code: string; message: string }[];
+  sharePrefix?: string;
+}
+
+async function track(openid: string, events: Record<string, unknown>[], batch: Record<string, unknown> = {}): Promise<Answer> {
+  const answer = await invokeAs(emulator.url, 'track', { v: 1, ...batch, events }, user(openid));
   if (!answer.result) throw new Error(`track failed: ${JSON.stringify(answer)}`);
-  return answer.result as Awaited<ReturnType<typeof track>>;
+  return answer.result as Answer;
 }
 
 async function one<T>(collection: string, id: string): Promise<T> {
   const answer = (await db.collection(collection).where({ _id: id }).get()) as unknown as { data: T[] };
   expect(answer.data).toHaveLength(1);
   return answer.data[0];
+}
+
+/** A user's stored event by the id the client gave it. */
+async function eventOf<T>(openid: string, id: string): Promise<T> {
+  const answer = (await db.collection('events').where({ openid, eventId: id }).get()) as unknown as { data: T[] };
+  expect(answer.data).toHaveLength(1);
+  return answer.data[0];
+}
+
+/** The user's share prefix, as track answers it to every batch. */
+async function prefixOf(openid: string): Promise<string> {
+  const { sharePrefix } = await track(openid, [{ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: 'pages/index/index' }]);
+  expect(sharePrefix).toMatch(/^[A-Za-z0-9_-]{12}$/);
+  return String(sharePrefix);
 }
 
 /** The record of a share: carried by the share event that first used its id. */
@@ -64,9 +85,9 @@ describe('answers and dedupe', () => {
   it('answers duplicates in the same batch and across batches, and writes each event once', async () => {
     const a = enter({});
     const b = { id: nextId(), seq: 1, at: Date.now(), type: 'page', path: 'pages/a/a' };
-    expect(await track('o-dup', [a, b, a])).toEqual({ accepted: [a.id, b.id], duplicates: [a.id], rejected: [] });
+    expect(await track('o-dup', [a, b, a])).toEqual({ accepted: [a.id, b.id], duplicates: [a.id], rejected: [], sharePrefix: expect.any(String) });
     const c = { id: nextId(), seq: 2, at: Date.now(), type: 'hide', stayMs: 900 };
-    expect(await track('o-dup', [b, c])).toEqual({ accepted: [c.id], duplicates: [b.id], rejected: [] });
+    expect(await track('o-dup', [b, c])).toEqual({ accepted: [c.id], duplicates: [b.id], rejected: [], sharePrefix: expect.any(String) });
     expect(await count('events', { openid: 'o-dup' })).toBe(3);
   });
 
@@ -76,19 +97,40 @@ describe('answers and dedupe', () => {
     const answer = await track('o-mixed', [good, bad]);
     expect(answer.accepted).toEqual([good.id]);
     expect(answer.rejected).toEqual([{ id: bad.id, code: 'INVALID_INPUT', message: expect.stringContaining('unknown field "openid"') }]);
-    const stored = await one<EnterEvent>('events', String(good.id));
+    const stored = await eventOf<EnterEvent>('o-mixed', String(good.id));
     expect(stored.openid).toBe('o-mixed');
-    expect(await count('events', { _id: String(bad.id) })).toBe(0);
+    expect(await count('events', { eventId: String(bad.id) })).toBe(0);
   });
 
-  it('stores server time beside client time, and the China day of the server time', async () => {
+  it('without sentAt, the event time is the server time; client time and server time are stored beside it', async () => {
     const early: Sent = { ...enter({}), at: Date.parse('2020-01-01T00:00:00Z') };
     const before = Date.now();
     await track('o-time', [early]);
-    const stored = await one<EnterEvent>('events', String(early.id));
+    const stored = await eventOf<EnterEvent>('o-time', String(early.id));
     expect(new Date(stored.clientAt).toISOString()).toBe('2020-01-01T00:00:00.000Z');
     expect(new Date(stored.serverAt).getTime()).toBeGreaterThanOrEqual(before);
-    expect(stored.day).toBe(new Date(new Date(stored.serverAt).getTime() + 8 * 3600_000).toISOString().slice(0, 10));
+    expect(stored.at).toEqual(stored.serverAt);
+    expect(stored.day).toBe(new Date(new Date(stored.at).getTime() + 8 * 3600_000).toISOString().slice(0, 10));
+  });
+
+  it('with sentAt, the phone clock is corrected: a phone 3 hours fast sends an entry made 10 minutes ago', async () => {
+    const fast = 3 * 3600_000;
+    const made: Sent = { ...enter({}), at: Date.now() + fast - 10 * 60_000 };
+    const before = Date.now();
+    await track('o-fast', [made], { sentAt: Date.now() + fast });
+    const stored = await eventOf<EnterEvent>('o-fast', String(made.id));
+    const after = Date.now();
+    expect(new Date(stored.at).getTime()).toBeGreaterThanOrEqual(before - 10 * 60_000);
+    expect(new Date(stored.at).getTime()).toBeLessThanOrEqual(after - 10 * 60_000);
+    expect((await one<UserDoc>('users', 'o-fast')).first.at).toEqual(stored.at);
+  });
+
+  it('refuses a sentAt that is not epoch milliseconds, whole, and writes nothing', async () => {
+    for (const sentAt of ['yesterday', 1.5e9, 17e11 + 0.5]) {
+      const answer = await invokeAs(emulator.url, 'track', { v: 1, sentAt, events: [enter({})] }, user('o-badsent'));
+      expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('sentAt') } });
+    }
+    expect(await count('events', { openid: 'o-badsent' })).toBe(0);
   });
 
   it('refuses a batch with more than 50 events whole', async () => {
@@ -99,46 +141,48 @@ describe('answers and dedupe', () => {
 
 describe('shares', () => {
   it('follows a chain across users: shares at depth 1, 2, 3 and entries credited to each sharer', async () => {
-    await track('o-ann', [enter({}, 1089), share('chain-share-ann')]);
-    await track('o-ben', [enter({ rk_sh: 'chain-share-ann' }), share('chain-share-ben')]);
-    await track('o-cat', [enter({ rk_sh: 'chain-share-ben' })]);
-    await track('o-cat', [share('chain-share-cat')]); // a later batch: the arrival comes from the stored latest touch
-    const opened = enter({ rk_sh: 'chain-share-cat' }, 1008);
+    const [annShare, benShare, catShare] = [`${await prefixOf('o-ann')}chain`, `${await prefixOf('o-ben')}chain`, `${await prefixOf('o-cat')}chain`];
+    await track('o-ann', [enter({}, 1089), share(annShare)]);
+    await track('o-ben', [enter({ rk_sh: annShare }), share(benShare)]);
+    await track('o-cat', [enter({ rk_sh: benShare })]);
+    await track('o-cat', [share(catShare)]); // a later batch: the arrival comes from the stored latest touch
+    const opened = enter({ rk_sh: catShare }, 1008);
     await track('o-dan', [opened]);
 
-    expect(await recordOf('chain-share-ann')).toEqual({ shareId: 'chain-share-ann', sharer: 'o-ann', depth: 1, rootShareId: 'chain-share-ann' });
-    expect(await recordOf('chain-share-ben')).toEqual({ shareId: 'chain-share-ben', sharer: 'o-ben', depth: 2, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ann' });
-    expect(await recordOf('chain-share-cat')).toEqual({ shareId: 'chain-share-cat', sharer: 'o-cat', depth: 3, rootShareId: 'chain-share-ann', parentShareId: 'chain-share-ben' });
-    expect((await one<EnterEvent>('events', String(opened.id))).share).toEqual({
-      shareId: 'chain-share-cat',
+    expect(await recordOf(annShare)).toEqual({ shareId: annShare, sharer: 'o-ann', depth: 1, rootShareId: annShare });
+    expect(await recordOf(benShare)).toEqual({ shareId: benShare, sharer: 'o-ben', depth: 2, rootShareId: annShare, parentShareId: annShare });
+    expect(await recordOf(catShare)).toEqual({ shareId: catShare, sharer: 'o-cat', depth: 3, rootShareId: annShare, parentShareId: benShare });
+    expect((await eventOf<EnterEvent>('o-dan', String(opened.id))).share).toEqual({
+      shareId: catShare,
       verified: true,
       sharer: 'o-cat',
       depth: 3,
-      rootShareId: 'chain-share-ann',
+      rootShareId: annShare,
       self: false,
       isReturn: true,
     });
-    expect(await count('events', { 'share.isReturn': true, 'share.rootShareId': 'chain-share-ann' })).toBe(3);
+    expect(await count('events', { 'share.isReturn': true, 'share.rootShareId': annShare })).toBe(3);
   });
 
   it('an unrecorded share id is kept unverified and credited to no one', async () => {
     const forged = enter({ rk_sh: 'never-shared-1' });
     await track('o-eve', [forged]);
-    expect((await one<EnterEvent>('events', String(forged.id))).share).toEqual({ shareId: 'never-shared-1', verified: false, self: false, isReturn: false });
+    expect((await eventOf<EnterEvent>('o-eve', String(forged.id))).share).toEqual({ shareId: 'never-shared-1', verified: false, self: false, isReturn: false });
     expect(await recordOf('never-shared-1')).toBeUndefined();
   });
 
   it('opening your own card is not a return', async () => {
-    await track('o-fay', [enter({}, 1089), share('self-share-fay')]);
-    const reopened = enter({ rk_sh: 'self-share-fay' });
+    const own = `${await prefixOf('o-fay')}self`;
+    await track('o-fay', [enter({}, 1089), share(own)]);
+    const reopened = enter({ rk_sh: own });
     await track('o-fay', [reopened]);
-    expect((await one<EnterEvent>('events', String(reopened.id))).share).toMatchObject({ verified: true, self: true, isReturn: false });
+    expect((await eventOf<EnterEvent>('o-fay', String(reopened.id))).share).toMatchObject({ verified: true, self: true, isReturn: false });
   });
 
   it('an expired or invalid group cloudID is a warning on the event, not a failure', async () => {
     const stale = enter({}, 1008, { group: 'not-a-live-cloudid' });
     expect((await track('o-gil', [stale])).accepted).toEqual([stale.id]);
-    const stored = await one<EnterEvent>('events', String(stale.id));
+    const stored = await eventOf<EnterEvent>('o-gil', String(stale.id));
     expect(stored.groupId).toBeUndefined();
     expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
     expect(await count('groups', { firstOpener: 'o-gil' })).toBe(0);
@@ -158,22 +202,25 @@ async function groupCloudId(openid: string, kind: 'groupEnterInfo' | 'shareInfo'
 
 describe('groups', () => {
   it('a group card opened by two members: both entries carry the group, recorded once, its activity counted from the events', async () => {
-    await track('o-ivy', [enter({}, 1089), share('group-share-ivy')]);
-    const jon = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-jon', 'groupEnterInfo', 'G-family') });
-    const kay = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
-    const kayAgain = enter({ rk_sh: 'group-share-ivy' }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
+    const ivyShare = `${await prefixOf('o-ivy')}group`;
+    await track('o-ivy', [enter({}, 1089), share(ivyShare)]);
+    const jon = enter({ rk_sh: ivyShare }, 1008, { group: await groupCloudId('o-jon', 'groupEnterInfo', 'G-family') });
+    const kay = enter({ rk_sh: ivyShare }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
+    const kayAgain = enter({ rk_sh: ivyShare }, 1008, { group: await groupCloudId('o-kay', 'shareInfo', 'G-family') });
     await track('o-jon', [jon]);
     await track('o-kay', [kay, kayAgain]);
 
     // WeChat hands each Mini Program its own opaque openGId for a group: the same for both members
-    const jonEntry = await one<EnterEvent>('events', jon.id);
+    const jonEntry = await eventOf<EnterEvent>('o-jon', jon.id);
     expect(jonEntry).toMatchObject({ groupId: expect.any(String), chatType: 3, share: { sharer: 'o-ivy', isReturn: true } });
     const openGId = String(jonEntry.groupId);
-    expect(await one<EnterEvent>('events', kay.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: true } });
-    expect(await one<GroupDoc>('groups', openGId)).toMatchObject({ firstOpener: 'o-jon', chatType: 3, firstShareId: 'group-share-ivy', firstDay: jonEntry.day });
+    expect(await eventOf<EnterEvent>('o-kay', kay.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: true } });
+    // the same card again, in the same session: an entry, not another return
+    expect(await eventOf<EnterEvent>('o-kay', kayAgain.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: false, repeat: true } });
+    expect(await one<GroupDoc>('groups', openGId)).toMatchObject({ firstOpener: 'o-jon', chatType: 3, firstShareId: ivyShare, firstDay: jonEntry.day });
 
     const answer = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: openGId }, user('o-operator'));
-    expect((answer.result as { activity: unknown }).activity).toMatchObject({ opens: 3, openers: 2, shareIds: ['group-share-ivy'] });
+    expect((answer.result as { activity: unknown }).activity).toMatchObject({ opens: 3, openers: 2, shareIds: [ivyShare] });
     const unknown = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: 'G-nobody' }, user('o-operator'));
     expect((unknown.result as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
@@ -196,7 +243,7 @@ describe('cost of a batch', () => {
   it('a new user\'s first batch from a new group with a share and 40 more events: at most 4 reads and 3 writes', async () => {
     const cloudID = await groupCloudId('o-lee', 'groupEnterInfo', 'G-cost');
     const pages = Array.from({ length: 40 }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
-    const batch = [enter({}, 1008, { group: cloudID }), ...pages, share('cost-share-lee')];
+    const batch = [enter({}, 1008, { group: cloudID }), ...pages, share('cost-share-lee1')];
     expect(await requestsOf('o-lee', batch)).toEqual({ reads: 4, writes: 3, other: [] });
     expect(await count('events', { openid: 'o-lee' })).toBe(42);
   });

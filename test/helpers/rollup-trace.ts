@@ -3,7 +3,7 @@
  * shares), with known truth: `truthOf` recomputes every number of a day's rollup with plain loops
  * over the trace, independently of the pipelines under test.
  */
-import type { Bucket, EnterEvent, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
+import type { Bucket, EnterEvent, EventBase, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
 
 const CHINA = 8 * 3600_000;
 const GAP = 30 * 60_000;
@@ -71,11 +71,13 @@ export function generateTrace(options: TraceOptions): Trace {
   const events: StoredEvent[] = [];
   let n = 0;
   const id = (): string => `ev_${String(++n).padStart(8, '0')}`;
-  const base = (openid: string, at: number): Omit<EnterEvent, 'type' | 'cold' | 'scene' | 'category' | 'bucket' | 'path' | 'query' | 'reopen'> => ({
+  const base = (openid: string, at: number): EventBase => ({
     _id: id(),
+    eventId: `client_${n}`,
     openid,
     appid: 'wxtrace',
     seq: n,
+    at: new Date(at),
     clientAt: new Date(at - 150),
     serverAt: new Date(at),
     day: chinaDayOf(at),
@@ -153,11 +155,11 @@ export function generateTrace(options: TraceOptions): Trace {
 
   // Users: first entry ever → firstDay; a few were already users long before the trace.
   const users = new Map<string, UserDoc>();
-  const ordered = [...events].filter((e): e is EnterEvent => e.type === 'enter').sort((a, b) => a.serverAt.getTime() - b.serverAt.getTime());
+  const ordered = [...events].filter((e): e is EnterEvent => e.type === 'enter').sort((a, b) => a.at.getTime() - b.at.getTime());
   for (const e of ordered) {
     if (users.has(e.openid)) continue;
     const old = Number(e.openid.slice(5)) % 4 === 0;
-    const touch = { day: old ? OLD_DAY : e.day, at: e.serverAt, scene: e.scene, category: e.category, bucket: e.bucket };
+    const touch = { day: old ? OLD_DAY : e.day, at: e.at, scene: e.scene, category: e.category, bucket: e.bucket };
     users.set(e.openid, { _id: e.openid, appid: 'wxtrace', firstDay: touch.day, first: touch, latest: touch });
   }
 
@@ -202,7 +204,7 @@ export function truthOf(day: string, events: StoredEvent[], users: UserDoc[]) {
   };
   let sessions = 0;
   for (const openid of distinct(entries)) {
-    const times = entries.filter((e) => e.openid === openid).map((e) => e.serverAt.getTime()).sort((a, b) => a - b);
+    const times = entries.filter((e) => e.openid === openid).map((e) => e.at.getTime()).sort((a, b) => a - b);
     times.forEach((t, i) => {
       if (i === 0 || t - times[i - 1] >= GAP) sessions += 1;
     });

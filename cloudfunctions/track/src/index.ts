@@ -1,33 +1,35 @@
 import { getCloud, userCaller } from '../../../server/cloud';
+import { serverConfig } from '../../../server/config';
 import { handler } from '../../../server/handler';
-import { storeBatch } from '../../../server/track-store';
+import { storeBatch, type StoredBatch } from '../../../server/track-store';
 import { validateBatch, type Rejection } from '../../../shared/schemas';
 
-export interface TrackAnswer {
-  accepted: string[];
-  duplicates: string[];
+export interface TrackAnswer extends StoredBatch {
   rejected: Rejection[];
 }
 
+const config = serverConfig();
+
 /**
  * `track`: the Mini Program's entries, page views, hides and shares. Validate the batch, take the
- * caller from WeChat, record what is new.
+ * caller from WeChat, record what is new; the answer also carries the caller's share prefix, from
+ * which the tracker builds share ids that only this user can record.
  *
  * @example
- * wx.cloud.callFunction({ name: 'track', data: { v: 1, events: [{ id, seq, at, type: 'page', path }] } })
- * // → { result: { accepted: [id], duplicates: [], rejected: [] } }
+ * wx.cloud.callFunction({ name: 'track', data: { v: 1, sentAt: Date.now(), events: [{ id, seq, at, type: 'page', path }] } })
+ * // → { result: { accepted: [id], duplicates: [], rejected: [], sharePrefix: 'Xk3…' } }
  */
 export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
-  const { events, rejected } = validateBatch(withoutContext(event));
+  const { events, sentAt, rejected } = validateBatch(withoutContext(event));
   const caller = userCaller();
   if (events.length === 0) return { accepted: [], duplicates: [], rejected };
   const cloud = getCloud();
-  const { accepted, duplicates } = await storeBatch(
-    { db: cloud.database(), getOpenData: async (list) => await cloud.getOpenData({ list }), now: () => new Date() },
-    events,
+  const stored = await storeBatch(
+    { db: cloud.database(), getOpenData: async (list) => await cloud.getOpenData({ list }), now: () => new Date(), shareSecret: config.shareSecret },
+    sentAt === undefined ? { events } : { events, sentAt },
     caller,
   );
-  return { accepted, duplicates, rejected };
+  return { ...stored, rejected };
 });
 
 /** The runtime adds `userInfo` ({appId, openId}) to every client call's event; it is not payload. */

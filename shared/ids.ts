@@ -1,0 +1,45 @@
+/**
+ * Ids that nobody else can take.
+ *
+ * - **Event ids** are made by the client, so two users may send the same one (by chance, or on
+ *   purpose to hide or probe someone else's event). A stored event's `_id` is therefore derived
+ *   from the caller's openid and the client's id: dedupe happens within the caller's own events,
+ *   and nothing another user sends can hide or reveal them.
+ * - **Share ids** (`rk_sh`) must be built by the tracker synchronously inside
+ *   `onShareAppMessage`, so the server cannot hand out each one. It hands each user a
+ *   **share prefix** instead, an HMAC of their openid under a server secret: a share id is that
+ *   prefix followed by the tracker's own random part, and `track` records a share id only for
+ *   the user whose prefix it carries. Nobody can record an id that was not issued to them, and
+ *   an id has one owner forever, whoever sends it first.
+ *
+ * @example
+ * eventDocId('o-ann', 'lx2k3-abcdef')          // 24 characters of [A-Za-z0-9_-], the same every time
+ * const prefix = sharePrefix(secret, 'o-ann')  // 12 characters of [A-Za-z0-9_-]
+ * issuedWith(prefix, `${prefix}lx2k3abcdef01`)  // true: this id was issued to o-ann
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** Characters of a share prefix: 72 bits, so that two users' prefixes never meet in practice. */
+export const SHARE_PREFIX_LENGTH = 12;
+/** A secret shorter than this is treated as missing: share ids are then not issued at all. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** The stored `_id` of a caller's event: base64url of SHA-256 over (openid, client id), 24 characters. */
+export function eventDocId(openid: string, clientId: string): string {
+  return createHash('sha256').update(openid).update('\u0000').update(clientId).digest('base64url').slice(0, 24);
+}
+
+/** Whether a configured secret is usable for issuing share prefixes. */
+export function usableSecret(secret: string | undefined): secret is string {
+  return typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH;
+}
+
+/** The share prefix issued to `openid` under `secret` (base64url, so valid inside `rk_sh`). */
+export function sharePrefix(secret: string, openid: string): string {
+  return createHmac('sha256', secret).update(`rk_sh:${openid}`).digest('base64url').slice(0, SHARE_PREFIX_LENGTH);
+}
+
+/** Whether `shareId` was issued under `prefix`: it starts with it and has a part of its own after it. */
+export function issuedWith(prefix: string, shareId: string): boolean {
+  return shareId.length > prefix.length && shareId.startsWith(prefix);
+}
