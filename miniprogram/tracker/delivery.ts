@@ -28,6 +28,8 @@ export interface Delivery {
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
 const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED'];
 
+const SHARE_PREFIX = /^[\w-]{1,24}$/;
+
 type Outcome = { done: Set<string>; rejected: Set<string> } | undefined;
 
 function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
@@ -43,9 +45,10 @@ function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
 
 /**
  * Sends the queue to `track`: one call at a time, batched, retried with exponential backoff and
- * jitter. Nothing here waits on the caller; every send is a promise the UI never sees.
+ * jitter. Nothing here waits on the caller; every send is a promise the UI never sees. Each answer
+ * may carry the user's share prefix (the server's), handed to `onSharePrefix`.
  */
-export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions): Delivery {
+export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions, onSharePrefix: (prefix: string) => void): Delivery {
   const held = new Set<string>();
   let timer: unknown;
   let inFlight = false;
@@ -73,7 +76,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
         done();
       };
       try {
-        wx.cloud.callFunction({ name: options.functionName, data: { v: 1, events: batch } }).then(
+        // sentAt lets the server correct this phone's clock, which may be off by hours
+        wx.cloud.callFunction({ name: options.functionName, data: { v: 1, sentAt: clock.now(), events: batch } }).then(
           (response) => settle(() => resolve(response?.result)),
           (error: unknown) => settle(() => reject(error)),
         );
@@ -109,7 +113,11 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     inFlight = true;
     again = false;
     send(batch).then(
-      (result) => answered(readAnswer(result, batch)),
+      (result) => {
+        const prefix = (result as { sharePrefix?: unknown } | undefined)?.sharePrefix;
+        if (typeof prefix === 'string' && SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
+        answered(readAnswer(result, batch));
+      },
       () => answered(undefined),
     );
   }

@@ -25,7 +25,7 @@ export type TrackEvent = Base &
     | { type: 'enter'; cold: boolean; options: EnterPayload; group?: string }
     | { type: 'share'; shareId: string; path: string; to: 'chat' | 'timeline' }
     | { type: 'page'; path: string }
-    | { type: 'hide'; stayMs: number }
+    | { type: 'hide'; stayMs: number; pause?: string }
   );
 
 /** Distributes over the union, so each event kind keeps its own fields. */

@@ -4,6 +4,13 @@
  * It wraps the App and Page options you already have instead of patching `App`/`Page` globally,
  * and nothing it does can make your handlers fail.
  *
+ * WeChat hides and shows the app around every system screen the app opens itself (image preview,
+ * choosers, scan code, payment, the share panel …), with the same enter options (reference §G.1).
+ * So a hot show is an entry only when it is a real return: the enter options changed, or the app
+ * was in the background for the session gap or longer. Otherwise it is a pause: no entry, no page
+ * view, and the visit's stay time goes on. The tracker wraps the `wx` APIs that open system
+ * screens, so the hide they cause says which one (`pause`).
+ *
  * @example
  * // app.ts
  * import { createTracker } from './tracker/index';
@@ -27,6 +34,20 @@ export type { EnterOptions, TrackerWx, Clock } from './host';
 export type { TrackEvent } from './events';
 export type { QueueCounts } from './queue';
 export type { ChatShare, TimelineShare } from './share';
+
+/** Background time after which the same enter options are a new entry: the server's session gap (a test keeps them equal). */
+export const SESSION_GAP_MS = 30 * 60_000;
+/** A system screen the app opens hides it within this long, or the hide was not its doing. */
+const PAUSE_WINDOW_MS = 60_000;
+/** The `wx` APIs that open a system screen over the Mini Program (reference §G.1); one string, for the size budget. */
+export const SYSTEM_SCREENS =
+  'previewImage previewMedia chooseImage chooseMedia chooseVideo chooseMessageFile scanCode makePhoneCall chooseLocation openLocation requestPayment openDocument openSetting requestSubscribeMessage openCustomerServiceChat'.split(' ');
+/** Where the share prefix `track` issued to this user is kept. */
+const PREFIX_KEY = 'rukou:prefix';
+
+/** What makes two shows the same entry: the enter options WeChat gives. */
+const signature = (options: EnterOptions): string =>
+  JSON.stringify([options.scene, options.path, options.query, options.shareTicket, options.referrerInfo?.appId, options.referrerInfo?.extraData]);
 
 export interface TrackerOptions extends Partial<DeliveryOptions> {
   wx: TrackerWx;
@@ -81,10 +102,42 @@ export function createTracker(options: TrackerOptions): Tracker {
   const { wx } = options;
   const clock = options.clock ?? systemClock;
   const queue = createQueue(wx, options.maxQueue ?? 500);
-  const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options });
+  let prefix: string | undefined;
+  safely(() => (prefix = (wx.getStorageSync(PREFIX_KEY) as string) || undefined));
+  const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options }, (issued) => {
+    if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
+  });
   const groupInfoTimeoutMs = options.groupInfoTimeoutMs ?? 5000;
-  let shownAt: number | undefined;
   let launched = false;
+  /** The enter options of the current visit's entry. */
+  let visit: string | undefined;
+  /** When the app last came to the foreground (undefined while hidden). */
+  let shownAt: number | undefined;
+  let hiddenAt = 0;
+  /** The visit's stay before `shownAt`: foreground time, and time in system screens it opened. */
+  let stay = 0;
+  /** A system screen the app just opened, and whether the app is hidden behind one. */
+  let opening: { api: string; at: number } | undefined;
+  let paused = false;
+  /** The page shown by a pause is no new view. */
+  let skipView = false;
+
+  const host = wx as unknown as Record<string, unknown>;
+  for (const api of SYSTEM_SCREENS) {
+    const original = host[api];
+    if (typeof original !== 'function') continue;
+    // WeChat's own `wx` properties are configurable; where one is not, pauses are still told by the gap rule
+    safely(() =>
+      Object.defineProperty(host, api, {
+        configurable: true,
+        writable: true,
+        value(...args: unknown[]) {
+          opening = { api, at: clock.now() };
+          return original.apply(wx, args);
+        },
+      }),
+    );
+  }
 
   function record(body: EventBody): TrackEvent {
     const event = { id: newId(clock.now(), () => clock.random()), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
@@ -93,15 +146,40 @@ export function createTracker(options: TrackerOptions): Tracker {
   }
 
   function enter(lifecycle: EnterOptions | undefined): void {
+    const now = clock.now();
+    const current = readEnterOptions(wx, lifecycle);
+    const same = current !== undefined && signature(current) === visit;
+    if (launched && same && now - hiddenAt < SESSION_GAP_MS) {
+      if (paused) stay += now - hiddenAt;
+      shownAt = now;
+      skipView = true;
+      return;
+    }
     const cold = !launched;
     launched = true;
-    shownAt = clock.now();
-    const current = readEnterOptions(wx, lifecycle);
+    shownAt = now;
+    stay = 0;
     if (!current) return;
+    visit = signature(current);
     const event = record({ type: 'enter', cold, options: enterPayload(current) });
     if (isGroupEntry(current)) holdForGroup(event, current);
-    if (cold && queue.size() > 1) delivery.flush();
+    // a first launch without a share prefix asks for one at once: cards shared before it credit no one
+    if (cold && (queue.size() > 1 || !prefix)) delivery.flush();
     else delivery.queued();
+  }
+
+  function leave(): void {
+    const now = clock.now();
+    if (shownAt === undefined) return;
+    stay += now - shownAt;
+    shownAt = undefined;
+    hiddenAt = now;
+    skipView = false;
+    const pause = opening && now - opening.at < PAUSE_WINDOW_MS ? opening.api : undefined;
+    opening = undefined;
+    paused = pause !== undefined;
+    record({ type: 'hide', stayMs: stay, ...(pause && { pause }) });
+    delivery.flush();
   }
 
   /** The entry waits (queued, persisted, not sent) until its cloudID arrives or the wait times out. */
@@ -122,7 +200,12 @@ export function createTracker(options: TrackerOptions): Tracker {
     });
   }
 
-  function share(record_: ShareRecord): void {
+  /** A fresh share id: the prefix `track` issued to this user, then a random part (without a prefix, the id is recorded for no one). */
+  const shareId = (): string => (prefix ?? '') + newId(clock.now(), () => clock.random());
+
+  function share(record_: ShareRecord, api: string): void {
+    // the share panel hides the app: a pause
+    opening = { api, at: clock.now() };
     record({ type: 'share', ...record_ });
     // the recipient may open the card within seconds: the share must be on the server first
     delivery.flush();
@@ -138,11 +221,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           return onShow?.call(this, lifecycle);
         },
         onHide(this: unknown) {
-          safely(() => {
-            if (shownAt !== undefined) record({ type: 'hide', stayMs: Math.max(0, Math.round(clock.now() - shownAt)) });
-            shownAt = undefined;
-            delivery.flush();
-          });
+          safely(leave);
           return onHide?.call(this);
         },
       };
@@ -154,8 +233,11 @@ export function createTracker(options: TrackerOptions): Tracker {
         ...pageOptions,
         onShow(this: SharedPage) {
           safely(() => {
-            record({ type: 'page', path: String(this.route ?? '') });
-            delivery.queued();
+            if (skipView) skipView = false;
+            else {
+              record({ type: 'page', path: String(this.route ?? '') });
+              delivery.queued();
+            }
           });
           return onShow?.call(this);
         },
@@ -165,8 +247,8 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareAppMessage.call(this, event) ?? undefined;
           let answer: ChatShare | Promise<ChatShare | void> | undefined = own;
           safely(() => {
-            const shared = shareToChat(own, this, newId(clock.now(), () => clock.random()));
-            share(shared.record);
+            const shared = shareToChat(own, this, shareId());
+            share(shared.record, 'share');
             answer = shared.content;
           });
           return answer;
@@ -177,8 +259,8 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareTimeline.call(this) ?? undefined;
           let answer: TimelineShare | undefined = own;
           safely(() => {
-            const shared = shareToTimeline(own, this, newId(clock.now(), () => clock.random()));
-            share(shared.record);
+            const shared = shareToTimeline(own, this, shareId());
+            share(shared.record, 'shareTimeline');
             answer = shared.content;
           });
           return answer;

@@ -49,7 +49,8 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(run: () => void, ms: number): number {
-    const timer = { id: this.nextId++, at: this.current + Math.max(0, ms), run };
+    // Date.now() on a phone is whole milliseconds: timers fire on whole milliseconds too
+    const timer = { id: this.nextId++, at: this.current + Math.max(0, Math.ceil(ms)), run };
     this.timers.push(timer);
     return timer.id;
   }
@@ -73,7 +74,7 @@ export class ManualClock implements Clock {
 
   /** Moves time forward, firing due timers in order; `between` runs after each (to let answers arrive). */
   async advance(ms: number, between: () => Promise<void> = flushMicrotasks): Promise<void> {
-    const end = this.current + ms;
+    const end = this.current + Math.ceil(ms);
     // what already happened (answers, callbacks) lands before time moves
     await between();
     for (;;) {
@@ -118,10 +119,35 @@ export interface GroupAnswers {
   shareInfo?: (shareTicket: string) => Promise<{ cloudID: string } | { errMsg: string }>;
 }
 
+/** The system screens a Mini Program can open over itself, as WeChat shows them (reference §G.1). */
+export const SYSTEM_SCREEN_APIS = [
+  'previewImage',
+  'previewMedia',
+  'chooseImage',
+  'chooseMedia',
+  'chooseVideo',
+  'chooseMessageFile',
+  'scanCode',
+  'makePhoneCall',
+  'chooseLocation',
+  'openLocation',
+  'requestPayment',
+  'openDocument',
+  'openSetting',
+  'requestSubscribeMessage',
+  'openCustomerServiceChat',
+] as const;
+export type SystemScreenApi = (typeof SYSTEM_SCREEN_APIS)[number];
+
 /**
  * One user's phone. `launch` starts the Mini Program process (a cold start), `show`/`hide` move
  * it between foreground and background, `kill` ends the process without warning: timers die,
  * answers in flight are lost, storage stays.
+ *
+ * Like WeChat, the phone hides the app (the top page's onHide, then App.onHide) whenever the app
+ * opens a system screen (`wx.previewImage` …, the share panel), and shows it again when the screen
+ * closes (App.onShow, then the top page's onShow), with the enter options of the entry that
+ * started the visit; a hot show from the background shows the top page too.
  */
 export class SimulatedPhone {
   /** Seeded by the user, so two phones never make the same ids (as two real phones would not). */
@@ -134,7 +160,13 @@ export class SimulatedPhone {
   /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
   enterOptionsSync = true;
   group: GroupAnswers = {};
+  /** How long the user stays in a system screen before it closes. */
+  systemScreenMs = 4000;
   tracker?: Tracker;
+  /** The `wx` the running process sees, for the app's own calls (`phone.wx.previewImage(…)`). */
+  wx?: TrackerWx & Record<SystemScreenApi, (options?: { success?(result: { errMsg: string }): void }) => void>;
+  /** The page stack, top last. */
+  private pages: PageInstance[] = [];
   private app?: { onShow(options: EnterOptions): void; onHide(): void };
   private enter?: EnterOptions;
   private generation = 0;
@@ -149,7 +181,7 @@ export class SimulatedPhone {
   }
 
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
-  private wx(): TrackerWx {
+  private createWx(): TrackerWx {
     const generation = this.generation;
     const alive = (): boolean => generation === this.generation;
     const wx: TrackerWx = {
@@ -182,6 +214,16 @@ export class SimulatedPhone {
       },
     };
     if (!this.enterOptionsSync) delete wx.getEnterOptionsSync;
+    for (const api of SYSTEM_SCREEN_APIS) {
+      Object.defineProperty(wx, api, {
+        configurable: true,
+        enumerable: true,
+        writable: true,
+        value: (options: { success?(result: { errMsg: string }): void } = {}) => {
+          if (alive()) this.systemScreen(() => options.success?.({ errMsg: `${api}:ok` }));
+        },
+      });
+    }
     if (this.group.groupEnterInfo) {
       const groupEnterInfo = this.group.groupEnterInfo;
       wx.getGroupEnterInfo = ({ success, fail }) => {
@@ -193,7 +235,9 @@ export class SimulatedPhone {
 
   /** A cold start with these enter options. */
   launch(options: EnterOptions): Tracker {
-    this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx(), clock: this.clock });
+    this.wx = this.createWx() as SimulatedPhone['wx'];
+    this.pages = [];
+    this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx as TrackerWx, clock: this.clock });
     this.app = this.tracker.app({});
     this.show(options);
     return this.tracker;
@@ -203,10 +247,37 @@ export class SimulatedPhone {
   show(options: EnterOptions): void {
     this.enter = structuredClone(options);
     this.app?.onShow(structuredClone(options));
+    (this.top()?.onShow as (() => void) | undefined)?.call(this.top());
   }
 
   hide(): void {
+    (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
     this.app?.onHide();
+  }
+
+  private top(): PageInstance | undefined {
+    return this.pages[this.pages.length - 1];
+  }
+
+  /**
+   * A system screen over the app: WeChat hides the app as the screen opens and shows it, with the
+   * same enter options, when it closes `systemScreenMs` later (on the phone's clock).
+   */
+  private systemScreen(closed: () => void): void {
+    const generation = this.generation;
+    this.clock.setTimeout(() => this.hide(), 0);
+    this.clock.setTimeout(() => {
+      if (generation !== this.generation || !this.enter) return;
+      this.show(this.enter);
+      closed();
+    }, this.systemScreenMs);
+  }
+
+  /** The user taps share on a page: the page's onShareAppMessage runs, then the share panel hides the app until a chat is picked. */
+  shareFromMenu(page: PageInstance): unknown {
+    const content = page.onShareAppMessage?.({ from: 'menu' });
+    this.systemScreen(() => undefined);
+    return content;
   }
 
   /** The process ends at once: no hide, no more timers, answers in flight lost. */
@@ -215,12 +286,15 @@ export class SimulatedPhone {
     this.clock.clearAll();
     this.tracker = undefined;
     this.app = undefined;
+    this.pages = [];
   }
 
   /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
   openPage(route: string, options: Record<string, string>, definition: PageDefinition = {}): PageInstance {
     if (!this.tracker) throw new Error('launch the app first');
     const page = { ...this.tracker.page(definition as Parameters<Tracker['page']>[0]), route, options } as unknown as PageInstance;
+    (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
+    this.pages.push(page);
     (page.onLoad as PageDefinition['onLoad'])?.call(page, options);
     (page.onShow as PageDefinition['onShow'])?.call(page);
     return page;

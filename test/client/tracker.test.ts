@@ -22,7 +22,7 @@ interface MemoryTrack {
 function memoryTrack(): MemoryTrack {
   const track: MemoryTrack = {
     stored: new Map(),
-    backend: async (name, data) => {
+    backend: async (name, data, openid) => {
       if (track.override) return track.override();
       if (name !== 'track') return { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${name}` };
       const { events, rejected } = validateBatch(data);
@@ -35,10 +35,21 @@ function memoryTrack(): MemoryTrack {
           accepted.push(event.id);
         }
       }
-      return { result: { accepted, duplicates, rejected } };
+      return { result: { accepted, duplicates, rejected, sharePrefix: prefixOf(openid) } };
     },
   };
   return track;
+}
+
+/** The share prefix the in-memory track issues, like the real one (an HMAC there, plain here). */
+const prefixOf = (openid: string): string => `pfx${openid}`;
+const PREFIX_KEY = 'rukou:prefix';
+
+/** A phone that talked to track before: it has its share prefix in storage. */
+function phoneWithPrefix(openid: string, backend: Backend, options?: ConstructorParameters<typeof SimulatedPhone>[2]): SimulatedPhone {
+  const phone = new SimulatedPhone(openid, backend, options);
+  phone.storage.set(PREFIX_KEY, JSON.stringify(prefixOf(openid)));
+  return phone;
 }
 
 const HOME = { scene: 1001, path: 'pages/index/index', query: {} };
@@ -48,7 +59,7 @@ const storedQueue = (phone: SimulatedPhone): { events: { id: string; type: strin
 describe('entries', () => {
   test('a cold start, then a hot start with a new scene, each recorded from getEnterOptionsSync', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } });
     phone.hide();
     await phone.settle();
@@ -68,7 +79,7 @@ describe('entries', () => {
 
   test('falls back to the lifecycle options where getEnterOptionsSync is missing, and sends only contract fields', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.enterOptionsSync = false;
     const long = 'x'.repeat(3000);
     const options = {
@@ -94,7 +105,7 @@ describe('entries', () => {
 
   test('page views and a hide with the stay time since the show', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     phone.openPage('pages/index/index', {});
     await phone.clock.advance(1000);
@@ -124,7 +135,7 @@ describe('entries', () => {
 
 describe('batching and the persisted queue', () => {
   test('every enqueue is in storage before anything is sent', () => {
-    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
     phone.launch(HOME);
     expect(storedQueue(phone).events.map((event) => event.type)).toEqual(['enter']);
     phone.openPage('pages/index/index', {});
@@ -134,7 +145,7 @@ describe('batching and the persisted queue', () => {
 
   test('sends after 5 s, or at once when 20 events wait', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     for (let i = 0; i < 17; i++) phone.openPage('pages/index/index', {});
     await phone.advance(4999);
@@ -153,7 +164,7 @@ describe('batching and the persisted queue', () => {
   });
 
   test('a hide sends at once', async () => {
-    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
     phone.launch(HOME);
     phone.hide();
     await phone.settle();
@@ -162,7 +173,7 @@ describe('batching and the persisted queue', () => {
   });
 
   test('a full queue drops the oldest and counts them', async () => {
-    const phone = new SimulatedPhone('u1', memoryTrack().backend, { maxQueue: 5 });
+    const phone = phoneWithPrefix('u1', memoryTrack().backend, { maxQueue: 5 });
     phone.online = false;
     phone.launch(HOME);
     const pages = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((name) => phone.openPage(`pages/${name}/${name}`, {}));
@@ -175,7 +186,7 @@ describe('batching and the persisted queue', () => {
 
   test('offline: retries back off exponentially with jitter, then the queue drains once online', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend, { retryBaseMs: 1000, retryMaxMs: 16_000 });
+    const phone = phoneWithPrefix('u1', server.backend, { retryBaseMs: 1000, retryMaxMs: 16_000 });
     phone.online = false;
     phone.launch(HOME);
     phone.hide();
@@ -203,7 +214,7 @@ describe('batching and the persisted queue', () => {
 
   test('a killed app replays its queue at the next launch', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     phone.openPage('pages/index/index', {});
     phone.kill();
@@ -214,10 +225,42 @@ describe('batching and the persisted queue', () => {
   });
 });
 
+describe('the share prefix', () => {
+  test('a first launch sends its entry at once, keeps the prefix track answers, and builds share ids with it', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u9', server.backend);
+    phone.launch(HOME);
+    expect(phone.calls).toHaveLength(1);
+    await phone.settle();
+    expect(JSON.parse(phone.storage.get(PREFIX_KEY) ?? 'null')).toBe('pfxu9');
+    const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
+    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/\?rk_sh=pfxu9\w{20}$/);
+    await phone.settle();
+    expect(phone.calls).toHaveLength(2);
+    // the next launch knows its prefix: its entry waits for a batch like any other
+    phone.kill();
+    phone.launch(HOME);
+    expect(phone.calls).toHaveLength(2);
+  });
+
+  test('before any answer, a share id carries no prefix (track records it for no one), and an odd prefix is not taken', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u8', server.backend);
+    phone.online = false;
+    phone.launch(HOME);
+    const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
+    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/\?rk_sh=\w{20}$/);
+    server.override = () => ({ result: { accepted: [], duplicates: [], rejected: [], sharePrefix: 'a b&c' } });
+    phone.online = true;
+    await phone.advance(phone.clock.pending()[0]);
+    expect(phone.storage.has(PREFIX_KEY)).toBe(false);
+  });
+});
+
 describe('what the server answers', () => {
   test('rejected events are dropped and counted, accepted and duplicate ones leave the queue', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     const [enter] = storedQueue(phone).events;
     server.stored.set(enter.id, {});
@@ -236,7 +279,7 @@ describe('what the server answers', () => {
 
   test('a refused batch: INVALID_INPUT is dropped, other refusals are retried', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     server.override = () => ({ result: { error: { code: 'UPSTREAM', message: 'database busy' } } });
     phone.launch(HOME);
     phone.hide();
@@ -278,7 +321,7 @@ describe('what the server answers', () => {
 describe('shares', () => {
   test('the page keeps its title, imageUrl and promise; the path gets a fresh rk_sh and loses utm_* and our keys', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     const page = phone.openPage(
       'pages/detail/detail',
@@ -308,7 +351,7 @@ describe('shares', () => {
   });
 
   test('a page without a path shares itself with its options; a bare promise answer is wrapped too', async () => {
-    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
     phone.launch(HOME);
     const page = phone.openPage('pages/detail/detail', { id: '9', utm_campaign: 'spring' }, { onShareAppMessage: () => undefined });
     expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/^\/pages\/detail\/detail\?id=9&rk_sh=\w+$/);
@@ -320,7 +363,7 @@ describe('shares', () => {
 
   test('Moments shares carry rk_sh in their query', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     const page = phone.openPage('pages/detail/detail', { id: '4' }, { onShareTimeline: () => ({ title: 'Item 4', query: 'id=4&utm_source=x' }) });
     const shared = page.onShareTimeline?.() as TimelineShare;
@@ -333,7 +376,7 @@ describe('shares', () => {
 
   test('a share is sent at once, even while a batch is in flight', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
     phone.hide();
     const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
@@ -346,7 +389,7 @@ describe('shares', () => {
   });
 
   test('a failing page handler still fails as before; a failing tracker never breaks the share', () => {
-    const phone = new SimulatedPhone('u1', memoryTrack().backend);
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
     phone.launch(HOME);
     const broken = phone.openPage('pages/index/index', {}, {
       onShareAppMessage: () => {
@@ -363,7 +406,7 @@ describe('shares', () => {
 describe('groups', () => {
   test('a group card entry waits for getGroupEnterInfo and sends its cloudID', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     let answer: (cloudID: string) => void = () => undefined;
     phone.group.groupEnterInfo = () => new Promise((resolve) => (answer = (cloudID) => resolve({ cloudID })));
     phone.launch({ scene: 1008, path: 'pages/detail/detail', query: { id: '1' }, chatType: 3 });
@@ -381,7 +424,7 @@ describe('groups', () => {
   test('getShareInfo with the shareTicket where getGroupEnterInfo fails or is missing', async () => {
     for (const groupEnterInfo of [() => Promise.resolve({ errMsg: 'getGroupEnterInfo:fail 40097' }), undefined]) {
       const server = memoryTrack();
-      const phone = new SimulatedPhone('u1', server.backend);
+      const phone = phoneWithPrefix('u1', server.backend);
       phone.group = { groupEnterInfo, shareInfo: async (ticket) => ({ cloudID: `cloud-for-${ticket}` }) };
       phone.launch({ scene: 1044, path: 'pages/index/index', query: {}, shareTicket: 'ticket7' });
       phone.hide();
@@ -392,7 +435,7 @@ describe('groups', () => {
 
   test('no group info within the wait: the entry is sent without it', async () => {
     const server = memoryTrack();
-    const phone = new SimulatedPhone('u1', server.backend);
+    const phone = phoneWithPrefix('u1', server.backend);
     phone.group.groupEnterInfo = () => new Promise(() => undefined);
     phone.launch({ scene: 1008, path: 'pages/index/index', query: {} });
     await phone.clock.advance(5000);
