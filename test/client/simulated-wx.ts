@@ -172,12 +172,14 @@ export class SimulatedPhone {
   private generation = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
+  /** `clockStart`: what the phone's clock says when the test begins, right or wrong (phones' clocks are often off, reference §G.5). */
   constructor(
     readonly openid: string,
     private readonly backend: Backend,
     private readonly trackerOptions: Partial<TrackerOptions> = {},
+    clockStart?: number,
   ) {
-    this.clock = new ManualClock([...openid].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7));
+    this.clock = new ManualClock([...openid].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7), clockStart);
   }
 
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
