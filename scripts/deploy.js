@@ -91,9 +91,16 @@ async function main() {
     console.log(`function ${fn.name} (timeout ${fn.timeout}s${fn.triggers.map((/** @type {any} */ t) => `, timer ${t.name} "${t.config}" Beijing time`).join('')})`);
   }
   for (const c of deployPlan.collections) console.log(`collection ${c.name} (${c.indexes.length} index(es), rules ${JSON.stringify(c.rules)})`);
-  if (process.argv.includes('--dry-run')) return;
+  // track derives each user's share prefix from it: without it no share is ever credited
+  const secretMissing = (process.env.RUKOU_SHARE_SECRET ?? '').length < 16;
+  const secretHelp = 'set RUKOU_SHARE_SECRET in .env to at least 16 random characters (openssl rand -base64 32); keep it: changing it re-issues every share prefix';
+  if (process.argv.includes('--dry-run')) {
+    if (secretMissing) console.log(`warning: ${secretHelp}`);
+    return;
+  }
   const envId = process.env.ENV_ID;
   if (!envId) throw new Error('set ENV_ID (your CloudBase environment id) in .env');
+  if (secretMissing) throw new Error(secretHelp);
   await deploy(deployPlan, envId);
 }
 

@@ -9,8 +9,9 @@ import { validateBatch } from '../../shared/schemas';
 import { CAPS } from '../../miniprogram/tracker/events';
 import { STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
-import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
-import { flushMicrotasks, SimulatedPhone, type Backend } from './simulated-wx';
+import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS, type ChatShare, type TimelineShare } from '../../miniprogram/tracker/index';
+import { SESSION_GAP_MS } from '../../shared/session';
+import { flushMicrotasks, SimulatedPhone, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
 
 interface MemoryTrack {
   backend: Backend;
@@ -443,6 +444,11 @@ describe('groups', () => {
     expect(enter).toBeDefined();
     expect(enter?.group).toBeUndefined();
   });
+});
+
+test('the tracker\'s session gap is the server\'s, and it wraps every system screen the simulated phone knows', () => {
+  expect(TRACKER_SESSION_GAP_MS).toBe(SESSION_GAP_MS);
+  expect([...SYSTEM_SCREENS].sort()).toEqual([...SYSTEM_SCREEN_APIS].sort());
 });
 
 test('the client caps are the server limits', () => {
