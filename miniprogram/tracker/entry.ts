@@ -1,4 +1,4 @@
-import { CAPS, type EnterPayload } from './events';
+import { API_CATEGORY_LENGTH, APP_ID_LENGTH, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
 import type { EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
@@ -26,17 +26,17 @@ const clip = (text: string, length: number): string => (text.length > length ? t
  */
 export function enterPayload(options: EnterOptions): EnterPayload {
   const query: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.query ?? {}).slice(0, CAPS.queryKeys)) {
-    if (typeof value === 'string' && key.length <= CAPS.queryKeyLength) query[key] = clip(value, CAPS.queryValueLength);
+  for (const [key, value] of Object.entries(options.query ?? {}).slice(0, QUERY_KEYS)) {
+    if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(value, QUERY_VALUE_LENGTH);
   }
-  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path ?? ''), CAPS.pathLength), query };
+  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path ?? ''), PATH_LENGTH), query };
   if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
   if (typeof options.chatType === 'number') payload.chatType = options.chatType;
-  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, CAPS.apiCategoryLength);
+  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
   const referrer = options.referrerInfo;
   if (referrer && (referrer.appId || referrer.extraData)) {
     payload.referrerInfo = {};
-    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, CAPS.appIdLength);
+    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, APP_ID_LENGTH);
     const extraData = fitExtraData(referrer.extraData);
     if (extraData) payload.referrerInfo.extraData = extraData;
   }
@@ -46,8 +46,8 @@ export function enterPayload(options: EnterOptions): EnterPayload {
 /** extraData is another app's free-form object: keep it only while the event stays within the server's byte cap. */
 function fitExtraData(extraData: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!extraData || typeof extraData !== 'object') return undefined;
-  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= CAPS.queryKeyLength).slice(0, CAPS.extraDataKeys));
-  return JSON.stringify(kept).length <= CAPS.eventBytes / 2 ? kept : undefined;
+  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= QUERY_KEY_LENGTH).slice(0, EXTRA_DATA_KEYS));
+  return JSON.stringify(kept).length <= EVENT_BYTES / 2 ? kept : undefined;
 }
 
 export const isGroupEntry = (options: EnterOptions): boolean =>

@@ -87,7 +87,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   let launched = false;
 
   function record(body: EventBody): TrackEvent {
-    const event = { id: newId(clock.now(), () => clock.random()), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
+    const event = { id: newId(clock), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
     queue.push(event);
     return event;
   }
@@ -165,7 +165,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareAppMessage.call(this, event) ?? undefined;
           let answer: ChatShare | Promise<ChatShare | void> | undefined = own;
           safely(() => {
-            const shared = shareToChat(own, this, newId(clock.now(), () => clock.random()));
+            const shared = shareToChat(own, this, newId(clock));
             share(shared.record);
             answer = shared.content;
           });
@@ -177,7 +177,7 @@ export function createTracker(options: TrackerOptions): Tracker {
           const own = onShareTimeline.call(this) ?? undefined;
           let answer: TimelineShare | undefined = own;
           safely(() => {
-            const shared = shareToTimeline(own, this, newId(clock.now(), () => clock.random()));
+            const shared = shareToTimeline(own, this, newId(clock));
             share(shared.record);
             answer = shared.content;
           });

@@ -1,4 +1,4 @@
-import { CAPS } from './events';
+import { PATH_LENGTH } from './events';
 import { cleanQuery, queryOf, sharePath, withShareId } from './paths';
 
 /** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
@@ -37,7 +37,7 @@ function defaultPath(page: SharedPage): string {
 
 const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
-const clipPath = (path: string): string => path.slice(0, CAPS.pathLength);
+const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
 
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
