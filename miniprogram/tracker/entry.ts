@@ -6,15 +6,20 @@ const GROUP_SCENES = [1008, 1044];
 /** `chatType` 3: a WeChat group; 4: a WeCom interop group. */
 const GROUP_CHATS = [3, 4];
 
+/** Enter options with the scene as the integer the contract and the group scenes expect. */
+export type Entry = EnterOptions & { scene: number };
+
 /** The current entry: `wx.getEnterOptionsSync()` is right on hot starts too; the lifecycle options are the fallback. */
-export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): EnterOptions | undefined {
+export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): Entry | undefined {
+  let current: EnterOptions | undefined;
   try {
-    const current = wx.getEnterOptionsSync?.();
-    if (current && typeof current.scene === 'number') return current;
+    current = wx.getEnterOptionsSync?.();
   } catch {
     // older base libraries: the lifecycle options say the same for this show
   }
-  return lifecycle;
+  if (!current?.scene) current = lifecycle;
+  // some runtimes give the scene as a string ("1168"): the server takes an integer
+  return current && { ...current, scene: Number(current.scene) || 0 };
 }
 
 const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length) : text);
@@ -24,7 +29,7 @@ const clip = (text: string, length: number): string => (text.length > length ? t
  * rejects unknown fields (`forwardMaterials`, `hostExtraData`) and oversize values, and an entry
  * rejected for size would be an entry lost.
  */
-export function enterPayload(options: EnterOptions): EnterPayload {
+export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.query ?? {}).slice(0, QUERY_KEYS)) {
     if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(value, QUERY_VALUE_LENGTH);
@@ -50,7 +55,7 @@ function fitExtraData(extraData: Record<string, unknown> | undefined): Record<st
   return JSON.stringify(kept).length <= EVENT_BYTES / 2 ? kept : undefined;
 }
 
-export const isGroupEntry = (options: EnterOptions): boolean =>
+export const isGroupEntry = (options: Entry): boolean =>
   GROUP_SCENES.includes(options.scene) || (options.chatType !== undefined && GROUP_CHATS.includes(options.chatType));
 
 /**

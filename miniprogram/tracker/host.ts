@@ -7,7 +7,8 @@
 
 /** What `wx.getEnterOptionsSync()` and `App.onShow` give. */
 export interface EnterOptions {
-  scene: number;
+  /** A number, except on some runtimes that give a string ("1168"). */
+  scene: number | string;
   path: string;
   query?: Record<string, string>;
   shareTicket?: string;

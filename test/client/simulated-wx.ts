@@ -133,6 +133,8 @@ export class SimulatedPhone {
   online = true;
   /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
   enterOptionsSync = true;
+  /** true: a runtime that gives `scene` as a string ("1168", §G.4), in both the lifecycle and the sync options. */
+  sceneAsString = false;
   group: GroupAnswers = {};
   tracker?: Tracker;
   private app?: { onShow(options: EnterOptions): void; onHide(): void };
@@ -201,8 +203,8 @@ export class SimulatedPhone {
 
   /** To the foreground: the first show after `launch` is the cold start, later ones are hot starts. */
   show(options: EnterOptions): void {
-    this.enter = structuredClone(options);
-    this.app?.onShow(structuredClone(options));
+    this.enter = this.sceneAsString ? { ...structuredClone(options), scene: String(options.scene) } : structuredClone(options);
+    this.app?.onShow(structuredClone(this.enter));
   }
 
   hide(): void {

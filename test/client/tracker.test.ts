@@ -92,6 +92,27 @@ describe('entries', () => {
     expect(server.stored.has(String(enter?.id))).toBe(true);
   });
 
+  test('a runtime that gives the scene as a string: entries carry it as an integer, and a group scene still waits for its cloudID', async () => {
+    for (const enterOptionsSync of [true, false]) {
+      const server = memoryTrack();
+      const phone = new SimulatedPhone('u1', server.backend);
+      phone.sceneAsString = true;
+      phone.enterOptionsSync = enterOptionsSync;
+      phone.group.groupEnterInfo = async () => ({ cloudID: 'cloud-id-group-2' });
+      phone.launch({ scene: 1168, path: 'pages/index/index', query: {} });
+      phone.hide();
+      phone.show({ scene: 1008, path: 'pages/detail/detail', query: { id: '1' } });
+      phone.hide();
+      await phone.advance(5000);
+      const enters = [...server.stored.values()].filter((event) => event.type === 'enter');
+      expect(enters.map((event) => [(event.options as { scene: unknown }).scene, event.group])).toEqual([
+        [1168, undefined],
+        [1008, 'cloud-id-group-2'],
+      ]);
+      expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+    }
+  });
+
   test('page views and a hide with the stay time since the show', async () => {
     const server = memoryTrack();
     const phone = new SimulatedPhone('u1', server.backend);
