@@ -1,4 +1,4 @@
-import type { TrackAnswer, TrackEvent } from './events';
+import type { TrackEvent } from './events';
 import type { Clock, TrackerWx } from './host';
 import type { Queue } from './queue';
 
@@ -28,16 +28,21 @@ export interface Delivery {
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
 const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED'];
 
-type Outcome = { done: Set<string>; rejected: Set<string> } | undefined;
+type Outcome = { done: Set<unknown>; rejected: Set<unknown> } | undefined;
 
+/**
+ * What an answer settles, whatever its shape (`Object()` turns null and primitives into objects
+ * without fields, and nothing is converted to a string): the events it lists as accepted or
+ * duplicates are done; those it rejects, or the whole batch on a final refusal, are dropped unless
+ * also done. An answer that names none of the batch's events is a failure, and is retried.
+ */
 function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
-  if (!result || typeof result !== 'object') return undefined;
-  const refusal = (result as { error?: { code?: string } }).error;
-  if (refusal) return FINAL_REFUSALS.includes(String(refusal.code)) ? { done: new Set(), rejected: new Set(sent.map((event) => event.id)) } : undefined;
-  const answer = result as Partial<TrackAnswer>;
-  if (!Array.isArray(answer.accepted) || !Array.isArray(answer.duplicates) || !Array.isArray(answer.rejected)) return undefined;
-  const done = new Set([...answer.accepted, ...answer.duplicates]);
-  const rejected = new Set(answer.rejected.map((rejection) => String(rejection.id)));
+  const answer = Object(result) as Record<string, unknown>;
+  const list = (key: string): unknown[] => (Array.isArray(answer[key]) ? (answer[key] as unknown[]) : []);
+  const done = new Set([...list('accepted'), ...list('duplicates')]);
+  const rejected = new Set(
+    FINAL_REFUSALS.includes(Object(answer.error).code) ? sent.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id),
+  );
   return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected } : undefined;
 }
 
@@ -108,10 +113,10 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     if (batch.length === 0) return;
     inFlight = true;
     again = false;
-    send(batch).then(
-      (result) => answered(readAnswer(result, batch)),
-      () => answered(undefined),
-    );
+    // a failed call and an answer that cannot be read are the same: retried later
+    send(batch)
+      .then((result) => readAnswer(result, batch))
+      .then(answered, () => answered(undefined));
   }
 
   return {

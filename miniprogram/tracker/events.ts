@@ -33,13 +33,6 @@ export type TrackEvent = Base &
 type WithoutBase<T> = T extends unknown ? Omit<T, keyof Base> : never;
 export type EventBody = WithoutBase<TrackEvent>;
 
-/** What `track` answers a batch it read. */
-export interface TrackAnswer {
-  accepted: string[];
-  duplicates: string[];
-  rejected: { id: string | null; code: string; message: string }[];
-}
-
 /**
  * The server's caps (`LIMITS` in `shared/entry.ts`; a test keeps the two equal). Plain constants,
  * which the bundler inlines, rather than one object whose property names would ship in the tracker.

@@ -30,7 +30,7 @@ export interface Queue {
   /** The oldest events, skipping those still held back in this process. */
   peek(limit: number, held: ReadonlySet<string>): TrackEvent[];
   /** Forgets acknowledged events and counts the rejected ones. */
-  settle(done: ReadonlySet<string>, rejected: ReadonlySet<string>): void;
+  settle(done: ReadonlySet<unknown>, rejected: ReadonlySet<unknown>): void;
 }
 
 function load(wx: TrackerWx): Saved {
