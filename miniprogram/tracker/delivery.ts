@@ -25,10 +25,12 @@ export interface Delivery {
   flush(): void;
 }
 
+/** The caller has no WeChat user (a Moments snapshot's single-page mode): true of the whole process. */
+const NO_IDENTITY = 'NO_IDENTITY';
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
-const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED'];
+const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED', NO_IDENTITY];
 
-type Outcome = { done: Set<unknown>; rejected: Set<unknown> } | undefined;
+type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | undefined;
 
 /**
  * What an answer settles, whatever its shape (`Object()` turns null and primitives into objects
@@ -38,12 +40,11 @@ type Outcome = { done: Set<unknown>; rejected: Set<unknown> } | undefined;
  */
 function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
   const answer = Object(result) as Record<string, unknown>;
+  const code = Object(answer.error).code;
   const list = (key: string): unknown[] => (Array.isArray(answer[key]) ? (answer[key] as unknown[]) : []);
   const done = new Set([...list('accepted'), ...list('duplicates')]);
-  const rejected = new Set(
-    FINAL_REFUSALS.includes(Object(answer.error).code) ? sent.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id),
-  );
-  return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected } : undefined;
+  const rejected = new Set(FINAL_REFUSALS.includes(code) ? sent.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id));
+  return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected, code } : undefined;
 }
 
 /**
@@ -56,6 +57,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   let inFlight = false;
   let again = false;
   let failures = 0;
+  /** Set once track answered NO_IDENTITY: no call from this process can succeed, so none is made. */
+  let silent = false;
 
   const cancel = (): void => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -98,6 +101,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       return;
     }
     failures = 0;
+    silent ||= outcome.code === NO_IDENTITY;
     queue.settle(outcome.done, outcome.rejected);
     if (again || waiting() >= options.batchSize) flush();
     else if (waiting() > 0) wait(options.flushDelayMs);
@@ -111,6 +115,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     }
     const batch = queue.peek(options.maxBatch, held);
     if (batch.length === 0) return;
+    // what a process without identity records is counted at once, as the server would refuse it
+    if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch));
     inFlight = true;
     again = false;
     // a failed call and an answer that cannot be read are the same: retried later

@@ -137,6 +137,22 @@ test('offline, then online: backoff, then every event delivered', async () => {
   expect(phone.tracker?.counts().queued).toBe(0);
 });
 
+test('a Moments snapshot (single-page mode, no openid): one call, refused for good, then silence, and every event counted', async () => {
+  const phone = phoneOf('o-snapshot');
+  phone.launch({ scene: 1154, path: 'pages/detail/detail', query: { id: '7', rk_ch: 'snapshot-probe' }, apiCategory: 'browseOnly' });
+  phone.openPage('pages/detail/detail', { id: '7' });
+  // the page stays open half an hour
+  await phone.advance(30 * 60_000);
+  expect(phone.calls).toHaveLength(1);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 2 });
+  // this process has no identity: what it records later is counted, never sent
+  phone.hide();
+  await phone.advance(60_000);
+  expect(phone.calls).toHaveLength(1);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 3 });
+  expect(await all('events', { channel: 'snapshot-probe' })).toHaveLength(0);
+});
+
 test('a share chain across three users: depth 1, 2, 3, each open credited to its sharer', async () => {
   const [ann, bo, cai, dan] = ['o-ann', 'o-bo', 'o-cai', 'o-dan'].map(phoneOf);
   ann.launch({ scene: 1001, path: 'pages/index/index', query: {} });

@@ -2,7 +2,8 @@
  * A simulated Mini Program runtime for one user's phone: storage that survives a kill, timers the
  * test advances by hand, the App/Page lifecycle, enter options, group info, and
  * `wx.cloud.callFunction` that reaches a backend as this user (the emulator's client gateway in
- * the delivery suites), with a switch to go offline.
+ * the delivery suites), with a switch to go offline. Opened from a Moments snapshot, it runs in
+ * single-page mode, where calls carry no user at all.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
 
@@ -12,14 +13,15 @@ export interface GatewayAnswer {
   errCode?: number;
   errMsg?: string;
 }
-export type Backend = (name: string, data: Record<string, unknown>, openid: string) => Promise<GatewayAnswer>;
+/** A call as a user (`openid`), or as nobody (`undefined`: single-page mode has no login state). */
+export type Backend = (name: string, data: Record<string, unknown>, openid: string | undefined) => Promise<GatewayAnswer>;
 
-/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`. */
+/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`, if any. */
 export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
   return async (name, data, openid) => {
     const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-wx-openid': openid, 'x-wx-appid': appid },
+      headers: { 'content-type': 'application/json', 'x-wx-appid': appid, ...(openid === undefined ? {} : { 'x-wx-openid': openid }) },
       body: JSON.stringify({ data }),
     });
     return (await response.json()) as GatewayAnswer;
@@ -139,6 +141,11 @@ export class SimulatedPhone {
   tracker?: Tracker;
   private app?: { onShow(options: EnterOptions): void; onHide(): void };
   private enter?: EnterOptions;
+  /**
+   * Launched from a Moments snapshot (scene 1154, `apiCategory: 'browseOnly'`, §G.3): single-page
+   * mode, with no login state, so this process's cloud calls reach the backend without an openid.
+   */
+  private singlePage = false;
   private generation = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -154,6 +161,7 @@ export class SimulatedPhone {
   private wx(): TrackerWx {
     const generation = this.generation;
     const alive = (): boolean => generation === this.generation;
+    const caller = this.singlePage ? undefined : this.openid;
     const wx: TrackerWx = {
       getStorageSync: (key) => {
         const raw = this.storage.get(key);
@@ -171,7 +179,7 @@ export class SimulatedPhone {
         callFunction: ({ name, data }) => {
           this.calls.push({ name, data: structuredClone(data) });
           const call = this.online
-            ? this.backend(name, structuredClone(data), this.openid)
+            ? this.backend(name, structuredClone(data), caller)
             : Promise.reject({ errMsg: 'cloud.callFunction:fail request:fail network unreachable' });
           const answer = call.then((response) => {
             if (response.errCode) throw { errMsg: response.errMsg ?? `cloud.callFunction:fail ${response.errCode}` };
@@ -195,6 +203,7 @@ export class SimulatedPhone {
 
   /** A cold start with these enter options. */
   launch(options: EnterOptions): Tracker {
+    this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
     this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx(), clock: this.clock });
     this.app = this.tracker.app({});
     this.show(options);
