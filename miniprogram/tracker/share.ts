@@ -42,19 +42,15 @@ const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
  * stay as the page set them, and a `promise` keeps resolving to the page's own result, with the
- * same share id in its path.
+ * same share id in its path. WeChat ignores a bare promise (an `async` handler) and would send the
+ * current page without our share id: it gets `{ path, promise }` instead, as documented (§G.3).
  */
 export function shareToChat(
   content: ChatShare | Promise<ChatShare | void> | undefined,
   page: SharedPage,
   shareId: string,
-): { content: ChatShare | Promise<ChatShare>; record: ShareRecord } {
-  if (isThenable(content)) {
-    // a page may answer with a bare promise: its path is known only later, the page's own is recorded
-    const base = defaultPath(page);
-    return { content: content.then((late) => ({ ...late, path: sharePath(late?.path ?? base, shareId) })), record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
-  }
-  const own = content ?? {};
+): { content: ChatShare; record: ShareRecord } {
+  const own = isThenable(content) ? { promise: content } : content || {};
   const base = own.path ?? defaultPath(page);
   const shared: ChatShare = { ...own, path: sharePath(base, shareId) };
   if (isThenable(own.promise)) {

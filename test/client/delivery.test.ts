@@ -185,6 +185,42 @@ test('a share chain across three users: depth 1, 2, 3, each open credited to its
   ]);
 });
 
+test('an async onShareAppMessage: its card carries rk_sh, within 3 s and past them, and the recipient is credited to the sharer', async () => {
+  for (const [sharerId, recipientId, delayMs] of [['o-async', 'o-async-friend', 0], ['o-slow', 'o-slow-friend', 5000]] as const) {
+    const sharer = phoneOf(sharerId);
+    sharer.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+    const page = sharer.openPage(
+      'pages/detail/detail',
+      { id: '7' },
+      {
+        // the page looks something up before it answers
+        async onShareAppMessage() {
+          if (delayMs > 0) await new Promise((resolve) => sharer.clock.setTimeout(() => resolve(undefined), delayMs));
+          return { title: 'Item 7', path: '/pages/detail/detail?id=7&from=async' };
+        },
+      },
+    );
+    const sent = sharer.shareCard(page);
+    await sharer.advance(3000);
+    const card = await sent;
+    const shareId = shareIdOf(card.path);
+    // in time, the page's own content; too late, the current page, still with the share id
+    expect(card).toEqual(
+      delayMs === 0
+        ? { title: 'Item 7', path: `/pages/detail/detail?id=7&from=async&rk_sh=${shareId}`, imageUrl: undefined }
+        : { title: undefined, path: `/pages/detail/detail?id=7&rk_sh=${shareId}`, imageUrl: undefined },
+    );
+    await sharer.settle();
+
+    const recipient = phoneOf(recipientId);
+    recipient.launch(openedFrom(card.path, 1007, { chatType: 1 }));
+    recipient.hide();
+    await recipient.settle();
+    const [open] = await all<EnterEvent>('events', { openid: recipientId, type: 'enter' });
+    expect(open.share).toMatchObject({ shareId, sharer: sharerId, depth: 1, verified: true, isReturn: true });
+  }
+});
+
 test('a group card opened by two members, one through getGroupEnterInfo and one through getShareInfo', async () => {
   const sharer = phoneOf('o-gsharer');
   sharer.launch({ scene: 1001, path: 'pages/index/index', query: {} });

@@ -113,6 +113,22 @@ export type PageInstance = Record<string, unknown> & {
   onShareTimeline?(): unknown;
 };
 
+/** What a share card shows: the recipient opens `path`. */
+export interface Card {
+  title?: string;
+  path: string;
+  imageUrl?: string;
+}
+
+const isThenable = (value: unknown): value is Promise<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/** The card's fields a share handler's content sets, over those of `base`. */
+function cardOf(content: unknown, base: Card): Card {
+  const { title, path, imageUrl } = content as Record<string, unknown>;
+  const text = (value: unknown, fallback: string | undefined): string | undefined => (typeof value === 'string' ? value : fallback);
+  return { title: text(title, base.title), path: text(path, base.path) ?? base.path, imageUrl: text(imageUrl, base.imageUrl) };
+}
+
 export interface GroupAnswers {
   /** What `wx.getGroupEnterInfo` answers; absent: the API does not exist (an old base library). */
   groupEnterInfo?: () => Promise<{ cloudID: string } | { errMsg: string }>;
@@ -235,6 +251,34 @@ export class SimulatedPhone {
     (page.onLoad as PageDefinition['onLoad'])?.call(page, options);
     (page.onShow as PageDefinition['onShow'])?.call(page);
     return page;
+  }
+
+  /**
+   * The card WeChat sends when the user shares `page`, built from what its onShareAppMessage
+   * answers (§G.3). Anything but an object, a bare Promise (an `async` handler) among them, gives
+   * the default card: the current page with its options. An object's `promise` replaces its
+   * content if it resolves within 3 s of this phone's clock; past that, or on reject, the object
+   * is used as it was answered.
+   */
+  async shareCard(page: PageInstance, from: 'menu' | 'button' = 'menu'): Promise<Card> {
+    const query = Object.entries(page.options)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('&');
+    const current: Card = { path: `/${page.route}${query ? `?${query}` : ''}` };
+    const answer = page.onShareAppMessage?.({ from });
+    if (typeof answer !== 'object' || answer === null || isThenable(answer)) return current;
+    const card = cardOf(answer, current);
+    const promise = (answer as { promise?: unknown }).promise;
+    if (!isThenable(promise)) return card;
+    const late = await new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(undefined), 3000);
+      const settle = (value: unknown): void => {
+        this.clock.clearTimeout(timer);
+        resolve(value);
+      };
+      promise.then(settle, () => settle(undefined));
+    });
+    return typeof late === 'object' && late !== null ? cardOf(late, card) : card;
   }
 
   /** Counts a platform call as in flight until it settles, for `settle`. */

@@ -410,15 +410,18 @@ describe('shares', () => {
     expect(second.path).not.toContain(String(shareId));
   });
 
-  test('a page without a path shares itself with its options; a bare promise answer is wrapped too', async () => {
+  test('a page without a path shares itself with its options; a bare promise answer becomes a card with rk_sh, and its content', async () => {
     const phone = new SimulatedPhone('u1', memoryTrack().backend);
     phone.launch(HOME);
     const page = phone.openPage('pages/detail/detail', { id: '9', utm_campaign: 'spring' }, { onShareAppMessage: () => undefined });
     expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/^\/pages\/detail\/detail\?id=9&rk_sh=\w+$/);
     const later = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => Promise.resolve({ title: 'Menu' }) });
-    const answer = (await (later.onShareAppMessage?.({ from: 'menu' }) as Promise<ChatShare>)) ?? {};
-    expect(answer.title).toBe('Menu');
-    expect(answer.path).toMatch(/^\/pages\/index\/index\?rk_sh=\w+$/);
+    const card = await phone.shareCard(later);
+    expect(card.title).toBe('Menu');
+    expect(card.path).toMatch(/^\/pages\/index\/index\?rk_sh=\w+$/);
+    // a handler that fails: WeChat sends what was answered at once, which already has the share id
+    const failing = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => Promise.reject(new Error('offline')) });
+    expect(await phone.shareCard(failing)).toEqual({ path: expect.stringMatching(/^\/pages\/index\/index\?rk_sh=\w+$/) });
   });
 
   test('Moments shares carry rk_sh in their query', async () => {
