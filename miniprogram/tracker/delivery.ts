@@ -1,15 +1,13 @@
-import type { TrackEvent } from './events';
+import { BATCH_EVENTS, type TrackEvent } from './events';
 import type { Clock, TrackerWx } from './host';
 import type { Queue } from './queue';
 
 export interface DeliveryOptions {
   functionName: string;
-  /** Send as soon as this many events wait. */
+  /** Send as soon as this many events wait (a call takes at most 50, the server's cap). */
   batchSize: number;
   /** Otherwise send this long after the first waiting event. */
   flushDelayMs: number;
-  /** Events per call: the `track` function takes at most 50. */
-  maxBatch: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** A call that has not answered by then counts as failed (the server dedupes a late success). */
@@ -52,9 +50,12 @@ function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
  * jitter. Nothing here waits on the caller; every send is a promise the UI never sees.
  */
 export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions): Delivery {
+  const { batchSize, flushDelayMs } = options;
   const held = new Set<string>();
+  /** The call in flight is `queue.sending`: its ids, until it is answered. */
+  const sending = queue.sending;
   let timer: unknown;
-  let inFlight = false;
+  let deadline: unknown;
   let again = false;
   let failures = 0;
   /** Set once track answered NO_IDENTITY: no call from this process can succeed, so none is made. */
@@ -71,28 +72,11 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       flush();
     }, ms);
   };
-  const waiting = (): number => queue.peek(options.batchSize, held).length;
-
-  function send(batch: TrackEvent[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timeout = clock.setTimeout(() => reject(new Error('track timed out')), options.requestTimeoutMs);
-      const settle = (done: () => void): void => {
-        clock.clearTimeout(timeout);
-        done();
-      };
-      try {
-        wx.cloud.callFunction({ name: options.functionName, data: { v: 1, events: batch } }).then(
-          (response) => settle(() => resolve(response?.result)),
-          (error: unknown) => settle(() => reject(error)),
-        );
-      } catch (error) {
-        settle(() => reject(error));
-      }
-    });
-  }
+  const waiting = (): number => queue.peek(batchSize, held).length;
 
   function answered(outcome: Outcome): void {
-    inFlight = false;
+    clock.clearTimeout(deadline);
+    sending.clear();
     if (!outcome) {
       failures++;
       const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (failures - 1));
@@ -103,24 +87,27 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     failures = 0;
     silent ||= outcome.code === NO_IDENTITY;
     queue.settle(outcome.done, outcome.rejected);
-    if (again || waiting() >= options.batchSize) flush();
-    else if (waiting() > 0) wait(options.flushDelayMs);
+    if (again || waiting() >= batchSize) flush();
+    else if (waiting() > 0) wait(flushDelayMs);
   }
 
   function flush(): void {
     cancel();
-    if (inFlight) {
+    if (sending.size > 0) {
       again = true;
       return;
     }
-    const batch = queue.peek(options.maxBatch, held);
+    const batch = queue.peek(BATCH_EVENTS, held);
     if (batch.length === 0) return;
     // what a process without identity records is counted at once, as the server would refuse it
     if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch));
-    inFlight = true;
     again = false;
-    // a failed call and an answer that cannot be read are the same: retried later
-    send(batch)
+    for (const event of batch) sending.add(event.id);
+    // a call that throws, fails, times out or answers what cannot be read: all the same, retried later
+    new Promise((resolve, reject) => {
+      deadline = clock.setTimeout(reject, options.requestTimeoutMs);
+      wx.cloud.callFunction({ name: options.functionName, data: { v: 1, events: batch } }).then((response) => resolve(Object(response).result), reject);
+    })
       .then((result) => readAnswer(result, batch))
       .then(answered, () => answered(undefined));
   }
@@ -128,9 +115,9 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   return {
     held,
     queued() {
-      if (inFlight || failures > 0) return;
-      if (waiting() >= options.batchSize) flush();
-      else if (timer === undefined) wait(options.flushDelayMs);
+      if (sending.size > 0 || failures > 0) return;
+      if (waiting() >= batchSize) flush();
+      else if (timer === undefined) wait(flushDelayMs);
     },
     flush,
   };

@@ -62,7 +62,6 @@ const DELIVERY_DEFAULTS: DeliveryOptions = {
   functionName: 'track',
   batchSize: 20,
   flushDelayMs: 5000,
-  maxBatch: 50,
   retryBaseMs: 2000,
   retryMaxMs: 300_000,
   requestTimeoutMs: 15_000,

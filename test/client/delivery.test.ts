@@ -6,6 +6,7 @@
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, GroupDoc, ShareEvent, UserDoc } from '../../shared/model';
 import type { ChatShare } from '../../miniprogram/tracker/index';
+import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, SimulatedPhone } from './simulated-wx';
 
@@ -114,6 +115,54 @@ test('the app killed with events queued, and killed again mid-send, then restart
   expect(stored.map((event) => event._id).sort()).toEqual([...made].sort());
   expect(stored.filter((event) => event.type === 'enter').map((event) => event.cold)).toEqual([true, true, true]);
   expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+});
+
+test('offline with large events across kills and relaunches, then online: every event stored or counted, and the newest that fit the outbox delivered', async () => {
+  const phone = phoneOf('o-large');
+  phone.online = false;
+  // entries of about 7 KB (the server takes up to 8 KB; a query value up to 1 KB), each marked with its number
+  const pad = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`p${i}`, 'x'.repeat(1000)]));
+  let recorded = 0;
+  const entries: number[] = [];
+  const entry = (): { scene: number; path: string; query: Record<string, string> } => {
+    entries.push(recorded);
+    return { scene: 1001, path: 'pages/index/index', query: { n: String(recorded++), ...pad } };
+  };
+  const outboxValues = (): string[] => [...phone.storage].filter(([key]) => key.startsWith(STORAGE_KEY)).map(([, value]) => value);
+  for (let launch = 0; launch < 10; launch++) {
+    phone.launch(entry());
+    // every hide tries to send, and offline the call fails before the user is back
+    for (let show = 0; show < 29; show++) {
+      await phone.settle();
+      phone.hide();
+      recorded++;
+      await phone.settle();
+      phone.show(entry());
+    }
+    // within WeChat's limits, and leaving the app nine tenths of its 10 MB
+    for (const value of outboxValues()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(SLOT_CHARS);
+    expect(phone.storageBytes(STORAGE_KEY)).toBeLessThan(1.1 * 1024 * 1024);
+    await phone.advance(60_000);
+    phone.kill();
+  }
+  expect(recorded).toBe(590);
+  phone.online = true;
+  phone.launch(entry());
+  phone.hide();
+  recorded++;
+  for (let step = 0; phone.tracker?.counts().queued !== 0 && step < 20; step++) await phone.advance(10_000);
+
+  const stored = await all<EnterEvent>('events', { openid: 'o-large' });
+  const counts = phone.tracker?.counts();
+  expect(counts?.queued).toBe(0);
+  expect(stored.length + Number(counts?.dropped) + Number(counts?.rejected)).toBe(recorded);
+  // the oldest were dropped: what was kept is the newest entries, without a gap
+  const kept = stored.filter((event) => event.type === 'enter').map((event) => Number(event.query.n));
+  expect(kept.sort((a, b) => a - b)).toEqual(entries.filter((n) => n >= Math.min(...kept)));
+  // and as many as the outbox holds: its slots full, but for less than one event each
+  const sent = new Map(phone.sentEvents().map((event) => [event.id, JSON.stringify(event).length]));
+  const keptChars = stored.reduce((sum, event) => sum + Number(sent.get(event._id)), 0);
+  expect(keptChars).toBeGreaterThan(SLOTS * (SLOT_CHARS - 8192));
 });
 
 test('offline, then online: backoff, then every event delivered', async () => {

@@ -1,11 +1,19 @@
 /**
- * A simulated Mini Program runtime for one user's phone: storage that survives a kill, timers the
+ * A simulated Mini Program runtime for one user's phone: storage that survives a kill and keeps
+ * WeChat's limits, timers the
  * test advances by hand, the App/Page lifecycle, enter options, group info, and
  * `wx.cloud.callFunction` that reaches a backend as this user (the emulator's client gateway in
  * the delivery suites), with a switch to go offline. Opened from a Moments snapshot, it runs in
  * single-page mode, where calls carry no user at all.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
+
+/**
+ * WeChat's storage limits (reference §G.2): what one key may hold, and what all of a Mini
+ * Program's keys may hold for one user, the app's own data included.
+ */
+export const STORAGE_ITEM_BYTES = 1024 * 1024;
+export const STORAGE_BYTES = 10 * 1024 * 1024;
 
 /** What a backend answers a function call, as the client gateway does. */
 export interface GatewayAnswer {
@@ -144,7 +152,7 @@ export interface GroupAnswers {
 export class SimulatedPhone {
   /** Seeded by the user, so two phones never make the same ids (as two real phones would not). */
   readonly clock: ManualClock;
-  /** Serialised like WeChat's storage: what is read back is a copy. */
+  /** Serialised like WeChat's storage: what is read back is a copy. Writes go through `writeStorage`. */
   readonly storage = new Map<string, string>();
   /** Every call made, in order, as sent. */
   readonly calls: { name: string; data: Record<string, unknown> }[] = [];
@@ -163,6 +171,8 @@ export class SimulatedPhone {
    */
   private singlePage = false;
   private generation = 0;
+  /** Storage writes this process makes before it dies; undefined: no death planned. */
+  private writesLeft?: number;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -176,7 +186,7 @@ export class SimulatedPhone {
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
   private wx(): TrackerWx {
     const generation = this.generation;
-    const alive = (): boolean => generation === this.generation;
+    const alive = (): boolean => generation === this.generation && this.writesLeft !== 0;
     const caller = this.singlePage ? undefined : this.openid;
     const wx: TrackerWx = {
       getStorageSync: (key) => {
@@ -184,7 +194,9 @@ export class SimulatedPhone {
         return raw === undefined ? '' : JSON.parse(raw);
       },
       setStorageSync: (key, data) => {
-        if (alive()) this.storage.set(key, JSON.stringify(data));
+        if (!alive()) return;
+        this.writeStorage(key, data);
+        if (this.writesLeft !== undefined) this.writesLeft--;
       },
       getEnterOptionsSync: () => structuredClone(this.enter as EnterOptions),
       getShareInfo: ({ shareTicket, success, fail }) => {
@@ -193,6 +205,7 @@ export class SimulatedPhone {
       },
       cloud: {
         callFunction: ({ name, data }) => {
+          if (!alive()) return new Promise(() => undefined);
           this.calls.push({ name, data: structuredClone(data) });
           const call = this.online
             ? this.backend(name, structuredClone(data), caller)
@@ -239,9 +252,45 @@ export class SimulatedPhone {
   /** The process ends at once: no hide, no more timers, answers in flight lost. */
   kill(): void {
     this.generation++;
+    this.writesLeft = undefined;
     this.clock.clearAll();
     this.tracker = undefined;
     this.app = undefined;
+  }
+
+  /**
+   * The process dies right after its next `writes` storage writes, in the middle of whatever it
+   * is doing (a kill at any moment): from then on it writes nothing, calls nothing and hears
+   * nothing, and `dead` is true; `kill()` clears up as usual.
+   */
+  killAfterWrites(writes: number): void {
+    this.writesLeft = writes;
+  }
+
+  get dead(): boolean {
+    return this.writesLeft === 0;
+  }
+
+  /**
+   * A write as WeChat's setStorageSync makes it (§G.2): a value over 1 MB, or a write that would
+   * take this Mini Program past 10 MB, throws WeChat's own error and changes nothing. Sizes are
+   * the UTF-8 bytes of the key and of the value's JSON. The app's own data is written here too.
+   */
+  writeStorage(key: string, data: unknown): void {
+    const raw = JSON.stringify(data);
+    const bytes = Buffer.byteLength(raw);
+    if (bytes > STORAGE_ITEM_BYTES) throw new Error('setStorageSync:fail exceed storage item max length');
+    const old = this.storage.get(key);
+    const freed = old === undefined ? 0 : Buffer.byteLength(key) + Buffer.byteLength(old);
+    if (this.storageBytes() - freed + Buffer.byteLength(key) + bytes > STORAGE_BYTES) throw new Error('setStorageSync:fail exceed storage max size 10Mb');
+    this.storage.set(key, raw);
+  }
+
+  /** Bytes held by the keys that start with `prefix` (by all keys without one). */
+  storageBytes(prefix = ''): number {
+    let bytes = 0;
+    for (const [key, raw] of this.storage) if (key.startsWith(prefix)) bytes += Buffer.byteLength(key) + Buffer.byteLength(raw);
+    return bytes;
   }
 
   /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */

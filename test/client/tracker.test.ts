@@ -8,10 +8,10 @@ import fc from 'fast-check';
 import { LIMITS } from '../../shared/entry';
 import { validateBatch } from '../../shared/schemas';
 import { CAPS } from '../../miniprogram/tracker/events';
-import { STORAGE_KEY } from '../../miniprogram/tracker/queue';
+import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
 import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
-import { flushMicrotasks, SimulatedPhone, type Backend } from './simulated-wx';
+import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, type Backend } from './simulated-wx';
 
 interface MemoryTrack {
   backend: Backend;
@@ -49,8 +49,30 @@ function memoryTrack(): MemoryTrack {
 const nodeProcess = (): NodeJS.Process => (setImmediate.constructor as FunctionConstructor)('return process')() as NodeJS.Process;
 
 const HOME = { scene: 1001, path: 'pages/index/index', query: {} };
-const storedQueue = (phone: SimulatedPhone): { events: { id: string; type: string }[]; dropped: number; rejected: number; seq: number } =>
-  JSON.parse(phone.storage.get(STORAGE_KEY) ?? 'null');
+
+interface StoredEvent {
+  id: string;
+  seq: number;
+  type: string;
+}
+
+/** The outbox as stored: its index, and the events of all its slots in the order they were made. */
+function storedQueue(phone: SimulatedPhone): { events: StoredEvent[]; dropped: number; rejected: number; seq: number } {
+  const index = JSON.parse(phone.storage.get(STORAGE_KEY) ?? '{}') as { dropped: number; rejected: number; seq: number; gone?: string[] };
+  const events = Array.from({ length: SLOTS }, (_, k) => JSON.parse(phone.storage.get(`${STORAGE_KEY}${k}`) ?? '[]') as StoredEvent[])
+    .flat()
+    .filter((event) => !index.gone?.includes(event.id))
+    .sort((a, b) => a.seq - b.seq);
+  return { ...index, events };
+}
+
+/** Changes one event where the outbox stores it, as if it had been stored so. */
+function editStored(phone: SimulatedPhone, id: string, change: (event: StoredEvent) => StoredEvent): void {
+  for (let k = 0; k < SLOTS; k++) {
+    const raw = phone.storage.get(`${STORAGE_KEY}${k}`);
+    if (raw) phone.storage.set(`${STORAGE_KEY}${k}`, JSON.stringify((JSON.parse(raw) as StoredEvent[]).map((event) => (event.id === id ? change(event) : event))));
+  }
+}
 
 describe('entries', () => {
   test('a cold start, then a hot start with a new scene, each recorded from getEnterOptionsSync', async () => {
@@ -242,6 +264,179 @@ describe('batching and the persisted queue', () => {
   });
 });
 
+/** The app's own data fills its 10 MB, as a cache that grew would. */
+function fillStorage(phone: SimulatedPhone): void {
+  let key = 0;
+  for (const size of [STORAGE_ITEM_BYTES - 100, 10_000, 100, 1]) {
+    for (;;) {
+      try {
+        phone.writeStorage(`app:${key}`, 'x'.repeat(size));
+        key++;
+      } catch {
+        break;
+      }
+    }
+  }
+}
+
+/** A page route longer than the server takes (512): the server refuses the page view, for good. */
+const refusedRoute = (name: string): string => `pages/${name}/${'x'.repeat(600)}`;
+
+describe('the outbox in storage', () => {
+  test('a full outbox never drops what is being sent: no event is both stored and counted', async () => {
+    const server = memoryTrack();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const phone = new SimulatedPhone(
+      'u1',
+      async (...args) => {
+        await gate;
+        return server.backend(...args);
+      },
+      { maxQueue: 3 },
+    );
+    phone.launch(HOME);
+    phone.openPage('pages/a/a', {});
+    // the hide sends enter, page and hide; while they are on their way the outbox is full
+    phone.hide();
+    phone.openPage('pages/b/b', {});
+    phone.openPage('pages/c/c', {});
+    release();
+    await phone.advance(5000);
+    const counts = phone.tracker?.counts();
+    expect(counts).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+    expect([...server.stored.values()].map((event) => event.path ?? event.type)).toEqual(['enter', 'pages/a/a', 'hide', 'pages/b/b', 'pages/c/c']);
+  });
+
+  test('killed at any storage write, then relaunched: every event made is stored or counted, never both', async () => {
+    const markerOf = (event: Record<string, unknown>): string =>
+      event.type === 'enter' ? `enter:${(event.options as { query: Record<string, string> }).query.op}` : event.type === 'hide' ? `hide:${event.stayMs}` : String(event.path);
+    let completed = false;
+    for (let writes = 1; !completed; writes++) {
+      const server = memoryTrack();
+      const refused = new Set<string>();
+      const phone = new SimulatedPhone(
+        'u1',
+        async (name, data, openid) => {
+          const answer = await server.backend(name, data, openid);
+          const rejectedIds = ((answer.result as { rejected: { id: string }[] }).rejected ?? []).map((rejection) => rejection.id);
+          for (const event of data.events as Record<string, unknown>[]) if (rejectedIds.includes(String(event.id))) refused.add(markerOf(event));
+          return answer;
+        },
+        { maxQueue: 4 },
+      );
+      const visit = (op: string) => ({ marker: `enter:${op}`, run: () => phone.show({ ...HOME, query: { op } }) });
+      const page = (route: string) => ({ marker: route, run: () => void phone.openPage(route, {}) });
+      const hide = (stayMs: number) => ({
+        marker: `hide:${stayMs}`,
+        run: async () => {
+          await phone.clock.advance(stayMs);
+          phone.hide();
+          await phone.settle();
+        },
+      });
+      const step = (run: () => void) => ({ marker: undefined, run });
+      // online with a refusal, then offline past the outbox's capacity, then online again
+      const ops = [
+        { marker: 'enter:0', run: () => void phone.launch({ ...HOME, query: { op: '0' } }) },
+        page('pages/a/a'),
+        page(refusedRoute('r1')),
+        hide(1000),
+        step(() => (phone.online = false)),
+        ...['b', 'c', 'd', 'e', 'f', 'g'].map((name) => page(`pages/${name}/${name}`)),
+        visit('1'),
+        page(refusedRoute('r2')),
+        hide(2000),
+        step(() => (phone.online = true)),
+        visit('2'),
+        page('pages/h/h'),
+        hide(3000),
+      ];
+      phone.killAfterWrites(writes);
+      const made: string[] = [];
+      let dying: string | undefined;
+      for (const op of ops) {
+        await op.run();
+        if (phone.dead) {
+          dying = op.marker;
+          break;
+        }
+        if (op.marker) made.push(op.marker);
+      }
+      completed = !phone.dead;
+      phone.kill();
+      phone.online = true;
+      phone.launch({ ...HOME, query: { op: 'again' } });
+      await phone.clock.advance(4000);
+      phone.hide();
+      made.push('enter:again', 'hide:4000');
+      for (let wait = 0; phone.tracker?.counts().queued !== 0 && wait < 10; wait++) await phone.advance(5000);
+
+      const stored = [...server.stored.values()].map(markerOf);
+      const counts = phone.tracker?.counts();
+      expect([writes, counts?.queued]).toEqual([writes, 0]);
+      expect([writes, stored.filter((marker) => !made.includes(marker) && marker !== dying)]).toEqual([writes, []]);
+      expect([writes, counts?.rejected]).toEqual([writes, refused.size]);
+      const lost = made.filter((marker) => !stored.includes(marker) && !refused.has(marker));
+      // the event of the step the process died in may never have been written: it can be neither
+      const unwritten = dying !== undefined && !stored.includes(dying) && !refused.has(dying) ? 1 : 0;
+      expect([writes, Number(counts?.dropped) >= lost.length && Number(counts?.dropped) <= lost.length + unwritten]).toEqual([writes, true]);
+    }
+  });
+
+  test('storage the app has filled: the app and the tracker go on, events are sent from memory, losses counted, then written once there is room', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend, { maxQueue: 5 });
+    fillStorage(phone);
+    expect(() => phone.writeStorage('app:more', 'x')).toThrow('setStorageSync:fail exceed storage max size 10Mb');
+    phone.launch(HOME);
+    const page = phone.openPage(refusedRoute('r1'), {}, { onShareAppMessage: () => ({ title: 'Item' }) });
+    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/rk_sh=\w+$/);
+    phone.hide();
+    await phone.settle();
+    expect(phone.storageBytes(STORAGE_KEY)).toBe(0);
+    expect([...server.stored.values()].map((event) => event.type)).toEqual(['enter', 'share', 'hide']);
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 1 });
+    // offline, the outbox in memory keeps to its capacity and counts what it drops
+    phone.online = false;
+    for (const name of ['a', 'b', 'c', 'd', 'e', 'f', 'g']) phone.openPage(`pages/${name}/${name}`, {});
+    expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 2, rejected: 1 });
+    // the app clears some of its cache: the next change writes the outbox and its counts
+    phone.storage.delete('app:0');
+    phone.openPage('pages/h/h', {});
+    phone.kill();
+    phone.online = true;
+    phone.launch(HOME);
+    // d … h were kept; the new entry pushes d out
+    expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 4, rejected: 1 });
+    await phone.settle();
+    expect([...server.stored.values()].slice(3).map((event) => event.path ?? event.type)).toEqual(['pages/e/e', 'pages/f/f', 'pages/g/g', 'pages/h/h', 'enter']);
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 4, rejected: 1 });
+  });
+
+  test('foreign or damaged values under the outbox keys are skipped; what is readable is sent, and the sequence goes on', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u1', server.backend);
+    const at = phone.clock.now();
+    phone.storage.set(STORAGE_KEY, JSON.stringify({ seq: 'x', dropped: null, gone: 7, events: [{ id: 'e-from-elsewhere' }] }));
+    phone.storage.set(`${STORAGE_KEY}0`, JSON.stringify({ not: 'a slot' }));
+    phone.storage.set(
+      `${STORAGE_KEY}1`,
+      JSON.stringify([null, 5, 'text', { id: 'e-kept-000001', seq: 41, at, type: 'page', path: 'pages/a/a' }, { id: 'e-bad-000001', seq: 'x', at, type: 'page', path: 'pages/b/b' }]),
+    );
+    phone.storage.set(`${STORAGE_KEY}2`, '{not json');
+    phone.launch(HOME);
+    phone.hide();
+    await phone.settle();
+    expect([...server.stored.values()].map((event) => [event.type, event.seq])).toEqual([
+      ['page', 41],
+      ['enter', 42],
+      ['hide', 43],
+    ]);
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 1 });
+  });
+});
+
 describe('what the server answers', () => {
   test('rejected events are dropped and counted, accepted and duplicate ones leave the queue', async () => {
     const server = memoryTrack();
@@ -251,9 +446,7 @@ describe('what the server answers', () => {
     server.stored.set(enter.id, {});
     // a query key the server refuses: the tracker cannot fix it, so it must not retry it forever
     phone.openPage('pages/index/index', {});
-    const saved = storedQueue(phone);
-    saved.events[1] = { ...saved.events[1], path: 'p'.repeat(600) } as never;
-    phone.storage.set(STORAGE_KEY, JSON.stringify(saved));
+    editStored(phone, storedQueue(phone).events[1].id, (event) => ({ ...event, path: 'p'.repeat(600) }));
     phone.kill();
     phone.launch(HOME);
     await phone.settle();
