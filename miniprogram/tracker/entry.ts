@@ -1,5 +1,5 @@
 import { API_CATEGORY_LENGTH, APP_ID_LENGTH, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
-import type { EnterOptions, TrackerWx } from './host';
+import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
 const GROUP_SCENES = [1008, 1044];
@@ -31,10 +31,10 @@ const clip = (text: string, length: number): string => (text.length > length ? t
  */
 export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.query ?? {}).slice(0, QUERY_KEYS)) {
+  for (const [key, value] of Object.entries(options.query || {}).slice(0, QUERY_KEYS)) {
     if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(value, QUERY_VALUE_LENGTH);
   }
-  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path ?? ''), PATH_LENGTH), query };
+  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path || ''), PATH_LENGTH), query };
   if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
   if (typeof options.chatType === 'number') payload.chatType = options.chatType;
   if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
@@ -55,31 +55,18 @@ function fitExtraData(extraData: Record<string, unknown> | undefined): Record<st
   return JSON.stringify(kept).length <= EVENT_BYTES / 2 ? kept : undefined;
 }
 
-export const isGroupEntry = (options: Entry): boolean =>
-  GROUP_SCENES.includes(options.scene) || (options.chatType !== undefined && GROUP_CHATS.includes(options.chatType));
+export const isGroupEntry = (options: Entry): boolean => GROUP_SCENES.includes(options.scene) || GROUP_CHATS.includes(Number(options.chatType));
 
 /**
  * The group's cloudID: `wx.getGroupEnterInfo` first (no shareTicket needed, base library 2.17.3+),
  * `wx.getShareInfo` with the shareTicket where that is all there is. Answers undefined when
  * neither gives one; never rejects.
  */
-export function groupCloudId(wx: TrackerWx, options: EnterOptions): Promise<string | undefined> {
-  const ask = (api: (done: (cloudID: string | undefined) => void) => void): Promise<string | undefined> =>
-    new Promise((resolve) => {
-      try {
-        api(resolve);
-      } catch {
-        resolve(undefined);
-      }
-    });
-  const viaShareInfo = (): Promise<string | undefined> => {
-    const { shareTicket } = options;
-    if (!shareTicket) return Promise.resolve(undefined);
-    return ask((done) => wx.getShareInfo({ shareTicket, success: (result) => done(result.cloudID), fail: () => done(undefined) }));
-  };
-  const getGroupEnterInfo = wx.getGroupEnterInfo?.bind(wx);
-  if (!getGroupEnterInfo) return viaShareInfo();
-  return ask((done) => getGroupEnterInfo({ success: (result) => done(result.cloudID), fail: () => done(undefined) })).then(
-    (cloudID) => cloudID ?? viaShareInfo(),
-  );
+export function groupCloudId(wx: TrackerWx, { shareTicket }: EnterOptions): Promise<string | undefined> {
+  const ask = (api: (callbacks: CloudIdCallbacks) => void): Promise<string | undefined> =>
+    new Promise((resolve) => api({ success: (result) => resolve(result.cloudID), fail: () => resolve(undefined) }));
+  const viaShareInfo = (): Promise<string | undefined> | undefined =>
+    shareTicket ? ask((callbacks) => wx.getShareInfo({ ...callbacks, shareTicket })).catch(() => undefined) : undefined;
+  // an API that is missing (base libraries before 2.17.3) or throws rejects `ask`: the next way is tried
+  return ask((callbacks) => (wx.getGroupEnterInfo as (callbacks: CloudIdCallbacks) => void)(callbacks)).then((cloudID) => cloudID || viaShareInfo(), viaShareInfo);
 }

@@ -78,8 +78,8 @@ function safely(run: () => void): void {
 
 export function createTracker(options: TrackerOptions): Tracker {
   const { wx } = options;
-  const clock = options.clock ?? systemClock;
-  const queue = createQueue(wx, options.maxQueue ?? 500);
+  const clock = options.clock || systemClock;
+  const queue = createQueue(wx, options.maxQueue || 500);
   const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options });
   const groupInfoTimeoutMs = options.groupInfoTimeoutMs ?? 5000;
   let shownAt: number | undefined;

@@ -32,10 +32,10 @@ export interface ShareRecord {
 /** WeChat's default share path: the current page with the options it was opened with. */
 function defaultPath(page: SharedPage): string {
   const query = queryOf(page.options);
-  return `/${page.route ?? ''}${query ? `?${query}` : ''}`;
+  return `/${page.route || ''}${query ? `?${query}` : ''}`;
 }
 
-const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
+const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
 const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
 
@@ -51,21 +51,21 @@ export function shareToChat(
   shareId: string,
 ): { content: ChatShare; record: ShareRecord } {
   const own = isThenable(content) ? { promise: content } : content || {};
-  const base = own.path ?? defaultPath(page);
+  const base = own.path || defaultPath(page);
   const shared: ChatShare = { ...own, path: sharePath(base, shareId) };
   if (isThenable(own.promise)) {
-    shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path ?? base, shareId) } : late));
+    shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path || base, shareId) } : late));
   }
   return { content: shared, record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
 }
 
 /** The page's Moments share with our share id added to its query. */
 export function shareToTimeline(content: TimelineShare | undefined, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
-  const own = content ?? {};
+  const own = content || {};
   const query = own.query ?? queryOf(page.options);
   const clean = cleanQuery(query);
   return {
     content: { ...own, query: withShareId(query, shareId) },
-    record: { shareId, path: clipPath(`/${page.route ?? ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
+    record: { shareId, path: clipPath(`/${page.route || ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
   };
 }
