@@ -1,10 +1,9 @@
 /**
  * A simulated Mini Program runtime for one user's phone: storage that survives a kill and keeps
- * WeChat's limits, timers the
- * test advances by hand, the App/Page lifecycle, enter options, group info, and
- * `wx.cloud.callFunction` that reaches a backend as this user (the emulator's client gateway in
- * the delivery suites), with a switch to go offline. Opened from a Moments snapshot, it runs in
- * single-page mode, where calls carry no user at all.
+ * WeChat's limits, timers the test advances by hand, the App/Page lifecycle, enter options, group
+ * info, share cards built the way WeChat builds them, and `wx.cloud.callFunction` that reaches a
+ * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
+ * offline. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
 
@@ -128,13 +127,14 @@ export interface Card {
   imageUrl?: string;
 }
 
+/** WeChat's own test for a promise: anything with a `then` method. */
 const isThenable = (value: unknown): value is Promise<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
-/** The card's fields a share handler's content sets, over those of `base`. */
+/** The card's fields that a share handler's content sets, over those of `base`. */
 function cardOf(content: unknown, base: Card): Card {
   const { title, path, imageUrl } = content as Record<string, unknown>;
-  const text = (value: unknown, fallback: string | undefined): string | undefined => (typeof value === 'string' ? value : fallback);
-  return { title: text(title, base.title), path: text(path, base.path) ?? base.path, imageUrl: text(imageUrl, base.imageUrl) };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return { title: text(title) ?? base.title, path: text(path) ?? base.path, imageUrl: text(imageUrl) ?? base.imageUrl };
 }
 
 export interface GroupAnswers {
@@ -305,9 +305,9 @@ export class SimulatedPhone {
   /**
    * The card WeChat sends when the user shares `page`, built from what its onShareAppMessage
    * answers (§G.3). Anything but an object, a bare Promise (an `async` handler) among them, gives
-   * the default card: the current page with its options. An object's `promise` replaces its
-   * content if it resolves within 3 s of this phone's clock; past that, or on reject, the object
-   * is used as it was answered.
+   * the default card: the current page with its options. If an object has a `promise` that
+   * resolves within 3 s of this phone's clock to content, that content's fields win; past 3 s, or
+   * on reject, the object is used as it was answered.
    */
   async shareCard(page: PageInstance, from: 'menu' | 'button' = 'menu'): Promise<Card> {
     const query = Object.entries(page.options)
