@@ -1,15 +1,13 @@
-import type { TrackAnswer, TrackEvent } from './events';
+import { BATCH_EVENTS, type TrackEvent } from './events';
 import type { Clock, TrackerWx } from './host';
 import type { Queue } from './queue';
 
 export interface DeliveryOptions {
   functionName: string;
-  /** Send as soon as this many events wait. */
+  /** Send as soon as this many events wait (a call takes at most 50, the server's cap). */
   batchSize: number;
   /** Otherwise send this long after the first waiting event. */
   flushDelayMs: number;
-  /** Events per call: the `track` function takes at most 50. */
-  maxBatch: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** A call that has not answered by then counts as failed (the server dedupes a late success). */
@@ -25,22 +23,28 @@ export interface Delivery {
   flush(): void;
 }
 
+/** The caller has no WeChat user (a Moments snapshot's single-page mode): true of the whole process. */
+const NO_IDENTITY = 'NO_IDENTITY';
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
-const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED'];
+const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED', NO_IDENTITY];
 
 const SHARE_PREFIX = /^[\w-]{1,24}$/;
 
-type Outcome = { done: Set<string>; rejected: Set<string> } | undefined;
+type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | undefined;
 
+/**
+ * What an answer settles, whatever its shape (`Object()` turns null and primitives into objects
+ * without fields, and nothing is converted to a string): the events it lists as accepted or
+ * duplicates are done; those it rejects, or the whole batch on a final refusal, are dropped unless
+ * also done. An answer that names none of the batch's events is a failure, and is retried.
+ */
 function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
-  if (!result || typeof result !== 'object') return undefined;
-  const refusal = (result as { error?: { code?: string } }).error;
-  if (refusal) return FINAL_REFUSALS.includes(String(refusal.code)) ? { done: new Set(), rejected: new Set(sent.map((event) => event.id)) } : undefined;
-  const answer = result as Partial<TrackAnswer>;
-  if (!Array.isArray(answer.accepted) || !Array.isArray(answer.duplicates) || !Array.isArray(answer.rejected)) return undefined;
-  const done = new Set([...answer.accepted, ...answer.duplicates]);
-  const rejected = new Set(answer.rejected.map((rejection) => String(rejection.id)));
-  return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected } : undefined;
+  const answer = Object(result) as Record<string, unknown>;
+  const code = Object(answer.error).code;
+  const list = (key: string): unknown[] => (Array.isArray(answer[key]) ? (answer[key] as unknown[]) : []);
+  const done = new Set([...list('accepted'), ...list('duplicates')]);
+  const rejected = new Set(FINAL_REFUSALS.includes(code) ? sent.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id));
+  return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected, code } : undefined;
 }
 
 /**
@@ -49,11 +53,16 @@ function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
  * may carry the user's share prefix (the server's), handed to `onSharePrefix`.
  */
 export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions, onSharePrefix: (prefix: string) => void): Delivery {
+  const { batchSize, flushDelayMs } = options;
   const held = new Set<string>();
+  /** The call in flight is `queue.sending`: its ids, until it is answered. */
+  const sending = queue.sending;
   let timer: unknown;
-  let inFlight = false;
+  let deadline: unknown;
   let again = false;
   let failures = 0;
+  /** Set once track answered NO_IDENTITY: no call from this process can succeed, so none is made. */
+  let silent = false;
 
   const cancel = (): void => {
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -66,29 +75,11 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       flush();
     }, ms);
   };
-  const waiting = (): number => queue.peek(options.batchSize, held).length;
-
-  function send(batch: TrackEvent[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timeout = clock.setTimeout(() => reject(new Error('track timed out')), options.requestTimeoutMs);
-      const settle = (done: () => void): void => {
-        clock.clearTimeout(timeout);
-        done();
-      };
-      try {
-        // sentAt lets the server correct this phone's clock, which may be off by hours
-        wx.cloud.callFunction({ name: options.functionName, data: { v: 1, sentAt: clock.now(), events: batch } }).then(
-          (response) => settle(() => resolve(response?.result)),
-          (error: unknown) => settle(() => reject(error)),
-        );
-      } catch (error) {
-        settle(() => reject(error));
-      }
-    });
-  }
+  const waiting = (): number => queue.peek(batchSize, held).length;
 
   function answered(outcome: Outcome): void {
-    inFlight = false;
+    clock.clearTimeout(deadline);
+    sending.clear();
     if (!outcome) {
       failures++;
       const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (failures - 1));
@@ -97,37 +88,44 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       return;
     }
     failures = 0;
+    silent ||= outcome.code === NO_IDENTITY;
     queue.settle(outcome.done, outcome.rejected);
-    if (again || waiting() >= options.batchSize) flush();
-    else if (waiting() > 0) wait(options.flushDelayMs);
+    if (again || waiting() >= batchSize) flush();
+    else if (waiting() > 0) wait(flushDelayMs);
   }
 
   function flush(): void {
     cancel();
-    if (inFlight) {
+    if (sending.size > 0) {
       again = true;
       return;
     }
-    const batch = queue.peek(options.maxBatch, held);
+    const batch = queue.peek(BATCH_EVENTS, held);
     if (batch.length === 0) return;
-    inFlight = true;
+    // what a process without identity records is counted at once, as the server would refuse it
+    if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch));
     again = false;
-    send(batch).then(
-      (result) => {
-        const prefix = (result as { sharePrefix?: unknown } | undefined)?.sharePrefix;
+    for (const event of batch) sending.add(event.id);
+    // a call that throws, fails, times out or answers what cannot be read: all the same, retried later
+    new Promise((resolve, reject) => {
+      deadline = clock.setTimeout(reject, options.requestTimeoutMs);
+      // sentAt lets the server correct this phone's clock, which may be off by hours
+      wx.cloud.callFunction({ name: options.functionName, data: { v: 1, sentAt: clock.now(), events: batch } }).then((response) => resolve(Object(response).result), reject);
+    })
+      .then((result) => {
+        const prefix = Object(result).sharePrefix;
         if (typeof prefix === 'string' && SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
-        answered(readAnswer(result, batch));
-      },
-      () => answered(undefined),
-    );
+        return readAnswer(result, batch);
+      })
+      .then(answered, () => answered(undefined));
   }
 
   return {
     held,
     queued() {
-      if (inFlight || failures > 0) return;
-      if (waiting() >= options.batchSize) flush();
-      else if (timer === undefined) wait(options.flushDelayMs);
+      if (sending.size > 0 || failures > 0) return;
+      if (waiting() >= batchSize) flush();
+      else if (timer === undefined) wait(flushDelayMs);
     },
     flush,
   };

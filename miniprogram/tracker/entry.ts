@@ -1,20 +1,25 @@
-import { CAPS, type EnterPayload } from './events';
-import type { EnterOptions, TrackerWx } from './host';
+import { API_CATEGORY_LENGTH, APP_ID_LENGTH, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
+import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
 const GROUP_SCENES = [1008, 1044];
 /** `chatType` 3: a WeChat group; 4: a WeCom interop group. */
 const GROUP_CHATS = [3, 4];
 
+/** Enter options with the scene as the integer the contract and the group scenes expect. */
+export type Entry = EnterOptions & { scene: number };
+
 /** The current entry: `wx.getEnterOptionsSync()` is right on hot starts too; the lifecycle options are the fallback. */
-export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): EnterOptions | undefined {
+export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): Entry | undefined {
+  let current: EnterOptions | undefined;
   try {
-    const current = wx.getEnterOptionsSync?.();
-    if (current && typeof current.scene === 'number') return current;
+    current = wx.getEnterOptionsSync?.();
   } catch {
     // older base libraries: the lifecycle options say the same for this show
   }
-  return lifecycle;
+  if (!current?.scene) current = lifecycle;
+  // some runtimes give the scene as a string ("1168"): the server takes an integer
+  return current && { ...current, scene: Number(current.scene) || 0 };
 }
 
 const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length) : text);
@@ -24,19 +29,19 @@ const clip = (text: string, length: number): string => (text.length > length ? t
  * rejects unknown fields (`forwardMaterials`, `hostExtraData`) and oversize values, and an entry
  * rejected for size would be an entry lost.
  */
-export function enterPayload(options: EnterOptions): EnterPayload {
+export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
-  for (const [key, value] of Object.entries(options.query ?? {}).slice(0, CAPS.queryKeys)) {
-    if (typeof value === 'string' && key.length <= CAPS.queryKeyLength) query[key] = clip(value, CAPS.queryValueLength);
+  for (const [key, value] of Object.entries(options.query || {}).slice(0, QUERY_KEYS)) {
+    if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(value, QUERY_VALUE_LENGTH);
   }
-  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path ?? ''), CAPS.pathLength), query };
+  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path || ''), PATH_LENGTH), query };
   if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
   if (typeof options.chatType === 'number') payload.chatType = options.chatType;
-  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, CAPS.apiCategoryLength);
+  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
   const referrer = options.referrerInfo;
   if (referrer && (referrer.appId || referrer.extraData)) {
     payload.referrerInfo = {};
-    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, CAPS.appIdLength);
+    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, APP_ID_LENGTH);
     const extraData = fitExtraData(referrer.extraData);
     if (extraData) payload.referrerInfo.extraData = extraData;
   }
@@ -46,35 +51,22 @@ export function enterPayload(options: EnterOptions): EnterPayload {
 /** extraData is another app's free-form object: keep it only while the event stays within the server's byte cap. */
 function fitExtraData(extraData: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   if (!extraData || typeof extraData !== 'object') return undefined;
-  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= CAPS.queryKeyLength).slice(0, CAPS.extraDataKeys));
-  return JSON.stringify(kept).length <= CAPS.eventBytes / 2 ? kept : undefined;
+  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= QUERY_KEY_LENGTH).slice(0, EXTRA_DATA_KEYS));
+  return JSON.stringify(kept).length <= EVENT_BYTES / 2 ? kept : undefined;
 }
 
-export const isGroupEntry = (options: EnterOptions): boolean =>
-  GROUP_SCENES.includes(options.scene) || (options.chatType !== undefined && GROUP_CHATS.includes(options.chatType));
+export const isGroupEntry = (options: Entry): boolean => GROUP_SCENES.includes(options.scene) || GROUP_CHATS.includes(Number(options.chatType));
 
 /**
  * The group's cloudID: `wx.getGroupEnterInfo` first (no shareTicket needed, base library 2.17.3+),
  * `wx.getShareInfo` with the shareTicket where that is all there is. Answers undefined when
  * neither gives one; never rejects.
  */
-export function groupCloudId(wx: TrackerWx, options: EnterOptions): Promise<string | undefined> {
-  const ask = (api: (done: (cloudID: string | undefined) => void) => void): Promise<string | undefined> =>
-    new Promise((resolve) => {
-      try {
-        api(resolve);
-      } catch {
-        resolve(undefined);
-      }
-    });
-  const viaShareInfo = (): Promise<string | undefined> => {
-    const { shareTicket } = options;
-    if (!shareTicket) return Promise.resolve(undefined);
-    return ask((done) => wx.getShareInfo({ shareTicket, success: (result) => done(result.cloudID), fail: () => done(undefined) }));
-  };
-  const getGroupEnterInfo = wx.getGroupEnterInfo?.bind(wx);
-  if (!getGroupEnterInfo) return viaShareInfo();
-  return ask((done) => getGroupEnterInfo({ success: (result) => done(result.cloudID), fail: () => done(undefined) })).then(
-    (cloudID) => cloudID ?? viaShareInfo(),
-  );
+export function groupCloudId(wx: TrackerWx, { shareTicket }: EnterOptions): Promise<string | undefined> {
+  const ask = (api: (callbacks: CloudIdCallbacks) => void): Promise<string | undefined> =>
+    new Promise((resolve) => api({ success: (result) => resolve(result.cloudID), fail: () => resolve(undefined) }));
+  const viaShareInfo = (): Promise<string | undefined> | undefined =>
+    shareTicket ? ask((callbacks) => wx.getShareInfo({ ...callbacks, shareTicket })).catch(() => undefined) : undefined;
+  // an API that is missing (base libraries before 2.17.3) or throws rejects `ask`: the next way is tried
+  return ask((callbacks) => (wx.getGroupEnterInfo as (callbacks: CloudIdCallbacks) => void)(callbacks)).then((cloudID) => cloudID || viaShareInfo(), viaShareInfo);
 }

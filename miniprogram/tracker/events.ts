@@ -3,6 +3,7 @@
  * contract written down in `shared/schemas.ts` and the README. Nothing about who the user is
  * travels here; the function takes identity from WeChat.
  */
+import type { Clock } from './host';
 
 export interface EnterPayload {
   scene: number;
@@ -32,29 +33,35 @@ export type TrackEvent = Base &
 type WithoutBase<T> = T extends unknown ? Omit<T, keyof Base> : never;
 export type EventBody = WithoutBase<TrackEvent>;
 
-/** What `track` answers a batch it read. */
-export interface TrackAnswer {
-  accepted: string[];
-  duplicates: string[];
-  rejected: { id: string | null; code: string; message: string }[];
-}
+/**
+ * The server's caps (`LIMITS` in `shared/entry.ts`; a test keeps the two equal). Plain constants,
+ * which the bundler inlines, rather than one object whose property names would ship in the tracker.
+ */
+export const QUERY_KEYS = 30;
+export const QUERY_KEY_LENGTH = 64;
+export const QUERY_VALUE_LENGTH = 1024;
+export const PATH_LENGTH = 512;
+export const EXTRA_DATA_KEYS = 20;
+export const API_CATEGORY_LENGTH = 32;
+export const APP_ID_LENGTH = 64;
+export const EVENT_BYTES = 8192;
+export const BATCH_EVENTS = 50;
 
-/** The server's caps (`LIMITS` in `shared/entry.ts`; a test keeps the two equal). */
 export const CAPS = {
-  queryKeys: 30,
-  queryKeyLength: 64,
-  queryValueLength: 1024,
-  pathLength: 512,
-  extraDataKeys: 20,
-  apiCategoryLength: 32,
-  appIdLength: 64,
-  eventBytes: 8192,
-  batchEvents: 50,
+  queryKeys: QUERY_KEYS,
+  queryKeyLength: QUERY_KEY_LENGTH,
+  queryValueLength: QUERY_VALUE_LENGTH,
+  pathLength: PATH_LENGTH,
+  extraDataKeys: EXTRA_DATA_KEYS,
+  apiCategoryLength: API_CATEGORY_LENGTH,
+  appIdLength: APP_ID_LENGTH,
+  eventBytes: EVENT_BYTES,
+  batchEvents: BATCH_EVENTS,
 } as const;
 
 /** A client-made id (events, shares): time first so ids sort roughly by creation, then 12 random base-36 digits. */
-export function newId(now: number, random: () => number): string {
-  let id = now.toString(36);
-  for (let i = 0; i < 12; i++) id += Math.floor(random() * 36).toString(36);
+export function newId(clock: Pick<Clock, 'now' | 'random'>): string {
+  let id = clock.now().toString(36);
+  for (let i = 0; i < 12; i++) id += Math.floor(clock.random() * 36).toString(36);
   return id;
 }

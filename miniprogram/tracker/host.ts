@@ -7,7 +7,8 @@
 
 /** What `wx.getEnterOptionsSync()` and `App.onShow` give. */
 export interface EnterOptions {
-  scene: number;
+  /** A number, except on some runtimes that give a string ("1168"). */
+  scene: number | string;
   path: string;
   query?: Record<string, string>;
   shareTicket?: string;
@@ -16,7 +17,7 @@ export interface EnterOptions {
   apiCategory?: string;
 }
 
-interface CloudIdCallbacks {
+export interface CloudIdCallbacks {
   success?: (result: { cloudID?: string }) => void;
   fail?: (error: { errMsg: string }) => void;
 }
@@ -38,9 +39,10 @@ export interface Clock {
   random(): number;
 }
 
+/** `Date.now` and `Math.random` need no `this`; the platform's timers are called as plain functions. */
 export const systemClock: Clock = {
-  now: () => Date.now(),
+  now: Date.now,
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-  random: () => Math.random(),
+  random: Math.random,
 };

@@ -83,7 +83,6 @@ const DELIVERY_DEFAULTS: DeliveryOptions = {
   functionName: 'track',
   batchSize: 20,
   flushDelayMs: 5000,
-  maxBatch: 50,
   retryBaseMs: 2000,
   retryMaxMs: 300_000,
   requestTimeoutMs: 15_000,
@@ -100,8 +99,8 @@ function safely(run: () => void): void {
 
 export function createTracker(options: TrackerOptions): Tracker {
   const { wx } = options;
-  const clock = options.clock ?? systemClock;
-  const queue = createQueue(wx, options.maxQueue ?? 500);
+  const clock = options.clock || systemClock;
+  const queue = createQueue(wx, options.maxQueue || 500);
   let prefix: string | undefined;
   safely(() => (prefix = (wx.getStorageSync(PREFIX_KEY) as string) || undefined));
   const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options }, (issued) => {
@@ -140,7 +139,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   }
 
   function record(body: EventBody): TrackEvent {
-    const event = { id: newId(clock.now(), () => clock.random()), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
+    const event = { id: newId(clock), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
     queue.push(event);
     return event;
   }
@@ -201,7 +200,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   }
 
   /** A fresh share id: the prefix `track` issued to this user, then a random part (without a prefix, the id is recorded for no one). */
-  const shareId = (): string => (prefix ?? '') + newId(clock.now(), () => clock.random());
+  const shareId = (): string => (prefix || '') + newId(clock);
 
   function share(record_: ShareRecord, api: string): void {
     // the share panel hides the app: a pause

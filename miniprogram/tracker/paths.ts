@@ -33,16 +33,15 @@ export function withShareId(query: string, shareId: string): string {
 
 /** `/route?query` → the same path with its query cleaned (and the share id added when given). */
 export function sharePath(path: string, shareId?: string): string {
-  const mark = path.indexOf('?');
-  const base = mark < 0 ? path : path.slice(0, mark);
-  const query = mark < 0 ? '' : path.slice(mark + 1);
+  // split at the first `?` only: a query value may hold another (`[^]` is any character, line breaks too)
+  const [base, query = ''] = path.split(/\?([^]*)/);
   const next = shareId ? withShareId(query, shareId) : cleanQuery(query);
   return next ? `${base}?${next}` : base;
 }
 
 /** The query string of a page's own options, as WeChat would share it by default. */
 export function queryOf(options: Record<string, string | undefined> | undefined): string {
-  return Object.entries(options ?? {})
+  return Object.entries(options || {})
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
     .map(([key, value]) => `${key}=${value.replace(/[&#]/g, encodeURIComponent)}`)
     .join('&');

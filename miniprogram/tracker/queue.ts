@@ -1,26 +1,32 @@
 import type { TrackEvent } from './events';
 import type { TrackerWx } from './host';
 
+/** The outbox's index: the per-install sequence, the loss counters and the ids of the latest loss. */
 export const STORAGE_KEY = 'rukou:tracker';
-
-/** What survives a kill: the unsent events, the per-install sequence and the loss counters. */
-interface Saved {
-  seq: number;
-  events: TrackEvent[];
-  dropped: number;
-  rejected: number;
-}
+/**
+ * The events themselves live under SLOTS more keys (`rukou:tracker0` …), each kept to SLOT_CHARS
+ * characters of JSON: 1 MB in all of the 10 MB WeChat gives a Mini Program per user, which the app
+ * shares, and far under its 1 MB per key (reference §G.2). An enqueue rewrites one slot, never
+ * the whole outbox.
+ */
+export const SLOTS = 16;
+export const SLOT_CHARS = 65_536;
 
 export interface QueueCounts {
   /** Events waiting to be acknowledged. */
   queued: number;
-  /** Oldest events dropped because the queue was full. */
+  /** Oldest events dropped to make room (the outbox's capacity or its storage budget). */
   dropped: number;
-  /** Events the server rejected (they would be rejected forever, so they are not kept). */
+  /** Events the server refused: they would be refused forever, so they are not kept. */
   rejected: number;
 }
 
 export interface Queue {
+  /**
+   * The ids of the batch being sent. They are never dropped to make room (the outbox may hold a
+   * batch more until it is answered), so that no event is both counted as lost and stored.
+   */
+  sending: Set<unknown>;
   nextSeq(): number;
   size(): number;
   counts(): QueueCounts;
@@ -29,62 +35,114 @@ export interface Queue {
   update(event: TrackEvent): void;
   /** The oldest events, skipping those still held back in this process. */
   peek(limit: number, held: ReadonlySet<string>): TrackEvent[];
-  /** Forgets acknowledged events and counts the rejected ones. */
-  settle(done: ReadonlySet<string>, rejected: ReadonlySet<string>): void;
-}
-
-function load(wx: TrackerWx): Saved {
-  try {
-    const saved = wx.getStorageSync(STORAGE_KEY) as Partial<Saved> | '' | undefined;
-    if (saved && Array.isArray(saved.events)) {
-      return { seq: Number(saved.seq) || 0, events: saved.events, dropped: Number(saved.dropped) || 0, rejected: Number(saved.rejected) || 0 };
-    }
-  } catch {
-    // unreadable storage: start afresh rather than not track at all
-  }
-  return { seq: 0, events: [], dropped: 0, rejected: 0 };
+  /** Forgets acknowledged events and counts the refused ones. */
+  settle(done: ReadonlySet<unknown>, rejected: ReadonlySet<unknown>): void;
 }
 
 /**
- * The outbox. Written to storage on every change, so a kill loses nothing that was enqueued; the
- * next launch finds the events and sends them again (the server dedupes by event id). Closures
- * rather than a class: their names minify, and the tracker's size is a budget.
+ * The outbox, written to storage on every change so that a kill loses nothing that was enqueued;
+ * the next launch sends it again (the server dedupes by event id). A loss is written in two
+ * steps that a kill may split: first the index, with the counters and the ids lost, then the
+ * slots without those events; whatever a slot still holds of the ids in the index is forgotten
+ * when it is read back, so an event is never both counted and sent. Storage that refuses a write
+ * costs nothing but durability: the events stay in memory, are sent, and are written with the
+ * next change. Closures rather than a class: their names minify, and the tracker's size is a budget.
  */
 export function createQueue(wx: TrackerWx, capacity: number): Queue {
-  const state = load(wx);
-  const save = (): void => {
+  const read = (key: string): unknown => {
     try {
-      wx.setStorageSync(STORAGE_KEY, state);
+      return wx.getStorageSync(key);
     } catch {
-      // storage full or refused: the events stay in memory and are still sent
+      // unreadable storage: start afresh rather than not track at all
     }
   };
+  const write = (key: string, data: unknown): void => {
+    try {
+      wx.setStorageSync(key, data);
+    } catch {
+      // storage full or refused: kept in memory, written with the next change
+    }
+  };
+  const index = Object(read(STORAGE_KEY));
+  const gone: unknown[] = Array.isArray(index.gone) ? index.gone : [];
+  let seq = index.seq | 0;
+  let dropped = index.dropped | 0;
+  let rejected = index.rejected | 0;
+  const slots: TrackEvent[][] = [];
+  /** Each slot's length as JSON, kept so that finding room costs no serialising. */
+  const lengths: number[] = [];
+  const measure = (k: number): number => (lengths[k] = JSON.stringify(slots[k]).length);
+  const sending = new Set<unknown>();
+  for (let k = 0; k < SLOTS; k++) {
+    const saved = read(STORAGE_KEY + k);
+    slots[k] = Array.isArray(saved) ? saved.filter((event) => event && event.id && !gone.includes(event.id)) : [];
+    measure(k);
+    for (const event of slots[k]) seq = Math.max(seq, (event.seq | 0) + 1);
+  }
+
+  const all = (): TrackEvent[] => ([] as TrackEvent[]).concat(...slots).sort((a, b) => (a.seq | 0) - (b.seq | 0));
+  const save = (k: number): void => {
+    measure(k);
+    write(STORAGE_KEY + k, slots[k]);
+  };
+  /** The index goes first: it names the events being removed, so a kill before the slots are written loses no count. */
+  const lose = (ids: string[], changed: Set<number>): void => {
+    write(STORAGE_KEY, { seq, dropped, rejected, gone: ids });
+    changed.forEach(save);
+  };
+
   return {
-    nextSeq: () => state.seq++,
-    size: () => state.events.length,
-    counts: () => ({ queued: state.events.length, dropped: state.dropped, rejected: state.rejected }),
+    sending,
+    nextSeq: () => seq++,
+    size: () => all().length,
+    counts: () => ({ queued: all().length, dropped, rejected }),
     push(event) {
-      const over = state.events.push(event) - capacity;
-      if (over > 0) {
-        state.events.splice(0, over);
-        state.dropped += over;
+      const length = JSON.stringify(event).length + 1;
+      const lost: string[] = [];
+      const changed = new Set<number>();
+      let room: number;
+      for (;;) {
+        room = lengths.findIndex((used) => used + length <= SLOT_CHARS);
+        const [oldest, ...others] = all().filter((event) => !sending.has(event.id));
+        if (!oldest || (room >= 0 && others.length + 1 < capacity)) break;
+        const k = slots.findIndex((slot) => slot.includes(oldest));
+        slots[k].splice(slots[k].indexOf(oldest), 1);
+        measure(k);
+        changed.add(k);
+        lost.push(oldest.id);
       }
-      save();
+      if (lost.length > 0) {
+        dropped += lost.length;
+        lose(lost, changed);
+      }
+      // what cannot make room (a batch in flight, or an event bigger than a slot) still goes somewhere
+      room = Math.max(room, 0);
+      slots[room].push(event);
+      save(room);
     },
     update(event) {
-      const index = state.events.findIndex((queued) => queued.id === event.id);
-      if (index >= 0) {
-        state.events[index] = event;
-        save();
-      }
-    },
-    peek: (limit, held) => state.events.filter((event) => !held.has(event.id)).slice(0, limit),
-    settle(done, rejected) {
-      state.events = state.events.filter((event) => {
-        if (rejected.has(event.id) && !done.has(event.id)) state.rejected++;
-        return !done.has(event.id) && !rejected.has(event.id);
+      slots.forEach((slot, k) => {
+        const at = slot.findIndex((queued) => queued.id === event.id);
+        if (at >= 0) {
+          slot[at] = event;
+          save(k);
+        }
       });
-      save();
+    },
+    peek: (limit, held) => all().filter((event) => !held.has(event.id)).slice(0, limit),
+    settle(done, refused) {
+      const lost: string[] = [];
+      const changed = new Set<number>();
+      slots.forEach((slot, k) => {
+        slots[k] = slot.filter((event) => {
+          if (refused.has(event.id) && !done.has(event.id)) lost.push(event.id);
+          return !done.has(event.id) && !refused.has(event.id);
+        });
+        if (slots[k].length < slot.length) changed.add(k);
+      });
+      rejected += lost.length;
+      // written even without a loss: the index carries the sequence on once its last events are gone
+      lose(lost, changed);
     },
   };
 }

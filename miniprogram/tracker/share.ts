@@ -1,4 +1,4 @@
-import { CAPS } from './events';
+import { PATH_LENGTH } from './events';
 import { cleanQuery, queryOf, sharePath, withShareId } from './paths';
 
 /** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
@@ -32,44 +32,40 @@ export interface ShareRecord {
 /** WeChat's default share path: the current page with the options it was opened with. */
 function defaultPath(page: SharedPage): string {
   const query = queryOf(page.options);
-  return `/${page.route ?? ''}${query ? `?${query}` : ''}`;
+  return `/${page.route || ''}${query ? `?${query}` : ''}`;
 }
 
-const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
+const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
-const clipPath = (path: string): string => path.slice(0, CAPS.pathLength);
+const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
 
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
  * stay as the page set them, and a `promise` keeps resolving to the page's own result, with the
- * same share id in its path.
+ * same share id in its path. WeChat ignores a bare promise (an `async` handler) and would send the
+ * current page without our share id: it gets `{ path, promise }` instead, as documented (§G.3).
  */
 export function shareToChat(
   content: ChatShare | Promise<ChatShare | void> | undefined,
   page: SharedPage,
   shareId: string,
-): { content: ChatShare | Promise<ChatShare>; record: ShareRecord } {
-  if (isThenable(content)) {
-    // a page may answer with a bare promise: its path is known only later, the page's own is recorded
-    const base = defaultPath(page);
-    return { content: content.then((late) => ({ ...late, path: sharePath(late?.path ?? base, shareId) })), record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
-  }
-  const own = content ?? {};
-  const base = own.path ?? defaultPath(page);
+): { content: ChatShare; record: ShareRecord } {
+  const own = isThenable(content) ? { promise: content } : content || {};
+  const base = own.path || defaultPath(page);
   const shared: ChatShare = { ...own, path: sharePath(base, shareId) };
   if (isThenable(own.promise)) {
-    shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path ?? base, shareId) } : late));
+    shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path || base, shareId) } : late));
   }
   return { content: shared, record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
 }
 
 /** The page's Moments share with our share id added to its query. */
 export function shareToTimeline(content: TimelineShare | undefined, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
-  const own = content ?? {};
+  const own = content || {};
   const query = own.query ?? queryOf(page.options);
   const clean = cleanQuery(query);
   return {
     content: { ...own, query: withShareId(query, shareId) },
-    record: { shareId, path: clipPath(`/${page.route ?? ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
+    record: { shareId, path: clipPath(`/${page.route || ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
   };
 }

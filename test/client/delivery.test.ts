@@ -6,6 +6,7 @@
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, GroupDoc, ShareEvent, UserDoc } from '../../shared/model';
 import type { ChatShare } from '../../miniprogram/tracker/index';
+import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, SimulatedPhone } from './simulated-wx';
 
@@ -119,6 +120,54 @@ test('the app killed with events queued, and killed again mid-send, then restart
   expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
 });
 
+test('offline with large events across kills and relaunches, then online: every event stored or counted, and the newest that fit the outbox delivered', async () => {
+  const phone = phoneOf('o-large');
+  phone.online = false;
+  // entries of about 7 KB (the server takes up to 8 KB; a query value up to 1 KB), each marked with its number
+  const pad = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`p${i}`, 'x'.repeat(1000)]));
+  let recorded = 0;
+  const entries: number[] = [];
+  const entry = (): { scene: number; path: string; query: Record<string, string> } => {
+    entries.push(recorded);
+    return { scene: 1001, path: 'pages/index/index', query: { n: String(recorded++), ...pad } };
+  };
+  const outboxValues = (): string[] => [...phone.storage].filter(([key]) => key.startsWith(STORAGE_KEY)).map(([, value]) => value);
+  for (let launch = 0; launch < 10; launch++) {
+    phone.launch(entry());
+    // every hide tries to send, and offline the call fails before the user is back
+    for (let show = 0; show < 29; show++) {
+      await phone.settle();
+      phone.hide();
+      recorded++;
+      await phone.settle();
+      phone.show(entry());
+    }
+    // within WeChat's limits, and leaving the app nine tenths of its 10 MB
+    for (const value of outboxValues()) expect(Buffer.byteLength(value)).toBeLessThanOrEqual(SLOT_CHARS);
+    expect(phone.storageBytes(STORAGE_KEY)).toBeLessThan(1.1 * 1024 * 1024);
+    await phone.advance(60_000);
+    phone.kill();
+  }
+  expect(recorded).toBe(590);
+  phone.online = true;
+  phone.launch(entry());
+  phone.hide();
+  recorded++;
+  for (let step = 0; phone.tracker?.counts().queued !== 0 && step < 20; step++) await phone.advance(10_000);
+
+  const stored = await all<EnterEvent>('events', { openid: 'o-large' });
+  const counts = phone.tracker?.counts();
+  expect(counts?.queued).toBe(0);
+  expect(stored.length + Number(counts?.dropped) + Number(counts?.rejected)).toBe(recorded);
+  // the oldest were dropped: what was kept is the newest entries, without a gap
+  const kept = stored.filter((event) => event.type === 'enter').map((event) => Number(event.query.n));
+  expect(kept.sort((a, b) => a - b)).toEqual(entries.filter((n) => n >= Math.min(...kept)));
+  // and as many as the outbox holds: its slots full, but for less than one event each
+  const sent = new Map(phone.sentEvents().map((event) => [event.id, JSON.stringify(event).length]));
+  const keptChars = stored.reduce((sum, event) => sum + Number(sent.get(event.eventId)), 0);
+  expect(keptChars).toBeGreaterThan(SLOTS * (SLOT_CHARS - 8192));
+});
+
 test('offline, then online: backoff, then every event delivered', async () => {
   const phone = phoneOf('o-offline');
   phone.online = false;
@@ -140,6 +189,22 @@ test('offline, then online: backoff, then every event delivered', async () => {
   await phone.advance(phone.clock.pending()[0]);
   expect((await all<EnterEvent>('events', { openid: 'o-offline' })).map((event) => event.type).sort()).toEqual(['enter', 'hide', 'page']);
   expect(phone.tracker?.counts().queued).toBe(0);
+});
+
+test('a Moments snapshot (single-page mode, no openid): one call, refused for good, then silence, and every event counted', async () => {
+  const phone = phoneOf('o-snapshot');
+  phone.launch({ scene: 1154, path: 'pages/detail/detail', query: { id: '7', rk_ch: 'snapshot-probe' }, apiCategory: 'browseOnly' });
+  phone.openPage('pages/detail/detail', { id: '7' });
+  // the page stays open half an hour
+  await phone.advance(30 * 60_000);
+  expect(phone.calls).toHaveLength(1);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 2 });
+  // this process has no identity: what it records later is counted, never sent
+  phone.hide();
+  await phone.advance(60_000);
+  expect(phone.calls).toHaveLength(1);
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 3 });
+  expect(await all('events', { channel: 'snapshot-probe' })).toHaveLength(0);
 });
 
 test('a share chain across three users: depth 1, 2, 3, each open credited to its sharer', async () => {
@@ -175,6 +240,43 @@ test('a share chain across three users: depth 1, 2, 3, each open credited to its
     [chain[1], 'o-bo', 2, true, true],
     [chain[2], 'o-cai', 3, true, true],
   ]);
+});
+
+test('an async onShareAppMessage: its card carries rk_sh, within 3 s and past them, and the recipient is credited to the sharer', async () => {
+  for (const [sharerId, recipientId, delayMs] of [['o-async', 'o-async-friend', 0], ['o-slow', 'o-slow-friend', 5000]] as const) {
+    const sharer = phoneOf(sharerId);
+    sharer.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+    await sharer.settle();
+    const page = sharer.openPage(
+      'pages/detail/detail',
+      { id: '7' },
+      {
+        // the page looks something up before it answers
+        async onShareAppMessage() {
+          if (delayMs > 0) await new Promise((resolve) => sharer.clock.setTimeout(() => resolve(undefined), delayMs));
+          return { title: 'Item 7', path: '/pages/detail/detail?id=7&from=async' };
+        },
+      },
+    );
+    const sent = sharer.shareCard(page);
+    await sharer.advance(3000);
+    const card = await sent;
+    const shareId = shareIdOf(card.path);
+    // in time, the page's own content; too late, the current page, still with the share id
+    expect(card).toEqual(
+      delayMs === 0
+        ? { title: 'Item 7', path: `/pages/detail/detail?id=7&from=async&rk_sh=${shareId}`, imageUrl: undefined }
+        : { title: undefined, path: `/pages/detail/detail?id=7&rk_sh=${shareId}`, imageUrl: undefined },
+    );
+    await sharer.settle();
+
+    const recipient = phoneOf(recipientId);
+    recipient.launch(openedFrom(card.path, 1007, { chatType: 1 }));
+    recipient.hide();
+    await recipient.settle();
+    const [open] = await all<EnterEvent>('events', { openid: recipientId, type: 'enter' });
+    expect(open.share).toMatchObject({ shareId, sharer: sharerId, depth: 1, verified: true, isReturn: true });
+  }
 });
 
 test('a group card opened by two members, one through getGroupEnterInfo and one through getShareInfo', async () => {

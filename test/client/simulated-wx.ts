@@ -1,10 +1,18 @@
 /**
- * A simulated Mini Program runtime for one user's phone: storage that survives a kill, timers the
- * test advances by hand, the App/Page lifecycle, enter options, group info, and
- * `wx.cloud.callFunction` that reaches a backend as this user (the emulator's client gateway in
- * the delivery suites), with a switch to go offline.
+ * A simulated Mini Program runtime for one user's phone: storage that survives a kill and keeps
+ * WeChat's limits, timers the test advances by hand, the App/Page lifecycle, enter options, group
+ * info, share cards built the way WeChat builds them, and `wx.cloud.callFunction` that reaches a
+ * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
+ * offline. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
+
+/**
+ * WeChat's storage limits (reference §G.2): what one key may hold, and what all of a Mini
+ * Program's keys may hold for one user, the app's own data included.
+ */
+export const STORAGE_ITEM_BYTES = 1024 * 1024;
+export const STORAGE_BYTES = 10 * 1024 * 1024;
 
 /** What a backend answers a function call, as the client gateway does. */
 export interface GatewayAnswer {
@@ -12,14 +20,15 @@ export interface GatewayAnswer {
   errCode?: number;
   errMsg?: string;
 }
-export type Backend = (name: string, data: Record<string, unknown>, openid: string) => Promise<GatewayAnswer>;
+/** A call as a user (`openid`), or as nobody (`undefined`: single-page mode has no login state). */
+export type Backend = (name: string, data: Record<string, unknown>, openid: string | undefined) => Promise<GatewayAnswer>;
 
-/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`. */
+/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`, if any. */
 export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
   return async (name, data, openid) => {
     const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-wx-openid': openid, 'x-wx-appid': appid },
+      headers: { 'content-type': 'application/json', 'x-wx-appid': appid, ...(openid === undefined ? {} : { 'x-wx-openid': openid }) },
       body: JSON.stringify({ data }),
     });
     return (await response.json()) as GatewayAnswer;
@@ -112,6 +121,23 @@ export type PageInstance = Record<string, unknown> & {
   onShareTimeline?(): unknown;
 };
 
+/** What a share card shows: the recipient opens `path`. */
+export interface Card {
+  title?: string;
+  path: string;
+  imageUrl?: string;
+}
+
+/** WeChat's own test for a promise: anything with a `then` method. */
+const isThenable = (value: unknown): value is Promise<unknown> => typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/** The card's fields that a share handler's content sets, over those of `base`. */
+function cardOf(content: unknown, base: Card): Card {
+  const { title, path, imageUrl } = content as Record<string, unknown>;
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  return { title: text(title) ?? base.title, path: text(path) ?? base.path, imageUrl: text(imageUrl) ?? base.imageUrl };
+}
+
 export interface GroupAnswers {
   /** What `wx.getGroupEnterInfo` answers; absent: the API does not exist (an old base library). */
   groupEnterInfo?: () => Promise<{ cloudID: string } | { errMsg: string }>;
@@ -152,13 +178,15 @@ export type SystemScreenApi = (typeof SYSTEM_SCREEN_APIS)[number];
 export class SimulatedPhone {
   /** Seeded by the user, so two phones never make the same ids (as two real phones would not). */
   readonly clock: ManualClock;
-  /** Serialised like WeChat's storage: what is read back is a copy. */
+  /** Serialised like WeChat's storage: what is read back is a copy. Writes go through `writeStorage`. */
   readonly storage = new Map<string, string>();
   /** Every call made, in order, as sent. */
   readonly calls: { name: string; data: Record<string, unknown> }[] = [];
   online = true;
   /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
   enterOptionsSync = true;
+  /** true: a runtime that gives `scene` as a string ("1168", §G.4), in both the lifecycle and the sync options. */
+  sceneAsString = false;
   group: GroupAnswers = {};
   /** How long the user stays in a system screen before it closes. */
   systemScreenMs = 4000;
@@ -169,7 +197,14 @@ export class SimulatedPhone {
   private pages: PageInstance[] = [];
   private app?: { onShow(options: EnterOptions): void; onHide(): void };
   private enter?: EnterOptions;
+  /**
+   * Launched from a Moments snapshot (scene 1154, `apiCategory: 'browseOnly'`, §G.3): single-page
+   * mode, with no login state, so this process's cloud calls reach the backend without an openid.
+   */
+  private singlePage = false;
   private generation = 0;
+  /** Storage writes this process makes before it dies; undefined: no death planned. */
+  private writesLeft?: number;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   /** `clockStart`: what the phone's clock says when the test begins, right or wrong (phones' clocks are often off, reference §G.5). */
@@ -185,14 +220,17 @@ export class SimulatedPhone {
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
   private createWx(): TrackerWx {
     const generation = this.generation;
-    const alive = (): boolean => generation === this.generation;
+    const alive = (): boolean => generation === this.generation && this.writesLeft !== 0;
+    const caller = this.singlePage ? undefined : this.openid;
     const wx: TrackerWx = {
       getStorageSync: (key) => {
         const raw = this.storage.get(key);
         return raw === undefined ? '' : JSON.parse(raw);
       },
       setStorageSync: (key, data) => {
-        if (alive()) this.storage.set(key, JSON.stringify(data));
+        if (!alive()) return;
+        this.writeStorage(key, data);
+        if (this.writesLeft !== undefined) this.writesLeft--;
       },
       getEnterOptionsSync: () => structuredClone(this.enter as EnterOptions),
       getShareInfo: ({ shareTicket, success, fail }) => {
@@ -201,9 +239,10 @@ export class SimulatedPhone {
       },
       cloud: {
         callFunction: ({ name, data }) => {
+          if (!alive()) return new Promise(() => undefined);
           this.calls.push({ name, data: structuredClone(data) });
           const call = this.online
-            ? this.backend(name, structuredClone(data), this.openid)
+            ? this.backend(name, structuredClone(data), caller)
             : Promise.reject({ errMsg: 'cloud.callFunction:fail request:fail network unreachable' });
           const answer = call.then((response) => {
             if (response.errCode) throw { errMsg: response.errMsg ?? `cloud.callFunction:fail ${response.errCode}` };
@@ -237,6 +276,7 @@ export class SimulatedPhone {
 
   /** A cold start with these enter options. */
   launch(options: EnterOptions): Tracker {
+    this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
     this.wx = this.createWx() as SimulatedPhone['wx'];
     this.pages = [];
     this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx as TrackerWx, clock: this.clock });
@@ -247,8 +287,8 @@ export class SimulatedPhone {
 
   /** To the foreground: the first show after `launch` is the cold start, later ones are hot starts. */
   show(options: EnterOptions): void {
-    this.enter = structuredClone(options);
-    this.app?.onShow(structuredClone(options));
+    this.enter = this.sceneAsString ? { ...structuredClone(options), scene: String(options.scene) } : structuredClone(options);
+    this.app?.onShow(structuredClone(this.enter));
     (this.top()?.onShow as (() => void) | undefined)?.call(this.top());
   }
 
@@ -285,10 +325,46 @@ export class SimulatedPhone {
   /** The process ends at once: no hide, no more timers, answers in flight lost. */
   kill(): void {
     this.generation++;
+    this.writesLeft = undefined;
     this.clock.clearAll();
     this.tracker = undefined;
     this.app = undefined;
     this.pages = [];
+  }
+
+  /**
+   * The process dies right after its next `writes` storage writes, in the middle of whatever it
+   * is doing (a kill at any moment): from then on it writes nothing, calls nothing and hears
+   * nothing, and `dead` is true; `kill()` clears up as usual.
+   */
+  killAfterWrites(writes: number): void {
+    this.writesLeft = writes;
+  }
+
+  get dead(): boolean {
+    return this.writesLeft === 0;
+  }
+
+  /**
+   * A write as WeChat's setStorageSync makes it (§G.2): a value over 1 MB, or a write that would
+   * take this Mini Program past 10 MB, throws WeChat's own error and changes nothing. Sizes are
+   * the UTF-8 bytes of the key and of the value's JSON. The app's own data is written here too.
+   */
+  writeStorage(key: string, data: unknown): void {
+    const raw = JSON.stringify(data);
+    const bytes = Buffer.byteLength(raw);
+    if (bytes > STORAGE_ITEM_BYTES) throw new Error('setStorageSync:fail exceed storage item max length');
+    const old = this.storage.get(key);
+    const freed = old === undefined ? 0 : Buffer.byteLength(key) + Buffer.byteLength(old);
+    if (this.storageBytes() - freed + Buffer.byteLength(key) + bytes > STORAGE_BYTES) throw new Error('setStorageSync:fail exceed storage max size 10Mb');
+    this.storage.set(key, raw);
+  }
+
+  /** Bytes held by the keys that start with `prefix` (by all keys without one). */
+  storageBytes(prefix = ''): number {
+    let bytes = 0;
+    for (const [key, raw] of this.storage) if (key.startsWith(prefix)) bytes += Buffer.byteLength(key) + Buffer.byteLength(raw);
+    return bytes;
   }
 
   /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
@@ -300,6 +376,34 @@ export class SimulatedPhone {
     (page.onLoad as PageDefinition['onLoad'])?.call(page, options);
     (page.onShow as PageDefinition['onShow'])?.call(page);
     return page;
+  }
+
+  /**
+   * The card WeChat sends when the user shares `page`, built from what its onShareAppMessage
+   * answers (§G.3). Anything but an object, a bare Promise (an `async` handler) among them, gives
+   * the default card: the current page with its options. If an object has a `promise` that
+   * resolves within 3 s of this phone's clock to content, that content's fields win; past 3 s, or
+   * on reject, the object is used as it was answered.
+   */
+  async shareCard(page: PageInstance, from: 'menu' | 'button' = 'menu'): Promise<Card> {
+    const query = Object.entries(page.options)
+      .map(([key, value]) => `${key}=${value}`)
+      .join('&');
+    const current: Card = { path: `/${page.route}${query ? `?${query}` : ''}` };
+    const answer = page.onShareAppMessage?.({ from });
+    if (typeof answer !== 'object' || answer === null || isThenable(answer)) return current;
+    const card = cardOf(answer, current);
+    const promise = (answer as { promise?: unknown }).promise;
+    if (!isThenable(promise)) return card;
+    const late = await new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve(undefined), 3000);
+      const settle = (value: unknown): void => {
+        this.clock.clearTimeout(timer);
+        resolve(value);
+      };
+      promise.then(settle, () => settle(undefined));
+    });
+    return typeof late === 'object' && late !== null ? cardOf(late, card) : card;
   }
 
   /** Counts a platform call as in flight until it settles, for `settle`. */
