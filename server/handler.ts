@@ -1,11 +1,11 @@
-import { isRukouError, RukouError, ValidationError } from '../shared/errors';
+import { isRukouError, ValidationError, type Refusal } from '../shared/errors';
 
 /** What every Rukou function answers: its result, or a refusal with a stable code. */
-export type Answer<T> = T | { error: ReturnType<RukouError['toJSON']> };
+export type Answer<T> = T | { error: Refusal };
 
 /**
  * Wraps a cloud function's main so that a RukouError (bad input, no identity, not an operator…)
- * becomes the documented `{ error: { code, message } }` answer, while anything unexpected still
+ * becomes the documented `{ error: { code, message, field? } }` answer, while anything unexpected still
  * throws and surfaces as a function failure in the cloud console.
  *
  * @example
@@ -30,9 +30,12 @@ export function route<C>(
   actions: Record<string, (event: Record<string, unknown>, context: C) => Promise<unknown>>,
 ): (event: Record<string, unknown>, context: C) => Promise<unknown> {
   return async (event, context) => {
-    const action = typeof event.action === 'string' ? event.action : '';
-    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
-    if (!run) throw new ValidationError(`Unknown action "${action}". Known actions: ${Object.keys(actions).join(', ')}.`);
+    const action = event.action;
+    const run = typeof action === 'string' && Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (!run) {
+      const named = typeof action === 'string' ? `Unknown action "${action.slice(0, 64)}"` : 'No action';
+      throw new ValidationError(`${named}. Known actions: ${Object.keys(actions).join(', ')}.`, 'action');
+    }
     return run(event, context);
   };
 }

@@ -10,9 +10,10 @@
  * @example
  * const { events, rejected } = validateBatch({ v: 1, events: [{ id: 'e-00000001', seq: 0, at: Date.now(), type: 'page', path: 'pages/a/a' }] });
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
+import { describeErrors, isRecord } from './input';
 import { BUCKETS } from './scenes';
 
 export const TRACK_VERSION = 1;
@@ -69,6 +70,8 @@ export interface Rejection {
   id: string | null;
   code: 'INVALID_INPUT';
   message: string;
+  /** The dotted path of the field at fault in the event (`"options.path"`), when one is. */
+  field?: string;
 }
 
 export interface ValidatedBatch {
@@ -192,30 +195,21 @@ const entryValidator = ajv.compile(ENTRY_SCHEMA);
 export function validateEntry(entry: unknown): entry is Entry {
   return entryValidator(entry);
 }
-export const entryErrors = (): string => describe(entryValidator.errors);
+export const entryErrors = (): string => describeErrors(entryValidator.errors).message;
 
-function describe(errors: ErrorObject[] | null | undefined): string {
-  const error = errors?.[0];
-  if (!error) return 'invalid';
-  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'additionalProperties') {
-    const unknown = String(error.params.additionalProperty);
-    return `unknown field "${field ? `${field}.` : ''}${unknown}": remove it (identity comes from WeChat, never from the payload)`;
-  }
-  if (error.keyword === 'required') return `missing field "${field ? `${field}.` : ''}${String(error.params.missingProperty)}"`;
-  return `field "${field || '(event)'}" ${error.message ?? 'is invalid'}`;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function checkEvent(event: unknown): string | undefined {
-  if (!isRecord(event)) return 'an event must be an object';
+/** What is wrong with one event, or undefined when nothing is. */
+function checkEvent(event: unknown): { message: string; field?: string } | undefined {
+  if (!isRecord(event)) return { message: 'an event must be an object' };
   const type = event.type;
-  if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return `field "type" must be one of ${Object.keys(validators).join(', ')}`;
+  if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return { message: `field "type" must be one of ${Object.keys(validators).join(', ')}`, field: 'type' };
   const validate = validators[type as TrackEventType];
-  if (!validate(event)) return describe(validate.errors);
+  if (!validate(event)) {
+    const problem = describeErrors(validate.errors);
+    const unknownField = validate.errors?.[0]?.keyword === 'additionalProperties';
+    return unknownField ? { ...problem, message: `${problem.message}: remove it (identity comes from WeChat, never from the payload)` } : problem;
+  }
   const bytes = Buffer.byteLength(JSON.stringify(event));
-  if (bytes > MAX_EVENT_BYTES) return `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted`;
+  if (bytes > MAX_EVENT_BYTES) return { message: `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
   return undefined;
 }
 
@@ -239,7 +233,7 @@ export function validateBatch(input: unknown): ValidatedBatch {
     if (problem === undefined) result.events.push(event as TrackEventInput);
     else {
       const id = isRecord(event) && typeof event.id === 'string' ? event.id.slice(0, 64) : null;
-      result.rejected.push({ id, code: 'INVALID_INPUT', message: problem });
+      result.rejected.push({ id, code: 'INVALID_INPUT', ...problem });
     }
   }
   return result;

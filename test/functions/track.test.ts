@@ -75,7 +75,7 @@ describe('answers and dedupe', () => {
     const bad: Sent = { ...enter({}), openid: 'o-someone-else' };
     const answer = await track('o-mixed', [good, bad]);
     expect(answer.accepted).toEqual([good.id]);
-    expect(answer.rejected).toEqual([{ id: bad.id, code: 'INVALID_INPUT', message: expect.stringContaining('unknown field "openid"') }]);
+    expect(answer.rejected).toEqual([{ id: bad.id, code: 'INVALID_INPUT', message: expect.stringContaining('unknown field "openid"'), field: 'openid' }]);
     const stored = await one<EnterEvent>('events', String(good.id));
     expect(stored.openid).toBe('o-mixed');
     expect(await count('events', { _id: String(bad.id) })).toBe(0);

@@ -48,8 +48,8 @@ describe('events are validated one by one', () => {
     const batch = validateBatch({ v: 1, events: [page('event-0001'), page('event-0002', { path: 7 }), enter('event-0003', { scene: '1007' }), page('event-0004')] });
     expect(batch.events.map((e) => e.id)).toEqual(['event-0001', 'event-0004']);
     expect(batch.rejected).toEqual([
-      { id: 'event-0002', code: 'INVALID_INPUT', message: expect.stringContaining('"path"') },
-      { id: 'event-0003', code: 'INVALID_INPUT', message: expect.stringContaining('"options.scene"') },
+      { id: 'event-0002', code: 'INVALID_INPUT', message: expect.stringContaining('"path"'), field: 'path' },
+      { id: 'event-0003', code: 'INVALID_INPUT', message: expect.stringContaining('"options.scene"'), field: 'options.scene' },
     ]);
   });
 
