@@ -1,12 +1,16 @@
 import { isRukouError, ValidationError, type Refusal } from '../shared/errors';
+import { isRecord } from '../shared/input';
 
 /** What every Rukou function answers: its result, or a refusal with a stable code. */
 export type Answer<T> = T | { error: Refusal };
 
 /**
- * Wraps a cloud function's main so that a RukouError (bad input, no identity, not an operator…)
- * becomes the documented `{ error: { code, message, field? } }` answer, while anything unexpected still
- * throws and surfaces as a function failure in the cloud console.
+ * Wraps a cloud function's main. The event reaches it without the `userInfo` ({appId, openId})
+ * that the platform adds to every call from a Mini Program: that is not payload, and identity
+ * comes only from `cloud.getWXContext()`, never from the event. A RukouError (bad input, no
+ * identity, not an operator…) becomes the documented `{ error: { code, message, field? } }`
+ * answer, while anything unexpected still throws and surfaces as a function failure in the cloud
+ * console.
  *
  * @example
  * export const main = handler(async (event) => track(event));
@@ -14,12 +18,19 @@ export type Answer<T> = T | { error: Refusal };
 export function handler<E, T>(fn: (event: E) => Promise<T>): (event: E) => Promise<Answer<T>> {
   return async (event) => {
     try {
-      return await fn(event);
+      return await fn(withoutUserInfo(event));
     } catch (error) {
       if (isRukouError(error)) return { error: error.toJSON() };
       throw error;
     }
   };
+}
+
+function withoutUserInfo<E>(event: E): E {
+  if (!isRecord(event) || !Object.hasOwn(event, 'userInfo')) return event;
+  const payload: Record<string, unknown> = { ...event };
+  delete payload.userInfo;
+  return payload as E;
 }
 
 /**

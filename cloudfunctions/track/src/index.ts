@@ -18,7 +18,7 @@ export interface TrackAnswer {
  * // → { result: { accepted: [id], duplicates: [], rejected: [] } }
  */
 export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
-  const { events, rejected } = validateBatch(withoutContext(event));
+  const { events, rejected } = validateBatch(event);
   const caller = userCaller();
   if (events.length === 0) return { accepted: [], duplicates: [], rejected };
   const cloud = getCloud();
@@ -30,10 +30,3 @@ export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
   return { accepted, duplicates, rejected };
 });
 
-/** The runtime adds `userInfo` ({appId, openId}) to every client call's event; it is not payload. */
-function withoutContext(event: unknown): unknown {
-  if (typeof event !== 'object' || event === null || !('userInfo' in event)) return event;
-  const payload: Record<string, unknown> = { ...event };
-  delete payload.userInfo;
-  return payload;
-}
