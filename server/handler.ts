@@ -5,19 +5,21 @@ import { isRecord } from '../shared/input';
 export type Answer<T> = T | { error: Refusal };
 
 /**
- * Wraps a cloud function's main. The event reaches it without the `userInfo` ({appId, openId})
- * that the platform adds to every call from a Mini Program: that is not payload, and identity
- * comes only from `cloud.getWXContext()`, never from the event. A RukouError (bad input, no
- * identity, not an operator…) becomes the documented `{ error: { code, message, field? } }`
- * answer, while anything unexpected still throws and surfaces as a function failure in the cloud
- * console.
+ * Wraps a cloud function's main. Whatever the event, the function answers: an event that is not a
+ * JSON object (null, an array, a string…) is refused with INVALID_INPUT before `fn` runs, and
+ * `fn` gets the object without the `userInfo` ({appId, openId}) that the platform adds to every
+ * call from a Mini Program: that is not payload, and identity comes only from
+ * `cloud.getWXContext()`, never from the event. A RukouError (bad input, no identity, not an
+ * operator…) becomes the documented `{ error: { code, message, field? } }` answer, while anything
+ * unexpected still throws and surfaces as a function failure in the cloud console.
  *
  * @example
  * export const main = handler(async (event) => track(event));
  */
-export function handler<E, T>(fn: (event: E) => Promise<T>): (event: E) => Promise<Answer<T>> {
+export function handler<T>(fn: (event: Record<string, unknown>) => Promise<T>): (event: unknown) => Promise<Answer<T>> {
   return async (event) => {
     try {
+      if (!isRecord(event)) throw new ValidationError(`The event must be a JSON object; this one is ${kindOf(event)}.`);
       return await fn(withoutUserInfo(event));
     } catch (error) {
       if (isRukouError(error)) return { error: error.toJSON() };
@@ -26,11 +28,13 @@ export function handler<E, T>(fn: (event: E) => Promise<T>): (event: E) => Promi
   };
 }
 
-function withoutUserInfo<E>(event: E): E {
-  if (!isRecord(event) || !Object.hasOwn(event, 'userInfo')) return event;
-  const payload: Record<string, unknown> = { ...event };
+const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
+function withoutUserInfo(event: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(event, 'userInfo')) return event;
+  const payload = { ...event };
   delete payload.userInfo;
-  return payload as E;
+  return payload;
 }
 
 /**

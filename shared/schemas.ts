@@ -220,12 +220,18 @@ function checkEvent(event: unknown): { message: string; field?: string } | undef
 export function validateBatch(input: unknown): ValidatedBatch {
   if (!isRecord(input)) throw new ValidationError('A track batch must be an object: { "v": 1, "events": [ … ] }.');
   const unknown = Object.keys(input).filter((key) => key !== 'v' && key !== 'events');
-  if (unknown.length > 0) throw new ValidationError(`Unknown batch field(s) ${unknown.map((key) => `"${key}"`).join(', ')}: a batch has only "v" and "events".`);
-  if (input.v !== TRACK_VERSION) throw new ValidationError(`Unsupported batch version ${JSON.stringify(input.v)}: send "v": ${TRACK_VERSION}.`);
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 64)));
+    throw new ValidationError(`Unknown batch field(s) ${named.join(', ')}: a batch has only "v" and "events".`, unknown.length === 1 ? unknown[0] : undefined);
+  }
+  if (input.v !== TRACK_VERSION) {
+    const sent = input.v === undefined ? 'none' : String(JSON.stringify(input.v)).slice(0, 64);
+    throw new ValidationError(`Unsupported batch version ${sent}: send "v": ${TRACK_VERSION}.`, 'v');
+  }
   const events = input.events;
-  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.');
+  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.', 'events');
   if (events.length > MAX_EVENTS_PER_BATCH) {
-    throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`);
+    throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`, 'events');
   }
   const result: ValidatedBatch = { events: [], rejected: [] };
   for (const event of events) {

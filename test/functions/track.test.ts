@@ -93,7 +93,7 @@ describe('answers and dedupe', () => {
 
   it('refuses a batch with more than 50 events whole', async () => {
     const answer = await invokeAs(emulator.url, 'track', { v: 1, events: Array.from({ length: 51 }, () => enter({})) }, user('o-big'));
-    expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50') } });
+    expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50'), field: 'events' } });
   });
 });
 

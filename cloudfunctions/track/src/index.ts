@@ -17,7 +17,7 @@ export interface TrackAnswer {
  * wx.cloud.callFunction({ name: 'track', data: { v: 1, events: [{ id, seq, at, type: 'page', path }] } })
  * // → { result: { accepted: [id], duplicates: [], rejected: [] } }
  */
-export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
+export const main = handler(async (event): Promise<TrackAnswer> => {
   const { events, rejected } = validateBatch(event);
   const caller = userCaller();
   if (events.length === 0) return { accepted: [], duplicates: [], rejected };
