@@ -29,7 +29,7 @@
  * parseEntry({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } }, true)
  * // → { scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7', reopen: false, … }
  */
-import { isRecord } from './input';
+import { isRecord, textProblem } from './input';
 import type { Bucket } from './model';
 import { classifyScene, SCENE } from './scenes';
 
@@ -151,7 +151,7 @@ const asId = (value: string | undefined): string | undefined =>
 
 const asChannel = (value: string | undefined): string | undefined => {
   const key = value?.trim();
-  return key && key.length <= LIMITS.idLength && ![...key].some((char) => char < ' ') ? key : undefined;
+  return key && key.length <= LIMITS.idLength && textProblem(key) === undefined ? key : undefined;
 };
 
 function text(value: unknown, max: number): string | undefined {

@@ -13,7 +13,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
-import { describeErrors, isRecord } from './input';
+import { describeErrors, isRecord, textProblem } from './input';
 import { BUCKETS } from './scenes';
 
 export const TRACK_VERSION = 1;
@@ -197,6 +197,31 @@ export function validateEntry(entry: unknown): entry is Entry {
 }
 export const entryErrors = (): string => describeErrors(entryValidator.errors).message;
 
+/** Its keys are read, never its values: they belong to the Mini Program that sent the user, and only the keys are stored. */
+const OPAQUE = 'options.referrerInfo.extraData';
+
+/**
+ * The first text of an event (a value or a key, at any depth) that is not clean (`textProblem`:
+ * a control character or a lone surrogate), named by its dotted path; a key is named by the field
+ * that holds it. Such text has no use in a path, key or id, and one NUL in a page path used to make
+ * the day's rollup unreadable for every stats answer.
+ */
+function uncleanText(value: unknown, path: string[]): { message: string; field: string } | undefined {
+  const field = path.join('.');
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem === undefined ? undefined : { message: `field "${field}" ${problem}: send the text without it`, field };
+  }
+  if (!isRecord(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = textProblem(key);
+    if (problem !== undefined) return { message: `a key of field "${field}" ${problem}: send the key without it`, field };
+    const found = field === OPAQUE ? undefined : uncleanText(item, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** What is wrong with one event, or undefined when nothing is. */
 function checkEvent(event: unknown): { message: string; field?: string } | undefined {
   if (!isRecord(event)) return { message: 'an event must be an object' };
@@ -208,6 +233,8 @@ function checkEvent(event: unknown): { message: string; field?: string } | undef
     const unknownField = validate.errors?.[0]?.keyword === 'additionalProperties';
     return unknownField ? { ...problem, message: `${problem.message}: remove it (identity comes from WeChat, never from the payload)` } : problem;
   }
+  const unclean = uncleanText(event, []);
+  if (unclean) return unclean;
   const bytes = Buffer.byteLength(JSON.stringify(event));
   if (bytes > MAX_EVENT_BYTES) return { message: `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
   return undefined;
