@@ -22,7 +22,8 @@ export const MAX_EVENTS_PER_BATCH = 50;
 export const MAX_EVENT_BYTES = 8192;
 
 export interface EnterOptionsInput {
-  scene: number;
+  /** An integer, or its digits as a string as some runtimes give it (stored as the integer: `parseEntry`). */
+  scene: number | string;
   path: string;
   query: Record<string, string>;
   shareTicket?: string;
@@ -106,7 +107,7 @@ const enterSchema = closed(
     options: {
       type: 'object',
       properties: {
-        scene: { type: 'integer', minimum: 0, maximum: 999_999 },
+        scene: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999_999 }, { type: 'string', pattern: '^[0-9]{1,6}$' }] },
         path: PATH,
         query: {
           type: 'object',

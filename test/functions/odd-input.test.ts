@@ -188,6 +188,13 @@ describe('odd but valid input gets the correct result', () => {
     expect(stored.data).toMatchObject({ type: 'enter', scene: 1037, referrerAppId: 'wx-other', openid: USER });
   });
 
+  test('a scene sent as a string of digits (some runtimes do) is stored as an integer, classified like the number', async () => {
+    const event = { ...enter({ scene: '1047', path: 'pages/a/a', query: { scene: 'poster7' } }), id: 'evt-odd-scene-1' };
+    expect((await invoke('track', 'user', { v: 1, events: [event] })).result).toEqual({ accepted: ['evt-odd-scene-1'], duplicates: [], rejected: [] });
+    const stored = (await db.collection('events').doc('evt-odd-scene-1').get()) as unknown as { data: Record<string, unknown> };
+    expect(stored.data).toMatchObject({ scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7' });
+  });
+
   test('HTTP access with the query string instead of a body', async () => {
     const answer = (await invoke('admin', 'http', http({ body: undefined, queryStringParameters: { action: 'shareFunnel', from: DAY, to: DAY } }))).result as { statusCode: number; body: string };
     expect(answer.statusCode).toBe(200);
