@@ -85,3 +85,16 @@ test('track → rollup backfill → admin: every key comes back as sent; the NUL
   expect(await admin({ action: 'overview', from: day, to: day })).toMatchObject({ totals: { entries: { value: totalEntries } }, missingDays: [] });
   expect(await admin({ action: 'shareFunnel', from: day, to: day })).toMatchObject({ funnel: { intents: 0 } });
 });
+
+test('an event with a NUL path stored before the door refused them is counted, and the day stays readable', async () => {
+  const day = new Date(Date.now() + CHINA).toISOString().slice(0, 10);
+  const event = enter('pages/to-be-poisoned', {});
+  expect((await invokeAs(emulator.url, 'track', { v: 1, events: [event] }, { openid: 'o-before', appid: APP })).result).toMatchObject({ accepted: [event.id] });
+  await db.collection('events').doc(String(event.id)).update({ data: { path: 'pages/a\u0000b' } });
+  expect(await admin({ action: 'backfill', from: day, to: day })).toMatchObject({ rolledUp: [day] });
+  const doc = ((await db.collection('rollups_daily').doc(day).get()) as unknown as { data: { byPage: Record<string, unknown> } }).data;
+  expect(doc.byPage['pages/a%00b']).toEqual({ entries: 1, users: 1, newUsers: 1 });
+  const pages = (await admin({ action: 'topEntries', from: day, to: day, dimension: 'page', limit: 100 })).top as { key: string; entries: number }[];
+  expect(pages.find((row) => row.key === 'pages/a\u0000b')).toMatchObject({ entries: 1 });
+  expect(await admin({ action: 'overview', from: day, to: day })).toMatchObject({ missingDays: [] });
+});
