@@ -39,7 +39,9 @@ function withoutUserInfo(event: Record<string, unknown>): Record<string, unknown
 
 /**
  * Routes `{ action, ... }` events to a table of actions, so a function that serves several
- * operations reads as a list of them instead of an if-chain.
+ * operations reads as a list of them instead of an if-chain. An action that is missing, not a
+ * string or not in the table (`constructor` and other inherited names included) is refused with a
+ * ValidationError on field "action" that lists the known ones.
  */
 export function route<C>(
   actions: Record<string, (event: Record<string, unknown>, context: C) => Promise<unknown>>,
