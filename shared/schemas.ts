@@ -198,7 +198,7 @@ export function validateEntry(entry: unknown): entry is Entry {
 }
 export const entryErrors = (): string => describeErrors(entryValidator.errors).message;
 
-/** Its keys are read, never its values: they belong to the Mini Program that sent the user, and only the keys are stored. */
+/** Its keys are checked, never its values: they belong to the Mini Program that sent the user, and Rukou reads only the keys. */
 const OPAQUE = 'options.referrerInfo.extraData';
 
 /**

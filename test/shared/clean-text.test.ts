@@ -77,7 +77,7 @@ describe('track refuses unclean text in any field, naming the field; the good ev
     expect(validateBatch({ v: 1, events: [odd, { ...good, path: '首页/😀' }] }).rejected).toEqual([]);
   });
 
-  test('extraData values are not read: they belong to the Mini Program that sent the user, and only the keys are kept', () => {
+  test('extraData values are not read: they belong to the Mini Program that sent the user, and Rukou reads only the keys', () => {
     const event = enter({ referrerInfo: { appId: 'wx1', extraData: { note: 'line one\nline two', nested: { deep: '\u0000' } } } });
     expect(validateBatch({ v: 1, events: [event] })).toEqual({ events: [event], rejected: [] });
   });
