@@ -1,20 +1,26 @@
-import { isRukouError, RukouError, ValidationError } from '../shared/errors';
+import { isRukouError, ValidationError, type Refusal } from '../shared/errors';
+import { isRecord } from '../shared/input';
 
 /** What every Rukou function answers: its result, or a refusal with a stable code. */
-export type Answer<T> = T | { error: ReturnType<RukouError['toJSON']> };
+export type Answer<T> = T | { error: Refusal };
 
 /**
- * Wraps a cloud function's main so that a RukouError (bad input, no identity, not an operator…)
- * becomes the documented `{ error: { code, message } }` answer, while anything unexpected still
- * throws and surfaces as a function failure in the cloud console.
+ * Wraps a cloud function's main. Whatever the event, the function answers: an event that is not a
+ * JSON object (null, an array, a string…) is refused with INVALID_INPUT before `fn` runs, and
+ * `fn` gets the object without the `userInfo` ({appId, openId}) that the platform adds to every
+ * call from a Mini Program: that is not payload, and identity comes only from
+ * `cloud.getWXContext()`, never from the event. A RukouError (bad input, no identity, not an
+ * operator…) becomes the documented `{ error: { code, message, field? } }` answer, while anything
+ * unexpected still throws and surfaces as a function failure in the cloud console.
  *
  * @example
  * export const main = handler(async (event) => track(event));
  */
-export function handler<E, T>(fn: (event: E) => Promise<T>): (event: E) => Promise<Answer<T>> {
+export function handler<T>(fn: (event: Record<string, unknown>) => Promise<T>): (event: unknown) => Promise<Answer<T>> {
   return async (event) => {
     try {
-      return await fn(event);
+      if (!isRecord(event)) throw new ValidationError(`The event must be a JSON object; this one is ${kindOf(event)}.`);
+      return await fn(withoutUserInfo(event));
     } catch (error) {
       if (isRukouError(error)) return { error: error.toJSON() };
       throw error;
@@ -22,17 +28,31 @@ export function handler<E, T>(fn: (event: E) => Promise<T>): (event: E) => Promi
   };
 }
 
+const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+
+function withoutUserInfo(event: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.hasOwn(event, 'userInfo')) return event;
+  const payload = { ...event };
+  delete payload.userInfo;
+  return payload;
+}
+
 /**
  * Routes `{ action, ... }` events to a table of actions, so a function that serves several
- * operations reads as a list of them instead of an if-chain.
+ * operations reads as a list of them instead of an if-chain. An action that is missing, not a
+ * string or not in the table (`constructor` and other inherited names included) is refused with a
+ * ValidationError on field "action" that lists the known ones.
  */
 export function route<C>(
   actions: Record<string, (event: Record<string, unknown>, context: C) => Promise<unknown>>,
 ): (event: Record<string, unknown>, context: C) => Promise<unknown> {
   return async (event, context) => {
-    const action = typeof event.action === 'string' ? event.action : '';
-    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
-    if (!run) throw new ValidationError(`Unknown action "${action}". Known actions: ${Object.keys(actions).join(', ')}.`);
+    const action = event.action;
+    const run = typeof action === 'string' && Object.hasOwn(actions, action) ? actions[action] : undefined;
+    if (!run) {
+      const named = typeof action === 'string' ? `Unknown action "${action.slice(0, 64)}"` : 'No action';
+      throw new ValidationError(`${named}. Known actions: ${Object.keys(actions).join(', ')}.`, 'action');
+    }
     return run(event, context);
   };
 }

@@ -1,43 +1,49 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PermissionError, ValidationError } from '../shared/errors';
+import { isRecord } from '../shared/input';
 import { caller } from './cloud';
 import type { ServerConfig } from './config';
 import type { Database, RequestCounter } from './pipeline';
 
 /**
  * The event a function receives through CloudBase HTTP access (the "integration request"):
- * https://cloud.tencent.com/document/product/876/41776
+ * https://cloud.tencent.com/document/product/876/41776. Only `httpMethod` and `headers` are known
+ * to have their shape (isHttpAccess checks them); the rest is read with care.
  */
 export interface HttpAccessEvent {
-  path: string;
+  path?: unknown;
   httpMethod: string;
-  headers: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
-  body?: string;
-  isBase64Encoded?: boolean | string;
-  requestContext?: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  queryStringParameters?: unknown;
+  body?: unknown;
+  isBase64Encoded?: unknown;
+  requestContext?: unknown;
 }
 
 export function isHttpAccess(event: Record<string, unknown>): event is Record<string, unknown> & HttpAccessEvent {
-  return typeof event.httpMethod === 'string' && typeof event.headers === 'object' && event.headers !== null;
+  return typeof event.httpMethod === 'string' && isRecord(event.headers);
 }
+
+const BODY_EXAMPLE = '{"action":"overview","from":"2024-05-01","to":"2024-05-07"}';
 
 /** The JSON body of an HTTP access request: the same `{action, …}` a Mini Program sends. */
 export function httpPayload(event: HttpAccessEvent): Record<string, unknown> {
-  const raw = event.isBase64Encoded === true || event.isBase64Encoded === 'true' ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
-  if (raw.trim() === '') return { ...(event.queryStringParameters ?? {}) };
+  const body = event.body ?? '';
+  if (typeof body !== 'string') throw new ValidationError(`The request body must be JSON text such as ${BODY_EXAMPLE}.`, 'body');
+  const raw = event.isBase64Encoded === true || event.isBase64Encoded === 'true' ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (raw.trim() === '') return isRecord(event.queryStringParameters) ? { ...event.queryStringParameters } : {};
   try {
     const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (isRecord(parsed)) return parsed;
   } catch {
     // answered below, like any body that is not a JSON object
   }
-  throw new ValidationError('The request body must be a JSON object such as {"action":"overview","from":"2024-05-01","to":"2024-05-07"}.');
+  throw new ValidationError(`The request body must be a JSON object such as ${BODY_EXAMPLE}.`, 'body');
 }
 
-function bearerToken(headers: Record<string, string>): string | undefined {
-  const entry = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization');
-  const match = entry ? /^Bearer\s+(\S+)$/i.exec(String(entry[1])) : null;
+function bearerToken(headers: Record<string, unknown>): string | undefined {
+  const value = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const match = typeof value === 'string' ? /^Bearer\s+(\S+)$/i.exec(value) : null;
   return match?.[1];
 }
 

@@ -9,7 +9,7 @@ export const TIMER_SOURCE = 'wx_trigger';
  * trigger's too. The event's `Time` is UTC ISO; an unreadable one is not a timer event.
  */
 export function isTimerEvent(event: Record<string, unknown>): Date | null {
-  if (String(event.Type).toLowerCase() !== 'timer') return null;
+  if (typeof event.Type !== 'string' || event.Type.toLowerCase() !== 'timer') return null;
   const source = (caller().source ?? '').split(',')[0];
   if (source !== TIMER_SOURCE) return null;
   const time = typeof event.Time === 'string' ? new Date(event.Time) : new Date(NaN);

@@ -29,6 +29,7 @@
  * parseEntry({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } }, true)
  * // → { scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7', reopen: false, … }
  */
+import { isRecord, textProblem } from './input';
 import type { Bucket } from './model';
 import { classifyScene, SCENE } from './scenes';
 
@@ -84,8 +85,6 @@ export interface Entry {
   /** Favourites (1010) or a Moments snapshot (1154 / `browseOnly`): never a share return. */
   reopen: boolean;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** decodeURIComponent that keeps the raw text when it is not valid percent-encoding. */
 function decode(text: string): string {
@@ -152,7 +151,7 @@ const asId = (value: string | undefined): string | undefined =>
 
 const asChannel = (value: string | undefined): string | undefined => {
   const key = value?.trim();
-  return key && key.length <= LIMITS.idLength && ![...key].some((char) => char < ' ') ? key : undefined;
+  return key && key.length <= LIMITS.idLength && textProblem(key) === undefined ? key : undefined;
 };
 
 function text(value: unknown, max: number): string | undefined {

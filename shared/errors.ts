@@ -14,27 +14,36 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * The shape every function answers a refusal with: `field` is the dotted path of the one input
+ * field at fault (`"from"`, `"options.query"`), absent when the refusal is not about one field.
+ * Nothing else travels: numbers a caller needs (a limit, a count) are in the message, and no
+ * library's own error objects ever reach a caller.
+ */
+export interface Refusal {
+  code: ErrorCode;
+  message: string;
+  field?: string;
+}
+
 export class RukouError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'RukouError';
   }
 
-  /** The shape every function answers a refusal with. */
-  toJSON(): { code: ErrorCode; message: string; details?: unknown } {
-    return this.details === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, details: this.details };
+  toJSON(): Refusal {
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
   }
 }
 
 export class ValidationError extends RukouError {
-  constructor(message: string, details?: unknown) {
-    super('INVALID_INPUT', message, details);
+  constructor(message: string, field?: string) {
+    super('INVALID_INPUT', message, field);
     this.name = 'ValidationError';
   }
 }
@@ -54,8 +63,8 @@ export class PermissionError extends RukouError {
 }
 
 export class LimitError extends RukouError {
-  constructor(message: string, details?: unknown) {
-    super('LIMIT_EXCEEDED', message, details);
+  constructor(message: string, field?: string) {
+    super('LIMIT_EXCEEDED', message, field);
     this.name = 'LimitError';
   }
 }

@@ -313,16 +313,39 @@ export function purgeableDays(eventDays: { _id: unknown; lastWrite: Date }[], ro
     .map((row) => String(row._id));
 }
 
+/** How the empty key is stored: a field needs a name, and `%` alone is no other key's escape. */
+const EMPTY_KEY = '%';
+/** JavaScript takes `o["__proto__"] = …` for setting the prototype: the key would vanish on the way. */
+const PROTO_KEY = '__proto__';
+/** `%` (the escape itself), `.` and `$` (a field path, an operator), control characters and lone surrogates. */
+const ESCAPED = /[%.$\p{Cc}\p{Cs}]/gu;
+const ESCAPE = /%(?:u([0-9A-F]{4})|([0-9A-F]{2}))/g;
+
 /**
- * Map keys become field names in the stored document, where "." and a leading "$" are not
- * allowed; they are percent-escaped so that any page path or channel key survives (see README).
+ * Map keys (channel keys, page paths, scene ids…) are field names of the stored document, read by
+ * the database and by operators in the cloud console, and any string must come back from one
+ * exactly. A key is stored percent-escaped where it must be, and only there (see README): `%` is
+ * `%25`, `.` `%2E`, `$` `%24`, a control character `%00`…`%1F`, `%7F`…`%9F` (no field name holds a
+ * NUL; `track` refuses them, events stored before may have them), a lone surrogate `%uD800` (UTF-8
+ * cannot hold it), the first `_` of `__proto__` `%5F`, and the empty key is `%` alone.
+ *
+ * @example
+ * escapeKey('poster.spring') // → 'poster%2Espring'
+ * escapeKey('__proto__') // → '%5F_proto__'
+ * unescapeKey(escapeKey(key)) === key // for every string
  */
 export function escapeKey(key: string): string {
-  return key.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
+  if (key === '') return EMPTY_KEY;
+  const escaped = key.replace(ESCAPED, (char) => {
+    const code = char.charCodeAt(0);
+    return code > 0xff ? `%u${code.toString(16).toUpperCase()}` : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
+  });
+  return escaped === PROTO_KEY ? `%5F${escaped.slice(1)}` : escaped;
 }
 
 export function unescapeKey(key: string): string {
-  return key.replace(/%2E/g, '.').replace(/%24/g, '$').replace(/%25/g, '%');
+  if (key === EMPTY_KEY) return '';
+  return key.replace(ESCAPE, (_, wide: string | undefined, narrow: string | undefined) => String.fromCharCode(parseInt(wide ?? narrow ?? '', 16)));
 }
 
 /** 0 when the denominator is 0: an empty day has no ratio, and the document stays plain numbers. */
@@ -343,13 +366,17 @@ export function catalogSceneNames(scene: number): SceneNames {
   return info ? { zh: info.nameZh, en: info.nameEn } : { zh: `未知场景 ${scene}`, en: `Unknown scene ${scene}` };
 }
 
+/**
+ * A dimension's rows as a map of escaped key → counts. Every key is kept, the empty one too; rows
+ * without a key (entries with no channel) are not a key. Built by `Object.fromEntries`, which
+ * defines each key as the map's own property whatever its name.
+ */
 function countsMap(rows: DayOutputs['dimensions'][Dimension]): Record<string, Counts> {
-  const map: Record<string, Counts> = {};
-  for (const row of rows) {
-    if (row._id === null || row._id === undefined || row._id === '') continue;
-    map[escapeKey(String(row._id))] = { entries: num(row.entries), users: num(row.users), newUsers: num(row.newUsers) };
-  }
-  return map;
+  return Object.fromEntries(
+    rows
+      .filter((row) => row._id !== null && row._id !== undefined)
+      .map((row) => [escapeKey(String(row._id)), { entries: num(row.entries), users: num(row.users), newUsers: num(row.newUsers) }]),
+  );
 }
 
 /** Turns the answers of a day's pipelines into its rollup document. */

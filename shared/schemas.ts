@@ -12,9 +12,10 @@
  * @example
  * const { events, rejected } = validateBatch({ v: 1, events: [{ id: 'e-00000001', seq: 0, at: Date.now(), type: 'page', path: 'pages/a/a' }] });
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
+import { describeErrors, isRecord, textProblem } from './input';
 import { BUCKETS } from './scenes';
 
 export const TRACK_VERSION = 1;
@@ -23,7 +24,8 @@ export const MAX_EVENTS_PER_BATCH = 50;
 export const MAX_EVENT_BYTES = 8192;
 
 export interface EnterOptionsInput {
-  scene: number;
+  /** An integer, or its digits as a string as some runtimes give it (stored as the integer: `parseEntry`). */
+  scene: number | string;
   path: string;
   query: Record<string, string>;
   shareTicket?: string;
@@ -73,6 +75,8 @@ export interface Rejection {
   id: string | null;
   code: 'INVALID_INPUT';
   message: string;
+  /** The dotted path of the field at fault in the event (`"options.path"`), when one is. */
+  field?: string;
 }
 
 export interface ValidatedBatch {
@@ -109,7 +113,7 @@ const enterSchema = closed(
     options: {
       type: 'object',
       properties: {
-        scene: { type: 'integer', minimum: 0, maximum: 999_999 },
+        scene: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999_999 }, { type: 'string', pattern: '^[0-9]{1,6}$' }] },
         path: PATH,
         query: {
           type: 'object',
@@ -198,33 +202,51 @@ const entryValidator = ajv.compile(ENTRY_SCHEMA);
 export function validateEntry(entry: unknown): entry is Entry {
   return entryValidator(entry);
 }
-export const entryErrors = (): string => describe(entryValidator.errors);
+export const entryErrors = (): string => describeErrors(entryValidator.errors).message;
 
-function describe(errors: ErrorObject[] | null | undefined): string {
-  const error = errors?.[0];
-  if (!error) return 'invalid';
-  const field = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'additionalProperties') {
-    const unknown = String(error.params.additionalProperty);
-    return `unknown field "${field ? `${field}.` : ''}${unknown}": remove it (identity comes from WeChat, never from the payload)`;
+/** Its keys are checked, never its values: they belong to the Mini Program that sent the user, and Rukou reads only the keys. */
+const OPAQUE = 'options.referrerInfo.extraData';
+
+/**
+ * The first text of an event (a value or a key, at any depth) that is not clean (`textProblem`:
+ * a control character or a lone surrogate), named by its dotted path; a key is named by the field
+ * that holds it. Such text has no use in a path, key or id, and one NUL in a page path used to make
+ * the day's rollup unreadable for every stats answer.
+ */
+function uncleanText(value: unknown, path: string[]): { message: string; field: string } | undefined {
+  const field = path.join('.');
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem === undefined ? undefined : { message: `field "${field}" ${problem}: send the text without it`, field };
   }
-  if (error.keyword === 'required') return `missing field "${field ? `${field}.` : ''}${String(error.params.missingProperty)}"`;
-  return `field "${field || '(event)'}" ${error.message ?? 'is invalid'}`;
+  if (!isRecord(value)) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const problem = textProblem(key);
+    if (problem !== undefined) return { message: `a key of field "${field}" ${problem}: send the key without it`, field };
+    const found = field === OPAQUE ? undefined : uncleanText(item, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const BATCH_FIELDS = ['v', 'sentAt', 'events'];
 const validSentAt = ajv.compile<number>(EPOCH_MS);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function checkEvent(event: unknown): string | undefined {
-  if (!isRecord(event)) return 'an event must be an object';
+/** What is wrong with one event, or undefined when nothing is. */
+function checkEvent(event: unknown): { message: string; field?: string } | undefined {
+  if (!isRecord(event)) return { message: 'an event must be an object' };
   const type = event.type;
-  if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return `field "type" must be one of ${Object.keys(validators).join(', ')}`;
+  if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return { message: `field "type" must be one of ${Object.keys(validators).join(', ')}`, field: 'type' };
   const validate = validators[type as TrackEventType];
-  if (!validate(event)) return describe(validate.errors);
+  if (!validate(event)) {
+    const problem = describeErrors(validate.errors);
+    const unknownField = validate.errors?.[0]?.keyword === 'additionalProperties';
+    return unknownField ? { ...problem, message: `${problem.message}: remove it (identity comes from WeChat, never from the payload)` } : problem;
+  }
+  const unclean = uncleanText(event, []);
+  if (unclean) return unclean;
   const bytes = Buffer.byteLength(JSON.stringify(event));
-  if (bytes > MAX_EVENT_BYTES) return `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted`;
+  if (bytes > MAX_EVENT_BYTES) return { message: `the event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted` };
   return undefined;
 }
 
@@ -235,14 +257,20 @@ function checkEvent(event: unknown): string | undefined {
 export function validateBatch(input: unknown): ValidatedBatch {
   if (!isRecord(input)) throw new ValidationError('A track batch must be an object: { "v": 1, "events": [ … ] }.');
   const unknown = Object.keys(input).filter((key) => !BATCH_FIELDS.includes(key));
-  if (unknown.length > 0) throw new ValidationError(`Unknown batch field(s) ${unknown.map((key) => `"${key}"`).join(', ')}: a batch has only "v", "sentAt" and "events".`);
-  if (input.v !== TRACK_VERSION) throw new ValidationError(`Unsupported batch version ${JSON.stringify(input.v)}: send "v": ${TRACK_VERSION}.`);
+  if (unknown.length > 0) {
+    const named = unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 64)));
+    throw new ValidationError(`Unknown batch field(s) ${named.join(', ')}: a batch has only "v", "sentAt" and "events".`, unknown.length === 1 ? unknown[0] : undefined);
+  }
+  if (input.v !== TRACK_VERSION) {
+    const sent = input.v === undefined ? 'none' : String(JSON.stringify(input.v)).slice(0, 64);
+    throw new ValidationError(`Unsupported batch version ${sent}: send "v": ${TRACK_VERSION}.`, 'v');
+  }
   const { sentAt } = input;
-  if (sentAt !== undefined && !validSentAt(sentAt)) throw new ValidationError('"sentAt" must be the phone\'s clock in epoch milliseconds (an integer) when it sent the batch.');
+  if (sentAt !== undefined && !validSentAt(sentAt)) throw new ValidationError('"sentAt" must be the phone\'s clock in epoch milliseconds (an integer) when it sent the batch.', 'sentAt');
   const events = input.events;
-  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.');
+  if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.', 'events');
   if (events.length > MAX_EVENTS_PER_BATCH) {
-    throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`);
+    throw new ValidationError(`A track batch holds at most ${MAX_EVENTS_PER_BATCH} events; this one has ${events.length}: split it.`, 'events');
   }
   const result: ValidatedBatch = sentAt === undefined ? { events: [], rejected: [] } : { sentAt, events: [], rejected: [] };
   for (const event of events) {
@@ -250,7 +278,7 @@ export function validateBatch(input: unknown): ValidatedBatch {
     if (problem === undefined) result.events.push(event as TrackEventInput);
     else {
       const id = isRecord(event) && typeof event.id === 'string' ? event.id.slice(0, 64) : null;
-      result.rejected.push({ id, code: 'INVALID_INPUT', message: problem });
+      result.rejected.push({ id, code: 'INVALID_INPUT', ...problem });
     }
   }
   return result;

@@ -2,8 +2,9 @@
  * What operators may ask the `admin` and `rollup` functions, as JSON schemas (ajv). Nothing a
  * caller sends is used as a field or operator name: dimensions are picked from a fixed list.
  */
-import Ajv, { type ErrorObject, type JSONSchemaType } from 'ajv';
+import Ajv, { type JSONSchemaType } from 'ajv';
 import { ValidationError, LimitError } from './errors';
+import { describeErrors } from './input';
 import { MAX_BACKFILL_DAYS } from './rollup';
 import { MAX_RANGE_DAYS } from './stats';
 import { daysBetween, isChinaDay } from './time';
@@ -88,23 +89,23 @@ const actionOnlySchema: JSONSchemaType<ActionOnly> = {
 
 const ajv = new Ajv({ allErrors: true });
 
-function describe(errors: ErrorObject[] | null | undefined): string {
-  return (errors ?? []).map((e) => `${e.instancePath || '(input)'} ${e.message ?? 'is invalid'}${e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : ''}`).join('; ');
-}
-
+/** A parser that answers the input typed, or throws a ValidationError naming the field at fault. */
 function validator<T>(schema: JSONSchemaType<T>): (input: unknown) => T {
   const validate = ajv.compile(schema);
   return (input) => {
-    if (!validate(input)) throw new ValidationError(`Invalid input: ${describe(validate.errors)}.`, validate.errors);
-    return input;
+    if (validate(input)) return input;
+    const { message, field } = describeErrors(validate.errors);
+    throw new ValidationError(`Invalid input: ${message}.`, field);
   };
 }
 
 function checkRange(from: string, to: string, maxDays: number): void {
-  if (!isChinaDay(from) || !isChinaDay(to)) throw new ValidationError(`"${from}" to "${to}" is not a range of real days written YYYY-MM-DD.`);
+  for (const [field, day] of [['from', from], ['to', to]] as const) {
+    if (!isChinaDay(day)) throw new ValidationError(`field "${field}" is "${day}", which is not a real day written YYYY-MM-DD.`, field);
+  }
   const days = daysBetween(from, to) + 1;
   if (days < 1) throw new ValidationError(`The range ends (${to}) before it starts (${from}).`);
-  if (days > maxDays) throw new LimitError(`The range has ${days} days; at most ${maxDays} are allowed per call: split it.`, { days, maxDays });
+  if (days > maxDays) throw new LimitError(`The range has ${days} days; at most ${maxDays} are allowed per call: split it.`);
 }
 
 const parseRange = validator(rangeSchema);

@@ -135,14 +135,17 @@ export interface ShareFunnel {
 
 export function shareFunnel(docs: RollupDoc[]): ShareFunnel {
   const funnel: ShareFunnel = { intents: 0, sharerDays: 0, returnOpens: 0, openerDays: 0, newUsers: 0, returnRatio: 0, kFactor: 0, depth: {} };
+  // summed in a Map: on an object, a key such as "constructor" would start from an inherited value
+  const depths = new Map<string, number>();
   for (const { shares } of docs) {
     funnel.intents += shares.intents;
     funnel.sharerDays += shares.sharers;
     funnel.returnOpens += shares.returnOpens;
     funnel.openerDays += shares.openers;
     funnel.newUsers += shares.newUsers;
-    for (const [depth, opens] of Object.entries(shares.depth)) funnel.depth[depth] = (funnel.depth[depth] ?? 0) + opens;
+    for (const [depth, opens] of Object.entries(shares.depth)) depths.set(depth, (depths.get(depth) ?? 0) + opens);
   }
+  funnel.depth = Object.fromEntries(depths);
   funnel.returnRatio = ratio(funnel.returnOpens, funnel.intents);
   funnel.kFactor = ratio(funnel.newUsers, funnel.sharerDays);
   return funnel;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isPlainObject } from '../database/values';
 import { BackendError, invalidParam } from '../errors';
 import { readParams, sendJson } from '../http';
 import type { AdminAction, Route } from '../server';
@@ -33,13 +34,39 @@ export function clientAnswer(outcome: Outcome): ClientAnswer {
   }
 }
 
+/** The SOURCEs of wx.cloud.callFunction from a Mini Program: on a phone, and in WeChat DevTools. */
+const MINI_PROGRAM_SOURCES: ReadonlySet<string> = new Set(['wx_client', 'wx_devtools']);
+
+/**
+ * The event a function receives for a Mini Program's call: its data plus `userInfo: {appId,
+ * openId}`, the caller as getWXContext() tells it, which the platform writes over any `userInfo`
+ * the client sent (WeChat's cloud function guide, "获取小程序用户信息": event 会被注入一个 userInfo
+ * 对象，其中含有 openId 字段和 appId 字段; reference/wechat-platform.md §H.1). A field is left out
+ * when the caller has none: without an OPENID (a Moments snapshot) the event has `userInfo:
+ * {appId}`, the shape WeChat's invokecloudfunction documentation shows for a call with no user.
+ * Data that is not an object (an array, a string, a number) has nowhere to carry it; what the
+ * cloud does with such data is not documented, so it reaches the function as sent, and the
+ * function must refuse it. Missing data is `{}`, as the client SDK sends it.
+ */
+export function clientEvent(data: unknown, identity: InvocationIdentity): unknown {
+  const event = data ?? {};
+  if (!MINI_PROGRAM_SOURCES.has(identity.source) || !isPlainObject(event)) return event;
+  const userInfo: { appId?: string; openId?: string } = {};
+  if (identity.appid) userInfo.appId = identity.appid;
+  if (identity.openid) userInfo.openId = identity.openid;
+  return { ...event, userInfo };
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   const text = Array.isArray(value) ? value[0] : value;
   return text ? text : undefined;
 }
 
-/** `POST /functions/<name>` body `{"data": …}`, the caller named by x-wx-openid/appid/unionid/source. */
+/**
+ * `POST /functions/<name>` body `{"data": …}`, the caller named by x-wx-openid/appid/unionid/source;
+ * a Mini Program's call (SOURCE wx_client, the default) gets the platform's `userInfo` (clientEvent).
+ */
 export function gatewayRoute(runtime: FunctionRuntime): Route {
   return {
     method: 'POST',
@@ -59,7 +86,7 @@ export function gatewayRoute(runtime: FunctionRuntime): Route {
         unionid: header(req, 'x-wx-unionid'),
         source: header(req, 'x-wx-source') ?? 'wx_client',
       };
-      const outcome = await runtime.invoke({ name, event: params.data ?? {}, identity });
+      const outcome = await runtime.invoke({ name, event: clientEvent(params.data, identity), identity });
       sendJson(res, 200, clientAnswer(outcome));
     },
   };

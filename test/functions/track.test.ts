@@ -96,7 +96,7 @@ describe('answers and dedupe', () => {
     const bad: Sent = { ...enter({}), openid: 'o-someone-else' };
     const answer = await track('o-mixed', [good, bad]);
     expect(answer.accepted).toEqual([good.id]);
-    expect(answer.rejected).toEqual([{ id: bad.id, code: 'INVALID_INPUT', message: expect.stringContaining('unknown field "openid"') }]);
+    expect(answer.rejected).toEqual([{ id: bad.id, code: 'INVALID_INPUT', message: expect.stringContaining('unknown field "openid"'), field: 'openid' }]);
     const stored = await eventOf<EnterEvent>('o-mixed', String(good.id));
     expect(stored.openid).toBe('o-mixed');
     expect(await count('events', { eventId: String(bad.id) })).toBe(0);
@@ -128,14 +128,14 @@ describe('answers and dedupe', () => {
   it('refuses a sentAt that is not epoch milliseconds, whole, and writes nothing', async () => {
     for (const sentAt of ['yesterday', 1.5e9, 17e11 + 0.5]) {
       const answer = await invokeAs(emulator.url, 'track', { v: 1, sentAt, events: [enter({})] }, user('o-badsent'));
-      expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('sentAt') } });
+      expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('sentAt'), field: 'sentAt' } });
     }
     expect(await count('events', { openid: 'o-badsent' })).toBe(0);
   });
 
   it('refuses a batch with more than 50 events whole', async () => {
     const answer = await invokeAs(emulator.url, 'track', { v: 1, events: Array.from({ length: 51 }, () => enter({})) }, user('o-big'));
-    expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50') } });
+    expect(answer.result).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining('at most 50'), field: 'events' } });
   });
 });
 

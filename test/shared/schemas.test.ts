@@ -45,11 +45,11 @@ describe('events are validated one by one', () => {
   });
 
   it('a bad event is named with its field and does not spoil the good ones', () => {
-    const batch = validateBatch({ v: 1, events: [page('event-0001'), page('event-0002', { path: 7 }), enter('event-0003', { scene: '1007' }), page('event-0004')] });
+    const batch = validateBatch({ v: 1, events: [page('event-0001'), page('event-0002', { path: 7 }), enter('event-0003', { scene: 'x1007' }), page('event-0004')] });
     expect(batch.events.map((e) => e.id)).toEqual(['event-0001', 'event-0004']);
     expect(batch.rejected).toEqual([
-      { id: 'event-0002', code: 'INVALID_INPUT', message: expect.stringContaining('"path"') },
-      { id: 'event-0003', code: 'INVALID_INPUT', message: expect.stringContaining('"options.scene"') },
+      { id: 'event-0002', code: 'INVALID_INPUT', message: expect.stringContaining('"path"'), field: 'path' },
+      { id: 'event-0003', code: 'INVALID_INPUT', message: expect.stringContaining('"options.scene"'), field: 'options.scene' },
     ]);
   });
 
@@ -58,6 +58,17 @@ describe('events are validated one by one', () => {
     expect(batch.events).toEqual([]);
     expect(batch.rejected[0].message).toContain('unknown field "openid"');
     expect(batch.rejected[1].message).toContain('unknown field "options.unionid"');
+  });
+
+  it('accepts a scene sent as a string of digits, as some runtimes give it', () => {
+    const events = ['1168', '0', '999999'].map((scene, i) => enter(`event-000${i}`, { scene }));
+    expect(validateBatch({ v: 1, events })).toEqual({ events, rejected: [] });
+  });
+
+  it.each(['', '-1', '1.5', ' 1168', '1168 ', '1e3', '0x10', '1234567', '１１６８'])('refuses the scene string %j, naming options.scene and both accepted forms', (scene) => {
+    expect(validateBatch({ v: 1, events: [enter('event-0001', { scene })] }).rejected).toEqual([
+      { id: 'event-0001', code: 'INVALID_INPUT', message: expect.stringMatching(/"options\.scene" must be integer or must match pattern/), field: 'options.scene' },
+    ]);
   });
 
   it.each([

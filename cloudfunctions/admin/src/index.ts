@@ -40,4 +40,4 @@ async function serveHttp(event: Record<string, unknown>): Promise<unknown> {
   }
 }
 
-export const main = handler(async (event: Record<string, unknown>) => (isHttpAccess(event) ? serveHttp(event) : serve(event)));
+export const main = handler(async (event) => (isHttpAccess(event) ? serveHttp(event) : serve(event)));

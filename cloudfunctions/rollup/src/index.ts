@@ -21,7 +21,7 @@ import { isTimerEvent } from '../../../server/timer';
 const config = serverConfig();
 const operatorActions = route({ backfill: STATS_ACTIONS.backfill });
 
-export const main = handler(async (event: Record<string, unknown>) => {
+export const main = handler(async (event) => {
   const db = getCloud().database();
   const counter = new RequestCounter();
   const timer = isTimerEvent(event);

@@ -19,8 +19,8 @@ const config = serverConfig();
  * wx.cloud.callFunction({ name: 'track', data: { v: 1, sentAt: Date.now(), events: [{ id, seq, at, type: 'page', path }] } })
  * // → { result: { accepted: [id], duplicates: [], rejected: [], sharePrefix: 'Xk3…' } }
  */
-export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
-  const { events, sentAt, rejected } = validateBatch(withoutContext(event));
+export const main = handler(async (event): Promise<TrackAnswer> => {
+  const { events, sentAt, rejected } = validateBatch(event);
   const caller = userCaller();
   if (events.length === 0) return { accepted: [], duplicates: [], rejected };
   const cloud = getCloud();
@@ -32,10 +32,3 @@ export const main = handler(async (event: unknown): Promise<TrackAnswer> => {
   return { ...stored, rejected };
 });
 
-/** The runtime adds `userInfo` ({appId, openId}) to every client call's event; it is not payload. */
-function withoutContext(event: unknown): unknown {
-  if (typeof event !== 'object' || event === null || !('userInfo' in event)) return event;
-  const payload: Record<string, unknown> = { ...event };
-  delete payload.userInfo;
-  return payload;
-}

@@ -88,13 +88,33 @@ describe('identity', () => {
     expect(answer.TZ).toBeNull();
     expect(answer.timezoneOffset).toBe(0);
     expect(answer.wxContext).toMatchObject({ ENV: 'rukou-fixture', SOURCE: 'wx_client', OPENID: 'gina' });
-    expect(answer.event).toEqual({ hello: 'world' });
+    expect(answer.event).toEqual({ hello: 'world', userInfo: { openId: 'gina' } });
     expect(answer.greeting).toBe('hello');
     expect(answer.fromEnv).toBe('rendered-from-env');
     expect(answer.context).toMatchObject({ function_name: 'whoami', time_limit_in_ms: 5000, request_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     const http = await whoami({ openid: '', source: 'wx_http' });
     expect(http.wxContext.SOURCE).toBe('wx_http');
     expect(http.wxContext).not.toHaveProperty('OPENID');
+  });
+
+  test('a Mini Program\'s call carries the platform\'s userInfo, the caller of getWXContext(), over any the client sent', async () => {
+    const answer = await whoami({ openid: 'kim', appid: 'wxapp3' }, { n: 1, userInfo: { appId: 'wx-forged', openId: 'someone-else', extra: true } });
+    expect(answer.event).toEqual({ n: 1, userInfo: { appId: 'wxapp3', openId: 'kim' } });
+    expect(answer.wxContext).toMatchObject({ APPID: 'wxapp3', OPENID: 'kim' });
+    const devtools = await whoami({ openid: 'kim', appid: 'wxapp3', source: 'wx_devtools' });
+    expect(devtools.event).toEqual({ userInfo: { appId: 'wxapp3', openId: 'kim' } });
+  });
+
+  test('userInfo without an OPENID is {appId}; no data is {}; data that is not an object, and other sources, arrive as sent', async () => {
+    expect((await whoami({ openid: '', appid: 'wxapp3' }, { n: 2 })).event).toEqual({ n: 2, userInfo: { appId: 'wxapp3' } });
+    const event = async (data: unknown, user: Parameters<typeof invokeAs>[3] = { openid: 'kim', appid: 'wxapp3' }): Promise<unknown> =>
+      ((await invokeAs(emulator.url, 'whoami', data, user)).result as WhoAmI).event;
+    expect(await event(undefined)).toEqual({ userInfo: { appId: 'wxapp3', openId: 'kim' } });
+    expect(await event(['a', 1])).toEqual(['a', 1]);
+    expect(await event('text')).toBe('text');
+    expect(await event(7)).toBe(7);
+    const http = { httpMethod: 'POST', path: '/whoami', headers: {}, body: '{}' };
+    expect(await event(http, { openid: '', source: 'wx_http' })).toEqual(http);
   });
 
   test('an unknown function answers -501000', async () => {

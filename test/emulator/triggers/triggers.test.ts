@@ -70,7 +70,7 @@ describe('firing on demand', () => {
     expect(ok.code).toBe(0);
     const answer = JSON.parse(ok.stdout) as { result: { wxContext: Record<string, unknown>; event: unknown } };
     expect(answer.result.wxContext).toMatchObject({ OPENID: 'cli-user', APPID: 'wxcli', SOURCE: 'wx_client' });
-    expect(answer.result.event).toEqual({ from: 'cli' });
+    expect(answer.result.event).toEqual({ from: 'cli', userInfo: { appId: 'wxcli', openId: 'cli-user' } });
     const failed = await cli(['invoke', 'boom', '--openid', 'cli-user', '--url', emulator.url]);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ errCode: -504002 });

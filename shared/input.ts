@@ -1,0 +1,68 @@
+/**
+ * What every function checks about what a caller sends before any domain rule sees it: that a
+ * value is a JSON object, that a text is clean, and what ajv found wrong, said as a message and
+ * the dotted path of the field at fault (a refusal carries `{code, message, field?}`, never ajv's
+ * own error objects: see shared/errors.ts).
+ *
+ * @example
+ * textProblem('pages/a\u0000b') // → 'contains the control character U+0000'
+ * describeErrors(validate.errors) // → { message: 'field "from" must match pattern …', field: 'from' }
+ */
+import type { ErrorObject } from 'ajv';
+
+/** A JSON object: not null, not an array. */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const hex = (code: number): string => `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Why a text is not clean, or undefined when it is. Unclean: a control character (U+0000–U+001F,
+ * U+007F), which no path, key or id has any use for and which stores cannot all keep (a field name
+ * cannot hold NUL), or a lone UTF-16 surrogate, which is not Unicode text at all and turns into
+ * U+FFFD (or fails) on the way to UTF-8. Checked by code unit, because the cloud runs Node 18,
+ * which lacks `String.prototype.isWellFormed`.
+ */
+export function textProblem(text: string): string | undefined {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return `contains the control character ${hex(code)}`;
+    if (code < 0xd800 || code > 0xdfff) continue;
+    const next = text.charCodeAt(i + 1);
+    if (code > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return `is not well-formed Unicode (a lone surrogate ${hex(code)})`;
+    i += 1;
+  }
+  return undefined;
+}
+
+/** The dotted path of the field an ajv error is about ('' for the input itself). */
+export function fieldOf(error: ErrorObject): string {
+  const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
+  if (error.keyword === 'required') path.push(String(error.params.missingProperty));
+  return path.join('.');
+}
+
+/** Whether `error` is one of the reasons for `parent` (the failure of one of its anyOf branches). */
+const isBranchOf = (error: ErrorObject, parent: ErrorObject): boolean => parent.keyword === 'anyOf' && error.schemaPath.startsWith(`${parent.schemaPath}/`);
+
+function phrase(error: ErrorObject, all: ErrorObject[]): string {
+  const field = fieldOf(error);
+  if (error.keyword === 'additionalProperties') return `unknown field "${field}"`;
+  if (error.keyword === 'required') return `missing field "${field}"`;
+  // anyOf only says that no branch matched: say what each branch wanted instead
+  const wanted = error.keyword === 'anyOf' ? all.filter((branch) => isBranchOf(branch, error)).map((branch) => branch.message).join(' or ') : error.message;
+  return `field "${field || '(input)'}" ${wanted || 'is invalid'}`;
+}
+
+/**
+ * ajv's errors as one message (each problem once, in order) and, when every problem is about the
+ * same field, that field.
+ */
+export function describeErrors(errors: ErrorObject[] | null | undefined): { message: string; field?: string } {
+  const all = errors ?? [];
+  const reported = all.filter((error) => !all.some((parent) => isBranchOf(error, parent)));
+  if (reported.length === 0) return { message: 'the input is invalid' };
+  const fields = new Set(reported.map(fieldOf));
+  const [field] = fields;
+  return { message: [...new Set(reported.map((error) => phrase(error, all)))].join('; '), ...(fields.size === 1 && field !== '' ? { field } : {}) };
+}
