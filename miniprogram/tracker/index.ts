@@ -4,12 +4,9 @@
  * It wraps the App and Page options you already have instead of patching `App`/`Page` globally,
  * and nothing it does can make your handlers fail.
  *
- * WeChat hides and shows the app around every system screen the app opens itself (image preview,
- * choosers, scan code, payment, the share panel …), with the same enter options (reference §G.1).
- * So a hot show is an entry only when it is a real return: the enter options changed, or the app
- * was in the background for the session gap or longer. Otherwise it is a pause: no entry, no page
- * view, and the visit's stay time goes on. The tracker wraps the `wx` APIs that open system
- * screens, so the hide they cause says which one (`pause`).
+ * A hot show is an entry only when it is a real return: the enter options changed, or the app was
+ * in the background for the session gap or longer. Otherwise it is a pause (`./pauses`): no entry,
+ * no page view, and the visit's stay time goes on; the hide says which system screen caused it.
  *
  * @example
  * // app.ts
@@ -27,6 +24,7 @@ import { createDelivery, type DeliveryOptions } from './delivery';
 import { enterPayload, groupCloudId, isGroupEntry, readEnterOptions } from './entry';
 import { newId, type EventBody, type TrackEvent } from './events';
 import { systemClock, type Clock, type EnterOptions, type TrackerWx } from './host';
+import { PAUSE_WINDOW_MS, SESSION_GAP_MS, signature, watchSystemScreens } from './pauses';
 import { createQueue, type QueueCounts } from './queue';
 import { shareToChat, shareToTimeline, type ChatShare, type ShareRecord, type SharedPage, type TimelineShare } from './share';
 
@@ -35,19 +33,8 @@ export type { TrackEvent } from './events';
 export type { QueueCounts } from './queue';
 export type { ChatShare, TimelineShare } from './share';
 
-/** Background time after which the same enter options are a new entry: the server's session gap (a test keeps them equal). */
-export const SESSION_GAP_MS = 30 * 60_000;
-/** A system screen the app opens hides it within this long, or the hide was not its doing. */
-const PAUSE_WINDOW_MS = 60_000;
-/** The `wx` APIs that open a system screen over the Mini Program (reference §G.1); one string, for the size budget. */
-export const SYSTEM_SCREENS =
-  'previewImage previewMedia chooseImage chooseMedia chooseVideo chooseMessageFile scanCode makePhoneCall chooseLocation openLocation requestPayment openDocument openSetting requestSubscribeMessage openCustomerServiceChat'.split(' ');
 /** Where the share prefix `track` issued to this user is kept. */
 const PREFIX_KEY = 'rukou:prefix';
-
-/** What makes two shows the same entry: the enter options WeChat gives. */
-const signature = (options: EnterOptions): string =>
-  JSON.stringify([options.scene, options.path, options.query, options.shareTicket, options.referrerInfo?.appId, options.referrerInfo?.extraData]);
 
 export interface TrackerOptions extends Partial<DeliveryOptions> {
   wx: TrackerWx;
@@ -106,7 +93,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options }, (issued) => {
     if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
   });
-  const groupInfoTimeoutMs = options.groupInfoTimeoutMs ?? 5000;
+  const groupInfoTimeoutMs = options.groupInfoTimeoutMs || 5000;
   let launched = false;
   /** The enter options of the current visit's entry. */
   let visit: string | undefined;
@@ -121,22 +108,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** The page shown by a pause is no new view. */
   let skipView = false;
 
-  const host = wx as unknown as Record<string, unknown>;
-  for (const api of SYSTEM_SCREENS) {
-    const original = host[api];
-    if (typeof original !== 'function') continue;
-    // WeChat's own `wx` properties are configurable; where one is not, pauses are still told by the gap rule
-    safely(() =>
-      Object.defineProperty(host, api, {
-        configurable: true,
-        writable: true,
-        value(...args: unknown[]) {
-          opening = { api, at: clock.now() };
-          return original.apply(wx, args);
-        },
-      }),
-    );
-  }
+  const opened = (api: string): void => void (opening = { api, at: clock.now() });
+  watchSystemScreens(wx, opened);
 
   function record(body: EventBody): TrackEvent {
     const event = { id: newId(clock), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
@@ -202,12 +175,24 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** A fresh share id: the prefix `track` issued to this user, then a random part (without a prefix, the id is recorded for no one). */
   const shareId = (): string => (prefix || '') + newId(clock);
 
-  function share(record_: ShareRecord, api: string): void {
-    // the share panel hides the app: a pause
-    opening = { api, at: clock.now() };
-    record({ type: 'share', ...record_ });
-    // the recipient may open the card within seconds: the share must be on the server first
-    delivery.flush();
+  /**
+   * A page's share handler with the share recorded and `rk_sh` added to what it answers; the share
+   * panel that follows hides the app: a pause named `api`.
+   */
+  function sharing<C, A>(own: (this: SharedPage, event: never) => C, make: (content: C, page: SharedPage, shareId: string) => { content: A; record: ShareRecord }, api: string) {
+    return function (this: SharedPage, event?: never): C | A {
+      const content = own.call(this, event as never);
+      let answer: C | A = content;
+      safely(() => {
+        const shared = make(content, this, shareId());
+        opened(api);
+        record({ type: 'share', ...shared.record });
+        // the recipient may open the card within seconds: the share must be on the server first
+        delivery.flush();
+        answer = shared.content;
+      });
+      return answer;
+    };
   }
 
   return {
@@ -217,11 +202,11 @@ export function createTracker(options: TrackerOptions): Tracker {
         ...appOptions,
         onShow(this: unknown, lifecycle: EnterOptions) {
           safely(() => enter(lifecycle));
-          return onShow?.call(this, lifecycle);
+          return onShow && onShow.call(this, lifecycle);
         },
         onHide(this: unknown) {
           safely(leave);
-          return onHide?.call(this);
+          return onHide && onHide.call(this);
         },
       };
     },
@@ -234,37 +219,15 @@ export function createTracker(options: TrackerOptions): Tracker {
           safely(() => {
             if (skipView) skipView = false;
             else {
-              record({ type: 'page', path: String(this.route ?? '') });
+              record({ type: 'page', path: String(this.route || '') });
               delivery.queued();
             }
           });
-          return onShow?.call(this);
+          return onShow && onShow.call(this);
         },
       };
-      if (onShareAppMessage) {
-        wrapped.onShareAppMessage = function (this: SharedPage, event: never) {
-          const own = onShareAppMessage.call(this, event) ?? undefined;
-          let answer: ChatShare | Promise<ChatShare | void> | undefined = own;
-          safely(() => {
-            const shared = shareToChat(own, this, shareId());
-            share(shared.record, 'share');
-            answer = shared.content;
-          });
-          return answer;
-        };
-      }
-      if (onShareTimeline) {
-        wrapped.onShareTimeline = function (this: SharedPage) {
-          const own = onShareTimeline.call(this) ?? undefined;
-          let answer: TimelineShare | undefined = own;
-          safely(() => {
-            const shared = shareToTimeline(own, this, shareId());
-            share(shared.record, 'shareTimeline');
-            answer = shared.content;
-          });
-          return answer;
-        };
-      }
+      if (onShareAppMessage) wrapped.onShareAppMessage = sharing(onShareAppMessage, shareToChat, 'share');
+      if (onShareTimeline) wrapped.onShareTimeline = sharing(onShareTimeline, shareToTimeline, 'shareTimeline');
       return wrapped;
     },
 

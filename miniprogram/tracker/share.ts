@@ -46,7 +46,7 @@ const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
  * current page without our share id: it gets `{ path, promise }` instead, as documented (§G.3).
  */
 export function shareToChat(
-  content: ChatShare | Promise<ChatShare | void> | undefined,
+  content: ChatShare | Promise<ChatShare | void> | void,
   page: SharedPage,
   shareId: string,
 ): { content: ChatShare; record: ShareRecord } {
@@ -60,7 +60,7 @@ export function shareToChat(
 }
 
 /** The page's Moments share with our share id added to its query. */
-export function shareToTimeline(content: TimelineShare | undefined, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
+export function shareToTimeline(content: TimelineShare | void, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
   const own = content || {};
   const query = own.query ?? queryOf(page.options);
   const clean = cleanQuery(query);

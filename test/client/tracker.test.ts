@@ -10,7 +10,8 @@ import { validateBatch } from '../../shared/schemas';
 import { CAPS } from '../../miniprogram/tracker/events';
 import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
-import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS, type ChatShare, type TimelineShare } from '../../miniprogram/tracker/index';
+import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
+import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../miniprogram/tracker/pauses';
 import { SESSION_GAP_MS } from '../../shared/session';
 import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
 

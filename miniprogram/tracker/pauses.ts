@@ -1,0 +1,44 @@
+import type { EnterOptions } from './host';
+
+/**
+ * Pauses. WeChat hides and shows the app around every system screen the app opens itself (image
+ * preview, choosers, scan code, payment, the share panel …), with the same enter options
+ * (reference §G.1): such a show is no new entry. The tracker tells them apart by the enter options
+ * and the time in the background, and wraps the `wx` APIs that open system screens so that the
+ * hide they cause can say which one.
+ */
+
+/** Background time after which the same enter options are a new entry: the server's session gap (a test keeps them equal). */
+export const SESSION_GAP_MS = 30 * 60_000;
+/** A system screen the app opens hides it within this long, or the hide was not its doing. */
+export const PAUSE_WINDOW_MS = 60_000;
+/** The `wx` APIs that open a system screen over the Mini Program (reference §G.1); one string, for the size budget. */
+export const SYSTEM_SCREENS =
+  'previewImage previewMedia chooseImage chooseMedia chooseVideo chooseMessageFile scanCode makePhoneCall chooseLocation openLocation requestPayment openDocument openSetting requestSubscribeMessage openCustomerServiceChat'.split(' ');
+
+/** What makes two shows the same entry: the enter options WeChat gives. */
+export const signature = (options: EnterOptions): string => JSON.stringify([options.scene, options.path, options.query, options.shareTicket, options.referrerInfo]);
+
+/**
+ * Redefines each system-screen API on `wx` (WeChat's own `wx` properties are configurable) to call
+ * `opened` with its name first; where one cannot be redefined, pauses are still told by the gap rule.
+ */
+export function watchSystemScreens(wx: object, opened: (api: string) => void): void {
+  const host = wx as Record<string, unknown>;
+  for (const api of SYSTEM_SCREENS) {
+    const original = host[api];
+    if (typeof original !== 'function') continue;
+    try {
+      Object.defineProperty(host, api, {
+        configurable: true,
+        writable: true,
+        value(...args: unknown[]) {
+          opened(api);
+          return original.apply(wx, args);
+        },
+      });
+    } catch {
+      // a frozen `wx`: the hides it causes carry no name
+    }
+  }
+}
