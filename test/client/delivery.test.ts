@@ -8,7 +8,7 @@ import type { EnterEvent, GroupDoc, ShareEvent, UserDoc } from '../../shared/mod
 import type { ChatShare } from '../../miniprogram/tracker/index';
 import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
-import { gateway, SimulatedPhone } from './simulated-wx';
+import { gateway, openedFrom, SimulatedPhone } from './simulated-wx';
 
 const APP = 'wx0000000000000000';
 let emulator: RunningEmulator;
@@ -26,12 +26,6 @@ async function one<T>(collection: string, id: string): Promise<T> {
 }
 
 const phoneOf = (openid: string): SimulatedPhone => new SimulatedPhone(openid, gateway(emulator.url, APP));
-
-/** A card's path as the recipient's enter options: WeChat splits the query for us. */
-function openedFrom(path: string, scene: number, extra: Record<string, unknown> = {}): { scene: number; path: string; query: Record<string, string> } {
-  const [route, query = ''] = path.replace(/^\//, '').split('?');
-  return { scene, path: route, query: Object.fromEntries(new URLSearchParams(query)), ...extra };
-}
 
 /** What the simulated WeChat hands a member who opens a card in a group: a cloudID for that user. */
 async function groupCloudId(openid: string, kind: 'groupEnterInfo' | 'shareInfo', groupId: string): Promise<{ cloudID: string }> {

@@ -8,7 +8,7 @@ import cloud from 'wx-server-sdk';
 import type { EnterEvent, HideEvent, StoredEvent } from '../../shared/model';
 import type { ChatShare } from '../../miniprogram/tracker/index';
 import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
-import { gateway, SimulatedPhone, type PageInstance } from './simulated-wx';
+import { gateway, openedFrom, SimulatedPhone, type PageInstance } from './simulated-wx';
 
 const APP = 'wx0000000000000000';
 const OPERATOR = { openid: 'o-operator', appid: APP };
@@ -31,12 +31,6 @@ afterEach(async () => {
 const phoneOf = (openid: string): SimulatedPhone => new SimulatedPhone(openid, gateway(emulator.url, APP));
 const HOME = { scene: 1089, path: 'pages/index/index', query: {} };
 const detail = { onShareAppMessage: () => ({ title: 'Item 7', path: '/pages/detail/detail?id=7' }) };
-
-/** A card's path as the recipient's enter options: WeChat splits the query for us. */
-function openedFrom(path: string, scene: number): { scene: number; path: string; query: Record<string, string> } {
-  const [route, query = ''] = path.replace(/^\//, '').split('?');
-  return { scene, path: route, query: Object.fromEntries(new URLSearchParams(query)) };
-}
 
 async function eventsOf<T extends StoredEvent>(openid: string, type: T['type']): Promise<T[]> {
   const answer = (await db.collection('events').where({ openid, type }).limit(1000).get()) as unknown as { data: T[] };

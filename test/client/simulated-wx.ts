@@ -35,6 +35,12 @@ export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
   };
 }
 
+/** A card's path as the recipient's enter options: WeChat splits the query for us. */
+export function openedFrom(path: string, scene: number, extra: Partial<EnterOptions> = {}): EnterOptions & { query: Record<string, string> } {
+  const [route, query = ''] = path.replace(/^\//, '').split('?');
+  return { scene, path: route, query: Object.fromEntries(new URLSearchParams(query)), ...extra };
+}
+
 interface Timer {
   id: number;
   at: number;
