@@ -1,5 +1,5 @@
 import { isRukouError, ValidationError, type Refusal } from '../shared/errors';
-import { isRecord } from '../shared/input';
+import { isRecord, quoted } from '../shared/input';
 
 /** What every Rukou function answers: its result, or a refusal with a stable code. */
 export type Answer<T> = T | { error: Refusal };
@@ -50,7 +50,7 @@ export function route<C>(
     const action = event.action;
     const run = typeof action === 'string' && Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (!run) {
-      const named = typeof action === 'string' ? `Unknown action "${action.slice(0, 64)}"` : 'No action';
+      const named = typeof action === 'string' ? `Unknown action ${quoted(action)}` : 'No action';
       throw new ValidationError(`${named}. Known actions: ${Object.keys(actions).join(', ')}.`, 'action');
     }
     return run(event, context);

@@ -11,16 +11,25 @@ import {
   type Dimension,
   type RollupDoc,
 } from '../shared/rollup';
+import type { RevisionDoc } from '../shared/model';
+import { notNewOn } from '../shared/revisions';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 
+/** The first-day revisions from these days (usually none): who is not new on them after all. */
+async function revisionsFrom(db: Database, days: string[], counter: RequestCounter): Promise<Pick<RevisionDoc, 'openid' | 'fromDay' | 'at'>[]> {
+  counter.count += 1;
+  const answer = await db.collection('revisions').where({ fromDay: db.command.in(days) }).field({ openid: true, fromDay: true, at: true }).limit(1000).get();
+  return documentsOf<Pick<RevisionDoc, 'openid' | 'fromDay' | 'at'>>(answer, 'revisions');
+}
+
 /**
  * Computes one China day's rollup from its raw events, inside the database: a fixed number of
- * aggregation requests (12) whatever the number of events. The admin's "today so far" calls this
- * same function without storing the result.
+ * aggregation requests (12, and one read of the day's first-day revisions) whatever the number of
+ * events. The admin's "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
-  const pipelines = dayPipelines(day);
+  const pipelines = dayPipelines(day, notNewOn(day, await revisionsFrom(db, [day], counter)));
   const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
   // Sequential on purpose: the cloud database counts concurrent requests against the environment's quota.
   const dimensions = {} as DayOutputs['dimensions'];
@@ -85,6 +94,9 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
     counter.count += 1;
     const removed = (await db.collection('events').where({ day: _.in(purgedDays), type: _.neq('share') }).remove()) as { stats?: { removed?: number } };
     removedEvents = removed.stats?.removed ?? 0;
+    // a purged day is rolled up for good: its revisions have nothing left to correct
+    counter.count += 1;
+    await db.collection('revisions').where({ fromDay: _.in(purgedDays) }).remove();
   }
   const purged = new Set(purgedDays);
   return { cutoff, purgedDays, removedEvents, keptDays: eventDays.map((row) => String(row._id)).filter((day) => !purged.has(day)) };
@@ -92,9 +104,9 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
 
 /**
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
- * documents, then for each a count of the day's events written since it was computed (an index
- * on (day, serverAt) answers it without reading the day), where computing a day again is twelve
- * aggregations over all of it.
+ * documents, one for the days' first-day revisions, then for each a count of the day's events
+ * written since it was computed (an index on (day, serverAt) answers it without reading the day),
+ * where computing a day again is twelve aggregations over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
   const _ = db.command;
@@ -103,10 +115,11 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
     await db.collection('rollups_daily').where({ _id: _.in(days) }).field({ version: true, computedAt: true }).get(),
     'rollups_daily',
   );
+  const revisions = await revisionsFrom(db, days, counter);
   const current = new Set<string>();
   for (const doc of stored) {
     const since = unchangedSince(doc);
-    if (!since) continue;
+    if (!since || revisions.some((revision) => revision.fromDay === doc._id && new Date(revision.at) >= since)) continue;
     counter.count += 1;
     const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
     if (written.total === 0) current.add(doc._id);

@@ -1,9 +1,10 @@
-import type { GroupDoc, ShareEvent } from '../shared/model';
+import type { GroupDoc, ShareEvent, ShareRecord } from '../shared/model';
 import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
 import {
   dailyTrend,
   groupActivity,
   groupActivityPipeline,
+  readableRollup,
   previousPeriod,
   rankKeys,
   shareFunnel,
@@ -91,7 +92,13 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     ctx.counter.count += 1;
     // the share events that recorded a share are the ledger; `share.rootShareId` is indexed
     const recorded = await ctx.db.collection('events').where({ type: 'share', 'share.rootShareId': rootShareId }).field({ share: true, day: true }).limit(1000).get();
-    const shares = documentsOf<Pick<ShareEvent, 'share' | 'day'>>(recorded, 'events').flatMap(({ share, day }) => (share ? [{ ...share, _id: share.shareId, day }] : []));
+    // its sharer may record one id from two devices at once: one node per id, the earliest
+    const byId = new Map<string, ShareRecord & { _id: string; day: string }>();
+    for (const { share, day } of documentsOf<Pick<ShareEvent, 'share' | 'day'>>(recorded, 'events')) {
+      const known = share && byId.get(share.shareId);
+      if (share && (!known || day < known.day)) byId.set(share.shareId, { ...share, _id: share.shareId, day });
+    }
+    const shares = [...byId.values()];
     const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId), ctx.counter);
     return { rootShareId, shares: shares.length, tree: shareTree(rootShareId, shares, opens) };
   },
@@ -117,7 +124,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     actionOnly(event);
     const now = ctx.now();
     const doc = await computeDay(ctx.db, chinaDay(now), ctx.counter, now);
-    return { asOf: now, rollup: doc };
+    return { asOf: now, rollup: readableRollup(doc) };
   },
 
   async backfill(event, ctx) {

@@ -25,10 +25,10 @@
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
 import { documentsOf } from './pipeline';
-import { eventDocId, sharePrefix, usableSecret } from '../shared/ids';
-import type { GroupDoc, RevisionEvent, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
-import { chinaDayStart } from '../shared/time';
-import { cloudIDsOf, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
+import { revisionOf } from '../shared/revisions';
+import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
+import type { KnownEntry } from '../shared/session';
+import { cloudIDsOf, daysToRead, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
 import { RukouError } from '../shared/errors';
 
 /** What getOpenData answers: `list` in the order of the cloudIDs asked. */
@@ -38,15 +38,14 @@ export interface TrackStoreDeps {
   db: Database;
   getOpenData: OpenDataReader;
   now: () => Date;
-  /** RUKOU_SHARE_SECRET: share prefixes are issued only with a usable one. */
-  shareSecret?: string;
+  /** The caller's share prefix (`sharePrefix`), when share ids are issued at all. */
+  sharePrefix?: string;
 }
 
-/** What a stored batch answers: which events were new, and the caller's share prefix. */
+/** What a stored batch answers: which events were new. */
 export interface StoredBatch {
   accepted: string[];
   duplicates: string[];
-  sharePrefix?: string;
 }
 
 const MAX_IN = 1000;
@@ -98,14 +97,31 @@ async function readLookups(deps: TrackStoreDeps, batch: Batch, openid: string, g
   ]);
   const user = users[0];
   const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
-  const [shares, known] = await Promise.all([sharesByIds(db, shareIdsToRead(batch.events, user)), byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true })]);
+  const [shares, known, dayEntries] = await Promise.all([
+    sharesByIds(db, shareIdsToRead(batch.events, user)),
+    byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true }),
+    entriesOfDays(db, openid, daysToRead(batch, user, deps.now())),
+  ]);
   return {
     storedIds: new Set(stored.map((doc) => doc._id)),
     user,
     shares: new Map(shares.map((share) => [share.shareId, share])),
     groups,
     knownGroups: new Set(known.map((group) => group._id)),
+    ...(dayEntries ? { dayEntries } : {}),
   };
+}
+
+/** The caller's stored entries on those days, as sessions need them (one read, only for an offline phone's card opens). */
+async function entriesOfDays(db: Database, openid: string, days: string[]): Promise<Map<string, KnownEntry[]> | undefined> {
+  if (days.length === 0) return undefined;
+  const _ = db.command;
+  const answer = await db.collection('events').where({ openid, type: 'enter', day: _.in(days) }).field({ day: true, at: true, share: true }).limit(MAX_IN).get();
+  const entries = new Map<string, KnownEntry[]>(days.map((day) => [day, []]));
+  for (const event of documentsOf<Pick<EnterEvent, 'day' | 'at' | 'share'>>(answer, 'events')) {
+    entries.get(event.day)?.push({ at: new Date(event.at).getTime(), cards: event.share?.isReturn ? [event.share.shareId] : [] });
+  }
+  return entries;
 }
 
 /** Whether a database refusal says an `_id` is already taken. */
@@ -114,8 +130,11 @@ function isDuplicateKey(error: unknown): boolean {
   return /duplicate|E11000|already exists/i.test(text);
 }
 
-const failure = (what: string, error: unknown): RukouError =>
-  new RukouError('UPSTREAM', `the ${what} could not be stored: ${error instanceof Error ? error.message : String(error)}`);
+/** A database refusal: logged with its details, answered without them (they are the database's internals). */
+function failure(what: string, error: unknown): RukouError {
+  console.error(JSON.stringify({ upstream: `storing ${what}`, error: error instanceof Error ? error.message : String(error) }));
+  return new RukouError('UPSTREAM', `the ${what} could not be stored just now; send the batch again`);
+}
 
 /** Adds documents in one request; a refusal for a duplicate `_id` is told apart from any other. */
 async function addAll(db: Database, collection: string, docs: object[]): Promise<'added' | 'duplicate'> {
@@ -133,7 +152,7 @@ const updatedCount = (answer: unknown): number => Number((answer as { stats?: { 
 
 /**
  * Applies one user write, each conditional on what is stored now. Answers false when what was
- * planned no longer holds (the user was created, or an earlier first entry stored, meanwhile).
+ * planned no longer holds (the user was created, or their first entry moved, meanwhile).
  */
 async function applyUserWrite(db: Database, write: UserWrite, openid: string, now: Date): Promise<boolean> {
   const _ = db.command;
@@ -150,36 +169,14 @@ async function applyUserWrite(db: Database, write: UserWrite, openid: string, no
       return true;
     }
     case 'first': {
-      const moved = updatedCount(await users.where({ _id: openid, 'first.at': _.gt(write.touch.at) }).update({ data: { first: _.set(write.touch), firstDay: write.touch.day } }));
-      if (moved === 0) return false;
-      if (write.touch.day < write.fromDay) await correctFirstDay(db, openid, write.touch.day, write.fromDay, now);
-      return true;
+      // the revision goes first: written twice it is one document, and a crash between the two
+      // leaves a retry that finds the user still to move, not a moved user without its revision
+      if (write.touch.day < write.fromDay) await addAll(db, 'revisions', [revisionOf(openid, write.fromDay, write.touch.day, now)]);
+      const moved = await users
+        .where({ _id: openid, firstDay: write.fromDay, 'first.at': _.gt(write.touch.at) })
+        .update({ data: { first: _.set(write.touch), firstDay: write.touch.day } });
+      return updatedCount(moved) === 1;
     }
-  }
-}
-
-/**
- * The user's first day moved earlier: their stored events say they were new on `fromDay`. They
- * are corrected, and a revision marker on `fromDay` makes the daily run roll that day again (its
- * rollup counted them as new). Both are idempotent, and run before this batch's events are
- * added, so that a retry after a crash finds the user moved and the correction done.
- */
-async function correctFirstDay(db: Database, openid: string, firstDay: string, fromDay: string, now: Date): Promise<void> {
-  const _ = db.command;
-  try {
-    await db.collection('events').where({ openid, firstDay: _.gt(firstDay) }).update({ data: { firstDay } });
-    const marker: RevisionEvent = {
-      _id: eventDocId(openid, `revision:${fromDay}:${now.toISOString()}`),
-      type: 'revision',
-      openid,
-      day: fromDay,
-      at: chinaDayStart(fromDay),
-      serverAt: now,
-      reason: `first day moved to ${firstDay}`,
-    };
-    await db.collection('events').add({ data: marker });
-  } catch (error) {
-    throw failure('first-day correction', error);
   }
 }
 
@@ -191,18 +188,14 @@ async function writeUser(db: Database, stored: UserDoc | undefined, plan: TrackP
   return true;
 }
 
-/**
- * Records a validated batch for a verified caller and answers which events were written, which
- * were duplicates, and the caller's share prefix.
- */
+/** Records a validated batch for a verified caller and answers which events were written and which were duplicates. */
 export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Caller): Promise<StoredBatch> {
   const { db } = deps;
   const identity: Identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
-  const prefix = usableSecret(deps.shareSecret) ? sharePrefix(deps.shareSecret, identity.openid) : undefined;
-  const answer = (plan: TrackPlan): StoredBatch => (prefix ? { accepted: plan.accepted, duplicates: plan.duplicates, sharePrefix: prefix } : { accepted: plan.accepted, duplicates: plan.duplicates });
+  const answer = (plan: TrackPlan): StoredBatch => ({ accepted: plan.accepted, duplicates: plan.duplicates });
   const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(batch.events));
   const now = deps.now();
-  const context: TrackContext = prefix ? { identity, now, sharePrefix: prefix } : { identity, now };
+  const context: TrackContext = deps.sharePrefix ? { identity, now, sharePrefix: deps.sharePrefix } : { identity, now };
   const plan = async (): Promise<{ lookups: TrackLookups; plan: TrackPlan }> => {
     const lookups = await readLookups(deps, batch, identity.openid, groups);
     return { lookups, plan: planBatch(batch, context, lookups) };

@@ -29,7 +29,7 @@
  * parseEntry({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } }, true)
  * // → { scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7', reopen: false, … }
  */
-import { isRecord, textProblem } from './input';
+import { clip, isRecord, textProblem } from './input';
 import type { Bucket } from './model';
 import { classifyScene, SCENE } from './scenes';
 
@@ -99,17 +99,24 @@ function decode(text: string): string {
 const storableKey = (key: string): boolean =>
   key.length > 0 && key.length <= LIMITS.queryKeyLength && !key.includes('.') && !key.startsWith('$') && key !== '__proto__';
 
-function readQuery(value: unknown): Record<string, string> {
-  if (!isRecord(value)) return {};
-  const query: Record<string, string> = {};
+/**
+ * The query decoded, for reading Rukou's keys from, and as stored: decoded too, but for a value
+ * that decodes to what the door refuses in raw text (`%00`: a control character), which is stored
+ * as it was sent.
+ */
+function readQuery(value: unknown): { decoded: Record<string, string>; stored: Record<string, string> } {
+  const decoded: Record<string, string> = {};
+  const stored: Record<string, string> = {};
+  if (!isRecord(value)) return { decoded, stored };
   let kept = 0;
   for (const [key, raw] of Object.entries(value)) {
     if (kept >= LIMITS.queryKeys) break;
     if (!storableKey(key) || (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean')) continue;
-    query[key] = decode(String(raw)).slice(0, LIMITS.queryValueLength);
+    decoded[key] = clip(decode(String(raw)), LIMITS.queryValueLength);
+    stored[key] = textProblem(decoded[key]) === undefined ? decoded[key] : clip(String(raw), LIMITS.queryValueLength);
     kept += 1;
   }
-  return query;
+  return { decoded, stored };
 }
 
 /** `k=v&k=v` (with an optional leading `?`) into pairs, each part decoded once more. */
@@ -155,7 +162,7 @@ const asChannel = (value: string | undefined): string | undefined => {
 };
 
 function text(value: unknown, max: number): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value.slice(0, max) : undefined;
+  return typeof value === 'string' && value.length > 0 ? clip(value, max) : undefined;
 }
 
 function sceneOf(value: unknown): number {
@@ -168,14 +175,14 @@ export function parseEntry(options: unknown, cold: boolean): Entry {
   const raw = isRecord(options) ? options : {};
   const scene = sceneOf(raw.scene);
   const { category, bucket } = classifyScene(scene);
-  const query = readQuery(raw.query);
+  const { decoded: query, stored } = readQuery(raw.query);
   const apiCategory = text(raw.apiCategory, LIMITS.apiCategoryLength);
   const entry: Entry = {
     scene,
     category,
     bucket,
     path: (text(raw.path, LIMITS.pathLength) ?? '').replace(/^\//, ''),
-    query,
+    query: stored,
     cold: cold === true,
     reopen: scene === SCENE.FAVOURITES || scene === SCENE.MOMENTS_SINGLE_PAGE || apiCategory === 'browseOnly',
   };
@@ -198,7 +205,7 @@ export function parseEntry(options: unknown, cold: boolean): Entry {
     const campaign: Campaign = {};
     for (const [field, key] of [['source', 'utm_source'], ['medium', 'utm_medium'], ['campaign', 'utm_campaign']] as const) {
       const value = text(first(key), LIMITS.campaignLength);
-      if (value) campaign[field] = value;
+      if (value && textProblem(value) === undefined) campaign[field] = value;
     }
     if (Object.keys(campaign).length > 0) entry.campaign = campaign;
   }

@@ -34,6 +34,35 @@ export function textProblem(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `text` cut to at most `max` UTF-16 code units, never between the two halves of a surrogate pair
+ * (a cut there would make the lone surrogate that `textProblem` refuses).
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+/** A caller's text as a message may show it: quoted, control characters escaped, at most 64 characters. */
+export const quoted = (text: string): string => JSON.stringify(clip(text, 64));
+
+/**
+ * Whether a JSON value nests at most `max` objects or arrays deep. Iterative, because the value
+ * may be nested deeper than the stack is tall (a 10 KB body can nest 5,000 levels), which is what
+ * this guards `JSON.stringify` and recursive validators against.
+ */
+export function nestsWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= max) return false;
+    for (const inner of Object.values(current)) stack.push([inner, depth + 1]);
+  }
+  return true;
+}
+
 /** The dotted path of the field an ajv error is about ('' for the input itself). */
 export function fieldOf(error: ErrorObject): string {
   const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -47,11 +76,11 @@ const isBranchOf = (error: ErrorObject, parent: ErrorObject): boolean => parent.
 
 function phrase(error: ErrorObject, all: ErrorObject[]): string {
   const field = fieldOf(error);
-  if (error.keyword === 'additionalProperties') return `unknown field "${field}"`;
-  if (error.keyword === 'required') return `missing field "${field}"`;
+  if (error.keyword === 'additionalProperties') return `unknown field ${quoted(field)}`;
+  if (error.keyword === 'required') return `missing field ${quoted(field)}`;
   // anyOf only says that no branch matched: say what each branch wanted instead
   const wanted = error.keyword === 'anyOf' ? all.filter((branch) => isBranchOf(branch, error)).map((branch) => branch.message).join(' or ') : error.message;
-  return `field "${field || '(input)'}" ${wanted || 'is invalid'}`;
+  return `field ${field ? quoted(field) : '"(input)"'} ${wanted || 'is invalid'}`;
 }
 
 /**

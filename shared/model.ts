@@ -46,8 +46,10 @@ export interface EventBase {
   /** The China day of `at`. */
   day: string;
   /**
-   * The user's first China day, copied from their `users` document when the event was stored, so
-   * that "new on day D" is `firstDay == day` on the event itself and a rollup needs no join.
+   * The user's first China day as known when the event was stored (their `users` document and the
+   * batch's own entries), so that "new on day D" is `firstDay == day` on the event itself and a
+   * rollup needs no join. It is never later than the truth; where an older entry arrived later, a
+   * `revisions` document says so.
    */
   firstDay: string;
 }
@@ -119,18 +121,18 @@ export interface HideEvent extends EventBase {
 export type StoredEvent = EnterEvent | ShareEvent | PageEvent | HideEvent;
 
 /**
- * Written by `track` on a day whose stored events changed after the fact (a user's first day moved
- * earlier, so the day no longer has them as new): the daily run sees a write after the day's
- * rollup and rolls it again. Counted by no pipeline; removed with the day's raw events.
+ * `revisions`: a user's first day moved earlier (an offline phone delivered an older entry). Their
+ * events on `fromDay` may still say they were new there, so the rollup of `fromDay` reads this and
+ * counts them as not new, and the daily run rolls `fromDay` again when one is written after its
+ * rollup. `_id` is derived from (openid, fromDay, toDay): written twice, it is one document.
  */
-export interface RevisionEvent {
+export interface RevisionDoc {
   _id: string;
-  type: 'revision';
   openid: string;
-  day: string;
+  fromDay: string;
+  toDay: string;
+  /** When it was written (server time). */
   at: Date;
-  serverAt: Date;
-  reason: string;
 }
 
 export interface Touch {

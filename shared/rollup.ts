@@ -145,9 +145,14 @@ const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
 
 /**
  * 1 for an event of a user who was new on `day`, else 0: read from the event's own `firstDay`, so
- * that no pipeline needs a $lookup into `users` for every row it groups per user.
+ * that no pipeline needs a $lookup into `users` for every row it groups per user. `notNew` are the
+ * users whose first day moved away from `day` after such events were stored (`notNewOn` in
+ * `shared/revisions.ts`): rare, and only then is the list in the pipeline.
  */
-const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
+function isNewOn(day: string, notNew: readonly string[]): Stage {
+  const named = { $eq: ['$firstDay', day] };
+  return { $cond: [notNew.length === 0 ? named : { $and: [named, { $not: [{ $in: ['$openid', [...notNew]] }] }] }, 1, 0] };
+}
 
 /**
  * Totals of a day. Entries are read in event-time order, which the index on (day, type, at)
@@ -156,7 +161,7 @@ const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 
  * 30-minute buckets counts sessions exactly without any order, but needs a group per user and
  * bucket and a search for each bucket's predecessor: measured twice as slow.)
  */
-export function totalsPipeline(day: string): Pipeline {
+export function totalsPipeline(day: string, notNew: readonly string[] = []): Pipeline {
   const sessionStarts = {
     $reduce: {
       input: '$times',
@@ -177,7 +182,7 @@ export function totalsPipeline(day: string): Pipeline {
     stages: [
       enteredOn(day),
       { $sort: { at: 1 } },
-      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$at' } } },
+      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day, notNew) }, times: { $push: '$at' } } },
       { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
       {
         $group: {
@@ -195,14 +200,14 @@ export function totalsPipeline(day: string): Pipeline {
 }
 
 /** Entries, users and new users per key of one dimension, biggest first. */
-export function dimensionPipeline(day: string, dimension: Dimension): Pipeline {
+export function dimensionPipeline(day: string, dimension: Dimension, notNew: readonly string[] = []): Pipeline {
   const field = DIMENSION_FIELDS[dimension];
   if (!field) throw new RangeError(`unknown dimension "${String(dimension)}"`);
   return {
     collection: 'events',
     stages: [
       enteredOn(day),
-      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
+      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day, notNew) } } },
       { $group: { _id: '$_id.k', entries: { $sum: '$entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $sort: { entries: -1, _id: 1 } },
       { $limit: TOP_KEYS },
@@ -224,12 +229,12 @@ export function shareIntentsPipeline(day: string): Pipeline {
 
 const shareReturnsOn = (day: string): Stage => ({ $match: { day, type: 'enter', 'share.isReturn': true } });
 
-export function shareReturnsPipeline(day: string): Pipeline {
+export function shareReturnsPipeline(day: string, notNew: readonly string[] = []): Pipeline {
   return {
     collection: 'events',
     stages: [
       shareReturnsOn(day),
-      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
+      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day, notNew) } } },
       { $group: { _id: null, returnOpens: { $sum: '$opens' }, openers: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $project: { _id: 0 } },
     ],
@@ -269,20 +274,21 @@ export function latePipeline(day: string): Pipeline {
 
 /**
  * Whether a stored rollup may still count every event of its day: written by this code, and no
- * event of the day written (or revised, see `RevisionEvent`) since it was computed. Answers the
- * instant from which writes must be counted to tell, or undefined when the rollup is stale anyway.
+ * event of the day (and no revision from it, see `RevisionDoc`) written since it was computed.
+ * Answers the instant from which writes must be counted to tell, or undefined when the rollup is
+ * stale anyway.
  */
 export function unchangedSince(doc: Pick<RollupDoc, 'version' | 'computedAt'>): Date | undefined {
   return doc.version === ROLLUP_VERSION ? new Date(new Date(doc.computedAt).getTime() - WRITE_MARGIN_MS) : undefined;
 }
 
 /** Every pipeline a day's rollup runs: a fixed number, whatever the number of events. */
-export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'dimensions'>]: Pipeline } & { dimensions: Record<Dimension, Pipeline> } {
+export function dayPipelines(day: string, notNew: readonly string[] = []): { [K in Exclude<keyof DayOutputs, 'dimensions'>]: Pipeline } & { dimensions: Record<Dimension, Pipeline> } {
   return {
-    totals: totalsPipeline(day),
-    dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionPipeline(day, d)])) as Record<Dimension, Pipeline>,
+    totals: totalsPipeline(day, notNew),
+    dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionPipeline(day, d, notNew)])) as Record<Dimension, Pipeline>,
     shareIntents: shareIntentsPipeline(day),
-    shareReturns: shareReturnsPipeline(day),
+    shareReturns: shareReturnsPipeline(day, notNew),
     shareDepths: shareDepthsPipeline(day),
     groupTotals: groupTotalsPipeline(day),
     topGroups: topGroupsPipeline(day),

@@ -15,7 +15,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
-import { describeErrors, isRecord, textProblem } from './input';
+import { describeErrors, isRecord, nestsWithin, textProblem } from './input';
 import { BUCKETS } from './scenes';
 
 export const TRACK_VERSION = 1;
@@ -90,8 +90,12 @@ export interface ValidatedBatch {
 export const ID_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$' } as const;
 const PATH = { type: 'string', maxLength: LIMITS.pathLength } as const;
 const SHORT_TEXT = { type: 'string', maxLength: 256 } as const;
-/** A year 2000 … 2100 epoch ms: catches seconds sent for milliseconds. */
-const EPOCH_MS = { type: 'integer', minimum: 946_684_800_000, maximum: 4_102_444_800_000 } as const;
+/**
+ * A phone's clock reading in epoch ms, whatever it says: a phone reset to 1970 or set years ahead
+ * still reads whole milliseconds, and `sentAt` corrects the offset (`eventTime`), so no range is
+ * refused.
+ */
+const EPOCH_MS = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
 const common = {
   id: ID_SCHEMA,
@@ -233,8 +237,12 @@ const BATCH_FIELDS = ['v', 'sentAt', 'events'];
 const validSentAt = ajv.compile<number>(EPOCH_MS);
 
 /** What is wrong with one event, or undefined when nothing is. */
+/** No event of the contract nests deeper; another app's `extraData` could, and is then refused before anything walks it. */
+const MAX_EVENT_DEPTH = 16;
+
 function checkEvent(event: unknown): { message: string; field?: string } | undefined {
   if (!isRecord(event)) return { message: 'an event must be an object' };
+  if (!nestsWithin(event, MAX_EVENT_DEPTH)) return { message: `the event nests objects or arrays more than ${MAX_EVENT_DEPTH} levels deep` };
   const type = event.type;
   if (typeof type !== 'string' || !Object.hasOwn(validators, type)) return { message: `field "type" must be one of ${Object.keys(validators).join(', ')}`, field: 'type' };
   const validate = validators[type as TrackEventType];

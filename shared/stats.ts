@@ -67,6 +67,19 @@ export interface TrendDay {
   byScene: Record<string, number>;
 }
 
+/** A rollup as an answer shows it: every map's keys as they were sent, not as the document stores them. */
+export function readableRollup(doc: RollupDoc): RollupDoc {
+  const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
+  return {
+    ...doc,
+    byBucket: readable(doc.byBucket),
+    byCategory: readable(doc.byCategory),
+    byScene: readable(doc.byScene),
+    byChannel: readable(doc.byChannel),
+    byPage: readable(doc.byPage),
+  };
+}
+
 const entriesOf = (map: Record<string, Counts>): Record<string, number> =>
   Object.fromEntries(Object.entries(map).map(([key, counts]) => [unescapeKey(key), counts.entries]));
 

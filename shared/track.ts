@@ -30,7 +30,7 @@ import { parseEntry, type Entry } from './entry';
 import { eventDocId, issuedWith } from './ids';
 import type { EnterEvent, EventBase, GroupDoc, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
-import { MAX_SESSION_RETURNS, sameSession } from './session';
+import { countOncePerSession, type KnownEntry } from './session';
 import { chinaDay, eventTime } from './time';
 
 export interface Identity {
@@ -53,6 +53,11 @@ export interface TrackLookups {
   groups: ReadonlyMap<string, GroupResolution>;
   /** openGIds already in `groups`, among those the cloudIDs resolved to. */
   knownGroups: ReadonlySet<string>;
+  /**
+   * The caller's stored entries on the days `daysToRead` named (days of card opens older than the
+   * user's latest entry, which only the stored day can place in their session).
+   */
+  dayEntries?: ReadonlyMap<string, KnownEntry[]>;
 }
 
 /** A validated batch: its events and the phone's clock when it sent them. */
@@ -85,17 +90,31 @@ export interface TrackPlan {
 /** The share position a user is at when they share: where their last entry came from. */
 type Arrival = { kind: 'root' } | { kind: 'child' | 'sibling'; of: ShareRecord };
 
-/** Where the plan stands in the caller's current session: its last entry and the cards returned through. */
-interface Session {
-  last: number;
-  returns: string[];
-}
-
 const enters = (events: readonly TrackEventInput[]): EnterInput[] => events.filter((event): event is EnterInput => event.type === 'enter');
 
 /** The stored `_id`s of the batch's events: what the dedupe reads. */
 export function eventDocIds(events: readonly TrackEventInput[], openid: string): string[] {
   return [...new Set(events.map((event) => eventDocId(openid, event.id)))];
+}
+
+/** The event time of a batch's event (epoch ms). */
+const timeOf = (batch: Batch, event: TrackEventInput, now: Date): number => eventTime(event.at, batch.sentAt, now.getTime());
+
+/**
+ * The days whose stored entries the plan needs: those of card opens older than the user's latest
+ * entry (an offline phone's), whose session only the stored day can tell. Opens after it continue
+ * from what the latest entry remembers (`latest.returns`), so most batches need none.
+ */
+export function daysToRead(batch: Batch, user: UserDoc | undefined, now: Date): string[] {
+  if (!user) return [];
+  const latest = new Date(user.latest.at).getTime();
+  const days = new Set<string>();
+  for (const event of batch.events) {
+    if (event.type !== 'enter' || !parseEntry(event.options, event.cold).shareId) continue;
+    const at = timeOf(batch, event, now);
+    if (at < latest) days.add(chinaDay(at));
+  }
+  return [...days];
 }
 
 /** Every share id the plan needs to look up, given the events and the caller's stored user. */
@@ -155,22 +174,6 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
   if (!share) return { shareId: entry.shareId, verified: false, self: false, isReturn: false };
   const self = share.sharer === openid;
   return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
-}
-
-/**
- * A card counts once per session: a return through a card already returned through in the
- * session becomes a repeat. Answers the session as it stands after this entry.
- */
-function countOncePerSession(event: EnterEvent, session: Session | undefined): Session | undefined {
-  const at = event.at.getTime();
-  const same = session !== undefined && sameSession(at, session.last);
-  const returns = same ? session.returns : [];
-  const share = event.share;
-  if (share?.isReturn && returns.includes(share.shareId)) event.share = { ...share, isReturn: false, repeat: true };
-  const next = event.share?.isReturn ? [...returns, event.share.shareId].slice(-MAX_SESSION_RETURNS) : returns;
-  // an older entry of another session leaves the current one as it was
-  if (session && !same && at < session.last) return session;
-  return { last: Math.max(at, same ? session.last : at), returns: next };
 }
 
 function touchOf(event: EnterEvent): Touch {
@@ -242,7 +245,7 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
     if (lookups.storedIds.has(docId) || seen.has(docId)) plan.duplicates.push(input.id);
     else {
       plan.accepted.push(input.id);
-      fresh.push({ input, docId, at: new Date(eventTime(input.at, batch.sentAt, now.getTime())) });
+      fresh.push({ input, docId, at: new Date(timeOf(batch, input, now)) });
     }
     seen.add(docId);
   }
@@ -251,7 +254,6 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
   const { user } = lookups;
   const latestShare = user?.latest.shareId ? shares.get(user.latest.shareId) : undefined;
   let arrival: Arrival = latestShare ? { kind: latestShare.sharer === identity.openid ? 'sibling' : 'child', of: latestShare } : { kind: 'root' };
-  let session: Session | undefined = user ? { last: new Date(user.latest.at).getTime(), returns: user.latest.returns ?? [] } : undefined;
   const identityFields = identity.unionid ? { openid: identity.openid, appid: identity.appid, unionid: identity.unionid } : { openid: identity.openid, appid: identity.appid };
   // the user's first day is their earliest entry's, whether stored or in this batch
   const entryDays = fresh.filter(({ input }) => input.type === 'enter').map(({ at }) => chinaDay(at));
@@ -266,7 +268,6 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
-      session = countOncePerSession(enter, session);
       arrival = arrivalFrom(enter.share, enter.reopen, shares);
       touches.push(touchOf(enter));
       const { groupId } = enter;
@@ -287,13 +288,40 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
   }
   plan.events = plan.accepted.map((id) => stored.get(id) as StoredEvent);
   plan.groups = [...newGroups.values()];
+  const sessionCards = countCardsOncePerSession(plan.events.filter((event): event is EnterEvent => event.type === 'enter'), user, lookups.dayEntries);
   if (touches.length > 0) {
     const byTime = [...touches].sort((a, b) => a.at.getTime() - b.at.getTime());
     const latest = { ...byTime[byTime.length - 1] };
-    if (session && session.last === latest.at.getTime() && session.returns.length > 0) latest.returns = session.returns;
+    const cards = sessionCards.get(latest.at.getTime());
+    if (cards && cards.length > 0) latest.returns = cards;
     plan.touches = { first: byTime[0], latest };
   }
   return plan;
+}
+
+/**
+ * Marks the entries that return through a card already returned through in their session as
+ * repeats (`shared/session.ts`), day by day: a day's stored entries come from `dayEntries` when the
+ * store read them, else from what the user's latest entry remembers. Answers each entry's session
+ * cards by its event time, for the latest entry to remember.
+ */
+function countCardsOncePerSession(entries: EnterEvent[], user: UserDoc | undefined, dayEntries: ReadonlyMap<string, KnownEntry[]> | undefined): Map<number, string[]> {
+  const cardsAt = new Map<number, string[]>();
+  const byDay = new Map<string, EnterEvent[]>();
+  for (const entry of entries) byDay.set(entry.day, [...(byDay.get(entry.day) ?? []), entry]);
+  for (const [day, ofDay] of byDay) {
+    const latest = user?.latest;
+    const known = dayEntries?.get(day) ?? (latest && latest.day === day ? [{ at: new Date(latest.at).getTime(), cards: latest.returns ?? [] }] : []);
+    const counts = countOncePerSession(
+      known,
+      ofDay.map((entry) => ({ at: entry.at.getTime(), card: entry.share?.isReturn ? entry.share.shareId : undefined })),
+    );
+    ofDay.forEach((entry, index) => {
+      if (counts[index].repeat && entry.share) entry.share = { ...entry.share, isReturn: false, repeat: true };
+      cardsAt.set(entry.at.getTime(), counts[index].sessionCards);
+    });
+  }
+  return cardsAt;
 }
 
 /**

@@ -28,6 +28,7 @@ const NO_IDENTITY = 'NO_IDENTITY';
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
 const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED', NO_IDENTITY];
 
+/** What a share prefix may be: it goes into cards' paths as it is. */
 const SHARE_PREFIX = /^[\w-]{1,24}$/;
 
 type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | undefined;
@@ -38,12 +39,14 @@ type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | u
  * duplicates are done; those it rejects, or the whole batch on a final refusal, are dropped unless
  * also done. An answer that names none of the batch's events is a failure, and is retried.
  */
-function readAnswer(result: unknown, sent: TrackEvent[]): Outcome {
+function readAnswer(result: unknown, sent: TrackEvent[], firstSeq: number): Outcome {
   const answer = Object(result) as Record<string, unknown>;
   const code = Object(answer.error).code;
   const list = (key: string): unknown[] => (Array.isArray(answer[key]) ? (answer[key] as unknown[]) : []);
   const done = new Set([...list('accepted'), ...list('duplicates')]);
-  const rejected = new Set(FINAL_REFUSALS.includes(code) ? sent.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id));
+  // no identity is this process's lot: what earlier launches recorded waits for one that has it
+  const refused = code === NO_IDENTITY ? sent.filter((event) => event.seq >= firstSeq) : FINAL_REFUSALS.includes(code) ? sent : undefined;
+  const rejected = new Set(refused ? refused.map((event) => event.id) : list('rejected').map((rejection) => Object(rejection).id));
   return sent.some((event) => done.has(event.id) || rejected.has(event.id)) ? { done, rejected, code } : undefined;
 }
 
@@ -100,10 +103,11 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       again = true;
       return;
     }
-    const batch = queue.peek(BATCH_EVENTS, held);
+    // a process without identity leaves what earlier launches recorded to a later one
+    const batch = queue.peek(BATCH_EVENTS, held, silent ? queue.firstSeq : 0);
     if (batch.length === 0) return;
     // what a process without identity records is counted at once, as the server would refuse it
-    if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch));
+    if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch, queue.firstSeq));
     again = false;
     for (const event of batch) sending.add(event.id);
     // a call that throws, fails, times out or answers what cannot be read: all the same, retried later
@@ -115,7 +119,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
       .then((result) => {
         const prefix = Object(result).sharePrefix;
         if (typeof prefix === 'string' && SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
-        return readAnswer(result, batch);
+        return readAnswer(result, batch, queue.firstSeq);
       })
       .then(answered, () => answered(undefined));
   }

@@ -3,8 +3,6 @@ import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
 const GROUP_SCENES = [1008, 1044];
-/** `chatType` 3: a WeChat group; 4: a WeCom interop group. */
-const GROUP_CHATS = [3, 4];
 
 /** Enter options with the scene as the integer the contract and the group scenes expect. */
 export type Entry = EnterOptions & { scene: number };
@@ -13,21 +11,29 @@ export type Entry = EnterOptions & { scene: number };
 export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): Entry | undefined {
   let current: EnterOptions | undefined;
   try {
-    current = wx.getEnterOptionsSync?.();
+    current = (wx.getEnterOptionsSync as () => EnterOptions)();
   } catch {
-    // older base libraries: the lifecycle options say the same for this show
+    // older base libraries (no such API): the lifecycle options say the same for this show
   }
   if (!current?.scene) current = lifecycle;
   // some runtimes give the scene as a string ("1168"): the server takes an integer
   return current && { ...current, scene: Number(current.scene) || 0 };
 }
 
-const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length) : text);
+/** `text` cut to `length` UTF-16 units, never between the halves of a surrogate pair (the server refuses a lone one). */
+const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length - +(text.charCodeAt(length - 1) >> 10 === 0x36)) : text);
+
+/** At least the UTF-8 bytes of a text, as the server counts an event's size: 3 for each non-ASCII UTF-16 unit. */
+const utf8 = (text: string): number => text.replace(/[^\0-\x7f]/g, '___').length;
+
+/** What an entry's options may weigh: the event's cap less room for its other fields and a group cloudID. */
+const OPTIONS_BYTES = EVENT_BYTES - 2560;
 
 /**
  * Only the fields the `track` contract knows, capped to the server's limits: the function
  * rejects unknown fields (`forwardMaterials`, `hostExtraData`) and oversize values, and an entry
- * rejected for size would be an entry lost.
+ * rejected for size would be an entry lost. Past the event's byte cap, another app's `extraData`
+ * goes first (the server reads only its keys), then the longest query values are halved.
  */
 export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
@@ -38,24 +44,25 @@ export function enterPayload(options: Entry): EnterPayload {
   if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
   if (typeof options.chatType === 'number') payload.chatType = options.chatType;
   if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
-  const referrer = options.referrerInfo;
-  if (referrer && (referrer.appId || referrer.extraData)) {
-    payload.referrerInfo = {};
-    if (typeof referrer.appId === 'string') payload.referrerInfo.appId = clip(referrer.appId, APP_ID_LENGTH);
-    const extraData = fitExtraData(referrer.extraData);
-    if (extraData) payload.referrerInfo.extraData = extraData;
+  const { appId, extraData } = options.referrerInfo || {};
+  if (appId || extraData) {
+    const referrer: EnterPayload['referrerInfo'] = (payload.referrerInfo = {});
+    if (typeof appId === 'string') referrer.appId = clip(appId, APP_ID_LENGTH);
+    if (extraData && typeof extraData === 'object') referrer.extraData = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= QUERY_KEY_LENGTH).slice(0, EXTRA_DATA_KEYS));
+  }
+  while (utf8(JSON.stringify(payload)) > OPTIONS_BYTES) {
+    if (payload.referrerInfo?.extraData) delete payload.referrerInfo.extraData;
+    else {
+      const [key, value] = Object.entries(query).sort((a, b) => b[1].length - a[1].length)[0];
+      if (value) query[key] = clip(value, value.length >> 1);
+      else delete query[key];
+    }
   }
   return payload;
 }
 
-/** extraData is another app's free-form object: keep it only while the event stays within the server's byte cap. */
-function fitExtraData(extraData: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!extraData || typeof extraData !== 'object') return undefined;
-  const kept = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= QUERY_KEY_LENGTH).slice(0, EXTRA_DATA_KEYS));
-  return JSON.stringify(kept).length <= EVENT_BYTES / 2 ? kept : undefined;
-}
-
-export const isGroupEntry = (options: Entry): boolean => GROUP_SCENES.includes(options.scene) || GROUP_CHATS.includes(Number(options.chatType));
+/** `chatType` 3 is a WeChat group, 4 a WeCom interop group (1 and 2 are single chats). */
+export const isGroupEntry = (options: Entry): boolean => GROUP_SCENES.includes(options.scene) || Number(options.chatType) > 2;
 
 /**
  * The group's cloudID: `wx.getGroupEnterInfo` first (no shareTicket needed, base library 2.17.3+),

@@ -33,6 +33,8 @@ export type { TrackEvent } from './events';
 export type { QueueCounts } from './queue';
 export type { ChatShare, TimelineShare } from './share';
 
+/** How long an entry waits for its group cloudID before it is sent without one. */
+const GROUP_INFO_WAIT_MS = 5000;
 /** Where the share prefix `track` issued to this user is kept. */
 const PREFIX_KEY = 'rukou:prefix';
 
@@ -41,8 +43,6 @@ export interface TrackerOptions extends Partial<DeliveryOptions> {
   clock?: Clock;
   /** Events kept at most; beyond it the oldest are dropped and counted. */
   maxQueue?: number;
-  /** How long an entry waits for its group cloudID before it is sent without one. */
-  groupInfoTimeoutMs?: number;
 }
 
 interface AppHooks {
@@ -93,7 +93,6 @@ export function createTracker(options: TrackerOptions): Tracker {
   const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options }, (issued) => {
     if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
   });
-  const groupInfoTimeoutMs = options.groupInfoTimeoutMs || 5000;
   let launched = false;
   /** The enter options of the current visit's entry. */
   let visit: string | undefined;
@@ -136,7 +135,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     const event = record({ type: 'enter', cold, options: enterPayload(current) });
     if (isGroupEntry(current)) holdForGroup(event, current);
     // a first launch without a share prefix asks for one at once: cards shared before it credit no one
-    if (cold && (queue.size() > 1 || !prefix)) delivery.flush();
+    if (cold && (queue.counts().queued > 1 || !prefix)) delivery.flush();
     else delivery.queued();
   }
 
@@ -165,7 +164,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       if (group && event.type === 'enter') queue.update({ ...event, group });
       delivery.queued();
     };
-    const timeout = clock.setTimeout(() => release(undefined), groupInfoTimeoutMs);
+    const timeout = clock.setTimeout(() => release(undefined), GROUP_INFO_WAIT_MS);
     void groupCloudId(wx, current).then((group) => {
       clock.clearTimeout(timeout);
       release(group);

@@ -10,8 +10,12 @@ import type { EnterOptions } from './host';
 
 /** Background time after which the same enter options are a new entry: the server's session gap (a test keeps them equal). */
 export const SESSION_GAP_MS = 30 * 60_000;
-/** A system screen the app opens hides it within this long, or the hide was not its doing. */
-export const PAUSE_WINDOW_MS = 60_000;
+/**
+ * A system screen hides the app within this long of the call that opens it, or the hide was not its
+ * doing: an API that opened nothing (a subscription the user already answered for good) must not
+ * make a later trip to the home screen a pause. A chooser's action sheet can take a few seconds.
+ */
+export const PAUSE_WINDOW_MS = 10_000;
 /** The `wx` APIs that open a system screen over the Mini Program (reference §G.1); one string, for the size budget. */
 export const SYSTEM_SCREENS =
   'previewImage previewMedia chooseImage chooseMedia chooseVideo chooseMessageFile scanCode makePhoneCall chooseLocation openLocation requestPayment openDocument openSetting requestSubscribeMessage openCustomerServiceChat'.split(' ');

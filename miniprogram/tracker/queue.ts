@@ -27,14 +27,15 @@ export interface Queue {
    * batch more until it is answered), so that no event is both counted as lost and stored.
    */
   sending: Set<unknown>;
+  /** The first sequence number of this launch: events below it were recorded by an earlier one. */
+  firstSeq: number;
   nextSeq(): number;
-  size(): number;
   counts(): QueueCounts;
   push(event: TrackEvent): void;
   /** Replaces a queued event (an entry that got its group cloudID after it was queued). */
   update(event: TrackEvent): void;
-  /** The oldest events, skipping those still held back in this process. */
-  peek(limit: number, held: ReadonlySet<string>): TrackEvent[];
+  /** The oldest events from sequence number `from` on, skipping those still held back in this process. */
+  peek(limit: number, held: ReadonlySet<string>, from?: number): TrackEvent[];
   /** Forgets acknowledged events and counts the refused ones. */
   settle(done: ReadonlySet<unknown>, rejected: ReadonlySet<unknown>): void;
 }
@@ -93,8 +94,8 @@ export function createQueue(wx: TrackerWx, capacity: number): Queue {
 
   return {
     sending,
+    firstSeq: seq,
     nextSeq: () => seq++,
-    size: () => all().length,
     counts: () => ({ queued: all().length, dropped, rejected }),
     push(event) {
       const length = JSON.stringify(event).length + 1;
@@ -129,7 +130,7 @@ export function createQueue(wx: TrackerWx, capacity: number): Queue {
         }
       });
     },
-    peek: (limit, held) => all().filter((event) => !held.has(event.id)).slice(0, limit),
+    peek: (limit, held, from = 0) => all().filter((event) => !held.has(event.id) && !(event.seq < from)).slice(0, limit),
     settle(done, refused) {
       const lost: string[] = [];
       const changed = new Set<number>();

@@ -201,6 +201,29 @@ test('a Moments snapshot (single-page mode, no openid): one call, refused for go
   expect(await all('events', { channel: 'snapshot-probe' })).toHaveLength(0);
 });
 
+test('a Moments snapshot opened after an offline launch leaves that launch\'s events to the next normal one', async () => {
+  const phone = phoneOf('o-backlog');
+  phone.online = false;
+  phone.launch({ scene: 1089, path: 'pages/index/index', query: {} });
+  for (const id of ['1', '2', '3']) phone.openPage('pages/detail/detail', { id });
+  phone.hide();
+  await phone.settle();
+  phone.kill();
+  phone.online = true;
+  phone.launch({ scene: 1154, path: 'pages/detail/detail', query: { id: '7' }, apiCategory: 'browseOnly' });
+  phone.hide();
+  await phone.advance(60_000);
+  // the snapshot's one call carried the backlog too; only the snapshot's own entry and hide are lost
+  expect(phone.calls.filter((call) => call.name === 'track').length).toBeGreaterThan(0);
+  expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 0, rejected: 2 });
+  phone.kill();
+  phone.launch({ scene: 1089, path: 'pages/index/index', query: {} });
+  phone.hide();
+  await phone.settle();
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 2 });
+  expect((await all<EnterEvent>('events', { openid: 'o-backlog' })).map((event) => event.type).sort()).toEqual(['enter', 'enter', 'hide', 'hide', 'page', 'page', 'page']);
+});
+
 test('a share chain across three users: depth 1, 2, 3, each open credited to its sharer', async () => {
   const [ann, bo, cai, dan] = ['o-ann', 'o-bo', 'o-cai', 'o-dan'].map(phoneOf);
   // a first launch asks track for the user's share prefix at once; its cards carry it

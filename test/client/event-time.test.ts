@@ -72,3 +72,19 @@ test('a phone 3 hours fast, offline yesterday morning and afternoon, delivers to
   // all 9 events of the day (3 entries, their 3 page views, 3 hides) arrived after it ended
   expect(doc.lateEvents).toBe(9);
 });
+
+test('a phone whose clock was reset to 1970 has its events counted when they happened, not refused', async () => {
+  const phone = new SimulatedPhone('o-reset', gateway(emulator.url, APP), {}, Date.UTC(1970, 0, 1, 0, 5));
+  const before = Date.now();
+  phone.launch({ scene: 1001, path: 'pages/index/index', query: {} });
+  phone.openPage('pages/index/index', {});
+  await phone.advance(90_000);
+  phone.hide();
+  await phone.settle();
+  expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+  const stored = ((await db.collection('events').where({ openid: 'o-reset' }).get()) as unknown as { data: { type: string; at: Date }[] }).data;
+  expect(stored.map((event) => event.type).sort()).toEqual(['enter', 'hide', 'page']);
+  // the entry went out at once (a first launch), the hide 90 s later by the phone's clock
+  for (const event of stored) expect(new Date(event.at).getTime()).toBeGreaterThanOrEqual(before - 90_000 - 1000);
+  expect(new Date(stored.find((event) => event.type === 'hide')!.at).getTime()).toBeGreaterThanOrEqual(before);
+});

@@ -196,6 +196,11 @@ export class SimulatedPhone {
   group: GroupAnswers = {};
   /** How long the user stays in a system screen before it closes. */
   systemScreenMs = 4000;
+  /**
+   * APIs that answer without opening a screen here: `requestSubscribeMessage` after the user ticked
+   * "always keep this choice", a permission already granted. The app is not hidden.
+   */
+  readonly screenless = new Set<SystemScreenApi>();
   tracker?: Tracker;
   /** The `wx` the running process sees, for the app's own calls (`phone.wx.previewImage(…)`). */
   wx?: TrackerWx & Record<SystemScreenApi, (options?: { success?(result: { errMsg: string }): void }) => void>;
@@ -267,7 +272,10 @@ export class SimulatedPhone {
         enumerable: true,
         writable: true,
         value: (options: { success?(result: { errMsg: string }): void } = {}) => {
-          if (alive()) this.systemScreen(() => options.success?.({ errMsg: `${api}:ok` }));
+          if (!alive()) return;
+          const succeed = (): void => options.success?.({ errMsg: `${api}:ok` });
+          if (this.screenless.has(api)) succeed();
+          else this.systemScreen(succeed);
         },
       });
     }

@@ -186,6 +186,46 @@ describe('entries', () => {
   });
 });
 
+describe('pauses', () => {
+  test('an API that opens no screen does not make a later trip to the home screen a pause: the stay counts foreground time only', async () => {
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
+    phone.screenless.add('requestSubscribeMessage');
+    phone.launch(HOME);
+    phone.openPage('pages/index/index', {});
+    await phone.advance(5000);
+    phone.wx?.requestSubscribeMessage();
+    await phone.advance(15_000);
+    phone.hide();
+    await phone.advance(25 * 60_000);
+    phone.show(HOME);
+    await phone.advance(60_000);
+    phone.hide();
+    await phone.settle();
+    const hides = phone.sentEvents().filter((event) => event.type === 'hide');
+    expect(hides.map((hide) => [hide.stayMs, hide.pause])).toEqual([
+      [20_000, undefined],
+      [80_000, undefined],
+    ]);
+  });
+});
+
+describe('entries the server takes whole', () => {
+  test.each([
+    ['another app\'s extraData of 3,000 Chinese characters', { referrerInfo: { appId: 'wx-other', extraData: { order: '订'.repeat(3000) } } }],
+    ['nine query values of 1,000 characters', { query: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])) }],
+    ['2,800 Chinese characters in query values', { query: { a: '中'.repeat(1000), b: '文'.repeat(1000), c: '字'.repeat(800) } }],
+    ['a query value of 600 emoji', { query: { title: `x${'🎉'.repeat(600)}` } }],
+  ])('%s: the entry is delivered, cut to fit, not refused', async (_, options) => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch({ ...HOME, ...options });
+    phone.hide();
+    await phone.settle();
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+    expect([...server.stored.values()].map((event) => event.type)).toEqual(['enter', 'hide']);
+  });
+});
+
 describe('batching and the persisted queue', () => {
   test('every enqueue is in storage before anything is sent', () => {
     const phone = phoneWithPrefix('u1', memoryTrack().backend);

@@ -6,7 +6,7 @@
  */
 import cloud from 'wx-server-sdk';
 import { sharePrefix } from '../../shared/ids';
-import type { EnterEvent, RevisionEvent, ShareEvent, UserDoc } from '../../shared/model';
+import type { EnterEvent, RevisionDoc, ShareEvent, UserDoc } from '../../shared/model';
 import { addDays, chinaDay, chinaDayStart } from '../../shared/time';
 import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
@@ -93,6 +93,11 @@ describe('share ids', () => {
     const cards = Array.from({ length: 40 }, (_, i) => idOf('o-ace', `race-${i}`));
     await Promise.all(cards.flatMap((card) => [track('o-ace', [share(card)]), track('o-bux', [share(card)])]));
     for (const card of cards) expect(await recordsOf(card)).toEqual([{ shareId: card, sharer: 'o-ace', depth: 1, rootShareId: card }]);
+    // its sharer recording it from several devices at once may leave several records: the tree shows one share
+    const twice = idOf('o-ace', 'two-devices');
+    await Promise.all(Array.from({ length: 6 }, () => track('o-ace', [share(twice)])));
+    const tree = (await invokeAs(emulator.url, 'admin', { action: 'shareTree', rootShareId: twice }, { openid: OPERATOR })).result as { shares: number };
+    expect(tree.shares).toBe(1);
     await track('o-ace', [enter(1007, { rk_sh: cards[0] })]);
     const [own] = await all<EnterEvent>({ openid: 'o-ace', type: 'enter', shareId: cards[0] });
     expect(own.share).toMatchObject({ sharer: 'o-ace', self: true, isReturn: false });
@@ -115,34 +120,61 @@ describe('first touch', () => {
     }
   });
 
-  it('an offline phone\'s entries from the day before move the first day: stored events are corrected and the old day is rolled up again', async () => {
+  it('an existing user\'s two devices deliver older entries at the same moment, 40 times: each user is new on exactly one day, and no answer leaks the database', async () => {
+    const now = Date.now();
+    const today = chinaDay(now);
+    const [d1, d2] = [addDays(today, -1), addDays(today, -2)];
+    const noon = (day: string): number => chinaDayStart(day).getTime() + 12 * HOUR;
+    const openids = Array.from({ length: 40 }, (_, i) => `o-pair-${i}`);
+    // delivered as a tracker would: a refused delivery is sent again
+    const deliver = async (openid: string, at: number): Promise<void> => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const answer = await invokeAs(emulator.url, 'track', { v: 1, sentAt: Date.now(), events: [enter(1089, { rk_ch: 'pairs' }, at - (now - Date.now()))] }, { openid, appid: APP });
+        const refusal = (answer.result as { error?: { code: string; message: string } }).error;
+        if (!refusal) return;
+        expect(refusal.code).toBe('UPSTREAM');
+        expect(refusal.message).not.toMatch(/E11000|duplicate key|-50\d{4}/);
+      }
+      throw new Error(`${openid}: not stored after 5 deliveries`);
+    };
+    for (const openid of openids) await deliver(openid, Math.min(now, noon(today)));
+    await Promise.all(openids.flatMap((openid) => [deliver(openid, noon(d1)), deliver(openid, noon(d2))]));
+    for (const openid of openids) expect((await all<UserDoc>({ _id: openid }, 'users'))[0].firstDay).toBe(d2);
+    await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: d2, to: today }, { openid: OPERATOR });
+    const newUsers = async (day: string): Promise<number> => (await all<{ byChannel: Record<string, { newUsers: number }> }>({ _id: day }, 'rollups_daily'))[0].byChannel.pairs.newUsers;
+    expect([await newUsers(d2), await newUsers(d1), await newUsers(today)]).toEqual([40, 0, 0]);
+  });
+
+  it('an offline phone\'s entries from the day before move the first day: a revision says so, and the old day is rolled up again without the user as new', async () => {
     const now = Date.now();
     const today = chinaDay(now);
     const d1 = addDays(today, -1);
     const d2 = addDays(today, -2);
     const noon = (day: string): number => chinaDayStart(day).getTime() + 12 * HOUR;
     // one device delivers yesterday's entry; the day is rolled up with the user as new on it
-    await track('o-owl', [enter(1089, {}, noon(d1))], now);
+    await track('o-owl', [enter(1089, { rk_ch: 'owl' }, noon(d1))], now);
     await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: d1, to: d1 }, { openid: OPERATOR });
-    const rollup = async (day: string): Promise<{ totals: { entries: number; newUsers: number } }> => (await all<{ totals: { entries: number; newUsers: number } }>({ _id: day }, 'rollups_daily'))[0];
-    expect((await rollup(d1)).totals).toMatchObject({ entries: 1, newUsers: 1 });
+    // the owl's own numbers: its entries carry a channel of their own
+    const owl = async (day: string): Promise<{ entries: number; newUsers: number }> => (await all<{ byChannel: Record<string, { entries: number; newUsers: number }> }>({ _id: day }, 'rollups_daily'))[0].byChannel.owl;
+    expect(await owl(d1)).toMatchObject({ entries: 1, newUsers: 1 });
 
     // the other, offline since the day before, delivers an earlier entry
-    await track('o-owl', [enter(1047, {}, noon(d2))], Date.now());
+    await track('o-owl', [enter(1047, { rk_ch: 'owl' }, noon(d2))], Date.now());
     const [user] = await all<UserDoc>({ _id: 'o-owl' }, 'users');
     expect([user.firstDay, user.first.scene, user.latest.scene]).toEqual([d2, 1047, 1089]);
+    // the stored event keeps the first day it was stored with; the revision corrects what it implies
     expect((await all<EnterEvent>({ openid: 'o-owl', type: 'enter' })).map((event) => [event.day, event.firstDay]).sort()).toEqual([
       [d2, d2],
-      [d1, d2],
+      [d1, d1],
     ]);
-    expect(await all<RevisionEvent>({ openid: 'o-owl', type: 'revision' })).toEqual([expect.objectContaining({ day: d1, reason: `first day moved to ${d2}` })]);
+    expect(await all<RevisionDoc>({ openid: 'o-owl' }, 'revisions')).toEqual([expect.objectContaining({ fromDay: d1, toDay: d2 })]);
 
     // the next daily run sees the revision on the old day and rolls it again
     const tomorrow = new Date(chinaDayStart(addDays(today, 1)).getTime() + 17 * 60_000).toISOString();
     const response = await fetch(`${emulator.url}/triggers/rollup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ time: tomorrow }) });
     const run = ((await response.json()) as { result: { rolledUp: string[] } }).result;
     expect(run.rolledUp).toEqual(expect.arrayContaining([d2, d1, today]));
-    expect((await rollup(d1)).totals).toMatchObject({ entries: 1, newUsers: 0 });
-    expect((await rollup(d2)).totals).toMatchObject({ entries: 1, newUsers: 1 });
+    expect(await owl(d1)).toMatchObject({ entries: 1, newUsers: 0 });
+    expect(await owl(d2)).toMatchObject({ entries: 1, newUsers: 1 });
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { textProblem } from '../../shared/input';
 import { parseEntry } from '../../shared/entry';
 import { entryErrors, validateEntry } from '../../shared/schemas';
 
@@ -95,6 +96,22 @@ describe('context fields', () => {
 
   it('survives malformed percent-encoding', () => {
     expect(enter(1047, { scene: '%E0%A4%A', rk_ch: '%zz' })).toMatchObject({ channel: '%zz', query: { scene: '%E0%A4%A' } });
+  });
+});
+
+describe('text that would turn unclean', () => {
+  it('cuts long texts between characters, never between the halves of a surrogate pair', () => {
+    const path = `a${'😀'.repeat(300)}`;
+    const entry = parseEntry({ scene: 1001, path, query: { q: `x${'🎉'.repeat(600)}` }, apiCategory: `a${'😀'.repeat(20)}` }, true);
+    for (const text of [entry.path, entry.query.q, String(entry.apiCategory)]) expect(textProblem(text)).toBeUndefined();
+    expect(entry.path).toBe(path.slice(0, 511));
+  });
+
+  it('stores a query value that decodes to a control character as it was sent, and reads no campaign or channel from it', () => {
+    const entry = parseEntry({ scene: 1001, path: 'p', query: { x: '%00', rk_ch: 'a%00b', utm_source: 'news%0Aletter' } }, true);
+    expect(entry.query).toEqual({ x: '%00', rk_ch: 'a%00b', utm_source: 'news%0Aletter' });
+    expect(entry.channel).toBeUndefined();
+    expect(entry.campaign).toBeUndefined();
   });
 });
 

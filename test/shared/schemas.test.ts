@@ -60,6 +60,19 @@ describe('events are validated one by one', () => {
     expect(batch.rejected[1].message).toContain('unknown field "options.unionid"');
   });
 
+  it('refuses an event nested deeper than the stack is tall without overflowing it, and goes on with the others', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const batch = validateBatch({ v: 1, events: [enter('event-0001', { referrerInfo: { extraData: { a: deep } } }), page('event-0002')] });
+    expect(batch.rejected).toEqual([{ id: 'event-0001', code: 'INVALID_INPUT', message: expect.stringContaining('levels deep') }]);
+    expect(batch.events.map((event) => event.id)).toEqual(['event-0002']);
+  });
+
+  it('accepts any whole clock reading: a phone reset to 1970 or set years ahead is corrected by sentAt, not refused', () => {
+    const events = [page('event-0001', { at: 300_000 }), page('event-0002', { at: Date.UTC(2150, 0, 1) })];
+    expect(validateBatch({ v: 1, sentAt: 300_500, events })).toEqual({ sentAt: 300_500, events, rejected: [] });
+  });
+
   it('accepts a scene sent as a string of digits, as some runtimes give it', () => {
     const events = ['1168', '0', '999999'].map((scene, i) => enter(`event-000${i}`, { scene }));
     expect(validateBatch({ v: 1, events })).toEqual({ events, rejected: [] });
@@ -76,7 +89,8 @@ describe('events are validated one by one', () => {
     ['an id with odd characters', page('event 0001')],
     ['a negative seq', page('event-0001', { seq: -1 })],
     ['a fractional seq', page('event-0001', { seq: 1.5 })],
-    ['seconds instead of ms', page('event-0001', { at: Math.floor(AT / 1000) })],
+    ['a negative clock reading', page('event-0001', { at: -1 })],
+    ['a fractional clock reading', page('event-0001', { at: AT + 0.5 })],
     ['an unknown type', { id: 'event-0001', seq: 0, at: AT, type: 'click' }],
     ['a share to nowhere', { id: 'event-0001', seq: 0, at: AT, type: 'share', shareId: 'share-0001', path: 'p', to: 'email' }],
     ['a non-string query value', enter('event-0001', { query: { n: 1 } })],

@@ -1,7 +1,7 @@
 import { eventDocId } from '../../shared/ids';
 import type { EnterEvent, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
 import type { TrackEventInput } from '../../shared/schemas';
-import { cloudIDsOf, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type Identity, type TrackLookups, type TrackPlan } from '../../shared/track';
+import { cloudIDsOf, daysToRead, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type Identity, type TrackLookups, type TrackPlan } from '../../shared/track';
 
 const NOW = new Date('2024-05-01T16:30:00Z'); // 00:30 on 2024-05-02 in Beijing
 const CLIENT_AT = Date.parse('2024-05-01T15:59:00Z');
@@ -174,6 +174,34 @@ describe('shares', () => {
       expect(returns(plan([enter('e-1', { rk_sh: aliceShare })], B, found(user)).events)).toEqual([[false, true]]);
       const earlier = userOf('o-bob', new Date(NOW.getTime() - 50 * MINUTE), new Date(NOW.getTime() - 50 * MINUTE), { returns: [aliceShare] });
       expect(returns(plan([enter('e-2', { rk_sh: aliceShare })], B, found(earlier)).events)).toEqual([[true, undefined]]);
+    });
+
+    it('a session ends at midnight: the same card just after it is a return again', () => {
+      // NOW is 00:30 in Beijing; the stored latest entry was at 23:50 the day before
+      const user = userOf('o-bob', new Date(NOW.getTime() - 40 * MINUTE), new Date(NOW.getTime() - 40 * MINUTE), { returns: [aliceShare] });
+      expect(returns(plan([enter('e-1', { rk_sh: aliceShare })], B, found(user)).events)).toEqual([[true, undefined]]);
+    });
+
+    it('an offline phone\'s older opens are placed in their session from the stored day: two opens of a card, one return', () => {
+      const sentAt = NOW.getTime();
+      const at = (hoursAgo: number): number => sentAt - hoursAgo * 3600_000;
+      const user = userOf('o-bob', new Date(at(20)), new Date(at(1)));
+      const batch: Batch = { sentAt, events: [enter('e-1', { rk_sh: aliceShare }, { at: at(6) }), enter('e-2', { rk_sh: aliceShare }, { at: at(6) + 10 * MINUTE })] };
+      const days = daysToRead(batch, user, NOW);
+      expect(days).toEqual(['2024-05-01']);
+      const stored = new Map([[days[0], [{ at: at(1), cards: [] }]]]);
+      const planned = planBatch(batch, { identity: B, now: NOW, sharePrefix: PREFIX['o-bob'] }, lookups({ shares: new Map([[root.shareId, root]]), user, dayEntries: stored }));
+      expect(returns(planned.events)).toEqual([[true, undefined], [false, true]]);
+      // and a stored return of that card in that session makes both repeats
+      const returned = new Map([[days[0], [{ at: at(6) + 20 * MINUTE, cards: [aliceShare] }]]]);
+      const again = planBatch(batch, { identity: B, now: NOW, sharePrefix: PREFIX['o-bob'] }, lookups({ shares: new Map([[root.shareId, root]]), user, dayEntries: returned }));
+      expect(returns(again.events)).toEqual([[false, true], [false, true]]);
+    });
+
+    it('reads no stored day when every open comes after the user\'s latest entry', () => {
+      const user = userOf('o-bob', new Date(NOW.getTime() - 3600_000));
+      expect(daysToRead({ events: [enter('e-1', { rk_sh: aliceShare })] }, user, NOW)).toEqual([]);
+      expect(daysToRead({ events: [enter('e-1', {}, { at: 0 })], sentAt: NOW.getTime() }, user, NOW)).toEqual([]);
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Daily rollups. The timer (config.json, 00:17:00 Beijing time) rolls up yesterday and re-rolls the
- * two days before it when events arrived for them since; an operator may backfill up to 92 days per call.
+ * Daily rollups. The timer (config.json, 00:17:00 Beijing time) rolls up yesterday and re-rolls each
+ * of the seven days before it that received events since its rollup; an operator may backfill up to 92 days per call.
  * Its timeout (cloudbaserc.json) is the platform's maximum, 60 s, on purpose: a run is billed for
  * the time it takes, not for its limit, and a run cut off stores nothing for the days it had left.
  * Each day costs time in proportion to its events, so a long backfill of busy days needs several calls:

@@ -2,10 +2,13 @@ import { getCloud, userCaller } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler } from '../../../server/handler';
 import { storeBatch, type StoredBatch } from '../../../server/track-store';
+import { sharePrefix, usableSecret } from '../../../shared/ids';
 import { validateBatch, type Rejection } from '../../../shared/schemas';
 
 export interface TrackAnswer extends StoredBatch {
   rejected: Rejection[];
+  /** The caller's share prefix; absent only when the function has no usable RUKOU_SHARE_SECRET. */
+  sharePrefix?: string;
 }
 
 const config = serverConfig();
@@ -22,13 +25,13 @@ const config = serverConfig();
 export const main = handler(async (event): Promise<TrackAnswer> => {
   const { events, sentAt, rejected } = validateBatch(event);
   const caller = userCaller();
-  if (events.length === 0) return { accepted: [], duplicates: [], rejected };
+  const prefix = usableSecret(config.shareSecret) ? { sharePrefix: sharePrefix(config.shareSecret, caller.openid) } : {};
+  if (events.length === 0) return { accepted: [], duplicates: [], rejected, ...prefix };
   const cloud = getCloud();
   const stored = await storeBatch(
-    { db: cloud.database(), getOpenData: async (list) => await cloud.getOpenData({ list }), now: () => new Date(), shareSecret: config.shareSecret },
+    { db: cloud.database(), getOpenData: async (list) => await cloud.getOpenData({ list }), now: () => new Date(), ...prefix },
     sentAt === undefined ? { events } : { events, sentAt },
     caller,
   );
-  return { ...stored, rejected };
+  return { ...stored, rejected, ...prefix };
 });
-
