@@ -13,7 +13,8 @@
  *   one batched `add` of the new events. Each is skipped when there is nothing to write.
  * Rarer cases cost more, and are counted in the README: a batch with an entry earlier than the
  * user's stored first one updates `first` too (1 write) and, when that moves the user's first day,
- * corrects the user's stored events and marks the old day for a new rollup (2 writes).
+ * adds a `revisions` document (1 write); card opens older than the user's latest entry read that
+ * day's stored entries (1 read, with the second pair of reads).
  *
  * The user goes first because the events carry the user's first day, and the events go last
  * because they are what makes a delivery count: if the function dies before, the client's retry
