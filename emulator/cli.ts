@@ -18,7 +18,9 @@ function fail(message: string): never {
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).catch(() =>
+    fail(`no emulator answers at ${new URL(url).origin}: start one with \`npm start\` (or give --url)`),
+  );
   const text = await response.text();
   try {
     return JSON.parse(text);

@@ -63,9 +63,9 @@ export interface Operator {
   who: string;
 }
 
-function refuse(reason: string, details: Record<string, unknown>): never {
+function refuse(reason: string, details: Record<string, unknown>, message?: string): never {
   console.warn(JSON.stringify({ refused: 'NOT_OPERATOR', reason, ...details }));
-  throw new PermissionError();
+  throw new PermissionError(message);
 }
 
 /**
@@ -76,7 +76,7 @@ export async function requireOperator(db: Database, event: Record<string, unknow
   const who = caller();
   if (isHttpAccess(event)) {
     if (tokenAccepted(bearerToken(event.headers), config.adminTokenSha256)) return { who: 'token' };
-    refuse('no accepted bearer token over HTTP access', { path: event.path, source: who.source });
+    refuse('no accepted bearer token over HTTP access', { path: event.path, source: who.source }, 'Only operators may do this: send "Authorization: Bearer <token>" with a token whose SHA-256 is in RUKOU_ADMIN_TOKEN_SHA256.');
   }
   if (!who.openid) refuse('no OPENID and not HTTP access', { source: who.source });
   if (config.operators.has(who.openid)) return { who: `openid:${who.openid}` };

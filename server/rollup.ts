@@ -6,30 +6,48 @@ import {
   eventDaysBeforePipeline,
   LATE_DAYS,
   purgeableDays,
+  revisionsSincePipeline,
   unchangedSince,
   type DayOutputs,
   type Dimension,
   type RollupDoc,
 } from '../shared/rollup';
 import type { RevisionDoc } from '../shared/model';
-import { notNewOn } from '../shared/revisions';
+import { revisionUpdates } from '../shared/revisions';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 
-/** The first-day revisions from these days (usually none): who is not new on them after all. */
-async function revisionsFrom(db: Database, days: string[], counter: RequestCounter): Promise<Pick<RevisionDoc, 'openid' | 'fromDay' | 'at'>[]> {
-  counter.count += 1;
-  const answer = await db.collection('revisions').where({ fromDay: db.command.in(days) }).field({ openid: true, fromDay: true, at: true }).limit(1000).get();
-  return documentsOf<Pick<RevisionDoc, 'openid' | 'fromDay' | 'at'>>(answer, 'revisions');
+/** Revisions read per request, and openids per update (the `in` list of one query). */
+const PAGE = 1000;
+
+/**
+ * Applies a day's first-day revisions to its events (usually there are none): the events of users
+ * whose first day moved away from `day` say the new one, so that the pipelines count them as not
+ * new there. Idempotent; a stale event stored after it (a racing delivery) arrives later than the
+ * rollup, so the daily run rolls the day again and applies it again.
+ */
+async function applyRevisions(db: Database, day: string, counter: RequestCounter): Promise<void> {
+  const _ = db.command;
+  for (let skip = 0; ; skip += PAGE) {
+    counter.count += 1;
+    const answer = await db.collection('revisions').where({ fromDay: day }).orderBy('_id', 'asc').skip(skip).limit(PAGE).field({ openid: true, toDay: true }).get();
+    const page = documentsOf<Pick<RevisionDoc, 'openid' | 'toDay'>>(answer, 'revisions');
+    for (const { toDay, openids } of revisionUpdates(page, PAGE)) {
+      counter.count += 1;
+      await db.collection('events').where({ day, firstDay: day, openid: _.in(openids) }).update({ data: { firstDay: toDay } });
+    }
+    if (page.length < PAGE) return;
+  }
 }
 
 /**
  * Computes one China day's rollup from its raw events, inside the database: a fixed number of
- * aggregation requests (12, and one read of the day's first-day revisions) whatever the number of
- * events. The admin's "today so far" calls this same function without storing the result.
+ * aggregation requests (12, after one read of the day's first-day revisions) whatever the number
+ * of events. The admin's "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
-  const pipelines = dayPipelines(day, notNewOn(day, await revisionsFrom(db, [day], counter)));
+  await applyRevisions(db, day, counter);
+  const pipelines = dayPipelines(day);
   const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
   // Sequential on purpose: the cloud database counts concurrent requests against the environment's quota.
   const dimensions = {} as DayOutputs['dimensions'];
@@ -115,11 +133,13 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
     await db.collection('rollups_daily').where({ _id: _.in(days) }).field({ version: true, computedAt: true }).get(),
     'rollups_daily',
   );
-  const revisions = await revisionsFrom(db, days, counter);
+  const sinces = stored.flatMap((doc) => unchangedSince(doc) ?? []);
+  const revised =
+    sinces.length === 0 ? [] : await runPipeline<{ _id: string; last: Date }>(db, revisionsSincePipeline(days, new Date(Math.min(...sinces.map((since) => since.getTime())))), counter);
   const current = new Set<string>();
   for (const doc of stored) {
     const since = unchangedSince(doc);
-    if (!since || revisions.some((revision) => revision.fromDay === doc._id && new Date(revision.at) >= since)) continue;
+    if (!since || revised.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
     counter.count += 1;
     const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
     if (written.total === 0) current.add(doc._id);

@@ -29,7 +29,7 @@ import { documentsOf } from './pipeline';
 import { revisionOf } from '../shared/revisions';
 import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
 import type { KnownEntry } from '../shared/session';
-import { cloudIDsOf, daysToRead, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
+import { cloudIDsOf, daysToRead, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrite, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
 import { RukouError } from '../shared/errors';
 
 /** What getOpenData answers: `list` in the order of the cloudIDs asked. */
@@ -50,6 +50,8 @@ export interface StoredBatch {
 }
 
 const MAX_IN = 1000;
+/** Plans of one batch against racing deliveries of the same user before it answers UPSTREAM (the tracker sends it again). */
+const USER_ATTEMPTS = 3;
 
 async function byIds<T>(db: Database, collection: string, ids: string[], fields?: Record<string, boolean>): Promise<T[]> {
   if (ids.length === 0) return [];
@@ -100,7 +102,7 @@ async function readLookups(deps: TrackStoreDeps, batch: Batch, openid: string, g
   const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
   const [shares, known, dayEntries] = await Promise.all([
     sharesByIds(db, shareIdsToRead(batch.events, user)),
-    byIds<Pick<GroupDoc, '_id'>>(db, 'groups', openGIds, { _id: true }),
+    byIds<Pick<GroupDoc, '_id' | 'firstSeen'>>(db, 'groups', openGIds, { _id: true, firstSeen: true }),
     entriesOfDays(db, openid, daysToRead(batch, user, deps.now())),
   ]);
   return {
@@ -108,7 +110,7 @@ async function readLookups(deps: TrackStoreDeps, batch: Batch, openid: string, g
     user,
     shares: new Map(shares.map((share) => [share.shareId, share])),
     groups,
-    knownGroups: new Set(known.map((group) => group._id)),
+    knownGroups: new Map(known.map((group) => [group._id, new Date(group.firstSeen)])),
     ...(dayEntries ? { dayEntries } : {}),
   };
 }
@@ -152,41 +154,21 @@ async function addAll(db: Database, collection: string, docs: object[]): Promise
 const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);
 
 /**
- * Applies one user write, each conditional on what is stored now. Answers false when what was
- * planned no longer holds (the user was created, or their first entry moved, meanwhile).
+ * Applies the user write, conditional on the version the plan read. Answers false when another
+ * write came first (the user created, or their document changed, meanwhile): plan again.
  */
-async function applyUserWrite(db: Database, write: UserWrite, openid: string, now: Date): Promise<boolean> {
+async function writeUser(db: Database, write: UserWrite | undefined, openid: string, now: Date): Promise<boolean> {
+  if (!write) return true;
+  if (write.kind === 'create') return (await addAll(db, 'users', [write.doc])) === 'added';
   const _ = db.command;
-  const users = db.collection('users');
-  switch (write.kind) {
-    case 'create': {
-      const { _id, ...doc } = write.doc;
-      return (await addAll(db, 'users', [{ _id, ...doc }])) === 'added';
-    }
-    case 'latest': {
-      const fields = write.unionid ? { latest: _.set(write.touch), appid: write.appid, unionid: write.unionid } : { latest: _.set(write.touch), appid: write.appid };
-      // a later entry stored meanwhile stays the latest: nothing to plan again
-      await users.where({ _id: openid, 'latest.at': _.lt(write.touch.at) }).update({ data: fields });
-      return true;
-    }
-    case 'first': {
-      // the revision goes first: written twice it is one document, and a crash between the two
-      // leaves a retry that finds the user still to move, not a moved user without its revision
-      if (write.touch.day < write.fromDay) await addAll(db, 'revisions', [revisionOf(openid, write.fromDay, write.touch.day, now)]);
-      const moved = await users
-        .where({ _id: openid, firstDay: write.fromDay, 'first.at': _.gt(write.touch.at) })
-        .update({ data: { first: _.set(write.touch), firstDay: write.touch.day } });
-      return updatedCount(moved) === 1;
-    }
-  }
-}
-
-/** Applies the user writes in order; false as soon as one no longer holds. */
-async function writeUser(db: Database, stored: UserDoc | undefined, plan: TrackPlan, identity: Identity, now: Date): Promise<boolean> {
-  for (const write of userWrites(stored, plan.touches, identity)) {
-    if (!(await applyUserWrite(db, write, identity.openid, now))) return false;
-  }
-  return true;
+  // the revision goes first: written twice it is one document, and a crash between the two leaves
+  // a retry that finds the first day still to move, never a moved day without its revision
+  if (write.revision) await addAll(db, 'revisions', [revisionOf(openid, write.revision.fromDay, write.revision.toDay, now)]);
+  const { first, latest, ...plain } = write.fields;
+  const data = { ...plain, ...(first ? { first: _.set(first) } : {}), ...(latest ? { latest: _.set(latest) } : {}), v: _.inc(1) };
+  const version = write.version === undefined ? _.exists(false) : write.version;
+  const answer = await db.collection('users').where({ _id: openid, v: version }).update({ data });
+  return updatedCount(answer) === 1;
 }
 
 /** Records a validated batch for a verified caller and answers which events were written and which were duplicates. */
@@ -203,17 +185,33 @@ export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Cal
   };
   let current = await plan();
   if (current.plan.events.length === 0) return answer(current.plan);
-  const [userWritten, groupsAdded] = await Promise.all([writeUser(db, current.lookups.user, current.plan, identity, now), addAll(db, 'groups', current.plan.groups)]);
-  if (!userWritten || groupsAdded === 'duplicate') {
+  const user = (attempt: typeof current): Promise<boolean> => writeUser(db, userWrite(attempt.lookups.user, attempt.plan, identity), identity.openid, now);
+  const [userWritten, groupsAdded] = await Promise.all([user(current), addAll(db, 'groups', current.plan.groups)]);
+  // another delivery for this user came first: plan again from what it left, a few times
+  for (let attempt = 1; !userWritten; attempt++) {
     current = await plan();
-    if (!userWritten && !(await writeUser(db, current.lookups.user, current.plan, identity, now))) {
-      throw new RukouError('UPSTREAM', 'the user was being recorded by another delivery at the same time; retry');
-    }
-    if (groupsAdded === 'duplicate') await addAll(db, 'groups', current.plan.groups);
+    if (await user(current)) break;
+    if (attempt === USER_ATTEMPTS) throw new RukouError('UPSTREAM', 'the user was being recorded by other deliveries at the same time; send the batch again');
   }
-  if ((await addAll(db, 'events', current.plan.events)) === 'duplicate') {
-    current = await plan();
-    if ((await addAll(db, 'events', current.plan.events)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; retry');
+  // the groups another delivery added meanwhile are left out (planning again after our own user write would read it back)
+  if (groupsAdded === 'duplicate') {
+    const known = new Set((await byIds<Pick<GroupDoc, '_id'>>(db, 'groups', current.plan.groups.map((group) => group._id), { _id: true })).map((group) => group._id));
+    await addAll(db, 'groups', current.plan.groups.filter((group) => !known.has(group._id)));
   }
-  return answer(current.plan);
+  const planned = current.plan;
+  for (const { _id, ...first } of planned.earlierGroups) {
+    const _ = db.command;
+    // conditional: a still earlier entry stored meanwhile keeps its place
+    const data = { chatType: _.remove(), firstShareId: _.remove(), ...first };
+    await db.collection('groups').where({ _id, firstSeen: _.gt(first.firstSeen) }).update({ data });
+  }
+  if ((await addAll(db, 'events', planned.events)) === 'duplicate') {
+    // the same events delivered twice at once: the other delivery's copies stand, ours are duplicates
+    const stored = new Set((await byIds<{ _id: string }>(db, 'events', planned.events.map((event) => event._id), { _id: true })).map((event) => event._id));
+    const fresh = planned.events.filter((event) => !stored.has(event._id));
+    if ((await addAll(db, 'events', fresh)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; send the batch again');
+    const freshIds = new Set(fresh.map((event) => event.eventId));
+    return { accepted: planned.accepted.filter((id) => freshIds.has(id)), duplicates: [...planned.duplicates, ...planned.accepted.filter((id) => !freshIds.has(id))] };
+  }
+  return answer(planned);
 }

@@ -159,6 +159,8 @@ export interface UserDoc {
   first: Touch;
   /** The latest entry by event time. */
   latest: Touch;
+  /** Bumped by every write; each write is conditional on the version its plan read (absent before 0.2). */
+  v?: number;
 }
 
 /**

@@ -10,7 +10,16 @@ export function revisionOf(openid: string, fromDay: string, toDay: string, at: D
   return { _id: eventDocId(openid, `revision:${fromDay}>${toDay}`), openid, fromDay, toDay, at };
 }
 
-/** The openids whose first day moved away from `day`: not new on it, whatever their events there say. */
-export function notNewOn(day: string, revisions: readonly Pick<RevisionDoc, 'openid' | 'fromDay'>[]): string[] {
-  return [...new Set(revisions.filter((revision) => revision.fromDay === day).map((revision) => revision.openid))].sort();
+/**
+ * The corrections a day's revisions make to its events: for each new first day, the openids whose
+ * events on the day must say it, at most `chunk` per list (one update each).
+ */
+export function revisionUpdates(revisions: readonly Pick<RevisionDoc, 'openid' | 'toDay'>[], chunk: number): { toDay: string; openids: string[] }[] {
+  const byDay = new Map<string, string[]>();
+  for (const { openid, toDay } of revisions) byDay.set(toDay, [...(byDay.get(toDay) ?? []), openid]);
+  const updates: { toDay: string; openids: string[] }[] = [];
+  for (const [toDay, openids] of [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (let i = 0; i < openids.length; i += chunk) updates.push({ toDay, openids: openids.slice(i, i + chunk) });
+  }
+  return updates;
 }

@@ -125,7 +125,7 @@ export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | '
 /** One stage with exactly one operator key, as CloudBase's aggregate accepts. */
 export type Stage = Record<string, unknown>;
 export interface Pipeline {
-  collection: 'events' | 'users' | 'groups' | 'rollups_daily';
+  collection: 'events' | 'users' | 'groups' | 'rollups_daily' | 'revisions';
   stages: Stage[];
 }
 
@@ -145,14 +145,10 @@ const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
 
 /**
  * 1 for an event of a user who was new on `day`, else 0: read from the event's own `firstDay`, so
- * that no pipeline needs a $lookup into `users` for every row it groups per user. `notNew` are the
- * users whose first day moved away from `day` after such events were stored (`notNewOn` in
- * `shared/revisions.ts`): rare, and only then is the list in the pipeline.
+ * that no pipeline needs a $lookup into `users` for every row it groups per user. (The rollup first
+ * applies the day's first-day revisions to its events, so that the field is right.)
  */
-function isNewOn(day: string, notNew: readonly string[]): Stage {
-  const named = { $eq: ['$firstDay', day] };
-  return { $cond: [notNew.length === 0 ? named : { $and: [named, { $not: [{ $in: ['$openid', [...notNew]] }] }] }, 1, 0] };
-}
+const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 /**
  * Totals of a day. Entries are read in event-time order, which the index on (day, type, at)
@@ -161,7 +157,7 @@ function isNewOn(day: string, notNew: readonly string[]): Stage {
  * 30-minute buckets counts sessions exactly without any order, but needs a group per user and
  * bucket and a search for each bucket's predecessor: measured twice as slow.)
  */
-export function totalsPipeline(day: string, notNew: readonly string[] = []): Pipeline {
+export function totalsPipeline(day: string): Pipeline {
   const sessionStarts = {
     $reduce: {
       input: '$times',
@@ -182,7 +178,7 @@ export function totalsPipeline(day: string, notNew: readonly string[] = []): Pip
     stages: [
       enteredOn(day),
       { $sort: { at: 1 } },
-      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day, notNew) }, times: { $push: '$at' } } },
+      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$at' } } },
       { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
       {
         $group: {
@@ -200,14 +196,14 @@ export function totalsPipeline(day: string, notNew: readonly string[] = []): Pip
 }
 
 /** Entries, users and new users per key of one dimension, biggest first. */
-export function dimensionPipeline(day: string, dimension: Dimension, notNew: readonly string[] = []): Pipeline {
+export function dimensionPipeline(day: string, dimension: Dimension): Pipeline {
   const field = DIMENSION_FIELDS[dimension];
   if (!field) throw new RangeError(`unknown dimension "${String(dimension)}"`);
   return {
     collection: 'events',
     stages: [
       enteredOn(day),
-      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day, notNew) } } },
+      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
       { $group: { _id: '$_id.k', entries: { $sum: '$entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $sort: { entries: -1, _id: 1 } },
       { $limit: TOP_KEYS },
@@ -229,12 +225,12 @@ export function shareIntentsPipeline(day: string): Pipeline {
 
 const shareReturnsOn = (day: string): Stage => ({ $match: { day, type: 'enter', 'share.isReturn': true } });
 
-export function shareReturnsPipeline(day: string, notNew: readonly string[] = []): Pipeline {
+export function shareReturnsPipeline(day: string): Pipeline {
   return {
     collection: 'events',
     stages: [
       shareReturnsOn(day),
-      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day, notNew) } } },
+      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
       { $group: { _id: null, returnOpens: { $sum: '$opens' }, openers: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $project: { _id: 0 } },
     ],
@@ -282,13 +278,21 @@ export function unchangedSince(doc: Pick<RollupDoc, 'version' | 'computedAt'>): 
   return doc.version === ROLLUP_VERSION ? new Date(new Date(doc.computedAt).getTime() - WRITE_MARGIN_MS) : undefined;
 }
 
-/** Every pipeline a day's rollup runs: a fixed number, whatever the number of events. */
-export function dayPipelines(day: string, notNew: readonly string[] = []): { [K in Exclude<keyof DayOutputs, 'dimensions'>]: Pipeline } & { dimensions: Record<Dimension, Pipeline> } {
+/** The last first-day revision written from each of these days since `since` (a group per day: a handful of rows). */
+export function revisionsSincePipeline(days: readonly string[], since: Date): Pipeline {
   return {
-    totals: totalsPipeline(day, notNew),
-    dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionPipeline(day, d, notNew)])) as Record<Dimension, Pipeline>,
+    collection: 'revisions',
+    stages: [{ $match: { fromDay: { $in: [...days] }, at: { $gte: since } } }, { $group: { _id: '$fromDay', last: { $max: '$at' } } }, { $limit: days.length }],
+  };
+}
+
+/** Every pipeline a day's rollup runs: a fixed number, whatever the number of events. */
+export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'dimensions'>]: Pipeline } & { dimensions: Record<Dimension, Pipeline> } {
+  return {
+    totals: totalsPipeline(day),
+    dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionPipeline(day, d)])) as Record<Dimension, Pipeline>,
     shareIntents: shareIntentsPipeline(day),
-    shareReturns: shareReturnsPipeline(day, notNew),
+    shareReturns: shareReturnsPipeline(day),
     shareDepths: shareDepthsPipeline(day),
     groupTotals: groupTotalsPipeline(day),
     topGroups: topGroupsPipeline(day),

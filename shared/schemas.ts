@@ -93,9 +93,9 @@ const SHORT_TEXT = { type: 'string', maxLength: 256 } as const;
 /**
  * A phone's clock reading in epoch ms, whatever it says: a phone reset to 1970 or set years ahead
  * still reads whole milliseconds, and `sentAt` corrects the offset (`eventTime`), so no range is
- * refused.
+ * refused but what a Date cannot hold (beyond ±8.64e15 ms).
  */
-const EPOCH_MS = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const EPOCH_MS = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 } as const;
 
 const common = {
   id: ID_SCHEMA,

@@ -24,7 +24,7 @@
  * const needs = { ids: eventDocIds(events, openid), shareIds: shareIdsToRead(events, user), cloudIDs: cloudIDsOf(events) };
  * // … the store reads those …
  * const plan = planBatch({ events, sentAt }, { identity, now: new Date(), sharePrefix }, lookups);
- * // plan.events, plan.groups and userWrites(lookups.user, plan.touches, identity): what to write
+ * // plan.events, plan.groups and userWrite(lookups.user, plan, identity): what to write
  */
 import { parseEntry, type Entry } from './entry';
 import { eventDocId, issuedWith } from './ids';
@@ -51,8 +51,8 @@ export interface TrackLookups {
   shares: ReadonlyMap<string, ShareRecord>;
   /** Group cloudIDs of the batch, resolved. */
   groups: ReadonlyMap<string, GroupResolution>;
-  /** openGIds already in `groups`, among those the cloudIDs resolved to. */
-  knownGroups: ReadonlySet<string>;
+  /** openGIds already in `groups`, among those the cloudIDs resolved to, with when each was first seen. */
+  knownGroups: ReadonlyMap<string, Date>;
   /**
    * The caller's stored entries on the days `daysToRead` named (days of card opens older than the
    * user's latest entry, which only the stored day can place in their session).
@@ -83,8 +83,12 @@ export interface TrackPlan {
   events: StoredEvent[];
   /** The batch's earliest and latest entries by event time; absent when it has none. */
   touches?: { first: Touch; latest: Touch };
+  /** The cards of the session of the user's stored latest entry once this batch is counted, when the batch has entries on its day. */
+  storedLatestReturns?: string[];
   /** Groups seen for the first time. */
   groups: GroupDoc[];
+  /** Groups already recorded that this batch saw earlier than their record says (an offline phone): their first fields, to replace. */
+  earlierGroups: GroupDoc[];
 }
 
 /** The share position a user is at when they share: where their last entry came from. */
@@ -229,7 +233,7 @@ function groupDoc(event: EnterEvent & { groupId: string }): GroupDoc {
 }
 
 const NOT_ISSUED = 'share id not issued to this user (it lacks their share prefix): kept as an intent, not recorded, its opens credit no one';
-const NO_SECRET = 'share ids are not issued (the track function has no RUKOU_SHARE_SECRET): kept as an intent, not recorded';
+const NO_SECRET = 'share ids are not issued (the track function has no usable RUKOU_SHARE_SECRET, at least 16 characters): kept as an intent, not recorded';
 
 /**
  * Builds everything a batch writes. Events are taken in `seq` order (the order they happened on
@@ -237,7 +241,7 @@ const NO_SECRET = 'share ids are not issued (the track function has no RUKOU_SHA
  */
 export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLookups): TrackPlan {
   const { identity, now, sharePrefix } = context;
-  const plan: TrackPlan = { accepted: [], duplicates: [], events: [], groups: [] };
+  const plan: TrackPlan = { accepted: [], duplicates: [], events: [], groups: [], earlierGroups: [] };
   const seen = new Set<string>();
   const fresh: { input: TrackEventInput; docId: string; at: Date }[] = [];
   for (const input of batch.events) {
@@ -271,7 +275,9 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
       arrival = arrivalFrom(enter.share, enter.reopen, shares);
       touches.push(touchOf(enter));
       const { groupId } = enter;
-      if (groupId && !lookups.knownGroups.has(groupId) && !newGroups.has(groupId)) newGroups.set(groupId, groupDoc({ ...enter, groupId }));
+      // a group's first fields are its earliest entry's, whatever order they arrive in
+      const seen = groupId && (newGroups.get(groupId)?.firstSeen ?? lookups.knownGroups.get(groupId));
+      if (groupId && (!seen || enter.at.getTime() < new Date(seen).getTime())) newGroups.set(groupId, groupDoc({ ...enter, groupId }));
       event = enter;
     } else if (input.type === 'share') {
       const share: ShareEvent = { ...base, type: 'share', shareId: input.shareId, path: input.path, to: input.to };
@@ -287,7 +293,8 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
     stored.set(input.id, event);
   }
   plan.events = plan.accepted.map((id) => stored.get(id) as StoredEvent);
-  plan.groups = [...newGroups.values()];
+  plan.groups = [...newGroups.values()].filter((group) => !lookups.knownGroups.has(group._id));
+  plan.earlierGroups = [...newGroups.values()].filter((group) => lookups.knownGroups.has(group._id));
   const sessionCards = countCardsOncePerSession(plan.events.filter((event): event is EnterEvent => event.type === 'enter'), user, lookups.dayEntries);
   if (touches.length > 0) {
     const byTime = [...touches].sort((a, b) => a.at.getTime() - b.at.getTime());
@@ -295,6 +302,8 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
     const cards = sessionCards.get(latest.at.getTime());
     if (cards && cards.length > 0) latest.returns = cards;
     plan.touches = { first: byTime[0], latest };
+    const storedLatest = user && sessionCards.get(new Date(user.latest.at).getTime());
+    if (storedLatest) plan.storedLatestReturns = storedLatest;
   }
   return plan;
 }
@@ -311,40 +320,52 @@ function countCardsOncePerSession(entries: EnterEvent[], user: UserDoc | undefin
   for (const entry of entries) byDay.set(entry.day, [...(byDay.get(entry.day) ?? []), entry]);
   for (const [day, ofDay] of byDay) {
     const latest = user?.latest;
-    const known = dayEntries?.get(day) ?? (latest && latest.day === day ? [{ at: new Date(latest.at).getTime(), cards: latest.returns ?? [] }] : []);
-    const counts = countOncePerSession(
-      known,
-      ofDay.map((entry) => ({ at: entry.at.getTime(), card: entry.share?.isReturn ? entry.share.shareId : undefined })),
-    );
+    const latestAt = latest && latest.day === day ? new Date(latest.at).getTime() : undefined;
+    // the user's latest entry remembers its session's cards even before the events that made them are stored
+    const remembered = latestAt !== undefined ? [{ at: latestAt, cards: latest?.returns ?? [] }] : [];
+    const known = [...(dayEntries?.get(day) ?? []), ...remembered];
+    const fresh = ofDay.map((entry) => ({ at: entry.at.getTime(), card: entry.share?.isReturn ? entry.share.shareId : undefined }));
+    // the stored latest entry as one more moment without a card: what its session holds once the batch is counted
+    const counts = countOncePerSession(known, latestAt === undefined ? fresh : [...fresh, { at: latestAt }]);
     ofDay.forEach((entry, index) => {
       if (counts[index].repeat && entry.share) entry.share = { ...entry.share, isReturn: false, repeat: true };
       cardsAt.set(entry.at.getTime(), counts[index].sessionCards);
     });
+    if (latestAt !== undefined) cardsAt.set(latestAt, counts[fresh.length].sessionCards);
   }
   return cardsAt;
 }
 
 /**
- * A `users` write. Each is conditional on what is stored when it runs, so that batches arriving
- * together or out of order (two devices, retries, an offline phone) leave the earliest entry as
- * `first` and the latest as `latest`:
- * - `create`: the whole document, added (refused if it exists meanwhile: plan again);
- * - `latest`: applied only where the stored latest entry is older;
- * - `first`: applied only where the stored first entry is later. When it moves the first day
- *   (`fromDay` → `touch.day`), the caller's stored events still say `fromDay` and are corrected.
+ * The `users` write a plan needs. `users` documents are versioned (`v`): every write is conditional
+ * on the version the plan read, and bumps it, so that batches arriving together or out of order
+ * (two devices, retries, an offline phone) are planned one after the other — a refused write means
+ * another came first, and the batch is planned again from fresh reads. Between them they leave the
+ * earliest entry as `first`, the latest as `latest`, and the cards of the latest session, each once.
+ * - `create`: the whole document, added (refused if it exists meanwhile);
+ * - `update`: the fields that change. When `first` moves to an earlier day, `revision` names the
+ *   move (`fromDay` → `toDay`): the caller's events stored on `fromDay` still say they were new there.
  */
 export type UserWrite =
   | { kind: 'create'; doc: UserDoc }
-  | { kind: 'latest'; touch: Touch; appid: string; unionid?: string }
-  | { kind: 'first'; touch: Touch; fromDay: string };
+  | { kind: 'update'; version: number | undefined; fields: Partial<Pick<UserDoc, 'appid' | 'unionid' | 'firstDay' | 'first' | 'latest'>>; revision?: { fromDay: string; toDay: string } };
 
-/** The `users` writes a plan needs, given the stored document (read before planning). */
-export function userWrites(stored: UserDoc | undefined, touches: TrackPlan['touches'], identity: Identity): UserWrite[] {
-  if (!touches) return [];
+const sameCards = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((card) => b.includes(card));
+
+/** The `users` write a plan needs, given the stored document (read before planning); none when nothing changes. */
+export function userWrite(stored: UserDoc | undefined, plan: Pick<TrackPlan, 'touches' | 'storedLatestReturns'>, identity: Identity): UserWrite | undefined {
+  const { touches } = plan;
+  if (!touches) return undefined;
   const who = identity.unionid ? { appid: identity.appid, unionid: identity.unionid } : { appid: identity.appid };
-  if (!stored) return [{ kind: 'create', doc: { _id: identity.openid, ...who, firstDay: touches.first.day, first: touches.first, latest: touches.latest } }];
-  const writes: UserWrite[] = [];
-  if (touches.latest.at.getTime() > new Date(stored.latest.at).getTime()) writes.push({ kind: 'latest', touch: touches.latest, ...who });
-  if (touches.first.at.getTime() < new Date(stored.first.at).getTime()) writes.push({ kind: 'first', touch: touches.first, fromDay: stored.firstDay });
-  return writes;
+  if (!stored) return { kind: 'create', doc: { _id: identity.openid, ...who, firstDay: touches.first.day, first: touches.first, latest: touches.latest, v: 1 } };
+  const fields: Extract<UserWrite, { kind: 'update' }>['fields'] = {};
+  if (touches.latest.at.getTime() > new Date(stored.latest.at).getTime()) Object.assign(fields, who, { latest: touches.latest });
+  else if (plan.storedLatestReturns && !sameCards(plan.storedLatestReturns, stored.latest.returns ?? [])) fields.latest = { ...stored.latest, returns: plan.storedLatestReturns };
+  let revision: { fromDay: string; toDay: string } | undefined;
+  if (touches.first.at.getTime() < new Date(stored.first.at).getTime()) {
+    Object.assign(fields, { first: touches.first, firstDay: touches.first.day });
+    if (touches.first.day < stored.firstDay) revision = { fromDay: stored.firstDay, toDay: touches.first.day };
+  }
+  if (Object.keys(fields).length === 0) return undefined;
+  return revision ? { kind: 'update', version: stored.v, fields, revision } : { kind: 'update', version: stored.v, fields };
 }

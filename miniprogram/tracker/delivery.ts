@@ -28,8 +28,8 @@ const NO_IDENTITY = 'NO_IDENTITY';
 /** Whole-batch refusals that no retry can cure: the events are dropped and counted as rejected. */
 const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED', NO_IDENTITY];
 
-/** What a share prefix may be: it goes into cards' paths as it is. */
-const SHARE_PREFIX = /^[\w-]{1,24}$/;
+/** What a share prefix is (the server's SHARE_PREFIX_LENGTH base64url characters, kept equal by a test): it goes into cards' paths as it is. */
+export const SHARE_PREFIX = /^[\w-]{12}$/;
 
 type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | undefined;
 
@@ -118,7 +118,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     })
       .then((result) => {
         const prefix = Object(result).sharePrefix;
-        if (typeof prefix === 'string' && SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
+        // test() reads whatever it is given as text: an answer without a prefix never passes
+        if (SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
         return readAnswer(result, batch, queue.firstSeq);
       })
       .then(answered, () => answered(undefined));

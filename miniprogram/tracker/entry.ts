@@ -1,4 +1,5 @@
-import { API_CATEGORY_LENGTH, APP_ID_LENGTH, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
+import { API_CATEGORY_LENGTH, APP_ID_LENGTH, clip, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
+import { encodeControls } from './paths';
 import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
@@ -20,8 +21,6 @@ export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefi
   return current && { ...current, scene: Number(current.scene) || 0 };
 }
 
-/** `text` cut to `length` UTF-16 units, never between the halves of a surrogate pair (the server refuses a lone one). */
-const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length - +(text.charCodeAt(length - 1) >> 10 === 0x36)) : text);
 
 /** At least the UTF-8 bytes of a text, as the server counts an event's size: 3 for each non-ASCII UTF-16 unit. */
 const utf8 = (text: string): number => text.replace(/[^\0-\x7f]/g, '___').length;
@@ -32,15 +31,15 @@ const OPTIONS_BYTES = EVENT_BYTES - 2560;
 /**
  * Only the fields the `track` contract knows, capped to the server's limits: the function
  * rejects unknown fields (`forwardMaterials`, `hostExtraData`) and oversize values, and an entry
- * rejected for size would be an entry lost. Past the event's byte cap, another app's `extraData`
- * goes first (the server reads only its keys), then the longest query values are halved.
+ * rejected for size would be an entry lost. Of another app's `extraData` only the keys travel (the
+ * server reads nothing else); past the event's byte cap, the longest query values are halved.
  */
 export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.query || {}).slice(0, QUERY_KEYS)) {
-    if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(value, QUERY_VALUE_LENGTH);
+    if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(encodeControls(value), QUERY_VALUE_LENGTH);
   }
-  const payload: EnterPayload = { scene: options.scene, path: clip(String(options.path || ''), PATH_LENGTH), query };
+  const payload: EnterPayload = { scene: options.scene, path: clip(encodeControls(String(options.path || '')), PATH_LENGTH), query };
   if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
   if (typeof options.chatType === 'number') payload.chatType = options.chatType;
   if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
@@ -48,15 +47,16 @@ export function enterPayload(options: Entry): EnterPayload {
   if (appId || extraData) {
     const referrer: EnterPayload['referrerInfo'] = (payload.referrerInfo = {});
     if (typeof appId === 'string') referrer.appId = clip(appId, APP_ID_LENGTH);
-    if (extraData && typeof extraData === 'object') referrer.extraData = Object.fromEntries(Object.entries(extraData).filter(([key]) => key.length <= QUERY_KEY_LENGTH).slice(0, EXTRA_DATA_KEYS));
-  }
-  while (utf8(JSON.stringify(payload)) > OPTIONS_BYTES) {
-    if (payload.referrerInfo?.extraData) delete payload.referrerInfo.extraData;
-    else {
-      const [key, value] = Object.entries(query).sort((a, b) => b[1].length - a[1].length)[0];
-      if (value) query[key] = clip(value, value.length >> 1);
-      else delete query[key];
+    if (extraData && typeof extraData === 'object') {
+      const keys = Object.keys(extraData).filter((key) => key.length <= QUERY_KEY_LENGTH && encodeControls(key) === key);
+      referrer.extraData = Object.fromEntries(keys.slice(0, EXTRA_DATA_KEYS).map((key) => [key, 0]));
     }
+  }
+  // bounded: what no cut of the query makes fit is sent as it is, and counted if refused
+  for (let cuts = 0; cuts < 500 && utf8(JSON.stringify(payload)) > OPTIONS_BYTES; cuts++) {
+    const [key, value] = Object.entries(query).sort((a, b) => b[1].length - a[1].length)[0] || [];
+    if (value) query[key] = clip(value, value.length >> 1);
+    else delete query[key as string];
   }
   return payload;
 }

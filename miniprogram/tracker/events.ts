@@ -59,9 +59,12 @@ export const CAPS = {
   batchEvents: BATCH_EVENTS,
 } as const;
 
-/** A client-made id (events, shares): time first so ids sort roughly by creation, then 12 random base-36 digits. */
+/** A client-made id (events, shares): time first so ids sort roughly by creation, then random base-36 digits, 20 characters in all. */
 export function newId(clock: Pick<Clock, 'now' | 'random'>): string {
   let id = clock.now().toString(36);
-  for (let i = 0; i < 12; i++) id += Math.floor(clock.random() * 36).toString(36);
-  return id;
+  while (id.length < 20) id += clock.random().toString(36).slice(2);
+  return id.slice(0, 20);
 }
+
+/** `text` cut to `length` UTF-16 units, never between the halves of a surrogate pair (the server refuses a lone one). */
+export const clip = (text: string, length: number): string => (text.length > length ? text.slice(0, length - +(text.charCodeAt(length - 1) >> 10 === 0x36)) : text);

@@ -104,8 +104,8 @@ export function createTracker(options: TrackerOptions): Tracker {
   /** A system screen the app just opened, and whether the app is hidden behind one. */
   let opening: { api: string; at: number } | undefined;
   let paused = false;
-  /** The page shown by a pause is no new view. */
-  let skipView = false;
+  /** The page WeChat shows right after a pause (until then) is no new view. */
+  let skipViewUntil = 0;
 
   const opened = (api: string): void => void (opening = { api, at: clock.now() });
   watchSystemScreens(wx, opened);
@@ -123,7 +123,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     if (launched && same && now - hiddenAt < SESSION_GAP_MS) {
       if (paused) stay += now - hiddenAt;
       shownAt = now;
-      skipView = true;
+      skipViewUntil = now + 1000;
       return;
     }
     const cold = !launched;
@@ -145,7 +145,6 @@ export function createTracker(options: TrackerOptions): Tracker {
     stay += now - shownAt;
     shownAt = undefined;
     hiddenAt = now;
-    skipView = false;
     const pause = opening && now - opening.at < PAUSE_WINDOW_MS ? opening.api : undefined;
     opening = undefined;
     paused = pause !== undefined;
@@ -162,7 +161,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       released = true;
       delivery.held.delete(event.id);
       if (group && event.type === 'enter') queue.update({ ...event, group });
-      delivery.queued();
+      // a first launch from a group card still asks for its share prefix at once
+      if (prefix) delivery.queued();
+      else delivery.flush();
     };
     const timeout = clock.setTimeout(() => release(undefined), GROUP_INFO_WAIT_MS);
     void groupCloudId(wx, current).then((group) => {
@@ -216,7 +217,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         ...pageOptions,
         onShow(this: SharedPage) {
           safely(() => {
-            if (skipView) skipView = false;
+            if (clock.now() < skipViewUntil) skipViewUntil = 0;
             else {
               record({ type: 'page', path: String(this.route || '') });
               delivery.queued();

@@ -8,14 +8,8 @@
 export const SHARE_KEY = 'rk_sh';
 const OWN_KEYS = /^(utm_|rk_(sh|ch|msg|card)$)/;
 
-function keyOf(segment: string): string {
-  const raw = segment.split('=', 1)[0];
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
+/** A segment's key with `%XX` escapes read (`rk%5Fsh` is `rk_sh`); unescape never throws, where decodeURIComponent would on bad escapes. */
+const keyOf = (segment: string): string => unescape(segment.split('=', 1)[0]);
 
 /** Drops campaign tags and Rukou's keys from a query string, keeping every other segment as written. */
 export function cleanQuery(query: string): string {
@@ -39,10 +33,14 @@ export function sharePath(path: string, shareId?: string): string {
   return next ? `${base}?${next}` : base;
 }
 
+/** Control characters percent-encoded: the server refuses them in any text, and a path carries them encoded anyway. */
+// eslint-disable-next-line no-control-regex -- control characters are what it encodes
+export const encodeControls = (text: string): string => text.replace(/[\0-\x1f\x7f]/g, encodeURIComponent);
+
 /** The query string of a page's own options, as WeChat would share it by default. */
 export function queryOf(options: Record<string, string | undefined> | undefined): string {
   return Object.entries(options || {})
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-    .map(([key, value]) => `${key}=${value.replace(/[&#]/g, encodeURIComponent)}`)
+    .map(([key, value]) => `${key}=${encodeControls(value).replace(/[&#]/g, encodeURIComponent)}`)
     .join('&');
 }

@@ -34,7 +34,10 @@ export interface Queue {
   push(event: TrackEvent): void;
   /** Replaces a queued event (an entry that got its group cloudID after it was queued). */
   update(event: TrackEvent): void;
-  /** The oldest events from sequence number `from` on, skipping those still held back in this process. */
+  /**
+   * The oldest events from sequence number `from` on, up to the first one still held back in this
+   * process: what came after an entry waiting for its group (a share) must not overtake it.
+   */
   peek(limit: number, held: ReadonlySet<string>, from?: number): TrackEvent[];
   /** Forgets acknowledged events and counts the refused ones. */
   settle(done: ReadonlySet<unknown>, rejected: ReadonlySet<unknown>): void;
@@ -130,7 +133,11 @@ export function createQueue(wx: TrackerWx, capacity: number): Queue {
         }
       });
     },
-    peek: (limit, held, from = 0) => all().filter((event) => !held.has(event.id) && !(event.seq < from)).slice(0, limit),
+    peek(limit, held, from = 0) {
+      const after = all().filter((event) => !(event.seq < from));
+      const stop = after.findIndex((event) => held.has(event.id));
+      return after.slice(0, stop < 0 ? limit : Math.min(stop, limit));
+    },
     settle(done, refused) {
       const lost: string[] = [];
       const changed = new Set<number>();

@@ -1,5 +1,5 @@
-import { PATH_LENGTH } from './events';
-import { cleanQuery, queryOf, sharePath, withShareId } from './paths';
+import { clip, PATH_LENGTH } from './events';
+import { encodeControls, queryOf, sharePath, withShareId } from './paths';
 
 /** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
 export interface ChatShare {
@@ -37,7 +37,7 @@ function defaultPath(page: SharedPage): string {
 
 const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
-const clipPath = (path: string): string => path.slice(0, PATH_LENGTH);
+const clipPath = (path: string): string => clip(encodeControls(path), PATH_LENGTH);
 
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
@@ -63,9 +63,9 @@ export function shareToChat(
 export function shareToTimeline(content: TimelineShare | void, page: SharedPage, shareId: string): { content: TimelineShare; record: ShareRecord } {
   const own = content || {};
   const query = own.query ?? queryOf(page.options);
-  const clean = cleanQuery(query);
   return {
     content: { ...own, query: withShareId(query, shareId) },
-    record: { shareId, path: clipPath(`/${page.route || ''}${clean ? `?${clean}` : ''}`), to: 'timeline' },
+    // sharePath cleans the query, and drops the "?" of an empty one
+    record: { shareId, path: clipPath(sharePath(`/${page.route || ''}?${query}`)), to: 'timeline' },
   };
 }

@@ -382,9 +382,10 @@ export class SimulatedPhone {
   }
 
   /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
-  openPage(route: string, options: Record<string, string>, definition: PageDefinition = {}): PageInstance {
+  openPage(route: string, options: Record<string, string>, definition: PageDefinition = {}, wrapped = true): PageInstance {
     if (!this.tracker) throw new Error('launch the app first');
-    const page = { ...this.tracker.page(definition as Parameters<Tracker['page']>[0]), route, options } as unknown as PageInstance;
+    // an app may build some pages without the tracker (a plain Page, a Component): WeChat shows them all the same
+    const page = { ...(wrapped ? this.tracker.page(definition as Parameters<Tracker['page']>[0]) : definition), route, options } as unknown as PageInstance;
     (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
     this.pages.push(page);
     (page.onLoad as PageDefinition['onLoad'])?.call(page, options);

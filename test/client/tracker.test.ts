@@ -12,6 +12,8 @@ import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
 import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
 import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../miniprogram/tracker/pauses';
+import { SHARE_PREFIX } from '../../miniprogram/tracker/delivery';
+import { SHARE_PREFIX_LENGTH, sharePrefix } from '../../shared/ids';
 import { SESSION_GAP_MS } from '../../shared/session';
 import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
 
@@ -46,7 +48,7 @@ function memoryTrack(): MemoryTrack {
 }
 
 /** The share prefix the in-memory track issues, like the real one (an HMAC there, plain here). */
-const prefixOf = (openid: string): string => `pfx${openid}`;
+const prefixOf = (openid: string): string => `pfx${openid}`.padEnd(SHARE_PREFIX_LENGTH, '0');
 const PREFIX_KEY = 'rukou:prefix';
 
 /** A phone that talked to track before: it has its share prefix in storage. */
@@ -130,7 +132,8 @@ describe('entries', () => {
       scene: 1037,
       path: 'pages/index/index',
       query: { long: 'x'.repeat(LIMITS.queryValueLength) },
-      referrerInfo: { appId: 'wxfriend', extraData: { from: 'partner' } },
+      // of another app's extraData only the keys travel: the server reads nothing else
+      referrerInfo: { appId: 'wxfriend', extraData: { from: 0 } },
     });
     expect(server.stored.has(String(enter?.id))).toBe(true);
   });
@@ -186,6 +189,20 @@ describe('entries', () => {
   });
 });
 
+describe('shares from pages with odd options', () => {
+  test('a control character in a page option is percent-encoded in the card and its record: the share is recorded, not refused', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch(HOME);
+    const page = phone.openPage('pages/search/search', { q: 'red\nshoes' }, { onShareAppMessage: () => ({}) });
+    const card = page.onShareAppMessage?.({ from: 'menu' }) as ChatShare;
+    expect(card.path).toMatch(/^\/pages\/search\/search\?q=red%0Ashoes&rk_sh=/);
+    await phone.settle();
+    expect(phone.tracker?.counts().rejected).toBe(0);
+    expect([...server.stored.values()].find((event) => event.type === 'share')).toMatchObject({ path: '/pages/search/search?q=red%0Ashoes' });
+  });
+});
+
 describe('pauses', () => {
   test('an API that opens no screen does not make a later trip to the home screen a pause: the stay counts foreground time only', async () => {
     const phone = phoneWithPrefix('u1', memoryTrack().backend);
@@ -209,12 +226,43 @@ describe('pauses', () => {
   });
 });
 
+describe('pauses over pages the tracker does not see', () => {
+  test('a pause over a page the tracker does not wrap does not cost the next real page view', async () => {
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    phone.openPage('pages/plain/plain', {}, {}, false);
+    phone.wx?.previewImage();
+    await phone.advance(phone.systemScreenMs);
+    await phone.advance(3000);
+    phone.openPage('pages/detail/detail', { id: '1' });
+    phone.hide();
+    await phone.settle();
+    expect(phone.sentEvents().map((event) => event.path ?? event.type)).toEqual(['enter', 'hide', 'pages/detail/detail', 'hide']);
+  });
+});
+
+describe('a first launch from a group card', () => {
+  test('asks for its share prefix as soon as the group info answers, not after the batch delay', async () => {
+    const phone = new SimulatedPhone('u7', memoryTrack().backend);
+    let answer: (cloudID: string) => void = () => undefined;
+    phone.group.groupEnterInfo = () => new Promise((resolve) => (answer = (cloudID) => resolve({ cloudID })));
+    phone.launch({ scene: 1008, path: 'pages/index/index', query: {}, chatType: 3 });
+    await flushMicrotasks();
+    expect(phone.calls).toHaveLength(0);
+    answer('cloud-id-group-7');
+    await phone.settle();
+    expect(phone.calls).toHaveLength(1);
+    expect(phone.storage.has(PREFIX_KEY)).toBe(true);
+  });
+});
+
 describe('entries the server takes whole', () => {
   test.each([
     ['another app\'s extraData of 3,000 Chinese characters', { referrerInfo: { appId: 'wx-other', extraData: { order: '订'.repeat(3000) } } }],
     ['nine query values of 1,000 characters', { query: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, 'v'.repeat(1000)])) }],
     ['2,800 Chinese characters in query values', { query: { a: '中'.repeat(1000), b: '文'.repeat(1000), c: '字'.repeat(800) } }],
     ['a query value of 600 emoji', { query: { title: `x${'🎉'.repeat(600)}` } }],
+    ['control characters in the path and a query value (user text passed to navigateTo)', { path: 'pages/a\tb/index', query: { q: 'red\nshoes' } }],
   ])('%s: the entry is delivered, cut to fit, not refused', async (_, options) => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
@@ -325,9 +373,9 @@ describe('the share prefix', () => {
     phone.launch(HOME);
     expect(phone.calls).toHaveLength(1);
     await phone.settle();
-    expect(JSON.parse(phone.storage.get(PREFIX_KEY) ?? 'null')).toBe('pfxu9');
+    expect(JSON.parse(phone.storage.get(PREFIX_KEY) ?? 'null')).toBe('pfxu90000000');
     const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
-    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/\?rk_sh=pfxu9\w{20}$/);
+    expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/\?rk_sh=pfxu90000000\w{20}$/);
     await phone.settle();
     expect(phone.calls).toHaveLength(2);
     // the next launch knows its prefix: its entry waits for a batch like any other
@@ -763,20 +811,23 @@ describe('shares', () => {
 });
 
 describe('groups', () => {
-  test('a group card entry waits for getGroupEnterInfo and sends its cloudID', async () => {
+  test('a group card entry waits for getGroupEnterInfo and sends its cloudID; what came after it (a share) waits too, never overtakes it', async () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
     let answer: (cloudID: string) => void = () => undefined;
     phone.group.groupEnterInfo = () => new Promise((resolve) => (answer = (cloudID) => resolve({ cloudID })));
     phone.launch({ scene: 1008, path: 'pages/detail/detail', query: { id: '1' }, chatType: 3 });
+    const page = phone.openPage('pages/detail/detail', { id: '1' }, { onShareAppMessage: () => ({}) });
+    page.onShareAppMessage?.({ from: 'menu' });
     phone.hide();
     // not settle(): the group info is still pending, on purpose
     await flushMicrotasks();
-    expect(server.stored.size).toBe(1);
+    expect(server.stored.size).toBe(0);
     answer('cloud-id-group-1');
     await phone.advance(5000);
-    const enter = [...server.stored.values()].find((event) => event.type === 'enter');
-    expect(enter?.group).toBe('cloud-id-group-1');
+    const stored = [...server.stored.values()];
+    expect(stored.map((event) => event.type)).toEqual(['enter', 'page', 'share', 'hide']);
+    expect(stored[0].group).toBe('cloud-id-group-1');
     expect(storedQueue(phone).events).toEqual([]);
   });
 
@@ -804,8 +855,10 @@ describe('groups', () => {
   });
 });
 
-test('the tracker\'s session gap is the server\'s, and it wraps every system screen the simulated phone knows', () => {
+test('the tracker\'s session gap and share prefixes are the server\'s, and it wraps every system screen the simulated phone knows', () => {
   expect(TRACKER_SESSION_GAP_MS).toBe(SESSION_GAP_MS);
+  expect(SHARE_PREFIX.test(sharePrefix('any secret of enough length', 'o-anyone'))).toBe(true);
+  expect(SHARE_PREFIX.test('x'.repeat(SHARE_PREFIX_LENGTH + 1))).toBe(false);
   expect([...SYSTEM_SCREENS].sort()).toEqual([...SYSTEM_SCREEN_APIS].sort());
 });
 

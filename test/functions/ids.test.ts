@@ -178,3 +178,60 @@ describe('first touch', () => {
     expect(await owl(d2)).toMatchObject({ entries: 1, newUsers: 1 });
   });
 });
+
+describe('first-day revisions at scale', () => {
+  const [D0, D1, D2] = ['2025-01-09', '2025-01-10', '2025-01-11'];
+  const COUNT = 1005;
+  const timer = async (day: string): Promise<{ rolledUp: string[]; unchanged: string[] }> => {
+    const time = new Date(chinaDayStart(addDays(day, 1)).getTime() + 17 * 60_000).toISOString();
+    const response = await fetch(`${emulator.url}/triggers/rollup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ time }) });
+    return ((await response.json()) as { result: { rolledUp: string[]; unchanged: string[] } }).result;
+  };
+  const bulk = async (day: string): Promise<{ entries: number; newUsers: number }> => (await all<{ byChannel: Record<string, { entries: number; newUsers: number }> }>({ _id: day }, 'rollups_daily'))[0].byChannel.bulk;
+
+  it('more than a thousand users whose first day moved from one day are all not new there, and a revision written after a rollup rolls its day again', async () => {
+    const noon = (day: string): Date => new Date(chinaDayStart(day).getTime() + 12 * HOUR);
+    const entry = (openid: string, day: string, firstDay: string): EnterEvent => ({
+      _id: `bulk-${openid}-${day}`,
+      eventId: `bulk-${day}`,
+      openid,
+      appid: APP,
+      seq: 0,
+      at: noon(day),
+      clientAt: noon(day),
+      serverAt: noon(day),
+      day,
+      firstDay,
+      type: 'enter',
+      cold: true,
+      scene: 1089,
+      category: 'Quick entry',
+      bucket: 'in-wechat',
+      path: 'pages/index/index',
+      query: { rk_ch: 'bulk' },
+      channel: 'bulk',
+      reopen: false,
+    });
+    const openids = Array.from({ length: COUNT }, (_, i) => `o-bulk-${i}`);
+    // each first seen on D2, then an offline phone's entry from D1 moved its first day
+    const events = openids.flatMap((openid) => [entry(openid, D2, D2), entry(openid, D1, D1)]);
+    const late = 'o-bulk-late';
+    events.push(entry(late, D2, D2));
+    for (let i = 0; i < events.length; i += 500) await db.collection('events').add({ data: events.slice(i, i + 500) });
+    const revisions = openids.map((openid) => ({ _id: `rev-${openid}`, openid, fromDay: D2, toDay: D1, at: new Date() }));
+    for (let i = 0; i < revisions.length; i += 500) await db.collection('revisions').add({ data: revisions.slice(i, i + 500) });
+
+    expect((await timer(D2)).rolledUp).toEqual(expect.arrayContaining([D1, D2]));
+    expect([await bulk(D1), await bulk(D2)]).toEqual([
+      { entries: COUNT, users: COUNT, newUsers: COUNT },
+      { entries: COUNT + 1, users: COUNT + 1, newUsers: 1 },
+    ]);
+
+    // the last one's first day moves too, after the rollup: the next run finds it among the thousand
+    await db.collection('revisions').add({ data: { _id: 'rev-late', openid: late, fromDay: D2, toDay: D0, at: new Date() } });
+    const next = await timer(addDays(D2, 1));
+    expect(next.rolledUp).toContain(D2);
+    expect(next.unchanged).toContain(D1);
+    expect((await bulk(D2)).newUsers).toBe(0);
+  });
+});

@@ -179,6 +179,33 @@ describe('shares', () => {
     expect((await eventOf<EnterEvent>('o-fay', String(reopened.id))).share).toMatchObject({ verified: true, self: true, isReturn: false });
   });
 
+  it('two devices open the same card at the same moment, 20 times: one share return per session', async () => {
+    const card = `${await prefixOf('o-pat')}twins`;
+    await track('o-pat', [enter({}, 1089), share(card)]);
+    const now = Date.now();
+    for (let trial = 0; trial < 20; trial++) {
+      const openid = `o-twin-open-${trial}`;
+      await track(openid, [enter({}, 1089, { at: now - 3600_000 })], { sentAt: now });
+      const open = (minutes: number): Sent => ({ ...enter({ rk_sh: card }), at: now - 30 * 60_000 + minutes * 60_000 });
+      await Promise.all([open(0), open(5)].map((event) => track(openid, [event], { sentAt: now })));
+      const opens = (await db.collection('events').where({ openid, shareId: card }).get()) as unknown as { data: EnterEvent[] };
+      expect(opens.data.filter((event) => event.share?.isReturn)).toHaveLength(1);
+    }
+  });
+
+  it('an offline phone\'s card open older than a later entry, then the same card again in that session: one return', async () => {
+    const card = `${await prefixOf('o-quin')}offline`;
+    await track('o-quin', [enter({}, 1089), share(card)]);
+    const now = Date.now();
+    const at = (minutes: number): number => now - 60 * 60_000 + minutes * 60_000;
+    await track('o-ray', [{ ...enter({}, 1089), at: at(10) }], { sentAt: now });
+    await track('o-ray', [{ ...enter({ rk_sh: card }), at: at(5) }], { sentAt: now });
+    await track('o-ray', [{ ...enter({ rk_sh: card }), at: at(20) }], { sentAt: now });
+    const opens = (await db.collection('events').where({ openid: 'o-ray', shareId: card }).get()) as unknown as { data: EnterEvent[] };
+    const byTime = opens.data.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
+    expect(byTime.map((event) => event.share?.isReturn)).toEqual([true, false]);
+  });
+
   it('an expired or invalid group cloudID is a warning on the event, not a failure', async () => {
     const stale = enter({}, 1008, { group: 'not-a-live-cloudid' });
     expect((await track('o-gil', [stale])).accepted).toEqual([stale.id]);
@@ -223,6 +250,20 @@ describe('groups', () => {
     expect((answer.result as { activity: unknown }).activity).toMatchObject({ opens: 3, openers: 2, shareIds: [ivyShare] });
     const unknown = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: 'G-nobody' }, user('o-operator'));
     expect((unknown.result as { error: { code: string } }).error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('groups whose entries arrive out of order', () => {
+  it('a group first recorded from a later entry takes the first fields of an earlier one that arrives after it', async () => {
+    const now = Date.now();
+    const late = { ...enter({}, 1008, { group: await groupCloudId('o-glate', 'groupEnterInfo', 'G-order') }), at: now - 3600_000 };
+    await track('o-glate', [late], { sentAt: now });
+    const early = { ...enter({}, 1008, { group: await groupCloudId('o-gearly', 'groupEnterInfo', 'G-order') }), at: now - 26 * 3600_000 };
+    await track('o-gearly', [early], { sentAt: now });
+    const lateEntry = await eventOf<EnterEvent>('o-glate', late.id);
+    const earlyEntry = await eventOf<EnterEvent>('o-gearly', early.id);
+    expect(earlyEntry.groupId).toBe(lateEntry.groupId);
+    expect(await one<GroupDoc>('groups', String(lateEntry.groupId))).toMatchObject({ firstOpener: 'o-gearly', firstDay: earlyEntry.day, firstSeen: earlyEntry.at, chatType: 3 });
   });
 });
 

@@ -1,7 +1,7 @@
 import { eventDocId } from '../../shared/ids';
 import type { EnterEvent, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
 import type { TrackEventInput } from '../../shared/schemas';
-import { cloudIDsOf, daysToRead, planBatch, readGroupData, shareIdsToRead, userWrites, type Batch, type Identity, type TrackLookups, type TrackPlan } from '../../shared/track';
+import { cloudIDsOf, daysToRead, planBatch, readGroupData, shareIdsToRead, userWrite, type Batch, type Identity, type TrackLookups, type TrackPlan } from '../../shared/track';
 
 const NOW = new Date('2024-05-01T16:30:00Z'); // 00:30 on 2024-05-02 in Beijing
 const CLIENT_AT = Date.parse('2024-05-01T15:59:00Z');
@@ -22,7 +22,7 @@ const enter = (id: string, query: Record<string, string>, extra: Partial<{ scene
   ...(extra.group ? { group: extra.group } : {}),
 });
 const share = (id: string, shareId: string): TrackEventInput => ({ id, seq: seq++, at: CLIENT_AT, type: 'share', shareId, path: 'pages/item/item?x=1', to: 'chat' });
-const lookups = (over: Partial<TrackLookups> = {}): TrackLookups => ({ storedIds: new Set(), shares: new Map(), groups: new Map(), knownGroups: new Set(), ...over });
+const lookups = (over: Partial<TrackLookups> = {}): TrackLookups => ({ storedIds: new Set(), shares: new Map(), groups: new Map(), knownGroups: new Map(), ...over });
 const shareOf = (record: Partial<ShareRecord> & { shareId: string; sharer: string }): ShareRecord => ({ depth: 1, rootShareId: record.shareId, ...record });
 /** The share records the plan's share events carry: what the batch adds to the share ledger. */
 const recorded = (events: unknown[]): ShareRecord[] => (events as ShareEvent[]).flatMap((event) => (event.type === 'share' && event.share ? [event.share] : []));
@@ -229,10 +229,19 @@ describe('groups', () => {
   });
 
   it('writes nothing for a group already recorded: its opens are counted from the events', () => {
-    const found = lookups({ groups: new Map([['cid-1', { openGId: 'G1', chatType: 3 }]]), knownGroups: new Set(['G1']) });
+    const found = lookups({ groups: new Map([['cid-1', { openGId: 'G1', chatType: 3 }]]), knownGroups: new Map([['G1', NOW]]) });
     const planned = plan([enter('event-0001', {}, { group: 'cid-1' })], B, found);
     expect(planned.events[0]).toMatchObject({ groupId: 'G1', chatType: 3 });
     expect(planned.groups).toEqual([]);
+  });
+
+  it('a group recorded from a later entry gets the first fields of an earlier one that arrives after it', () => {
+    const sentAt = NOW.getTime();
+    const found = lookups({ groups: new Map([['cid-1', { openGId: 'G1', chatType: 3 }]]), knownGroups: new Map([['G1', NOW]]) });
+    const planned = plan([enter('event-0001', {}, { group: 'cid-1', at: sentAt - 26 * 3600_000 })], B, found, { sentAt });
+    expect(planned.groups).toEqual([]);
+    expect(planned.earlierGroups).toEqual([{ _id: 'G1', firstSeen: new Date(sentAt - 26 * 3600_000), firstDay: '2024-04-30', firstOpener: 'o-bob', chatType: 3 }]);
+    expect(plan([enter('event-0002', {}, { group: 'cid-1' })], B, found).earlierGroups).toEqual([]);
   });
 
   it('an expired cloudID is a warning on the entry, not a failure', () => {
@@ -254,7 +263,7 @@ describe('users: the earliest entry is first, the latest is latest, whatever the
     expect(planned.touches?.first).toMatchObject({ channel: 'early', day: '2024-04-30' });
     expect(planned.touches?.latest).toMatchObject({ channel: 'late', day: '2024-05-01' });
     expect(planned.events.map((e) => e.firstDay)).toEqual(['2024-04-30', '2024-04-30']);
-    expect(userWrites(undefined, planned.touches, A)).toEqual([{ kind: 'create', doc: { _id: 'o-alice', appid: 'wxapp', firstDay: '2024-04-30', first: planned.touches?.first, latest: planned.touches?.latest } }]);
+    expect(userWrite(undefined, planned, A)).toEqual({ kind: 'create', doc: { _id: 'o-alice', appid: 'wxapp', firstDay: '2024-04-30', first: planned.touches?.first, latest: planned.touches?.latest, v: 1 } });
   });
 
   it('stamps every event with the user\'s first day, so that a rollup needs no join', () => {
@@ -264,14 +273,27 @@ describe('users: the earliest entry is first, the latest is latest, whatever the
     expect(plan(events, B).events.map((e) => e.firstDay)).toEqual(['2024-05-02', '2024-05-02']);
   });
 
-  it('a known user: a later entry moves latest only; an earlier one (an offline phone) moves first and its day', () => {
-    const user = userOf('o-bob', new Date(hoursAgo(0.25)), new Date(hoursAgo(0.1)));
+  it('a known user: a later entry moves latest only; an earlier one (an offline phone) moves first and its day; each write names the version it read', () => {
+    const user = { ...userOf('o-bob', new Date(hoursAgo(0.25)), new Date(hoursAgo(0.1))), v: 7 };
     const later = plan([enter('event-0001', {}, { scene: 1089, at: hoursAgo(0.05) })], B, lookups({ user }), { sentAt });
-    expect(userWrites(user, later.touches, B)).toEqual([{ kind: 'latest', appid: 'wxapp', unionid: 'u-bob', touch: expect.objectContaining({ scene: 1089, at: new Date(hoursAgo(0.05)) }) }]);
+    expect(userWrite(user, later, B)).toEqual({ kind: 'update', version: 7, fields: { appid: 'wxapp', unionid: 'u-bob', latest: expect.objectContaining({ scene: 1089, at: new Date(hoursAgo(0.05)) }) } });
     const earlier = plan([enter('event-0002', {}, { at: hoursAgo(20) })], B, lookups({ user }), { sentAt });
     expect(earlier.events[0].firstDay).toBe('2024-05-01');
-    expect(userWrites(user, earlier.touches, B)).toEqual([{ kind: 'first', fromDay: '2024-05-02', touch: expect.objectContaining({ day: '2024-05-01', at: new Date(hoursAgo(20)) }) }]);
+    expect(userWrite(user, earlier, B)).toEqual({
+      kind: 'update',
+      version: 7,
+      fields: { first: expect.objectContaining({ day: '2024-05-01', at: new Date(hoursAgo(20)) }), firstDay: '2024-05-01' },
+      revision: { fromDay: '2024-05-02', toDay: '2024-05-01' },
+    });
     const between = plan([enter('event-0003', {}, { at: hoursAgo(0.2) })], B, lookups({ user }), { sentAt });
-    expect(userWrites(user, between.touches, B)).toEqual([]);
+    expect(userWrite(user, between, B)).toBeUndefined();
+  });
+
+  it('an older card open in the latest entry\'s session adds its card to what the latest entry remembers', () => {
+    const root = shareOf({ shareId: `${PREFIX['o-alice']}0001`, sharer: 'o-alice' });
+    const user = { ...userOf('o-bob', new Date(hoursAgo(3)), new Date(hoursAgo(0.1))), v: 2 };
+    const older = plan([enter('event-0004', { rk_sh: root.shareId }, { at: hoursAgo(0.2) })], B, lookups({ user, shares: new Map([[root.shareId, root]]) }), { sentAt });
+    expect((older.events[0] as EnterEvent).share?.isReturn).toBe(true);
+    expect(userWrite(user, older, B)).toEqual({ kind: 'update', version: 2, fields: { latest: { ...user.latest, returns: [root.shareId] } } });
   });
 });

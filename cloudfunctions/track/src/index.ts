@@ -12,6 +12,8 @@ export interface TrackAnswer extends StoredBatch {
 }
 
 const config = serverConfig();
+// said once per container: without it no share is ever credited
+if (!usableSecret(config.shareSecret)) console.warn(JSON.stringify({ warning: 'RUKOU_SHARE_SECRET is missing or shorter than 16 characters: share ids are not issued, and no share is credited' }));
 
 /**
  * `track`: the Mini Program's entries, page views, hides and shares. Validate the batch, take the
