@@ -12,7 +12,12 @@
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
  * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
- *   MongoDB's equality, $project gives its fields in MongoDB's order.
+ *   MongoDB's equality, $project gives its fields in MongoDB's order;
+ * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
+ * that answer the reference pages' examples otherwise: the operators of one argument given it as
+ * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
+ * $indexOfCP (missing), $trunc of one argument, $substr's negative length, $week, and $bucket
+ * (a value on a boundary, empty buckets).
  * Everything else is mingo's own (the README lists what is known to differ).
  */
 import { Aggregator } from 'mingo/aggregator';
@@ -66,6 +71,7 @@ type QueryOperator = (selector: string, operand: unknown, options: Options) => (
 
 /** What mingo hands its operators: its ComputeOptions, a class its package does not export. */
 interface ComputeOptions extends Options {
+  readonly local: { root?: unknown };
   update(locals: { root?: unknown; groupId?: unknown; variables?: Doc }): ComputeOptions;
 }
 
@@ -90,10 +96,29 @@ const comparison =
     return test(a, b);
   };
 
+/**
+ * Operators of one argument, which MongoDB also takes as a list of one (`{$sqrt: [x]}`, as its
+ * manual writes them) and mingo reads as an array value. ($isArray, $toLower and $toUpper read
+ * the list themselves.)
+ */
+const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$objectToArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
+
+const mingoExpression = (name: string): ExpressionOperator => (expressions as unknown as Record<string, ExpressionOperator>)[name];
+
+const unwrapped = (name: string): ExpressionOperator => {
+  const operator = mingoExpression(name);
+  return (obj, args, options) => operator(obj, theArgument(args), options);
+};
+
+function integerArgument(value: unknown, name: string, position: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${name}'s ${position} argument must be a non-negative integer, not ${typeName(value)}`);
+  return value as number;
+}
+
 const sum = (items: readonly unknown[]): number => items.reduce((total: number, item) => (typeof item === 'number' ? total + item : total), 0);
 const numbers = (items: readonly unknown[]): number[] => items.filter((item): item is number => typeof item === 'number');
 
-/** What $sum, $avg, $max and $min make of their values. */
+/** What $sum, $avg, $max and $min make of their values, as accumulators and as expressions alike. */
 const FOLDS: Record<string, (items: unknown[]) => unknown> = {
   $sum: sum,
   $avg: (items) => {
@@ -104,7 +129,69 @@ const FOLDS: Record<string, (items: unknown[]) => unknown> = {
   $min: (items) => items.reduce(lesser, undefined) ?? null,
 };
 
+/**
+ * $sum, $avg, $max and $min in an expression ($project, $addFields): MongoDB takes a list of
+ * several arguments as the values, and a single argument, or a list of one, as its elements when
+ * it is an array and as the one value otherwise. mingo errs on a single value and reads a list of
+ * one array as one non-numeric value. In a $group mingo evaluates them over the group's
+ * documents, which are then the root: those go to the accumulator.
+ */
+const accumulatorExpression =
+  (name: string): ExpressionOperator =>
+  (obj, args, options) => {
+    if (Array.isArray(obj) && obj === (options as ComputeOptions).local.root) return ACCUMULATORS[name](obj, args, options);
+    const one = !Array.isArray(args) || args.length === 1;
+    const evaluated = evalExpr(obj, theArgument(args), options);
+    return FOLDS[name](one ? (Array.isArray(evaluated) ? evaluated : [evaluated]) : (evaluated as unknown[]));
+  };
+
+/** $substr and $substrBytes: a negative length reads to the end, a negative start gives "" (https://www.mongodb.com/docs/manual/reference/operator/aggregation/substr/). */
+const substrBytes: ExpressionOperator = (obj, args, options) => {
+  const operator = mingoExpression('$substrBytes');
+  if (!Array.isArray(args) || args.length !== 3) return operator(obj, args, options);
+  const [text, start, length] = evalExpr(obj, args, options) as [unknown, unknown, unknown];
+  if (typeof start === 'number' && start < 0) return '';
+  const rest = typeof text === 'string' && typeof start === 'number' && typeof length === 'number' && length < 0 ? Buffer.byteLength(text) - start : length;
+  return operator(obj, [{ $literal: text }, start, rest], options);
+};
+
 const EXPRESSIONS: Record<string, ExpressionOperator> = {
+  ...Object.fromEntries(UNARY.map((name) => [name, unwrapped(name)])),
+  ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
+  $substr: substrBytes,
+  $substrBytes: substrBytes,
+  /** $trunc of one number, not only [number, place]. */
+  $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
+  /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */
+  $week(obj, args, options) {
+    const day = mingoExpression('$dayOfYear')(obj, args, options);
+    const weekday = mingoExpression('$dayOfWeek')(obj, args, options);
+    return typeof day === 'number' && typeof weekday === 'number' ? Math.floor((day + 7 - weekday) / 7) : null;
+  },
+  $indexOfArray(obj, args, options) {
+    if (!Array.isArray(args) || args.length < 2 || args.length > 4) throw new Error('Expression $indexOfArray takes at least 2 arguments, and at most 4');
+    const [array, search, start, end] = evalExpr(obj, args, options) as unknown[];
+    if (array === null || array === undefined) return null;
+    if (!Array.isArray(array)) throw new Error(`$indexOfArray requires an array as a first argument, found: ${typeName(array)}`);
+    const from = start === undefined ? 0 : integerArgument(start, '$indexOfArray', 'starting index');
+    const to = end === undefined ? array.length : Math.min(integerArgument(end, '$indexOfArray', 'ending index'), array.length);
+    for (let i = from; i < to; i++) if (equalValues(array[i] === undefined ? null : array[i], search)) return i;
+    return -1;
+  },
+  /** mingo has no $indexOfCP: the index in code points of a substring's first occurrence, or -1. */
+  $indexOfCP(obj, args, options) {
+    if (!Array.isArray(args) || args.length < 2 || args.length > 4) throw new Error('Expression $indexOfCP takes at least 2 arguments, and at most 4');
+    const [text, search, start, end] = evalExpr(obj, args, options) as unknown[];
+    if (text === null || text === undefined) return null;
+    if (typeof text !== 'string') throw new Error(`$indexOfCP requires a string as the first argument, found: ${typeName(text)}`);
+    if (typeof search !== 'string') throw new Error(`$indexOfCP requires a string as the second argument, found: ${typeName(search)}`);
+    const points = [...text];
+    const wanted = [...search];
+    const from = start === undefined ? 0 : integerArgument(start, '$indexOfCP', 'starting index');
+    const to = end === undefined ? points.length : Math.min(integerArgument(end, '$indexOfCP', 'ending index'), points.length);
+    for (let i = from; i + wanted.length <= to; i++) if (wanted.every((point, j) => points[i + j] === point)) return i;
+    return -1;
+  },
   $eq: comparison('$eq', equalValues),
   $ne: comparison('$ne', (a, b) => !equalValues(a, b)),
   $gt: comparison('$gt', (a, b) => compareValues(a, b) > 0),
@@ -238,6 +325,47 @@ const PIPELINES: Record<string, PipelineOperator> = {
         order.map(([key, members]) => {
           const out: Doc = { _id: key };
           for (const field of fields) out[field] = evalExpr(members, spec[field], inner.update({ root: null, groupId: key }));
+          return out;
+        }),
+      );
+    });
+  },
+  /**
+   * $bucket: a document goes to the bucket whose lower boundary is at or below its value and whose
+   * upper one is above it (MongoDB's order), else to the default; buckets without documents are
+   * not output, the others come by their _id, _id first
+   * (https://www.mongodb.com/docs/manual/reference/operator/aggregation/bucket/). mingo put a value
+   * equal to a boundary in the bucket below it and gave every bucket, empty ones too.
+   */
+  $bucket(collection, spec, options) {
+    if (!isPlainObject(spec) || !Array.isArray(spec.boundaries) || spec.boundaries.length < 2 || !Object.hasOwn(spec, 'groupBy')) {
+      throw new Error("$bucket requires 'groupBy' and 'boundaries', at least two of them");
+    }
+    const bounds = spec.boundaries as unknown[];
+    if (bounds.some((bound, i) => i > 0 && compareValues(bounds[i - 1], bound) >= 0)) throw new Error("The 'boundaries' option to $bucket must be sorted in ascending order");
+    const output = isPlainObject(spec.output) ? spec.output : { count: { $sum: 1 } };
+    return collection.transform((docs: Doc[]) => {
+      const buckets = new KeyedMap<Doc[]>();
+      const keys: unknown[] = [];
+      for (const doc of docs) {
+        const value = evalExpr(doc, spec.groupBy, options);
+        const upper = bounds.findIndex((bound) => compareValues(value, bound) < 0);
+        let key: unknown;
+        if (upper > 0) key = bounds[upper - 1];
+        else if (Object.hasOwn(spec, 'default')) key = spec.default;
+        else throw new Error('$bucket could not find a matching branch for an input, and no default was specified.');
+        let members = buckets.get(key);
+        if (!members) {
+          buckets.set(key, (members = []));
+          keys.push(key);
+        }
+        members.push(doc);
+      }
+      const inner = scoped(options);
+      return Lazy(
+        keys.sort(compareValues).map((key) => {
+          const out: Doc = { _id: key };
+          for (const [field, accumulator] of Object.entries(output)) out[field] = evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key }));
           return out;
         }),
       );

@@ -1,9 +1,11 @@
 /**
  * The conformance corpus: answers that come from neither of the database's paths (the compiled
- * code and the corrected mingo). Each file under conformance/ holds the cases of one reference
- * page, with its address — conformance/mongodb/: MongoDB's documented behaviour where mingo
- * differs from it. A case corrects what its page gets wrong only with an `erratum` saying why.
- * Every case runs here through the real wx-server-sdk against the emulator, and every
+ * code and the corrected mingo). Each file under conformance/ holds the examples of one reference
+ * page — conformance/cloudbase/: the CloudBase database reference (the same examples as the WeChat
+ * cloud development reference), each with its input records, the SDK call and the output the
+ * page prints; conformance/mongodb/: MongoDB's documented behaviour where mingo differs from it —
+ * with the page's address. A case corrects what its page gets wrong only with an `erratum` saying
+ * why. Every case runs here through the real wx-server-sdk against the emulator, and every
  * aggregation twice: as written, and with a leading no-op stage that the compiled code does not
  * take (`{$match: {$expr: true}}`), so that mingo answers the whole pipeline; both must give the
  * page's answer, and the database's stats route shows which path ran each time.
@@ -152,7 +154,8 @@ describe.each(PAGES)('%s', (_file, page) => {
   });
 });
 
-it('the corpus holds MongoDB’s documented behaviour', () => {
+it('the corpus holds the reference pages and MongoDB’s documented behaviour', () => {
   const sources = PAGES.map(([, page]) => page.source);
+  expect(sources.filter((source) => source.startsWith('https://docs.cloudbase.net/')).length).toBeGreaterThanOrEqual(100);
   expect(sources.filter((source) => source.startsWith('https://www.mongodb.com/')).length).toBeGreaterThanOrEqual(5);
 });
