@@ -214,12 +214,14 @@ function groupStage(spec: unknown): Stage | null {
     const order: Group[] = [];
     const scope: Scope = { current: undefined };
     const shape = byObject && groups.shape(byObject.fields);
+    const position = shape ? shape.sorted.map((field) => shape.fields.indexOf(field)) : [];
     const newGroup = (key: unknown): Group => {
       const group = { key, count: 0, states: folds.map((fold) => fold.start()) };
       order.push(group);
       return group;
     };
     const values: unknown[] = [];
+    const sortedValues: unknown[] = [];
     const keyOf = (): Doc => {
       const key: Doc = {};
       (byObject as ObjectKey).fields.forEach((field, i) => (key[field] = values[i]));
@@ -230,9 +232,10 @@ function groupStage(spec: unknown): Stage | null {
       let group: Group | undefined;
       if (byObject && shape) {
         for (let i = 0; i < byObject.parts.length; i++) values[i] = byObject.parts[i](doc, scope);
-        if (values.every(isKeyPart)) {
-          group = groups.getParts(shape, values);
-          if (!group) groups.setParts(shape, values, (group = newGroup(keyOf())));
+        for (let i = 0; i < position.length; i++) sortedValues[i] = values[position[i]];
+        if (sortedValues.every(isKeyPart)) {
+          group = groups.getParts(shape, sortedValues);
+          if (!group) groups.setParts(shape, sortedValues, (group = newGroup(keyOf())));
         } else {
           const key = keyOf();
           group = groups.get(key);

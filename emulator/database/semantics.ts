@@ -60,7 +60,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 }
 
-export function typeRank(value: unknown): number {
+function typeRank(value: unknown): number {
   switch (typeof value) {
     case 'undefined':
       return RANK.missing;
@@ -118,7 +118,7 @@ export function compareStrings(a: string, b: string): number {
 }
 
 /** Whether JavaScript's own `<` orders these strings as MongoDB does: no code unit at or above U+D800. */
-export const nativeOrderHolds = (text: string): boolean => !/[\uD800-\uFFFF]/.test(text);
+const nativeOrderHolds = (text: string): boolean => !/[\uD800-\uFFFF]/.test(text);
 
 /** An object's fields as MongoDB has them: an undefined value is a missing field, not a field. */
 function fieldsOf(object: Record<string, unknown>): string[] {
@@ -312,7 +312,7 @@ export const lesser = (kept: unknown, value: unknown): unknown =>
  * value), strings exactly, objects with their fields in order (missing ones left out), arrays with
  * missing elements as null, Dates by time, other BSON values by their canonical EJSON.
  */
-export function keyText(value: unknown): string {
+function keyText(value: unknown): string {
   switch (typeof value) {
     case 'undefined':
       return 'u';
@@ -365,9 +365,15 @@ class Level {
   }
 }
 
-/** The field names of object keys in their order (field order counts in MongoDB), and the level they start at. */
+/**
+ * The field names of object keys in their order (field order counts in MongoDB: it names the
+ * shape), the same names sorted, and the level they start at. The levels go in sorted order,
+ * whatever the key's own: the rollup's {o: openid, k: key} keys then take the few values of k
+ * before the many openids, one Map per k, where the key's order would make one Map per user.
+ */
 export interface Shape {
   fields: readonly string[];
+  sorted: readonly string[];
   level: Level;
 }
 
@@ -398,23 +404,23 @@ export class KeyedMap<V> {
     else this.others.set(keyText(key), value);
   }
 
-  /** The value of an object key of `shape` given as its values in field order (each a key part). */
-  getParts(shape: Shape, values: readonly unknown[]): V | undefined {
-    if (values.length === 0) return shape.level.get(undefined) as V | undefined;
+  /** The value of an object key of `shape` given as its values in sorted field order (each a key part). */
+  getParts(shape: Shape, sortedValues: readonly unknown[]): V | undefined {
+    if (sortedValues.length === 0) return shape.level.get(undefined) as V | undefined;
     let at: unknown = shape.level;
-    for (const part of values) {
+    for (const part of sortedValues) {
       at = (at as Level).get(part);
       if (at === undefined) return undefined;
     }
     return at as V;
   }
 
-  setParts(shape: Shape, values: readonly unknown[], value: V): void {
+  setParts(shape: Shape, sortedValues: readonly unknown[], value: V): void {
     let level = shape.level;
-    const last = values.length - 1;
-    for (let i = 0; i < last; i++) level = level.below(values[i]);
+    const last = sortedValues.length - 1;
+    for (let i = 0; i < last; i++) level = level.below(sortedValues[i]);
     if (last < 0) shape.level.set(undefined, value);
-    else level.set(values[last], value);
+    else level.set(sortedValues[last], value);
   }
 
   shape(fields: readonly string[]): Shape {
@@ -423,7 +429,7 @@ export class KeyedMap<V> {
     const name = JSON.stringify(fields);
     let level = this.shapes.get(name);
     if (!level) this.shapes.set(name, (level = new Level()));
-    this.last = { fields: [...fields], level };
+    this.last = { fields: [...fields], sorted: [...fields].sort(), level };
     return this.last;
   }
 
@@ -431,7 +437,8 @@ export class KeyedMap<V> {
     if (!isPlainObject(key)) return null;
     const fields = fieldsOf(key);
     if (!fields.every((field) => isKeyPart(key[field]))) return null;
-    return { shape: this.shape(fields), values: fields.map((field) => key[field]) };
+    const shape = this.shape(fields);
+    return { shape, values: shape.sorted.map((field) => key[field]) };
   }
 }
 
@@ -490,7 +497,7 @@ export function sortKeys(spec: unknown): SortKey[] {
 }
 
 /** The sort key of one document for one key. */
-export const sortKeyOf = (doc: Doc, key: SortKey): unknown => sortKeyAt(doc, key.path, 0, key.descending);
+const sortKeyOf = (doc: Doc, key: SortKey): unknown => sortKeyAt(doc, key.path, 0, key.descending);
 
 type Column = { values: unknown[]; order: (a: unknown, b: unknown) => number };
 
