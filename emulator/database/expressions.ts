@@ -1,12 +1,13 @@
 import type { Doc } from './ejson';
-import { equals, fieldPath, isNil, isNumber, isObject, isOperator, ordered, UNDECIDED, valueAt } from './values';
+import { compareValues, equalValues, sizeOf, theArgument, truthy } from './semantics';
+import { fieldPath, isNil, isNumber, isObject, isOperator, UNDECIDED, valueAt } from './values';
 
 /**
- * Aggregation expressions compiled into closures, with mingo's semantics: mingo interprets an
- * expression tree for every document, which is what made a million-event rollup slow. Only the
- * operators below compile; a value outside what they handle simply (an array where MongoDB would
- * compare element by element, arguments mingo refuses) throws UNDECIDED, and the stage is then
- * left to mingo. Each rule here mirrors the mingo operator of the same name.
+ * Aggregation expressions compiled into closures, with MongoDB's semantics (semantics.ts): mingo
+ * interprets an expression tree for every document, which is what made a million-event rollup
+ * slow. Only the operators below compile; a value outside what they handle simply (arguments
+ * MongoDB refuses with an error of its own, a path through an array) throws UNDECIDED, and the
+ * stage is then left to the corrected mingo of fallback.ts, which gives the same answers.
  */
 export type Expression = (root: Doc, scope: Scope) => unknown;
 
@@ -28,10 +29,7 @@ interface Context {
 
 const TOP: Context = { inReduce: false, variables: [] };
 
-/** mingo's truthiness in strict mode (MongoDB's): "" is true. */
-const truthy = (value: unknown): boolean => Boolean(value) || value === '';
-
-/** mingo's $add over evaluated arguments: numbers, and at most one Date to add them to. */
+/** $add over evaluated arguments: numbers, and at most one Date to add them to; anything else is MongoDB's error, left to the fallback. */
 function add(values: unknown[]): unknown {
   let sum = 0;
   let date = false;
@@ -63,19 +61,13 @@ const comparison =
     return (root, scope) => test(left(root, scope), right(root, scope));
   };
 
-/** An array on the left is matched element by element by mingo: left to it. */
-function equalsScalar(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a)) throw UNDECIDED;
-  return equals(a, b);
-}
-
 const OPERATORS: Record<string, OperatorCompiler> = {
-  $eq: comparison(equalsScalar),
-  $ne: comparison((a, b) => !equalsScalar(a, b)),
-  $gt: comparison(ordered((order) => order > 0)),
-  $gte: comparison(ordered((order) => order >= 0)),
-  $lt: comparison(ordered((order) => order < 0)),
-  $lte: comparison(ordered((order) => order <= 0)),
+  $eq: comparison(equalValues),
+  $ne: comparison((a, b) => !equalValues(a, b)),
+  $gt: comparison((a, b) => compareValues(a, b) > 0),
+  $gte: comparison((a, b) => compareValues(a, b) >= 0),
+  $lt: comparison((a, b) => compareValues(a, b) < 0),
+  $lte: comparison((a, b) => compareValues(a, b) <= 0),
 
   $and(args, context) {
     const compiled = compileArgs(args, null, context);
@@ -121,7 +113,6 @@ const OPERATORS: Record<string, OperatorCompiler> = {
     }
     return compiled && ((root, scope) => add(compiled.map((e) => e(root, scope))));
   },
-
 
   $subtract(args, context) {
     const compiled = compileArgs(args, null, context);
@@ -180,16 +171,8 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   },
 
   $size(args, context) {
-    const compiled = compileExpression(args, context);
-    return (
-      compiled &&
-      ((root, scope) => {
-        const value = compiled(root, scope);
-        if (isNil(value)) return null;
-        if (!Array.isArray(value)) throw UNDECIDED;
-        return value.length;
-      })
-    );
+    const compiled = compileExpression(theArgument(args), context);
+    return compiled && ((root, scope) => sizeOf(compiled(root, scope)));
   },
 
   $filter(args, context) {

@@ -6,7 +6,8 @@ import { Transactions } from './transactions';
 import { databaseActions, statsRoute } from './wire';
 
 /**
- * The cloud database: MongoDB semantics through mingo, EJSON through bson, durable in
+ * The cloud database: MongoDB's semantics (semantics.ts, followed by the compiled paths and by
+ * mingo as fallback.ts corrects it), EJSON through bson, durable in
  * `<data dir>/database/log.jsonl` (see state.ts). Collections declared in the project's
  * `database/collections.json` exist from the start, with their indexes; others after
  * `db.createCollection`.

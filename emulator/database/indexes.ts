@@ -1,5 +1,6 @@
 import type { IndexSpec } from '../project';
 import type { Doc, DocId } from './ejson';
+import { compareNumbers, compareStrings } from './semantics';
 
 /**
  * An index serves the planner through its FIRST field (equality, `$in` and ranges), and, when
@@ -86,12 +87,16 @@ class KeyMaps {
     return map.get(k);
   }
 
-  /** Sorted distinct keys, rebuilt only after a key appears or disappears. */
+  /**
+   * Sorted distinct keys, rebuilt only after a key appears or disappears. In MongoDB's order
+   * (semantics.ts), which the matcher applies to the candidates: strings by code point, NaN
+   * below every number. Sorted otherwise, a range would miss keys it should give.
+   */
   private sortedKeys(): { strings: string[]; numbers: number[]; dates: number[] } {
     this.sorted ??= {
-      strings: [...this.strings.keys()].sort(),
-      numbers: [...this.numbers.keys()].sort((a, b) => a - b),
-      dates: [...this.dates.keys()].sort((a, b) => a - b),
+      strings: [...this.strings.keys()].sort(compareStrings),
+      numbers: [...this.numbers.keys()].sort(compareNumbers),
+      dates: [...this.dates.keys()].sort(compareNumbers),
     };
     return this.sorted;
   }
@@ -99,23 +104,24 @@ class KeyMaps {
   range(bounds: Bounds): Postings[] {
     const sample = (bounds.low ?? bounds.high)?.value;
     const sorted = this.sortedKeys();
-    const [keys, map, norm] =
+    const [keys, map, norm, order] =
       typeof sample === 'string'
-        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Postings>, (v: unknown) => v as string]
+        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Postings>, (v: unknown) => v as string, compareStrings as KeyOrder]
         : sample instanceof Date
-          ? [sorted.dates, this.dates as Map<string | number, Postings>, (v: unknown) => (v as Date).getTime()]
-          : [sorted.numbers, this.numbers as Map<string | number, Postings>, (v: unknown) => v as number];
+          ? [sorted.dates, this.dates as Map<string | number, Postings>, (v: unknown) => (v as Date).getTime(), compareNumbers as KeyOrder]
+          : [sorted.numbers, this.numbers as Map<string | number, Postings>, (v: unknown) => v as number, compareNumbers as KeyOrder];
     const low = bounds.low && { value: norm(bounds.low.value), inclusive: bounds.low.inclusive };
     const high = bounds.high && { value: norm(bounds.high.value), inclusive: bounds.high.inclusive };
     let start = 0;
     if (low) {
-      start = lowerBound(keys, low.value);
-      if (!low.inclusive && keys[start] === low.value) start++;
+      start = lowerBound(keys, low.value, order);
+      if (!low.inclusive && start < keys.length && order(keys[start], low.value) === 0) start++;
     }
     const sets: Postings[] = [];
     for (let i = start; i < keys.length; i++) {
       const key = keys[i];
-      if (high && (key > high.value || (!high.inclusive && key === high.value))) break;
+      const above = high ? order(key, high.value) : -1;
+      if (above > 0 || (above === 0 && !high?.inclusive)) break;
       const ids = map.get(key);
       if (ids) sets.push(ids);
     }
@@ -123,12 +129,14 @@ class KeyMaps {
   }
 }
 
-function lowerBound(keys: (string | number)[], value: string | number): number {
+type KeyOrder = (a: string | number, b: string | number) => number;
+
+function lowerBound(keys: (string | number)[], value: string | number, order: KeyOrder): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (keys[mid] < value) lo = mid + 1;
+    if (order(keys[mid], value) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

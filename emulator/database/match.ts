@@ -1,13 +1,14 @@
-import { Query } from 'mingo';
 import type { Doc } from './ejson';
-import { equals, fieldPath, isEqual, isNil, isPlainObject, ordered, Undecided, UNDECIDED, valueAt } from './values';
+import { answeredBy, mingoQuery } from './fallback';
+import { isPlainObject, queryEquals, queryRange } from './semantics';
+import { fieldPath, Undecided, UNDECIDED, valueAt } from './values';
 
 /**
- * Query matching with mingo's answers at a fraction of its cost. mingo interprets a query for
- * every document (about a microsecond each); a rollup pipeline matches a million events, a dozen
- * times. The common conditions (equality, ranges, $ne, $in, $exists, $and) are compiled here into
- * plain comparisons that use mingo's own isEqual/compare, for the documents whose path holds no
- * array; any other document, and any other query, is tested by mingo's Query itself.
+ * Query matching with MongoDB's answers (semantics.ts) at a fraction of mingo's cost. mingo
+ * interprets a query for every document (about a microsecond each); a rollup pipeline matches a
+ * million events, a dozen times. The common conditions (equality, ranges, $ne, $in, $exists,
+ * $and) are compiled here into plain comparisons, for the documents whose path holds no array;
+ * any other document, and any other query, is tested by the corrected mingo (fallback.ts).
  */
 export type Matcher = (doc: Doc) => boolean;
 
@@ -22,16 +23,21 @@ const isScalar = (value: unknown): boolean =>
 
 const isOperatorObject = (value: unknown): value is Record<string, unknown> => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => key.startsWith('$'));
 
+const range =
+  (test: (order: number) => boolean, inclusive: boolean) =>
+  (value: unknown, operand: unknown): boolean =>
+    queryRange(value, operand, test, inclusive);
+
 const OPERATORS: Record<string, { accepts: (operand: unknown) => boolean; test: (value: unknown, operand: unknown) => boolean }> = {
-  $eq: { accepts: isScalar, test: equals },
-  $ne: { accepts: isScalar, test: (value, operand) => !equals(value, operand) },
-  $gt: { accepts: isScalar, test: ordered((order) => order > 0) },
-  $gte: { accepts: isScalar, test: ordered((order) => order >= 0) },
-  $lt: { accepts: isScalar, test: ordered((order) => order < 0) },
-  $lte: { accepts: isScalar, test: ordered((order) => order <= 0) },
+  $eq: { accepts: isScalar, test: queryEquals },
+  $ne: { accepts: isScalar, test: (value, operand) => !queryEquals(value, operand) },
+  $gt: { accepts: isScalar, test: range((order) => order > 0, false) },
+  $gte: { accepts: isScalar, test: range((order) => order >= 0, true) },
+  $lt: { accepts: isScalar, test: range((order) => order < 0, false) },
+  $lte: { accepts: isScalar, test: range((order) => order <= 0, true) },
   $in: {
     accepts: (operand) => Array.isArray(operand) && operand.every(isScalar),
-    test: (value, operand) => (isNil(value) ? (operand as unknown[]).includes(null) : (operand as unknown[]).some((item) => isEqual(item, value))),
+    test: (value, operand) => (operand as unknown[]).some((item) => queryEquals(value, item)),
   },
   $exists: { accepts: () => true, test: (value, operand) => (value !== undefined) === Boolean(operand) },
 };
@@ -47,7 +53,7 @@ function fieldConditions(field: string, condition: unknown): Condition[] | null 
     if (!operator || !operator.accepts(operand)) return null;
     conditions.push((doc) => {
       const value = valueAt(doc, path);
-      // an array is matched element by element (and as a whole) by MongoDB: mingo knows how
+      // an array is matched element by element (and as a whole) by MongoDB: the fallback knows how
       if (Array.isArray(value)) throw UNDECIDED;
       return operator.test(value, operand);
     });
@@ -79,28 +85,31 @@ function allOf(clauses: Doc[]): Condition[] | null {
 }
 
 /**
- * A matcher for `query` with mingo's answers, or null when the query is beyond the compiled
- * conditions. mingo's Query is built only if some document needs it.
+ * A matcher for `query` with MongoDB's answers, or null when the query is beyond the compiled
+ * conditions. The fallback's query is built only if some document needs it.
  */
 export function compileMatcher(query: Doc): Matcher | null {
   const conditions = compileConditions(query);
   if (!conditions) return null;
-  let mingo: Query | undefined;
+  let fallback: Matcher | undefined;
   return (doc) => {
     try {
-      for (const condition of conditions) if (!condition(doc)) return false;
-      return true;
+      let matched = true;
+      for (const condition of conditions) {
+        if (condition(doc)) continue;
+        matched = false;
+        break;
+      }
+      answeredBy.compiledTests++;
+      return matched;
     } catch (error) {
-      if (error instanceof Undecided) return (mingo ??= new Query(query)).test(doc);
+      if (error instanceof Undecided) return (fallback ??= mingoQuery(query))(doc);
       throw error;
     }
   };
 }
 
-/** The compiled matcher, or mingo's Query for a query beyond it. */
+/** The compiled matcher, or the fallback's query for a query beyond it. */
 export function matcherFor(query: Doc): Matcher {
-  const compiled = compileMatcher(query);
-  if (compiled) return compiled;
-  const mingo = new Query(query);
-  return (doc) => mingo.test(doc);
+  return compileMatcher(query) ?? mingoQuery(query);
 }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
 import { decode, encode, type Doc, type DocId } from './ejson';
+import { answeredBy } from './fallback';
 import { Index, plan, type Plannable, type Postings } from './indexes';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
@@ -47,6 +48,8 @@ export interface DatabaseStats {
   logBytes: number;
   liveBytes: number;
   compactions: number;
+  /** Pipeline stages and query tests answered by the compiled code or by mingo (fallback.ts): which path ran. */
+  answeredBy: typeof answeredBy;
 }
 
 export class Collection implements Plannable {
@@ -141,7 +144,7 @@ export class DatabaseState {
   }
 
   stats(): DatabaseStats {
-    return { examined: this.examined, logBytes: this.logBytes, liveBytes: this.liveBytes, compactions: this.compactions };
+    return { examined: this.examined, logBytes: this.logBytes, liveBytes: this.liveBytes, compactions: this.compactions, answeredBy: { ...answeredBy } };
   }
 
   has(name: string): boolean {

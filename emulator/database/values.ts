@@ -1,45 +1,18 @@
 /**
- * How the compiled queries and pipelines (match.ts, expressions.ts, aggregate.ts) read and compare
- * values: as mingo does, which stays the reference for every answer. What is not simple to read
- * the same way is `Undecided`, and that work is left to mingo.
+ * How the compiled queries and pipelines (match.ts, expressions.ts, aggregate.ts) read values out
+ * of documents. How they compare them is MongoDB's, in semantics.ts. What is not simple to read
+ * (a path through an array, which MongoDB fans out) is `Undecided`: that work is left to the
+ * corrected mingo of fallback.ts.
  */
 import * as mingo from 'mingo/util';
+import { isPlainObject } from './semantics';
 
-// mingo's own rules, taken once: its CommonJS build reaches each export through two getters,
-// which cost more per document than the comparisons themselves.
-export const { compare, isEqual, isNil, isNumber, isObject, isOperator, typeOf } = mingo;
+// defined with the rest of MongoDB's value rules; re-exported for the modules that read documents
+export { isPlainObject };
 
-/** mingo's $eq (queries and expressions) for a value that is not an array. */
-export const equals = (value: unknown, operand: unknown): boolean => isEqual(value, operand) || (isNil(value) && isNil(operand));
-
-const simple = <T extends number | string | boolean>(a: T, b: T): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/** mingo's compare, with its commonest cases (two primitives of one type, two Dates) worked out here by its own formula. */
-export function compareValues(a: unknown, b: unknown): number {
-  const type = typeof a;
-  if (type === typeof b && (type === 'string' || type === 'number' || type === 'boolean')) return simple(a as string, b as string);
-  if (a instanceof Date && b instanceof Date) return simple(a.getTime(), b.getTime());
-  return compare(a, b);
-}
-
-/**
- * mingo's comparison operators ($gt, $gte, $lt, $lte, in queries and in expressions): only a
- * value of the operand's own type compares; an array compares by its elements.
- */
-export const ordered =
-  (test: (order: number) => boolean) =>
-  (value: unknown, operand: unknown): boolean => {
-    if (!Array.isArray(value)) return sameType(value, operand) && test(compareValues(value, operand));
-    for (const item of value) if (sameType(item, operand) && test(compareValues(item, operand))) return true;
-    return false;
-  };
-
-function sameType(a: unknown, b: unknown): boolean {
-  const type = typeof a;
-  if (type !== 'object' && type === typeof b) return true;
-  if (a instanceof Date && b instanceof Date) return true;
-  return typeOf(a) === typeOf(b);
-}
+// mingo's type tests, taken once: its CommonJS build reaches each export through two getters,
+// which cost more per document than the tests themselves.
+export const { isNil, isNumber, isObject, isOperator } = mingo;
 
 export class Undecided extends Error {}
 
@@ -50,10 +23,6 @@ export const UNDECIDED = new Undecided('left to mingo');
 export function fieldPath(path: string): string[] | null {
   const segments = path.split('.');
   return segments.every((segment) => segment !== '' && segment !== '__proto__') ? segments : null;
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /**

@@ -16,6 +16,8 @@ export interface DatabaseStats {
   liveBytes: number;
   compactions: number;
   openTransactions: number;
+  /** Which path answered, counted since the emulator started (emulator/database/fallback.ts). */
+  answeredBy: { compiledStages: number; mingoStages: number; compiledTests: number; mingoTests: number };
 }
 
 /** Starts the built emulator on the fixture project and points this process's SDK at it. */

@@ -1,0 +1,441 @@
+/**
+ * mingo, corrected to MongoDB's semantics: the path that answers whatever the compiled code does
+ * not (an operator it does not compile, a value it leaves undecided). mingo's operators that
+ * answer otherwise than MongoDB are replaced here by ones built on semantics.ts, the same rules
+ * the compiled code follows, so that both paths give one answer:
+ * - query $eq $ne $gt $gte $lt $lte $in $nin: type bracketing, null matching missing, NaN, field
+ *   order and code point order of strings;
+ * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
+ *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
+ *   true); $size and $in: an error for anything but an array;
+ * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
+ *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
+ *   know field order;
+ * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
+ *   MongoDB's equality, $project gives its fields in MongoDB's order;
+ * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
+ * that answer the reference pages' examples otherwise: the operators of one argument given it as
+ * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
+ * $indexOfCP (missing), $trunc of one argument, $substr's negative length, $week, and $bucket
+ * (a value on a boundary, empty buckets).
+ * Everything else is mingo's own (the README lists what is known to differ).
+ */
+import { Aggregator } from 'mingo/aggregator';
+import { Context, evalExpr } from 'mingo/core';
+import { Lazy, type Iterator } from 'mingo/lazy';
+import * as accumulators from 'mingo/operators/accumulator';
+import * as expressions from 'mingo/operators/expression';
+import * as pipelines from 'mingo/operators/pipeline';
+import * as projections from 'mingo/operators/projection';
+import * as queries from 'mingo/operators/query';
+import * as windows from 'mingo/operators/window';
+import { Query } from 'mingo/query';
+import type { Options } from 'mingo/types';
+import { flatten, resolve } from 'mingo/util';
+import type { Doc } from './ejson';
+import {
+  compareValues,
+  equalValues,
+  greater,
+  groupKey,
+  inArray,
+  inProjectionOrder,
+  isPlainObject,
+  KeyedMap,
+  lesser,
+  queryEquals,
+  queryRange,
+  sizeOf,
+  sortDocuments,
+  sortKeys,
+  theArgument,
+  truthy,
+  typeName,
+} from './semantics';
+
+/**
+ * Which path answered, counted since the process started: pipeline stages run by the compiled
+ * code (aggregate.ts) or by mingo, and documents tested by a compiled query (match.ts) or by
+ * mingo's. The database stats route shows it, so that a test can tell which path gave an answer.
+ */
+export const answeredBy = { compiledStages: 0, mingoStages: 0, compiledTests: 0, mingoTests: 0 };
+
+/**
+ * mingo's operators, typed plainly: its own types are intersections of every operator's
+ * signature, which no new operator satisfies. They are handed to its Context once, cast.
+ */
+type ExpressionOperator = (obj: unknown, args: unknown, options: Options) => unknown;
+type AccumulatorOperator = (docs: unknown[], operand: unknown, options: Options) => unknown;
+type PipelineOperator = (collection: Iterator, spec: unknown, options: Options) => Iterator;
+type QueryOperator = (selector: string, operand: unknown, options: Options) => (doc: Doc) => boolean;
+
+/** What mingo hands its operators: its ComputeOptions, a class its package does not export. */
+interface ComputeOptions extends Options {
+  readonly local: { root?: unknown };
+  update(locals: { root?: unknown; groupId?: unknown; variables?: Doc }): ComputeOptions;
+}
+
+/**
+ * A copy of the options an operator was handed, for locals of its own (a document as root, a
+ * variable): made through the instance's own class, as mingo's operators make theirs with
+ * ComputeOptions.init. Field paths resolve against the root, so each document needs one.
+ */
+function scoped(options: Options): ComputeOptions {
+  return (options.constructor as unknown as { init(options: Options): ComputeOptions }).init(options);
+}
+
+function pair(obj: unknown, args: unknown, options: Options, name: string): [unknown, unknown] {
+  if (!Array.isArray(args) || args.length !== 2) throw new Error(`Expression ${name} takes exactly 2 arguments. ${Array.isArray(args) ? args.length : 1} were passed in.`);
+  return evalExpr(obj, args, options) as [unknown, unknown];
+}
+
+const comparison =
+  (name: string, test: (a: unknown, b: unknown) => boolean): ExpressionOperator =>
+  (obj, args, options) => {
+    const [a, b] = pair(obj, args, options, name);
+    return test(a, b);
+  };
+
+/**
+ * Operators of one argument, which MongoDB also takes as a list of one (`{$sqrt: [x]}`, as its
+ * manual writes them) and mingo reads as an array value. ($isArray, $toLower and $toUpper read
+ * the list themselves.)
+ */
+const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$objectToArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
+
+const mingoExpression = (name: string): ExpressionOperator => (expressions as unknown as Record<string, ExpressionOperator>)[name];
+
+const unwrapped = (name: string): ExpressionOperator => {
+  const operator = mingoExpression(name);
+  return (obj, args, options) => operator(obj, theArgument(args), options);
+};
+
+function integerArgument(value: unknown, name: string, position: string): number {
+  if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`${name}'s ${position} argument must be a non-negative integer, not ${typeName(value)}`);
+  return value as number;
+}
+
+const sum = (items: readonly unknown[]): number => items.reduce((total: number, item) => (typeof item === 'number' ? total + item : total), 0);
+const numbers = (items: readonly unknown[]): number[] => items.filter((item): item is number => typeof item === 'number');
+
+/** What $sum, $avg, $max and $min make of their values, as accumulators and as expressions alike. */
+const FOLDS: Record<string, (items: unknown[]) => unknown> = {
+  $sum: sum,
+  $avg: (items) => {
+    const found = numbers(items);
+    return found.length === 0 ? null : sum(found) / found.length;
+  },
+  $max: (items) => items.reduce(greater, undefined) ?? null,
+  $min: (items) => items.reduce(lesser, undefined) ?? null,
+};
+
+/**
+ * $sum, $avg, $max and $min in an expression ($project, $addFields): MongoDB takes a list of
+ * several arguments as the values, and a single argument, or a list of one, as its elements when
+ * it is an array and as the one value otherwise. mingo errs on a single value and reads a list of
+ * one array as one non-numeric value. In a $group mingo evaluates them over the group's
+ * documents, which are then the root: those go to the accumulator.
+ */
+const accumulatorExpression =
+  (name: string): ExpressionOperator =>
+  (obj, args, options) => {
+    if (Array.isArray(obj) && obj === (options as ComputeOptions).local.root) return ACCUMULATORS[name](obj, args, options);
+    const one = !Array.isArray(args) || args.length === 1;
+    const evaluated = evalExpr(obj, theArgument(args), options);
+    return FOLDS[name](one ? (Array.isArray(evaluated) ? evaluated : [evaluated]) : (evaluated as unknown[]));
+  };
+
+/** $substr and $substrBytes: a negative length reads to the end, a negative start gives "" (https://www.mongodb.com/docs/manual/reference/operator/aggregation/substr/). */
+const substrBytes: ExpressionOperator = (obj, args, options) => {
+  const operator = mingoExpression('$substrBytes');
+  if (!Array.isArray(args) || args.length !== 3) return operator(obj, args, options);
+  const [text, start, length] = evalExpr(obj, args, options) as [unknown, unknown, unknown];
+  if (typeof start === 'number' && start < 0) return '';
+  const rest = typeof text === 'string' && typeof start === 'number' && typeof length === 'number' && length < 0 ? Buffer.byteLength(text) - start : length;
+  return operator(obj, [{ $literal: text }, start, rest], options);
+};
+
+const EXPRESSIONS: Record<string, ExpressionOperator> = {
+  ...Object.fromEntries(UNARY.map((name) => [name, unwrapped(name)])),
+  ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
+  $substr: substrBytes,
+  $substrBytes: substrBytes,
+  /** $trunc of one number, not only [number, place]. */
+  $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
+  /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */
+  $week(obj, args, options) {
+    const day = mingoExpression('$dayOfYear')(obj, args, options);
+    const weekday = mingoExpression('$dayOfWeek')(obj, args, options);
+    return typeof day === 'number' && typeof weekday === 'number' ? Math.floor((day + 7 - weekday) / 7) : null;
+  },
+  $indexOfArray(obj, args, options) {
+    if (!Array.isArray(args) || args.length < 2 || args.length > 4) throw new Error('Expression $indexOfArray takes at least 2 arguments, and at most 4');
+    const [array, search, start, end] = evalExpr(obj, args, options) as unknown[];
+    if (array === null || array === undefined) return null;
+    if (!Array.isArray(array)) throw new Error(`$indexOfArray requires an array as a first argument, found: ${typeName(array)}`);
+    const from = start === undefined ? 0 : integerArgument(start, '$indexOfArray', 'starting index');
+    const to = end === undefined ? array.length : Math.min(integerArgument(end, '$indexOfArray', 'ending index'), array.length);
+    for (let i = from; i < to; i++) if (equalValues(array[i] === undefined ? null : array[i], search)) return i;
+    return -1;
+  },
+  /** mingo has no $indexOfCP: the index in code points of a substring's first occurrence, or -1. */
+  $indexOfCP(obj, args, options) {
+    if (!Array.isArray(args) || args.length < 2 || args.length > 4) throw new Error('Expression $indexOfCP takes at least 2 arguments, and at most 4');
+    const [text, search, start, end] = evalExpr(obj, args, options) as unknown[];
+    if (text === null || text === undefined) return null;
+    if (typeof text !== 'string') throw new Error(`$indexOfCP requires a string as the first argument, found: ${typeName(text)}`);
+    if (typeof search !== 'string') throw new Error(`$indexOfCP requires a string as the second argument, found: ${typeName(search)}`);
+    const points = [...text];
+    const wanted = [...search];
+    const from = start === undefined ? 0 : integerArgument(start, '$indexOfCP', 'starting index');
+    const to = end === undefined ? points.length : Math.min(integerArgument(end, '$indexOfCP', 'ending index'), points.length);
+    for (let i = from; i + wanted.length <= to; i++) if (wanted.every((point, j) => points[i + j] === point)) return i;
+    return -1;
+  },
+  $eq: comparison('$eq', equalValues),
+  $ne: comparison('$ne', (a, b) => !equalValues(a, b)),
+  $gt: comparison('$gt', (a, b) => compareValues(a, b) > 0),
+  $gte: comparison('$gte', (a, b) => compareValues(a, b) >= 0),
+  $lt: comparison('$lt', (a, b) => compareValues(a, b) < 0),
+  $lte: comparison('$lte', (a, b) => compareValues(a, b) <= 0),
+  $cmp: (obj, args, options) => {
+    const [a, b] = pair(obj, args, options, '$cmp');
+    return compareValues(a, b);
+  },
+  $and(obj, args, options) {
+    for (const arg of Array.isArray(args) ? args : [args]) if (!truthy(evalExpr(obj, arg, options))) return false;
+    return true;
+  },
+  $or(obj, args, options) {
+    for (const arg of Array.isArray(args) ? args : [args]) if (truthy(evalExpr(obj, arg, options))) return true;
+    return false;
+  },
+  $not: (obj, args, options) => !truthy(evalExpr(obj, theArgument(args), options)),
+  $cond(obj, args, options) {
+    const parts: unknown[] = Array.isArray(args) ? args : isPlainObject(args) ? [args.if, args.then, args.else] : [];
+    if (parts.length !== 3) throw new Error('$cond takes 3 arguments: an array [if, then, else] or an object {if, then, else}');
+    return evalExpr(obj, truthy(evalExpr(obj, parts[0], options)) ? parts[1] : parts[2], options);
+  },
+  $filter(obj, args, options) {
+    if (!isPlainObject(args) || !Object.hasOwn(args, 'input') || !Object.hasOwn(args, 'cond')) throw new Error("$filter needs 'input' and 'cond'");
+    const input = evalExpr(obj, args.input, options);
+    if (input === null || input === undefined) return null;
+    if (!Array.isArray(input)) throw new Error(`input to $filter must be an array not ${typeName(input)}`);
+    const limit = args.limit ?? Infinity;
+    if (limit !== Infinity && (!Number.isInteger(limit) || (limit as number) < 1)) throw new Error('$filter: limit must be a positive integer');
+    const name = typeof args.as === 'string' ? args.as : 'this';
+    const inner = scoped(options);
+    const kept: unknown[] = [];
+    for (const item of input) {
+      if (kept.length === limit) break;
+      if (truthy(evalExpr(obj, args.cond, inner.update({ variables: { [name]: item } })))) kept.push(item);
+    }
+    return kept;
+  },
+  $size: (obj, args, options) => sizeOf(evalExpr(obj, theArgument(args), options)),
+  $in: (obj, args, options) => {
+    const [value, array] = pair(obj, args, options, '$in');
+    return inArray(value, array);
+  },
+};
+
+/**
+ * The values an accumulator reads: one per document, a missing one left out (MongoDB's $push and
+ * $addToSet skip it). mingo calls an accumulator as an expression ({$max: ['$a', '$b']}) with the
+ * values already computed and no operand: those are the values then.
+ */
+function values(docs: unknown[], operand: unknown, options: Options): unknown[] {
+  if (operand === null || operand === undefined) return docs;
+  const inner = scoped(options);
+  const out: unknown[] = [];
+  for (const root of docs) {
+    const value = evalExpr(root, operand, inner.update({ root }));
+    if (value !== undefined) out.push(value);
+  }
+  return out;
+}
+
+/** The distinct values in order of first appearance, by MongoDB's equality (field order counts, 1 is 1.0). */
+function distinct(items: readonly unknown[]): unknown[] {
+  const seen = new KeyedMap<true>();
+  const out: unknown[] = [];
+  for (const item of items) {
+    const key = groupKey(item);
+    if (seen.get(key)) continue;
+    seen.set(key, true);
+    out.push(key);
+  }
+  return out;
+}
+
+const ACCUMULATORS: Record<string, AccumulatorOperator> = {
+  $push: (docs, operand, options) => values(docs, operand, options),
+  $addToSet: (docs, operand, options) => distinct(values(docs, operand, options)),
+  // {$sum: 1} counts: a constant is added once per document
+  $sum: (docs, operand, options) => (typeof operand === 'number' ? docs.length * operand : FOLDS.$sum(values(docs, operand, options))),
+  $avg: (docs, operand, options) => FOLDS.$avg(values(docs, operand, options)),
+  $max: (docs, operand, options) => FOLDS.$max(values(docs, operand, options)),
+  $min: (docs, operand, options) => FOLDS.$min(values(docs, operand, options)),
+};
+
+/** A valid $count field name, or MongoDB's refusal. */
+function countField(spec: unknown): string {
+  if (typeof spec !== 'string' || spec === '') throw new Error('the count field must be a non-empty string');
+  if (spec.startsWith('$')) throw new Error('the count field cannot be a $-prefixed path');
+  if (spec.includes('.')) throw new Error("the count field cannot contain '.'");
+  return spec;
+}
+
+/**
+ * $count: one document with the number of documents, and no document for none ("If the input
+ * dataset is empty, $count doesn't return a result",
+ * https://www.mongodb.com/docs/manual/reference/operator/aggregation/count/).
+ */
+export function count(docs: readonly Doc[], spec: unknown): Doc[] {
+  const field = countField(spec);
+  return docs.length === 0 ? [] : [{ [field]: docs.length }];
+}
+
+const mingoProject = pipelines.$project as unknown as PipelineOperator;
+
+const PIPELINES: Record<string, PipelineOperator> = {
+  $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
+  $sort(collection, spec) {
+    const keys = sortKeys(spec);
+    return collection.transform((docs: Doc[]) => Lazy(sortDocuments(docs, keys)));
+  },
+  $group(collection, spec, options) {
+    if (!isPlainObject(spec) || !Object.hasOwn(spec, '_id')) throw new Error('a group specification must include an _id');
+    const fields = Object.keys(spec).filter((field) => field !== '_id');
+    return collection.transform((docs: Doc[]) => {
+      const groups = new KeyedMap<Doc[]>();
+      const order: [unknown, Doc[]][] = [];
+      for (const doc of docs) {
+        // a missing key is the null group, as in MongoDB
+        const key = groupKey(evalExpr(doc, spec._id, options) ?? null);
+        let members = groups.get(key);
+        if (!members) {
+          groups.set(key, (members = []));
+          order.push([key, members]);
+        }
+        members.push(doc);
+      }
+      const inner = scoped(options);
+      return Lazy(
+        order.map(([key, members]) => {
+          const out: Doc = { _id: key };
+          for (const field of fields) out[field] = evalExpr(members, spec[field], inner.update({ root: null, groupId: key }));
+          return out;
+        }),
+      );
+    });
+  },
+  /**
+   * $bucket: a document goes to the bucket whose lower boundary is at or below its value and whose
+   * upper one is above it (MongoDB's order), else to the default; buckets without documents are
+   * not output, the others come by their _id, _id first
+   * (https://www.mongodb.com/docs/manual/reference/operator/aggregation/bucket/). mingo put a value
+   * equal to a boundary in the bucket below it and gave every bucket, empty ones too.
+   */
+  $bucket(collection, spec, options) {
+    if (!isPlainObject(spec) || !Array.isArray(spec.boundaries) || spec.boundaries.length < 2 || !Object.hasOwn(spec, 'groupBy')) {
+      throw new Error("$bucket requires 'groupBy' and 'boundaries', at least two of them");
+    }
+    const bounds = spec.boundaries as unknown[];
+    if (bounds.some((bound, i) => i > 0 && compareValues(bounds[i - 1], bound) >= 0)) throw new Error("The 'boundaries' option to $bucket must be sorted in ascending order");
+    const output = isPlainObject(spec.output) ? spec.output : { count: { $sum: 1 } };
+    return collection.transform((docs: Doc[]) => {
+      const buckets = new KeyedMap<Doc[]>();
+      const keys: unknown[] = [];
+      for (const doc of docs) {
+        const value = evalExpr(doc, spec.groupBy, options);
+        const upper = bounds.findIndex((bound) => compareValues(value, bound) < 0);
+        let key: unknown;
+        if (upper > 0) key = bounds[upper - 1];
+        else if (Object.hasOwn(spec, 'default')) key = spec.default;
+        else throw new Error('$bucket could not find a matching branch for an input, and no default was specified.');
+        let members = buckets.get(key);
+        if (!members) {
+          buckets.set(key, (members = []));
+          keys.push(key);
+        }
+        members.push(doc);
+      }
+      const inner = scoped(options);
+      return Lazy(
+        keys.sort(compareValues).map((key) => {
+          const out: Doc = { _id: key };
+          for (const [field, accumulator] of Object.entries(output)) out[field] = evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key }));
+          return out;
+        }),
+      );
+    });
+  },
+  $project(collection, spec, options) {
+    if (!isPlainObject(spec) || Object.keys(spec).length === 0) return mingoProject(collection, spec, options);
+    // mingo's projection reads one document at a time: the one it projects is the last one read
+    let input: Doc = {};
+    const read = collection.map((doc: Doc) => {
+      input = doc;
+      return doc;
+    });
+    return mingoProject(read, spec, options).map((projected: Doc) => inProjectionOrder(input, projected, spec));
+  },
+};
+
+/** A query operator testing each value a path reaches: the whole value, then its elements, then (for a dotted path) nested ones, as MongoDB does. */
+const queryOperator =
+  (matches: (value: unknown, operand: unknown) => boolean, negated = false): QueryOperator =>
+  (selector, operand) => {
+    const depth = selector.split('.').length - 1;
+    const test = (value: unknown): boolean => matches(value, operand);
+    return (doc: Doc) => {
+      const value = resolve(doc, selector, { unwrapArray: true });
+      const found = test(value) || (Array.isArray(value) && (value.some(test) || (depth > 0 && flatten(value, depth).some(test))));
+      return negated ? !found : found;
+    };
+  };
+
+function inList(value: unknown, list: unknown): boolean {
+  if (!Array.isArray(list)) throw new Error('$in needs an array');
+  return list.some((item) => (item instanceof RegExp ? typeof value === 'string' && item.test(value) : queryEquals(value, item)));
+}
+
+const QUERIES: Record<string, QueryOperator> = {
+  $eq: queryOperator(queryEquals),
+  $ne: queryOperator(queryEquals, true),
+  $gt: queryOperator((value, operand) => queryRange(value, operand, (order) => order > 0, false)),
+  $gte: queryOperator((value, operand) => queryRange(value, operand, (order) => order >= 0, true)),
+  $lt: queryOperator((value, operand) => queryRange(value, operand, (order) => order < 0, false)),
+  $lte: queryOperator((value, operand) => queryRange(value, operand, (order) => order <= 0, true)),
+  $in: queryOperator(inList),
+  $nin: queryOperator(inList, true),
+};
+
+const CONTEXT = Context.init({
+  accumulator: { ...accumulators, ...ACCUMULATORS },
+  expression: { ...expressions, ...EXPRESSIONS },
+  pipeline: { ...pipelines, ...PIPELINES },
+  projection: { ...projections },
+  query: { ...queries, ...QUERIES },
+  window: { ...windows },
+} as unknown as Parameters<typeof Context.init>[0]);
+
+/** mingo's options for the emulator (a resolver of other collections for $lookup), without its operators. */
+export type FallbackOptions = Omit<Partial<Options>, 'context'>;
+
+/** Runs stages with corrected mingo, counting them. */
+export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
+  answeredBy.mingoStages += stages.length;
+  return new Aggregator(stages, { ...options, context: CONTEXT }).run(docs) as Doc[];
+}
+
+/** A corrected mingo query; its tests are counted. */
+export function mingoQuery(query: Doc): (doc: Doc) => boolean {
+  const compiled = new Query(query, { context: CONTEXT });
+  return (doc) => {
+    answeredBy.mingoTests++;
+    return compiled.test(doc);
+  };
+}
+
