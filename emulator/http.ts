@@ -1,8 +1,8 @@
 /**
  * The door: how every route reads a request, and refuses one it cannot read. Whatever a caller
- * sends — a path that is not percent-encoding, a body too large, of the wrong type or not JSON —
- * ends here as a Refusal, which the route answers in its own shape (Route.refuse in server.ts)
- * as soon as the body is read, before any service or worker sees it.
+ * sends — a path that is not percent-encoding, a body too large, of the wrong type, not JSON or
+ * nested too deep — ends here as a Refusal, which the route answers in its own shape
+ * (Route.refuse in server.ts) as soon as the body is read, before any service or worker sees it.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import busboy from 'busboy';
@@ -13,6 +13,16 @@ export type Params = Record<string, unknown>;
 
 /** The largest body any route reads (a batch of a thousand documents, a file upload). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How deep any JSON a caller sends may nest: a body, and the JSON texts the wire protocol carries
+ * inside one (a query, a document, request_data, an openapi value). V8 parses any depth, but what
+ * comes next recurses: JSON.stringify of an event on its way to a worker overflowed the stack at
+ * about 5,000 levels, and left the worker waiting for the function's timeout. The cloud documents
+ * no such limit for function data; MongoDB refuses documents nested over 100 levels (the
+ * database's own refusal, not this one), so 1,000 refuses nothing real code sends.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * A request the emulator will not serve as sent. `code` is the backend's string code
@@ -67,8 +77,36 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-/** JSON.parse for anything a caller sends: a route's body, and the JSON texts inside one. */
+/** Where in `text` the string opened by the quote at `start` closes (after its last character when it never does). */
+function endOfString(text: string, start: number): number {
+  for (let quote = text.indexOf('"', start + 1); quote !== -1; quote = text.indexOf('"', quote + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+  }
+  return text.length;
+}
+
+/** Whether JSON text opens more than `limit` arrays and objects inside each other; a loop, so any depth is safe to ask about. */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = endOfString(text, i);
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * JSON.parse for anything a caller sends, refusing it (before parsing) when it nests deeper than
+ * MAX_JSON_DEPTH. The one check of depth: every route's body passes here, and so does every JSON
+ * text inside a body.
+ */
 export function parseJson(text: string, what: string): unknown {
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new Refusal(400, `${what} is nested more than ${MAX_JSON_DEPTH} levels deep`);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
-import { decode, encode, type Doc, type DocId } from './ejson';
+import { decodeStored, encode, type Doc, type DocId } from './ejson';
 import { Index, plan, type Plannable, type Postings } from './indexes';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
@@ -314,7 +314,7 @@ export class DatabaseState {
   private replay(text: string): boolean {
     let ops: WriteOp[];
     try {
-      ops = (decode(text) as unknown[]).map((raw) => this.decodeOp(raw));
+      ops = (decodeStored(text) as unknown[]).map((raw) => this.decodeOp(raw));
     } catch {
       return false;
     }
