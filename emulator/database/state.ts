@@ -3,8 +3,10 @@
  * in the data dir, written with a synchronous write before the answer is sent. A line holds all
  * of the request's writes (a 1000-document batch, a multi-update, a whole transaction), so a
  * request is either entirely in the log or not at all: a `kill -9` mid-write leaves at most a
- * torn last line, which loading ignores and cuts off. The process dying cannot lose a line the
- * kernel already has, so no fsync per request (that only matters for power loss, not crashes).
+ * torn last line, which loading cuts off. Each line carries a checksum, so that any other damage
+ * is detected and stops the start instead of being taken for a torn line (log.ts). The process
+ * dying cannot lose a line the kernel already has, so no fsync per request (that only matters for
+ * power loss, not crashes).
  *
  * Why a log and not a file per collection: a write costs one small append, never re-serialising
  * a collection, so inserting 1,000,000 events stays linear. Why compaction: overwriting the same
@@ -17,12 +19,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
-import { decodeStored, encode, type Doc, type DocId } from './ejson';
+import type { Doc, DocId } from './ejson';
 import { Index, plan, type Plannable, type Postings } from './indexes';
+import { encodeLine, LogFile, readLog } from './log';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
 const COMPACT_RATIO = 2;
-const READ_CHUNK_BYTES = 8 * 1024 * 1024;
 const DOCS_PER_SNAPSHOT_LINE = 1000;
 
 export type WriteOp =
@@ -116,9 +118,8 @@ export class DatabaseState {
   private readonly collections = new Map<string, Collection>();
   private readonly watchers = new Set<WriteWatcher>();
   private readonly logPath: string;
-  private fd = -1;
+  private readonly log: LogFile;
   private sequence = 0;
-  private logBytes = 0;
   private liveBytes = 0;
   private compactions = 0;
   examined = 0;
@@ -126,13 +127,13 @@ export class DatabaseState {
   constructor(
     private readonly dir: string,
     private readonly specs: CollectionSpec[],
-    private readonly warn: (message: string) => void,
+    warn: (message: string) => void,
   ) {
     this.logPath = path.join(dir, 'log.jsonl');
     for (const spec of specs) this.collections.set(spec.name, new Collection(spec.name, true, spec.indexes));
     fs.mkdirSync(dir, { recursive: true });
-    this.load();
-    this.fd = fs.openSync(this.logPath, 'a');
+    const size = readLog(this.logPath, (ops, jsonLength) => this.replay(ops, jsonLength), warn);
+    this.log = new LogFile(this.logPath, size);
   }
 
   /** The commit sequence number: a transaction's snapshot is "everything up to here". */
@@ -141,7 +142,7 @@ export class DatabaseState {
   }
 
   stats(): DatabaseStats {
-    return { examined: this.examined, logBytes: this.logBytes, liveBytes: this.liveBytes, compactions: this.compactions };
+    return { examined: this.examined, logBytes: this.log.size, liveBytes: this.liveBytes, compactions: this.compactions };
   }
 
   has(name: string): boolean {
@@ -167,17 +168,15 @@ export class DatabaseState {
   commit(ops: WriteOp[]): void {
     if (ops.length === 0) return;
     this.check(ops);
-    const line = this.encodeLine(ops);
-    fs.writeSync(this.fd, line.text);
-    this.logBytes += line.bytes;
+    const line = encodeLine(ops);
+    this.log.append(line.bytes);
     this.sequence++;
     for (let i = 0; i < ops.length; i++) this.apply(ops[i], line.docBytes[i], true);
-    if (this.logBytes > COMPACT_MIN_BYTES && this.logBytes > COMPACT_RATIO * this.liveBytes) this.compact();
+    if (this.log.size > COMPACT_MIN_BYTES && this.log.size > COMPACT_RATIO * this.liveBytes) this.compact();
   }
 
   close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
+    this.log.close();
   }
 
   private check(ops: WriteOp[]): void {
@@ -223,24 +222,6 @@ export class DatabaseState {
     }
   }
 
-  private encodeLine(ops: WriteOp[]): { text: string; bytes: number; docBytes: number[] } {
-    const parts: string[] = [];
-    const docBytes: number[] = [];
-    for (const op of ops) {
-      const name = JSON.stringify(op.collection);
-      if (op.kind === 'put') {
-        const text = encode(op.doc);
-        docBytes.push(text.length);
-        parts.push(`["p",${name},${text}]`);
-      } else {
-        docBytes.push(0);
-        parts.push(op.kind === 'delete' ? `["d",${name},${JSON.stringify(op.id)}]` : `["c",${name}]`);
-      }
-    }
-    const text = `[${parts.join(',')}]\n`;
-    return { text, bytes: Buffer.byteLength(text), docBytes };
-  }
-
   private apply(op: WriteOp, bytes: number, notify: boolean): void {
     if (op.kind === 'create') {
       const spec = this.specs.find((s) => s.name === op.collection);
@@ -264,69 +245,16 @@ export class DatabaseState {
     this.liveBytes += bytes;
   }
 
-  private decodeOp(raw: unknown): WriteOp {
-    const [kind, collection, value] = raw as [string, string, unknown];
-    if (kind === 'p') return { kind: 'put', collection, doc: value as Doc };
-    if (kind === 'd') return { kind: 'delete', collection, id: value as DocId };
-    return { kind: 'create', collection };
-  }
-
-  /** Replays the log; a torn or unreadable tail (a crash mid-append) is cut off, never replayed. */
-  private load(): void {
-    if (!fs.existsSync(this.logPath)) return;
-    const fd = fs.openSync(this.logPath, 'r+');
-    try {
-      const chunk = Buffer.alloc(READ_CHUNK_BYTES);
-      let carry = Buffer.alloc(0);
-      let offset = 0;
-      let good = 0;
-      let torn = false;
-      for (;;) {
-        const read = fs.readSync(fd, chunk, 0, chunk.length, offset);
-        if (read === 0) break;
-        offset += read;
-        let data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
-        let start = 0;
-        for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
-          const text = data.toString('utf8', start, nl);
-          if (!this.replay(text)) {
-            torn = true;
-            break;
-          }
-          good += nl + 1 - start;
-          start = nl + 1;
-        }
-        if (torn) break;
-        data = data.subarray(start);
-        carry = Buffer.from(data);
-      }
-      const size = fs.fstatSync(fd).size;
-      if (good < size) {
-        this.warn(`database log: ignoring ${size - good} bytes of an unfinished write at the end of ${this.logPath}`);
-        fs.ftruncateSync(fd, good);
-      }
-      this.logBytes = good;
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-
-  private replay(text: string): boolean {
-    let ops: WriteOp[];
-    try {
-      ops = (decodeStored(text) as unknown[]).map((raw) => this.decodeOp(raw));
-    } catch {
-      return false;
-    }
+  /** Applies one line of the log as the start reads it. */
+  private replay(ops: WriteOp[], jsonLength: number): void {
     this.sequence++;
     // Re-encoding every document only to measure it would double the load time; a share of the line is close enough.
-    const share = text.length / Math.max(ops.length, 1);
+    const share = jsonLength / ops.length;
     for (const op of ops) {
       if (op.kind !== 'create' && !this.collections.has(op.collection)) continue;
       if (op.kind === 'create' && this.collections.has(op.collection)) continue;
       this.apply(op, op.kind === 'put' ? share : 0, false);
     }
-    return true;
   }
 
   /** Rewrites the log as the live data alone: temp file, fsync, atomic rename, fsync the folder. */
@@ -335,9 +263,9 @@ export class DatabaseState {
     const fd = fs.openSync(temp, 'w');
     let bytes = 0;
     const write = (ops: WriteOp[]): void => {
-      const line = this.encodeLine(ops);
-      fs.writeSync(fd, line.text);
-      bytes += line.bytes;
+      const line = encodeLine(ops);
+      fs.writeSync(fd, line.bytes);
+      bytes += line.bytes.length;
     };
     try {
       for (const collection of this.collections.values()) {
@@ -363,9 +291,7 @@ export class DatabaseState {
     } finally {
       fs.closeSync(dirFd);
     }
-    fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.logPath, 'a');
-    this.logBytes = bytes;
+    this.log.reopen(bytes);
     this.compactions++;
   }
 }
