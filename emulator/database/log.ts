@@ -2,7 +2,7 @@
  * The database log's file: one line per acknowledged write request, `<checksum> <JSON>\n`, where
  * the JSON is the request's writes (`[["p", collection, doc], ["d", collection, id], ["c",
  * collection]]`, documents in relaxed EJSON) and the checksum the first 8 hex digits of the
- * SHA-256 of that JSON, written by the same append. A line is one write() of one buffer, so a
+ * SHA-256 of that JSON, written by the same append. A line is appended as one buffer, so a
  * process killed mid-append leaves at most a final line without its newline: the torn line,
  * the only damage a start repairs (by cutting it off). Any other line that does not read back —
  * its checksum does not match, it is not JSON, it holds no writes — is damage from outside (a
@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { decodeStored, encode } from './ejson';
 import type { WriteOp } from './state';
 
@@ -23,6 +24,9 @@ const CHECKSUM_HEX = 8;
 const NEWLINE = 0x0a;
 const OPEN_BRACKET = 0x5b;
 const SPACE = 0x20;
+
+/** Where a compaction writes the new log until it is renamed over the old one. */
+const compactionFile = (file: string): string => `${file}.compact`;
 
 /** The first 8 hex digits of the SHA-256 of a line's JSON (its UTF-8 bytes). */
 const checksum = (json: string | Buffer): string => createHash('sha256').update(json).digest('hex').slice(0, CHECKSUM_HEX);
@@ -114,6 +118,8 @@ function damaged(file: string, line: number, offset: number, why: string): Error
  * @returns the length of the log once read, from which appends continue
  */
 export function readLog(file: string, replay: (ops: WriteOp[], jsonLength: number) => void, warn: (message: string) => void): number {
+  // A compaction the process did not finish: never the log (the rename is what makes it one).
+  fs.rmSync(compactionFile(file), { force: true });
   if (!fs.existsSync(file)) return 0;
   const fd = fs.openSync(file, 'r');
   let good = 0;
@@ -154,14 +160,36 @@ export function readLog(file: string, replay: (ops: WriteOp[], jsonLength: numbe
   return good;
 }
 
+/** How long one step of a compaction may hold the event loop before requests get their turn. */
+const COMPACTION_STEP_MS = 10;
+/** How much of the log written during a compaction is copied per step, and what is left for the last one. */
+const COPY_CHUNK_BYTES = 1024 * 1024;
+
+/** A compaction under way: the new log being written beside the old one. */
+interface Compaction {
+  /** The new log, written as `<log>.compact` and renamed over the log when complete. */
+  temp: number;
+  /** The old log, read from `copied` on: the lines appended to it since the compaction began. */
+  reader: number;
+  copied: number;
+  /** Bytes of the new log on disk, and written since its last fsync. */
+  written: number;
+  unsynced: number;
+  lines: Iterator<WriteOp[]>;
+  /** The snapshot is written: what is left is copying the lines appended meanwhile. */
+  snapshotted: boolean;
+  done(error?: Error): void;
+}
+
 /**
- * The log open for appends. An append writes a whole line or nothing: a write that fails part
- * way (a full disk) is cut back, so that a later append cannot leave half a request in the
- * middle of the log, where the next start would find it damaged.
+ * The log open for appends, and its compaction. An append writes a whole line or nothing: a
+ * write that fails part way (a full disk) is cut back, so that a later append cannot leave half a
+ * request in the middle of the log, where the next start would find it damaged.
  */
 export class LogFile {
   private fd: number;
   private failed?: Error;
+  private compaction?: Compaction;
 
   constructor(
     readonly file: string,
@@ -171,32 +199,149 @@ export class LogFile {
     this.fd = fs.openSync(file, 'a');
   }
 
+  get compacting(): boolean {
+    return this.compaction !== undefined;
+  }
+
   append(bytes: Buffer): void {
     if (this.failed) throw new Error(`the database log ${this.file} could not be repaired after a failed write (${this.failed.message}): restart the emulator`);
-    let written = 0;
     try {
-      while (written < bytes.length) written += fs.writeSync(this.fd, bytes, written, bytes.length - written);
+      writeAll(this.fd, bytes);
     } catch (error) {
-      if (written > 0) {
-        try {
-          fs.ftruncateSync(this.fd, this.size);
-        } catch (repair) {
-          this.failed = repair as Error;
-        }
+      try {
+        fs.ftruncateSync(this.fd, this.size);
+      } catch (repair) {
+        this.failed = repair as Error;
       }
       throw error;
     }
     this.size += bytes.length;
   }
 
-  /** Reopens the file after it was replaced (compaction's rename): appends go to the new one. */
-  reopen(size: number): void {
-    fs.closeSync(this.fd);
-    this.fd = fs.openSync(this.file, 'a');
-    this.size = size;
+  /**
+   * Replaces the log with the lines `lines` yields (the live data) followed by every line
+   * appended meanwhile, without holding up requests: the snapshot is written a step of at most
+   * COMPACTION_STEP_MS at a time, fsynced off the event loop, then the lines appended since it
+   * began are copied a chunk per step, and only the last chunk, an fsync of it and the rename
+   * happen in one go. `lines` may iterate the live collections while writes go on: a document
+   * changed meanwhile is written in some later version, and the copied lines (all of them, in
+   * order, idempotent puts and deletes) end in its latest. Appends go to the old log until the
+   * rename, which is atomic: a crash at any moment leaves the old log with every acknowledged
+   * write, or the new one with all of them; a leftover `<log>.compact` is never read.
+   * `done` is told once, with the error if the compaction was given up (the log is then unchanged).
+   */
+  compact(lines: Iterator<WriteOp[]>, done: (error?: Error) => void): void {
+    if (this.compaction) return;
+    const temp = fs.openSync(compactionFile(this.file), 'w');
+    this.compaction = { temp, reader: fs.openSync(this.file, 'r'), copied: this.size, written: 0, unsynced: 0, lines, snapshotted: false, done };
+    setImmediate(() => this.step());
   }
 
+  private step(): void {
+    const job = this.compaction;
+    if (!job) return;
+    try {
+      const until = performance.now() + COMPACTION_STEP_MS;
+      if (!job.snapshotted) {
+        while (performance.now() < until) {
+          const next = job.lines.next();
+          if (next.done) {
+            job.snapshotted = true;
+            return this.sync(job);
+          }
+          job.unsynced += writeAll(job.temp, encodeLine(next.value).bytes);
+        }
+      } else {
+        while (this.size - job.copied > COPY_CHUNK_BYTES && performance.now() < until) this.copy(job, job.copied + COPY_CHUNK_BYTES);
+        // The last step copies and fsyncs at most a chunk in one go: what was copied before it
+        // goes to disk off the event loop first.
+        const left = this.size - job.copied;
+        if (left <= COPY_CHUNK_BYTES && left + job.unsynced <= COPY_CHUNK_BYTES) return this.finish(job);
+        if (left <= COPY_CHUNK_BYTES) return this.sync(job);
+      }
+      setImmediate(() => this.step());
+    } catch (error) {
+      this.giveUp(error as Error);
+    }
+  }
+
+  /** fsyncs the new log on libuv's thread pool, then steps on. */
+  private sync(job: Compaction): void {
+    const bytes = job.unsynced;
+    fs.fsync(job.temp, (error) => {
+      if (this.compaction !== job) return;
+      if (error) return this.giveUp(error);
+      job.written += bytes;
+      job.unsynced -= bytes;
+      setImmediate(() => this.step());
+    });
+  }
+
+  /** Copies the old log's bytes from `job.copied` to `end` into the new log. */
+  private copy(job: Compaction, end: number): void {
+    const chunk = Buffer.allocUnsafe(end - job.copied);
+    for (let read = 0; read < chunk.length; ) {
+      const got = fs.readSync(job.reader, chunk, read, chunk.length - read, job.copied + read);
+      if (got === 0) throw new Error(`the database log ended at byte ${job.copied + read}, before the ${end} it was known to hold`);
+      read += got;
+    }
+    job.unsynced += writeAll(job.temp, chunk);
+    job.copied = end;
+  }
+
+  private finish(job: Compaction): void {
+    this.copy(job, this.size);
+    fs.fsyncSync(job.temp);
+    fs.closeSync(job.temp);
+    fs.closeSync(job.reader);
+    fs.renameSync(compactionFile(this.file), this.file);
+    // The new file is the log from here on: appends must go to it before anything else can fail.
+    this.compaction = undefined;
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.file, 'a');
+    this.size = job.written + job.unsynced;
+    try {
+      const dir = fs.openSync(path.dirname(this.file), 'r');
+      try {
+        fs.fsyncSync(dir);
+      } finally {
+        fs.closeSync(dir);
+      }
+    } catch {
+      // Only power loss could still undo the rename, and appends are not fsynced against it either.
+    }
+    job.done();
+  }
+
+  private giveUp(error: Error): void {
+    const job = this.compaction;
+    if (!job) return;
+    this.compaction = undefined;
+    this.discard(job);
+    job.done(error);
+  }
+
+  private discard(job: Compaction): void {
+    for (const fd of [job.temp, job.reader]) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already closed by the step that failed
+      }
+    }
+    fs.rmSync(compactionFile(this.file), { force: true });
+  }
+
+  /** Closes the log; a compaction under way is dropped (the log stays whole without it). */
   close(): void {
+    if (this.compaction) this.discard(this.compaction);
+    this.compaction = undefined;
     fs.closeSync(this.fd);
   }
+}
+
+/** Writes all of `bytes` at the end of `fd`, however many writes that takes; returns their length. */
+function writeAll(fd: number, bytes: Buffer): number {
+  for (let written = 0; written < bytes.length; ) written += fs.writeSync(fd, bytes, written, bytes.length - written);
+  return bytes.length;
 }

@@ -15,6 +15,7 @@ export interface DatabaseStats {
   logBytes: number;
   liveBytes: number;
   compactions: number;
+  compacting: boolean;
   openTransactions: number;
 }
 
