@@ -223,7 +223,7 @@ export class LogFile {
    * appended meanwhile, without holding up requests: the snapshot is written a step of at most
    * COMPACTION_STEP_MS at a time, fsynced off the event loop, then the lines appended since it
    * began are copied a chunk per step, and only the last chunk, an fsync of it and the rename
-   * happen in one go. `lines` may iterate the live collections while writes go on: a document
+   * happen in one go (for a snapshot of at most a chunk, that is the whole compaction). `lines` may iterate the live collections while writes go on: a document
    * changed meanwhile is written in some later version, and the copied lines (all of them, in
    * order, idempotent puts and deletes) end in its latest. Appends go to the old log until the
    * rename, which is atomic: a crash at any moment leaves the old log with every acknowledged
@@ -242,19 +242,15 @@ export class LogFile {
     if (!job) return;
     try {
       const until = performance.now() + COMPACTION_STEP_MS;
-      if (!job.snapshotted) {
-        while (performance.now() < until) {
-          const next = job.lines.next();
-          if (next.done) {
-            job.snapshotted = true;
-            return this.sync(job);
-          }
-          job.unsynced += writeAll(job.temp, encodeLine(next.value).bytes);
-        }
-      } else {
+      while (!job.snapshotted && performance.now() < until) {
+        const next = job.lines.next();
+        if (next.done) job.snapshotted = true;
+        else job.unsynced += writeAll(job.temp, encodeLine(next.value).bytes);
+      }
+      if (job.snapshotted) {
         while (this.size - job.copied > COPY_CHUNK_BYTES && performance.now() < until) this.copy(job, job.copied + COPY_CHUNK_BYTES);
-        // The last step copies and fsyncs at most a chunk in one go: what was copied before it
-        // goes to disk off the event loop first.
+        // The last step copies and fsyncs at most a chunk in one go (all of a small log's
+        // compaction): what was written before it goes to disk off the event loop first.
         const left = this.size - job.copied;
         if (left <= COPY_CHUNK_BYTES && left + job.unsynced <= COPY_CHUNK_BYTES) return this.finish(job);
         if (left <= COPY_CHUNK_BYTES) return this.sync(job);
