@@ -27,6 +27,16 @@ async function fiveWrites(): Promise<string> {
   return dataDir;
 }
 
+/** Why the emulator refused to start on the log (an emulator that starts is stopped, and fails the test). */
+async function refusal(dataDir: string): Promise<string> {
+  try {
+    ({ emulator } = await startDatabase({ dataDir }));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('the emulator started on a damaged log');
+}
+
 async function documents(dataDir: string): Promise<Record<string, unknown>[]> {
   let db: Database;
   ({ emulator, db } = await startDatabase({ dataDir }));
@@ -47,8 +57,7 @@ describe('damage in the middle of the log', () => {
     writeLines(dataDir, [...lines.slice(0, 2), damage(lines[2]), ...lines.slice(3)]);
     const before = fs.readFileSync(logFile(dataDir));
 
-    const start = startDatabase({ dataDir });
-    await expect(start).rejects.toThrow(`the database log ${logFile(dataDir)} is damaged at line 3`);
+    expect(await refusal(dataDir)).toContain(`the database log ${logFile(dataDir)} is damaged at line 3`);
     expect(fs.readFileSync(logFile(dataDir)).equals(before)).toBe(true);
 
     // Deleting the one damaged line, as the message says, loses that request alone.
@@ -62,7 +71,7 @@ describe('the final line', () => {
     const dataDir = await fiveWrites();
     const lines = linesOf(dataDir);
     writeLines(dataDir, [...lines.slice(0, 4), lines[4].replace('"n":5', '"n":6')]);
-    await expect(startDatabase({ dataDir })).rejects.toThrow(/is damaged at line 5 \(byte \d+\): its checksum \w{8} does not match/);
+    expect(await refusal(dataDir)).toMatch(/is damaged at line 5 \(byte \d+\): its checksum \w{8} does not match/);
   });
 
   test('torn (no newline) is cut off with a warning, and appends go on after the whole lines', async () => {
@@ -111,6 +120,6 @@ describe('a log written before checksums (Rukou 0.1)', () => {
     const dataDir = tempDir('rukou-old-log-');
     fs.mkdirSync(path.dirname(logFile(dataDir)), { recursive: true });
     writeLines(dataDir, [OLD[0], OLD[1].slice(0, 30), OLD[2]]);
-    await expect(startDatabase({ dataDir })).rejects.toThrow(/is damaged at line 2 \(byte 16\): it is not JSON/);
+    expect(await refusal(dataDir)).toMatch(/is damaged at line 2 \(byte 16\): it is not JSON/);
   });
 });
