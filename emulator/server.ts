@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { BackendError } from './errors';
-import { readParams, sendBytes, sendJson, type Params } from './http';
+import { checkPath, Refusal, readWireParams, refuseAsEmulator, sendBytes, sendJson, type Params } from './http';
 import { InvocationRegistry } from './invocations';
 import { createLogger, type Logger } from './log';
 import { loadProject, type Project } from './project';
@@ -15,11 +15,19 @@ export interface AdminCall {
 }
 export type AdminAction = (call: AdminCall) => Promise<AdminAnswer> | AdminAnswer;
 
-/** An extra HTTP face of a service, matched by method and path prefix. */
+/**
+ * An HTTP face of a service: a method and a path, a prefix when it ends in `/` (`rest` is what
+ * follows it, still percent-encoded but known to decode) and the whole path otherwise.
+ */
 export interface Route {
   method: string;
   prefix: string;
   handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
+  /**
+   * How this face answers a request it refuses (an unreadable path or body, a wrong method), in
+   * the shape its callers read; `{code, message}` with the refusal's status when absent.
+   */
+  refuse?(res: ServerResponse, refusal: Refusal): void;
 }
 
 /** One emulated backend service: the admin actions it serves, its own routes, its shutdown. */
@@ -88,26 +96,48 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   const server = createServer((req, res) => {
     void dispatch(req, res).catch((error: unknown) => {
       log.warn(`${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, { code: 'SYS_ERR', message: String(error) });
+      res.destroy();
     });
   });
   server.keepAliveTimeout = 60_000;
 
+  const matches = (route: Route, path: string): boolean => (route.prefix.endsWith('/') ? path.startsWith(route.prefix) : path === route.prefix);
+
+  /**
+   * The door. Finds the route by path, refuses a wrong method or an undecodable path in that
+   * route's shape, and answers anything a route throws as that route's refusal: whatever a caller
+   * sends gets an answer, and only the emulator's own faults answer 500.
+   */
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'POST' && path === '/admin') return admin(req, res);
-    const route = routes.find((r) => r.method === req.method && path.startsWith(r.prefix));
-    if (route) return route.handle(req, res, path.slice(route.prefix.length));
-    sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}` });
+    const candidates = routes.filter((route) => matches(route, path));
+    if (candidates.length === 0) return sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}` });
+    const route = candidates.find((r) => r.method === req.method) ?? candidates[0];
+    try {
+      if (route.method !== req.method) {
+        res.setHeader('allow', candidates.map((r) => r.method).join(', '));
+        throw new Refusal(405, `${path} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}`);
+      }
+      checkPath(path);
+      await route.handle(req, res, path.slice(route.prefix.length));
+    } catch (error) {
+      if (!(error instanceof Refusal)) log.warn(`${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
+      const refusal = error instanceof Refusal ? error : new Refusal(500, String(error), 'SYS_ERR');
+      if (res.headersSent) res.destroy();
+      else if (route.refuse) route.refuse(res, refusal);
+      else refuseAsEmulator(res, refusal);
+    }
   }
 
+  /** `POST /admin`: the backend answers everything with HTTP 200 and `{code, message}` in the body, which is all the SDK reads. */
   async function admin(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
     let action = '?';
     try {
-      const params = await readParams(req);
-      action = String(params.action ?? '');
+      const params = await readWireParams(req);
+      if (typeof params.action !== 'string') throw new BackendError('INVALID_ACTION', 'the body must name an action, e.g. {"action": "database.getDocument", …}');
+      action = params.action;
       const handler = actions.get(action);
       if (!handler) throw new BackendError('INVALID_ACTION', `the emulator does not serve the action "${action}"`);
       const answer = await handler({ params, headers: req.headers });
@@ -122,6 +152,12 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
       log.call('admin', action, performance.now() - started, code);
     }
   }
+  routes.push({
+    method: 'POST',
+    prefix: '/admin',
+    handle: admin,
+    refuse: (res, refusal) => sendJson(res, 200, { code: refusal.code, message: refusal.message, requestId: randomUUID() }),
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,4 +1,5 @@
 import { EJSON } from 'bson';
+import { parseJson } from '../http';
 
 /** A stored document: plain objects, arrays, numbers, strings, booleans, null, Dates, RegExps. */
 export type Doc = Record<string, unknown>;
@@ -58,14 +59,22 @@ function revive(value: unknown, now: number): unknown {
   return value;
 }
 
-/** Decodes one EJSON text as the SDK sends it (canonical) or as the log stores it (relaxed). */
-export function decode(text: string, now = Date.now()): unknown {
-  return revive(JSON.parse(text), now);
+/** Decodes one EJSON text as the SDK sends it (canonical), held to the door's depth limit (parseJson). */
+export function decode(text: string, now = Date.now(), what = 'the EJSON'): unknown {
+  return revive(parseJson(text, what), now);
+}
+
+/**
+ * Decodes what the log stores (relaxed EJSON). No depth limit here: every document in it came
+ * through `decode` when it was written, and a log line wraps documents in two more levels.
+ */
+export function decodeStored(text: string): unknown {
+  return revive(JSON.parse(text), Date.now());
 }
 
 /** Decodes a text that must hold a JSON object (a query, an update, a document). */
 export function decodeObject(text: string, what: string, now = Date.now()): Doc {
-  const value = decode(text, now);
+  const value = decode(text, now, what);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${what} must be an object`);
   return value as Doc;
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isPlainObject } from '../database/values';
-import { BackendError, invalidParam } from '../errors';
-import { readParams, sendJson } from '../http';
+import { BackendError, invalidParam, sdkErrCode } from '../errors';
+import { parseJson, readParams, sendJson, type Refusal } from '../http';
 import type { AdminAction, Route } from '../server';
 import type { InvocationIdentity } from './protocol';
 import type { FunctionRuntime, Outcome } from './runtime';
@@ -18,10 +18,10 @@ import type { FunctionRuntime, Outcome } from './runtime';
  */
 export type ClientAnswer = { result: unknown } | { errCode: number; errMsg: string };
 
-export const FUNCTIONS_EXECUTE_FAIL = -504002;
+export const FUNCTIONS_EXECUTE_FAIL = sdkErrCode('FUNCTIONS_EXECUTE_FAIL');
 export const FUNCTION_NOT_FOUND = -501000;
 /** -501007 "invalid parameters" (wx-server-sdk's table), for a request the gateway cannot read. */
-export const INVALID_PARAMETERS = -501007;
+export const INVALID_PARAMETERS = sdkErrCode('INVALID_PARAM');
 
 export function clientAnswer(outcome: Outcome): ClientAnswer {
   switch (outcome.kind) {
@@ -32,6 +32,15 @@ export function clientAnswer(outcome: Outcome): ClientAnswer {
     default:
       return { errCode: FUNCTIONS_EXECUTE_FAIL, errMsg: `functions execute fail | errMsg: ${outcome.message}` };
   }
+}
+
+/**
+ * How the gateway and the trigger route refuse what they cannot read (a path, a method, a body):
+ * `{errCode, errMsg}` with HTTP 200 like every answer of theirs, since callFunction's callers
+ * see the errCode, never a status; the errCode is the SDK's for the refusal's code (-501007).
+ */
+export function refuseAsClient(res: ServerResponse, refusal: Refusal): void {
+  sendJson(res, 200, { errCode: sdkErrCode(refusal.code), errMsg: refusal.message });
 }
 
 /** The SOURCEs of wx.cloud.callFunction from a Mini Program: on a phone, and in WeChat DevTools. */
@@ -73,13 +82,7 @@ export function gatewayRoute(runtime: FunctionRuntime): Route {
     prefix: '/functions/',
     async handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
       const name = decodeURIComponent(rest);
-      let params: Record<string, unknown>;
-      try {
-        params = await readParams(req);
-      } catch (error) {
-        sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: `the body must be JSON {"data": …}: ${(error as Error).message}` });
-        return;
-      }
+      const params = await readParams(req);
       const identity: InvocationIdentity = {
         openid: header(req, 'x-wx-openid'),
         appid: header(req, 'x-wx-appid'),
@@ -89,6 +92,7 @@ export function gatewayRoute(runtime: FunctionRuntime): Route {
       const outcome = await runtime.invoke({ name, event: clientEvent(params.data, identity), identity });
       sendJson(res, 200, clientAnswer(outcome));
     },
+    refuse: refuseAsClient,
   };
 }
 
@@ -105,11 +109,7 @@ export function invokeFunctionAction(runtime: FunctionRuntime, lookup: (token: u
     if (typeof name !== 'string' || name === '') throw invalidParam('function_name must name a cloud function');
     let event: unknown = {};
     if (typeof params.request_data === 'string' && params.request_data !== '') {
-      try {
-        event = JSON.parse(params.request_data);
-      } catch {
-        throw invalidParam('request_data must be a JSON string');
-      }
+      event = parseJson(params.request_data, 'request_data');
     }
     const caller = lookup(params.wxCloudApiToken);
     const identity: InvocationIdentity = caller

@@ -1,5 +1,5 @@
 import { invalidParam } from '../errors';
-import type { Params } from '../http';
+import { parseJson, type Params } from '../http';
 import type { InvocationRegistry } from '../invocations';
 import type { Project } from '../project';
 import type { Caller, WeChat, WeChatAnswer } from '../wechat/operations';
@@ -24,12 +24,21 @@ export interface OpenApiDeps {
   calls: CallLog;
 }
 
+/** Decodes a caller's protobuf bytes; bytes that are not the message are the caller's mistake, not a server error. */
+function protobuf<T>(what: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw invalidParam(`${what} is not the protobuf message the SDK sends: ${(error as Error).message}`);
+  }
+}
+
 /** A svrkit call (an SDK built-in such as cloud.getOpenData): protobuf in, protobuf out. */
 type SvrkitApi = (wechat: WeChat, reqData: Buffer, caller: Caller) => { request: unknown; response: unknown; respData: Buffer };
 
 const SVRKIT_APIS: Record<string, SvrkitApi> = {
   ApiGetOpenDataByCloudId: (wechat, reqData, caller) => {
-    const request = decodeOpenDataRequest(reqData);
+    const request = protobuf('reqData', () => decodeOpenDataRequest(reqData));
     const list = wechat.openData(request.cloudidList, caller);
     return {
       request: { cloudidList: request.cloudidList },
@@ -41,20 +50,16 @@ const SVRKIT_APIS: Record<string, SvrkitApi> = {
 
 /** The SDK JSON-encodes every top-level value; a pair with a content type is a file (e.g. a media upload). */
 function decodePairs(pairs: KeyValuePair[]): { request: Record<string, unknown>; readable: Record<string, unknown> } {
-  const request: Record<string, unknown> = {};
-  const readable: Record<string, unknown> = {};
+  // No prototype: a parameter named __proto__ is a parameter, not the object's prototype.
+  const request = Object.create(null) as Record<string, unknown>;
+  const readable = Object.create(null) as Record<string, unknown>;
   for (const pair of pairs) {
     if (pair.contenttype) {
       request[pair.key] = { contentType: pair.contenttype, filename: pair.filename, value: pair.value };
       readable[pair.key] = { contentType: pair.contenttype, filename: pair.filename, size: pair.value.length };
       continue;
     }
-    const text = pair.value.toString('utf8');
-    try {
-      request[pair.key] = JSON.parse(text);
-    } catch {
-      throw invalidParam(`openapi parameter "${pair.key}" is not JSON: ${text.slice(0, 80)}`);
-    }
+    request[pair.key] = parseJson(pair.value.toString('utf8'), `openapi parameter "${pair.key}"`);
     readable[pair.key] = request[pair.key];
   }
   return { request, readable };
@@ -77,7 +82,7 @@ const refusal = (errorCode: number): Buffer => encodeCommOpenApiResp({ errorCode
 export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
   const data = params.requestData;
   if (!Buffer.isBuffer(data)) throw invalidParam('wx.openApi needs requestData as a multipart file part (protobuf CommApiData)');
-  const envelopeIn = decodeCommApiData(data);
+  const envelopeIn = protobuf('requestData', () => decodeCommApiData(data));
   // Outside a function the SDK sends an empty token (WX_API_TOKEN unset): a tool or a test calling.
   const token = typeof params.wxCloudApiToken === 'string' && params.wxCloudApiToken ? params.wxCloudApiToken : undefined;
   const invocation = deps.invocations.lookup(token);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../http';
+import { readBody, type Refusal } from '../http';
 import type { AdminAction, Route } from '../server';
 import { batchDeleteFile, batchGetDownloadUrl, FILE_ROUTE, getUploadMetadata, type StorageDeps } from './operations';
 import { checkCloudPath } from './state';
@@ -32,6 +32,22 @@ function sendCosError(res: ServerResponse, status: number, code: string, message
     `<TraceId>${randomBytes(16).toString('hex')}</TraceId></Error>`;
   res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/**
+ * The door's refusals as COS words them: the only unreadable input of these routes is their path
+ * (400 InvalidURI), a method (405 MethodNotAllowed) or an upload past the size the emulator reads
+ * (COS answers EntityTooLarge with 400).
+ */
+const COS_REFUSALS: Record<number, { status: number; code: string }> = {
+  400: { status: 400, code: 'InvalidURI' },
+  405: { status: 405, code: 'MethodNotAllowed' },
+  413: { status: 400, code: 'EntityTooLarge' },
+};
+
+function refuseAsCos(res: ServerResponse, refusal: Refusal): void {
+  const { status, code } = COS_REFUSALS[refusal.status] ?? { status: 500, code: 'InternalError' };
+  sendCosError(res, status, code, refusal.message, '');
 }
 
 /** `<env>/<cloud path>` of a file URL, decoded; undefined when it is not one. */
@@ -73,6 +89,7 @@ export function storageRoutes(deps: StorageDeps): Route[] {
         res.writeHead(200, { 'content-length': 0 });
         res.end();
       },
+      refuse: refuseAsCos,
     },
     {
       method: 'GET',
@@ -90,6 +107,7 @@ export function storageRoutes(deps: StorageDeps): Route[] {
         res.writeHead(200, { 'content-type': contentTypeOf(file.cloudPath), 'content-length': bytes.length });
         res.end(bytes);
       },
+      refuse: refuseAsCos,
     },
   ];
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readParams, sendJson } from '../http';
 import type { EmulatorContext, Service } from '../server';
 import { functionsService, type FunctionsService } from '../functions';
-import { clientAnswer, FUNCTION_NOT_FOUND, INVALID_PARAMETERS } from '../functions/gateway';
+import { clientAnswer, FUNCTION_NOT_FOUND, INVALID_PARAMETERS, refuseAsClient } from '../functions/gateway';
 import { fireTrigger, scheduledTriggers, Scheduler } from './scheduler';
 
 /**
@@ -43,7 +43,7 @@ export function triggersService(context: EmulatorContext): Service {
   }
 
   return {
-    routes: [{ method: 'POST', prefix: '/triggers/', handle: fire }],
+    routes: [{ method: 'POST', prefix: '/triggers/', handle: fire, refuse: refuseAsClient }],
     close: async () => scheduler.stop(),
   };
 }

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BackendError } from '../errors';
-import { readParams, sendJson } from '../http';
+import { readParams, Refusal, sendJson } from '../http';
 import type { Route } from '../server';
 import { CLOUD_ID_TTL_MS, parseGroupCloudIdRequest, type WeChat } from './operations';
 
-/** Runs a route and answers a refusal as `400 {code, message}` instead of a server error. */
+/** Runs a route and answers a refusal as `{code, message}` with 400 (or the door's status) instead of a server error. */
 async function answer(res: ServerResponse, work: () => Promise<unknown>): Promise<void> {
   try {
     sendJson(res, 200, await work());
   } catch (error) {
     if (!(error instanceof BackendError)) throw error;
-    sendJson(res, 400, { code: error.code, message: error.message });
+    sendJson(res, error instanceof Refusal ? error.status : 400, { code: error.code, message: error.message });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readBody, readParams, sendBytes, sendJson, type Params } from '../../../emulator/http';
+import { readBody, readWireParams, sendBytes, sendJson, type Params } from '../../../emulator/http';
 import {
   ApiType,
   decodeCommApiData,
@@ -136,7 +136,7 @@ export async function startRecorder(): Promise<Recorder> {
     const record: WireRecord = { method: req.method ?? '?', path: url.pathname, query, headers, body: null };
     records.push(record);
     if (url.pathname === '/admin') {
-      const params = await readParams(req);
+      const params = await readWireParams(req);
       record.action = String(params.action);
       record.body = readableParams(params);
       const answer = answerAdmin(params, baseUrl);

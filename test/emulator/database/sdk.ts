@@ -15,6 +15,7 @@ export interface DatabaseStats {
   logBytes: number;
   liveBytes: number;
   compactions: number;
+  compacting: boolean;
   openTransactions: number;
   /** Which path answered, counted since the emulator started (emulator/database/fallback.ts). */
   answeredBy: { compiledStages: number; mingoStages: number; compiledTests: number; mingoTests: number };
