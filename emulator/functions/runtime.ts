@@ -76,7 +76,13 @@ class FunctionPool {
         worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
       };
       worker.child.on('message', onMessage);
-      worker.child.send({ type: 'invoke', requestId, event: request.event, identity: request.identity, apiToken, timer: request.timer === true });
+      try {
+        worker.child.send({ type: 'invoke', requestId, event: request.event, identity: request.identity, apiToken, timer: request.timer === true });
+      } catch (error) {
+        // an event the IPC channel cannot carry never reached the function: answer now, not at the time limit
+        worker.child.off('message', onMessage);
+        worker.settle({ kind: 'error', message: `the invocation could not be sent to the function: ${(error as Error).message}` });
+      }
     });
     this.context.invocations.end(apiToken);
     worker.settle = undefined;
