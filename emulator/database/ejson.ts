@@ -27,7 +27,7 @@ function wireDate(inner: unknown): Date {
  * of a 1000-document insert together. `{"$tcb_server_date":{"offset":n}}` (db.serverDate())
  * becomes the server's clock + n ms; RegExps become JavaScript RegExps, which mingo matches with.
  */
-function revive(value: unknown, now: number): unknown {
+function revive(value: unknown, now: number | undefined): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = revive(value[i], now);
@@ -49,6 +49,8 @@ function revive(value: unknown, now: number): unknown {
         return toRegExp(pattern, options);
       }
       case '$tcb_server_date':
+        // only a request has a server time; the log stores the dates its requests were given
+        if (now === undefined) throw new TypeError('db.serverDate() outside a request');
         return new Date(now + Number(revive((inner as { offset?: unknown }).offset ?? 0, now)));
       default:
         if (OTHER_BSON_TYPES.has(keys[0])) return EJSON.deserialize(record, { relaxed: true });
@@ -58,13 +60,16 @@ function revive(value: unknown, now: number): unknown {
   return value;
 }
 
-/** Decodes one EJSON text as the SDK sends it (canonical) or as the log stores it (relaxed). */
-export function decode(text: string, now = Date.now()): unknown {
+/**
+ * Decodes one EJSON text as the SDK sends it (canonical) or as the log stores it (relaxed);
+ * `now`, the emulator's clock for a request, is what db.serverDate() stands for.
+ */
+export function decode(text: string, now?: number): unknown {
   return revive(JSON.parse(text), now);
 }
 
 /** Decodes a text that must hold a JSON object (a query, an update, a document). */
-export function decodeObject(text: string, what: string, now = Date.now()): Doc {
+export function decodeObject(text: string, what: string, now?: number): Doc {
   const value = decode(text, now);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${what} must be an object`);
   return value as Doc;

@@ -1,9 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { clockService, type ClockService } from '../clock';
+import type { EmulatorClock } from '../clock/state';
 import type { EmulatorContext } from '../server';
 import type { FunctionSpec } from '../project';
-import type { FromWorker, InvocationIdentity, WorkerSetup } from './protocol';
+import type { FromWorker, InvocationIdentity, WorkerInvoke, WorkerSetup } from './protocol';
 
 /** How an invocation ended. `response` is the function's result as the JSON text the cloud returns. */
 export type Outcome =
@@ -45,6 +47,7 @@ class FunctionPool {
   constructor(
     private readonly spec: FunctionSpec,
     private readonly context: EmulatorContext,
+    private readonly clock: EmulatorClock,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<Outcome> {
@@ -76,7 +79,16 @@ class FunctionPool {
         worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
       };
       worker.child.on('message', onMessage);
-      worker.child.send({ type: 'invoke', requestId, event: request.event, identity: request.identity, apiToken, timer: request.timer === true });
+      const invoke: WorkerInvoke = {
+        type: 'invoke',
+        requestId,
+        event: request.event,
+        identity: request.identity,
+        apiToken,
+        timer: request.timer === true,
+        clockOffsetMs: this.clock.offset(),
+      };
+      worker.child.send(invoke);
     });
     this.context.invocations.end(apiToken);
     worker.settle = undefined;
@@ -155,8 +167,11 @@ class FunctionPool {
  */
 export class FunctionRuntime {
   private readonly pools = new Map<string, FunctionPool>();
+  private readonly clock: EmulatorClock;
 
-  constructor(private readonly context: EmulatorContext) {}
+  constructor(private readonly context: EmulatorContext) {
+    this.clock = context.service<ClockService>(clockService).clock;
+  }
 
   has(name: string): boolean {
     return this.context.project.functions.has(name);
@@ -170,7 +185,7 @@ export class FunctionRuntime {
     }
     let pool = this.pools.get(spec.name);
     if (!pool) {
-      pool = new FunctionPool(spec, this.context);
+      pool = new FunctionPool(spec, this.context, this.clock);
       this.pools.set(spec.name, pool);
     }
     return pool.invoke(request);
