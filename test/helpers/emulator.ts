@@ -23,6 +23,8 @@ export interface StartOptions {
   dataDir?: string;
   verbose?: boolean;
   timers?: boolean;
+  /** `--clock`: the instant (ISO) the emulator's clock starts at, instead of the machine's time. */
+  clock?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -36,6 +38,7 @@ export function startEmulator(options: StartOptions = {}): Promise<RunningEmulat
   const args = [path.join(REPO_ROOT, 'bin', 'rukou.js'), 'emulator', '--port', '0', '--data', dataDir, '--project', options.project ?? REPO_ROOT];
   if (options.verbose) args.push('--verbose');
   if (options.timers === false) args.push('--no-timers');
+  if (options.clock !== undefined) args.push('--clock', options.clock);
   const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -102,4 +105,27 @@ export async function invokeAs(
   if (user.source) headers['x-wx-source'] = user.source;
   const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, { method: 'POST', headers, body: JSON.stringify({ data }) });
   return (await response.json()) as { result?: unknown; errCode?: number; errMsg?: string };
+}
+
+/** What `GET`/`POST /__rukou/clock` answer. */
+export interface ClockAnswer {
+  now: string;
+  offsetMs: number;
+  timers?: 'on' | 'off';
+  next?: { function: string; trigger: string; time: string }[];
+  fired?: ({ function: string; trigger: string; time: string } & { result?: unknown; errCode?: number; errMsg?: string })[];
+  code?: string;
+  message?: string;
+}
+
+/** The emulator's clock, epoch ms: what its functions and its database see as now. */
+export async function emulatorNow(url: string): Promise<number> {
+  const answer = (await (await fetch(`${url}/__rukou/clock`)).json()) as ClockAnswer;
+  return Date.parse(answer.now);
+}
+
+/** Moves the emulator's clock (`{set: ISO}` or `{advance: ms | "1d"}`); answers once the timers on the way have run. */
+export async function moveClock(url: string, move: { set: string } | { advance: number | string }): Promise<ClockAnswer & { status: number }> {
+  const response = await fetch(`${url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(move) });
+  return { status: response.status, ...((await response.json()) as ClockAnswer) };
 }
