@@ -4,7 +4,7 @@
  */
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, logOf, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 let emulator: RunningEmulator;
 let db: ReturnType<typeof cloud.database>;
@@ -229,12 +229,8 @@ describe('groups', () => {
 describe('cost of a batch', () => {
   /** The database requests one `track` call made, read from the emulator's verbose log. */
   async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; other: string[] }> {
-    const before = emulator.output().length;
-    const invocations = (): number => (emulator.output().slice(before).match(/\[rukou\] invoke track /g) ?? []).length;
-    await track(openid, events);
-    // the invocation's line is printed after its database calls; wait until it has arrived
-    for (let i = 0; i < 100 && invocations() === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    const actions = [...emulator.output().slice(before).matchAll(/\[rukou\] admin database\.(\w+) /g)].map((m) => m[1]);
+    const { lines } = await logOf(emulator, () => track(openid, events));
+    const actions = lines.flatMap((line) => /^\[rukou\] admin database\.(\w+) /.exec(line)?.[1] ?? []);
     const writes = actions.filter((a) => ['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument'].includes(a)).length;
     const reads = actions.filter((a) => a === 'getDocument').length;
     return { reads, writes, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from './until';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURE_PROJECT = path.join(REPO_ROOT, 'test', 'fixtures', 'project');
@@ -128,4 +129,26 @@ export async function emulatorNow(url: string): Promise<number> {
 export async function moveClock(url: string, move: { set: string } | { advance: number | string }): Promise<ClockAnswer & { status: number }> {
   const response = await fetch(`${url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(move) });
   return { status: response.status, ...((await response.json()) as ClockAnswer) };
+}
+
+let logMarks = 0;
+
+/**
+ * What `work` answered, and the lines the emulator logged (stdout, with `verbose`) while it ran. Its stdout reaches this
+ * process through a pipe that can lag behind any HTTP answer, so both ends are marked with a call
+ * whose line names it (an unknown function's `invoke <name> … not_found`), and each mark is waited
+ * for: every line printed before a mark has arrived once the mark has.
+ */
+export async function logOf<T>(emulator: RunningEmulator, work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const mark = async (): Promise<number> => {
+    const name = `log-mark-${++logMarks}`;
+    const line = `[rukou] invoke ${name} `;
+    await invokeAs(emulator.url, name, {}, { openid: 'o-log-mark' });
+    await until(() => emulator.output().includes(line));
+    return emulator.output().indexOf(line);
+  };
+  const from = await mark();
+  const result = await work();
+  const to = await mark();
+  return { result, lines: emulator.output().slice(from, to).split('\n').slice(1, -1) };
 }

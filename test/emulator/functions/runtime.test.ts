@@ -2,8 +2,7 @@
  * The functions runtime through its public faces: the client gateway (POST /functions/<name>)
  * and cloud.callFunction inside a function, against the built emulator and the fixture project.
  */
-import { emulatorNow, FIXTURE_PROJECT, invokeAs, startEmulator, type RunningEmulator } from '../../helpers/emulator';
-import { until } from '../../helpers/until';
+import { emulatorNow, FIXTURE_PROJECT, invokeAs, logOf, startEmulator, type RunningEmulator } from '../../helpers/emulator';
 
 let emulator: RunningEmulator;
 
@@ -47,22 +46,18 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-const invokeLines = (name: string): string[] => emulator.output().split('\n').filter((line) => line.startsWith(`[rukou] invoke ${name} `));
-/**
- * The log lines of the first `count` invocations of a function. The emulator prints a line before
- * it answers, but its stdout reaches this process through a pipe of its own, which can lag behind
- * the HTTP answer: wait for the line, never read it as soon as the answer arrives.
- */
-async function logged(name: string, count: number): Promise<string[]> {
-  await until(() => invokeLines(name).length >= count);
-  return invokeLines(name);
+/** What `work` answered, and the log lines of the function's invocations it made (never read as answers arrive: the log's pipe can lag). */
+async function invokeLines<T>(name: string, work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const { result, lines } = await logOf(emulator, work);
+  return { result, lines: lines.filter((line) => line.startsWith(`[rukou] invoke ${name} `)) };
 }
 
 describe('identity', () => {
   test('cold then warm start are visible in the log, one line per invocation with ms and outcome', async () => {
-    await whoami({ openid: 'first' });
-    await whoami({ openid: 'second' });
-    const lines = await logged('whoami', 2);
+    const { lines } = await invokeLines('whoami', async () => {
+      await whoami({ openid: 'first' });
+      await whoami({ openid: 'second' });
+    });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^\[rukou\] invoke whoami \d+\.\dms ok cold$/);
     expect(lines[1]).toMatch(/^\[rukou\] invoke whoami \d+\.\dms ok warm$/);
@@ -170,42 +165,53 @@ describe('cloud.callFunction inside a function', () => {
 
 describe('failures', () => {
   test('a thrown error answers -504002 with its message, and the worker survives warm', async () => {
-    const failed = await invokeAs(emulator.url, 'boom', {}, { openid: 'liam' });
+    const {
+      result: [failed, next],
+      lines,
+    } = await invokeLines('boom', async () => [
+      await invokeAs(emulator.url, 'boom', {}, { openid: 'liam' }),
+      await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'liam' }),
+    ]);
     expect(failed.errCode).toBe(-504002);
     expect(failed.errMsg).toMatch(/^functions execute fail \| errMsg: Error: boom: the fixture failed on purpose$/);
-    const next = await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'liam' });
     expect(next.result).toEqual({ pid: expect.any(Number) });
     expect(alive(pidOf(next))).toBe(true);
-    // boom's log may also hold relay's call to it: wait for this test's last line, then check it is the last
-    await until(() => invokeLines('boom').some((line) => / ok warm$/.test(line)));
-    expect(invokeLines('boom').at(-1)).toMatch(/ ok warm$/);
+    expect(lines.at(-1)).toMatch(/ ok warm$/);
   });
 
   test('the timeout from cloudbaserc.json is enforced by killing the worker', async () => {
-    // On the monotonic clock: the limit's timer is armed after this instant, so the answer cannot come sooner.
-    const started = performance.now();
-    // An hour's sleep: answered at all within the test's time, it was cut at the limit, not awaited.
-    const answer = await invokeAs(emulator.url, 'slow', { ms: 3_600_000 }, { openid: 'mia' });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(answer.errCode).toBe(-504002);
-    expect(answer.errMsg).toContain('timed out after 1 seconds');
-    expect((await logged('slow', 1))[0]).toMatch(/ timeout cold$/);
+    const { result: timedOut, lines } = await invokeLines('slow', async () => {
+      // On the monotonic clock: the limit's timer is armed after this instant, so the answer cannot come sooner.
+      const started = performance.now();
+      // An hour's sleep: answered at all within the test's time, it was cut at the limit, not awaited.
+      const answer = await invokeAs(emulator.url, 'slow', { ms: 3_600_000 }, { openid: 'mia' });
+      return { answer, took: performance.now() - started };
+    });
+    expect(timedOut.took).toBeGreaterThanOrEqual(1000);
+    expect(timedOut.answer.errCode).toBe(-504002);
+    expect(timedOut.answer.errMsg).toContain('timed out after 1 seconds');
+    expect(lines).toEqual([expect.stringMatching(/ timeout cold$/)]);
     // The next invocation gets a fresh worker (cold again) and finishes in time.
-    const next = await invokeAs(emulator.url, 'slow', { ms: 10 }, { openid: 'mia' });
-    expect(next.result).toMatchObject({ slept: 10 });
-    expect((await logged('slow', 2))[1]).toMatch(/ ok cold$/);
+    const next = await invokeLines('slow', () => invokeAs(emulator.url, 'slow', { ms: 10 }, { openid: 'mia' }));
+    expect(next.result.result).toMatchObject({ slept: 10 });
+    expect(next.lines).toEqual([expect.stringMatching(/ ok cold$/)]);
   });
 
   test('a worker that dies is replaced and its caller answered with an error', async () => {
-    const before = await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' });
-    const died = await invokeAs(emulator.url, 'crash', { exit: true }, { openid: 'noah' });
+    const {
+      result: [before, died, after],
+      lines,
+    } = await invokeLines('crash', async () => [
+      await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' }),
+      await invokeAs(emulator.url, 'crash', { exit: true }, { openid: 'noah' }),
+      await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' }),
+    ]);
     expect(died.errCode).toBe(-504002);
     expect(died.errMsg).toContain('exited (code 3)');
     expect(alive(pidOf(before))).toBe(false);
-    const after = await invokeAs(emulator.url, 'crash', {}, { openid: 'noah' });
     expect(after.result).toEqual({ pid: expect.any(Number) });
     expect(pidOf(after)).not.toBe(pidOf(before));
-    expect((await logged('crash', 3)).map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['ok cold', 'crashed warm', 'ok cold']);
+    expect(lines.map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['ok cold', 'crashed warm', 'ok cold']);
   });
 
   test('under heavy concurrency a function runs at most 8 workers and every caller is answered', async () => {
