@@ -8,7 +8,7 @@ import cloud from 'wx-server-sdk';
 import { sharePrefix } from '../../shared/ids';
 import type { EnterEvent, RevisionEvent, ShareEvent, UserDoc } from '../../shared/model';
 import { addDays, chinaDay, chinaDayStart } from '../../shared/time';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { emulatorNow, invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 const APP = 'wx0000000000000000';
 const SECRET = 'ids-suite-share-secret-0123456789';
@@ -19,8 +19,8 @@ let db: ReturnType<typeof cloud.database>;
 let n = 0;
 
 type Sent = Record<string, unknown> & { id: string };
-const enter = (scene: number, query: Record<string, string> = {}, at = Date.now()): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at, type: 'enter', cold: true, options: { scene, path: 'pages/index/index', query } });
-const share = (shareId: string): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at: Date.now(), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
+const enter = (scene: number, query: Record<string, string> = {}, at = Date.parse(MIDDAY)): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at, type: 'enter', cold: true, options: { scene, path: 'pages/index/index', query } });
+const share = (shareId: string): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at: Date.parse(MIDDAY), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
 const idOf = (openid: string, suffix: string): string => `${sharePrefix(SECRET, openid)}${suffix}`;
 
 interface Answer {
@@ -43,7 +43,8 @@ async function all<T>(where: Record<string, unknown>, collection = 'events'): Pr
 const recordsOf = async (shareId: string): Promise<ShareEvent['share'][]> => (await all<ShareEvent>({ type: 'share', 'share.shareId': shareId })).map((event) => event.share);
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_SHARE_SECRET: SECRET, RUKOU_OPERATORS: OPERATOR } });
+  // the first-touch tests reason about today and yesterday: at noon, the day stays the same throughout
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_SHARE_SECRET: SECRET, RUKOU_OPERATORS: OPERATOR } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
@@ -101,7 +102,7 @@ describe('share ids', () => {
 
 describe('first touch', () => {
   it('a new user\'s first batches arriving at the same moment, 30 times: first is the earliest entry, latest the latest', async () => {
-    const now = Date.now();
+    const now = await emulatorNow(emulator.url);
     for (let trial = 0; trial < 30; trial++) {
       const openid = `o-twin-${trial}`;
       // two devices, each with one entry, delivered together in either order
@@ -116,7 +117,7 @@ describe('first touch', () => {
   });
 
   it('an offline phone\'s entries from the day before move the first day: stored events are corrected and the old day is rolled up again', async () => {
-    const now = Date.now();
+    const now = await emulatorNow(emulator.url);
     const today = chinaDay(now);
     const d1 = addDays(today, -1);
     const d2 = addDays(today, -2);
@@ -128,7 +129,7 @@ describe('first touch', () => {
     expect((await rollup(d1)).totals).toMatchObject({ entries: 1, newUsers: 1 });
 
     // the other, offline since the day before, delivers an earlier entry
-    await track('o-owl', [enter(1047, {}, noon(d2))], Date.now());
+    await track('o-owl', [enter(1047, {}, noon(d2))], await emulatorNow(emulator.url));
     const [user] = await all<UserDoc>({ _id: 'o-owl' }, 'users');
     expect([user.firstDay, user.first.scene, user.latest.scene]).toEqual([d2, 1047, 1089]);
     expect((await all<EnterEvent>({ openid: 'o-owl', type: 'enter' })).map((event) => [event.day, event.firstDay]).sort()).toEqual([

@@ -29,6 +29,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * For suites that need "today": noon in Beijing, twelve hours from either midnight, so that the
+ * day cannot change while a suite runs (`startEmulator({ clock: MIDDAY })`).
+ */
+export const MIDDAY = '2024-05-20T12:00:00+08:00';
+
 export function tempDir(prefix = 'rukou-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
