@@ -5,9 +5,10 @@ import { startEmulator } from './server';
 import { SERVICES } from './services';
 
 const USAGE = `usage:
-  rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers]
+  rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers] [--clock ISO]
   rukou invoke <function> --openid ID [--data JSON] [--url URL]
-  rukou trigger <function> [--time ISO] [--url URL]`;
+  rukou trigger <function> [--time ISO] [--url URL]
+  rukou clock [--set ISO | --advance 1d] [--url URL]`;
 
 const DEFAULT_PORT = 8787;
 const defaultUrl = (): string => process.env.RUKOU_URL ?? `http://127.0.0.1:${process.env.RUKOU_PORT ?? DEFAULT_PORT}`;
@@ -21,6 +22,10 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).catch(() =>
     fail(`no emulator answers at ${new URL(url).origin}: start one with \`npm start\` (or give --url)`),
   );
+  return answerOf(url, response);
+}
+
+async function answerOf(url: string, response: Response): Promise<unknown> {
   const text = await response.text();
   try {
     return JSON.parse(text);
@@ -38,15 +43,18 @@ async function emulator(args: string[]): Promise<void> {
       project: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'no-timers': { type: 'boolean', default: false },
+      clock: { type: 'string' },
     },
   });
   const port = Number(values.port ?? process.env.RUKOU_PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
   const projectRoot = path.resolve(values.project ?? process.cwd());
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
+  const clock = values.clock === undefined ? undefined : Date.parse(values.clock);
+  if (clock !== undefined && Number.isNaN(clock)) fail(`--clock is not an ISO date: ${values.clock}`);
   provideLocalSecrets(dataDir);
   const running = await startEmulator(
-    { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'] },
+    { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'], clock },
     SERVICES,
   );
   process.stdout.write(`[rukou] emulator listening on ${running.url} (data in ${dataDir})\n`);
@@ -86,14 +94,25 @@ async function trigger(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { time: { type: 'string' }, url: { type: 'string' } } });
   const [name] = positionals;
   if (!name) fail('trigger needs the name of a function');
-  const time = values.time ?? new Date().toISOString();
-  if (Number.isNaN(Date.parse(time))) fail(`--time is not an ISO date: ${time}`);
-  const answer = await post(`${values.url ?? defaultUrl()}/triggers/${encodeURIComponent(name)}`, { time });
+  if (values.time !== undefined && Number.isNaN(Date.parse(values.time))) fail(`--time is not an ISO date: ${values.time}`);
+  // without --time the emulator fires at its own clock's time, which is not this machine's after a --clock
+  const answer = await post(`${values.url ?? defaultUrl()}/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time });
   process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   if (answer && typeof answer === 'object' && 'errCode' in answer) process.exitCode = 1;
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { emulator, invoke, trigger };
+/** Reads the emulator's clock, or moves it and prints the timers that fired on the way (see README, "The clock"). */
+async function clock(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { set: { type: 'string' }, advance: { type: 'string' }, url: { type: 'string' } } });
+  if (values.set !== undefined && values.advance !== undefined) fail('clock takes --set or --advance, not both');
+  const url = `${values.url ?? defaultUrl()}/__rukou/clock`;
+  const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
+  const answer = move ? await post(url, move) : await answerOf(url, await fetch(url));
+  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  if (answer && typeof answer === 'object' && 'code' in answer) process.exitCode = 1;
+}
+
+const commands: Record<string, (args: string[]) => Promise<void>> = { emulator, invoke, trigger, clock };
 
 const [command, ...rest] = process.argv.slice(2);
 const run = command ? commands[command] : undefined;

@@ -1,11 +1,11 @@
 /**
- * One line per function invocation and per admin call: what, how long, how it ended.
+ * One line per function invocation, per admin call and per move of the clock: what, how long, how it ended.
  * Quiet by default (only the ready line and failures of the emulator itself); `--verbose`
  * prints every line. Tests read the same lines from the process output.
  */
 export interface Logger {
   readonly verbose: boolean;
-  call(kind: 'admin' | 'invoke' | 'trigger' | 'push', name: string, ms: number, outcome: string): void;
+  call(kind: 'admin' | 'invoke' | 'trigger' | 'push' | 'clock', name: string, ms: number, outcome: string): void;
   info(message: string): void;
   warn(message: string): void;
 }

@@ -43,8 +43,10 @@ export interface EmulatorOptions {
   dataDir: string;
   projectRoot: string;
   verbose: boolean;
-  /** Fire timer triggers on the wall clock (tests turn this off and fire them explicitly). */
+  /** Fire timer triggers as the clock passes them (tests turn this off and fire them explicitly). */
   timers: boolean;
+  /** Start the emulator's clock at this instant (epoch ms) instead of the machine's time. */
+  clock?: number;
 }
 
 /** Everything a service may need from the running emulator. */

@@ -1,4 +1,5 @@
 import type { ServiceFactory } from './server';
+import { clockService } from './clock';
 import { databaseService } from './database';
 import { functionsService } from './functions';
 import { openApiService } from './openapi';
@@ -7,4 +8,4 @@ import { triggersService } from './triggers';
 import { wechatService } from './wechat';
 
 /** The emulated backend, started in this order and closed in reverse. */
-export const SERVICES: ServiceFactory[] = [databaseService, storageService, wechatService, openApiService, functionsService, triggersService];
+export const SERVICES: ServiceFactory[] = [clockService, databaseService, storageService, wechatService, openApiService, functionsService, triggersService];

@@ -28,7 +28,7 @@ function wireDate(inner: unknown): Date {
  * of a 1000-document insert together. `{"$tcb_server_date":{"offset":n}}` (db.serverDate())
  * becomes the server's clock + n ms; RegExps become JavaScript RegExps, which mingo matches with.
  */
-function revive(value: unknown, now: number): unknown {
+function revive(value: unknown, now: number | undefined): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = revive(value[i], now);
@@ -50,6 +50,8 @@ function revive(value: unknown, now: number): unknown {
         return toRegExp(pattern, options);
       }
       case '$tcb_server_date':
+        // only a request has a server time; the log stores the dates its requests were given
+        if (now === undefined) throw new TypeError('db.serverDate() outside a request');
         return new Date(now + Number(revive((inner as { offset?: unknown }).offset ?? 0, now)));
       default:
         if (OTHER_BSON_TYPES.has(keys[0])) return EJSON.deserialize(record, { relaxed: true });
@@ -59,8 +61,11 @@ function revive(value: unknown, now: number): unknown {
   return value;
 }
 
-/** Decodes one EJSON text as the SDK sends it (canonical), held to the door's depth limit (parseJson). */
-export function decode(text: string, now = Date.now(), what = 'the EJSON'): unknown {
+/**
+ * Decodes one EJSON text as the SDK sends it (canonical), held to the door's depth limit
+ * (parseJson); `now`, the emulator's clock for a request, is what db.serverDate() stands for.
+ */
+export function decode(text: string, now?: number, what = 'the EJSON'): unknown {
   return revive(parseJson(text, what), now);
 }
 
@@ -69,11 +74,11 @@ export function decode(text: string, now = Date.now(), what = 'the EJSON'): unkn
  * through `decode` when it was written, and a log line wraps documents in two more levels.
  */
 export function decodeStored(text: string): unknown {
-  return revive(JSON.parse(text), Date.now());
+  return revive(JSON.parse(text), undefined);
 }
 
 /** Decodes a text that must hold a JSON object (a query, an update, a document). */
-export function decodeObject(text: string, what: string, now = Date.now()): Doc {
+export function decodeObject(text: string, what: string, now?: number): Doc {
   const value = decode(text, now, what);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${what} must be an object`);
   return value as Doc;

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { clockService, type ClockService } from '../clock';
 import type { ServiceFactory } from '../server';
 import { DatabaseOperations } from './operations';
 import { DatabaseState } from './state';
@@ -15,8 +16,10 @@ import { databaseActions, statsRoute } from './wire';
 export const databaseService: ServiceFactory = (context) => {
   const state = new DatabaseState(path.join(context.options.dataDir, 'database'), context.project.collections, (message) => context.log.warn(message));
   const transactions = new Transactions(state);
+  const { clock } = context.service<ClockService>(clockService);
+  const now = (): number => clock.now();
   return {
-    actions: databaseActions(state, new DatabaseOperations(state), transactions),
+    actions: databaseActions(state, new DatabaseOperations(state, now), transactions, now),
     routes: [statsRoute(state, transactions)],
     close() {
       state.close();

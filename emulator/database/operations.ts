@@ -37,12 +37,12 @@ export interface Modified {
 }
 
 // Ids like the cloud's (32 hex digits), unique without a random draw per document:
-// seconds, a per-process random part, then a counter.
+// seconds (of the emulator's clock), a per-process random part, then a counter.
 const PROCESS_PART = randomBytes(6).toString('hex');
 let idCounter = 0;
-function newId(): string {
+function newId(now: number): string {
   idCounter = (idCounter + 1) % 0x1000000000000;
-  return `${Math.floor(Date.now() / 1000).toString(16).padStart(8, '0')}${PROCESS_PART}${idCounter.toString(16).padStart(12, '0')}`;
+  return `${Math.floor(now / 1000).toString(16).padStart(8, '0')}${PROCESS_PART}${idCounter.toString(16).padStart(12, '0')}`;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -119,7 +119,10 @@ function positional(modifier: Doc): boolean {
 }
 
 export class DatabaseOperations {
-  constructor(private readonly state: DatabaseState) {}
+  constructor(
+    private readonly state: DatabaseState,
+    private readonly now: () => number,
+  ) {}
 
   private requireCollection(reader: Reader, collection: string): void {
     if (!reader.exists(collection)) this.state.collection(collection);
@@ -156,7 +159,7 @@ export class DatabaseOperations {
     const ids: DocId[] = [];
     const seen = new Set<DocId>();
     for (const doc of docs) {
-      doc._id ??= newId();
+      doc._id ??= newId(this.now());
       const id = checkId(doc._id);
       if (seen.has(id) || reader.get(collection, id)) throw duplicateId(collection, id);
       seen.add(id);
@@ -193,7 +196,7 @@ export class DatabaseOperations {
     if (targets.length === 0 && options.upsert) {
       const seed = seedFromQuery(query);
       const doc = options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) };
-      doc._id ??= newId();
+      doc._id ??= newId(this.now());
       const id = checkId(doc._id);
       result.ops.push({ kind: 'put', collection, doc, insert: true });
       result.docs.push(doc);

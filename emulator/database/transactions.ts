@@ -107,7 +107,7 @@ export class Transactions {
 
   constructor(private readonly state: DatabaseState) {}
 
-  start(now = Date.now()): string {
+  start(now: number): string {
     for (const transaction of this.open.values()) if (now - transaction.startedAt > LIFETIME_MS) this.end(transaction);
     const transaction = new Transaction(randomUUID(), this.state, now);
     this.open.set(transaction.id, transaction);

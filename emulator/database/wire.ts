@@ -61,8 +61,11 @@ function asBackendError(error: unknown): unknown {
   return new BackendError(code, error.message);
 }
 
-/** The database admin actions of the wire protocol (see reference/wx-server-sdk.md §3.3). */
-export function databaseActions(state: DatabaseState, operations: DatabaseOperations, transactions: Transactions): Record<string, AdminAction> {
+/**
+ * The database admin actions of the wire protocol (see reference/wx-server-sdk.md §3.3). `now` is
+ * the emulator's clock: each request reads it once, for its serverDate values and transaction.
+ */
+export function databaseActions(state: DatabaseState, operations: DatabaseOperations, transactions: Transactions, now: () => number): Record<string, AdminAction> {
   const live: Reader = {
     exists: (name) => state.has(name),
     get: (name, id) => state.collection(name).get(id),
@@ -84,7 +87,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     (action: (params: Params, now: number) => Record<string, unknown>): AdminAction =>
     ({ params }) => {
       try {
-        return action(params, Date.now());
+        return action(params, now());
       } catch (error) {
         throw asBackendError(error);
       }
@@ -157,7 +160,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       return {};
     }),
 
-    'database.startTransaction': guarded(() => ({ transactionId: transactions.start() })),
+    'database.startTransaction': guarded((_params, at) => ({ transactionId: transactions.start(at) })),
 
     'database.commitTransaction': guarded((params) => {
       transactions.commit(String(params.transactionId ?? ''));

@@ -30,6 +30,8 @@ export interface WorkerInvoke {
   apiToken: string;
   /** Timer invocations carry TRIGGER_SRC=timer, which makes the SDK send WX_TRIGGER_API_TOKEN_V0. */
   timer: boolean;
+  /** The emulator's time minus the machine's when the invocation starts: the function's Date is shifted by it. */
+  clockOffsetMs: number;
 }
 
 export type ToWorker = WorkerSetup | WorkerInvoke;

@@ -1,9 +1,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { clockService, type ClockService } from '../clock';
+import type { EmulatorClock } from '../clock/state';
 import type { EmulatorContext } from '../server';
 import type { FunctionSpec } from '../project';
-import type { FromWorker, InvocationIdentity, WorkerSetup } from './protocol';
+import type { FromWorker, InvocationIdentity, WorkerInvoke, WorkerSetup } from './protocol';
 
 /** How an invocation ended. `response` is the function's result as the JSON text the cloud returns. */
 export type Outcome =
@@ -45,6 +47,7 @@ class FunctionPool {
   constructor(
     private readonly spec: FunctionSpec,
     private readonly context: EmulatorContext,
+    private readonly clock: EmulatorClock,
   ) {}
 
   async invoke(request: InvokeRequest): Promise<Outcome> {
@@ -76,8 +79,17 @@ class FunctionPool {
         worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
       };
       worker.child.on('message', onMessage);
+      const invoke: WorkerInvoke = {
+        type: 'invoke',
+        requestId,
+        event: request.event,
+        identity: request.identity,
+        apiToken,
+        timer: request.timer === true,
+        clockOffsetMs: this.clock.offset(),
+      };
       try {
-        worker.child.send({ type: 'invoke', requestId, event: request.event, identity: request.identity, apiToken, timer: request.timer === true });
+        worker.child.send(invoke);
       } catch (error) {
         // an event the IPC channel cannot carry never reached the function: answer now, not at the time limit
         worker.child.off('message', onMessage);
@@ -161,8 +173,11 @@ class FunctionPool {
  */
 export class FunctionRuntime {
   private readonly pools = new Map<string, FunctionPool>();
+  private readonly clock: EmulatorClock;
 
-  constructor(private readonly context: EmulatorContext) {}
+  constructor(private readonly context: EmulatorContext) {
+    this.clock = context.service<ClockService>(clockService).clock;
+  }
 
   has(name: string): boolean {
     return this.context.project.functions.has(name);
@@ -176,7 +191,7 @@ export class FunctionRuntime {
     }
     let pool = this.pools.get(spec.name);
     if (!pool) {
-      pool = new FunctionPool(spec, this.context);
+      pool = new FunctionPool(spec, this.context, this.clock);
       this.pools.set(spec.name, pool);
     }
     return pool.invoke(request);

@@ -5,10 +5,15 @@
  * Before each invocation it sets the environment the cloud runtime injects, because the real
  * wx-server-sdk reads identity and routing from process.env on every call (getWXContext() is
  * WX_CONTEXT_KEYS + WX_*, ENV is SCF_NAMESPACE, SOURCE is TCB_SOURCE; the endpoint comes from
- * TCB_CONTEXT_CNFG). TZ is never set: the cloud's function clock is UTC.
+ * TCB_CONTEXT_CNFG). TZ is never set: the cloud's function clock is UTC. The time is the
+ * emulator's: Date is shifted by the clock's offset sent with each invocation (shifted-date.ts),
+ * installed before the function's code is loaded.
  */
 import path from 'node:path';
+import { shiftDate } from '../clock/shifted-date';
 import type { FromWorker, InvocationIdentity, ToWorker, WorkerInvoke, WorkerSetup } from './protocol';
+
+const setClockOffset = shiftDate();
 
 type Main = (event: unknown, context: Record<string, unknown>) => unknown;
 
@@ -70,6 +75,7 @@ function contextFor(config: WorkerSetup, invocation: WorkerInvoke, env: Record<s
 
 async function invoke(invocation: WorkerInvoke): Promise<void> {
   if (!setup) throw new Error('the worker was asked to invoke before it was set up');
+  setClockOffset(invocation.clockOffsetMs);
   for (const key of PER_INVOCATION_KEYS) delete process.env[key];
   const env = invocationEnvironment(invocation.identity, invocation.apiToken, invocation.timer);
   Object.assign(process.env, env);

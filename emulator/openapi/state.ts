@@ -2,7 +2,7 @@
 export interface RecordedCall {
   /** 1, 2, 3 … in arrival order since the emulator started */
   seq: number;
-  /** ISO time the call arrived */
+  /** ISO time the call arrived, on the emulator's clock */
   at: string;
   /** the cloud-call name (`subscribeMessage.send`) or, for SDK built-ins, the svrkit name (`ApiGetOpenDataByCloudId`) */
   api: string;
@@ -23,10 +23,13 @@ export class CallLog {
   private calls: RecordedCall[] = [];
   private seq = 0;
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly capacity = 10_000,
+  ) {}
 
   add(call: Omit<RecordedCall, 'seq' | 'at'>): void {
-    this.calls.push({ seq: ++this.seq, at: new Date().toISOString(), ...call });
+    this.calls.push({ seq: ++this.seq, at: new Date(this.now()).toISOString(), ...call });
     if (this.calls.length > this.capacity) this.calls.splice(0, this.calls.length - this.capacity);
   }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clockService, type ClockService } from '../clock';
 import { readParams, sendJson } from '../http';
 import type { EmulatorContext, Service } from '../server';
 import { functionsService, type FunctionsService } from '../functions';
@@ -6,15 +7,20 @@ import { clientAnswer, FUNCTION_NOT_FOUND, INVALID_PARAMETERS, refuseAsClient } 
 import { fireTrigger, scheduledTriggers, Scheduler } from './scheduler';
 
 /**
- * Timer triggers: fired on the wall clock unless `--no-timers`, and on demand by
- * `POST /triggers/<function>` with `{"time": ISO}` (what `rukou trigger` sends), which runs the
- * function's trigger now as if the clock said `time`, and answers like the client gateway.
+ * Timer triggers: fired as the emulator's clock passes their instants (ticking, or moved by
+ * `POST /__rukou/clock`) unless `--no-timers`, and on demand by `POST /triggers/<function>` with
+ * `{"time": ISO}` (what `rukou trigger` sends), which runs the function's trigger now as if the
+ * clock said `time` (by default the clock's time), and answers like the client gateway.
  */
 export function triggersService(context: EmulatorContext): Service {
   const { runtime } = context.service<FunctionsService>(functionsService);
+  const { clock, moves } = context.service<ClockService>(clockService);
   const triggers = scheduledTriggers(context.project.functions.values());
-  const scheduler = new Scheduler(runtime, context.log);
-  if (context.options.timers) scheduler.start(triggers.values());
+  const scheduler = new Scheduler(runtime, context.log, clock);
+  if (context.options.timers) {
+    scheduler.start(triggers.values());
+    moves.attach(scheduler);
+  }
 
   async function fire(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
     const name = decodeURIComponent(rest);
@@ -24,7 +30,7 @@ export function triggersService(context: EmulatorContext): Service {
       sendJson(res, 200, { errCode: FUNCTION_NOT_FOUND, errMsg: problem });
       return;
     }
-    let time = new Date();
+    let time = new Date(clock.now());
     try {
       const params = await readParams(req);
       if (params.time !== undefined) time = new Date(String(params.time));

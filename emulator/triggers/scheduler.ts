@@ -1,6 +1,9 @@
-import type { FunctionSpec, TimerTrigger } from '../project';
-import type { Logger } from '../log';
+import type { FiredTimer, Passage, UpcomingTimer } from '../clock/operations';
+import type { EmulatorClock } from '../clock/state';
+import { clientAnswer } from '../functions/gateway';
 import type { FunctionRuntime, Outcome } from '../functions/runtime';
+import type { Logger } from '../log';
+import type { FunctionSpec, TimerTrigger } from '../project';
 import { parseCron, type Cron } from './cron';
 
 /** The SOURCE the cloud gives a timer invocation (getWXContext docs: wx_trigger, 云函数定时触发器调用). */
@@ -35,48 +38,108 @@ export function scheduledTriggers(functions: Iterable<FunctionSpec>): Map<string
   return triggers;
 }
 
+/** Instants of the same time fire in the order of their functions' names, so that every passage is the same. */
+const byTimeThenName = (a: [ScheduledTrigger, number], b: [ScheduledTrigger, number]): number =>
+  a[1] - b[1] || (a[0].functionName < b[0].functionName ? -1 : a[0].functionName > b[0].functionName ? 1 : 0);
+
 /**
- * Fires each trigger on the wall clock while the emulator runs. A run that is still going when
- * the next instant comes does not delay it: each instant is armed from the schedule, not from
- * when the previous run ended.
+ * Fires each trigger as the emulator's clock passes its instants, each instant once. Each trigger
+ * keeps the next instant it has not fired; whoever fires an instant moves it on first.
+ *
+ * While the clock ticks, an instant fires when it comes, and a run still going does not delay the
+ * next one: instants follow the schedule, not the end of earlier runs. When the clock is moved
+ * (`pass`), it stops at each instant on the way, in order, and each run ends before the next starts.
  */
-export class Scheduler {
-  private readonly timers = new Set<NodeJS.Timeout>();
+export class Scheduler implements Passage {
+  private readonly next = new Map<ScheduledTrigger, number>();
+  private readonly running = new Set<Promise<Outcome>>();
+  private timer?: NodeJS.Timeout;
+  private passing = false;
   private stopped = false;
 
   constructor(
     private readonly runtime: FunctionRuntime,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: EmulatorClock,
   ) {}
 
   start(triggers: Iterable<ScheduledTrigger>): void {
-    for (const scheduled of triggers) this.arm(scheduled, new Date(this.now()));
+    const now = new Date(this.clock.now());
+    for (const scheduled of triggers) this.moveOn(scheduled, now);
+    this.arm();
   }
 
-  private arm(scheduled: ScheduledTrigger, after: Date): void {
-    const at = scheduled.cron.next(after);
-    if (!at || this.stopped) return;
-    const wait = (): void => {
-      const left = at.getTime() - this.now();
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.stopped) return;
-        if (at.getTime() > this.now()) return wait();
-        this.arm(scheduled, at);
-        const started = performance.now();
-        void fireTrigger(this.runtime, scheduled, at).then((outcome) => {
-          this.log.call('trigger', `${scheduled.functionName}/${scheduled.trigger.name}`, performance.now() - started, outcome.kind);
-        });
-      }, Math.min(Math.max(left, 0), LONGEST_WAIT_MS));
-      this.timers.add(timer);
-    };
-    wait();
+  upcoming(): UpcomingTimer[] {
+    return [...this.next]
+      .sort(byTimeThenName)
+      .map(([scheduled, at]) => ({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time }));
+  }
+
+  async pass(until: number): Promise<FiredTimer[]> {
+    this.passing = true;
+    clearTimeout(this.timer);
+    const fired: FiredTimer[] = [];
+    try {
+      // runs the ticking clock started finish first: no run of an earlier instant overlaps a later one
+      await Promise.all(this.running);
+      for (let due = this.take(until); due && !this.stopped; due = this.take(until)) {
+        const [scheduled, at] = due;
+        // a run that took longer than the gap to the next instant leaves the clock past it: never back
+        this.clock.moveTo(Math.max(at, this.clock.now()));
+        const outcome = await this.fire(scheduled, at);
+        fired.push({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time, ...clientAnswer(outcome) });
+      }
+      this.clock.moveTo(Math.max(until, this.clock.now()));
+      return fired;
+    } finally {
+      this.passing = false;
+      this.arm();
+    }
   }
 
   stop(): void {
     this.stopped = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    clearTimeout(this.timer);
+  }
+
+  /** The trigger's next instant after `after`; a schedule that never fires again (years end at 2099) leaves. */
+  private moveOn(scheduled: ScheduledTrigger, after: Date): void {
+    const at = scheduled.cron.next(after);
+    if (at) this.next.set(scheduled, at.getTime());
+    else this.next.delete(scheduled);
+  }
+
+  /** The earliest instant not fired yet if it is due by `until`, taken off the schedule before it runs. */
+  private take(until: number): [ScheduledTrigger, number] | undefined {
+    const [earliest] = [...this.next].sort(byTimeThenName);
+    if (!earliest || earliest[1] > until) return undefined;
+    this.moveOn(earliest[0], new Date(earliest[1]));
+    return earliest;
+  }
+
+  /** One timer, for the earliest instant of all; setTimeout cannot wait longer than LONGEST_WAIT_MS, so longer waits are taken in hops. */
+  private arm(): void {
+    clearTimeout(this.timer);
+    if (this.stopped || this.passing) return;
+    const [earliest] = [...this.next].sort(byTimeThenName);
+    if (!earliest) return;
+    this.timer = setTimeout(() => this.onTime(), Math.min(Math.max(earliest[1] - this.clock.now(), 0), LONGEST_WAIT_MS));
+  }
+
+  private onTime(): void {
+    if (this.stopped || this.passing) return;
+    for (let due = this.take(this.clock.now()); due; due = this.take(this.clock.now())) void this.fire(...due);
+    this.arm();
+  }
+
+  private fire(scheduled: ScheduledTrigger, at: number): Promise<Outcome> {
+    const started = performance.now();
+    const run = fireTrigger(this.runtime, scheduled, new Date(at)).then((outcome) => {
+      this.log.call('trigger', `${scheduled.functionName}/${scheduled.trigger.name}`, performance.now() - started, outcome.kind);
+      this.running.delete(run);
+      return outcome;
+    });
+    this.running.add(run);
+    return run;
   }
 }

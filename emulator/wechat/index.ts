@@ -1,3 +1,4 @@
+import { clockService, type ClockService } from '../clock';
 import type { EmulatorContext, Service } from '../server';
 import { WeChat } from './operations';
 import { wechatRoutes } from './server';
@@ -9,7 +10,8 @@ export interface WeChatService extends Service {
 
 /** The simulated WeChat: its state under the data dir, its APIs for the openapi service, its test routes. */
 export function wechatService(context: EmulatorContext): WeChatService {
-  const now = (): number => Date.now();
+  const { clock } = context.service<ClockService>(clockService);
+  const now = (): number => clock.now();
   const wechat = new WeChat(new WeChatState(context.options.dataDir), now);
   return { wechat, routes: wechatRoutes(wechat, now) };
 }

@@ -7,7 +7,7 @@
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, HideEvent, StoredEvent } from '../../shared/model';
 import type { ChatShare } from '../../miniprogram/tracker/index';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, openedFrom, SimulatedPhone, type PageInstance } from './simulated-wx';
 
 const APP = 'wx0000000000000000';
@@ -16,9 +16,10 @@ const MINUTE = 60_000;
 let emulator: RunningEmulator;
 let db: ReturnType<typeof cloud.database>;
 
-// each scenario reads whole days' numbers, so each gets an emulator of its own
+// each scenario reads whole days' numbers (sessions and user-days are per day), so each gets an
+// emulator of its own, at noon: its events, anchored to when they arrive, cannot straddle a midnight
 beforeEach(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: OPERATOR.openid } });
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: OPERATOR.openid } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();

@@ -8,7 +8,7 @@ import cloud from 'wx-server-sdk';
 import { sharePrefix } from '../../shared/ids';
 import type { EnterEvent, RevisionDoc, ShareEvent, UserDoc } from '../../shared/model';
 import { addDays, chinaDay, chinaDayStart } from '../../shared/time';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { emulatorNow, invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 const APP = 'wx0000000000000000';
 const SECRET = 'ids-suite-share-secret-0123456789';
@@ -19,8 +19,8 @@ let db: ReturnType<typeof cloud.database>;
 let n = 0;
 
 type Sent = Record<string, unknown> & { id: string };
-const enter = (scene: number, query: Record<string, string> = {}, at = Date.now()): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at, type: 'enter', cold: true, options: { scene, path: 'pages/index/index', query } });
-const share = (shareId: string): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at: Date.now(), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
+const enter = (scene: number, query: Record<string, string> = {}, at = Date.parse(MIDDAY)): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at, type: 'enter', cold: true, options: { scene, path: 'pages/index/index', query } });
+const share = (shareId: string): Sent => ({ id: `id-${String(++n).padStart(6, '0')}`, seq: n, at: Date.parse(MIDDAY), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
 const idOf = (openid: string, suffix: string): string => `${sharePrefix(SECRET, openid)}${suffix}`;
 
 interface Answer {
@@ -43,7 +43,8 @@ async function all<T>(where: Record<string, unknown>, collection = 'events'): Pr
 const recordsOf = async (shareId: string): Promise<ShareEvent['share'][]> => (await all<ShareEvent>({ type: 'share', 'share.shareId': shareId })).map((event) => event.share);
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_SHARE_SECRET: SECRET, RUKOU_OPERATORS: OPERATOR } });
+  // the first-touch tests reason about today and yesterday: at noon, the day stays the same throughout
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_SHARE_SECRET: SECRET, RUKOU_OPERATORS: OPERATOR } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
@@ -106,7 +107,7 @@ describe('share ids', () => {
 
 describe('first touch', () => {
   it('a new user\'s first batches arriving at the same moment, 30 times: first is the earliest entry, latest the latest', async () => {
-    const now = Date.now();
+    const now = await emulatorNow(emulator.url);
     for (let trial = 0; trial < 30; trial++) {
       const openid = `o-twin-${trial}`;
       // two devices, each with one entry, delivered together in either order
@@ -121,7 +122,7 @@ describe('first touch', () => {
   });
 
   it('an existing user\'s two devices deliver older entries at the same moment, 40 times: each user is new on exactly one day, and no answer leaks the database', async () => {
-    const now = Date.now();
+    const now = await emulatorNow(emulator.url);
     const today = chinaDay(now);
     const [d1, d2] = [addDays(today, -1), addDays(today, -2)];
     const noon = (day: string): number => chinaDayStart(day).getTime() + 12 * HOUR;
@@ -129,7 +130,9 @@ describe('first touch', () => {
     // delivered as a tracker would: a refused delivery is sent again
     const deliver = async (openid: string, at: number): Promise<void> => {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const answer = await invokeAs(emulator.url, 'track', { v: 1, sentAt: Date.now(), events: [enter(1089, { rk_ch: 'pairs' }, at - (now - Date.now()))] }, { openid, appid: APP });
+        // the phone's clock is the emulator's: its time now is its sentAt
+        const sentAt = await emulatorNow(emulator.url);
+        const answer = await invokeAs(emulator.url, 'track', { v: 1, sentAt, events: [enter(1089, { rk_ch: 'pairs' }, at)] }, { openid, appid: APP });
         const refusal = (answer.result as { error?: { code: string; message: string } }).error;
         if (!refusal) return;
         expect(refusal.code).toBe('UPSTREAM');
@@ -146,7 +149,7 @@ describe('first touch', () => {
   });
 
   it('an offline phone\'s entries from the day before move the first day: a revision says so, and the old day is rolled up again without the user as new', async () => {
-    const now = Date.now();
+    const now = await emulatorNow(emulator.url);
     const today = chinaDay(now);
     const d1 = addDays(today, -1);
     const d2 = addDays(today, -2);
@@ -159,7 +162,7 @@ describe('first touch', () => {
     expect(await owl(d1)).toMatchObject({ entries: 1, newUsers: 1 });
 
     // the other, offline since the day before, delivers an earlier entry
-    await track('o-owl', [enter(1047, { rk_ch: 'owl' }, noon(d2))], Date.now());
+    await track('o-owl', [enter(1047, { rk_ch: 'owl' }, noon(d2))], await emulatorNow(emulator.url));
     const [user] = await all<UserDoc>({ _id: 'o-owl' }, 'users');
     expect([user.firstDay, user.first.scene, user.latest.scene]).toEqual([d2, 1047, 1089]);
     // the stored event keeps the first day it was stored with; the revision corrects what it implies
@@ -180,7 +183,9 @@ describe('first touch', () => {
 });
 
 describe('first-day revisions at scale', () => {
-  const [D0, D1, D2] = ['2025-01-09', '2025-01-10', '2025-01-11'];
+  // days of their own, three weeks before the suite's clock
+  const D2 = addDays(chinaDay(Date.parse(MIDDAY)), -21);
+  const [D0, D1] = [addDays(D2, -2), addDays(D2, -1)];
   const COUNT = 1005;
   const timer = async (day: string): Promise<{ rolledUp: string[]; unchanged: string[] }> => {
     const time = new Date(chinaDayStart(addDays(day, 1)).getTime() + 17 * 60_000).toISOString();
@@ -218,7 +223,9 @@ describe('first-day revisions at scale', () => {
     const late = 'o-bulk-late';
     events.push(entry(late, D2, D2));
     for (let i = 0; i < events.length; i += 500) await db.collection('events').add({ data: events.slice(i, i + 500) });
-    const revisions = openids.map((openid) => ({ _id: `rev-${openid}`, openid, fromDay: D2, toDay: D1, at: new Date() }));
+    // written an hour before the rollups that follow
+    const before = new Date((await emulatorNow(emulator.url)) - HOUR);
+    const revisions = openids.map((openid) => ({ _id: `rev-${openid}`, openid, fromDay: D2, toDay: D1, at: before }));
     for (let i = 0; i < revisions.length; i += 500) await db.collection('revisions').add({ data: revisions.slice(i, i + 500) });
 
     expect((await timer(D2)).rolledUp).toEqual(expect.arrayContaining([D1, D2]));
@@ -228,7 +235,7 @@ describe('first-day revisions at scale', () => {
     ]);
 
     // the last one's first day moves too, after the rollup: the next run finds it among the thousand
-    await db.collection('revisions').add({ data: { _id: 'rev-late', openid: late, fromDay: D2, toDay: D0, at: new Date() } });
+    await db.collection('revisions').add({ data: { _id: 'rev-late', openid: late, fromDay: D2, toDay: D0, at: new Date(await emulatorNow(emulator.url)) } });
     const next = await timer(addDays(D2, 1));
     expect(next.rolledUp).toContain(D2);
     expect(next.unchanged).toContain(D1);

@@ -5,11 +5,12 @@
  * with a NUL is refused at the door and blinds no one.
  */
 import cloud from 'wx-server-sdk';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 const OPERATOR = 'o-operator';
 const APP = 'wx0000000000000000';
-const CHINA = 8 * 3600_000;
+/** The day of the emulator's clock, which starts at MIDDAY: the entries' day for the whole suite. */
+const DAY = MIDDAY.slice(0, 10);
 
 /** [what the client puts in rk_ch (query values arrive URL-encoded, and are decoded once), the channel key]. */
 const CHANNELS: [string, string][] = [
@@ -33,14 +34,14 @@ const admin = async (data: Record<string, unknown>): Promise<Record<string, unkn
 const enter = (path: string, query: Record<string, string>): Record<string, unknown> => ({
   id: `evt-keys-${String((seq += 1)).padStart(4, '0')}`,
   seq,
-  at: Date.now(),
+  at: Date.parse(MIDDAY),
   type: 'enter',
   cold: true,
   options: { scene: 1047, path, query },
 });
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: OPERATOR } });
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: OPERATOR } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
@@ -65,40 +66,39 @@ test('track → rollup backfill → admin: every key comes back as sent; the NUL
   expect(((await db.collection('events').where({ eventId: nul.id }).count()) as { total: number }).total).toBe(0);
 
   // a path is stored without its leading "/", so "" is the entry path of the events that had none
-  const day = new Date(Date.now() + CHINA).toISOString().slice(0, 10);
-  expect(await admin({ action: 'backfill', from: day, to: day })).toMatchObject({ rolledUp: [day], remaining: null });
+  expect(await admin({ action: 'backfill', from: DAY, to: DAY })).toMatchObject({ rolledUp: [DAY], remaining: null });
 
-  const doc = ((await db.collection('rollups_daily').doc(day).get()) as unknown as { data: Record<string, Record<string, unknown>> }).data;
+  const doc = ((await db.collection('rollups_daily').doc(DAY).get()) as unknown as { data: Record<string, Record<string, unknown>> }).data;
   expect(Object.keys(doc.byChannel).sort()).toEqual(['%5F_proto__', 'constructor', 'toString', 'hasOwnProperty', 'a%2Eb', '%24x', '%252E', '%25'].sort());
   expect(doc.byChannel['%5F_proto__']).toEqual({ entries: 2, users: 1, newUsers: 1 });
   const storedPages = ['pages/index/index', '%5F_proto__', 'constructor', 'toString', 'a%2Eb', '%24x', '%252E', '%25', '%', 'pages/%2524x%2E%24y', '%255F_proto__', '首页'];
   expect(Object.keys(doc.byPage).sort()).toEqual(storedPages.sort());
 
-  const channels = (await admin({ action: 'channels', from: day, to: day, limit: 100 })).channels as { key: string; entries: number }[];
+  const channels = (await admin({ action: 'channels', from: DAY, to: DAY, limit: 100 })).channels as { key: string; entries: number }[];
   const expectedChannels = new Map<string, number>();
   for (const [, key] of CHANNELS) expectedChannels.set(key, (expectedChannels.get(key) ?? 0) + 1);
   expect(new Map(channels.map((row) => [row.key, row.entries]))).toEqual(expectedChannels);
   // today so far answers the keys as sent too
   const today = (await admin({ action: 'today' })).rollup as { _id: string; byChannel: Record<string, { entries: number }> };
-  if (today._id === day) expect(new Map(Object.entries(today.byChannel).map(([key, counts]) => [key, counts.entries]))).toEqual(expectedChannels);
+  expect(today._id).toBe(DAY);
+  expect(new Map(Object.entries(today.byChannel).map(([key, counts]) => [key, counts.entries]))).toEqual(expectedChannels);
 
-  const pages = (await admin({ action: 'topEntries', from: day, to: day, dimension: 'page', limit: 100 })).top as { key: string; entries: number }[];
+  const pages = (await admin({ action: 'topEntries', from: DAY, to: DAY, dimension: 'page', limit: 100 })).top as { key: string; entries: number }[];
   expect(new Map(pages.map((row) => [row.key, row.entries]))).toEqual(new Map([['pages/index/index', CHANNELS.length], ...PAGES.map((path): [string, number] => [path, 1])]));
 
   const totalEntries = channelEvents.length + pageEvents.length;
-  expect(await admin({ action: 'overview', from: day, to: day })).toMatchObject({ totals: { entries: { value: totalEntries } }, missingDays: [] });
-  expect(await admin({ action: 'shareFunnel', from: day, to: day })).toMatchObject({ funnel: { intents: 0 } });
+  expect(await admin({ action: 'overview', from: DAY, to: DAY })).toMatchObject({ totals: { entries: { value: totalEntries } }, missingDays: [] });
+  expect(await admin({ action: 'shareFunnel', from: DAY, to: DAY })).toMatchObject({ funnel: { intents: 0 } });
 });
 
 test('an event with a NUL path stored before the door refused them is counted, and the day stays readable', async () => {
-  const day = new Date(Date.now() + CHINA).toISOString().slice(0, 10);
   const event = enter('pages/to-be-poisoned', {});
   expect((await invokeAs(emulator.url, 'track', { v: 1, events: [event] }, { openid: 'o-before', appid: APP })).result).toMatchObject({ accepted: [event.id] });
   await db.collection('events').where({ openid: 'o-before', eventId: String(event.id) }).update({ data: { path: 'pages/a\u0000b' } });
-  expect(await admin({ action: 'backfill', from: day, to: day })).toMatchObject({ rolledUp: [day] });
-  const doc = ((await db.collection('rollups_daily').doc(day).get()) as unknown as { data: { byPage: Record<string, unknown> } }).data;
+  expect(await admin({ action: 'backfill', from: DAY, to: DAY })).toMatchObject({ rolledUp: [DAY] });
+  const doc = ((await db.collection('rollups_daily').doc(DAY).get()) as unknown as { data: { byPage: Record<string, unknown> } }).data;
   expect(doc.byPage['pages/a%00b']).toEqual({ entries: 1, users: 1, newUsers: 1 });
-  const pages = (await admin({ action: 'topEntries', from: day, to: day, dimension: 'page', limit: 100 })).top as { key: string; entries: number }[];
+  const pages = (await admin({ action: 'topEntries', from: DAY, to: DAY, dimension: 'page', limit: 100 })).top as { key: string; entries: number }[];
   expect(pages.find((row) => row.key === 'pages/a\u0000b')).toMatchObject({ entries: 1 });
-  expect(await admin({ action: 'overview', from: day, to: day })).toMatchObject({ missingDays: [] });
+  expect(await admin({ action: 'overview', from: DAY, to: DAY })).toMatchObject({ missingDays: [] });
 });

@@ -8,8 +8,8 @@
 import { createHash } from 'node:crypto';
 import cloud from 'wx-server-sdk';
 import type { StoredEvent } from '../../shared/model';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
-import { dayRange } from '../../shared/time';
+import { emulatorNow, invokeAs, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { chinaDay, dayRange } from '../../shared/time';
 import { generateTrace, truthOf, type TruthCounts } from '../helpers/rollup-trace';
 
 const DAYS = ['2024-03-09', '2024-03-10', '2024-03-11', '2024-03-12'];
@@ -17,6 +17,10 @@ const trace = generateTrace({ days: DAYS, seed: 23 });
 const OPERATOR = 'op_in_admins';
 const TOKEN = 'dashboard-token-for-tests';
 const CHINA = 8 * 3600_000;
+/** The emulator's clock at the start: noon, a week after the trace's days, twelve hours from either midnight. */
+const START = '2024-03-20T12:00:00+08:00';
+/** When the trace's late events arrive: an hour later, after the rollups of their day. */
+const ARRIVAL = new Date('2024-03-20T13:00:00+08:00');
 
 /** 00:17 Beijing time on the day after `day`: when the timer fires to roll `day` up. */
 const timerTimeFor = (day: string): string => new Date(Date.parse(`${day}T00:17:00Z`) - CHINA + 86_400_000).toISOString();
@@ -61,15 +65,15 @@ function expectRollupEqualsTruth(doc: Record<string, any>, day: string, events: 
   expect(doc.byScene['4242']).toMatchObject({ en: 'Unknown scene 4242' });
 }
 
-/** The trace's late events as this suite writes them: arriving when the suite runs, long after their day. */
-const arrivedAt = new Date();
-const late = (): StoredEvent[] => trace.lateEvents.map((event) => ({ ...event, serverAt: arrivedAt }));
+/** The trace's late events as this suite writes them: arriving at ARRIVAL, long after their day. */
+const late = (): StoredEvent[] => trace.lateEvents.map((event) => ({ ...event, serverAt: ARRIVAL }));
 
 const withoutComputedAt = (doc: Record<string, any>): Record<string, any> => ({ ...doc, computedAt: undefined });
 
 beforeAll(async () => {
   emulator = await startEmulator({
     timers: false,
+    clock: START,
     env: { RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex'), RUKOU_OPERATORS: 'op_from_env' },
   });
   useEmulatorFromThisProcess(emulator.url);
@@ -111,7 +115,8 @@ describe('the daily timer', () => {
 
   test('late events (arriving after their day was rolled up) are counted when the next run re-rolls it', async () => {
     const before = await rollupOf(DAYS[1]);
-    // written now, after the rollup of their day: what the daily run looks for
+    // written after the rollup of their day: what the daily run looks for
+    expect((await moveClock(emulator.url, { set: ARRIVAL.toISOString() })).status).toBe(200);
     await insert(late());
     expect((await fire(timerTimeFor(DAYS[3]))).rolledUp).toEqual([DAYS[1], DAYS[2], DAYS[3]]);
     const after = await rollupOf(DAYS[1]);
@@ -125,6 +130,7 @@ describe('the daily timer', () => {
 
   test('running again writes an identical document but computedAt', async () => {
     const first = await rollupOf(DAYS[3]);
+    await moveClock(emulator.url, { advance: '1m' });
     await fire(timerTimeFor(DAYS[3]));
     const second = await rollupOf(DAYS[3]);
     expect(new Date(second.computedAt).getTime()).toBeGreaterThan(new Date(first.computedAt).getTime());
@@ -198,8 +204,8 @@ describe('operators', () => {
   });
 
   test('today so far uses the rollup code on today\'s raw events', async () => {
-    const now = Date.now();
-    const today = new Date(now + CHINA).toISOString().slice(0, 10);
+    const now = await emulatorNow(emulator.url);
+    const today = chinaDay(now);
     const fresh = generateTrace({ days: [today], seed: 5, usersCount: 16, entriesPerDay: 8 });
     const events = fresh.events.map((e, i) => ({ ...e, _id: `today_${i}`, serverAt: new Date(Math.min(e.serverAt.getTime(), now - 1000)) }));
     await insert(events);

@@ -5,7 +5,7 @@
  */
 import { sharePrefix } from '../../shared/ids';
 import type { RollupDoc } from '../../shared/rollup';
-import { invokeAs, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, startEmulator, type RunningEmulator } from '../helpers/emulator';
 
 /** The emulator's share secret, set by this suite, so that it can make the share ids track issues. */
 const SECRET = 'today-suite-share-secret-0123456789';
@@ -19,13 +19,14 @@ type Sent = Record<string, unknown> & { id: string };
 const enter = (scene: number, query: Record<string, string>, cold = true, extra: Record<string, unknown> = {}): Sent => ({
   id: `today-${String(++n).padStart(5, '0')}`,
   seq: n,
-  at: Date.now(),
+  // the phone's clock; without sentAt the event time is the server's
+  at: Date.parse(MIDDAY),
   type: 'enter',
   cold,
   options: { scene, path: 'pages/index/index', query },
   ...extra,
 });
-const share = (shareId: string): Sent => ({ id: `today-${String(++n).padStart(5, '0')}`, seq: n, at: Date.now(), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
+const share = (shareId: string): Sent => ({ id: `today-${String(++n).padStart(5, '0')}`, seq: n, at: Date.parse(MIDDAY), type: 'share', shareId, path: 'pages/item/item', to: 'chat' });
 
 async function deliver(openid: string, events: Sent[]): Promise<void> {
   const answer = (await invokeAs(emulator.url, 'track', { v: 1, events }, { openid, appid: APP })).result as { accepted: string[]; rejected: unknown[] };
@@ -42,7 +43,8 @@ async function groupCloudId(openid: string, groupId: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: 'o-op', RUKOU_SHARE_SECRET: SECRET } });
+  // "today so far" is the day of the emulator's clock: at noon, the same day for the whole suite
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: 'o-op', RUKOU_SHARE_SECRET: SECRET } });
 });
 
 afterAll(async () => {

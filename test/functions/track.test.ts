@@ -4,7 +4,7 @@
  */
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
-import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { emulatorNow, invokeAs, logOf, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 let emulator: RunningEmulator;
 let db: ReturnType<typeof cloud.database>;
@@ -104,7 +104,7 @@ describe('answers and dedupe', () => {
 
   it('without sentAt, the event time is the server time; client time and server time are stored beside it', async () => {
     const early: Sent = { ...enter({}), at: Date.parse('2020-01-01T00:00:00Z') };
-    const before = Date.now();
+    const before = await emulatorNow(emulator.url);
     await track('o-time', [early]);
     const stored = await eventOf<EnterEvent>('o-time', String(early.id));
     expect(new Date(stored.clientAt).toISOString()).toBe('2020-01-01T00:00:00.000Z');
@@ -115,11 +115,12 @@ describe('answers and dedupe', () => {
 
   it('with sentAt, the phone clock is corrected: a phone 3 hours fast sends an entry made 10 minutes ago', async () => {
     const fast = 3 * 3600_000;
-    const made: Sent = { ...enter({}), at: Date.now() + fast - 10 * 60_000 };
-    const before = Date.now();
-    await track('o-fast', [made], { sentAt: Date.now() + fast });
+    // the server's clock is the emulator's; the phone's runs 3 hours ahead of it
+    const before = await emulatorNow(emulator.url);
+    const made: Sent = { ...enter({}), at: before + fast - 10 * 60_000 };
+    await track('o-fast', [made], { sentAt: before + fast });
+    const after = await emulatorNow(emulator.url);
     const stored = await eventOf<EnterEvent>('o-fast', String(made.id));
-    const after = Date.now();
     expect(new Date(stored.at).getTime()).toBeGreaterThanOrEqual(before - 10 * 60_000);
     expect(new Date(stored.at).getTime()).toBeLessThanOrEqual(after - 10 * 60_000);
     expect((await one<UserDoc>('users', 'o-fast')).first.at).toEqual(stored.at);
@@ -270,12 +271,8 @@ describe('groups whose entries arrive out of order', () => {
 describe('cost of a batch', () => {
   /** The database requests one `track` call made, read from the emulator's verbose log. */
   async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; other: string[] }> {
-    const before = emulator.output().length;
-    const invocations = (): number => (emulator.output().slice(before).match(/\[rukou\] invoke track /g) ?? []).length;
-    await track(openid, events);
-    // the invocation's line is printed after its database calls; wait until it has arrived
-    for (let i = 0; i < 100 && invocations() === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
-    const actions = [...emulator.output().slice(before).matchAll(/\[rukou\] admin database\.(\w+) /g)].map((m) => m[1]);
+    const { lines } = await logOf(emulator, () => track(openid, events));
+    const actions = lines.flatMap((line) => /^\[rukou\] admin database\.(\w+) /.exec(line)?.[1] ?? []);
     const writes = actions.filter((a) => ['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument'].includes(a)).length;
     const reads = actions.filter((a) => a === 'getDocument').length;
     return { reads, writes, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from './until';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURE_PROJECT = path.join(REPO_ROOT, 'test', 'fixtures', 'project');
@@ -23,8 +24,16 @@ export interface StartOptions {
   dataDir?: string;
   verbose?: boolean;
   timers?: boolean;
+  /** `--clock`: the instant (ISO) the emulator's clock starts at, instead of the machine's time. */
+  clock?: string;
   env?: NodeJS.ProcessEnv;
 }
+
+/**
+ * For suites that need "today": noon in Beijing, twelve hours from either midnight, so that the
+ * day cannot change while a suite runs (`startEmulator({ clock: MIDDAY })`).
+ */
+export const MIDDAY = '2024-05-20T12:00:00+08:00';
 
 export function tempDir(prefix = 'rukou-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -36,6 +45,7 @@ export function startEmulator(options: StartOptions = {}): Promise<RunningEmulat
   const args = [path.join(REPO_ROOT, 'bin', 'rukou.js'), 'emulator', '--port', '0', '--data', dataDir, '--project', options.project ?? REPO_ROOT];
   if (options.verbose) args.push('--verbose');
   if (options.timers === false) args.push('--no-timers');
+  if (options.clock !== undefined) args.push('--clock', options.clock);
   const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -102,4 +112,49 @@ export async function invokeAs(
   if (user.source) headers['x-wx-source'] = user.source;
   const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, { method: 'POST', headers, body: JSON.stringify({ data }) });
   return (await response.json()) as { result?: unknown; errCode?: number; errMsg?: string };
+}
+
+/** What `GET`/`POST /__rukou/clock` answer. */
+export interface ClockAnswer {
+  now: string;
+  offsetMs: number;
+  timers?: 'on' | 'off';
+  next?: { function: string; trigger: string; time: string }[];
+  fired?: ({ function: string; trigger: string; time: string } & { result?: unknown; errCode?: number; errMsg?: string })[];
+  code?: string;
+  message?: string;
+}
+
+/** The emulator's clock, epoch ms: what its functions and its database see as now. */
+export async function emulatorNow(url: string): Promise<number> {
+  const answer = (await (await fetch(`${url}/__rukou/clock`)).json()) as ClockAnswer;
+  return Date.parse(answer.now);
+}
+
+/** Moves the emulator's clock (`{set: ISO}` or `{advance: ms | "1d"}`); answers once the timers on the way have run. */
+export async function moveClock(url: string, move: { set: string } | { advance: number | string }): Promise<ClockAnswer & { status: number }> {
+  const response = await fetch(`${url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(move) });
+  return { status: response.status, ...((await response.json()) as ClockAnswer) };
+}
+
+let logMarks = 0;
+
+/**
+ * What `work` answered, and the lines the emulator logged (stdout, with `verbose`) while it ran. Its stdout reaches this
+ * process through a pipe that can lag behind any HTTP answer, so both ends are marked with a call
+ * whose line names it (an unknown function's `invoke <name> … not_found`), and each mark is waited
+ * for: every line printed before a mark has arrived once the mark has.
+ */
+export async function logOf<T>(emulator: RunningEmulator, work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+  const mark = async (): Promise<number> => {
+    const name = `log-mark-${++logMarks}`;
+    const line = `[rukou] invoke ${name} `;
+    await invokeAs(emulator.url, name, {}, { openid: 'o-log-mark' });
+    await until(() => emulator.output().includes(line));
+    return emulator.output().indexOf(line);
+  };
+  const from = await mark();
+  const result = await work();
+  const to = await mark();
+  return { result, lines: emulator.output().slice(from, to).split('\n').slice(1, -1) };
 }

@@ -25,10 +25,11 @@ describe('the database codec agrees with bson', () => {
     );
   });
 
-  it('encodes values that the SDK (bson EJSON.parse) reads back unchanged', () => {
+  it('encodes values that the SDK (bson EJSON.parse) reads back as it reads bson\'s own encoding', () => {
     fc.assert(
       fc.property(value.node, (v) => {
-        expect(EJSON.parse(encode({ v }))).toEqual({ v: Object.is(v, -0) ? 0 : v });
+        // bson's relaxed EJSON, not the value itself: it writes -0 as 0 at any depth, as JSON does
+        expect(EJSON.parse(encode({ v }))).toEqual(EJSON.parse(EJSON.stringify({ v }, { relaxed: true })));
       }),
     );
   });

@@ -1,5 +1,5 @@
 import cloud from 'wx-server-sdk';
-import { FIXTURE_PROJECT, invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { emulatorNow, FIXTURE_PROJECT, invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 import { clearCalls, issueCloudId, recordedCalls } from './helpers';
 
 const APPID = 'wxfixture0000001';
@@ -23,11 +23,15 @@ beforeEach(async () => {
 
 describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat issued', () => {
   test('a fresh getShareInfo cloudID gives {openGId, watermark}', async () => {
+    const before = await emulatorNow(emulator.url);
     const cloudID = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'family' });
+    const after = await emulatorNow(emulator.url);
     const { list } = await cloud.getOpenData({ list: [cloudID] });
     expect(list).toEqual([{ cloudID, data: { openGId: expect.stringMatching(/^tG/), watermark: { appid: APPID, timestamp: expect.any(Number) } } }]);
+    // the second the cloudID was issued, on the emulator's clock
     const { timestamp } = (list[0] as { data: { watermark: { timestamp: number } } }).data.watermark;
-    expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(60);
+    expect(timestamp).toBeGreaterThanOrEqual(Math.floor(before / 1000));
+    expect(timestamp).toBeLessThanOrEqual(Math.floor(after / 1000));
   });
 
   test('a fresh getGroupEnterInfo cloudID gives {opengid, open_single_roomid, group_openid, chat_type, watermark}, and the same group has the same id in both shapes', async () => {
@@ -55,8 +59,9 @@ describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat iss
 
   test('expired (older than 5 minutes) and unknown cloudIDs fail alone, in input order, next to a good one', async () => {
     const fresh = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g' });
-    const old = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt: Date.now() - SIX_MINUTES_MS });
-    const almost = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt: Date.now() - 4 * 60 * 1000 });
+    const now = await emulatorNow(emulator.url);
+    const old = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt: now - SIX_MINUTES_MS });
+    const almost = await issueCloudId(emulator.url, { openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt: now - 4 * 60 * 1000 });
     const { list } = await cloud.getOpenData({ list: [old, 'no-such-cloud-id', fresh, almost] });
     expect(list).toEqual([
       { cloudID: old, errCode: -601006, errMsg: 'cloudID expired' },

@@ -1,0 +1,101 @@
+import { invalidParam } from '../errors';
+import type { Params } from '../http';
+import type { ClientAnswer } from '../functions/gateway';
+import type { EmulatorClock } from './state';
+
+/** A timer that fired while the clock moved, with what its function answered (as the client gateway answers). */
+export type FiredTimer = { function: string; trigger: string; time: string } & ClientAnswer;
+
+/** A timer the clock will fire next. */
+export interface UpcomingTimer {
+  function: string;
+  trigger: string;
+  time: string;
+}
+
+/**
+ * What happens while the clock moves: the scheduler's part. `pass` moves the clock to `until`,
+ * stopping at each timer instant on the way to fire it and wait for its run.
+ */
+export interface Passage {
+  pass(until: number): Promise<FiredTimer[]>;
+  upcoming(): UpcomingTimer[];
+}
+
+export interface ClockReading {
+  now: string;
+  /** The emulator's time minus the machine's, in ms: 0 for real time. */
+  offsetMs: number;
+}
+
+export interface ClockMoved extends ClockReading {
+  /** The timers that fired on the way, in the order they ran. */
+  fired: FiredTimer[];
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+
+/**
+ * A forward duration in ms: a whole number of ms, or text such as `"1d"`, `"90m"`, `"1d12h"`,
+ * `"500ms"` (units ms, s, m, h, d, w), or its digits alone (ms).
+ */
+export function parseDuration(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return parseDuration(Number(value));
+  if (typeof value === 'string' && DURATION.test(value)) {
+    let ms = 0;
+    for (const [, amount, unit] of value.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) ms += Number(amount) * UNIT_MS[unit];
+    if (Number.isSafeInteger(ms)) return ms;
+  }
+  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units ms, s, m, h, d, w), got ${JSON.stringify(value)}`);
+}
+
+/** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
+export function targetOf(params: Params, now: number): number {
+  const asks = ['set', 'advance'].filter((key) => params[key] !== undefined);
+  if (asks.length !== 1) throw invalidParam('the body must be {"set": ISO} or {"advance": ms | "1d"}, one of the two');
+  if (params.advance !== undefined) return now + parseDuration(params.advance);
+  const instant = typeof params.set === 'string' ? Date.parse(params.set) : NaN;
+  if (Number.isNaN(instant)) throw invalidParam(`set must be an ISO date such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(params.set)}`);
+  return instant;
+}
+
+/**
+ * Moves of the emulator's clock, one at a time: a move starts when the one before it (and every
+ * timer it fired) has finished, and an `advance` counts from where that one left the clock.
+ */
+export class ClockMoves {
+  private passage?: Passage;
+  private last: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly clock: EmulatorClock) {}
+
+  /** Timers fire as the clock passes them only once a scheduler is attached (not with --no-timers). */
+  attach(passage: Passage): void {
+    this.passage = passage;
+  }
+
+  reading(): ClockReading & { timers: 'on' | 'off'; next: UpcomingTimer[] } {
+    return { ...this.readingNow(), timers: this.passage ? 'on' : 'off', next: this.passage?.upcoming() ?? [] };
+  }
+
+  /** Moves the clock where `params` asks; answers once every timer on the way has run, with their answers. */
+  move(params: Params): Promise<ClockMoved> {
+    const moved = this.last.then(async () => {
+      const target = targetOf(params, this.clock.now());
+      // before any timer fires, so that a refused move changes nothing
+      this.clock.checkForward(target);
+      let fired: FiredTimer[] = [];
+      if (this.passage) fired = await this.passage.pass(target);
+      else this.clock.moveTo(target);
+      return { ...this.readingNow(), fired };
+    });
+    this.last = moved.catch(() => undefined);
+    return moved;
+  }
+
+  private readingNow(): ClockReading {
+    return { now: new Date(this.clock.now()).toISOString(), offsetMs: this.clock.offset() };
+  }
+}

@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http';
+import { BackendError, invalidParam } from '../errors';
+import { readParams, sendJson, type Params } from '../http';
+import type { Logger } from '../log';
+import type { Route } from '../server';
+import type { ClockMoves } from './operations';
+
+/** A refusal as `{code, message}`: 409 for a move back in time, 400 for a body the route cannot read. */
+function refuse(res: ServerResponse, error: unknown): void {
+  if (!(error instanceof BackendError)) throw error;
+  sendJson(res, error.code === 'CLOCK_BACKWARDS' ? 409 : 400, { code: error.code, message: error.message });
+}
+
+/**
+ * The emulator's clock, for tests, the demo and operators trying Rukou.
+ *
+ * @example
+ * GET /__rukou/clock
+ * → {"now": "2024-03-09T02:00:00.000Z", "offsetMs": -86000000000, "timers": "on", "next": [{"function": "rollup", "trigger": "dailyRollup", "time": "2024-03-09T16:17:00Z"}]}
+ * POST /__rukou/clock {"advance": "2d"}        (or {"set": "2024-03-11T10:00:00+08:00"})
+ * → {"now": "2024-03-11T02:00:00.004Z", "offsetMs": …, "fired": [{"function": "rollup", "trigger": "dailyRollup", "time": "2024-03-09T16:17:00Z", "result": {…}}, …]}
+ */
+export function clockRoutes(moves: ClockMoves, log: Logger): Route[] {
+  return [
+    {
+      method: 'GET',
+      prefix: '/__rukou/clock',
+      handle(_req, res) {
+        sendJson(res, 200, moves.reading());
+        return Promise.resolve();
+      },
+    },
+    {
+      method: 'POST',
+      prefix: '/__rukou/clock',
+      async handle(req, res) {
+        const started = performance.now();
+        try {
+          let params: Params;
+          try {
+            params = await readParams(req);
+          } catch (error) {
+            throw invalidParam(`the body must be JSON {"set": ISO} or {"advance": ms | "1d"}: ${(error as Error).message}`);
+          }
+          const moved = await moves.move(params);
+          log.call('clock', 'move', performance.now() - started, `ok ${moved.now} (${moved.fired.length} timers fired)`);
+          sendJson(res, 200, moved);
+        } catch (error) {
+          log.call('clock', 'move', performance.now() - started, error instanceof BackendError ? error.code : 'SYS_ERR');
+          refuse(res, error);
+        }
+      },
+    },
+  ];
+}
