@@ -2,13 +2,10 @@ import { BackendError, invalidParam } from '../errors';
 import { sendJson, type Params } from '../http';
 import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
+import { pageSize, withDefaultRows } from './limits';
 import type { DatabaseOperations, Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
 import type { Transactions } from './transactions';
-
-/** `get()` pages: the SDK sends at most 1000 and 100 when no limit is given; the server holds to the same. */
-const MAX_LIMIT = 1000;
-const DEFAULT_LIMIT = 100;
 
 function text(params: Params, name: string): string | undefined {
   const value = params[name];
@@ -104,7 +101,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       const docs = operations.find(readerFor(params), collectionName(params), query(params, now), {
         order: object(params, 'order', now),
         offset: integer(params, 'offset', 0),
-        limit: Math.min(integer(params, 'limit', DEFAULT_LIMIT) || DEFAULT_LIMIT, MAX_LIMIT),
+        limit: pageSize(integer(params, 'limit', 0)),
         projection: object(params, 'projection', now),
       });
       return { data: { list: docs.map(encode) } };
@@ -148,7 +145,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
         if (typeof stage?.stageKey !== 'string' || typeof stage.stageValue !== 'string') throw invalidParam('each stage needs stageKey and stageValue');
         return { [stage.stageKey]: decode(stage.stageValue, now) };
       });
-      const list = operations.aggregate(readerFor(params), collectionName(params), pipeline);
+      const list = operations.aggregate(readerFor(params), collectionName(params), withDefaultRows(pipeline));
       return { data: { list: list.map(encode) } };
     }),
 
