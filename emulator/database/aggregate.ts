@@ -2,6 +2,7 @@ import { Aggregator } from 'mingo';
 import { HashMap } from 'mingo/util';
 import type { Doc } from './ejson';
 import { compileExpression, type Expression, type Scope } from './expressions';
+import { GroupMemory } from './limits';
 import { compileMatcher } from './match';
 import { compareValues, fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, Undecided, UNDECIDED, valueAt } from './values';
 
@@ -336,7 +337,9 @@ function groupStage(spec: unknown): Stage | null {
     const scope: Scope = { current: undefined };
     const shape = byObject && groups.shape(byObject.fields);
     const position = shape ? shape.sorted.map((field) => shape.fields.indexOf(field)) : [];
+    const memory = new GroupMemory(fields);
     const newGroup = (key: unknown): Group => {
+      memory.key(key);
       const group = { key, count: 0, states: folds.map((fold) => fold.start()) };
       order.push(group);
       return group;
@@ -370,11 +373,13 @@ function groupStage(spec: unknown): Stage | null {
       group.count++;
       for (let i = 0; i < folds.length; i++) group.states[i] = folds[i].add(group.states[i], doc, scope);
     }
-    return order.map((group) => {
-      const out: Doc = { _id: group.key };
-      for (let i = 0; i < fields.length; i++) out[fields[i]] = folds[i].result(group.states[i], group.count);
-      return out;
-    });
+    return memory.groups(
+      order.map((group) => {
+        const out: Doc = { _id: group.key };
+        for (let i = 0; i < fields.length; i++) memory.value((out[fields[i]] = folds[i].result(group.states[i], group.count)));
+        return out;
+      }),
+    );
   };
 }
 

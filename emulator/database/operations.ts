@@ -4,6 +4,7 @@ import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam } from '../errors';
 import { runPipeline } from './aggregate';
 import type { Doc, DocId } from './ejson';
+import { withGroupMemory } from './limits';
 import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
 
@@ -215,15 +216,16 @@ export class DatabaseOperations {
     return this.matching(reader, collection, query, multi ? Infinity : 1).map((doc) => ({ kind: 'delete', collection, id: doc._id as DocId }));
   }
 
-  /** Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an index. */
+  /**
+   * Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an
+   * index. Each `$group` stage's memory is checked as the cloud's is (limits.ts).
+   */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     const [first, ...rest] = pipeline;
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});
     const stages = leadingMatch ? rest : pipeline;
-    if (stages.length === 0) return source;
-    return runPipeline(stages, source, {
-      collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []),
-    });
+    const options = { collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []) };
+    return withGroupMemory(stages, source, (part, docs) => runPipeline(part, docs, options));
   }
 }

@@ -1,8 +1,15 @@
 /**
  * The cloud database's limits (emulator/database/limits.ts), each met through the real SDK the way
  * a cloud function meets it, and by a raw request where the SDK itself keeps to the limit: a page
- * of `get()` and the rows of an aggregate without `$limit`.
+ * of `get()`, the rows of an aggregate without `$limit` and a `$group` stage's memory. Each refusal
+ * carries the errCode the SDK gives the cloud's (-502001 for what MongoDB refuses). The last suite
+ * checks the size estimate against bson's own.
  */
+import { calculateObjectSize } from 'bson';
+import fc from 'fast-check';
+import { runPipeline } from '../../../emulator/database/aggregate';
+import type { Doc } from '../../../emulator/database/ejson';
+import { documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
 import type { RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
 
@@ -19,6 +26,12 @@ async function wire(params: Record<string, unknown>): Promise<{ data?: { list: s
   const response = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ envName: 'rukou-local', ...params }) });
   return (await response.json()) as { data?: { list: string[] } };
 }
+
+/**
+ * What the SDK rejects with when the database refuses: errCode -502001 (DATABASE_REQUEST_FAILED) and
+ * the refusal's text after its own prefix; `aggregate().end()` alone maps no code and answers -1.
+ */
+const refusal = (message: RegExp, errCode = -502001): object => expect.objectContaining({ errCode, message: expect.stringMatching(message) });
 
 beforeAll(async () => {
   ({ emulator, db } = await startDatabase());
@@ -63,5 +76,66 @@ describe('the rows of aggregate()…end()', () => {
   it('are cut whatever the request sends', async () => {
     const answer = await wire({ action: 'database.aggregateDocuments', collectionName: 'limits_rows', stages: [{ stageKey: '$sort', stageValue: '{"n":1}' }] });
     expect(answer.data?.list).toHaveLength(20);
+  });
+});
+
+describe('a $group stage', () => {
+  // Keys of 128 × 2^16 characters = 8 MiB each, built inside the database from small documents:
+  // 12 groups stay under 100 MiB, 13 go over.
+  const KEY_DOUBLINGS = 16;
+  beforeAll(async () => {
+    const docs = Array.from({ length: 13 }, (_, n) => ({ n, s: `${String(n).padStart(3, '0')}${'k'.repeat(125)}` }));
+    await (await collection('limits_groups')).add({ data: docs });
+  });
+
+  const groups = (count: number): Promise<{ list: { n: number }[] }> => {
+    const $ = db.command.aggregate;
+    const bigKey = $.reduce({ input: $.range([0, KEY_DOUBLINGS]), initialValue: '$s', in: $.concat(['$$value', '$$value']) });
+    return db
+      .collection('limits_groups')
+      .aggregate()
+      .match({ n: db.command.lt(count) })
+      .group({ _id: bigKey, n: $.sum(1) })
+      .project({ _id: 0, n: 1 })
+      .limit(100)
+      .end();
+  };
+
+  it('holds groups up to 100 MiB', async () => {
+    expect(12 * (128 << KEY_DOUBLINGS)).toBeLessThan(GROUP_MEMORY_BYTES);
+    expect((await groups(12)).list).toHaveLength(12);
+  });
+
+  it('is refused past 100 MiB, with MongoDB’s refusal', async () => {
+    await expect(groups(13)).rejects.toEqual(refusal(/:fail Exceeded memory limit for \$group, but didn't allow external sort/, -1));
+  });
+
+  it('counts the groups of a stage the compiled code answers as mingo’s (a $push of 1 MiB strings, shared in memory)', () => {
+    const megabyte = 'm'.repeat(1 << 20);
+    const pipeline = [{ $group: { _id: null, all: { $push: '$s' } } }];
+    const run = (count: number): Doc[] => withGroupMemory(pipeline, Array.from({ length: count }, () => ({ s: megabyte })), (stages, docs) => runPipeline(stages, docs, {}));
+    const [under] = run(99);
+    expect(calculateObjectSize(under)).toBeLessThanOrEqual(GROUP_MEMORY_BYTES);
+    expect(() => run(100)).toThrow(/Exceeded memory limit for \$group/);
+  });
+});
+
+describe('the size estimate', () => {
+  // JSON.parse makes `__proto__` an own field, fast-check's records a prototype: leave it out
+  const key = fc.string().filter((name) => name !== '__proto__');
+  const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    scalar: fc.oneof(fc.string({ unit: 'grapheme' }), fc.double(), fc.integer(), fc.constantFrom(-0, 2 ** 31, -(2 ** 31), 2 ** 53), fc.boolean(), fc.constant(null), fc.date({ noInvalidDate: true }), fc.constantFrom(/a/i, /b+/gm)),
+    array: fc.array(tie('any'), { maxLength: 4 }),
+    object: fc.dictionary(key, tie('any'), { maxKeys: 4, noNullPrototype: true }),
+    any: fc.oneof({ depthSize: 'small' }, tie('scalar'), tie('array'), tie('object')),
+  })).any;
+
+  it('is the BSON size bson computes, for every kind of value a document holds', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, value, { noNullPrototype: true }), (doc) => {
+        expect(documentBytes(doc)).toBe(calculateObjectSize(doc));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
