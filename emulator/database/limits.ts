@@ -38,6 +38,19 @@ export const AGGREGATE_DEFAULT_ROWS = 20;
  */
 export const GROUP_MEMORY_BYTES = 100 * 1024 * 1024;
 
+/**
+ * A stored document's BSON size. CloudBase documents none; MongoDB's is 16 MiB ("The maximum BSON
+ * document size is 16 mebibytes", https://www.mongodb.com/docs/manual/reference/limits/).
+ */
+export const DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Levels of nesting in a stored document, the document itself the first: "MongoDB supports no
+ * more than 100 levels of nesting for BSON documents. Each object or array adds a level"
+ * (MongoDB limits; CloudBase documents none).
+ */
+export const NESTING_LEVELS = 100;
+
 const mongoRefusal = (message: string): BackendError => new BackendError('DATABASE_REQUEST_FAILED', message);
 
 /** The page a `get()` answers: what it asks, at most GET_MAX, GET_DEFAULT when it asks nothing (or 0, as the SDK treats it). */
@@ -126,6 +139,67 @@ function boundBytes(value: unknown): number {
   let bytes = 5;
   for (const name of Object.keys(value)) bytes += 2 + 3 * name.length + boundBytes(value[name]);
   return bytes;
+}
+
+export type Write = 'insert' | 'update';
+
+/** The dotted path of a field for a refusal: `trail` is the path to the field's parent. */
+const pathOf = (trail: readonly string[], name: string): string => [...trail, name].join('.');
+
+/**
+ * MongoDB's storage rules for a field name, as MongoDB before 5.0 applied them to what is stored
+ * (its update validation; its drivers checked inserts the same way): no `$` prefix, no `.`,
+ * and no NUL, which BSON cannot carry (CloudBase documents no rules of its own).
+ */
+function checkName(name: string, trail: readonly string[]): void {
+  if (name.charCodeAt(0) === 0x24) throw mongoRefusal(`The dollar ($) prefixed field '${name}' in '${pathOf(trail, name)}' is not valid for storage.`);
+  if (name.includes('.')) throw mongoRefusal(`The dotted field '${name}' in '${pathOf(trail, name)}' is not valid for storage.`);
+  if (name.includes('\u0000')) throw mongoRefusal(`BSON Document field names cannot contain null bytes, found: ${JSON.stringify(name)}`);
+}
+
+const tooDeep = (write: Write): BackendError =>
+  mongoRefusal(write === 'insert' ? `cannot insert document because it exceeds ${NESTING_LEVELS} levels of nesting` : `Document exceeds maximum nesting depth of ${NESTING_LEVELS}`);
+
+/**
+ * At least the bytes of a stored value at nesting `level` (its container's; see boundBytes),
+ * refusing a field name or a level MongoDB refuses.
+ */
+function storedBytes(value: unknown, level: number, trail: string[], write: Write): number {
+  const array = Array.isArray(value);
+  if (!array && !isPlainObject(value)) return boundBytes(value);
+  if (level >= NESTING_LEVELS) throw tooDeep(write);
+  let bytes = 5;
+  if (array) {
+    for (let i = 0; i < value.length; i++) {
+      trail.push(String(i));
+      bytes += 2 + indexBytes(i) + storedBytes(value[i], level + 1, trail, write);
+      trail.pop();
+    }
+    return bytes;
+  }
+  for (const name of Object.keys(value)) {
+    const field = value[name];
+    if (field === undefined) continue;
+    checkName(name, trail);
+    trail.push(name);
+    bytes += 2 + 3 * name.length + storedBytes(field, level + 1, trail, write);
+    trail.pop();
+  }
+  return bytes;
+}
+
+/**
+ * Refuses a document that MongoDB would not store, as it refuses it: a field name it does not
+ * take, more than 100 levels, more than 16 MiB. One walk checks the names and the levels and
+ * bounds the size; only a document the bound puts near the limit is counted exactly.
+ */
+export function checkStored(doc: Doc, write: Write): void {
+  if (storedBytes(doc, 0, [], write) <= DOCUMENT_BYTES) return;
+  const bytes = documentBytes(doc);
+  if (bytes <= DOCUMENT_BYTES) return;
+  throw mongoRefusal(
+    write === 'insert' ? `object to insert too large. size in bytes: ${bytes}, max size: ${DOCUMENT_BYTES}` : `Resulting document after update is larger than ${DOCUMENT_BYTES}`,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam } from '../errors';
 import { runPipeline } from './aggregate';
 import type { Doc, DocId } from './ejson';
-import { withGroupMemory } from './limits';
+import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
 
@@ -159,6 +159,7 @@ export class DatabaseOperations {
     for (const doc of docs) {
       doc._id ??= newId();
       const id = checkId(doc._id);
+      checkStored(doc, 'insert');
       if (seen.has(id) || reader.get(collection, id)) throw duplicateId(collection, id);
       seen.add(id);
       ids.push(id);
@@ -187,6 +188,7 @@ export class DatabaseOperations {
     for (const doc of targets) {
       const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };
       if (!next) continue;
+      checkStored(next, 'update');
       result.ops.push({ kind: 'put', collection, doc: next });
       result.docs.push(next);
       result.updated++;
@@ -196,6 +198,7 @@ export class DatabaseOperations {
       const doc = options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) };
       doc._id ??= newId();
       const id = checkId(doc._id);
+      checkStored(doc, 'update');
       result.ops.push({ kind: 'put', collection, doc, insert: true });
       result.docs.push(doc);
       result.upsertId = id;

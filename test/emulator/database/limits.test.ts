@@ -1,15 +1,16 @@
 /**
  * The cloud database's limits (emulator/database/limits.ts), each met through the real SDK the way
  * a cloud function meets it, and by a raw request where the SDK itself keeps to the limit: a page
- * of `get()`, the rows of an aggregate without `$limit` and a `$group` stage's memory. Each refusal
- * carries the errCode the SDK gives the cloud's (-502001 for what MongoDB refuses). The last suite
- * checks the size estimate against bson's own.
+ * of `get()`, the rows of an aggregate without `$limit`, a `$group` stage's memory, a document's
+ * size and nesting and its field names. Each refusal carries the errCode the SDK gives the cloud's
+ * (-502001 for what MongoDB refuses) and writes nothing. The last suite checks the size estimate
+ * against bson's own.
  */
 import { calculateObjectSize } from 'bson';
 import fc from 'fast-check';
 import { runPipeline } from '../../../emulator/database/aggregate';
 import type { Doc } from '../../../emulator/database/ejson';
-import { documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
+import { DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
 import type { RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
 
@@ -117,6 +118,53 @@ describe('a $group stage', () => {
     const [under] = run(99);
     expect(calculateObjectSize(under)).toBeLessThanOrEqual(GROUP_MEMORY_BYTES);
     expect(() => run(100)).toThrow(/Exceeded memory limit for \$group/);
+  });
+});
+
+describe('a document', () => {
+  beforeAll(() => collection('limits_docs'));
+
+  it('is stored up to 16 MiB, refused past it, and an update may not grow it past it', async () => {
+    const bytes = (length: number): number => calculateObjectSize({ _id: 'big', s: 'x'.repeat(length) });
+    const fits = DOCUMENT_BYTES - bytes(0);
+    expect(bytes(fits)).toBe(DOCUMENT_BYTES);
+    await expect(db.collection('limits_docs').add({ data: { _id: 'big', s: 'x'.repeat(fits + 1) } })).rejects.toEqual(
+      refusal(new RegExp(`object to insert too large. size in bytes: ${DOCUMENT_BYTES + 1}, max size: ${DOCUMENT_BYTES}`)),
+    );
+    expect((await db.collection('limits_docs').where({ _id: 'big' }).count()).total).toBe(0);
+    await db.collection('limits_docs').add({ data: { _id: 'big', s: 'x'.repeat(fits) } });
+    await expect(db.collection('limits_docs').doc('big').update({ data: { more: 1 } })).rejects.toEqual(refusal(/Resulting document after update is larger than 16777216/));
+    expect((await db.collection('limits_docs').doc('big').field({ more: true }).get()).data).toEqual({ _id: 'big' });
+  });
+
+  /** `levels` levels of objects and arrays in turn, the outermost the document's field `a` (the document itself is one more). */
+  const nested = (levels: number): unknown => {
+    let value: unknown = {};
+    for (let level = 1; level < levels; level++) value = level % 2 ? [value] : { a: value };
+    return value;
+  };
+
+  it('is stored with 100 levels of nesting, the document itself the first, and refused with 101', async () => {
+    await db.collection('limits_docs').add({ data: { _id: 'deep', a: nested(99) } });
+    await expect(db.collection('limits_docs').add({ data: { _id: 'deeper', a: nested(100) } })).rejects.toEqual(
+      refusal(/cannot insert document because it exceeds 100 levels of nesting/),
+    );
+    const _ = db.command;
+    await expect(db.collection('limits_docs').doc('deep').update({ data: { b: _.set(nested(100)) } })).rejects.toEqual(refusal(/Document exceeds maximum nesting depth of 100/));
+    await db.collection('limits_docs').doc('deep').update({ data: { b: _.set(nested(99)) } });
+    expect(await db.collection('limits_docs').where({ _id: _.in(['deep', 'deeper']) }).count()).toMatchObject({ total: 1 });
+  });
+
+  it('may not have a field named with a $ prefix, a dot or a NUL, at any depth, whether added or updated', async () => {
+    const add = (data: Doc): Promise<unknown> => db.collection('limits_docs').add({ data });
+    await expect(add({ $bad: 1 })).rejects.toEqual(refusal(/The dollar \(\$\) prefixed field '\$bad' in '\$bad' is not valid for storage/));
+    await expect(add({ ok: { list: [{ $bad: 1 }] } })).rejects.toEqual(refusal(/'\$bad' in 'ok\.list\.0\.\$bad'/));
+    await expect(add({ 'a.b': 1 })).rejects.toEqual(refusal(/The dotted field 'a\.b' in 'a\.b' is not valid for storage/));
+    await expect(add({ ok: { 'a\u0000b': 1 } })).rejects.toEqual(refusal(/field names cannot contain null bytes/));
+    await add({ _id: 'named', price$: 1, nested: { fine_name: true } });
+    const _ = db.command;
+    await expect(db.collection('limits_docs').doc('named').update({ data: { nested: _.set({ 'x.y': 1 }) } })).rejects.toEqual(refusal(/The dotted field 'x\.y' in 'nested\.x\.y'/));
+    expect((await db.collection('limits_docs').doc('named').get()).data).toEqual({ _id: 'named', price$: 1, nested: { fine_name: true } });
   });
 });
 
