@@ -45,11 +45,34 @@ export const GROUP_MEMORY_BYTES = 100 * 1024 * 1024;
 export const DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 /**
+ * A command's own documents (a query with its order and projection, an update, a pipeline):
+ * MongoDB reads a command of up to 16 MiB plus 16 KiB (`BSONObjMaxInternalSize`), so that is how
+ * long an `in` list may be: CloudBase and MongoDB set no count of its own.
+ */
+export const COMMAND_BYTES = DOCUMENT_BYTES + 16 * 1024;
+
+/**
  * Levels of nesting in a stored document, the document itself the first: "MongoDB supports no
  * more than 100 levels of nesting for BSON documents. Each object or array adds a level"
  * (MongoDB limits; CloudBase documents none).
  */
 export const NESTING_LEVELS = 100;
+
+/**
+ * Documents in one insert. CloudBase documents none; MongoDB's is 100,000 ("Write Command Batch
+ * Limit Size", MongoDB limits).
+ */
+export const BATCH_WRITES = 100_000;
+
+/**
+ * One database answer: "Database traffic: 16 MB in each packet output" (resource quota page,
+ * https://developers.weixin.qq.com/minigame/en/dev/wxcloud/basis/concepts/quota.html), measured
+ * here on the EJSON the answer carries.
+ */
+export const ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** Collections per environment: "Each environment can create up to 100 collections" (docs.cloudbase.net/en/faq/database). */
+export const COLLECTIONS = 100;
 
 const mongoRefusal = (message: string): BackendError => new BackendError('DATABASE_REQUEST_FAILED', message);
 
@@ -200,6 +223,43 @@ export function checkStored(doc: Doc, write: Write): void {
   throw mongoRefusal(
     write === 'insert' ? `object to insert too large. size in bytes: ${bytes}, max size: ${DOCUMENT_BYTES}` : `Resulting document after update is larger than ${DOCUMENT_BYTES}`,
   );
+}
+
+/** Refuses a command whose documents (query, order, projection, update, pipeline stages) MongoDB could not read: more than 16 MiB + 16 KiB. */
+export function checkCommand(...parts: (Doc | Doc[] | undefined)[]): void {
+  let bytes = 0;
+  for (const part of parts) if (part !== undefined) bytes += Array.isArray(part) ? valueBytes(part) : documentBytes(part);
+  if (bytes > COMMAND_BYTES) {
+    throw mongoRefusal(`BSONObj size: ${bytes} (0x${bytes.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${COMMAND_BYTES}(16MB)`);
+  }
+}
+
+/** Refuses an insert of more documents than one MongoDB write command takes. */
+export function checkBatch(count: number): void {
+  if (count > BATCH_WRITES) throw mongoRefusal(`Write batch sizes must be between 1 and ${BATCH_WRITES}. Got ${count} operations.`);
+}
+
+/**
+ * Refuses an answer (the EJSON texts of its documents) longer than one database answer may be.
+ * Counted in characters first: a text cannot take more than 3 UTF-8 bytes per UTF-16 unit, so
+ * only a long answer pays for its exact length.
+ */
+export function checkAnswer(list: readonly string[]): void {
+  let units = 0;
+  for (const text of list) units += text.length;
+  if (units * 3 <= ANSWER_BYTES) return;
+  let bytes = 0;
+  for (const text of list) bytes += Buffer.byteLength(text, 'utf8');
+  if (bytes > ANSWER_BYTES) {
+    throw mongoRefusal(`the answer holds ${bytes} bytes of documents, more than the ${ANSWER_BYTES} one database answer may carry: ask for fewer documents (limit) or fewer fields (field)`);
+  }
+}
+
+/** Refuses a new collection past the environment's count. */
+export function checkCollections(existing: number): void {
+  if (existing >= COLLECTIONS) {
+    throw new BackendError('DATABASE_COLLECTION_EXCEED_LIMIT', `an environment holds at most ${COLLECTIONS} collections and this one has ${existing}: drop one before creating another`);
+  }
 }
 
 /**

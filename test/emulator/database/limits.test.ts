@@ -2,23 +2,29 @@
  * The cloud database's limits (emulator/database/limits.ts), each met through the real SDK the way
  * a cloud function meets it, and by a raw request where the SDK itself keeps to the limit: a page
  * of `get()`, the rows of an aggregate without `$limit`, a `$group` stage's memory, a document's
- * size and nesting and its field names. Each refusal carries the errCode the SDK gives the cloud's
- * (-502001 for what MongoDB refuses) and writes nothing. The last suite checks the size estimate
- * against bson's own.
+ * size and nesting, its field names, a query's size (an `in` list), an answer's size, a batch
+ * insert and the collections of an environment. Each refusal carries the errCode the SDK gives
+ * the cloud's (-502001 for what MongoDB refuses) and writes nothing. The last suite checks the
+ * size estimate against bson's own.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { calculateObjectSize } from 'bson';
 import fc from 'fast-check';
 import { runPipeline } from '../../../emulator/database/aggregate';
 import type { Doc } from '../../../emulator/database/ejson';
-import { DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
-import type { RunningEmulator } from '../../helpers/emulator';
+import { COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
+import { FIXTURE_PROJECT, type RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
 
 let emulator: RunningEmulator;
 let db: Database;
+/** Collections this file creates, on top of the fixture's: the last suite counts them. */
+const created: string[] = [];
 
 async function collection(name: string): Promise<ReturnType<Database['collection']>> {
   await db.createCollection(name);
+  created.push(name);
   return db.collection(name);
 }
 
@@ -165,6 +171,56 @@ describe('a document', () => {
     const _ = db.command;
     await expect(db.collection('limits_docs').doc('named').update({ data: { nested: _.set({ 'x.y': 1 }) } })).rejects.toEqual(refusal(/The dotted field 'x\.y' in 'nested\.x\.y'/));
     expect((await db.collection('limits_docs').doc('named').get()).data).toEqual({ _id: 'named', price$: 1, nested: { fine_name: true } });
+  });
+});
+
+describe('a query', () => {
+  beforeAll(() => collection('limits_queries'));
+
+  // `in` lists of strings of 8,500 characters: 1,900 of them make a query of about 16.2 MB,
+  // 2,000 one of about 17 MB, past what MongoDB reads (16 MiB + 16 KiB).
+  const ids = (count: number): string[] => Array.from({ length: count }, (_, i) => `${String(i).padStart(5, '0')}${'i'.repeat(8495)}`);
+
+  it('may carry an in list as long as its query stays within 16 MiB + 16 KiB, whatever the count', async () => {
+    const _ = db.command;
+    expect((await db.collection('limits_queries').where({ _id: _.in(ids(1900)) }).get()).data).toEqual([]);
+    await expect(db.collection('limits_queries').where({ _id: _.in(ids(2000)) }).get()).rejects.toEqual(refusal(/BSONObj size: \d+ \(0x[0-9A-F]+\) is invalid. Size must be between 0 and 16793600/));
+    await expect(db.collection('limits_queries').where({ _id: _.in(ids(2000)) }).remove()).rejects.toEqual(refusal(/BSONObj size/));
+  });
+});
+
+describe('an answer', () => {
+  beforeAll(async () => {
+    const answers = await collection('limits_answers');
+    for (const id of ['a1', 'a2']) await answers.add({ data: { _id: id, s: id.repeat(4_500_000) } });
+  });
+
+  it('carries 16 MiB of documents at most: two of 9 MB are refused, one is read', async () => {
+    await expect(db.collection('limits_answers').get()).rejects.toEqual(refusal(/more than the 16777216 one database answer may carry/));
+    await expect(db.collection('limits_answers').aggregate().sort({ _id: 1 }).limit(2).end()).rejects.toEqual(refusal(/one database answer may carry/, -1));
+    expect((await db.collection('limits_answers').limit(1).get()).data).toHaveLength(1);
+    expect((await db.collection('limits_answers').field({ _id: true }).get()).data).toEqual([{ _id: 'a1' }, { _id: 'a2' }]);
+  });
+});
+
+describe('a batch insert', () => {
+  beforeAll(() => collection('limits_batches'));
+
+  it('carries 100,000 documents at most, and a longer one writes nothing', async () => {
+    const docs = Array.from({ length: 100_001 }, (_, n) => ({ n }));
+    await expect(db.collection('limits_batches').add({ data: docs })).rejects.toEqual(refusal(/Write batch sizes must be between 1 and 100000. Got 100001 operations./));
+    expect((await db.collection('limits_batches').count()).total).toBe(0);
+  });
+});
+
+describe('the environment', () => {
+  it('holds 100 collections: the next one is refused (DATABASE_COLLECTION_EXCEED_LIMIT)', async () => {
+    const declared = Object.keys((JSON.parse(fs.readFileSync(path.join(FIXTURE_PROJECT, 'database', 'collections.json'), 'utf8')) as { collections: object }).collections).length;
+    const existing = declared + created.length;
+    for (let i = existing; i < COLLECTIONS; i++) await collection(`limits_spare_${i}`);
+    // createCollection keeps the backend's code and maps no errCode (-1); the SDK's table maps the code to -502004
+    await expect(db.createCollection('limits_one_too_many')).rejects.toMatchObject({ code: 'DATABASE_COLLECTION_EXCEED_LIMIT', errCode: -1, errMsg: expect.stringMatching(/at most 100 collections/) });
+    await expect(db.collection('limits_one_too_many').count()).rejects.toMatchObject({ errCode: -502005 });
   });
 });
 
