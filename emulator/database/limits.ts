@@ -1,8 +1,8 @@
 /**
  * The cloud database's limits, in one place: each value as CloudBase documents it or, where it
  * documents none, as MongoDB (the engine under CloudBase's database) does, and the refusal the
- * emulator answers when a request runs into it. Code that forgets one fails here as it would in
- * the cloud.
+ * emulator answers when a request runs into it. The README's table (in "The emulator") lists them
+ * with their sources; code that forgets one fails here as it would in the cloud.
  *
  * A refusal by MongoDB itself reaches wx-server-sdk as DATABASE_REQUEST_FAILED, which the SDK maps
  * to errCode -502001 (as a duplicate key, E11000, does), with MongoDB's own text.
