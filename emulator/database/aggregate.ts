@@ -1,6 +1,7 @@
 import type { Doc } from './ejson';
 import { compileExpression, type Expression, type Scope } from './expressions';
 import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallback';
+import { GroupMemory } from './limits';
 import { compileMatcher } from './match';
 import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeys } from './semantics';
 import { isNil, isNumber, isObject, isOperator, Undecided } from './values';
@@ -17,7 +18,7 @@ export type AggregateOptions = FallbackOptions;
 
 type Stage = (docs: Doc[]) => Doc[];
 
-export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOptions): Doc[] {
+export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOptions, onFallback?: () => void): Doc[] {
   let docs = source;
   for (let i = 0; i < pipeline.length; i++) {
     const stage = compileStage(pipeline[i], pipeline.slice(i + 1));
@@ -38,6 +39,7 @@ export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOp
         continue;
       }
     }
+    onFallback?.();
     return mingoPipeline(pipeline.slice(i), docs, options);
   }
   return docs;
@@ -215,7 +217,9 @@ function groupStage(spec: unknown): Stage | null {
     const scope: Scope = { current: undefined };
     const shape = byObject && groups.shape(byObject.fields);
     const position = shape ? shape.sorted.map((field) => shape.fields.indexOf(field)) : [];
+    const memory = new GroupMemory(fields);
     const newGroup = (key: unknown): Group => {
+      memory.key(key);
       const group = { key, count: 0, states: folds.map((fold) => fold.start()) };
       order.push(group);
       return group;
@@ -249,11 +253,13 @@ function groupStage(spec: unknown): Stage | null {
       group.count++;
       for (let i = 0; i < folds.length; i++) group.states[i] = folds[i].add(group.states[i], doc, scope);
     }
-    return order.map((group) => {
-      const out: Doc = { _id: group.key };
-      for (let i = 0; i < fields.length; i++) out[fields[i]] = folds[i].result(group.states[i], group.count);
-      return out;
-    });
+    return memory.groups(
+      order.map((group) => {
+        const out: Doc = { _id: group.key };
+        for (let i = 0; i < fields.length; i++) memory.value((out[fields[i]] = folds[i].result(group.states[i], group.count)));
+        return out;
+      }),
+    );
   };
 }
 

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam } from '../errors';
 import { runPipeline } from './aggregate';
+import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
+import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
 
@@ -161,6 +163,7 @@ export class DatabaseOperations {
     for (const doc of docs) {
       doc._id ??= newId(this.now());
       const id = checkId(doc._id);
+      checkStored(doc, 'insert');
       if (seen.has(id) || reader.get(collection, id)) throw duplicateId(collection, id);
       seen.add(id);
       ids.push(id);
@@ -189,6 +192,7 @@ export class DatabaseOperations {
     for (const doc of targets) {
       const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };
       if (!next) continue;
+      checkStored(next, 'update');
       result.ops.push({ kind: 'put', collection, doc: next });
       result.docs.push(next);
       result.updated++;
@@ -198,6 +202,7 @@ export class DatabaseOperations {
       const doc = options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) };
       doc._id ??= newId(this.now());
       const id = checkId(doc._id);
+      checkStored(doc, 'update');
       result.ops.push({ kind: 'put', collection, doc, insert: true });
       result.docs.push(doc);
       result.upsertId = id;
@@ -218,15 +223,19 @@ export class DatabaseOperations {
     return this.matching(reader, collection, query, multi ? Infinity : 1).map((doc) => ({ kind: 'delete', collection, id: doc._id as DocId }));
   }
 
-  /** Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an index. */
+  /**
+   * Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an
+   * index. Each `$group` stage's memory is checked as the cloud's is (limits.ts).
+   */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     const [first, ...rest] = pipeline;
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});
     const stages = leadingMatch ? rest : pipeline;
-    if (stages.length === 0) return source;
-    return runPipeline(stages, source, {
-      collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []),
-    });
+    const options = { collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []) };
+    // run in pieces for the $group memory count, but once a stage fell back to mingo, so does the rest, as in one run
+    let fellBack = false;
+    const run = (part: Doc[], docs: Doc[]): Doc[] => (fellBack ? mingoPipeline(part, docs, options) : runPipeline(part, docs, options, () => (fellBack = true)));
+    return withGroupMemory(stages, source, run);
   }
 }

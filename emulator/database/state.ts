@@ -157,6 +157,10 @@ export class DatabaseState {
     return this.collections.has(name);
   }
 
+  get collectionCount(): number {
+    return this.collections.size;
+  }
+
   collection(name: string): Collection {
     const collection = this.collections.get(name);
     if (!collection) throw collectionNotFound(name);

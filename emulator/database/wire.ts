@@ -2,13 +2,10 @@ import { BackendError, invalidParam } from '../errors';
 import { sendJson, type Params } from '../http';
 import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
+import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToDefaultRows, pageSize } from './limits';
 import type { DatabaseOperations, Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
 import type { Transactions } from './transactions';
-
-/** `get()` pages: the SDK sends at most 1000 and 100 when no limit is given; the server holds to the same. */
-const MAX_LIMIT = 1000;
-const DEFAULT_LIMIT = 100;
 
 function text(params: Params, name: string): string | undefined {
   const value = params[name];
@@ -49,6 +46,13 @@ function integer(params: Params, name: string, fallback: number): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0) throw invalidParam(`${name} must be a non-negative integer`);
   return number;
+}
+
+/** The documents of a read, as EJSON texts, within what one answer may carry. */
+function answer(docs: Doc[]): Record<string, unknown> {
+  const list = docs.map(encode);
+  checkAnswer(list);
+  return { data: { list } };
 }
 
 /**
@@ -97,6 +101,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     'database.insertDocument': guarded((params, now) => {
       const raw = params.data;
       if (!Array.isArray(raw) || !raw.every((item) => typeof item === 'string')) throw invalidParam('data must be an array of EJSON strings');
+      checkBatch(raw.length);
       const docs = raw.map((item: string) => decodeObject(item, 'a document', now));
       const { ops, ids } = operations.insert(readerFor(params), collectionName(params), docs);
       write(params, ops);
@@ -104,23 +109,31 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     }),
 
     'database.getDocument': guarded((params, now) => {
-      const docs = operations.find(readerFor(params), collectionName(params), query(params, now), {
-        order: object(params, 'order', now),
+      const where = query(params, now);
+      const order = object(params, 'order', now);
+      const projection = object(params, 'projection', now);
+      checkCommand(where, order, projection);
+      const docs = operations.find(readerFor(params), collectionName(params), where, {
+        order,
         offset: integer(params, 'offset', 0),
-        limit: Math.min(integer(params, 'limit', DEFAULT_LIMIT) || DEFAULT_LIMIT, MAX_LIMIT),
-        projection: object(params, 'projection', now),
+        limit: pageSize(integer(params, 'limit', 0)),
+        projection,
       });
-      return { data: { list: docs.map(encode) } };
+      return answer(docs);
     }),
 
-    'database.calculateDocument': guarded((params, now) => ({
-      data: { total: operations.count(readerFor(params), collectionName(params), query(params, now)) },
-    })),
+    'database.calculateDocument': guarded((params, now) => {
+      const where = query(params, now);
+      checkCommand(where);
+      return { data: { total: operations.count(readerFor(params), collectionName(params), where) } };
+    }),
 
     'database.modifyDocument': guarded((params, now) => {
       const data = object(params, 'data', now);
       if (!data) throw invalidParam('data is required');
-      const result = operations.modify(readerFor(params), collectionName(params), query(params, now), data, {
+      const where = query(params, now);
+      checkCommand(where, data);
+      const result = operations.modify(readerFor(params), collectionName(params), where, data, {
         multi: flag(params, 'multi', false),
         merge: flag(params, 'merge', true),
         upsert: flag(params, 'upsert', false),
@@ -132,14 +145,18 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     'database.modifyAndReturnDoc': guarded((params, now) => {
       const data = object(params, 'data', now);
       if (!data) throw invalidParam('data is required');
-      const result = operations.modify(readerFor(params), collectionName(params), query(params, now), data, { multi: false, merge: true, upsert: false });
+      const where = query(params, now);
+      checkCommand(where, data);
+      const result = operations.modify(readerFor(params), collectionName(params), where, data, { multi: false, merge: true, upsert: false });
       write(params, result.ops);
-      const doc = result.docs[0] ?? operations.matching(readerFor(params), collectionName(params), query(params, now), 1)[0];
+      const doc = result.docs[0] ?? operations.matching(readerFor(params), collectionName(params), where, 1)[0];
       return { data: { updated: result.updated, doc: doc === undefined ? null : encode(doc) } };
     }),
 
     'database.removeDocument': guarded((params, now) => {
-      const ops = operations.remove(readerFor(params), collectionName(params), query(params, now), flag(params, 'multi', false));
+      const where = query(params, now);
+      checkCommand(where);
+      const ops = operations.remove(readerFor(params), collectionName(params), where, flag(params, 'multi', false));
       write(params, ops);
       return { data: { deleted: ops.length } };
     }),
@@ -151,12 +168,14 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
         if (typeof stage?.stageKey !== 'string' || typeof stage.stageValue !== 'string') throw invalidParam('each stage needs stageKey and stageValue');
         return { [stage.stageKey]: decode(stage.stageValue, now) };
       });
-      const list = operations.aggregate(readerFor(params), collectionName(params), pipeline);
-      return { data: { list: list.map(encode) } };
+      checkCommand(pipeline);
+      return answer(cutToDefaultRows(pipeline, operations.aggregate(readerFor(params), collectionName(params), pipeline)));
     }),
 
     'database.addCollection': guarded((params) => {
-      state.commit([{ kind: 'create', collection: collectionName(params) }]);
+      const name = collectionName(params);
+      if (!state.has(name)) checkCollections(state.collectionCount);
+      state.commit([{ kind: 'create', collection: name }]);
       return {};
     }),
 
