@@ -21,10 +21,10 @@ import { documentsOf, runPipeline, type Database, type RequestCounter } from './
 const PAGE = 1000;
 
 /**
- * Applies a day's first-day revisions to its events (usually there are none): the events of users
- * whose first day moved away from `day` say the new one, so that the pipelines count them as not
- * new there. Idempotent; a stale event stored after it (a racing delivery) arrives later than the
- * rollup, so the daily run rolls the day again and applies it again.
+ * Applies a day's first-day revisions to its user-days (usually there are none): the user-days of
+ * users whose first day moved away from `day` say the new one, so that the pipelines count them as
+ * not new there. Idempotent; a stale count stored after it (a racing delivery) comes with events
+ * written after the rollup, so the daily run rolls the day again and applies it again.
  */
 async function applyRevisions(db: Database, day: string, counter: RequestCounter): Promise<void> {
   const _ = db.command;
@@ -34,7 +34,7 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
     const page = documentsOf<Pick<RevisionDoc, 'openid' | 'toDay'>>(answer, 'revisions');
     for (const { toDay, openids } of revisionUpdates(page, PAGE)) {
       counter.count += 1;
-      await db.collection('events').where({ day, firstDay: day, openid: _.in(openids) }).update({ data: { firstDay: toDay } });
+      await db.collection('user_days').where({ day, firstDay: day, openid: _.in(openids) }).update({ data: { firstDay: toDay } });
     }
     if (page.length < PAGE) return;
   }
@@ -112,8 +112,9 @@ export async function purgeEvents(db: Database, today: string, retentionDays: nu
     counter.count += 1;
     const removed = (await db.collection('events').where({ day: _.in(purgedDays), type: _.neq('share') }).remove()) as { stats?: { removed?: number } };
     removedEvents = removed.stats?.removed ?? 0;
-    // a purged day is rolled up for good: its revisions have nothing left to correct
-    counter.count += 1;
+    // a purged day is rolled up for good: its user-days and revisions have nothing left to count
+    counter.count += 2;
+    await db.collection('user_days').where({ day: _.in(purgedDays) }).remove();
     await db.collection('revisions').where({ fromDay: _.in(purgedDays) }).remove();
   }
   const purged = new Set(purgedDays);

@@ -25,7 +25,8 @@
  */
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
-import { documentsOf } from './pipeline';
+import { documentsOf, isDuplicateKey, updatedCount } from './pipeline';
+import { countUserDays } from './user-days';
 import { revisionOf } from '../shared/revisions';
 import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
 import type { KnownEntry } from '../shared/session';
@@ -127,12 +128,6 @@ async function entriesOfDays(db: Database, openid: string, days: string[]): Prom
   return entries;
 }
 
-/** Whether a database refusal says an `_id` is already taken. */
-function isDuplicateKey(error: unknown): boolean {
-  const text = error instanceof Error ? `${(error as { code?: unknown }).code ?? ''} ${error.message}` : String(error);
-  return /duplicate|E11000|already exists/i.test(text);
-}
-
 /** A database refusal: logged with its details, answered without them (they are the database's internals). */
 function failure(what: string, error: unknown): RukouError {
   console.error(JSON.stringify({ upstream: `storing ${what}`, error: error instanceof Error ? error.message : String(error) }));
@@ -151,7 +146,6 @@ async function addAll(db: Database, collection: string, docs: object[]): Promise
   }
 }
 
-const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);
 
 /**
  * Applies the user write, conditional on the version the plan read. Answers false when another
@@ -199,6 +193,9 @@ export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Cal
     await addAll(db, 'groups', current.plan.groups.filter((group) => !known.has(group._id)));
   }
   const planned = current.plan;
+  const known = current.lookups.user;
+  // a day after the user's latest entry has no user-day yet: add it rather than try an update first
+  await countUserDays(db, planned.events, (day) => !known || day > known.latest.day, now);
   for (const { _id, ...first } of planned.earlierGroups) {
     const _ = db.command;
     // conditional: a still earlier entry stored meanwhile keeps its place

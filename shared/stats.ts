@@ -6,7 +6,8 @@
  * `userDays` (the sum of daily users) where a day says `users`. `newUsers` does add up: everyone
  * is new on exactly one day.
  */
-import { MAP_OF, ratio, unescapeKey, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
+import { unescapeKey } from './keys';
+import { MAP_OF, ratio, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
 import { addDays, daysBetween } from './time';
 
 export const MAX_RANGE_DAYS = 366;

@@ -4,6 +4,7 @@
  * over the trace, independently of the pipelines under test.
  */
 import type { Bucket, EnterEvent, EventBase, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
+import { userDayDeltas, userDayDoc, type UserDayDoc } from '../../shared/user-days';
 
 const CHINA = 8 * 3600_000;
 const GAP = 30 * 60_000;
@@ -245,4 +246,14 @@ export function truthOf(day: string, events: StoredEvent[], users: UserDoc[]) {
     groups: { reached: groups.size, opens: grouped.length, top: top.slice(0, 20) },
     lateEvents: ofDay.filter((e) => e.serverAt.getTime() >= dayEnd).length,
   };
+}
+
+/**
+ * The user-days `track` would have written for these events, all at once (`shared/user-days.ts`):
+ * what the rollup's pipelines read. Written at `at`.
+ */
+export function userDaysOf(events: readonly StoredEvent[], at = new Date(0)): UserDayDoc[] {
+  const byUser = new Map<string, StoredEvent[]>();
+  for (const event of events) byUser.set(event.openid, [...(byUser.get(event.openid) ?? []), event]);
+  return [...byUser.values()].flatMap((own) => userDayDeltas(own).map((delta) => userDayDoc(delta, at)));
 }

@@ -5,7 +5,8 @@
  * no prototype is ever changed on the way.
  */
 import fc from 'fast-check';
-import { buildRollup, DIMENSIONS, escapeKey, unescapeKey, type DayOutputs, type RollupDoc } from '../../shared/rollup';
+import { escapeKey, unescapeKey } from '../../shared/keys';
+import { buildRollup, DIMENSIONS, type DayOutputs, type RollupDoc } from '../../shared/rollup';
 import { dailyTrend, rankKeys, shareFunnel } from '../../shared/stats';
 
 const DAY = '2024-03-09';
