@@ -20,6 +20,7 @@ const STAGES: Record<string, (aggregate: Aggregate, value: unknown, _: Command) 
   $limit: (a, value) => a.limit(value),
   $lookup: (a, value) => a.lookup(value),
   $count: (a, value) => a.count(value),
+  $unwind: (a, value) => a.unwind(value),
 };
 
 const isOperatorObject = (value: unknown): value is Record<string, unknown> =>

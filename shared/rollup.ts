@@ -111,6 +111,8 @@ export interface RollupDoc {
   lateEvents: number;
   version: string;
   computedAt: Date;
+  /** Set when retention deleted the day's user-days: the rollup can no longer be computed again, and is kept as it is. */
+  final?: true;
 }
 
 export type Dimension = 'bucket' | 'category' | 'scene' | 'channel' | 'page';
@@ -127,7 +129,7 @@ export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | '
 /** One stage with exactly one operator key, as CloudBase's aggregate accepts. */
 export type Stage = Record<string, unknown>;
 export interface Pipeline {
-  collection: 'events' | 'user_days' | 'users' | 'groups' | 'rollups_daily' | 'revisions';
+  collection: 'events' | 'user_days' | 'users' | 'rollups_daily' | 'revisions';
   stages: Stage[];
 }
 
@@ -301,12 +303,26 @@ export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'di
 /**
  * The days before `cutoff` that still have raw events, each with the time of its last write: a day
  * may be purged only when its rollup was computed after that write. Share events are the share
- * ledger (a card opened a year later is still credited) and are kept.
+ * ledger (a card opened a year later is still credited), and groups' first entries their records:
+ * both are kept.
  */
 export function eventDaysBeforePipeline(cutoff: string): Pipeline {
   return {
     collection: 'events',
-    stages: [{ $match: { day: { $lt: cutoff }, type: { $ne: 'share' } } }, { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
+    stages: [
+      { $match: { day: { $lt: cutoff }, type: { $ne: 'share' }, groupFirst: { $ne: true } } },
+      { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } },
+      { $sort: { _id: 1 } },
+      { $limit: TOP_KEYS },
+    ],
+  };
+}
+
+/** The days before `cutoff` that still have user-days, each with the time of its last write. */
+export function userDayDaysBeforePipeline(cutoff: string): Pipeline {
+  return {
+    collection: 'user_days',
+    stages: [{ $match: { day: { $lt: cutoff } } }, { $group: { _id: '$day', lastWrite: { $max: '$at' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
   };
 }
 

@@ -1,152 +1,149 @@
 /**
- * User-days (`user_days`): one small document per user and China day, which `track` keeps with
- * increments only, so that a day's rollup groups user-days (one per user) and keys, never
+ * User-days (`user_days`, `UserDayDoc`): one document per user and China day, which `track` keeps
+ * as it stores a batch, so that a day's rollup groups user-days (one per user) and keys, never
  * (user, key) pairs of events. At a million users and ten million events a day, the rollup's
- * `$group` stages then hold a group per key (a scene, a page, a group chat), within the cloud's
+ * `$group` stages then hold a group per key (a scene, a page, a group chat), far within the cloud's
  * 100 MB, and distinct users stay exact counts: each user-day has each of its keys once.
  *
- * What a user-day counts: the user's entries of the day (by bucket, category, scene, channel and
- * entry path, with their event times for sessions), the share returns among them (by the depth of
- * the card, and whether the user is new), the group chats they came from, and the user's share
- * events. Page views and hides are not counted here: no rollup number reads them.
- *
- * Counting is made idempotent by `counted`, the ids of the events a user-day has counted: an
- * increment applies only when none of its events is among them, so a batch the phone sends again
- * (after a lost answer, or a crash between this write and the events') counts once.
+ * A user-day counts the user's entries of the day (by bucket, category, scene, channel and entry
+ * path, with their event times for sessions), the share returns among them (by the depth of the
+ * card, with the card for sessions), the group chats they came from, and the user's share events.
+ * Page views and hides are not counted: no rollup number reads them. It also holds what the next
+ * batch of the day needs to plan: the ids counted (a batch sent again counts once), the day's
+ * latest entry (what a share builds on), and copies of the user's first day and first entry time.
  *
  * @example
- * const deltas = userDayDeltas(plan.events);
- * // one per day the batch has entries or shares on: add it as a new document, or apply its increments
+ * const count = emptyCount('2024-03-10');
+ * countEvent(count, entry);
+ * nextUserDay(stored, count, firsts, openid, now) // the document to add, or to write over `stored`
  */
 import { eventDocId } from './ids';
 import { escapeKey } from './keys';
-import type { EnterEvent, ShareEvent, StoredEvent } from './model';
-
-/** One user's day. Keys of the maps are escaped (`shared/keys.ts`). */
-export interface UserDayDoc {
-  /** `userDayId(openid, day)`. */
-  _id: string;
-  openid: string;
-  day: string;
-  /** The user's first day as known by the writes so far (the smallest they said); a revision corrects it. */
-  firstDay: string;
-  entries: number;
-  cold: number;
-  /** The entries' event times, ascending: a day's sessions are counted from them. */
-  times: Date[];
-  byBucket: Record<string, number>;
-  byCategory: Record<string, number>;
-  byScene: Record<string, number>;
-  byChannel: Record<string, number>;
-  byPage: Record<string, number>;
-  /** `share` events: taps on share. */
-  shareIntents: number;
-  /** Entries that were share returns, and how many by the depth of the card. */
-  returns: number;
-  returnDepths: Record<string, number>;
-  /** Entries from each group chat, by openGId. */
-  groupOpens: Record<string, number>;
-  /** The `_id`s of the events counted. */
-  counted: string[];
-  /** When it was last written (server time). */
-  at: Date;
-}
-
-/** What a batch adds to one user-day. */
-export interface UserDayDelta {
-  _id: string;
-  openid: string;
-  day: string;
-  firstDay: string;
-  counted: string[];
-  entries: number;
-  cold: number;
-  times: Date[];
-  /** Counters of the maps by their field path (`byScene.1007`, `returnDepths.2` …): what to add. */
-  counters: Record<string, number>;
-  shareIntents: number;
-  returns: number;
-}
+import type { EnterEvent, ShareEvent, Touch, UserDayDoc } from './model';
+import type { SessionEntry } from './session';
 
 /** The `_id` of a user's day. */
 export const userDayId = (openid: string, day: string): string => eventDocId(openid, `day:${day}`);
 
-type MapName = 'byBucket' | 'byCategory' | 'byScene' | 'byChannel' | 'byPage' | 'returnDepths' | 'groupOpens';
+export const MAPS = ['byBucket', 'byCategory', 'byScene', 'byChannel', 'byPage', 'returnDepths', 'groupOpens'] as const;
+type MapName = (typeof MAPS)[number];
 
-const isCounted = (event: StoredEvent): event is EnterEvent | ShareEvent => event.type === 'enter' || event.type === 'share';
+/** What a batch's new entries and shares of one day add to its user-day. */
+export interface DayCount {
+  day: string;
+  counted: string[];
+  entries: number;
+  cold: number;
+  times: Date[];
+  cards: { at: Date; shareId: string }[];
+  /** Counters by map, keys escaped. */
+  maps: Record<MapName, Record<string, number>>;
+  shareIntents: number;
+  returns: number;
+  /** The latest of these entries by event time. */
+  latest?: Touch;
+}
+
+/** The user's first day and first entry's time, as the user-days copy them. */
+export interface FirstCopies {
+  firstDay: string;
+  firstAt?: Date;
+}
+
+export function emptyCount(day: string): DayCount {
+  const maps = Object.fromEntries(MAPS.map((name) => [name, {}])) as DayCount['maps'];
+  return { day, counted: [], entries: 0, cold: 0, times: [], cards: [], maps, shareIntents: 0, returns: 0 };
+}
+
+/** Own properties only: a key such as `constructor` is a count like any other, never what objects inherit. */
+const increment = (map: Record<string, number>, key: string, n: number): void => {
+  map[key] = (Object.hasOwn(map, key) ? map[key] : 0) + n;
+};
+
+/** Counts a new share event, or a new entry with the touch it makes, into its day's count. */
+export function countEvent(count: DayCount, event: EnterEvent | ShareEvent, touch?: Touch): void {
+  count.counted.push(event.eventId);
+  if (event.type === 'share') {
+    count.shareIntents += 1;
+    return;
+  }
+  const add = (map: MapName, key: string | number | undefined): void => {
+    if (key !== undefined) increment(count.maps[map], escapeKey(String(key)), 1);
+  };
+  count.entries += 1;
+  if (event.cold) count.cold += 1;
+  count.times.push(event.at);
+  add('byBucket', event.bucket);
+  add('byCategory', event.category);
+  add('byScene', event.scene);
+  add('byChannel', event.channel);
+  add('byPage', event.path);
+  add('groupOpens', event.groupId);
+  if (event.share?.isReturn) {
+    count.returns += 1;
+    count.cards.push({ at: event.at, shareId: event.share.shareId });
+    add('returnDepths', event.share.depth ?? 'unknown');
+  }
+  if (touch && (!count.latest || touch.at.getTime() > count.latest.at.getTime())) count.latest = touch;
+}
+
+const later = (a: Touch | undefined, b: Touch | undefined): Touch | undefined => (!a ? b : !b ? a : new Date(b.at).getTime() > new Date(a.at).getTime() ? b : a);
+const byTime = (a: Date, b: Date): number => a.getTime() - b.getTime();
 
 /**
- * The user-day deltas of a caller's new events, one per day they fall on (entries and shares
- * only), with the smallest first day the events say.
+ * The user-day after a batch: `stored` (when there is one) plus the count, with the first-day
+ * copies the plan knows (the earlier of the stored and the given), its version bumped.
  */
-export function userDayDeltas(events: readonly StoredEvent[]): UserDayDelta[] {
-  const byDay = new Map<string, UserDayDelta>();
-  for (const event of events.filter(isCounted)) {
-    let delta = byDay.get(event.day);
-    if (!delta) {
-      delta = { _id: userDayId(event.openid, event.day), openid: event.openid, day: event.day, firstDay: event.firstDay, counted: [], entries: 0, cold: 0, times: [], counters: {}, shareIntents: 0, returns: 0 };
-      byDay.set(event.day, delta);
-    }
-    if (event.firstDay < delta.firstDay) delta.firstDay = event.firstDay;
-    delta.counted.push(event._id);
-    if (event.type === 'share') delta.shareIntents += 1;
-    else countEntry(delta, event);
-  }
-  return [...byDay.values()];
-}
-
-function countEntry(delta: UserDayDelta, entry: EnterEvent): void {
-  const add = (map: MapName, key: string | number | undefined): void => {
-    if (key === undefined) return;
-    const path = `${map}.${escapeKey(String(key))}`;
-    delta.counters[path] = (delta.counters[path] ?? 0) + 1;
-  };
-  delta.entries += 1;
-  if (entry.cold) delta.cold += 1;
-  delta.times.push(entry.at);
-  add('byBucket', entry.bucket);
-  add('byCategory', entry.category);
-  add('byScene', entry.scene);
-  add('byChannel', entry.channel);
-  add('byPage', entry.path);
-  add('groupOpens', entry.groupId);
-  if (entry.share?.isReturn) {
-    delta.returns += 1;
-    add('returnDepths', entry.share.depth ?? 'unknown');
-  }
-}
-
-/** A new user-day holding exactly one delta, written at `at`. */
-export function userDayDoc(delta: UserDayDelta, at: Date): UserDayDoc {
+export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, firsts: FirstCopies, openid: string, at: Date): UserDayDoc {
+  const maps = Object.fromEntries(
+    MAPS.map((name) => {
+      const map = { ...(stored?.[name] ?? {}) };
+      for (const [key, n] of Object.entries(count.maps[name])) increment(map, key, n);
+      return [name, map];
+    }),
+  ) as DayCount['maps'];
+  const firstDay = stored && stored.firstDay < firsts.firstDay ? stored.firstDay : firsts.firstDay;
+  const firstAts = [stored?.firstAt, firsts.firstAt].filter((value): value is Date => value !== undefined).map((value) => new Date(value));
   const doc: UserDayDoc = {
-    _id: delta._id,
-    openid: delta.openid,
-    day: delta.day,
-    firstDay: delta.firstDay,
-    entries: delta.entries,
-    cold: delta.cold,
-    times: [...delta.times].sort((a, b) => a.getTime() - b.getTime()),
-    byBucket: {},
-    byCategory: {},
-    byScene: {},
-    byChannel: {},
-    byPage: {},
-    shareIntents: delta.shareIntents,
-    returns: delta.returns,
-    returnDepths: {},
-    groupOpens: {},
-    counted: [...delta.counted],
+    _id: userDayId(openid, count.day),
+    openid,
+    day: count.day,
+    firstDay,
+    entries: (stored?.entries ?? 0) + count.entries,
+    cold: (stored?.cold ?? 0) + count.cold,
+    times: [...(stored?.times ?? []).map((time) => new Date(time)), ...count.times].sort(byTime),
+    ...maps,
+    shareIntents: (stored?.shareIntents ?? 0) + count.shareIntents,
+    returns: (stored?.returns ?? 0) + count.returns,
+    cards: [...(stored?.cards ?? []), ...count.cards],
+    counted: [...(stored?.counted ?? []), ...count.counted],
+    // a count of shares only leaves the version as it was: see `UserDayWrite`
+    v: (stored?.v ?? 0) + (stored && count.entries === 0 ? 0 : 1),
     at,
   };
-  for (const [path, n] of Object.entries(delta.counters)) {
-    const dot = path.indexOf('.');
-    // keys are escaped: the first dot ends the map's name, and the key holds none
-    Object.defineProperty(doc[path.slice(0, dot) as MapName], path.slice(dot + 1), { value: n, enumerable: true, writable: true, configurable: true });
-  }
+  if (firstAts.length > 0) doc.firstAt = firstAts.sort(byTime)[0];
+  const latest = later(stored?.latest, count.latest);
+  if (latest) doc.latest = latest;
   return doc;
 }
 
-/** The delta of a batch restricted to the events a user-day has not counted yet (after a lost answer). */
-export function uncountedDelta(events: readonly StoredEvent[], day: string, counted: ReadonlySet<string>): UserDayDelta | undefined {
-  return userDayDeltas(events.filter((event) => event.day === day && !counted.has(event._id)))[0];
+/**
+ * A user-day's entries as sessions need them (`shared/session.ts`), leaving out those being
+ * stored again (`except`: entries the user-day counted whose events a crash kept from being
+ * stored), which must not meet themselves.
+ */
+export function sessionEntriesOf(doc: UserDayDoc | undefined, except: readonly { at: Date; card?: string }[] = []): SessionEntry[] {
+  if (!doc) return [];
+  const cards = new Map<number, string[]>();
+  for (const { at, shareId } of doc.cards) cards.set(new Date(at).getTime(), [...(cards.get(new Date(at).getTime()) ?? []), shareId]);
+  const entries: SessionEntry[] = doc.times.map((time) => {
+    const at = new Date(time).getTime();
+    const card = cards.get(at)?.shift();
+    return card === undefined ? { at } : { at, card };
+  });
+  for (const gone of except) {
+    const index = entries.findIndex((entry) => entry.at === gone.at.getTime() && entry.card === gone.card);
+    if (index >= 0) entries.splice(index, 1);
+  }
+  return entries;
 }

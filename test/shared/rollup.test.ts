@@ -33,7 +33,7 @@ const names = (scene: number): { zh: string; en: string } => ({ zh: `场景${sce
  * document, for one, is a row there and nothing in MongoDB.
  */
 function run<T>(pipeline: Pipeline, from: StoredEvent[] = events): T[] {
-  const collections: Record<string, Doc[]> = { events: from as unknown as Doc[], user_days: userDaysOf(from) as unknown as Doc[], users: trace.users as unknown as Doc[] };
+  const collections: Record<string, Doc[]> = { events: from as unknown as Doc[], user_days: userDaysOf(from, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[] };
   return runPipeline(pipeline.stages, collections[pipeline.collection], { collectionResolver: (name: string) => collections[name] ?? [] }) as T[];
 }
 
@@ -126,7 +126,7 @@ describe('sessions', () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 40 }), (entries) => {
         // arrival order says nothing: only the event time counts
-        const docs = entries.map((e, i) => ({ _id: `e${i}`, type: 'enter', day, openid: `u${e.user}`, at: new Date(e.at), serverAt: new Date(start - i), cold: false, firstDay: day }) as unknown as StoredEvent);
+        const docs = entries.map((e, i) => ({ _id: `e${i}`, type: 'enter', day, openid: `u${e.user}`, at: new Date(e.at), serverAt: new Date(start - i), cold: false }) as unknown as StoredEvent);
         let expected = 0;
         for (const user of new Set(entries.map((e) => e.user))) {
           const times = entries.filter((e) => e.user === user).map((e) => e.at).sort((a, b) => a - b);
