@@ -137,6 +137,13 @@ export async function moveClock(url: string, move: { set: string } | { advance: 
   return { status: response.status, ...((await response.json()) as ClockAnswer) };
 }
 
+/** What the simulated WeChat hands `openid` who opens a card in `groupId` (`POST /__rukou/wechat/cloudid`). */
+export async function issueGroupCloudId(url: string, request: { openid: string; appid: string; kind: 'groupEnterInfo' | 'shareInfo'; groupId: string; chatType?: number }): Promise<{ cloudID: string; expiresAt: string }> {
+  const response = await fetch(`${url}/__rukou/wechat/cloudid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  if (response.status !== 200) throw new Error(`the simulated WeChat issued no cloudID: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { cloudID: string; expiresAt: string };
+}
+
 let logMarks = 0;
 
 /**
