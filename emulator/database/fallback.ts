@@ -7,7 +7,8 @@
  *   order and code point order of strings;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
- *   true); $size and $in: an error for anything but an array;
+ *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
+ *   for anything but an embedded document, and no pair for a missing value;
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
@@ -101,7 +102,7 @@ const comparison =
  * manual writes them) and mingo reads as an array value. ($isArray, $toLower and $toUpper read
  * the list themselves.)
  */
-const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$objectToArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
+const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
 
 const mingoExpression = (name: string): ExpressionOperator => (expressions as unknown as Record<string, ExpressionOperator>)[name];
 
@@ -191,6 +192,19 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
     const to = end === undefined ? points.length : Math.min(integerArgument(end, '$indexOfCP', 'ending index'), points.length);
     for (let i = from; i + wanted.length <= to; i++) if (wanted.every((point, j) => points[i + j] === point)) return i;
     return -1;
+  },
+  /**
+   * An embedded document's fields as `{k, v}` pairs, null for null and missing, the server's error
+   * for anything else (its ExpressionObjectToArray). A field whose value is missing gives no pair:
+   * the server's document iterator skips it, where mingo gave `{k}` without `v`.
+   */
+  $objectToArray(obj, args, options) {
+    const value = evalExpr(obj, theArgument(args), options);
+    if (value === null || value === undefined) return null;
+    if (!isPlainObject(value)) throw new Error(`$objectToArray requires a document input, found: ${typeName(value)}`);
+    return Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .map((k) => ({ k, v: value[k] }));
   },
   $eq: comparison('$eq', equalValues),
   $ne: comparison('$ne', (a, b) => !equalValues(a, b)),
