@@ -28,8 +28,10 @@ const common = /** @type {const} */ ({ bundle: true, platform: 'node', target: '
 const VALIDATED = ['schemas', 'stats-input'];
 const validatorsDir = path.join(root, 'dist', 'validators');
 
-/** While the schemas are read, the validators their module imports are what is being made: an empty module stands in. */
-/** @type {esbuild.Plugin} */
+/**
+ * While the schemas are read, the validators their module imports are what is being made: an empty module stands in.
+ * @type {esbuild.Plugin}
+ */
 const notYetCompiled = {
   name: 'not-yet-compiled',
   setup(build) {
