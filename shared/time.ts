@@ -1,42 +1,46 @@
 /**
  * China days. Rukou counts by the calendar day in Beijing (UTC+8, no daylight saving), while the
  * cloud function's clock runs in UTC and timer triggers fire in Beijing time. Every day boundary is
- * therefore computed from UTC instants with dayjs in UTC mode and a fixed +08:00 offset, never
+ * therefore computed from UTC instants and a fixed +08:00 offset with the `Date` UTC methods, never
  * from the machine's time zone (a developer laptop in Berlin must count the same days as the cloud).
  *
  * @example
  * chinaDay(Date.parse('2024-05-01T16:30:00Z')) // '2024-05-02' (00:30 in Beijing)
  * chinaDayStart('2024-05-02')                  // 2024-05-01T16:00:00.000Z
  */
-import dayjs from 'dayjs';
-import utc from 'dayjs/plugin/utc';
-
-dayjs.extend(utc);
 
 /** Beijing is UTC+8 all year round. */
 export const CHINA_OFFSET_MINUTES = 8 * 60;
 export const CHINA_OFFSET_MS = CHINA_OFFSET_MINUTES * 60_000;
 export const DAY_MS = 86_400_000;
 
-const DAY_FORMAT = 'YYYY-MM-DD';
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
-/** The China day ("YYYY-MM-DD") of an instant. */
+const pad = (value: number, width: number): string => String(value).padStart(width, '0');
+
+/** "YYYY-MM-DD" of an instant's UTC calendar day. */
+const utcDay = (date: Date): string => `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+
+/** The instant "YYYY-MM-DD" starts in UTC, rolled over like `Date.UTC` (02-30 is 03-01). */
+const utcStart = (day: string): Date => new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))));
+
+/** The China day ("YYYY-MM-DD") of an instant, or "Invalid Date" (as a Date prints itself) of one no Date can hold. */
 export function chinaDay(at: Date | number): string {
-  return dayjs.utc(at).utcOffset(CHINA_OFFSET_MINUTES).format(DAY_FORMAT);
+  const shifted = new Date(new Date(at).getTime() + CHINA_OFFSET_MS);
+  return Number.isNaN(shifted.getTime()) ? 'Invalid Date' : utcDay(shifted);
 }
 
 /** Whether a string is a real calendar day written "YYYY-MM-DD" (2024-02-30 is not). */
 export function isChinaDay(day: unknown): day is string {
   if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return false;
-  // dayjs rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
-  return dayjs.utc(day).format(DAY_FORMAT) === day;
+  // Date.UTC rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
+  return utcDay(utcStart(day)) === day;
 }
 
 /** The UTC instant at which a China day starts (00:00 Beijing = 16:00 UTC the day before). */
 export function chinaDayStart(day: string): Date {
   if (!isChinaDay(day)) throw new RangeError(`"${day}" is not a day written YYYY-MM-DD`);
-  return dayjs.utc(day).subtract(CHINA_OFFSET_MINUTES, 'minute').toDate();
+  return new Date(utcStart(day).getTime() - CHINA_OFFSET_MS);
 }
 
 /** The UTC instant at which a China day ends (exclusive): the start of the next one. */
