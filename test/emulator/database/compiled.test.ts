@@ -286,7 +286,7 @@ describe('compiled queries and pipelines answer exactly as the corrected mingo',
     const days = ['2024-03-09', '2024-03-10'];
     const trace = generateTrace({ days, seed: 3, usersCount: 40, entriesPerDay: 400 });
     const events = [...trace.events, ...trace.lateEvents];
-    const collections: Partial<Record<Pipeline['collection'], Doc[]>> = { events: events as unknown as Doc[], user_days: userDaysOf(events) as unknown as Doc[] };
+    const collections: Partial<Record<Pipeline['collection'], Doc[]>> = { events: events as unknown as Doc[], user_days: userDaysOf(events, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[] };
     const answered = new Set<string>();
     for (const day of days) {
       const { dimensions, ...others } = dayPipelines(day);
