@@ -16,6 +16,12 @@ export class BackendError extends Error {
 export const invalidParam = (message: string): BackendError => new BackendError('INVALID_PARAM', message);
 
 /**
+ * A refusal by MongoDB itself (a type it does not update, a limit it enforces), with its own text:
+ * the cloud answers these as a failed database request, which wx-server-sdk shows as -502001.
+ */
+export const mongoRefusal = (message: string): BackendError => new BackendError('DATABASE_REQUEST_FAILED', message);
+
+/**
  * The numbers wx-server-sdk shows for the backend's string codes (its TCB_ERR_CODE table,
  * src/config/error.config.ts in node_modules/wx-server-sdk/index.js); a code it does not know
  * shows as SYS_ERR. The client gateway answers with these, as callFunction's errCode.

@@ -8,7 +8,7 @@
  * to errCode -502001 (as a duplicate key, E11000, does), with MongoDB's own text.
  */
 import { calculateObjectSize } from 'bson';
-import { BackendError } from '../errors';
+import { BackendError, mongoRefusal } from '../errors';
 import type { Doc } from './ejson';
 import { isPlainObject } from './values';
 
@@ -73,8 +73,6 @@ export const ANSWER_BYTES = 16 * 1024 * 1024;
 
 /** Collections per environment: "Each environment can create up to 100 collections" (docs.cloudbase.net/en/faq/database). */
 export const COLLECTIONS = 100;
-
-const mongoRefusal = (message: string): BackendError => new BackendError('DATABASE_REQUEST_FAILED', message);
 
 /** The page a `get()` answers: what it asks, at most GET_MAX, GET_DEFAULT when it asks nothing (or 0, as the SDK treats it). */
 export function pageSize(requested: number): number {

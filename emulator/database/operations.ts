@@ -8,6 +8,7 @@ import type { Doc, DocId } from './ejson';
 import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
+import { checkUpdate, checkUpdatePaths } from './updates';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
 export interface Reader {
@@ -189,6 +190,8 @@ export class DatabaseOperations {
     const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
     const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
     const result: Modified = { ops: [], updated: 0, docs: [] };
+    // refused before any document, as MongoDB parses an update before it reads one
+    if (options.merge) checkUpdatePaths(modifier);
     for (const doc of targets) {
       const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };
       if (!next) continue;
@@ -210,8 +213,13 @@ export class DatabaseOperations {
     return result;
   }
 
-  /** The document after the update operators, or null when they change nothing (it then does not count as updated). */
+  /**
+   * The document after the update operators, or null when they change nothing (it then does not
+   * count as updated). An update MongoDB refuses for one document throws (updates.ts), so that a
+   * multi-document update writes none of them.
+   */
   private updated(doc: Doc, modifier: Doc, query: Doc): Doc | null {
+    checkUpdate(doc, modifier);
     const copy = cloneDoc(doc);
     const changed = applyUpdate(copy, modifier, undefined, positional(modifier) ? query : undefined);
     if (changed.length === 0) return null;

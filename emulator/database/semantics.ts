@@ -84,6 +84,9 @@ function typeRank(value: unknown): number {
   return name === undefined ? RANK.object : (BSON_CLASS_RANKS[name] ?? RANK.object);
 }
 
+/** Whether a value is a number of any BSON numeric type (what $inc and $mul take). */
+export const isNumeric = (value: unknown): boolean => typeRank(value) === RANK.number;
+
 /** A number of any BSON numeric type as a JavaScript number (Decimal128 and Long through their text). */
 function numberOf(value: unknown): number {
   return typeof value === 'number' ? value : Number(String(value));
