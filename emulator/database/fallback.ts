@@ -3,8 +3,9 @@
  * not (an operator it does not compile, a value it leaves undecided). mingo's operators that
  * answer otherwise than MongoDB are replaced here by ones built on semantics.ts, the same rules
  * the compiled code follows, so that both paths give one answer:
- * - query $eq $ne $gt $gte $lt $lte $in $nin: type bracketing, null matching missing, NaN, field
- *   order and code point order of strings;
+ * - query $eq $ne $gt $gte $lt $lte $in $nin $exists: type bracketing, null matching missing, NaN,
+ *   field order and code point order of strings, and the values a dotted path reaches through
+ *   arrays (paths.ts: one level of arrays, a missing field in an array's document);
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
@@ -33,8 +34,8 @@ import * as queries from 'mingo/operators/query';
 import * as windows from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
-import { flatten, resolve } from 'mingo/util';
 import type { Doc } from './ejson';
+import { queryValues } from './paths';
 import {
   compareValues,
   equalValues,
@@ -467,15 +468,13 @@ const PIPELINES: Record<string, PipelineOperator> = {
   },
 };
 
-/** A query operator testing each value a path reaches: the whole value, then its elements, then (for a dotted path) nested ones, as MongoDB does. */
+/** A query operator testing each value a path reaches as MongoDB reaches them (paths.queryValues): one matching is enough, and a negated operator matches when none does. */
 const queryOperator =
   (matches: (value: unknown, operand: unknown) => boolean, negated = false): QueryOperator =>
   (selector, operand) => {
-    const depth = selector.split('.').length - 1;
-    const test = (value: unknown): boolean => matches(value, operand);
+    const path = selector.split('.');
     return (doc: Doc) => {
-      const value = resolve(doc, selector, { unwrapArray: true });
-      const found = test(value) || (Array.isArray(value) && (value.some(test) || (depth > 0 && flatten(value, depth).some(test))));
+      const found = queryValues(doc, path).some((value) => matches(value, operand));
       return negated ? !found : found;
     };
   };
@@ -494,6 +493,8 @@ const QUERIES: Record<string, QueryOperator> = {
   $lte: queryOperator((value, operand) => queryRange(value, operand, (order) => order <= 0, true)),
   $in: queryOperator(inList),
   $nin: queryOperator(inList, true),
+  // a path reaching nothing but "missing" does not exist; {$exists: false} is the negation
+  $exists: (selector, operand, options) => queryOperator((value) => value !== undefined, !operand)(selector, operand, options),
 };
 
 const CONTEXT = Context.init({
