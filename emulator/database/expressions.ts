@@ -1,13 +1,15 @@
 import type { Doc } from './ejson';
 import { compareValues, equalValues, sizeOf, theArgument, truthy } from './semantics';
-import { fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, UNDECIDED, valueAt } from './values';
+import { expressionValue } from './paths';
+import { fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, UNDECIDED } from './values';
 
 /**
  * Aggregation expressions compiled into closures, with MongoDB's semantics (semantics.ts): mingo
  * interprets an expression tree for every document, which is what made a million-event rollup
  * slow. Only the operators below compile; a value outside what they handle simply (arguments
- * MongoDB refuses with an error of its own, a path through an array) throws UNDECIDED, and the
- * stage is then left to the corrected mingo of fallback.ts, which gives the same answers.
+ * MongoDB refuses with an error of its own) throws UNDECIDED, and the stage is then left to the
+ * corrected mingo of fallback.ts, which gives the same answers. Field paths are read as MongoDB
+ * reads them, through arrays too (paths.expressionValue).
  */
 export type Expression = (root: Doc, scope: Scope) => unknown;
 
@@ -251,14 +253,14 @@ const OPERATORS: Record<string, OperatorCompiler> = {
 function compilePath(text: string, context: Context): Expression | null {
   if (!text.startsWith('$$')) {
     const path = fieldPath(text.slice(1));
-    return path && ((root) => valueAt(root, path));
+    return path && ((root) => expressionValue(root, path));
   }
   const [name, ...rest] = text.slice(2).split('.');
   const path = rest.length === 0 ? [] : fieldPath(rest.join('.'));
   if (!path) return null;
-  if (name === 'this') return (_, scope) => valueAt(scope.current, path);
-  if (name === 'value' && context.inReduce) return (_, scope) => valueAt(scope.value, path);
-  if (context.variables.includes(name)) return (_, scope) => valueAt(scope.variables?.[name], path);
+  if (name === 'this') return (_, scope) => expressionValue(scope.current, path);
+  if (name === 'value' && context.inReduce) return (_, scope) => expressionValue(scope.value, path);
+  if (context.variables.includes(name)) return (_, scope) => expressionValue(scope.variables?.[name], path);
   return null;
 }
 

@@ -16,6 +16,8 @@
  * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
  *   MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps "" and {},
  *   reads its path through embedded documents only and writes nothing into its input;
+ * - an expression's dotted field path reads an array's embedded documents only, and a numeric
+ *   part as a name (fieldpaths.ts, paths.ts);
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
  * that answer the reference pages' examples otherwise: the operators of one argument given it as
  * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
@@ -35,7 +37,8 @@ import * as windows from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
 import type { Doc } from './ejson';
-import { queryValues } from './paths';
+import { FIELD_PATH, inQuery, withFieldPaths } from './fieldpaths';
+import { expressionValue, queryValues } from './paths';
 import {
   compareValues,
   equalValues,
@@ -160,6 +163,11 @@ const substrBytes: ExpressionOperator = (obj, args, options) => {
 };
 
 const EXPRESSIONS: Record<string, ExpressionOperator> = {
+  /** A dotted field path (fieldpaths.ts): its head resolved by mingo, the names below it read as MongoDB reads them. */
+  [FIELD_PATH](obj, args, options) {
+    const [head, ...names] = args as string[];
+    return expressionValue(evalExpr(obj, head, options), names);
+  },
   ...Object.fromEntries(UNARY.map((name) => [name, unwrapped(name)])),
   ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
   $substr: substrBytes,
@@ -512,12 +520,12 @@ export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 /** Runs stages with corrected mingo, counting them. */
 export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
   answeredBy.mingoStages += stages.length;
-  return new Aggregator(stages, { ...options, context: CONTEXT }).run(docs) as Doc[];
+  return new Aggregator(withFieldPaths(stages), { ...options, context: CONTEXT }).run(docs) as Doc[];
 }
 
 /** A corrected mingo query; its tests are counted. */
 export function mingoQuery(query: Doc): (doc: Doc) => boolean {
-  const compiled = new Query(query, { context: CONTEXT });
+  const compiled = new Query(inQuery(query) as Doc, { context: CONTEXT });
   return (doc) => {
     answeredBy.mingoTests++;
     return compiled.test(doc);
