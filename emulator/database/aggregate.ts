@@ -1,9 +1,9 @@
 import type { Doc } from './ejson';
 import { compileExpression, type Expression, type Scope } from './expressions';
 import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallback';
-import { GroupMemory } from './limits';
+import { checkSortMemory, GroupMemory } from './limits';
 import { compileMatcher } from './match';
-import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeys, withField } from './semantics';
+import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeep, sortKeys, withField } from './semantics';
 import { fieldPath, isNil, isNumber, isObject, isOperator, Undecided, valueAt } from './values';
 
 /**
@@ -48,22 +48,9 @@ export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOp
 function compileStage(stage: Doc, next: Doc[]): Stage | null {
   const names = Object.keys(stage);
   if (names.length !== 1) return null;
-  if (names[0] === '$sort') return sortStage(stage.$sort, kept(next));
+  if (names[0] === '$sort') return sortStage(stage.$sort, sortKeep(next));
   const compile = STAGES[names[0]];
   return compile ? compile(stage[names[0]]) : null;
-}
-
-/** How many leading documents the stages after a $sort read: a $limit, or a $skip and a $limit. */
-function kept(next: Doc[]): number {
-  const count = (stage: Doc | undefined, name: string): number | null => {
-    const value = stage && Object.keys(stage).length === 1 ? stage[name] : undefined;
-    return Number.isInteger(value) && (value as number) >= 0 ? (value as number) : null;
-  };
-  const limit = count(next[0], '$limit');
-  if (limit !== null) return limit;
-  const skip = count(next[0], '$skip');
-  const after = count(next[1], '$limit');
-  return skip !== null && after !== null ? skip + after : Infinity;
 }
 
 const STAGES: Record<string, (spec: unknown) => Stage | null> = {
@@ -325,10 +312,14 @@ function projectStage(spec: unknown): Stage | null {
   };
 }
 
-/** $sort in MongoDB's order (semantics.sortDocuments); `keep`: how many leading documents are read on. */
-function sortStage(spec: unknown, keep = Infinity): Stage {
+/** $sort in MongoDB's order (semantics.sortDocuments) and within its memory (limits.ts); `keep`: how many leading documents are read on. */
+function sortStage(spec: unknown, keep: number): Stage {
   const keys = sortKeys(spec);
-  return (docs) => sortDocuments(docs, keys, keep);
+  return (docs) => {
+    const sorted = sortDocuments(docs, keys, keep);
+    checkSortMemory(sorted);
+    return sorted;
+  };
 }
 
 const UNWIND_OPTIONS = new Set(['path', 'includeArrayIndex', 'preserveNullAndEmptyArrays']);

@@ -13,7 +13,7 @@
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
- * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
+ * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order within its memory, $group groups by
  *   MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps "" and {},
  *   reads its path through embedded documents only and writes nothing into its input;
  * - an expression's dotted field path reads an array's embedded documents only, and a numeric
@@ -38,6 +38,7 @@ import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
 import type { Doc } from './ejson';
 import { FIELD_PATH, inQuery, withFieldPaths } from './fieldpaths';
+import { checkSortMemory } from './limits';
 import { expressionValue, queryValues } from './paths';
 import {
   compareValues,
@@ -53,6 +54,7 @@ import {
   queryRange,
   sizeOf,
   sortDocuments,
+  sortKeep,
   sortKeys,
   theArgument,
   truthy,
@@ -387,12 +389,26 @@ function unwind(doc: Doc, { path, index, preserve }: UnwindOptions): Doc[] {
 
 const mingoProject = pipelines.$project as unknown as PipelineOperator;
 
+/** $sort in MongoDB's order and within its memory, holding the first `keep` documents (semantics.sortKeep). */
+function sorted(collection: Iterator, spec: unknown, keep: number): Iterator {
+  const keys = sortKeys(spec);
+  return collection.transform((docs: Doc[]) => {
+    const held = sortDocuments(docs, keys, keep);
+    checkSortMemory(held);
+    return Lazy(held);
+  });
+}
+
+/**
+ * A pipeline's own $sort, told what the stages after it read: a mingo stage sees no further than
+ * itself, and a sort that a $limit follows holds only what it keeps (mingoPipeline).
+ */
+const SORT_KEEPING = '$_rukouSort';
+
 const PIPELINES: Record<string, PipelineOperator> = {
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
-  $sort(collection, spec) {
-    const keys = sortKeys(spec);
-    return collection.transform((docs: Doc[]) => Lazy(sortDocuments(docs, keys)));
-  },
+  $sort: (collection, spec) => sorted(collection, spec, Infinity),
+  [SORT_KEEPING]: (collection, spec) => sorted(collection, (spec as { sort: unknown }).sort, (spec as { keep: number }).keep),
   $group(collection, spec, options) {
     if (!isPlainObject(spec) || !Object.hasOwn(spec, '_id')) throw new Error('a group specification must include an _id');
     const fields = Object.keys(spec).filter((field) => field !== '_id');
@@ -520,7 +536,10 @@ export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 /** Runs stages with corrected mingo, counting them. */
 export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
   answeredBy.mingoStages += stages.length;
-  return new Aggregator(withFieldPaths(stages), { ...options, context: CONTEXT }).run(docs) as Doc[];
+  const prepared = withFieldPaths(stages).map((stage, i) =>
+    Object.keys(stage).length === 1 && Object.hasOwn(stage, '$sort') ? { [SORT_KEEPING]: { sort: stage.$sort, keep: sortKeep(stages.slice(i + 1)) } } : stage,
+  );
+  return new Aggregator(prepared, { ...options, context: CONTEXT }).run(docs) as Doc[];
 }
 
 /** A corrected mingo query; its tests are counted. */

@@ -156,6 +156,8 @@ export class Index {
   readonly name: string;
   readonly unique: boolean;
   readonly fields: string[];
+  /** Each key's direction, 1 or -1. */
+  private readonly directions: number[];
   private readonly paths: string[][];
   private readonly keys = new KeyMaps();
   private readonly owners = new Map<string, DocId>();
@@ -164,7 +166,20 @@ export class Index {
     this.name = spec.name;
     this.unique = spec.unique === true;
     this.fields = spec.keys.map((key) => key.name);
+    this.directions = spec.keys.map((key) => (String(key.direction) === '-1' ? -1 : 1));
     this.paths = this.fields.map((field) => field.split('.'));
+  }
+
+  /**
+   * Whether a walk of this index gives documents in `order` (a sort, `{field: 1 | -1}`), forwards
+   * or backwards: its leading keys are the order's fields, each in the order's direction or each
+   * in the opposite one. MongoDB then sorts nothing in memory.
+   */
+  sorts(order: Doc): boolean {
+    const keys = Object.entries(order);
+    if (keys.length > this.fields.length) return false;
+    const way = (i: number): number => Number(keys[i][1]) * this.directions[i];
+    return keys.every(([field], i) => field === this.fields[i] && way(i) === way(0));
   }
 
   get firstField(): string {

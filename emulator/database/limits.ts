@@ -9,6 +9,7 @@
  */
 import { calculateObjectSize } from 'bson';
 import { BackendError, mongoRefusal } from '../errors';
+import { elementText } from './bsontext';
 import type { Doc } from './ejson';
 import { isPlainObject } from './values';
 
@@ -45,11 +46,12 @@ export const GROUP_MEMORY_BYTES = 100 * 1024 * 1024;
 export const DOCUMENT_BYTES = 16 * 1024 * 1024;
 
 /**
- * A command's own documents (a query with its order and projection, an update, a pipeline):
- * MongoDB reads a command of up to 16 MiB plus 16 KiB (`BSONObjMaxInternalSize`), so that is how
- * long an `in` list may be: CloudBase and MongoDB set no count of its own.
+ * The largest BSON object MongoDB reads or builds, 16 MiB plus 16 KiB (`BSONObjMaxInternalSize`):
+ * a command's own documents (a query with its order and projection, an update, a pipeline), so
+ * that is how long an `in` list may be, CloudBase and MongoDB setting no count of its own; and
+ * each document of a pipeline's result (a `$lookup` or a `$group` can build a larger one).
  */
-export const COMMAND_BYTES = DOCUMENT_BYTES + 16 * 1024;
+export const OBJECT_BYTES = DOCUMENT_BYTES + 16 * 1024;
 
 /**
  * Levels of nesting in a stored document, the document itself the first: "MongoDB supports no
@@ -65,9 +67,34 @@ export const NESTING_LEVELS = 100;
 export const BATCH_WRITES = 100_000;
 
 /**
+ * A `$sort` stage's memory, and `$bucketAuto`'s, which sorts its input: 100 MiB (MongoDB's
+ * aggregation pipeline limits: "Each individual pipeline stage has a limit of 100 megabytes of
+ * RAM"; its sorter's maxMemoryUsageBytes). A `$sort` that a `$limit` follows holds only the
+ * documents it keeps.
+ */
+export const SORT_MEMORY_BYTES = 100 * 1024 * 1024;
+
+/**
+ * A `get()` whose `orderBy()` no index serves sorts in memory, within 32 MiB (MongoDB 4.0 limits,
+ * Sort Operations: "the combined size of all documents in the sort operation, plus a small
+ * overhead, must be less than 32 megabytes", https://www.mongodb.com/docs/v4.0/reference/limits/).
+ * The cloud answers past it with 4.0's text (a developer's record of the answer:
+ * https://github.com/hanakakiko/Travel-journal/blob/3e0c5cef/BATCH_QUERY_IMPLEMENTATION_SUMMARY.md).
+ */
+export const FIND_SORT_MEMORY_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The documents one `$lookup` joins into one document: 100 MiB (MongoDB 4.0's
+ * internalLookupStageIntermediateDocumentMaxSizeBytes); the document must still fit OBJECT_BYTES
+ * when the answer is built.
+ */
+export const LOOKUP_BYTES = 100 * 1024 * 1024;
+
+/**
  * One database answer: "Database traffic: 16 MB in each packet output" (resource quota page,
  * https://developers.weixin.qq.com/minigame/en/dev/wxcloud/basis/concepts/quota.html), measured
- * here on the EJSON the answer carries.
+ * on the documents' BSON, as every other size of the database is: a document `add` stores can be
+ * read back alone, whatever its EJSON takes (a string of quotes doubles in JSON).
  */
 export const ANSWER_BYTES = 16 * 1024 * 1024;
 
@@ -231,10 +258,12 @@ export function checkStored(doc: Doc, write: Write): void {
 export function checkCommand(...parts: (Doc | Doc[] | undefined)[]): void {
   let bytes = 0;
   for (const part of parts) if (part !== undefined) bytes += Array.isArray(part) ? valueBytes(part) : documentBytes(part);
-  if (bytes > COMMAND_BYTES) {
-    throw mongoRefusal(`BSONObj size: ${bytes} (0x${bytes.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${COMMAND_BYTES}(16MB)`);
-  }
+  if (bytes > OBJECT_BYTES) throw tooLarge(bytes, '');
 }
+
+/** MongoDB's refusal of a BSON object past OBJECT_BYTES (BSONObj::_assertInvalid, code 10334). */
+const tooLarge = (bytes: number, tail: string): Error =>
+  mongoRefusal(`BSONObj size: ${bytes} (0x${bytes.toString(16).toUpperCase()}) is invalid. Size must be between 0 and ${OBJECT_BYTES}(16MB)${tail}`);
 
 /** Refuses an insert of more documents than one MongoDB write command takes. */
 export function checkBatch(count: number): void {
@@ -242,18 +271,47 @@ export function checkBatch(count: number): void {
 }
 
 /**
- * Refuses an answer (the EJSON texts of its documents) longer than one database answer may be.
- * Counted in characters first: a text cannot take more than 3 UTF-8 bytes per UTF-16 unit, so
- * only a long answer pays for its exact length.
+ * Whether documents take at most `limit` bytes of BSON, counted exactly at once (a bound, twice
+ * the bytes of small numbers and strings, would put many small documents past the limit and make
+ * them counted twice), stopping past the limit.
  */
-export function checkAnswer(list: readonly string[]): void {
-  let units = 0;
-  for (const text of list) units += text.length;
-  if (units * 3 <= ANSWER_BYTES) return;
+function within(docs: readonly Doc[], limit: number): boolean {
   let bytes = 0;
-  for (const text of list) bytes += Buffer.byteLength(text, 'utf8');
-  if (bytes > ANSWER_BYTES) {
-    throw mongoRefusal(`the answer holds ${bytes} bytes of documents, more than the ${ANSWER_BYTES} one database answer may carry: ask for fewer documents (limit) or fewer fields (field)`);
+  for (const doc of docs) if ((bytes += documentBytes(doc)) > limit) return false;
+  return true;
+}
+
+/**
+ * Refuses an answer whose documents MongoDB could not send (one past OBJECT_BYTES, which a
+ * pipeline can build) or that is larger than one database answer may be, with the cloud's text
+ * (the developer's record cited at FIND_SORT_MEMORY_BYTES).
+ */
+export function checkAnswer(docs: readonly Doc[]): void {
+  let total = 0;
+  for (const doc of docs) {
+    const bytes = documentBytes(doc);
+    if (bytes > OBJECT_BYTES) throw tooLarge(bytes, ` First element: ${firstElement(doc)}`);
+    total += bytes;
+  }
+  if (total > ANSWER_BYTES) throw mongoRefusal('查询结果超过单次回包大小限制，请缩小查询范围或添加查询条件');
+}
+
+const firstElement = (doc: Doc): string => {
+  const name = Object.keys(doc).find((key) => doc[key] !== undefined);
+  return name === undefined ? 'EOO' : elementText(name, doc[name]);
+};
+
+/** Refuses a `$sort` holding more than SORT_MEMORY_BYTES (`held`: the documents it keeps), or `$bucketAuto` sorting that much input. */
+export function checkSortMemory(held: readonly Doc[]): void {
+  if (!within(held, SORT_MEMORY_BYTES)) {
+    throw mongoRefusal(`Sort exceeded memory limit of ${SORT_MEMORY_BYTES} bytes, but did not opt in to external sorting. Aborting operation. Pass allowDiskUse:true to opt in.`);
+  }
+}
+
+/** Refuses a `get()` sort no index serves holding more than FIND_SORT_MEMORY_BYTES (`held`: the documents it keeps, offset and page), with the text the cloud answers. */
+export function checkFindSortMemory(held: readonly Doc[]): void {
+  if (!within(held, FIND_SORT_MEMORY_BYTES)) {
+    throw mongoRefusal(`(OperationFailed) Executor error during find command :: caused by :: Sort operation used more than the maximum ${FIND_SORT_MEMORY_BYTES} bytes of RAM. Add an index, or specify a smaller limit.`);
   }
 }
 
@@ -268,12 +326,29 @@ export function checkCollections(existing: number): void {
  * What a `$group` stage holds, counted as MongoDB's own accounting counts it (the groups' keys and
  * accumulated values) in BSON bytes: each group as the document it becomes. Past
  * GROUP_MEMORY_BYTES the stage fails with MongoDB's refusal (code 16945, 292 since 4.4);
- * CloudBase's `aggregate()` has no allowDiskUse to lift it.
+ * CloudBase's `aggregate()` has no allowDiskUse to lift it. `$bucket` and `$sortByCount` are a
+ * `$group` to MongoDB, with its limit and its text.
  */
 function checkGroups(groups: readonly Doc[]): void {
   let bytes = 0;
   for (const group of groups) bytes += documentBytes(group);
   if (bytes > GROUP_MEMORY_BYTES) throw mongoRefusal("Exceeded memory limit for $group, but didn't allow external sort. Pass allowDiskUse:true to opt in.");
+}
+
+/** The stages MongoDB runs as a `$group`. */
+const GROUPING = new Set(['$group', '$bucket', '$sortByCount']);
+
+/** Refuses a `$lookup` that joined more than LOOKUP_BYTES into one of its documents (MongoDB's code 4568). */
+function checkLookup(spec: unknown, docs: readonly Doc[]): void {
+  if (!isPlainObject(spec) || typeof spec.as !== 'string') return;
+  const path = spec.as.split('.');
+  for (const doc of docs) {
+    let joined: unknown = doc;
+    for (const name of path) joined = isPlainObject(joined) ? joined[name] : undefined;
+    if (Array.isArray(joined) && !within(joined.filter(isPlainObject), LOOKUP_BYTES)) {
+      throw mongoRefusal(`Total size of documents in ${String(spec.from)} matching pipeline's $lookup stage exceeds ${LOOKUP_BYTES} bytes`);
+    }
+  }
 }
 
 /** The group outputs whose memory their stage already checked (a compiled `$group`, below). */
@@ -283,7 +358,7 @@ const checked = new WeakSet<readonly Doc[]>();
  * The memory of a compiled `$group` stage (aggregate.ts), counted while it works: a group's key
  * when the group is made, its accumulated values when it is output, each while at hand. The count
  * is an upper bound; only a stage it puts past the limit is counted exactly, over its groups as
- * they leave it — the same count, then, as mingo's groups get (withGroupMemory), at a few
+ * they leave it — the same count, then, as mingo's groups get (withStageMemory), at a few
  * operations per group rather than a walk over a million of them.
  */
 export class GroupMemory {
@@ -312,18 +387,31 @@ export class GroupMemory {
 }
 
 /**
- * Runs a pipeline through `run` in pieces that each end at a `$group` stage, and checks the
- * memory of each such stage that mingo answered (a compiled one checks its own): the same limit
- * whoever answers the stage (aggregate.ts).
+ * Runs a pipeline through `run` in pieces, so as to check the memory of the stages whose limit
+ * is seen between two pieces, the same whoever answers them (aggregate.ts): the groups of each
+ * `$group`, `$bucket` and `$sortByCount` (a compiled `$group` checks its own), the input
+ * `$bucketAuto` sorts, what each `$lookup` joins. (`$sort` checks its own, knowing what it keeps.)
  */
-export function withGroupMemory(stages: readonly Doc[], source: Doc[], run: (stages: Doc[], docs: Doc[]) => Doc[]): Doc[] {
+export function withStageMemory(stages: readonly Doc[], source: Doc[], run: (stages: Doc[], docs: Doc[]) => Doc[]): Doc[] {
   let docs = source;
   let start = 0;
+  const through = (end: number): void => {
+    if (end > start) docs = run(stages.slice(start, end), docs);
+    start = end;
+  };
   for (let i = 0; i < stages.length; i++) {
-    if (!Object.hasOwn(stages[i], '$group')) continue;
-    docs = run(stages.slice(start, i + 1), docs);
-    if (!checked.has(docs)) checkGroups(docs);
-    start = i + 1;
+    const name = Object.keys(stages[i])[0];
+    if (name === '$bucketAuto') {
+      through(i);
+      checkSortMemory(docs);
+    } else if (GROUPING.has(name)) {
+      through(i + 1);
+      if (!checked.has(docs)) checkGroups(docs);
+    } else if (name === '$lookup') {
+      through(i + 1);
+      checkLookup(stages[i].$lookup, docs);
+    }
   }
-  return start < stages.length ? run(stages.slice(start), docs) : docs;
+  through(stages.length);
+  return docs;
 }

@@ -5,9 +5,10 @@ import { BackendError, invalidParam } from '../errors';
 import { runPipeline } from './aggregate';
 import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
-import { checkStored, withGroupMemory } from './limits';
+import { checkFindSortMemory, checkStored, withStageMemory } from './limits';
 import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
+import { sortDocuments, sortKeys } from './semantics';
 import { checkUpdate, checkUpdatePaths } from './updates';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -173,13 +174,22 @@ export class DatabaseOperations {
   }
 
   find(reader: Reader, collection: string, query: Doc, options: FindOptions): Doc[] {
-    const ordered = options.order !== undefined && Object.keys(options.order).length > 0;
-    const matches = this.matching(reader, collection, query, ordered ? Infinity : options.offset + options.limit);
-    const pipeline: Doc[] = [];
-    if (ordered) pipeline.push({ $sort: options.order }, { $skip: options.offset }, { $limit: options.limit });
-    if (options.projection && Object.keys(options.projection).length > 0) pipeline.push({ $project: options.projection });
-    const page = ordered ? matches : matches.slice(options.offset, options.offset + options.limit);
-    return pipeline.length === 0 ? page : runPipeline(pipeline, page, {});
+    const { order, offset, limit, projection } = options;
+    const ordered = order !== undefined && Object.keys(order).length > 0;
+    const matches = this.matching(reader, collection, query, ordered ? Infinity : offset + limit);
+    const page = ordered ? this.sorted(collection, matches, order, offset + limit).slice(offset) : matches.slice(offset, offset + limit);
+    return projection && Object.keys(projection).length > 0 ? runPipeline([{ $project: projection }], page, {}) : page;
+  }
+
+  /**
+   * The first `keep` documents in `order`. Sorted in memory, as MongoDB sorts them when no index
+   * gives that order, they are held to its find's limit (limits.ts); `_id` and the indexes do.
+   */
+  private sorted(collection: string, docs: Doc[], order: Doc, keep: number): Doc[] {
+    const held = sortDocuments(docs, sortKeys(order), keep);
+    const indexed = (Object.keys(order).length === 1 && Object.hasOwn(order, '_id')) || this.state.collection(collection).indexes.some((index) => index.sorts(order));
+    if (!indexed) checkFindSortMemory(held);
+    return held;
   }
 
   count(reader: Reader, collection: string, query: Doc): number {
@@ -233,7 +243,7 @@ export class DatabaseOperations {
 
   /**
    * Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an
-   * index. Each `$group` stage's memory is checked as the cloud's is (limits.ts).
+   * index. The stages' memory is checked as the cloud's is (limits.ts).
    */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     const [first, ...rest] = pipeline;
@@ -244,6 +254,6 @@ export class DatabaseOperations {
     // run in pieces for the $group memory count, but once a stage fell back to mingo, so does the rest, as in one run
     let fellBack = false;
     const run = (part: Doc[], docs: Doc[]): Doc[] => (fellBack ? mingoPipeline(part, docs, options) : runPipeline(part, docs, options, () => (fellBack = true)));
-    return withGroupMemory(stages, source, run);
+    return withStageMemory(stages, source, run);
   }
 }

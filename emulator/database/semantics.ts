@@ -534,6 +534,22 @@ export function sortDocuments(docs: Doc[], keys: readonly SortKey[], keep = Infi
   return positions.map((i) => docs[i]);
 }
 
+/**
+ * How many leading documents the stages after a $sort read (a $limit, or a $skip and a $limit):
+ * all that a sort must order, and all that it holds in memory, as MongoDB's sort with a limit does.
+ */
+export function sortKeep(next: readonly Doc[]): number {
+  const count = (stage: Doc | undefined, name: string): number | null => {
+    const value = stage && Object.keys(stage).length === 1 ? stage[name] : undefined;
+    return Number.isInteger(value) && (value as number) >= 0 ? (value as number) : null;
+  };
+  const limit = count(next[0], '$limit');
+  if (limit !== null) return limit;
+  const skip = count(next[0], '$skip');
+  const after = count(next[1], '$limit');
+  return skip !== null && after !== null ? skip + after : Infinity;
+}
+
 /** The `count` first of positions 0…n−1 in the total order `before`, in order: a bounded max-heap, O(n log count). */
 function smallest(count: number, n: number, before: (a: number, b: number) => number): number[] {
   const heap: number[] = [];

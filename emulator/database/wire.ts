@@ -50,9 +50,8 @@ function integer(params: Params, name: string, fallback: number): number {
 
 /** The documents of a read, as EJSON texts, within what one answer may carry. */
 function answer(docs: Doc[]): Record<string, unknown> {
-  const list = docs.map(encode);
-  checkAnswer(list);
-  return { data: { list } };
+  checkAnswer(docs);
+  return { data: { list: docs.map(encode) } };
 }
 
 /**

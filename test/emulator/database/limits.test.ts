@@ -1,9 +1,10 @@
 /**
  * The cloud database's limits (emulator/database/limits.ts), each met through the real SDK the way
  * a cloud function meets it, and by a raw request where the SDK itself keeps to the limit: a page
- * of `get()`, the rows of an aggregate without `$limit`, a `$group` stage's memory, a document's
- * size and nesting, its field names, a query's size (an `in` list), an answer's size, a batch
- * insert and the collections of an environment. Each refusal carries the errCode the SDK gives
+ * of `get()`, the rows of an aggregate without `$limit`, a `$group` stage's memory and that of the
+ * stages MongoDB also holds in memory, a sort of `get()`, a document's size and nesting, its field
+ * names, a query's size (an `in` list), an answer's size, a batch insert and the collections of an
+ * environment. Each refusal carries the errCode the SDK gives
  * the cloud's (-502001 for what MongoDB refuses) and writes nothing. The last suite checks the
  * size estimate against bson's own.
  */
@@ -13,7 +14,8 @@ import { calculateObjectSize } from 'bson';
 import fc from 'fast-check';
 import { runPipeline } from '../../../emulator/database/aggregate';
 import type { Doc } from '../../../emulator/database/ejson';
-import { COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, withGroupMemory } from '../../../emulator/database/limits';
+import { mingoPipeline } from '../../../emulator/database/fallback';
+import { COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, SORT_MEMORY_BYTES, withStageMemory } from '../../../emulator/database/limits';
 import { FIXTURE_PROJECT, type RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
 
@@ -120,10 +122,90 @@ describe('a $group stage', () => {
   it('counts the groups of a stage the compiled code answers as mingo’s (a $push of 1 MiB strings, shared in memory)', () => {
     const megabyte = 'm'.repeat(1 << 20);
     const pipeline = [{ $group: { _id: null, all: { $push: '$s' } } }];
-    const run = (count: number): Doc[] => withGroupMemory(pipeline, Array.from({ length: count }, () => ({ s: megabyte })), (stages, docs) => runPipeline(stages, docs, {}));
+    const run = (count: number): Doc[] => withStageMemory(pipeline, Array.from({ length: count }, () => ({ s: megabyte })), (stages, docs) => runPipeline(stages, docs, {}));
     const [under] = run(99);
     expect(calculateObjectSize(under)).toBeLessThanOrEqual(GROUP_MEMORY_BYTES);
     expect(() => run(100)).toThrow(/Exceeded memory limit for \$group/);
+  });
+});
+
+describe('the stages MongoDB holds in memory', () => {
+  // documents of 8 MiB built inside the database from small ones (as for $group above): 12 hold
+  // 96 MiB, under the 100 MiB of a stage; 13 hold 104 MiB, over it
+  const $ = (): Database['command']['aggregate'] => db.command.aggregate;
+  const big = (): unknown => $().reduce({ input: $().range([0, KEY_DOUBLINGS]), initialValue: '$s', in: $().concat(['$$value', '$$value']) });
+  const KEY_DOUBLINGS = 16;
+  const bigDocs = (count: number): ReturnType<Database['collection']> =>
+    db.collection('limits_groups').aggregate().match({ n: db.command.lt(count) }).addFields({ big: big() });
+
+  it('refuses a $sort of more than 100 MiB, and holds only what a $limit after it keeps', async () => {
+    await expect(bigDocs(13).sort({ n: 1 }).project({ n: 1 }).limit(100).end()).rejects.toEqual(refusal(/:fail Sort exceeded memory limit of 104857600 bytes, but did not opt in to external sorting/, -1));
+    expect((await bigDocs(12).sort({ n: 1 }).project({ n: 1 }).limit(100).end()).list).toHaveLength(12);
+    expect((await bigDocs(13).sort({ n: -1 }).limit(1).project({ n: 1 }).end()).list).toEqual([{ _id: expect.anything(), n: 12 }]);
+  });
+
+  it('refuses $bucket and $sortByCount past 100 MiB as the $group they are, and $bucketAuto as the sort it does', async () => {
+    const bucket = (count: number): Promise<{ list: unknown[] }> =>
+      bigDocs(count).bucket({ groupBy: '$n', boundaries: [0, 100], output: { all: $().push('$big') } }).project({ n: $().size('$all') }).end();
+    await expect(bucket(13)).rejects.toEqual(refusal(/Exceeded memory limit for \$group, but didn't allow external sort/, -1));
+    expect((await bucket(12)).list).toEqual([{ _id: 0, n: 12 }]);
+    await expect(bigDocs(13).sortByCount('$big').project({ count: 1 }).end()).rejects.toEqual(refusal(/Exceeded memory limit for \$group/, -1));
+    await expect(bigDocs(13).bucketAuto({ groupBy: '$n', buckets: 1 }).end()).rejects.toEqual(refusal(/Sort exceeded memory limit of 104857600 bytes/, -1));
+    expect((await bigDocs(12).bucketAuto({ groupBy: '$n', buckets: 1 }).end()).list).toHaveLength(1);
+  });
+
+  it('refuses a $lookup joining more than 100 MiB into a document, and a result document past 16 MiB', async () => {
+    const lookup = (count: number): Promise<unknown> =>
+      db
+        .collection('limits_groups')
+        .aggregate()
+        .limit(1)
+        .lookup({ from: 'limits_groups', pipeline: $().pipeline().match({ n: db.command.lt(count) }).addFields({ big: big() }).done(), as: 'joined' })
+        .end();
+    await expect(lookup(13)).rejects.toEqual(refusal(/Total size of documents in limits_groups matching pipeline's \$lookup stage exceeds 104857600 bytes/, -1));
+    await expect(lookup(3)).rejects.toEqual(refusal(/BSONObj size: \d+ \(0x[0-9A-F]+\) is invalid. Size must be between 0 and 16793600\(16MB\) First element: /, -1));
+  });
+
+  it('holds each of these the same whoever answers the stage, the compiled code or mingo', () => {
+    const megabyte = 'm'.repeat(1 << 20);
+    const docs = (count: number): Doc[] => Array.from({ length: count }, (_, n) => ({ n, s: megabyte }));
+    const sort = [{ $sort: { n: -1 } }];
+    const run = {
+      compiled: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => runPipeline(part, rows, {})),
+      mingo: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => mingoPipeline(part, rows, {})),
+    };
+    expect(100 * (1 << 20)).toBeLessThanOrEqual(SORT_MEMORY_BYTES);
+    for (const answer of Object.values(run)) {
+      expect(answer(sort, docs(99))).toHaveLength(99);
+      expect(() => answer(sort, docs(100))).toThrow(/Sort exceeded memory limit/);
+      expect(answer([...sort, { $limit: 50 }], docs(100))).toHaveLength(50);
+      expect(() => answer([{ $bucketAuto: { groupBy: '$n', buckets: 2 } }], docs(100))).toThrow(/Sort exceeded memory limit/);
+      expect(() => answer([{ $bucket: { groupBy: '$n', boundaries: [0, 1000], output: { all: { $push: '$s' } } } }], docs(100))).toThrow(/Exceeded memory limit for \$group/);
+    }
+  });
+});
+
+describe('a sort of get()', () => {
+  // three documents of 11.5 MB: 34.5 MB, past the 32 MiB a find sorts in memory
+  beforeAll(async () => {
+    for (const n of [1, 2, 3]) await db.collection('events').add({ data: { _id: `big${n}`, n, at: new Date(n), s: 'x'.repeat(11_500_000) } });
+  });
+
+  it('is refused past 32 MiB when no index gives the order, with the text the cloud answers', async () => {
+    await expect(db.collection('events').orderBy('n', 'asc').field({ n: true }).get()).rejects.toEqual(
+      refusal(/\(OperationFailed\) Executor error during find command :: caused by :: Sort operation used more than the maximum 33554432 bytes of RAM. Add an index, or specify a smaller limit./),
+    );
+  });
+
+  it('holds only the documents of the page and those it skips', async () => {
+    expect((await db.collection('events').orderBy('n', 'desc').limit(2).field({ n: true }).get()).data).toEqual([{ _id: 'big3', n: 3 }, { _id: 'big2', n: 2 }]);
+    await expect(db.collection('events').orderBy('n', 'desc').skip(1).limit(2).field({ n: true }).get()).rejects.toEqual(refusal(/Sort operation used more than the maximum/));
+  });
+
+  it('is not held when an index gives the order, either way: _id, or an index’s leading keys', async () => {
+    const ids = async (field: string, direction: string): Promise<string[]> => (await db.collection('events').orderBy(field, direction).field({ _id: true }).get()).data.map((doc: { _id: string }) => doc._id);
+    expect(await ids('at', 'desc')).toEqual(['big3', 'big2', 'big1']);
+    expect(await ids('_id', 'asc')).toEqual(['big1', 'big2', 'big3']);
   });
 });
 
@@ -195,11 +277,17 @@ describe('an answer', () => {
     for (const id of ['a1', 'a2']) await answers.add({ data: { _id: id, s: id.repeat(4_500_000) } });
   });
 
-  it('carries 16 MiB of documents at most: two of 9 MB are refused, one is read', async () => {
-    await expect(db.collection('limits_answers').get()).rejects.toEqual(refusal(/more than the 16777216 one database answer may carry/));
-    await expect(db.collection('limits_answers').aggregate().sort({ _id: 1 }).limit(2).end()).rejects.toEqual(refusal(/one database answer may carry/, -1));
+  it('carries 16 MiB of documents at most: two of 9 MB are refused with the cloud’s text, one is read', async () => {
+    await expect(db.collection('limits_answers').get()).rejects.toEqual(refusal(/查询结果超过单次回包大小限制，请缩小查询范围或添加查询条件/));
+    await expect(db.collection('limits_answers').aggregate().sort({ _id: 1 }).limit(2).end()).rejects.toEqual(refusal(/查询结果超过单次回包大小限制/, -1));
     expect((await db.collection('limits_answers').limit(1).get()).data).toHaveLength(1);
     expect((await db.collection('limits_answers').field({ _id: true }).get()).data).toEqual([{ _id: 'a1' }, { _id: 'a2' }]);
+  });
+
+  it('counts BSON, not EJSON: a document of 9 MB of quotes (18 MB as JSON) that add stored is read back', async () => {
+    await db.collection('limits_answers').add({ data: { _id: 'quotes', s: '"'.repeat(9_000_000) } });
+    const { data } = await db.collection('limits_answers').doc('quotes').get();
+    expect(data.s).toHaveLength(9_000_000);
   });
 });
 
