@@ -1,4 +1,6 @@
+import { EJSON } from 'bson';
 import type { IndexSpec } from '../project';
+import { bsonText } from './bsontext';
 import type { Doc, DocId } from './ejson';
 import { compareNumbers, compareStrings } from './semantics';
 
@@ -152,6 +154,20 @@ function keysOf(doc: Doc, path: string[]): Scalar[] {
   return keys;
 }
 
+/** What an empty array is indexed as: BSON's undefined, a key apart from null. */
+const EMPTY_ARRAY = Symbol('an empty array');
+
+/** One value of a unique key as text: equal exactly when MongoDB finds the values equal (-0 is 0; a Date is no string). */
+function keyPart(value: unknown): string {
+  if (value === EMPTY_ARRAY) return 'undefined';
+  return EJSON.stringify(value === undefined ? null : Object.is(value, -0) ? 0 : value, { relaxed: false });
+}
+
+/** Every combination of one value from each list (a compound key over arrays). */
+function combinations(lists: readonly unknown[][]): unknown[][] {
+  return lists.reduce<unknown[][]>((partial, list) => partial.flatMap((prefix) => list.map((value) => [...prefix, value])), [[]]);
+}
+
 export class Index {
   readonly name: string;
   readonly unique: boolean;
@@ -186,9 +202,23 @@ export class Index {
     return this.fields[0];
   }
 
-  /** The full compound key a unique index guards (MongoDB treats a missing field as null). */
-  uniqueKey(doc: Doc): string {
-    return JSON.stringify(this.paths.map((path) => valuesAt(doc, path).map((v) => (v === undefined ? null : v))));
+  /**
+   * The keys a unique index guards for a document: each key's text, with the key as MongoDB
+   * prints it in a refusal (`{ email: "y" }`). An array gives a key per element, as MongoDB's
+   * multikey index does, so `email: ['x', 'y']` holds both 'x' and 'y'; a missing field is null,
+   * an empty array undefined; a compound key is each combination.
+   */
+  uniqueKeys(doc: Doc): Map<string, string> {
+    const keys = new Map<string, string>();
+    const lists = this.paths.map((path) => {
+      const values = valuesAt(doc, path);
+      return values.length === 0 ? [EMPTY_ARRAY] : values;
+    });
+    for (const values of combinations(lists)) {
+      const text = values.map(keyPart).join(',');
+      if (!keys.has(text)) keys.set(text, `{ ${this.fields.map((field, i) => `${field}: ${values[i] === EMPTY_ARRAY ? 'undefined' : bsonText(values[i] ?? null)}`).join(', ')} }`);
+    }
+    return keys;
   }
 
   owner(key: string): DocId | undefined {
@@ -197,15 +227,12 @@ export class Index {
 
   add(id: DocId, doc: Doc): void {
     for (const key of keysOf(doc, this.paths[0])) this.keys.add(key, id, doc);
-    if (this.unique) this.owners.set(this.uniqueKey(doc), id);
+    if (this.unique) for (const key of this.uniqueKeys(doc).keys()) this.owners.set(key, id);
   }
 
   remove(id: DocId, doc: Doc): void {
     for (const key of keysOf(doc, this.paths[0])) this.keys.remove(key, id);
-    if (this.unique) {
-      const key = this.uniqueKey(doc);
-      if (this.owners.get(key) === id) this.owners.delete(key);
-    }
+    if (this.unique) for (const key of this.uniqueKeys(doc).keys()) if (this.owners.get(key) === id) this.owners.delete(key);
   }
 
   equal(value: Scalar): Postings[] {

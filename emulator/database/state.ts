@@ -218,15 +218,15 @@ export class DatabaseState {
         if (!index.unique) continue;
         let owners = pendingOwners.get(index);
         if (!owners) pendingOwners.set(index, (owners = new Map()));
-        const oldKey = before ? index.uniqueKey(before) : null;
-        const newKey = after ? index.uniqueKey(after) : null;
-        if (oldKey === newKey) continue;
-        if (newKey !== null) {
-          const owner = owners.has(newKey) ? owners.get(newKey) : index.owner(newKey);
-          if (owner !== undefined && owner !== null && owner !== id) throw duplicateKey(op.collection, index.name, newKey);
+        const oldKeys = before ? index.uniqueKeys(before) : new Map<string, string>();
+        const newKeys = after ? index.uniqueKeys(after) : new Map<string, string>();
+        for (const key of oldKeys.keys()) if (!newKeys.has(key)) owners.set(key, null);
+        for (const [key, printed] of newKeys) {
+          if (oldKeys.has(key)) continue;
+          const owner = owners.has(key) ? owners.get(key) : index.owner(key);
+          if (owner !== undefined && owner !== null && owner !== id) throw duplicateKey(op.collection, index.name, printed);
+          owners.set(key, id);
         }
-        if (oldKey !== null) owners.set(oldKey, null);
-        if (newKey !== null) owners.set(newKey, id);
       }
       let docs = pendingDocs.get(op.collection);
       if (!docs) pendingDocs.set(op.collection, (docs = new Map()));

@@ -41,8 +41,37 @@ describe('unique indexes', () => {
 
   it('guards the whole compound key', async () => {
     await db.collection('orders').add({ data: [{ user: 'u1', product: 'p1' }, { user: 'u1', product: 'p2' }, { user: 'u2', product: 'p1' }] });
-    await expect(db.collection('orders').add({ data: { user: 'u1', product: 'p2' } })).rejects.toMatchObject({ errCode: -502001 });
+    await expect(db.collection('orders').add({ data: { user: 'u1', product: 'p2' } })).rejects.toMatchObject({
+      errCode: -502001,
+      message: expect.stringContaining('E11000 duplicate key error collection: orders index: user_product dup key: { user: "u1", product: "p2" }'),
+    });
     expect((await db.collection('orders').count()).total).toBe(3);
+  });
+
+  // "For unique indexes, the unique constraint applies across separate documents in the collection
+  // rather than within a single document" (https://www.mongodb.com/docs/manual/core/index-unique/):
+  // each element of an array is a key of its own (a multikey index)
+  it('takes each element of an array as a key: another document may not repeat one, the same document may', async () => {
+    await db.collection('users').add({ data: { _id: 'm', openid: ['x', 'y'] } });
+    await expect(db.collection('users').add({ data: { _id: 'n', openid: 'y' } })).rejects.toMatchObject({
+      message: expect.stringContaining('E11000 duplicate key error collection: users index: openid dup key: { openid: "y" }'),
+    });
+    await expect(db.collection('users').add({ data: { _id: 'n', openid: ['o-a', 'w'] } })).rejects.toEqual(refusal);
+    await db.collection('users').add({ data: { _id: 'z', openid: ['z', 'z'] } });
+    await db.collection('users').doc('m').update({ data: { openid: ['x'] } });
+    await db.collection('users').add({ data: { _id: 'n', openid: 'y' } });
+    expect((await db.collection('users').count()).total).toBe(5);
+  });
+
+  it('keys a missing field as null, and prints the duplicate key as MongoDB does', async () => {
+    await db.collection('users').add({ data: { _id: 'none1' } });
+    await expect(db.collection('users').add({ data: { _id: 'none2' } })).rejects.toMatchObject({ message: expect.stringContaining('dup key: { openid: null }') });
+    await expect(db.collection('users').add({ data: { _id: 'none2', openid: null } })).rejects.toMatchObject({ message: expect.stringContaining('dup key: { openid: null }') });
+  });
+
+  it('tells a Date from the string of its time', async () => {
+    await db.collection('users').add({ data: [{ _id: 'd1', openid: new Date('2024-05-01T00:00:00.000Z') }, { _id: 'd2', openid: '2024-05-01T00:00:00.000Z' }] });
+    expect((await db.collection('users').count()).total).toBe(4);
   });
 });
 
