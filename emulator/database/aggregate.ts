@@ -60,7 +60,8 @@ const STAGES: Record<string, (spec: unknown) => Stage | null> = {
   },
   $group: groupStage,
   $project: projectStage,
-  $limit: (spec) => (Number.isInteger(spec) && (spec as number) >= 0 ? (docs) => docs.slice(0, spec as number) : null),
+  // 0 and fractions are MongoDB 4.0's to refuse or truncate, in the fallback
+  $limit: (spec) => (Number.isInteger(spec) && (spec as number) > 0 ? (docs) => docs.slice(0, spec as number) : null),
   $skip: (spec) => (Number.isInteger(spec) && (spec as number) >= 0 ? (docs) => docs.slice(spec as number) : null),
   $count: (spec) => (docs) => count(docs, spec),
   $unwind: unwindStage,

@@ -110,7 +110,7 @@ const comparison =
  * manual writes them) and mingo reads as an array value. ($isArray, $toLower and $toUpper read
  * the list themselves.)
  */
-const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
+const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$sqrt', '$reverseArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
 
 const mingoExpression = (name: string): ExpressionOperator => (expressions as unknown as Record<string, ExpressionOperator>)[name];
 
@@ -164,7 +164,105 @@ const substrBytes: ExpressionOperator = (obj, args, options) => {
   return operator(obj, [{ $literal: text }, start, rest], options);
 };
 
+/** $ln and $log10 of a positive number, and MongoDB's refusal of any other (mingo gave null for 0). */
+const logarithm =
+  (name: string, log: (n: number) => number): ExpressionOperator =>
+  (obj, args, options) => {
+    const value = evalExpr(obj, theArgument(args), options);
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'number') throw new Error(`${name} only supports numeric types, not ${typeName(value)}`);
+    if (!(value > 0) && !Number.isNaN(value)) throw new Error(`${name}'s argument must be a positive number, but is ${value}`);
+    return log(value);
+  };
+
+/**
+ * A value as $toUpper and $toLower read it (the server's Value::coerceToString): null and missing
+ * are "", numbers and Dates their text, anything else refused.
+ */
+function coercedText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  throw new Error(`can't convert from BSON type ${typeName(value)} to String`);
+}
+
+/** $toUpper and $toLower change ASCII letters only ("only has a well-defined behavior for strings of ASCII characters"). */
+const letterCase =
+  (pattern: RegExp, change: (letter: string) => string): ExpressionOperator =>
+  (obj, args, options) =>
+    coercedText(evalExpr(obj, theArgument(args), options)).replace(pattern, change);
+
+/** The order of $dateToParts's fields (the server's ExpressionDateToParts), where mingo put the time first. */
+const DATE_PARTS = ['year', 'month', 'day', 'hour', 'minute', 'second', 'millisecond'];
+const ISO_DATE_PARTS = ['isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'hour', 'minute', 'second', 'millisecond'];
+
 const EXPRESSIONS: Record<string, ExpressionOperator> = {
+  /** The remainder, and MongoDB's refusal of a zero divisor or a value that is not a number (mingo gave null). */
+  $mod(obj, args, options) {
+    const [dividend, divisor] = pair(obj, args, options, '$mod');
+    if (dividend === null || dividend === undefined || divisor === null || divisor === undefined) return null;
+    if (typeof dividend !== 'number' || typeof divisor !== 'number') throw new Error(`$mod only supports numeric types, not ${typeName(dividend)} and ${typeName(divisor)}`);
+    if (divisor === 0) throw new Error("can't $mod by zero");
+    return dividend % divisor;
+  },
+  $ln: logarithm('$ln', Math.log),
+  $log10: logarithm('$log10', Math.log10),
+  $toUpper: letterCase(/[a-z]+/g, (letters) => letters.toUpperCase()),
+  $toLower: letterCase(/[A-Z]+/g, (letters) => letters.toLowerCase()),
+  /**
+   * The first case that is true (MongoDB's truth), else the default, else MongoDB's refusal: mingo
+   * gave a missing value for an input no branch takes, and read NaN and "" as false.
+   */
+  $switch(obj, args, options) {
+    if (!isPlainObject(args)) throw new Error(`$switch requires an object as an argument, found: ${typeName(args)}`);
+    if (!Array.isArray(args.branches)) throw new Error(`$switch expected an array for 'branches', found: ${typeName(args.branches)}`);
+    if (args.branches.length === 0) throw new Error('$switch requires at least one branch.');
+    for (const branch of args.branches) {
+      if (!isPlainObject(branch)) throw new Error(`$switch expected each branch to be an object, found: ${typeName(branch)}`);
+      if (!Object.hasOwn(branch, 'case')) throw new Error("$switch requires each branch have a 'case' expression");
+      if (!Object.hasOwn(branch, 'then')) throw new Error("$switch requires each branch have a 'then' expression.");
+      if (truthy(evalExpr(obj, branch.case, options))) return evalExpr(obj, branch.then, options);
+    }
+    if (!Object.hasOwn(args, 'default')) throw new Error('$switch could not find a matching branch for an input, and no default was specified.');
+    return evalExpr(obj, args.default, options);
+  },
+  /** The index in UTF-8 bytes of a substring's first occurrence, or -1: mingo counted UTF-16 units. */
+  $indexOfBytes(obj, args, options) {
+    if (!Array.isArray(args) || args.length < 2 || args.length > 4) throw new Error('Expression $indexOfBytes takes at least 2 arguments, and at most 4');
+    const [text, search, start, end] = evalExpr(obj, args, options) as unknown[];
+    if (text === null || text === undefined) return null;
+    if (typeof text !== 'string') throw new Error(`$indexOfBytes requires a string as the first argument, found: ${typeName(text)}`);
+    if (typeof search !== 'string') throw new Error(`$indexOfBytes requires a string as the second argument, found: ${typeName(search)}`);
+    const bytes = Buffer.from(text, 'utf8');
+    const from = start === undefined ? 0 : integerArgument(start, '$indexOfBytes', 'starting index');
+    const to = end === undefined ? bytes.length : Math.min(integerArgument(end, '$indexOfBytes', 'ending index'), bytes.length);
+    const wanted = Buffer.from(search, 'utf8');
+    return from > to ? -1 : bytes.subarray(0, to).indexOf(wanted, from);
+  },
+  /**
+   * mingo's parse, refused as MongoDB refuses a string it cannot read when no onError is given
+   * (mingo gave a missing value); without a format, a space between the day and the time reads as
+   * the `T` of ISO 8601, as MongoDB reads it.
+   */
+  $dateFromString(obj, args, options) {
+    const spec = evalExpr(obj, args, options);
+    if (!isPlainObject(spec)) throw new Error(`$dateFromString only supports an object as an argument, found: ${typeName(spec)}`);
+    const { dateString } = spec;
+    const spaced = spec.format === undefined && typeof dateString === 'string' && /^\d{4}-\d{2}-\d{2} \d/.test(dateString);
+    const read = { ...spec, dateString: spaced ? (dateString as string).replace(' ', 'T') : dateString };
+    const date = mingoExpression('$dateFromString')(obj, { $literal: read }, options);
+    if (date === undefined && typeof dateString === 'string' && !Object.hasOwn(spec, 'onError')) throw new Error(`Error parsing date string '${dateString}'`);
+    return date;
+  },
+  /** mingo's parts in MongoDB's order, and null for a null or missing date (mingo read it as 1970). */
+  $dateToParts(obj, args, options) {
+    const spec = evalExpr(obj, args, options);
+    if (!isPlainObject(spec)) throw new Error(`$dateToParts only supports an object as its argument`);
+    if (spec.date === null || spec.date === undefined) return null;
+    const parts = mingoExpression('$dateToParts')(obj, { $literal: spec }, options) as Doc;
+    return Object.fromEntries((spec.iso8601 === true ? ISO_DATE_PARTS : DATE_PARTS).map((name) => [name, parts[name]]));
+  },
   /** A dotted field path (fieldpaths.ts): its head resolved by mingo, the names below it read as MongoDB reads them. */
   [FIELD_PATH](obj, args, options) {
     const [head, ...names] = args as string[];
@@ -405,7 +503,21 @@ function sorted(collection: Iterator, spec: unknown, keep: number): Iterator {
  */
 const SORT_KEEPING = '$_rukouSort';
 
+/**
+ * A count of $limit or $skip as MongoDB 4.0 reads it: a number, its fraction dropped
+ * (BSONElement::numberLong), or the server's refusal: mingo took fractions and a $limit of 0.
+ */
+function stageCount(name: '$limit' | '$skip', spec: unknown): number {
+  if (typeof spec !== 'number') throw new Error(name === '$limit' ? 'the limit must be specified as a number' : `Argument to $skip must be a number not a ${typeName(spec)}`);
+  const count = Number.isNaN(spec) ? 0 : Math.trunc(spec);
+  if (name === '$limit' && count <= 0) throw new Error('the limit must be positive');
+  if (count < 0) throw new Error('Argument to $skip cannot be negative');
+  return count;
+}
+
 const PIPELINES: Record<string, PipelineOperator> = {
+  $limit: (collection, spec, options) => (pipelines.$limit as unknown as PipelineOperator)(collection, stageCount('$limit', spec), options),
+  $skip: (collection, spec, options) => (pipelines.$skip as unknown as PipelineOperator)(collection, stageCount('$skip', spec), options),
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
   $sort: (collection, spec) => sorted(collection, spec, Infinity),
   [SORT_KEEPING]: (collection, spec) => sorted(collection, (spec as { sort: unknown }).sort, (spec as { keep: number }).keep),
@@ -508,7 +620,21 @@ function inList(value: unknown, list: unknown): boolean {
   return list.some((item) => (item instanceof RegExp ? typeof value === 'string' && item.test(value) : queryEquals(value, item)));
 }
 
+/** $and, $or and $nor refused as MongoDB refuses them (mingo took `[]` as all or nothing), then mingo's. */
+const logical = (name: string): QueryOperator => {
+  const operator = (queries as unknown as Record<string, QueryOperator>)[name];
+  return (selector, operand, options) => {
+    if (!Array.isArray(operand)) throw new Error(`${name} must be an array`);
+    if (operand.length === 0) throw new Error('$and/$or/$nor must be a nonempty array');
+    if (!operand.every(isPlainObject)) throw new Error('$or/$and/$nor entries need to be full objects');
+    return operator(selector, operand, options);
+  };
+};
+
 const QUERIES: Record<string, QueryOperator> = {
+  $and: logical('$and'),
+  $or: logical('$or'),
+  $nor: logical('$nor'),
   $eq: queryOperator(queryEquals),
   $ne: queryOperator(queryEquals, true),
   $gt: queryOperator((value, operand) => queryRange(value, operand, (order) => order > 0, false)),

@@ -10,6 +10,7 @@ import { matcherFor } from './match';
 import type { DatabaseState, WriteOp } from './state';
 import { sortDocuments, sortKeys } from './semantics';
 import { checkUpdate, checkUpdatePaths } from './updates';
+import { checkStages } from './version';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
 export interface Reader {
@@ -246,6 +247,7 @@ export class DatabaseOperations {
    * index. The stages' memory is checked as the cloud's is (limits.ts).
    */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
+    checkStages(pipeline);
     const [first, ...rest] = pipeline;
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});

@@ -125,3 +125,31 @@ it('refuses to aggregate a collection that does not exist', async () => {
     message: expect.stringMatching(/collection.aggregate:fail .*"no_such_collection" does not exist/),
   });
 });
+
+it('reads a date string with a space between the day and the time, as MongoDB 4.0 does, and refuses one it cannot read', async () => {
+  const parse = (dateString: string): Promise<{ list: unknown[] }> =>
+    db.collection('events').aggregate().match({ _id: 'e1' }).project({ _id: 0, at: $().dateFromString({ dateString, timezone: 'Asia/Shanghai' }) }).end();
+  expect((await parse('2024-03-10 00:30:00')).list).toEqual([{ at: new Date('2024-03-09T16:30:00Z') }]);
+  await expect(parse('not a date')).rejects.toMatchObject({ message: expect.stringContaining("Error parsing date string 'not a date'") });
+});
+
+/** One pipeline as the wire carries it, with whatever stages the SDK would not build. */
+async function raw(stages: Record<string, unknown>[]): Promise<{ code?: string; message?: string; data?: unknown }> {
+  const body = { envName: 'rukou-local', action: 'database.aggregateDocuments', collectionName: 'events', stages: stages.map((stage) => ({ stageKey: Object.keys(stage)[0], stageValue: JSON.stringify(Object.values(stage)[0]) })) };
+  const response = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return (await response.json()) as { code?: string; message?: string };
+}
+
+it('refuses a stage MongoDB 4.0 does not know, with its text', async () => {
+  for (const stage of [{ $set: { b: 1 } }, { $unset: 'a' }, { $replaceWith: '$a' }, { $merge: { into: 'x' } }, { $unionWith: 'products' }, { $setWindowFields: { output: {} } }, { $densify: {} }, { $fill: {} }, { $documents: [] }, { $bogus: 1 }]) {
+    const name = Object.keys(stage)[0];
+    expect(await raw([{ $match: {} }, stage])).toMatchObject({ code: 'DATABASE_INVALID_OPERRATOR', message: `Unrecognized pipeline stage name: '${name}'` });
+  }
+  expect(await raw([{ $lookup: { from: 'products', pipeline: [{ $set: { b: 1 } }], as: 'p' } }])).toMatchObject({ message: "Unrecognized pipeline stage name: '$set'" });
+});
+
+it('refuses $out, which this SDK cannot build (out() throws before any request) and the reference does not document, rather than answer as if it wrote', async () => {
+  expect(() => db.collection('events').aggregate().out('copies')).toThrow(TypeError);
+  expect(await raw([{ $out: 'copies' }])).toMatchObject({ code: 'DATABASE_INVALID_OPERRATOR', message: expect.stringContaining('the emulator does not run $out') });
+  expect(await raw([{ $geoNear: { near: [0, 0], distanceField: 'd' } }])).toMatchObject({ message: expect.stringContaining('the emulator does not run $geoNear') });
+});
