@@ -12,6 +12,12 @@ import type { DatabaseState, WriteOp } from './state';
  * one commit; if another writer touched a document it writes, the commit answers
  * DATABASE_TRANSACTION_CONFLICT, which makes the SDK's runTransaction run the callback again.
  */
+
+/**
+ * How long a transaction stays open, by the emulator's clock: the cloud documents no lifetime
+ * (MongoDB's own default, transactionLifetimeLimitSeconds, is 60 s), so a generous one, past which
+ * every operation of the transaction, its commit included, is refused.
+ */
 const LIFETIME_MS = 10 * 60 * 1000;
 
 const keyOf = (collection: string, id: DocId): string => `${collection}\u0000${typeof id}\u0000${id}`;
@@ -114,15 +120,20 @@ export class Transactions {
     return transaction.id;
   }
 
-  get(id: string): Transaction {
+  /** An open transaction; one past its lifetime at `now` ends, refused with everything it buffered. */
+  get(id: string, now: number): Transaction {
     const transaction = this.open.get(id);
     if (!transaction) throw new BackendError('DATABASE_TRANSACTION_FAIL', `transaction ${id} is not open (already committed, aborted or expired)`);
+    if (now - transaction.startedAt > LIFETIME_MS) {
+      this.end(transaction);
+      throw new BackendError('DATABASE_TRANSACTION_FAIL', `transaction ${id} expired: it started ${Math.round((now - transaction.startedAt) / 1000)} s ago, and a transaction lives ${LIFETIME_MS / 1000} s; nothing of it was written`);
+    }
     return transaction;
   }
 
   /** Applies the transaction's writes atomically (one log line), or refuses them all; either way it ends. */
-  commit(id: string): void {
-    const transaction = this.get(id);
+  commit(id: string, now: number): void {
+    const transaction = this.get(id, now);
     try {
       this.state.commit(transaction.commitOps());
     } finally {
@@ -130,8 +141,8 @@ export class Transactions {
     }
   }
 
-  abort(id: string): void {
-    this.end(this.get(id));
+  abort(id: string, now: number): void {
+    this.end(this.get(id, now));
   }
 
   private end(transaction: Transaction): void {

@@ -75,16 +75,33 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     candidates: (name, q) => state.collection(name).candidates(q),
   };
 
-  const readerFor = (params: Params): Reader => {
+  const transactionOf = (params: Params): string | null => {
     const id = params.transactionId;
-    return typeof id === 'string' && id !== '' ? transactions.get(id) : live;
+    return typeof id === 'string' && id !== '' ? id : null;
   };
 
-  const write = (params: Params, ops: WriteOp[]): void => {
-    const id = params.transactionId;
-    if (typeof id === 'string' && id !== '') transactions.get(id).buffer(ops);
-    else state.commit(ops);
+  const readerFor = (params: Params, at: number): Reader => {
+    const id = transactionOf(params);
+    return id === null ? live : transactions.get(id, at);
   };
+
+  const write = (params: Params, ops: WriteOp[], at: number): void => {
+    const id = transactionOf(params);
+    if (id === null) state.commit(ops);
+    else transactions.get(id, at).buffer(ops);
+  };
+
+  /**
+   * A transaction runs operations on one record: "事务操作时为保障效率和并发性，只允许进行单记录操作，不允许进行批量操作，
+   * 但可以在一个事务中对多个记录进行操作" (Database.startTransaction reference). So `doc(id)` reads and
+   * writes and the `add` of one document; a `where()` read or write, a multi-document write, a
+   * batch `add` are refused (the cloud's answer is not documented; this one says what to do).
+   */
+  const singleRecord = (params: Params, batch: boolean): void => {
+    if (transactionOf(params) === null || !batch) return;
+    throw new BackendError('DATABASE_TRANSACTION_FAIL', 'a transaction runs operations on one record only (doc(id).get, update, set, remove, and add of one document): run where() queries, multi-document writes and batch adds outside it');
+  };
+  const byId = (params: Params): boolean => params.queryType === 'DOC' && !flag(params, 'multi', false);
 
   const guarded =
     (action: (params: Params, now: number) => Record<string, unknown>): AdminAction =>
@@ -101,18 +118,20 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       const raw = params.data;
       if (!Array.isArray(raw) || !raw.every((item) => typeof item === 'string')) throw invalidParam('data must be an array of EJSON strings');
       checkBatch(raw.length);
+      singleRecord(params, raw.length !== 1);
       const docs = raw.map((item: string) => decodeObject(item, 'a document', now));
-      const { ops, ids } = operations.insert(readerFor(params), collectionName(params), docs);
-      write(params, ops);
+      const { ops, ids } = operations.insert(readerFor(params, now), collectionName(params), docs);
+      write(params, ops, now);
       return { data: { insertedIds: ids } };
     }),
 
     'database.getDocument': guarded((params, now) => {
+      singleRecord(params, !byId(params));
       const where = query(params, now);
       const order = object(params, 'order', now);
       const projection = object(params, 'projection', now);
       checkCommand(where, order, projection);
-      const docs = operations.find(readerFor(params), collectionName(params), where, {
+      const docs = operations.find(readerFor(params, now), collectionName(params), where, {
         order,
         offset: integer(params, 'offset', 0),
         limit: pageSize(integer(params, 'limit', 0)),
@@ -122,22 +141,24 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     }),
 
     'database.calculateDocument': guarded((params, now) => {
+      singleRecord(params, true);
       const where = query(params, now);
       checkCommand(where);
-      return { data: { total: operations.count(readerFor(params), collectionName(params), where) } };
+      return { data: { total: operations.count(readerFor(params, now), collectionName(params), where) } };
     }),
 
     'database.modifyDocument': guarded((params, now) => {
+      singleRecord(params, !byId(params));
       const data = object(params, 'data', now);
       if (!data) throw invalidParam('data is required');
       const where = query(params, now);
       checkCommand(where, data);
-      const result = operations.modify(readerFor(params), collectionName(params), where, data, {
+      const result = operations.modify(readerFor(params, now), collectionName(params), where, data, {
         multi: flag(params, 'multi', false),
         merge: flag(params, 'merge', true),
         upsert: flag(params, 'upsert', false),
       });
-      write(params, result.ops);
+      write(params, result.ops, now);
       return { data: result.upsertId === undefined ? { updated: result.updated } : { updated: result.updated, upsert_id: result.upsertId } };
     }),
 
@@ -146,21 +167,23 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       if (!data) throw invalidParam('data is required');
       const where = query(params, now);
       checkCommand(where, data);
-      const result = operations.modify(readerFor(params), collectionName(params), where, data, { multi: false, merge: true, upsert: false });
-      write(params, result.ops);
-      const doc = result.docs[0] ?? operations.matching(readerFor(params), collectionName(params), where, 1)[0];
+      const result = operations.modify(readerFor(params, now), collectionName(params), where, data, { multi: false, merge: true, upsert: false });
+      write(params, result.ops, now);
+      const doc = result.docs[0] ?? operations.matching(readerFor(params, now), collectionName(params), where, 1)[0];
       return { data: { updated: result.updated, doc: doc === undefined ? null : encode(doc) } };
     }),
 
     'database.removeDocument': guarded((params, now) => {
+      singleRecord(params, !byId(params));
       const where = query(params, now);
       checkCommand(where);
-      const ops = operations.remove(readerFor(params), collectionName(params), where, flag(params, 'multi', false));
-      write(params, ops);
+      const ops = operations.remove(readerFor(params, now), collectionName(params), where, flag(params, 'multi', false));
+      write(params, ops, now);
       return { data: { deleted: ops.length } };
     }),
 
     'database.aggregateDocuments': guarded((params, now) => {
+      singleRecord(params, true);
       const stages = params.stages;
       if (!Array.isArray(stages)) throw invalidParam('stages must be an array');
       const pipeline = stages.map((stage: { stageKey?: unknown; stageValue?: unknown }) => {
@@ -168,7 +191,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
         return { [stage.stageKey]: decode(stage.stageValue, now) };
       });
       checkCommand(pipeline);
-      return answer(cutToDefaultRows(pipeline, operations.aggregate(readerFor(params), collectionName(params), pipeline)));
+      return answer(cutToDefaultRows(pipeline, operations.aggregate(readerFor(params, now), collectionName(params), pipeline)));
     }),
 
     'database.addCollection': guarded((params) => {
@@ -180,13 +203,13 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
 
     'database.startTransaction': guarded((_params, at) => ({ transactionId: transactions.start(at) })),
 
-    'database.commitTransaction': guarded((params) => {
-      transactions.commit(String(params.transactionId ?? ''));
+    'database.commitTransaction': guarded((params, at) => {
+      transactions.commit(String(params.transactionId ?? ''), at);
       return {};
     }),
 
-    'database.abortTransaction': guarded((params) => {
-      transactions.abort(String(params.transactionId ?? ''));
+    'database.abortTransaction': guarded((params, at) => {
+      transactions.abort(String(params.transactionId ?? ''), at);
       return {};
     }),
   };

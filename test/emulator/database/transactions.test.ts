@@ -65,9 +65,33 @@ it('reads a snapshot: a write by someone else after the start is not seen', asyn
   await db.collection('accounts').doc('bob').update({ data: { balance: 50 } });
   await db.collection('accounts').add({ data: { _id: 'late', balance: 7 } });
   expect((await transaction.collection('accounts').doc('bob').get()).data.balance).toBe(0);
-  const inside = await transaction.collection('accounts').where({ balance: db.command.gte(0) }).get();
-  expect(inside.data.map((d: { _id: string }) => d._id).sort()).toEqual(['alice', 'bob']);
+  await expect(transaction.collection('accounts').doc('late').get()).rejects.toMatchObject({ message: expect.stringContaining('does not exist') });
   await transaction.rollback();
+});
+
+/** The clock of the emulator moved on, as POST /__rukou/clock moves it. */
+async function advance(by: string): Promise<void> {
+  await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ advance: by }) });
+}
+
+it('runs operations on one record only: a where() read and a batch add are refused, the transaction stays open', async () => {
+  const transaction = await db.startTransaction();
+  const refused = expect.objectContaining({ message: expect.stringContaining('a transaction runs operations on one record only') });
+  await expect(transaction.collection('accounts').where({ balance: db.command.gte(0) }).get()).rejects.toEqual(refused);
+  await expect(transaction.collection('accounts').add({ data: [{ _id: 'x1' }, { _id: 'x2' }] })).rejects.toEqual(refused);
+  await transaction.collection('accounts').doc('bob').update({ data: { balance: 5 } });
+  await transaction.collection('accounts').add({ data: { _id: 'x3', balance: 3 } });
+  await transaction.commit();
+  expect([await balance('bob'), await balance('x3')]).toEqual([5, 3]);
+  expect((await db.collection('accounts').where({ _id: db.command.in(['x1', 'x2']) }).count()).total).toBe(0);
+});
+
+it('writes a where() update of a transaction’s collection at once, outside it: the SDK sends it (and remove) without the transaction', async () => {
+  const transaction = await db.startTransaction();
+  await transaction.collection('accounts').where({ _id: 'alice' }).update({ data: { balance: 1 } });
+  expect(await balance('alice')).toBe(1);
+  await transaction.rollback();
+  expect(await balance('alice')).toBe(1);
 });
 
 it('retries the callback on a real write conflict, and the retry wins on fresh data', async () => {
@@ -100,4 +124,15 @@ it('refuses a duplicate _id inside a transaction', async () => {
     }),
   ).rejects.toMatchObject({ errCode: -502001 });
   expect(await balance('alice')).toBe(100);
+});
+
+// last: it moves the emulator's clock on
+it('refuses every operation of a transaction past its lifetime, its commit too, and writes nothing of it', async () => {
+  const transaction = await db.startTransaction();
+  await transaction.collection('accounts').doc('bob').update({ data: { balance: 9 } });
+  await advance('11m');
+  await expect(transaction.collection('accounts').doc('alice').get()).rejects.toMatchObject({ message: expect.stringMatching(/transaction .* expired/) });
+  await expect(transaction.commit()).rejects.toMatchObject({ message: expect.stringMatching(/is not open/) });
+  expect(await balance('bob')).toBe(0);
+  expect((await stats(emulator)).openTransactions).toBe(0);
 });
