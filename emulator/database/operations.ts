@@ -66,6 +66,16 @@ function cloneDoc<T>(value: T): T {
   return value;
 }
 
+/**
+ * A document as MongoDB stores it, its `_id` first ("the _id field is always the first field in
+ * the documents", https://www.mongodb.com/docs/manual/core/document/), made when it has none.
+ */
+function idFirst(doc: Doc, made: () => DocId): Doc {
+  if (Object.keys(doc)[0] === '_id' && doc._id !== undefined) return doc;
+  const { _id, ...rest } = doc;
+  return { _id: _id ?? made(), ...rest };
+}
+
 function checkId(id: unknown): DocId {
   if (typeof id === 'string' || typeof id === 'number') return id;
   throw invalidParam(`_id must be a string or a number, got ${JSON.stringify(id)}`);
@@ -163,15 +173,15 @@ export class DatabaseOperations {
     if (docs.length === 0) throw invalidParam('insertDocument needs at least one document');
     const ids: DocId[] = [];
     const seen = new Set<DocId>();
-    for (const doc of docs) {
-      doc._id ??= newId(this.now());
+    const stored = docs.map((doc) => idFirst(doc, () => newId(this.now())));
+    for (const doc of stored) {
       const id = checkId(doc._id);
       checkStored(doc, 'insert');
       if (seen.has(id) || reader.get(collection, id)) throw duplicateId(collection, id);
       seen.add(id);
       ids.push(id);
     }
-    return { ops: docs.map((doc) => ({ kind: 'put', collection, doc, insert: true })), ids };
+    return { ops: stored.map((doc) => ({ kind: 'put', collection, doc, insert: true })), ids };
   }
 
   find(reader: Reader, collection: string, query: Doc, options: FindOptions): Doc[] {
@@ -213,8 +223,7 @@ export class DatabaseOperations {
     }
     if (targets.length === 0 && options.upsert) {
       const seed = seedFromQuery(query);
-      const doc = options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) };
-      doc._id ??= newId(this.now());
+      const doc = idFirst(options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) }, () => newId(this.now()));
       const id = checkId(doc._id);
       checkStored(doc, 'update');
       result.ops.push({ kind: 'put', collection, doc, insert: true });
