@@ -93,9 +93,9 @@ export const DAY = {
   items: 50,
   posters: 20,
   /**
-   * WeChat suspends a hidden Mini Program after 5 s and destroys it after 30 minutes in the
-   * background: a user back sooner is a hot start, later a cold one (the simulated phone does not
-   * suspend: its timers run on in the background, which costs no call that would not be made).
+   * WeChat suspends a hidden Mini Program after 5 s (the simulated phone does too: its timers wait
+   * for the next show) and destroys it after 30 minutes in the background: a user back sooner is a
+   * hot start, later a cold one.
    */
   backgroundLifetimeMs: 30 * MINUTE,
   /** A user back within this long of a hide is still in the same place: sessions are at least this far apart. */

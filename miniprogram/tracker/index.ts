@@ -161,9 +161,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       released = true;
       delivery.held.delete(event.id);
       if (group && event.type === 'enter') queue.update({ ...event, group });
-      // a first launch from a group card still asks for its share prefix at once
-      if (prefix) delivery.queued();
-      else delivery.flush();
+      // sent at once: a first launch asks for its share prefix, and a hidden app is about to be suspended
+      delivery.flush();
     };
     const timeout = clock.setTimeout(() => release(undefined), GROUP_INFO_WAIT_MS);
     void groupCloudId(wx, current).then((group) => {

@@ -329,8 +329,10 @@ describe('batching and the persisted queue', () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend, { retryBaseMs: 1000, retryMaxMs: 16_000 });
     phone.online = false;
+    // in the foreground: a hidden app is suspended, and its retries wait for the show
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.settle();
     const waits: number[] = [];
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -431,8 +433,9 @@ describe('the outbox in storage', () => {
     );
     phone.launch(HOME);
     phone.openPage('pages/a/a', {});
-    // the hide sends enter, page and hide; while they are on their way the outbox is full
+    // the hide sends enter, page and hide; while they are on their way the user is back (a pause) and fills the outbox
     phone.hide();
+    phone.show(HOME);
     phone.openPage('pages/b/b', {});
     phone.openPage('pages/c/c', {});
     release();
@@ -605,7 +608,8 @@ describe('what the server answers', () => {
     const phone = phoneWithPrefix('u1', server.backend);
     server.override = () => ({ result: { error: { code: 'UPSTREAM', message: 'database busy' } } });
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.settle();
     expect(phone.tracker?.counts().queued).toBe(2);
     expect(phone.clock.pending()).toHaveLength(1);
@@ -657,16 +661,18 @@ describe('what the server answers', () => {
           );
           let recorded = 0;
           /**
-           * A show (the first one launches; later ones are real returns, from a new link, and view
-           * the top page again), a page view and a hide: three events, or four.
+           * A launch, or the hide of the visit before and a show (a real return, from a new link,
+           * which views the top page again), then a page view: two events, or four. The app stays
+           * in the foreground, where the tracker's timers run (a hidden one is suspended).
            */
           const visit = (): number => {
             const from = { ...HOME, query: { visit: String(recorded) } };
-            const events = phone.tracker ? 4 : 3;
-            if (phone.tracker) phone.show(from);
-            else phone.launch(from);
+            const events = phone.tracker ? 4 : 2;
+            if (phone.tracker) {
+              phone.hide();
+              phone.show(from);
+            } else phone.launch(from);
             phone.openPage('pages/index/index', {});
-            phone.hide();
             recorded += events;
             return events;
           };
@@ -677,9 +683,11 @@ describe('what the server answers', () => {
           }
           expect(odd).toEqual([]);
           for (let step = 0; phone.tracker?.counts().queued !== 0 && step < 10; step++) await phone.advance(4000);
-          // the session goes on: what happens now is delivered at once
+          // the session goes on, and the user leaves: what happens now is delivered at once
           const before = server.stored.size;
-          const made = visit();
+          const made = visit() + 1;
+          phone.hide();
+          recorded++;
           await phone.settle();
           expect(server.stored.size).toBe(before + made);
           const counts = phone.tracker?.counts();
@@ -709,7 +717,8 @@ describe('what the server answers', () => {
       { requestTimeoutMs: 3000, retryBaseMs: 1000 },
     );
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.clock.advance(3000);
     expect(phone.clock.pending().length).toBe(1);
     stall = false;
@@ -807,7 +816,7 @@ describe('shares', () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
-    phone.hide();
+    phone.tracker?.flush();
     const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
     page.onShareAppMessage?.({ from: 'menu' });
     await phone.settle();
