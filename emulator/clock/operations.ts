@@ -41,14 +41,17 @@ const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
  * `"500ms"` (units ms, s, m, h, d, w), or its digits alone (ms).
  */
 export function parseDuration(value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && /^\d+$/.test(value)) return parseDuration(Number(value));
+  // one too long for the clock's years is refused by the clock, which says how far it goes
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
   if (typeof value === 'string' && DURATION.test(value)) {
     let ms = 0;
     for (const [, amount, unit] of value.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) ms += Number(amount) * UNIT_MS[unit];
-    if (Number.isSafeInteger(ms)) return ms;
+    return ms;
   }
-  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units ms, s, m, h, d, w), got ${JSON.stringify(value)}`);
+  // JSON.stringify writes Infinity (JSON's 1e400) as null
+  const got = typeof value === 'number' && !Number.isFinite(value) ? `${value}, not a finite number` : JSON.stringify(value);
+  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units ms, s, m, h, d, w), got ${got}`);
 }
 
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
@@ -85,7 +88,7 @@ export class ClockMoves {
     const moved = this.last.then(async () => {
       const target = targetOf(params, this.clock.now());
       // before any timer fires, so that a refused move changes nothing
-      this.clock.checkForward(target);
+      this.clock.checkMove(target);
       let fired: FiredTimer[] = [];
       if (this.passage) fired = await this.passage.pass(target);
       else this.clock.moveTo(target);

@@ -6,10 +6,11 @@
  * the machine's time, so no timer can fire on its own while a test runs.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
 import { issueCloudId } from '../openapi/helpers';
 
 const run = promisify(execFile);
@@ -33,6 +34,18 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
     const failed = error as { code: number; stdout: string };
     return { code: failed.code, stdout: failed.stdout };
   }
+}
+
+/** Why the emulator refused to start with `options`: its output as it exited. One that starts is stopped, and the test fails. */
+async function refusedStart(options: StartOptions): Promise<string> {
+  let started: RunningEmulator;
+  try {
+    started = await startEmulator(options);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  await started.stop();
+  throw new Error(`the emulator started with ${JSON.stringify(options)}`);
 }
 
 function database(emulator: RunningEmulator): ReturnType<typeof cloud.database> {
@@ -116,6 +129,25 @@ describe('functions and the database see the emulator\'s time', () => {
     const response = await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance":' });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('"advance"') });
+  });
+
+  test('a move past the clock\'s years (1970 to 2099) or to no instant at all is refused, and nothing is written', async () => {
+    const kept = (): string => fs.readFileSync(path.join(emulator.dataDir, 'clock.json'), 'utf8');
+    const before = kept();
+    const post = async (body: string): Promise<{ status: number; code: string; message: string }> => {
+      const response = await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, ...((await response.json()) as { code: string; message: string }) };
+    };
+    // past JavaScript's last date, past the cron's last year, and JSON's 1e400, which is Infinity
+    for (const body of ['{"advance":8640000000000000}', '{"advance":"100000w"}', '{"set":"+275760-09-13T00:00:00Z"}', '{"set":"2100-01-01T00:00:00Z"}']) {
+      expect(await post(body)).toEqual({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('2099-12-31T23:59:59.999Z') });
+    }
+    expect(await post('{"advance":1e400}')).toEqual({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('not a finite number') });
+    expect(kept()).toBe(before);
+    const reading = await fetch(`${emulator.url}/__rukou/clock`);
+    expect(reading.status).toBe(200);
+    expect(Date.parse(((await reading.json()) as { now: string }).now)).toBeLessThan(Date.parse('2025-01-01T00:00:00Z'));
+    expect((await invokeAs(emulator.url, 'whoami', { db: true }, { openid: 'o-clock' })).result).toMatchObject({ stored: { at: expect.stringMatching(/^2024-/) } });
   });
 
   test('the simulated WeChat ages with the clock: a cloudID issued before a 6-minute advance has expired', async () => {
@@ -205,6 +237,21 @@ describe('timers fire as the clock passes them', () => {
     await expect(startEmulator({ project: TIMERS_PROJECT, dataDir, clock: '2024-06-04T00:00:00Z' })).rejects.toThrow(/only moves forward/);
     emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir, clock: '2024-06-06T00:00:00Z', timers: false });
     expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2024-06-06T00:00:00Z'));
+  });
+
+  test('a --clock outside 1970 to 2099, or a kept clock.json on no date, stops the start with what to do', async () => {
+    const range = '1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z';
+    expect(await refusedStart({ project: TIMERS_PROJECT, clock: '2100-01-01T00:00:00Z', timers: false })).toContain(`--clock 2100-01-01T00:00:00.000Z is outside the clock's years, ${range}`);
+    expect(await refusedStart({ project: TIMERS_PROJECT, clock: '1969-12-31T23:59:59Z', timers: false })).toContain(range);
+    const dataDir = tempDir('rukou-clock-');
+    const file = path.join(dataDir, 'clock.json');
+    fs.writeFileSync(file, '{"offsetMs":8640000000000000}\n');
+    const kept = await refusedStart({ project: TIMERS_PROJECT, dataDir, timers: false });
+    expect(kept).toContain(`${file} puts the clock on no date`);
+    expect(kept).toContain('delete it');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"offsetMs":8640000000000000}\n');
+    emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2099-12-31T23:00:00Z', timers: false });
+    expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2099-12-31T23:00:00Z'));
   });
 
   test('`rukou clock` reads and moves the clock, printing the timers that fired; `rukou trigger` without --time fires at the clock\'s time', async () => {
