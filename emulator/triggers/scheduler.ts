@@ -1,4 +1,5 @@
 import type { FiredTimer, Passage, UpcomingTimer } from '../clock/operations';
+import { BackendError } from '../errors';
 import type { EmulatorClock } from '../clock/state';
 import { clientAnswer } from '../functions/gateway';
 import type { FunctionRuntime, Outcome } from '../functions/runtime';
@@ -8,6 +9,15 @@ import { parseCron, type Cron } from './cron';
 
 /** The SOURCE the cloud gives a timer invocation (getWXContext docs: wx_trigger, 云函数定时触发器调用). */
 export const TIMER_SOURCE = 'wx_trigger';
+
+/**
+ * The timer runs one move of the clock may fire. A move fires each instant on the way and waits for
+ * its run, and nothing but stopping the emulator ends it: a year of a timer every 10 seconds is
+ * three million runs, hours at the least. Ten thousand runs take half a minute or more (a week of
+ * a timer every minute, a year of an hourly one); a move that would fire more is refused before
+ * any fires.
+ */
+export const MOST_RUNS_PER_MOVE = 10_000;
 
 /** setTimeout cannot wait longer than this; longer waits are taken in hops. */
 const LONGEST_WAIT_MS = 2 ** 31 - 1;
@@ -76,6 +86,7 @@ export class Scheduler implements Passage {
   }
 
   async pass(until: number): Promise<FiredTimer[]> {
+    this.checkRuns(until);
     this.passing = true;
     clearTimeout(this.timer);
     const fired: FiredTimer[] = [];
@@ -100,6 +111,25 @@ export class Scheduler implements Passage {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /**
+   * Refuses a move to `until` that would fire more than MOST_RUNS_PER_MOVE runs.
+   *
+   * @throws BackendError TOO_MANY_TIMER_RUNS
+   */
+  private checkRuns(until: number): void {
+    let runs = 0;
+    for (const [scheduled, at] of this.next) {
+      for (let instant: Date | null = new Date(at); instant && instant.getTime() <= until; instant = scheduled.cron.next(instant)) {
+        if (++runs <= MOST_RUNS_PER_MOVE) continue;
+        throw new BackendError(
+          'TOO_MANY_TIMER_RUNS',
+          `moving the clock to ${new Date(until).toISOString()} would fire more than ${MOST_RUNS_PER_MOVE.toLocaleString('en-US')} timer runs, ` +
+            'one after the other, and only stopping the emulator would end them: move it in shorter steps, or start the emulator with --no-timers to move without firing',
+        );
+      }
+    }
   }
 
   /** The trigger's next instant after `after`; a schedule that never fires again (years end at 2099) leaves. */

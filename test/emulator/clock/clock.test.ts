@@ -219,6 +219,20 @@ describe('timers fire as the clock passes them', () => {
     expect(times).toHaveLength(2 + 1 + 25);
   });
 
+  test('a move that would fire more than 10,000 timer runs is refused before any fires, saying why and what to do', async () => {
+    emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2024-06-01T22:10:00+08:00' });
+    const before = await emulatorNow(emulator.url);
+    // 60 weeks: 10,080 hourly runs and 420 daily ones
+    const refused = await moveClock(emulator.url, { advance: '60w' });
+    expect(refused).toMatchObject({ status: 400, code: 'TOO_MANY_TIMER_RUNS' });
+    expect(refused.message).toContain('more than 10,000 timer runs');
+    expect(refused.message).toContain('--no-timers');
+    expect(await runsOf(emulator)).toEqual([]);
+    expect(await emulatorNow(emulator.url)).toBeLessThan(before + HOUR);
+    // what a refused move leaves is still to come
+    expect((await moveClock(emulator.url, { advance: '1h' })).fired?.map((f) => f.time)).toEqual(['2024-06-01T15:00:00Z']);
+  });
+
   test('with --no-timers the clock moves and nothing fires', async () => {
     emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2024-06-01T22:10:00+08:00', timers: false });
     expect(await moveClock(emulator.url, { advance: '2d' })).toMatchObject({ status: 200, fired: [] });
