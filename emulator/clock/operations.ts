@@ -18,8 +18,15 @@ export interface UpcomingTimer {
  * stopping at each timer instant on the way to fire it and wait for its run.
  */
 export interface Passage {
-  pass(until: number): Promise<FiredTimer[]>;
+  pass(until: number): Promise<Passed>;
   upcoming(): UpcomingTimer[];
+}
+
+/** What a passage did: the timers it fired, and whether the clock reached its end. */
+export interface Passed {
+  fired: FiredTimer[];
+  /** false when the emulator stopped on the way: the clock stands at the last instant fired, so that a restart fires the rest. */
+  reached: boolean;
 }
 
 export interface ClockReading {
@@ -28,7 +35,7 @@ export interface ClockReading {
   offsetMs: number;
 }
 
-export interface ClockMoved extends ClockReading {
+export interface ClockMoved extends ClockReading, Passed {
   /** The timers that fired on the way, in the order they ran. */
   fired: FiredTimer[];
 }
@@ -89,13 +96,18 @@ export class ClockMoves {
       const target = targetOf(params, this.clock.now());
       // before any timer fires, so that a refused move changes nothing
       this.clock.checkMove(target);
-      let fired: FiredTimer[] = [];
-      if (this.passage) fired = await this.passage.pass(target);
+      let passed: Passed = { fired: [], reached: true };
+      if (this.passage) passed = await this.passage.pass(target);
       else this.clock.moveTo(target);
-      return { ...this.readingNow(), fired };
+      return { ...this.readingNow(), ...passed };
     });
     this.last = moved.catch(() => undefined);
     return moved;
+  }
+
+  /** Once the moves asked for have ended: a move the emulator's stop cut short still answers before the server closes. */
+  async settled(): Promise<void> {
+    await this.last;
   }
 
   private readingNow(): ClockReading {

@@ -1,4 +1,4 @@
-import type { FiredTimer, Passage, UpcomingTimer } from '../clock/operations';
+import type { FiredTimer, Passage, Passed, UpcomingTimer } from '../clock/operations';
 import { BackendError } from '../errors';
 import type { EmulatorClock } from '../clock/state';
 import { clientAnswer } from '../functions/gateway';
@@ -85,7 +85,7 @@ export class Scheduler implements Passage {
       .map(([scheduled, at]) => ({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time }));
   }
 
-  async pass(until: number): Promise<FiredTimer[]> {
+  async pass(until: number): Promise<Passed> {
     this.checkRuns(until);
     this.passing = true;
     clearTimeout(this.timer);
@@ -100,8 +100,10 @@ export class Scheduler implements Passage {
         const outcome = await this.fire(scheduled, at);
         fired.push({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time, ...clientAnswer(outcome) });
       }
+      // stopped on the way: the clock stays at the last instant fired, or the instants after it would never fire
+      if (this.stopped) return { fired, reached: false };
       this.clock.moveTo(Math.max(until, this.clock.now()));
-      return fired;
+      return { fired, reached: true };
     } finally {
       this.passing = false;
       this.arm();

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
 import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
+import { until } from '../../helpers/until';
 import { issueCloudId } from '../openapi/helpers';
 
 const run = promisify(execFile);
@@ -237,6 +238,28 @@ describe('timers fire as the clock passes them', () => {
     emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2024-06-01T22:10:00+08:00', timers: false });
     expect(await moveClock(emulator.url, { advance: '2d' })).toMatchObject({ status: 200, fired: [] });
     expect(await runsOf(emulator)).toEqual([]);
+  });
+
+  test('stopping the emulator during a move leaves the clock at the last instant fired, answers that the move did not end, and a restart fires the rest', async () => {
+    const dataDir = tempDir('rukou-clock-');
+    emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir, verbose: true, clock: '2024-06-01T22:10:00+08:00' });
+    const target = Date.parse('2024-06-01T22:10:00+08:00') + 300 * DAY;
+    // 300 days of hourly and daily runs: far more than run before the stop
+    const answer = moveClock(emulator.url, { set: new Date(target).toISOString() });
+    await until(async () => (await runsOf(emulator)).length >= 3);
+    await emulator.stop();
+    const stopped = await answer;
+    expect(stopped).toMatchObject({ status: 503, code: 'EMULATOR_STOPPED', message: expect.stringContaining('stopped'), fired: expect.any(Array) });
+    expect(emulator.output()).not.toMatch(/clock move .* ok/);
+    const lastFired = Math.max(...(stopped.fired ?? []).map((fired) => Date.parse(fired.time)));
+    expect(lastFired).toBeLessThan(target);
+
+    emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir });
+    const reading = (await (await fetch(`${emulator.url}/__rukou/clock`)).json()) as { now: string; next: { function: string; time: string }[] };
+    // the clock stands where the runs stopped (and has ticked since), the instants after it still to come
+    expect(Date.parse(reading.now)).toBeGreaterThanOrEqual(lastFired);
+    expect(Date.parse(reading.now)).toBeLessThan(target);
+    expect(reading.next.find((next) => next.function === 'hourly')?.time).toBe(new Date(Math.floor(lastFired / HOUR) * HOUR + HOUR).toISOString().replace('.000Z', 'Z'));
   });
 
   test('a restart resumes the data\'s clock, and refuses a --clock before it', async () => {
