@@ -49,7 +49,7 @@ describe('firing on demand', () => {
     const { result: answer, lines } = await logOf(emulator, () => fire(emulator.url, 'clock', { time: '2024-06-01T16:30:00.000Z' }));
     expect(answer.result.event).toEqual({ Type: 'Timer', TriggerName: 'sundayHalfPastMidnight', Time: '2024-06-01T16:30:00Z' });
     expect(answer.result.wxContext).toEqual({ ENV: 'rukou-fixture', SOURCE: 'wx_trigger' });
-    expect(answer.result.TZ).toBeNull();
+    expect(answer.result.TZ).toBe('UTC');
     expect(lines).toContainEqual(expect.stringMatching(/^\[rukou\] trigger clock\/sundayHalfPastMidnight \d+\.\dms ok$/));
   });
 
