@@ -16,6 +16,13 @@ const YEARS = `${new Date(FIRST_INSTANT).toISOString()} to ${new Date(LAST_INSTA
 const shown = (instant: number): string =>
   Number.isNaN(new Date(instant).getTime()) ? `${instant} ms after 1970, past the last date JavaScript can hold` : new Date(instant).toISOString();
 
+/**
+ * The machine's clock, taken at load: while a database request runs, Date.now() answers the
+ * request's time for mingo (atTime in database/fallback.ts), which must not be read back as the
+ * machine's.
+ */
+const machineNow = Date.now;
+
 interface Snapshot {
   /** The emulator's time minus the machine's, in ms. */
   offsetMs: number;
@@ -49,14 +56,14 @@ export class EmulatorClock {
     if (start === undefined) this.save();
     else if (kept) this.moveTo(start);
     else {
-      this.offsetMs = start - Date.now();
+      this.offsetMs = start - machineNow();
       this.save();
     }
   }
 
   /** Epoch ms, as Date.now() would answer in the cloud. */
   now(): number {
-    return Date.now() + this.offsetMs;
+    return machineNow() + this.offsetMs;
   }
 
   /** The emulator's time minus the machine's: what a function's Date is shifted by. */
@@ -84,7 +91,7 @@ export class EmulatorClock {
   moveTo(instant: number): void {
     // One reading of the machine's clock for both the check and the new offset, or the clock
     // could step back by the millisecond between two readings.
-    const real = Date.now();
+    const real = machineNow();
     this.checkMove(instant, real + this.offsetMs);
     this.offsetMs = instant - real;
     this.save();
@@ -93,7 +100,7 @@ export class EmulatorClock {
   /** The kept offset. One that puts the clock on no date stops the start: an emulator before the check of checkMove saved such moves. */
   private read(): number {
     const { offsetMs } = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot;
-    if (typeof offsetMs === 'number' && !Number.isNaN(new Date(Date.now() + offsetMs).getTime())) return offsetMs;
+    if (typeof offsetMs === 'number' && !Number.isNaN(new Date(machineNow() + offsetMs).getTime())) return offsetMs;
     throw new Error(
       `${this.file} puts the clock on no date (offsetMs ${JSON.stringify(offsetMs)}): ` +
         'delete it to start the clock at the machine\'s time (or at --clock), or start with a fresh --data directory',

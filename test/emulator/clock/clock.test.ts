@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
 import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
 import { until } from '../../helpers/until';
+import { stats, type Database } from '../database/sdk';
 import { issueCloudId } from '../openapi/helpers';
 
 const run = promisify(execFile);
@@ -100,6 +101,40 @@ describe('functions and the database see the emulator\'s time', () => {
     const seconds = parseInt(answer.stored._id.slice(0, 8), 16);
     expect(seconds).toBeGreaterThanOrEqual(Math.floor(before / 1000));
     expect(seconds).toBeLessThanOrEqual(Math.floor(after / 1000));
+  });
+
+  test('$$NOW in a pipeline or a query and $currentDate in an update read the emulator\'s clock, one time for the whole request', async () => {
+    const db = database(emulator) as Database;
+    const _ = db.command;
+    const $ = _.aggregate;
+    await db.createCollection('now').catch(() => undefined);
+    await db.collection('now').add({ data: [{ _id: 'a' }, { _id: 'b' }] });
+    const before = await emulatorNow(emulator.url);
+    // as written, answered by the compiled path, and with a leading {$match: {$expr: true}} that hands it all to mingo
+    const answered = (await stats(emulator)).answeredBy;
+    const compiled = (await db.collection('now').aggregate().project({ now: '$$NOW' }).limit(5).end()) as { list: { now: Date }[] };
+    expect((await stats(emulator)).answeredBy).toMatchObject({ compiledStages: answered.compiledStages + 2, mingoStages: answered.mingoStages });
+    const mingo = (await db.collection('now').aggregate().match(_.expr(true)).project({ now: '$$NOW' }).limit(5).end()) as { list: { now: Date }[] };
+    const inQuery = (await db.collection('now').where(_.expr($.lt(['$$NOW', new Date(before + HOUR)]))).count()) as { total: number };
+    const admin = await fetch(`${emulator.url}/admin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'database.modifyDocument', envName: 'rukou-local', collectionName: 'now', query: '{}', data: '{"$currentDate": {"date": true, "ms": {"$type": "timestamp"}}}', multi: true, merge: true, upsert: false }),
+    });
+    expect(await admin.json()).toMatchObject({ data: { updated: 2 } });
+    const stamped = ((await db.collection('now').orderBy('_id', 'asc').get()) as { data: { date: Date; ms: number }[] }).data;
+    const after = await emulatorNow(emulator.url);
+    const times = [...compiled.list, ...mingo.list].map((row) => new Date(row.now).getTime());
+    times.push(...stamped.flatMap((doc) => [new Date(doc.date).getTime(), doc.ms]));
+    for (const time of times) {
+      expect(time).toBeGreaterThanOrEqual(before);
+      expect(time).toBeLessThanOrEqual(after);
+    }
+    expect(inQuery.total).toBe(2);
+    // each request one time: both documents of a pipeline, both of an update
+    expect(compiled.list[0].now).toEqual(compiled.list[1].now);
+    expect(mingo.list[0].now).toEqual(mingo.list[1].now);
+    expect(stamped[0].date).toEqual(stamped[1].date);
   });
 
   test('advance moves every face of the clock by the duration; the next invocation sees it', async () => {
