@@ -82,10 +82,10 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(emulator.output()).toContain('[rukou] the clock reads 2024-06-01T04:00:00');
   });
 
-  test('a function\'s Date.now(), new Date() and Date() read the emulator\'s clock, and its serverDate and _id are stamped with it', async () => {
+  test('a function\'s Date.now(), new Date(), Date() and Intl read the emulator\'s clock, and its serverDate and _id are stamped with it', async () => {
     const before = await emulatorNow(emulator.url);
     const answer = (await invokeAs(emulator.url, 'whoami', { db: true, holdMs: 20 }, { openid: 'o-clock' })).result as {
-      clock: { now: number; date: string; text: string; isDate: boolean };
+      clock: { now: number; date: string; text: string; isDate: boolean; day: string; dayParts: string };
       stored: { _id: string; at: string };
     };
     const after = await emulatorNow(emulator.url);
@@ -97,6 +97,9 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(Date.parse(answer.clock.text)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(Date.parse(answer.clock.text)).toBeLessThanOrEqual(after);
     expect(answer.clock.isDate).toBe(true);
+    // so does Intl, which formats the time now when given no date
+    expect(answer.clock.day).toBe(new Date(before).toISOString().slice(0, 10));
+    expect(answer.clock.dayParts).toBe(answer.clock.day);
     // an id begins with the seconds of its insert, as the cloud's do
     const seconds = parseInt(answer.stored._id.slice(0, 8), 16);
     expect(seconds).toBeGreaterThanOrEqual(Math.floor(before / 1000));
