@@ -40,25 +40,23 @@ export interface ClockMoved extends ClockReading, Passed {
   fired: FiredTimer[];
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+/** Each unit once, the largest first: "1h1h" was read as 2 h, which nobody writes on purpose. */
+const DURATION = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const UNIT_MS = [604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 
 /**
  * A forward duration in ms: a whole number of ms, or text such as `"1d"`, `"90m"`, `"1d12h"`,
- * `"500ms"` (units ms, s, m, h, d, w), or its digits alone (ms).
+ * `"500ms"` (units w, d, h, m, s, ms, each once and in that order), or its digits alone (ms).
  */
 export function parseDuration(value: unknown): number {
   // one too long for the clock's years is refused by the clock, which says how far it goes
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
-  if (typeof value === 'string' && DURATION.test(value)) {
-    let ms = 0;
-    for (const [, amount, unit] of value.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) ms += Number(amount) * UNIT_MS[unit];
-    return ms;
-  }
+  const amounts = typeof value === 'string' && value !== '' ? DURATION.exec(value)?.slice(1) : undefined;
+  if (amounts) return amounts.reduce((ms, amount, unit) => ms + Number(amount ?? 0) * UNIT_MS[unit], 0);
   // JSON.stringify writes Infinity (JSON's 1e400) as null
   const got = typeof value === 'number' && !Number.isFinite(value) ? `${value}, not a finite number` : JSON.stringify(value);
-  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units ms, s, m, h, d, w), got ${got}`);
+  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units w, d, h, m, s, ms, each once and in that order), got ${got}`);
 }
 
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
