@@ -29,12 +29,12 @@ interface Run {
   at: Date;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    return { code: 0, stdout: (await run(process.execPath, [CLI, ...args])).stdout };
+    return { code: 0, ...(await run(process.execPath, [CLI, ...args])) };
   } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
 
@@ -198,6 +198,17 @@ describe('functions and the database see the emulator\'s time', () => {
     await moveClock(emulator.url, { advance: '6m' });
     expect(await opened()).toMatchObject({ errCode: -601006, errMsg: 'cloudID expired' });
   });
+});
+
+test('`rukou clock` with no emulator at the URL says so and how to start one, whether it reads or moves', async () => {
+  // a port nobody listens on: the one an emulator had before it stopped
+  const stopped = await startEmulator({ project: FIXTURE_PROJECT, timers: false });
+  await stopped.stop();
+  for (const args of [[], ['--advance', '1h']]) {
+    const answer = await cli(['clock', ...args, '--url', stopped.url]);
+    expect(answer.code).not.toBe(0);
+    expect(answer.stderr).toContain(`no emulator answers at ${stopped.url}: start one with \`npm start\``);
+  }
 });
 
 describe('timers fire as the clock passes them', () => {
