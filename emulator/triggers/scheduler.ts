@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { FiredTimer, Passage, Passed, UpcomingTimer } from '../clock/operations';
 import { BackendError } from '../errors';
 import type { EmulatorClock } from '../clock/state';
@@ -5,7 +6,7 @@ import { clientAnswer } from '../functions/gateway';
 import type { FunctionRuntime, Outcome } from '../functions/runtime';
 import type { Logger } from '../log';
 import type { FunctionSpec, TimerTrigger } from '../project';
-import { parseCron, type Cron } from './cron';
+import { CronError, parseCron, type Cron } from './cron';
 
 /** The SOURCE the cloud gives a timer invocation (getWXContext docs: wx_trigger, 云函数定时触发器调用). */
 export const TIMER_SOURCE = 'wx_trigger';
@@ -37,13 +38,23 @@ export function fireTrigger(runtime: FunctionRuntime, scheduled: ScheduledTrigge
   return runtime.invoke({ name: scheduled.functionName, event: timerEvent(scheduled.trigger, time), identity: { source: TIMER_SOURCE }, timer: true });
 }
 
-/** Every function's config.json timer trigger, parsed. A bad cron stops the emulator at start, like a failed deploy. */
+/**
+ * Every function's config.json timer trigger, parsed. A bad cron stops the emulator at start, like a
+ * failed deploy, naming the file and the trigger; so does one with SCF's L, W or #, which the cloud
+ * takes and the emulator cannot evaluate (cron.ts).
+ */
 export function scheduledTriggers(functions: Iterable<FunctionSpec>): Map<string, ScheduledTrigger> {
   const triggers = new Map<string, ScheduledTrigger>();
   for (const spec of functions) {
     // WeChat allows one trigger per function (config.json: 目前仅支持一个触发器).
     const trigger = spec.triggers[0];
-    if (trigger) triggers.set(spec.name, { functionName: spec.name, trigger, cron: parseCron(trigger.config) });
+    if (!trigger) continue;
+    try {
+      triggers.set(spec.name, { functionName: spec.name, trigger, cron: parseCron(trigger.config) });
+    } catch (error) {
+      if (!(error instanceof CronError)) throw error;
+      throw new Error(`${path.join(spec.dir, 'config.json')}, trigger "${trigger.name}": ${error.message}`, { cause: error });
+    }
   }
   return triggers;
 }
