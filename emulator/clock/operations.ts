@@ -24,6 +24,7 @@ export interface Passage {
 
 /** What a passage did: the timers it fired, and whether the clock reached its end. */
 export interface Passed {
+  /** The timers that fired on the way, in the order they ran. */
   fired: FiredTimer[];
   /** false when the emulator stopped on the way: the clock stands at the last instant fired, so that a restart fires the rest. */
   reached: boolean;
@@ -35,10 +36,7 @@ export interface ClockReading {
   offsetMs: number;
 }
 
-export interface ClockMoved extends ClockReading, Passed {
-  /** The timers that fired on the way, in the order they ran. */
-  fired: FiredTimer[];
-}
+export type ClockMoved = ClockReading & Passed;
 
 /** Each unit once, the largest first: "1h1h" was read as 2 h, which nobody writes on purpose. */
 const DURATION = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
