@@ -18,20 +18,19 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }).catch(() =>
-    fail(`no emulator answers at ${new URL(url).origin}: start one with \`npm start\` (or give --url)`),
-  );
-  return answerOf(url, response);
-}
-
-async function answerOf(url: string, response: Response): Promise<unknown> {
+/** What the emulator answers at `url` (JSON); none running there is said so, with how to start one. */
+async function request(url: string, init: RequestInit = {}): Promise<unknown> {
+  const response = await fetch(url, init).catch(() => fail(`no emulator answers at ${new URL(url).origin}: start one with \`npm start\` (or give --url)`));
   const text = await response.text();
   try {
     return JSON.parse(text);
   } catch {
     fail(`${url} answered ${response.status}: ${text}`);
   }
+}
+
+function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
+  return request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
 async function emulator(args: string[]): Promise<void> {
@@ -107,7 +106,7 @@ async function clock(args: string[]): Promise<void> {
   if (values.set !== undefined && values.advance !== undefined) fail('clock takes --set or --advance, not both');
   const url = `${values.url ?? defaultUrl()}/__rukou/clock`;
   const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
-  const answer = move ? await post(url, move) : await answerOf(url, await fetch(url));
+  const answer = move ? await post(url, move) : await request(url);
   process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   if (answer && typeof answer === 'object' && 'code' in answer) process.exitCode = 1;
 }

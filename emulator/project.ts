@@ -46,6 +46,21 @@ interface CloudbaseFunctionConfig {
 }
 
 const DEFAULT_TIMEOUT_SECONDS = 3;
+/**
+ * The longest time limit a cloud function takes, in whole seconds from 1: CloudBase's function
+ * configuration documents 1 to 60 and the console offers no more (reference/wechat-platform.md A.4,
+ * H.2). A longer one ran here and would be refused, or cut at 60 s, in the cloud.
+ */
+const MAX_TIMEOUT_SECONDS = 60;
+
+function timeoutOf(rcFile: string, name: string, config: CloudbaseFunctionConfig | undefined): number {
+  const timeout: unknown = config?.timeout ?? DEFAULT_TIMEOUT_SECONDS;
+  if (Number.isInteger(timeout) && (timeout as number) >= 1 && (timeout as number) <= MAX_TIMEOUT_SECONDS) return timeout as number;
+  throw new Error(
+    `${rcFile}: the function "${name}" has timeout ${JSON.stringify(timeout)}, which the cloud does not take: a cloud function's timeout is ` +
+      `1 to ${MAX_TIMEOUT_SECONDS} seconds, whole. Split a longer job into runs that fit (a timer whose run picks up where the last one stopped).`,
+  );
+}
 export const LOCAL_ENV_ID = 'rukou-local';
 
 function readJson<T>(file: string, fallback: T): T {
@@ -65,10 +80,8 @@ function renderEnvId(raw: string | undefined): string {
 }
 
 export function loadProject(root: string): Project {
-  const rc = readJson<{ envId?: string; functionRoot?: string; functions?: CloudbaseFunctionConfig[] }>(
-    path.join(root, 'cloudbaserc.json'),
-    {},
-  );
+  const rcFile = path.join(root, 'cloudbaserc.json');
+  const rc = readJson<{ envId?: string; functionRoot?: string; functions?: CloudbaseFunctionConfig[] }>(rcFile, {});
   const functionRoot = path.resolve(root, rc.functionRoot ?? 'cloudfunctions');
   const configs = new Map((rc.functions ?? []).map((f) => [f.name, f]));
   const functions = new Map<string, FunctionSpec>();
@@ -84,7 +97,7 @@ export function loadProject(root: string): Project {
       functions.set(name, {
         name,
         dir,
-        timeout: rcConfig?.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+        timeout: timeoutOf(rcFile, name, rcConfig),
         envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, renderEnv(String(v))])),
         triggers: (config.triggers ?? []).filter((t) => t.type === 'timer'),
         openapi: config.permissions?.openapi ?? [],

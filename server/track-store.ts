@@ -4,14 +4,15 @@
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
  * - reads, none per event: first, in parallel, the caller's user-days of the batch's days (one
- *   `_id in` query), the share events that recorded the share ids the batch names, and the
- *   `groupFirst` entries of the groups its cloudIDs resolved to; then, only when those leave
- *   something open (`followUps`), in parallel, the caller's `users` document (the first batch of
- *   a day, or an entry that may be earlier than the user's first), the batch's ids in `events` (a
- *   user-day counted some of them already: a batch sent again), and the user's latest entry of an
- *   earlier day (a share with nothing before it on its own day). Each is skipped when there is
- *   nothing to read: a batch of page views and hides reads nothing;
- * - 1 `cloud.getOpenData` call for all the batch's group cloudIDs (skipped when there are none);
+ *   `_id in` query) and the share events that recorded the share ids the batch names; then, only
+ *   when those leave something open (`followUps`), in parallel, the caller's `users` document (the
+ *   first batch of a day, or an entry that may be earlier than the user's first), the batch's ids
+ *   in `events` (a user-day counted some of them already: a batch sent again), and the user's
+ *   latest entry of an earlier day (a share with nothing before it on its own day); last, the
+ *   `groupFirst` entries of the groups the batch's new entries came from. Each is skipped when
+ *   there is nothing to read: a batch of page views and hides reads nothing;
+ * - 1 `cloud.getOpenData` call, before that last read, for the group cloudIDs of the entries the
+ *   batch stores (skipped when there are none: a batch sent again resolves nothing);
  * - writes: the user's `add` (a new user) or conditional `update` (an earlier first entry, with a
  *   `revisions` document when the first day moves), only then; one user-day per day the batch's
  *   entries and shares fall on (usually one), added or written over the version read; then one
@@ -131,12 +132,10 @@ async function latestBefore(db: Database, openid: string, day: string): Promise<
   return documentsOf<Pick<UserDayDoc, 'latest'>>(answer, 'user_days')[0]?.latest;
 }
 
-async function readLookups(db: Database, timed: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
-  const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
-  const [userDays, shares, groupFirsts] = await Promise.all([
+async function readLookups(db: Database, timed: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>, getOpenData: OpenDataReader): Promise<TrackLookups> {
+  const [userDays, shares] = await Promise.all([
     byIds<UserDayDoc>(db, 'user_days', countedDays(timed).map((day) => userDayId(openid, day))),
     sharesByIds(db, shareIdsToRead(timed.map((event) => event.input))),
-    groupFirstsOf(db, openGIds),
   ]);
   const byDay = new Map(userDays.map((doc) => [doc.day, doc]));
   const follow = followUps(timed, byDay);
@@ -145,6 +144,15 @@ async function readLookups(db: Database, timed: readonly TimedEvent[], openid: s
     follow.storedIds ? byIds<{ eventId: string }>(db, 'events', eventDocIds(timed, openid), { eventId: true }) : undefined,
     follow.latestBefore ? latestBefore(db, openid, follow.latestBefore) : undefined,
   ]);
+  const storedIds = stored && new Set(stored.map((doc) => doc.eventId));
+  // the groups of the entries this batch stores: a batch sent again resolves none; `groups` keeps them for the batch's next plan
+  const cloudIDs = cloudIDsOf(timed.filter((event) => !storedIds?.has(event.input.id)).map((event) => event.input));
+  for (const [cloudID, group] of await resolveGroups(getOpenData, cloudIDs.filter((cloudID) => !groups.has(cloudID)))) groups.set(cloudID, group);
+  const openGIds = cloudIDs.flatMap((cloudID) => {
+    const group = groups.get(cloudID);
+    return group && 'openGId' in group ? [group.openGId] : [];
+  });
+  const groupFirsts = await groupFirstsOf(db, [...new Set(openGIds)]);
   return {
     userDays: byDay,
     userRead: follow.user,
@@ -152,7 +160,7 @@ async function readLookups(db: Database, timed: readonly TimedEvent[], openid: s
     shares: new Map(shares.map((share) => [share.shareId, share])),
     groups,
     groupFirsts,
-    ...(stored ? { storedIds: new Set(stored.map((doc) => doc.eventId)) } : {}),
+    ...(storedIds ? { storedIds } : {}),
     ...(earlierLatest ? { earlierLatest } : {}),
   };
 }
@@ -219,12 +227,12 @@ async function storeEvents(db: Database, plan: TrackPlan): Promise<StoredBatch> 
 export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Caller): Promise<StoredBatch> {
   const { db } = deps;
   const identity: Identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
-  const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(batch.events));
+  const groups = new Map<string, GroupResolution>();
   const now = deps.now();
   const timed = timedEvents(batch, now);
   const context: TrackContext = deps.sharePrefix ? { identity, now, sharePrefix: deps.sharePrefix } : { identity, now };
   for (let attempt = 1; ; attempt++) {
-    const plan = planBatch(timed, context, await readLookups(db, timed, identity.openid, groups));
+    const plan = planBatch(timed, context, await readLookups(db, timed, identity.openid, groups, deps.getOpenData));
     if (plan.events.length === 0) return { accepted: plan.accepted, duplicates: plan.duplicates };
     // another delivery for this user came first when a write is refused: plan again from what it left
     if ((await writeUser(db, plan.user, identity.openid, now)) && (await everyUserDay(db, plan.userDays))) return storeEvents(db, plan);

@@ -25,27 +25,31 @@ export interface DeliveryCheck {
 }
 
 type Database = ReturnType<typeof cloud.database>;
-interface Stored {
+/** What the checks read of a stored event. */
+export interface Stored {
   _id: string;
   openid: string;
   eventId: string;
+  type: string;
+  at: Date;
+  serverAt: Date;
 }
 
-/** Every stored event's user and client id, a page of 1,000 at a time. */
-async function storedEvents(db: Database): Promise<Stored[]> {
+/** Every stored event's user, client id, type and times, a page of 1,000 at a time. */
+export async function storedEvents(db: Database): Promise<Stored[]> {
   const _ = db.command;
   const all: Stored[] = [];
   for (let last = ''; ; ) {
-    const page = (await db.collection('events').where({ _id: _.gt(last) }).orderBy('_id', 'asc').field({ openid: true, eventId: true }).limit(1000).get()) as unknown as { data: Stored[] };
+    const page = (await db.collection('events').where({ _id: _.gt(last) }).orderBy('_id', 'asc').field({ openid: true, eventId: true, type: true, at: true, serverAt: true }).limit(1000).get()) as unknown as { data: Stored[] };
     all.push(...page.data);
     if (page.data.length < 1000) return all;
     last = page.data[page.data.length - 1]._id;
   }
 }
 
-export async function checkDelivery(db: Database, phones: PlayedPhone[]): Promise<DeliveryCheck> {
+export function checkDelivery(stored: readonly Stored[], phones: PlayedPhone[]): DeliveryCheck {
   const byUser = new Map<string, Map<string, number>>();
-  for (const { openid, eventId } of await storedEvents(db)) {
+  for (const { openid, eventId } of stored) {
     const copies = byUser.get(openid) ?? new Map<string, number>();
     copies.set(eventId, (copies.get(eventId) ?? 0) + 1);
     byUser.set(openid, copies);

@@ -47,9 +47,9 @@ export const DAY = {
    */
   extraViewsMean: 4.7,
   maxViews: 40,
-  /** Time on a page before the next one, log-uniform: seconds to a minute. Against the tracker's 5 s batch delay, this is what decides how views bunch. */
+  /** Time on a page before the next one, log-uniform: seconds to a minute. Against the 50 s an entry may wait, this is what decides whether a visit is one batch or two (its entry's, then its end's). */
   viewGapMs: [3_000, 60_000] as const,
-  /** A session opens a system screen (an image preview, a chooser, a payment …) once, with this chance, for this long: a pause, whose hide is sent at once. */
+  /** A session opens a system screen (an image preview, a chooser, a payment …) once, with this chance, for this long: a pause, whose hide sends the visit's entry if it still waits. */
   screenChance: 0.2,
   screens: [
     ['previewImage', 50],
@@ -93,9 +93,9 @@ export const DAY = {
   items: 50,
   posters: 20,
   /**
-   * WeChat suspends a hidden Mini Program after 5 s and destroys it after 30 minutes in the
-   * background: a user back sooner is a hot start, later a cold one (the simulated phone does not
-   * suspend: its timers run on in the background, which costs no call that would not be made).
+   * WeChat suspends a hidden Mini Program after 5 s (the simulated phone does too: its timers wait
+   * for the next show) and destroys it after 30 minutes in the background: a user back sooner is a
+   * hot start, later a cold one.
    */
   backgroundLifetimeMs: 30 * MINUTE,
   /** A user back within this long of a hide is still in the same place: sessions are at least this far apart. */

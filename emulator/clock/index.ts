@@ -16,5 +16,5 @@ export function clockService(context: EmulatorContext): ClockService {
   const clock = new EmulatorClock(context.options.dataDir, context.options.clock);
   if (clock.offset() !== 0) context.log.info(`the clock reads ${new Date(clock.now()).toISOString()}, not the machine's time (kept in ${context.options.dataDir}/clock.json)`);
   const moves = new ClockMoves(clock);
-  return { clock, moves, routes: clockRoutes(moves, context.log) };
+  return { clock, moves, routes: clockRoutes(moves, context.log), close: () => moves.settled() };
 }

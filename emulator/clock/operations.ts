@@ -18,8 +18,16 @@ export interface UpcomingTimer {
  * stopping at each timer instant on the way to fire it and wait for its run.
  */
 export interface Passage {
-  pass(until: number): Promise<FiredTimer[]>;
+  pass(until: number): Promise<Passed>;
   upcoming(): UpcomingTimer[];
+}
+
+/** What a passage did: the timers it fired, and whether the clock reached its end. */
+export interface Passed {
+  /** The timers that fired on the way, in the order they ran. */
+  fired: FiredTimer[];
+  /** false when the emulator stopped on the way: the clock stands at the last instant fired, so that a restart fires the rest. */
+  reached: boolean;
 }
 
 export interface ClockReading {
@@ -28,27 +36,25 @@ export interface ClockReading {
   offsetMs: number;
 }
 
-export interface ClockMoved extends ClockReading {
-  /** The timers that fired on the way, in the order they ran. */
-  fired: FiredTimer[];
-}
+export type ClockMoved = ClockReading & Passed;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const DURATION = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
+/** Each unit once, the largest first: "1h1h" was read as 2 h, which nobody writes on purpose. */
+const DURATION = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+const UNIT_MS = [604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 
 /**
  * A forward duration in ms: a whole number of ms, or text such as `"1d"`, `"90m"`, `"1d12h"`,
- * `"500ms"` (units ms, s, m, h, d, w), or its digits alone (ms).
+ * `"500ms"` (units w, d, h, m, s, ms, each once and in that order), or its digits alone (ms).
  */
 export function parseDuration(value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && /^\d+$/.test(value)) return parseDuration(Number(value));
-  if (typeof value === 'string' && DURATION.test(value)) {
-    let ms = 0;
-    for (const [, amount, unit] of value.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) ms += Number(amount) * UNIT_MS[unit];
-    if (Number.isSafeInteger(ms)) return ms;
-  }
-  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units ms, s, m, h, d, w), got ${JSON.stringify(value)}`);
+  // one too long for the clock's years is refused by the clock, which says how far it goes
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  const amounts = typeof value === 'string' && value !== '' ? DURATION.exec(value)?.slice(1) : undefined;
+  if (amounts) return amounts.reduce((ms, amount, unit) => ms + Number(amount ?? 0) * UNIT_MS[unit], 0);
+  // JSON.stringify writes Infinity (JSON's 1e400) as null
+  const got = typeof value === 'number' && !Number.isFinite(value) ? `${value}, not a finite number` : JSON.stringify(value);
+  throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units w, d, h, m, s, ms, each once and in that order), got ${got}`);
 }
 
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
@@ -85,14 +91,19 @@ export class ClockMoves {
     const moved = this.last.then(async () => {
       const target = targetOf(params, this.clock.now());
       // before any timer fires, so that a refused move changes nothing
-      this.clock.checkForward(target);
-      let fired: FiredTimer[] = [];
-      if (this.passage) fired = await this.passage.pass(target);
+      this.clock.checkMove(target);
+      let passed: Passed = { fired: [], reached: true };
+      if (this.passage) passed = await this.passage.pass(target);
       else this.clock.moveTo(target);
-      return { ...this.readingNow(), fired };
+      return { ...this.readingNow(), ...passed };
     });
     this.last = moved.catch(() => undefined);
     return moved;
+  }
+
+  /** Once the moves asked for have ended: a move the emulator's stop cut short still answers before the server closes. */
+  async settled(): Promise<void> {
+    await this.last;
   }
 
   private readingNow(): ClockReading {

@@ -5,7 +5,7 @@ import type { Logger } from '../log';
 import type { Route } from '../server';
 import type { ClockMoves } from './operations';
 
-/** A refusal as `{code, message}`: 409 for a move back in time, 400 for a body the route cannot read. */
+/** A refusal as `{code, message}`: 409 for a move back in time, 400 for a body the route cannot read or a move it refuses. */
 function refuse(res: ServerResponse, error: unknown): void {
   if (!(error instanceof BackendError)) throw error;
   sendJson(res, error.code === 'CLOCK_BACKWARDS' ? 409 : 400, { code: error.code, message: error.message });
@@ -19,6 +19,7 @@ function refuse(res: ServerResponse, error: unknown): void {
  * → {"now": "2024-03-09T02:00:00.000Z", "offsetMs": -86000000000, "timers": "on", "next": [{"function": "rollup", "trigger": "dailyRollup", "time": "2024-03-09T16:17:00Z"}]}
  * POST /__rukou/clock {"advance": "2d"}        (or {"set": "2024-03-11T10:00:00+08:00"})
  * → {"now": "2024-03-11T02:00:00.004Z", "offsetMs": …, "fired": [{"function": "rollup", "trigger": "dailyRollup", "time": "2024-03-09T16:17:00Z", "result": {…}}, …]}
+ * (or, when the emulator is stopped on the way, 503 {"code": "EMULATOR_STOPPED", "message", "now", "offsetMs", "fired"})
  */
 export function clockRoutes(moves: ClockMoves, log: Logger): Route[] {
   return [
@@ -42,9 +43,20 @@ export function clockRoutes(moves: ClockMoves, log: Logger): Route[] {
           } catch (error) {
             throw invalidParam(`the body must be JSON {"set": ISO} or {"advance": ms | "1d"}: ${(error as Error).message}`);
           }
-          const moved = await moves.move(params);
-          log.call('clock', 'move', performance.now() - started, `ok ${moved.now} (${moved.fired.length} timers fired)`);
-          sendJson(res, 200, moved);
+          const { reached, ...moved } = await moves.move(params);
+          if (reached) {
+            log.call('clock', 'move', performance.now() - started, `ok ${moved.now} (${moved.fired.length} timers fired)`);
+            sendJson(res, 200, moved);
+            return;
+          }
+          log.call('clock', 'move', performance.now() - started, `EMULATOR_STOPPED ${moved.now} (${moved.fired.length} timers fired)`);
+          sendJson(res, 503, {
+            code: 'EMULATOR_STOPPED',
+            message:
+              `the emulator stopped during the move: the clock stands at ${moved.now}, where the last timer fired (a run still going was cut short), ` +
+              'not where the move asked; a restart resumes it there and fires the instants after it as the clock passes them',
+            ...moved,
+          });
         } catch (error) {
           log.call('clock', 'move', performance.now() - started, error instanceof BackendError ? error.code : 'SYS_ERR');
           refuse(res, error);

@@ -1,6 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BackendError } from '../errors';
+import { BackendError, invalidParam } from '../errors';
+
+/**
+ * The clock's years: those SCF's cron schedules (its year field takes 1970 to 2099). Every instant
+ * in them, and the few years it can tick on past the last (to 2106), is a valid JavaScript date
+ * whose seconds fit the 8 hex digits an `_id` begins with; a move past JavaScript's last date
+ * (`{"advance": 8640000000000000}`) was saved, and no date could be read from the clock again.
+ */
+const FIRST_INSTANT = Date.UTC(1970, 0, 1);
+const LAST_INSTANT = Date.UTC(2100, 0, 1) - 1;
+const YEARS = `${new Date(FIRST_INSTANT).toISOString()} to ${new Date(LAST_INSTANT).toISOString()}`;
+
+/** An instant for a message: ISO 8601, or what it is when no date can hold it. */
+const shown = (instant: number): string =>
+  Number.isNaN(new Date(instant).getTime()) ? `${instant} ms after 1970, past the last date JavaScript can hold` : new Date(instant).toISOString();
+
+/**
+ * The machine's clock, taken at load: while a database request runs, Date.now() answers the
+ * request's time for mingo (atTime in database/fallback.ts), which must not be read back as the
+ * machine's.
+ */
+const machineNow = Date.now;
 
 interface Snapshot {
   /** The emulator's time minus the machine's, in ms. */
@@ -24,23 +45,25 @@ export class EmulatorClock {
 
   /**
    * The clock kept with a data directory (the machine's time for a new one), started at `start`
-   * (epoch ms) when one is given: any instant for a new directory, none before the kept time.
+   * (epoch ms) when one is given: any instant of the clock's years for a new directory, none
+   * before the kept time.
    */
   constructor(dataDir: string, start?: number) {
     this.file = path.join(dataDir, 'clock.json');
     const kept = fs.existsSync(this.file);
-    if (kept) this.offsetMs = (JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot).offsetMs;
+    if (kept) this.offsetMs = this.read();
+    if (start !== undefined && !(start >= FIRST_INSTANT && start <= LAST_INSTANT)) throw invalidParam(`--clock ${shown(start)} is outside the clock's years, ${YEARS}`);
     if (start === undefined) this.save();
     else if (kept) this.moveTo(start);
     else {
-      this.offsetMs = start - Date.now();
+      this.offsetMs = start - machineNow();
       this.save();
     }
   }
 
   /** Epoch ms, as Date.now() would answer in the cloud. */
   now(): number {
-    return Date.now() + this.offsetMs;
+    return machineNow() + this.offsetMs;
   }
 
   /** The emulator's time minus the machine's: what a function's Date is shifted by. */
@@ -49,27 +72,39 @@ export class EmulatorClock {
   }
 
   /**
-   * Refuses an instant in the emulator's past (`now`, read once by the caller, by default now).
+   * Refuses a move to `instant` (epoch ms): one into the emulator's past (`now`, read once by the
+   * caller, by default now), or outside the clock's years.
    *
-   * @throws BackendError CLOCK_BACKWARDS
+   * @throws BackendError CLOCK_BACKWARDS, INVALID_PARAM
    */
-  checkForward(instant: number, now = this.now()): void {
+  checkMove(instant: number, now = this.now()): void {
+    if (!(instant <= LAST_INSTANT)) throw invalidParam(`the clock keeps to the years of SCF's cron, ${YEARS}; this move would take it to ${shown(instant)}`);
     if (instant >= now) return;
     throw new BackendError(
       'CLOCK_BACKWARDS',
-      `the emulator's clock reads ${new Date(now).toISOString()} and only moves forward, not to ${new Date(instant).toISOString()}: ` +
+      `the emulator's clock reads ${new Date(now).toISOString()} and only moves forward, not to ${shown(instant)}: ` +
         'timers that already fired and data already written would be from the future. Start with a fresh --data directory to go back.',
     );
   }
 
-  /** Moves the clock to `instant` (epoch ms), which must not be before now (checkForward). */
+  /** Moves the clock to `instant` (epoch ms), which must be a move checkMove allows. */
   moveTo(instant: number): void {
     // One reading of the machine's clock for both the check and the new offset, or the clock
     // could step back by the millisecond between two readings.
-    const real = Date.now();
-    this.checkForward(instant, real + this.offsetMs);
+    const real = machineNow();
+    this.checkMove(instant, real + this.offsetMs);
     this.offsetMs = instant - real;
     this.save();
+  }
+
+  /** The kept offset. One that puts the clock on no date stops the start: an emulator before the check of checkMove saved such moves. */
+  private read(): number {
+    const { offsetMs } = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot;
+    if (typeof offsetMs === 'number' && !Number.isNaN(new Date(machineNow() + offsetMs).getTime())) return offsetMs;
+    throw new Error(
+      `${this.file} puts the clock on no date (offsetMs ${JSON.stringify(offsetMs)}): ` +
+        'delete it to start the clock at the machine\'s time (or at --clock), or start with a fresh --data directory',
+    );
   }
 
   private save(): void {

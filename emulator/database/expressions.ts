@@ -255,6 +255,8 @@ function compilePath(text: string, context: Context): Expression | null {
     const path = fieldPath(text.slice(1));
     return path && ((root) => expressionValue(root, path));
   }
+  // the request's time: the database runs each request atTime (fallback.ts), as mingo reads it
+  if (text === '$$NOW') return () => new Date(Date.now());
   const [name, ...rest] = text.slice(2).split('.');
   const path = rest.length === 0 ? [] : fieldPath(rest.join('.'));
   if (!path) return null;

@@ -656,6 +656,22 @@ const CONTEXT = Context.init({
   window: { ...windows },
 } as unknown as Parameters<typeof Context.init>[0]);
 
+/**
+ * Runs `work` with Date.now() answering `now`, the time of a database request. mingo reads the time
+ * for $$NOW and $currentDate with Date.now() and takes no clock of its own, so they showed the
+ * machine's time, not the emulator's. A request runs synchronously, so nothing else sees the stand-in,
+ * and MongoDB's one time for a whole statement comes with it.
+ */
+export function atTime<T>(now: number, work: () => T): T {
+  const machineNow = Date.now;
+  Date.now = () => now;
+  try {
+    return work();
+  } finally {
+    Date.now = machineNow;
+  }
+}
+
 /** mingo's options for the emulator (a resolver of other collections for $lookup), without its operators. */
 export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 

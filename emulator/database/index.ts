@@ -19,7 +19,7 @@ export const databaseService: ServiceFactory = (context) => {
   const { clock } = context.service<ClockService>(clockService);
   const now = (): number => clock.now();
   return {
-    actions: databaseActions(state, new DatabaseOperations(state, now), transactions, now),
+    actions: databaseActions(state, new DatabaseOperations(state), transactions, now),
     routes: [statsRoute(state, transactions)],
     close() {
       state.close();

@@ -133,11 +133,9 @@ function positional(modifier: Doc): boolean {
   return false;
 }
 
+/** What the database does for each action; `now`, where an operation takes it, is the request's time (the emulator's clock, read once). */
 export class DatabaseOperations {
-  constructor(
-    private readonly state: DatabaseState,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly state: DatabaseState) {}
 
   private requireCollection(reader: Reader, collection: string): void {
     if (!reader.exists(collection)) this.state.collection(collection);
@@ -168,12 +166,12 @@ export class DatabaseOperations {
     return found;
   }
 
-  insert(reader: Reader, collection: string, docs: Doc[]): { ops: WriteOp[]; ids: DocId[] } {
+  insert(reader: Reader, collection: string, docs: Doc[], now: number): { ops: WriteOp[]; ids: DocId[] } {
     this.requireCollection(reader, collection);
     if (docs.length === 0) throw invalidParam('insertDocument needs at least one document');
     const ids: DocId[] = [];
     const seen = new Set<DocId>();
-    const stored = docs.map((doc) => idFirst(doc, () => newId(this.now())));
+    const stored = docs.map((doc) => idFirst(doc, () => newId(now)));
     for (const doc of stored) {
       const id = checkId(doc._id);
       checkStored(doc, 'insert');
@@ -207,7 +205,7 @@ export class DatabaseOperations {
     return this.matching(reader, collection, query).length;
   }
 
-  modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions): Modified {
+  modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions, now: number): Modified {
     const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
     const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
     const result: Modified = { ops: [], updated: 0, docs: [] };
@@ -223,7 +221,7 @@ export class DatabaseOperations {
     }
     if (targets.length === 0 && options.upsert) {
       const seed = seedFromQuery(query);
-      const doc = idFirst(options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) }, () => newId(this.now()));
+      const doc = idFirst(options.merge ? (this.updated(seed, modifier, query) ?? seed) : { _id: seed._id, ...cloneDoc(data) }, () => newId(now));
       const id = checkId(doc._id);
       checkStored(doc, 'update');
       result.ops.push({ kind: 'put', collection, doc, insert: true });

@@ -2,6 +2,7 @@ import { BackendError, invalidParam } from '../errors';
 import { sendJson, type Params } from '../http';
 import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
+import { atTime } from './fallback';
 import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToDefaultRows, pageSize } from './limits';
 import type { DatabaseOperations, Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
@@ -66,7 +67,8 @@ function asBackendError(error: unknown): unknown {
 
 /**
  * The database admin actions of the wire protocol (see reference/wx-server-sdk.md §3.3). `now` is
- * the emulator's clock: each request reads it once, for its serverDate values and transaction.
+ * the emulator's clock: each request reads it once, for its serverDate values, `_id`s and
+ * transaction, and mingo reads it for $$NOW and $currentDate (atTime).
  */
 export function databaseActions(state: DatabaseState, operations: DatabaseOperations, transactions: Transactions, now: () => number): Record<string, AdminAction> {
   const live: Reader = {
@@ -106,8 +108,9 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
   const guarded =
     (action: (params: Params, now: number) => Record<string, unknown>): AdminAction =>
     ({ params }) => {
+      const at = now();
       try {
-        return action(params, now());
+        return atTime(at, () => action(params, at));
       } catch (error) {
         throw asBackendError(error);
       }
@@ -120,7 +123,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       checkBatch(raw.length);
       singleRecord(params, raw.length !== 1);
       const docs = raw.map((item: string) => decodeObject(item, 'a document', now));
-      const { ops, ids } = operations.insert(readerFor(params, now), collectionName(params), docs);
+      const { ops, ids } = operations.insert(readerFor(params, now), collectionName(params), docs, now);
       write(params, ops, now);
       return { data: { insertedIds: ids } };
     }),
@@ -157,7 +160,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
         multi: flag(params, 'multi', false),
         merge: flag(params, 'merge', true),
         upsert: flag(params, 'upsert', false),
-      });
+      }, now);
       write(params, result.ops, now);
       return { data: result.upsertId === undefined ? { updated: result.updated } : { updated: result.updated, upsert_id: result.upsertId } };
     }),
@@ -167,7 +170,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
       if (!data) throw invalidParam('data is required');
       const where = query(params, now);
       checkCommand(where, data);
-      const result = operations.modify(readerFor(params, now), collectionName(params), where, data, { multi: false, merge: true, upsert: false });
+      const result = operations.modify(readerFor(params, now), collectionName(params), where, data, { multi: false, merge: true, upsert: false }, now);
       write(params, result.ops, now);
       const doc = result.docs[0] ?? operations.matching(readerFor(params, now), collectionName(params), where, 1)[0];
       return { data: { updated: result.updated, doc: doc === undefined ? null : encode(doc) } };

@@ -127,8 +127,9 @@ class FunctionPool {
   }
 
   private spawn(): Worker {
-    // A clean environment, not the emulator's: the worker adds what the cloud injects. No TZ.
-    const env: Record<string, string> = { NODE_PATH: path.join(__dirname, '..', 'node_modules') };
+    // A clean environment, not the emulator's: the worker adds what the cloud injects. TZ=UTC, the
+    // cloud's function clock: without TZ, Node takes the machine's zone from /etc/localtime.
+    const env: Record<string, string> = { NODE_PATH: path.join(__dirname, '..', 'node_modules'), TZ: 'UTC' };
     for (const key of ['PATH', 'HOME']) if (process.env[key]) env[key] = process.env[key];
     const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, serialization: 'json' });
     const worker: Worker = { child, warm: false };

@@ -5,7 +5,8 @@
  * Before each invocation it sets the environment the cloud runtime injects, because the real
  * wx-server-sdk reads identity and routing from process.env on every call (getWXContext() is
  * WX_CONTEXT_KEYS + WX_*, ENV is SCF_NAMESPACE, SOURCE is TCB_SOURCE; the endpoint comes from
- * TCB_CONTEXT_CNFG). TZ is never set: the cloud's function clock is UTC. The time is the
+ * TCB_CONTEXT_CNFG). The process starts with TZ=UTC, the cloud's function clock, and a TZ among
+ * the function's envVariables replaces it, as it does in the cloud. The time is the
  * emulator's: Date is shifted by the clock's offset sent with each invocation (shifted-date.ts),
  * installed before the function's code is loaded.
  */
@@ -41,7 +42,6 @@ function applySetup(config: WorkerSetup): void {
     // Turns off node-sdk's 3 s slow-query timer, which would keep failed invocations alive.
     SILENCE: 'true',
   });
-  delete process.env.TZ;
 }
 
 function invocationEnvironment(identity: InvocationIdentity, apiToken: string, timer: boolean): Record<string, string> {

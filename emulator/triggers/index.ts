@@ -9,8 +9,9 @@ import { fireTrigger, scheduledTriggers, Scheduler } from './scheduler';
 /**
  * Timer triggers: fired as the emulator's clock passes their instants (ticking, or moved by
  * `POST /__rukou/clock`) unless `--no-timers`, and on demand by `POST /triggers/<function>` with
- * `{"time": ISO}` (what `rukou trigger` sends), which runs the function's trigger now as if the
- * clock said `time` (by default the clock's time), and answers like the client gateway.
+ * `{"time": ISO}` (what `rukou trigger` sends), which runs the function's trigger now with `time`
+ * as the event's Time (by default the clock's time), and answers like the client gateway. Only the
+ * event says `time`: the clock does not move, and the function reads the emulator's clock as ever.
  */
 export function triggersService(context: EmulatorContext): Service {
   const { runtime } = context.service<FunctionsService>(functionsService);

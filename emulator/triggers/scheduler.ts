@@ -1,13 +1,24 @@
-import type { FiredTimer, Passage, UpcomingTimer } from '../clock/operations';
+import path from 'node:path';
+import type { FiredTimer, Passage, Passed, UpcomingTimer } from '../clock/operations';
+import { BackendError } from '../errors';
 import type { EmulatorClock } from '../clock/state';
 import { clientAnswer } from '../functions/gateway';
 import type { FunctionRuntime, Outcome } from '../functions/runtime';
 import type { Logger } from '../log';
 import type { FunctionSpec, TimerTrigger } from '../project';
-import { parseCron, type Cron } from './cron';
+import { CronError, parseCron, type Cron } from './cron';
 
 /** The SOURCE the cloud gives a timer invocation (getWXContext docs: wx_trigger, 云函数定时触发器调用). */
 export const TIMER_SOURCE = 'wx_trigger';
+
+/**
+ * The timer runs one move of the clock may fire. A move fires each instant on the way and waits for
+ * its run, and nothing but stopping the emulator ends it: a year of a timer every 10 seconds is
+ * three million runs, hours at the least. Ten thousand runs take half a minute or more (a week of
+ * a timer every minute, a year of an hourly one); a move that would fire more is refused before
+ * any fires.
+ */
+export const MOST_RUNS_PER_MOVE = 10_000;
 
 /** setTimeout cannot wait longer than this; longer waits are taken in hops. */
 const LONGEST_WAIT_MS = 2 ** 31 - 1;
@@ -27,13 +38,23 @@ export function fireTrigger(runtime: FunctionRuntime, scheduled: ScheduledTrigge
   return runtime.invoke({ name: scheduled.functionName, event: timerEvent(scheduled.trigger, time), identity: { source: TIMER_SOURCE }, timer: true });
 }
 
-/** Every function's config.json timer trigger, parsed. A bad cron stops the emulator at start, like a failed deploy. */
+/**
+ * Every function's config.json timer trigger, parsed. A bad cron stops the emulator at start, like a
+ * failed deploy, naming the file and the trigger; so does one with SCF's L, W or #, which the cloud
+ * takes and the emulator cannot evaluate (cron.ts).
+ */
 export function scheduledTriggers(functions: Iterable<FunctionSpec>): Map<string, ScheduledTrigger> {
   const triggers = new Map<string, ScheduledTrigger>();
   for (const spec of functions) {
     // WeChat allows one trigger per function (config.json: 目前仅支持一个触发器).
     const trigger = spec.triggers[0];
-    if (trigger) triggers.set(spec.name, { functionName: spec.name, trigger, cron: parseCron(trigger.config) });
+    if (!trigger) continue;
+    try {
+      triggers.set(spec.name, { functionName: spec.name, trigger, cron: parseCron(trigger.config) });
+    } catch (error) {
+      if (!(error instanceof CronError)) throw error;
+      throw new Error(`${path.join(spec.dir, 'config.json')}, trigger "${trigger.name}": ${error.message}`, { cause: error });
+    }
   }
   return triggers;
 }
@@ -75,7 +96,8 @@ export class Scheduler implements Passage {
       .map(([scheduled, at]) => ({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time }));
   }
 
-  async pass(until: number): Promise<FiredTimer[]> {
+  async pass(until: number): Promise<Passed> {
+    this.checkRuns(until);
     this.passing = true;
     clearTimeout(this.timer);
     const fired: FiredTimer[] = [];
@@ -89,8 +111,10 @@ export class Scheduler implements Passage {
         const outcome = await this.fire(scheduled, at);
         fired.push({ function: scheduled.functionName, trigger: scheduled.trigger.name, time: timerEvent(scheduled.trigger, new Date(at)).Time, ...clientAnswer(outcome) });
       }
+      // stopped on the way: the clock stays at the last instant fired, or the instants after it would never fire
+      if (this.stopped) return { fired, reached: false };
       this.clock.moveTo(Math.max(until, this.clock.now()));
-      return fired;
+      return { fired, reached: true };
     } finally {
       this.passing = false;
       this.arm();
@@ -100,6 +124,25 @@ export class Scheduler implements Passage {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /**
+   * Refuses a move to `until` that would fire more than MOST_RUNS_PER_MOVE runs.
+   *
+   * @throws BackendError TOO_MANY_TIMER_RUNS
+   */
+  private checkRuns(until: number): void {
+    let runs = 0;
+    for (const [scheduled, at] of this.next) {
+      for (let instant: Date | null = new Date(at); instant && instant.getTime() <= until; instant = scheduled.cron.next(instant)) {
+        if (++runs <= MOST_RUNS_PER_MOVE) continue;
+        throw new BackendError(
+          'TOO_MANY_TIMER_RUNS',
+          `moving the clock to ${new Date(until).toISOString()} would fire more than ${MOST_RUNS_PER_MOVE.toLocaleString('en-US')} timer runs, ` +
+            'one after the other, and only stopping the emulator would end them: move it in shorter steps, or start the emulator with --no-timers to move without firing',
+        );
+      }
+    }
   }
 
   /** The trigger's next instant after `after`; a schedule that never fires again (years end at 2099) leaves. */

@@ -3,11 +3,6 @@ import type { Clock, TrackerWx } from './host';
 import type { Queue } from './queue';
 
 export interface DeliveryOptions {
-  functionName: string;
-  /** Send as soon as this many events wait (a call takes at most 50, the server's cap). */
-  batchSize: number;
-  /** Otherwise send this long after the first waiting event. */
-  flushDelayMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** A call that has not answered by then counts as failed (the server dedupes a late success). */
@@ -17,9 +12,9 @@ export interface DeliveryOptions {
 export interface Delivery {
   /** Events not to send yet (an entry waiting for its group cloudID); in memory only, so a restart sends them as they are. */
   held: Set<string>;
-  /** Called after every enqueue: send when a batch is full, else within the flush delay. */
+  /** Called after every enqueue: sends when a batch is full or a waiting event is due (`dueAt`), else sets the timer for the first one due. */
   queued(): void;
-  /** Send now (app hide, a share, a replay), even during a backoff wait. */
+  /** Send now (a first launch's entry, what earlier processes left), even during a backoff wait. */
   flush(): void;
 }
 
@@ -30,6 +25,18 @@ const FINAL_REFUSALS = ['INVALID_INPUT', 'LIMIT_EXCEEDED', NO_IDENTITY];
 
 /** What a share prefix is (the server's SHARE_PREFIX_LENGTH base64url characters, kept equal by a test): it goes into cards' paths as it is. */
 export const SHARE_PREFIX = /^[\w-]{12}$/;
+
+/** How long an entry may wait to be sent: the operator's `today` counts entries and is to be at most a minute behind, the call's own time included. */
+export const ENTRY_DELAY_MS = 50_000;
+
+/**
+ * When an event must be on its way: a share at once (its card may be opened within seconds, and
+ * the open must find the share recorded); the hide that ends a visit at once too, since WeChat
+ * suspends the app 5 s later and may destroy it, and whatever waits goes with it, stay time and
+ * page views included; an entry within `delay`; a page view, or the hide of a pause (a system
+ * screen the app opened, from which the user comes back), never on its own: it rides along.
+ */
+const dueAt = (event: TrackEvent, delay: number): number => event.at + (event.type === 'page' || 'pause' in event ? Infinity : event.type === 'enter' ? delay : 0);
 
 type Outcome = { done: Set<unknown>; rejected: Set<unknown>; code: unknown } | undefined;
 
@@ -53,10 +60,12 @@ function readAnswer(result: unknown, sent: TrackEvent[], firstSeq: number): Outc
 /**
  * Sends the queue to `track`: one call at a time, batched, retried with exponential backoff and
  * jitter. Nothing here waits on the caller; every send is a promise the UI never sees. Each answer
- * may carry the user's share prefix (the server's), handed to `onSharePrefix`.
+ * may carry the user's share prefix (the server's), handed to `onSharePrefix`. While `hidden()`,
+ * the app is in the background, where WeChat suspends it 5 s later until it is shown again (its
+ * timers stop): whatever is due at all is sent at once, even during a backoff wait; page views and
+ * the hides of pauses alone wait, in storage, for the next send.
  */
-export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions, onSharePrefix: (prefix: string) => void): Delivery {
-  const { batchSize, flushDelayMs } = options;
+export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions, onSharePrefix: (prefix: string) => void, hidden: () => boolean): Delivery {
   const held = new Set<string>();
   /** The call in flight is `queue.sending`: its ids, until it is answered. */
   const sending = queue.sending;
@@ -67,18 +76,18 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   /** Set once track answered NO_IDENTITY: no call from this process can succeed, so none is made. */
   let silent = false;
 
-  const cancel = (): void => {
-    if (timer !== undefined) clock.clearTimeout(timer);
-    timer = undefined;
-  };
   const wait = (ms: number): void => {
-    cancel();
-    timer = clock.setTimeout(() => {
-      timer = undefined;
-      flush();
-    }, ms);
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(flush, ms);
   };
-  const waiting = (): number => queue.peek(batchSize, held).length;
+  /** Sends when a batch is full or an event is due (anything, once silent: it is counted at once), else sets the timer for the first one due. */
+  const schedule = (): void => {
+    const waiting = queue.peek(BATCH_EVENTS, held);
+    const delay = hidden() ? 0 : ENTRY_DELAY_MS;
+    const due = Math.min(...waiting.map((event) => dueAt(event, delay))) - clock.now();
+    if (silent || waiting.length === BATCH_EVENTS || due <= 0) flush();
+    else if (due < Infinity) wait(due);
+  };
 
   function answered(outcome: Outcome): void {
     clock.clearTimeout(deadline);
@@ -93,12 +102,12 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     failures = 0;
     silent ||= outcome.code === NO_IDENTITY;
     queue.settle(outcome.done, outcome.rejected);
-    if (again || waiting() >= batchSize) flush();
-    else if (waiting() > 0) wait(flushDelayMs);
+    if (again) flush();
+    else schedule();
   }
 
   function flush(): void {
-    cancel();
+    clock.clearTimeout(timer);
     if (sending.size > 0) {
       again = true;
       return;
@@ -114,7 +123,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     new Promise((resolve, reject) => {
       deadline = clock.setTimeout(reject, options.requestTimeoutMs);
       // sentAt lets the server correct this phone's clock, which may be off by hours
-      wx.cloud.callFunction({ name: options.functionName, data: { v: 1, sentAt: clock.now(), events: batch } }).then((response) => resolve(Object(response).result), reject);
+      wx.cloud.callFunction({ name: 'track', data: { v: 1, sentAt: clock.now(), events: batch } }).then((response) => resolve(Object(response).result), reject);
     })
       .then((result) => {
         const prefix = Object(result).sharePrefix;
@@ -128,9 +137,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   return {
     held,
     queued() {
-      if (sending.size > 0 || failures > 0) return;
-      if (waiting() >= batchSize) flush();
-      else if (timer === undefined) wait(flushDelayMs);
+      if (hidden() || (sending.size === 0 && failures === 0)) schedule();
     },
     flush,
   };

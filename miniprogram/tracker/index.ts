@@ -8,6 +8,10 @@
  * in the background for the session gap or longer. Otherwise it is a pause (`./pauses`): no entry,
  * no page view, and the visit's stay time goes on; the hide says which system screen caused it.
  *
+ * A batch goes when an entry has waited 50 s (the operator's `today` is at most a minute behind),
+ * at once for a share and for the hide that ends a visit (WeChat suspends the app 5 s later), or
+ * when 50 events wait; page views and the hides of pauses ride along (`./delivery`).
+ *
  * @example
  * // app.ts
  * import { createTracker } from './tracker/index';
@@ -67,9 +71,6 @@ export interface Tracker {
 }
 
 const DELIVERY_DEFAULTS: DeliveryOptions = {
-  functionName: 'track',
-  batchSize: 20,
-  flushDelayMs: 5000,
   retryBaseMs: 2000,
   retryMaxMs: 300_000,
   requestTimeoutMs: 15_000,
@@ -90,14 +91,21 @@ export function createTracker(options: TrackerOptions): Tracker {
   const queue = createQueue(wx, options.maxQueue || 500);
   let prefix: string | undefined;
   safely(() => (prefix = (wx.getStorageSync(PREFIX_KEY) as string) || undefined));
-  const delivery = createDelivery(queue, wx, clock, { ...DELIVERY_DEFAULTS, ...options }, (issued) => {
-    if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
-  });
+  /** When the app last came to the foreground (undefined while hidden). */
+  let shownAt: number | undefined;
+  const delivery = createDelivery(
+    queue,
+    wx,
+    clock,
+    { ...DELIVERY_DEFAULTS, ...options },
+    (issued) => {
+      if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
+    },
+    () => shownAt === undefined,
+  );
   let launched = false;
   /** The enter options of the current visit's entry. */
   let visit: string | undefined;
-  /** When the app last came to the foreground (undefined while hidden). */
-  let shownAt: number | undefined;
   let hiddenAt = 0;
   /** The visit's stay before `shownAt`: foreground time, and time in system screens it opened. */
   let stay = 0;
@@ -113,6 +121,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   function record(body: EventBody): TrackEvent {
     const event = { id: newId(clock), seq: queue.nextSeq(), at: clock.now(), ...body } as TrackEvent;
     queue.push(event);
+    delivery.queued();
     return event;
   }
 
@@ -134,9 +143,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     visit = signature(current);
     const event = record({ type: 'enter', cold, options: enterPayload(current) });
     if (isGroupEntry(current)) holdForGroup(event, current);
-    // a first launch without a share prefix asks for one at once: cards shared before it credit no one
-    if (cold && (queue.counts().queued > 1 || !prefix)) delivery.flush();
-    else delivery.queued();
+    // without a share prefix (a first launch) ask for one at once: cards shared before it credit no
+    // one; a launch sends what earlier processes left at once (they may have been answered, unheard)
+    if (!prefix || (cold && queue.counts().queued > 1)) delivery.flush();
   }
 
   function leave(): void {
@@ -149,7 +158,6 @@ export function createTracker(options: TrackerOptions): Tracker {
     opening = undefined;
     paused = pause !== undefined;
     record({ type: 'hide', stayMs: stay, ...(pause && { pause }) });
-    delivery.flush();
   }
 
   /** The entry waits (queued, persisted, not sent) until its cloudID arrives or the wait times out. */
@@ -161,7 +169,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       released = true;
       delivery.held.delete(event.id);
       if (group && event.type === 'enter') queue.update({ ...event, group });
-      // a first launch from a group card still asks for its share prefix at once
+      // a first launch asks for its share prefix at once; otherwise the entry is due like any other
       if (prefix) delivery.queued();
       else delivery.flush();
     };
@@ -186,9 +194,8 @@ export function createTracker(options: TrackerOptions): Tracker {
       safely(() => {
         const shared = make(content, this, shareId());
         opened(api);
+        // due at once (the card may be opened within seconds, and the open must find it); the share panel's hide sends it even during a backoff wait
         record({ type: 'share', ...shared.record });
-        // the recipient may open the card within seconds: the share must be on the server first
-        delivery.flush();
         answer = shared.content;
       });
       return answer;
@@ -218,10 +225,7 @@ export function createTracker(options: TrackerOptions): Tracker {
         onShow(this: SharedPage) {
           safely(() => {
             if (clock.now() < skipViewUntil) skipViewUntil = 0;
-            else {
-              record({ type: 'page', path: String(this.route || '') });
-              delivery.queued();
-            }
+            else record({ type: 'page', path: String(this.route || '') });
           });
           return onShow && onShow.call(this);
         },

@@ -4,6 +4,7 @@
  * info, share cards built the way WeChat builds them, and `wx.cloud.callFunction` that reaches a
  * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
  * offline and a count of answers to lose on the way back. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
+ * Hidden for 5 s, the app is suspended until it is shown again, as WeChat does it.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
 
@@ -13,6 +14,13 @@ import { createTracker, type Clock, type EnterOptions, type Tracker, type Tracke
  */
 export const STORAGE_ITEM_BYTES = 1024 * 1024;
 export const STORAGE_BYTES = 10 * 1024 * 1024;
+/**
+ * WeChat stops a Mini Program's JS thread once it has been in the background this long (a hide,
+ * a system screen it opened included) and runs it again when the app is shown: its timers do not
+ * fire meanwhile, and answers to its calls are heard only then (WeChat's 运行机制: suspended 5 s
+ * after entering the background, destroyed later).
+ */
+export const SUSPEND_AFTER_MS = 5000;
 
 /** What a backend answers a function call, as the client gateway does. */
 export interface GatewayAnswer {
@@ -180,10 +188,17 @@ export type SystemScreenApi = (typeof SYSTEM_SCREEN_APIS)[number];
  * opens a system screen (`wx.previewImage` …, the share panel), and shows it again when the screen
  * closes (App.onShow, then the top page's onShow), with the enter options of the entry that
  * started the visit; a hot show from the background shows the top page too.
+ *
+ * Like WeChat, the phone suspends the app `SUSPEND_AFTER_MS` after a hide unless it is shown
+ * again first. While suspended, the app's own timers (`appClock`, which the tracker gets) and the
+ * answers to its calls wait; the show runs them, in the order they came due, before App.onShow.
+ * WeChat's own timers (a system screen closing, a share card's 3 s) run on.
  */
 export class SimulatedPhone {
   /** Seeded by the user, so two phones never make the same ids (as two real phones would not). */
   readonly clock: ManualClock;
+  /** The timers the Mini Program's own code sets (the global `setTimeout`): they wait while the app is suspended. */
+  readonly appClock: Clock;
   /** Serialised like WeChat's storage: what is read back is a copy. Writes go through `writeStorage`. */
   readonly storage = new Map<string, string>();
   /** Every call made, in order, as sent. */
@@ -220,6 +235,11 @@ export class SimulatedPhone {
    */
   private singlePage = false;
   private generation = 0;
+  /** Suspends the hidden app when it fires; cleared by a show. */
+  private suspension?: number;
+  private suspendedNow = false;
+  /** What came due while suspended (timers by handle, answers by a key of their own), in the order it came. */
+  private readonly frozen = new Map<unknown, () => void>();
   /** Storage writes this process makes before it dies; undefined: no death planned. */
   private writesLeft?: number;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -232,6 +252,29 @@ export class SimulatedPhone {
     clockStart?: number,
   ) {
     this.clock = new ManualClock([...openid].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7), clockStart);
+    this.appClock = {
+      now: () => this.clock.now(),
+      random: () => this.clock.random(),
+      setTimeout: (run, ms) => {
+        const handle: number = this.clock.setTimeout(() => this.whenRunning(run, handle), ms);
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        this.clock.clearTimeout(handle);
+        this.frozen.delete(handle);
+      },
+    };
+  }
+
+  /** Whether the app's JS thread is stopped (hidden for `SUSPEND_AFTER_MS`). */
+  get suspended(): boolean {
+    return this.suspendedNow;
+  }
+
+  /** Runs `run` now, or, while the app is suspended, when it is shown again. */
+  private whenRunning(run: () => void, key: unknown = Symbol('answer')): void {
+    if (this.suspendedNow) this.frozen.set(key, run);
+    else run();
   }
 
   /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
@@ -252,7 +295,7 @@ export class SimulatedPhone {
       getEnterOptionsSync: () => structuredClone(this.enter as EnterOptions),
       getShareInfo: ({ shareTicket, success, fail }) => {
         const answer = this.track(this.group.shareInfo?.(shareTicket) ?? Promise.resolve({ errMsg: 'getShareInfo:fail invalid shareTicket' }));
-        void answer.then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
+        void answer.then((result) => alive() && this.whenRunning(() => ('cloudID' in result ? success?.(result) : fail?.(result))));
       },
       cloud: {
         callFunction: ({ name, data }) => {
@@ -270,8 +313,13 @@ export class SimulatedPhone {
             return { result: response.result, errMsg: 'cloud.callFunction:ok' };
           });
           this.track(answer);
-          // a killed process never hears its answers
-          return new Promise((resolve, reject) => answer.then((value) => alive() && resolve(value), (error) => alive() && reject(error)));
+          // a killed process never hears its answers, a suspended one hears them when it runs again
+          return new Promise((resolve, reject) =>
+            answer.then(
+              (value) => alive() && this.whenRunning(() => resolve(value)),
+              (error) => alive() && this.whenRunning(() => reject(error)),
+            ),
+          );
         },
       },
     };
@@ -292,7 +340,7 @@ export class SimulatedPhone {
     if (this.group.groupEnterInfo) {
       const groupEnterInfo = this.group.groupEnterInfo;
       wx.getGroupEnterInfo = ({ success, fail }) => {
-        void this.track(groupEnterInfo()).then((result) => alive() && ('cloudID' in result ? success?.(result) : fail?.(result)));
+        void this.track(groupEnterInfo()).then((result) => alive() && this.whenRunning(() => ('cloudID' in result ? success?.(result) : fail?.(result))));
       };
     }
     return wx;
@@ -303,7 +351,7 @@ export class SimulatedPhone {
     this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
     this.wx = this.createWx() as SimulatedPhone['wx'];
     this.pages = [];
-    this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx as TrackerWx, clock: this.clock });
+    this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx as TrackerWx, clock: this.appClock });
     this.app = this.tracker.app({});
     this.show(options);
     return this.tracker;
@@ -311,6 +359,11 @@ export class SimulatedPhone {
 
   /** To the foreground: the first show after `launch` is the cold start, later ones are hot starts. */
   show(options: EnterOptions): void {
+    this.clock.clearTimeout(this.suspension);
+    this.suspendedNow = false;
+    const due = [...this.frozen.values()];
+    this.frozen.clear();
+    for (const run of due) run();
     this.enter = this.sceneAsString ? { ...structuredClone(options), scene: String(options.scene) } : structuredClone(options);
     this.app?.onShow(structuredClone(this.enter));
     (this.top()?.onShow as (() => void) | undefined)?.call(this.top());
@@ -319,6 +372,8 @@ export class SimulatedPhone {
   hide(): void {
     (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
     this.app?.onHide();
+    this.clock.clearTimeout(this.suspension);
+    this.suspension = this.clock.setTimeout(() => (this.suspendedNow = true), SUSPEND_AFTER_MS);
   }
 
   private top(): PageInstance | undefined {
@@ -350,6 +405,8 @@ export class SimulatedPhone {
   kill(): void {
     this.generation++;
     this.writesLeft = undefined;
+    this.suspendedNow = false;
+    this.frozen.clear();
     this.clock.clearAll();
     this.tracker = undefined;
     this.app = undefined;

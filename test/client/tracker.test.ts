@@ -12,10 +12,10 @@ import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { sharePath } from '../../miniprogram/tracker/paths';
 import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
 import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../miniprogram/tracker/pauses';
-import { SHARE_PREFIX } from '../../miniprogram/tracker/delivery';
+import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../miniprogram/tracker/delivery';
 import { SHARE_PREFIX_LENGTH, sharePrefix } from '../../shared/ids';
 import { SESSION_GAP_MS } from '../../shared/session';
-import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
+import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SUSPEND_AFTER_MS, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
 
 interface MemoryTrack {
   backend: Backend;
@@ -284,33 +284,89 @@ describe('batching and the persisted queue', () => {
     expect(phone.calls).toHaveLength(0);
   });
 
-  test('sends after 5 s, or at once when 20 events wait', async () => {
+  test('an entry is sent 50 s after it happened, with the page views since; later page views wait for the hide that ends the visit', async () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
-    for (let i = 0; i < 17; i++) phone.openPage('pages/index/index', {});
-    await phone.advance(4999);
+    for (let view = 0; view < 5; view++) {
+      await phone.advance(5000);
+      phone.openPage('pages/index/index', {});
+    }
+    await phone.advance(ENTRY_DELAY_MS - 25_000 - 1);
     expect(phone.calls).toHaveLength(0);
     await phone.advance(1);
-    expect(phone.calls).toHaveLength(1);
-    expect(server.stored.size).toBe(18);
-    for (let i = 0; i < 19; i++) phone.openPage('pages/index/index', {});
+    expect((phone.calls[0].data.events as { type: string }[]).map((event) => event.type)).toEqual(['enter', 'page', 'page', 'page', 'page', 'page']);
+    // page views set no timer: nothing reads them live
+    for (let view = 0; view < 10; view++) phone.openPage('pages/index/index', {});
+    await phone.advance(10 * 60_000);
+    expect([phone.calls.length, phone.clock.pending()]).toEqual([1, []]);
+    phone.hide();
     await phone.settle();
-    expect(phone.calls).toHaveLength(1);
-    phone.openPage('pages/index/index', {});
-    await phone.settle();
-    expect(phone.calls).toHaveLength(2);
-    expect((phone.calls[1].data.events as unknown[]).length).toBe(20);
-    expect(storedQueue(phone).events).toEqual([]);
+    expect((phone.calls[1].data.events as { type: string }[]).map((event) => event.type)).toEqual([...Array(10).fill('page'), 'hide']);
+    expect([server.stored.size, storedQueue(phone).events]).toEqual([17, []]);
   });
 
-  test('a hide sends at once', async () => {
+  test('50 events waiting are sent at once: a call takes no more', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch(HOME);
+    for (let view = 0; view < 48; view++) phone.openPage('pages/index/index', {});
+    await phone.settle();
+    expect(phone.calls).toHaveLength(0);
+    phone.openPage('pages/index/index', {});
+    await phone.settle();
+    expect((phone.calls[0].data.events as unknown[]).length).toBe(50);
+    for (let view = 0; view < 50; view++) phone.openPage('pages/index/index', {});
+    await phone.settle();
+    expect((phone.calls[1].data.events as unknown[]).length).toBe(50);
+    expect(server.stored.size).toBe(100);
+  });
+
+  test('a hide sends at once: WeChat suspends the app 5 s later', async () => {
     const phone = phoneWithPrefix('u1', memoryTrack().backend);
     phone.launch(HOME);
     phone.hide();
     await phone.settle();
     expect(phone.calls).toHaveLength(1);
     expect((phone.calls[0].data.events as { type: string }[]).map((event) => event.type)).toEqual(['enter', 'hide']);
+  });
+
+  test('the hide of a pause sends only an entry that waits: page views wait for the user to come back, and go with the visit\'s end', async () => {
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
+    phone.systemScreenMs = 30_000;
+    phone.launch(HOME);
+    phone.openPage('pages/index/index', {});
+    // within the entry's 50 s: the pause sends it, as the app may stay suspended longer
+    await phone.advance(10_000);
+    phone.wx?.previewImage();
+    await phone.advance(phone.systemScreenMs);
+    expect(phone.sentEvents().map((event) => event.type)).toEqual(['enter', 'page', 'hide']);
+    phone.openPage('pages/detail/detail', { id: '1' });
+    phone.wx?.chooseImage();
+    await phone.advance(phone.systemScreenMs);
+    phone.openPage('pages/detail/detail', { id: '2' });
+    expect(phone.calls).toHaveLength(1);
+    phone.hide();
+    await phone.settle();
+    expect((phone.calls[1].data.events as { type: string; pause?: string }[]).map((event) => event.pause ?? event.type)).toEqual(['page', 'chooseImage', 'page', 'hide']);
+  });
+
+  test('a hidden app sends all that is due, batch after batch, before WeChat suspends it', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.online = false;
+    phone.launch(HOME);
+    for (let view = 0; view < 60; view++) phone.openPage('pages/index/index', {});
+    phone.hide();
+    // a real return: its entry is the 63rd event waiting
+    phone.show({ ...HOME, scene: 1089 });
+    await phone.settle();
+    phone.online = true;
+    phone.hide();
+    await phone.advance(SUSPEND_AFTER_MS);
+    expect(phone.suspended).toBe(true);
+    expect(phone.calls.slice(-2).map((call) => (call.data.events as unknown[]).length)).toEqual([50, 15]);
+    expect([server.stored.size, storedQueue(phone).events]).toEqual([65, []]);
   });
 
   test('a full queue drops the oldest and counts them', async () => {
@@ -329,8 +385,10 @@ describe('batching and the persisted queue', () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend, { retryBaseMs: 1000, retryMaxMs: 16_000 });
     phone.online = false;
+    // in the foreground: a hidden app is suspended, and its retries wait for the show
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.settle();
     const waits: number[] = [];
     for (let attempt = 0; attempt < 6; attempt++) {
@@ -431,12 +489,16 @@ describe('the outbox in storage', () => {
     );
     phone.launch(HOME);
     phone.openPage('pages/a/a', {});
-    // the hide sends enter, page and hide; while they are on their way the outbox is full
+    // the hide sends enter, page and hide; while they are on their way the user is back (a pause) and fills the outbox
     phone.hide();
+    phone.show(HOME);
     phone.openPage('pages/b/b', {});
     phone.openPage('pages/c/c', {});
     release();
-    await phone.advance(5000);
+    await phone.settle();
+    // b and c are page views: they wait for the visit's end, or the app's own flush
+    phone.tracker?.flush();
+    await phone.settle();
     const counts = phone.tracker?.counts();
     expect(counts).toEqual({ queued: 0, dropped: 0, rejected: 0 });
     expect([...server.stored.values()].map((event) => event.path ?? event.type)).toEqual(['enter', 'pages/a/a', 'hide', 'pages/b/b', 'pages/c/c']);
@@ -605,7 +667,8 @@ describe('what the server answers', () => {
     const phone = phoneWithPrefix('u1', server.backend);
     server.override = () => ({ result: { error: { code: 'UPSTREAM', message: 'database busy' } } });
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.settle();
     expect(phone.tracker?.counts().queued).toBe(2);
     expect(phone.clock.pending()).toHaveLength(1);
@@ -657,29 +720,38 @@ describe('what the server answers', () => {
           );
           let recorded = 0;
           /**
-           * A show (the first one launches; later ones are real returns, from a new link, and view
-           * the top page again), a page view and a hide: three events, or four.
+           * A launch, or the hide of the visit before and a show (a real return, from a new link,
+           * which views the top page again), then a page view: two events, or four. The app stays
+           * in the foreground, where the tracker's timers run (a hidden one is suspended).
            */
           const visit = (): number => {
             const from = { ...HOME, query: { visit: String(recorded) } };
-            const events = phone.tracker ? 4 : 3;
-            if (phone.tracker) phone.show(from);
-            else phone.launch(from);
+            const events = phone.tracker ? 4 : 2;
+            if (phone.tracker) {
+              phone.hide();
+              phone.show(from);
+            } else phone.launch(from);
             phone.openPage('pages/index/index', {});
-            phone.hide();
             recorded += events;
             return events;
           };
           visit();
           for (let step = 0; odd.length > 0 && step < 100; step++) {
-            if (phone.tracker?.counts().queued === 0) visit();
+            // no timer (no entry waits, no retry): nothing will be sent until the user comes back
+            if (phone.clock.pending().length === 0) visit();
             await phone.advance(4000);
           }
           expect(odd).toEqual([]);
-          for (let step = 0; phone.tracker?.counts().queued !== 0 && step < 10; step++) await phone.advance(4000);
-          // the session goes on: what happens now is delivered at once
+          // what is left (page views wait for the visit's end) goes when the app asks, retried while it fails
+          for (let step = 0; phone.tracker?.counts().queued !== 0 && step < 10; step++) {
+            phone.tracker?.flush();
+            await phone.advance(4000);
+          }
+          // the session goes on, and the user leaves: what happens now is delivered at once
           const before = server.stored.size;
-          const made = visit();
+          const made = visit() + 1;
+          phone.hide();
+          recorded++;
           await phone.settle();
           expect(server.stored.size).toBe(before + made);
           const counts = phone.tracker?.counts();
@@ -709,7 +781,8 @@ describe('what the server answers', () => {
       { requestTimeoutMs: 3000, retryBaseMs: 1000 },
     );
     phone.launch(HOME);
-    phone.hide();
+    phone.openPage('pages/index/index', {});
+    phone.tracker?.flush();
     await phone.clock.advance(3000);
     expect(phone.clock.pending().length).toBe(1);
     stall = false;
@@ -807,7 +880,7 @@ describe('shares', () => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
     phone.launch(HOME);
-    phone.hide();
+    phone.tracker?.flush();
     const page = phone.openPage('pages/index/index', {}, { onShareAppMessage: () => ({}) });
     page.onShareAppMessage?.({ from: 'menu' });
     await phone.settle();
@@ -815,6 +888,22 @@ describe('shares', () => {
     expect(phone.calls).toHaveLength(2);
     expect((phone.calls[1].data.events as { type: string }[]).map((event) => event.type)).toEqual(['page', 'share']);
     expect(phone.clock.pending()).toEqual([]);
+  });
+
+  test('a share during a backoff wait is sent by the share panel\'s hide, not after the wait', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend, { retryBaseMs: 60_000 });
+    phone.online = false;
+    phone.launch(HOME);
+    const page = phone.openPage('pages/detail/detail', { id: '7' }, { onShareAppMessage: () => ({}) });
+    phone.tracker?.flush();
+    await phone.settle();
+    expect(phone.clock.pending()[0]).toBeGreaterThanOrEqual(30_000);
+    phone.online = true;
+    phone.shareFromMenu(page);
+    await phone.advance(1000);
+    expect(phone.calls).toHaveLength(2);
+    expect([...server.stored.values()].map((event) => event.type)).toEqual(['enter', 'page', 'share', 'hide']);
   });
 
   test('a failing page handler still fails as before; a failing tracker never breaks the share', () => {
@@ -870,7 +959,7 @@ describe('groups', () => {
     const phone = phoneWithPrefix('u1', server.backend);
     phone.group.groupEnterInfo = () => new Promise(() => undefined);
     phone.launch({ scene: 1008, path: 'pages/index/index', query: {} });
-    await phone.clock.advance(5000);
+    await phone.clock.advance(ENTRY_DELAY_MS);
     const enter = [...server.stored.values()].find((event) => event.type === 'enter');
     expect(enter).toBeDefined();
     expect(enter?.group).toBeUndefined();

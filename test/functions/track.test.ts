@@ -303,13 +303,14 @@ describe('user-days', () => {
 });
 
 describe('cost of a batch', () => {
-  /** The database requests one `track` call made, read from the emulator's verbose log. */
-  async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; other: string[] }> {
+  /** The database requests and getOpenData calls one `track` call made, read from the emulator's verbose log. */
+  async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; getOpenData: number; other: string[] }> {
     const { lines } = await logOf(emulator, () => track(openid, events));
     const actions = lines.flatMap((line) => /^\[rukou\] admin database\.(\w+) /.exec(line)?.[1] ?? []);
     const writes = actions.filter((a) => ['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument'].includes(a)).length;
     const reads = actions.filter((a) => a === 'getDocument').length;
-    return { reads, writes, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };
+    const getOpenData = lines.filter((line) => line.startsWith('[rukou] admin wx.openApi ')).length;
+    return { reads, writes, getOpenData, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };
   }
 
   const pages = (n: number): Sent[] => Array.from({ length: n }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
@@ -318,15 +319,15 @@ describe('cost of a batch', () => {
     const cloudID = await groupCloudId('o-lee', 'groupEnterInfo', 'G-cost');
     const batch = [enter({}, 1008, { group: cloudID }), ...pages(40), share('cost-share-lee1')];
     // user-days, shares and the group's first entries; then `users`. The user, the user-day, the events
-    expect(await requestsOf('o-lee', batch)).toEqual({ reads: 4, writes: 3, other: [] });
+    expect(await requestsOf('o-lee', batch)).toEqual({ reads: 4, writes: 3, getOpenData: 1, other: [] });
     expect(await count('events', { openid: 'o-lee' })).toBe(42);
   });
 
   it('a known user\'s entries: the day\'s first batch 2 reads and 2 writes, the next ones 1 read and 2 writes', async () => {
     await track('o-ned', [enter({}, 1089)]);
     // the day's user-day is there: it is all the batch needs to read
-    expect(await requestsOf('o-ned', [enter({}, 1089), ...pages(20)])).toEqual({ reads: 1, writes: 2, other: [] });
-    expect(await requestsOf('o-ned', [enter({ rk_ch: 'poster' }, 1047), ...pages(5)])).toEqual({ reads: 1, writes: 2, other: [] });
+    expect(await requestsOf('o-ned', [enter({}, 1089), ...pages(20)])).toEqual({ reads: 1, writes: 2, getOpenData: 0, other: [] });
+    expect(await requestsOf('o-ned', [enter({ rk_ch: 'poster' }, 1047), ...pages(5)])).toEqual({ reads: 1, writes: 2, getOpenData: 0, other: [] });
     const [day] = ((await db.collection('user_days').where({ openid: 'o-ned' }).get()) as unknown as { data: UserDayDoc[] }).data;
     expect(day).toMatchObject({ entries: 3, byChannel: { poster: 1 }, v: 3 });
   });
@@ -334,16 +335,23 @@ describe('cost of a batch', () => {
   it('a known user\'s batch of 50 page views: no read and 1 write; the same batch again: the refused write and 1 read', async () => {
     const batch = pages(50);
     await track('o-max', [enter({}, 1089)]);
-    expect(await requestsOf('o-max', batch)).toEqual({ reads: 0, writes: 1, other: [] });
-    expect(await requestsOf('o-max', batch)).toEqual({ reads: 1, writes: 1, other: [] });
+    expect(await requestsOf('o-max', batch)).toEqual({ reads: 0, writes: 1, getOpenData: 0, other: [] });
+    expect(await requestsOf('o-max', batch)).toEqual({ reads: 1, writes: 1, getOpenData: 0, other: [] });
     expect(await count('events', { openid: 'o-max' })).toBe(51);
   });
 
   it('a batch of entries sent again: the user-day and the events read, nothing written', async () => {
     const batch = [enter({}, 1089), ...pages(3)];
     await track('o-oli', batch);
-    expect(await requestsOf('o-oli', batch)).toEqual({ reads: 2, writes: 0, other: [] });
+    expect(await requestsOf('o-oli', batch)).toEqual({ reads: 2, writes: 0, getOpenData: 0, other: [] });
     expect(await track('o-oli', batch)).toMatchObject({ accepted: [], duplicates: batch.map((event) => event.id) });
+  });
+
+  it('a group card\'s entry sent again (its answer lost): its cloudID is not resolved again, nor its group read', async () => {
+    const batch = [enter({}, 1008, { group: await groupCloudId('o-pia', 'groupEnterInfo', 'G-again') }), ...pages(3)];
+    expect(await requestsOf('o-pia', batch)).toMatchObject({ getOpenData: 1 });
+    expect(await requestsOf('o-pia', batch)).toEqual({ reads: 2, writes: 0, getOpenData: 0, other: [] });
+    expect(await eventOf<EnterEvent>('o-pia', batch[0].id)).toMatchObject({ groupId: expect.any(String), groupFirst: true });
   });
 });
 

@@ -6,10 +6,13 @@
  * the machine's time, so no timer can fire on its own while a test runs.
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
+import { until } from '../../helpers/until';
+import { stats, type Database } from '../database/sdk';
 import { issueCloudId } from '../openapi/helpers';
 
 const run = promisify(execFile);
@@ -26,13 +29,25 @@ interface Run {
   at: Date;
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    return { code: 0, stdout: (await run(process.execPath, [CLI, ...args])).stdout };
+    return { code: 0, ...(await run(process.execPath, [CLI, ...args])) };
   } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, stdout: failed.stdout };
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** Why the emulator refused to start with `options`: its output as it exited. One that starts is stopped, and the test fails. */
+async function refusedStart(options: StartOptions): Promise<string> {
+  let started: RunningEmulator;
+  try {
+    started = await startEmulator(options);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  await started.stop();
+  throw new Error(`the emulator started with ${JSON.stringify(options)}`);
 }
 
 function database(emulator: RunningEmulator): ReturnType<typeof cloud.database> {
@@ -67,10 +82,10 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(emulator.output()).toContain('[rukou] the clock reads 2024-06-01T04:00:00');
   });
 
-  test('a function\'s Date.now(), new Date() and Date() read the emulator\'s clock, and its serverDate and _id are stamped with it', async () => {
+  test('a function\'s Date.now(), new Date(), Date() and Intl read the emulator\'s clock, and its serverDate and _id are stamped with it', async () => {
     const before = await emulatorNow(emulator.url);
     const answer = (await invokeAs(emulator.url, 'whoami', { db: true, holdMs: 20 }, { openid: 'o-clock' })).result as {
-      clock: { now: number; date: string; text: string; isDate: boolean };
+      clock: { now: number; date: string; text: string; isDate: boolean; day: string; dayParts: string };
       stored: { _id: string; at: string };
     };
     const after = await emulatorNow(emulator.url);
@@ -82,17 +97,54 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(Date.parse(answer.clock.text)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(Date.parse(answer.clock.text)).toBeLessThanOrEqual(after);
     expect(answer.clock.isDate).toBe(true);
+    // so does Intl, which formats the time now when given no date
+    expect(answer.clock.day).toBe(new Date(before).toISOString().slice(0, 10));
+    expect(answer.clock.dayParts).toBe(answer.clock.day);
     // an id begins with the seconds of its insert, as the cloud's do
     const seconds = parseInt(answer.stored._id.slice(0, 8), 16);
     expect(seconds).toBeGreaterThanOrEqual(Math.floor(before / 1000));
     expect(seconds).toBeLessThanOrEqual(Math.floor(after / 1000));
   });
 
+  test('$$NOW in a pipeline or a query and $currentDate in an update read the emulator\'s clock, one time for the whole request', async () => {
+    const db = database(emulator) as Database;
+    const _ = db.command;
+    const $ = _.aggregate;
+    await db.createCollection('now').catch(() => undefined);
+    await db.collection('now').add({ data: [{ _id: 'a' }, { _id: 'b' }] });
+    const before = await emulatorNow(emulator.url);
+    // as written, answered by the compiled path, and with a leading {$match: {$expr: true}} that hands it all to mingo
+    const answered = (await stats(emulator)).answeredBy;
+    const compiled = (await db.collection('now').aggregate().project({ now: '$$NOW' }).limit(5).end()) as { list: { now: Date }[] };
+    expect((await stats(emulator)).answeredBy).toMatchObject({ compiledStages: answered.compiledStages + 2, mingoStages: answered.mingoStages });
+    const mingo = (await db.collection('now').aggregate().match(_.expr(true)).project({ now: '$$NOW' }).limit(5).end()) as { list: { now: Date }[] };
+    const inQuery = (await db.collection('now').where(_.expr($.lt(['$$NOW', new Date(before + HOUR)]))).count()) as { total: number };
+    const admin = await fetch(`${emulator.url}/admin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'database.modifyDocument', envName: 'rukou-local', collectionName: 'now', query: '{}', data: '{"$currentDate": {"date": true, "ms": {"$type": "timestamp"}}}', multi: true, merge: true, upsert: false }),
+    });
+    expect(await admin.json()).toMatchObject({ data: { updated: 2 } });
+    const stamped = ((await db.collection('now').orderBy('_id', 'asc').get()) as { data: { date: Date; ms: number }[] }).data;
+    const after = await emulatorNow(emulator.url);
+    const times = [...compiled.list, ...mingo.list].map((row) => new Date(row.now).getTime());
+    times.push(...stamped.flatMap((doc) => [new Date(doc.date).getTime(), doc.ms]));
+    for (const time of times) {
+      expect(time).toBeGreaterThanOrEqual(before);
+      expect(time).toBeLessThanOrEqual(after);
+    }
+    expect(inQuery.total).toBe(2);
+    // each request one time: both documents of a pipeline, both of an update
+    expect(compiled.list[0].now).toEqual(compiled.list[1].now);
+    expect(mingo.list[0].now).toEqual(mingo.list[1].now);
+    expect(stamped[0].date).toEqual(stamped[1].date);
+  });
+
   test('advance moves every face of the clock by the duration; the next invocation sees it', async () => {
     const before = await emulatorNow(emulator.url);
-    const moved = await moveClock(emulator.url, { advance: '1d2h' });
+    const moved = await moveClock(emulator.url, { advance: '1d2h3m4s5ms' });
     expect(moved).toMatchObject({ status: 200, fired: [] });
-    expect(Date.parse(moved.now)).toBeGreaterThanOrEqual(before + DAY + 2 * HOUR);
+    expect(Date.parse(moved.now)).toBeGreaterThanOrEqual(before + DAY + 2 * HOUR + 3 * 60_000 + 4_005);
     const after = await emulatorNow(emulator.url);
     const { clock } = (await invokeAs(emulator.url, 'whoami', {}, { openid: 'o-clock' })).result as { clock: { now: number } };
     expect(clock.now).toBeGreaterThanOrEqual(after);
@@ -118,6 +170,33 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('"advance"') });
   });
 
+  test('a duration names each unit at most once, the largest first: "1h1h" is refused, not read as 2 h', async () => {
+    const before = await emulatorNow(emulator.url);
+    for (const advance of ['1h1h', '30m1h', '1d2d', '5ms5s']) {
+      expect(await moveClock(emulator.url, { advance })).toMatchObject({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('each once and in that order') });
+    }
+    expect(await emulatorNow(emulator.url)).toBeLessThan(before + HOUR);
+  });
+
+  test('a move past the clock\'s years (1970 to 2099) or to no instant at all is refused, and nothing is written', async () => {
+    const kept = (): string => fs.readFileSync(path.join(emulator.dataDir, 'clock.json'), 'utf8');
+    const before = kept();
+    const post = async (body: string): Promise<{ status: number; code: string; message: string }> => {
+      const response = await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, ...((await response.json()) as { code: string; message: string }) };
+    };
+    // past JavaScript's last date, past the cron's last year, and JSON's 1e400, which is Infinity
+    for (const body of ['{"advance":8640000000000000}', '{"advance":"100000w"}', '{"set":"+275760-09-13T00:00:00Z"}', '{"set":"2100-01-01T00:00:00Z"}']) {
+      expect(await post(body)).toEqual({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('2099-12-31T23:59:59.999Z') });
+    }
+    expect(await post('{"advance":1e400}')).toEqual({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('not a finite number') });
+    expect(kept()).toBe(before);
+    const reading = await fetch(`${emulator.url}/__rukou/clock`);
+    expect(reading.status).toBe(200);
+    expect(Date.parse(((await reading.json()) as { now: string }).now)).toBeLessThan(Date.parse('2025-01-01T00:00:00Z'));
+    expect((await invokeAs(emulator.url, 'whoami', { db: true }, { openid: 'o-clock' })).result).toMatchObject({ stored: { at: expect.stringMatching(/^2024-/) } });
+  });
+
   test('the simulated WeChat ages with the clock: a cloudID issued before a 6-minute advance has expired', async () => {
     const cloudID = await issueCloudId(emulator.url, { openid: 'o-clock', appid: 'wx0000000000000000', kind: 'shareInfo', groupId: 'g' });
     const opened = async (): Promise<unknown> => ((await invokeAs(emulator.url, 'opener', { op: 'getOpenData', list: [cloudID] }, { openid: 'o-clock' })).result as { list: unknown[] }).list[0];
@@ -125,6 +204,17 @@ describe('functions and the database see the emulator\'s time', () => {
     await moveClock(emulator.url, { advance: '6m' });
     expect(await opened()).toMatchObject({ errCode: -601006, errMsg: 'cloudID expired' });
   });
+});
+
+test('`rukou clock` with no emulator at the URL says so and how to start one, whether it reads or moves', async () => {
+  // a port nobody listens on: the one an emulator had before it stopped
+  const stopped = await startEmulator({ project: FIXTURE_PROJECT, timers: false });
+  await stopped.stop();
+  for (const args of [[], ['--advance', '1h']]) {
+    const answer = await cli(['clock', ...args, '--url', stopped.url]);
+    expect(answer.code).not.toBe(0);
+    expect(answer.stderr).toContain(`no emulator answers at ${stopped.url}: start one with \`npm start\``);
+  }
 });
 
 describe('timers fire as the clock passes them', () => {
@@ -187,10 +277,46 @@ describe('timers fire as the clock passes them', () => {
     expect(times).toHaveLength(2 + 1 + 25);
   });
 
+  test('a move that would fire more than 10,000 timer runs is refused before any fires, saying why and what to do', async () => {
+    emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2024-06-01T22:10:00+08:00' });
+    const before = await emulatorNow(emulator.url);
+    // 60 weeks: 10,080 hourly runs and 420 daily ones
+    const refused = await moveClock(emulator.url, { advance: '60w' });
+    expect(refused).toMatchObject({ status: 400, code: 'TOO_MANY_TIMER_RUNS' });
+    expect(refused.message).toContain('more than 10,000 timer runs');
+    expect(refused.message).toContain('--no-timers');
+    expect(await runsOf(emulator)).toEqual([]);
+    expect(await emulatorNow(emulator.url)).toBeLessThan(before + HOUR);
+    // what a refused move leaves is still to come
+    expect((await moveClock(emulator.url, { advance: '1h' })).fired?.map((f) => f.time)).toEqual(['2024-06-01T15:00:00Z']);
+  });
+
   test('with --no-timers the clock moves and nothing fires', async () => {
     emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2024-06-01T22:10:00+08:00', timers: false });
     expect(await moveClock(emulator.url, { advance: '2d' })).toMatchObject({ status: 200, fired: [] });
     expect(await runsOf(emulator)).toEqual([]);
+  });
+
+  test('stopping the emulator during a move leaves the clock at the last instant fired, answers that the move did not end, and a restart fires the rest', async () => {
+    const dataDir = tempDir('rukou-clock-');
+    emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir, verbose: true, clock: '2024-06-01T22:10:00+08:00' });
+    const target = Date.parse('2024-06-01T22:10:00+08:00') + 300 * DAY;
+    // 300 days of hourly and daily runs: far more than run before the stop
+    const answer = moveClock(emulator.url, { set: new Date(target).toISOString() });
+    await until(async () => (await runsOf(emulator)).length >= 3);
+    await emulator.stop();
+    const stopped = await answer;
+    expect(stopped).toMatchObject({ status: 503, code: 'EMULATOR_STOPPED', message: expect.stringContaining('stopped'), fired: expect.any(Array) });
+    expect(emulator.output()).not.toMatch(/clock move .* ok/);
+    const lastFired = Math.max(...(stopped.fired ?? []).map((fired) => Date.parse(fired.time)));
+    expect(lastFired).toBeLessThan(target);
+
+    emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir });
+    const reading = (await (await fetch(`${emulator.url}/__rukou/clock`)).json()) as { now: string; next: { function: string; time: string }[] };
+    // the clock stands where the runs stopped (and has ticked since), the instants after it still to come
+    expect(Date.parse(reading.now)).toBeGreaterThanOrEqual(lastFired);
+    expect(Date.parse(reading.now)).toBeLessThan(target);
+    expect(reading.next.find((next) => next.function === 'hourly')?.time).toBe(new Date(Math.floor(lastFired / HOUR) * HOUR + HOUR).toISOString().replace('.000Z', 'Z'));
   });
 
   test('a restart resumes the data\'s clock, and refuses a --clock before it', async () => {
@@ -205,6 +331,21 @@ describe('timers fire as the clock passes them', () => {
     await expect(startEmulator({ project: TIMERS_PROJECT, dataDir, clock: '2024-06-04T00:00:00Z' })).rejects.toThrow(/only moves forward/);
     emulator = await startEmulator({ project: TIMERS_PROJECT, dataDir, clock: '2024-06-06T00:00:00Z', timers: false });
     expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2024-06-06T00:00:00Z'));
+  });
+
+  test('a --clock outside 1970 to 2099, or a kept clock.json on no date, stops the start with what to do', async () => {
+    const range = '1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z';
+    expect(await refusedStart({ project: TIMERS_PROJECT, clock: '2100-01-01T00:00:00Z', timers: false })).toContain(`--clock 2100-01-01T00:00:00.000Z is outside the clock's years, ${range}`);
+    expect(await refusedStart({ project: TIMERS_PROJECT, clock: '1969-12-31T23:59:59Z', timers: false })).toContain(range);
+    const dataDir = tempDir('rukou-clock-');
+    const file = path.join(dataDir, 'clock.json');
+    fs.writeFileSync(file, '{"offsetMs":8640000000000000}\n');
+    const kept = await refusedStart({ project: TIMERS_PROJECT, dataDir, timers: false });
+    expect(kept).toContain(`${file} puts the clock on no date`);
+    expect(kept).toContain('delete it');
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"offsetMs":8640000000000000}\n');
+    emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2099-12-31T23:00:00Z', timers: false });
+    expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2099-12-31T23:00:00Z'));
   });
 
   test('`rukou clock` reads and moves the clock, printing the timers that fired; `rukou trigger` without --time fires at the clock\'s time', async () => {

@@ -11,7 +11,7 @@ beforeAll(async () => {
     project: FIXTURE_PROJECT,
     verbose: true,
     timers: false,
-    // The emulator's own TZ must not reach functions: the cloud's function clock is UTC.
+    // Neither the emulator's own TZ nor the machine's zone may reach functions: the cloud's function clock is UTC.
     env: { TZ: 'Asia/Shanghai', FIXTURE_FROM_ENV: 'rendered-from-env' },
   });
 });
@@ -95,9 +95,10 @@ describe('identity', () => {
     }
   });
 
-  test('the per-invocation environment: no TZ (UTC), ENV, SOURCE, envVariables, context', async () => {
+  test('the per-invocation environment: TZ=UTC, ENV, SOURCE, envVariables, context', async () => {
     const answer = await whoami({ openid: 'gina' }, { hello: 'world' });
-    expect(answer.TZ).toBeNull();
+    // set, not left out: without TZ a function would run in the zone of the machine (its /etc/localtime)
+    expect(answer.TZ).toBe('UTC');
     expect(answer.timezoneOffset).toBe(0);
     expect(answer.wxContext).toMatchObject({ ENV: 'rukou-fixture', SOURCE: 'wx_client', OPENID: 'gina' });
     expect(answer.event).toEqual({ hello: 'world', userInfo: { openId: 'gina' } });
@@ -107,6 +108,14 @@ describe('identity', () => {
     const http = await whoami({ openid: '', source: 'wx_http' });
     expect(http.wxContext.SOURCE).toBe('wx_http');
     expect(http.wxContext).not.toHaveProperty('OPENID');
+  });
+
+  test('a function whose envVariables set TZ runs in that zone, as in the cloud', async () => {
+    const answer = (await invokeAs(emulator.url, 'beijing', {}, { openid: 'gina' })).result as WhoAmI;
+    expect(answer.TZ).toBe('Asia/Shanghai');
+    expect(answer.timezoneOffset).toBe(-480);
+    // and the next function in UTC again: the zone is the function's, not the machine's or another's
+    expect((await whoami({ openid: 'gina' })).timezoneOffset).toBe(0);
   });
 
   test('a Mini Program\'s call carries the platform\'s userInfo, the caller of getWXContext(), over any the client sent', async () => {

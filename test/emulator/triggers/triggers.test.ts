@@ -4,10 +4,11 @@
  * of the clock are in test/emulator/clock/).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { FIXTURE_PROJECT, logOf, REPO_ROOT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { FIXTURE_PROJECT, logOf, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 import { until } from '../../helpers/until';
 
 const run = promisify(execFile);
@@ -49,7 +50,7 @@ describe('firing on demand', () => {
     const { result: answer, lines } = await logOf(emulator, () => fire(emulator.url, 'clock', { time: '2024-06-01T16:30:00.000Z' }));
     expect(answer.result.event).toEqual({ Type: 'Timer', TriggerName: 'sundayHalfPastMidnight', Time: '2024-06-01T16:30:00Z' });
     expect(answer.result.wxContext).toEqual({ ENV: 'rukou-fixture', SOURCE: 'wx_trigger' });
-    expect(answer.result.TZ).toBeNull();
+    expect(answer.result.TZ).toBe('UTC');
     expect(lines).toContainEqual(expect.stringMatching(/^\[rukou\] trigger clock\/sundayHalfPastMidnight \d+\.\dms ok$/));
   });
 
@@ -112,6 +113,29 @@ describe('the ticking clock', () => {
       for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(1000);
     } finally {
       await emulator.stop();
+    }
+  });
+});
+
+describe('a timer the emulator cannot evaluate', () => {
+  test('SCF\'s L, W and # stop the start, naming the function\'s config.json and the trigger, with or without --no-timers', async () => {
+    const root = tempDir('rukou-project-');
+    const dir = path.join(root, 'cloudfunctions', 'monthEnd');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "monthEnd", "main": "index.js"}\n');
+    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
+    for (const config of ['0 0 2 L * * *', '0 0 2 15W * * *', '0 0 2 ? * 5#3 *']) {
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ triggers: [{ name: 'lastDay', type: 'timer', config }] }));
+      for (const timers of [true, false]) {
+        let output = '';
+        try {
+          await (await startEmulator({ project: root, timers })).stop();
+        } catch (error) {
+          output = (error as Error).message;
+        }
+        expect(output).toContain(`${path.join(dir, 'config.json')}, trigger "lastDay": invalid timer cron "${config}"`);
+        expect(output).toContain('SCF\'s L, W and #');
+      }
     }
   });
 });
