@@ -2,13 +2,16 @@
  * The functions' configuration, read from the environment in this one place (the cloud sets
  * each function's `envVariables` from cloudbaserc.json).
  */
+import { DAY_MS, MAX_EVENT_AGE_MS } from '../shared/time';
+
 export interface ServerConfig {
   /** Raw events older than this many days are purged once their day is rolled up. */
   retentionDays: number;
   /**
    * User-days (and their revisions) older than this many days are purged once their day is rolled
    * up; never fewer than `retentionDays`, since a day's events without its user-days could not be
-   * rolled up again. Days before it can no longer be backfilled.
+   * rolled up again, nor than the 7 days an event may arrive late and 1, since a purged day's
+   * rollup is final. Days before it can no longer be backfilled.
    */
   userDayRetentionDays: number;
   /** Openids that are operators without an `admins` document. */
@@ -48,7 +51,7 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
     ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
     backfillBudgetMs: backfill * 1000,
     retentionDays,
-    userDayRetentionDays: Math.max(retentionDays, days('RUKOU_USER_DAY_RETENTION_DAYS', DEFAULT_USER_DAY_RETENTION_DAYS)),
+    userDayRetentionDays: Math.max(retentionDays, MAX_EVENT_AGE_MS / DAY_MS + 1, days('RUKOU_USER_DAY_RETENTION_DAYS', DEFAULT_USER_DAY_RETENTION_DAYS)),
     operators: new Set(list(env.RUKOU_OPERATORS)),
     adminTokenSha256: list(env.RUKOU_ADMIN_TOKEN_SHA256).map((hash) => hash.toLowerCase()).filter((hash) => /^[0-9a-f]{64}$/.test(hash)),
   };

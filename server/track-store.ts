@@ -33,8 +33,10 @@ import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } 
 import {
   cloudIDsOf,
   countedDays,
+  countedIds,
   eventDocIds,
   followUps,
+  onCountedDays,
   planBatch,
   readGroupData,
   shareIdsToRead,
@@ -132,11 +134,19 @@ async function latestBefore(db: Database, openid: string, day: string): Promise<
   return documentsOf<Pick<UserDayDoc, 'latest'>>(answer, 'user_days')[0]?.latest;
 }
 
-async function readLookups(db: Database, timed: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>, getOpenData: OpenDataReader): Promise<TrackLookups> {
-  const [userDays, shares] = await Promise.all([
-    byIds<UserDayDoc>(db, 'user_days', countedDays(timed).map((day) => userDayId(openid, day))),
-    sharesByIds(db, shareIdsToRead(timed.map((event) => event.input))),
-  ]);
+/** The caller's user-days of the batch's days, and those that counted any of its events (on another day, `onCountedDays`). */
+async function userDaysOf(db: Database, timed: readonly TimedEvent[], openid: string): Promise<UserDayDoc[]> {
+  const days = countedDays(timed);
+  if (days.length === 0) return [];
+  const _ = db.command;
+  const query = _.or([{ _id: _.in(days.map((day) => userDayId(openid, day))) }, { openid, counted: _.in(countedIds(timed)) }]);
+  return documentsOf<UserDayDoc>(await db.collection('user_days').where(query).limit(MAX_IN).get(), 'user_days');
+}
+
+/** What the plan reads, and the batch's events on the days their user-days counted them. */
+async function readLookups(db: Database, received: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>, getOpenData: OpenDataReader): Promise<{ timed: TimedEvent[]; lookups: TrackLookups }> {
+  const [userDays, shares] = await Promise.all([userDaysOf(db, received, openid), sharesByIds(db, shareIdsToRead(received.map((event) => event.input)))]);
+  const timed = onCountedDays(received, userDays);
   const byDay = new Map(userDays.map((doc) => [doc.day, doc]));
   const follow = followUps(timed, byDay);
   const [users, stored, earlierLatest] = await Promise.all([
@@ -153,7 +163,7 @@ async function readLookups(db: Database, timed: readonly TimedEvent[], openid: s
     return group && 'openGId' in group ? [group.openGId] : [];
   });
   const groupFirsts = await groupFirstsOf(db, [...new Set(openGIds)]);
-  return {
+  const lookups: TrackLookups = {
     userDays: byDay,
     userRead: follow.user,
     ...(users[0] ? { user: users[0] } : {}),
@@ -163,6 +173,7 @@ async function readLookups(db: Database, timed: readonly TimedEvent[], openid: s
     ...(storedIds ? { storedIds } : {}),
     ...(earlierLatest ? { earlierLatest } : {}),
   };
+  return { timed, lookups };
 }
 
 /** A database refusal: logged with its details, answered without them (they are the database's internals). */
@@ -232,7 +243,8 @@ export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Cal
   const timed = timedEvents(batch, now);
   const context: TrackContext = deps.sharePrefix ? { identity, now, sharePrefix: deps.sharePrefix } : { identity, now };
   for (let attempt = 1; ; attempt++) {
-    const plan = planBatch(timed, context, await readLookups(db, timed, identity.openid, groups, deps.getOpenData));
+    const read = await readLookups(db, timed, identity.openid, groups, deps.getOpenData);
+    const plan = planBatch(read.timed, context, read.lookups);
     if (plan.events.length === 0) return { accepted: plan.accepted, duplicates: plan.duplicates };
     // another delivery for this user came first when a write is refused: plan again from what it left
     if ((await writeUser(db, plan.user, identity.openid, now)) && (await everyUserDay(db, plan.userDays))) return storeEvents(db, plan);

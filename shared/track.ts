@@ -39,7 +39,7 @@ import { eventDocId, issuedWith } from './ids';
 import type { EnterEvent, EventBase, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
 import { countOncePerSession } from './session';
-import { chinaDay, eventTime } from './time';
+import { chinaDay, chinaDayEnd, chinaDayStart, eventTime } from './time';
 import { countEvent, emptyCount, nextUserDay, sessionEntriesOf, type DayCount, type FirstCopies } from './user-days';
 
 export interface Identity {
@@ -148,6 +148,29 @@ export function timedEvents(batch: Batch, now: Date): TimedEvent[] {
 /** The days of the batch's entries and shares: the user-days it reads and writes. */
 export function countedDays(timed: readonly TimedEvent[]): string[] {
   return [...new Set(timed.filter((event) => isCounted(event.input)).map((event) => event.day))].sort();
+}
+
+/** The client ids of the batch's entries and shares: what user-days count. */
+export function countedIds(timed: readonly TimedEvent[]): string[] {
+  return timed.filter((event) => isCounted(event.input)).map((event) => event.input.id);
+}
+
+/**
+ * The batch's events, each one a user-day counted put on that user-day's day. An event's time is
+ * recomputed at each delivery (`eventTime`: the receipt less the batch's `sentAt`, clamped to 7
+ * days), so a batch sent again after a lost answer, with another network delay or later past the
+ * clamp, can move an event counted on one day to the next: it keeps the day it was counted on, its
+ * time moved into that day.
+ */
+export function onCountedDays(timed: readonly TimedEvent[], userDays: readonly UserDayDoc[]): TimedEvent[] {
+  const countedOn = new Map<string, string>();
+  for (const doc of userDays) for (const id of doc.counted) countedOn.set(id, doc.day);
+  return timed.map((event) => {
+    const day = isCounted(event.input) ? countedOn.get(event.input.id) : undefined;
+    if (day === undefined || day === event.day) return event;
+    const at = Math.min(Math.max(event.at.getTime(), chinaDayStart(day).getTime()), chinaDayEnd(day).getTime() - 1);
+    return { ...event, at: new Date(at), day };
+  });
 }
 
 /** The stored `_id`s of the batch's events. */

@@ -130,7 +130,8 @@ export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, fir
 /**
  * A user-day's entries as sessions need them (`shared/session.ts`), leaving out those being
  * stored again (`except`: entries the user-day counted whose events a crash kept from being
- * stored), which must not meet themselves.
+ * stored), which must not meet themselves. An entry's time is recomputed at each delivery, so the
+ * one left out is the nearest in time with the same card, not one at exactly that time.
  */
 export function sessionEntriesOf(doc: UserDayDoc | undefined, except: readonly { at: Date; card?: string }[] = []): SessionEntry[] {
   if (!doc) return [];
@@ -142,8 +143,12 @@ export function sessionEntriesOf(doc: UserDayDoc | undefined, except: readonly {
     return card === undefined ? { at } : { at, card };
   });
   for (const gone of except) {
-    const index = entries.findIndex((entry) => entry.at === gone.at.getTime() && entry.card === gone.card);
-    if (index >= 0) entries.splice(index, 1);
+    let nearest = -1;
+    entries.forEach((entry, index) => {
+      const distance = (i: number): number => Math.abs(entries[i].at - gone.at.getTime());
+      if (entry.card === gone.card && (nearest < 0 || distance(index) < distance(nearest))) nearest = index;
+    });
+    if (nearest >= 0) entries.splice(nearest, 1);
   }
   return entries;
 }

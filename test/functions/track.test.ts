@@ -4,6 +4,7 @@
  */
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, ShareEvent, ShareRecord, UserDayDoc, UserDoc } from '../../shared/model';
+import { chinaDay, chinaDayStart } from '../../shared/time';
 import { userDayId } from '../../shared/user-days';
 import { userDaysOf } from '../helpers/rollup-trace';
 import { emulatorNow, invokeAs, logOf, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
@@ -13,6 +14,7 @@ let db: ReturnType<typeof cloud.database>;
 let counter = 0;
 const nextId = (): string => `evt-${Date.now().toString(36)}-${(counter++).toString().padStart(4, '0')}`;
 const APP = 'wx0000000000000000';
+const MIDDAY_MS = Date.parse(MIDDAY);
 const user = (openid: string): { openid: string; appid: string } => ({ openid, appid: APP });
 
 type Sent = Record<string, unknown> & { id: string };
@@ -299,6 +301,38 @@ describe('user-days', () => {
     });
     expect(content(stored)).toEqual(content(expected));
     expect(stored).toMatchObject({ entries: 4, shareIntents: 2, returns: 1, byChannel: { 'a%2Eb': 1 } });
+  });
+
+  // an event's time is recomputed at each delivery (the phone's time plus the receipt less the
+  // batch's sentAt): a batch sent again after a lost answer, with another network delay, can land
+  // its events across midnight from where they were counted
+  async function acrossMidnight(openid: string, between: (sent: Sent[]) => Promise<void>): Promise<{ answer: Answer; sent: Sent[] }> {
+    const now = await emulatorNow(emulator.url);
+    const midnight = chinaDayStart(chinaDay(new Date(now))).getTime();
+    const sent = [enter({ rk_ch: 'late' }, 1047, { at: midnight - 5_000 }), share(`${await prefixOf(openid)}mid`)];
+    sent[1].at = midnight - 4_000;
+    expect(await track(openid, sent, { sentAt: now })).toMatchObject({ accepted: sent.map((event) => event.id) });
+    await between(sent);
+    return { answer: await track(openid, sent, { sentAt: now - 10_000 }), sent };
+  }
+
+  it('a batch sent again whose events now fall after midnight is counted once, on the day it was counted', async () => {
+    const { answer, sent } = await acrossMidnight('o-mid', async () => undefined);
+    expect(answer).toMatchObject({ accepted: [], duplicates: sent.map((event) => event.id) });
+    const days = ((await db.collection('user_days').where({ openid: 'o-mid' }).get()) as unknown as { data: UserDayDoc[] }).data;
+    expect(days.map(({ day, entries, shareIntents }) => ({ day, entries, shareIntents }))).toEqual([{ day: chinaDay(new Date(MIDDAY_MS - 86_400_000)), entries: 1, shareIntents: 1 }]);
+    expect(await count('revisions', { openid: 'o-mid' })).toBe(0);
+  });
+
+  it('an event counted but lost in a crash, sent again across midnight, is stored on the day it was counted, not counted again', async () => {
+    const { answer, sent } = await acrossMidnight('o-crash', async (first) => {
+      await db.collection('events').where({ openid: 'o-crash', eventId: first[0].id }).remove();
+    });
+    expect(answer).toMatchObject({ accepted: [sent[0].id], duplicates: [sent[1].id] });
+    const yesterday = chinaDay(new Date(MIDDAY_MS - 86_400_000));
+    expect(await eventOf<EnterEvent>('o-crash', sent[0].id)).toMatchObject({ day: yesterday, channel: 'late' });
+    const days = ((await db.collection('user_days').where({ openid: 'o-crash' }).get()) as unknown as { data: UserDayDoc[] }).data;
+    expect(days.map(({ day, entries }) => ({ day, entries }))).toEqual([{ day: yesterday, entries: 1 }]);
   });
 });
 

@@ -19,4 +19,6 @@ test('set values are read: whole seconds, days, and a comma-separated list of op
 
 test('user-days are kept at least as long as raw events: a day with events but no user-days could not be rolled up again', () => {
   expect(serverConfig({ RUKOU_RETENTION_DAYS: '365', RUKOU_USER_DAY_RETENTION_DAYS: '30' }).userDayRetentionDays).toBe(365);
+  // a day's rollup is final once its user-days are gone: never before its late events (7 days) can arrive
+  expect(serverConfig({ RUKOU_RETENTION_DAYS: '2', RUKOU_USER_DAY_RETENTION_DAYS: '3' }).userDayRetentionDays).toBe(8);
 });

@@ -123,4 +123,11 @@ describe('entries as sessions need them', () => {
     expect(sessionEntriesOf(doc, [{ at: new Date(T + 60_000), card: 'S1' }])).toEqual([{ at: T }]);
     expect(sessionEntriesOf(undefined)).toEqual([]);
   });
+
+  it('leaves out an entry stored again whose time moved with its new delivery: the nearest with its card', () => {
+    const card = { shareId: 'S1', verified: true, self: false, isReturn: true };
+    const doc = nextUserDay(undefined, counted([entry(), entry({ at: new Date(T + 60_000), share: card }), entry({ at: new Date(T + 90_000), share: card })]), { firstDay: DAY }, 'o-amy', AT);
+    expect(sessionEntriesOf(doc, [{ at: new Date(T + 60_300), card: 'S1' }])).toEqual([{ at: T }, { at: T + 90_000, card: 'S1' }]);
+    expect(sessionEntriesOf(doc, [{ at: new Date(T + 200) }])).toEqual([{ at: T + 60_000, card: 'S1' }, { at: T + 90_000, card: 'S1' }]);
+  });
 });
