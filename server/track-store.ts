@@ -3,8 +3,8 @@
  * the writes `shared/track.ts` planned.
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
- * - reads, none per event: first, in parallel, the caller's user-days of the batch's days (one
- *   `_id in` query) and the share events that recorded the share ids the batch names; then, only
+ * - reads, none per event: first, in parallel, the caller's user-days of the batch's days and any
+ *   that counted one of its entries or shares on another day (one query, `onCountedDays`), and the share events that recorded the share ids the batch names; then, only
  *   when those leave something open (`followUps`), in parallel, the caller's `users` document (the
  *   first batch of a day, or an entry that may be earlier than the user's first), the batch's ids
  *   in `events` (a user-day counted some of them already: a batch sent again), and the user's
