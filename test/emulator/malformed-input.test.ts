@@ -70,6 +70,7 @@ const CASES: [string, Request, Face][] = [
   ['a storage URL: POST', { method: 'POST', path: FILE, body: 'x' }, { face: 'cos', status: 405, code: 'MethodNotAllowed' }],
   ['the openapi record: POST', { method: 'POST', path: '/__rukou/openapi/calls', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
   ['the database stats: PUT', { method: 'PUT', path: '/__rukou/database/stats', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
+  ['the functions stats: POST', { method: 'POST', path: '/__rukou/functions/stats', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
   ['no route: /', { method: 'GET', path: '/' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
   ['no route: /adminx', { method: 'POST', path: '/adminx', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
   ['no route: /functions without a name', { method: 'POST', path: '/functions', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
