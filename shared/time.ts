@@ -1,42 +1,51 @@
 /**
  * China days. Rukou counts by the calendar day in Beijing (UTC+8, no daylight saving), while the
  * cloud function's clock runs in UTC and timer triggers fire in Beijing time. Every day boundary is
- * therefore computed from UTC instants with dayjs in UTC mode and a fixed +08:00 offset, never
- * from the machine's time zone (a developer laptop in Berlin must count the same days as the cloud).
+ * therefore computed from UTC instants with a fixed +08:00 offset, never from the machine's time
+ * zone (a developer laptop in Berlin must count the same days as the cloud).
+ *
+ * A day is written "YYYY-MM-DD", years 0000 to 9999 of the Gregorian calendar. Days are read
+ * with `setUTCFullYear`, not `Date.UTC` or dayjs (which calls it): those read the years 0000–0099
+ * as 1900–1999, which made "0099-12-31" "not a real day". An instant whose China day falls outside
+ * those years is written as ISO 8601 expands the year ("-000001-12-31"), which no day matches.
  *
  * @example
  * chinaDay(Date.parse('2024-05-01T16:30:00Z')) // '2024-05-02' (00:30 in Beijing)
  * chinaDayStart('2024-05-02')                  // 2024-05-01T16:00:00.000Z
  */
-import dayjs from 'dayjs';
-import utc from 'dayjs/plugin/utc';
-
-dayjs.extend(utc);
 
 /** Beijing is UTC+8 all year round. */
 export const CHINA_OFFSET_MINUTES = 8 * 60;
 export const CHINA_OFFSET_MS = CHINA_OFFSET_MINUTES * 60_000;
 export const DAY_MS = 86_400_000;
 
-const DAY_FORMAT = 'YYYY-MM-DD';
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The date part of an instant's ISO 8601 form: "YYYY-MM-DD", or "±YYYYYY-MM-DD" outside the years 0000–9999. */
+const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, -14);
+
+/** The UTC midnight that starts a day written YYYY-MM-DD, its fields taken as they are (2024-02-30 is 2024-03-01). */
+function utcMidnight(day: string): number {
+  const date = new Date(0);
+  date.setUTCFullYear(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+  return date.getTime();
+}
 
 /** The China day ("YYYY-MM-DD") of an instant. */
 export function chinaDay(at: Date | number): string {
-  return dayjs.utc(at).utcOffset(CHINA_OFFSET_MINUTES).format(DAY_FORMAT);
+  return isoDate(new Date(at).getTime() + CHINA_OFFSET_MS);
 }
 
 /** Whether a string is a real calendar day written "YYYY-MM-DD" (2024-02-30 is not). */
 export function isChinaDay(day: unknown): day is string {
-  if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return false;
-  // dayjs rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
-  return dayjs.utc(day).format(DAY_FORMAT) === day;
+  // a day is real only if it survives the round trip: 02-30 would come back as 03-01
+  return typeof day === 'string' && DAY_PATTERN.test(day) && isoDate(utcMidnight(day)) === day;
 }
 
 /** The UTC instant at which a China day starts (00:00 Beijing = 16:00 UTC the day before). */
 export function chinaDayStart(day: string): Date {
   if (!isChinaDay(day)) throw new RangeError(`"${day}" is not a day written YYYY-MM-DD`);
-  return dayjs.utc(day).subtract(CHINA_OFFSET_MINUTES, 'minute').toDate();
+  return new Date(utcMidnight(day) - CHINA_OFFSET_MS);
 }
 
 /** The UTC instant at which a China day ends (exclusive): the start of the next one. */
