@@ -59,6 +59,7 @@ const CASES: [string, Request, Face][] = [
   ['/admin: an empty body', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '' }, { face: 'wire', code: 'INVALID_ACTION' }],
   ['/admin: an action that is not a string', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":{"toString":1}}' }, { face: 'wire', code: 'INVALID_ACTION' }],
   ['/admin: a query that is not EJSON', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{"}' }, { face: 'wire' }],
+  ['/admin: a document whose $date holds no date', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.insertDocument","collectionName":"todos","data":["{\\"a\\":{\\"$date\\":\\"garbage\\"}}"]}' }, { face: 'wire' }],
   ['/admin: wx.openApi with bytes that are not its protobuf', { method: 'POST', path: '/admin', type: 'multipart/form-data; boundary=b', body: '--b\r\ncontent-disposition: form-data; name="action"\r\n\r\nwx.openApi\r\n--b\r\ncontent-disposition: form-data; name="requestData"; filename="r"\r\n\r\n\xff\xff\xff\xff\r\n--b--\r\n' }, { face: 'wire' }],
   ['the simulated WeChat: an empty body', { method: 'POST', path: '/__rukou/wechat/cloudid', type: JSON_TYPE, body: '' }, { face: 'emulator', status: 400 }],
   ['the client gateway: a path that is not percent-encoding', { method: 'POST', path: '/functions/%', type: JSON_TYPE, body: '{}' }, { face: 'client' }],
