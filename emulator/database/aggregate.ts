@@ -4,7 +4,7 @@ import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallba
 import { GroupMemory } from './limits';
 import { compileMatcher } from './match';
 import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeys } from './semantics';
-import { isNil, isNumber, isObject, isOperator, Undecided } from './values';
+import { isNil, isNumber, isObject, isOperator, setField, Undecided } from './values';
 
 /**
  * Aggregation pipelines, answered with MongoDB's semantics (semantics.ts). The stages a rollup
@@ -228,7 +228,7 @@ function groupStage(spec: unknown): Stage | null {
     const sortedValues: unknown[] = [];
     const keyOf = (): Doc => {
       const key: Doc = {};
-      (byObject as ObjectKey).fields.forEach((field, i) => (key[field] = values[i]));
+      (byObject as ObjectKey).fields.forEach((field, i) => setField(key, field, values[i]));
       return key;
     };
     for (const doc of docs) {
@@ -256,7 +256,11 @@ function groupStage(spec: unknown): Stage | null {
     return memory.groups(
       order.map((group) => {
         const out: Doc = { _id: group.key };
-        for (let i = 0; i < fields.length; i++) memory.value((out[fields[i]] = folds[i].result(group.states[i], group.count)));
+        for (let i = 0; i < fields.length; i++) {
+          const value = folds[i].result(group.states[i], group.count);
+          setField(out, fields[i], value);
+          memory.value(value);
+        }
         return out;
       }),
     );

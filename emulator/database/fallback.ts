@@ -33,6 +33,7 @@ import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
 import { flatten, resolve } from 'mingo/util';
 import type { Doc } from './ejson';
+import { setField } from './values';
 import {
   compareValues,
   equalValues,
@@ -324,7 +325,7 @@ const PIPELINES: Record<string, PipelineOperator> = {
       return Lazy(
         order.map(([key, members]) => {
           const out: Doc = { _id: key };
-          for (const field of fields) out[field] = evalExpr(members, spec[field], inner.update({ root: null, groupId: key }));
+          for (const field of fields) setField(out, field, evalExpr(members, spec[field], inner.update({ root: null, groupId: key })));
           return out;
         }),
       );
@@ -365,7 +366,7 @@ const PIPELINES: Record<string, PipelineOperator> = {
       return Lazy(
         keys.sort(compareValues).map((key) => {
           const out: Doc = { _id: key };
-          for (const [field, accumulator] of Object.entries(output)) out[field] = evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key }));
+          for (const [field, accumulator] of Object.entries(output)) setField(out, field, evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key })));
           return out;
         }),
       );

@@ -7,6 +7,7 @@ import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
 import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
+import { setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -57,7 +58,7 @@ function cloneDoc<T>(value: T): T {
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = cloneDoc(value[key]);
+    for (const key of Object.keys(value)) setField(copy, key, cloneDoc(value[key]));
     return copy as T;
   }
   return value;
@@ -76,10 +77,10 @@ function setPath(doc: Doc, path: string, value: unknown): void {
   const segments = path.split('.');
   let target = doc;
   for (const segment of segments.slice(0, -1)) {
-    if (!isPlainObject(target[segment])) target[segment] = {};
+    if (!isPlainObject(target[segment])) setField(target, segment, {});
     target = target[segment] as Doc;
   }
-  target[segments[segments.length - 1]] = cloneDoc(value);
+  setField(target, segments[segments.length - 1], cloneDoc(value));
 }
 
 /** The equality conditions of a query: what an upsert's new document starts from (MongoDB does the same). */
@@ -105,6 +106,21 @@ function onlyId(query: Doc): DocId | undefined {
     id = query[key];
   }
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/**
+ * Refuses update operators that name a field `__proto__` (`{$set: {__proto__: 1}}`, `a.__proto__.b`,
+ * a `$rename` to it): MongoDB updates such a field like any other, but mingo's updater, which
+ * applies them here, silently skipped the first and refused the others with its own text. Stored
+ * `__proto__` fields are kept; only updating one is a difference from the cloud (README).
+ */
+function checkNoProtoPath(modifier: Doc): void {
+  for (const [operator, fields] of Object.entries(modifier)) {
+    if (!isPlainObject(fields)) continue;
+    const paths = [...Object.keys(fields), ...(operator === '$rename' ? Object.values(fields).filter((to): to is string => typeof to === 'string') : [])];
+    const named = paths.find((path) => path.split('.').includes('__proto__'));
+    if (named !== undefined) throw new BackendError('DATABASE_REQUEST_FAILED', `the emulator cannot update a field named __proto__ (${operator} of ${JSON.stringify(named)}), which the cloud's MongoDB can: write the whole document with set() instead`);
+  }
 }
 
 /**
@@ -188,6 +204,7 @@ export class DatabaseOperations {
   modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions): Modified {
     const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
     const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
+    if (options.merge) checkNoProtoPath(modifier);
     const result: Modified = { ops: [], updated: 0, docs: [] };
     for (const doc of targets) {
       const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };

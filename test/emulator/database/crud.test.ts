@@ -172,3 +172,35 @@ describe('paging', () => {
     expect(data[0].n).toBe(first.data[0].n);
   });
 });
+
+describe('a field named __proto__ (the SDK drops one, so these are sent as the wire carries them)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  const stored = async (): Promise<string> => ((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"p1"}' })).data as { list: string[] }).list[0];
+  const modify = (data: string, merge = true): Promise<Record<string, unknown>> => wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"p1"}', data, multi: false, merge, upsert: false });
+  const DOC = '{"_id":"p1","n":1,"a":{"__proto__":{"x":1},"y":2},"__proto__":"top"}';
+
+  beforeEach(async () => {
+    expect(await wire({ action: 'database.insertDocument', collectionName: 'todos', data: [DOC] })).toMatchObject({ data: { insertedIds: ['p1'] } });
+  });
+
+  it('is stored, and kept when an update or a set() copies the document (it was dropped)', async () => {
+    expect(await stored()).toBe(DOC);
+    expect(await modify('{"$set":{"n":2}}')).toMatchObject({ data: { updated: 1 } });
+    expect(await stored()).toBe(DOC.replace('"n":1', '"n":2'));
+    expect(await modify(DOC.replace('"_id":"p1",', '').replace('"n":1', '"n":3'), false)).toMatchObject({ data: { updated: 1 } });
+    expect(await stored()).toBe(DOC.replace('"n":1', '"n":3'));
+  });
+
+  it('cannot be updated by an operator here, and the refusal says so (mingo skipped {$set: {__proto__}} without a word)', async () => {
+    for (const data of ['{"$set":{"__proto__":"changed"}}', '{"$set":{"a.__proto__.x":2}}', '{"$inc":{"n":1},"$rename":{"n":"__proto__"}}']) {
+      expect(await modify(data)).toMatchObject({ code: 'DATABASE_REQUEST_FAILED', message: expect.stringContaining('cannot update a field named __proto__') });
+    }
+    expect(await stored()).toBe(DOC);
+  });
+
+  it('is an output field of a $group like any other', async () => {
+    const answer = await wire({ action: 'database.aggregateDocuments', collectionName: 'todos', stages: [{ stageKey: '$group', stageValue: '{"_id":null,"__proto__":{"$sum":"$n"}}' }] });
+    expect(answer.data).toEqual({ list: ['{"_id":null,"__proto__":1}'] });
+  });
+});
