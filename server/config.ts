@@ -5,6 +5,12 @@
 export interface ServerConfig {
   /** Raw events older than this many days are purged once their day is rolled up. */
   retentionDays: number;
+  /**
+   * User-days (and their revisions) older than this many days are purged once their day is rolled
+   * up; never fewer than `retentionDays`, since a day's events without its user-days could not be
+   * rolled up again. Days before it can no longer be backfilled.
+   */
+  userDayRetentionDays: number;
   /** Openids that are operators without an `admins` document. */
   operators: ReadonlySet<string>;
   /** Hex SHA-256 digests of the bearer tokens accepted over HTTP access (the web dashboard). */
@@ -16,6 +22,8 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_RETENTION_DAYS = 90;
+/** Half a year of user-days: a cohort's day-90 retention and a reactivation after 30 idle days stay answerable. */
+export const DEFAULT_USER_DAY_RETENTION_DAYS = 180;
 /** 60 s timeout − 20 s for a day of a million events − margin. */
 export const DEFAULT_BACKFILL_SECONDS = 30;
 
@@ -27,7 +35,11 @@ const list = (value: string | undefined): string[] =>
     .filter((item) => item !== '' && !item.includes('{{'));
 
 export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const retention = Number(env.RUKOU_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+  const days = (name: string, fallback: number): number => {
+    const value = Number(env[name] ?? fallback);
+    return Number.isInteger(value) && value > 0 ? value : fallback;
+  };
+  const retentionDays = days('RUKOU_RETENTION_DAYS', DEFAULT_RETENTION_DAYS);
   // an unset `{{env.X}}` renders as "": only whole seconds count, anything else is the default
   const backfillRaw = (env.RUKOU_BACKFILL_SECONDS ?? '').trim();
   const backfill = /^\d+$/.test(backfillRaw) ? Number(backfillRaw) : DEFAULT_BACKFILL_SECONDS;
@@ -35,7 +47,8 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
   return {
     ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
     backfillBudgetMs: backfill * 1000,
-    retentionDays: Number.isInteger(retention) && retention > 0 ? retention : DEFAULT_RETENTION_DAYS,
+    retentionDays,
+    userDayRetentionDays: Math.max(retentionDays, days('RUKOU_USER_DAY_RETENTION_DAYS', DEFAULT_USER_DAY_RETENTION_DAYS)),
     operators: new Set(list(env.RUKOU_OPERATORS)),
     adminTokenSha256: list(env.RUKOU_ADMIN_TOKEN_SHA256).map((hash) => hash.toLowerCase()).filter((hash) => /^[0-9a-f]{64}$/.test(hash)),
   };

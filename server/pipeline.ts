@@ -20,6 +20,7 @@ const STAGES: Record<string, (aggregate: Aggregate, value: unknown, _: Command) 
   $limit: (a, value) => a.limit(value),
   $lookup: (a, value) => a.lookup(value),
   $count: (a, value) => a.count(value),
+  $unwind: (a, value) => a.unwind(value),
 };
 
 const isOperatorObject = (value: unknown): value is Record<string, unknown> =>
@@ -81,3 +82,12 @@ export function documentsOf<T>(answer: unknown, what: string): T[] {
   if (!Array.isArray(data)) throw new RukouError('UPSTREAM', `the database gave no documents for ${what}`);
   return data as T[];
 }
+
+/** Whether a database refusal says an `_id` is already taken. */
+export function isDuplicateKey(error: unknown): boolean {
+  const text = error instanceof Error ? `${(error as { code?: unknown }).code ?? ''} ${error.message}` : String(error);
+  return /duplicate|E11000|already exists/i.test(text);
+}
+
+/** How many documents an `update` answer says it changed. */
+export const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);

@@ -5,11 +5,13 @@ import {
   DIMENSIONS,
   eventDaysBeforePipeline,
   LATE_DAYS,
+  userDayDaysBeforePipeline,
   purgeableDays,
   revisionsSincePipeline,
   unchangedSince,
   type DayOutputs,
   type Dimension,
+  type Pipeline,
   type RollupDoc,
 } from '../shared/rollup';
 import type { RevisionDoc } from '../shared/model';
@@ -21,10 +23,10 @@ import { documentsOf, runPipeline, type Database, type RequestCounter } from './
 const PAGE = 1000;
 
 /**
- * Applies a day's first-day revisions to its events (usually there are none): the events of users
- * whose first day moved away from `day` say the new one, so that the pipelines count them as not
- * new there. Idempotent; a stale event stored after it (a racing delivery) arrives later than the
- * rollup, so the daily run rolls the day again and applies it again.
+ * Applies a day's first-day revisions to its user-days (usually there are none): the user-days of
+ * users whose first day moved away from `day` say the new one, so that the pipelines count them as
+ * not new there. Idempotent; a stale count stored after it (a racing delivery) comes with events
+ * written after the rollup, so the daily run rolls the day again and applies it again.
  */
 async function applyRevisions(db: Database, day: string, counter: RequestCounter): Promise<void> {
   const _ = db.command;
@@ -34,16 +36,17 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
     const page = documentsOf<Pick<RevisionDoc, 'openid' | 'toDay'>>(answer, 'revisions');
     for (const { toDay, openids } of revisionUpdates(page, PAGE)) {
       counter.count += 1;
-      await db.collection('events').where({ day, firstDay: day, openid: _.in(openids) }).update({ data: { firstDay: toDay } });
+      // a new version, so that a delivery planned from the user-day as it was must plan again
+      await db.collection('user_days').where({ day, firstDay: day, openid: _.in(openids) }).update({ data: { firstDay: toDay, v: _.inc(1) } });
     }
     if (page.length < PAGE) return;
   }
 }
 
 /**
- * Computes one China day's rollup from its raw events, inside the database: a fixed number of
+ * Computes one China day's rollup from its user-days, inside the database: a fixed number of
  * aggregation requests (12, after one read of the day's first-day revisions) whatever the number
- * of events. The admin's "today so far" calls this same function without storing the result.
+ * of users and events. The admin's "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
   await applyRevisions(db, day, counter);
@@ -65,59 +68,135 @@ export async function computeDay(db: Database, day: string, counter: RequestCoun
   return buildRollup(day, outputs, catalogSceneNames, now);
 }
 
+/** The days among `days` whose rollup is final (their user-days are past retention): one request. */
+async function finalDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
+  const _ = db.command;
+  counter.count += 1;
+  const docs = documentsOf<{ _id: string }>(await db.collection('rollups_daily').where({ _id: _.in(days), final: true }).field({ _id: true }).limit(1000).get(), 'rollups_daily');
+  return new Set(docs.map((doc) => doc._id));
+}
+
 /**
- * Computes and stores the rollups of the given days in order (replacing what was there: idempotent);
- * after `startNoDayAfter` (epoch ms) no further day is started, so a caller can stay within its timeout.
+ * Computes and stores the rollups of the given days in order (replacing what was there: idempotent),
+ * but those that are final, which keep theirs; after `startNoDayAfter` (epoch ms) no further day is
+ * started, so a caller can stay within its timeout. Answers the documents written, the final days
+ * passed over, and how many of `days` were handled.
  */
-export async function rollupDays(db: Database, days: string[], counter: RequestCounter, now: () => Date, startNoDayAfter = Infinity): Promise<RollupDoc[]> {
+export async function rollupDays(
+  db: Database,
+  days: string[],
+  counter: RequestCounter,
+  now: () => Date,
+  startNoDayAfter = Infinity,
+): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
+  const finals = await finalDays(db, days, counter);
   const written: RollupDoc[] = [];
+  let done = 0;
   for (const day of days) {
-    // a day of a million events takes ~20 s: past the budget, stop between days, never inside one
+    // a day of a million events takes seconds: past the budget, stop between days, never inside one
     if (written.length > 0 && now().getTime() > startNoDayAfter) break;
+    done += 1;
+    if (finals.has(day)) continue;
     const { _id, ...content } = await computeDay(db, day, counter, now());
     counter.count += 1;
     await db.collection('rollups_daily').doc(_id).set({ data: content });
     written.push({ _id, ...content });
   }
-  return written;
+  return { written, final: days.slice(0, done).filter((day) => finals.has(day)), done };
+}
+
+/** How long each kind of data is kept, in China days before today. */
+export interface Retention {
+  /** Raw events (RUKOU_RETENTION_DAYS). */
+  eventDays: number;
+  /** User-days and the first-day revisions that correct them (RUKOU_USER_DAY_RETENTION_DAYS). */
+  userDays: number;
+}
+
+/** What one kind of data's retention did. */
+export interface PurgeResult {
+  cutoff: string;
+  purgedDays: string[];
+  removed: number;
+  /** Days past retention that still wait for a rollup computed after their last write. */
+  keptDays: string[];
 }
 
 export interface RetentionResult {
   cutoff: string;
   purgedDays: string[];
   removedEvents: number;
-  /** Days past retention that still wait for a rollup computed after their last event. */
   keptDays: string[];
+  userDays: PurgeResult;
 }
 
-/** Deletes raw events (but the share ledger) of days before today − retentionDays whose rollup already counts them. */
-export async function purgeEvents(db: Database, today: string, retentionDays: number, counter: RequestCounter): Promise<RetentionResult> {
-  const cutoff = addDays(today, -retentionDays);
-  const eventDays = await runPipeline<{ _id: unknown; lastWrite: Date }>(db, eventDaysBeforePipeline(cutoff), counter);
-  if (eventDays.length === 0) return { cutoff, purgedDays: [], removedEvents: 0, keptDays: [] };
+/**
+ * Purges the days before `cutoff` that one pipeline lists (each with its last write) and whose
+ * rollup was computed after that write: a day is deleted only once its rollup counts all of it.
+ */
+async function purgeDays(
+  db: Database,
+  cutoff: string,
+  listed: Pipeline,
+  remove: (days: string[]) => Promise<number>,
+  counter: RequestCounter,
+): Promise<PurgeResult> {
+  const days = await runPipeline<{ _id: unknown; lastWrite: Date }>(db, listed, counter);
+  if (days.length === 0) return { cutoff, purgedDays: [], removed: 0, keptDays: [] };
   const _ = db.command;
   counter.count += 1;
   const rolled = documentsOf<{ _id: string; computedAt: Date }>(
     await db
       .collection('rollups_daily')
-      .where({ _id: _.in(eventDays.map((row) => String(row._id))) })
+      .where({ _id: _.in(days.map((row) => String(row._id))) })
       .field({ computedAt: true })
       .limit(1000)
       .get(),
     'rollups_daily',
   );
-  const purgedDays = purgeableDays(eventDays, rolled);
-  let removedEvents = 0;
-  if (purgedDays.length > 0) {
-    counter.count += 1;
-    const removed = (await db.collection('events').where({ day: _.in(purgedDays), type: _.neq('share') }).remove()) as { stats?: { removed?: number } };
-    removedEvents = removed.stats?.removed ?? 0;
-    // a purged day is rolled up for good: its revisions have nothing left to correct
-    counter.count += 1;
-    await db.collection('revisions').where({ fromDay: _.in(purgedDays) }).remove();
-  }
+  const purgedDays = purgeableDays(days, rolled);
+  const removed = purgedDays.length > 0 ? await remove(purgedDays) : 0;
   const purged = new Set(purgedDays);
-  return { cutoff, purgedDays, removedEvents, keptDays: eventDays.map((row) => String(row._id)).filter((day) => !purged.has(day)) };
+  return { cutoff, purgedDays, removed, keptDays: days.map((row) => String(row._id)).filter((day) => !purged.has(day)) };
+}
+
+const removedCount = (answer: unknown): number => Number((answer as { stats?: { removed?: unknown } } | undefined)?.stats?.removed ?? 0);
+
+/**
+ * Applies retention: raw events (but the share ledger and each group's first entries) of days
+ * before today − `eventDays`, and user-days with their revisions of days before today − `userDays`,
+ * each only once their day's rollup counts them.
+ */
+export async function applyRetention(db: Database, today: string, retention: Retention, counter: RequestCounter): Promise<RetentionResult> {
+  const _ = db.command;
+  const eventCutoff = addDays(today, -retention.eventDays);
+  const events = await purgeDays(
+    db,
+    eventCutoff,
+    eventDaysBeforePipeline(eventCutoff),
+    async (days) => {
+      counter.count += 1;
+      return removedCount(await db.collection('events').where({ day: _.in(days), type: _.neq('share'), groupFirst: _.neq(true) }).remove());
+    },
+    counter,
+  );
+  const userDayCutoff = addDays(today, -retention.userDays);
+  const userDays = await purgeDays(
+    db,
+    userDayCutoff,
+    userDayDaysBeforePipeline(userDayCutoff),
+    async (days) => {
+      counter.count += 3;
+      // final first: a crash before the removal leaves days that simply are not computed again
+      await db.collection('rollups_daily').where({ _id: _.in(days) }).update({ data: { final: true } });
+      const removed = removedCount(await db.collection('user_days').where({ day: _.in(days) }).remove());
+      // a purged day is never rolled up again: its revisions have nothing left to correct
+      await db.collection('revisions').where({ fromDay: _.in(days) }).remove();
+      return removed;
+    },
+    counter,
+  );
+  return { cutoff: events.cutoff, purgedDays: events.purgedDays, removedEvents: events.removed, keptDays: events.keptDays, userDays };
 }
 
 /**
@@ -162,13 +241,13 @@ export interface DailyRunResult {
  * seven days before it that received events since its rollup, then applies retention. At a
  * million events a day, re-rolling unchanged days would multiply the run.
  */
-export async function dailyRun(db: Database, time: Date, retentionDays: number, counter: RequestCounter): Promise<DailyRunResult> {
+export async function dailyRun(db: Database, time: Date, retention: Retention, counter: RequestCounter): Promise<DailyRunResult> {
   const today = chinaDay(time);
   const day = addDays(today, -1);
   const late = dayRange(addDays(day, -LATE_DAYS), addDays(day, -1));
   const unchanged = await currentDays(db, late, counter);
   const days = [...late.filter((d) => !unchanged.has(d)), day];
   await rollupDays(db, days, counter, () => new Date());
-  const retention = await purgeEvents(db, today, retentionDays, counter);
-  return { day, rolledUp: days, unchanged: late.filter((d) => unchanged.has(d)), retention, databaseRequests: counter.count };
+  const purged = await applyRetention(db, today, retention, counter);
+  return { day, rolledUp: days, unchanged: late.filter((d) => unchanged.has(d)), retention: purged, databaseRequests: counter.count };
 }

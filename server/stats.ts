@@ -1,9 +1,10 @@
-import type { GroupDoc, ShareEvent, ShareRecord } from '../shared/model';
+import type { ShareEvent, ShareRecord } from '../shared/model';
 import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
 import {
   dailyTrend,
   groupActivity,
   groupActivityPipeline,
+  groupRecord,
   readableRollup,
   previousPeriod,
   rankKeys,
@@ -113,10 +114,12 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async group(event, ctx) {
     const { groupId } = groupInput(event);
     ctx.counter.count += 1;
-    const [record] = documentsOf<GroupDoc>(await ctx.db.collection('groups').where({ _id: groupId }).get(), 'groups');
-    if (!record) throw new RukouError('NOT_FOUND', `No entry has come from group ${groupId}.`);
+    // the group's earliest first entry: retention keeps them
+    const firsts = await ctx.db.collection('events').where({ groupId, groupFirst: true }).orderBy('at', 'asc').limit(1).field({ groupId: true, openid: true, at: true, day: true, chatType: true, share: true }).get();
+    const [first] = documentsOf<Parameters<typeof groupRecord>[0]>(firsts, 'events');
+    if (!first) throw new RukouError('NOT_FOUND', `No entry has come from group ${groupId}.`);
     const rows = await runPipeline<Parameters<typeof groupActivity>[0][number]>(ctx.db, groupActivityPipeline(groupId), ctx.counter);
-    return { group: record, activity: groupActivity(rows) };
+    return { group: groupRecord(first), activity: groupActivity(rows) };
   },
 
   /** Today so far (Beijing time), from today's raw events with the rollup's own code; not stored. */
@@ -130,11 +133,13 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async backfill(event, ctx) {
     const { from, to } = backfillRange(event);
     const days = dayRange(from, to);
-    const written = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.backfillBudgetMs);
-    const remaining = days.slice(written.length);
+    const { written, final, done } = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.backfillBudgetMs);
+    const remaining = days.slice(done);
     return {
       rolledUp: written.map((doc) => doc._id),
       entries: Object.fromEntries(written.map((doc) => [doc._id, rollupContent(doc).totals.entries])),
+      // days whose user-days are past retention keep the rollup they have
+      final,
       // the days left for the next call when the budget ran out: nothing is skipped silently
       remaining: remaining.length > 0 ? { from: remaining[0], to: remaining[remaining.length - 1] } : null,
     };

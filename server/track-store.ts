@@ -3,33 +3,52 @@
  * the writes `shared/track.ts` planned.
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
- * - reads, at most 4, none per event: the batch's event ids in `events` (one `_id in` query: the
- *   dedupe) and the caller's `users` document, in parallel; then the share events that recorded
- *   the share ids the batch names and the `groups` its cloudIDs resolved to, in parallel (each
- *   skipped when there is nothing to read);
+ * - reads, none per event: first, in parallel, the caller's user-days of the batch's days (one
+ *   `_id in` query), the share events that recorded the share ids the batch names, and the
+ *   `groupFirst` entries of the groups its cloudIDs resolved to; then, only when those leave
+ *   something open (`followUps`), in parallel, the caller's `users` document (the first batch of
+ *   a day, or an entry that may be earlier than the user's first), the batch's ids in `events` (a
+ *   user-day counted some of them already: a batch sent again), and the user's latest entry of an
+ *   earlier day (a share with nothing before it on its own day). Each is skipped when there is
+ *   nothing to read: a batch of page views and hides reads nothing;
  * - 1 `cloud.getOpenData` call for all the batch's group cloudIDs (skipped when there are none);
- * - writes, usually at most 3: the user's (an `add` when new, else a conditional `update` of the
- *   latest entry) and one batched `add` of the groups seen for the first time, in parallel; then
- *   one batched `add` of the new events. Each is skipped when there is nothing to write.
- * Rarer cases cost more, and are counted in the README: a batch with an entry earlier than the
- * user's stored first one updates `first` too (1 write) and, when that moves the user's first day,
- * adds a `revisions` document (1 write); card opens older than the user's latest entry read that
- * day's stored entries (1 read, with the second pair of reads).
+ * - writes: the user's `add` (a new user) or conditional `update` (an earlier first entry, with a
+ *   `revisions` document when the first day moves), only then; one user-day per day the batch's
+ *   entries and shares fall on (usually one), added or written over the version read; then one
+ *   batched `add` of the events.
  *
- * The user goes first because the events carry the user's first day, and the events go last
- * because they are what makes a delivery count: if the function dies before, the client's retry
- * plans the batch again and rewrites the same facts. When a concurrent delivery wins a race (the
- * same user created meanwhile, an earlier first entry stored meanwhile, the same events or a
- * group's first open), the refused write shows it: the batch is planned again from fresh reads
- * and the write is retried, once (at most 4 more reads for each).
+ * The user and the user-days go first, the events last: a crash between them leaves events that a
+ * user-day counted but `events` lacks, and the client's retry stores exactly those, without
+ * counting them again. When a concurrent delivery wins a race (the same user or user-day written
+ * meanwhile), the refused write shows it: the batch is planned again from fresh reads, twice at
+ * most. Events are added without a read first: when some are stored already (the same batch sent
+ * twice at once, page views sent again), the refused add shows it, and the others are added.
  */
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
-import { documentsOf } from './pipeline';
+import { documentsOf, isDuplicateKey, updatedCount } from './pipeline';
 import { revisionOf } from '../shared/revisions';
-import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../shared/model';
-import type { KnownEntry } from '../shared/session';
-import { cloudIDsOf, daysToRead, eventDocIds, planBatch, readGroupData, shareIdsToRead, userWrite, type Batch, type GroupResolution, type Identity, type TrackContext, type TrackLookups, type TrackPlan, type UserWrite } from '../shared/track';
+import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../shared/model';
+import {
+  cloudIDsOf,
+  countedDays,
+  eventDocIds,
+  followUps,
+  planBatch,
+  readGroupData,
+  shareIdsToRead,
+  timedEvents,
+  type Batch,
+  type GroupResolution,
+  type Identity,
+  type TimedEvent,
+  type TrackContext,
+  type TrackLookups,
+  type TrackPlan,
+  type UserDayWrite,
+  type UserWrite,
+} from '../shared/track';
+import { MAPS, userDayId } from '../shared/user-days';
 import { RukouError } from '../shared/errors';
 
 /** What getOpenData answers: `list` in the order of the cloudIDs asked. */
@@ -51,7 +70,7 @@ export interface StoredBatch {
 
 const MAX_IN = 1000;
 /** Plans of one batch against racing deliveries of the same user before it answers UPSTREAM (the tracker sends it again). */
-const USER_ATTEMPTS = 3;
+const ATTEMPTS = 3;
 
 async function byIds<T>(db: Database, collection: string, ids: string[], fields?: Record<string, boolean>): Promise<T[]> {
   if (ids.length === 0) return [];
@@ -92,45 +111,50 @@ async function sharesByIds(db: Database, shareIds: string[]): Promise<ShareRecor
   return documentsOf<Pick<ShareEvent, 'share'>>(answer, 'events').flatMap((event) => (event.share ? [event.share] : []));
 }
 
-async function readLookups(deps: TrackStoreDeps, batch: Batch, openid: string, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
-  const { db } = deps;
-  const [stored, users] = await Promise.all([
-    byIds<{ _id: string }>(db, 'events', eventDocIds(batch.events, openid), { _id: true }),
-    byIds<UserDoc>(db, 'users', [openid]),
-  ]);
-  const user = users[0];
+/** Each group's earliest stored `groupFirst` entry time. */
+async function groupFirstsOf(db: Database, openGIds: string[]): Promise<Map<string, Date>> {
+  const firsts = new Map<string, Date>();
+  if (openGIds.length === 0) return firsts;
+  const _ = db.command;
+  const answer = await db.collection('events').where({ groupId: _.in(openGIds), groupFirst: true }).field({ groupId: true, at: true }).limit(MAX_IN).get();
+  for (const { groupId, at } of documentsOf<Pick<EnterEvent, 'groupId' | 'at'>>(answer, 'events')) {
+    const known = groupId === undefined ? undefined : firsts.get(groupId);
+    if (groupId !== undefined && (!known || new Date(at) < known)) firsts.set(groupId, new Date(at));
+  }
+  return firsts;
+}
+
+/** The user's latest entry on a day before `day`. */
+async function latestBefore(db: Database, openid: string, day: string): Promise<Touch | undefined> {
+  const _ = db.command;
+  const answer = await db.collection('user_days').where({ openid, day: _.lt(day), entries: _.gt(0) }).orderBy('day', 'desc').limit(1).field({ latest: true }).get();
+  return documentsOf<Pick<UserDayDoc, 'latest'>>(answer, 'user_days')[0]?.latest;
+}
+
+async function readLookups(db: Database, timed: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>): Promise<TrackLookups> {
   const openGIds = [...new Set([...groups.values()].flatMap((group) => ('openGId' in group ? [group.openGId] : [])))];
-  const [shares, known, dayEntries] = await Promise.all([
-    sharesByIds(db, shareIdsToRead(batch.events, user)),
-    byIds<Pick<GroupDoc, '_id' | 'firstSeen'>>(db, 'groups', openGIds, { _id: true, firstSeen: true }),
-    entriesOfDays(db, openid, daysToRead(batch, user, deps.now())),
+  const [userDays, shares, groupFirsts] = await Promise.all([
+    byIds<UserDayDoc>(db, 'user_days', countedDays(timed).map((day) => userDayId(openid, day))),
+    sharesByIds(db, shareIdsToRead(timed.map((event) => event.input))),
+    groupFirstsOf(db, openGIds),
+  ]);
+  const byDay = new Map(userDays.map((doc) => [doc.day, doc]));
+  const follow = followUps(timed, byDay);
+  const [users, stored, earlierLatest] = await Promise.all([
+    follow.user ? byIds<UserDoc>(db, 'users', [openid]) : [],
+    follow.storedIds ? byIds<{ eventId: string }>(db, 'events', eventDocIds(timed, openid), { eventId: true }) : undefined,
+    follow.latestBefore ? latestBefore(db, openid, follow.latestBefore) : undefined,
   ]);
   return {
-    storedIds: new Set(stored.map((doc) => doc._id)),
-    user,
+    userDays: byDay,
+    userRead: follow.user,
+    ...(users[0] ? { user: users[0] } : {}),
     shares: new Map(shares.map((share) => [share.shareId, share])),
     groups,
-    knownGroups: new Map(known.map((group) => [group._id, new Date(group.firstSeen)])),
-    ...(dayEntries ? { dayEntries } : {}),
+    groupFirsts,
+    ...(stored ? { storedIds: new Set(stored.map((doc) => doc.eventId)) } : {}),
+    ...(earlierLatest ? { earlierLatest } : {}),
   };
-}
-
-/** The caller's stored entries on those days, as sessions need them (one read, only for an offline phone's card opens). */
-async function entriesOfDays(db: Database, openid: string, days: string[]): Promise<Map<string, KnownEntry[]> | undefined> {
-  if (days.length === 0) return undefined;
-  const _ = db.command;
-  const answer = await db.collection('events').where({ openid, type: 'enter', day: _.in(days) }).field({ day: true, at: true, share: true }).limit(MAX_IN).get();
-  const entries = new Map<string, KnownEntry[]>(days.map((day) => [day, []]));
-  for (const event of documentsOf<Pick<EnterEvent, 'day' | 'at' | 'share'>>(answer, 'events')) {
-    entries.get(event.day)?.push({ at: new Date(event.at).getTime(), cards: event.share?.isReturn ? [event.share.shareId] : [] });
-  }
-  return entries;
-}
-
-/** Whether a database refusal says an `_id` is already taken. */
-function isDuplicateKey(error: unknown): boolean {
-  const text = error instanceof Error ? `${(error as { code?: unknown }).code ?? ''} ${error.message}` : String(error);
-  return /duplicate|E11000|already exists/i.test(text);
 }
 
 /** A database refusal: logged with its details, answered without them (they are the database's internals). */
@@ -151,12 +175,7 @@ async function addAll(db: Database, collection: string, docs: object[]): Promise
   }
 }
 
-const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);
-
-/**
- * Applies the user write, conditional on the version the plan read. Answers false when another
- * write came first (the user created, or their document changed, meanwhile): plan again.
- */
+/** Applies the user write, conditional on the version the plan read. False when another write came first: plan again. */
 async function writeUser(db: Database, write: UserWrite | undefined, openid: string, now: Date): Promise<boolean> {
   if (!write) return true;
   if (write.kind === 'create') return (await addAll(db, 'users', [write.doc])) === 'added';
@@ -164,54 +183,56 @@ async function writeUser(db: Database, write: UserWrite | undefined, openid: str
   // the revision goes first: written twice it is one document, and a crash between the two leaves
   // a retry that finds the first day still to move, never a moved day without its revision
   if (write.revision) await addAll(db, 'revisions', [revisionOf(openid, write.revision.fromDay, write.revision.toDay, now)]);
-  const { first, latest, ...plain } = write.fields;
-  const data = { ...plain, ...(first ? { first: _.set(first) } : {}), ...(latest ? { latest: _.set(latest) } : {}), v: _.inc(1) };
-  const version = write.version === undefined ? _.exists(false) : write.version;
-  const answer = await db.collection('users').where({ _id: openid, v: version }).update({ data });
-  return updatedCount(answer) === 1;
+  const { first, ...plain } = write.fields;
+  const data = { ...plain, ...(first ? { first: _.set(first) } : {}), v: _.inc(1) };
+  return updatedCount(await db.collection('users').where({ _id: openid, v: write.version }).update({ data })) === 1;
+}
+
+/**
+ * Applies a user-day write (see `UserDayWrite`). False when another write came first (the day
+ * added meanwhile, a version moved on, some of the events counted meanwhile): plan again.
+ */
+async function writeUserDay(db: Database, write: UserDayWrite): Promise<boolean> {
+  if (write.kind === 'create') return (await addAll(db, 'user_days', [write.doc])) === 'added';
+  const _ = db.command;
+  const { count, doc } = write;
+  const counters: Record<string, unknown> = { entries: _.inc(count.entries), cold: _.inc(count.cold), shareIntents: _.inc(count.shareIntents), returns: _.inc(count.returns) };
+  for (const map of MAPS) for (const [key, n] of Object.entries(count.maps[map])) counters[`${map}.${key}`] = _.inc(n);
+  const pushes = { times: _.push({ each: count.times, sort: 1 }), cards: _.push({ each: count.cards }), counted: _.push({ each: count.counted }) };
+  // what depends on the day as read: set as the plan computed it, under the version it read
+  const planned = write.version === undefined ? {} : { firstDay: doc.firstDay, ...(doc.firstAt ? { firstAt: doc.firstAt } : {}), ...(doc.latest ? { latest: _.set(doc.latest) } : {}), v: _.inc(1) };
+  const where = { _id: doc._id, counted: _.nin(count.counted), ...(write.version === undefined ? {} : { v: write.version }) };
+  return updatedCount(await db.collection('user_days').where(where).update({ data: { ...counters, ...pushes, ...planned, at: doc.at } })) === 1;
+}
+
+/** Adds the planned events; those another delivery stored meanwhile are answered as duplicates. */
+async function storeEvents(db: Database, plan: TrackPlan): Promise<StoredBatch> {
+  if ((await addAll(db, 'events', plan.events)) === 'added') return { accepted: plan.accepted, duplicates: plan.duplicates };
+  const stored = new Set((await byIds<{ _id: string }>(db, 'events', plan.events.map((event) => event._id), { _id: true })).map((event) => event._id));
+  const fresh = plan.events.filter((event) => !stored.has(event._id));
+  if ((await addAll(db, 'events', fresh)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; send the batch again');
+  const freshIds = new Set(fresh.map((event) => event.eventId));
+  return { accepted: plan.accepted.filter((id) => freshIds.has(id)), duplicates: [...plan.duplicates, ...plan.accepted.filter((id) => !freshIds.has(id))] };
 }
 
 /** Records a validated batch for a verified caller and answers which events were written and which were duplicates. */
 export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Caller): Promise<StoredBatch> {
   const { db } = deps;
   const identity: Identity = caller.unionid ? { openid: caller.openid, appid: caller.appid, unionid: caller.unionid } : { openid: caller.openid, appid: caller.appid };
-  const answer = (plan: TrackPlan): StoredBatch => ({ accepted: plan.accepted, duplicates: plan.duplicates });
   const groups = await resolveGroups(deps.getOpenData, cloudIDsOf(batch.events));
   const now = deps.now();
+  const timed = timedEvents(batch, now);
   const context: TrackContext = deps.sharePrefix ? { identity, now, sharePrefix: deps.sharePrefix } : { identity, now };
-  const plan = async (): Promise<{ lookups: TrackLookups; plan: TrackPlan }> => {
-    const lookups = await readLookups(deps, batch, identity.openid, groups);
-    return { lookups, plan: planBatch(batch, context, lookups) };
-  };
-  let current = await plan();
-  if (current.plan.events.length === 0) return answer(current.plan);
-  const user = (attempt: typeof current): Promise<boolean> => writeUser(db, userWrite(attempt.lookups.user, attempt.plan, identity), identity.openid, now);
-  const [userWritten, groupsAdded] = await Promise.all([user(current), addAll(db, 'groups', current.plan.groups)]);
-  // another delivery for this user came first: plan again from what it left, a few times
-  for (let attempt = 1; !userWritten; attempt++) {
-    current = await plan();
-    if (await user(current)) break;
-    if (attempt === USER_ATTEMPTS) throw new RukouError('UPSTREAM', 'the user was being recorded by other deliveries at the same time; send the batch again');
+  for (let attempt = 1; ; attempt++) {
+    const plan = planBatch(timed, context, await readLookups(db, timed, identity.openid, groups));
+    if (plan.events.length === 0) return { accepted: plan.accepted, duplicates: plan.duplicates };
+    // another delivery for this user came first when a write is refused: plan again from what it left
+    if ((await writeUser(db, plan.user, identity.openid, now)) && (await everyUserDay(db, plan.userDays))) return storeEvents(db, plan);
+    if (attempt === ATTEMPTS) throw new RukouError('UPSTREAM', 'the user was being recorded by other deliveries at the same time; send the batch again');
   }
-  // the groups another delivery added meanwhile are left out (planning again after our own user write would read it back)
-  if (groupsAdded === 'duplicate') {
-    const known = new Set((await byIds<Pick<GroupDoc, '_id'>>(db, 'groups', current.plan.groups.map((group) => group._id), { _id: true })).map((group) => group._id));
-    await addAll(db, 'groups', current.plan.groups.filter((group) => !known.has(group._id)));
-  }
-  const planned = current.plan;
-  for (const { _id, ...first } of planned.earlierGroups) {
-    const _ = db.command;
-    // conditional: a still earlier entry stored meanwhile keeps its place
-    const data = { chatType: _.remove(), firstShareId: _.remove(), ...first };
-    await db.collection('groups').where({ _id, firstSeen: _.gt(first.firstSeen) }).update({ data });
-  }
-  if ((await addAll(db, 'events', planned.events)) === 'duplicate') {
-    // the same events delivered twice at once: the other delivery's copies stand, ours are duplicates
-    const stored = new Set((await byIds<{ _id: string }>(db, 'events', planned.events.map((event) => event._id), { _id: true })).map((event) => event._id));
-    const fresh = planned.events.filter((event) => !stored.has(event._id));
-    if ((await addAll(db, 'events', fresh)) === 'duplicate') throw new RukouError('UPSTREAM', 'the events were being stored by another delivery at the same time; send the batch again');
-    const freshIds = new Set(fresh.map((event) => event.eventId));
-    return { accepted: planned.accepted.filter((id) => freshIds.has(id)), duplicates: [...planned.duplicates, ...planned.accepted.filter((id) => !freshIds.has(id))] };
-  }
-  return answer(planned);
+}
+
+async function everyUserDay(db: Database, writes: readonly UserDayWrite[]): Promise<boolean> {
+  const written = await Promise.all(writes.map((write) => writeUserDay(db, write)));
+  return written.every(Boolean);
 }

@@ -63,6 +63,12 @@ export function nestsWithin(value: unknown, max: number): boolean {
   return true;
 }
 
+/** A validator as ajv's standalone code exports it (`dist/validators/`): whether `data` is valid, and if not, why. */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
 /** The path of the field an ajv error is about: [] for the input itself, [''] for a field named "". */
 function pathOf(error: ErrorObject): string[] {
   const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));

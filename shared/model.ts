@@ -45,13 +45,6 @@ export interface EventBase {
   serverAt: Date;
   /** The China day of `at`. */
   day: string;
-  /**
-   * The user's first China day as known when the event was stored (their `users` document and the
-   * batch's own entries), so that "new on day D" is `firstDay == day` on the event itself and a
-   * rollup needs no join. It is never later than the truth; where an older entry arrived later, a
-   * `revisions` document says so.
-   */
-  firstDay: string;
 }
 
 export interface EnterEvent extends EventBase {
@@ -75,6 +68,11 @@ export interface EnterEvent extends EventBase {
   share?: ShareAttribution;
   /** openGId of the group the entry came from, when a cloudID resolved. */
   groupId?: string;
+  /**
+   * Set on an entry from a group that was earlier than any entry of that group stored before it:
+   * the group's record (`GroupRecord`) is its earliest such entry. Retention keeps these entries.
+   */
+  groupFirst?: true;
   warnings?: string[];
 }
 
@@ -122,7 +120,7 @@ export type StoredEvent = EnterEvent | ShareEvent | PageEvent | HideEvent;
 
 /**
  * `revisions`: a user's first day moved earlier (an offline phone delivered an older entry). Their
- * events on `fromDay` may still say they were new there, so the rollup of `fromDay` reads this and
+ * user-day of `fromDay` may still say they were new there, so the rollup of `fromDay` reads this and
  * counts them as not new, and the daily run rolls `fromDay` again when one is written after its
  * rollup. `_id` is derived from (openid, fromDay, toDay): written twice, it is one document.
  */
@@ -143,12 +141,15 @@ export interface Touch {
   category: string;
   bucket: Bucket;
   channel?: string;
-  shareId?: string;
-  /** Cards returned through in this touch's session (latest touch only): a card counts once per session. */
-  returns?: string[];
+  /** The verified share whose card the entry opened (not a re-open): what a share that follows builds on. */
+  card?: ShareRecord;
 }
 
-/** `users`, `_id` = openid. */
+/**
+ * `users`, `_id` = openid: the user's first touch. Written when the user first enters, and again
+ * only when an entry earlier than the stored first one arrives (an offline phone); the latest touch
+ * of each day is on that day's user-day.
+ */
 export interface UserDoc {
   _id: string;
   appid: string;
@@ -157,19 +158,57 @@ export interface UserDoc {
   firstDay: string;
   /** The earliest entry by event time, whatever order the batches arrived in. */
   first: Touch;
-  /** The latest entry by event time. */
-  latest: Touch;
-  /** Bumped by every write; each write is conditional on the version its plan read (absent before 0.2). */
-  v?: number;
+  /** Bumped by every write; each write is conditional on the version its plan read. */
+  v: number;
 }
 
 /**
- * `groups`, `_id` = openGId: written once, when a group first brings an entry. How many opens,
- * openers and shares a group has is counted from the events (`groupId`), never kept as counters,
- * so that a `track` batch needs no write per group.
+ * `user_days`, `_id` = `userDayId(openid, day)`: one user's China day, as `track` counts it (see
+ * `shared/user-days.ts`). What the rollup reads: its groups hold keys, never (user, key) pairs.
+ * Map keys are escaped (`shared/keys.ts`).
  */
-export interface GroupDoc {
+export interface UserDayDoc {
   _id: string;
+  openid: string;
+  day: string;
+  /** The user's first day and first entry's time as known when it was written; a revision corrects the day. */
+  firstDay: string;
+  firstAt?: Date;
+  /** Entries (cold and hot starts) and, of those, cold starts. */
+  entries: number;
+  cold: number;
+  /** The entries' event times, ascending: the day's sessions are counted from them. */
+  times: Date[];
+  byBucket: Record<string, number>;
+  byCategory: Record<string, number>;
+  byScene: Record<string, number>;
+  byChannel: Record<string, number>;
+  byPage: Record<string, number>;
+  /** `share` events: taps on share. */
+  shareIntents: number;
+  /** Entries that were share returns, and how many by the depth of the card ("1", "2" … or "unknown"). */
+  returns: number;
+  returnDepths: Record<string, number>;
+  /** The share returns' times and cards: a card counts once per session. */
+  cards: { at: Date; shareId: string }[];
+  /** Entries from each group chat, by openGId. */
+  groupOpens: Record<string, number>;
+  /** The day's latest entry by event time. */
+  latest?: Touch;
+  /** The client ids (`eventId`) of the entries and shares counted: a batch sent again counts once. */
+  counted: string[];
+  /** Bumped by every write; each write is conditional on the version its plan read. */
+  v: number;
+  /** When it was last written (server time). */
+  at: Date;
+}
+
+/**
+ * A group chat's record, as the admin `group` action answers it: from the group's earliest
+ * `groupFirst` entry. How many opens, openers and shares a group has is counted from the events.
+ */
+export interface GroupRecord {
+  groupId: string;
   firstSeen: Date;
   firstDay: string;
   firstOpener: string;

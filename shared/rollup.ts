@@ -3,11 +3,15 @@
  * aggregation pipelines that compute it inside the database, and the maths that turns the
  * pipelines' answers into the document. Pure: no I/O. `server/rollup.ts` runs the pipelines.
  *
+ * The pipelines read the day's user-days (`shared/user-days.ts`: one document per user and day,
+ * kept by `track`), not its events: their groups hold keys, never (user, key) pairs, so that a
+ * day of a million users stays within the cloud's 100 MB per `$group`, and counts stay exact.
+ *
  * Definitions (the README repeats them for operators):
  * - an entry is an `enter` event (a cold or hot start of the Mini Program);
  * - `users` are distinct openids with an entry that day; a user is new on the day of their first
- *   entry ever (`users.firstDay`, which `track` copies onto every event it stores as `firstDay`),
- *   so `newUsers` of a key are the new users with an entry under it;
+ *   entry ever (`users.firstDay`, which `track` copies onto its user-days as `firstDay`), so
+ *   `newUsers` of a key are the new users with an entry under it;
  * - every event counts on the China day of its event time (`at`: the phone's time corrected for its
  *   clock, `shared/time.ts`), whenever it arrived;
  * - a session starts at a user's first entry of the day and at every entry that comes 30 minutes
@@ -16,12 +20,13 @@
  *   the daily run re-rolls each of the days before that received events after its rollup, which is
  *   how they get counted.
  */
+import { unescapeKey } from './keys';
 import { sceneInfo } from './scenes';
 import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-2';
+export const ROLLUP_VERSION = 'rollup-3';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
@@ -106,13 +111,12 @@ export interface RollupDoc {
   lateEvents: number;
   version: string;
   computedAt: Date;
+  /** Set when retention deleted the day's user-days: the rollup can no longer be computed again, and is kept as it is. */
+  final?: true;
 }
 
 export type Dimension = 'bucket' | 'category' | 'scene' | 'channel' | 'page';
 export const DIMENSIONS: readonly Dimension[] = ['bucket', 'category', 'scene', 'channel', 'page'];
-
-/** The only event fields a pipeline ever groups by: callers name a dimension, never a field. */
-const DIMENSION_FIELDS: Record<Dimension, string> = { bucket: 'bucket', category: 'category', scene: 'scene', channel: 'channel', page: 'path' };
 
 export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | 'byChannel' | 'byPage'> = {
   bucket: 'byBucket',
@@ -125,7 +129,7 @@ export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | '
 /** One stage with exactly one operator key, as CloudBase's aggregate accepts. */
 export type Stage = Record<string, unknown>;
 export interface Pipeline {
-  collection: 'events' | 'users' | 'groups' | 'rollups_daily' | 'revisions';
+  collection: 'events' | 'user_days' | 'users' | 'rollups_daily' | 'revisions';
   stages: Stage[];
 }
 
@@ -141,45 +145,40 @@ export interface DayOutputs {
   late: { late: number }[];
 }
 
-const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
+/** The user-days of `day` with an entry: the users counted in totals and dimensions. */
+const enteredOn = (day: string): Stage => ({ $match: { day, entries: { $gt: 0 } } });
 
 /**
- * 1 for an event of a user who was new on `day`, else 0: read from the event's own `firstDay`, so
- * that no pipeline needs a $lookup into `users` for every row it groups per user. (The rollup first
- * applies the day's first-day revisions to its events, so that the field is right.)
+ * 1 for a user-day of a user who was new on `day`, else 0: read from its own `firstDay`, so that no
+ * pipeline needs a $lookup into `users`. (The rollup first applies the day's first-day revisions
+ * to its user-days, so that the field is right.)
  */
 const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 /**
- * Totals of a day. Entries are read in event-time order, which the index on (day, type, at)
- * gives the database without sorting the day's entries in memory, so that $group pushes each
- * user's times in order and the session count is one pass of $reduce over them. (Cutting time into
- * 30-minute buckets counts sessions exactly without any order, but needs a group per user and
- * bucket and a search for each bucket's predecessor: measured twice as slow.)
+ * Sessions of one user-day: one pass of $reduce over its entry times, which `track` keeps in
+ * ascending order (`$push` with `$sort`), so no stage sorts anything.
  */
-export function totalsPipeline(day: string): Pipeline {
-  const sessionStarts = {
-    $reduce: {
-      input: '$times',
-      initialValue: { n: 0, last: null },
-      in: {
-        n: {
-          $add: [
-            '$$value.n',
-            { $cond: [{ $or: [{ $eq: ['$$value.last', null] }, { $gte: [{ $subtract: ['$$this', '$$value.last'] }, SESSION_GAP_MS] }] }, 1, 0] },
-          ],
-        },
-        last: '$$this',
+const sessionsOf = {
+  $reduce: {
+    input: '$times',
+    initialValue: { n: 0, last: null },
+    in: {
+      n: {
+        $add: ['$$value.n', { $cond: [{ $or: [{ $eq: ['$$value.last', null] }, { $gte: [{ $subtract: ['$$this', '$$value.last'] }, SESSION_GAP_MS] }] }, 1, 0] }],
       },
+      last: '$$this',
     },
-  };
+  },
+};
+
+/** Totals of a day: one group, whatever the number of users. */
+export function totalsPipeline(day: string): Pipeline {
   return {
-    collection: 'events',
+    collection: 'user_days',
     stages: [
       enteredOn(day),
-      { $sort: { at: 1 } },
-      { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$at' } } },
-      { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
+      { $project: { entries: 1, cold: 1, isNew: isNewOn(day), sessions: sessionsOf } },
       {
         $group: {
           _id: null,
@@ -195,16 +194,25 @@ export function totalsPipeline(day: string): Pipeline {
   };
 }
 
-/** Entries, users and new users per key of one dimension, biggest first. */
+/**
+ * The counters of one of a user-day's maps, a row each (`{isNew, kv: {k, v}}`): what a key's
+ * group adds up. Each user-day has a key once, so a key's rows count its users exactly.
+ */
+const rowsOf = (day: string, map: string, match: Stage = enteredOn(day)): Stage[] => [
+  match,
+  { $project: { isNew: isNewOn(day), kv: { $objectToArray: `$${map}` } } },
+  { $unwind: '$kv' },
+];
+
+/** Entries, users and new users per key of one dimension, biggest first. Keys come escaped, as the user-days store them. */
 export function dimensionPipeline(day: string, dimension: Dimension): Pipeline {
-  const field = DIMENSION_FIELDS[dimension];
-  if (!field) throw new RangeError(`unknown dimension "${String(dimension)}"`);
+  const map = MAP_OF[dimension];
+  if (!map) throw new RangeError(`unknown dimension "${String(dimension)}"`);
   return {
-    collection: 'events',
+    collection: 'user_days',
     stages: [
-      enteredOn(day),
-      { $group: { _id: { o: '$openid', k: `$${field}` }, entries: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
-      { $group: { _id: '$_id.k', entries: { $sum: '$entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
+      ...rowsOf(day, map),
+      { $group: { _id: '$kv.k', entries: { $sum: '$kv.v' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $sort: { entries: -1, _id: 1 } },
       { $limit: TOP_KEYS },
     ],
@@ -213,25 +221,19 @@ export function dimensionPipeline(day: string, dimension: Dimension): Pipeline {
 
 export function shareIntentsPipeline(day: string): Pipeline {
   return {
-    collection: 'events',
-    stages: [
-      { $match: { day, type: 'share' } },
-      { $group: { _id: '$openid', n: { $sum: 1 } } },
-      { $group: { _id: null, intents: { $sum: '$n' }, sharers: { $sum: 1 } } },
-      { $project: { _id: 0 } },
-    ],
+    collection: 'user_days',
+    stages: [{ $match: { day, shareIntents: { $gt: 0 } } }, { $group: { _id: null, intents: { $sum: '$shareIntents' }, sharers: { $sum: 1 } } }, { $project: { _id: 0 } }],
   };
 }
 
-const shareReturnsOn = (day: string): Stage => ({ $match: { day, type: 'enter', 'share.isReturn': true } });
+const returnedOn = (day: string): Stage => ({ $match: { day, returns: { $gt: 0 } } });
 
 export function shareReturnsPipeline(day: string): Pipeline {
   return {
-    collection: 'events',
+    collection: 'user_days',
     stages: [
-      shareReturnsOn(day),
-      { $group: { _id: '$openid', opens: { $sum: 1 }, isNew: { $max: isNewOn(day) } } },
-      { $group: { _id: null, returnOpens: { $sum: '$opens' }, openers: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
+      returnedOn(day),
+      { $group: { _id: null, returnOpens: { $sum: '$returns' }, openers: { $sum: 1 }, newUsers: { $sum: isNewOn(day) } } },
       { $project: { _id: 0 } },
     ],
   };
@@ -239,28 +241,26 @@ export function shareReturnsPipeline(day: string): Pipeline {
 
 export function shareDepthsPipeline(day: string): Pipeline {
   return {
-    collection: 'events',
-    stages: [shareReturnsOn(day), { $group: { _id: '$share.depth', opens: { $sum: 1 } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
+    collection: 'user_days',
+    stages: [...rowsOf(day, 'returnDepths', returnedOn(day)), { $group: { _id: '$kv.k', opens: { $sum: '$kv.v' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
   };
 }
 
-function groupOpens(day: string): Stage[] {
-  return [
-    { $match: { day, type: 'enter', groupId: { $exists: true } } },
-    { $group: { _id: { g: '$groupId', o: '$openid' }, opens: { $sum: 1 } } },
-    { $group: { _id: '$_id.g', opens: { $sum: '$opens' }, openers: { $sum: 1 } } },
-  ];
-}
+/** Each group chat of the day: its entries (opens) and the users who came from it (openers). */
+const groupOpens = (day: string): Stage[] => [
+  ...rowsOf(day, 'groupOpens'),
+  { $group: { _id: '$kv.k', opens: { $sum: '$kv.v' }, openers: { $sum: 1 } } },
+];
 
 export function groupTotalsPipeline(day: string): Pipeline {
   return {
-    collection: 'events',
+    collection: 'user_days',
     stages: [...groupOpens(day), { $group: { _id: null, reached: { $sum: 1 }, opens: { $sum: '$opens' } } }, { $project: { _id: 0 } }],
   };
 }
 
 export function topGroupsPipeline(day: string): Pipeline {
-  return { collection: 'events', stages: [...groupOpens(day), { $sort: { opens: -1, openers: -1, _id: 1 } }, { $limit: TOP_GROUPS }] };
+  return { collection: 'user_days', stages: [...groupOpens(day), { $sort: { opens: -1, openers: -1, _id: 1 } }, { $limit: TOP_GROUPS }] };
 }
 
 /** Events counted for the day but written after it ended. */
@@ -303,12 +303,26 @@ export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'di
 /**
  * The days before `cutoff` that still have raw events, each with the time of its last write: a day
  * may be purged only when its rollup was computed after that write. Share events are the share
- * ledger (a card opened a year later is still credited) and are kept.
+ * ledger (a card opened a year later is still credited), and groups' first entries their records:
+ * both are kept.
  */
 export function eventDaysBeforePipeline(cutoff: string): Pipeline {
   return {
     collection: 'events',
-    stages: [{ $match: { day: { $lt: cutoff }, type: { $ne: 'share' } } }, { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
+    stages: [
+      { $match: { day: { $lt: cutoff }, type: { $ne: 'share' }, groupFirst: { $ne: true } } },
+      { $group: { _id: '$day', events: { $sum: 1 }, lastWrite: { $max: '$serverAt' } } },
+      { $sort: { _id: 1 } },
+      { $limit: TOP_KEYS },
+    ],
+  };
+}
+
+/** The days before `cutoff` that still have user-days, each with the time of its last write. */
+export function userDayDaysBeforePipeline(cutoff: string): Pipeline {
+  return {
+    collection: 'user_days',
+    stages: [{ $match: { day: { $lt: cutoff } } }, { $group: { _id: '$day', lastWrite: { $max: '$at' } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }],
   };
 }
 
@@ -321,41 +335,6 @@ export function purgeableDays(eventDays: { _id: unknown; lastWrite: Date }[], ro
       return at !== undefined && at >= new Date(row.lastWrite).getTime();
     })
     .map((row) => String(row._id));
-}
-
-/** How the empty key is stored: a field needs a name, and `%` alone is no other key's escape. */
-const EMPTY_KEY = '%';
-/** JavaScript takes `o["__proto__"] = …` for setting the prototype: the key would vanish on the way. */
-const PROTO_KEY = '__proto__';
-/** `%` (the escape itself), `.` and `$` (a field path, an operator), control characters and lone surrogates. */
-const ESCAPED = /[%.$\p{Cc}\p{Cs}]/gu;
-const ESCAPE = /%(?:u([0-9A-F]{4})|([0-9A-F]{2}))/g;
-
-/**
- * Map keys (channel keys, page paths, scene ids…) are field names of the stored document, read by
- * the database and by operators in the cloud console, and any string must come back from one
- * exactly. A key is stored percent-escaped where it must be, and only there (see README): `%` is
- * `%25`, `.` `%2E`, `$` `%24`, a control character `%00`…`%1F`, `%7F`…`%9F` (no field name holds a
- * NUL; `track` refuses them, events stored before may have them), a lone surrogate `%uD800` (UTF-8
- * cannot hold it), the first `_` of `__proto__` `%5F`, and the empty key is `%` alone.
- *
- * @example
- * escapeKey('poster.spring') // → 'poster%2Espring'
- * escapeKey('__proto__') // → '%5F_proto__'
- * unescapeKey(escapeKey(key)) === key // for every string
- */
-export function escapeKey(key: string): string {
-  if (key === '') return EMPTY_KEY;
-  const escaped = key.replace(ESCAPED, (char) => {
-    const code = char.charCodeAt(0);
-    return code > 0xff ? `%u${code.toString(16).toUpperCase()}` : `%${code.toString(16).toUpperCase().padStart(2, '0')}`;
-  });
-  return escaped === PROTO_KEY ? `%5F${escaped.slice(1)}` : escaped;
-}
-
-export function unescapeKey(key: string): string {
-  if (key === EMPTY_KEY) return '';
-  return key.replace(ESCAPE, (_, wide: string | undefined, narrow: string | undefined) => String.fromCharCode(parseInt(wide ?? narrow ?? '', 16)));
 }
 
 /** 0 when the denominator is 0: an empty day has no ratio, and the document stays plain numbers. */
@@ -377,16 +356,12 @@ export function catalogSceneNames(scene: number): SceneNames {
 }
 
 /**
- * A dimension's rows as a map of escaped key → counts. Every key is kept, the empty one too; rows
- * without a key (entries with no channel) are not a key. Built by `Object.fromEntries`, which
+ * A dimension's rows as a map of escaped key → counts: the keys come escaped from the user-days
+ * (`shared/keys.ts`), and stay so in the stored rollup. Built by `Object.fromEntries`, which
  * defines each key as the map's own property whatever its name.
  */
 function countsMap(rows: DayOutputs['dimensions'][Dimension]): Record<string, Counts> {
-  return Object.fromEntries(
-    rows
-      .filter((row) => row._id !== null && row._id !== undefined)
-      .map((row) => [escapeKey(String(row._id)), { entries: num(row.entries), users: num(row.users), newUsers: num(row.newUsers) }]),
-  );
+  return Object.fromEntries(rows.map((row) => [String(row._id), { entries: num(row.entries), users: num(row.users), newUsers: num(row.newUsers) }]));
 }
 
 /** Turns the answers of a day's pipelines into its rollup document. */
@@ -400,10 +375,10 @@ export function buildRollup(day: string, out: DayOutputs, sceneNames: (scene: nu
   const shareNewUsers = num(returns?.newUsers);
   const byScene: Record<string, SceneCounts> = {};
   for (const [key, counts] of Object.entries(countsMap(out.dimensions.scene))) {
-    byScene[key] = { ...counts, ...sceneNames(Number(key)) };
+    byScene[key] = { ...counts, ...sceneNames(Number(unescapeKey(key))) };
   }
   const depth: Record<string, number> = {};
-  for (const row of out.shareDepths) depth[row._id === null || row._id === undefined ? 'unknown' : String(row._id)] = num(row.opens);
+  for (const row of out.shareDepths) depth[unescapeKey(String(row._id))] = num(row.opens);
   return {
     _id: day,
     totals: { entries, users: num(totals?.users), newUsers: num(totals?.newUsers), sessions: num(totals?.sessions), cold, hot: entries - cold },
@@ -425,7 +400,7 @@ export function buildRollup(day: string, out: DayOutputs, sceneNames: (scene: nu
     groups: {
       reached: num(out.groupTotals[0]?.reached),
       opens: num(out.groupTotals[0]?.opens),
-      top: out.topGroups.map((row) => ({ groupId: String(row._id), opens: num(row.opens), openers: num(row.openers) })),
+      top: out.topGroups.map((row) => ({ groupId: unescapeKey(String(row._id)), opens: num(row.opens), openers: num(row.openers) })),
     },
     lateEvents: num(out.late[0]?.late),
     version: ROLLUP_VERSION,

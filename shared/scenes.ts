@@ -1,15 +1,16 @@
 /**
  * The scene catalog: every documented WeChat scene value (场景值) with its names, the category and
  * bucket operators read in the rollups, its status and WeChat's analytics access-source id. The
- * facts live in `scene-values.json` (copied from the research table, see its README twin); this
- * module only gives them types and a table lookup.
+ * facts live in `scene-values.json` (copied from the research table, see its README twin), which
+ * the build writes into `dist/scene-catalog.ts` as two tables of bare values (see
+ * `scripts/build.js`); this module only gives them types and a table lookup.
  *
  * @example
  * classifyScene(1047) // { scene: 1047, category: 'QR code', bucket: 'offline-qr', known: true, … }
  * classifyScene(4242) // { scene: 4242, category: 'Unknown', bucket: 'in-wechat', known: false }
  */
+import { CLASSES, DETAILS } from '../dist/scene-catalog';
 import type { Bucket } from './model';
-import rows from './scene-values.json';
 
 /** The three buckets every entry falls into: the rollups' top-level keys. */
 export const BUCKETS = ['offline-qr', 'in-wechat', 'external'] as const satisfies readonly Bucket[];
@@ -63,16 +64,6 @@ export interface SceneClass {
   known: boolean;
 }
 
-interface RawRow {
-  scene: number;
-  nameZh: string;
-  nameEn: string;
-  status: string;
-  category: string;
-  bucket: string;
-  accessSource?: number;
-}
-
 function isCategory(value: string): value is Category {
   return (CATEGORIES as readonly string[]).includes(value);
 }
@@ -81,6 +72,18 @@ function isBucket(value: string): value is Bucket {
   return (BUCKETS as readonly string[]).includes(value);
 }
 
+/** The category and bucket of every catalogued scene: all that classifying an entry reads. */
+const CLASS_BY_ID: ReadonlyMap<number, { category: Category; bucket: Bucket }> = new Map(
+  Object.entries(CLASSES).flatMap(([bucket, categories]) =>
+    Object.entries(categories).flatMap(([category, scenes]) => {
+      // A typo in the JSON must fail loudly at load, not silently create a rollup key nobody reads.
+      if (!isCategory(category)) throw new Error(`scene ${scenes[0]}: unknown category "${category}"`);
+      if (!isBucket(bucket)) throw new Error(`scene ${scenes[0]}: unknown bucket "${bucket}"`);
+      return scenes.map((scene) => [scene, { category, bucket }] as const);
+    }),
+  ),
+);
+
 /** "deprecated (from WeChat client 6.6.1)" → status deprecated, note "from WeChat client 6.6.1". */
 function readStatus(text: string): { status: SceneStatus; statusNote?: string } {
   const status: SceneStatus = text.startsWith('deprecated') ? 'deprecated' : 'current';
@@ -88,19 +91,27 @@ function readStatus(text: string): { status: SceneStatus; statusNote?: string } 
   return note === undefined ? { status } : { status, statusNote: note };
 }
 
-function toScene(row: RawRow): SceneInfo {
-  // A typo in the JSON must fail loudly at load, not silently create a rollup key nobody reads.
-  if (!isCategory(row.category)) throw new Error(`scene ${row.scene}: unknown category "${row.category}"`);
-  if (!isBucket(row.bucket)) throw new Error(`scene ${row.scene}: unknown bucket "${row.bucket}"`);
-  const info: SceneInfo = { scene: row.scene, nameZh: row.nameZh, nameEn: row.nameEn, ...readStatus(row.status), category: row.category, bucket: row.bucket };
-  if (typeof row.accessSource === 'number') info.accessSource = row.accessSource;
+function toScene([scene, nameZh, nameEn, status, accessSource]: (typeof DETAILS)[number]): SceneInfo {
+  const found = CLASS_BY_ID.get(scene);
+  if (!found) throw new Error(`scene ${scene}: in no category`);
+  const info: SceneInfo = { scene, nameZh, nameEn, ...readStatus(status), category: found.category, bucket: found.bucket };
+  if (accessSource !== undefined) info.accessSource = accessSource;
   return info;
 }
 
-/** Every documented scene, in id order. */
-export const SCENES: readonly SceneInfo[] = (rows as RawRow[]).map(toScene).sort((a, b) => a.scene - b.scene);
+function catalog(): SceneInfo[] {
+  return DETAILS.map(toScene).sort((a, b) => a.scene - b.scene);
+}
 
-const BY_ID: ReadonlyMap<number, SceneInfo> = new Map(SCENES.map((info) => [info.scene, info]));
+function byId(scenes: readonly SceneInfo[]): ReadonlyMap<number, SceneInfo> {
+  return new Map(scenes.map((info) => [info.scene, info]));
+}
+
+// Pure (`@__PURE__`): a function that never asks for a scene's names (`track`) leaves them out of its bundle.
+/** Every documented scene, in id order. */
+export const SCENES: readonly SceneInfo[] = /* @__PURE__ */ catalog();
+
+const BY_ID = /* @__PURE__ */ byId(SCENES);
 
 /** The catalog row for a scene id, or undefined when no official list prints it. */
 export function sceneInfo(scene: number): SceneInfo | undefined {
@@ -109,10 +120,8 @@ export function sceneInfo(scene: number): SceneInfo | undefined {
 
 /** Category and bucket of any scene id; never throws, never rejects an id WeChat may add later. */
 export function classifyScene(scene: number): SceneClass {
-  const info = BY_ID.get(scene);
-  return info
-    ? { scene, category: info.category, bucket: info.bucket, known: true }
-    : { scene, category: UNKNOWN_CATEGORY, bucket: UNKNOWN_BUCKET, known: false };
+  const found = CLASS_BY_ID.get(scene);
+  return found ? { scene, ...found, known: true } : { scene, category: UNKNOWN_CATEGORY, bucket: UNKNOWN_BUCKET, known: false };
 }
 
 /** Scenes that have their own meaning in the attribution rules. */

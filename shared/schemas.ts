@@ -1,5 +1,6 @@
 /**
- * The `track` input contract, as JSON schemas compiled once with ajv. Nothing about who the caller
+ * The `track` input contract, as JSON schemas that the build compiles with ajv (`VALIDATORS`
+ * below, into `dist/validators/schemas.ts`). Nothing about who the caller
  * is may travel in the payload: every object is closed (`additionalProperties: false`), so an
  * `openid` or `unionid` sent by a client is an unknown field and the event is rejected.
  *
@@ -12,10 +13,10 @@
  * @example
  * const { events, rejected } = validateBatch({ v: 1, events: [{ id: 'e-00000001', seq: 0, at: Date.now(), type: 'page', path: 'pages/a/a' }] });
  */
-import Ajv, { type ValidateFunction } from 'ajv';
+import * as compiled from '../dist/validators/schemas';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
-import { describeErrors, isRecord, nestsWithin, textProblem } from './input';
+import { describeErrors, isRecord, nestsWithin, textProblem, type Validator } from './input';
 import { BUCKETS } from './scenes';
 
 export const TRACK_VERSION = 1;
@@ -195,12 +196,19 @@ export const ENTRY_SCHEMA = {
   dependencies: { channel: ['channelSource'], channelSource: ['channel'] },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validators = Object.fromEntries(Object.entries(SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])) as Record<
-  TrackEventType,
-  ValidateFunction
->;
-const entryValidator = ajv.compile(ENTRY_SCHEMA);
+/**
+ * What `scripts/build.js` compiles with ajv into `dist/validators/schemas.ts` (at build time, not
+ * when a function starts: see there why), each schema under the name of its validator there, with
+ * the options ajv compiles them with.
+ */
+export const VALIDATORS = {
+  options: { allErrors: false, strict: true },
+  schemas: { ...SCHEMAS, entry: ENTRY_SCHEMA, sentAt: EPOCH_MS },
+} as const;
+
+const validators: Record<TrackEventType, Validator> = { enter: compiled.enter, share: compiled.share, page: compiled.page, hide: compiled.hide };
+const entryValidator: Validator = compiled.entry;
+const isEpochMs = (value: unknown): value is number => compiled.sentAt(value);
 
 /** Whether a value is a valid parsed entry; the errors say why not. */
 export function validateEntry(entry: unknown): entry is Entry {
@@ -234,7 +242,6 @@ function uncleanText(value: unknown, path: string[]): { message: string; field: 
 }
 
 const BATCH_FIELDS = ['v', 'sentAt', 'events'];
-const validSentAt = ajv.compile<number>(EPOCH_MS);
 
 /** What is wrong with one event, or undefined when nothing is. */
 /** No event of the contract nests deeper; another app's `extraData` could, and is then refused before anything walks it. */
@@ -274,7 +281,7 @@ export function validateBatch(input: unknown): ValidatedBatch {
     throw new ValidationError(`Unsupported batch version ${sent}: send "v": ${TRACK_VERSION}.`, 'v');
   }
   const { sentAt } = input;
-  if (sentAt !== undefined && !validSentAt(sentAt)) throw new ValidationError('"sentAt" must be the phone\'s clock in epoch milliseconds (an integer) when it sent the batch.', 'sentAt');
+  if (sentAt !== undefined && !isEpochMs(sentAt)) throw new ValidationError('"sentAt" must be the phone\'s clock in epoch milliseconds (an integer) when it sent the batch.', 'sentAt');
   const events = input.events;
   if (!Array.isArray(events) || events.length === 0) throw new ValidationError('A track batch needs "events": an array of 1 to 50 events.', 'events');
   if (events.length > MAX_EVENTS_PER_BATCH) {

@@ -6,54 +6,36 @@
  */
 export const SESSION_GAP_MS = 30 * 60_000;
 
-/** Cards remembered per session on the user's latest entry: a session that opens more may count an early one twice. */
-export const MAX_SESSION_RETURNS = 20;
-
-/** A stored entry of one day, as far as sessions need it: when (epoch ms), and the cards it counted as returns. */
-export interface KnownEntry {
-  at: number;
-  cards: readonly string[];
-}
-
-/** A new entry of the same day: when (epoch ms), and the card it would count as a return. */
-export interface NewEntry {
+/** An entry of one day, as far as sessions need it: when (epoch ms), and the card it counts (or would count) as a share return. */
+export interface SessionEntry {
   at: number;
   card?: string;
 }
 
-export interface SessionCount {
-  /** The card was already returned through in the session: an entry, not another return. */
-  repeat: boolean;
-  /** The cards returned through in the entry's session, once all of this day's entries are counted. */
-  sessionCards: string[];
-}
-
 /**
- * Counts each card once per session, over one China day of a user: the stored entries (which keep
- * what they counted) and the new ones, in event-time order. A session's stored returns are known
- * before any new entry is counted, so an offline phone's older entry through a card the session
- * already returned through is the repeat, whatever the order of arrival. (A late entry that joins
- * two stored sessions into one does not undo a return they already counted.)
+ * Counts each card once per session, over one China day of a user: the stored entries (whose
+ * cards are returns already counted) and the new ones, in event-time order. Answers, for each new
+ * entry, whether its card was already returned through in its session: then it is an entry, not
+ * another return. A session's stored returns are known before any new entry is counted, so an
+ * offline phone's older entry through a card the session already returned through is the repeat,
+ * whatever the order of arrival. (A late entry that joins two stored sessions into one does not
+ * undo a return they already counted.)
  *
  * @example
- * countOncePerSession([{ at: t, cards: ['X'] }], [{ at: t - 60_000, card: 'X' }]) // → [{ repeat: true, sessionCards: ['X'] }]
+ * countOncePerSession([{ at: t, card: 'X' }], [{ at: t - 60_000, card: 'X' }]) // → [true]
  */
-export function countOncePerSession(known: readonly KnownEntry[], fresh: readonly NewEntry[]): SessionCount[] {
-  const counts: SessionCount[] = fresh.map(() => ({ repeat: false, sessionCards: [] }));
-  const moments = [...known.map((entry) => ({ at: entry.at, cards: entry.cards, index: -1 })), ...fresh.map((entry, index) => ({ at: entry.at, cards: [], index }))].sort(
-    (a, b) => a.at - b.at,
-  );
+export function countOncePerSession(known: readonly SessionEntry[], fresh: readonly SessionEntry[]): boolean[] {
+  const repeats = fresh.map(() => false);
+  const moments: (SessionEntry & { index: number })[] = [...known.map((entry) => ({ ...entry, index: -1 })), ...fresh.map((entry, index) => ({ at: entry.at, index }))].sort((a, b) => a.at - b.at);
   let cards = new Set<string>();
   let members: number[] = [];
   const close = (): void => {
     for (const index of members) {
       const card = fresh[index].card;
       if (card === undefined) continue;
-      if (cards.has(card)) counts[index].repeat = true;
+      if (cards.has(card)) repeats[index] = true;
       else cards.add(card);
     }
-    const sessionCards = [...cards].slice(-MAX_SESSION_RETURNS);
-    for (const index of members) counts[index].sessionCards = sessionCards;
   };
   let last = -Infinity;
   for (const moment of moments) {
@@ -63,9 +45,9 @@ export function countOncePerSession(known: readonly KnownEntry[], fresh: readonl
       members = [];
     }
     last = moment.at;
-    for (const card of moment.cards) cards.add(card);
     if (moment.index >= 0) members.push(moment.index);
+    else if (moment.card !== undefined) cards.add(moment.card);
   }
   close();
-  return counts;
+  return repeats;
 }

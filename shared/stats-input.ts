@@ -1,10 +1,12 @@
 /**
- * What operators may ask the `admin` and `rollup` functions, as JSON schemas (ajv). Nothing a
- * caller sends is used as a field or operator name: dimensions are picked from a fixed list.
+ * What operators may ask the `admin` and `rollup` functions, as JSON schemas that the build
+ * compiles with ajv (`VALIDATORS` below, into `dist/validators/stats-input.ts`). Nothing a caller
+ * sends is used as a field or operator name: dimensions are picked from a fixed list.
  */
-import Ajv, { type JSONSchemaType } from 'ajv';
+import type { JSONSchemaType } from 'ajv';
+import * as compiled from '../dist/validators/stats-input';
 import { ValidationError, LimitError } from './errors';
-import { describeErrors } from './input';
+import { describeErrors, type Validator } from './input';
 import { MAX_BACKFILL_DAYS } from './rollup';
 import { MAX_RANGE_DAYS } from './stats';
 import { daysBetween, isChinaDay } from './time';
@@ -89,13 +91,23 @@ const actionOnlySchema: JSONSchemaType<ActionOnly> = {
   additionalProperties: false,
 };
 
-const ajv = new Ajv({ allErrors: true });
+/**
+ * What `scripts/build.js` compiles with ajv into `dist/validators/stats-input.ts` (at build time,
+ * not when a function starts: see there why), each schema under the name of its validator there,
+ * with the options ajv compiles them with: every refusal names all that is wrong (`allErrors`).
+ */
+export const VALIDATORS = {
+  options: { allErrors: true },
+  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
+} as const;
 
-/** A parser that answers the input typed, or throws a ValidationError naming the field at fault. */
-function validator<T>(schema: JSONSchemaType<T>): (input: unknown) => T {
-  const validate = ajv.compile(schema);
+/**
+ * A parser that answers the input typed, or throws a ValidationError naming the field at fault.
+ * `validate` is compiled from a `JSONSchemaType<T>` schema above, which is what makes a valid input a T.
+ */
+function validator<T>(validate: Validator): (input: unknown) => T {
   return (input) => {
-    if (validate(input)) return input;
+    if (validate(input)) return input as T;
     const { message, field } = describeErrors(validate.errors);
     throw new ValidationError(`Invalid input: ${message}.`, field);
   };
@@ -110,9 +122,9 @@ function checkRange(from: string, to: string, maxDays: number): void {
   if (days > maxDays) throw new LimitError(`The range has ${days} days; at most ${maxDays} are allowed per call: split it.`);
 }
 
-const parseRange = validator(rangeSchema);
-const parseRank = validator(rankSchema);
-const parseLimit = validator(limitSchema);
+const parseRange = validator<RangeInput>(compiled.range);
+const parseRank = validator<RankInput>(compiled.rank);
+const parseLimit = validator<LimitInput>(compiled.limit);
 
 /** A stats range: real days, in order, at most 366 of them. */
 export function statsRange(input: unknown): RangeInput {
@@ -141,6 +153,6 @@ export function backfillRange(input: unknown): RangeInput {
   return range;
 }
 
-export const shareTreeInput = validator(shareTreeSchema);
-export const groupInput = validator(groupSchema);
-export const actionOnly = validator(actionOnlySchema);
+export const shareTreeInput = validator<ShareTreeInput>(compiled.shareTree);
+export const groupInput = validator<GroupInput>(compiled.group);
+export const actionOnly = validator<ActionOnly>(compiled.actionOnly);

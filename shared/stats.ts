@@ -6,7 +6,9 @@
  * `userDays` (the sum of daily users) where a day says `users`. `newUsers` does add up: everyone
  * is new on exactly one day.
  */
-import { MAP_OF, ratio, unescapeKey, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
+import { unescapeKey } from './keys';
+import type { EnterEvent, GroupRecord } from './model';
+import { MAP_OF, ratio, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
 import { addDays, daysBetween } from './time';
 
 export const MAX_RANGE_DAYS = 366;
@@ -259,6 +261,14 @@ export interface GroupActivity {
   shareIds: string[];
   firstOpen: Date | null;
   lastOpen: Date | null;
+}
+
+/** A group's record from its earliest `groupFirst` entry (`EnterEvent.groupFirst`). */
+export function groupRecord(first: Pick<EnterEvent, 'groupId' | 'openid' | 'at' | 'day' | 'chatType' | 'share'> & { groupId: string }): GroupRecord {
+  const record: GroupRecord = { groupId: first.groupId, firstSeen: first.at, firstDay: first.day, firstOpener: first.openid };
+  if (first.chatType !== undefined) record.chatType = first.chatType;
+  if (first.share?.verified) record.firstShareId = first.share.shareId;
+  return record;
 }
 
 /** The row of `groupActivityPipeline` (none when the group has no open left) as an answer. */

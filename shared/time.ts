@@ -1,13 +1,13 @@
 /**
  * China days. Rukou counts by the calendar day in Beijing (UTC+8, no daylight saving), while the
  * cloud function's clock runs in UTC and timer triggers fire in Beijing time. Every day boundary is
- * therefore computed from UTC instants with a fixed +08:00 offset, never from the machine's time
- * zone (a developer laptop in Berlin must count the same days as the cloud).
+ * therefore computed from UTC instants and a fixed +08:00 offset with the `Date` UTC methods, never
+ * from the machine's time zone (a developer laptop in Berlin must count the same days as the cloud).
  *
  * A day is written "YYYY-MM-DD", years 0000 to 9999 of the Gregorian calendar. Days are read
- * with `setUTCFullYear`, not `Date.UTC` or dayjs (which calls it): those read the years 0000–0099
- * as 1900–1999, which made "0099-12-31" "not a real day". An instant whose China day falls outside
- * those years is written as ISO 8601 expands the year ("-000001-12-31"), which no day matches.
+ * with `setUTCFullYear`, not `Date.UTC`, which reads the years 0000–0099 as 1900–1999 (that made
+ * "0099-12-31" "not a real day"). An instant whose China day falls outside those years is written
+ * as ISO 8601 expands the year ("-000001-12-31", "+010000-01-01"), which no day matches.
  *
  * @example
  * chinaDay(Date.parse('2024-05-01T16:30:00Z')) // '2024-05-02' (00:30 in Beijing)
@@ -21,31 +21,38 @@ export const DAY_MS = 86_400_000;
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
-/** The date part of an instant's ISO 8601 form: "YYYY-MM-DD", or "±YYYYYY-MM-DD" outside the years 0000–9999. */
-const isoDate = (ms: number): string => new Date(ms).toISOString().slice(0, -14);
+const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
-/** The UTC midnight that starts a day written YYYY-MM-DD, its fields taken as they are (2024-02-30 is 2024-03-01). */
-function utcMidnight(day: string): number {
+/** The year as ISO 8601 writes it: four digits, or a sign and six outside the years 0000–9999. */
+const isoYear = (year: number): string => (year >= 0 && year <= 9999 ? pad(year, 4) : `${year < 0 ? '-' : '+'}${pad(Math.abs(year), 6)}`);
+
+/** "YYYY-MM-DD" of an instant's UTC calendar day. */
+const utcDay = (date: Date): string => `${isoYear(date.getUTCFullYear())}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+
+/** The instant "YYYY-MM-DD" starts in UTC, its fields taken as they are (02-30 is 03-01, the year 0050 is 0050). */
+function utcStart(day: string): Date {
   const date = new Date(0);
   date.setUTCFullYear(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
-  return date.getTime();
+  return date;
 }
 
-/** The China day ("YYYY-MM-DD") of an instant. */
+/** The China day ("YYYY-MM-DD") of an instant, or "Invalid Date" (as a Date prints itself) of one no Date can hold. */
 export function chinaDay(at: Date | number): string {
-  return isoDate(new Date(at).getTime() + CHINA_OFFSET_MS);
+  const shifted = new Date(new Date(at).getTime() + CHINA_OFFSET_MS);
+  return Number.isNaN(shifted.getTime()) ? 'Invalid Date' : utcDay(shifted);
 }
 
 /** Whether a string is a real calendar day written "YYYY-MM-DD" (2024-02-30 is not). */
 export function isChinaDay(day: unknown): day is string {
-  // a day is real only if it survives the round trip: 02-30 would come back as 03-01
-  return typeof day === 'string' && DAY_PATTERN.test(day) && isoDate(utcMidnight(day)) === day;
+  if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return false;
+  // the start rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
+  return utcDay(utcStart(day)) === day;
 }
 
 /** The UTC instant at which a China day starts (00:00 Beijing = 16:00 UTC the day before). */
 export function chinaDayStart(day: string): Date {
   if (!isChinaDay(day)) throw new RangeError(`"${day}" is not a day written YYYY-MM-DD`);
-  return new Date(utcMidnight(day) - CHINA_OFFSET_MS);
+  return new Date(utcStart(day).getTime() - CHINA_OFFSET_MS);
 }
 
 /** The UTC instant at which a China day ends (exclusive): the start of the next one. */

@@ -1,37 +1,46 @@
 /**
  * What a `track` batch changes, computed without any I/O: from the validated events, the caller
  * WeChat vouched for, the server time, the caller's share prefix and what was read beforehand
- * (stored event ids, the user, the shares referenced, the group cloudIDs resolved), build every
- * document to write.
+ * (the caller's user-days of the batch's days, their `users` document when needed, the shares
+ * referenced, the group cloudIDs resolved), build every document to write.
  *
  * Time: every event gets its event time (`eventTime`: the phone's `at` corrected by the batch's
  * `sentAt`), and its `day` is the China day of that time.
  *
+ * Counting: entries and shares are counted into their day's user-day (`shared/user-days.ts`),
+ * which remembers the ids it counted: an event a user-day counted is not counted again, and is
+ * stored again only if a crash kept it from being stored. Page views and hides are only stored.
+ *
  * Share rules (the verified share graph):
  * - A `share` event records the share when its id carries the caller's share prefix (issued to
  *   them, see `shared/ids.ts`) and nobody recorded it yet: the id belongs to the caller, with a
- *   depth and root taken from how they arrived. Arriving through someone else's card makes the
- *   new share a child (depth + 1, same root); through one's own card, a sibling of that card
- *   (same depth, root and parent); any other arrival, a root (depth 1). An id not issued to the
- *   caller is kept as a share intent with a warning and recorded for no one.
+ *   depth and root taken from how they arrived (their latest entry before it). Arriving through
+ *   someone else's card makes the new share a child (depth + 1, same root); through one's own
+ *   card, a sibling of that card (same depth, root and parent); any other arrival, a root
+ *   (depth 1). An id not issued to the caller is kept as a share intent with a warning and
+ *   recorded for no one.
  * - An `enter` with `rk_sh` is attributed to that share: sharer, the depth of the card opened
  *   (1 for a root share's card), root. A share id nobody recorded is kept as unverified and
  *   credits no one; opening one's own card is not a return; re-opens from favourites or a Moments
  *   snapshot never count as share returns; the same card opened again in the same session
  *   (`shared/session.ts`) is an entry but not another return.
  *
+ * Groups: an entry from a group chat earlier than every entry of that group stored before is
+ * marked `groupFirst`; the group's record is its earliest such entry (no document per group).
+ *
  * @example
- * const needs = { ids: eventDocIds(events, openid), shareIds: shareIdsToRead(events, user), cloudIDs: cloudIDsOf(events) };
- * // … the store reads those …
- * const plan = planBatch({ events, sentAt }, { identity, now: new Date(), sharePrefix }, lookups);
- * // plan.events, plan.groups and userWrite(lookups.user, plan, identity): what to write
+ * const timed = timedEvents(batch, now);
+ * // … the store reads the user-days of countedDays(timed), then what followUps() asks for …
+ * const plan = planBatch(timed, { identity, now, sharePrefix }, lookups);
+ * // plan.user, plan.userDays, plan.events: what to write, in that order
  */
 import { parseEntry, type Entry } from './entry';
 import { eventDocId, issuedWith } from './ids';
-import type { EnterEvent, EventBase, GroupDoc, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDoc } from './model';
+import type { EnterEvent, EventBase, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
-import { countOncePerSession, type KnownEntry } from './session';
+import { countOncePerSession } from './session';
 import { chinaDay, eventTime } from './time';
+import { countEvent, emptyCount, nextUserDay, sessionEntriesOf, type DayCount, type FirstCopies } from './user-days';
 
 export interface Identity {
   openid: string;
@@ -41,24 +50,6 @@ export interface Identity {
 
 /** What WeChat said about one group cloudID: the group, or why it could not be read. */
 export type GroupResolution = { openGId: string; chatType?: number } | { error: string };
-
-export interface TrackLookups {
-  /** Stored `_id`s (`eventDocId`) of this batch's events that are already stored. */
-  storedIds: ReadonlySet<string>;
-  /** The caller's `users` document, when there is one. */
-  user?: UserDoc;
-  /** Recorded shares by id: those the batch's entries and share events name, and the user's latest arrival. */
-  shares: ReadonlyMap<string, ShareRecord>;
-  /** Group cloudIDs of the batch, resolved. */
-  groups: ReadonlyMap<string, GroupResolution>;
-  /** openGIds already in `groups`, among those the cloudIDs resolved to, with when each was first seen. */
-  knownGroups: ReadonlyMap<string, Date>;
-  /**
-   * The caller's stored entries on the days `daysToRead` named (days of card opens older than the
-   * user's latest entry, which only the stored day can place in their session).
-   */
-  dayEntries?: ReadonlyMap<string, KnownEntry[]>;
-}
 
 /** A validated batch: its events and the phone's clock when it sent them. */
 export interface Batch {
@@ -74,55 +65,98 @@ export interface TrackContext {
   sharePrefix?: string;
 }
 
+/** A batch's event with its event time and China day. */
+export interface TimedEvent {
+  input: TrackEventInput;
+  at: Date;
+  day: string;
+}
+
+export interface TrackLookups {
+  /** The caller's user-days of `countedDays`, by day (a day without one has none yet). */
+  userDays: ReadonlyMap<string, UserDayDoc>;
+  /** Whether `users` was read (`followUps`): when not, the user-days' first-day copies stand for it. */
+  userRead: boolean;
+  /** The caller's `users` document, when read and there is one. */
+  user?: UserDoc;
+  /** Recorded shares by id: those the batch's entries and share events name. */
+  shares: ReadonlyMap<string, ShareRecord>;
+  /** Group cloudIDs of the batch, resolved. */
+  groups: ReadonlyMap<string, GroupResolution>;
+  /** For each openGId the cloudIDs resolved to, its earliest stored `groupFirst` entry's time. */
+  groupFirsts: ReadonlyMap<string, Date>;
+  /** The batch's client ids already in `events`, when read (`followUps`: some were counted already). */
+  storedIds?: ReadonlySet<string>;
+  /** The user's latest entry on a day before the batch's first share's, when read (`followUps`). */
+  earlierLatest?: Touch;
+}
+
+/**
+ * The `users` write a plan needs. `users` documents are versioned (`v`): every write is conditional
+ * on the version the plan read, and bumps it; a refused write means another delivery came first,
+ * and the batch is planned again from fresh reads.
+ * - `create`: the whole document, added (refused if it exists meanwhile);
+ * - `update`: the fields that change. When `first` moves to an earlier day, `revision` names the
+ *   move (`fromDay` → `toDay`): the caller's user-day of `fromDay` still says they were new there.
+ */
+export type UserWrite =
+  | { kind: 'create'; doc: UserDoc }
+  | { kind: 'update'; version: number; fields: Partial<Pick<UserDoc, 'appid' | 'unionid' | 'firstDay' | 'first'>>; revision?: { fromDay: string; toDay: string } };
+
+/**
+ * A user-day write: added whole when new; else the batch's count added to it, applied only where
+ * none of the counted ids is counted yet. With entries, the write also sets what depends on the
+ * day as read (the latest entry, the first-day copies, which entries are repeats) and is
+ * conditional on the version read too; a batch of shares only adds counts, so that a user's
+ * shares never wait for each other.
+ */
+export type UserDayWrite =
+  | { kind: 'create'; doc: UserDayDoc }
+  | {
+      kind: 'update';
+      count: DayCount;
+      /** The version read, when the count has entries. */
+      version?: number;
+      /** The user-day as this write leaves it, when no other write came between. */
+      doc: UserDayDoc;
+    };
+
 export interface TrackPlan {
-  /** Client event ids written by this batch, in the order received. */
+  /** Client event ids this batch stores, in the order received. */
   accepted: string[];
   /** Client event ids already stored for this caller (or repeated in the batch): answered, not written again. */
   duplicates: string[];
-  /** The new events; share events that record a share carry it (the share ledger). */
+  /** The events to add; share events that record a share carry it (the share ledger). */
   events: StoredEvent[];
-  /** The batch's earliest and latest entries by event time; absent when it has none. */
-  touches?: { first: Touch; latest: Touch };
-  /** The cards of the session of the user's stored latest entry once this batch is counted, when the batch has entries on its day. */
-  storedLatestReturns?: string[];
-  /** Groups seen for the first time. */
-  groups: GroupDoc[];
-  /** Groups already recorded that this batch saw earlier than their record says (an offline phone): their first fields, to replace. */
-  earlierGroups: GroupDoc[];
+  user?: UserWrite;
+  userDays: UserDayWrite[];
 }
 
 /** The share position a user is at when they share: where their last entry came from. */
 type Arrival = { kind: 'root' } | { kind: 'child' | 'sibling'; of: ShareRecord };
 
-const enters = (events: readonly TrackEventInput[]): EnterInput[] => events.filter((event): event is EnterInput => event.type === 'enter');
+const isCounted = (input: TrackEventInput): boolean => input.type === 'enter' || input.type === 'share';
 
-/** The stored `_id`s of the batch's events: what the dedupe reads. */
-export function eventDocIds(events: readonly TrackEventInput[], openid: string): string[] {
-  return [...new Set(events.map((event) => eventDocId(openid, event.id)))];
+/** Each event of a batch with its event time and day, in the order received. */
+export function timedEvents(batch: Batch, now: Date): TimedEvent[] {
+  return batch.events.map((input) => {
+    const at = new Date(eventTime(input.at, batch.sentAt, now.getTime()));
+    return { input, at, day: chinaDay(at) };
+  });
 }
 
-/** The event time of a batch's event (epoch ms). */
-const timeOf = (batch: Batch, event: TrackEventInput, now: Date): number => eventTime(event.at, batch.sentAt, now.getTime());
-
-/**
- * The days whose stored entries the plan needs: those of card opens older than the user's latest
- * entry (an offline phone's), whose session only the stored day can tell. Opens after it continue
- * from what the latest entry remembers (`latest.returns`), so most batches need none.
- */
-export function daysToRead(batch: Batch, user: UserDoc | undefined, now: Date): string[] {
-  if (!user) return [];
-  const latest = new Date(user.latest.at).getTime();
-  const days = new Set<string>();
-  for (const event of batch.events) {
-    if (event.type !== 'enter' || !parseEntry(event.options, event.cold).shareId) continue;
-    const at = timeOf(batch, event, now);
-    if (at < latest) days.add(chinaDay(at));
-  }
-  return [...days];
+/** The days of the batch's entries and shares: the user-days it reads and writes. */
+export function countedDays(timed: readonly TimedEvent[]): string[] {
+  return [...new Set(timed.filter((event) => isCounted(event.input)).map((event) => event.day))].sort();
 }
 
-/** Every share id the plan needs to look up, given the events and the caller's stored user. */
-export function shareIdsToRead(events: readonly TrackEventInput[], user: UserDoc | undefined): string[] {
+/** The stored `_id`s of the batch's events. */
+export function eventDocIds(timed: readonly TimedEvent[], openid: string): string[] {
+  return [...new Set(timed.map((event) => eventDocId(openid, event.input.id)))];
+}
+
+/** Every share id the batch names: its share events' and its entries' cards. */
+export function shareIdsToRead(events: readonly TrackEventInput[]): string[] {
   const ids = new Set<string>();
   for (const event of events) {
     if (event.type === 'share') ids.add(event.shareId);
@@ -131,13 +165,38 @@ export function shareIdsToRead(events: readonly TrackEventInput[], user: UserDoc
       if (shareId) ids.add(shareId);
     }
   }
-  if (user?.latest.shareId) ids.add(user.latest.shareId);
   return [...ids];
 }
 
 /** Every distinct group cloudID in the batch: resolved together in one getOpenData call. */
 export function cloudIDsOf(events: readonly TrackEventInput[]): string[] {
-  return [...new Set(enters(events).flatMap((event) => (event.group ? [event.group] : [])))];
+  return [...new Set(events.flatMap((event) => (event.type === 'enter' && event.group ? [event.group] : [])))];
+}
+
+/** What the store reads after the user-days, when they leave something open. */
+export interface FollowUps {
+  /** The `users` document: a day has no user-day yet, or an entry may be earlier than the user's first. */
+  user: boolean;
+  /** The batch's ids in `events`: a user-day counted some of its events already (a batch sent again, or a crash before they were stored). */
+  storedIds: boolean;
+  /** The user's latest entry before this day: the batch's first share has nothing on its own day to build on. */
+  latestBefore?: string;
+}
+
+export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): FollowUps {
+  const counted = new Set([...userDays.values()].flatMap((doc) => doc.counted));
+  const user = timed.some(({ input, at, day }) => {
+    if (!isCounted(input)) return false;
+    const stored = userDays.get(day);
+    if (!stored) return true;
+    return input.type === 'enter' && !counted.has(input.id) && at.getTime() < (stored.firstAt ? new Date(stored.firstAt).getTime() : Infinity);
+  });
+  const inOrder = [...timed].sort((a, b) => a.input.seq - b.input.seq);
+  const firstShare = inOrder.findIndex((event) => event.input.type === 'share');
+  const enteredBefore = inOrder.slice(0, Math.max(firstShare, 0)).some((event) => event.input.type === 'enter');
+  const follow: FollowUps = { user, storedIds: timed.some(({ input }) => isCounted(input) && counted.has(input.id)) };
+  if (firstShare >= 0 && !enteredBefore && !userDays.get(inOrder[firstShare].day)?.latest) follow.latestBefore = inOrder[firstShare].day;
+  return follow;
 }
 
 /**
@@ -155,12 +214,9 @@ export function readGroupData(data: unknown): GroupResolution {
   return typeof fields.chat_type === 'number' ? { openGId, chatType: fields.chat_type } : { openGId };
 }
 
-function arrivalFrom(attribution: ShareAttribution | undefined, reopen: boolean, shares: ReadonlyMap<string, ShareRecord>): Arrival {
-  if (!attribution?.verified || reopen) return { kind: 'root' };
-  const share = shares.get(attribution.shareId);
-  if (!share) return { kind: 'root' };
-  return { kind: attribution.self ? 'sibling' : 'child', of: share };
-}
+/** Where an entry leaves its user: on its card (their own, or someone else's), or at the root. */
+const arrivalAt = (touch: Touch | undefined, openid: string): Arrival =>
+  touch?.card ? { kind: touch.card.sharer === openid ? 'sibling' : 'child', of: touch.card } : { kind: 'root' };
 
 function shareRecord(shareId: string, sharer: string, arrival: Arrival): ShareRecord {
   const base = { shareId, sharer };
@@ -180,11 +236,12 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
   return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
 }
 
-function touchOf(event: EnterEvent): Touch {
+function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>): Touch {
   const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket };
   if (event.channel) touch.channel = event.channel;
   // only a verified card that was really opened is an arrival the user's next share can build on
-  if (event.share?.verified && !event.reopen) touch.shareId = event.share.shareId;
+  const card = event.share?.verified && !event.reopen ? shares.get(event.share.shareId) : undefined;
+  if (card) touch.card = card;
   return touch;
 }
 
@@ -225,59 +282,52 @@ function enterEvent(input: EnterInput, base: EventBase, identity: Identity, look
   return event;
 }
 
-function groupDoc(event: EnterEvent & { groupId: string }): GroupDoc {
-  const group: GroupDoc = { _id: event.groupId, firstSeen: event.at, firstDay: event.day, firstOpener: event.openid };
-  if (event.chatType !== undefined) group.chatType = event.chatType;
-  if (event.share?.verified) group.firstShareId = event.share.shareId;
-  return group;
-}
-
 const NOT_ISSUED = 'share id not issued to this user (it lacks their share prefix): kept as an intent, not recorded, its opens credit no one';
 const NO_SECRET = 'share ids are not issued (the track function has no usable RUKOU_SHARE_SECRET, at least 16 characters): kept as an intent, not recorded';
+
+/** How the plan treats each event: new, or counted by its user-day but missing from `events` (stored again, not counted). */
+interface Planned extends TimedEvent {
+  restored: boolean;
+}
+
+/** Splits the batch into what to store and what is a duplicate, keeping the order received. */
+function sortOut(timed: readonly TimedEvent[], lookups: TrackLookups): { planned: Planned[]; duplicates: string[] } {
+  const counted = new Set([...lookups.userDays.values()].flatMap((doc) => doc.counted));
+  const seen = new Set<string>();
+  const planned: Planned[] = [];
+  const duplicates: string[] = [];
+  for (const event of timed) {
+    const { id } = event.input;
+    if (seen.has(id) || lookups.storedIds?.has(id)) duplicates.push(id);
+    else planned.push({ ...event, restored: isCounted(event.input) && counted.has(id) });
+    seen.add(id);
+  }
+  return { planned, duplicates };
+}
 
 /**
  * Builds everything a batch writes. Events are taken in `seq` order (the order they happened on
  * the device), so a share follows the entry it came after; answers keep the order received.
  */
-export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLookups): TrackPlan {
+export function planBatch(timed: readonly TimedEvent[], context: TrackContext, lookups: TrackLookups): TrackPlan {
   const { identity, now, sharePrefix } = context;
-  const plan: TrackPlan = { accepted: [], duplicates: [], events: [], groups: [], earlierGroups: [] };
-  const seen = new Set<string>();
-  const fresh: { input: TrackEventInput; docId: string; at: Date }[] = [];
-  for (const input of batch.events) {
-    const docId = eventDocId(identity.openid, input.id);
-    if (lookups.storedIds.has(docId) || seen.has(docId)) plan.duplicates.push(input.id);
-    else {
-      plan.accepted.push(input.id);
-      fresh.push({ input, docId, at: new Date(timeOf(batch, input, now)) });
-    }
-    seen.add(docId);
-  }
-
+  const { planned, duplicates } = sortOut(timed, lookups);
   const shares = new Map(lookups.shares);
-  const { user } = lookups;
-  const latestShare = user?.latest.shareId ? shares.get(user.latest.shareId) : undefined;
-  let arrival: Arrival = latestShare ? { kind: latestShare.sharer === identity.openid ? 'sibling' : 'child', of: latestShare } : { kind: 'root' };
+  const firstShareDay = [...planned].sort((a, b) => a.input.seq - b.input.seq).find((event) => event.input.type === 'share')?.day;
+  let arrival = arrivalAt((firstShareDay && lookups.userDays.get(firstShareDay)?.latest) || lookups.earlierLatest, identity.openid);
   const identityFields = identity.unionid ? { openid: identity.openid, appid: identity.appid, unionid: identity.unionid } : { openid: identity.openid, appid: identity.appid };
-  // the user's first day is their earliest entry's, whether stored or in this batch
-  const entryDays = fresh.filter(({ input }) => input.type === 'enter').map(({ at }) => chinaDay(at));
-  const firstDay = [...(user ? [user.firstDay] : []), ...entryDays].sort()[0];
   const stored = new Map<string, StoredEvent>();
-  const touches: Touch[] = [];
-  const newGroups = new Map<string, GroupDoc>();
+  const touches = new Map<string, Touch>();
+  const flagged = new Map(lookups.groupFirsts);
 
-  for (const { input, docId, at } of [...fresh].sort((a, b) => a.input.seq - b.input.seq)) {
-    const day = chinaDay(at);
-    const base: EventBase = { _id: docId, eventId: input.id, ...identityFields, seq: input.seq, at, clientAt: new Date(input.at), serverAt: now, day, firstDay: firstDay ?? day };
+  for (const { input, at, day } of [...planned].sort((a, b) => a.input.seq - b.input.seq)) {
+    const base: EventBase = { _id: eventDocId(identity.openid, input.id), eventId: input.id, ...identityFields, seq: input.seq, at, clientAt: new Date(input.at), serverAt: now, day };
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
-      arrival = arrivalFrom(enter.share, enter.reopen, shares);
-      touches.push(touchOf(enter));
-      const { groupId } = enter;
-      // a group's first fields are its earliest entry's, whatever order they arrive in
-      const seen = groupId && (newGroups.get(groupId)?.firstSeen ?? lookups.knownGroups.get(groupId));
-      if (groupId && (!seen || enter.at.getTime() < new Date(seen).getTime())) newGroups.set(groupId, groupDoc({ ...enter, groupId }));
+      const touch = touchOf(enter, shares);
+      arrival = arrivalAt(touch, identity.openid);
+      touches.set(input.id, touch);
       event = enter;
     } else if (input.type === 'share') {
       const share: ShareEvent = { ...base, type: 'share', shareId: input.shareId, path: input.path, to: input.to };
@@ -292,80 +342,104 @@ export function planBatch(batch: Batch, context: TrackContext, lookups: TrackLoo
     else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
     stored.set(input.id, event);
   }
-  plan.events = plan.accepted.map((id) => stored.get(id) as StoredEvent);
-  plan.groups = [...newGroups.values()].filter((group) => !lookups.knownGroups.has(group._id));
-  plan.earlierGroups = [...newGroups.values()].filter((group) => lookups.knownGroups.has(group._id));
-  const sessionCards = countCardsOncePerSession(plan.events.filter((event): event is EnterEvent => event.type === 'enter'), user, lookups.dayEntries);
-  if (touches.length > 0) {
-    const byTime = [...touches].sort((a, b) => a.at.getTime() - b.at.getTime());
-    const latest = { ...byTime[byTime.length - 1] };
-    const cards = sessionCards.get(latest.at.getTime());
-    if (cards && cards.length > 0) latest.returns = cards;
-    plan.touches = { first: byTime[0], latest };
-    const storedLatest = user && sessionCards.get(new Date(user.latest.at).getTime());
-    if (storedLatest) plan.storedLatestReturns = storedLatest;
+
+  const entries = planned.flatMap(({ input }) => {
+    const event = stored.get(input.id);
+    return event?.type === 'enter' ? [event] : [];
+  });
+  // a group's record is its earliest entry, whatever order the entries arrive in
+  for (const entry of [...entries].sort((a, b) => a.at.getTime() - b.at.getTime())) {
+    const known = entry.groupId === undefined ? undefined : flagged.get(entry.groupId);
+    if (entry.groupId === undefined || (known && known.getTime() <= entry.at.getTime())) continue;
+    entry.groupFirst = true;
+    flagged.set(entry.groupId, entry.at);
   }
-  return plan;
+  const restored = new Set(planned.filter((event) => event.restored).map((event) => event.input.id));
+  countCardsOncePerSession(entries, lookups.userDays, restored);
+
+  const user = userWrite(lookups, [...touches.values()], identity);
+  return {
+    accepted: planned.map((event) => event.input.id),
+    duplicates,
+    events: planned.map((event) => stored.get(event.input.id) as StoredEvent),
+    ...(user ? { user } : {}),
+    userDays: userDayWrites(planned, stored, touches, lookups, firstCopies(lookups, user), identity.openid, now),
+  };
 }
 
 /**
  * Marks the entries that return through a card already returned through in their session as
- * repeats (`shared/session.ts`), day by day: a day's stored entries come from `dayEntries` when the
- * store read them, else from what the user's latest entry remembers. Answers each entry's session
- * cards by its event time, for the latest entry to remember.
+ * repeats (`shared/session.ts`), day by day, against the day's stored entries (less those being
+ * stored again, which must not meet themselves).
  */
-function countCardsOncePerSession(entries: EnterEvent[], user: UserDoc | undefined, dayEntries: ReadonlyMap<string, KnownEntry[]> | undefined): Map<number, string[]> {
-  const cardsAt = new Map<number, string[]>();
+function countCardsOncePerSession(entries: EnterEvent[], userDays: ReadonlyMap<string, UserDayDoc>, restored: ReadonlySet<string>): void {
   const byDay = new Map<string, EnterEvent[]>();
   for (const entry of entries) byDay.set(entry.day, [...(byDay.get(entry.day) ?? []), entry]);
   for (const [day, ofDay] of byDay) {
-    const latest = user?.latest;
-    const latestAt = latest && latest.day === day ? new Date(latest.at).getTime() : undefined;
-    // the user's latest entry remembers its session's cards even before the events that made them are stored
-    const remembered = latestAt !== undefined ? [{ at: latestAt, cards: latest?.returns ?? [] }] : [];
-    const known = [...(dayEntries?.get(day) ?? []), ...remembered];
-    const fresh = ofDay.map((entry) => ({ at: entry.at.getTime(), card: entry.share?.isReturn ? entry.share.shareId : undefined }));
-    // the stored latest entry as one more moment without a card: what its session holds once the batch is counted
-    const counts = countOncePerSession(known, latestAt === undefined ? fresh : [...fresh, { at: latestAt }]);
+    const cardOf = (entry: EnterEvent): string | undefined => (entry.share?.isReturn ? entry.share.shareId : undefined);
+    const again = ofDay.filter((entry) => restored.has(entry.eventId)).map((entry) => ({ at: entry.at, card: cardOf(entry) }));
+    const repeats = countOncePerSession(
+      sessionEntriesOf(userDays.get(day), again),
+      ofDay.map((entry) => ({ at: entry.at.getTime(), card: cardOf(entry) })),
+    );
     ofDay.forEach((entry, index) => {
-      if (counts[index].repeat && entry.share) entry.share = { ...entry.share, isReturn: false, repeat: true };
-      cardsAt.set(entry.at.getTime(), counts[index].sessionCards);
+      if (repeats[index] && entry.share) entry.share = { ...entry.share, isReturn: false, repeat: true };
     });
-    if (latestAt !== undefined) cardsAt.set(latestAt, counts[fresh.length].sessionCards);
   }
-  return cardsAt;
 }
 
-/**
- * The `users` write a plan needs. `users` documents are versioned (`v`): every write is conditional
- * on the version the plan read, and bumps it, so that batches arriving together or out of order
- * (two devices, retries, an offline phone) are planned one after the other — a refused write means
- * another came first, and the batch is planned again from fresh reads. Between them they leave the
- * earliest entry as `first`, the latest as `latest`, and the cards of the latest session, each once.
- * - `create`: the whole document, added (refused if it exists meanwhile);
- * - `update`: the fields that change. When `first` moves to an earlier day, `revision` names the
- *   move (`fromDay` → `toDay`): the caller's events stored on `fromDay` still say they were new there.
- */
-export type UserWrite =
-  | { kind: 'create'; doc: UserDoc }
-  | { kind: 'update'; version: number | undefined; fields: Partial<Pick<UserDoc, 'appid' | 'unionid' | 'firstDay' | 'first' | 'latest'>>; revision?: { fromDay: string; toDay: string } };
+const earlier = (a: Touch, b: Touch): Touch => (new Date(b.at).getTime() < new Date(a.at).getTime() ? b : a);
 
-const sameCards = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((card) => b.includes(card));
-
-/** The `users` write a plan needs, given the stored document (read before planning); none when nothing changes. */
-export function userWrite(stored: UserDoc | undefined, plan: Pick<TrackPlan, 'touches' | 'storedLatestReturns'>, identity: Identity): UserWrite | undefined {
-  const { touches } = plan;
-  if (!touches) return undefined;
+/** The `users` write the batch's entries need, if any: only when `users` was read (`followUps` says when). */
+function userWrite(lookups: TrackLookups, touches: Touch[], identity: Identity): UserWrite | undefined {
+  const { user } = lookups;
+  if (!lookups.userRead) return undefined;
+  const first = touches.reduce<Touch | undefined>((a, b) => (a ? earlier(a, b) : b), undefined);
   const who = identity.unionid ? { appid: identity.appid, unionid: identity.unionid } : { appid: identity.appid };
-  if (!stored) return { kind: 'create', doc: { _id: identity.openid, ...who, firstDay: touches.first.day, first: touches.first, latest: touches.latest, v: 1 } };
+  if (!user) return first ? { kind: 'create', doc: { _id: identity.openid, ...who, firstDay: first.day, first, v: 1 } } : undefined;
   const fields: Extract<UserWrite, { kind: 'update' }>['fields'] = {};
-  if (touches.latest.at.getTime() > new Date(stored.latest.at).getTime()) Object.assign(fields, who, { latest: touches.latest });
-  else if (plan.storedLatestReturns && !sameCards(plan.storedLatestReturns, stored.latest.returns ?? [])) fields.latest = { ...stored.latest, returns: plan.storedLatestReturns };
+  if (user.appid !== who.appid || (who.unionid !== undefined && user.unionid !== who.unionid)) Object.assign(fields, who);
   let revision: { fromDay: string; toDay: string } | undefined;
-  if (touches.first.at.getTime() < new Date(stored.first.at).getTime()) {
-    Object.assign(fields, { first: touches.first, firstDay: touches.first.day });
-    if (touches.first.day < stored.firstDay) revision = { fromDay: stored.firstDay, toDay: touches.first.day };
+  if (first && first.at.getTime() < new Date(user.first.at).getTime()) {
+    Object.assign(fields, { first, firstDay: first.day });
+    if (first.day < user.firstDay) revision = { fromDay: user.firstDay, toDay: first.day };
   }
   if (Object.keys(fields).length === 0) return undefined;
-  return revision ? { kind: 'update', version: stored.v, fields, revision } : { kind: 'update', version: stored.v, fields };
+  return revision ? { kind: 'update', version: user.v, fields, revision } : { kind: 'update', version: user.v, fields };
+}
+
+/** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
+function firstCopies(lookups: TrackLookups, write: UserWrite | undefined): ((day: string) => FirstCopies) | undefined {
+  if (!lookups.userRead) return undefined;
+  const after = write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
+  // a user with no entry yet (only shares): their first day is unknown, and no entry of theirs is counted as new
+  return (day) => (after ? { firstDay: after.firstDay, firstAt: new Date(after.first.at) } : { firstDay: day });
+}
+
+function userDayWrites(
+  planned: readonly Planned[],
+  stored: ReadonlyMap<string, StoredEvent>,
+  touches: ReadonlyMap<string, Touch>,
+  lookups: TrackLookups,
+  copies: ((day: string) => FirstCopies) | undefined,
+  openid: string,
+  now: Date,
+): UserDayWrite[] {
+  const counts = new Map<string, DayCount>();
+  for (const { input, day, restored } of planned) {
+    const event = stored.get(input.id);
+    if (restored || !event || (event.type !== 'enter' && event.type !== 'share')) continue;
+    const count = counts.get(day) ?? emptyCount(day);
+    countEvent(count, event, touches.get(input.id));
+    counts.set(day, count);
+  }
+  const days = [...counts.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
+  return days.map((count) => {
+    const current = lookups.userDays.get(count.day);
+    // without `users` read, every day has its user-day (`followUps`), whose copies stand
+    const firsts = copies?.(count.day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: count.day });
+    const doc = nextUserDay(current, count, firsts, openid, now);
+    if (!current) return { kind: 'create', doc };
+    return count.entries > 0 ? { kind: 'update', count, version: current.v, doc } : { kind: 'update', count, doc };
+  });
 }

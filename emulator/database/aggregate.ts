@@ -3,8 +3,8 @@ import { compileExpression, type Expression, type Scope } from './expressions';
 import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallback';
 import { GroupMemory } from './limits';
 import { compileMatcher } from './match';
-import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeys } from './semantics';
-import { isNil, isNumber, isObject, isOperator, setField, Undecided } from './values';
+import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeys, withField } from './semantics';
+import { fieldPath, isNil, isNumber, isObject, isOperator, setField, Undecided, valueAt } from './values';
 
 /**
  * Aggregation pipelines, answered with MongoDB's semantics (semantics.ts). The stages a rollup
@@ -76,6 +76,7 @@ const STAGES: Record<string, (spec: unknown) => Stage | null> = {
   $limit: (spec) => (Number.isInteger(spec) && (spec as number) >= 0 ? (docs) => docs.slice(0, spec as number) : null),
   $skip: (spec) => (Number.isInteger(spec) && (spec as number) >= 0 ? (docs) => docs.slice(spec as number) : null),
   $count: (spec) => (docs) => count(docs, spec),
+  $unwind: unwindStage,
 };
 
 /** One accumulator of a $group, its state folded document by document, as MongoDB's are. */
@@ -332,4 +333,42 @@ function projectStage(spec: unknown): Stage | null {
 function sortStage(spec: unknown, keep = Infinity): Stage {
   const keys = sortKeys(spec);
   return (docs) => sortDocuments(docs, keys, keep);
+}
+
+const UNWIND_OPTIONS = new Set(['path', 'includeArrayIndex', 'preserveNullAndEmptyArrays']);
+
+/**
+ * $unwind with MongoDB's semantics (the fallback's $unwind says which): a row per element of a
+ * non-empty array, each a shallow copy of its document with that one value replaced (copied along
+ * the path only, semantics.withField), so that millions of rows share everything else with their
+ * documents; a document kept whole is not copied. Compiled: a path of field names, an index field
+ * of a plain top-level name off the path. A path through an array or another kind of object
+ * (valueAt's Undecided), and every other form, are left to the fallback.
+ */
+function unwindStage(spec: unknown): Stage | null {
+  const options = typeof spec === 'string' ? { path: spec } : spec;
+  if (!isPlainObject(options) || Object.keys(options).some((key) => !UNWIND_OPTIONS.has(key))) return null;
+  const { path: text, includeArrayIndex: index = null, preserveNullAndEmptyArrays: preserve = false } = options;
+  const path = typeof text === 'string' && text.startsWith('$') ? fieldPath(text.slice(1)) : null;
+  if (!path || path.some((segment) => segment.startsWith('$')) || typeof preserve !== 'boolean') return null;
+  if (index !== null && (typeof index !== 'string' || !PLAIN_FIELD.test(index) || index === '__proto__' || index === path[0])) return null;
+  const indexed = (row: Doc, i: number | null): Doc => {
+    if (index !== null) row[index] = i;
+    return row;
+  };
+  return (docs) => {
+    const rows: Doc[] = [];
+    for (const doc of docs) {
+      const value = valueAt(doc, path);
+      if (Array.isArray(value) && value.length > 0) {
+        // an array holds no missing element: an undefined one is null
+        for (let i = 0; i < value.length; i++) rows.push(indexed(withField(doc, path, value[i] ?? null), i));
+      } else if (value === undefined || value === null || Array.isArray(value)) {
+        if (preserve) rows.push(Array.isArray(value) ? indexed(withField(doc, path, undefined), null) : index === null ? doc : indexed({ ...doc }, null));
+      } else {
+        rows.push(index === null ? doc : indexed({ ...doc }, null));
+      }
+    }
+    return rows;
+  };
 }

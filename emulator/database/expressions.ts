@@ -1,6 +1,6 @@
 import type { Doc } from './ejson';
 import { compareValues, equalValues, sizeOf, theArgument, truthy } from './semantics';
-import { fieldPath, isNil, isNumber, isObject, isOperator, UNDECIDED, valueAt } from './values';
+import { fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, UNDECIDED, valueAt } from './values';
 
 /**
  * Aggregation expressions compiled into closures, with MongoDB's semantics (semantics.ts): mingo
@@ -173,6 +173,31 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   $size(args, context) {
     const compiled = compileExpression(theArgument(args), context);
     return compiled && ((root, scope) => sizeOf(compiled(root, scope)));
+  },
+
+  /**
+   * An embedded document's fields as `{k, v}` pairs in its order, null for null and missing (the
+   * server's ExpressionObjectToArray). Its iterator skips a field whose value is missing, so an
+   * undefined value (`{$objectToArray: {a: '$missing'}}`) gives no pair. Anything but an embedded
+   * document (an array, a Date, a string …) is MongoDB's error 40390, left to the fallback.
+   */
+  $objectToArray(args, context) {
+    if (Array.isArray(args) && args.length !== 1) return null;
+    const compiled = compileExpression(theArgument(args), context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        const object = compiled(root, scope);
+        if (isNil(object)) return null;
+        if (!isPlainObject(object)) throw UNDECIDED;
+        const pairs: Doc[] = [];
+        for (const k of Object.keys(object)) {
+          const v = object[k];
+          if (v !== undefined) pairs.push({ k, v });
+        }
+        return pairs;
+      })
+    );
   },
 
   $filter(args, context) {

@@ -7,12 +7,14 @@
  *   order and code point order of strings;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
- *   true); $size and $in: an error for anything but an array;
+ *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
+ *   for anything but an embedded document, and no pair for a missing value;
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
  * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
- *   MongoDB's equality, $project gives its fields in MongoDB's order;
+ *   MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps "" and {},
+ *   reads its path through embedded documents only and writes nothing into its input;
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
  * that answer the reference pages' examples otherwise: the operators of one argument given it as
  * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
@@ -52,6 +54,7 @@ import {
   theArgument,
   truthy,
   typeName,
+  withField,
 } from './semantics';
 
 /**
@@ -102,7 +105,7 @@ const comparison =
  * manual writes them) and mingo reads as an array value. ($isArray, $toLower and $toUpper read
  * the list themselves.)
  */
-const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$objectToArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
+const UNARY = ['$abs', '$ceil', '$exp', '$floor', '$ln', '$log10', '$sqrt', '$reverseArray', '$arrayToObject', '$strLenBytes', '$strLenCP', '$type'];
 
 const mingoExpression = (name: string): ExpressionOperator => (expressions as unknown as Record<string, ExpressionOperator>)[name];
 
@@ -192,6 +195,19 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
     const to = end === undefined ? points.length : Math.min(integerArgument(end, '$indexOfCP', 'ending index'), points.length);
     for (let i = from; i + wanted.length <= to; i++) if (wanted.every((point, j) => points[i + j] === point)) return i;
     return -1;
+  },
+  /**
+   * An embedded document's fields as `{k, v}` pairs, null for null and missing, the server's error
+   * for anything else (its ExpressionObjectToArray). A field whose value is missing gives no pair:
+   * the server's document iterator skips it, where mingo gave `{k}` without `v`.
+   */
+  $objectToArray(obj, args, options) {
+    const value = evalExpr(obj, theArgument(args), options);
+    if (value === null || value === undefined) return null;
+    if (!isPlainObject(value)) throw new Error(`$objectToArray requires a document input, found: ${typeName(value)}`);
+    return Object.keys(value)
+      .filter((k) => value[k] !== undefined)
+      .map((k) => ({ k, v: value[k] }));
   },
   $eq: comparison('$eq', equalValues),
   $ne: comparison('$ne', (a, b) => !equalValues(a, b)),
@@ -297,6 +313,70 @@ export function count(docs: readonly Doc[], spec: unknown): Doc[] {
   return docs.length === 0 ? [] : [{ [field]: docs.length }];
 }
 
+/** A field path of a stage's options, checked as the server's FieldPath checks it. */
+function fieldPathOf(text: string): string[] {
+  if (text === '') throw new Error('FieldPath cannot be constructed with empty string');
+  const segments = text.split('.');
+  if (segments.some((segment) => segment === '')) throw new Error(`FieldPath field names may not be empty strings: ${text}`);
+  if (segments.some((segment) => segment.startsWith('$'))) throw new Error(`FieldPath field names may not start with '$': ${text}`);
+  // as mingo refuses it in every path it reads: the name would reach an object's prototype
+  if (segments.includes('__proto__')) throw new Error(`Accessing __proto__ is not allowed in selector: '${text}'.`);
+  return segments;
+}
+
+interface UnwindOptions {
+  path: string[];
+  index: string[] | null;
+  preserve: boolean;
+}
+
+const UNWIND_OPTIONS = ['path', 'includeArrayIndex', 'preserveNullAndEmptyArrays'];
+
+/** $unwind's specification, `'$path'` or `{path, includeArrayIndex?, preserveNullAndEmptyArrays?}`, with the server's refusals (DocumentSourceUnwind::createFromBson). */
+function unwindOptions(spec: unknown): UnwindOptions {
+  const options = typeof spec === 'string' ? { path: spec } : spec;
+  if (!isPlainObject(options)) throw new Error(`expected either a string or an object as specification for $unwind stage, got ${typeName(spec)}`);
+  const unknown = Object.keys(options).find((key) => !UNWIND_OPTIONS.includes(key));
+  if (unknown !== undefined) throw new Error(`unrecognized option to $unwind stage: ${unknown}`);
+  const { path, includeArrayIndex, preserveNullAndEmptyArrays = false } = options;
+  if (typeof preserveNullAndEmptyArrays !== 'boolean') throw new Error(`expected a boolean for the preserveNullAndEmptyArrays option to $unwind stage, got ${typeName(preserveNullAndEmptyArrays)}`);
+  if (includeArrayIndex !== undefined && (typeof includeArrayIndex !== 'string' || includeArrayIndex === '')) {
+    throw new Error(`expected a non-empty string for the includeArrayIndex option to $unwind stage, got ${typeName(includeArrayIndex)}`);
+  }
+  if (typeof includeArrayIndex === 'string' && includeArrayIndex.startsWith('$')) throw new Error(`includeArrayIndex option to $unwind stage should not be prefixed with a '$': ${includeArrayIndex}`);
+  if (path === undefined || path === '') throw new Error('no path specified to $unwind stage');
+  if (typeof path !== 'string') throw new Error(`expected a string as the path for $unwind stage, got ${typeName(path)}`);
+  if (!path.startsWith('$')) throw new Error(`path option to $unwind stage should be prefixed with a '$': ${path}`);
+  return { path: fieldPathOf(path.slice(1)), index: typeof includeArrayIndex === 'string' ? fieldPathOf(includeArrayIndex) : null, preserve: preserveNullAndEmptyArrays };
+}
+
+/** The value at a path as the server's Document::getNestedField reads it: through embedded documents only, anything else on the way (an array too) making it missing. */
+function nestedField(doc: Doc, path: readonly string[]): unknown {
+  let value: unknown = doc;
+  for (const segment of path) {
+    if (!isPlainObject(value) || !Object.hasOwn(value, segment)) return undefined;
+    value = value[segment];
+  }
+  return value;
+}
+
+/**
+ * $unwind as the server's UnwindProcessor: a document per element of a non-empty array, the
+ * element in place of the array (null for a missing element); for a missing value, null or an
+ * empty array, the document as it is (the empty array's field removed) only with
+ * preserveNullAndEmptyArrays; any other value as one element. includeArrayIndex holds the index,
+ * null where the value did not come from an array; when it names the path or a parent of it, the
+ * index takes the place of the element. mingo dropped "" and {} like an empty array, read a path
+ * through an array, and wrote into the documents it was given (stored ones, first in a pipeline).
+ */
+function unwind(doc: Doc, { path, index, preserve }: UnwindOptions): Doc[] {
+  const value = nestedField(doc, path);
+  const indexed = (out: Doc, i: number | null): Doc => (index ? withField(out, index, i) : out);
+  if (Array.isArray(value) && value.length > 0) return Array.from(value, (item, i) => indexed(withField(doc, path, item === undefined ? null : item), i));
+  if (!preserve && (value === undefined || value === null || Array.isArray(value))) return [];
+  return [indexed(Array.isArray(value) ? withField(doc, path, undefined) : doc, null)];
+}
+
 const mingoProject = pipelines.$project as unknown as PipelineOperator;
 
 const PIPELINES: Record<string, PipelineOperator> = {
@@ -371,6 +451,10 @@ const PIPELINES: Record<string, PipelineOperator> = {
         }),
       );
     });
+  },
+  $unwind(collection, spec) {
+    const options = unwindOptions(spec);
+    return collection.transform((docs: Doc[]) => Lazy(docs.flatMap((doc) => unwind(doc, options))));
   },
   $project(collection, spec, options) {
     if (!isPlainObject(spec) || Object.keys(spec).length === 0) return mingoProject(collection, spec, options);

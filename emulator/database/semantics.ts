@@ -591,3 +591,18 @@ export function inProjectionOrder(input: Doc, projected: Doc, spec: Doc): Doc {
   for (const field of Object.keys(projected)) put(field);
   return out;
 }
+
+/**
+ * A copy of `doc` with the value at `path` set, or removed when undefined: copied along the path
+ * only, never changed in place, so that the copies share every other value. A value on the way
+ * that is not an embedded document becomes one, as the server's MutableDocument makes it
+ * (MutableValue::getDocPtr). `depth`: where in the path `doc` sits.
+ */
+export function withField(doc: Doc, path: readonly string[], value: unknown, depth = 0): Doc {
+  const out: Doc = { ...doc };
+  const field = path[depth];
+  if (depth + 1 < path.length) out[field] = withField(isPlainObject(doc[field]) ? doc[field] : {}, path, value, depth + 1);
+  else if (value === undefined) delete out[field];
+  else out[field] = value;
+  return out;
+}

@@ -4,7 +4,9 @@
  * real wx-server-sdk.
  */
 import cloud from 'wx-server-sdk';
-import type { EnterEvent, GroupDoc, ShareEvent, UserDoc } from '../../shared/model';
+import type { EnterEvent, ShareEvent, UserDayDoc, UserDoc } from '../../shared/model';
+import { groupRecord } from '../../shared/stats';
+import { userDayId } from '../../shared/user-days';
 import type { ChatShare } from '../../miniprogram/tracker/index';
 import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
 import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
@@ -54,7 +56,7 @@ beforeAll(async () => {
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
-  for (const name of ['events', 'users', 'groups']) await db.createCollection(name).catch(() => undefined);
+  for (const name of ['events', 'users', 'user_days']) await db.createCollection(name).catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -75,7 +77,8 @@ test('a hot start with a new scene is a second, hot entry with its own channel',
     [false, 1047, 'poster7'],
   ]);
   const user = await one<UserDoc>('users', 'o-hot');
-  expect([user.first.scene, user.latest.scene, user.latest.channel]).toEqual([1001, 1047, 'poster7']);
+  const day = await one<UserDayDoc>('user_days', userDayId('o-hot', enters[1].day));
+  expect([user.first.scene, day.latest?.scene, day.latest?.channel]).toEqual([1001, 1047, 'poster7']);
   expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
 });
 
@@ -306,15 +309,16 @@ test('a group card opened by two members, one through getGroupEnterInfo and one 
   const mei = phoneOf('o-mei');
   mei.group.groupEnterInfo = () => groupCloudId('o-mei', 'groupEnterInfo', 'family');
   mei.launch(openedFrom(card, 1008, { chatType: 3 }));
-  // an old base library: only the shareTicket of a 1044 card
+  await mei.advance(100);
+  mei.hide();
+  await mei.settle();
+  // an old base library: only the shareTicket of a 1044 card; Lin opens it after Mei
   const lin = phoneOf('o-lin');
   lin.group.shareInfo = () => groupCloudId('o-lin', 'shareInfo', 'family');
   lin.launch(openedFrom(card, 1044, { chatType: 3, shareTicket: 'ticket-family' }));
-  for (const phone of [mei, lin]) {
-    await phone.advance(100);
-    phone.hide();
-    await phone.settle();
-  }
+  await lin.advance(100);
+  lin.hide();
+  await lin.settle();
 
   const [meiOpen] = await all<EnterEvent>('events', { openid: 'o-mei', type: 'enter' });
   const [linOpen] = await all<EnterEvent>('events', { openid: 'o-lin', type: 'enter' });
@@ -322,8 +326,11 @@ test('a group card opened by two members, one through getGroupEnterInfo and one 
   expect(linOpen.groupId).toBe(meiOpen.groupId);
   expect([meiOpen.warnings, linOpen.warnings]).toEqual([undefined, undefined]);
   expect(meiOpen.share).toMatchObject({ shareId: shareIdOf(card), sharer: 'o-gsharer', depth: 1, isReturn: true });
-  const group = await one<GroupDoc>('groups', String(meiOpen.groupId));
-  expect(group).toMatchObject({ firstOpener: 'o-mei', chatType: 3, firstShareId: shareIdOf(card), firstDay: meiOpen.day });
+  // the group's record is its earliest first entry: Mei's
+  expect([meiOpen.groupFirst, linOpen.groupFirst]).toEqual([true, undefined]);
+  const [first] = (await all<EnterEvent & { groupId: string }>('events', { groupId: meiOpen.groupId, groupFirst: true })).sort((a, b) => a.at.getTime() - b.at.getTime());
+  expect(first.at).toEqual(meiOpen.at);
+  expect(groupRecord(first)).toMatchObject({ chatType: 3, firstShareId: shareIdOf(card), firstDay: meiOpen.day });
   const opens = await all<EnterEvent>('events', { type: 'enter', groupId: meiOpen.groupId });
   expect(opens.map((open) => open.openid).sort()).toEqual(['o-lin', 'o-mei']);
 });

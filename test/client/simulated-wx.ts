@@ -3,7 +3,7 @@
  * WeChat's limits, timers the test advances by hand, the App/Page lifecycle, enter options, group
  * info, share cards built the way WeChat builds them, and `wx.cloud.callFunction` that reaches a
  * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
- * offline. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
+ * offline and a count of answers to lose on the way back. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
 
@@ -189,6 +189,12 @@ export class SimulatedPhone {
   /** Every call made, in order, as sent. */
   readonly calls: { name: string; data: Record<string, unknown> }[] = [];
   online = true;
+  /**
+   * Answers lost on the way back: the next `lostAnswers` calls that reach the backend run there,
+   * but the phone never hears their answer (the connection dropped after the request went out, as
+   * on a weak signal) and fails them like a network error: the function ran, the phone cannot know.
+   */
+  lostAnswers = 0;
   /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
   enterOptionsSync = true;
   /** true: a runtime that gives `scene` as a string ("1168", §G.4), in both the lifecycle and the sync options. */
@@ -252,10 +258,14 @@ export class SimulatedPhone {
         callFunction: ({ name, data }) => {
           if (!alive()) return new Promise(() => undefined);
           this.calls.push({ name, data: structuredClone(data) });
+          // a call that never left the phone has no answer to lose
+          const lost = this.online && this.lostAnswers > 0;
+          if (lost) this.lostAnswers--;
           const call = this.online
             ? this.backend(name, structuredClone(data), caller)
             : Promise.reject({ errMsg: 'cloud.callFunction:fail request:fail network unreachable' });
           const answer = call.then((response) => {
+            if (lost) throw { errMsg: 'cloud.callFunction:fail request:fail timeout' };
             if (response.errCode) throw { errMsg: response.errMsg ?? `cloud.callFunction:fail ${response.errCode}` };
             return { result: response.result, errMsg: 'cloud.callFunction:ok' };
           });

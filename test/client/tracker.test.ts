@@ -720,6 +720,28 @@ describe('what the server answers', () => {
     expect(server.stored.size).toBe(2);
     expect(phone.tracker?.counts().queued).toBe(0);
   });
+
+  test('an answer lost on the way back: the batch was stored, the phone sends it again and hears duplicates; each event stored once', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch(HOME);
+    phone.openPage('pages/index/index', {});
+    // offline, the call never reaches the backend: there is no answer to lose yet
+    phone.lostAnswers = 1;
+    phone.online = false;
+    phone.hide();
+    await phone.settle();
+    expect([phone.calls.length, phone.lostAnswers, server.stored.size]).toEqual([1, 1, 0]);
+    phone.online = true;
+    await phone.advance(phone.clock.pending()[0]);
+    expect([phone.calls.length, phone.lostAnswers, server.stored.size]).toEqual([2, 0, 3]);
+    expect(phone.tracker?.counts().queued).toBe(3);
+    await phone.advance(phone.clock.pending()[0]);
+    expect(phone.calls).toHaveLength(3);
+    expect(phone.calls[2].data.events).toEqual(phone.calls[1].data.events);
+    expect(server.stored.size).toBe(3);
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+  });
 });
 
 describe('shares', () => {

@@ -6,7 +6,8 @@
  */
 import cloud from 'wx-server-sdk';
 import { sharePrefix } from '../../shared/ids';
-import type { EnterEvent, RevisionDoc, ShareEvent, UserDoc } from '../../shared/model';
+import type { EnterEvent, RevisionDoc, ShareEvent, UserDayDoc, UserDoc } from '../../shared/model';
+import { countEvent, emptyCount, nextUserDay, userDayId } from '../../shared/user-days';
 import { addDays, chinaDay, chinaDayStart } from '../../shared/time';
 import { emulatorNow, invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
@@ -106,7 +107,7 @@ describe('share ids', () => {
 });
 
 describe('first touch', () => {
-  it('a new user\'s first batches arriving at the same moment, 30 times: first is the earliest entry, latest the latest', async () => {
+  it('a new user\'s first batches arriving at the same moment, 30 times: first is the earliest entry, the day\'s latest the latest, each counted once', async () => {
     const now = await emulatorNow(emulator.url);
     for (let trial = 0; trial < 30; trial++) {
       const openid = `o-twin-${trial}`;
@@ -116,8 +117,9 @@ describe('first touch', () => {
       const batches = trial % 2 === 0 ? [early, late] : [late, early];
       await Promise.all(batches.map((event) => track(openid, [event], now)));
       const [user] = await all<UserDoc>({ _id: openid }, 'users');
-      expect([user.first.scene, user.latest.scene, user.firstDay]).toEqual([1047, 1089, chinaDay(now - 20 * 60_000)]);
-      expect(new Date(user.first.at).getTime()).toBeLessThan(new Date(user.latest.at).getTime());
+      const [day] = await all<UserDayDoc>({ _id: userDayId(openid, chinaDay(now)) }, 'user_days');
+      expect([user.first.scene, day.latest?.scene, user.firstDay, day.firstDay, day.entries]).toEqual([1047, 1089, chinaDay(now - 20 * 60_000), chinaDay(now - 20 * 60_000), 2]);
+      expect(new Date(user.first.at).getTime()).toBeLessThan(new Date(day.latest?.at ?? 0).getTime());
     }
   });
 
@@ -164,9 +166,9 @@ describe('first touch', () => {
     // the other, offline since the day before, delivers an earlier entry
     await track('o-owl', [enter(1047, { rk_ch: 'owl' }, noon(d2))], await emulatorNow(emulator.url));
     const [user] = await all<UserDoc>({ _id: 'o-owl' }, 'users');
-    expect([user.firstDay, user.first.scene, user.latest.scene]).toEqual([d2, 1047, 1089]);
-    // the stored event keeps the first day it was stored with; the revision corrects what it implies
-    expect((await all<EnterEvent>({ openid: 'o-owl', type: 'enter' })).map((event) => [event.day, event.firstDay]).sort()).toEqual([
+    expect([user.firstDay, user.first.scene]).toEqual([d2, 1047]);
+    // the user-day of d1 keeps the first day it was stored with; the revision corrects what it implies
+    expect((await all<UserDayDoc>({ openid: 'o-owl' }, 'user_days')).map((day) => [day.day, day.firstDay]).sort()).toEqual([
       [d2, d2],
       [d1, d1],
     ]);
@@ -196,7 +198,7 @@ describe('first-day revisions at scale', () => {
 
   it('more than a thousand users whose first day moved from one day are all not new there, and a revision written after a rollup rolls its day again', async () => {
     const noon = (day: string): Date => new Date(chinaDayStart(day).getTime() + 12 * HOUR);
-    const entry = (openid: string, day: string, firstDay: string): EnterEvent => ({
+    const entry = (openid: string, day: string): EnterEvent => ({
       _id: `bulk-${openid}-${day}`,
       eventId: `bulk-${day}`,
       openid,
@@ -206,7 +208,6 @@ describe('first-day revisions at scale', () => {
       clientAt: noon(day),
       serverAt: noon(day),
       day,
-      firstDay,
       type: 'enter',
       cold: true,
       scene: 1089,
@@ -217,12 +218,22 @@ describe('first-day revisions at scale', () => {
       channel: 'bulk',
       reopen: false,
     });
+    /** The user-day `track` stored with the entry, the user's first day then being `firstDay`. */
+    const userDay = (event: EnterEvent, firstDay: string): UserDayDoc => {
+      const count = emptyCount(event.day);
+      countEvent(count, event);
+      return nextUserDay(undefined, count, { firstDay }, event.openid, event.serverAt);
+    };
     const openids = Array.from({ length: COUNT }, (_, i) => `o-bulk-${i}`);
     // each first seen on D2, then an offline phone's entry from D1 moved its first day
-    const events = openids.flatMap((openid) => [entry(openid, D2, D2), entry(openid, D1, D1)]);
+    const events = openids.flatMap((openid) => [entry(openid, D2), entry(openid, D1)]);
     const late = 'o-bulk-late';
-    events.push(entry(late, D2, D2));
-    for (let i = 0; i < events.length; i += 500) await db.collection('events').add({ data: events.slice(i, i + 500) });
+    events.push(entry(late, D2));
+    const userDays = events.map((event) => userDay(event, event.day));
+    for (let i = 0; i < events.length; i += 500) {
+      await db.collection('events').add({ data: events.slice(i, i + 500) });
+      await db.collection('user_days').add({ data: userDays.slice(i, i + 500) });
+    }
     // written an hour before the rollups that follow
     const before = new Date((await emulatorNow(emulator.url)) - HOUR);
     const revisions = openids.map((openid) => ({ _id: `rev-${openid}`, openid, fromDay: D2, toDay: D1, at: before }));

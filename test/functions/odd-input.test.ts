@@ -59,7 +59,7 @@ function refusalOf(answer: Awaited<ReturnType<typeof invoke>>): { code: string; 
   return error;
 }
 
-const COLLECTIONS = ['events', 'users', 'groups', 'rollups_daily'];
+const COLLECTIONS = ['events', 'users', 'rollups_daily'];
 const counts = async (): Promise<number[]> => Promise.all(COLLECTIONS.map(async (name) => ((await db.collection(name).count()) as { total: number }).total));
 
 beforeAll(async () => {

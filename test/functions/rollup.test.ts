@@ -7,10 +7,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are JSON read back over the wire; the assertions are what check their shape */
 import { createHash } from 'node:crypto';
 import cloud from 'wx-server-sdk';
-import type { StoredEvent } from '../../shared/model';
+import type { StoredEvent, UserDoc } from '../../shared/model';
+import { ROLLUP_VERSION } from '../../shared/rollup';
 import { emulatorNow, invokeAs, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
-import { chinaDay, dayRange } from '../../shared/time';
-import { generateTrace, truthOf, type TruthCounts } from '../helpers/rollup-trace';
+import { addDays, chinaDay, dayRange } from '../../shared/time';
+import { generateTrace, truthOf, userDaysOf, type TruthCounts } from '../helpers/rollup-trace';
 
 const DAYS = ['2024-03-09', '2024-03-10', '2024-03-11', '2024-03-12'];
 const trace = generateTrace({ days: DAYS, seed: 23 });
@@ -29,8 +30,24 @@ const unescape = (key: string): string => key.replace(/%2E/g, '.').replace(/%24/
 let emulator: RunningEmulator;
 let db: ReturnType<typeof cloud.database>;
 
+/** Every event stored so far, and the users they belong to: what the user-days are counted from. */
+const stored: StoredEvent[] = [];
+const users: UserDoc[] = [...trace.users];
+
+/**
+ * Stores events as `track` leaves them: the events, and the user-days they fall on as counted from
+ * every event stored so far, written at the clock's time (`track` adds to a user-day; the sum is
+ * what `shared/user-days.ts` counts, which test/shared/track.test.ts holds `track` to).
+ */
 async function insert(events: StoredEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += 200) await db.collection('events').add({ data: events.slice(i, i + 200) });
+  stored.push(...events);
+  const touched = new Set(events.map((event) => `${event.openid} ${event.day}`));
+  const now = new Date(await emulatorNow(emulator.url));
+  for (const doc of userDaysOf(stored, users, now).filter((day) => touched.has(`${day.openid} ${day.day}`))) {
+    const { _id, ...fields } = doc;
+    await db.collection('user_days').doc(_id).set({ data: fields });
+  }
 }
 
 async function fire(time: string): Promise<Record<string, unknown>> {
@@ -60,7 +77,7 @@ function expectRollupEqualsTruth(doc: Record<string, any>, day: string, events: 
   expect(doc.shares).toEqual(truth.shares);
   expect(doc.groups).toEqual(truth.groups);
   expect(doc.lateEvents).toBe(truth.lateEvents);
-  expect(doc.version).toBe('rollup-2');
+  expect(doc.version).toBe(ROLLUP_VERSION);
   expect(doc.byScene['1007']).toMatchObject({ zh: expect.stringMatching(/[\u4e00-\u9fff]/), en: expect.stringMatching(/[A-Za-z]/) });
   expect(doc.byScene['4242']).toMatchObject({ en: 'Unknown scene 4242' });
 }
@@ -79,7 +96,7 @@ beforeAll(async () => {
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
-  for (const name of ['events', 'users', 'groups', 'rollups_daily', 'admins']) await db.createCollection(name).catch(() => undefined);
+  for (const name of ['events', 'users', 'rollups_daily', 'admins']) await db.createCollection(name).catch(() => undefined);
   await insert(trace.events);
   await db.collection('users').add({ data: trace.users });
   await db.collection('admins').add({ data: { _id: OPERATOR, note: 'test operator' } });
@@ -207,11 +224,13 @@ describe('operators', () => {
     const now = await emulatorNow(emulator.url);
     const today = chinaDay(now);
     const fresh = generateTrace({ days: [today], seed: 5, usersCount: 16, entriesPerDay: 8 });
-    const events = fresh.events.map((e, i) => ({ ...e, _id: `today_${i}`, serverAt: new Date(Math.min(e.serverAt.getTime(), now - 1000)) }));
+    // the same openids as the trace's: today's users are distinct from theirs
+    const events = fresh.events.map((e, i) => ({ ...e, _id: `today_${i}`, openid: `today_${e.openid}`, serverAt: new Date(Math.min(e.serverAt.getTime(), now - 1000)) }));
+    users.push(...fresh.users.map((user) => ({ ...user, _id: `today_${user._id}` })));
     await insert(events);
     const answer = await admin({ action: 'today' });
     expect(answer.rollup._id).toBe(today);
-    expect(answer.rollup.totals.entries).toBe(events.filter((e) => e.type === 'enter' && e.day === today).length);
+    expect(answer.rollup.totals).toMatchObject(truthOf(today, events, users).totals);
   });
 
   test('the dashboard over HTTP access with the bearer token', async () => {
@@ -266,13 +285,28 @@ describe('retention', () => {
     expect(tree.children[0].children[0]).toMatchObject({ shareId: 'sh_c', depth: 3 });
     expect(((await db.collection('events').where({ _id: 'never_rolled' }).count()) as { total: number }).total).toBe(1);
     expect((await rollupOf(DAYS[0])).totals.entries).toBe(truthOf(DAYS[0], trace.events, trace.users).totals.entries);
+    // user-days have their own retention, 180 days by default: every day is kept, and can be rolled up again
+    expect(answer.retention.userDays).toEqual({ cutoff: addDays('2024-06-15', -180), purgedDays: [], removed: 0, keptDays: [] });
+  });
+
+  test('user-days past their retention are deleted once their day is rolled up, and their rollups are final', async () => {
+    const before = await rollupOf(DAYS[0]);
+    const answer = (await fire(timerTimeFor('2024-09-12'))) as any;
+    expect(answer.retention.userDays).toMatchObject({ cutoff: addDays('2024-09-13', -180), purgedDays: DAYS, keptDays: ['2024-03-01'] });
+    expect(answer.retention.userDays.removed).toBe(userDaysOf(stored, users).filter((day) => DAYS.includes(day.day)).length);
+    expect(((await db.collection('user_days').where({ day: db.command.in(DAYS) }).count()) as { total: number }).total).toBe(0);
+    expect(await rollupOf(DAYS[0])).toEqual({ ...before, final: true });
+    // a day without its user-days is not rolled up again: that would count nothing
+    const backfill = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: '2024-03-08', to: DAYS[1] }, { openid: OPERATOR })).result as any;
+    expect(backfill).toMatchObject({ rolledUp: ['2024-03-08'], final: [DAYS[0], DAYS[1]], remaining: null });
+    expect(await rollupOf(DAYS[0])).toEqual({ ...before, final: true });
   });
 });
 
 describe('a backfill longer than the time budget', () => {
   test('stops between days and answers the days left, which the next call rolls up', async () => {
     // a budget of 0 s: every call rolls exactly one day, as a call over million-event days would
-    const budgeted = await startEmulator({ timers: false, env: { RUKOU_OPERATORS: 'op_from_env', RUKOU_BACKFILL_SECONDS: '0' } });
+    const budgeted = await startEmulator({ timers: false, clock: START, env: { RUKOU_OPERATORS: 'op_from_env', RUKOU_BACKFILL_SECONDS: '0' } });
     try {
       const backfill = async (from: string, to: string): Promise<any> => (await invokeAs(budgeted.url, 'rollup', { action: 'backfill', from, to }, { openid: 'op_from_env' })).result;
       const first = await backfill('2024-03-01', '2024-03-03');

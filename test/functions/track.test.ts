@@ -3,8 +3,10 @@
  * answer is checked, and every attribution is read back from the collections with the SDK.
  */
 import cloud from 'wx-server-sdk';
-import type { EnterEvent, GroupDoc, ShareEvent, ShareRecord, UserDoc } from '../../shared/model';
-import { emulatorNow, invokeAs, logOf, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import type { EnterEvent, ShareEvent, ShareRecord, UserDayDoc, UserDoc } from '../../shared/model';
+import { userDayId } from '../../shared/user-days';
+import { userDaysOf } from '../helpers/rollup-trace';
+import { emulatorNow, invokeAs, logOf, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 let emulator: RunningEmulator;
 let db: ReturnType<typeof cloud.database>;
@@ -70,11 +72,12 @@ async function count(collection: string, where: Record<string, unknown>): Promis
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ timers: false, verbose: true, env: { RUKOU_OPERATORS: 'o-operator' } });
+  // a day that cannot change while the suite runs: the user-days it reads are those of one day
+  emulator = await startEmulator({ timers: false, verbose: true, clock: MIDDAY, env: { RUKOU_OPERATORS: 'o-operator' } });
   useEmulatorFromThisProcess(emulator.url);
   cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
   db = cloud.database();
-  for (const name of ['events', 'users', 'groups']) await db.createCollection(name).catch(() => undefined);
+  for (const name of ['events', 'users']) await db.createCollection(name).catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -213,7 +216,7 @@ describe('shares', () => {
     const stored = await eventOf<EnterEvent>('o-gil', String(stale.id));
     expect(stored.groupId).toBeUndefined();
     expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
-    expect(await count('groups', { firstOpener: 'o-gil' })).toBe(0);
+    expect(await count('events', { openid: 'o-gil', groupFirst: true })).toBe(0);
   });
 });
 
@@ -245,17 +248,20 @@ describe('groups', () => {
     expect(await eventOf<EnterEvent>('o-kay', kay.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: true } });
     // the same card again, in the same session: an entry, not another return
     expect(await eventOf<EnterEvent>('o-kay', kayAgain.id)).toMatchObject({ groupId: openGId, share: { sharer: 'o-ivy', isReturn: false, repeat: true } });
-    expect(await one<GroupDoc>('groups', openGId)).toMatchObject({ firstOpener: 'o-jon', chatType: 3, firstShareId: ivyShare, firstDay: jonEntry.day });
+    expect(await count('events', { groupId: openGId, groupFirst: true })).toBe(1);
 
     const answer = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: openGId }, user('o-operator'));
-    expect((answer.result as { activity: unknown }).activity).toMatchObject({ opens: 3, openers: 2, shareIds: [ivyShare] });
+    expect(answer.result).toMatchObject({
+      group: { groupId: openGId, firstOpener: 'o-jon', chatType: 3, firstShareId: ivyShare, firstDay: jonEntry.day },
+      activity: { opens: 3, openers: 2, shareIds: [ivyShare] },
+    });
     const unknown = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: 'G-nobody' }, user('o-operator'));
     expect((unknown.result as { error: { code: string } }).error.code).toBe('NOT_FOUND');
   });
 });
 
 describe('groups whose entries arrive out of order', () => {
-  it('a group first recorded from a later entry takes the first fields of an earlier one that arrives after it', async () => {
+  it('a group first seen in a later entry takes the first fields of an earlier one that arrives after it', async () => {
     const now = Date.now();
     const late = { ...enter({}, 1008, { group: await groupCloudId('o-glate', 'groupEnterInfo', 'G-order') }), at: now - 3600_000 };
     await track('o-glate', [late], { sentAt: now });
@@ -264,7 +270,35 @@ describe('groups whose entries arrive out of order', () => {
     const lateEntry = await eventOf<EnterEvent>('o-glate', late.id);
     const earlyEntry = await eventOf<EnterEvent>('o-gearly', early.id);
     expect(earlyEntry.groupId).toBe(lateEntry.groupId);
-    expect(await one<GroupDoc>('groups', String(lateEntry.groupId))).toMatchObject({ firstOpener: 'o-gearly', firstDay: earlyEntry.day, firstSeen: earlyEntry.at, chatType: 3 });
+    const answer = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: String(lateEntry.groupId) }, user('o-operator'));
+    expect((answer.result as { group: unknown }).group).toEqual({ groupId: lateEntry.groupId, firstOpener: 'o-gearly', firstDay: earlyEntry.day, firstSeen: new Date(earlyEntry.at).toISOString(), chatType: 3 });
+  });
+});
+
+describe('user-days', () => {
+  it('what track adds to a user-day batch by batch equals the day counted from its stored events', async () => {
+    const card = `${await prefixOf('o-pia')}uday`;
+    await track('o-pia', [enter({}, 1089), share(card)]);
+    const quo = await prefixOf('o-quo');
+    const now = await emulatorNow(emulator.url);
+    const first = [enter({ rk_sh: card }, 1007, { at: now - 50 * 60_000 }), enter({ rk_ch: 'a.b' }, 1047, { at: now - 40 * 60_000 })];
+    await track('o-quo', first, { sentAt: now });
+    await track('o-quo', first, { sentAt: now });
+    // the same card again in the session, a group, and shares sent at once from two devices
+    await track('o-quo', [enter({ rk_sh: card }, 1008, { at: now - 20 * 60_000, group: await groupCloudId('o-quo', 'groupEnterInfo', 'G-uday') })], { sentAt: now });
+    await Promise.all([track('o-quo', [share(`${quo}one`)]), track('o-quo', [share(`${quo}two`)]), track('o-quo', [{ ...enter({}, 1001), at: now - 55 * 60_000 }], { sentAt: now })]);
+    const events = ((await db.collection('events').where({ openid: 'o-quo' }).limit(1000).get()) as unknown as { data: (EnterEvent | ShareEvent)[] }).data;
+    const users = ((await db.collection('users').where({ _id: 'o-quo' }).get()) as unknown as { data: UserDoc[] }).data;
+    const [stored] = ((await db.collection('user_days').where({ openid: 'o-quo' }).get()) as unknown as { data: UserDayDoc[] }).data;
+    const [expected] = userDaysOf(events, users);
+    const content = ({ _id, openid, day, firstDay, firstAt, entries, cold, times, byBucket, byCategory, byScene, byChannel, byPage, shareIntents, returns, returnDepths, cards, groupOpens, counted, latest }: UserDayDoc) => ({
+      ...{ _id, openid, day, firstDay, firstAt, entries, cold, times, byBucket, byCategory, byScene, byChannel, byPage, shareIntents, returns, returnDepths, groupOpens },
+      cards: [...cards].sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime()),
+      counted: [...counted].sort(),
+      latestAt: latest?.at,
+    });
+    expect(content(stored)).toEqual(content(expected));
+    expect(stored).toMatchObject({ entries: 4, shareIntents: 2, returns: 1, byChannel: { 'a%2Eb': 1 } });
   });
 });
 
@@ -278,31 +312,52 @@ describe('cost of a batch', () => {
     return { reads, writes, other: actions.filter((a) => !['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument', 'getDocument'].includes(a)) };
   }
 
-  it('a new user\'s first batch from a new group with a share and 40 more events: at most 4 reads and 3 writes', async () => {
+  const pages = (n: number): Sent[] => Array.from({ length: n }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
+
+  it('a new user\'s first batch from a new group with a share and 40 more events: 4 reads and 3 writes', async () => {
     const cloudID = await groupCloudId('o-lee', 'groupEnterInfo', 'G-cost');
-    const pages = Array.from({ length: 40 }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
-    const batch = [enter({}, 1008, { group: cloudID }), ...pages, share('cost-share-lee1')];
+    const batch = [enter({}, 1008, { group: cloudID }), ...pages(40), share('cost-share-lee1')];
+    // user-days, shares and the group's first entries; then `users`. The user, the user-day, the events
     expect(await requestsOf('o-lee', batch)).toEqual({ reads: 4, writes: 3, other: [] });
     expect(await count('events', { openid: 'o-lee' })).toBe(42);
   });
 
-  it('a known user\'s batch of 50 page views: 2 reads and 1 write; the same batch again: 2 reads, no write', async () => {
-    const pages = Array.from({ length: 50 }, (_, i) => ({ id: nextId(), seq: counter, at: Date.now(), type: 'page', path: `pages/p${i}/p` }));
+  it('a known user\'s entries: the day\'s first batch 2 reads and 2 writes, the next ones 1 read and 2 writes', async () => {
+    await track('o-ned', [enter({}, 1089)]);
+    // the day's user-day is there: it is all the batch needs to read
+    expect(await requestsOf('o-ned', [enter({}, 1089), ...pages(20)])).toEqual({ reads: 1, writes: 2, other: [] });
+    expect(await requestsOf('o-ned', [enter({ rk_ch: 'poster' }, 1047), ...pages(5)])).toEqual({ reads: 1, writes: 2, other: [] });
+    const [day] = ((await db.collection('user_days').where({ openid: 'o-ned' }).get()) as unknown as { data: UserDayDoc[] }).data;
+    expect(day).toMatchObject({ entries: 3, byChannel: { poster: 1 }, v: 3 });
+  });
+
+  it('a known user\'s batch of 50 page views: no read and 1 write; the same batch again: the refused write and 1 read', async () => {
+    const batch = pages(50);
     await track('o-max', [enter({}, 1089)]);
-    expect(await requestsOf('o-max', pages)).toEqual({ reads: 2, writes: 1, other: [] });
-    expect(await requestsOf('o-max', pages)).toEqual({ reads: 2, writes: 0, other: [] });
+    expect(await requestsOf('o-max', batch)).toEqual({ reads: 0, writes: 1, other: [] });
+    expect(await requestsOf('o-max', batch)).toEqual({ reads: 1, writes: 1, other: [] });
+    expect(await count('events', { openid: 'o-max' })).toBe(51);
+  });
+
+  it('a batch of entries sent again: the user-day and the events read, nothing written', async () => {
+    const batch = [enter({}, 1089), ...pages(3)];
+    await track('o-oli', batch);
+    expect(await requestsOf('o-oli', batch)).toEqual({ reads: 2, writes: 0, other: [] });
+    expect(await track('o-oli', batch)).toMatchObject({ accepted: [], duplicates: batch.map((event) => event.id) });
   });
 });
 
 describe('users', () => {
-  it('sets the first touch once and moves the latest touch', async () => {
+  it('sets the first touch once; the day\'s latest touch moves on its user-day', async () => {
     await track('o-hal', [enter({ scene: 'rk_ch%3Dposter-1' }, 1047)]);
     await track('o-hal', [enter({ utm_source: 'mail' }, 1089)]);
     const doc = await one<UserDoc>('users', 'o-hal');
     expect(doc.first).toMatchObject({ scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster-1' });
-    expect(doc.latest).toMatchObject({ scene: 1089, category: 'Quick entry', bucket: 'in-wechat' });
-    expect(doc.latest).not.toHaveProperty('channel');
     expect(doc.firstDay).toBe(doc.first.day);
+    const day = await one<UserDayDoc>('user_days', userDayId('o-hal', doc.firstDay));
+    expect(day.latest).toMatchObject({ scene: 1089, category: 'Quick entry', bucket: 'in-wechat' });
+    expect(day.latest).not.toHaveProperty('channel');
+    expect(day).toMatchObject({ firstDay: doc.firstDay, firstAt: doc.first.at, entries: 2, byChannel: { 'poster-1': 1 } });
   });
 });
 

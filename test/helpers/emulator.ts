@@ -148,6 +148,13 @@ export async function functionStats(url: string, name: string): Promise<Function
   return answer.functions[name] ?? { invocations: { ok: 0, error: 0, timeout: 0, crashed: 0 }, workers: { started: 0, exited: 0 } };
 }
 
+/** What the simulated WeChat hands `openid` who opens a card in `groupId` (`POST /__rukou/wechat/cloudid`). */
+export async function issueGroupCloudId(url: string, request: { openid: string; appid: string; kind: 'groupEnterInfo' | 'shareInfo'; groupId: string; chatType?: number }): Promise<{ cloudID: string; expiresAt: string }> {
+  const response = await fetch(`${url}/__rukou/wechat/cloudid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  if (response.status !== 200) throw new Error(`the simulated WeChat issued no cloudID: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { cloudID: string; expiresAt: string };
+}
+
 let logMarks = 0;
 
 /**

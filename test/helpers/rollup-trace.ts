@@ -3,7 +3,8 @@
  * shares), with known truth: `truthOf` recomputes every number of a day's rollup with plain loops
  * over the trace, independently of the pipelines under test.
  */
-import type { Bucket, EnterEvent, EventBase, ShareEvent, StoredEvent, UserDoc } from '../../shared/model';
+import type { Bucket, EnterEvent, EventBase, ShareEvent, StoredEvent, Touch, UserDayDoc, UserDoc } from '../../shared/model';
+import { countEvent, emptyCount, nextUserDay, type DayCount } from '../../shared/user-days';
 
 const CHINA = 8 * 3600_000;
 const GAP = 30 * 60_000;
@@ -81,8 +82,6 @@ export function generateTrace(options: TraceOptions): Trace {
     clientAt: new Date(at - 150),
     serverAt: new Date(at),
     day: chinaDayOf(at),
-    // filled in below, once every user's first day is known
-    firstDay: '',
   });
   const enter = (openid: string, at: number, extra: Partial<EnterEvent> = {}): EnterEvent => {
     const scene = extra.scene !== undefined ? TRACE_SCENES.find((s) => s.scene === extra.scene)! : pick(TRACE_SCENES);
@@ -160,7 +159,7 @@ export function generateTrace(options: TraceOptions): Trace {
     if (users.has(e.openid)) continue;
     const old = Number(e.openid.slice(5)) % 4 === 0;
     const touch = { day: old ? OLD_DAY : e.day, at: e.at, scene: e.scene, category: e.category, bucket: e.bucket };
-    users.set(e.openid, { _id: e.openid, appid: 'wxtrace', firstDay: touch.day, first: touch, latest: touch });
+    users.set(e.openid, { _id: e.openid, appid: 'wxtrace', firstDay: touch.day, first: touch, v: 1 });
   }
 
   // Late events: counted for the second day but written two days later.
@@ -172,7 +171,6 @@ export function generateTrace(options: TraceOptions): Trace {
     serverAt: new Date(writtenAt + i),
     day: lateDay,
   }));
-  for (const event of [...events, ...lateEvents]) event.firstDay = users.get(event.openid)?.firstDay ?? event.day;
   return { days: options.days, events, users: [...users.values()], lateEvents };
 }
 
@@ -245,4 +243,25 @@ export function truthOf(day: string, events: StoredEvent[], users: UserDoc[]) {
     groups: { reached: groups.size, opens: grouped.length, top: top.slice(0, 20) },
     lateEvents: ofDay.filter((e) => e.serverAt.getTime() >= dayEnd).length,
   };
+}
+
+/**
+ * The user-days `track` would have written for these events (`shared/user-days.ts`), with the
+ * users' first days: what the rollup's pipelines read. Written at `at`.
+ */
+export function userDaysOf(events: readonly StoredEvent[], users: readonly UserDoc[], at = new Date(0)): UserDayDoc[] {
+  const counts = new Map<string, { openid: string; count: DayCount }>();
+  for (const event of events) {
+    if (event.type !== 'enter' && event.type !== 'share') continue;
+    const key = `${event.openid} ${event.day}`;
+    const entry = counts.get(key) ?? { openid: event.openid, count: emptyCount(event.day) };
+    const touch: Touch | undefined = event.type === 'enter' ? { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket } : undefined;
+    countEvent(entry.count, event, touch);
+    counts.set(key, entry);
+  }
+  const firsts = new Map(users.map((user) => [user._id, user]));
+  return [...counts.values()].map(({ openid, count }) => {
+    const user = firsts.get(openid);
+    return nextUserDay(undefined, count, user ? { firstDay: user.firstDay, firstAt: user.first.at } : { firstDay: count.day }, openid, at);
+  });
 }

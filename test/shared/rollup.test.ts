@@ -1,25 +1,25 @@
 import fc from 'fast-check';
 import { runPipeline } from '../../emulator/database/aggregate';
 import type { Doc } from '../../emulator/database/ejson';
+import { escapeKey, unescapeKey } from '../../shared/keys';
+import type { StoredEvent } from '../../shared/model';
 import {
   buildRollup,
   dayPipelines,
   DIMENSIONS,
-  escapeKey,
   eventDaysBeforePipeline,
   purgeableDays,
   ratio,
   rollupContent,
   ROLLUP_VERSION,
   unchangedSince,
-  unescapeKey,
   WRITE_MARGIN_MS,
   type Counts,
   type DayOutputs,
   type Pipeline,
   type RollupDoc,
 } from '../../shared/rollup';
-import { generateTrace, truthOf } from '../helpers/rollup-trace';
+import { generateTrace, truthOf, userDaysOf } from '../helpers/rollup-trace';
 
 const DAYS = ['2024-03-09', '2024-03-10', '2024-03-11', '2024-03-12'];
 const trace = generateTrace({ days: DAYS, seed: 11 });
@@ -32,11 +32,9 @@ const names = (scene: number): { zh: string; en: string } => ({ zh: `场景${sce
  * not a library's. A bare library (mingo) answers some pipelines otherwise: a $count of no
  * document, for one, is a row there and nothing in MongoDB.
  */
-function run<T>(pipeline: Pipeline, docs: Doc[] = events as unknown as Doc[]): T[] {
-  const collections: Record<string, Doc[]> = { users: trace.users as unknown as Doc[] };
-  return runPipeline(pipeline.stages, pipeline.collection === 'events' ? docs : collections[pipeline.collection], {
-    collectionResolver: (name: string) => collections[name] ?? [],
-  }) as T[];
+function run<T>(pipeline: Pipeline, from: StoredEvent[] = events): T[] {
+  const collections: Record<string, Doc[]> = { events: from as unknown as Doc[], user_days: userDaysOf(from, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[] };
+  return runPipeline(pipeline.stages, collections[pipeline.collection], { collectionResolver: (name: string) => collections[name] ?? [] }) as T[];
 }
 
 function rollupInDatabase(day: string, computedAt = new Date('2024-03-13T00:00:00Z')): RollupDoc {
@@ -128,7 +126,7 @@ describe('sessions', () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 40 }), (entries) => {
         // arrival order says nothing: only the event time counts
-        const docs = entries.map((e, i) => ({ _id: `e${i}`, type: 'enter', day, openid: `u${e.user}`, at: new Date(e.at), serverAt: new Date(start - i), cold: false, firstDay: day }));
+        const docs = entries.map((e, i) => ({ _id: `e${i}`, type: 'enter', day, openid: `u${e.user}`, at: new Date(e.at), serverAt: new Date(start - i), cold: false }) as unknown as StoredEvent);
         let expected = 0;
         for (const user of new Set(entries.map((e) => e.user))) {
           const times = entries.filter((e) => e.user === user).map((e) => e.at).sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { escapeKey, type RollupDoc } from '../../shared/rollup';
+import { escapeKey } from '../../shared/keys';
+import type { RollupDoc } from '../../shared/rollup';
 import { backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../../shared/stats-input';
 import { change, dailyTrend, previousPeriod, rankKeys, shareFunnel, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
 import { tokenAccepted } from '../../server/operators';

@@ -26,7 +26,7 @@ export const main = handler(async (event) => {
   const counter = new RequestCounter();
   const timer = isTimerEvent(event);
   // peak memory is reported so that operators (and the benchmark) see how close a run is to the limit
-  if (timer) return { ...(await dailyRun(db, timer, config.retentionDays, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  if (timer) return { ...(await dailyRun(db, timer, { eventDays: config.retentionDays, userDays: config.userDayRetentionDays }, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
   await requireOperator(db, event, config, counter);
   const answer = await operatorActions(event, { db, counter, now: () => new Date(), backfillBudgetMs: config.backfillBudgetMs });
   return { ...(answer as object), databaseRequests: counter.count };

@@ -14,7 +14,7 @@ import { encode } from '../../../emulator/database/ejson';
 import { answeredBy, mingoPipeline, mingoQuery } from '../../../emulator/database/fallback';
 import { compileMatcher } from '../../../emulator/database/match';
 import { dayPipelines, DIMENSIONS, eventDaysBeforePipeline, type Pipeline } from '../../../shared/rollup';
-import { generateTrace } from '../../helpers/rollup-trace';
+import { generateTrace, userDaysOf } from '../../helpers/rollup-trace';
 
 // Stored documents and pipelines come from JSON: never an object with a null prototype, which
 // fast-check's records may otherwise give.
@@ -107,6 +107,34 @@ const stage: fc.Arbitrary<Doc> = fc.oneof(
   fc.constantFrom({ $sort: { 'n.x': -1 } }, { $sort: { _id: 1 } }, { $limit: 2 }, { $skip: 1 }, { $count: 'n' }),
 );
 
+/** Count maps as the user-days hold them (keys JavaScript orders first among them), beside values $objectToArray refuses and arrays on a path. */
+const countMap = dictionary(fc.constantFrom('k', 'pages/a', '1007', '10', '_x'), fc.oneof(fc.integer({ min: 1, max: 3 }), scalar), { maxKeys: 3 });
+const unwindable = fc.oneof(value, countMap, fc.constantFrom({}, [], ''), fc.array(record({ x: value }), { maxLength: 2 }));
+const rowDoc = record(
+  { _id: fc.integer({ min: 0, max: 5 }), firstDay: fc.constantFrom('d', 'e'), a: unwindable, m: fc.oneof({ weight: 4, arbitrary: countMap }, { weight: 1, arbitrary: unwindable }), n: record({ x: unwindable }, { requiredKeys: [] }) },
+  { requiredKeys: [] },
+);
+const toArray = fc.constantFrom<unknown>('$m', '$n.x', '$a', '$missing', ['$m'], { p: '$a', q: '$missing' }).map((arg) => ({ $objectToArray: arg }));
+const unwindPath = fc.constantFrom('$kv', '$a', '$m', '$n.x', '$a.x', '$missing');
+const unwindSpec = fc.oneof(
+  unwindPath,
+  record({ path: unwindPath, includeArrayIndex: fc.constantFrom('i', '_id', 'a', 'n.i'), preserveNullAndEmptyArrays: fc.boolean() }, { requiredKeys: ['path'] }),
+);
+/** The rollup's rows of a map ($project of $objectToArray, $unwind), then what may read them. */
+const rowsPipeline: fc.Arbitrary<Doc[]> = fc
+  .tuple(
+    fc.option(toArray, { nil: undefined }),
+    unwindSpec,
+    fc.constantFrom<Doc[]>(
+      [],
+      [{ $group: { _id: '$kv.k', n: { $sum: '$kv.v' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } }],
+      [{ $unwind: '$kv.v' }],
+      [{ $project: { _id: 0, kv: 1, i: 1 } }],
+      [{ $sort: { _id: -1 } }, { $limit: 3 }],
+    ),
+  )
+  .map(([kv, spec, after]) => [...(kv ? [{ $project: { isNew: { $cond: [{ $eq: ['$firstDay', 'd'] }, 1, 0] }, kv, a: 1, n: 1 } }] : []), { $unwind: spec }, ...after]);
+
 /** A copy that compares equal when the values are equal: two invalid Dates are (jest's equality says not, NaN ≠ NaN). */
 function comparable(value: unknown): unknown {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : value;
@@ -114,6 +142,11 @@ function comparable(value: unknown): unknown {
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]));
   return value;
 }
+
+/** runPipeline's onFallback where the compiled path must answer alone. */
+const leftToMingo = (what: string) => (): never => {
+  throw new Error(`${what}: a stage was left to mingo`);
+};
 
 /** How many pipelines the compiled path answered whole: the comparisons below mean something only if it answers most. */
 const runs = { pipelines: 0, wholeCompiled: 0 };
@@ -199,18 +232,75 @@ describe('compiled queries and pipelines answer exactly as the corrected mingo',
     );
   });
 
-  it('every rollup pipeline gives the fallback’s rows on a generated trace, answered whole by the compiled path', () => {
-    const days = ['2024-03-09', '2024-03-10'];
-    const trace = generateTrace({ days, seed: 3, usersCount: 40, entriesPerDay: 400 });
-    const events = [...trace.events, ...trace.lateEvents] as unknown as Doc[];
-    for (const day of days) {
-      const p = dayPipelines(day);
-      const pipelines: Pipeline[] = [p.totals, p.shareIntents, p.shareReturns, p.shareDepths, p.groupTotals, p.topGroups, p.late, ...DIMENSIONS.map((d) => p.dimensions[d]), eventDaysBeforePipeline(days[1])];
-      for (const pipeline of pipelines) {
-        const before = runs.wholeCompiled;
-        expectSameAsFallback(pipeline.stages, events);
-        expect(runs.wholeCompiled - before).toBe(1);
+  it('$objectToArray and $unwind give the fallback’s rows, and leave the documents they read as they were', () => {
+    const before = { ...runs };
+    fc.assert(
+      fc.property(rowsPipeline, fc.array(rowDoc, { maxLength: 8 }), (pipeline, input) => {
+        const stored = input.map(encode);
+        expectSameAsFallback(pipeline, input);
+        for (const d of input) expectSameAsFallback(pipeline, [d]);
+        // neither path writes into what it reads: the first stages read the stored documents themselves
+        expect(input.map(encode)).toEqual(stored);
+      }),
+      { numRuns: 1500 },
+    );
+    expect(runs.wholeCompiled - before.wholeCompiled).toBeGreaterThan((runs.pipelines - before.pipelines) / 2);
+  });
+
+  it('edge values of $objectToArray and $unwind give the fallback’s answers (null, missing, "", {}, [], Dates, NaN, arrays on the path)', () => {
+    const edges = [null, '', 0, NaN, false, {}, [], [null], [1, [2]], { x: 1 }, { x: [1, 2] }, { x: [] }, [{ x: 1 }, { x: [2] }], DATES[1], { '10': 1, b: 2, '2': 3 }];
+    const input: Doc[] = [...edges.map((a, i) => ({ _id: i, a, z: 1 })), { _id: edges.length }];
+    for (const doc of input) {
+      // one document at a time: $objectToArray of a non-document is an error
+      expectSameAsFallback([{ $project: { kv: { $objectToArray: '$a' } } }], [doc], true);
+      for (const path of ['$a', '$a.x']) {
+        for (const preserveNullAndEmptyArrays of [false, true]) {
+          expectSameAsFallback([{ $unwind: { path, preserveNullAndEmptyArrays } }], [doc]);
+          expectSameAsFallback([{ $unwind: { path, includeArrayIndex: 'i', preserveNullAndEmptyArrays } }], [doc]);
+        }
       }
     }
+  });
+
+  it('an unwound row is its document with the one value replaced: the rest is shared, copied along the path only', () => {
+    const doc: Doc = { _id: 1, times: [DATES[0]], n: { x: [1, 2], y: { z: 1 } }, kv: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }] };
+    const compiledOnly = (stages: Doc[]): Doc[] => runPipeline(stages, [doc], {}, leftToMingo('$unwind'));
+    const rows = compiledOnly([{ $unwind: '$kv' }]);
+    expect(rows).toHaveLength(2);
+    rows.forEach((row, i) => {
+      expect(row.kv).toBe((doc.kv as Doc[])[i]);
+      expect(row.times).toBe(doc.times);
+      expect(row.n).toBe(doc.n);
+    });
+    const nested = compiledOnly([{ $unwind: '$n.x' }]);
+    expect(nested.map((row) => (row.n as Doc).x)).toEqual([1, 2]);
+    for (const row of nested) {
+      expect((row.n as Doc).y).toBe((doc.n as Doc).y);
+      expect(row.kv).toBe(doc.kv);
+    }
+    // a document whose value is not an array is passed on as it is
+    expect(compiledOnly([{ $unwind: '$_id' }])[0]).toBe(doc);
+  });
+
+  it('every pipeline of a day’s rollup is answered whole by the compiled path, stage by stage, with the fallback’s rows', () => {
+    const days = ['2024-03-09', '2024-03-10'];
+    const trace = generateTrace({ days, seed: 3, usersCount: 40, entriesPerDay: 400 });
+    const events = [...trace.events, ...trace.lateEvents];
+    const collections: Partial<Record<Pipeline['collection'], Doc[]>> = { events: events as unknown as Doc[], user_days: userDaysOf(events, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[] };
+    const answered = new Set<string>();
+    for (const day of days) {
+      const { dimensions, ...others } = dayPipelines(day);
+      const pipelines: [string, Pipeline][] = [...Object.entries(others), ...Object.entries(dimensions), ['eventDaysBefore', eventDaysBeforePipeline(days[1])]];
+      for (const [name, pipeline] of pipelines) {
+        const input = collections[pipeline.collection] as Doc[];
+        const stages = answeredBy.compiledStages;
+        const rows = runPipeline(pipeline.stages, input, {}, leftToMingo(name));
+        expect(answeredBy.compiledStages - stages).toBe(pipeline.stages.length);
+        if (rows.length > 0) answered.add(name);
+        expectSameAsFallback(pipeline.stages, input);
+      }
+    }
+    // each pipeline met documents on one day at least: its stages had values to compute
+    expect([...answered].sort()).toEqual(['eventDaysBefore', ...Object.keys(dayPipelines(days[0])).filter((name) => name !== 'dimensions'), ...DIMENSIONS].sort());
   });
 });

@@ -1,0 +1,149 @@
+/**
+ * User-days (`user_days`, `UserDayDoc`): one document per user and China day, which `track` keeps
+ * as it stores a batch, so that a day's rollup groups user-days (one per user) and keys, never
+ * (user, key) pairs of events. At a million users and ten million events a day, the rollup's
+ * `$group` stages then hold a group per key (a scene, a page, a group chat), far within the cloud's
+ * 100 MB, and distinct users stay exact counts: each user-day has each of its keys once.
+ *
+ * A user-day counts the user's entries of the day (by bucket, category, scene, channel and entry
+ * path, with their event times for sessions), the share returns among them (by the depth of the
+ * card, with the card for sessions), the group chats they came from, and the user's share events.
+ * Page views and hides are not counted: no rollup number reads them. It also holds what the next
+ * batch of the day needs to plan: the ids counted (a batch sent again counts once), the day's
+ * latest entry (what a share builds on), and copies of the user's first day and first entry time.
+ *
+ * @example
+ * const count = emptyCount('2024-03-10');
+ * countEvent(count, entry);
+ * nextUserDay(stored, count, firsts, openid, now) // the document to add, or to write over `stored`
+ */
+import { eventDocId } from './ids';
+import { escapeKey } from './keys';
+import type { EnterEvent, ShareEvent, Touch, UserDayDoc } from './model';
+import type { SessionEntry } from './session';
+
+/** The `_id` of a user's day. */
+export const userDayId = (openid: string, day: string): string => eventDocId(openid, `day:${day}`);
+
+export const MAPS = ['byBucket', 'byCategory', 'byScene', 'byChannel', 'byPage', 'returnDepths', 'groupOpens'] as const;
+type MapName = (typeof MAPS)[number];
+
+/** What a batch's new entries and shares of one day add to its user-day. */
+export interface DayCount {
+  day: string;
+  counted: string[];
+  entries: number;
+  cold: number;
+  times: Date[];
+  cards: { at: Date; shareId: string }[];
+  /** Counters by map, keys escaped. */
+  maps: Record<MapName, Record<string, number>>;
+  shareIntents: number;
+  returns: number;
+  /** The latest of these entries by event time. */
+  latest?: Touch;
+}
+
+/** The user's first day and first entry's time, as the user-days copy them. */
+export interface FirstCopies {
+  firstDay: string;
+  firstAt?: Date;
+}
+
+export function emptyCount(day: string): DayCount {
+  const maps = Object.fromEntries(MAPS.map((name) => [name, {}])) as DayCount['maps'];
+  return { day, counted: [], entries: 0, cold: 0, times: [], cards: [], maps, shareIntents: 0, returns: 0 };
+}
+
+/** Own properties only: a key such as `constructor` is a count like any other, never what objects inherit. */
+const increment = (map: Record<string, number>, key: string, n: number): void => {
+  map[key] = (Object.hasOwn(map, key) ? map[key] : 0) + n;
+};
+
+/** Counts a new share event, or a new entry with the touch it makes, into its day's count. */
+export function countEvent(count: DayCount, event: EnterEvent | ShareEvent, touch?: Touch): void {
+  count.counted.push(event.eventId);
+  if (event.type === 'share') {
+    count.shareIntents += 1;
+    return;
+  }
+  const add = (map: MapName, key: string | number | undefined): void => {
+    if (key !== undefined) increment(count.maps[map], escapeKey(String(key)), 1);
+  };
+  count.entries += 1;
+  if (event.cold) count.cold += 1;
+  count.times.push(event.at);
+  add('byBucket', event.bucket);
+  add('byCategory', event.category);
+  add('byScene', event.scene);
+  add('byChannel', event.channel);
+  add('byPage', event.path);
+  add('groupOpens', event.groupId);
+  if (event.share?.isReturn) {
+    count.returns += 1;
+    count.cards.push({ at: event.at, shareId: event.share.shareId });
+    add('returnDepths', event.share.depth ?? 'unknown');
+  }
+  if (touch && (!count.latest || touch.at.getTime() > count.latest.at.getTime())) count.latest = touch;
+}
+
+const later = (a: Touch | undefined, b: Touch | undefined): Touch | undefined => (!a ? b : !b ? a : new Date(b.at).getTime() > new Date(a.at).getTime() ? b : a);
+const byTime = (a: Date, b: Date): number => a.getTime() - b.getTime();
+
+/**
+ * The user-day after a batch: `stored` (when there is one) plus the count, with the first-day
+ * copies the plan knows (the earlier of the stored and the given), its version bumped.
+ */
+export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, firsts: FirstCopies, openid: string, at: Date): UserDayDoc {
+  const maps = Object.fromEntries(
+    MAPS.map((name) => {
+      const map = { ...(stored?.[name] ?? {}) };
+      for (const [key, n] of Object.entries(count.maps[name])) increment(map, key, n);
+      return [name, map];
+    }),
+  ) as DayCount['maps'];
+  const firstDay = stored && stored.firstDay < firsts.firstDay ? stored.firstDay : firsts.firstDay;
+  const firstAts = [stored?.firstAt, firsts.firstAt].filter((value): value is Date => value !== undefined).map((value) => new Date(value));
+  const doc: UserDayDoc = {
+    _id: userDayId(openid, count.day),
+    openid,
+    day: count.day,
+    firstDay,
+    entries: (stored?.entries ?? 0) + count.entries,
+    cold: (stored?.cold ?? 0) + count.cold,
+    times: [...(stored?.times ?? []).map((time) => new Date(time)), ...count.times].sort(byTime),
+    ...maps,
+    shareIntents: (stored?.shareIntents ?? 0) + count.shareIntents,
+    returns: (stored?.returns ?? 0) + count.returns,
+    cards: [...(stored?.cards ?? []), ...count.cards],
+    counted: [...(stored?.counted ?? []), ...count.counted],
+    // a count of shares only leaves the version as it was: see `UserDayWrite`
+    v: (stored?.v ?? 0) + (stored && count.entries === 0 ? 0 : 1),
+    at,
+  };
+  if (firstAts.length > 0) doc.firstAt = firstAts.sort(byTime)[0];
+  const latest = later(stored?.latest, count.latest);
+  if (latest) doc.latest = latest;
+  return doc;
+}
+
+/**
+ * A user-day's entries as sessions need them (`shared/session.ts`), leaving out those being
+ * stored again (`except`: entries the user-day counted whose events a crash kept from being
+ * stored), which must not meet themselves.
+ */
+export function sessionEntriesOf(doc: UserDayDoc | undefined, except: readonly { at: Date; card?: string }[] = []): SessionEntry[] {
+  if (!doc) return [];
+  const cards = new Map<number, string[]>();
+  for (const { at, shareId } of doc.cards) cards.set(new Date(at).getTime(), [...(cards.get(new Date(at).getTime()) ?? []), shareId]);
+  const entries: SessionEntry[] = doc.times.map((time) => {
+    const at = new Date(time).getTime();
+    const card = cards.get(at)?.shift();
+    return card === undefined ? { at } : { at, card };
+  });
+  for (const gone of except) {
+    const index = entries.findIndex((entry) => entry.at === gone.at.getTime() && entry.card === gone.card);
+    if (index >= 0) entries.splice(index, 1);
+  }
+  return entries;
+}
