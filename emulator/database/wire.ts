@@ -40,12 +40,25 @@ function flag(params: Params, name: string, fallback: boolean): boolean {
   return value === true || value === 'true';
 }
 
+/** A number, or its digits as a string; nothing else is read as one (Number() threw on some objects and took [5] and true). */
 function integer(params: Params, name: string, fallback: number): number {
   const value = params[name];
   if (value === undefined || value === null || value === '') return fallback;
-  const number = Number(value);
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(number) || number < 0) throw invalidParam(`${name} must be a non-negative integer`);
   return number;
+}
+
+/**
+ * The transaction a request belongs to, when it names one: the SDK sends the id startTransaction
+ * answered, a string. Any other value is refused: it was taken as no transaction, so the request
+ * ran outside the one it meant (or String() threw on it).
+ */
+function transactionIdOf(params: Params): string | undefined {
+  const id = params.transactionId;
+  if (id === undefined || id === null || id === '') return undefined;
+  if (typeof id !== 'string') throw invalidParam('transactionId must be the string startTransaction answered');
+  return id;
 }
 
 /** The documents of a read, as EJSON texts, within what one answer may carry. */
@@ -77,14 +90,14 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
   };
 
   const readerFor = (params: Params): Reader => {
-    const id = params.transactionId;
-    return typeof id === 'string' && id !== '' ? transactions.get(id) : live;
+    const id = transactionIdOf(params);
+    return id === undefined ? live : transactions.get(id);
   };
 
   const write = (params: Params, ops: WriteOp[]): void => {
-    const id = params.transactionId;
-    if (typeof id === 'string' && id !== '') transactions.get(id).buffer(ops);
-    else state.commit(ops);
+    const id = transactionIdOf(params);
+    if (id === undefined) state.commit(ops);
+    else transactions.get(id).buffer(ops);
   };
 
   const guarded =
@@ -182,12 +195,12 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     'database.startTransaction': guarded((_params, at) => ({ transactionId: transactions.start(at) })),
 
     'database.commitTransaction': guarded((params) => {
-      transactions.commit(String(params.transactionId ?? ''));
+      transactions.commit(transactionIdOf(params) ?? '');
       return {};
     }),
 
     'database.abortTransaction': guarded((params) => {
-      transactions.abort(String(params.transactionId ?? ''));
+      transactions.abort(transactionIdOf(params) ?? '');
       return {};
     }),
   };
