@@ -7,7 +7,7 @@ import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
 import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
-import { setField } from './values';
+import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -48,11 +48,11 @@ function newId(now: number): string {
   return `${Math.floor(now / 1000).toString(16).padStart(8, '0')}${PROCESS_PART}${idCounter.toString(16).padStart(12, '0')}`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof RegExp);
-}
-
-/** Stored documents are never changed in place (snapshots and answers hold references), so updates work on a copy. */
+/**
+ * Stored documents are never changed in place (snapshots and answers hold references), so updates
+ * work on a copy. A value of another BSON type (an ObjectId, a Binary …) is kept as it is: copied
+ * field by field it became a plain object of its insides, stored as such.
+ */
 function cloneDoc<T>(value: T): T {
   if (Array.isArray(value)) return value.map(cloneDoc) as T;
   if (value instanceof Date) return new Date(value.getTime()) as T;

@@ -204,3 +204,16 @@ describe('a field named __proto__ (the SDK drops one, so these are sent as the w
     expect(answer.data).toEqual({ list: ['{"_id":null,"__proto__":1}'] });
   });
 });
+
+describe('values of the other BSON types (sent as the wire carries them)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  const DOC = '{"_id":"t1","oid":{"$oid":"6b0c6312d6989a120f74e7fa"},"bin":{"$binary":{"base64":"aGk=","subType":"00"}},"n":1}';
+
+  it('are kept when an update changes another field of their document (they became plain objects of their insides)', async () => {
+    expect(await wire({ action: 'database.insertDocument', collectionName: 'todos', data: [DOC] })).toMatchObject({ data: { insertedIds: ['t1'] } });
+    expect(await wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"t1"}', data: '{"$set":{"n":2}}', multi: false, merge: true, upsert: false })).toMatchObject({ data: { updated: 1 } });
+    const stored = (await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"t1"}' })).data as { list: string[] };
+    expect(stored.list).toEqual([DOC.replace('"n":1', '"n":2')]);
+  });
+});
