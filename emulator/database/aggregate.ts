@@ -49,7 +49,8 @@ function compileStage(stage: Doc, next: Doc[]): Stage | null {
   const names = Object.keys(stage);
   if (names.length !== 1) return null;
   if (names[0] === '$sort') return sortStage(stage.$sort, kept(next));
-  const compile = STAGES[names[0]];
+  // own stages only: a stage named toString found Object's method and ran it as a stage
+  const compile = Object.hasOwn(STAGES, names[0]) ? STAGES[names[0]] : undefined;
   return compile ? compile(stage[names[0]]) : null;
 }
 

@@ -509,8 +509,19 @@ const CONTEXT = Context.init({
 /** mingo's options for the emulator (a resolver of other collections for $lookup), without its operators. */
 export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 
-/** Runs stages with corrected mingo, counting them. */
+/** The stages mingo runs, as it is corrected here. */
+const STAGE_NAMES = new Set(Object.keys({ ...pipelines, ...PIPELINES }));
+
+/**
+ * Runs stages with corrected mingo, counting them. A stage that is not one of them is refused as
+ * mingo refuses an unknown `$…`: mingo looked the name up in its table with the prototype chain, so
+ * a stage named toString or hasOwnProperty ran Object's method and failed with a TypeError's text.
+ */
 export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
+  for (const stage of stages) {
+    const unknown = Object.keys(stage).find((name) => !STAGE_NAMES.has(name));
+    if (unknown !== undefined) throw new Error(`unregistered pipeline operator ${unknown}.`);
+  }
   answeredBy.mingoStages += stages.length;
   return new Aggregator(stages, { ...options, context: CONTEXT }).run(docs) as Doc[];
 }
