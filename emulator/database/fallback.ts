@@ -4,7 +4,7 @@
  * answer otherwise than MongoDB are replaced here by ones built on semantics.ts, the same rules
  * the compiled code follows, so that both paths give one answer:
  * - query $eq $ne $gt $gte $lt $lte $in $nin: type bracketing, null matching missing, NaN, field
- *   order and code point order of strings;
+ *   order and code point order of strings; $elemMatch: an error for anything but a document;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
@@ -495,6 +495,11 @@ const QUERIES: Record<string, QueryOperator> = {
   $lte: queryOperator((value, operand) => queryRange(value, operand, (order) => order <= 0, true)),
   $in: queryOperator(inList),
   $nin: queryOperator(inList, true),
+  // MongoDB refuses any operand but a document; mingo threw a TypeError's text on null and matched 5 as a condition
+  $elemMatch: (selector, operand, options) => {
+    if (!isPlainObject(operand)) throw new Error('$elemMatch needs an Object');
+    return (queries.$elemMatch as QueryOperator)(selector, operand, options);
+  },
 };
 
 const CONTEXT = Context.init({

@@ -56,6 +56,12 @@ describe('query operators', () => {
     expect(await ids(query() as Record<string, unknown>)).toEqual(expected);
   });
 
+  it('refuses an elemMatch of anything but a document, as MongoDB does (null failed with a TypeError, 5 matched)', async () => {
+    for (const operand of [null, 5, 'x', [1]]) {
+      await expect(db.collection('todos').where({ scores: db.command.elemMatch(operand as never) }).get()).rejects.toMatchObject({ errCode: -502001, message: expect.stringContaining('$elemMatch needs an Object') });
+    }
+  });
+
   it('matches db.RegExp with options, and a JavaScript RegExp', async () => {
     expect(await ids({ name: db.RegExp({ regexp: '^b', options: 'i' }) })).toEqual(['bob']);
     expect(await ids({ name: /^[A-C]/ })).toEqual(['ann', 'cai']);
