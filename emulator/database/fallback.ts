@@ -12,9 +12,10 @@
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
- * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order, $group groups by
- *   MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps "" and {},
- *   reads its path through embedded documents only and writes nothing into its input;
+ * - stages: $count of nothing is nothing, $sample takes {size: n ≥ 0} and gives each document at
+ *   most once, $sort sorts in MongoDB's order, $group groups by MongoDB's equality, $project gives
+ *   its fields in MongoDB's order, $unwind keeps "" and {}, reads its path through embedded
+ *   documents only and writes nothing into its input;
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
  * that answer the reference pages' examples otherwise: the operators of one argument given it as
  * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
@@ -381,6 +382,27 @@ const mingoProject = pipelines.$project as unknown as PipelineOperator;
 
 const PIPELINES: Record<string, PipelineOperator> = {
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
+  // mingo drew `size` documents with replacement until it had drawn `size`: forever when size was
+  // no number, which took the process down when its memory ran out; MongoDB takes {size: n ≥ 0}
+  // (its errors below) and gives at most every document, once
+  $sample(collection, spec) {
+    if (!isPlainObject(spec)) throw new Error('the $sample stage specification must be an object');
+    const unknown = Object.keys(spec).find((key) => key !== 'size');
+    if (unknown !== undefined) throw new Error(`unrecognized option to $sample: ${unknown}`);
+    const { size } = spec;
+    if (size === undefined) throw new Error('$sample stage must specify a size');
+    if (typeof size !== 'number' || Number.isNaN(size)) throw new Error('size argument to $sample must be a number');
+    if (size < 0) throw new Error('size argument to $sample must not be negative');
+    return collection.transform((docs: Doc[]) => {
+      const pool = [...docs];
+      const taken = Math.min(Math.floor(size), pool.length);
+      for (let i = 0; i < taken; i++) {
+        const j = i + Math.floor(Math.random() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      return Lazy(pool.slice(0, taken));
+    });
+  },
   $sort(collection, spec) {
     const keys = sortKeys(spec);
     return collection.transform((docs: Doc[]) => Lazy(sortDocuments(docs, keys)));

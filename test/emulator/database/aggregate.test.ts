@@ -125,3 +125,20 @@ it('refuses to aggregate a collection that does not exist', async () => {
     message: expect.stringMatching(/collection.aggregate:fail .*"no_such_collection" does not exist/),
   });
 });
+
+it('samples each document at most once, and refuses a size that is no number (it drew forever and took the emulator down)', async () => {
+  const all = await db.collection('events').aggregate().sample({ size: 1e12 }).end();
+  expect(all.list.map((doc: { _id: string }) => doc._id).sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+  expect((await db.collection('events').aggregate().sample({ size: 2 }).end()).list).toHaveLength(2);
+  for (const [spec, error] of [
+    ['n', 'the $sample stage specification must be an object'],
+    [{ size: 'n' }, 'size argument to $sample must be a number'],
+    [{ size: -1 }, 'size argument to $sample must not be negative'],
+    [{}, '$sample stage must specify a size'],
+    [{ size: 1, seed: 2 }, 'unrecognized option to $sample: seed'],
+  ] as const) {
+    await expect(db.collection('events').aggregate().sample(spec as never).end()).rejects.toMatchObject({ message: expect.stringContaining(error) });
+  }
+  // still answering
+  expect((await db.collection('events').aggregate().sample({ size: 1 }).end()).list).toHaveLength(1);
+});
