@@ -8,7 +8,8 @@
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
- *   for anything but an embedded document, and no pair for a missing value;
+ *   for anything but an embedded document, and no pair for a missing value; $range: MongoDB's
+ *   limit of 100 MiB;
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
@@ -160,11 +161,24 @@ const substrBytes: ExpressionOperator = (obj, args, options) => {
   return operator(obj, [{ $literal: text }, start, rest], options);
 };
 
+/** How much memory MongoDB lets a $range take (internalQueryMaxRangeBytes), counting 16 bytes an element. */
+const MAX_RANGE_BYTES = 100 * 1024 * 1024;
+
 const EXPRESSIONS: Record<string, ExpressionOperator> = {
   ...Object.fromEntries(UNARY.map((name) => [name, unwrapped(name)])),
   ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
   $substr: substrBytes,
   $substrBytes: substrBytes,
+  /** MongoDB's limit on the array it builds; mingo built any, and a range of 2e9 numbers took the process down. */
+  $range(obj, args, options) {
+    const values = Array.isArray(args) ? (evalExpr(obj, args, options) as unknown[]) : [];
+    const [start, end, step = 1] = values;
+    if (Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) && step !== 0) {
+      const bytes = Math.max(0, Math.ceil(((end as number) - (start as number)) / (step as number))) * 16;
+      if (bytes > MAX_RANGE_BYTES) throw new Error(`$range would use too much memory (${bytes} bytes) and cannot spill to disk. Memory limit: ${MAX_RANGE_BYTES} bytes`);
+    }
+    return mingoExpression('$range')(obj, args, options);
+  },
   /** $trunc of one number, not only [number, place]. */
   $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
   /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */

@@ -142,3 +142,11 @@ it('samples each document at most once, and refuses a size that is no number (it
   // still answering
   expect((await db.collection('events').aggregate().sample({ size: 1 }).end()).list).toHaveLength(1);
 });
+
+it('refuses a $range past MongoDB\'s 100 MiB, as MongoDB does (one of 2e9 numbers took the emulator down)', async () => {
+  await expect(db.collection('events').aggregate().project({ r: $().size($().range([0, 2e9])) }).end()).rejects.toMatchObject({
+    message: expect.stringContaining('$range would use too much memory (32000000000 bytes) and cannot spill to disk. Memory limit: 104857600 bytes'),
+  });
+  const { list } = await db.collection('events').aggregate().match({ _id: 'e1' }).project({ _id: 0, r: $().range([0, 10, 3]) }).end();
+  expect(list).toEqual([{ r: [0, 3, 6, 9] }]);
+});
