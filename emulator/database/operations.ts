@@ -7,6 +7,7 @@ import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
 import { checkStored, withGroupMemory } from './limits';
 import { matcherFor } from './match';
+import { typeName } from './semantics';
 import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 
@@ -109,14 +110,21 @@ function onlyId(query: Doc): DocId | undefined {
 }
 
 /**
- * Refuses update operators that name a field `__proto__` (`{$set: {__proto__: 1}}`, `a.__proto__.b`,
- * a `$rename` to it): MongoDB updates such a field like any other, but mingo's updater, which
- * applies them here, silently skipped the first and refused the others with its own text. Stored
- * `__proto__` fields are kept; only updating one is a difference from the cloud (README).
+ * Refuses what MongoDB refuses of an update's operators before applying them, and what the
+ * emulator cannot apply:
+ * - an operator whose operand is no document (`{$unset: null}`, `{$inc: 5}`, `{$inc: [1]}`):
+ *   mingo's updater threw a TypeError's text on null, did nothing with 5 and incremented a field
+ *   named "0" for [1]; MongoDB answers FailedToParse in these words;
+ * - a field named `__proto__` (`{$set: {__proto__: 1}}`, `a.__proto__.b`, a `$rename` to it):
+ *   MongoDB updates such a field like any other, but mingo's updater silently skipped the first
+ *   and refused the others with its own text. Stored `__proto__` fields are kept; only updating one
+ *   is a difference from the cloud (README).
  */
-function checkNoProtoPath(modifier: Doc): void {
+function checkModifier(modifier: Doc): void {
   for (const [operator, fields] of Object.entries(modifier)) {
-    if (!isPlainObject(fields)) continue;
+    if (!isPlainObject(fields)) {
+      throw new BackendError('DATABASE_REQUEST_FAILED', `Modifiers operate on fields but we found type ${typeName(fields)} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${JSON.stringify(fields) ?? 'undefined'}}`);
+    }
     const paths = [...Object.keys(fields), ...(operator === '$rename' ? Object.values(fields).filter((to): to is string => typeof to === 'string') : [])];
     const named = paths.find((path) => path.split('.').includes('__proto__'));
     if (named !== undefined) throw new BackendError('DATABASE_REQUEST_FAILED', `the emulator cannot update a field named __proto__ (${operator} of ${JSON.stringify(named)}), which the cloud's MongoDB can: write the whole document with set() instead`);
@@ -204,7 +212,7 @@ export class DatabaseOperations {
   modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions): Modified {
     const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
     const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
-    if (options.merge) checkNoProtoPath(modifier);
+    if (options.merge) checkModifier(modifier);
     const result: Modified = { ops: [], updated: 0, docs: [] };
     for (const doc of targets) {
       const next = options.merge ? this.updated(doc, modifier, query) : { _id: doc._id, ...cloneDoc(data) };

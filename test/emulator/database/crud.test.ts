@@ -217,3 +217,17 @@ describe('values of the other BSON types (sent as the wire carries them)', () =>
     expect(stored.list).toEqual([DOC.replace('"n":1', '"n":2')]);
   });
 });
+
+describe('an update operator whose operand is no document (sent as the wire carries it)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+
+  it('is refused in MongoDB\'s words, and nothing changes (null was a TypeError, 5 did nothing, [1] set a field "0")', async () => {
+    await wire({ action: 'database.insertDocument', collectionName: 'todos', data: ['{"_id":"m1","n":1}'] });
+    for (const [data, type] of [['{"$unset":null}', 'null'], ['{"$inc":5}', 'int'], ['{"$inc":[1]}', 'array'], ['{"$set":"x"}', 'string']]) {
+      const answer = await wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"m1"}', data, multi: false, merge: true, upsert: false });
+      expect(answer).toMatchObject({ code: 'DATABASE_REQUEST_FAILED', message: expect.stringContaining(`Modifiers operate on fields but we found type ${type} instead`) });
+    }
+    expect(((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"m1"}' })).data as { list: string[] }).list).toEqual(['{"_id":"m1","n":1}']);
+  });
+});
