@@ -13,10 +13,10 @@
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
- * - stages: $count of nothing is nothing, $sample takes {size: n ≥ 0} and gives each document at
- *   most once, $sort sorts in MongoDB's order, $group groups by MongoDB's equality, $project gives
- *   its fields in MongoDB's order, $unwind keeps "" and {}, reads its path through embedded
- *   documents only and writes nothing into its input;
+ * - stages: $count of nothing is nothing, $facet takes arrays of known stages, $sample takes
+ *   {size: n ≥ 0} and gives each document at most once, $sort sorts in MongoDB's order, $group
+ *   groups by MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps ""
+ *   and {}, reads its path through embedded documents only and writes nothing into its input;
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
  * that answer the reference pages' examples otherwise: the operators of one argument given it as
  * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
@@ -396,6 +396,15 @@ const mingoProject = pipelines.$project as unknown as PipelineOperator;
 
 const PIPELINES: Record<string, PipelineOperator> = {
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
+  // MongoDB's checks of the sub-pipelines, which mingo ran unchecked: one that was no array failed with a TypeError's text
+  $facet(collection, spec, options) {
+    if (!isPlainObject(spec) || Object.keys(spec).length === 0) throw new Error('the $facet specification must be a non-empty object');
+    for (const [field, stages] of Object.entries(spec)) {
+      if (!Array.isArray(stages)) throw new Error(`arguments to $facet must be arrays, ${field} is type ${typeName(stages)}`);
+      checkStages(stages);
+    }
+    return (pipelines.$facet as PipelineOperator)(collection, spec, options);
+  },
   // mingo drew `size` documents with replacement until it had drawn `size`: forever when size was
   // no number, which took the process down when its memory ran out; MongoDB takes {size: n ≥ 0}
   // (its errors below) and gives at most every document, once
@@ -554,15 +563,21 @@ export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 const STAGE_NAMES = new Set(Object.keys({ ...pipelines, ...PIPELINES }));
 
 /**
- * Runs stages with corrected mingo, counting them. A stage that is not one of them is refused as
- * mingo refuses an unknown `$…`: mingo looked the name up in its table with the prototype chain, so
- * a stage named toString or hasOwnProperty ran Object's method and failed with a TypeError's text.
+ * Refuses a stage that is not one of them as mingo refuses an unknown `$…`: mingo looked the name
+ * up in its table with the prototype chain, so a stage named toString or hasOwnProperty ran
+ * Object's method and failed with a TypeError's text.
  */
-export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
+function checkStages(stages: unknown[]): void {
   for (const stage of stages) {
+    if (!isPlainObject(stage)) throw new Error(`Each element of the 'pipeline' array must be an object, not ${typeName(stage)}`);
     const unknown = Object.keys(stage).find((name) => !STAGE_NAMES.has(name));
     if (unknown !== undefined) throw new Error(`unregistered pipeline operator ${unknown}.`);
   }
+}
+
+/** Runs stages with corrected mingo, counting them. */
+export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
+  checkStages(stages);
   answeredBy.mingoStages += stages.length;
   return new Aggregator(stages, { ...options, context: CONTEXT }).run(docs) as Doc[];
 }

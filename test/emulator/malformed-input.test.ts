@@ -65,6 +65,8 @@ const CASES: [string, Request, Face][] = [
   ['/admin: a transactionId that is no string, on a write (it ran outside any transaction)', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.insertDocument","collectionName":"todos","data":["{}"],"transactionId":5}' }, { face: 'wire' }],
   ['/admin: a pipeline stage named toString (it ran Object\'s method)', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"toString","stageValue":"{}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
   ['/admin: a pipeline stage named hasOwnProperty', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$match","stageValue":"{}"},{"stageKey":"hasOwnProperty","stageValue":"{}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
+  ['/admin: a $facet whose sub-pipeline is no array', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$facet","stageValue":"{\\"a\\":true}"}]}' }, { face: 'wire', code: 'DATABASE_REQUEST_FAILED' }],
+  ['/admin: a $facet with a stage named toString', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$facet","stageValue":"{\\"a\\":[{\\"toString\\":1}]}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
   ['/admin: a document whose $date holds no date', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.insertDocument","collectionName":"todos","data":["{\\"a\\":{\\"$date\\":\\"garbage\\"}}"]}' }, { face: 'wire' }],
   ['/admin: wx.openApi with bytes that are not its protobuf', { method: 'POST', path: '/admin', type: 'multipart/form-data; boundary=b', body: '--b\r\ncontent-disposition: form-data; name="action"\r\n\r\nwx.openApi\r\n--b\r\ncontent-disposition: form-data; name="requestData"; filename="r"\r\n\r\n\xff\xff\xff\xff\r\n--b--\r\n' }, { face: 'wire' }],
   ['the simulated WeChat: an empty body', { method: 'POST', path: '/__rukou/wechat/cloudid', type: JSON_TYPE, body: '' }, { face: 'emulator', status: 400 }],
@@ -97,6 +99,8 @@ test.each(CASES)('%s', async (_name, request, expected) => {
     case 'wire':
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.text)).toEqual({ code: expected.code ?? 'INVALID_PARAM', message: expect.stringMatching(/\w/), requestId: expect.any(String) });
+      // the emulator's words or the database's, never a TypeError of its own passed off as the caller's mistake
+      expect(JSON.parse(answer.text).message).not.toMatch(/is not a function|Cannot read propert|Cannot convert/);
       break;
     case 'client':
       expect(answer.status).toBe(200);
