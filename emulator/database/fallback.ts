@@ -4,7 +4,8 @@
  * answer otherwise than MongoDB are replaced here by ones built on semantics.ts, the same rules
  * the compiled code follows, so that both paths give one answer:
  * - query $eq $ne $gt $gte $lt $lte $in $nin: type bracketing, null matching missing, NaN, field
- *   order and code point order of strings; $elemMatch: an error for anything but a document;
+ *   order and code point order of strings; $elemMatch: an error for anything but a document; $mod:
+ *   MongoDB's checks of [divisor, remainder], numbers only;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
@@ -526,6 +527,18 @@ const queryOperator =
     };
   };
 
+/** $mod's [divisor, remainder], checked as MongoDB checks them (mingo read null's length and took any value), both truncated to integers as MongoDB takes them. */
+function modOperands(operand: unknown): [number, number] {
+  if (!Array.isArray(operand)) throw new Error('malformed mod, needs to be an array');
+  if (operand.length < 2) throw new Error('malformed mod, not enough elements');
+  if (operand.length > 2) throw new Error('malformed mod, too many elements');
+  const [divisor, remainder] = operand as unknown[];
+  if (typeof divisor !== 'number' || !Number.isFinite(divisor)) throw new Error('malformed mod, divisor not a number');
+  if (typeof remainder !== 'number' || !Number.isFinite(remainder)) throw new Error('malformed mod, remainder not a number');
+  if (Math.trunc(divisor) === 0) throw new Error('divisor cannot be 0');
+  return [Math.trunc(divisor), Math.trunc(remainder)];
+}
+
 function inList(value: unknown, list: unknown): boolean {
   if (!Array.isArray(list)) throw new Error('$in needs an array');
   return list.some((item) => (item instanceof RegExp ? typeof value === 'string' && item.test(value) : queryEquals(value, item)));
@@ -540,6 +553,11 @@ const QUERIES: Record<string, QueryOperator> = {
   $lte: queryOperator((value, operand) => queryRange(value, operand, (order) => order <= 0, true)),
   $in: queryOperator(inList),
   $nin: queryOperator(inList, true),
+  // a number's integer part only: mingo also matched the string "10" (as 10 % 3)
+  $mod: (selector, operand, options) => {
+    const [divisor, remainder] = modOperands(operand);
+    return queryOperator((value) => typeof value === 'number' && Number.isFinite(value) && Math.trunc(value) % divisor === remainder)(selector, operand, options);
+  },
   // MongoDB refuses any operand but a document; mingo threw a TypeError's text on null and matched 5 as a condition
   $elemMatch: (selector, operand, options) => {
     if (!isPlainObject(operand)) throw new Error('$elemMatch needs an Object');
