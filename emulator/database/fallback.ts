@@ -5,7 +5,8 @@
  * the compiled code follows, so that both paths give one answer:
  * - query $eq $ne $gt $gte $lt $lte $in $nin: type bracketing, null matching missing, NaN, field
  *   order and code point order of strings; $elemMatch: an error for anything but a document; $mod:
- *   MongoDB's checks of [divisor, remainder], numbers only;
+ *   MongoDB's checks of [divisor, remainder], numbers only; MongoDB's checks of the operands of
+ *   $regex, $options, $not, $type, $size, $all and the bit tests;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
@@ -397,6 +398,11 @@ const mingoProject = pipelines.$project as unknown as PipelineOperator;
 
 const PIPELINES: Record<string, PipelineOperator> = {
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
+  // the operands of its query checked as a find's are (checkQuery)
+  $match(collection, spec, options) {
+    if (isPlainObject(spec)) checkQuery(spec);
+    return (pipelines.$match as PipelineOperator)(collection, spec, options);
+  },
   // MongoDB's checks of the sub-pipelines, which mingo ran unchecked: one that was no array failed with a TypeError's text
   $facet(collection, spec, options) {
     if (!isPlainObject(spec) || Object.keys(spec).length === 0) throw new Error('the $facet specification must be a non-empty object');
@@ -600,8 +606,49 @@ export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptio
   return new Aggregator(stages, { ...options, context: CONTEXT }).run(docs) as Doc[];
 }
 
+const isTypeAlias = (value: unknown): boolean => typeof value === 'number' || typeof value === 'string';
+const isBitmask = (value: unknown): boolean => (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (Array.isArray(value) && value.every((bit) => Number.isInteger(bit) && bit >= 0));
+
+/**
+ * What MongoDB checks of a field's operand before it runs a query, in its words, where mingo took
+ * any value: it made a RegExp of a $regex or $options that was an object ("Cannot convert object to
+ * primitive value" when its toString was a field), and read $type, $size, $all and the bit tests of
+ * whatever came. The operators not named here check their own operands, or take any.
+ */
+const OPERAND_CHECKS: Record<string, [(operand: unknown) => boolean, string]> = {
+  $regex: [(operand) => typeof operand === 'string' || operand instanceof RegExp, '$regex has to be a string'],
+  $options: [(operand) => typeof operand === 'string', '$options has to be a string'],
+  $not: [(operand) => operand instanceof RegExp || isPlainObject(operand), '$not needs a regex or a document'],
+  $type: [(operand) => isTypeAlias(operand) || (Array.isArray(operand) && operand.every(isTypeAlias)), 'type must be represented as a number or a string'],
+  $size: [(operand) => typeof operand === 'number', '$size needs a number'],
+  $all: [Array.isArray, '$all needs an array'],
+  $bitsAllClear: [isBitmask, '$bitsAllClear takes an Array, a number, or a BinData'],
+  $bitsAllSet: [isBitmask, '$bitsAllSet takes an Array, a number, or a BinData'],
+  $bitsAnyClear: [isBitmask, '$bitsAnyClear takes an Array, a number, or a BinData'],
+  $bitsAnySet: [isBitmask, '$bitsAnySet takes an Array, a number, or a BinData'],
+};
+
+/** Checks the operands of a query (OPERAND_CHECKS), through $and, $or, $nor and $not. */
+function checkQuery(query: Doc): void {
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (Array.isArray(condition)) for (const part of condition) if (isPlainObject(part)) checkQuery(part);
+    } else if (!key.startsWith('$') && isPlainObject(condition)) checkCondition(condition);
+  }
+}
+
+function checkCondition(condition: Doc): void {
+  if ('$options' in condition && !('$regex' in condition)) throw new Error('$options needs a $regex');
+  for (const [operator, operand] of Object.entries(condition)) {
+    const check = Object.hasOwn(OPERAND_CHECKS, operator) ? OPERAND_CHECKS[operator] : undefined;
+    if (check && !check[0](operand)) throw new Error(check[1]);
+    if (operator === '$not' && isPlainObject(operand)) checkCondition(operand);
+  }
+}
+
 /** A corrected mingo query; its tests are counted. */
 export function mingoQuery(query: Doc): (doc: Doc) => boolean {
+  checkQuery(query);
   const compiled = new Query(query, { context: CONTEXT });
   return (doc) => {
     answeredBy.mingoTests++;
