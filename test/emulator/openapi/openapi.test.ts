@@ -80,6 +80,17 @@ describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat iss
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('group chats') });
   });
+
+  test('the cloudid route refuses an issuedAt whose expiry no Date can hold (1e300 was taken, and its answer failed with a 500)', async () => {
+    for (const issuedAt of [1e300, 8.64e15, -1e300]) {
+      const response = await fetch(`${emulator.url}/__rukou/wechat/cloudid`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt }),
+      });
+      expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 400, body: { code: 'INVALID_PARAM', message: expect.stringContaining('issuedAt') } });
+    }
+  });
 });
 
 describe('cloud.openapi', () => {
