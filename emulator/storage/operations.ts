@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidParam } from '../errors';
 import type { Params } from '../http';
-import { checkCloudPath, fileIdOf, parseFileId, type FileStore } from './state';
+import { checkCloudPath, checkEnv, fileIdOf, parseFileId, type FileStore } from './state';
 
 /** The cloud's default lifetime of a temporary download URL when the caller gives no maxAge. */
 const DEFAULT_MAX_AGE_SECONDS = 24 * 60 * 60;
@@ -18,7 +18,8 @@ export interface StorageDeps {
 /** The URL path of a stored file: `/__rukou/storage/<env>/<cloud path>`. */
 export const FILE_ROUTE = '/__rukou/storage/';
 
-const envOf = (params: Params, deps: StorageDeps): string => (typeof params.envName === 'string' && params.envName ? params.envName : deps.defaultEnv);
+/** The request's environment (the SDK always names it), or the default when it names none. */
+const envOf = (params: Params, deps: StorageDeps): string => (params.envName === undefined || params.envName === null || params.envName === '' ? deps.defaultEnv : checkEnv(params.envName));
 
 /** `storage.getUploadMetadata`: where and with what credentials the SDK PUTs the file. */
 export function getUploadMetadata(params: Params, deps: StorageDeps): Record<string, unknown> {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, type Refusal } from '../http';
 import type { AdminAction, Route } from '../server';
 import { batchDeleteFile, batchGetDownloadUrl, FILE_ROUTE, getUploadMetadata, type StorageDeps } from './operations';
-import { checkCloudPath } from './state';
+import { checkCloudPath, checkEnv } from './state';
 
 const CONTENT_TYPES: Record<string, string> = {
   png: 'image/png',
@@ -54,7 +54,7 @@ function refuseAsCos(res: ServerResponse, refusal: Refusal): void {
 function fileOfUrl(rest: string): { env: string; cloudPath: string } | undefined {
   try {
     const [env, ...segments] = rest.split('/').map((s) => decodeURIComponent(s));
-    return env ? { env, cloudPath: checkCloudPath(segments.join('/')) } : undefined;
+    return { env: checkEnv(env), cloudPath: checkCloudPath(segments.join('/')) };
   } catch {
     return undefined;
   }

@@ -13,10 +13,23 @@ export function bucketOf(env: string): string {
 
 export const fileIdOf = (env: string, cloudPath: string): string => `cloud://${env}.${bucketOf(env)}/${cloudPath}`;
 
+/** What an environment id is made of (a fileID names it before its first dot). */
+const ENV_ID = /^[a-z0-9_-]{1,40}$/i;
+
+/**
+ * An environment the store keeps files for: an id a fileID can name. Anything else is refused: the
+ * store is a folder per environment, and an envName of ".." or "../x" put a file outside it (a
+ * path of "database/log.jsonl" then wrote over the database's log), where no fileID could reach it.
+ */
+export function checkEnv(env: unknown): string {
+  if (typeof env !== 'string' || !ENV_ID.test(env)) throw invalidParam(`envName must be an environment id (letters, digits, "-" and "_", at most 40), got ${JSON.stringify(env)}`);
+  return env;
+}
+
 /** `cloud://<env>.<bucket>/<path>` → env and path, or undefined when it names no file of ours. */
 export function parseFileId(fileID: string): { env: string; cloudPath: string } | undefined {
-  const match = /^cloud:\/\/([a-z0-9_-]{1,40})\.([^/]+)\/(.+)$/i.exec(fileID);
-  if (!match || match[2] !== bucketOf(match[1])) return undefined;
+  const match = /^cloud:\/\/([^./]+)\.([^/]+)\/(.+)$/.exec(fileID);
+  if (!match || !ENV_ID.test(match[1]) || match[2] !== bucketOf(match[1])) return undefined;
   try {
     return { env: match[1], cloudPath: checkCloudPath(match[3]) };
   } catch {

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 
@@ -72,6 +75,27 @@ test('file URLs need the emulator\'s signature: no unsigned reads, no tampered e
 test('a cloud path that leaves the bucket is refused', async () => {
   await expect(cloud.uploadFile({ cloudPath: '../outside.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
   await expect(cloud.uploadFile({ cloudPath: '/abs.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
+});
+
+test('an environment that is no env id is refused, on the wire and in a file URL (".." put a file beside the database\'s log)', async () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  for (const envName of ['..', '../..', 'a/b', 'x'.repeat(41), 5]) {
+    expect(await wire({ action: 'storage.getUploadMetadata', path: 'database/log.jsonl', envName })).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('envName') });
+  }
+  // sent as written: fetch would resolve the dots
+  const put = (url: string): Promise<{ status?: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port: emulator.port, path: url, method: 'PUT', headers: { 'content-length': 1 } }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode, text }));
+      });
+      request.on('error', reject);
+      request.end('x');
+    });
+  for (const url of ['/__rukou/storage/%2E%2E/database/log.jsonl', '/__rukou/storage/a%2Fb/c.txt']) expect(await put(url)).toEqual({ status: 400, text: expect.stringContaining('<Code>InvalidURI</Code>') });
+  expect(fs.readFileSync(path.join(emulator.dataDir, 'database', 'log.jsonl'), 'utf8')).not.toBe('x');
 });
 
 test('a file ID of another bucket names no file', async () => {
