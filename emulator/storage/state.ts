@@ -28,7 +28,8 @@ export function checkEnv(env: unknown): string {
 
 /** `cloud://<env>.<bucket>/<path>` → env and path, or undefined when it names no file of ours. */
 export function parseFileId(fileID: string): { env: string; cloudPath: string } | undefined {
-  const match = /^cloud:\/\/([^./]+)\.([^/]+)\/(.+)$/.exec(fileID);
+  // `s`: a path may hold a line break, which `.` alone does not match
+  const match = /^cloud:\/\/([^./]+)\.([^/]+)\/(.+)$/s.exec(fileID);
   if (!match || !ENV_ID.test(match[1]) || match[2] !== bucketOf(match[1])) return undefined;
   try {
     return { env: match[1], cloudPath: checkCloudPath(match[3]) };

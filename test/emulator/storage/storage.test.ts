@@ -98,6 +98,14 @@ test('an environment that is no env id is refused, on the wire and in a file URL
   expect(fs.readFileSync(path.join(emulator.dataDir, 'database', 'log.jsonl'), 'utf8')).not.toBe('x');
 });
 
+test('a path with a line break in it is a file like any other (its file ID named no file)', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'notes/a\r\nb\u2028c.txt', fileContent: Buffer.from('lines') });
+  const { fileList } = await tempUrls([fileID]);
+  expect(fileList[0]).toMatchObject({ fileID, status: 0 });
+  expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('lines');
+  expect((await remove([fileID])).fileList[0]).toMatchObject({ fileID, status: 0 });
+});
+
 test('a file ID of another bucket names no file', async () => {
   const { fileList } = await tempUrls(['cloud://rukou-local.0000-elsewhere-1/a.txt']);
   expect(fileList[0]).toMatchObject({ status: -503003, tempFileURL: '' });
