@@ -38,11 +38,17 @@ export function parseFileId(fileID: string): { env: string; cloudPath: string } 
   }
 }
 
-/** A cloud path is relative and stays inside the bucket: no empty or dot segments, no backslashes. */
+/**
+ * A cloud path is relative and stays inside the bucket: no empty or dot segments, no backslashes;
+ * and it is text a URL can carry (UTF-8): a lone surrogate half is none, and encodeURI threw on it
+ * as getUploadMetadata built the upload URL (a 500).
+ */
 export function checkCloudPath(cloudPath: unknown): string {
   if (typeof cloudPath !== 'string' || cloudPath.length === 0 || cloudPath.length > 850) {
     throw invalidParam('cloudPath must be a non-empty string of at most 850 characters');
   }
+  // UTF-8 has no bytes for a lone surrogate: it comes back as U+FFFD
+  if (Buffer.from(cloudPath, 'utf8').toString('utf8') !== cloudPath) throw invalidParam('cloudPath must be text: it holds a lone UTF-16 surrogate, which no URL can carry');
   const segments = cloudPath.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..') || /[\\\0]/.test(cloudPath)) {
     throw invalidParam(`cloudPath "${cloudPath}" must be relative, like "images/a.png" (no leading "/", no "." or ".." segments)`);

@@ -72,6 +72,11 @@ test('file URLs need the emulator\'s signature: no unsigned reads, no tampered e
   expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('secret');
 });
 
+test('a cloud path with a lone surrogate is refused (building its upload URL failed with a 500)', async () => {
+  const answer = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"storage.getUploadMetadata","path":"a\\ud800b.png"}' });
+  expect(await answer.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('lone UTF-16 surrogate') });
+});
+
 test('a cloud path that leaves the bucket is refused', async () => {
   await expect(cloud.uploadFile({ cloudPath: '../outside.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
   await expect(cloud.uploadFile({ cloudPath: '/abs.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
