@@ -28,7 +28,8 @@ export function getUploadMetadata(params: Params, deps: StorageDeps): Record<str
   const { token, authorization } = deps.files.grantUpload(env, cloudPath, deps.now());
   return {
     data: {
-      url: `${deps.baseUrl()}${FILE_ROUTE}${encodeURIComponent(env)}/${encodeURI(cloudPath)}`,
+      // each segment encoded whole: encodeURI left "?" and "#", so the PUT of "a#b" went to "a"
+      url: `${deps.baseUrl()}${FILE_ROUTE}${encodeURIComponent(env)}/${cloudPath.split('/').map(encodeURIComponent).join('/')}`,
       token,
       authorization,
       fileId: fileIdOf(env, cloudPath),

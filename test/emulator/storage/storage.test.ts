@@ -72,6 +72,14 @@ test('file URLs need the emulator\'s signature: no unsigned reads, no tampered e
   expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('secret');
 });
 
+test('a path with "?", "#" or "%" in it is uploaded to itself (the upload URL left "?" and "#" unescaped: the PUT went elsewhere)', async () => {
+  for (const cloudPath of ['odd/a?b.txt', 'odd/c#d.txt', 'odd/e%23f.txt']) {
+    const { fileID } = await cloud.uploadFile({ cloudPath, fileContent: Buffer.from(cloudPath) });
+    expect(fileID).toMatch(new RegExp(`/${cloudPath.replace(/[?#%.]/g, '\\$&')}$`));
+    expect(fs.readFileSync(path.join(emulator.dataDir, 'storage', 'rukou-local', ...cloudPath.split('/')), 'utf8')).toBe(cloudPath);
+  }
+});
+
 test('a cloud path with a lone surrogate is refused (building its upload URL failed with a 500)', async () => {
   const answer = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"storage.getUploadMetadata","path":"a\\ud800b.png"}' });
   expect(await answer.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('lone UTF-16 surrogate') });
