@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidParam } from '../errors';
@@ -87,8 +87,13 @@ export class FileStore {
     this.key = fs.readFileSync(keyFile);
   }
 
+  /**
+   * Where an object's bytes are: a file named by a hash of its path, in its environment's folder.
+   * COS keys are flat: "a" and "a/b" are two objects, and a key may be 850 characters in one
+   * segment; a folder per segment could hold neither (EISDIR, ENAMETOOLONG: the upload answered 500).
+   */
   private fileOf(env: string, cloudPath: string): string {
-    return path.join(this.root, env, ...cloudPath.split('/'));
+    return path.join(this.root, env, createHash('sha256').update(cloudPath).digest('hex'));
   }
 
   /** Permission for one PUT of one path, as getUploadMetadata hands it out. */
