@@ -49,7 +49,8 @@ export function batchGetDownloadUrl(params: Params, deps: StorageDeps): Record<s
   const nowSeconds = Math.floor(deps.now() / 1000);
   const downloadList = items.map((item) => {
     const fileID = String(item?.fileid ?? '');
-    const maxAge = typeof item?.max_age === 'number' && item.max_age > 0 ? item.max_age : DEFAULT_MAX_AGE_SECONDS;
+    // whole seconds: a URL's expiry `t` is read back as an integer, so 0.5 or Infinity made a URL that was never valid
+    const maxAge = Number.isSafeInteger(item?.max_age) && (item.max_age as number) > 0 ? (item.max_age as number) : DEFAULT_MAX_AGE_SECONDS;
     const file = parseFileId(fileID);
     if (!file || !deps.files.exists(file.env, file.cloudPath)) {
       return { fileID, tempFileURL: '', code: 'STORAGE_FILE_NONEXIST', message: `no file ${fileID}` };

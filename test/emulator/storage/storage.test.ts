@@ -126,6 +126,16 @@ test('a path with a line break in it is a file like any other (its file ID named
   expect((await remove([fileID])).fileList[0]).toMatchObject({ fileID, status: 0 });
 });
 
+test('a maxAge that is no whole number of seconds is the default day (0.5 made a URL that was never valid)', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'ages/a.txt', fileContent: Buffer.from('aged') });
+  for (const maxAge of [0.5, 1e-300, 1.5]) {
+    const { fileList } = await tempUrls([{ fileID, maxAge }]);
+    expect(fileList[0]).toMatchObject({ status: 0, maxAge: 86_400 });
+    const fetched = await fetch(encodeURI(fileList[0].tempFileURL));
+    expect({ status: fetched.status, text: await fetched.text() }).toEqual({ status: 200, text: 'aged' });
+  }
+});
+
 test('a file ID of another bucket names no file', async () => {
   const { fileList } = await tempUrls(['cloud://rukou-local.0000-elsewhere-1/a.txt']);
   expect(fileList[0]).toMatchObject({ status: -503003, tempFileURL: '' });
