@@ -19,8 +19,11 @@ const CONTENT_TYPES: Record<string, string> = {
   pdf: 'application/pdf',
 };
 
-const contentTypeOf = (cloudPath: string): string =>
-  CONTENT_TYPES[cloudPath.slice(cloudPath.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+/** By the path's extension; own entries only: a file "a.constructor" was served as "function Object() { [native code] }". */
+function contentTypeOf(cloudPath: string): string {
+  const extension = cloudPath.slice(cloudPath.lastIndexOf('.') + 1).toLowerCase();
+  return Object.hasOwn(CONTENT_TYPES, extension) ? CONTENT_TYPES[extension] : 'application/octet-stream';
+}
 
 const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -136,6 +136,14 @@ test('a maxAge that is no whole number of seconds is the default day (0.5 made a
   }
 });
 
+test('a file of an unknown extension is served as bytes, whatever the extension is named ("a.constructor" was "function Object() …")', async () => {
+  for (const cloudPath of ['types/a.constructor', 'types/b.toString', 'types/c.__proto__']) {
+    const { fileID } = await cloud.uploadFile({ cloudPath, fileContent: Buffer.from('x') });
+    const { fileList } = await tempUrls([fileID]);
+    expect((await fetch(encodeURI(fileList[0].tempFileURL))).headers.get('content-type')).toBe('application/octet-stream');
+  }
+});
+
 test('a file ID of another bucket names no file', async () => {
   const { fileList } = await tempUrls(['cloud://rukou-local.0000-elsewhere-1/a.txt']);
   expect(fileList[0]).toMatchObject({ status: -503003, tempFileURL: '' });
