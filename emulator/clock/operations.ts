@@ -74,14 +74,22 @@ export function parseInstant(value: unknown): number {
   return Date.parse(match[0]);
 }
 
+/**
+ * The last instant a move may reach: the end of the year 9999, the last whose days are written
+ * YYYY-MM-DD. Well short of the last instant a Date holds (+275760-09-13), which a clock that
+ * ticks on would pass: an advance of 2^53 − 1 ms went past it, and every reading of the clock then
+ * threw (a 500), and so did every function's Date.
+ */
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
 export function targetOf(params: Params, now: number): number {
   const asks = ['set', 'advance'].filter((key) => params[key] !== undefined);
   if (asks.length !== 1) throw invalidParam('the body must be {"set": ISO} or {"advance": ms | "1d"}, one of the two');
-  if (params.advance !== undefined) return now + parseDuration(params.advance);
-  const instant = parseInstant(params.set);
-  if (Number.isNaN(instant)) throw invalidParam(`set must be an ISO 8601 day or time with its offset, such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(params.set)}`);
-  return instant;
+  const target = params.advance !== undefined ? now + parseDuration(params.advance) : parseInstant(params.set);
+  if (Number.isNaN(target)) throw invalidParam(`set must be an ISO 8601 day or time with its offset, such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(params.set)}`);
+  if (target > LAST_INSTANT) throw invalidParam(`the clock cannot go past ${new Date(LAST_INSTANT).toISOString()}, the end of the last year whose days are written YYYY-MM-DD`);
+  return target;
 }
 
 /**

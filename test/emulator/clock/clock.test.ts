@@ -120,6 +120,15 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('"advance"') });
   });
 
+  test('the clock goes no further than the year 9999 (an advance of 2^53 - 1 ms went past what a Date holds, and every reading then answered 500)', async () => {
+    const before = await emulatorNow(emulator.url);
+    for (const body of [{ advance: Number.MAX_SAFE_INTEGER }, { advance: '9007199254740991' }, { set: '+010000-01-01' }, { set: '+275760-09-13T00:00:00Z' }]) {
+      expect(await moveClock(emulator.url, body as { advance: string })).toMatchObject({ status: 400, code: 'INVALID_PARAM', message: expect.stringContaining('cannot go past 9999-12-31T23:59:59.999Z') });
+    }
+    expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(before);
+    expect(await emulatorNow(emulator.url)).toBeLessThan(before + 60_000);
+  });
+
   test('the simulated WeChat ages with the clock: a cloudID issued before a 6-minute advance has expired', async () => {
     const cloudID = await issueCloudId(emulator.url, { openid: 'o-clock', appid: 'wx0000000000000000', kind: 'shareInfo', groupId: 'g' });
     const opened = async (): Promise<unknown> => ((await invokeAs(emulator.url, 'opener', { op: 'getOpenData', list: [cloudID] }, { openid: 'o-clock' })).result as { list: unknown[] }).list[0];
