@@ -114,9 +114,11 @@ export class ClockMoves {
   /** Moves the clock where `params` asks; answers once every timer on the way has run, with their answers. */
   move(params: Params): Promise<ClockMoved> {
     const moved = this.last.then(async () => {
-      const target = targetOf(params, this.clock.now());
+      // one reading: the move is judged against the time it was asked at
+      const now = this.clock.now();
+      const target = targetOf(params, now);
       // before any timer fires, so that a refused move changes nothing
-      this.clock.checkForward(target);
+      this.clock.checkForward(target, now);
       let fired: FiredTimer[] = [];
       if (this.passage) fired = await this.passage.pass(target);
       else this.clock.moveTo(target);

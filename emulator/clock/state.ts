@@ -31,8 +31,10 @@ export class EmulatorClock {
     const kept = fs.existsSync(this.file);
     if (kept) this.offsetMs = (JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot).offsetMs;
     if (start === undefined) this.save();
-    else if (kept) this.moveTo(start);
-    else {
+    else if (kept) {
+      this.checkForward(start);
+      this.moveTo(start);
+    } else {
       this.offsetMs = start - Date.now();
       this.save();
     }
@@ -62,13 +64,14 @@ export class EmulatorClock {
     );
   }
 
-  /** Moves the clock to `instant` (epoch ms), which must not be before now (checkForward). */
+  /**
+   * Moves the clock forward to `instant` (epoch ms), which the caller has checked against a reading
+   * of the clock (checkForward). The clock may have ticked past it since that reading: it then
+   * stays where it is, never back. (Checked again here, against a later reading, an advance of 0
+   * was refused as a move back whenever the millisecond turned between the two.)
+   */
   moveTo(instant: number): void {
-    // One reading of the machine's clock for both the check and the new offset, or the clock
-    // could step back by the millisecond between two readings.
-    const real = Date.now();
-    this.checkForward(instant, real + this.offsetMs);
-    this.offsetMs = instant - real;
+    this.offsetMs = Math.max(this.offsetMs, instant - Date.now());
     this.save();
   }
 
