@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseInstant } from './clock/operations';
 import { provideLocalSecrets } from './secrets';
 import { startEmulator } from './server';
 import { SERVICES } from './services';
@@ -49,8 +50,8 @@ async function emulator(args: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
   const projectRoot = path.resolve(values.project ?? process.cwd());
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
-  const clock = values.clock === undefined ? undefined : Date.parse(values.clock);
-  if (clock !== undefined && Number.isNaN(clock)) fail(`--clock is not an ISO date: ${values.clock}`);
+  const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
+  if (clock !== undefined && Number.isNaN(clock)) fail(`--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
   provideLocalSecrets(dataDir);
   const running = await startEmulator(
     { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'], clock },
@@ -93,7 +94,7 @@ async function trigger(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { time: { type: 'string' }, url: { type: 'string' } } });
   const [name] = positionals;
   if (!name) fail('trigger needs the name of a function');
-  if (values.time !== undefined && Number.isNaN(Date.parse(values.time))) fail(`--time is not an ISO date: ${values.time}`);
+  if (values.time !== undefined && Number.isNaN(parseInstant(values.time))) fail(`--time is not an ISO 8601 day or time with its offset: ${values.time}`);
   // without --time the emulator fires at its own clock's time, which is not this machine's after a --clock
   const answer = await post(`${values.url ?? defaultUrl()}/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time });
   process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);

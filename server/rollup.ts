@@ -232,6 +232,8 @@ export interface DailyRunResult {
   rolledUp: string[];
   /** The days before `day` whose rollup already counted every event they have: left as they were. */
   unchanged: string[];
+  /** The days that needed a rollup but whose rollup is final (their user-days are past retention): kept as they were. */
+  final: string[];
   retention: RetentionResult;
   databaseRequests: number;
 }
@@ -247,7 +249,7 @@ export async function dailyRun(db: Database, time: Date, retention: Retention, c
   const late = dayRange(addDays(day, -LATE_DAYS), addDays(day, -1));
   const unchanged = await currentDays(db, late, counter);
   const days = [...late.filter((d) => !unchanged.has(d)), day];
-  await rollupDays(db, days, counter, () => new Date());
+  const { written, final } = await rollupDays(db, days, counter, () => new Date());
   const purged = await applyRetention(db, today, retention, counter);
-  return { day, rolledUp: days, unchanged: late.filter((d) => unchanged.has(d)), retention: purged, databaseRequests: counter.count };
+  return { day, rolledUp: written.map((doc) => doc._id), unchanged: late.filter((d) => unchanged.has(d)), final, retention: purged, databaseRequests: counter.count };
 }

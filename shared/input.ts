@@ -69,35 +69,36 @@ export interface Validator {
   errors?: ErrorObject[] | null;
 }
 
-/** The dotted path of the field an ajv error is about ('' for the input itself). */
-export function fieldOf(error: ErrorObject): string {
+/** The path of the field an ajv error is about: [] for the input itself, [''] for a field named "". */
+function pathOf(error: ErrorObject): string[] {
   const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
   if (error.keyword === 'required') path.push(String(error.params.missingProperty));
-  return path.join('.');
+  return path;
 }
 
 /** Whether `error` is one of the reasons for `parent` (the failure of one of its anyOf branches). */
 const isBranchOf = (error: ErrorObject, parent: ErrorObject): boolean => parent.keyword === 'anyOf' && error.schemaPath.startsWith(`${parent.schemaPath}/`);
 
 function phrase(error: ErrorObject, all: ErrorObject[]): string {
-  const field = fieldOf(error);
+  const path = pathOf(error);
+  const field = path.join('.');
   if (error.keyword === 'additionalProperties') return `unknown field ${quoted(field)}`;
   if (error.keyword === 'required') return `missing field ${quoted(field)}`;
   // anyOf only says that no branch matched: say what each branch wanted instead
   const wanted = error.keyword === 'anyOf' ? all.filter((branch) => isBranchOf(branch, error)).map((branch) => branch.message).join(' or ') : error.message;
-  return `field ${field ? quoted(field) : '"(input)"'} ${wanted || 'is invalid'}`;
+  return `field ${path.length > 0 ? quoted(field) : '"(input)"'} ${wanted || 'is invalid'}`;
 }
 
 /**
  * ajv's errors as one message (each problem once, in order) and, when every problem is about the
- * same field, that field.
+ * same field, that field (a field named "" included; the input itself is no field).
  */
 export function describeErrors(errors: ErrorObject[] | null | undefined): { message: string; field?: string } {
   const all = errors ?? [];
   const reported = all.filter((error) => !all.some((parent) => isBranchOf(error, parent)));
   if (reported.length === 0) return { message: 'the input is invalid' };
-  const fields = new Set(reported.map(fieldOf));
-  const [field] = fields;
-  return { message: [...new Set(reported.map((error) => phrase(error, all)))].join('; '), ...(fields.size === 1 && field !== '' ? { field } : {}) };
+  const paths = new Map(reported.map((error) => [JSON.stringify(pathOf(error)), pathOf(error)]));
+  const [path] = paths.values();
+  return { message: [...new Set(reported.map((error) => phrase(error, all)))].join('; '), ...(paths.size === 1 && path.length > 0 ? { field: path.join('.') } : {}) };
 }

@@ -17,12 +17,13 @@ export interface RangeInput {
   to: string;
 }
 
+/** An optional field sent as null is as if it were not sent: a limit of null is the default 20. */
 export interface LimitInput extends RangeInput {
-  limit?: number;
+  limit?: number | null;
 }
 
 export interface RankInput extends LimitInput {
-  dimension?: 'scene' | 'category' | 'bucket' | 'page';
+  dimension?: 'scene' | 'category' | 'bucket' | 'page' | null;
 }
 
 export interface ShareTreeInput {
@@ -50,7 +51,8 @@ const rankSchema: JSONSchemaType<RankInput> = {
     from: DAY,
     to: DAY,
     limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
-    dimension: { type: 'string', enum: ['scene', 'category', 'bucket', 'page'], nullable: true },
+    // ajv checks `enum` on null too: nullable alone would still refuse it
+    dimension: { type: 'string', enum: ['scene', 'category', 'bucket', 'page', null], nullable: true },
   },
   required: ['action', 'from', 'to'],
   additionalProperties: false,

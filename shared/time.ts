@@ -4,6 +4,11 @@
  * therefore computed from UTC instants and a fixed +08:00 offset with the `Date` UTC methods, never
  * from the machine's time zone (a developer laptop in Berlin must count the same days as the cloud).
  *
+ * A day is written "YYYY-MM-DD", years 0000 to 9999 of the Gregorian calendar. Days are read
+ * with `setUTCFullYear`, not `Date.UTC`, which reads the years 0000–0099 as 1900–1999 (that made
+ * "0099-12-31" "not a real day"). An instant whose China day falls outside those years is written
+ * as ISO 8601 expands the year ("-000001-12-31", "+010000-01-01"), which no day matches.
+ *
  * @example
  * chinaDay(Date.parse('2024-05-01T16:30:00Z')) // '2024-05-02' (00:30 in Beijing)
  * chinaDayStart('2024-05-02')                  // 2024-05-01T16:00:00.000Z
@@ -18,11 +23,18 @@ const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
 
-/** "YYYY-MM-DD" of an instant's UTC calendar day. */
-const utcDay = (date: Date): string => `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+/** The year as ISO 8601 writes it: four digits, or a sign and six outside the years 0000–9999. */
+const isoYear = (year: number): string => (year >= 0 && year <= 9999 ? pad(year, 4) : `${year < 0 ? '-' : '+'}${pad(Math.abs(year), 6)}`);
 
-/** The instant "YYYY-MM-DD" starts in UTC, rolled over like `Date.UTC` (02-30 is 03-01). */
-const utcStart = (day: string): Date => new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))));
+/** "YYYY-MM-DD" of an instant's UTC calendar day. */
+const utcDay = (date: Date): string => `${isoYear(date.getUTCFullYear())}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+
+/** The instant "YYYY-MM-DD" starts in UTC, its fields taken as they are (02-30 is 03-01, the year 0050 is 0050). */
+function utcStart(day: string): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)));
+  return date;
+}
 
 /** The China day ("YYYY-MM-DD") of an instant, or "Invalid Date" (as a Date prints itself) of one no Date can hold. */
 export function chinaDay(at: Date | number): string {
@@ -33,7 +45,7 @@ export function chinaDay(at: Date | number): string {
 /** Whether a string is a real calendar day written "YYYY-MM-DD" (2024-02-30 is not). */
 export function isChinaDay(day: unknown): day is string {
   if (typeof day !== 'string' || !DAY_PATTERN.test(day)) return false;
-  // Date.UTC rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
+  // the start rolls 02-30 over to 03-01; a day is real only if it survives the round trip.
   return utcDay(utcStart(day)) === day;
 }
 

@@ -57,14 +57,36 @@ export function parseDuration(value: unknown): number {
   throw invalidParam(`advance must be a whole number of milliseconds or a duration such as "1d", "90m", "1d12h" (units w, d, h, m, s, ms, each once and in that order), got ${got}`);
 }
 
+/** A day, or a time of day with its offset: ISO 8601 as the emulator takes an instant. */
+const ISO_INSTANT = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?:T(?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,3})?)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d))?$/;
+
+/**
+ * The instant (epoch ms) of an ISO 8601 text: a day (`2024-06-01`, midnight UTC) or a time of day
+ * with its offset (`2024-06-01T08:00:00+08:00`, `…Z`); NaN for anything else. Not Date.parse
+ * alone, which also reads `"5"` (2001), `2024-02-30` (March 1st) and a time without an offset in
+ * the machine's own time zone: `{"time": 5}` fired the rollup of 2001-04-30.
+ *
+ * @example
+ * parseInstant('2024-03-09T09:00:00+08:00') // 1709946000000
+ * parseInstant('2024-03-09T09:00')          // NaN: which time zone?
+ */
+export function parseInstant(value: unknown): number {
+  const match = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
+  // -000000 is no year (ISO 8601 writes year 0 as +000000)
+  if (!match || match[1] === '-000000') return NaN;
+  const day = new Date(0);
+  day.setUTCFullYear(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  if (day.getUTCMonth() !== Number(match[2]) - 1 || day.getUTCDate() !== Number(match[3])) return NaN;
+  return Date.parse(match[0]);
+}
+
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
 export function targetOf(params: Params, now: number): number {
   const asks = ['set', 'advance'].filter((key) => params[key] !== undefined);
   if (asks.length !== 1) throw invalidParam('the body must be {"set": ISO} or {"advance": ms | "1d"}, one of the two');
-  if (params.advance !== undefined) return now + parseDuration(params.advance);
-  const instant = typeof params.set === 'string' ? Date.parse(params.set) : NaN;
-  if (Number.isNaN(instant)) throw invalidParam(`set must be an ISO date such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(params.set)}`);
-  return instant;
+  const target = params.advance !== undefined ? now + parseDuration(params.advance) : parseInstant(params.set);
+  if (Number.isNaN(target)) throw invalidParam(`set must be an ISO 8601 day or time with its offset, such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(params.set)}`);
+  return target;
 }
 
 /**
@@ -89,9 +111,11 @@ export class ClockMoves {
   /** Moves the clock where `params` asks; answers once every timer on the way has run, with their answers. */
   move(params: Params): Promise<ClockMoved> {
     const moved = this.last.then(async () => {
-      const target = targetOf(params, this.clock.now());
+      // one reading: the move is judged against the time it was asked at
+      const now = this.clock.now();
+      const target = targetOf(params, now);
       // before any timer fires, so that a refused move changes nothing
-      this.clock.checkMove(target);
+      this.clock.checkMove(target, now);
       let passed: Passed = { fired: [], reached: true };
       if (this.passage) passed = await this.passage.pass(target);
       else this.clock.moveTo(target);

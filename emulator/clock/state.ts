@@ -54,8 +54,10 @@ export class EmulatorClock {
     if (kept) this.offsetMs = this.read();
     if (start !== undefined && !(start >= FIRST_INSTANT && start <= LAST_INSTANT)) throw invalidParam(`--clock ${shown(start)} is outside the clock's years, ${YEARS}`);
     if (start === undefined) this.save();
-    else if (kept) this.moveTo(start);
-    else {
+    else if (kept) {
+      this.checkMove(start);
+      this.moveTo(start);
+    } else {
       this.offsetMs = start - machineNow();
       this.save();
     }
@@ -87,13 +89,14 @@ export class EmulatorClock {
     );
   }
 
-  /** Moves the clock to `instant` (epoch ms), which must be a move checkMove allows. */
+  /**
+   * Moves the clock forward to `instant` (epoch ms), which the caller has checked against a reading
+   * of the clock (checkMove). The clock may have ticked past it since that reading: it then stays
+   * where it is, never back. (Checked again here, against a later reading, an advance of 0 was
+   * refused as a move back whenever the millisecond turned between the two.)
+   */
   moveTo(instant: number): void {
-    // One reading of the machine's clock for both the check and the new offset, or the clock
-    // could step back by the millisecond between two readings.
-    const real = machineNow();
-    this.checkMove(instant, real + this.offsetMs);
-    this.offsetMs = instant - real;
+    this.offsetMs = Math.max(this.offsetMs, instant - machineNow());
     this.save();
   }
 

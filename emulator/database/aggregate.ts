@@ -4,7 +4,7 @@ import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallba
 import { checkSortMemory, GroupMemory } from './limits';
 import { compileMatcher } from './match';
 import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeep, sortKeys, withField } from './semantics';
-import { fieldPath, isNil, isNumber, isObject, isOperator, Undecided, valueAt } from './values';
+import { fieldPath, isNil, isNumber, isObject, isOperator, setField, Undecided, valueAt } from './values';
 
 /**
  * Aggregation pipelines, answered with MongoDB's semantics (semantics.ts). The stages a rollup
@@ -49,7 +49,8 @@ function compileStage(stage: Doc, next: Doc[]): Stage | null {
   const names = Object.keys(stage);
   if (names.length !== 1) return null;
   if (names[0] === '$sort') return sortStage(stage.$sort, sortKeep(next));
-  const compile = STAGES[names[0]];
+  // own stages only: a stage named toString found Object's method and ran it as a stage
+  const compile = Object.hasOwn(STAGES, names[0]) ? STAGES[names[0]] : undefined;
   return compile ? compile(stage[names[0]]) : null;
 }
 
@@ -217,7 +218,7 @@ function groupStage(spec: unknown): Stage | null {
     const sortedValues: unknown[] = [];
     const keyOf = (): Doc => {
       const key: Doc = {};
-      (byObject as ObjectKey).fields.forEach((field, i) => (key[field] = values[i]));
+      (byObject as ObjectKey).fields.forEach((field, i) => setField(key, field, values[i]));
       return key;
     };
     for (const doc of docs) {
@@ -245,7 +246,11 @@ function groupStage(spec: unknown): Stage | null {
     return memory.groups(
       order.map((group) => {
         const out: Doc = { _id: group.key };
-        for (let i = 0; i < fields.length; i++) memory.value((out[fields[i]] = folds[i].result(group.states[i], group.count)));
+        for (let i = 0; i < fields.length; i++) {
+          const value = folds[i].result(group.states[i], group.count);
+          setField(out, fields[i], value);
+          memory.value(value);
+        }
         return out;
       }),
     );

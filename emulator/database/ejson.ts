@@ -1,4 +1,5 @@
 import { EJSON } from 'bson';
+import { invalidParam } from '../errors';
 import { parseJson } from '../http';
 
 /** A stored document: plain objects, arrays, numbers, strings, booleans, null, Dates, RegExps. */
@@ -6,20 +7,85 @@ export type Doc = Record<string, unknown>;
 /** The cloud database accepts string and number ids (`doc(id)` takes either). */
 export type DocId = string | number;
 
-// BSON regex options may carry x and l, which JavaScript has no flag for.
+/** The options a BSON regular expression may carry; x and l have no JavaScript flag and are dropped. */
+const BSON_REGEX_OPTIONS = /^[ilmsux]*$/;
 const JS_REGEX_FLAGS = new Set(['i', 'm', 's', 'u']);
-
-function toRegExp(pattern: string, options: string): RegExp {
-  return new RegExp(pattern, [...options].filter((flag) => JS_REGEX_FLAGS.has(flag)).join(''));
-}
 
 /** The BSON types the SDK can send but rarely does: those go through bson itself. */
 const OTHER_BSON_TYPES = new Set(['$oid', '$binary', '$numberDecimal', '$timestamp', '$symbol', '$minKey', '$maxKey', '$uuid', '$code', '$dbPointer', '$undefined']);
 
-function wireDate(inner: unknown): Date {
-  if (typeof inner === 'string' || typeof inner === 'number') return new Date(inner);
-  return new Date(Number((inner as { $numberLong: string }).$numberLong));
+const INTEGER = /^-?\d+$/;
+const DOUBLE = /^(?:-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
+const INT64 = 2n ** 63n;
+
+/**
+ * What a request's wrapper holds, refused when it holds no such value (canonical EJSON, as the
+ * SDK writes it): a `$numberInt` past 32 bits or a `$numberLong` past 64, a number that is not
+ * one, a `$date` a Date cannot hold, a regular expression that does not compile. Taken as
+ * Number(…) and new Date(…) read them, `{"$date": "garbage"}` was stored as an invalid Date,
+ * which the SDK cannot read back: every later read of that document failed.
+ */
+function wrapped(kind: string, inner: unknown, now: number): unknown {
+  const refuse = (what: string): never => {
+    throw invalidParam(`${JSON.stringify({ [kind]: inner }).slice(0, 100)} is not ${what}`);
+  };
+  switch (kind) {
+    case '$numberInt':
+      if (typeof inner !== 'string' || !INTEGER.test(inner) || Number(inner) !== (Number(inner) | 0)) refuse('a 32-bit integer');
+      return Number(inner);
+    case '$numberLong':
+      if (typeof inner !== 'string' || !INTEGER.test(inner) || BigInt(inner) >= INT64 || BigInt(inner) < -INT64) refuse('a 64-bit integer');
+      return Number(inner);
+    case '$numberDouble':
+      if (typeof inner !== 'string' || !DOUBLE.test(inner)) refuse('a number');
+      return Number(inner);
+    case '$date': {
+      const long = typeof inner === 'object' && inner !== null ? (inner as { $numberLong?: unknown }).$numberLong : undefined;
+      const ms = typeof inner === 'string' ? Date.parse(inner) : typeof long === 'string' && INTEGER.test(long) ? Number(long) : NaN;
+      if (Number.isNaN(new Date(ms).getTime())) refuse('a date ({"$numberLong": epoch milliseconds} within ±8.64e15, or ISO 8601)');
+      return new Date(ms);
+    }
+    case '$regularExpression': {
+      const { pattern, options } = (typeof inner === 'object' && inner !== null ? inner : {}) as { pattern?: unknown; options?: unknown };
+      if (typeof pattern !== 'string' || typeof options !== 'string' || !BSON_REGEX_OPTIONS.test(options)) refuse('a regular expression {pattern, options}');
+      try {
+        return new RegExp(pattern as string, [...(options as string)].filter((flag) => JS_REGEX_FLAGS.has(flag)).join(''));
+      } catch (error) {
+        return refuse(`a regular expression that compiles (${(error as Error).message})`);
+      }
+    }
+    case '$tcb_server_date': {
+      const offset = typeof inner === 'object' && inner !== null ? revive((inner as { offset?: unknown }).offset ?? 0, now) : undefined;
+      const date = new Date(now + Number(offset));
+      if (typeof offset !== 'number' || Number.isNaN(date.getTime())) refuse('db.serverDate() with an offset in milliseconds');
+      return date;
+    }
+    default:
+      try {
+        return EJSON.deserialize({ [kind]: inner }, { relaxed: true });
+      } catch (error) {
+        return refuse(`a BSON value (${(error as Error).message})`);
+      }
+  }
 }
+
+/** The wrappers of the log's relaxed EJSON: what `encode` wrote, read back as it was. */
+function stored(kind: string, inner: unknown): unknown {
+  switch (kind) {
+    case '$numberDouble':
+      return Number(inner);
+    case '$date':
+      return new Date(typeof inner === 'string' ? inner : Number((inner as { $numberLong: string }).$numberLong));
+    case '$regularExpression': {
+      const { pattern, options } = inner as { pattern: string; options: string };
+      return new RegExp(pattern, [...options].filter((flag) => JS_REGEX_FLAGS.has(flag)).join(''));
+    }
+    default:
+      return EJSON.deserialize({ [kind]: inner }, { relaxed: true });
+  }
+}
+
+const WRAPPERS = new Set(['$numberInt', '$numberDouble', '$numberLong', '$date', '$regularExpression', '$tcb_server_date', ...OTHER_BSON_TYPES]);
 
 /**
  * Turns parsed EJSON (canonical from the SDK, relaxed from the log) into stored values, in place.
@@ -27,6 +93,8 @@ function wireDate(inner: unknown): Date {
  * $regularExpression) are converted here directly: bson's generic walk cost more than the rest
  * of a 1000-document insert together. `{"$tcb_server_date":{"offset":n}}` (db.serverDate())
  * becomes the server's clock + n ms; RegExps become JavaScript RegExps, which mingo matches with.
+ * `now`, the server's clock, is given for a request, whose wrappers are checked; the log is read
+ * without it, as it was written.
  */
 function revive(value: unknown, now: number | undefined): unknown {
   if (value === null || typeof value !== 'object') return value;
@@ -36,27 +104,7 @@ function revive(value: unknown, now: number | undefined): unknown {
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  if (keys.length === 1 && keys[0].startsWith('$')) {
-    const inner = record[keys[0]];
-    switch (keys[0]) {
-      case '$numberInt':
-      case '$numberDouble':
-      case '$numberLong':
-        return Number(inner);
-      case '$date':
-        return wireDate(inner);
-      case '$regularExpression': {
-        const { pattern, options } = inner as { pattern: string; options: string };
-        return toRegExp(pattern, options);
-      }
-      case '$tcb_server_date':
-        // only a request has a server time; the log stores the dates its requests were given
-        if (now === undefined) throw new TypeError('db.serverDate() outside a request');
-        return new Date(now + Number(revive((inner as { offset?: unknown }).offset ?? 0, now)));
-      default:
-        if (OTHER_BSON_TYPES.has(keys[0])) return EJSON.deserialize(record, { relaxed: true });
-    }
-  }
+  if (keys.length === 1 && WRAPPERS.has(keys[0])) return now === undefined ? stored(keys[0], record[keys[0]]) : wrapped(keys[0], record[keys[0]], now);
   for (const key of keys) record[key] = revive(record[key], now);
   return value;
 }
@@ -80,7 +128,7 @@ export function decodeStored(text: string): unknown {
 /** Decodes a text that must hold a JSON object (a query, an update, a document). */
 export function decodeObject(text: string, what: string, now?: number): Doc {
   const value = decode(text, now, what);
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError(`${what} must be an object`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidParam(`${what} must be an object`);
   return value as Doc;
 }
 

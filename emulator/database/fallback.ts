@@ -5,17 +5,22 @@
  * the compiled code follows, so that both paths give one answer:
  * - query $eq $ne $gt $gte $lt $lte $in $nin $exists: type bracketing, null matching missing, NaN,
  *   field order and code point order of strings, and the values a dotted path reaches through
- *   arrays (paths.ts: one level of arrays, a missing field in an array's document);
+ *   arrays (paths.ts: one level of arrays, a missing field in an array's document); $elemMatch: an
+ *   error for anything but a document; $mod: MongoDB's checks of [divisor, remainder], numbers only;
+ *   MongoDB's checks of the operands of $regex, $options, $not, $type, $size, $all and the bit tests;
  * - expression $eq $ne $gt $gte $lt $lte $cmp: MongoDB's order across types, a missing value
  *   below null and unequal to it; $and $or $not $cond $filter: MongoDB's truth (NaN and "" are
  *   true); $size and $in: an error for anything but an array; $objectToArray: the server's error
- *   for anything but an embedded document, and no pair for a missing value;
+ *   for anything but an embedded document, and no pair for a missing value; $range: MongoDB's
+ *   limit of 100 MiB;
  * - accumulators $push and $addToSet skip a missing value, $max and $min compare in MongoDB's
  *   order (NaN lowest, arrays as whole values), $sum and $avg count NaN, $addToSet and $group
  *   know field order;
- * - stages: $count of nothing is nothing, $sort sorts in MongoDB's order within its memory, $group groups by
- *   MongoDB's equality, $project gives its fields in MongoDB's order, $unwind keeps "" and {},
- *   reads its path through embedded documents only and writes nothing into its input;
+ * - stages: $count of nothing is nothing, $facet takes arrays of known stages, $sample takes
+ *   {size: n ≥ 0} and gives each document at most once, $sort sorts in MongoDB's order within its
+ *   memory, $group groups by MongoDB's equality, $project gives its fields in MongoDB's order,
+ *   $unwind keeps "" and {}, reads its path through embedded documents only and writes nothing into
+ *   its input;
  * - an expression's dotted field path reads an array's embedded documents only, and a numeric
  *   part as a name (fieldpaths.ts, paths.ts);
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
@@ -40,6 +45,7 @@ import type { Doc } from './ejson';
 import { FIELD_PATH, inQuery, withFieldPaths } from './fieldpaths';
 import { checkSortMemory } from './limits';
 import { expressionValue, queryValues } from './paths';
+import { setField } from './values';
 import {
   compareValues,
   equalValues,
@@ -196,6 +202,8 @@ const letterCase =
 /** The order of $dateToParts's fields (the server's ExpressionDateToParts), where mingo put the time first. */
 const DATE_PARTS = ['year', 'month', 'day', 'hour', 'minute', 'second', 'millisecond'];
 const ISO_DATE_PARTS = ['isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'hour', 'minute', 'second', 'millisecond'];
+/** How much memory MongoDB lets a $range take (internalQueryMaxRangeBytes), counting 16 bytes an element. */
+const MAX_RANGE_BYTES = 100 * 1024 * 1024;
 
 const EXPRESSIONS: Record<string, ExpressionOperator> = {
   /** The remainder, and MongoDB's refusal of a zero divisor or a value that is not a number (mingo gave null). */
@@ -272,6 +280,16 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
   ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
   $substr: substrBytes,
   $substrBytes: substrBytes,
+  /** MongoDB's limit on the array it builds; mingo built any, and a range of 2e9 numbers took the process down. */
+  $range(obj, args, options) {
+    const values = Array.isArray(args) ? (evalExpr(obj, args, options) as unknown[]) : [];
+    const [start, end, step = 1] = values;
+    if (Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) && step !== 0) {
+      const bytes = Math.max(0, Math.ceil(((end as number) - (start as number)) / (step as number))) * 16;
+      if (bytes > MAX_RANGE_BYTES) throw new Error(`$range would use too much memory (${bytes} bytes) and cannot spill to disk. Memory limit: ${MAX_RANGE_BYTES} bytes`);
+    }
+    return mingoExpression('$range')(obj, args, options);
+  },
   /** $trunc of one number, not only [number, place]. */
   $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
   /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */
@@ -519,6 +537,41 @@ const PIPELINES: Record<string, PipelineOperator> = {
   $limit: (collection, spec, options) => (pipelines.$limit as unknown as PipelineOperator)(collection, stageCount('$limit', spec), options),
   $skip: (collection, spec, options) => (pipelines.$skip as unknown as PipelineOperator)(collection, stageCount('$skip', spec), options),
   $count: (collection, spec) => collection.transform((docs: Doc[]) => Lazy(count(docs, spec))),
+  // the operands of its query checked as a find's are (checkQuery)
+  $match(collection, spec, options) {
+    if (isPlainObject(spec)) checkQuery(spec);
+    return (pipelines.$match as PipelineOperator)(collection, spec, options);
+  },
+  // MongoDB's checks of the sub-pipelines, which mingo ran unchecked: one that was no array failed with a TypeError's text
+  $facet(collection, spec, options) {
+    if (!isPlainObject(spec) || Object.keys(spec).length === 0) throw new Error('the $facet specification must be a non-empty object');
+    for (const [field, stages] of Object.entries(spec)) {
+      if (!Array.isArray(stages)) throw new Error(`arguments to $facet must be arrays, ${field} is type ${typeName(stages)}`);
+      checkStages(stages);
+    }
+    return (pipelines.$facet as PipelineOperator)(collection, spec, options);
+  },
+  // mingo drew `size` documents with replacement until it had drawn `size`: forever when size was
+  // no number, which took the process down when its memory ran out; MongoDB takes {size: n ≥ 0}
+  // (its errors below) and gives at most every document, once
+  $sample(collection, spec) {
+    if (!isPlainObject(spec)) throw new Error('the $sample stage specification must be an object');
+    const unknown = Object.keys(spec).find((key) => key !== 'size');
+    if (unknown !== undefined) throw new Error(`unrecognized option to $sample: ${unknown}`);
+    const { size } = spec;
+    if (size === undefined) throw new Error('$sample stage must specify a size');
+    if (typeof size !== 'number' || Number.isNaN(size)) throw new Error('size argument to $sample must be a number');
+    if (size < 0) throw new Error('size argument to $sample must not be negative');
+    return collection.transform((docs: Doc[]) => {
+      const pool = [...docs];
+      const taken = Math.min(Math.floor(size), pool.length);
+      for (let i = 0; i < taken; i++) {
+        const j = i + Math.floor(Math.random() * (pool.length - i));
+        [pool[i], pool[j]] = [pool[j], pool[i]];
+      }
+      return Lazy(pool.slice(0, taken));
+    });
+  },
   $sort: (collection, spec) => sorted(collection, spec, Infinity),
   [SORT_KEEPING]: (collection, spec) => sorted(collection, (spec as { sort: unknown }).sort, (spec as { keep: number }).keep),
   $group(collection, spec, options) {
@@ -541,7 +594,7 @@ const PIPELINES: Record<string, PipelineOperator> = {
       return Lazy(
         order.map(([key, members]) => {
           const out: Doc = { _id: key };
-          for (const field of fields) out[field] = evalExpr(members, spec[field], inner.update({ root: null, groupId: key }));
+          for (const field of fields) setField(out, field, evalExpr(members, spec[field], inner.update({ root: null, groupId: key })));
           return out;
         }),
       );
@@ -582,7 +635,7 @@ const PIPELINES: Record<string, PipelineOperator> = {
       return Lazy(
         keys.sort(compareValues).map((key) => {
           const out: Doc = { _id: key };
-          for (const [field, accumulator] of Object.entries(output)) out[field] = evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key }));
+          for (const [field, accumulator] of Object.entries(output)) setField(out, field, evalExpr(buckets.get(key), accumulator, inner.update({ root: null, groupId: key })));
           return out;
         }),
       );
@@ -615,6 +668,18 @@ const queryOperator =
     };
   };
 
+/** $mod's [divisor, remainder], checked as MongoDB checks them (mingo read null's length and took any value), both truncated to integers as MongoDB takes them. */
+function modOperands(operand: unknown): [number, number] {
+  if (!Array.isArray(operand)) throw new Error('malformed mod, needs to be an array');
+  if (operand.length < 2) throw new Error('malformed mod, not enough elements');
+  if (operand.length > 2) throw new Error('malformed mod, too many elements');
+  const [divisor, remainder] = operand as unknown[];
+  if (typeof divisor !== 'number' || !Number.isFinite(divisor)) throw new Error('malformed mod, divisor not a number');
+  if (typeof remainder !== 'number' || !Number.isFinite(remainder)) throw new Error('malformed mod, remainder not a number');
+  if (Math.trunc(divisor) === 0) throw new Error('divisor cannot be 0');
+  return [Math.trunc(divisor), Math.trunc(remainder)];
+}
+
 function inList(value: unknown, list: unknown): boolean {
   if (!Array.isArray(list)) throw new Error('$in needs an array');
   return list.some((item) => (item instanceof RegExp ? typeof value === 'string' && item.test(value) : queryEquals(value, item)));
@@ -645,6 +710,16 @@ const QUERIES: Record<string, QueryOperator> = {
   $nin: queryOperator(inList, true),
   // a path reaching nothing but "missing" does not exist; {$exists: false} is the negation
   $exists: (selector, operand, options) => queryOperator((value) => value !== undefined, !operand)(selector, operand, options),
+  // a number's integer part only: mingo also matched the string "10" (as 10 % 3)
+  $mod: (selector, operand, options) => {
+    const [divisor, remainder] = modOperands(operand);
+    return queryOperator((value) => typeof value === 'number' && Number.isFinite(value) && Math.trunc(value) % divisor === remainder)(selector, operand, options);
+  },
+  // MongoDB refuses any operand but a document; mingo threw a TypeError's text on null and matched 5 as a condition
+  $elemMatch: (selector, operand, options) => {
+    if (!isPlainObject(operand)) throw new Error('$elemMatch needs an Object');
+    return (queries.$elemMatch as QueryOperator)(selector, operand, options);
+  },
 };
 
 const CONTEXT = Context.init({
@@ -675,8 +750,25 @@ export function atTime<T>(now: number, work: () => T): T {
 /** mingo's options for the emulator (a resolver of other collections for $lookup), without its operators. */
 export type FallbackOptions = Omit<Partial<Options>, 'context'>;
 
+/** The stages mingo runs, as it is corrected here. */
+const STAGE_NAMES = new Set(Object.keys({ ...pipelines, ...PIPELINES }));
+
+/**
+ * Refuses a stage that is not one of them as mingo refuses an unknown `$…`: mingo looked the name
+ * up in its table with the prototype chain, so a stage named toString or hasOwnProperty ran
+ * Object's method and failed with a TypeError's text.
+ */
+function checkStages(stages: unknown[]): void {
+  for (const stage of stages) {
+    if (!isPlainObject(stage)) throw new Error(`Each element of the 'pipeline' array must be an object, not ${typeName(stage)}`);
+    const unknown = Object.keys(stage).find((name) => !STAGE_NAMES.has(name));
+    if (unknown !== undefined) throw new Error(`unregistered pipeline operator ${unknown}.`);
+  }
+}
+
 /** Runs stages with corrected mingo, counting them. */
 export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
+  checkStages(stages);
   answeredBy.mingoStages += stages.length;
   const prepared = withFieldPaths(stages).map((stage, i) =>
     Object.keys(stage).length === 1 && Object.hasOwn(stage, '$sort') ? { [SORT_KEEPING]: { sort: stage.$sort, keep: sortKeep(stages.slice(i + 1)) } } : stage,
@@ -684,8 +776,49 @@ export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptio
   return new Aggregator(prepared, { ...options, context: CONTEXT }).run(docs) as Doc[];
 }
 
+const isTypeAlias = (value: unknown): boolean => typeof value === 'number' || typeof value === 'string';
+const isBitmask = (value: unknown): boolean => (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (Array.isArray(value) && value.every((bit) => Number.isInteger(bit) && bit >= 0));
+
+/**
+ * What MongoDB checks of a field's operand before it runs a query, in its words, where mingo took
+ * any value: it made a RegExp of a $regex or $options that was an object ("Cannot convert object to
+ * primitive value" when its toString was a field), and read $type, $size, $all and the bit tests of
+ * whatever came. The operators not named here check their own operands, or take any.
+ */
+const OPERAND_CHECKS: Record<string, [(operand: unknown) => boolean, string]> = {
+  $regex: [(operand) => typeof operand === 'string' || operand instanceof RegExp, '$regex has to be a string'],
+  $options: [(operand) => typeof operand === 'string', '$options has to be a string'],
+  $not: [(operand) => operand instanceof RegExp || isPlainObject(operand), '$not needs a regex or a document'],
+  $type: [(operand) => isTypeAlias(operand) || (Array.isArray(operand) && operand.every(isTypeAlias)), 'type must be represented as a number or a string'],
+  $size: [(operand) => typeof operand === 'number', '$size needs a number'],
+  $all: [Array.isArray, '$all needs an array'],
+  $bitsAllClear: [isBitmask, '$bitsAllClear takes an Array, a number, or a BinData'],
+  $bitsAllSet: [isBitmask, '$bitsAllSet takes an Array, a number, or a BinData'],
+  $bitsAnyClear: [isBitmask, '$bitsAnyClear takes an Array, a number, or a BinData'],
+  $bitsAnySet: [isBitmask, '$bitsAnySet takes an Array, a number, or a BinData'],
+};
+
+/** Checks the operands of a query (OPERAND_CHECKS), through $and, $or, $nor and $not. */
+function checkQuery(query: Doc): void {
+  for (const [key, condition] of Object.entries(query)) {
+    if (key === '$and' || key === '$or' || key === '$nor') {
+      if (Array.isArray(condition)) for (const part of condition) if (isPlainObject(part)) checkQuery(part);
+    } else if (!key.startsWith('$') && isPlainObject(condition)) checkCondition(condition);
+  }
+}
+
+function checkCondition(condition: Doc): void {
+  if ('$options' in condition && !('$regex' in condition)) throw new Error('$options needs a $regex');
+  for (const [operator, operand] of Object.entries(condition)) {
+    const check = Object.hasOwn(OPERAND_CHECKS, operator) ? OPERAND_CHECKS[operator] : undefined;
+    if (check && !check[0](operand)) throw new Error(check[1]);
+    if (operator === '$not' && isPlainObject(operand)) checkCondition(operand);
+  }
+}
+
 /** A corrected mingo query; its tests are counted. */
 export function mingoQuery(query: Doc): (doc: Doc) => boolean {
+  checkQuery(query);
   const compiled = new Query(inQuery(query) as Doc, { context: CONTEXT });
   return (doc) => {
     answeredBy.mingoTests++;

@@ -7,6 +7,8 @@ import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
 import { checkFindSortMemory, checkStored, withStageMemory } from './limits';
 import { matcherFor } from './match';
+import { typeName } from './semantics';
+import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 import { sortDocuments, sortKeys } from './semantics';
 import { checkUpdate, checkUpdatePaths } from './updates';
@@ -50,17 +52,17 @@ function newId(now: number): string {
   return `${Math.floor(now / 1000).toString(16).padStart(8, '0')}${PROCESS_PART}${idCounter.toString(16).padStart(12, '0')}`;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof RegExp);
-}
-
-/** Stored documents are never changed in place (snapshots and answers hold references), so updates work on a copy. */
+/**
+ * Stored documents are never changed in place (snapshots and answers hold references), so updates
+ * work on a copy. A value of another BSON type (an ObjectId, a Binary …) is kept as it is: copied
+ * field by field it became a plain object of its insides, stored as such.
+ */
 function cloneDoc<T>(value: T): T {
   if (Array.isArray(value)) return value.map(cloneDoc) as T;
   if (value instanceof Date) return new Date(value.getTime()) as T;
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) copy[key] = cloneDoc(value[key]);
+    for (const key of Object.keys(value)) setField(copy, key, cloneDoc(value[key]));
     return copy as T;
   }
   return value;
@@ -89,10 +91,10 @@ function setPath(doc: Doc, path: string, value: unknown): void {
   const segments = path.split('.');
   let target = doc;
   for (const segment of segments.slice(0, -1)) {
-    if (!isPlainObject(target[segment])) target[segment] = {};
+    if (!isPlainObject(target[segment])) setField(target, segment, {});
     target = target[segment] as Doc;
   }
-  target[segments[segments.length - 1]] = cloneDoc(value);
+  setField(target, segments[segments.length - 1], cloneDoc(value));
 }
 
 /** The equality conditions of a query: what an upsert's new document starts from (MongoDB does the same). */
@@ -118,6 +120,28 @@ function onlyId(query: Doc): DocId | undefined {
     id = query[key];
   }
   return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}
+
+/**
+ * Refuses what MongoDB refuses of an update's operators before applying them, and what the
+ * emulator cannot apply:
+ * - an operator whose operand is no document (`{$unset: null}`, `{$inc: 5}`, `{$inc: [1]}`):
+ *   mingo's updater threw a TypeError's text on null, did nothing with 5 and incremented a field
+ *   named "0" for [1]; MongoDB answers FailedToParse in these words;
+ * - a field named `__proto__` (`{$set: {__proto__: 1}}`, `a.__proto__.b`, a `$rename` to it):
+ *   MongoDB updates such a field like any other, but mingo's updater silently skipped the first
+ *   and refused the others with its own text. Stored `__proto__` fields are kept; only updating one
+ *   is a difference from the cloud (README).
+ */
+function checkModifier(modifier: Doc): void {
+  for (const [operator, fields] of Object.entries(modifier)) {
+    if (!isPlainObject(fields)) {
+      throw new BackendError('DATABASE_REQUEST_FAILED', `Modifiers operate on fields but we found type ${typeName(fields)} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${JSON.stringify(fields) ?? 'undefined'}}`);
+    }
+    const paths = [...Object.keys(fields), ...(operator === '$rename' ? Object.values(fields).filter((to): to is string => typeof to === 'string') : [])];
+    const named = paths.find((path) => path.split('.').includes('__proto__'));
+    if (named !== undefined) throw new BackendError('DATABASE_REQUEST_FAILED', `the emulator cannot update a field named __proto__ (${operator} of ${JSON.stringify(named)}), which the cloud's MongoDB can: write the whole document with set() instead`);
+  }
 }
 
 /**
@@ -208,6 +232,7 @@ export class DatabaseOperations {
   modify(reader: Reader, collection: string, query: Doc, data: Doc, options: ModifyOptions, now: number): Modified {
     const targets = this.matching(reader, collection, query, options.multi ? Infinity : 1);
     const modifier = Object.keys(data).some((key) => key.startsWith('$')) ? data : { $set: data };
+    if (options.merge) checkModifier(modifier);
     const result: Modified = { ops: [], updated: 0, docs: [] };
     // refused before any document, as MongoDB parses an update before it reads one
     if (options.merge) checkUpdatePaths(modifier);

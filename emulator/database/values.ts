@@ -14,6 +14,16 @@ export { isPlainObject };
 // which cost more per document than the tests themselves.
 export const { isNil, isNumber, isObject, isOperator } = mingo;
 
+/**
+ * Sets a document's field, one named `__proto__` included: a plain assignment of that name sets
+ * the object's prototype instead, and an update or a stage that built a document that way lost
+ * the field (MongoDB stores it like any other).
+ */
+export function setField(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
+}
+
 export class Undecided extends Error {}
 
 /** Thrown, never created per document: a fallback must cost nothing but the catch. */

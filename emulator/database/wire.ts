@@ -41,12 +41,25 @@ function flag(params: Params, name: string, fallback: boolean): boolean {
   return value === true || value === 'true';
 }
 
+/** A number, or its digits as a string; nothing else is read as one (Number() threw on some objects and took [5] and true). */
 function integer(params: Params, name: string, fallback: number): number {
   const value = params[name];
   if (value === undefined || value === null || value === '') return fallback;
-  const number = Number(value);
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(number) || number < 0) throw invalidParam(`${name} must be a non-negative integer`);
   return number;
+}
+
+/**
+ * The transaction a request belongs to, when it names one: the SDK sends the id startTransaction
+ * answered, a string. Any other value is refused: it was taken as no transaction, so the request
+ * ran outside the one it meant (or String() threw on it).
+ */
+function transactionIdOf(params: Params): string | undefined {
+  const id = params.transactionId;
+  if (id === undefined || id === null || id === '') return undefined;
+  if (typeof id !== 'string') throw invalidParam('transactionId must be the string startTransaction answered');
+  return id;
 }
 
 /** The documents of a read, as EJSON texts, within what one answer may carry. */
@@ -77,19 +90,14 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     candidates: (name, q) => state.collection(name).candidates(q),
   };
 
-  const transactionOf = (params: Params): string | null => {
-    const id = params.transactionId;
-    return typeof id === 'string' && id !== '' ? id : null;
-  };
-
   const readerFor = (params: Params, at: number): Reader => {
-    const id = transactionOf(params);
-    return id === null ? live : transactions.get(id, at);
+    const id = transactionIdOf(params);
+    return id === undefined ? live : transactions.get(id, at);
   };
 
   const write = (params: Params, ops: WriteOp[], at: number): void => {
-    const id = transactionOf(params);
-    if (id === null) state.commit(ops);
+    const id = transactionIdOf(params);
+    if (id === undefined) state.commit(ops);
     else transactions.get(id, at).buffer(ops);
   };
 
@@ -100,7 +108,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
    * batch `add` are refused (the cloud's answer is not documented; this one says what to do).
    */
   const singleRecord = (params: Params, batch: boolean): void => {
-    if (transactionOf(params) === null || !batch) return;
+    if (transactionIdOf(params) === undefined || !batch) return;
     throw new BackendError('DATABASE_TRANSACTION_FAIL', 'a transaction runs operations on one record only (doc(id).get, update, set, remove, and add of one document): run where() queries, multi-document writes and batch adds outside it');
   };
   const byId = (params: Params): boolean => params.queryType === 'DOC' && !flag(params, 'multi', false);
@@ -207,12 +215,12 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
     'database.startTransaction': guarded((_params, at) => ({ transactionId: transactions.start(at) })),
 
     'database.commitTransaction': guarded((params, at) => {
-      transactions.commit(String(params.transactionId ?? ''), at);
+      transactions.commit(transactionIdOf(params) ?? '', at);
       return {};
     }),
 
     'database.abortTransaction': guarded((params, at) => {
-      transactions.abort(String(params.transactionId ?? ''), at);
+      transactions.abort(transactionIdOf(params) ?? '', at);
       return {};
     }),
   };

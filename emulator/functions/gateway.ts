@@ -128,3 +128,22 @@ export function invokeFunctionAction(runtime: FunctionRuntime, lookup: (token: u
     }
   };
 }
+
+/**
+ * `GET /__rukou/functions/stats`: what each invoked function's workers did (runtime.ts,
+ * FunctionStats), so that a test can tell that no invocation failed and no worker was replaced.
+ *
+ * @example
+ * GET /__rukou/functions/stats
+ * → {"functions": {"track": {"invocations": {"ok": 12, "error": 0, "timeout": 0, "crashed": 0}, "workers": {"started": 1, "exited": 0}}}, "notFound": 0}
+ */
+export function functionStatsRoute(runtime: FunctionRuntime): Route {
+  return {
+    method: 'GET',
+    prefix: '/__rukou/functions/stats',
+    handle(_req, res) {
+      sendJson(res, 200, runtime.stats());
+      return Promise.resolve();
+    },
+  };
+}

@@ -14,6 +14,8 @@ export type Outcome =
   | { kind: 'error'; message: string }
   | { kind: 'timeout'; message: string }
   | { kind: 'crashed'; message: string };
+/** How an invocation that reached a worker ended. */
+type RunOutcome = Exclude<Outcome, { kind: 'not_found' }>;
 
 export interface InvokeRequest {
   name: string;
@@ -28,11 +30,22 @@ const MEMORY_MB = 256;
 /** dist/worker.js sits beside dist/rukou.js, which is where this module is bundled. */
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
 
+/** What one function's workers did since the emulator started (`GET /__rukou/functions/stats`). */
+export interface FunctionStats {
+  /** Invocations by how they ended: a Rukou function answers `ok` whatever it is sent. */
+  invocations: Record<RunOutcome['kind'], number>;
+  /**
+   * Worker processes forked and exited (killed at the time limit, or dead by themselves): a pool
+   * that never lost a worker has `exited` 0 and `started` no more than the invocations it ran at once.
+   */
+  workers: { started: number; exited: number };
+}
+
 interface Worker {
   child: ChildProcess;
   warm: boolean;
   /** Set while an invocation runs: how to settle it if the process dies. */
-  settle?: (outcome: Outcome) => void;
+  settle?: (outcome: RunOutcome) => void;
 }
 
 /**
@@ -43,6 +56,7 @@ class FunctionPool {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
   private readonly waiting: ((worker: Worker) => void)[] = [];
+  readonly stats: FunctionStats = { invocations: { ok: 0, error: 0, timeout: 0, crashed: 0 }, workers: { started: 0, exited: 0 } };
 
   constructor(
     private readonly spec: FunctionSpec,
@@ -62,7 +76,7 @@ class FunctionPool {
       unionid: request.identity.unionid,
       source: request.identity.source,
     });
-    const outcome = await new Promise<Outcome>((resolve) => {
+    const outcome = await new Promise<RunOutcome>((resolve) => {
       const timer = setTimeout(() => {
         // The cloud stops a function at its time limit whatever it is doing; so does killing the process.
         this.retire(worker);
@@ -97,6 +111,7 @@ class FunctionPool {
       }
     });
     this.context.invocations.end(apiToken);
+    this.stats.invocations[outcome.kind]++;
     worker.settle = undefined;
     worker.warm = true;
     this.context.log.call('invoke', this.spec.name, performance.now() - started, `${outcome.kind} ${start}`);
@@ -134,6 +149,7 @@ class FunctionPool {
     const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, serialization: 'json' });
     const worker: Worker = { child, warm: false };
     this.all.add(worker);
+    this.stats.workers.started++;
     const setup: WorkerSetup = {
       type: 'setup',
       functionName: this.spec.name,
@@ -146,6 +162,7 @@ class FunctionPool {
     };
     child.send(setup);
     child.once('exit', (code, signal) => {
+      this.stats.workers.exited++;
       this.retire(worker);
       worker.settle?.({ kind: 'crashed', message: `the function's process exited (${signal ?? `code ${code}`}) during the invocation` });
     });
@@ -175,6 +192,7 @@ class FunctionPool {
 export class FunctionRuntime {
   private readonly pools = new Map<string, FunctionPool>();
   private readonly clock: EmulatorClock;
+  private notFound = 0;
 
   constructor(private readonly context: EmulatorContext) {
     this.clock = context.service<ClockService>(clockService).clock;
@@ -187,6 +205,7 @@ export class FunctionRuntime {
   invoke(request: InvokeRequest): Promise<Outcome> {
     const spec = this.context.project.functions.get(request.name);
     if (!spec) {
+      this.notFound++;
       this.context.log.call('invoke', request.name, 0, 'not_found');
       return Promise.resolve({ kind: 'not_found', message: `no cloud function "${request.name}" under the project's cloudfunctions/` });
     }
@@ -196,6 +215,11 @@ export class FunctionRuntime {
       this.pools.set(spec.name, pool);
     }
     return pool.invoke(request);
+  }
+
+  /** Each function invoked so far, with what its workers did; how many invocations named no function. */
+  stats(): { functions: Record<string, FunctionStats>; notFound: number } {
+    return { functions: Object.fromEntries([...this.pools].map(([name, pool]) => [name, pool.stats])), notFound: this.notFound };
   }
 
   async close(): Promise<void> {

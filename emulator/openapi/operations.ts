@@ -92,7 +92,8 @@ export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
 
   if (envelopeIn.apiType === ApiType.SVRKIT_API && envelopeIn.svrkitData) {
     const { apiName, reqData } = envelopeIn.svrkitData;
-    const api = SVRKIT_APIS[apiName];
+    // own entries only: an API named toString found Object's method and called it
+    const api = Object.hasOwn(SVRKIT_APIS, apiName) ? SVRKIT_APIS[apiName] : undefined;
     if (token !== undefined && !invocation) {
       deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: ILLEGAL_INVOCATION_SOURCE, response: null });
       return refusal(ILLEGAL_INVOCATION_SOURCE);
@@ -116,7 +117,7 @@ export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
     record(ILLEGAL_INVOCATION_SOURCE, null);
     return refusal(ILLEGAL_INVOCATION_SOURCE);
   }
-  const api = deps.wechat.apis[apiName];
+  const api = Object.hasOwn(deps.wechat.apis, apiName) ? deps.wechat.apis[apiName] : undefined;
   const permitted = !caller.functionName || (deps.project.functions.get(caller.functionName)?.openapi ?? []).includes(apiName);
   if (!api || !permitted) {
     record(NO_PERMISSION, null);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidParam } from '../errors';
 import type { Params } from '../http';
-import { checkCloudPath, fileIdOf, parseFileId, type FileStore } from './state';
+import { checkCloudPath, checkEnv, fileIdOf, parseFileId, type FileStore } from './state';
 
 /** The cloud's default lifetime of a temporary download URL when the caller gives no maxAge. */
 const DEFAULT_MAX_AGE_SECONDS = 24 * 60 * 60;
@@ -18,7 +18,8 @@ export interface StorageDeps {
 /** The URL path of a stored file: `/__rukou/storage/<env>/<cloud path>`. */
 export const FILE_ROUTE = '/__rukou/storage/';
 
-const envOf = (params: Params, deps: StorageDeps): string => (typeof params.envName === 'string' && params.envName ? params.envName : deps.defaultEnv);
+/** The request's environment (the SDK always names it), or the default when it names none. */
+const envOf = (params: Params, deps: StorageDeps): string => (params.envName === undefined || params.envName === null || params.envName === '' ? deps.defaultEnv : checkEnv(params.envName));
 
 /** `storage.getUploadMetadata`: where and with what credentials the SDK PUTs the file. */
 export function getUploadMetadata(params: Params, deps: StorageDeps): Record<string, unknown> {
@@ -27,7 +28,8 @@ export function getUploadMetadata(params: Params, deps: StorageDeps): Record<str
   const { token, authorization } = deps.files.grantUpload(env, cloudPath, deps.now());
   return {
     data: {
-      url: `${deps.baseUrl()}${FILE_ROUTE}${encodeURIComponent(env)}/${encodeURI(cloudPath)}`,
+      // each segment encoded whole: encodeURI left "?" and "#", so the PUT of "a#b" went to "a"
+      url: `${deps.baseUrl()}${FILE_ROUTE}${encodeURIComponent(env)}/${cloudPath.split('/').map(encodeURIComponent).join('/')}`,
       token,
       authorization,
       fileId: fileIdOf(env, cloudPath),
@@ -47,7 +49,8 @@ export function batchGetDownloadUrl(params: Params, deps: StorageDeps): Record<s
   const nowSeconds = Math.floor(deps.now() / 1000);
   const downloadList = items.map((item) => {
     const fileID = String(item?.fileid ?? '');
-    const maxAge = typeof item?.max_age === 'number' && item.max_age > 0 ? item.max_age : DEFAULT_MAX_AGE_SECONDS;
+    // whole seconds: a URL's expiry `t` is read back as an integer, so 0.5 or Infinity made a URL that was never valid
+    const maxAge = Number.isSafeInteger(item?.max_age) && (item.max_age as number) > 0 ? (item.max_age as number) : DEFAULT_MAX_AGE_SECONDS;
     const file = parseFileId(fileID);
     if (!file || !deps.files.exists(file.env, file.cloudPath)) {
       return { fileID, tempFileURL: '', code: 'STORAGE_FILE_NONEXIST', message: `no file ${fileID}` };

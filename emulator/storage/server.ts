@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, type Refusal } from '../http';
 import type { AdminAction, Route } from '../server';
 import { batchDeleteFile, batchGetDownloadUrl, FILE_ROUTE, getUploadMetadata, type StorageDeps } from './operations';
-import { checkCloudPath } from './state';
+import { checkCloudPath, checkEnv } from './state';
 
 const CONTENT_TYPES: Record<string, string> = {
   png: 'image/png',
@@ -19,8 +19,11 @@ const CONTENT_TYPES: Record<string, string> = {
   pdf: 'application/pdf',
 };
 
-const contentTypeOf = (cloudPath: string): string =>
-  CONTENT_TYPES[cloudPath.slice(cloudPath.lastIndexOf('.') + 1).toLowerCase()] ?? 'application/octet-stream';
+/** By the path's extension; own entries only: a file "a.constructor" was served as "function Object() { [native code] }". */
+function contentTypeOf(cloudPath: string): string {
+  const extension = cloudPath.slice(cloudPath.lastIndexOf('.') + 1).toLowerCase();
+  return Object.hasOwn(CONTENT_TYPES, extension) ? CONTENT_TYPES[extension] : 'application/octet-stream';
+}
 
 const escapeXml = (text: string): string => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -54,7 +57,7 @@ function refuseAsCos(res: ServerResponse, refusal: Refusal): void {
 function fileOfUrl(rest: string): { env: string; cloudPath: string } | undefined {
   try {
     const [env, ...segments] = rest.split('/').map((s) => decodeURIComponent(s));
-    return env ? { env, cloudPath: checkCloudPath(segments.join('/')) } : undefined;
+    return { env: checkEnv(env), cloudPath: checkCloudPath(segments.join('/')) };
   } catch {
     return undefined;
   }

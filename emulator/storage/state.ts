@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidParam } from '../errors';
@@ -13,10 +13,24 @@ export function bucketOf(env: string): string {
 
 export const fileIdOf = (env: string, cloudPath: string): string => `cloud://${env}.${bucketOf(env)}/${cloudPath}`;
 
+/** What an environment id is made of (a fileID names it before its first dot). */
+const ENV_ID = /^[a-z0-9_-]{1,40}$/i;
+
+/**
+ * An environment the store keeps files for: an id a fileID can name. Anything else is refused: the
+ * store is a folder per environment, and an envName of ".." or "../x" put a file outside it (a
+ * path of "database/log.jsonl" then wrote over the database's log), where no fileID could reach it.
+ */
+export function checkEnv(env: unknown): string {
+  if (typeof env !== 'string' || !ENV_ID.test(env)) throw invalidParam(`envName must be an environment id (letters, digits, "-" and "_", at most 40), got ${JSON.stringify(env)}`);
+  return env;
+}
+
 /** `cloud://<env>.<bucket>/<path>` → env and path, or undefined when it names no file of ours. */
 export function parseFileId(fileID: string): { env: string; cloudPath: string } | undefined {
-  const match = /^cloud:\/\/([a-z0-9_-]{1,40})\.([^/]+)\/(.+)$/i.exec(fileID);
-  if (!match || match[2] !== bucketOf(match[1])) return undefined;
+  // `s`: a path may hold a line break, which `.` alone does not match
+  const match = /^cloud:\/\/([^./]+)\.([^/]+)\/(.+)$/s.exec(fileID);
+  if (!match || !ENV_ID.test(match[1]) || match[2] !== bucketOf(match[1])) return undefined;
   try {
     return { env: match[1], cloudPath: checkCloudPath(match[3]) };
   } catch {
@@ -24,11 +38,17 @@ export function parseFileId(fileID: string): { env: string; cloudPath: string } 
   }
 }
 
-/** A cloud path is relative and stays inside the bucket: no empty or dot segments, no backslashes. */
+/**
+ * A cloud path is relative and stays inside the bucket: no empty or dot segments, no backslashes;
+ * and it is text a URL can carry (UTF-8): a lone surrogate half is none, and encodeURI threw on it
+ * as getUploadMetadata built the upload URL (a 500).
+ */
 export function checkCloudPath(cloudPath: unknown): string {
   if (typeof cloudPath !== 'string' || cloudPath.length === 0 || cloudPath.length > 850) {
     throw invalidParam('cloudPath must be a non-empty string of at most 850 characters');
   }
+  // UTF-8 has no bytes for a lone surrogate: it comes back as U+FFFD
+  if (Buffer.from(cloudPath, 'utf8').toString('utf8') !== cloudPath) throw invalidParam('cloudPath must be text: it holds a lone UTF-16 surrogate, which no URL can carry');
   const segments = cloudPath.split('/');
   if (segments.some((s) => s === '' || s === '.' || s === '..') || /[\\\0]/.test(cloudPath)) {
     throw invalidParam(`cloudPath "${cloudPath}" must be relative, like "images/a.png" (no leading "/", no "." or ".." segments)`);
@@ -67,8 +87,13 @@ export class FileStore {
     this.key = fs.readFileSync(keyFile);
   }
 
+  /**
+   * Where an object's bytes are: a file named by a hash of its path, in its environment's folder.
+   * COS keys are flat: "a" and "a/b" are two objects, and a key may be 850 characters in one
+   * segment; a folder per segment could hold neither (EISDIR, ENAMETOOLONG: the upload answered 500).
+   */
   private fileOf(env: string, cloudPath: string): string {
-    return path.join(this.root, env, ...cloudPath.split('/'));
+    return path.join(this.root, env, createHash('sha256').update(cloudPath).digest('hex'));
   }
 
   /** Permission for one PUT of one path, as getUploadMetadata hands it out. */

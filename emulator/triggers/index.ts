@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clockService, type ClockService } from '../clock';
+import { parseInstant } from '../clock/operations';
 import { readParams, sendJson } from '../http';
 import type { EmulatorContext, Service } from '../server';
 import { functionsService, type FunctionsService } from '../functions';
@@ -34,13 +35,13 @@ export function triggersService(context: EmulatorContext): Service {
     let time = new Date(clock.now());
     try {
       const params = await readParams(req);
-      if (params.time !== undefined) time = new Date(String(params.time));
+      if (params.time !== undefined) time = new Date(parseInstant(params.time));
     } catch (error) {
       sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: `the body must be JSON {"time": ISO}: ${(error as Error).message}` });
       return;
     }
     if (Number.isNaN(time.getTime())) {
-      sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: 'time must be an ISO date, e.g. 2024-06-01T16:17:00Z' });
+      sendJson(res, 200, { errCode: INVALID_PARAMETERS, errMsg: 'time must be an ISO 8601 day or time with its offset, e.g. 2024-06-01T16:17:00Z' });
       return;
     }
     const started = performance.now();

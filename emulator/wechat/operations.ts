@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { parseInstant } from '../clock/operations';
 import { invalidParam } from '../errors';
 import type { CloudIdKind, CloudIdRecord, WeChatState } from './state';
 
@@ -66,8 +67,11 @@ export function parseGroupCloudIdRequest(body: Record<string, unknown>, now: num
   if (typeof groupId !== 'string' || !groupId) throw invalidParam('groupId (the chat) must be a non-empty string');
   if (typeof chatType !== 'number' || !CHAT_TYPES.has(chatType)) throw invalidParam('chatType must be 1, 2, 3 or 4');
   if (kind === 'shareInfo' && chatType !== 3 && chatType !== 4) throw invalidParam('getShareInfo only gives group chats (chatType 3 or 4)');
-  const at = typeof issuedAt === 'string' ? Date.parse(issuedAt) : issuedAt;
-  if (typeof at !== 'number' || !Number.isFinite(at)) throw invalidParam('issuedAt must be epoch milliseconds or an ISO date');
+  const at = typeof issuedAt === 'string' ? parseInstant(issuedAt) : issuedAt;
+  // an expiry a Date can hold: 1e300 was taken, and the answer's expiresAt threw (a 500)
+  if (typeof at !== 'number' || Number.isNaN(new Date(at).getTime()) || Number.isNaN(new Date(at + CLOUD_ID_TTL_MS).getTime())) {
+    throw invalidParam('issuedAt must be epoch milliseconds or an ISO 8601 day or time with its offset, whose expiry five minutes later a Date can hold');
+  }
   return { openid, appid, kind, groupId, chatType, needGroupOpenID: needGroupOpenID === true, issuedAt: at };
 }
 

@@ -59,6 +59,18 @@ const CASES: [string, Request, Face][] = [
   ['/admin: an empty body', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '' }, { face: 'wire', code: 'INVALID_ACTION' }],
   ['/admin: an action that is not a string', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":{"toString":1}}' }, { face: 'wire', code: 'INVALID_ACTION' }],
   ['/admin: a query that is not EJSON', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{"}' }, { face: 'wire' }],
+  ['/admin: a limit that is no number (an object whose toString is not a function)', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{}","limit":{"toString":false}}' }, { face: 'wire' }],
+  ['/admin: a limit in an array', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{}","limit":[5]}' }, { face: 'wire' }],
+  ['/admin: a transactionId that is no string, on a commit', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.commitTransaction","transactionId":{"toString":false}}' }, { face: 'wire' }],
+  ['/admin: a transactionId that is no string, on a write (it ran outside any transaction)', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.insertDocument","collectionName":"todos","data":["{}"],"transactionId":5}' }, { face: 'wire' }],
+  ['/admin: a pipeline stage named toString (it ran Object\'s method)', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"toString","stageValue":"{}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
+  ['/admin: a pipeline stage named hasOwnProperty', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$match","stageValue":"{}"},{"stageKey":"hasOwnProperty","stageValue":"{}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
+  ['/admin: a $facet whose sub-pipeline is no array', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$facet","stageValue":"{\\"a\\":true}"}]}' }, { face: 'wire', code: 'DATABASE_REQUEST_FAILED' }],
+  ['/admin: a $facet with a stage named toString', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$facet","stageValue":"{\\"a\\":[{\\"toString\\":1}]}"}]}' }, { face: 'wire', code: 'DATABASE_INVALID_OPERRATOR' }],
+  ['/admin: a $mod of null', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{\\"n\\":{\\"$mod\\":null}}"}' }, { face: 'wire', code: 'DATABASE_REQUEST_FAILED' }],
+  ['/admin: a $regex that is an object whose toString is not a function', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.getDocument","collectionName":"todos","query":"{\\"s\\":{\\"$regex\\":{\\"toString\\":1}}}"}' }, { face: 'wire', code: 'DATABASE_REQUEST_FAILED' }],
+  ['/admin: a $type list holding such an object, in a $match stage', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.aggregateDocuments","collectionName":"todos","stages":[{"stageKey":"$match","stageValue":"{\\"$or\\":[{\\"s\\":{\\"$type\\":[{\\"toString\\":1}]}}]}"}]}' }, { face: 'wire', code: 'DATABASE_REQUEST_FAILED' }],
+  ['/admin: a document whose $date holds no date', { method: 'POST', path: '/admin', type: JSON_TYPE, body: '{"action":"database.insertDocument","collectionName":"todos","data":["{\\"a\\":{\\"$date\\":\\"garbage\\"}}"]}' }, { face: 'wire' }],
   ['/admin: wx.openApi with bytes that are not its protobuf', { method: 'POST', path: '/admin', type: 'multipart/form-data; boundary=b', body: '--b\r\ncontent-disposition: form-data; name="action"\r\n\r\nwx.openApi\r\n--b\r\ncontent-disposition: form-data; name="requestData"; filename="r"\r\n\r\n\xff\xff\xff\xff\r\n--b--\r\n' }, { face: 'wire' }],
   ['the simulated WeChat: an empty body', { method: 'POST', path: '/__rukou/wechat/cloudid', type: JSON_TYPE, body: '' }, { face: 'emulator', status: 400 }],
   ['the client gateway: a path that is not percent-encoding', { method: 'POST', path: '/functions/%', type: JSON_TYPE, body: '{}' }, { face: 'client' }],
@@ -70,6 +82,7 @@ const CASES: [string, Request, Face][] = [
   ['a storage URL: POST', { method: 'POST', path: FILE, body: 'x' }, { face: 'cos', status: 405, code: 'MethodNotAllowed' }],
   ['the openapi record: POST', { method: 'POST', path: '/__rukou/openapi/calls', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
   ['the database stats: PUT', { method: 'PUT', path: '/__rukou/database/stats', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
+  ['the functions stats: POST', { method: 'POST', path: '/__rukou/functions/stats', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 405 }],
   ['no route: /', { method: 'GET', path: '/' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
   ['no route: /adminx', { method: 'POST', path: '/adminx', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
   ['no route: /functions without a name', { method: 'POST', path: '/functions', type: JSON_TYPE, body: '{}' }, { face: 'emulator', status: 404, code: 'NOT_FOUND' }],
@@ -89,6 +102,8 @@ test.each(CASES)('%s', async (_name, request, expected) => {
     case 'wire':
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.text)).toEqual({ code: expected.code ?? 'INVALID_PARAM', message: expect.stringMatching(/\w/), requestId: expect.any(String) });
+      // the emulator's words or the database's, never a TypeError of its own passed off as the caller's mistake
+      expect(JSON.parse(answer.text).message).not.toMatch(/is not a function|Cannot read propert|Cannot convert/);
       break;
     case 'client':
       expect(answer.status).toBe(200);

@@ -122,6 +122,11 @@ const CASES: [string, Via, unknown, string, string | undefined][] = [
   ['rollup', 'timer', { Type: POISON }, 'NOT_OPERATOR', undefined],
   ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: POISON }, 'NOT_OPERATOR', undefined],
   ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: 'not a time' }, 'NOT_OPERATOR', undefined],
+  // a Time whose day, or the week before it, cannot be written YYYY-MM-DD: the run threw (a function failure)
+  ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '+275760-09-13T00:00:00.000Z' }, 'NOT_OPERATOR', undefined],
+  ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '9999-12-31T16:00:00.000Z' }, 'NOT_OPERATOR', undefined],
+  ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '0000-01-08T15:59:59.999Z' }, 'NOT_OPERATOR', undefined],
+  ['rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '-271821-04-20T00:00:00.000Z' }, 'NOT_OPERATOR', undefined],
   // HTTP access: headers and bodies of every shape, with and without the operators' token
   ['admin', 'http', http({ headers: { authorization: POISON } }), 'NOT_OPERATOR', undefined],
   ['admin', 'http', http({ headers: { authorization: [`Bearer ${TOKEN}`] } }), 'NOT_OPERATOR', undefined],
@@ -194,6 +199,13 @@ describe('odd but valid input gets the correct result', () => {
     expect((await invoke('track', 'user', { v: 1, events: [event] })).result).toEqual({ accepted: ['evt-odd-scene-1'], duplicates: [], rejected: [], sharePrefix: expect.any(String) });
     const stored = (await db.collection('events').doc(eventDocId(USER, 'evt-odd-scene-1')).get()) as unknown as { data: Record<string, unknown> };
     expect(stored.data).toMatchObject({ scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7' });
+  });
+
+  test('the timer at the first and last instants whose days can be written rolls them', async () => {
+    const first = (await invoke('rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '0000-01-08T16:00:00.000Z' })).result;
+    expect(first).toMatchObject({ day: '0000-01-08', rolledUp: expect.arrayContaining(['0000-01-01', '0000-01-08']) });
+    const last = (await invoke('rollup', 'timer', { Type: 'Timer', TriggerName: 'dailyRollup', Time: '9999-12-31T15:59:59.999Z' })).result;
+    expect(last).toMatchObject({ day: '9999-12-30', rolledUp: expect.arrayContaining(['9999-12-23', '9999-12-30']) });
   });
 
   test('HTTP access with the query string instead of a body', async () => {

@@ -300,6 +300,11 @@ describe('retention', () => {
     const backfill = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: '2024-03-08', to: DAYS[1] }, { openid: OPERATOR })).result as any;
     expect(backfill).toMatchObject({ rolledUp: ['2024-03-08'], final: [DAYS[0], DAYS[1]], remaining: null });
     expect(await rollupOf(DAYS[0])).toEqual({ ...before, final: true });
+    // nor by the timer, whose answer says so: a final day was reported rolled up, though it was kept
+    const timer = (await fire(timerTimeFor(DAYS[1]))) as any;
+    expect(timer).toMatchObject({ day: DAYS[1], final: [DAYS[1]] });
+    expect(timer.rolledUp).not.toContain(DAYS[1]);
+    expect(await rollupOf(DAYS[0])).toEqual({ ...before, final: true });
   });
 });
 

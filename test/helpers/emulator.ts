@@ -137,6 +137,17 @@ export async function moveClock(url: string, move: { set: string } | { advance: 
   return { status: response.status, ...((await response.json()) as ClockAnswer) };
 }
 
+/** What one function's workers did (`GET /__rukou/functions/stats`); all zeros for a function not invoked yet. */
+export interface FunctionStats {
+  invocations: { ok: number; error: number; timeout: number; crashed: number };
+  workers: { started: number; exited: number };
+}
+
+export async function functionStats(url: string, name: string): Promise<FunctionStats> {
+  const answer = (await (await fetch(`${url}/__rukou/functions/stats`)).json()) as { functions: Record<string, FunctionStats> };
+  return answer.functions[name] ?? { invocations: { ok: 0, error: 0, timeout: 0, crashed: 0 }, workers: { started: 0, exited: 0 } };
+}
+
 /** What the simulated WeChat hands `openid` who opens a card in `groupId` (`POST /__rukou/wechat/cloudid`). */
 export async function issueGroupCloudId(url: string, request: { openid: string; appid: string; kind: 'groupEnterInfo' | 'shareInfo'; groupId: string; chatType?: number }): Promise<{ cloudID: string; expiresAt: string }> {
   const response = await fetch(`${url}/__rukou/wechat/cloudid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });

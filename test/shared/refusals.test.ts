@@ -26,6 +26,7 @@ describe('operator inputs', () => {
     ['an unknown field', { ...range, $where: 'sleep(1)' }, '$where'],
     ['a missing field', { action: 'overview', from: '2024-03-01' }, 'to'],
     ['an operator for a value', { ...range, to: { $gt: '' } }, 'to'],
+    ['an unknown field named ""', { ...range, '': 1 }, ''],
   ])('%s names its field', (_, input, field) => {
     const answer = refusalOf(() => statsRange(input));
     expect(answer).toEqual({ error: { code: 'INVALID_INPUT', message: expect.stringContaining(`"${field}"`), field } });
@@ -65,6 +66,7 @@ describe('track events', () => {
     ['an unknown field', page({ openid: 'o-fake' }), 'openid'],
     ['a missing field', { id: 'event-0001', seq: 1, at: Date.UTC(2024, 4, 1), type: 'page' }, 'path'],
     ['an unknown type', page({ type: 'click' }), 'type'],
+    ['an unknown field named ""', page({ '': 'x' }), ''],
   ])('%s is rejected with its field', (_, event, field) => {
     expect(validateBatch({ v: 1, events: [event] }).rejected).toEqual([{ id: 'event-0001', code: 'INVALID_INPUT', message: expect.stringContaining(`"${field}"`), field }]);
   });

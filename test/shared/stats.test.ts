@@ -108,6 +108,10 @@ describe('operator inputs', () => {
     expect(backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-01' }).to).toBe('2024-04-01');
     expect(() => backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-02' })).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
   });
+  test('an optional limit or dimension sent as null is as if it were not sent (the dimension was refused)', () => {
+    expect(rankInput({ ...range, limit: null, dimension: null })).toMatchObject({ limit: null, dimension: null });
+    expect(limitInput({ ...range, limit: null }).limit).toBeNull();
+  });
   test('dimensions come from a fixed list; field names are refused', () => {
     expect(rankInput({ ...range, dimension: 'page' }).dimension).toBe('page');
     expect(() => rankInput({ ...range, dimension: 'openid' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));

@@ -38,6 +38,30 @@ describe('day boundaries', () => {
     expect(() => chinaDayStart('2024-13-01')).toThrow(RangeError);
   });
 
+  it('reads the years 0000 to 0099 as themselves, not as 1900 to 1999, and writes a day outside 0000–9999 as ISO 8601 does, which is no day', () => {
+    expect(isChinaDay('0099-12-31')).toBe(true);
+    expect(isChinaDay('0000-02-29')).toBe(true);
+    expect(isChinaDay('0100-02-29')).toBe(false);
+    expect(chinaDayStart('0050-06-15').toISOString()).toBe('0050-06-14T16:00:00.000Z');
+    expect(previousDay('0100-01-01')).toBe('0099-12-31');
+    expect(daysBetween('0099-12-31', '0100-01-01')).toBe(1);
+    expect(addDays('0000-01-01', -1)).toBe('-000001-12-31');
+    expect(addDays('9999-12-31', 1)).toBe('+010000-01-01');
+    expect(isChinaDay('-000001-12-31')).toBe(false);
+  });
+
+  it('every instant of the years 0000 to 9999 lies inside the China day it maps to, a day that reads back', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: Date.parse('0000-01-01T00:00:00Z') - 8 * 3_600_000, max: Date.parse('9999-12-31T15:59:59.999Z') }), (ms) => {
+        const day = chinaDay(ms);
+        expect(isChinaDay(day)).toBe(true);
+        expect(chinaDayStart(day).getTime()).toBeLessThanOrEqual(ms);
+        expect(chinaDayEnd(day).getTime()).toBeGreaterThan(ms);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('every instant lies inside the China day it maps to', () => {
     fc.assert(
       fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }), (ms) => {

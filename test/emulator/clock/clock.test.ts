@@ -162,12 +162,18 @@ describe('functions and the database see the emulator\'s time', () => {
   });
 
   test('a body that is not one move is refused with what to send', async () => {
-    for (const body of [{}, { set: 'tomorrow' }, { advance: -1 }, { advance: '1y' }, { advance: 1.5 }, { advance: '1d', set: '2030-01-01T00:00:00Z' }]) {
+    // a set that Date.parse alone would read: "5" is 2001, 02-30 is March 1st, a time without an offset is the machine's zone's
+    const notIso = [{ set: '5' }, { set: '2030-02-30' }, { set: '2030-01-01T09:00:00' }, { set: 'Tue, 1 Jan 2030 00:00:00 GMT' }];
+    for (const body of [{}, { set: 'tomorrow' }, { advance: -1 }, { advance: '1y' }, { advance: 1.5 }, { advance: '1d', set: '2030-01-01T00:00:00Z' }, ...notIso]) {
       expect(await moveClock(emulator.url, body as { advance: string })).toMatchObject({ status: 400, code: 'INVALID_PARAM', message: expect.any(String) });
     }
     const response = await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance":' });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('"advance"') });
+  });
+
+  test('an advance of 0 is never refused: the clock stays where it has ticked to (it was a move back whenever the millisecond turned)', async () => {
+    for (let i = 0; i < 300; i++) expect(await moveClock(emulator.url, { advance: 0 })).toMatchObject({ status: 200 });
   });
 
   test('a duration names each unit at most once, the largest first: "1h1h" is refused, not read as 2 h', async () => {

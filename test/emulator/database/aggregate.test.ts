@@ -153,3 +153,28 @@ it('refuses $out, which this SDK cannot build (out() throws before any request) 
   expect(await raw([{ $out: 'copies' }])).toMatchObject({ code: 'DATABASE_INVALID_OPERRATOR', message: expect.stringContaining('the emulator does not run $out') });
   expect(await raw([{ $geoNear: { near: [0, 0], distanceField: 'd' } }])).toMatchObject({ message: expect.stringContaining('the emulator does not run $geoNear') });
 });
+
+it('samples each document at most once, and refuses a size that is no number (it drew forever and took the emulator down)', async () => {
+  const all = await db.collection('events').aggregate().sample({ size: 1e12 }).end();
+  expect(all.list.map((doc: { _id: string }) => doc._id).sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+  expect((await db.collection('events').aggregate().sample({ size: 2 }).end()).list).toHaveLength(2);
+  for (const [spec, error] of [
+    ['n', 'the $sample stage specification must be an object'],
+    [{ size: 'n' }, 'size argument to $sample must be a number'],
+    [{ size: -1 }, 'size argument to $sample must not be negative'],
+    [{}, '$sample stage must specify a size'],
+    [{ size: 1, seed: 2 }, 'unrecognized option to $sample: seed'],
+  ] as const) {
+    await expect(db.collection('events').aggregate().sample(spec as never).end()).rejects.toMatchObject({ message: expect.stringContaining(error) });
+  }
+  // still answering
+  expect((await db.collection('events').aggregate().sample({ size: 1 }).end()).list).toHaveLength(1);
+});
+
+it('refuses a $range past MongoDB\'s 100 MiB, as MongoDB does (one of 2e9 numbers took the emulator down)', async () => {
+  await expect(db.collection('events').aggregate().project({ r: $().size($().range([0, 2e9])) }).end()).rejects.toMatchObject({
+    message: expect.stringContaining('$range would use too much memory (32000000000 bytes) and cannot spill to disk. Memory limit: 104857600 bytes'),
+  });
+  const { list } = await db.collection('events').aggregate().match({ _id: 'e1' }).project({ _id: 0, r: $().range([0, 10, 3]) }).end();
+  expect(list).toEqual([{ r: [0, 3, 6, 9] }]);
+});

@@ -172,3 +172,62 @@ describe('paging', () => {
     expect(data[0].n).toBe(first.data[0].n);
   });
 });
+
+describe('a field named __proto__ (the SDK drops one, so these are sent as the wire carries them)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  const stored = async (): Promise<string> => ((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"p1"}' })).data as { list: string[] }).list[0];
+  const modify = (data: string, merge = true): Promise<Record<string, unknown>> => wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"p1"}', data, multi: false, merge, upsert: false });
+  const DOC = '{"_id":"p1","n":1,"a":{"__proto__":{"x":1},"y":2},"__proto__":"top"}';
+
+  beforeEach(async () => {
+    expect(await wire({ action: 'database.insertDocument', collectionName: 'todos', data: [DOC] })).toMatchObject({ data: { insertedIds: ['p1'] } });
+  });
+
+  it('is stored, and kept when an update or a set() copies the document (it was dropped)', async () => {
+    expect(await stored()).toBe(DOC);
+    expect(await modify('{"$set":{"n":2}}')).toMatchObject({ data: { updated: 1 } });
+    expect(await stored()).toBe(DOC.replace('"n":1', '"n":2'));
+    expect(await modify(DOC.replace('"_id":"p1",', '').replace('"n":1', '"n":3'), false)).toMatchObject({ data: { updated: 1 } });
+    expect(await stored()).toBe(DOC.replace('"n":1', '"n":3'));
+  });
+
+  it('cannot be updated by an operator here, and the refusal says so (mingo skipped {$set: {__proto__}} without a word)', async () => {
+    for (const data of ['{"$set":{"__proto__":"changed"}}', '{"$set":{"a.__proto__.x":2}}', '{"$inc":{"n":1},"$rename":{"n":"__proto__"}}']) {
+      expect(await modify(data)).toMatchObject({ code: 'DATABASE_REQUEST_FAILED', message: expect.stringContaining('cannot update a field named __proto__') });
+    }
+    expect(await stored()).toBe(DOC);
+  });
+
+  it('is an output field of a $group like any other', async () => {
+    const answer = await wire({ action: 'database.aggregateDocuments', collectionName: 'todos', stages: [{ stageKey: '$group', stageValue: '{"_id":null,"__proto__":{"$sum":"$n"}}' }] });
+    expect(answer.data).toEqual({ list: ['{"_id":null,"__proto__":1}'] });
+  });
+});
+
+describe('values of the other BSON types (sent as the wire carries them)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  const DOC = '{"_id":"t1","oid":{"$oid":"6b0c6312d6989a120f74e7fa"},"bin":{"$binary":{"base64":"aGk=","subType":"00"}},"n":1}';
+
+  it('are kept when an update changes another field of their document (they became plain objects of their insides)', async () => {
+    expect(await wire({ action: 'database.insertDocument', collectionName: 'todos', data: [DOC] })).toMatchObject({ data: { insertedIds: ['t1'] } });
+    expect(await wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"t1"}', data: '{"$set":{"n":2}}', multi: false, merge: true, upsert: false })).toMatchObject({ data: { updated: 1 } });
+    const stored = (await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"t1"}' })).data as { list: string[] };
+    expect(stored.list).toEqual([DOC.replace('"n":1', '"n":2')]);
+  });
+});
+
+describe('an update operator whose operand is no document (sent as the wire carries it)', () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+
+  it('is refused in MongoDB\'s words, and nothing changes (null was a TypeError, 5 did nothing, [1] set a field "0")', async () => {
+    await wire({ action: 'database.insertDocument', collectionName: 'todos', data: ['{"_id":"m1","n":1}'] });
+    for (const [data, type] of [['{"$unset":null}', 'null'], ['{"$inc":5}', 'int'], ['{"$inc":[1]}', 'array'], ['{"$set":"x"}', 'string']]) {
+      const answer = await wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"m1"}', data, multi: false, merge: true, upsert: false });
+      expect(answer).toMatchObject({ code: 'DATABASE_REQUEST_FAILED', message: expect.stringContaining(`Modifiers operate on fields but we found type ${type} instead`) });
+    }
+    expect(((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"m1"}' })).data as { list: string[] }).list).toEqual(['{"_id":"m1","n":1}']);
+  });
+});

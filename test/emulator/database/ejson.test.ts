@@ -45,4 +45,31 @@ describe('the database codec agrees with bson', () => {
     expect(decoded.s).toEqual(new Date(now + 1000));
     expect(decode(encode({ r: /x.y/ms }))).toEqual({ r: /x.y/ms });
   });
+
+  it.each([
+    ['a $date that is no date', '{"a":{"$date":"garbage"}}'],
+    ['a $date past what a Date holds', '{"a":{"$date":{"$numberLong":"9000000000000000"}}}'],
+    ['a $date of NaN', '{"a":{"$date":{"$numberLong":"NaN"}}}'],
+    ['a $date that is a bare number', '{"a":{"$date":5}}'],
+    ['a $numberInt that is no number', '{"a":{"$numberInt":"abc"}}'],
+    ['a $numberInt past 32 bits', '{"a":{"$numberInt":"3000000000"}}'],
+    ['a $numberLong past 64 bits', '{"a":{"$numberLong":"99999999999999999999"}}'],
+    ['a $numberLong in exponent form', '{"a":{"$numberLong":"1e30"}}'],
+    ['a $numberDouble that is an object', '{"a":{"$numberDouble":{}}}'],
+    ['a $regularExpression of null', '{"a":{"$regularExpression":null}}'],
+    ['a $regularExpression that does not compile', '{"a":{"$regularExpression":{"pattern":"(","options":""}}}'],
+    ['a $regularExpression with an option BSON has not', '{"a":{"$regularExpression":{"pattern":"a","options":"q"}}}'],
+    ['a serverDate offset of NaN', '{"a":{"$tcb_server_date":{"offset":{"$numberDouble":"NaN"}}}}'],
+    ['a serverDate offset that is text', '{"a":{"$tcb_server_date":{"offset":"soon"}}}'],
+    ['a serverDate of null', '{"a":{"$tcb_server_date":null}}'],
+    ['an $oid that is no ObjectId', '{"a":{"$oid":"zz"}}'],
+  ])('refuses %s in a request, as INVALID_PARAM: it was stored as a value the SDK cannot read back, or failed as a TypeError', (_, text) => {
+    expect(() => decode(text, Date.UTC(2024, 0, 1))).toThrow(expect.objectContaining({ code: 'INVALID_PARAM', message: expect.stringContaining(' is not ') }));
+  });
+
+  it('takes every wrapper the SDK writes, at the edges of its range', () => {
+    const now = Date.UTC(2024, 0, 1);
+    const text = '{"i":{"$numberInt":"-2147483648"},"l":{"$numberLong":"-9223372036854775808"},"d":{"$numberDouble":"-0.0"},"n":{"$numberDouble":"NaN"},"x":{"$numberDouble":"-Infinity"},"t":{"$date":{"$numberLong":"8640000000000000"}},"s":{"$date":"1970-01-01T00:00:00Z"},"r":{"$regularExpression":{"pattern":"^a","options":"ilmsux"}},"o":{"$tcb_server_date":{}}}';
+    expect(decode(text, now)).toEqual({ i: -2147483648, l: -9223372036854775808, d: -0, n: NaN, x: -Infinity, t: new Date(8.64e15), s: new Date(0), r: /^a/imsu, o: new Date(now) });
+  });
 });

@@ -56,6 +56,25 @@ describe('query operators', () => {
     expect(await ids(query() as Record<string, unknown>)).toEqual(expected);
   });
 
+  it('refuses an elemMatch of anything but a document, as MongoDB does (null failed with a TypeError, 5 matched)', async () => {
+    for (const operand of [null, 5, 'x', [1]]) {
+      await expect(db.collection('todos').where({ scores: db.command.elemMatch(operand as never) }).get()).rejects.toMatchObject({ errCode: -502001, message: expect.stringContaining('$elemMatch needs an Object') });
+    }
+  });
+
+  it('mod matches numbers by their integer part, never strings, and refuses what MongoDB refuses (null failed with a TypeError)', async () => {
+    await db.collection('todos').add({ data: { _id: 'str', age: '17' } });
+    try {
+      expect(await ids({ age: db.command.mod(10, 7) })).toEqual(['bob', 'dee']);
+      expect(await ids({ age: db.command.mod(10.9, 7.5) })).toEqual(['bob', 'dee']);
+      for (const [divisor, error] of [[0, 'divisor cannot be 0'], ['x', 'malformed mod, divisor not a number'], [null, 'malformed mod, divisor not a number']] as const) {
+        await expect(db.collection('todos').where({ age: db.command.mod(divisor as never, 1) }).get()).rejects.toMatchObject({ errCode: -502001, message: expect.stringContaining(error) });
+      }
+    } finally {
+      await db.collection('todos').doc('str').remove();
+    }
+  });
+
   it('matches db.RegExp with options, and a JavaScript RegExp', async () => {
     expect(await ids({ name: db.RegExp({ regexp: '^b', options: 'i' }) })).toEqual(['bob']);
     expect(await ids({ name: /^[A-C]/ })).toEqual(['ann', 'cai']);

@@ -2,7 +2,7 @@
  * The functions runtime through its public faces: the client gateway (POST /functions/<name>)
  * and cloud.callFunction inside a function, against the built emulator and the fixture project.
  */
-import { emulatorNow, FIXTURE_PROJECT, invokeAs, logOf, startEmulator, type RunningEmulator } from '../../helpers/emulator';
+import { emulatorNow, FIXTURE_PROJECT, functionStats, invokeAs, logOf, startEmulator, type FunctionStats, type RunningEmulator } from '../../helpers/emulator';
 
 let emulator: RunningEmulator;
 
@@ -46,6 +46,15 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
+/** How the stats of a function changed while `work` ran (GET /__rukou/functions/stats). */
+async function statsChange(name: string, work: () => Promise<unknown>): Promise<FunctionStats> {
+  const before = await functionStats(emulator.url, name);
+  await work();
+  const after = await functionStats(emulator.url, name);
+  const minus = <T extends Record<string, number>>(a: T, b: T): T => Object.fromEntries(Object.keys(a).map((key) => [key, a[key] - b[key]])) as T;
+  return { invocations: minus(after.invocations, before.invocations), workers: minus(after.workers, before.workers) };
+}
+
 /** What `work` answered, and the log lines of the function's invocations it made (never read as answers arrive: the log's pipe can lag). */
 async function invokeLines<T>(name: string, work: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
   const { result, lines } = await logOf(emulator, work);
@@ -222,6 +231,28 @@ describe('failures', () => {
     expect(after.result).toEqual({ pid: expect.any(Number) });
     expect(pidOf(after)).not.toBe(pidOf(before));
     expect(lines.map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['ok cold', 'crashed warm', 'ok cold']);
+  });
+
+  test('GET /__rukou/functions/stats counts invocations by how they ended, and the workers started and lost', async () => {
+    // each function warm first, so that the counts below are this test's whatever ran before it
+    await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'pia' });
+    await invokeAs(emulator.url, 'crash', {}, { openid: 'pia' });
+    await invokeAs(emulator.url, 'slow', { ms: 1 }, { openid: 'pia' });
+    const boom = await statsChange('boom', async () => {
+      await invokeAs(emulator.url, 'boom', {}, { openid: 'pia' });
+      await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'pia' });
+    });
+    expect(boom).toEqual({ invocations: { ok: 1, error: 1, timeout: 0, crashed: 0 }, workers: { started: 0, exited: 0 } });
+    const crash = await statsChange('crash', async () => {
+      await invokeAs(emulator.url, 'crash', { exit: true }, { openid: 'pia' });
+      await invokeAs(emulator.url, 'crash', {}, { openid: 'pia' });
+    });
+    expect(crash).toEqual({ invocations: { ok: 1, error: 0, timeout: 0, crashed: 1 }, workers: { started: 1, exited: 1 } });
+    const slow = await statsChange('slow', async () => {
+      await invokeAs(emulator.url, 'slow', { ms: 3_600_000 }, { openid: 'pia' });
+      await invokeAs(emulator.url, 'slow', { ms: 1 }, { openid: 'pia' });
+    });
+    expect(slow).toEqual({ invocations: { ok: 1, error: 0, timeout: 1, crashed: 0 }, workers: { started: 1, exited: 1 } });
   });
 
   test('under heavy concurrency a function runs at most 8 workers and every caller is answered', async () => {

@@ -1,5 +1,6 @@
 import cloud from 'wx-server-sdk';
 import { emulatorNow, FIXTURE_PROJECT, invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { ApiType, decodeCommOpenApiResp, encodeCommApiData } from '../../../emulator/openapi/proto';
 import { clearCalls, issueCloudId, recordedCalls } from './helpers';
 
 const APPID = 'wxfixture0000001';
@@ -80,11 +81,38 @@ describe('cloud.getOpenData resolves the group cloudIDs the simulated WeChat iss
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('group chats') });
   });
+
+  test('the cloudid route refuses an issuedAt whose expiry no Date can hold (1e300 was taken, and its answer failed with a 500)', async () => {
+    for (const issuedAt of [1e300, 8.64e15, -1e300]) {
+      const response = await fetch(`${emulator.url}/__rukou/wechat/cloudid`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ openid: 'o-1', appid: APPID, kind: 'shareInfo', groupId: 'g', issuedAt }),
+      });
+      expect({ status: response.status, body: await response.json() }).toMatchObject({ status: 400, body: { code: 'INVALID_PARAM', message: expect.stringContaining('issuedAt') } });
+    }
+  });
 });
 
 describe('cloud.openapi', () => {
   test('an API the simulated WeChat does not implement answers -604101 through the real SDK', async () => {
     await expect(cloud.openapi.ocr.idcard({ imgUrl: 'http://example.invalid/a.png', type: 'photo' })).rejects.toMatchObject({ errCode: -604101 });
+  });
+
+  test('an API named like an Object method is one it does not implement (toString was called as one, a 500)', async () => {
+    const call = async (envelope: Buffer, apiName?: string): Promise<number | undefined> => {
+      const form = new FormData();
+      form.set('action', 'wx.openApi');
+      if (apiName !== undefined) form.set('apiName', apiName);
+      form.set('requestData', new Blob([new Uint8Array(envelope)]), 'requestData');
+      const response = await fetch(`${emulator.url}/admin`, { method: 'POST', body: form });
+      expect(response.status).toBe(200);
+      return decodeCommOpenApiResp(Buffer.from(await response.arrayBuffer())).errorCode;
+    };
+    for (const name of ['toString', 'hasOwnProperty', 'constructor']) {
+      expect(await call(encodeCommApiData({ apiType: ApiType.OPEN_API, openapiData: { pairs: [] }, appid: '' }), name)).toBe(-604101);
+      expect(await call(encodeCommApiData({ apiType: ApiType.SVRKIT_API, svrkitData: { apiName: name, reqData: Buffer.alloc(0) }, appid: '' }))).toBe(-604101);
+    }
   });
 
   test('openapi.cloudbase.getOpenData answers dataList with json strings', async () => {

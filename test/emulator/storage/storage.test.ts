@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 
@@ -69,9 +72,76 @@ test('file URLs need the emulator\'s signature: no unsigned reads, no tampered e
   expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('secret');
 });
 
+test('a path with "?", "#" or "%" in it is uploaded to itself (the upload URL left "?" and "#" unescaped: the PUT went elsewhere)', async () => {
+  for (const cloudPath of ['odd/a?b.txt', 'odd/c#d.txt', 'odd/e%23f.txt']) {
+    const { fileID } = await cloud.uploadFile({ cloudPath, fileContent: Buffer.from(cloudPath) });
+    expect(fileID).toBe(`cloud://rukou-local.7275-rukou-local-1300000000/${cloudPath}`);
+    expect((await remove([fileID])).fileList[0]).toMatchObject({ fileID, status: 0 });
+  }
+});
+
+test('paths are keys, as in COS: "a" and "a/b" are two files, and a segment may be 850 characters (the upload answered 500)', async () => {
+  for (const cloudPath of ['flat/a', 'flat/a/b', `flat/${'x'.repeat(840)}`]) {
+    const { fileID } = await cloud.uploadFile({ cloudPath, fileContent: Buffer.from(cloudPath) });
+    expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe(cloudPath);
+  }
+});
+
+test('a cloud path with a lone surrogate is refused (building its upload URL failed with a 500)', async () => {
+  const answer = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"action":"storage.getUploadMetadata","path":"a\\ud800b.png"}' });
+  expect(await answer.json()).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('lone UTF-16 surrogate') });
+});
+
 test('a cloud path that leaves the bucket is refused', async () => {
   await expect(cloud.uploadFile({ cloudPath: '../outside.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
   await expect(cloud.uploadFile({ cloudPath: '/abs.txt', fileContent: Buffer.from('x') })).rejects.toMatchObject({ errMsg: expect.stringContaining('must be relative') });
+});
+
+test('an environment that is no env id is refused, on the wire and in a file URL (".." put a file beside the database\'s log)', async () => {
+  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+  for (const envName of ['..', '../..', 'a/b', 'x'.repeat(41), 5]) {
+    expect(await wire({ action: 'storage.getUploadMetadata', path: 'database/log.jsonl', envName })).toMatchObject({ code: 'INVALID_PARAM', message: expect.stringContaining('envName') });
+  }
+  // sent as written: fetch would resolve the dots
+  const put = (url: string): Promise<{ status?: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const request = http.request({ host: '127.0.0.1', port: emulator.port, path: url, method: 'PUT', headers: { 'content-length': 1 } }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode, text }));
+      });
+      request.on('error', reject);
+      request.end('x');
+    });
+  for (const url of ['/__rukou/storage/%2E%2E/database/log.jsonl', '/__rukou/storage/a%2Fb/c.txt']) expect(await put(url)).toEqual({ status: 400, text: expect.stringContaining('<Code>InvalidURI</Code>') });
+  expect(fs.readFileSync(path.join(emulator.dataDir, 'database', 'log.jsonl'), 'utf8')).not.toBe('x');
+});
+
+test('a path with a line break in it is a file like any other (its file ID named no file)', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'notes/a\r\nb\u2028c.txt', fileContent: Buffer.from('lines') });
+  const { fileList } = await tempUrls([fileID]);
+  expect(fileList[0]).toMatchObject({ fileID, status: 0 });
+  expect((await cloud.downloadFile({ fileID })).fileContent.toString()).toBe('lines');
+  expect((await remove([fileID])).fileList[0]).toMatchObject({ fileID, status: 0 });
+});
+
+test('a maxAge that is no whole number of seconds is the default day (0.5 made a URL that was never valid)', async () => {
+  const { fileID } = await cloud.uploadFile({ cloudPath: 'ages/a.txt', fileContent: Buffer.from('aged') });
+  for (const maxAge of [0.5, 1e-300, 1.5]) {
+    const { fileList } = await tempUrls([{ fileID, maxAge }]);
+    expect(fileList[0]).toMatchObject({ status: 0, maxAge: 86_400 });
+    const fetched = await fetch(encodeURI(fileList[0].tempFileURL));
+    expect({ status: fetched.status, text: await fetched.text() }).toEqual({ status: 200, text: 'aged' });
+  }
+});
+
+test('a file of an unknown extension is served as bytes, whatever the extension is named ("a.constructor" was "function Object() …")', async () => {
+  for (const cloudPath of ['types/a.constructor', 'types/b.toString', 'types/c.__proto__']) {
+    const { fileID } = await cloud.uploadFile({ cloudPath, fileContent: Buffer.from('x') });
+    const { fileList } = await tempUrls([fileID]);
+    expect((await fetch(encodeURI(fileList[0].tempFileURL))).headers.get('content-type')).toBe('application/octet-stream');
+  }
 });
 
 test('a file ID of another bucket names no file', async () => {

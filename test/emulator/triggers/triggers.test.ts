@@ -60,6 +60,13 @@ describe('firing on demand', () => {
     expect(await fire(emulator.url, 'clock', { time: 'yesterday-ish' })).toMatchObject({ errCode: -501007 });
   });
 
+  test('a time is ISO 8601 or refused: not whatever Date.parse reads ({"time": 5} fired the timer of 2001-05-01)', async () => {
+    for (const time of [5, '5', [2024], '2024-06-01T16:30:00', '2024-02-30', '2024-06-01T24:00:00Z']) {
+      expect(await fire(emulator.url, 'clock', { time })).toEqual({ errCode: -501007, errMsg: expect.stringContaining('ISO 8601') });
+    }
+    expect(await fire(emulator.url, 'clock', { time: '2024-06-01' })).toMatchObject({ result: { event: { Time: '2024-06-01T00:00:00Z' } } });
+  });
+
   test('`rukou trigger` fires through the running emulator and prints the answer', async () => {
     const { code, stdout } = await cli(['trigger', 'clock', '--time', '2024-01-06T16:30:00Z', '--url', emulator.url]);
     expect(code).toBe(0);
