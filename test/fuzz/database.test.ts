@@ -282,9 +282,13 @@ const other: fc.Arbitrary<Request> = fc.oneof(
 async function transactionOf(answer: Record<string, unknown>, docs: Record<string, unknown>[]): Promise<void> {
   expect(answer).toEqual({ requestId: expect.any(String), transactionId: expect.any(String) });
   const { transactionId } = answer as { transactionId: string };
-  const data = docs.map((doc) => canonical({ ...doc, _id: undefined }));
-  const inserted = await wire({ action: 'database.insertDocument', collectionName: 'scratch', data, transactionId });
-  const ids = (inserted.data as { insertedIds: string[] }).insertedIds;
+  // one document an add: a transaction runs operations on one record only (Database.startTransaction)
+  const ids: string[] = [];
+  for (const doc of docs) {
+    const fresh = Object.fromEntries(Object.entries(doc).filter(([name]) => name !== '_id'));
+    const inserted = await wire({ action: 'database.insertDocument', collectionName: 'scratch', data: [canonical(fresh)], transactionId });
+    ids.push(...(inserted.data as { insertedIds: string[] }).insertedIds);
+  }
   expect(ids).toHaveLength(docs.length);
   const outside = await wire({ action: 'database.getDocument', collectionName: 'scratch', query: canonical({ _id: ids[0] }) });
   expect(listOf(outside)).toEqual([]);
