@@ -258,6 +258,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await emulator.stop();
+    // ten million events leave a log of several GB
+    fs.rmSync(emulator.dataDir, { recursive: true, force: true });
   }
 }
 
