@@ -1,65 +1,111 @@
 /**
- * `npm run bench -- rollup`: 1,000,000 enter events of one China day loaded into the emulator, then
- * rolled up by the real `rollup` function through its timer route, beside a naive baseline run in
- * the same process (page through every event with the SDK and count in JavaScript). Prints time,
- * database requests and peak memory of each (the function's, and the emulator's while it serves
- * the rollup), and the ratios.
+ * `npm run bench -- rollup`: a realistic day of 1,000,000 events (`RUKOU_BENCH_EVENTS`; 10,000,000
+ * is the issue's other size) loaded into the emulator as `track` stores it — the events, the users
+ * and the user-days (`bench/rollup/day.ts`) — then rolled up by the real `rollup` function through
+ * its timer route, beside the baseline in the same run: the rollup's pipelines as they were before
+ * the user-days (`bench/rollup/event-pipelines.ts`), which group the day's events, run through the
+ * same SDK against the same emulator. Rounds alternate which goes first (`RUKOU_BENCH_ROUNDS`).
+ *
+ * Prints time, database requests and peak memory of the function's process and of the emulator's,
+ * whether any run was refused (a limit the emulator enforces: a refused request fails the run) or
+ * took longer than the function's timeout, the emulator's memory per event, and the ratios. Checks
+ * that the baseline's numbers are the rollup's (but new users, see event-pipelines.ts), and exits
+ * non-zero if any of this fails.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
-import { prng, TRACE_SCENES } from '../test/helpers/rollup-trace';
+import { escapeKey } from '../shared/keys';
+import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
+import { addDays, chinaDayStart } from '../shared/time';
+import { runPipeline, RequestCounter, type Database } from '../server/pipeline';
+import { REPO_ROOT, startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
+import { DAY } from './cost/day';
+import { storedDay, type StoredUser } from './rollup/day';
+import { eventPipelines } from './rollup/event-pipelines';
 
 const EVENTS = Number(process.env.RUKOU_BENCH_EVENTS ?? 1_000_000);
-const USERS = Math.max(1, Math.round(EVENTS / 10));
-const DAY = '2024-03-10';
-const DAY_START = Date.parse(`${DAY}T00:00:00+08:00`);
-const PAGE = 1000;
+const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 3);
+/** Documents per `add`, as many as a `get` answers. */
+const BATCH = 1000;
+/** How long the bench's own requests (the load, the baseline) may take. */
+const BENCH_TIMEOUT_MS = 600_000;
+/** Events between two lines of progress while the day loads. */
+const PROGRESS = 1_000_000;
+/**
+ * The emulator holds the day in memory: its heap may take about 2 KB per event (a million took
+ * 1.4 KB resident), and at least Node's usual 4 GB. Its functions' workers do not inherit it.
+ */
+const EMULATOR_HEAP_MB = Math.max(4096, Math.ceil((EVENTS * 2048) / 2 ** 20));
+const TIMEOUT_S = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cloudbaserc.json'), 'utf8')) as { functions: { name: string; timeout: number }[] }).functions.find((f) => f.name === 'rollup')?.timeout;
 
-/** Every third user is new on DAY; events carry their user's firstDay, as `track` stores them. */
-const firstDayOf = (user: number): string => (user % 3 ? '2024-01-01' : DAY);
+const number = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const seconds = (ms: number): string => `${number(ms / 1000, 1)} s`;
 
-async function load(db: ReturnType<typeof cloud.database>): Promise<void> {
-  const random = prng(42);
-  for (let i = 0; i < EVENTS; i += PAGE) {
-    const batch = Array.from({ length: Math.min(PAGE, EVENTS - i) }, (_, j) => {
-      const scene = TRACE_SCENES[Math.floor(random() * TRACE_SCENES.length)];
-      const at = new Date(DAY_START + Math.floor(random() * 86_400_000));
-      const user = Math.floor(random() * USERS);
-      return {
-        _id: `bench_${String(i + j).padStart(8, '0')}`,
-        eventId: `bench_${i + j}`,
-        type: 'enter',
-        openid: `u${user}`,
-        appid: 'wxbench',
-        seq: i + j,
-        at,
-        clientAt: at,
-        serverAt: at,
-        day: DAY,
-        firstDay: firstDayOf(user),
-        cold: random() < 0.5,
-        scene: scene.scene,
-        category: scene.category,
-        bucket: scene.bucket,
-        path: `pages/p${Math.floor(random() * 20)}/index`,
-        query: {},
-        reopen: false,
-      };
-    });
-    await db.collection('events').add({ data: batch });
+/** Adds documents BATCH at a time, two requests in flight, so that the day's planning overlaps the emulator's writing. */
+class Loader {
+  private readonly buffers = new Map<string, unknown[]>();
+  private readonly inFlight: Promise<unknown>[] = [];
+
+  constructor(private readonly db: Database) {}
+
+  async add(collection: string, docs: readonly unknown[]): Promise<void> {
+    const buffer = this.buffers.get(collection) ?? [];
+    this.buffers.set(collection, buffer);
+    for (const doc of docs) {
+      buffer.push(doc);
+      if (buffer.length === BATCH) await this.send(collection, buffer.splice(0));
+    }
   }
-  for (let i = 0; i < USERS; i += PAGE) {
-    const batch = Array.from({ length: Math.min(PAGE, USERS - i) }, (_, j) => ({ _id: `u${i + j}`, appid: 'wxbench', firstDay: firstDayOf(i + j) }));
-    await db.collection('users').add({ data: batch });
+
+  private async send(collection: string, docs: unknown[]): Promise<void> {
+    // the SDK types add() for every call style; without a callback it answers a promise
+    const sent = this.db.collection(collection).add({ data: docs }) as Promise<unknown>;
+    // a refusal is thrown where the request is awaited, not as an unhandled rejection before it
+    sent.catch(() => undefined);
+    this.inFlight.push(sent);
+    if (this.inFlight.length >= 2) await this.inFlight.shift();
+  }
+
+  async finish(): Promise<void> {
+    for (const [collection, buffer] of this.buffers) if (buffer.length > 0) await this.send(collection, buffer.splice(0));
+    await Promise.all(this.inFlight.splice(0));
   }
 }
 
-/**
- * The emulator's resident memory in MB now and at its peak since `resetPeak` (Linux /proc only;
- * null elsewhere). Resetting after the load makes the peak the rollup's, not the load's.
- */
-function emulatorMemoryMB(pid: number | undefined): { rss: number; peak: number } | null {
+interface Loaded {
+  users: number;
+  newUsers: number;
+  userDays: number;
+  byType: Record<string, number>;
+}
+
+async function load(db: Database): Promise<Loaded> {
+  const loader = new Loader(db);
+  const loaded: Loaded = { users: 0, newUsers: 0, userDays: 0, byType: {} };
+  const count = ({ events, user, userDays }: StoredUser): void => {
+    loaded.users += 1;
+    if (user.firstDay === DAY.day) loaded.newUsers += 1;
+    loaded.userDays += userDays.length;
+    for (const event of events) loaded.byType[event.type] = (loaded.byType[event.type] ?? 0) + 1;
+  };
+  const started = performance.now();
+  let events = 0;
+  for (const stored of storedDay(EVENTS)) {
+    count(stored);
+    if (Math.floor((events + stored.events.length) / PROGRESS) > Math.floor(events / PROGRESS)) console.log(`  ${number(events + stored.events.length)} events planned and sent in ${seconds(performance.now() - started)}`);
+    events += stored.events.length;
+    await loader.add('events', stored.events);
+    await loader.add('users', [stored.user]);
+    await loader.add('user_days', stored.userDays);
+  }
+  await loader.finish();
+  return loaded;
+}
+
+/** A process's resident memory now and at its peak since `resetPeak`, in MB (Linux /proc; null elsewhere). */
+function memoryMB(pid: number | undefined): { rss: number; peak: number } | null {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kB = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
@@ -69,83 +115,168 @@ function emulatorMemoryMB(pid: number | undefined): { rss: number; peak: number 
   }
 }
 
+/** The processes `pid` started (for the emulator: its functions' workers; Linux /proc, none elsewhere). */
+function childrenOf(pid: number | undefined): number[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((task) => fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
 function resetPeak(pid: number | undefined): void {
   try {
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
   } catch {
-    // not Linux, or not allowed: the peak then includes the load
+    // not Linux, or not allowed: the peak then includes what came before
   }
 }
 
-/** Fires the rollup's timer at 00:17 Beijing time `daysAfter` days after DAY began. */
-async function timer(url: string, daysAfter: number): Promise<{ databaseRequests: number; peakMemoryMB: number }> {
+interface Run {
+  ms: number;
+  requests: number;
+  /** The peak of the function's process (the emulator's worker that ran it), for the rollup. */
+  functionMB?: number;
+  /** The emulator's peak while it served the run. */
+  emulatorMB?: number;
+  /** Why the run failed: a refused request or the function's timeout. */
+  refused?: string;
+}
+
+/** Fires the rollup's timer at 00:17 Beijing time `daysAfter` days after the loaded day. */
+async function timer(url: string, pid: number | undefined, daysAfter: number): Promise<Run> {
+  for (const process of [pid, ...childrenOf(pid)]) resetPeak(process);
+  const started = performance.now();
   const response = await fetch(`${url}/triggers/rollup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ time: new Date(DAY_START + daysAfter * 86_400_000 + 17 * 60_000).toISOString() }),
+    body: JSON.stringify({ time: new Date(chinaDayStart(addDays(DAY.day, daysAfter)).getTime() + 17 * 60_000).toISOString() }),
   });
-  const answer = (await response.json()) as { result?: { databaseRequests: number; peakMemoryMB: number }; errMsg?: string };
-  if (!answer.result) throw new Error(`the rollup failed: ${JSON.stringify(answer)}`);
-  return answer.result;
+  const answer = (await response.json()) as { result?: { databaseRequests: number }; errCode?: number; errMsg?: string };
+  const ms = performance.now() - started;
+  const emulatorMB = memoryMB(pid)?.peak;
+  // the rollup's worker: the bench calls no other function
+  const functionMB = Math.max(...childrenOf(pid).map((worker) => memoryMB(worker)?.peak ?? NaN));
+  if (!answer.result) return { ms, requests: NaN, functionMB, emulatorMB, refused: `${answer.errCode}: ${answer.errMsg}` };
+  return { ms, requests: answer.result.databaseRequests, functionMB, emulatorMB };
 }
 
-/** The naive way: every event of the day travels to the function, 1000 per request. */
-async function naive(db: ReturnType<typeof cloud.database>): Promise<{ entries: number; users: number; requests: number }> {
-  const _ = db.command;
-  const users = new Set<string>();
-  let entries = 0;
-  let requests = 0;
-  let last = '';
-  for (;;) {
-    const page = (await db.collection('events').where({ day: DAY, type: 'enter', _id: _.gt(last) }).orderBy('_id', 'asc').limit(PAGE).get()) as unknown as { data: { _id: string; openid: string }[] };
-    requests += 1;
-    for (const event of page.data) {
-      entries += 1;
-      users.add(event.openid);
-    }
-    if (page.data.length < PAGE) break;
-    last = page.data[page.data.length - 1]._id;
+/** The baseline: the day's event pipelines, one request each, in the order the rollup ran them. */
+async function baseline(db: Database, pid: number | undefined): Promise<Run & { outputs?: DayOutputs }> {
+  resetPeak(pid);
+  const counter = new RequestCounter();
+  const pipelines = eventPipelines(DAY.day);
+  const started = performance.now();
+  const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
+  try {
+    const dimensions = {} as DayOutputs['dimensions'];
+    for (const dimension of DIMENSIONS) dimensions[dimension] = await runPipeline(db, pipelines.dimensions[dimension], counter);
+    const outputs: DayOutputs = {
+      totals: await run('totals'),
+      dimensions,
+      shareIntents: await run('shareIntents'),
+      shareReturns: await run('shareReturns'),
+      shareDepths: await run('shareDepths'),
+      groupTotals: await run('groupTotals'),
+      topGroups: await run('topGroups'),
+      late: await run('late'),
+    };
+    return { ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, outputs };
+  } catch (error) {
+    return { ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, refused: error instanceof Error ? error.message : String(error) };
   }
-  return { entries, users: users.size, requests };
 }
+
+/**
+ * The baseline's rows as a rollup document, beside the one the rollup stored, both without new
+ * users (which the events no longer carry): equal when both counted the same day. Rows without a
+ * key (entries with no channel) are no key, as the old rollup had it.
+ */
+function compare(outputs: DayOutputs, stored: RollupDoc): boolean {
+  const dimensions = Object.fromEntries(
+    DIMENSIONS.map((d) => [d, outputs.dimensions[d].filter((row) => row._id !== null && row._id !== undefined).map((row) => ({ ...row, _id: escapeKey(String(row._id)) }))]),
+  ) as DayOutputs['dimensions'];
+  const old = buildRollup(DAY.day, { ...outputs, dimensions }, catalogSceneNames, stored.computedAt);
+  const withoutNewUsers = (doc: RollupDoc): unknown =>
+    JSON.parse(JSON.stringify(rollupContent(doc)), (key, value: unknown) => (key === 'newUsers' || key === 'kFactor' || key === 'version' ? undefined : value));
+  return isDeepStrictEqual(withoutNewUsers(old), withoutNewUsers(stored));
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
-  const emulator = await startEmulator({ timers: false });
+  const emulator = await startEmulator({ timers: false, env: { NODE_OPTIONS: `--max-old-space-size=${EMULATOR_HEAP_MB}` } });
   try {
     useEmulatorFromThisProcess(emulator.url);
-    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+    // the SDK's 15 s per request is the function's; the bench waits for a loaded emulator's garbage collection
+    cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string, timeout: BENCH_TIMEOUT_MS } as Parameters<typeof cloud.init>[0]);
     const db = cloud.database();
-    for (const name of ['events', 'users', 'rollups_daily']) await db.createCollection(name).catch(() => undefined);
-    let started = performance.now();
-    await load(db);
-    console.log(`loaded ${EVENTS} events and ${USERS} users in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-
     const pid = emulator.child.pid;
-    const loaded = emulatorMemoryMB(pid);
-    resetPeak(pid);
-    started = performance.now();
-    const rollup = await timer(emulator.url, 1);
-    const rollupSeconds = (performance.now() - started) / 1000;
-    const served = emulatorMemoryMB(pid);
-    started = performance.now();
-    const nextDay = await timer(emulator.url, 2);
-    const nextDaySeconds = (performance.now() - started) / 1000;
+    const empty = memoryMB(pid);
+    console.log(`emulator started with a heap limit of ${number(EMULATOR_HEAP_MB)} MB`);
+    const started = performance.now();
+    const loaded = await load(db);
+    const types = loaded.byType;
+    console.log(
+      `day ${DAY.day}: ${number(EVENTS)} events (${number(types.enter ?? 0)} entries, ${number(types.page ?? 0)} page views, ${number(types.hide ?? 0)} hides, ${number(types.share ?? 0)} shares) of ${number(loaded.users)} users (${number(loaded.newUsers)} new), ${number(loaded.userDays)} user-days; loaded in ${seconds(performance.now() - started)}`,
+    );
+    const afterLoad = memoryMB(pid);
+    const stats = (await (await fetch(`${emulator.url}/__rukou/database/stats`)).json()) as { liveBytes: number };
 
-    const rssBefore = process.memoryUsage().rss;
-    started = performance.now();
-    const baseline = await naive(db);
-    const naiveSeconds = (performance.now() - started) / 1000;
-    const naivePeakMB = Math.round(Math.max(process.resourceUsage().maxRSS / 1024, rssBefore / 1e6));
+    const rollups: Run[] = [];
+    const baselines: (Run & { outputs?: DayOutputs })[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        rollups.push(await timer(emulator.url, pid, 1));
+        baselines.push(await baseline(db, pid));
+      } else {
+        baselines.push(await baseline(db, pid));
+        rollups.push(await timer(emulator.url, pid, 1));
+      }
+    }
+    const nextDay = await timer(emulator.url, pid, 2);
+    const stored = (await db.collection('rollups_daily').doc(DAY.day).get()) as unknown as { data: RollupDoc };
 
-    console.table({
-      rollup: { seconds: rollupSeconds.toFixed(1), databaseRequests: rollup.databaseRequests, peakMemoryMB: rollup.peakMemoryMB },
-      naive: { seconds: naiveSeconds.toFixed(1), databaseRequests: baseline.requests, peakMemoryMB: naivePeakMB },
+    const row = (run: Run): Record<string, string> => ({
+      time: run.refused ? `refused after ${seconds(run.ms)}` : seconds(run.ms),
+      'database requests': number(run.requests),
+      'function peak MB': run.functionMB === undefined ? '—' : number(run.functionMB),
+      'emulator peak MB': run.emulatorMB === undefined ? '—' : number(run.emulatorMB),
     });
-    console.log(`the next day's run, the loaded day now before yesterday and unchanged: ${nextDaySeconds.toFixed(1)} s, ${nextDay.databaseRequests} requests`);
-    if (loaded && served) console.log(`emulator: ${loaded.rss} MB resident with the data loaded, peak ${served.peak} MB while serving the rollup`);
-    console.log(`naive/rollup: time ×${(naiveSeconds / rollupSeconds).toFixed(2)}, requests ×${(baseline.requests / rollup.databaseRequests).toFixed(1)} (the rollup covers 3 days and every dimension; the naive pass counts only entries and users of one day: ${baseline.entries} / ${baseline.users})`);
+    console.table(Object.fromEntries([...rollups.map((run, i) => [`rollup (timer), round ${i + 1}`, row(run)]), ...baselines.map((run, i) => [`baseline (event pipelines), round ${i + 1}`, row(run)])]));
+    console.log(`the next day's timer (the loaded day re-checked, unchanged): ${seconds(nextDay.ms)}, ${number(nextDay.requests)} requests`);
+
+    const failures: string[] = [];
+    const refused = rollups.filter((run) => run.refused);
+    console.log(refused.length === 0 ? 'limits: none hit by the rollup (a refused request fails its run)' : `limits: the rollup failed: ${refused.map((run) => run.refused).join('; ')}`);
+    if (refused.length > 0) failures.push('the rollup failed');
+    for (const run of baselines.filter((run) => run.refused)) console.log(`the baseline was refused: ${run.refused}`);
+    const longest = Math.max(...rollups.map((run) => run.ms), nextDay.ms);
+    console.log(`longest rollup invocation: ${seconds(longest)}, ${TIMEOUT_S !== undefined && longest < TIMEOUT_S * 1000 ? 'under' : 'NOT under'} the ${TIMEOUT_S} s timeout of cloudbaserc.json, which the emulator enforces`);
+    if (TIMEOUT_S === undefined || longest >= TIMEOUT_S * 1000) failures.push('a rollup took longer than its timeout');
+
+    if (empty && afterLoad) {
+      const peak = Math.max(...rollups.map((run) => run.emulatorMB ?? 0));
+      console.log(
+        `emulator: ${number(empty.rss)} MB resident when started, ${number(afterLoad.rss)} MB with the day loaded: ${number(((afterLoad.rss - empty.rss) * 2 ** 20) / EVENTS)} bytes per event (the day's stored JSON, events, users and user-days: ${number(stats.liveBytes / EVENTS)}); peak ${number(peak)} MB while serving the rollup`,
+      );
+    }
+    const answered = baselines.filter((run) => !run.refused);
+    if (answered.length > 0) {
+      const ratio = median(answered.map((run) => run.ms)) / median(rollups.map((run) => run.ms));
+      console.log(`baseline ÷ rollup (medians): time ×${number(ratio, 1)}; requests: ${number(answered[0].requests)} for one day vs ${number(rollups[0].requests)} for the whole timer run (8 days and retention)`);
+      const same = compare(answered[0].outputs as DayOutputs, stored.data);
+      console.log(`the baseline's numbers are the rollup's (new users aside): ${same ? 'yes' : 'NO'}`);
+      if (!same) failures.push('the baseline and the rollup disagree');
+    }
+    if (failures.length > 0) {
+      console.error(`FAILED: ${failures.join('; ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     await emulator.stop();
+    // ten million events leave a log of several GB
+    fs.rmSync(emulator.dataDir, { recursive: true, force: true });
   }
 }
 

@@ -8,35 +8,51 @@ import { fieldPath, isNil, isNumber, isObject, isOperator, setField, Undecided, 
 
 /**
  * Aggregation pipelines, answered with MongoDB's semantics (semantics.ts). The stages a rollup
- * spends its time in ($match, $group, $project, $sort, $limit, $skip, $count) are compiled here
- * into loops over plain arrays, with the per-group state kept in place of mingo's per-group
- * arrays of documents. From the first stage that does not compile (an operator not handled here,
- * a value that needs MongoDB's array semantics) the corrected mingo of fallback.ts runs the rest
- * of the pipeline on what the compiled stages produced; both paths give the same answers.
+ * spends its time in ($match, $project, $unwind, $group, $sort, $limit, $skip, $count) are
+ * compiled here into loops over plain arrays, with the per-group state kept in place of mingo's
+ * per-group arrays of documents. From the first stage that does not compile (an operator not
+ * handled here, a value that needs MongoDB's array semantics) the corrected mingo of fallback.ts
+ * runs the rest of the pipeline on what the compiled stages produced; both paths give the same
+ * answers.
  */
 export type AggregateOptions = FallbackOptions;
 
+/** A stage that reads its whole input before it answers ($group, $sort, $limit …). */
 type Stage = (docs: Doc[]) => Doc[];
+
+/**
+ * A stage that passes each document on by itself ($match, $project, $unwind): none, one or
+ * several for each, and nothing kept between them.
+ */
+type Step = (doc: Doc, pass: (doc: Doc) => void) => void;
+
+/** Documents handed to `visit` one at a time. */
+type Feed = (visit: (doc: Doc) => void) => void;
 
 export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOptions, onFallback?: () => void): Doc[] {
   let docs = source;
-  for (let i = 0; i < pipeline.length; i++) {
-    const stage = compileStage(pipeline[i], pipeline.slice(i + 1));
-    if (stage) {
-      let answered = true;
+  // before this stage, stages run one at a time: a run of several met a value it cannot decide,
+  // and runs again so that the stage that met it is known and what the ones before it gave goes on to mingo
+  let apart = 0;
+  for (let i = 0; i < pipeline.length; ) {
+    const run = compileRun(pipeline, i, i < apart);
+    if (run) {
       try {
-        docs = stage(docs);
+        docs = run.stage(docs);
+        answeredBy.compiledStages += run.length;
+        i += run.length;
+        continue;
       } catch (error) {
         if (!(error instanceof Undecided)) {
-          // MongoDB's own refusal ($size of a string …), given by the compiled code
-          answeredBy.compiledStages++;
+          // MongoDB's own refusal ($size of a string …), given by the compiled code: the first
+          // one met document by document, as MongoDB's stages (and mingo's) pass documents on
+          answeredBy.compiledStages += run.length;
           throw error;
         }
-        answered = false;
-      }
-      if (answered) {
-        answeredBy.compiledStages++;
-        continue;
+        if (run.length > 1) {
+          apart = i + run.length;
+          continue;
+        }
       }
     }
     onFallback?.();
@@ -45,27 +61,90 @@ export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOp
   return docs;
 }
 
-function compileStage(stage: Doc, next: Doc[]): Stage | null {
-  const names = Object.keys(stage);
-  if (names.length !== 1) return null;
-  if (names[0] === '$sort') return sortStage(stage.$sort, sortKeep(next));
-  // own stages only: a stage named toString found Object's method and ran it as a stage
-  const compile = Object.hasOwn(STAGES, names[0]) ? STAGES[names[0]] : undefined;
-  return compile ? compile(stage[names[0]]) : null;
+/**
+ * The stages compiled from `at` on, as one stage and how many they are: the steps there (only one
+ * when `alone`) with the $group after them reading what they pass on as they pass it, or else the
+ * one stage there. Each document goes through all the steps before the next is read, so what is
+ * made between them (the millions of rows of an $unwind) dies young, where arrays of it filled
+ * the heap and made every garbage collection mark it again.
+ */
+function compileRun(pipeline: Doc[], at: number, alone: boolean): { stage: Stage; length: number } | null {
+  const steps: Step[] = [];
+  for (let i = at; i < pipeline.length && !(alone && steps.length > 0); i++) {
+    const step = compileStep(pipeline[i]);
+    if (!step) break;
+    steps.push(step);
+  }
+  if (steps.length === 0) {
+    const stage = compileStage(pipeline[at], pipeline.slice(at + 1));
+    return stage && { stage, length: 1 };
+  }
+  const end = at + steps.length;
+  const group = alone || end === pipeline.length ? null : compileGroup(pipeline[end]);
+  if (group) return { stage: (docs) => group(through(docs, steps)), length: steps.length + 1 };
+  return {
+    stage: (docs) => {
+      const out: Doc[] = [];
+      through(docs, steps)((doc) => out.push(doc));
+      return out;
+    },
+    length: steps.length,
+  };
 }
 
-const STAGES: Record<string, (spec: unknown) => Stage | null> = {
+/** What `steps` pass on from `docs`. */
+function through(docs: Doc[], steps: readonly Step[]): Feed {
+  return (visit) => {
+    const first = steps.reduceRight<(doc: Doc) => void>((pass, step) => (doc) => step(doc, pass), visit);
+    for (const doc of docs) first(doc);
+  };
+}
+
+/** The one operator of a stage and its specification, or null for any other shape. */
+function operatorOf(stage: Doc): [string, unknown] | null {
+  const names = Object.keys(stage);
+  return names.length === 1 ? [names[0], stage[names[0]]] : null;
+}
+
+function compileStep(stage: Doc): Step | null {
+  const [name, spec] = operatorOf(stage) ?? [];
+  return name !== undefined && Object.hasOwn(STEPS, name) ? STEPS[name](spec) : null;
+}
+
+function compileGroup(stage: Doc): ((feed: Feed) => Doc[]) | null {
+  const [name, spec] = operatorOf(stage) ?? [];
+  return name === '$group' ? groupStage(spec) : null;
+}
+
+function compileStage(stage: Doc, next: Doc[]): Stage | null {
+  const [name, spec] = operatorOf(stage) ?? [];
+  if (name === '$sort') return sortStage(spec, sortKeep(next));
+  return name !== undefined && Object.hasOwn(STAGES, name) ? STAGES[name](spec) : null;
+}
+
+const STEPS: Record<string, (spec: unknown) => Step | null> = {
   $match(spec) {
     const matches = isPlainObject(spec) ? compileMatcher(spec) : null;
-    return matches && ((docs) => docs.filter(matches));
+    return (
+      matches &&
+      ((doc, pass) => {
+        if (matches(doc)) pass(doc);
+      })
+    );
   },
-  $group: groupStage,
-  $project: projectStage,
+  $project: projectStep,
+  $unwind: unwindStep,
+};
+
+const STAGES: Record<string, (spec: unknown) => Stage | null> = {
+  $group(spec) {
+    const group = groupStage(spec);
+    return group && ((docs) => group(through(docs, [])));
+  },
   // 0 and fractions are MongoDB 4.0's to refuse or truncate, in the fallback
   $limit: (spec) => (Number.isInteger(spec) && (spec as number) > 0 ? (docs) => docs.slice(0, spec as number) : null),
   $skip: (spec) => (Number.isInteger(spec) && (spec as number) >= 0 ? (docs) => docs.slice(spec as number) : null),
   $count: (spec) => (docs) => count(docs, spec),
-  $unwind: unwindStage,
 };
 
 /** One accumulator of a $group, its state folded document by document, as MongoDB's are. */
@@ -193,7 +272,7 @@ function objectKey(spec: unknown): ObjectKey | null {
   return parts.every((part) => part !== null) ? { fields, parts: parts as Expression[] } : null;
 }
 
-function groupStage(spec: unknown): Stage | null {
+function groupStage(spec: unknown): ((feed: Feed) => Doc[]) | null {
   if (!isObject(spec) || !Object.hasOwn(spec as Doc, '_id')) return null;
   const id = compileExpression((spec as Doc)._id);
   const fields = Object.keys(spec as Doc).filter((key) => key !== '_id');
@@ -201,7 +280,7 @@ function groupStage(spec: unknown): Stage | null {
   if (!id || accumulators.some((a) => a === null)) return null;
   const folds = accumulators as Accumulator[];
   const byObject = objectKey((spec as Doc)._id);
-  return (docs) => {
+  return (feed) => {
     const groups = new KeyedMap<Group>();
     const order: Group[] = [];
     const scope: Scope = { current: undefined };
@@ -221,7 +300,7 @@ function groupStage(spec: unknown): Stage | null {
       (byObject as ObjectKey).fields.forEach((field, i) => setField(key, field, values[i]));
       return key;
     };
-    for (const doc of docs) {
+    feed((doc) => {
       scope.current = doc;
       let group: Group | undefined;
       if (byObject && shape) {
@@ -242,7 +321,7 @@ function groupStage(spec: unknown): Stage | null {
       }
       group.count++;
       for (let i = 0; i < folds.length; i++) group.states[i] = folds[i].add(group.states[i], doc, scope);
-    }
+    });
     return memory.groups(
       order.map((group) => {
         const out: Doc = { _id: group.key };
@@ -266,10 +345,10 @@ const PLAIN_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * order (`_id` unless excluded), then the computed ones in the projection's order, a missing
  * value left out.
  */
-function projectStage(spec: unknown): Stage | null {
+function projectStep(spec: unknown): Step | null {
   if (!isObject(spec)) return null;
   const entries = Object.entries(spec as Doc);
-  if (entries.length === 0) return (docs) => docs;
+  if (entries.length === 0) return (doc, pass) => pass(doc);
   let idExcluded = false;
   const exclusions: string[] = [];
   const kept = new Set<string>();
@@ -295,26 +374,23 @@ function projectStage(spec: unknown): Stage | null {
   if (exclusions.length > 0 && (kept.size > 0 || computed.length > 0)) return null;
   if (kept.size === 0 && computed.length === 0) {
     const dropped = idExcluded ? [...exclusions, '_id'] : exclusions;
-    return (docs) =>
-      docs.map((doc) => {
-        const out: Doc = { ...doc };
-        for (const field of dropped) delete out[field];
-        return out;
-      });
+    return (doc, pass) => {
+      const out: Doc = { ...doc };
+      for (const field of dropped) delete out[field];
+      pass(out);
+    };
   }
   if (!idExcluded) kept.add('_id');
-  return (docs) => {
-    const scope: Scope = { current: undefined };
-    return docs.map((doc) => {
-      const out: Doc = {};
-      for (const field of Object.keys(doc)) if (kept.has(field) && doc[field] !== undefined) out[field] = doc[field];
-      scope.current = doc;
-      for (const [field, expression] of computed) {
-        const value = expression(doc, scope);
-        if (value !== undefined) out[field] = value;
-      }
-      return out;
-    });
+  const scope: Scope = { current: undefined };
+  return (doc, pass) => {
+    const out: Doc = {};
+    for (const field of Object.keys(doc)) if (kept.has(field) && doc[field] !== undefined) out[field] = doc[field];
+    scope.current = doc;
+    for (const [field, expression] of computed) {
+      const value = expression(doc, scope);
+      if (value !== undefined) out[field] = value;
+    }
+    pass(out);
   };
 }
 
@@ -338,7 +414,7 @@ const UNWIND_OPTIONS = new Set(['path', 'includeArrayIndex', 'preserveNullAndEmp
  * of a plain top-level name off the path. A path through an array or another kind of object
  * (valueAt's Undecided), and every other form, are left to the fallback.
  */
-function unwindStage(spec: unknown): Stage | null {
+function unwindStep(spec: unknown): Step | null {
   const options = typeof spec === 'string' ? { path: spec } : spec;
   if (!isPlainObject(options) || Object.keys(options).some((key) => !UNWIND_OPTIONS.has(key))) return null;
   const { path: text, includeArrayIndex: index = null, preserveNullAndEmptyArrays: preserve = false } = options;
@@ -349,19 +425,15 @@ function unwindStage(spec: unknown): Stage | null {
     if (index !== null) row[index] = i;
     return row;
   };
-  return (docs) => {
-    const rows: Doc[] = [];
-    for (const doc of docs) {
-      const value = valueAt(doc, path);
-      if (Array.isArray(value) && value.length > 0) {
-        // an array holds no missing element: an undefined one is null
-        for (let i = 0; i < value.length; i++) rows.push(indexed(withField(doc, path, value[i] ?? null), i));
-      } else if (value === undefined || value === null || Array.isArray(value)) {
-        if (preserve) rows.push(Array.isArray(value) ? indexed(withField(doc, path, undefined), null) : index === null ? doc : indexed({ ...doc }, null));
-      } else {
-        rows.push(index === null ? doc : indexed({ ...doc }, null));
-      }
+  return (doc, pass) => {
+    const value = valueAt(doc, path);
+    if (Array.isArray(value) && value.length > 0) {
+      // an array holds no missing element: an undefined one is null
+      for (let i = 0; i < value.length; i++) pass(indexed(withField(doc, path, value[i] ?? null), i));
+    } else if (value === undefined || value === null || Array.isArray(value)) {
+      if (preserve) pass(Array.isArray(value) ? indexed(withField(doc, path, undefined), null) : index === null ? doc : indexed({ ...doc }, null));
+    } else {
+      pass(index === null ? doc : indexed({ ...doc }, null));
     }
-    return rows;
   };
 }

@@ -282,6 +282,16 @@ describe('compiled queries and pipelines answer exactly as the corrected mingo',
     expect(compiledOnly([{ $unwind: '$_id' }])[0]).toBe(doc);
   });
 
+  it('steps run with the $group after them a document at a time, failing where the fallback fails, and fall back where a stage cannot decide', () => {
+    const input: Doc[] = [{ _id: 1, x: [1], y: 'text', a: [{ b: [1] }] }, { _id: 2, y: [1], a: [{ b: [2] }] }];
+    // two places to fail: the second stage's error on the first document, met before the first stage's on the second, as MongoDB and mingo pass documents on
+    expectSameAsFallback([{ $project: { s: { $size: '$x' }, y: 1 } }, { $project: { t: { $size: '$y' } } }, { $group: { _id: null, n: { $sum: 1 } } }], input, true);
+    // a path through an array is the fallback's: it gets what the $project before it gave
+    const before = answeredBy.mingoStages;
+    expectSameAsFallback([{ $project: { a: 1 } }, { $unwind: '$a.b' }, { $group: { _id: '$a.b', n: { $sum: 1 } } }], input);
+    expect(answeredBy.mingoStages).toBeGreaterThan(before);
+  });
+
   it('every pipeline of a day’s rollup is answered whole by the compiled path, stage by stage, with the fallback’s rows', () => {
     const days = ['2024-03-09', '2024-03-10'];
     const trace = generateTrace({ days, seed: 3, usersCount: 40, entriesPerDay: 400 });
