@@ -1,10 +1,10 @@
 /**
- * The `admin` fuzz targets (admin-*.test.ts run them, so that jest can run the two halves side by
- * side). `admin` is fuzzed through every way it is reached: the client gateway as an operator (listed in
- * RUKOU_OPERATORS or in the `admins` collection), as a user who is not one and as a caller without
- * an OPENID, and HTTP access events with every shape of headers, token and body. Each action is a
- * target of its own, with its valid payloads and each of their fields broken; one more target
- * sends payloads that name no action, or are no object at all.
+ * The `admin` fuzz targets, which admin-*.test.ts run (two halves, which jest can run side by
+ * side). `admin` is fuzzed through every way it is reached: the client gateway as an operator
+ * (listed in RUKOU_OPERATORS or in the `admins` collection), as a user who is not one and as a
+ * caller without an OPENID, and HTTP access events with every shape of headers, token and body.
+ * Each action is a target of its own, with its valid payloads and each of their fields broken; one
+ * more target sends payloads that name no action, or are no object at all.
  *
  * The oracle restates the README's contract: a caller who is not an operator gets NOT_OPERATOR
  * (HTTP access: 403), whatever they ask; an operator's input that is not an object, names no known
