@@ -36,6 +36,7 @@ function wholeNumber(name: string, fallback: number, min: number): number {
 const RUNS = wholeNumber('RUKOU_FUZZ_RUNS', 2000, 1);
 /** The seed of this run: CI's own unless told. */
 const SEED = wholeNumber('RUKOU_FUZZ_SEED', 20240520, 0);
+/** Whether each target prints how many of its inputs were answered and refused (`npm run fuzz` asks). */
 const TALLY = process.env.RUKOU_FUZZ_TALLY === '1';
 
 /** How many inputs run at once, unless a target says: a function's would each start a worker process. */

@@ -95,7 +95,7 @@ const backfill = fc
   .map(([from, extra]) => ({ action: 'backfill', from, to: dayOf(dayNumber(from) + extra) }));
 const operatorInput = fc.oneof(
   { weight: 1, arbitrary: backfill },
-  { weight: 2, arbitrary: fc.tuple(backfill, fc.constantFrom('from', 'to', 'action'), fc.oneof(notADay, anyValue)).map(([input, key, value]) => ({ ...input, [key]: value })) },
+  { weight: 3, arbitrary: fc.tuple(backfill, fc.constantFrom('from', 'to', 'action'), fc.oneof(notADay, anyValue)).map(([input, key, value]) => ({ ...input, [key]: value })) },
   { weight: 2, arbitrary: fc.tuple(backfill, oddKey, anyValue).map(([input, key, value]) => objectOf([...Object.entries(input), [key, value]])) },
   { weight: 2, arbitrary: fc.oneof(timerEvent, notOfType('object'), fc.constantFrom({ action: 'overview', from: TODAY, to: TODAY }, { action: 'today' })) },
 );
@@ -104,7 +104,7 @@ type RollupCase = { via: 'trigger'; body: unknown; at: number } | { via: 'timer'
 const rollupCase: fc.Arbitrary<RollupCase> = fc.oneof(
   { weight: 2, arbitrary: triggerBody.map(({ body, at }): RollupCase => ({ via: 'trigger', body, at })) },
   { weight: 1, arbitrary: timerEvent.map((data): RollupCase => ({ via: 'timer', data })) },
-  { weight: 4, arbitrary: operatorInput.map((data): RollupCase => ({ via: 'operator', data })) },
+  { weight: 5, arbitrary: operatorInput.map((data): RollupCase => ({ via: 'operator', data })) },
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom<'stranger' | 'client'>('stranger', 'client'), fc.oneof(timerEvent, operatorInput)).map(([via, data]): RollupCase => ({ via, data })) },
 );
 

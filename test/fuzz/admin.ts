@@ -1,9 +1,10 @@
 /**
- * `admin` fuzzed through every way it is reached: the client gateway as an operator (listed in
- * RUKOU_OPERATORS or in the `admins` collection), as a user who is not one and as a caller without
- * an OPENID, and HTTP access events with every shape of headers, token and body. Each action is a
- * target of its own, with its valid payloads and each of their fields broken; one more target
- * sends payloads that name no action, or are no object at all.
+ * The `admin` fuzz targets, which admin-*.test.ts run (two halves, which jest can run side by
+ * side). `admin` is fuzzed through every way it is reached: the client gateway as an operator
+ * (listed in RUKOU_OPERATORS or in the `admins` collection), as a user who is not one and as a
+ * caller without an OPENID, and HTTP access events with every shape of headers, token and body.
+ * Each action is a target of its own, with its valid payloads and each of their fields broken; one
+ * more target sends payloads that name no action, or are no object at all.
  *
  * The oracle restates the README's contract: a caller who is not an operator gets NOT_OPERATOR
  * (HTTP access: 403), whatever they ask; an operator's input that is not an object, names no known
@@ -34,17 +35,6 @@ const TODAY = chinaDayOf(NOW);
 let emulator: RunningEmulator;
 let history: History;
 
-beforeAll(async () => {
-  const env = { RUKOU_OPERATORS: OPERATOR, RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex'), RUKOU_SHARE_SECRET: 'fuzz-share-secret-0123456789' };
-  emulator = await startEmulator({ timers: false, clock: MIDDAY, env });
-  await post(emulator, '/admin', JSON.stringify({ action: 'database.insertDocument', collectionName: 'admins', data: [JSON.stringify({ _id: LISTED })] }));
-  history = await seedHistory(emulator, NOW, OPERATOR);
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
-
 /** The history's share roots and groups: known once it is seeded, which is before any input is generated. */
 const knownRoot = fc.nat().map((pick) => history.roots[pick % history.roots.length]);
 const knownGroup = fc.nat().map((pick) => history.groups[pick % history.groups.length]);
@@ -61,7 +51,7 @@ const limit = fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(n
 const dimension = fc.option(fc.constantFrom('scene', 'category', 'bucket', 'page', null), { nil: undefined });
 
 /** Each action's valid payloads. */
-const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+const VALID = {
   overview: range(366).map((r) => ({ action: 'overview', ...r })),
   shareFunnel: range(366).map((r) => ({ action: 'shareFunnel', ...r })),
   topEntries: fc.tuple(range(366), limit, dimension).map(([r, l, d]) => ({ action: 'topEntries', ...r, limit: l, dimension: d })),
@@ -71,7 +61,7 @@ const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   group: fc.oneof(knownGroup, fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/)).map((groupId) => ({ action: 'group', groupId })),
   today: fc.constant({ action: 'today' }),
   backfill: backfillRange.map((r) => ({ action: 'backfill', ...r })),
-};
+} satisfies Record<string, fc.Arbitrary<Record<string, unknown>>>;
 
 /** What each action takes besides `action`: a check of each field's shape (ajv's part), required ones marked. */
 interface Spec {
@@ -354,12 +344,29 @@ const mayWrite = (input: AdminCase): boolean => {
   return 'valid' in expected && expected.valid.action === 'backfill';
 };
 
-/** How much of each action's inputs is valid: the costly ones (today's rollup, a backfill) less. */
-const VALID_WEIGHT: Record<string, number> = { today: 1, backfill: 1 };
+/** How much of each action's inputs is valid, against 10 broken: the costly ones (today's rollup, a backfill) less. */
+const VALID_WEIGHT: Record<string, number> = { today: 2, backfill: 1 };
 
-for (const [action, valid] of Object.entries(VALID)) {
-  const payload = fc.oneof({ weight: VALID_WEIGHT[action] ?? 4, arbitrary: valid }, { weight: 5, arbitrary: broken(valid, SPECS[action].maxDays) });
-  fuzz(__filename, () => emulator, { name: `admin ${action}`, inputs: adminCase(payload), send: check, mayWrite, functions: ['admin'], atOnce: 4 });
+/**
+ * The targets of these actions, each with its valid payloads and their fields broken, and (with
+ * `anyPayload`) the target of payloads that name no action, on an emulator of the suite's own with
+ * its little history.
+ */
+export function fuzzAdmin(file: string, actions: (keyof typeof VALID)[], anyPayloadToo: boolean): void {
+  beforeAll(async () => {
+    const env = { RUKOU_OPERATORS: OPERATOR, RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex'), RUKOU_SHARE_SECRET: 'fuzz-share-secret-0123456789' };
+    emulator = await startEmulator({ timers: false, clock: MIDDAY, env });
+    await post(emulator, '/admin', JSON.stringify({ action: 'database.insertDocument', collectionName: 'admins', data: [JSON.stringify({ _id: LISTED })] }));
+    history = await seedHistory(emulator, NOW, OPERATOR);
+  });
+
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  for (const action of actions) {
+    const payload = fc.oneof({ weight: VALID_WEIGHT[action] ?? 4, arbitrary: VALID[action] }, { weight: 10, arbitrary: broken(VALID[action], SPECS[action].maxDays) });
+    fuzz(file, () => emulator, { name: `admin ${action}`, inputs: adminCase(payload), send: check, mayWrite, functions: ['admin'], atOnce: 4 });
+  }
+  if (anyPayloadToo) fuzz(file, () => emulator, { name: 'admin (any payload)', inputs: adminCase(anyPayload), send: check, mayWrite, functions: ['admin'], atOnce: 4 });
 }
-
-fuzz(__filename, () => emulator, { name: 'admin (any payload)', inputs: adminCase(anyPayload), send: check, mayWrite, functions: ['admin'], atOnce: 4 });
