@@ -10,6 +10,8 @@ export interface WorkerSetup {
   envVariables: Record<string, string>;
   timeoutSeconds: number;
   memoryMB: number;
+  /** The emulator's time minus the machine's at the cold start: the function's code loads on that time. */
+  clockOffsetMs: number;
 }
 
 /** Who an invocation acts for and what triggered it. */
@@ -37,5 +39,8 @@ export interface WorkerInvoke {
 export type ToWorker = WorkerSetup | WorkerInvoke;
 
 export type FromWorker =
+  /** The cold start's end: the function's index.js loaded (`ready`) or threw while loading. */
+  | { type: 'ready' }
+  | { type: 'initFailed'; message: string }
   | { type: 'result'; requestId: string; response: string }
   | { type: 'error'; requestId: string; message: string; stack?: string };

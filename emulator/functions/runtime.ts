@@ -27,6 +27,12 @@ export interface InvokeRequest {
 /** Workers one function may run at once; further callers wait for one to come free. */
 const MAX_WORKERS_PER_FUNCTION = 8;
 const MEMORY_MB = 256;
+/**
+ * How long a cold start may take to load the function's code: SCF's initialization timeout, 60 s
+ * by default for code (not image) functions, timed apart from the function's own timeout and only
+ * on a cold start (cloud.tencent.com/document/product/583/19805, 初始化超时时间).
+ */
+const INIT_TIMEOUT_SECONDS = 60;
 /** dist/worker.js sits beside dist/rukou.js, which is where this module is bundled. */
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
 
@@ -44,6 +50,8 @@ export interface FunctionStats {
 interface Worker {
   child: ChildProcess;
   warm: boolean;
+  /** The cold start: settles once the function's code has loaded, with the outcome that ends it if it failed. */
+  initialized: Promise<RunOutcome | undefined>;
   /** Set while an invocation runs: how to settle it if the process dies. */
   settle?: (outcome: RunOutcome) => void;
 }
@@ -68,6 +76,12 @@ class FunctionPool {
     const worker = await this.acquire();
     const started = performance.now();
     const start = worker.warm ? 'warm' : 'cold';
+    const failedInit = await worker.initialized;
+    if (failedInit) {
+      this.retire(worker);
+      worker.child.kill('SIGKILL');
+      return this.ended(failedInit, started, start);
+    }
     const requestId = randomUUID();
     const apiToken = this.context.invocations.begin({
       functionName: this.spec.name,
@@ -88,7 +102,7 @@ class FunctionPool {
         resolve(result);
       };
       const onMessage = (message: FromWorker): void => {
-        if (message.requestId !== requestId) return;
+        if ((message.type !== 'result' && message.type !== 'error') || message.requestId !== requestId) return;
         worker.child.off('message', onMessage);
         worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
       };
@@ -111,11 +125,15 @@ class FunctionPool {
       }
     });
     this.context.invocations.end(apiToken);
-    this.stats.invocations[outcome.kind]++;
     worker.settle = undefined;
     worker.warm = true;
-    this.context.log.call('invoke', this.spec.name, performance.now() - started, `${outcome.kind} ${start}`);
     if (this.all.has(worker)) this.release(worker);
+    return this.ended(outcome, started, start);
+  }
+
+  private ended(outcome: RunOutcome, started: number, start: 'warm' | 'cold'): RunOutcome {
+    this.stats.invocations[outcome.kind]++;
+    this.context.log.call('invoke', this.spec.name, performance.now() - started, `${outcome.kind} ${start}`);
     return outcome;
   }
 
@@ -147,7 +165,7 @@ class FunctionPool {
     const env: Record<string, string> = { NODE_PATH: path.join(__dirname, '..', 'node_modules'), TZ: 'UTC' };
     for (const key of ['PATH', 'HOME']) if (process.env[key]) env[key] = process.env[key];
     const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, serialization: 'json' });
-    const worker: Worker = { child, warm: false };
+    const worker: Worker = { child, warm: false, initialized: this.initialization(child) };
     this.all.add(worker);
     this.stats.workers.started++;
     const setup: WorkerSetup = {
@@ -159,6 +177,7 @@ class FunctionPool {
       envVariables: this.spec.envVariables,
       timeoutSeconds: this.spec.timeout,
       memoryMB: MEMORY_MB,
+      clockOffsetMs: this.clock.offset(),
     };
     child.send(setup);
     child.once('exit', (code, signal) => {
@@ -168,6 +187,27 @@ class FunctionPool {
     });
     child.on('error', (error) => this.context.log.warn(`worker of ${this.spec.name}: ${error.message}`));
     return worker;
+  }
+
+  /** Waits for a new worker to load the function's code, within the initialization timeout; its exit or a throw fails it. */
+  private initialization(child: ChildProcess): Promise<RunOutcome | undefined> {
+    return new Promise((resolve) => {
+      const done = (outcome: RunOutcome | undefined): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(outcome);
+      };
+      const timer = setTimeout(() => done({ kind: 'timeout', message: `Function initialization timed out after ${INIT_TIMEOUT_SECONDS} seconds` }), INIT_TIMEOUT_SECONDS * 1000);
+      const onMessage = (message: FromWorker): void => {
+        if (message.type === 'ready') done(undefined);
+        else if (message.type === 'initFailed') done({ kind: 'error', message: message.message });
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
+        done({ kind: 'crashed', message: `the function's process exited (${signal ?? `code ${code}`}) while its code was loading` });
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
   }
 
   close(): Promise<void> {

@@ -1,14 +1,15 @@
 /**
  * One warm container of one cloud function: a process forked by the runtime that loads the
- * function's index.js on its first invocation (the cold start) and runs one invocation at a time.
+ * function's index.js as soon as it is set up (the cold start's initialization, which SCF times
+ * apart from the invocation) and then runs one invocation at a time.
  *
  * Before each invocation it sets the environment the cloud runtime injects, because the real
  * wx-server-sdk reads identity and routing from process.env on every call (getWXContext() is
  * WX_CONTEXT_KEYS + WX_*, ENV is SCF_NAMESPACE, SOURCE is TCB_SOURCE; the endpoint comes from
  * TCB_CONTEXT_CNFG). The process starts with TZ=UTC, the cloud's function clock, and a TZ among
  * the function's envVariables replaces it, as it does in the cloud. The time is the
- * emulator's: Date is shifted by the clock's offset sent with each invocation (shifted-date.ts),
- * installed before the function's code is loaded.
+ * emulator's: Date is shifted by the clock's offset sent with the setup and with each invocation
+ * (shifted-date.ts), installed before the function's code is loaded.
  */
 import path from 'node:path';
 import { shiftDate } from '../clock/shifted-date';
@@ -31,6 +32,7 @@ function send(message: FromWorker): void {
 
 function applySetup(config: WorkerSetup): void {
   setup = config;
+  setClockOffset(config.clockOffsetMs);
   Object.assign(process.env, config.envVariables, {
     SCF_NAMESPACE: config.envId,
     TCB_CONTEXT_CNFG: JSON.stringify({ URL: config.adminUrl }),
@@ -42,6 +44,18 @@ function applySetup(config: WorkerSetup): void {
     // Turns off node-sdk's 3 s slow-query timer, which would keep failed invocations alive.
     SILENCE: 'true',
   });
+}
+
+/** The initialization: the module's top-level code runs here, before any invocation's identity is set. */
+function loadMain(config: WorkerSetup): FromWorker {
+  try {
+    const loaded = require(path.join(config.dir, 'index.js')) as { main?: Main };
+    if (typeof loaded.main !== 'function') throw new Error(`${config.functionName}/index.js does not export main`);
+    main = loaded.main;
+    return { type: 'ready' };
+  } catch (error) {
+    return { type: 'initFailed', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
 }
 
 function invocationEnvironment(identity: InvocationIdentity, apiToken: string, timer: boolean): Record<string, string> {
@@ -74,17 +88,12 @@ function contextFor(config: WorkerSetup, invocation: WorkerInvoke, env: Record<s
 }
 
 async function invoke(invocation: WorkerInvoke): Promise<void> {
-  if (!setup) throw new Error('the worker was asked to invoke before it was set up');
+  if (!setup || !main) throw new Error('the worker was asked to invoke before its function was loaded');
   setClockOffset(invocation.clockOffsetMs);
   for (const key of PER_INVOCATION_KEYS) delete process.env[key];
   const env = invocationEnvironment(invocation.identity, invocation.apiToken, invocation.timer);
   Object.assign(process.env, env);
   try {
-    if (!main) {
-      const loaded = require(path.join(setup.dir, 'index.js')) as { main?: Main };
-      if (typeof loaded.main !== 'function') throw new Error(`${setup.functionName}/index.js does not export main`);
-      main = loaded.main;
-    }
     const result = await main(invocation.event, contextFor(setup, invocation, env));
     // The cloud hands results back as JSON text; undefined becomes null like an empty answer.
     send({ type: 'result', requestId: invocation.requestId, response: JSON.stringify(result === undefined ? null : result) });
@@ -95,8 +104,10 @@ async function invoke(invocation: WorkerInvoke): Promise<void> {
 }
 
 process.on('message', (message: ToWorker) => {
-  if (message.type === 'setup') applySetup(message);
-  else void invoke(message);
+  if (message.type === 'setup') {
+    applySetup(message);
+    send(loadMain(message));
+  } else void invoke(message);
 });
 // The parent going away (emulator stopped or killed) must not leave orphaned workers behind.
 process.on('disconnect', () => process.exit(0));

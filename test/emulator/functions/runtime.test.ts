@@ -216,6 +216,33 @@ describe('failures', () => {
     expect(next.lines).toEqual([expect.stringMatching(/ ok cold$/)]);
   });
 
+  test("a cold start's loading is timed apart from the function's timeout, as SCF's initialization is", async () => {
+    // heavy takes 1.5 s to load and has a 1 s timeout: the load counts against the 60 s initialization timeout only
+    const { result: answers, lines } = await invokeLines('heavy', async () => [
+      await invokeAs(emulator.url, 'heavy', {}, { openid: 'ivy' }),
+      await invokeAs(emulator.url, 'heavy', {}, { openid: 'ivy' }),
+    ]);
+    expect(answers.map((answer) => answer.errCode ?? 'ok')).toEqual(['ok', 'ok']);
+    // the same process, loaded once
+    expect(answers[1].result).toEqual(answers[0].result);
+    expect(lines.map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['ok cold', 'ok warm']);
+  });
+
+  test('code that throws while loading fails the invocation with its error, and the next one starts cold again', async () => {
+    const change = await statsChange('broken', async () => {
+      const { result: answers, lines } = await invokeLines('broken', async () => [
+        await invokeAs(emulator.url, 'broken', {}, { openid: 'ivy' }),
+        await invokeAs(emulator.url, 'broken', {}, { openid: 'ivy' }),
+      ]);
+      for (const answer of answers) {
+        expect(answer.errCode).toBe(-504002);
+        expect(answer.errMsg).toContain('Error: broken: the fixture fails to load on purpose');
+      }
+      expect(lines.map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['error cold', 'error cold']);
+    });
+    expect(change).toEqual({ invocations: { ok: 0, error: 2, timeout: 0, crashed: 0 }, workers: { started: 2, exited: 2 } });
+  });
+
   test('a worker that dies is replaced and its caller answered with an error', async () => {
     const {
       result: [before, died, after],
