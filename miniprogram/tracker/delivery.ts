@@ -127,8 +127,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     })
       .then((result) => {
         const prefix = Object(result).sharePrefix;
-        // test() reads whatever it is given as text: an answer without a prefix never passes
-        if (SHARE_PREFIX.test(prefix)) onSharePrefix(prefix);
+        // test() reads whatever it is given as text (["a…"] too): only a string may pass
+        if (SHARE_PREFIX.test(prefix) && prefix === '' + prefix) onSharePrefix(prefix);
         return readAnswer(result, batch, queue.firstSeq);
       })
       .then(answered, () => answered(undefined));

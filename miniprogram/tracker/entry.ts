@@ -1,5 +1,5 @@
 import { API_CATEGORY_LENGTH, APP_ID_LENGTH, clip, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
-import { encodeControls } from './paths';
+import { cleanText } from './paths';
 import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
@@ -25,6 +25,9 @@ export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefi
 /** At least the UTF-8 bytes of a text, as the server counts an event's size: 3 for each non-ASCII UTF-16 unit. */
 const utf8 = (text: string): number => text.replace(/[^\0-\x7f]/g, '___').length;
 
+/** A text field as the server takes it, or undefined for one that is no text. */
+const textOf = (value: unknown, length: number): string | undefined => (typeof value === 'string' ? clip(cleanText(value), length) : undefined);
+
 /** What an entry's options may weigh: the event's cap less room for its other fields and a group cloudID. */
 const OPTIONS_BYTES = EVENT_BYTES - 2560;
 
@@ -37,20 +40,24 @@ const OPTIONS_BYTES = EVENT_BYTES - 2560;
 export function enterPayload(options: Entry): EnterPayload {
   const query: Record<string, string> = {};
   for (const [key, value] of Object.entries(options.query || {}).slice(0, QUERY_KEYS)) {
-    if (typeof value === 'string' && key.length <= QUERY_KEY_LENGTH) query[key] = clip(encodeControls(value), QUERY_VALUE_LENGTH);
+    const clean = cleanText(key);
+    if (typeof value === 'string' && clean.length <= QUERY_KEY_LENGTH) query[clean] = textOf(value, QUERY_VALUE_LENGTH)!;
   }
-  const payload: EnterPayload = { scene: options.scene, path: clip(encodeControls(String(options.path || '')), PATH_LENGTH), query };
-  if (typeof options.shareTicket === 'string') payload.shareTicket = clip(options.shareTicket, 256);
-  if (typeof options.chatType === 'number') payload.chatType = options.chatType;
-  if (typeof options.apiCategory === 'string') payload.apiCategory = clip(options.apiCategory, API_CATEGORY_LENGTH);
   const { appId, extraData } = options.referrerInfo || {};
+  // a field left undefined is no field: JSON, which carries the event, drops it
+  const payload: EnterPayload = {
+    scene: options.scene,
+    path: textOf(String(options.path || ''), PATH_LENGTH)!,
+    query,
+    shareTicket: textOf(options.shareTicket, 256),
+    chatType: typeof options.chatType === 'number' ? options.chatType : undefined,
+    apiCategory: textOf(options.apiCategory, API_CATEGORY_LENGTH),
+  };
   if (appId || extraData) {
-    const referrer: EnterPayload['referrerInfo'] = (payload.referrerInfo = {});
-    if (typeof appId === 'string') referrer.appId = clip(appId, APP_ID_LENGTH);
-    if (extraData && typeof extraData === 'object') {
-      const keys = Object.keys(extraData).filter((key) => key.length <= QUERY_KEY_LENGTH && encodeControls(key) === key);
-      referrer.extraData = Object.fromEntries(keys.slice(0, EXTRA_DATA_KEYS).map((key) => [key, 0]));
-    }
+    payload.referrerInfo = {
+      appId: textOf(appId, APP_ID_LENGTH),
+      extraData: extraData && typeof extraData === 'object' ? Object.fromEntries(Object.keys(extraData).filter((key) => key.length <= QUERY_KEY_LENGTH && cleanText(key) === key).slice(0, EXTRA_DATA_KEYS).map((key) => [key, 0])) : undefined,
+    };
   }
   // bounded: what no cut of the query makes fit is sent as it is, and counted if refused
   for (let cuts = 0; cuts < 500 && utf8(JSON.stringify(payload)) > OPTIONS_BYTES; cuts++) {

@@ -33,14 +33,19 @@ export function sharePath(path: string, shareId?: string): string {
   return next ? `${base}?${next}` : base;
 }
 
-/** Control characters percent-encoded: the server refuses them in any text, and a path carries them encoded anyway. */
-// eslint-disable-next-line no-control-regex -- control characters are what it encodes
-export const encodeControls = (text: string): string => text.replace(/[\0-\x1f\x7f]/g, encodeURIComponent);
+/**
+ * Text the server takes (it refuses control characters and lone surrogates in any text, and would
+ * refuse the whole event): control characters percent-encoded, as a path carries them anyway, and a
+ * lone surrogate as U+FFFD, as any UTF-8 encoder writes it. No lookbehind: older iOS engines cannot parse it.
+ */
+export const cleanText = (text: string): string =>
+  // eslint-disable-next-line no-control-regex -- control characters are what it encodes
+  text.replace(/[\0-\x1f\x7f]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g, (found) => (found[1] ? found : found < '\ud800' ? encodeURIComponent(found) : '\ufffd'));
 
 /** The query string of a page's own options, as WeChat would share it by default. */
 export function queryOf(options: Record<string, string | undefined> | undefined): string {
   return Object.entries(options || {})
     .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-    .map(([key, value]) => `${key}=${encodeControls(value).replace(/[&#]/g, encodeURIComponent)}`)
+    .map(([key, value]) => `${cleanText(key)}=${cleanText(value).replace(/[&#]/g, encodeURIComponent)}`)
     .join('&');
 }

@@ -1,5 +1,5 @@
 import { clip, PATH_LENGTH } from './events';
-import { encodeControls, queryOf, sharePath, withShareId } from './paths';
+import { cleanText, queryOf, sharePath, withShareId } from './paths';
 
 /** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
 export interface ChatShare {
@@ -29,15 +29,15 @@ export interface ShareRecord {
   to: 'chat' | 'timeline';
 }
 
-/** WeChat's default share path: the current page with the options it was opened with. */
-function defaultPath(page: SharedPage): string {
-  const query = queryOf(page.options);
-  return `/${page.route || ''}${query ? `?${query}` : ''}`;
-}
+/**
+ * The page's path with a query, by default the options it was opened with (WeChat's default share
+ * path). Always with its "?": every use goes through sharePath, which drops the "?" of an empty query.
+ */
+const pagePath = (page: SharedPage, query = queryOf(page.options)): string => `/${page.route || ''}?${query}`;
 
 const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
-const clipPath = (path: string): string => clip(encodeControls(path), PATH_LENGTH);
+const clipPath = (path: string): string => clip(cleanText(path), PATH_LENGTH);
 
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
@@ -51,7 +51,7 @@ export function shareToChat(
   shareId: string,
 ): { content: ChatShare; record: ShareRecord } {
   const own = isThenable(content) ? { promise: content } : content || {};
-  const base = own.path || defaultPath(page);
+  const base = own.path || pagePath(page);
   const shared: ChatShare = { ...own, path: sharePath(base, shareId) };
   if (isThenable(own.promise)) {
     shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path || base, shareId) } : late));
@@ -65,7 +65,6 @@ export function shareToTimeline(content: TimelineShare | void, page: SharedPage,
   const query = own.query ?? queryOf(page.options);
   return {
     content: { ...own, query: withShareId(query, shareId) },
-    // sharePath cleans the query, and drops the "?" of an empty one
-    record: { shareId, path: clipPath(sharePath(`/${page.route || ''}?${query}`)), to: 'timeline' },
+    record: { shareId, path: clipPath(sharePath(pagePath(page, query))), to: 'timeline' },
   };
 }

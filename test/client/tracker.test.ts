@@ -201,6 +201,18 @@ describe('shares from pages with odd options', () => {
     expect(phone.tracker?.counts().rejected).toBe(0);
     expect([...server.stored.values()].find((event) => event.type === 'share')).toMatchObject({ path: '/pages/search/search?q=red%0Ashoes' });
   });
+
+  test('a lone surrogate in a page option or its key becomes U+FFFD in the card and its record: the share is recorded, not refused', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch(HOME);
+    const page = phone.openPage('pages/search/search', { q: 'ab\ud83d', ['k\udc00']: '1' }, { onShareAppMessage: () => ({}) });
+    const card = page.onShareAppMessage?.({ from: 'menu' }) as ChatShare;
+    expect(card.path).toMatch(/^\/pages\/search\/search\?q=ab\ufffd&k\ufffd=1&rk_sh=/);
+    await phone.settle();
+    expect(phone.tracker?.counts().rejected).toBe(0);
+    expect([...server.stored.values()].find((event) => event.type === 'share')).toMatchObject({ path: '/pages/search/search?q=ab\ufffd&k\ufffd=1' });
+  });
 });
 
 describe('pauses', () => {
@@ -263,6 +275,9 @@ describe('entries the server takes whole', () => {
     ['2,800 Chinese characters in query values', { query: { a: '中'.repeat(1000), b: '文'.repeat(1000), c: '字'.repeat(800) } }],
     ['a query value of 600 emoji', { query: { title: `x${'🎉'.repeat(600)}` } }],
     ['control characters in the path and a query value (user text passed to navigateTo)', { path: 'pages/a\tb/index', query: { q: 'red\nshoes' } }],
+    ['control characters in query keys', { query: { 'q\n': 'x', 'a\u0000b': 'y' } }],
+    ['lone surrogates in the path, a query key and a query value (text cut inside an emoji)', { path: 'pages/\ud800', query: { 'k\udc00': 'x', q: 'ab\ud83d' } }],
+    ['control characters in the shareTicket, the apiCategory and another app\'s appId', { shareTicket: 'tkt\r\n', apiCategory: 'default\t', referrerInfo: { appId: 'wx\u0001', extraData: {} } }],
   ])('%s: the entry is delivered, cut to fit, not refused', async (_, options) => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
@@ -452,6 +467,15 @@ describe('the share prefix', () => {
     server.override = () => ({ result: { accepted: [], duplicates: [], rejected: [], sharePrefix: 'a b&c' } });
     phone.online = true;
     await phone.advance(phone.clock.pending()[0]);
+    expect(phone.storage.has(PREFIX_KEY)).toBe(false);
+  });
+
+  test('a prefix that only reads as one (an array holding a good prefix) is not taken', async () => {
+    const server = memoryTrack();
+    const phone = new SimulatedPhone('u8', server.backend);
+    server.override = () => ({ result: { accepted: [], duplicates: [], rejected: [], sharePrefix: [prefixOf('u8')] } });
+    phone.launch(HOME);
+    await phone.settle();
     expect(phone.storage.has(PREFIX_KEY)).toBe(false);
   });
 });
