@@ -763,8 +763,35 @@ function checkStages(stages: unknown[]): void {
     if (!isPlainObject(stage)) throw new Error(`Each element of the 'pipeline' array must be an object, not ${typeName(stage)}`);
     const unknown = Object.keys(stage).find((name) => !STAGE_NAMES.has(name));
     if (unknown !== undefined) throw new Error(`unregistered pipeline operator ${unknown}.`);
+    for (const [name, spec] of Object.entries(stage)) {
+      const check = Object.hasOwn(SPEC_CHECKS, name) ? SPEC_CHECKS[name] : undefined;
+      const problem = check?.(spec);
+      if (problem) throw new Error(problem);
+    }
   }
 }
+
+/**
+ * What MongoDB checks of a stage's specification before it runs, in its words, where mingo read
+ * fields of whatever came (a `$replaceRoot` of null failed reading `newRoot` of null). The stages
+ * the emulator compiles check their own; `$redact` takes any expression, but one that gives
+ * nothing to keep or prune is refused as MongoDB refuses it.
+ */
+const SPEC_CHECKS: Record<string, (spec: unknown) => string | undefined> = {
+  $replaceRoot: (spec) =>
+    !isPlainObject(spec) ? `expected an object as specification for $replaceRoot stage, got ${typeName(spec)}` : !Object.hasOwn(spec, 'newRoot') ? 'no newRoot specified for the $replaceRoot stage' : undefined,
+  $addFields: (spec) => (isPlainObject(spec) ? undefined : `$addFields specification stage must be an object, got ${typeName(spec)}`),
+  $lookup: (spec) => (isPlainObject(spec) ? undefined : `the $lookup specification must be an Object, but found ${typeName(spec)}`),
+  $graphLookup: (spec) => (isPlainObject(spec) ? undefined : `Argument to $graphLookup stage must be an object, but found type: ${typeName(spec)}`),
+  $bucketAuto: (spec) =>
+    !isPlainObject(spec)
+      ? `The $bucketAuto stage specification must be an object, found type: ${typeName(spec)}`
+      : !Object.hasOwn(spec, 'groupBy') || !Object.hasOwn(spec, 'buckets')
+        ? "$bucketAuto requires 'groupBy' and 'buckets' to be specified"
+        : undefined,
+  $redact: (spec) =>
+    spec === null || spec === undefined ? "$redact's expression should not return anything aside from the variables $$KEEP, $$DESCEND, and $$PRUNE, but returned null" : undefined,
+};
 
 /** Runs stages with corrected mingo, counting them. */
 export function mingoPipeline(stages: Doc[], docs: Doc[], options: FallbackOptions): Doc[] {
@@ -816,10 +843,46 @@ function checkCondition(condition: Doc): void {
   }
 }
 
+/**
+ * A query as MongoDB 4.0 reads it, for mingo: a field's object whose FIRST key starts with `$` is
+ * operators, and then every key must be one ("unknown operator: a"); any other object is a
+ * document to equal, even with `$` keys after its first (MatchExpressionParser's
+ * isExpressionDocument). mingo reads an object with any `$` key as operators, and looked up a
+ * plain key such as `valueOf` among its operators, finding Object's method ("Cannot convert
+ * undefined or null to object"); such documents go to it as `{$eq: …}`. Through $and, $or,
+ * $nor, $not and $elemMatch; built with fromEntries, so a `__proto__` key stays a key.
+ */
+function mongoShape(query: Doc): Doc {
+  return Object.fromEntries(
+    Object.entries(query).map(([key, condition]) => {
+      if ((key === '$and' || key === '$or' || key === '$nor') && Array.isArray(condition)) return [key, condition.map((part) => (isPlainObject(part) ? mongoShape(part) : part))];
+      if (key.startsWith('$') || !isPlainObject(condition)) return [key, condition];
+      return [key, fieldShape(condition)];
+    }),
+  );
+}
+
+function fieldShape(condition: Doc): Doc {
+  const keys = Object.keys(condition);
+  if (keys.length === 0 || !keys[0].startsWith('$')) return keys.some((key) => key.startsWith('$')) ? { $eq: condition } : condition;
+  const stranger = keys.find((key) => !key.startsWith('$'));
+  if (stranger !== undefined) throw new Error(`unknown operator: ${stranger}`);
+  return Object.fromEntries(
+    Object.entries(condition).map(([operator, operand]) => {
+      if (operator === '$not' && isPlainObject(operand)) return [operator, fieldShape(operand)];
+      if (operator === '$elemMatch' && isPlainObject(operand)) {
+        const first = Object.keys(operand)[0];
+        return [operator, first !== undefined && first.startsWith('$') && first !== '$and' && first !== '$or' && first !== '$nor' ? fieldShape(operand) : mongoShape(operand)];
+      }
+      return [operator, operand];
+    }),
+  );
+}
+
 /** A corrected mingo query; its tests are counted. */
 export function mingoQuery(query: Doc): (doc: Doc) => boolean {
   checkQuery(query);
-  const compiled = new Query(inQuery(query) as Doc, { context: CONTEXT });
+  const compiled = new Query(inQuery(mongoShape(query)) as Doc, { context: CONTEXT });
   return (doc) => {
     answeredBy.mingoTests++;
     return compiled.test(doc);

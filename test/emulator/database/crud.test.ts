@@ -173,9 +173,11 @@ describe('paging', () => {
   });
 });
 
+/** A database request sent as the wire carries it, where the SDK would not send it so. */
+const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
+  (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
+
 describe('a field named __proto__ (the SDK drops one, so these are sent as the wire carries them)', () => {
-  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
   const stored = async (): Promise<string> => ((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"p1"}' })).data as { list: string[] }).list[0];
   const modify = (data: string, merge = true): Promise<Record<string, unknown>> => wire({ action: 'database.modifyDocument', collectionName: 'todos', query: '{"_id":"p1"}', data, multi: false, merge, upsert: false });
   const DOC = '{"_id":"p1","n":1,"a":{"__proto__":{"x":1},"y":2},"__proto__":"top"}';
@@ -206,8 +208,6 @@ describe('a field named __proto__ (the SDK drops one, so these are sent as the w
 });
 
 describe('values of the other BSON types (sent as the wire carries them)', () => {
-  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
   const DOC = '{"_id":"t1","oid":{"$oid":"6b0c6312d6989a120f74e7fa"},"bin":{"$binary":{"base64":"aGk=","subType":"00"}},"n":1}';
 
   it('are kept when an update changes another field of their document (they became plain objects of their insides)', async () => {
@@ -219,8 +219,6 @@ describe('values of the other BSON types (sent as the wire carries them)', () =>
 });
 
 describe('an update operator whose operand is no document (sent as the wire carries it)', () => {
-  const wire = async (params: Record<string, unknown>): Promise<Record<string, unknown>> =>
-    (await (await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json()) as Record<string, unknown>;
 
   it('is refused in MongoDB\'s words, and nothing changes (null was a TypeError, 5 did nothing, [1] set a field "0")', async () => {
     await wire({ action: 'database.insertDocument', collectionName: 'todos', data: ['{"_id":"m1","n":1}'] });
@@ -229,5 +227,40 @@ describe('an update operator whose operand is no document (sent as the wire carr
       expect(answer).toMatchObject({ code: 'DATABASE_REQUEST_FAILED', message: expect.stringContaining(`Modifiers operate on fields but we found type ${type} instead`) });
     }
     expect(((await wire({ action: 'database.getDocument', collectionName: 'todos', query: '{"_id":"m1"}' })).data as { list: string[] }).list).toEqual(['{"_id":"m1","n":1}']);
+  });
+});
+
+describe("a field's object with `$` keys (sent as the wire carries it)", () => {
+  const matched = async (query: string): Promise<Record<string, unknown>> => wire({ action: 'database.getDocument', collectionName: 'todos', query, limit: 10 });
+
+  it('is operators when its first key is one, and then every key must be; otherwise a document to equal, as MongoDB reads it (valueOf first was a TypeError)', async () => {
+    // no stored document has a field named $set (an insert refuses one), so a document to equal matches none
+    await wire({ action: 'database.insertDocument', collectionName: 'todos', data: ['{"_id":"q2","t":2}'] });
+    for (const [query, answer] of [
+      ['{"t":{"valueOf":1,"$set":1}}', { data: { list: [] } }],
+      ['{"t":{"valueOf":2}}', { data: { list: [] } }],
+      ['{"t":{"a":1,"$gt":1}}', { data: { list: [] } }],
+      ['{"t":{"$gt":1,"a":1}}', { code: 'DATABASE_INVALID_OPERRATOR', message: 'unknown operator: a' }],
+      ['{"t":{"$not":{"$gt":1,"valueOf":1}}}', { code: 'DATABASE_INVALID_OPERRATOR', message: 'unknown operator: valueOf' }],
+    ] as const) {
+      expect({ query, answer: await matched(query) }).toMatchObject({ query, answer });
+    }
+  });
+});
+
+describe('a stage whose specification is not what it takes (sent as the wire carries it)', () => {
+  it("is refused in MongoDB's words before it runs (mingo read fields of null: \"Cannot read properties of null (reading 'newRoot')\")", async () => {
+    for (const [stageKey, stageValue, message] of [
+      ['$replaceRoot', 'null', 'expected an object as specification for $replaceRoot stage, got null'],
+      ['$replaceRoot', '{}', 'no newRoot specified for the $replaceRoot stage'],
+      ['$addFields', 'null', '$addFields specification stage must be an object, got null'],
+      ['$lookup', '1', 'the $lookup specification must be an Object, but found int'],
+      ['$graphLookup', 'null', 'Argument to $graphLookup stage must be an object, but found type: null'],
+      ['$bucketAuto', '{}', "$bucketAuto requires 'groupBy' and 'buckets' to be specified"],
+      ['$redact', 'null', "$redact's expression should not return anything aside from the variables $$KEEP, $$DESCEND, and $$PRUNE, but returned null"],
+    ]) {
+      const answer = await wire({ action: 'database.aggregateDocuments', collectionName: 'todos', stages: [{ stageKey, stageValue }] });
+      expect({ stageKey, stageValue, answer }).toMatchObject({ stageKey, stageValue, answer: { code: 'DATABASE_REQUEST_FAILED', message } });
+    }
   });
 });

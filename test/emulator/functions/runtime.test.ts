@@ -2,6 +2,7 @@
  * The functions runtime through its public faces: the client gateway (POST /functions/<name>)
  * and cloud.callFunction inside a function, against the built emulator and the fixture project.
  */
+import { until } from '../../helpers/until';
 import { emulatorNow, FIXTURE_PROJECT, functionStats, invokeAs, logOf, startEmulator, type FunctionStats, type RunningEmulator } from '../../helpers/emulator';
 
 let emulator: RunningEmulator;
@@ -229,6 +230,7 @@ describe('failures', () => {
   });
 
   test('code that throws while loading fails the invocation with its error, and the next one starts cold again', async () => {
+    const before = await functionStats(emulator.url, 'broken');
     const change = await statsChange('broken', async () => {
       const { result: answers, lines } = await invokeLines('broken', async () => [
         await invokeAs(emulator.url, 'broken', {}, { openid: 'ivy' }),
@@ -239,6 +241,8 @@ describe('failures', () => {
         expect(answer.errMsg).toContain('Error: broken: the fixture fails to load on purpose');
       }
       expect(lines.map((line) => line.replace(/^.* \d+\.\dms /, ''))).toEqual(['error cold', 'error cold']);
+      // a killed worker's exit is heard after the call is answered
+      await until(async () => (await functionStats(emulator.url, 'broken')).workers.exited === before.workers.exited + 2);
     });
     expect(change).toEqual({ invocations: { ok: 0, error: 2, timeout: 0, crashed: 0 }, workers: { started: 2, exited: 2 } });
   });
