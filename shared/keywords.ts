@@ -35,6 +35,7 @@
  */
 import { ValidationError } from './errors';
 import { isRecord, quoted, textProblem } from './input';
+import { isChinaDay } from './time';
 
 /** The keyword types of §D.1's value-rule table. */
 export const KEYWORD_RULES = ['thing', 'number', 'letter', 'symbol', 'character_string', 'time', 'date', 'amount', 'phone_number', 'car_number', 'name', 'phrase', 'enum'] as const;
@@ -91,12 +92,8 @@ const TIME_POINT = new RegExp(`^(?:${DATE}(?:(?<=日) ?| ))?${TIME}$`);
 
 const length = (value: string): number => [...value].length;
 
-/** Whether year, month and day name a real day of the Gregorian calendar (2019-02-29 does not). */
-function realDay(year: number, month: number, day: number): boolean {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
+/** Whether year, month and day (as written, one or two digits) name a real day of the calendar (2019-02-29 does not). */
+const realDay = (year: string, month: string, day: string): boolean => isChinaDay(`${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`);
 
 /** Whether `value` is one point of `pattern`, or two joined by `~`, each with a real date if it has one. */
 function isPointOrRange(value: string, pattern: RegExp): boolean {
@@ -106,7 +103,7 @@ function isPointOrRange(value: string, pattern: RegExp): boolean {
     const match = pattern.exec(point);
     if (match === null) return false;
     if (match[1] === undefined) return true;
-    return realDay(Number(match[1]), Number(match[2] ?? match[4]), Number(match[3] ?? match[5]));
+    return realDay(match[1], match[2] ?? match[4], match[3] ?? match[5]);
   });
 }
 
