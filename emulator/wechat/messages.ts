@@ -285,16 +285,16 @@ export class Messages {
 
   /**
    * `customerServiceMessage.uploadTempMedia` (§D.5): `{type: 'image', media: {contentType, value}}`
-   * (the SDK sends media as a file part) → `{errcode: 0, errmsg: 'ok', type, media_id, created_at}`,
+   * (the SDK sends media as a file part, named, its content type lost on the way: openapi/operations.ts) → `{errcode: 0, errmsg: 'ok', type, media_id, created_at}`,
    * valid MEDIA_TTL_MS. 40004 a type other than image, 41005 no media file.
    */
   uploadTempMedia(request: Json): Json {
     if (request.type !== 'image') return wxError(40004, 'invalid media type');
     const media = request.media as { contentType?: unknown; value?: unknown } | undefined;
-    if (!media || typeof media.contentType !== 'string' || !Buffer.isBuffer(media.value)) return wxError(41005, 'media data missing');
+    if (!media || !Buffer.isBuffer(media.value) || media.value.length === 0) return wxError(41005, 'media data missing');
     const now = this.now();
     const mediaId = randomBytes(48).toString('base64url');
-    this.state.addMedium({ mediaId, type: 'image', contentType: media.contentType, size: media.value.length, createdAt: now }, now - MEDIA_TTL_MS - 24 * 3600_000);
+    this.state.addMedium({ mediaId, type: 'image', contentType: typeof media.contentType === 'string' ? media.contentType : '', size: media.value.length, createdAt: now }, now - MEDIA_TTL_MS - 24 * 3600_000);
     return { ...OK, type: 'image', media_id: mediaId, created_at: Math.floor(now / 1000) };
   }
 
