@@ -37,6 +37,43 @@ export interface Project {
   envId: string;
   functions: Map<string, FunctionSpec>;
   collections: CollectionSpec[];
+  /** The Mini Program beside the functions, as WeChat knows it once released. */
+  miniProgram: MiniProgramSpec;
+}
+
+/** What the simulated WeChat knows of the Mini Program: its appid and its pages. */
+export interface MiniProgramSpec {
+  /** `appid` of project.config.json; DevTools' placeholder `touristappid`, or none, gives DEFAULT_APPID. */
+  appid: string;
+  /**
+   * Its pages from app.json (`pages`, and each subpackage's `root` + `pages`), or undefined when the
+   * project has no app.json: WeChat then has nothing to check a page against, and neither does the emulator.
+   */
+  pages?: string[];
+}
+
+/** The appid the simulated Mini Program has when its project names none (the test helpers' default too). */
+export const DEFAULT_APPID = 'wx0000000000000000';
+
+interface AppJson {
+  pages?: string[];
+  subpackages?: { root?: string; pages?: string[] }[];
+  subPackages?: { root?: string; pages?: string[] }[];
+}
+
+/** The Mini Program's appid and pages: project.config.json's `miniprogramRoot` (default `miniprogram/`) holds its app.json. */
+function loadMiniProgram(root: string): MiniProgramSpec {
+  const config = readJson<{ appid?: string; miniprogramRoot?: string }>(path.join(root, 'project.config.json'), {});
+  const appid = typeof config.appid === 'string' && config.appid && config.appid !== 'touristappid' ? config.appid : DEFAULT_APPID;
+  const appJson = path.join(root, config.miniprogramRoot ?? 'miniprogram', 'app.json');
+  if (!fs.existsSync(appJson)) return { appid };
+  const app = readJson<AppJson>(appJson, {});
+  const pages = [...(app.pages ?? [])];
+  for (const sub of [...(app.subpackages ?? []), ...(app.subPackages ?? [])]) {
+    const prefix = (sub.root ?? '').replace(/\/+$/, '');
+    for (const page of sub.pages ?? []) pages.push(prefix ? `${prefix}/${page}` : page);
+  }
+  return { appid, pages };
 }
 
 interface CloudbaseFunctionConfig {
@@ -113,5 +150,5 @@ export function loadProject(root: string): Project {
     rules: spec.rules ?? { read: false, write: false },
     indexes: spec.indexes ?? [],
   }));
-  return { root, envId: renderEnvId(rc.envId), functions, collections };
+  return { root, envId: renderEnvId(rc.envId), functions, collections, miniProgram: loadMiniProgram(root) };
 }

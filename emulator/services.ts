@@ -7,5 +7,5 @@ import { storageService } from './storage';
 import { triggersService } from './triggers';
 import { wechatService } from './wechat';
 
-/** The emulated backend, started in this order and closed in reverse. */
-export const SERVICES: ServiceFactory[] = [clockService, databaseService, storageService, wechatService, openApiService, functionsService, triggersService];
+/** The emulated backend, started in this order and closed in reverse (WeChat pushes run functions, so it starts after them). */
+export const SERVICES: ServiceFactory[] = [clockService, databaseService, storageService, functionsService, wechatService, openApiService, triggersService];

@@ -48,13 +48,18 @@ const SVRKIT_APIS: Record<string, SvrkitApi> = {
   },
 };
 
-/** The SDK JSON-encodes every top-level value; a pair with a content type is a file (e.g. a media upload). */
+/**
+ * The SDK JSON-encodes every top-level value; a pair with a content type or a file name is a file
+ * (a media upload). wx-server-sdk 4.x sends a media's `contentType` under that camelCase key, which
+ * its protobuf encoder does not know (the field is `contenttype`), so its uploads arrive with the
+ * file name (`media.png`) and no content type.
+ */
 function decodePairs(pairs: KeyValuePair[]): { request: Record<string, unknown>; readable: Record<string, unknown> } {
   // No prototype: a parameter named __proto__ is a parameter, not the object's prototype.
   const request = Object.create(null) as Record<string, unknown>;
   const readable = Object.create(null) as Record<string, unknown>;
   for (const pair of pairs) {
-    if (pair.contenttype) {
+    if (pair.contenttype || pair.filename) {
       request[pair.key] = { contentType: pair.contenttype, filename: pair.filename, value: pair.value };
       readable[pair.key] = { contentType: pair.contenttype, filename: pair.filename, size: pair.value.length };
       continue;

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseInstant } from '../clock/operations';
 import { invalidParam } from '../errors';
-import type { CloudIdKind, CloudIdRecord, WeChatState } from './state';
+import type { Messages } from './messages';
+import type { CloudIdKind, CloudIdRecord, Template, WeChatState } from './state';
 
 /** cloudIDs are valid for five minutes (docs.cloudbase.net, "get WeChat open data"). */
 export const CLOUD_ID_TTL_MS = 5 * 60 * 1000;
@@ -75,29 +76,76 @@ export function parseGroupCloudIdRequest(body: Record<string, unknown>, now: num
   return { openid, appid, kind, groupId, chatType, needGroupOpenID: needGroupOpenID === true, issuedAt: at };
 }
 
+/** A fault set for tests: the next `times` calls of an API answer `errcode` and do nothing else. */
+export interface Fault {
+  api: string;
+  errcode: number;
+  times: number;
+}
+
+/** errmsgs of the faults tests set most (45009 quota, §D.1; -1 system busy); others get a generic text. */
+const FAULT_MESSAGES: Record<number, string> = { 45009: 'reach max api daily quota limit', [-1]: 'system error' };
+
+/** Reads the body of `POST /__rukou/wechat/faults`. */
+export function parseFault(body: Record<string, unknown>, apis: Record<string, WeChatApi>): Fault {
+  const { api, errcode, times = 1 } = body;
+  if (typeof api !== 'string' || !Object.hasOwn(apis, api)) throw invalidParam(`api must be one the simulated WeChat serves: ${Object.keys(apis).join(', ')}`);
+  if (typeof errcode !== 'number' || !Number.isInteger(errcode) || errcode === 0) throw invalidParam('errcode must be a non-zero integer, e.g. 45009 or -1');
+  if (typeof times !== 'number' || !Number.isInteger(times) || times < 1 || times > 1_000_000) throw invalidParam('times must be an integer from 1 to 1,000,000');
+  return { api, errcode, times };
+}
+
 /**
  * The simulated WeChat: what the platform knows and answers, behind the cloud calls. Each server
- * API is one entry of `apis`, keyed by its cloud-call name, so a later behaviour (subscription
- * messages, QR codes, …) is one more entry.
+ * API is one entry of `apis`, keyed by its cloud-call name; a fault set for an API answers before
+ * it runs.
  */
 export class WeChat {
-  readonly apis: Record<string, WeChatApi> = {
-    'cloudbase.getOpenData': (request, caller) => {
-      const list = request.cloudid_list;
-      if (!Array.isArray(list) || !list.every((id) => typeof id === 'string')) {
-        return { json: { errcode: 40097, errmsg: 'invalid args: cloudid_list must be an array of strings' } };
-      }
-      const items = this.openData(list as string[], caller);
-      return {
-        json: { errcode: 0, errmsg: 'ok', data_list: items.map((item) => ({ cloud_id: item.cloudID, json: JSON.stringify(item) })) },
-      };
-    },
-  };
+  readonly apis: Record<string, WeChatApi>;
+  private readonly faults = new Map<string, Fault>();
 
   constructor(
     private readonly state: WeChatState,
     private readonly now: () => number,
-  ) {}
+    readonly messages: Messages,
+  ) {
+    const served: Record<string, WeChatApi> = {
+      'cloudbase.getOpenData': (request, caller) => {
+        const list = request.cloudid_list;
+        if (!Array.isArray(list) || !list.every((id) => typeof id === 'string')) {
+          return { json: { errcode: 40097, errmsg: 'invalid args: cloudid_list must be an array of strings' } };
+        }
+        const items = this.openData(list as string[], caller);
+        return {
+          json: { errcode: 0, errmsg: 'ok', data_list: items.map((item) => ({ cloud_id: item.cloudID, json: JSON.stringify(item) })) },
+        };
+      },
+      'subscribeMessage.getTemplateList': () => ({ json: messages.templateList() }),
+      'subscribeMessage.send': (request, caller) => ({ json: messages.send(request, caller.appid) }),
+      'customerServiceMessage.uploadTempMedia': (request) => ({ json: messages.uploadTempMedia(request) }),
+      'customerServiceMessage.send': (request) => ({ json: messages.csSend(request) }),
+    };
+    this.apis = Object.fromEntries(
+      Object.entries(served).map(([name, api]): [string, WeChatApi] => [name, (request, caller) => this.faulted(name) ?? api(request, caller)]),
+    );
+  }
+
+  /** Replaces the app's subscription templates (getTemplateList's answer); grants of removed templates stay but cannot be sent. */
+  setTemplates(templates: Template[]): void {
+    this.state.setTemplates(templates);
+  }
+
+  /** Sets a fault: the next `times` calls of `api` answer `errcode` without effect. */
+  setFault(fault: Fault): void {
+    this.faults.set(fault.api, { ...fault });
+  }
+
+  private faulted(api: string): WeChatAnswer | undefined {
+    const fault = this.faults.get(api);
+    if (!fault) return undefined;
+    if (--fault.times <= 0) this.faults.delete(api);
+    return { json: { errcode: fault.errcode, errmsg: FAULT_MESSAGES[fault.errcode] ?? `simulated fault ${fault.errcode}` } };
+  }
 
   /** What wx.getShareInfo / wx.getGroupEnterInfo give the client: a cloudID for the group info. */
   issueGroupCloudId(request: GroupCloudIdRequest): CloudIdRecord {
