@@ -20,6 +20,8 @@ export interface ServerConfig {
   adminTokenSha256: readonly string[];
   /** A backfill starts no new day after this many milliseconds (RUKOU_BACKFILL_SECONDS). */
   backfillBudgetMs: number;
+  /** A send or a retry run starts no new recipient after this many milliseconds (RUKOU_SEND_SECONDS). */
+  sendBudgetMs: number;
   /** RUKOU_SHARE_SECRET: the key share prefixes are derived with (`shared/ids.ts`); never logged or answered. */
   shareSecret?: string;
 }
@@ -29,6 +31,8 @@ export const DEFAULT_RETENTION_DAYS = 90;
 export const DEFAULT_USER_DAY_RETENTION_DAYS = 180;
 /** 60 s timeout − 20 s for a day of a million events − margin. */
 export const DEFAULT_BACKFILL_SECONDS = 30;
+/** 60 s timeout − a chunk of 50 recipients at WeChat (a few seconds) − margin. */
+export const DEFAULT_SEND_SECONDS = 40;
 
 const list = (value: string | undefined): string[] =>
   (value ?? '')
@@ -46,10 +50,13 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
   // an unset `{{env.X}}` renders as "": only whole seconds count, anything else is the default
   const backfillRaw = (env.RUKOU_BACKFILL_SECONDS ?? '').trim();
   const backfill = /^\d+$/.test(backfillRaw) ? Number(backfillRaw) : DEFAULT_BACKFILL_SECONDS;
+  const sendRaw = (env.RUKOU_SEND_SECONDS ?? '').trim();
+  const sendSeconds = /^\d+$/.test(sendRaw) ? Number(sendRaw) : DEFAULT_SEND_SECONDS;
   const shareSecret = (env.RUKOU_SHARE_SECRET ?? '').trim();
   return {
     ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
     backfillBudgetMs: backfill * 1000,
+    sendBudgetMs: sendSeconds * 1000,
     retentionDays,
     userDayRetentionDays: Math.max(retentionDays, MAX_EVENT_AGE_MS / DAY_MS + 1, days('RUKOU_USER_DAY_RETENTION_DAYS', DEFAULT_USER_DAY_RETENTION_DAYS)),
     operators: new Set(list(env.RUKOU_OPERATORS)),

@@ -89,5 +89,17 @@ export function isDuplicateKey(error: unknown): boolean {
   return /duplicate|E11000|already exists/i.test(text);
 }
 
+/** Adds documents in one request, telling a refusal for an `_id` already taken from any other (which it throws). */
+export async function addUnlessTaken(db: Database, collection: string, docs: object[]): Promise<'added' | 'duplicate'> {
+  if (docs.length === 0) return 'added';
+  try {
+    await db.collection(collection).add({ data: docs });
+    return 'added';
+  } catch (error) {
+    if (isDuplicateKey(error)) return 'duplicate';
+    throw error;
+  }
+}
+
 /** How many documents an `update` answer says it changed. */
 export const updatedCount = (answer: unknown): number => Number((answer as { stats?: { updated?: unknown } } | undefined)?.stats?.updated ?? 0);

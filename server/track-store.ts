@@ -27,7 +27,7 @@
  */
 import type { Caller } from './cloud';
 import type { Database } from './pipeline';
-import { documentsOf, isDuplicateKey, updatedCount } from './pipeline';
+import { addUnlessTaken, documentsOf, updatedCount } from './pipeline';
 import { revisionOf } from '../shared/revisions';
 import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../shared/model';
 import {
@@ -184,12 +184,9 @@ function failure(what: string, error: unknown): RukouError {
 
 /** Adds documents in one request; a refusal for a duplicate `_id` is told apart from any other. */
 async function addAll(db: Database, collection: string, docs: object[]): Promise<'added' | 'duplicate'> {
-  if (docs.length === 0) return 'added';
   try {
-    await db.collection(collection).add({ data: docs });
-    return 'added';
+    return await addUnlessTaken(db, collection, docs);
   } catch (error) {
-    if (isDuplicateKey(error)) return 'duplicate';
     throw failure(collection, error);
   }
 }

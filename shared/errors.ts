@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   INVALID_INPUT: 'the input does not match the contract',
   NO_IDENTITY: 'the caller has no WeChat identity',
   NOT_OPERATOR: 'the caller is not an operator',
+  NOT_WECHAT: 'the call did not come from WeChat (its message push)',
   NOT_FOUND: 'the thing asked for does not exist',
   LIMIT_EXCEEDED: 'a documented limit was exceeded',
   UPSTREAM: 'WeChat or the database refused the request',
@@ -59,6 +60,13 @@ export class PermissionError extends RukouError {
   constructor(message = 'Only operators may do this: add your OPENID to the admins collection or RUKOU_OPERATORS.') {
     super('NOT_OPERATOR', message);
     this.name = 'PermissionError';
+  }
+}
+
+export class NotWeChatError extends RukouError {
+  constructor(message = 'Only WeChat\'s message push may call this function: route its pushes here in the console (云开发 → 设置 → 其他设置 → 消息推送).') {
+    super('NOT_WECHAT', message);
+    this.name = 'NotWeChatError';
   }
 }
 

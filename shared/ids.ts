@@ -24,10 +24,22 @@ export const SHARE_PREFIX_LENGTH = 12;
 /** A secret shorter than this is treated as missing: share ids are then not issued at all. */
 export const MIN_SECRET_LENGTH = 16;
 
-/** The stored `_id` of a caller's event: base64url of SHA-256 over (openid, client id), 24 characters. */
-export function eventDocId(openid: string, clientId: string): string {
-  return createHash('sha256').update(openid).update('\u0000').update(clientId).digest('base64url').slice(0, 24);
+/** base64url of SHA-256 over two texts kept apart, 24 characters: an id that is the same for the same pair, and for no other. */
+function pairId(first: string, second: string): string {
+  return createHash('sha256').update(first).update('\u0000').update(second).digest('base64url').slice(0, 24);
 }
+
+/** The stored `_id` of a caller's event: over (openid, client id). */
+export const eventDocId = (openid: string, clientId: string): string => pairId(openid, clientId);
+
+/** The `_id` of a user's consent ledger of one template (`subscriptions`). */
+export const subscriptionDocId = (openid: string, templateId: string): string => pairId(`subscription:${openid}`, templateId);
+
+/**
+ * A message's id (`rk_msg` in its page, and the `_id` of its `messages` record): over the send's
+ * idempotency key and the recipient, so that a send called again finds the record it made.
+ */
+export const messageIdOf = (idempotencyKey: string, openid: string): string => pairId(`message:${idempotencyKey}`, openid);
 
 /** Whether a configured secret is usable for issuing share prefixes. */
 export function usableSecret(secret: string | undefined): secret is string {

@@ -40,8 +40,11 @@ async function set(instant: string): Promise<ClockAnswer> {
   return moved;
 }
 
-const firedRollups = (moved: ClockAnswer): [string, string, string][] =>
-  (moved.fired ?? []).map((fired) => [fired.function, fired.time, (fired.result as { day: string }).day]);
+/** The rollup timer's runs a move fired (the messages function's hourly retries fire too, and find nothing due). */
+const rollupRuns = (moved: ClockAnswer): NonNullable<ClockAnswer['fired']> => (moved.fired ?? []).filter((fired) => fired.function === 'rollup');
+const firedRollups = (moved: ClockAnswer): [string, string, string][] => rollupRuns(moved).map((fired) => [fired.function, fired.time, (fired.result as { day: string }).day]);
+/** The hourly retries a move fired, each of which found nothing to retry. */
+const idleRetries = (moved: ClockAnswer): number => (moved.fired ?? []).filter((fired) => fired.function === 'messages' && (fired.result as { retried: number }).retried === 0).length;
 
 beforeAll(async () => {
   emulator = await startEmulator({ clock: beijing(D1, 9), env: { RUKOU_OPERATORS: 'o-op' } });
@@ -68,7 +71,8 @@ test('entries sent on three past days land on those days; a week\'s advance fire
   // 2024-03-11: o-b at 09:00 and again at 10:00, a hot start an hour later (a second session); o-d is new
   expect(firedRollups(await set(beijing(D3, 9)))).toEqual([['rollup', rollupTimeOf(D2), D2]]);
   sent[await enter('o-b', 1007)] = D3;
-  expect((await set(beijing(D3, 10))).fired).toEqual([]);
+  const hour = await set(beijing(D3, 10));
+  expect([firedRollups(hour), idleRetries(hour), hour.fired?.length]).toEqual([[], 1, 1]);
   sent[await enter('o-b', 1089, {}, false)] = D3;
   sent[await enter('o-d', 1089)] = D3;
 
@@ -81,7 +85,8 @@ test('entries sent on three past days land on those days; a week\'s advance fire
   const week = await moveClock(emulator.url, { advance: '7d' });
   const days = dayRange(D3, addDays(D3, 6));
   expect(firedRollups(week)).toEqual(days.map((day) => ['rollup', rollupTimeOf(day), day]));
-  for (const fired of week.fired ?? []) expect((fired.result as { rolledUp: string[] }).rolledUp.at(-1)).toBe((fired.result as { day: string }).day);
+  expect(idleRetries(week)).toBe(7 * 24);
+  for (const fired of rollupRuns(week)) expect((fired.result as { rolledUp: string[] }).rolledUp.at(-1)).toBe((fired.result as { day: string }).day);
   expect(Date.parse(week.now)).toBeGreaterThanOrEqual(Date.parse(beijing(addDays(D3, 7), 10)));
 
   const rollups = ((await db.collection('rollups_daily').where({ _id: db.command.in(dayRange(D1, days[6])) }).get()) as unknown as { data: RollupDoc[] }).data;

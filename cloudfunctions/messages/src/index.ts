@@ -1,0 +1,29 @@
+/**
+ * Subscription messages: any user reports what the subscription pop-up answered (`consent`);
+ * operators list the templates and send (`templates`, `send`); the timer (hourly, at minute 7) tries
+ * again the messages WeChat could not take.
+ *
+ * @example
+ * // the Mini Program, after wx.requestSubscribeMessage (the tracker does it for you)
+ * wx.cloud.callFunction({ name: 'messages', data: { action: 'consent', answers: res } })
+ * // an operator
+ * { "action": "send", "templateId": "…", "to": ["o-…"], "data": { "thing1": "新品到货" }, "page": "pages/item/item?id=7", "idempotencyKey": "launch-7" }
+ */
+import { getCloud, userCaller } from '../../../server/cloud';
+import { serverConfig } from '../../../server/config';
+import { handler, route } from '../../../server/handler';
+import { consent, retryDue, send, templates, type MessagesContext } from '../../../server/messages';
+import { httpPayload, isHttpAccess, requireOperator } from '../../../server/operators';
+import { RequestCounter } from '../../../server/pipeline';
+import { isTimerEvent } from '../../../server/timer';
+
+const config = serverConfig();
+const operatorActions = route<MessagesContext>({ templates, send });
+
+export const main = handler(async (event) => {
+  const ctx: MessagesContext = { db: getCloud().database(), now: () => new Date(), budgetMs: config.sendBudgetMs };
+  if (isTimerEvent(event)) return retryDue(ctx);
+  if (event.action === 'consent') return consent(event, ctx, userCaller());
+  await requireOperator(ctx.db, event, config, new RequestCounter());
+  return operatorActions(isHttpAccess(event) ? httpPayload(event) : event, ctx);
+});

@@ -1,0 +1,88 @@
+/**
+ * Subscription messages as Rukou sends them: what a send asks for, the page a message opens (with
+ * its `rk_msg`), and what each of WeChat's answers makes of a recipient (its fate).
+ *
+ * @example
+ * const send = readSendRequest({ templateId: 'T1', to: ['o-ann'], data: { thing1: '新品到货' }, page: 'pages/item/item?id=7', idempotencyKey: 'launch-7' });
+ * messagePage(send.page, 'Xy…')          // 'pages/item/item?id=7&rk_msg=Xy…'
+ * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
+ */
+import { URL_KEYS } from './entry';
+import { ValidationError } from './errors';
+import { textProblem } from './input';
+
+/** Recipients one send names at most; a larger audience is several sends (each resumable). */
+export const MAX_RECIPIENTS = 1000;
+/** Attempts of one message before a retryable failure is final (`failed`). */
+export const MAX_ATTEMPTS = 5;
+/**
+ * The wait before the second attempt; each later one waits twice as long (10, 20, 40, 80 minutes),
+ * and the hourly timer tries what is due: WeChat's busy and quota answers last minutes to hours.
+ */
+export const FIRST_RETRY_MS = 10 * 60_000;
+
+const OPENID = /^[A-Za-z0-9_-]{1,64}$/;
+const TEMPLATE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** A page of the Mini Program as subscribeMessage.send takes it: a route, a query (§D.1). */
+const PAGE_LENGTH = 512;
+
+export interface SendRequest {
+  templateId: string;
+  /** Openids, each once, in the order given. */
+  to: string[];
+  /** The keywords' values as the operator wrote them; checked against the template (keywords.ts). */
+  data: unknown;
+  /** The page the message opens, without a leading "/" (none: the message opens nothing). */
+  page?: string;
+  idempotencyKey: string;
+}
+
+/**
+ * Reads a `send` action. Throws ValidationError naming the field: `templateId`, `to` (not a list
+ * of 1–1,000 openids), `to.<i>`, `page` (not text, too long, a control character, or already
+ * holding `rk_msg`), `idempotencyKey` (1–64 of letters, digits, `_ . : -`). `data` is checked
+ * later, against the template's keywords.
+ */
+export function readSendRequest(event: Record<string, unknown>): SendRequest {
+  const { templateId, to, data, page, idempotencyKey } = event;
+  if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) throw new ValidationError('templateId must be the id of one of the Mini Program\'s templates (see the "templates" action).', 'templateId');
+  if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS) throw new ValidationError(`to must be a list of 1 to ${MAX_RECIPIENTS} openids.`, 'to');
+  to.forEach((openid, i) => {
+    if (typeof openid !== 'string' || !OPENID.test(openid)) throw new ValidationError('Each recipient must be an openid (1–64 letters, digits, _ or -).', `to.${i}`);
+  });
+  if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ValidationError('idempotencyKey must be 1–64 letters, digits or _ . : - : the same key sends once, however often it is called.', 'idempotencyKey');
+  }
+  if (page !== undefined && page !== null) {
+    if (typeof page !== 'string' || page.length > PAGE_LENGTH || textProblem(page)) throw new ValidationError(`page must be a page of the Mini Program with its query, at most ${PAGE_LENGTH} characters, such as "pages/item/item?id=7".`, 'page');
+    if (new URLSearchParams(page.split('?')[1] ?? '').has(URL_KEYS.message)) throw new ValidationError(`page must not carry ${URL_KEYS.message}: Rukou adds each message's own.`, 'page');
+  }
+  return { templateId, to: [...new Set(to as string[])], data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };
+}
+
+/** The page a message opens: the send's page with the message's id as `rk_msg`, which credits the entry it brings. */
+export function messagePage(page: string, messageId: string): string {
+  return `${page}${page.includes('?') ? '&' : '?'}${URL_KEYS.message}=${messageId}`;
+}
+
+/** What became of one recipient of a send. */
+export type Fate = 'sent' | 'no-quota' | 'refused' | 'invalid' | 'retrying' | 'failed' | 'sending';
+
+/**
+ * The fate an errcode of subscribeMessage.send gives a message (§D.1): 0 sent; 43101 refused (the
+ * user has no send left: never retried); 40003, 47003, 41030 and 40037 invalid (the request can
+ * never succeed as it is); anything else — 45009 quota, -1 system busy, a timeout — retrying,
+ * until `MAX_ATTEMPTS`.
+ */
+export function fateOf(errcode: number): { fate: Fate } {
+  if (errcode === 0) return { fate: 'sent' };
+  if (errcode === 43101) return { fate: 'refused' };
+  if ([40003, 40037, 41030, 47003].includes(errcode)) return { fate: 'invalid' };
+  return { fate: 'retrying' };
+}
+
+/** When attempt `attempts + 1` is due after attempt `attempts` failed at `at`; undefined once no attempt is left. */
+export function nextAttemptAt(attempts: number, at: Date): Date | undefined {
+  return attempts >= MAX_ATTEMPTS ? undefined : new Date(at.getTime() + FIRST_RETRY_MS * 2 ** (attempts - 1));
+}

@@ -1,0 +1,147 @@
+/**
+ * Subscription messages end to end, through the emulator, its simulated WeChat and the real
+ * wx-server-sdk: a user answers the pop-up (WeChat pushes the answer to the real `callback`, the
+ * tracker reports it to the real `messages`), an operator sends, the user taps the message and the
+ * entry `track` stores is the message's. Quota, errcodes, retries, idempotency and refusals too.
+ */
+import cloud from 'wx-server-sdk';
+import { eventDocId, messageIdOf, subscriptionDocId } from '../../shared/ids';
+import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { call, inbox, quota, settledPushes, subscribe, templates, type Template } from '../emulator/wechat/helpers';
+
+const APP = 'wx0000000000000000';
+const OPERATOR = { openid: 'o-op', appid: APP };
+let emulator: RunningEmulator;
+let db: ReturnType<typeof cloud.database>;
+let shipped: Template;
+
+const messages = async (data: Record<string, unknown>, who: { openid: string; appid?: string; source?: string } = OPERATOR): Promise<Record<string, unknown>> =>
+  (await invokeAs(emulator.url, 'messages', data, who)).result as Record<string, unknown>;
+
+const ledger = async (openid: string, templateId: string): Promise<{ quota: number } | undefined> =>
+  ((await db.collection('subscriptions').where({ _id: subscriptionDocId(openid, templateId) }).get()) as unknown as { data: { quota: number }[] }).data[0];
+
+const sendCalls = async (): Promise<number> => ((await call<{ calls: unknown[] }>(emulator.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls.length);
+
+/** The user answers the pop-up (WeChat pushes it to callback) and the tracker reports the same answer. */
+async function accepts(openid: string, templateId: string): Promise<Record<string, unknown>> {
+  const before = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+  const answered = await subscribe(emulator.url, openid, { [templateId]: 'accept' });
+  await settledPushes(emulator.url, openid, before + 1);
+  return messages({ action: 'consent', answers: answered }, { openid, appid: APP });
+}
+
+const DATA = { thing1: '入口帆布包', character_string2: 'SF1234567890', date3: '2024年5月20日' };
+
+beforeAll(async () => {
+  emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: OPERATOR.openid, RUKOU_SHARE_SECRET: 'messages-suite-share-secret-0123' } });
+  useEmulatorFromThisProcess(emulator.url);
+  cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string });
+  db = cloud.database();
+  shipped = (await templates(emulator.url)).find((template) => template.title === '订单发货通知') as Template;
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+test('operators list the templates, each keyword with its rule and label', async () => {
+  const answer = (await messages({ action: 'templates' })) as { templates: { templateId: string; title: string; keywords: unknown[] }[] };
+  expect(answer.templates.find((template) => template.templateId === shipped.priTmplId)).toEqual({
+    templateId: shipped.priTmplId,
+    title: '订单发货通知',
+    type: 2,
+    keywords: [
+      { key: 'thing1', rule: 'thing', label: '商品名称' },
+      { key: 'character_string2', rule: 'character_string', label: '快递单号' },
+      { key: 'date3', rule: 'date', label: '发货时间' },
+    ],
+  });
+});
+
+test('a user accepts, is sent the message, taps it, and the entry is that message\'s', async () => {
+  // the pop-up's push and the tracker's report of the same answer grant one send, not two
+  expect(await accepts('o-ann', shipped.priTmplId)).toEqual({ quota: { [shipped.priTmplId]: 1 } });
+  expect(await ledger('o-ann', shipped.priTmplId)).toMatchObject({ quota: 1 });
+
+  const sent = await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-ann', 'o-bob'], data: DATA, page: 'pages/detail/detail?id=7', idempotencyKey: 'launch-1' });
+  const messageId = messageIdOf('launch-1', 'o-ann');
+  expect(sent).toEqual({ results: [{ openid: 'o-ann', fate: 'sent', messageId }, { openid: 'o-bob', fate: 'no-quota', messageId: messageIdOf('launch-1', 'o-bob') }], remaining: [] });
+  expect(await ledger('o-ann', shipped.priTmplId)).toMatchObject({ quota: 0 });
+  expect(await quota(emulator.url, 'o-ann', shipped.priTmplId)).toBe(0);
+
+  const [message] = await inbox(emulator.url, 'o-ann');
+  expect(message).toMatchObject({ kind: 'subscribe', templateId: shipped.priTmplId, page: `pages/detail/detail?id=7&rk_msg=${messageId}` });
+  // WeChat's sent event reached callback, which kept it under the msgid the send was answered
+  await settledPushes(emulator.url, 'o-ann', 2);
+  const record = ((await db.collection('messages').where({ _id: messageId }).get()) as unknown as { data: Record<string, unknown>[] }).data[0];
+  expect(record).toMatchObject({ fate: 'sent', attempts: 1, day: '2024-05-20', msgid: expect.stringMatching(/^\d+$/) });
+  const delivery = ((await db.collection('deliveries').where({ _id: record.msgid }).get()) as unknown as { data: Record<string, unknown>[] }).data[0];
+  expect(delivery).toMatchObject({ openid: 'o-ann', templateId: shipped.priTmplId, delivered: true, status: 'success' });
+
+  const tap = (await call<{ scene: number; path: string; query: Record<string, string> }>(emulator.url, 'POST', '/__rukou/wechat/tap', { openid: 'o-ann', id: message.id })).body;
+  expect(tap).toEqual({ scene: 1014, path: 'pages/detail/detail', query: { id: '7', rk_msg: messageId } });
+  const track = await invokeAs(emulator.url, 'track', { v: 1, events: [{ id: 'ann-tap-0001', seq: 1, at: Date.parse(MIDDAY), type: 'enter', cold: true, options: tap }] }, { openid: 'o-ann', appid: APP });
+  expect(track.result).toMatchObject({ accepted: ['ann-tap-0001'] });
+  const entry = ((await db.collection('events').where({ _id: eventDocId('o-ann', 'ann-tap-0001') }).get()) as unknown as { data: Record<string, unknown>[] }).data[0];
+  expect(entry).toMatchObject({ scene: 1014, messageId });
+});
+
+test('the same idempotency key sends once, however often it is called', async () => {
+  await accepts('o-cai', shipped.priTmplId);
+  await accepts('o-cai', shipped.priTmplId);
+  const request = { action: 'send', templateId: shipped.priTmplId, to: ['o-cai'], data: DATA, idempotencyKey: 'once-1' };
+  const before = await sendCalls();
+  const first = await messages(request);
+  const again = await messages(request);
+  expect(again).toEqual(first);
+  expect(first).toMatchObject({ results: [{ openid: 'o-cai', fate: 'sent' }] });
+  expect((await sendCalls()) - before).toBe(1);
+  expect(await ledger('o-cai', shipped.priTmplId)).toMatchObject({ quota: 1 });
+});
+
+test('data that breaks a keyword\'s rule is refused naming the field, and nothing is sent or written', async () => {
+  await accepts('o-dee', shipped.priTmplId);
+  const before = await sendCalls();
+  const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-dee'], data: { ...DATA, thing1: '这是一个超过二十个字符的商品名称，微信会拒绝它的' }, idempotencyKey: 'bad-1' });
+  expect(answer).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'data.thing1' } });
+  expect(await sendCalls()).toBe(before);
+  expect(((await db.collection('messages').where({ idempotencyKey: 'bad-1' }).get()) as unknown as { data: unknown[] }).data).toEqual([]);
+});
+
+test('WeChat busy (45009): the message is retrying, and the timer sends it when it is due', async () => {
+  await accepts('o-eve', shipped.priTmplId);
+  await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'subscribeMessage.send', errcode: 45009, times: 1 });
+  const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-eve'], data: DATA, idempotencyKey: 'busy-1' });
+  expect(answer).toMatchObject({ results: [{ openid: 'o-eve', fate: 'retrying' }] });
+  const now = Date.parse((await call<{ now: string }>(emulator.url, 'GET', '/__rukou/clock')).body.now);
+  // not yet due: nothing tried
+  expect((await call(emulator.url, 'POST', '/triggers/messages', { time: new Date(now).toISOString() })).body).toMatchObject({ result: { retried: 0 } });
+  await call(emulator.url, 'POST', '/__rukou/clock', { advance: '11m' });
+  expect((await call(emulator.url, 'POST', '/triggers/messages', { time: new Date(now + 11 * 60_000).toISOString() })).body).toMatchObject({ result: { retried: 1, fates: { sent: 1 } } });
+  expect(await inbox(emulator.url, 'o-eve')).toHaveLength(1);
+});
+
+test('a report without a real grant: WeChat answers 43101, the message is refused and the ledger has no send left', async () => {
+  // the client says accept, but the user never answered WeChat's pop-up: WeChat has no grant
+  expect(await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid: 'o-fay', appid: APP })).toEqual({ quota: { [shipped.priTmplId]: 1 } });
+  const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-fay'], data: DATA, idempotencyKey: 'refused-1' });
+  expect(answer).toMatchObject({ results: [{ openid: 'o-fay', fate: 'refused' }] });
+  expect(await ledger('o-fay', shipped.priTmplId)).toMatchObject({ quota: 0 });
+});
+
+test('only operators send; only WeChat calls callback; a consent for a template the Mini Program lacks is refused', async () => {
+  expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-gus'], data: DATA, idempotencyKey: 'user-1' }, { openid: 'o-gus', appid: APP })).toMatchObject({ error: { code: 'NOT_OPERATOR' } });
+  const forged = { ToUserName: 'gh_000000000000', FromUserName: 'o-gus', CreateTime: 1716177600, MsgType: 'event', Event: 'subscribe_msg_popup_event', List: { TemplateId: shipped.priTmplId, SubscribeStatusString: 'accept', PopupScene: '0' } };
+  expect((await invokeAs(emulator.url, 'callback', forged, { openid: 'o-gus', appid: APP })).result).toMatchObject({ error: { code: 'NOT_WECHAT' } });
+  expect(await ledger('o-gus', shipped.priTmplId)).toBeUndefined();
+  expect(await messages({ action: 'consent', answers: { 'no-such-template': 'accept' } }, { openid: 'o-gus', appid: APP })).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'answers.no-such-template' } });
+});
+
+test('a push WeChat delivers twice changes the ledger once', async () => {
+  const push = { ToUserName: 'gh_000000000000', FromUserName: 'o-hal', CreateTime: '1716177600', MsgType: 'event', Event: 'subscribe_msg_popup_event', List: [{ TemplateId: shipped.priTmplId, SubscribeStatusString: 'accept', PopupScene: '0' }] };
+  await call(emulator.url, 'POST', '/__rukou/wechat/push', { event: push });
+  await call(emulator.url, 'POST', '/__rukou/wechat/push', { event: { ...push, CreateTime: 1716177600, List: push.List[0] } });
+  await settledPushes(emulator.url, 'o-hal', 2);
+  expect(await ledger('o-hal', shipped.priTmplId)).toMatchObject({ quota: 1 });
+});
