@@ -1,7 +1,10 @@
+import { reportConsent } from './tracker/consent';
 import { createTracker } from './tracker/index';
 
 /** The one tracker of this Mini Program: the real `wx` is checked here against what the tracker needs. */
 export const tracker = createTracker({ wx });
+// what the user answers the subscription pop-up reaches `messages` (leave it out if you send no subscription messages)
+reportConsent(wx);
 
 /** `App(…)` with entries and hides tracked; your options keep WeChat's typing. */
 export function TrackedApp<T extends WechatMiniprogram.IAnyObject>(options: WechatMiniprogram.App.Options<T>): void {

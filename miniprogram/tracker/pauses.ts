@@ -8,8 +8,8 @@ import type { EnterOptions } from './host';
  * hide they cause can say which one.
  */
 
-/** Background time after which the same enter options are a new entry: the server's session gap (a test keeps them equal). */
-export const SESSION_GAP_MS = 30 * 60_000;
+/** Background time after which the same enter options are a new entry (30 minutes, a literal the bundler inlines): the server's session gap (a test keeps them equal). */
+export const SESSION_GAP_MS = 1_800_000;
 /**
  * A system screen hides the app within this long of the call that opens it, or the hide was not its
  * doing: an API that opened nothing (a subscription the user already answered for good) must not
@@ -24,25 +24,20 @@ export const SYSTEM_SCREENS =
 export const signature = (options: EnterOptions): string => JSON.stringify([options.scene, options.path, options.query, options.shareTicket, options.referrerInfo]);
 
 /**
- * Redefines each system-screen API on `wx` (WeChat's own `wx` properties are configurable) to call
- * `opened` with its name first; where one cannot be redefined, pauses are still told by the gap rule.
+ * Redefines a `wx` API (WeChat's own `wx` properties are configurable) as what `wrap` makes of the
+ * original, bound to `wx`; a missing API stays missing, and one that cannot be redefined stays as it was.
  */
-export function watchSystemScreens(wx: object, opened: (api: string) => void): void {
-  const host = wx as Record<string, unknown>;
-  for (const api of SYSTEM_SCREENS) {
-    const original = host[api];
-    if (typeof original !== 'function') continue;
-    try {
-      Object.defineProperty(host, api, {
-        configurable: true,
-        writable: true,
-        value(...args: unknown[]) {
-          opened(api);
-          return original.apply(wx, args);
-        },
-      });
-    } catch {
-      // a frozen `wx`: the hides it causes carry no name
-    }
+export function redefine(wx: object, api: string, wrap: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown): void {
+  try {
+    // a missing API (an older base library) throws at bind, like a frozen `wx` at defineProperty
+    const original = (wx as Record<string, (...args: unknown[]) => unknown>)[api].bind(wx);
+    Object.defineProperty(wx, api, { configurable: true, writable: true, value: wrap(original) });
+  } catch {
+    // the API works as before; what the wrapper would have told is not told
   }
+}
+
+/** Each system-screen API calls `opened` with its name first; where one cannot be redefined, pauses are still told by the gap rule. */
+export function watchSystemScreens(wx: object, opened: (api: string) => void): void {
+  for (const api of SYSTEM_SCREENS) redefine(wx, api, (original) => (...args) => (opened(api), original(...args)));
 }

@@ -159,6 +159,14 @@ export interface GroupAnswers {
   shareInfo?: (shareTicket: string) => Promise<{ cloudID: string } | { errMsg: string }>;
 }
 
+/** What `wx.requestSubscribeMessage` takes (§D.2). */
+export interface SubscribeOptions {
+  tmplIds?: string[];
+  success?(answer: Record<string, unknown>): void;
+  fail?(failure: Record<string, unknown>): void;
+  complete?(result: Record<string, unknown>): void;
+}
+
 /** The system screens a Mini Program can open over itself, as WeChat shows them (reference §G.1). */
 export const SYSTEM_SCREEN_APIS = [
   'previewImage',
@@ -222,6 +230,14 @@ export class SimulatedPhone {
    * "always keep this choice", a permission already granted. The app is not hidden.
    */
   readonly screenless = new Set<SystemScreenApi>();
+  /**
+   * What the user answers the subscription pop-up (`wx.requestSubscribeMessage`, §D.2), asked with
+   * its tmplIds when the pop-up closes: the success object (`{errMsg: 'requestSubscribeMessage:ok',
+   * <templateId>: 'accept' | …}`) or a failure (`{errCode, errMsg}`: 20004 main switch off, 10002
+   * network …). By default the user accepts every template; a test against the emulator makes the
+   * simulated WeChat record the answer and push it (POST /__rukou/wechat/subscribe).
+   */
+  subscribePopup: (tmplIds: string[]) => Promise<Record<string, unknown>> = async (tmplIds) => ({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(tmplIds.map((id) => [id, 'accept'])) });
   tracker?: Tracker;
   /** The `wx` the running process sees, for the app's own calls (`phone.wx.previewImage(…)`). */
   wx?: TrackerWx & Record<SystemScreenApi, (options?: { success?(result: { errMsg: string }): void }) => void>;
@@ -329,7 +345,7 @@ export class SimulatedPhone {
         configurable: true,
         enumerable: true,
         writable: true,
-        value: (options: { success?(result: { errMsg: string }): void } = {}) => {
+        value: api === 'requestSubscribeMessage' ? this.subscriptionPopup(alive) : (options: { success?(result: { errMsg: string }): void } = {}) => {
           if (!alive()) return;
           const succeed = (): void => options.success?.({ errMsg: `${api}:ok` });
           if (this.screenless.has(api)) succeed();
@@ -344,6 +360,36 @@ export class SimulatedPhone {
       };
     }
     return wx;
+  }
+
+  /**
+   * `wx.requestSubscribeMessage` as WeChat runs it: the pop-up hides the app (unless the user chose
+   * "always keep this choice": `screenless`), and when it closes the answer goes to `success` or
+   * `fail`, then `complete`; called with none of the three, it answers a promise instead (WeChat's
+   * promise style), which resolves with the success object or rejects with the failure.
+   */
+  private subscriptionPopup(alive: () => boolean): (options?: SubscribeOptions) => Promise<Record<string, unknown>> | undefined {
+    return (options = {}) => {
+      const answered = new Promise<Record<string, unknown>>((resolve, reject) => {
+        const ask = (): void => {
+          void this.track(this.subscribePopup(options.tmplIds ?? [])).then((answer) => alive() && this.whenRunning(() => ('errCode' in answer ? reject(answer) : resolve(answer))));
+        };
+        if (this.screenless.has('requestSubscribeMessage')) ask();
+        else this.systemScreen(ask);
+      });
+      if (!options.success && !options.fail && !options.complete) return answered;
+      answered.then(
+        (answer) => {
+          options.success?.(answer);
+          options.complete?.(answer);
+        },
+        (failure: Record<string, unknown>) => {
+          options.fail?.(failure);
+          options.complete?.(failure);
+        },
+      );
+      return undefined;
+    };
   }
 
   /** A cold start with these enter options. */
