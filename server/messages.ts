@@ -6,7 +6,9 @@
  */
 import { messageIdOf } from '../shared/ids';
 import { checkTemplateData, type TemplateData } from '../shared/keywords';
-import { fateOf, messagePage, nextAttemptAt, readSendRequest, type Fate } from '../shared/messages';
+import { ValidationError } from '../shared/errors';
+import { escapeKey } from '../shared/keys';
+import { fateOf, messagePage, nextAttemptAt, readSendRequest, type Fate, type Segment } from '../shared/messages';
 import { hasQuota, readConsentAnswers, recordAnswer, recordRefusal, takeSend } from '../shared/subscriptions';
 import { chinaDay } from '../shared/time';
 import { getCloud, type Caller } from './cloud';
@@ -114,61 +116,147 @@ async function attempt(ctx: MessagesContext, message: MessageDoc): Promise<Messa
 
 const fateOfRecord = (message: MessageDoc): RecipientFate => ({ openid: message.openid, fate: message.fate, messageId: message._id, ...(message.reason ? { reason: message.reason } : {}) });
 
+/** A send's recipients as far as it is checked: what each message of it carries. */
+interface Sending {
+  templateId: string;
+  idempotencyKey: string;
+  page?: string;
+  data: TemplateData;
+}
+
+/**
+ * Sends to these recipients (at most `CHUNK`), each at most once for the send's idempotency key:
+ * one read of their records and of their ledgers, then for each without a record, the record, and
+ * WeChat's answer to it.
+ */
+async function sendTo(ctx: MessagesContext, sending: Sending, openids: string[]): Promise<RecipientFate[]> {
+  const _ = ctx.db.command;
+  const ids = openids.map((openid) => messageIdOf(sending.idempotencyKey, openid));
+  const stored = new Map(documentsOf<MessageDoc>(await ctx.db.collection('messages').where({ _id: _.in(ids) }).limit(ids.length).get(), 'messages').map((doc) => [doc._id, doc]));
+  const ledgers = await ledgersOf(ctx.db, openids, sending.templateId);
+  const results: RecipientFate[] = [];
+  for (const [k, openid] of openids.entries()) {
+    const _id = ids[k];
+    const known = stored.get(_id);
+    if (known) {
+      results.push(fateOfRecord(known));
+      continue;
+    }
+    const ledger = ledgers.get(openid);
+    const { templateId, idempotencyKey, page, data } = sending;
+    const fresh: MessageDoc = { _id, openid, templateId, idempotencyKey, ...(page === undefined ? {} : { page }), data, fate: ledger && hasQuota(ledger) ? 'sending' : 'no-quota', attempts: 0, createdAt: ctx.now() };
+    // the record first: a send called again, or a concurrent one, finds it and sends nothing more
+    if ((await addUnlessTaken(ctx.db, 'messages', [fresh])) === 'duplicate') {
+      const taken = documentsOf<MessageDoc>(await ctx.db.collection('messages').where({ _id }).limit(1).get(), 'messages')[0];
+      results.push(fateOfRecord(taken ?? fresh));
+      continue;
+    }
+    results.push(fateOfRecord(fresh.fate === 'sending' ? await attempt(ctx, fresh) : fresh));
+  }
+  return results;
+}
+
+/** A send to a segment as `sends` keeps it (`_id`: its idempotency key): where it has got to. */
+interface SegmentSend extends Sending {
+  _id: string;
+  segment: Segment;
+  /** The last openid considered, in openid order; '' before the first. */
+  cursor: string;
+  done: boolean;
+  createdAt: Date;
+}
+
+/** Of these users with a send left, those the segment holds: one read of their users or user-days. */
+async function inSegment(ctx: MessagesContext, segment: Segment, openids: string[]): Promise<string[]> {
+  const _ = ctx.db.command;
+  if ('quota' in segment) return openids;
+  if ('firstTouch' in segment) {
+    const [[key, value]] = Object.entries(segment.firstTouch);
+    const users = documentsOf<{ _id: string }>(await ctx.db.collection('users').where({ _id: _.in(openids), [`first.${key}`]: value }).field({ _id: true }).limit(openids.length).get(), 'users');
+    const holds = new Set(users.map((user) => user._id));
+    return openids.filter((openid) => holds.has(openid));
+  }
+  const { category, from, to } = segment.entered;
+  const days = documentsOf<{ openid: string }>(
+    await ctx.db
+      .collection('user_days')
+      .where({ openid: _.in(openids), day: _.gte(from).and(_.lte(to)), [`byCategory.${escapeKey(category)}`]: _.gt(0) })
+      .field({ openid: true })
+      .limit(1000)
+      .get(),
+    'user_days',
+  );
+  const holds = new Set(days.map((day) => day.openid));
+  return openids.filter((openid) => holds.has(openid));
+}
+
+/** Users with a send left per page of a segment send: one read each, in openid order. */
+const PAGE = 100;
+
+/**
+ * Goes on with a segment send from where it got to, page by page of the users with a send left for
+ * its template, until it is done or the time budget is spent; answers this call's fates.
+ */
+async function continueSegment(ctx: MessagesContext, job: SegmentSend, started: number): Promise<{ results: RecipientFate[]; done: boolean }> {
+  const _ = ctx.db.command;
+  const results: RecipientFate[] = [];
+  let cursor = job.cursor;
+  while (ctx.now().getTime() - started <= ctx.budgetMs) {
+    const page = documentsOf<{ openid: string }>(
+      await ctx.db.collection('subscriptions').where({ templateId: job.templateId, quota: _.gt(0), openid: _.gt(cursor) }).orderBy('openid', 'asc').field({ openid: true }).limit(PAGE).get(),
+      'subscriptions',
+    ).map((ledger) => ledger.openid);
+    if (page.length === 0) {
+      await ctx.db.collection('sends').doc(job._id).update({ data: { done: true } });
+      return { results, done: true };
+    }
+    const members = await inSegment(ctx, job.segment, page);
+    for (let i = 0; i < members.length; i += CHUNK) results.push(...(await sendTo(ctx, job, members.slice(i, i + CHUNK))));
+    cursor = page[page.length - 1];
+    await ctx.db.collection('sends').doc(job._id).update({ data: { cursor } });
+  }
+  return { results, done: false };
+}
+
+/** The send a segment's idempotency key names: made now, or found (the same template and segment, or refused). */
+async function segmentSend(ctx: MessagesContext, sending: Sending, segment: Segment): Promise<SegmentSend> {
+  const fresh: SegmentSend = { _id: sending.idempotencyKey, ...sending, segment, cursor: '', done: false, createdAt: ctx.now() };
+  if ((await addUnlessTaken(ctx.db, 'sends', [fresh])) === 'added') return fresh;
+  const job = documentsOf<SegmentSend>(await ctx.db.collection('sends').where({ _id: fresh._id }).limit(1).get(), 'sends')[0];
+  if (!job || job.templateId !== sending.templateId || JSON.stringify(job.segment) !== JSON.stringify(segment)) {
+    throw new ValidationError('This idempotencyKey was used for another send (another template or segment): choose a new key.', 'idempotencyKey');
+  }
+  return job;
+}
+
 /**
  * `send`: a template's message to each recipient who has a send left (the ledger), at most once
- * per recipient and idempotency key. Answers each recipient's fate in order, and `remaining`: the
- * recipients the time budget left for a next call with the same key.
+ * per recipient and idempotency key. To a list: each recipient's fate in order, and `remaining`,
+ * the recipients the time budget left for a next call with the same key. To a segment: this call's
+ * fates, and `done`; a call again with the same key, or the hourly timer, goes on from where it got to.
  */
-export async function send(event: Record<string, unknown>, ctx: MessagesContext): Promise<{ results: RecipientFate[]; remaining: string[] }> {
+export async function send(event: Record<string, unknown>, ctx: MessagesContext): Promise<{ results: RecipientFate[]; remaining: string[] } | { results: RecipientFate[]; done: boolean }> {
   const request = readSendRequest(event);
   const template = templateNamed(await templateList(ctx.db, ctx.now()), request.templateId, 'templateId');
   const data = checkTemplateData(
     template.keywords.map((keyword) => keyword.key),
     request.data,
   );
+  const sending: Sending = { templateId: request.templateId, idempotencyKey: request.idempotencyKey, ...(request.page === undefined ? {} : { page: request.page }), data };
   const started = ctx.now().getTime();
+  if (request.segment) return continueSegment(ctx, await segmentSend(ctx, sending, request.segment), started);
   const results: RecipientFate[] = [];
   for (let i = 0; i < request.to.length; i += CHUNK) {
     if (ctx.now().getTime() - started > ctx.budgetMs) return { results, remaining: request.to.slice(i) };
-    const chunk = request.to.slice(i, i + CHUNK);
-    const _ = ctx.db.command;
-    const ids = chunk.map((openid) => messageIdOf(request.idempotencyKey, openid));
-    const stored = new Map(documentsOf<MessageDoc>(await ctx.db.collection('messages').where({ _id: _.in(ids) }).limit(ids.length).get(), 'messages').map((doc) => [doc._id, doc]));
-    const ledgers = await ledgersOf(ctx.db, chunk, request.templateId);
-    for (const [k, openid] of chunk.entries()) {
-      const _id = ids[k];
-      const known = stored.get(_id);
-      if (known) {
-        results.push(fateOfRecord(known));
-        continue;
-      }
-      const ledger = ledgers.get(openid);
-      const fresh: MessageDoc = {
-        _id,
-        openid,
-        templateId: request.templateId,
-        idempotencyKey: request.idempotencyKey,
-        ...(request.page === undefined ? {} : { page: request.page }),
-        data,
-        fate: ledger && hasQuota(ledger) ? 'sending' : 'no-quota',
-        attempts: 0,
-        createdAt: ctx.now(),
-      };
-      // the record first: a send called again, or a concurrent one, finds it and sends nothing more
-      if ((await addUnlessTaken(ctx.db, 'messages', [fresh])) === 'duplicate') {
-        const taken = documentsOf<MessageDoc>(await ctx.db.collection('messages').where({ _id }).limit(1).get(), 'messages')[0];
-        results.push(fateOfRecord(taken ?? fresh));
-        continue;
-      }
-      results.push(fateOfRecord(fresh.fate === 'sending' ? await attempt(ctx, fresh) : fresh));
-    }
+    results.push(...(await sendTo(ctx, sending, request.to.slice(i, i + CHUNK))));
   }
   return { results, remaining: [] };
 }
 
 /**
  * The timer's run: each message whose retry is due is tried again, if its recipient still has a
- * send left (otherwise `no-quota`), within the time budget. Answers how many were tried and their fates.
+ * send left (otherwise `no-quota`); then unfinished segment sends go on; all within the time
+ * budget. Answers how many retries were tried, and the fates of all it did.
  */
 export async function retryDue(ctx: MessagesContext): Promise<{ retried: number; fates: Partial<Record<Fate, number>> }> {
   const _ = ctx.db.command;
@@ -196,6 +284,10 @@ export async function retryDue(ctx: MessagesContext): Promise<{ retried: number;
     }
     retried++;
     fates[done.fate] = (fates[done.fate] ?? 0) + 1;
+  }
+  for (const job of documentsOf<SegmentSend>(await ctx.db.collection('sends').where({ done: false }).orderBy('createdAt', 'asc').limit(10).get(), 'sends')) {
+    if (ctx.now().getTime() - started > ctx.budgetMs) break;
+    for (const result of (await continueSegment(ctx, job, started)).results) fates[result.fate] = (fates[result.fate] ?? 0) + 1;
   }
   return { retried, fates };
 }

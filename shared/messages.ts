@@ -9,10 +9,13 @@
  */
 import { URL_KEYS } from './entry';
 import { ValidationError } from './errors';
-import { textProblem } from './input';
+import { isRecord, textProblem } from './input';
+import { daysBetween, isChinaDay } from './time';
 
 /** Recipients one send names at most; a larger audience is several sends (each resumable). */
 export const MAX_RECIPIENTS = 1000;
+/** Days an `entered` segment spans at most. */
+export const MAX_SEGMENT_DAYS = 92;
 /** Attempts of one message before a retryable failure is final (`failed`). */
 export const MAX_ATTEMPTS = 5;
 /**
@@ -27,10 +30,21 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 /** A page of the Mini Program as subscribeMessage.send takes it: a route, a query (§D.1). */
 const PAGE_LENGTH = 512;
 
+/**
+ * Who a send goes to, in the operator's words: users whose first touch came through a channel, a
+ * scene or a category; users who entered through a category on days from–to; every user with a send
+ * left. Only those with a send left for the template are ever sent to.
+ */
+export type Segment =
+  | { firstTouch: { channel: string } | { scene: number } | { category: string } }
+  | { entered: { category: string; from: string; to: string } }
+  | { quota: true };
+
 export interface SendRequest {
   templateId: string;
-  /** Openids, each once, in the order given. */
+  /** Openids, each once, in the order given (empty for a segment). */
   to: string[];
+  segment?: Segment;
   /** The keywords' values as the operator wrote them; checked against the template (keywords.ts). */
   data: unknown;
   /** The page the message opens, without a leading "/" (none: the message opens nothing). */
@@ -47,10 +61,13 @@ export interface SendRequest {
 export function readSendRequest(event: Record<string, unknown>): SendRequest {
   const { templateId, to, data, page, idempotencyKey } = event;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) throw new ValidationError('templateId must be the id of one of the Mini Program\'s templates (see the "templates" action).', 'templateId');
-  if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS) throw new ValidationError(`to must be a list of 1 to ${MAX_RECIPIENTS} openids.`, 'to');
-  to.forEach((openid, i) => {
-    if (typeof openid !== 'string' || !OPENID.test(openid)) throw new ValidationError('Each recipient must be an openid (1–64 letters, digits, _ or -).', `to.${i}`);
-  });
+  const segment = isRecord(to) ? readSegment(to.segment) : undefined;
+  if (!segment) {
+    if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS) throw new ValidationError(`to must be a list of 1 to ${MAX_RECIPIENTS} openids, or { "segment": … }.`, 'to');
+    to.forEach((openid, i) => {
+      if (typeof openid !== 'string' || !OPENID.test(openid)) throw new ValidationError('Each recipient must be an openid (1–64 letters, digits, _ or -).', `to.${i}`);
+    });
+  }
   if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ValidationError('idempotencyKey must be 1–64 letters, digits or _ . : - : the same key sends once, however often it is called.', 'idempotencyKey');
   }
@@ -58,7 +75,49 @@ export function readSendRequest(event: Record<string, unknown>): SendRequest {
     if (typeof page !== 'string' || page.length > PAGE_LENGTH || textProblem(page)) throw new ValidationError(`page must be a page of the Mini Program with its query, at most ${PAGE_LENGTH} characters, such as "pages/item/item?id=7".`, 'page');
     if (new URLSearchParams(page.split('?')[1] ?? '').has(URL_KEYS.message)) throw new ValidationError(`page must not carry ${URL_KEYS.message}: Rukou adds each message's own.`, 'page');
   }
-  return { templateId, to: [...new Set(to as string[])], data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };
+  return { templateId, to: segment ? [] : [...new Set(to as string[])], ...(segment ? { segment } : {}), data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };
+}
+
+const SEGMENT_EXAMPLE = '{ "firstTouch": { "channel": "poster-7" } }, { "entered": { "category": "…", "from": "2024-05-01", "to": "2024-05-07" } } or { "quota": true }';
+const onlyKey = (value: Record<string, unknown>): string | undefined => (Object.keys(value).length === 1 ? Object.keys(value)[0] : undefined);
+
+/**
+ * A send's segment (`to.segment`). Throws ValidationError naming the field (`to.segment`,
+ * `to.segment.firstTouch`, `to.segment.entered.from` …): one kind of segment with one condition,
+ * text of 1–64 characters, a scene a whole number, days YYYY-MM-DD from ≤ to, at most 92 of them.
+ */
+function readSegment(segment: unknown): Segment {
+  const field = 'to.segment';
+  if (!isRecord(segment)) throw new ValidationError(`to.segment must be one of ${SEGMENT_EXAMPLE}.`, field);
+  const kind = onlyKey(segment);
+  const text = (value: unknown, at: string): string => {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 64 || textProblem(value)) throw new ValidationError(`${at} must be text of 1 to 64 characters.`, at);
+    return value;
+  };
+  if (kind === 'quota' && segment.quota === true) return { quota: true };
+  if (kind === 'firstTouch' && isRecord(segment.firstTouch)) {
+    const touch = segment.firstTouch;
+    const by = onlyKey(touch);
+    const at = `${field}.firstTouch.${by}`;
+    if (by === 'channel') return { firstTouch: { channel: text(touch.channel, at) } };
+    if (by === 'category') return { firstTouch: { category: text(touch.category, at) } };
+    if (by === 'scene') {
+      if (!Number.isSafeInteger(touch.scene) || (touch.scene as number) < 0) throw new ValidationError(`${at} must be a scene value, a whole number.`, at);
+      return { firstTouch: { scene: touch.scene as number } };
+    }
+    throw new ValidationError('to.segment.firstTouch names one of channel, scene or category.', `${field}.firstTouch`);
+  }
+  if (kind === 'entered' && isRecord(segment.entered)) {
+    const { category, from, to } = segment.entered;
+    const day = (value: unknown, name: string): string => {
+      if (!isChinaDay(value)) throw new ValidationError(`${field}.entered.${name} must be a day written YYYY-MM-DD.`, `${field}.entered.${name}`);
+      return value;
+    };
+    const entered = { category: text(category, `${field}.entered.category`), from: day(from, 'from'), to: day(to, 'to') };
+    if (entered.from > entered.to || daysBetween(entered.from, entered.to) >= MAX_SEGMENT_DAYS) throw new ValidationError(`${field}.entered spans from ≤ to, at most ${MAX_SEGMENT_DAYS} days.`, `${field}.entered.to`);
+    return { entered };
+  }
+  throw new ValidationError(`to.segment must be one of ${SEGMENT_EXAMPLE}.`, field);
 }
 
 /** The page a message opens: the send's page with the message's id as `rk_msg`, which credits the entry it brings. */

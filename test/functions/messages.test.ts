@@ -145,3 +145,78 @@ test('a push WeChat delivers twice changes the ledger once', async () => {
   await settledPushes(emulator.url, 'o-hal', 2);
   expect(await ledger('o-hal', shipped.priTmplId)).toMatchObject({ quota: 1 });
 });
+
+describe('sends to a segment', () => {
+  /** A user who enters through these enter options (track), then accepts the template. */
+  async function member(openid: string, options: Record<string, unknown>): Promise<void> {
+    const entered = await invokeAs(emulator.url, 'track', { v: 1, events: [{ id: `${openid}-enter-01`, seq: 1, at: Date.parse(MIDDAY), type: 'enter', cold: true, options }] }, { openid, appid: APP });
+    expect(entered.result).toMatchObject({ accepted: [`${openid}-enter-01`] });
+    await accepts(openid, shipped.priTmplId);
+  }
+  const fatesOf = (answer: Record<string, unknown>): [string, string][] => (answer.results as { openid: string; fate: string }[]).map((result) => [result.openid, result.fate]);
+
+  beforeAll(async () => {
+    await member('o-seg-1', { scene: 1047, path: 'pages/index/index', query: { rk_ch: 'poster-9' } });
+    await member('o-seg-2', { scene: 1047, path: 'pages/index/index', query: { rk_ch: 'poster-9' } });
+    await member('o-seg-3', { scene: 1089, path: 'pages/index/index', query: {} });
+  });
+
+  test('first touch through a channel: only its users with a send left, and a call again sends nothing more', async () => {
+    const request = { action: 'send', templateId: shipped.priTmplId, to: { segment: { firstTouch: { channel: 'poster-9' } } }, data: DATA, idempotencyKey: 'seg-channel' };
+    expect(fatesOf(await messages(request))).toEqual([
+      ['o-seg-1', 'sent'],
+      ['o-seg-2', 'sent'],
+    ]);
+    expect(await messages(request)).toEqual({ results: [], done: true });
+    expect(await messages({ ...request, to: { segment: { firstTouch: { scene: 1047 } } } })).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'idempotencyKey' } });
+  });
+
+  test('entered through a category on given days', async () => {
+    const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: { segment: { entered: { category: 'Quick entry', from: '2024-05-20', to: '2024-05-20' } } }, data: DATA, idempotencyKey: 'seg-entered' });
+    expect(fatesOf(answer)).toEqual([['o-seg-3', 'sent']]);
+    expect(answer.done).toBe(true);
+  });
+
+  test('a segment that is not one is refused naming its field', async () => {
+    for (const [to, field] of [
+      [{ segment: {} }, 'to.segment'],
+      [{ segment: { firstTouch: { channel: '' } } }, 'to.segment.firstTouch.channel'],
+      [{ segment: { entered: { category: 'Quick entry', from: '2024-05-20', to: '2024-01-01' } } }, 'to.segment.entered.to'],
+      [{ segment: { quota: true, firstTouch: { scene: 1 } } }, 'to.segment'],
+    ] as const) {
+      expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
+    }
+  });
+});
+
+describe('a send past its time budget', () => {
+  let tight: RunningEmulator;
+
+  beforeAll(async () => {
+    tight = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: OPERATOR.openid, RUKOU_SEND_SECONDS: '0' } });
+  });
+
+  afterAll(async () => {
+    await tight?.stop();
+  });
+
+  test('answers the recipients it left, and a call again with the same key goes on with them', async () => {
+    const [template] = await templates(tight.url);
+    const to = Array.from({ length: 120 }, (_, i) => `o-many-${String(i).padStart(3, '0')}`);
+    const send = async (recipients: string[]): Promise<{ results: { openid: string; fate: string }[]; remaining: string[] }> =>
+      (await invokeAs(tight.url, 'messages', { action: 'send', templateId: template.priTmplId, to: recipients, data: { thing1: '入口帆布包', character_string2: 'SF1', date3: '2024年5月20日' }, idempotencyKey: 'many-1' }, OPERATOR)).result as { results: { openid: string; fate: string }[]; remaining: string[] };
+    const first = await send(to);
+    // a zero budget still does one chunk of 50 before it looks at the time
+    expect([first.results.length, first.remaining]).toEqual([50, to.slice(50)]);
+    const seen = first.results.map((result) => result.openid);
+    let left = first.remaining;
+    while (left.length > 0) {
+      const next = await send(left);
+      seen.push(...next.results.map((result) => result.openid));
+      left = next.remaining;
+    }
+    expect(seen).toEqual(to);
+    // none of them had a send left: nothing was asked of WeChat
+    expect((await call<{ calls: unknown[] }>(tight.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls).toEqual([]);
+  });
+});
