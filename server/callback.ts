@@ -3,14 +3,15 @@
  * it understands changes what Rukou knows, idempotently, since WeChat delivers a push again when
  * it is not answered `success` within 5 s: a subscription pop-up's answers and a settings reject
  * reach the consent ledger (an answer already recorded from the same push changes nothing), and a
- * sent event is kept in `deliveries` under WeChat's msgid (which `messages` records hold).
+ * sent event is kept in `deliveries` under WeChat's msgid (which `messages` records hold); a
+ * customer-service message or entry is answered with a service card (server/cards.ts), one per push.
  */
 import { NotWeChatError } from '../shared/errors';
 import { readPush, type Push } from '../shared/push';
 import { recordAnswer, recordSettingsReject } from '../shared/subscriptions';
 import type { Caller } from './cloud';
+import { answerChat, type CardsContext } from './cards';
 import { changeLedger } from './ledgers';
-import type { Database } from './pipeline';
 
 /** Sources that are someone other than WeChat's push: a Mini Program, HTTP access, a timer, another function (getWXContext's SOURCE). */
 const NOT_PUSH_SOURCES = new Set(['wx_client', 'wx_devtools', 'wx_http', 'wx_trigger', 'scf']);
@@ -28,7 +29,8 @@ export function pushOf(who: Partial<Caller>, event: Record<string, unknown>): Pu
 }
 
 /** Applies one push; answers `success`, which tells WeChat not to deliver it again. */
-export async function handlePush(db: Database, push: Push): Promise<'success'> {
+export async function handlePush(ctx: CardsContext, push: Push): Promise<'success'> {
+  const { db } = ctx;
   const at = new Date(push.createTime * 1000);
   if (push.kind === 'subscribe-popup') {
     for (const item of push.items) {
@@ -47,6 +49,8 @@ export async function handlePush(db: Database, push: Push): Promise<'success'> {
         .doc(item.msgId)
         .set({ data: { openid: push.openid, templateId: item.templateId, delivered: item.errorCode === 0, status: item.errorStatus, errorCode: item.errorCode, at } });
     }
+  } else {
+    await answerChat(ctx, push);
   }
   return 'success';
 }

@@ -36,6 +36,9 @@ import { classifyScene, SCENE } from './scenes';
 /** Rukou's query keys (the public URL contract). */
 export const URL_KEYS = { channel: 'rk_ch', share: 'rk_sh', message: 'rk_msg', card: 'rk_card' } as const;
 
+/** A page with one more query pair (`pages/a/a?id=7` + `rk_msg`, `X` → `pages/a/a?id=7&rk_msg=X`): how a message or card carries its id. */
+export const withQueryParam = (page: string, key: string, value: string): string => `${page}${page.includes('?') ? '&' : '?'}${key}=${value}`;
+
 export const LIMITS = {
   /** Query keys kept per entry (the rest are dropped: a query is context, not a data store). */
   queryKeys: 30,

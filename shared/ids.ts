@@ -41,6 +41,13 @@ export const subscriptionDocId = (openid: string, templateId: string): string =>
  */
 export const messageIdOf = (idempotencyKey: string, openid: string): string => pairId(`message:${idempotencyKey}`, openid);
 
+/**
+ * A service card's id (`rk_card` in its pagepath, and the `_id` of its `cards` record): over the
+ * user and the push it answers (its dedupe key, shared/push.ts), so that a push WeChat delivers
+ * again finds the record its first delivery made and sends no second card.
+ */
+export const cardIdOf = (openid: string, pushKey: string): string => pairId(`card:${openid}`, pushKey);
+
 /** Whether a configured secret is usable for issuing share prefixes. */
 export function usableSecret(secret: string | undefined): secret is string {
   return typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH;

@@ -7,7 +7,7 @@
  * messagePage(send.page, 'Xy…')          // 'pages/item/item?id=7&rk_msg=Xy…'
  * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
  */
-import { URL_KEYS } from './entry';
+import { URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
 import { isRecord, textProblem } from './input';
 import { daysBetween, isChinaDay } from './time';
@@ -122,7 +122,7 @@ function readSegment(segment: unknown): Segment {
 
 /** The page a message opens: the send's page with the message's id as `rk_msg`, which credits the entry it brings. */
 export function messagePage(page: string, messageId: string): string {
-  return `${page}${page.includes('?') ? '&' : '?'}${URL_KEYS.message}=${messageId}`;
+  return withQueryParam(page, URL_KEYS.message, messageId);
 }
 
 /** What became of one recipient of a send. */

@@ -1,5 +1,5 @@
 /**
- * The operators' function: stats and backfill, for operators only (an OPENID in `admins` or
+ * The operators' function: stats, backfill and the service cards' rules, for operators only (an OPENID in `admins` or
  * RUKOU_OPERATORS; over HTTP access, a bearer token whose SHA-256 is in RUKOU_ADMIN_TOKEN_SHA256).
  *
  * @example
@@ -13,11 +13,12 @@ import { getCloud } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler, route } from '../../../server/handler';
 import { httpPayload, isHttpAccess, requireOperator } from '../../../server/operators';
+import { CARD_ACTIONS } from '../../../server/cards';
 import { RequestCounter } from '../../../server/pipeline';
 import { STATS_ACTIONS, type StatsContext } from '../../../server/stats';
 
 const config = serverConfig();
-const actions = route<StatsContext>(STATS_ACTIONS);
+const actions = route<StatsContext>({ ...STATS_ACTIONS, ...CARD_ACTIONS });
 
 async function serve(event: Record<string, unknown>): Promise<unknown> {
   const db = getCloud().database();
