@@ -122,6 +122,42 @@ test('WeChat busy (45009): the message is retrying, and the timer sends it when 
   expect(await inbox(emulator.url, 'o-eve')).toHaveLength(1);
 });
 
+test.each([
+  [40003, 'invalid'],
+  [41030, 'invalid'],
+  [47003, 'invalid'],
+])('WeChat answers %s: the message is %s, and the send it did not use is still the user\'s', async (errcode, fate) => {
+  const openid = `o-err-${String(errcode).replace('-', 'm')}`;
+  await accepts(openid, shipped.priTmplId);
+  await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'subscribeMessage.send', errcode, times: 1 });
+  const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `err-${errcode}` });
+  expect(answer).toMatchObject({ results: [{ openid, fate, reason: expect.any(String) }] });
+  expect(await ledger(openid, shipped.priTmplId)).toMatchObject({ quota: 1 });
+});
+
+test('a message WeChat keeps answering -1 (busy) is tried five times, then failed', async () => {
+  await accepts('o-tries', shipped.priTmplId);
+  await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'subscribeMessage.send', errcode: -1, times: 5 });
+  expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-tries'], data: DATA, idempotencyKey: 'tries-1' })).toMatchObject({ results: [{ fate: 'retrying' }] });
+  const record = async (): Promise<unknown> => ((await db.collection('messages').where({ _id: messageIdOf('tries-1', 'o-tries') }).get()) as unknown as { data: { fate: string; attempts: number }[] }).data.map(({ fate, attempts }) => [fate, attempts])[0];
+  const seen: unknown[] = [await record()];
+  // waits of 10, 20, 40 and 80 minutes: the timer each time the next attempt is due
+  for (const wait of ['10m', '20m', '40m', '80m']) {
+    const moved = (await call<{ now: string }>(emulator.url, 'POST', '/__rukou/clock', { advance: wait })).body;
+    await call(emulator.url, 'POST', '/triggers/messages', { time: moved.now });
+    seen.push(await record());
+  }
+  expect(seen).toEqual([
+    ['retrying', 1],
+    ['retrying', 2],
+    ['retrying', 3],
+    ['retrying', 4],
+    ['failed', 5],
+  ]);
+  expect(await inbox(emulator.url, 'o-tries')).toEqual([]);
+  expect(await ledger('o-tries', shipped.priTmplId)).toMatchObject({ quota: 1 });
+});
+
 test('a report without a real grant: WeChat answers 43101, the message is refused and the ledger has no send left', async () => {
   // the client says accept, but the user never answered WeChat's pop-up: WeChat has no grant
   expect(await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid: 'o-fay', appid: APP })).toEqual({ quota: { [shipped.priTmplId]: 1 } });
