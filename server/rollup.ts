@@ -19,7 +19,7 @@ import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
-import { documentsOf, runPipeline, updatedCount, type Database, type RequestCounter } from './pipeline';
+import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
@@ -232,18 +232,24 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
 
 /**
  * Counts again the messages and cards of days already rolled up, and stores them in those days'
- * rollups (not final ones), leaving the rest of each document as it is: their opens keep arriving
- * for `SEND_SETTLE_DAYS` after the send's day, long after the day's own events are all in. Two
- * aggregations a day, over that day's sends. Answers the days whose rollup took them.
+ * rollups (not final ones, nor those of older code), leaving the rest of each document as it is:
+ * their opens keep arriving for `SEND_SETTLE_DAYS` after the send's day, long after the day's own
+ * events are all in. One read for the days' rollups, then two aggregations (over that day's sends)
+ * and one update a day. Answers the days counted again.
  */
 async function recountSends(db: Database, days: string[], counter: RequestCounter): Promise<string[]> {
   const _ = db.command;
-  const recounted: string[] = [];
-  for (const day of days) {
+  counter.count += 1;
+  const stored = documentsOf<{ _id: string }>(
+    await db.collection('rollups_daily').where({ _id: _.in(days), version: ROLLUP_VERSION, final: _.neq(true) }).field({ _id: true }).limit(1000).get(),
+    'rollups_daily',
+  );
+  const recounted = days.filter((day) => stored.some((doc) => doc._id === day));
+  for (const day of recounted) {
     const counts: Record<string, unknown> = {};
     for (const kind of SEND_KINDS) counts[kind] = _.set(sendStats(await runPipeline<SendRow>(db, sendsPipeline(kind, day), counter)));
     counter.count += 1;
-    if (updatedCount(await db.collection('rollups_daily').where({ _id: day, version: ROLLUP_VERSION, final: _.neq(true) }).update({ data: counts })) === 1) recounted.push(day);
+    await db.collection('rollups_daily').doc(day).update({ data: counts });
   }
   return recounted;
 }
