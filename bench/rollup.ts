@@ -179,6 +179,8 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
       shareDepths: await run('shareDepths'),
       groupTotals: await run('groupTotals'),
       topGroups: await run('topGroups'),
+      messages: await run('messages'),
+      cards: await run('cards'),
       late: await run('late'),
     };
     return { ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, outputs };

@@ -1,5 +1,6 @@
 import {
   buildRollup,
+  ROLLUP_VERSION,
   catalogSceneNames,
   dayPipelines,
   DIMENSIONS,
@@ -16,8 +17,12 @@ import {
 } from '../shared/rollup';
 import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
-import { addDays, chinaDay, dayRange } from '../shared/time';
+import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
+import { addDays, chinaDay, dayRange, daysBetween } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
+
+/** The first day a day's text can be (shared/time.ts writes years 0000–9999). */
+const FIRST_DAY = '0000-01-01';
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
@@ -44,9 +49,9 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
 }
 
 /**
- * Computes one China day's rollup from its user-days, inside the database: a fixed number of
- * aggregation requests (12, after one read of the day's first-day revisions) whatever the number
- * of users and events. The admin's "today so far" calls this same function without storing the result.
+ * Computes one China day's rollup from its user-days (and its messages and cards from their
+ * records), inside the database: a fixed number of aggregation requests (14, after one read of the
+ * day's first-day revisions) whatever the number of users, events and sends. The admin's "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
   await applyRevisions(db, day, counter);
@@ -63,6 +68,8 @@ export async function computeDay(db: Database, day: string, counter: RequestCoun
     shareDepths: await run('shareDepths'),
     groupTotals: await run('groupTotals'),
     topGroups: await run('topGroups'),
+    messages: await run('messages'),
+    cards: await run('cards'),
     late: await run('late'),
   };
   return buildRollup(day, outputs, catalogSceneNames, now);
@@ -226,6 +233,30 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
   return current;
 }
 
+/**
+ * Counts again the messages and cards of days already rolled up, and stores them in those days'
+ * rollups (not final ones, nor those of older code), leaving the rest of each document as it is:
+ * their opens keep arriving for `SEND_SETTLE_DAYS` after the send's day, long after the day's own
+ * events are all in. One read for the days' rollups, then two aggregations (over that day's sends)
+ * and one update a day. Answers the days counted again.
+ */
+async function recountSends(db: Database, days: string[], counter: RequestCounter): Promise<string[]> {
+  const _ = db.command;
+  counter.count += 1;
+  const stored = documentsOf<{ _id: string }>(
+    await db.collection('rollups_daily').where({ _id: _.in(days), version: ROLLUP_VERSION, final: _.neq(true) }).field({ _id: true }).limit(1000).get(),
+    'rollups_daily',
+  );
+  const recounted = days.filter((day) => stored.some((doc) => doc._id === day));
+  for (const day of recounted) {
+    const counts: Record<string, unknown> = {};
+    for (const kind of SEND_KINDS) counts[kind] = _.set(sendStats(await runPipeline<SendRow>(db, sendsPipeline(kind, day), counter)));
+    counter.count += 1;
+    await db.collection('rollups_daily').doc(day).update({ data: counts });
+  }
+  return recounted;
+}
+
 export interface DailyRunResult {
   day: string;
   /** The days computed and stored by this run. */
@@ -234,14 +265,17 @@ export interface DailyRunResult {
   unchanged: string[];
   /** The days that needed a rollup but whose rollup is final (their user-days are past retention): kept as they were. */
   final: string[];
+  /** The days not rolled up again whose messages and cards were counted again (their opens may still arrive). */
+  sendsRecounted: string[];
   retention: RetentionResult;
   databaseRequests: number;
 }
 
 /**
  * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls each of the
- * seven days before it that received events since its rollup, then applies retention. At a
- * million events a day, re-rolling unchanged days would multiply the run.
+ * seven days before it that received events since its rollup, counts again the messages and cards
+ * of the 14 days before it that it did not roll (their opens may still come), then applies
+ * retention. At a million events a day, re-rolling unchanged days would multiply the run.
  */
 export async function dailyRun(db: Database, time: Date, retention: Retention, counter: RequestCounter): Promise<DailyRunResult> {
   const today = chinaDay(time);
@@ -250,6 +284,10 @@ export async function dailyRun(db: Database, time: Date, retention: Retention, c
   const unchanged = await currentDays(db, late, counter);
   const days = [...late.filter((d) => !unchanged.has(d)), day];
   const { written, final } = await rollupDays(db, days, counter, () => new Date());
+  const rolled = new Set(written.map((doc) => doc._id));
+  // days are written from 0000-01-01 on: a run in the calendar's first fortnight recounts the days there are
+  const settling = daysBetween(FIRST_DAY, day) > SEND_SETTLE_DAYS ? addDays(day, -SEND_SETTLE_DAYS) : FIRST_DAY;
+  const sendsRecounted = await recountSends(db, dayRange(settling, addDays(day, -1)).filter((d) => !rolled.has(d)), counter);
   const purged = await applyRetention(db, today, retention, counter);
-  return { day, rolledUp: written.map((doc) => doc._id), unchanged: late.filter((d) => unchanged.has(d)), final, retention: purged, databaseRequests: counter.count };
+  return { day, rolledUp: [...rolled], unchanged: late.filter((d) => unchanged.has(d)), final, sendsRecounted, retention: purged, databaseRequests: counter.count };
 }

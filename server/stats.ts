@@ -16,9 +16,11 @@ import {
   totalsWithChange,
 } from '../shared/stats';
 import { actionOnly, backfillRange, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
-import { chinaDay, dayRange } from '../shared/time';
+import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
+import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { computeDay, rollupDays } from './rollup';
+import { cachedTitles } from './templates';
 import { RukouError } from '../shared/errors';
 
 export interface StatsContext {
@@ -49,6 +51,21 @@ async function rollupsBetween(ctx: StatsContext, from: string, to: string): Prom
 const within = (docs: RollupDoc[], from: string, to: string): RollupDoc[] => docs.filter((doc) => doc._id >= from && doc._id <= to);
 
 export type StatsAction = (event: Record<string, unknown>, ctx: StatsContext) => Promise<unknown>;
+
+/**
+ * One kind of sends over [from, to], by send day: each key's counts summed over the days' rollups
+ * (a send counts on one day, so the sums are exact), most sent first, with the days of the range
+ * that have no rollup and those whose counts may still grow (opens of their sends can still come).
+ */
+async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, kind: SendKind): Promise<{ from: string; to: string; total: SendCounts; byKey: [string, SendCounts][]; missingDays: string[]; settlingDays: string[] }> {
+  const { from, to } = statsRange(event);
+  const docs = await rollupsBetween(ctx, from, to);
+  const byKey = Object.entries(sumSends(docs.map((doc) => doc[kind] ?? {})));
+  const rolled = new Set(docs.map((doc) => doc._id));
+  const settled = addDays(chinaDay(ctx.now()), -SEND_SETTLE_DAYS - 1);
+  const days = dayRange(from, to);
+  return { from, to, total: totalOfSends(Object.fromEntries(byKey)), byKey, missingDays: days.filter((day) => !rolled.has(day)), settlingDays: days.filter((day) => day >= settled) };
+}
 
 /** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
 export const STATS_ACTIONS: Record<string, StatsAction> = {
@@ -128,6 +145,19 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     const now = ctx.now();
     const doc = await computeDay(ctx.db, chinaDay(now), ctx.counter, now);
     return { asOf: now, rollup: readableRollup(doc) };
+  },
+
+  /** Subscription messages by template over a range of send days: sent, fates, opened, open rate, returns within 24 hours, new users. */
+  async messages(event, ctx) {
+    const { byKey, ...range } = await sendsBetween(ctx, event, 'messages');
+    const titles = byKey.length > 0 ? await cachedTitles(ctx.db) : new Map<string, string>();
+    return { ...range, templates: byKey.map(([templateId, counts]) => ({ templateId, ...(titles.has(templateId) ? { title: titles.get(templateId) } : {}), ...counts })) };
+  },
+
+  /** Service cards by rule over a range of send days: sent, fates, opened, open rate, returns within 24 hours, new users. */
+  async cards(event, ctx) {
+    const { byKey, ...range } = await sendsBetween(ctx, event, 'cards');
+    return { ...range, rules: byKey.map(([rule, counts]) => ({ rule, ...counts })) };
   },
 
   async backfill(event, ctx) {

@@ -55,6 +55,12 @@ export async function templateList(db: Database, now: Date, refresh = false): Pr
   return templates;
 }
 
+/** The titles of the templates as last cached, without asking WeChat: what stats print beside a template id. */
+export async function cachedTitles(db: Database): Promise<Map<string, string>> {
+  const cached = documentsOf<{ templates?: Template[] }>(await db.collection('templates').where({ _id: CACHE_ID }).limit(1).get(), 'templates')[0];
+  return new Map((cached?.templates ?? []).map((template) => [template.templateId, template.title]));
+}
+
 /** The template named, or a ValidationError on `field` when the Mini Program has none of that id. */
 export function templateNamed(templates: Template[], templateId: string, field: string): Template {
   const template = templates.find((candidate) => candidate.templateId === templateId);

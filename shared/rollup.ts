@@ -21,12 +21,14 @@
  *   how they get counted.
  */
 import { unescapeKey } from './keys';
+import { ratio } from './ratio';
 import { sceneInfo } from './scenes';
+import { sendsPipeline, sendStats, type SendCounts, type SendRow } from './sends';
 import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-3';
+export const ROLLUP_VERSION = 'rollup-4';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
@@ -108,6 +110,13 @@ export interface RollupDoc {
   byPage: Record<string, Counts>;
   shares: ShareStats;
   groups: GroupStats;
+  /**
+   * The subscription messages sent that day by template (escaped keys), with what they brought
+   * back (`shared/sends.ts`); absent from documents written before `rollup-4`.
+   */
+  messages?: Record<string, SendCounts>;
+  /** The service cards sent that day by rule (escaped keys); absent before `rollup-4`. */
+  cards?: Record<string, SendCounts>;
   lateEvents: number;
   version: string;
   computedAt: Date;
@@ -129,7 +138,7 @@ export const MAP_OF: Record<Dimension, 'byBucket' | 'byCategory' | 'byScene' | '
 /** One stage with exactly one operator key, as CloudBase's aggregate accepts. */
 export type Stage = Record<string, unknown>;
 export interface Pipeline {
-  collection: 'events' | 'user_days' | 'users' | 'rollups_daily' | 'revisions';
+  collection: 'events' | 'user_days' | 'users' | 'rollups_daily' | 'revisions' | 'messages' | 'cards';
   stages: Stage[];
 }
 
@@ -142,6 +151,8 @@ export interface DayOutputs {
   shareDepths: { _id: unknown; opens: number }[];
   groupTotals: { reached: number; opens: number }[];
   topGroups: { _id: unknown; opens: number; openers: number }[];
+  messages: SendRow[];
+  cards: SendRow[];
   late: { late: number }[];
 }
 
@@ -296,6 +307,8 @@ export function dayPipelines(day: string): { [K in Exclude<keyof DayOutputs, 'di
     shareDepths: shareDepthsPipeline(day),
     groupTotals: groupTotalsPipeline(day),
     topGroups: topGroupsPipeline(day),
+    messages: sendsPipeline('messages', day),
+    cards: sendsPipeline('cards', day),
     late: latePipeline(day),
   };
 }
@@ -335,11 +348,6 @@ export function purgeableDays(eventDays: { _id: unknown; lastWrite: Date }[], ro
       return at !== undefined && at >= new Date(row.lastWrite).getTime();
     })
     .map((row) => String(row._id));
-}
-
-/** 0 when the denominator is 0: an empty day has no ratio, and the document stays plain numbers. */
-export function ratio(numerator: number, denominator: number): number {
-  return denominator > 0 ? Math.round((numerator / denominator) * 10_000) / 10_000 : 0;
 }
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -402,6 +410,8 @@ export function buildRollup(day: string, out: DayOutputs, sceneNames: (scene: nu
       opens: num(out.groupTotals[0]?.opens),
       top: out.topGroups.map((row) => ({ groupId: unescapeKey(String(row._id)), opens: num(row.opens), openers: num(row.openers) })),
     },
+    messages: sendStats(out.messages),
+    cards: sendStats(out.cards),
     lateEvents: num(out.late[0]?.late),
     version: ROLLUP_VERSION,
     computedAt,

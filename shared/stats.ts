@@ -8,7 +8,8 @@
  */
 import { unescapeKey } from './keys';
 import type { EnterEvent, GroupRecord } from './model';
-import { MAP_OF, ratio, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
+import { ratio } from './ratio';
+import { MAP_OF, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
 import { addDays, daysBetween } from './time';
 
 export const MAX_RANGE_DAYS = 366;
@@ -79,6 +80,8 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
     byScene: readable(doc.byScene),
     byChannel: readable(doc.byChannel),
     byPage: readable(doc.byPage),
+    ...(doc.messages ? { messages: readable(doc.messages) } : {}),
+    ...(doc.cards ? { cards: readable(doc.cards) } : {}),
   };
 }
 

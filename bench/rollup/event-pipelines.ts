@@ -7,6 +7,7 @@
  * `firstDay`, which `track` stopped writing on events with the user-days, so their new users are 0.
  */
 import { latePipeline, TOP_GROUPS, TOP_KEYS, type dayPipelines, type Dimension, type Pipeline, type Stage } from '../../shared/rollup';
+import { sendsPipeline } from '../../shared/sends';
 import { SESSION_GAP_MS } from '../../shared/session';
 
 const DIMENSION_FIELDS: Record<Dimension, string> = { bucket: 'bucket', category: 'category', scene: 'scene', channel: 'channel', page: 'path' };
@@ -94,6 +95,9 @@ export function eventPipelines(day: string): ReturnType<typeof dayPipelines> {
     shareDepths: { collection: 'events', stages: [shareReturnsOn(day), { $group: { _id: '$share.depth', opens: { $sum: 1 } } }, { $sort: { _id: 1 } }, { $limit: TOP_KEYS }] },
     groupTotals: { collection: 'events', stages: [...groupOpens(day), { $group: { _id: null, reached: { $sum: 1 }, opens: { $sum: '$opens' } } }, { $project: { _id: 0 } }] },
     topGroups: { collection: 'events', stages: [...groupOpens(day), { $sort: { opens: -1, openers: -1, _id: 1 } }, { $limit: TOP_GROUPS }] },
+    // the same as the rollup's: sends are read from their records, not from user-days
+    messages: sendsPipeline('messages', day),
+    cards: sendsPipeline('cards', day),
     late: latePipeline(day),
   };
 }

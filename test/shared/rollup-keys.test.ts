@@ -23,7 +23,7 @@ const anyKey = fc.oneof(
 function outputs(rows: Partial<DayOutputs['dimensions']>): DayOutputs {
   const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, rows[d] ?? []])) as DayOutputs['dimensions'];
   const entries = Object.values(rows).flat().reduce((n, row) => n + row.entries, 0);
-  return { totals: [{ entries, users: 1, newUsers: 1, sessions: 1, cold: 0 }], dimensions, shareIntents: [], shareReturns: [], shareDepths: [], groupTotals: [], topGroups: [], late: [] };
+  return { totals: [{ entries, users: 1, newUsers: 1, sessions: 1, cold: 0 }], dimensions, shareIntents: [], shareReturns: [], shareDepths: [], groupTotals: [], topGroups: [], messages: [], cards: [], late: [] };
 }
 
 /** What the database keeps of a document sent as JSON: text in UTF-8, own properties only. */

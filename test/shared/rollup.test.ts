@@ -9,7 +9,6 @@ import {
   DIMENSIONS,
   eventDaysBeforePipeline,
   purgeableDays,
-  ratio,
   rollupContent,
   ROLLUP_VERSION,
   unchangedSince,
@@ -19,6 +18,8 @@ import {
   type Pipeline,
   type RollupDoc,
 } from '../../shared/rollup';
+import { ratio } from '../../shared/ratio';
+import { addDays } from '../../shared/time';
 import { generateTrace, truthOf, userDaysOf } from '../helpers/rollup-trace';
 
 const DAYS = ['2024-03-09', '2024-03-10', '2024-03-11', '2024-03-12'];
@@ -33,7 +34,7 @@ const names = (scene: number): { zh: string; en: string } => ({ zh: `场景${sce
  * document, for one, is a row there and nothing in MongoDB.
  */
 function run<T>(pipeline: Pipeline, from: StoredEvent[] = events): T[] {
-  const collections: Record<string, Doc[]> = { events: from as unknown as Doc[], user_days: userDaysOf(from, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[] };
+  const collections: Record<string, Doc[]> = { events: from as unknown as Doc[], user_days: userDaysOf(from, trace.users) as unknown as Doc[], users: trace.users as unknown as Doc[], messages: [], cards: [] };
   return runPipeline(pipeline.stages, collections[pipeline.collection], { collectionResolver: (name: string) => collections[name] ?? [] }) as T[];
 }
 
@@ -47,6 +48,8 @@ function rollupInDatabase(day: string, computedAt = new Date('2024-03-13T00:00:0
     shareDepths: run(p.shareDepths),
     groupTotals: run(p.groupTotals),
     topGroups: run(p.topGroups),
+    messages: run(p.messages),
+    cards: run(p.cards),
     late: run(p.late),
   };
   return buildRollup(day, outputs, names, computedAt);
@@ -105,13 +108,18 @@ describe('a day rollup computed by the pipelines equals the truth counted with l
 
   test('the number of pipelines does not depend on the number of events', () => {
     const count = (p: ReturnType<typeof dayPipelines>): number => Object.keys(p).length - 1 + Object.keys(p.dimensions).length;
-    expect(count(dayPipelines(DAYS[0]))).toBe(12);
+    expect(count(dayPipelines(DAYS[0]))).toBe(14);
   });
 
   test('every pipeline starts with a $match on day (the indexed field) and has one key per stage', () => {
     const p = dayPipelines(DAYS[0]);
     for (const pipeline of [p.totals, p.shareIntents, p.shareReturns, p.shareDepths, p.groupTotals, p.topGroups, p.late, ...Object.values(p.dimensions)]) {
       expect((pipeline.stages[0].$match as { day: string }).day).toBe(DAYS[0]);
+      for (const stage of pipeline.stages) expect(Object.keys(stage)).toHaveLength(1);
+    }
+    // a day's sends are read from their records, by the indexed time they were made
+    for (const pipeline of [p.messages, p.cards]) {
+      expect(pipeline.stages[0]).toEqual({ $match: { createdAt: { $gte: new Date(`${DAYS[0]}T00:00:00+08:00`), $lt: new Date(`${addDays(DAYS[0], 1)}T00:00:00+08:00`) } } });
       for (const stage of pipeline.stages) expect(Object.keys(stage)).toHaveLength(1);
     }
   });
