@@ -15,7 +15,7 @@
  *
  * @example
  * const rules = readCardRules({ keywords: [{ keyword: '优惠', card: { title: '本周优惠', page: 'pages/deals/deals' } }] });
- * cardFor(rules, { kind: 'text', content: '有优惠吗？' })   // { rule: 'keyword', card: { title: '本周优惠', page: 'pages/deals/deals' } }
+ * cardFor(rules, { kind: 'text', content: '有优惠吗？' })   // { rule: 'keyword:优惠', card: { title: '本周优惠', page: 'pages/deals/deals' } }
  * cardFor(undefined, { kind: 'enter-session' })             // { rule: 'default', card: HOME_CARD }
  * cardPage('pages/deals/deals?id=7', 'Xy…')                 // 'pages/deals/deals?id=7&rk_card=Xy…'
  */
@@ -49,8 +49,11 @@ export interface CardRules {
   default?: Card | false;
 }
 
-/** What chose a card: the kind of rule, as each `cards` record keeps it. */
-export type CardRuleKind = 'keyword' | 'sessionFrom' | 'default';
+/**
+ * Which rule chose a card, as each `cards` record keeps it and the stats count cards by it:
+ * `keyword:<keyword>`, `sessionFrom:<session-from>` or `default`.
+ */
+export type CardRuleKind = `keyword:${string}` | `sessionFrom:${string}` | 'default';
 
 /**
  * The card for the Mini Program's home page, sent until the operator sets rules. A cloud function
@@ -143,18 +146,18 @@ export function readCardRules(value: unknown, field = 'rules'): CardRules {
 export type ChatTurn = { kind: 'text'; content: string } | { kind: 'enter-session'; sessionFrom?: string };
 
 /**
- * The card that answers a turn of the chat, and the kind of rule that chose it; undefined when
+ * The card that answers a turn of the chat, and the rule that chose it; undefined when
  * nothing matches and the rules' default is `false`. Rules not set (`undefined`): the home card.
  */
 export function cardFor(rules: CardRules | undefined, turn: ChatTurn): { card: Card; rule: CardRuleKind } | undefined {
   if (turn.kind === 'text' && rules) {
     const said = foldText(turn.content);
     const matched = rules.keywords.find((rule) => said.includes(foldText(rule.keyword)));
-    if (matched) return { card: matched.card, rule: 'keyword' };
+    if (matched) return { card: matched.card, rule: `keyword:${matched.keyword}` };
   }
   if (turn.kind === 'enter-session' && rules && turn.sessionFrom !== undefined) {
     const matched = rules.sessionFroms.find((rule) => rule.sessionFrom === turn.sessionFrom);
-    if (matched) return { card: matched.card, rule: 'sessionFrom' };
+    if (matched) return { card: matched.card, rule: `sessionFrom:${matched.sessionFrom}` };
   }
   const fallback = rules?.default;
   if (fallback === false) return undefined;

@@ -90,7 +90,7 @@ test('a user types a keyword, gets its card, taps it (1073), and the entry track
   const cardId = idOf(typed);
   const [card] = await inbox(emulator.url, 'o-bob');
   expect(card).toMatchObject({ kind: 'card', title: DEALS.title, page: `${DEALS.page}&rk_card=${cardId}` });
-  expect(await cardsOf('o-bob')).toEqual([expect.objectContaining({ _id: cardId, rule: 'keyword', title: DEALS.title, page: DEALS.page, fate: 'sent' })]);
+  expect(await cardsOf('o-bob')).toEqual([expect.objectContaining({ _id: cardId, rule: 'keyword:优惠', title: DEALS.title, page: DEALS.page, fate: 'sent' })]);
 
   const tap = (await call<{ scene: number; path: string; query: Record<string, string> }>(emulator.url, 'POST', '/__rukou/wechat/tap', { openid: 'o-bob', id: card.id })).body;
   expect(tap).toEqual({ scene: 1073, path: 'pages/detail/detail', query: { id: 'deals', rk_card: cardId } });
@@ -104,7 +104,7 @@ test('entering from a button with a session-from gets that session-from\'s card;
   await chat('o-cai', { sessionFrom: 'goods-7' });
   await chat('o-cai', { text: '在吗' });
   expect((await inbox(emulator.url, 'o-cai')).map((m) => m.title)).toEqual([GOODS.title, HOME_CARD.title]);
-  expect((await cardsOf('o-cai')).map((c) => c.rule).sort()).toEqual(['default', 'sessionFrom']);
+  expect((await cardsOf('o-cai')).map((c) => c.rule).sort()).toEqual(['default', 'sessionFrom:goods-7']);
 });
 
 test('one thumbnail, uploaded once, serves every card so far', async () => {
@@ -138,7 +138,7 @@ test('the window: WeChat\'s 45047 is recorded refused; a card Rukou knows has no
   const now = Math.floor(Date.parse((await call<{ now: string }>(emulator.url, 'GET', '/__rukou/clock')).body.now) / 1000);
   await deliver('o-fay', { ...typed.event, FromUserName: 'o-fay', MsgId: '12345678901234567891', CreateTime: now - 49 * 3600 });
   expect(await callsOf('customerServiceMessage.send')).toBe(sends);
-  expect(await cardsOf('o-eve')).toContainEqual(expect.objectContaining({ _id: cardIdOf('o-eve', 'msg:12345678901234567890'), rule: 'keyword', fate: 'refused', errcode: 45047 }));
+  expect(await cardsOf('o-eve')).toContainEqual(expect.objectContaining({ _id: cardIdOf('o-eve', 'msg:12345678901234567890'), rule: 'keyword:优惠', fate: 'refused', errcode: 45047 }));
   expect(await cardsOf('o-fay')).toEqual([expect.objectContaining({ rule: 'default', fate: 'refused', errcode: 45015 })]);
   expect(await inbox(emulator.url, 'o-eve')).toHaveLength(1);
 });

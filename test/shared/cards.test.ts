@@ -31,13 +31,13 @@ describe('cardFor: which card answers a turn of the chat', () => {
   });
 
   test('a text is answered by the first keyword it contains, letters without case and full-width as ASCII', () => {
-    expect(cardFor(RULES, { kind: 'text', content: '有优惠吗？' })).toEqual({ card: DEALS, rule: 'keyword' });
-    expect(cardFor(RULES, { kind: 'text', content: 'ＢＡＧ 优惠' })).toEqual({ card: DEALS, rule: 'keyword' });
-    expect(cardFor(RULES, { kind: 'text', content: 'a BAG please' })).toEqual({ card: ITEM, rule: 'keyword' });
+    expect(cardFor(RULES, { kind: 'text', content: '有优惠吗？' })).toEqual({ card: DEALS, rule: 'keyword:优惠' });
+    expect(cardFor(RULES, { kind: 'text', content: 'ＢＡＧ 优惠' })).toEqual({ card: DEALS, rule: 'keyword:优惠' });
+    expect(cardFor(RULES, { kind: 'text', content: 'a BAG please' })).toEqual({ card: ITEM, rule: 'keyword:Bag' });
   });
 
   test('an entry is answered by its exact session-from; a keyword never answers an entry, a session-from never a text', () => {
-    expect(cardFor(RULES, { kind: 'enter-session', sessionFrom: 'goods-7' })).toEqual({ card: ITEM, rule: 'sessionFrom' });
+    expect(cardFor(RULES, { kind: 'enter-session', sessionFrom: 'goods-7' })).toEqual({ card: ITEM, rule: 'sessionFrom:goods-7' });
     expect(cardFor(RULES, { kind: 'enter-session', sessionFrom: 'goods-77' })).toEqual({ card: HOME_CARD, rule: 'default' });
     expect(cardFor(RULES, { kind: 'enter-session', sessionFrom: '优惠' })).toEqual({ card: HOME_CARD, rule: 'default' });
     expect(cardFor(RULES, { kind: 'text', content: 'goods-7' })).toEqual({ card: HOME_CARD, rule: 'default' });
@@ -47,13 +47,13 @@ describe('cardFor: which card answers a turn of the chat', () => {
   test('the rules\' default answers what no rule matches; default false answers nothing', () => {
     expect(cardFor({ ...RULES, default: DEALS }, { kind: 'text', content: 'hi' })).toEqual({ card: DEALS, rule: 'default' });
     expect(cardFor({ ...RULES, default: false }, { kind: 'text', content: 'hi' })).toBeUndefined();
-    expect(cardFor({ ...RULES, default: false }, { kind: 'text', content: '优惠' })).toEqual({ card: DEALS, rule: 'keyword' });
+    expect(cardFor({ ...RULES, default: false }, { kind: 'text', content: '优惠' })).toEqual({ card: DEALS, rule: 'keyword:优惠' });
   });
 
   test('property: whatever the text, a keyword it contains wins over the default', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (before, after) => {
-        expect(cardFor(RULES, { kind: 'text', content: `${before}优惠${after}` })?.rule).toBe('keyword');
+        expect(cardFor(RULES, { kind: 'text', content: `${before}优惠${after}` })?.rule).toBe('keyword:优惠');
       }),
     );
   });
