@@ -15,7 +15,11 @@ import type { Bucket } from './model';
 /** The three buckets every entry falls into: the rollups' top-level keys. */
 export const BUCKETS = ['offline-qr', 'in-wechat', 'external'] as const satisfies readonly Bucket[];
 
-/** The categories, in the seed's order (its ten, then the six added for scenes it does not name). */
+/**
+ * The categories, in the seed's order (its ten, then the six added for scenes it does not name,
+ * then Official Account template messages: issue 10 keeps their entries apart from the Official
+ * Account's menus and articles, since their sends are an operator's, like subscription messages).
+ */
 export const CATEGORIES = [
   'Share',
   'Quick entry',
@@ -33,6 +37,7 @@ export const CATEGORIES = [
   'WeCom',
   'External app/web',
   'Developer/testing',
+  'Official Account template messages',
 ] as const;
 
 export type Category = (typeof CATEGORIES)[number];
