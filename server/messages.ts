@@ -201,7 +201,8 @@ async function continueSegment(ctx: MessagesContext, job: SegmentSend, started: 
   const _ = ctx.db.command;
   const results: RecipientFate[] = [];
   let cursor = job.cursor;
-  while (ctx.now().getTime() - started <= ctx.budgetMs) {
+  // at least one page a call, however little budget is left: every call gets somewhere
+  for (let pages = 0; pages === 0 || ctx.now().getTime() - started <= ctx.budgetMs; pages++) {
     const page = documentsOf<{ openid: string }>(
       await ctx.db.collection('subscriptions').where({ templateId: job.templateId, quota: _.gt(0), openid: _.gt(cursor) }).orderBy('openid', 'asc').field({ openid: true }).limit(PAGE).get(),
       'subscriptions',

@@ -6,6 +6,7 @@
  */
 import cloud from 'wx-server-sdk';
 import { eventDocId, messageIdOf, subscriptionDocId } from '../../shared/ids';
+import { until } from '../helpers/until';
 import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { call, inbox, quota, settledPushes, subscribe, templates, type Template } from '../emulator/wechat/helpers';
 
@@ -98,6 +99,16 @@ test('the same idempotency key sends once, however often it is called', async ()
   expect(first).toMatchObject({ results: [{ openid: 'o-cai', fate: 'sent' }] });
   expect((await sendCalls()) - before).toBe(1);
   expect(await ledger('o-cai', shipped.priTmplId)).toMatchObject({ quota: 1 });
+});
+
+test('a send stopped between its record and WeChat\'s answer (a crash) is never sent again: at most once', async () => {
+  await accepts('o-crash', shipped.priTmplId);
+  // what a send that died after writing its record, before or after WeChat took the message, leaves
+  const messageId = messageIdOf('crash-1', 'o-crash');
+  await db.collection('messages').add({ data: { _id: messageId, openid: 'o-crash', templateId: shipped.priTmplId, idempotencyKey: 'crash-1', data: DATA, fate: 'sending', attempts: 0, createdAt: new Date() } });
+  const before = await sendCalls();
+  expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-crash'], data: DATA, idempotencyKey: 'crash-1' })).toEqual({ results: [{ openid: 'o-crash', fate: 'sending', messageId }], remaining: [] });
+  expect(await sendCalls()).toBe(before);
 });
 
 test('data that breaks a keyword\'s rule is refused naming the field, and nothing is sent or written', async () => {
@@ -254,5 +265,29 @@ describe('a send past its time budget', () => {
     expect(seen).toEqual(to);
     // none of them had a send left: nothing was asked of WeChat
     expect((await call<{ calls: unknown[] }>(tight.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls).toEqual([]);
+  });
+
+  test('a segment of more users than a page goes on from where it stopped, each sent once', async () => {
+    const [template] = await templates(tight.url);
+    const openids = Array.from({ length: 105 }, (_, i) => `o-wide-${String(i).padStart(3, '0')}`);
+    for (const openid of openids) await subscribe(tight.url, openid, { [template.priTmplId]: 'accept' });
+    // each grant reaches the ledger through WeChat's push to callback
+    const delivered = async (): Promise<number> => (await call<{ pushes: { status: string }[] }>(tight.url, 'GET', '/__rukou/wechat/pushes')).body.pushes.filter((push) => push.status === 'delivered').length;
+    await until(async () => (await delivered()) >= openids.length);
+    const request = { action: 'send', templateId: template.priTmplId, to: { segment: { quota: true } }, data: { thing1: '入口帆布包', character_string2: 'SF1', date3: '2024年5月20日' }, idempotencyKey: 'wide-1' };
+    const calls: { results: { openid: string; fate: string }[]; done: boolean }[] = [];
+    do {
+      calls.push((await invokeAs(tight.url, 'messages', request, OPERATOR)).result as (typeof calls)[number]);
+    } while (!calls[calls.length - 1].done && calls.length < 5);
+    // a zero budget: one page of 100 a call, and a last call that finds none left
+    expect(calls.map((answer) => [answer.results.length, answer.done])).toEqual([
+      [100, false],
+      [5, false],
+      [0, true],
+    ]);
+    const sent = calls.flatMap((answer) => answer.results);
+    expect(sent.map((result) => result.openid)).toEqual(openids);
+    expect(new Set(sent.map((result) => result.fate))).toEqual(new Set(['sent']));
+    expect((await call<{ calls: unknown[] }>(tight.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls).toHaveLength(openids.length);
   });
 });
