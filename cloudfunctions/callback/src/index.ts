@@ -6,5 +6,9 @@
 import { handlePush, pushOf } from '../../../server/callback';
 import { caller, getCloud } from '../../../server/cloud';
 import { handler } from '../../../server/handler';
+import { httpResponse, isHttpAccess } from '../../../server/operators';
 
-export const main = handler(async (event) => handlePush(getCloud().database(), pushOf(caller(), event)));
+const serve = async (event: Record<string, unknown>): Promise<unknown> => handlePush(getCloud().database(), pushOf(caller(), event));
+
+/** An HTTP access call (never WeChat's push) is refused as an integration response: 403, like every function's HTTP refusal. */
+export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));
