@@ -180,7 +180,7 @@ fuzz(__filename, () => emulator, {
   atOnce: 4,
   async send(event): Promise<Verdict> {
     const plan = pushPlan(event);
-    const before = plan.kind === 'event:subscribe_msg_change_event' || plan.kind === 'event:subscribe_msg_popup_event' ? await ledgers(plan.openid as string) : new Map<string, number>();
+    const before = plan.kind === 'event:subscribe_msg_change_event' || plan.kind === 'event:subscribe_msg_popup_event' ? await ledgers(plan.openid as string, plan.items) : new Map<string, number>();
     const answer = await post(emulator, '/__rukou/wechat/push', plan.text);
     expect(answer).toEqual({ status: 200, body: { push: expect.any(Number) } });
     const seq = (answer.body as { push: number }).push;
@@ -205,20 +205,22 @@ fuzz(__filename, () => emulator, {
     const items = plan.items ?? [];
     if (plan.kind === 'event:subscribe_msg_sent_event') {
       // the last item of each msgid is what is kept
-      const byId = new Map(items.map((item) => [typeof item.MsgID === 'number' ? BigInt(item.MsgID).toString() : String(item.MsgID), item]));
+      // text as the database keeps it: UTF-8, a lone surrogate U+FFFD
+      const asKept = (text: unknown): string => Buffer.from(String(text), 'utf8').toString('utf8');
+      const byId = new Map(items.map((item) => [typeof item.MsgID === 'number' ? BigInt(item.MsgID).toString() : asKept(item.MsgID), item]));
       const kept = new Map((await findDocuments(emulator, 'deliveries', { _id: { $in: [...byId.keys()] } })).map((doc) => [doc._id as string, doc]));
       for (const [id, item] of byId) {
         const code = Number(item.ErrorCode);
-        expect(kept.get(id)).toMatchObject({ openid: plan.openid, templateId: item.TemplateId, delivered: code === 0, status: item.ErrorStatus, errorCode: code });
+        expect(kept.get(id)).toMatchObject({ openid: plan.openid, templateId: asKept(item.TemplateId), delivered: code === 0, status: asKept(item.ErrorStatus), errorCode: code });
       }
     } else if (plan.kind === 'event:subscribe_msg_change_event') {
-      const after = await ledgers(plan.openid as string);
+      const after = await ledgers(plan.openid as string, items);
       const rejected = new Set(items.filter((item) => item.SubscribeStatusString === 'reject').map((item) => String(item.TemplateId)));
       for (const id of rejected) expect({ id, quota: after.get(id) }).toEqual({ id, quota: 0 });
       for (const [id, quota] of before) if (!rejected.has(id)) expect({ id, quota: after.get(id) }).toEqual({ id, quota });
     } else if (plan.kind === 'event:subscribe_msg_popup_event') {
       // an answer grants at most one send each, and a reject takes none
-      const after = await ledgers(plan.openid as string);
+      const after = await ledgers(plan.openid as string, items);
       for (const item of items) expect(after.has(String(item.TemplateId))).toBe(true);
       for (const [id, quota] of after) {
         const accepts = items.filter((item) => item.TemplateId === id && item.SubscribeStatusString === 'accept').length;
@@ -230,10 +232,16 @@ fuzz(__filename, () => emulator, {
   },
 });
 
-/** A user's ledgers of the suite's templates: sends left, by template. */
-async function ledgers(openid: string): Promise<Map<string, number>> {
-  const docs = await findDocuments(emulator, 'subscriptions', { _id: { $in: TEMPLATES.map((id) => subscriptionDocId(openid, id)) } });
-  return new Map(docs.map((doc) => [doc.templateId as string, doc.quota as number]));
+/**
+ * A user's ledgers of the suite's templates and of these items' (any text a push names): sends
+ * left, by template. Found by `_id`: a TemplateId with a lone surrogate is stored with U+FFFD in
+ * its place (the database keeps UTF-8), so the stored `templateId` is not the one pushed.
+ */
+async function ledgers(openid: string, items: Record<string, unknown>[] = []): Promise<Map<string, number>> {
+  const ids = [...new Set([...TEMPLATES, ...items.map((item) => String(item.TemplateId))])];
+  const byDocId = new Map(ids.map((id) => [subscriptionDocId(openid, id), id]));
+  const docs = await findDocuments(emulator, 'subscriptions', { _id: { $in: [...byDocId.keys()] } });
+  return new Map(docs.map((doc) => [byDocId.get(doc._id as string) as string, doc.quota as number]));
 }
 
 // ————— impostors —————
