@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { PermissionError, ValidationError } from '../shared/errors';
+import { isRukouError, PermissionError, ValidationError, type ErrorCode } from '../shared/errors';
 import { isRecord } from '../shared/input';
 import { caller } from './cloud';
 import type { ServerConfig } from './config';
@@ -22,6 +22,24 @@ export interface HttpAccessEvent {
 
 export function isHttpAccess(event: Record<string, unknown>): event is Record<string, unknown> & HttpAccessEvent {
   return typeof event.httpMethod === 'string' && isRecord(event.headers);
+}
+
+/** The HTTP status HTTP access answers each refusal with (README: 4xx, 500 for UPSTREAM). */
+const HTTP_STATUS: Record<ErrorCode, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_WECHAT: 403, NOT_FOUND: 404, LIMIT_EXCEEDED: 400, UPSTREAM: 500 };
+
+/**
+ * What a function answers HTTP access: an integration response, so that a refusal is a real 4xx
+ * (500 for UPSTREAM) with the same `{error}` body a Mini Program gets, and a result is a 200.
+ * Anything that is not a RukouError still throws: a function failure.
+ */
+export async function httpResponse(work: () => Promise<unknown>): Promise<unknown> {
+  const json = (statusCode: number, body: unknown): unknown => ({ statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body), isBase64Encoded: false });
+  try {
+    return json(200, await work());
+  } catch (error) {
+    if (!isRukouError(error)) throw error;
+    return json(HTTP_STATUS[error.code], { error: error.toJSON() });
+  }
 }
 
 const BODY_EXAMPLE = '{"action":"overview","from":"2024-05-01","to":"2024-05-07"}';

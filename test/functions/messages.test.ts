@@ -193,6 +193,17 @@ test('a push WeChat delivers twice changes the ledger once', async () => {
   expect(await ledger('o-hal', shipped.priTmplId)).toMatchObject({ quota: 1 });
 });
 
+test('HTTP access is answered as an integration response: a refusal of messages or callback is a real 403', async () => {
+  const http = (body: unknown): Record<string, unknown> => ({ httpMethod: 'POST', path: '/messages', headers: { authorization: 'Bearer not-a-token' }, body: JSON.stringify(body), isBase64Encoded: false });
+  const expected = (): unknown => ({ statusCode: 403, headers: { 'content-type': 'application/json; charset=utf-8' }, body: expect.any(String), isBase64Encoded: false });
+  const answered = (await invokeAs(emulator.url, 'messages', http({ action: 'templates' }), { openid: '', source: 'wx_http' })).result as { body: string };
+  expect(answered).toEqual(expected());
+  expect(JSON.parse(answered.body)).toMatchObject({ error: { code: 'NOT_OPERATOR' } });
+  const pushed = (await invokeAs(emulator.url, 'callback', http({ FromUserName: 'o-ivy' }), { openid: '', source: 'wx_http' })).result as { body: string };
+  expect(pushed).toEqual(expected());
+  expect(JSON.parse(pushed.body)).toMatchObject({ error: { code: 'NOT_WECHAT' } });
+});
+
 describe('sends to a segment', () => {
   /** A user who enters through these enter options (track), then accepts the template. */
   async function member(openid: string, options: Record<string, unknown>): Promise<void> {

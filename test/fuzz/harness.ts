@@ -270,7 +270,7 @@ export function resultOf(answer: { status: number; body: unknown }): unknown {
 }
 
 /** The HTTP status HTTP access answers each refusal with (README: 4xx, 500 for UPSTREAM). */
-export const HTTP_STATUS: Record<string, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_FOUND: 404, LIMIT_EXCEEDED: 400, UPSTREAM: 500 };
+export const HTTP_STATUS: Record<string, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_WECHAT: 403, NOT_FOUND: 404, LIMIT_EXCEEDED: 400, UPSTREAM: 500 };
 
 /**
  * What a JavaScript engine says of a program's own mistake. A refusal that quotes it is the

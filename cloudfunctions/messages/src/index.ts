@@ -13,17 +13,20 @@ import { getCloud, userCaller } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler, route } from '../../../server/handler';
 import { consent, retryDue, send, templates, type MessagesContext } from '../../../server/messages';
-import { httpPayload, isHttpAccess, requireOperator } from '../../../server/operators';
+import { httpPayload, httpResponse, isHttpAccess, requireOperator } from '../../../server/operators';
 import { RequestCounter } from '../../../server/pipeline';
 import { isTimerEvent } from '../../../server/timer';
 
 const config = serverConfig();
 const operatorActions = route<MessagesContext>({ templates, send });
 
-export const main = handler(async (event) => {
+async function serve(event: Record<string, unknown>): Promise<unknown> {
   const ctx: MessagesContext = { db: getCloud().database(), now: () => new Date(), budgetMs: config.sendBudgetMs };
   if (isTimerEvent(event)) return retryDue(ctx);
   if (event.action === 'consent') return consent(event, ctx, userCaller());
   await requireOperator(ctx.db, event, config, new RequestCounter());
   return operatorActions(isHttpAccess(event) ? httpPayload(event) : event, ctx);
-});
+}
+
+/** HTTP access (operators with a bearer token) is answered as an integration response: a refusal is a real 4xx, as `admin` answers. */
+export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));
