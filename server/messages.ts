@@ -13,8 +13,8 @@ import { hasQuota, readConsentAnswers, recordAnswer, recordRefusal, takeSend } f
 import { chinaDay } from '../shared/time';
 import { getCloud, type Caller } from './cloud';
 import { changeLedger, ledgersOf } from './ledgers';
-import { addUnlessTaken, documentsOf, type Database } from './pipeline';
-import { templateList, templateNamed, type Template } from './templates';
+import { addUnlessTaken, documentsOf, RequestCounter, runPipeline, type Database } from './pipeline';
+import { templateList, templateNamed, templatesWith, type Template } from './templates';
 
 export interface MessagesContext {
   db: Database;
@@ -51,6 +51,8 @@ export interface RecipientFate {
   reason?: string;
 }
 
+/** Due retries read at a time. */
+const RETRY_PAGE = 100;
 /** Recipients read and written together: one read of records and ledgers for each. */
 const CHUNK = 50;
 
@@ -60,7 +62,7 @@ const CHUNK = 50;
  */
 export async function consent(event: Record<string, unknown>, ctx: MessagesContext, who: Caller): Promise<{ quota: Record<string, number> }> {
   const answers = readConsentAnswers(event.answers);
-  const templates = await templateList(ctx.db, ctx.now());
+  const templates = await templatesWith(ctx.db, ctx.now(), answers.map(([templateId]) => templateId));
   for (const [templateId] of answers) templateNamed(templates, templateId, `answers.${templateId}`);
   const quota: Record<string, number> = {};
   for (const [templateId, answer] of answers) {
@@ -156,10 +158,10 @@ async function sendTo(ctx: MessagesContext, sending: Sending, openids: string[])
   return results;
 }
 
-/** A send to a segment as `sends` keeps it (`_id`: its idempotency key): where it has got to. */
+/** A send as `sends` keeps it (`_id`: its idempotency key): its template, its segment (null for a list), where it has got to. */
 interface SegmentSend extends Sending {
   _id: string;
-  segment: Segment;
+  segment: Segment | null;
   /** The last openid considered, in openid order; '' before the first. */
   cursor: string;
   done: boolean;
@@ -177,16 +179,16 @@ async function inSegment(ctx: MessagesContext, segment: Segment, openids: string
     return openids.filter((openid) => holds.has(openid));
   }
   const { category, from, to } = segment.entered;
-  const days = documentsOf<{ openid: string }>(
-    await ctx.db
-      .collection('user_days')
-      .where({ openid: _.in(openids), day: _.gte(from).and(_.lte(to)), [`byCategory.${escapeKey(category)}`]: _.gt(0) })
-      .field({ openid: true })
-      .limit(1000)
-      .get(),
-    'user_days',
+  // grouped by user: a page's users may have a user-day on each of the 92 days, more rows than one read answers
+  const members = await runPipeline<{ _id: string }>(
+    ctx.db,
+    {
+      collection: 'user_days',
+      stages: [{ $match: { openid: { $in: openids }, day: { $gte: from, $lte: to }, [`byCategory.${escapeKey(category)}`]: { $gt: 0 } } }, { $group: { _id: '$openid' } }, { $limit: openids.length }],
+    },
+    new RequestCounter(),
   );
-  const holds = new Set(days.map((day) => day.openid));
+  const holds = new Set(members.map((member) => member._id));
   return openids.filter((openid) => holds.has(openid));
 }
 
@@ -197,7 +199,7 @@ const PAGE = 100;
  * Goes on with a segment send from where it got to, page by page of the users with a send left for
  * its template, until it is done or the time budget is spent; answers this call's fates.
  */
-async function continueSegment(ctx: MessagesContext, job: SegmentSend, started: number): Promise<{ results: RecipientFate[]; done: boolean }> {
+async function continueSegment(ctx: MessagesContext, job: SegmentSend & { segment: Segment }, started: number): Promise<{ results: RecipientFate[]; done: boolean }> {
   const _ = ctx.db.command;
   const results: RecipientFate[] = [];
   let cursor = job.cursor;
@@ -219,13 +221,17 @@ async function continueSegment(ctx: MessagesContext, job: SegmentSend, started: 
   return { results, done: false };
 }
 
-/** The send a segment's idempotency key names: made now, or found (the same template and segment, or refused). */
-async function segmentSend(ctx: MessagesContext, sending: Sending, segment: Segment): Promise<SegmentSend> {
-  const fresh: SegmentSend = { _id: sending.idempotencyKey, ...sending, segment, cursor: '', done: false, createdAt: ctx.now() };
+/**
+ * The send an idempotency key names: registered now in `sends`, or found there. A key names one
+ * send: used before for another template, or for a list where this is a segment (or another
+ * segment), it is refused. A list send's record is `done` from the start: only segments go on.
+ */
+async function claimKey(ctx: MessagesContext, sending: Sending, segment: Segment | undefined): Promise<SegmentSend> {
+  const fresh: SegmentSend = { _id: sending.idempotencyKey, ...sending, segment: segment ?? null, cursor: '', done: segment === undefined, createdAt: ctx.now() };
   if ((await addUnlessTaken(ctx.db, 'sends', [fresh])) === 'added') return fresh;
   const job = documentsOf<SegmentSend>(await ctx.db.collection('sends').where({ _id: fresh._id }).limit(1).get(), 'sends')[0];
-  if (!job || job.templateId !== sending.templateId || JSON.stringify(job.segment) !== JSON.stringify(segment)) {
-    throw new ValidationError('This idempotencyKey was used for another send (another template or segment): choose a new key.', 'idempotencyKey');
+  if (!job || job.templateId !== sending.templateId || JSON.stringify(job.segment ?? null) !== JSON.stringify(fresh.segment)) {
+    throw new ValidationError('This idempotencyKey was used for another send (another template, or another list or segment): choose a new key.', 'idempotencyKey');
   }
   return job;
 }
@@ -238,17 +244,19 @@ async function segmentSend(ctx: MessagesContext, sending: Sending, segment: Segm
  */
 export async function send(event: Record<string, unknown>, ctx: MessagesContext): Promise<{ results: RecipientFate[]; remaining: string[] } | { results: RecipientFate[]; done: boolean }> {
   const request = readSendRequest(event);
-  const template = templateNamed(await templateList(ctx.db, ctx.now()), request.templateId, 'templateId');
+  const template = templateNamed(await templatesWith(ctx.db, ctx.now(), [request.templateId]), request.templateId, 'templateId');
   const data = checkTemplateData(
     template.keywords.map((keyword) => keyword.key),
     request.data,
   );
   const sending: Sending = { templateId: request.templateId, idempotencyKey: request.idempotencyKey, ...(request.page === undefined ? {} : { page: request.page }), data };
   const started = ctx.now().getTime();
-  if (request.segment) return continueSegment(ctx, await segmentSend(ctx, sending, request.segment), started);
+  const job = await claimKey(ctx, sending, request.segment);
+  if (request.segment) return continueSegment(ctx, { ...job, segment: request.segment }, started);
   const results: RecipientFate[] = [];
   for (let i = 0; i < request.to.length; i += CHUNK) {
-    if (ctx.now().getTime() - started > ctx.budgetMs) return { results, remaining: request.to.slice(i) };
+    // at least one chunk a call, however little budget is left: every call gets somewhere
+    if (i > 0 && ctx.now().getTime() - started > ctx.budgetMs) return { results, remaining: request.to.slice(i) };
     results.push(...(await sendTo(ctx, sending, request.to.slice(i, i + CHUNK))));
   }
   return { results, remaining: [] };
@@ -262,33 +270,33 @@ export async function send(event: Record<string, unknown>, ctx: MessagesContext)
 export async function retryDue(ctx: MessagesContext): Promise<{ retried: number; fates: Partial<Record<Fate, number>> }> {
   const _ = ctx.db.command;
   const started = ctx.now().getTime();
-  const due = documentsOf<MessageDoc>(
-    await ctx.db
-      .collection('messages')
-      .where({ fate: 'retrying', nextAttemptAt: _.lte(ctx.now()) })
-      .orderBy('nextAttemptAt', 'asc')
-      .limit(100)
-      .get(),
-    'messages',
-  );
   const fates: Partial<Record<Fate, number>> = {};
   let retried = 0;
-  for (const message of due) {
-    if (ctx.now().getTime() - started > ctx.budgetMs) break;
-    const ledger = (await ledgersOf(ctx.db, [message.openid], message.templateId)).get(message.openid);
-    let done: MessageDoc;
-    if (ledger && hasQuota(ledger)) done = await attempt(ctx, message);
-    else {
-      const { _id, ...fields } = message;
-      done = { ...message, fate: 'no-quota' };
-      await ctx.db.collection('messages').doc(_id).set({ data: { ...fields, fate: 'no-quota' } });
+  // page after page, oldest due first: each message tried leaves the due set (sent, failed, or due later)
+  for (let more = true; more && ctx.now().getTime() - started <= ctx.budgetMs; ) {
+    const due = documentsOf<MessageDoc>(
+      await ctx.db.collection('messages').where({ fate: 'retrying', nextAttemptAt: _.lte(ctx.now()) }).orderBy('nextAttemptAt', 'asc').limit(RETRY_PAGE).get(),
+      'messages',
+    );
+    more = due.length === RETRY_PAGE;
+    for (const message of due) {
+      if (ctx.now().getTime() - started > ctx.budgetMs) break;
+      const ledger = (await ledgersOf(ctx.db, [message.openid], message.templateId)).get(message.openid);
+      let done: MessageDoc;
+      if (ledger && hasQuota(ledger)) done = await attempt(ctx, message);
+      else {
+        const { _id, ...fields } = message;
+        done = { ...message, fate: 'no-quota' };
+        await ctx.db.collection('messages').doc(_id).set({ data: { ...fields, fate: 'no-quota' } });
+      }
+      retried++;
+      fates[done.fate] = (fates[done.fate] ?? 0) + 1;
     }
-    retried++;
-    fates[done.fate] = (fates[done.fate] ?? 0) + 1;
   }
   for (const job of documentsOf<SegmentSend>(await ctx.db.collection('sends').where({ done: false }).orderBy('createdAt', 'asc').limit(10).get(), 'sends')) {
     if (ctx.now().getTime() - started > ctx.budgetMs) break;
-    for (const result of (await continueSegment(ctx, job, started)).results) fates[result.fate] = (fates[result.fate] ?? 0) + 1;
+    if (!job.segment) continue;
+    for (const result of (await continueSegment(ctx, { ...job, segment: job.segment }, started)).results) fates[result.fate] = (fates[result.fate] ?? 0) + 1;
   }
   return { retried, fates };
 }

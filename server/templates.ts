@@ -49,8 +49,16 @@ function keywordsOf(content: string): Keyword[] {
 export async function templateList(db: Database, now: Date, refresh = false): Promise<Template[]> {
   const cached = documentsOf<{ templates: Template[]; fetchedAt: Date }>(await db.collection('templates').where({ _id: CACHE_ID }).limit(1).get(), 'templates')[0];
   if (cached && !refresh && now.getTime() - new Date(cached.fetchedAt).getTime() < TEMPLATES_TTL_MS) return cached.templates;
+  return keep(db, await fromWeChat(), now);
+}
+
+/** WeChat's list now (subscribeMessage.getTemplateList). */
+async function fromWeChat(): Promise<Template[]> {
   const answer = (await getCloud().openapi.subscribeMessage.getTemplateList({})) as { data?: WeChatTemplate[] };
-  const templates = (answer.data ?? []).map((row) => ({ templateId: row.priTmplId, title: row.title, type: row.type, keywords: keywordsOf(row.content) }));
+  return (answer.data ?? []).map((row) => ({ templateId: row.priTmplId, title: row.title, type: row.type, keywords: keywordsOf(row.content) }));
+}
+
+async function keep(db: Database, templates: Template[], now: Date): Promise<Template[]> {
   await db.collection('templates').doc(CACHE_ID).set({ data: { templates, fetchedAt: now } });
   return templates;
 }
@@ -59,6 +67,20 @@ export async function templateList(db: Database, now: Date, refresh = false): Pr
 export async function cachedTitles(db: Database): Promise<Map<string, string>> {
   const cached = documentsOf<{ templates?: Template[] }>(await db.collection('templates').where({ _id: CACHE_ID }).limit(1).get(), 'templates')[0];
   return new Map((cached?.templates ?? []).map((template) => [template.templateId, template.title]));
+}
+
+/**
+ * The templates, with every one of `ids` among them if WeChat has it: a template added in the
+ * console since the list was kept is not refused for the cache's 10 minutes, it makes the list be
+ * asked again (once), and kept if it has them.
+ */
+export async function templatesWith(db: Database, now: Date, ids: readonly string[]): Promise<Template[]> {
+  const holds = (templates: Template[]): boolean => ids.every((id) => templates.some((template) => template.templateId === id));
+  const kept = await templateList(db, now);
+  if (holds(kept)) return kept;
+  // kept only when it has them: a call refused for a template WeChat does not have either writes nothing
+  const fresh = await fromWeChat();
+  return holds(fresh) ? keep(db, fresh, now) : fresh;
 }
 
 /** The template named, or a ValidationError on `field` when the Mini Program has none of that id. */

@@ -19,7 +19,7 @@
  * cardFor(undefined, { kind: 'enter-session' })             // { rule: 'default', card: HOME_CARD }
  * cardPage('pages/deals/deals?id=7', 'Xy…')                 // 'pages/deals/deals?id=7&rk_card=Xy…'
  */
-import { URL_KEYS, withQueryParam } from './entry';
+import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
 import { isRecord, textProblem } from './input';
 
@@ -65,7 +65,6 @@ export const HOME_CARD: Card = { title: '回到小程序首页', page: 'pages/in
 /** Bounds of the rules: Rukou's own (WeChat documents none for a card's title or a session-from). */
 export const CARD_LIMITS = { rules: 50, keywordLength: 30, sessionFromLength: 1000, titleLength: 64, pageLength: 512, thumbLength: 1024 } as const;
 
-const ROUTE = /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/;
 const THUMB = /^cloud:\/\/[^\s?#]+\.(png|jpe?g)$/i;
 
 /** Text as a keyword is compared: NFKC (full-width letters and digits as ASCII), lower case, trimmed. */
@@ -87,7 +86,7 @@ export function readCard(value: unknown, field: string): Card {
   }
   const page = raw.trim().replace(/^\//, '');
   const [route, query = ''] = page.split('?');
-  if (!ROUTE.test(route)) throw new ValidationError(`${field}.page must start with a page's path, such as "pages/item/item".`, `${field}.page`);
+  if (!isPageRoute(route)) throw new ValidationError(`${field}.page must start with a page's path, such as "pages/item/item".`, `${field}.page`);
   if (new URLSearchParams(query).has(URL_KEYS.card)) throw new ValidationError(`${field}.page must not carry ${URL_KEYS.card}: Rukou adds each card's own.`, `${field}.page`);
   const card: Card = { title, page };
   if (value.thumb !== undefined && value.thumb !== null) {

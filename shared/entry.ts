@@ -39,6 +39,12 @@ export const URL_KEYS = { channel: 'rk_ch', share: 'rk_sh', message: 'rk_msg', c
 /** A page with one more query pair (`pages/a/a?id=7` + `rk_msg`, `X` → `pages/a/a?id=7&rk_msg=X`): how a message or card carries its id. */
 export const withQueryParam = (page: string, key: string, value: string): string => `${page}${page.includes('?') ? '&' : '?'}${key}=${value}`;
 
+/**
+ * Whether a page's route (what comes before `?`) can be one of the Mini Program's pages, as a
+ * message or a card opens it: path segments of letters, digits, `_ - .`, none of them `.` or `..`.
+ */
+export const isPageRoute = (route: string): boolean => /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/.test(route) && !route.split('/').some((part) => part === '.' || part === '..');
+
 export const LIMITS = {
   /** Query keys kept per entry (the rest are dropped: a query is context, not a data store). */
   queryKeys: 30,

@@ -7,7 +7,7 @@
  * messagePage(send.page, 'Xy…')          // 'pages/item/item?id=7&rk_msg=Xy…'
  * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
  */
-import { URL_KEYS, withQueryParam } from './entry';
+import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
 import { isRecord, textProblem } from './input';
 import { daysBetween, isChinaDay } from './time';
@@ -73,6 +73,7 @@ export function readSendRequest(event: Record<string, unknown>): SendRequest {
   }
   if (page !== undefined && page !== null) {
     if (typeof page !== 'string' || page.length > PAGE_LENGTH || textProblem(page)) throw new ValidationError(`page must be a page of the Mini Program with its query, at most ${PAGE_LENGTH} characters, such as "pages/item/item?id=7".`, 'page');
+    if (page !== '' && !isPageRoute(page.replace(/^\//, '').split('?')[0])) throw new ValidationError('page must start with a page\'s path, such as "pages/item/item".', 'page');
     if (new URLSearchParams(page.split('?')[1] ?? '').has(URL_KEYS.message)) throw new ValidationError(`page must not carry ${URL_KEYS.message}: Rukou adds each message's own.`, 'page');
   }
   return { templateId, to: segment ? [] : [...new Set(to as string[])], ...(segment ? { segment } : {}), data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };

@@ -243,7 +243,8 @@ export function readPush(event: unknown): Push {
         dedupeKey: keyOf(undefined),
       };
     case 'event:user_enter_tempsession':
-      return { kind: 'enter-session', ...base, ...optionalTexts(event, { sessionFrom: 'SessionFrom' }), dedupeKey: keyOf(undefined) };
+      // two entries in one second through two buttons are two pushes: the session-from is part of the key
+      return { kind: 'enter-session', ...base, ...optionalTexts(event, { sessionFrom: 'SessionFrom' }), dedupeKey: keyOf(optionalText(event, 'SessionFrom')) };
     case 'event:subscribe_msg_popup_event': {
       const items = popupItems(event);
       return { kind: 'subscribe-popup', ...base, items, dedupeKey: keyOf(items) };

@@ -6,6 +6,7 @@
  */
 import cloud from 'wx-server-sdk';
 import { eventDocId, messageIdOf, subscriptionDocId } from '../../shared/ids';
+import { dayRange } from '../../shared/time';
 import { until } from '../helpers/until';
 import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { call, inbox, quota, settledPushes, subscribe, templates, type Template } from '../emulator/wechat/helpers';
@@ -244,6 +245,55 @@ describe('sends to a segment', () => {
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
     }
+  });
+});
+
+describe('what a new user found (issue 10 trial)', () => {
+  /** Ledgers with a send left, written as `consent` writes them: users the segment tests need many of. */
+  async function withSends(openids: string[], templateId: string): Promise<void> {
+    for (let i = 0; i < openids.length; i += 100) {
+      await db.collection('subscriptions').add({ data: openids.slice(i, i + 100).map((openid) => ({ _id: subscriptionDocId(openid, templateId), openid, templateId, quota: 1, answers: [], v: 1 })) });
+    }
+  }
+
+  test('an entered segment holds every user active on every day of its range (a read of 1,000 user-days left some out)', async () => {
+    const openids = Array.from({ length: 12 }, (_, i) => `o-daily-${String(i).padStart(2, '0')}`);
+    const days = dayRange('2024-01-01', '2024-03-31');
+    expect(days).toHaveLength(91);
+    const userDays = openids.flatMap((openid) => days.map((day) => ({ _id: `${openid}:${day}`, openid, day, entries: 1, byCategory: { 'QR code': 1 } })));
+    for (let i = 0; i < userDays.length; i += 100) await db.collection('user_days').add({ data: userDays.slice(i, i + 100) });
+    await withSends(openids, shipped.priTmplId);
+    const answer = await messages({ action: 'send', templateId: shipped.priTmplId, to: { segment: { entered: { category: 'QR code', from: days[0], to: days[days.length - 1] } } }, data: DATA, idempotencyKey: 'daily-1' });
+    expect((answer.results as { openid: string }[]).map((result) => result.openid)).toEqual(openids);
+  });
+
+  test('the timer retries every due message, page after page, not only the first 100', async () => {
+    const openids = Array.from({ length: 130 }, (_, i) => `o-due-${String(i).padStart(3, '0')}`);
+    await withSends(openids, shipped.priTmplId);
+    const now = Date.parse((await call<{ now: string }>(emulator.url, 'GET', '/__rukou/clock')).body.now);
+    const due = openids.map((openid) => ({ _id: messageIdOf('due-1', openid), openid, templateId: shipped.priTmplId, idempotencyKey: 'due-1', data: DATA, fate: 'retrying', attempts: 1, createdAt: new Date(now - 3_600_000), nextAttemptAt: new Date(now - 60_000) }));
+    for (let i = 0; i < due.length; i += 100) await db.collection('messages').add({ data: due.slice(i, i + 100) });
+    const run = (await call<{ result: { retried: number } }>(emulator.url, 'POST', '/triggers/messages', { time: new Date(now).toISOString() })).body.result;
+    expect(run.retried).toBeGreaterThanOrEqual(openids.length);
+    const left = ((await db.collection('messages').where({ idempotencyKey: 'due-1', fate: 'retrying', attempts: 1 }).count()) as { total: number }).total;
+    expect(left).toBe(0);
+  });
+
+  test('an idempotency key names one send: reused for another template, or a list\'s for a segment, it is refused', async () => {
+    const [, other] = await templates(emulator.url);
+    await accepts('o-idem', shipped.priTmplId);
+    expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: ['o-idem'], data: DATA, idempotencyKey: 'idem-x' })).toMatchObject({ results: [{ fate: 'sent' }] });
+    expect(await messages({ action: 'send', templateId: other.priTmplId, to: ['o-idem'], data: { thing1: 'x', amount2: '¥1', phrase3: '大幅降价' }, idempotencyKey: 'idem-x' })).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'idempotencyKey' } });
+    expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: { segment: { quota: true } }, data: DATA, idempotencyKey: 'idem-x' })).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'idempotencyKey' } });
+  });
+
+  test('a template added in the console since the list was kept is not refused: the list is asked again', async () => {
+    const before = await templates(emulator.url);
+    const added = { priTmplId: 'T-added-just-now', title: '新品上架', content: '商品名称:{{thing1.DATA}}\n', example: '商品名称:入口帆布包\n', type: 2 };
+    await messages({ action: 'templates' });
+    await call(emulator.url, 'PUT', '/__rukou/wechat/templates', { templates: [...before, added] });
+    expect(await messages({ action: 'consent', answers: { [added.priTmplId]: 'accept', [shipped.priTmplId]: 'reject' } }, { openid: 'o-new-tmpl', appid: APP })).toEqual({ quota: { [added.priTmplId]: 1, [shipped.priTmplId]: 0 } });
+    await call(emulator.url, 'PUT', '/__rukou/wechat/templates', { templates: before });
   });
 });
 

@@ -165,7 +165,7 @@ type Expected =
   | { send: { templateId: string; to: string[]; data: Record<string, string>; page?: string; idempotencyKey: string } }
   | { timer: true }
   /** A send to a segment that is one: its results are checked for shape (test/functions/messages.test.ts checks whom it reaches). */
-  | { segment: true };
+  | { segment: { templateId: string; idempotencyKey: string; segment: Record<string, unknown> } };
 
 const refuse = (code: string, field?: string): Expected => ({ refusal: field === undefined ? { code } : { code, field } });
 
@@ -211,6 +211,23 @@ function segmentProblem(segment: unknown): string | undefined {
   return field;
 }
 
+/** A segment that is one as the send keeps it under its key: its one condition, in the order the README writes it. */
+function canonicalSegment(segment: Record<string, unknown>): Record<string, unknown> {
+  if (segment.quota === true) return { quota: true };
+  if (isRecord(segment.firstTouch)) return { firstTouch: { ...segment.firstTouch } };
+  const { category, from, to } = segment.entered as Record<string, unknown>;
+  return { entered: { category, from, to } };
+}
+
+/**
+ * Whether a send's idempotency key names another send (README: a key names one send: another
+ * template, or a list where this is a segment, or another segment, is refused on `idempotencyKey`).
+ */
+async function keyTaken(idempotencyKey: string, templateId: string, segment: Record<string, unknown> | null): Promise<boolean> {
+  const [claimed] = await findDocuments(emulator, 'sends', { _id: idempotencyKey });
+  return claimed !== undefined && (claimed.templateId !== templateId || JSON.stringify(claimed.segment ?? null) !== JSON.stringify(segment));
+}
+
 function sendVerdict(payload: Record<string, unknown>): Expected {
   const { templateId, to, data, page, idempotencyKey } = payload;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) return refuse('INVALID_INPUT', 'templateId');
@@ -224,6 +241,9 @@ function sendVerdict(payload: Record<string, unknown>): Expected {
   if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) return refuse('INVALID_INPUT', 'idempotencyKey');
   if (page !== undefined && page !== null) {
     if (typeof page !== 'string' || page.length > 512 || unclean(page)) return refuse('INVALID_INPUT', 'page');
+    const route = page.replace(/^\//, '').split('?')[0];
+    // a page's path: segments of letters, digits, _ - and dots, none of them . or ..
+    if (page !== '' && (!/^[\w.-]+(\/[\w.-]+)*$/.test(route) || route.split('/').some((part) => part === '.' || part === '..'))) return refuse('INVALID_INPUT', 'page');
     if (new URLSearchParams(page.split('?')[1] ?? '').has('rk_msg')) return refuse('INVALID_INPUT', 'page');
   }
   const template = templates.find((candidate) => candidate.id === templateId);
@@ -235,7 +255,7 @@ function sendVerdict(payload: Record<string, unknown>): Expected {
     const value = Object.hasOwn(data, key) ? data[key] : undefined;
     if (typeof value !== 'string' || !valueKeeps(key, value)) return refuse('INVALID_INPUT', `data.${key}`);
   }
-  if (isRecord(to)) return { segment: true };
+  if (isRecord(to)) return { segment: { templateId, idempotencyKey, segment: canonicalSegment(to.segment as Record<string, unknown>) } };
   const cleanPage = typeof page === 'string' && page !== '' ? page.replace(/^\//, '') : undefined;
   return { send: { templateId, to: [...new Set(to as string[])], data: data as Record<string, string>, ...(cleanPage === undefined ? {} : { page: cleanPage }), idempotencyKey } };
 }
@@ -516,7 +536,11 @@ async function expectSent(sent: SendRequest, oracle: SendOracle, result: unknown
 }
 
 async function check(input: MessagesCase): Promise<Verdict> {
-  const { text, headers, path, expected, http } = planOf(input);
+  const planned = planOf(input);
+  const { text, headers, path, http } = planned;
+  let { expected } = planned;
+  if ('send' in expected && (await keyTaken(expected.send.idempotencyKey, expected.send.templateId, null))) expected = refuse('INVALID_INPUT', 'idempotencyKey');
+  if ('segment' in expected && (await keyTaken(expected.segment.idempotencyKey, expected.segment.templateId, expected.segment.segment))) expected = refuse('INVALID_INPUT', 'idempotencyKey');
   if ('send' in expected || 'consent' in expected || 'timer' in expected || ('templates' in expected && expected.templates.refresh)) await warmTemplates();
   let sendOracle: SendOracle | undefined;
   if ('send' in expected) {

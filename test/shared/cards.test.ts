@@ -83,6 +83,8 @@ describe('readCardRules', () => {
     [{ keywords: [{ keyword: '优惠', card: { page: 'pages/a/a' } }] }, 'rules.keywords.0.card.title'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'https://example.com/a' } }] }, 'rules.keywords.0.card.page'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a?rk_card=x' } }] }, 'rules.keywords.0.card.page'],
+    [{ keywords: [{ keyword: '优惠', card: { title: 't', page: '../x' } }] }, 'rules.keywords.0.card.page'],
+    [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/./a' } }] }, 'rules.keywords.0.card.page'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a', thumb: 'https://example.com/a.png' } }] }, 'rules.keywords.0.card.thumb'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a', thumb: 'cloud://env/a.gif' } }] }, 'rules.keywords.0.card.thumb'],
     [{ sessionFroms: [{ sessionFrom: 7, card: DEALS }] }, 'rules.sessionFroms.0.sessionFrom'],

@@ -30,6 +30,8 @@ describe('readSendRequest', () => {
     [{ page: 'pages/a\nb' }, 'page'],
     [{ page: 7 }, 'page'],
     [{ page: 'pages/item/item?rk_msg=forged' }, 'page'],
+    [{ page: '?id=7' }, 'page'],
+    [{ page: 'pages/../secret' }, 'page'],
   ])('refuses %j naming %s', (change, field) => {
     expect(fieldOf(() => readSendRequest({ ...GOOD, ...change }))).toBe(field);
   });

@@ -53,6 +53,12 @@ describe('customer-service messages (§D.4)', () => {
     expect('sessionFrom' in plain).toBe(false);
     expect(plain.dedupeKey).toMatch(/^evt:[A-Za-z0-9_-]{32}$/);
   });
+
+  it('tells two entries in the same second through two buttons apart (two pushes, not one delivered twice)', () => {
+    const keys = ['btn-1', 'btn-2', undefined].map((from) => readPush(event('user_enter_tempsession', from === undefined ? {} : { SessionFrom: from })).dedupeKey);
+    expect(new Set(keys).size).toBe(3);
+    expect(readPush(event('user_enter_tempsession', { SessionFrom: 'btn-1' })).dedupeKey).toBe(keys[0]);
+  });
 });
 
 describe('subscription events (§D.4)', () => {
