@@ -6,7 +6,8 @@
  * the user-days (`bench/rollup/event-pipelines.ts`), which group the day's events, run through the
  * same SDK against the same emulator. Rounds alternate which goes first (`RUKOU_BENCH_ROUNDS`).
  *
- * Prints time, database requests and peak memory of the function's process and of the emulator's,
+ * Prints time, the emulator's CPU time (what a run takes of a core, however busy the machine),
+ * database requests and peak memory of the function's process and of the emulator's,
  * whether any run was refused (a limit the emulator enforces: a refused request fails the run) or
  * took longer than the function's timeout, the emulator's memory per event, and the ratios. Checks
  * that the baseline's numbers are the rollup's (but new users, see event-pipelines.ts), and exits
@@ -124,6 +125,20 @@ function childrenOf(pid: number | undefined): number[] {
   }
 }
 
+/**
+ * The CPU time a process has used, in seconds (Linux /proc; NaN elsewhere): what serving a run
+ * took of a core, whatever else the machine was running meanwhile.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    // the fields after the command's name: state is the 3rd field of the line, utime the 14th, stime the 15th, in clock ticks (USER_HZ, 100 a second)
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function resetPeak(pid: number | undefined): void {
   try {
     fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -139,13 +154,16 @@ interface Run {
   functionMB?: number;
   /** The emulator's peak while it served the run. */
   emulatorMB?: number;
-  /** Why the run failed: a refused request or the function's timeout. */
+  /** The emulator's CPU time while it served the run. */
+  emulatorCpuS: number;
+  /** Why the run failed: a refused request, or the function's timeout. */
   refused?: string;
 }
 
 /** Fires the rollup's timer at 00:17 Beijing time `daysAfter` days after the loaded day. */
 async function timer(url: string, pid: number | undefined, daysAfter: number): Promise<Run> {
   for (const process of [pid, ...childrenOf(pid)]) resetPeak(process);
+  const cpu = cpuSeconds(pid);
   const started = performance.now();
   const response = await fetch(`${url}/triggers/rollup`, {
     method: 'POST',
@@ -154,11 +172,13 @@ async function timer(url: string, pid: number | undefined, daysAfter: number): P
   });
   const answer = (await response.json()) as { result?: { databaseRequests: number }; errCode?: number; errMsg?: string };
   const ms = performance.now() - started;
+  const emulatorCpuS = cpuSeconds(pid) - cpu;
   const emulatorMB = memoryMB(pid)?.peak;
   // the rollup's worker: the bench calls no other function
-  const functionMB = Math.max(...childrenOf(pid).map((worker) => memoryMB(worker)?.peak ?? NaN));
-  if (!answer.result) return { ms, requests: NaN, functionMB, emulatorMB, refused: `${answer.errCode}: ${answer.errMsg}` };
-  return { ms, requests: answer.result.databaseRequests, functionMB, emulatorMB };
+  const workers = childrenOf(pid);
+  const functionMB = workers.length > 0 ? Math.max(...workers.map((worker) => memoryMB(worker)?.peak ?? NaN)) : undefined;
+  if (!answer.result) return { ms, requests: NaN, functionMB, emulatorMB, emulatorCpuS, refused: `${answer.errCode}: ${answer.errMsg}` };
+  return { ms, requests: answer.result.databaseRequests, functionMB, emulatorMB, emulatorCpuS };
 }
 
 /** The baseline: the day's event pipelines, one request each, in the order the rollup ran them. */
@@ -166,7 +186,9 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   resetPeak(pid);
   const counter = new RequestCounter();
   const pipelines = eventPipelines(DAY.day);
+  const cpu = cpuSeconds(pid);
   const started = performance.now();
+  const served = (): Run => ({ ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, emulatorCpuS: cpuSeconds(pid) - cpu });
   const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
   try {
     const dimensions = {} as DayOutputs['dimensions'];
@@ -183,9 +205,9 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
       cards: await run('cards'),
       late: await run('late'),
     };
-    return { ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, outputs };
+    return { ...served(), outputs };
   } catch (error) {
-    return { ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, refused: error instanceof Error ? error.message : String(error) };
+    return { ...served(), refused: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -210,7 +232,7 @@ async function main(): Promise<void> {
   const emulator = await startEmulator({ timers: false, env: { NODE_OPTIONS: `--max-old-space-size=${EMULATOR_HEAP_MB}` } });
   try {
     useEmulatorFromThisProcess(emulator.url);
-    // the SDK's 15 s per request is the function's; the bench waits for a loaded emulator's garbage collection
+    // the SDK's 15 s per request is the function's: loading ten million events, one add waited longer
     cloud.init({ env: cloud.DYNAMIC_CURRENT_ENV as unknown as string, timeout: BENCH_TIMEOUT_MS } as Parameters<typeof cloud.init>[0]);
     const db = cloud.database();
     const pid = emulator.child.pid;
@@ -240,19 +262,20 @@ async function main(): Promise<void> {
     const stored = (await db.collection('rollups_daily').doc(DAY.day).get()) as unknown as { data: RollupDoc };
 
     const row = (run: Run): Record<string, string> => ({
-      time: run.refused ? `refused after ${seconds(run.ms)}` : seconds(run.ms),
+      time: run.refused ? `failed after ${seconds(run.ms)}` : seconds(run.ms),
       'database requests': number(run.requests),
       'function peak MB': run.functionMB === undefined ? '—' : number(run.functionMB),
       'emulator peak MB': run.emulatorMB === undefined ? '—' : number(run.emulatorMB),
+      'emulator CPU': seconds(run.emulatorCpuS * 1000),
     });
     console.table(Object.fromEntries([...rollups.map((run, i) => [`rollup (timer), round ${i + 1}`, row(run)]), ...baselines.map((run, i) => [`baseline (event pipelines), round ${i + 1}`, row(run)])]));
     console.log(`the next day's timer (the loaded day re-checked, unchanged): ${seconds(nextDay.ms)}, ${number(nextDay.requests)} requests`);
 
     const failures: string[] = [];
     const refused = rollups.filter((run) => run.refused);
-    console.log(refused.length === 0 ? 'limits: none hit by the rollup (a refused request fails its run)' : `limits: the rollup failed: ${refused.map((run) => run.refused).join('; ')}`);
+    console.log(refused.length === 0 ? 'limits: none hit by the rollup (a refused request fails its run)' : `the rollup failed: ${refused.map((run) => run.refused).join('; ')}`);
     if (refused.length > 0) failures.push('the rollup failed');
-    for (const run of baselines.filter((run) => run.refused)) console.log(`the baseline was refused: ${run.refused}`);
+    for (const run of baselines.filter((run) => run.refused)) console.log(`the baseline failed: ${run.refused}`);
     const longest = Math.max(...rollups.map((run) => run.ms), nextDay.ms);
     console.log(`longest rollup invocation: ${seconds(longest)}, ${TIMEOUT_S !== undefined && longest < TIMEOUT_S * 1000 ? 'under' : 'NOT under'} the ${TIMEOUT_S} s timeout of cloudbaserc.json, which the emulator enforces`);
     if (TIMEOUT_S === undefined || longest >= TIMEOUT_S * 1000) failures.push('a rollup took longer than its timeout');
@@ -266,7 +289,8 @@ async function main(): Promise<void> {
     const answered = baselines.filter((run) => !run.refused);
     if (answered.length > 0) {
       const ratio = median(answered.map((run) => run.ms)) / median(rollups.map((run) => run.ms));
-      console.log(`baseline ÷ rollup (medians): time ×${number(ratio, 1)}; requests: ${number(answered[0].requests)} for one day vs ${number(rollups[0].requests)} for the whole timer run (8 days and retention)`);
+      const cpuRatio = median(answered.map((run) => run.emulatorCpuS)) / median(rollups.map((run) => run.emulatorCpuS));
+      console.log(`baseline ÷ rollup (medians): time ×${number(ratio, 1)}, the emulator's CPU ×${number(cpuRatio, 1)}; requests: ${number(answered[0].requests)} for one day vs ${number(rollups[0].requests)} for the whole timer run (8 days and retention)`);
       const same = compare(answered[0].outputs as DayOutputs, stored.data);
       console.log(`the baseline's numbers are the rollup's (new users aside): ${same ? 'yes' : 'NO'}`);
       if (!same) failures.push('the baseline and the rollup disagree');
