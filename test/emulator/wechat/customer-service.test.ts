@@ -4,6 +4,7 @@
  * uploadTempMedia and customerServiceMessage.send through the real SDK from the fixture function
  * `messenger`, the window, cards in the inbox and their tap (scene 1073).
  */
+import path from 'node:path';
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 import { call, inbox, received, settledPushes } from './helpers';
@@ -90,7 +91,8 @@ describe('message push', () => {
   });
 
   test('a project without a callback function: the push is recorded as undelivered', async () => {
-    const other = await startEmulator({ project: REPO_ROOT, timers: false });
+    // the timers fixture has functions, none of them callback
+    const other = await startEmulator({ project: path.join(REPO_ROOT, 'test', 'fixtures', 'timers'), timers: false });
     try {
       await call(other.url, 'POST', '/__rukou/wechat/cs', { openid: 'o-push-4', text: 'hello' });
       const [push] = await settledPushes(other.url, 'o-push-4', 1);
