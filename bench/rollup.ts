@@ -20,7 +20,8 @@ import cloud from 'wx-server-sdk';
 import { escapeKey } from '../shared/keys';
 import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
 import { addDays, chinaDayStart } from '../shared/time';
-import { runPipeline, RequestCounter, type Database } from '../server/pipeline';
+import { RequestCounter, type Database } from '../server/pipeline';
+import { runDayPipelines } from '../server/rollup';
 import { REPO_ROOT, startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
 import { DAY } from './cost/day';
 import { storedDay, type StoredUser } from './rollup/day';
@@ -189,22 +190,8 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   const cpu = cpuSeconds(pid);
   const started = performance.now();
   const served = (): Run => ({ ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, emulatorCpuS: cpuSeconds(pid) - cpu });
-  const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
   try {
-    const dimensions = {} as DayOutputs['dimensions'];
-    for (const dimension of DIMENSIONS) dimensions[dimension] = await runPipeline(db, pipelines.dimensions[dimension], counter);
-    const outputs: DayOutputs = {
-      totals: await run('totals'),
-      dimensions,
-      shareIntents: await run('shareIntents'),
-      shareReturns: await run('shareReturns'),
-      shareDepths: await run('shareDepths'),
-      groupTotals: await run('groupTotals'),
-      topGroups: await run('topGroups'),
-      messages: await run('messages'),
-      cards: await run('cards'),
-      late: await run('late'),
-    };
+    const outputs = await runDayPipelines(db, pipelines, counter);
     return { ...served(), outputs };
   } catch (error) {
     return { ...served(), refused: error instanceof Error ? error.message : String(error) };

@@ -55,12 +55,19 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
  */
 export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
   await applyRevisions(db, day, counter);
-  const pipelines = dayPipelines(day);
+  return buildRollup(day, await runDayPipelines(db, dayPipelines(day), counter), catalogSceneNames, now);
+}
+
+/**
+ * Runs a day's pipelines (the rollup's, or the benchmark's baseline of the same shape), one request
+ * each, in order, and answers their rows by name.
+ */
+export async function runDayPipelines(db: Database, pipelines: ReturnType<typeof dayPipelines>, counter: RequestCounter): Promise<DayOutputs> {
   const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
   // Sequential on purpose: the cloud database counts concurrent requests against the environment's quota.
   const dimensions = {} as DayOutputs['dimensions'];
   for (const dimension of DIMENSIONS) dimensions[dimension] = await runPipeline(db, pipelines.dimensions[dimension as Dimension], counter);
-  const outputs: DayOutputs = {
+  return {
     totals: await run('totals'),
     dimensions,
     shareIntents: await run('shareIntents'),
@@ -72,7 +79,6 @@ export async function computeDay(db: Database, day: string, counter: RequestCoun
     cards: await run('cards'),
     late: await run('late'),
   };
-  return buildRollup(day, outputs, catalogSceneNames, now);
 }
 
 /** The days among `days` whose rollup is final (their user-days are past retention): one request. */

@@ -170,7 +170,7 @@ const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 
  * Sessions of one user-day: one pass of $reduce over its entry times, which `track` keeps in
  * ascending order (`$push` with `$sort`), so no stage sorts anything.
  */
-const sessionsOf = {
+export const sessionsOf = {
   $reduce: {
     input: '$times',
     initialValue: { n: 0, last: null },

@@ -6,9 +6,8 @@
  * same run. One difference in what they count: they read whether a user is new from each entry's
  * `firstDay`, which `track` stopped writing on events with the user-days, so their new users are 0.
  */
-import { latePipeline, TOP_GROUPS, TOP_KEYS, type dayPipelines, type Dimension, type Pipeline, type Stage } from '../../shared/rollup';
+import { latePipeline, sessionsOf, TOP_GROUPS, TOP_KEYS, type dayPipelines, type Dimension, type Pipeline, type Stage } from '../../shared/rollup';
 import { sendsPipeline } from '../../shared/sends';
-import { SESSION_GAP_MS } from '../../shared/session';
 
 const DIMENSION_FIELDS: Record<Dimension, string> = { bucket: 'bucket', category: 'category', scene: 'scene', channel: 'channel', page: 'path' };
 
@@ -17,25 +16,13 @@ const enteredOn = (day: string): Stage => ({ $match: { day, type: 'enter' } });
 const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 function totalsPipeline(day: string): Pipeline {
-  const sessionStarts = {
-    $reduce: {
-      input: '$times',
-      initialValue: { n: 0, last: null },
-      in: {
-        n: {
-          $add: ['$$value.n', { $cond: [{ $or: [{ $eq: ['$$value.last', null] }, { $gte: [{ $subtract: ['$$this', '$$value.last'] }, SESSION_GAP_MS] }] }, 1, 0] }],
-        },
-        last: '$$this',
-      },
-    },
-  };
   return {
     collection: 'events',
     stages: [
       enteredOn(day),
       { $sort: { at: 1 } },
       { $group: { _id: '$openid', entries: { $sum: 1 }, cold: { $sum: { $cond: ['$cold', 1, 0] } }, isNew: { $max: isNewOn(day) }, times: { $push: '$at' } } },
-      { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionStarts } },
+      { $project: { entries: 1, cold: 1, isNew: 1, sessions: sessionsOf } },
       { $group: { _id: null, entries: { $sum: '$entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' }, sessions: { $sum: '$sessions.n' }, cold: { $sum: '$cold' } } },
       { $project: { _id: 0 } },
     ],
