@@ -216,3 +216,36 @@ export interface GroupRecord {
   /** The verified share whose card brought the first entry, when one did. */
   firstShareId?: string;
 }
+
+/** How a channel reaches people: a Mini Program code, a URL scheme, a URL link, or a plain-text scheme (wechat-platform.md §E). */
+export type ChannelKind = 'wxacode' | 'urlscheme' | 'urllink' | 'plainscheme';
+
+/**
+ * `channels`, `_id` = the channel's key: one of the operator's own QR codes or links. The key is
+ * what entries carry (`rk_ch`, or the code's bare `scene`); it never changes once created, so that
+ * every printed code keeps counting for the same channel. Written by `admin` only.
+ */
+export interface ChannelDoc {
+  _id: string;
+  name: string;
+  kind: ChannelKind;
+  /** The landing page's route, without a query or a leading slash. */
+  page: string;
+  /** Campaign tags, for the operator's own filtering. */
+  tags: string[];
+  /** A store, region or staff member: channels roll up by group. */
+  group?: string;
+  /** Archived channels stay counted (old posters are still scanned) but are not renewed or listed as dead. */
+  archived: boolean;
+  /** `wxacode`: the PNG in cloud storage. */
+  fileID?: string;
+  /** `urlscheme`, `urllink`, `plainscheme`: what people open (weixin://dl/business/?t=…, https://wxaurl.cn/…). */
+  url?: string;
+  /** `urlscheme`, `urllink`: when WeChat stops opening the url (at most 30 days after it was generated). */
+  expiresAt?: Date;
+  envVersion: 'release' | 'trial' | 'develop';
+  createdAt: Date;
+  updatedAt: Date;
+  /** Bumped by every write; each write is conditional on the version it read. */
+  v: number;
+}
