@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BackendError, invalidParam } from '../errors';
 import { readParams, Refusal, sendJson, type Params } from '../http';
 import type { Route } from '../server';
+import { CODE_SCENES, type ScanHow } from './codes';
 import { isOpenid, parseTemplates, POPUP_ANSWERS, type PopupAnswer } from './messages';
 import { CLOUD_ID_TTL_MS, parseFault, parseGroupCloudIdRequest, type WeChat } from './operations';
 import type { Pushes } from './pushes';
@@ -50,6 +51,24 @@ function chatInput(params: Params): { text: string } | { sessionFrom: string } {
   return { sessionFrom };
 }
 
+/** The most a scanned image may be, as base64: 8 MiB of PNG, more than any photo of a code needs. */
+const MAX_IMAGE_BASE64 = Math.ceil((8 * 1024 * 1024) / 3) * 4;
+
+/** The PNG of `POST /__rukou/wechat/scan`: base64, or a data URL of it. */
+function imageOf(value: unknown): Buffer {
+  const text = typeof value === 'string' ? value.replace(/^data:image\/png;base64,/, '').replace(/\s+/g, '') : undefined;
+  if (text === undefined || text === '' || text.length > MAX_IMAGE_BASE64 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw invalidParam('image must be the PNG as base64 (or a data:image/png;base64, URL), at most 8 MiB');
+  }
+  return Buffer.from(text, 'base64');
+}
+
+function scanHow(value: unknown): ScanHow {
+  if (value === undefined) return 'scan';
+  if (typeof value !== 'string' || !Object.hasOwn(CODE_SCENES, value)) throw invalidParam(`how must be one of ${Object.keys(CODE_SCENES).join(', ')}`);
+  return value as ScanHow;
+}
+
 /** An inbox item as the route shows it: no openid (the caller named it), the time in ISO. */
 function shown(item: InboxItem): Record<string, unknown> {
   const rest: Partial<InboxItem> = { ...item };
@@ -70,9 +89,14 @@ function shown(item: InboxItem): Record<string, unknown> {
  * // user o-1 accepts a template in the pop-up; WeChat pushes subscribe_msg_popup_event to `callback`
  * POST /__rukou/wechat/subscribe {"openid": "o-1", "answers": {"<templateId>": "accept"}}
  * → {"errMsg": "requestSubscribeMessage:ok", "<templateId>": "accept"}
+ * // user o-1 scans a poster's code, then opens a link from a text message
+ * POST /__rukou/wechat/scan {"openid": "o-1", "image": "iVBORw0KGgo…"}
+ * → {"scene": 1047, "path": "pages/index/index", "query": {"scene": "rk_ch%3Dstore-7"}, "envVersion": "release"}
+ * POST /__rukou/wechat/open {"openid": "o-1", "url": "https://wxaurl.cn/AbCdEfGhIjK"}
+ * → {"scene": 1194, "path": "pages/goods/detail", "query": {"id": "7", "rk_ch": "sms-1"}, "envVersion": "release"}
  */
 export function wechatRoutes(wechat: WeChat, pushes: Pushes, now: () => number): Route[] {
-  const { messages } = wechat;
+  const { messages, codes } = wechat;
   const post = (prefix: string, work: (params: Params) => unknown): Route => ({
     method: 'POST',
     prefix,
@@ -110,6 +134,15 @@ export function wechatRoutes(wechat: WeChat, pushes: Pushes, now: () => number):
     post('/__rukou/wechat/tap', (params) => {
       if (typeof params.id !== 'string' || !params.id) throw invalidParam('id must name a message of the user\'s inbox');
       return messages.tap(openidOf(params.openid), params.id);
+    }),
+    post('/__rukou/wechat/scan', (params) => {
+      openidOf(params.openid);
+      return codes.scan(imageOf(params.image), scanHow(params.how));
+    }),
+    post('/__rukou/wechat/open', (params) => {
+      openidOf(params.openid);
+      if (typeof params.url !== 'string' || !params.url || params.url.length > 4096) throw invalidParam('url must be the scheme or link the user opens, at most 4,096 characters');
+      return codes.open(params.url);
     }),
     post('/__rukou/wechat/push', (params) => {
       const event = params.event;
