@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 import { toBuffer } from 'qrcode';
 import { BackendError } from '../errors';
 import type { MiniProgramSpec } from '../project';
-import { enterTarget, type Json } from './messages';
+import { enterTarget, wxError, type Json } from './messages';
 import type { WeChatAnswer } from './operations';
 import type { LinkKind, LinkRecord, WeChatState } from './state';
 
@@ -33,7 +33,6 @@ export interface EnterOptions {
 export type CodeRefusal = 'NOT_A_CODE' | 'NOT_A_LINK' | 'LINK_UNKNOWN' | 'LINK_EXPIRED' | 'LINK_INVALID';
 const refused = (code: CodeRefusal, message: string): BackendError => new BackendError(code, message);
 
-const wxError = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 const INVALID_ARGS = (what: string): Json => wxError(40097, `invalid args: ${what}`);
 
 /** §E.1: at most 32 visible characters of these. */

@@ -14,7 +14,8 @@ import type { CsSession, Grant, InboxItem, Template, WeChatState } from './state
 /** A WeChat API's JSON answer: `{errcode: 0, errmsg: 'ok', …}` or `{errcode, errmsg}`. */
 export type Json = Record<string, unknown>;
 
-const wxError = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
+/** A WeChat API's refusal, `{errcode, errmsg}`. */
+export const wxError = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 const OK = { errcode: 0, errmsg: 'ok' } as const;
 
 /** The answers of the subscription pop-up (§D.2), `acceptWithAudio` when the user also chose a voice reminder. */
