@@ -165,7 +165,8 @@ export class Codes {
    * allowed, no query; none is the home page), 40212 query, 40097 env_version or expire_type, 85401
    * the expiry. Expiry: `expire_type` 0 with `expire_time` (unix seconds, a minute to a year away)
    * or 1 with `expire_interval` (whole days, 1 to 365); without expire_type, whichever of the two
-   * is given; neither, 30 days. Past 30 days WeChat gives 30 days (§E.2), and so does this.
+   * is given; neither, 30 days. Past 30 days WeChat gives 30 days (its announcement of the
+   * 30-day rule, cited in the README), and so does this.
    */
   private generate(kind: LinkKind, target: Json, expiry: Json): LinkRecord | Json {
     const { path = '', query = '', env_version: envVersion = 'release' } = target;
