@@ -84,7 +84,7 @@ const refusal = (errorCode: number): Buffer => encodeCommOpenApiResp({ errorCode
  * function from its WX_API_TOKEN, checks the function's `permissions.openapi`, routes the call to
  * the simulated WeChat and records it. Answers CommOpenApiResp bytes, like the cloud.
  */
-export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
+export async function callOpenApi(params: Params, deps: OpenApiDeps): Promise<Buffer> {
   const data = params.requestData;
   if (!Buffer.isBuffer(data)) throw invalidParam('wx.openApi needs requestData as a multipart file part (protobuf CommApiData)');
   const envelopeIn = protobuf('requestData', () => decodeCommApiData(data));
@@ -128,7 +128,7 @@ export function callOpenApi(params: Params, deps: OpenApiDeps): Buffer {
     record(NO_PERMISSION, null);
     return refusal(NO_PERMISSION);
   }
-  const answer = api(request, { ...caller, appid });
+  const answer = await api(request, { ...caller, appid });
   if ('json' in answer) record(typeof answer.json.errcode === 'number' ? answer.json.errcode : 0, answer.json);
   else record(0, { contentType: answer.contentType, size: answer.body.length });
   return envelope(answer);

@@ -1,6 +1,7 @@
 import { clockService, type ClockService } from '../clock';
 import { functionsService, type FunctionsService } from '../functions';
 import type { EmulatorContext, Service } from '../server';
+import { Codes } from './codes';
 import { DEMO_TEMPLATES, Messages } from './messages';
 import { WeChat } from './operations';
 import { PUSH_FUNCTION, PUSH_SOURCE, Pushes, type PushInvoker } from './pushes';
@@ -26,7 +27,8 @@ export function wechatService(context: EmulatorContext): WeChatService {
     : undefined;
   const pushes = new Pushes(invoke, now);
   const messages = new Messages(state, now, context.project.miniProgram, pushes);
-  const wechat = new WeChat(state, now, messages);
+  const codes = new Codes(state, now, context.project.miniProgram);
+  const wechat = new WeChat(state, now, messages, codes);
   return {
     wechat,
     routes: wechatRoutes(wechat, pushes, now),

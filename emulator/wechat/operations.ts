@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { parseInstant } from '../clock/operations';
 import { invalidParam } from '../errors';
+import type { Codes } from './codes';
 import type { Messages } from './messages';
 import type { CloudIdKind, CloudIdRecord, Template, WeChatState } from './state';
 
@@ -19,8 +20,8 @@ export interface Caller {
 /** What a WeChat API answers: a JSON body (with `errcode` on failure) or bytes such as a PNG. */
 export type WeChatAnswer = { json: Record<string, unknown> } | { contentType: string; body: Buffer };
 
-/** One server API of WeChat, by its cloud-call name (`subscribeMessage.send`, …). */
-export type WeChatApi = (request: Record<string, unknown>, caller: Caller) => WeChatAnswer;
+/** One server API of WeChat, by its cloud-call name (`subscribeMessage.send`, …); drawing a code takes a moment, so an answer may come later. */
+export type WeChatApi = (request: Record<string, unknown>, caller: Caller) => WeChatAnswer | Promise<WeChatAnswer>;
 
 /** Open data for one cloudID, as WeChat's getOpenData reports it inside `json`. */
 export type OpenDataItem = { cloudID: string; data: Record<string, unknown> } | { cloudID: string; errCode: number; errMsg: string };
@@ -108,6 +109,7 @@ export class WeChat {
     private readonly state: WeChatState,
     private readonly now: () => number,
     readonly messages: Messages,
+    readonly codes: Codes,
   ) {
     const served: Record<string, WeChatApi> = {
       'cloudbase.getOpenData': (request, caller) => {
@@ -124,6 +126,9 @@ export class WeChat {
       'subscribeMessage.send': (request, caller) => ({ json: messages.send(request, caller.appid) }),
       'customerServiceMessage.uploadTempMedia': (request) => ({ json: messages.uploadTempMedia(request) }),
       'customerServiceMessage.send': (request) => ({ json: messages.csSend(request) }),
+      'wxacode.getUnlimited': (request) => codes.getUnlimited(request),
+      'urlscheme.generate': (request) => ({ json: codes.generateScheme(request) }),
+      'urllink.generate': (request) => ({ json: codes.generateLink(request) }),
     };
     this.apis = Object.fromEntries(
       Object.entries(served).map(([name, api]): [string, WeChatApi] => [name, (request, caller) => this.faulted(name) ?? api(request, caller)]),

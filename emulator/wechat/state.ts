@@ -73,8 +73,28 @@ export interface CsSession {
   sentSinceEnter: number;
 }
 
+/** Which API generated a link: urlscheme.generate (`weixin://dl/business/?t=…`) or urllink.generate (`https://wxaurl.cn/…`). */
+export type LinkKind = 'scheme' | 'link';
+
+/** One scheme or link WeChat generated (§E.2, §E.3): what it opens, and until when. */
+export interface LinkRecord {
+  /** what follows `?t=` or `wxaurl.cn/` */
+  ticket: string;
+  kind: LinkKind;
+  appid: string;
+  /** the page it opens, without a leading slash; '' for the home page */
+  path: string;
+  /** the query it opens with, as generated (`a=1&b=2`) */
+  query: string;
+  envVersion: string;
+  /** epoch ms */
+  createdAt: number;
+  /** epoch ms from which it no longer opens */
+  expiresAt: number;
+}
+
 /** How much the simulated WeChat keeps: the simulation's bounds, not WeChat's (see README). */
-export const BOUNDS = { grants: 20_000, inboxPerUser: 100, inbox: 5_000, media: 1_000, sessions: 10_000 } as const;
+export const BOUNDS = { grants: 20_000, inboxPerUser: 100, inbox: 5_000, media: 1_000, sessions: 10_000, links: 20_000 } as const;
 
 interface Snapshot {
   cloudIds: CloudIdRecord[];
@@ -84,6 +104,7 @@ interface Snapshot {
   inbox?: InboxItem[];
   media?: Media[];
   sessions?: CsSession[];
+  links?: LinkRecord[];
 }
 
 const grantKey = (openid: string, templateId: string): string => `${openid}\0${templateId}`;
@@ -99,7 +120,7 @@ function keepLast<K, V>(map: Map<K, V>, max: number): void {
 /**
  * The simulated WeChat's own data, kept in `<data dir>/wechat/state.json` so that cloudIDs
  * handed out before a restart still resolve after it, and templates, grants, inboxes, media and
- * customer-service windows outlive it too. Each kind is bounded (BOUNDS). Every change rewrites the file through a
+ * customer-service windows and generated links outlive it too. Each kind is bounded (BOUNDS). Every change rewrites the file through a
  * temporary file and a rename, so a crash leaves the old or the new state, never half of one.
  */
 export class WeChatState {
@@ -111,6 +132,8 @@ export class WeChatState {
   private readonly inbox = new Map<string, InboxItem>();
   private readonly media = new Map<string, Media>();
   private readonly sessions = new Map<string, CsSession>();
+  /** Insertion order is the order of generation: the first are the oldest. */
+  private readonly links = new Map<string, LinkRecord>();
 
   constructor(dataDir: string, defaultTemplates: Template[]) {
     this.file = path.join(dataDir, 'wechat', 'state.json');
@@ -121,6 +144,7 @@ export class WeChatState {
     for (const item of snapshot.inbox ?? []) this.inbox.set(item.id, item);
     for (const medium of snapshot.media ?? []) this.media.set(medium.mediaId, medium);
     for (const session of snapshot.sessions ?? []) this.sessions.set(session.openid, session);
+    for (const link of snapshot.links ?? []) this.links.set(link.ticket, link);
   }
 
   templates(): Template[] {
@@ -192,6 +216,18 @@ export class WeChatState {
     this.save();
   }
 
+  link(ticket: string): LinkRecord | undefined {
+    return this.links.get(ticket);
+  }
+
+  /** Keeps a generated link; forgets those that expired before `forgetBefore`, and past BOUNDS.links the oldest. */
+  addLink(record: LinkRecord, forgetBefore: number): void {
+    for (const [ticket, old] of this.links) if (old.expiresAt < forgetBefore) this.links.delete(ticket);
+    this.links.set(record.ticket, record);
+    keepLast(this.links, BOUNDS.links);
+    this.save();
+  }
+
   cloudId(id: string): CloudIdRecord | undefined {
     return this.cloudIds.get(id);
   }
@@ -211,6 +247,7 @@ export class WeChatState {
       inbox: [...this.inbox.values()],
       media: [...this.media.values()],
       sessions: [...this.sessions.values()],
+      links: [...this.links.values()],
     };
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     const temporary = `${this.file}.${process.pid}.tmp`;
