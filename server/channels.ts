@@ -151,8 +151,9 @@ const MAKERS: Record<ChannelKind, (ctx: ChannelsContext, making: Making) => Prom
   async wxacode(_ctx, { key, page, envVersion, checkPath }) {
     const answer = await askWeChat('wxacode.getUnlimited', { scene: codeScene(key), page, checkPath, envVersion });
     if (!Buffer.isBuffer(answer.buffer)) throw new RukouError('UPSTREAM', 'WeChat answered wxacode.getUnlimited without an image. Nothing was created: try again.');
-    // a path of its own for each create: a create of the same key at the same moment must not overwrite this PNG
-    const cloudPath = `rukou/channels/${key}/${randomBytes(6).toString('hex')}.png`;
+    // a path of its own for each create: a create of the same key at the same moment must not overwrite this image;
+    // WeChat's is a PNG, though developers report JPEG too (emulator README)
+    const cloudPath = `rukou/channels/${key}/${randomBytes(6).toString('hex')}.${answer.contentType === 'image/jpeg' ? 'jpg' : 'png'}`;
     try {
       return { fileID: (await getCloud().uploadFile({ cloudPath, fileContent: answer.buffer })).fileID };
     } catch (error) {
