@@ -22,6 +22,11 @@ export interface ServerConfig {
   backfillBudgetMs: number;
   /** A send or a retry run starts no new recipient after this many milliseconds (RUKOU_SEND_SECONDS). */
   sendBudgetMs: number;
+  /**
+   * RUKOU_APPID: the Mini Program's appid, which a plain URL scheme names. Without it, the operator's
+   * call's own APPID (a call from the Mini Program carries it; HTTP access does not).
+   */
+  appid?: string;
   /** RUKOU_SHARE_SECRET: the key share prefixes are derived with (`shared/ids.ts`); never logged or answered. */
   shareSecret?: string;
 }
@@ -53,7 +58,9 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
   const sendRaw = (env.RUKOU_SEND_SECONDS ?? '').trim();
   const sendSeconds = /^\d+$/.test(sendRaw) ? Number(sendRaw) : DEFAULT_SEND_SECONDS;
   const shareSecret = (env.RUKOU_SHARE_SECRET ?? '').trim();
+  const appid = (env.RUKOU_APPID ?? '').trim();
   return {
+    ...(appid === '' || appid.includes('{{') ? {} : { appid }),
     ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
     backfillBudgetMs: backfill * 1000,
     sendBudgetMs: sendSeconds * 1000,

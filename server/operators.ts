@@ -25,7 +25,7 @@ export function isHttpAccess(event: Record<string, unknown>): event is Record<st
 }
 
 /** The HTTP status HTTP access answers each refusal with (README: 4xx, 500 for UPSTREAM). */
-const HTTP_STATUS: Record<ErrorCode, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_WECHAT: 403, NOT_FOUND: 404, LIMIT_EXCEEDED: 400, UPSTREAM: 500 };
+const HTTP_STATUS: Record<ErrorCode, number> = { INVALID_INPUT: 400, NO_IDENTITY: 401, NOT_OPERATOR: 403, NOT_WECHAT: 403, NOT_FOUND: 404, CONFLICT: 409, LIMIT_EXCEEDED: 400, UPSTREAM: 500 };
 
 /**
  * What a function answers HTTP access: an integration response, so that a refusal is a real 4xx

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   NOT_OPERATOR: 'the caller is not an operator',
   NOT_WECHAT: 'the call did not come from WeChat (its message push)',
   NOT_FOUND: 'the thing asked for does not exist',
+  CONFLICT: 'the thing exists already, or changed since it was read',
   LIMIT_EXCEEDED: 'a documented limit was exceeded',
   UPSTREAM: 'WeChat or the database refused the request',
 } as const;
@@ -67,6 +68,14 @@ export class NotWeChatError extends RukouError {
   constructor(message = 'Only WeChat\'s message push may call this function: route its pushes here in the console (云开发 → 设置 → 其他设置 → 消息推送).') {
     super('NOT_WECHAT', message);
     this.name = 'NotWeChatError';
+  }
+}
+
+/** A key that is taken, or a write conditional on a version that is no longer the stored one. */
+export class ConflictError extends RukouError {
+  constructor(message: string, field?: string) {
+    super('CONFLICT', message, field);
+    this.name = 'ConflictError';
   }
 }
 

@@ -243,6 +243,8 @@ export interface ChannelDoc {
   url?: string;
   /** `urlscheme`, `urllink`: when WeChat stops opening the url (at most 30 days after it was generated). */
   expiresAt?: Date;
+  /** `urlscheme`, `urllink`: the days each url is generated for (1–30, the operator's choice at creation); renewals keep it. */
+  expireDays?: number;
   envVersion: 'release' | 'trial' | 'develop';
   createdAt: Date;
   updatedAt: Date;
