@@ -19,6 +19,7 @@ import { actionOnly, backfillRange, groupInput, limitInput, rankInput, shareTree
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
+import { readRegistry } from './registry';
 import { computeDay, rollupDays } from './rollup';
 import { cachedTitles } from './templates';
 import { RukouError } from '../shared/errors';
@@ -143,7 +144,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async today(event, ctx) {
     actionOnly(event);
     const now = ctx.now();
-    const doc = await computeDay(ctx.db, chinaDay(now), ctx.counter, now);
+    const doc = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
     return { asOf: now, rollup: readableRollup(doc) };
   },
 
