@@ -19,12 +19,10 @@ import { firstTouchesPipeline, keptChannelKeys, kindsAndGroupsPipeline, withChan
 import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
-import { addDays, chinaDay, dayRange, daysBetween } from '../shared/time';
+import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
 
-/** The first day a day's text can be (shared/time.ts writes years 0000–9999). */
-const FIRST_DAY = '0000-01-01';
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
