@@ -19,6 +19,8 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import cloud from 'wx-server-sdk';
 import { escapeKey } from '../shared/keys';
+import { MAX_CHANNELS } from '../shared/channel-rollup';
+import type { ChannelDoc } from '../shared/model';
 import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
 import { addDays, chinaDayStart } from '../shared/time';
 import { RequestCounter, type Database } from '../server/pipeline';
@@ -30,6 +32,11 @@ import { eventPipelines } from './rollup/event-pipelines';
 
 const EVENTS = Number(process.env.RUKOU_BENCH_EVENTS ?? 1_000_000);
 const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 3);
+/**
+ * Channels in the registry: the day's posters and as many more as make this many, by default as
+ * many as the rollup reads, so that each key a user-day looks up is scanned for in the longest list.
+ */
+const CHANNELS = Number(process.env.RUKOU_BENCH_CHANNELS ?? MAX_CHANNELS);
 /** Documents per `add`, as many as a `get` answers. */
 const BATCH = 1000;
 /** How long the bench's own requests (the load, the baseline) may take. */
@@ -84,6 +91,16 @@ interface Loaded {
   byType: Record<string, number>;
 }
 
+/** The registry: the day's posters (`poster1` … `poster20`), then channels nobody scans; ten to a store (group). */
+function registry(): ChannelDoc[] {
+  const at = new Date(`${addDays(DAY.day, -30)}T10:00:00+08:00`);
+  return Array.from({ length: Math.max(CHANNELS, DAY.posters) }, (_, i): ChannelDoc => {
+    const poster = i < DAY.posters;
+    const key = poster ? `poster${i + 1}` : `unscanned-${String(i).padStart(5, '0')}`;
+    return { _id: key, name: key, kind: 'wxacode', page: 'pages/index/index', tags: [], group: `store-${Math.floor(i / 10)}`, archived: false, envVersion: 'release', createdAt: at, updatedAt: at, v: 1 };
+  });
+}
+
 async function load(db: Database): Promise<Loaded> {
   const loader = new Loader(db);
   const loaded: Loaded = { users: 0, newUsers: 0, userDays: 0, byType: {} };
@@ -103,6 +120,7 @@ async function load(db: Database): Promise<Loaded> {
     await loader.add('users', [stored.user]);
     await loader.add('user_days', stored.userDays);
   }
+  await loader.add('channels', registry());
   await loader.finish();
   return loaded;
 }
@@ -234,7 +252,7 @@ async function main(): Promise<void> {
     const loaded = await load(db);
     const types = loaded.byType;
     console.log(
-      `day ${DAY.day}: ${number(EVENTS)} events (${number(types.enter ?? 0)} entries, ${number(types.page ?? 0)} page views, ${number(types.hide ?? 0)} hides, ${number(types.share ?? 0)} shares) of ${number(loaded.users)} users (${number(loaded.newUsers)} new), ${number(loaded.userDays)} user-days; loaded in ${seconds(performance.now() - started)}`,
+      `day ${DAY.day}: ${number(EVENTS)} events (${number(types.enter ?? 0)} entries, ${number(types.page ?? 0)} page views, ${number(types.hide ?? 0)} hides, ${number(types.share ?? 0)} shares) of ${number(loaded.users)} users (${number(loaded.newUsers)} new), ${number(loaded.userDays)} user-days, a registry of ${number(Math.max(CHANNELS, DAY.posters))} channels; loaded in ${seconds(performance.now() - started)}`,
     );
     const afterLoad = memoryMB(pid);
     const stats = (await (await fetch(`${emulator.url}/__rukou/database/stats`)).json()) as { liveBytes: number };

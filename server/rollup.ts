@@ -15,14 +15,13 @@ import {
   type Pipeline,
   type RollupDoc,
 } from '../shared/rollup';
-import { firstTouchesPipeline, keptChannelKeys, kindsAndGroupsPipeline, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
+import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
 import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
-
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
@@ -62,15 +61,10 @@ export async function computeDay(db: Database, day: string, registry: readonly R
   return withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
 }
 
-/**
- * Runs a day's channel pipelines (`shared/channel-rollup.ts`) once its other pipelines answered:
- * the first touches are counted for the channel keys the day keeps.
- */
-export async function runChannelPipelines(db: Database, day: string, registry: readonly RegisteredChannel[], out: DayOutputs, counter: RequestCounter): Promise<ChannelOutputs> {
-  return {
-    kindsAndGroups: await runPipeline(db, kindsAndGroupsPipeline(day, registry), counter),
-    firstTouches: await runPipeline(db, firstTouchesPipeline(day, registry, keptChannelKeys(out)), counter),
-  };
+/** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
+async function runChannelPipelines(db: Database, day: string, registry: readonly RegisteredChannel[], out: DayOutputs, counter: RequestCounter): Promise<ChannelOutputs> {
+  const pipelines = channelPipelines(day, registry, out);
+  return { kindsAndGroups: await runPipeline(db, pipelines.kindsAndGroups, counter), firstTouches: await runPipeline(db, pipelines.firstTouches, counter) };
 }
 
 /**

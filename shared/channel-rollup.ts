@@ -10,8 +10,8 @@
  *   and first day (`shared/revisions.ts`), and the users document is what says where a user came
  *   from first.
  * - **Kind** and **group** come from the operator's registry (`channels`, `ChannelDoc`), which the
- *   pipelines carry as literal lists (at most `MAX_CHANNELS` channels): each key of a user-day is
- *   looked up there inside the database (`$indexOfArray`, then `$arrayElemAt`), so a user who came
+ *   pipelines carry as literal lists (the channels that had an entry that day, at most
+ *   `MAX_CHANNELS`): each key of a user-day is looked up there inside the database (`$indexOfArray`, then `$arrayElemAt`), so a user who came
  *   in through two channels of one group that day is one user of the group, exactly, and no group
  *   ever holds a (user, key) pair. A key the registry does not have is of kind `unknown` and of no
  *   group: it is counted, never dropped. Kinds and groups are the registry's when the day was
@@ -80,7 +80,8 @@ function classOf(lists: ReturnType<typeof registryLists>, position: unknown): { 
  */
 const distinctRows = (by: 'kind' | 'group'): Stage => ({
   $map: {
-    input: { $setUnion: [`$channels.${by}`] },
+    // each value once, in the order met (a `$setUnion` would do, in an order MongoDB leaves open)
+    input: { $reduce: { input: `$channels.${by}`, initialValue: [], in: { $cond: [{ $in: ['$$this', '$$value'] }, '$$value', { $concatArrays: ['$$value', ['$$this']] }] } } },
     as: 'class',
     in: {
       by,
@@ -90,14 +91,18 @@ const distinctRows = (by: 'kind' | 'group'): Stage => ({
   },
 });
 
+/** The rows that name something: a channel of no group, or a key the day's document does not keep, names nothing. */
+const named = (rows: unknown): Stage => ({ $filter: { input: rows, as: 'row', cond: { $ne: ['$$row.key', null] } } });
+
 /** Entries, distinct users and new users of each channel kind and group of `day`, from its user-days with a channel. */
-export function kindsAndGroupsPipeline(day: string, registry: readonly RegisteredChannel[]): Pipeline {
+function kindsAndGroupsPipeline(day: string, registry: readonly RegisteredChannel[]): Pipeline {
   const lists = registryLists(registry);
   const { kind, group } = classOf(lists, '$$channel.at');
   return {
     collection: 'user_days',
     stages: [
-      { $match: { day, entries: { $gt: 0 }, byChannel: { $ne: {} } } },
+      // every user-day with an entry, as the other pipelines read them: one without a channel gives no row
+      { $match: { day, entries: { $gt: 0 } } },
       {
         $project: {
           isNew: isNewOn(day),
@@ -105,10 +110,8 @@ export function kindsAndGroupsPipeline(day: string, registry: readonly Registere
         },
       },
       { $project: { isNew: 1, channels: { $map: { input: '$channels', as: 'channel', in: { kind, group, entries: '$$channel.entries' } } } } },
-      { $project: { isNew: 1, rows: { $concatArrays: [distinctRows('kind'), distinctRows('group')] } } },
+      { $project: { isNew: 1, rows: named({ $concatArrays: [distinctRows('kind'), distinctRows('group')] }) } },
       { $unwind: '$rows' },
-      // keys of no group
-      { $match: { 'rows.key': { $ne: null } } },
       { $group: { _id: { by: '$rows.by', key: '$rows.key' }, entries: { $sum: '$rows.entries' }, users: { $sum: 1 }, newUsers: { $sum: '$isNew' } } },
       { $sort: { entries: -1, _id: 1 } },
       { $limit: MAX_ROWS },
@@ -121,7 +124,7 @@ export function kindsAndGroupsPipeline(day: string, registry: readonly Registere
  * their first entry's channel — only for `keys`, the channel keys the day's document keeps, so that
  * each of those is exact however many others there were — by its kind and by its group.
  */
-export function firstTouchesPipeline(day: string, registry: readonly RegisteredChannel[], keys: readonly string[]): Pipeline {
+function firstTouchesPipeline(day: string, registry: readonly RegisteredChannel[], keys: readonly string[]): Pipeline {
   const lists = registryLists(registry);
   const { kind, group } = classOf(lists, '$at');
   return {
@@ -131,15 +134,14 @@ export function firstTouchesPipeline(day: string, registry: readonly RegisteredC
       { $project: { _id: 0, channel: '$first.channel', at: { $indexOfArray: [{ $literal: lists.keys }, '$first.channel'] } } },
       {
         $project: {
-          rows: [
+          rows: named([
             { by: 'key', key: { $cond: [{ $in: ['$channel', { $literal: [...keys] }] }, '$channel', null] } },
             { by: 'kind', key: kind },
             { by: 'group', key: group },
-          ],
+          ]),
         },
       },
       { $unwind: '$rows' },
-      { $match: { 'rows.key': { $ne: null } } },
       { $group: { _id: '$rows', firstTouch: { $sum: 1 } } },
       { $sort: { firstTouch: -1, _id: 1 } },
       { $limit: MAX_ROWS },
@@ -147,8 +149,22 @@ export function firstTouchesPipeline(day: string, registry: readonly RegisteredC
   };
 }
 
-/** The channel keys a day's document keeps (its `byChannel`), as entries carry them: what its first touches are counted for. */
-export const keptChannelKeys = (out: Pick<DayOutputs, 'dimensions'>): string[] => out.dimensions.channel.map((row) => unescapeKey(String(row._id)));
+/**
+ * A day's two channel pipelines, once its other pipelines told its channel keys (`out`: their rows).
+ * They carry only the registry's channels that had an entry that day, so that a key is looked up
+ * among tens of keys rather than the whole registry (the whole registry on a day with as many
+ * channel keys as its document keeps: its rows may not name them all), and count first touches for
+ * the keys the document keeps. A first touch is an entry of that day: its key is among them too.
+ */
+export function channelPipelines(day: string, registry: readonly RegisteredChannel[], out: Pick<DayOutputs, 'dimensions'>): { kindsAndGroups: Pipeline; firstTouches: Pipeline } {
+  const rows = out.dimensions.channel;
+  const escaped = new Set(rows.map((row) => String(row._id)));
+  const ofDay = rows.length < TOP_KEYS ? registry.filter((channel) => escaped.has(escapeKey(channel._id))) : registry;
+  return {
+    kindsAndGroups: kindsAndGroupsPipeline(day, ofDay),
+    firstTouches: firstTouchesPipeline(day, ofDay, rows.map((row) => unescapeKey(String(row._id)))),
+  };
+}
 
 /**
  * The day's document with its channels' first touches, and its channels by kind and by group. Map

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { runPipeline } from '../../emulator/database/aggregate';
 import type { Doc } from '../../emulator/database/ejson';
 import { checkCommand } from '../../emulator/database/limits';
-import { firstTouchesPipeline, keptChannelKeys, kindsAndGroupsPipeline, MAX_CHANNELS, UNKNOWN_KIND, withChannels, type RegisteredChannel } from '../../shared/channel-rollup';
+import { channelPipelines, MAX_CHANNELS, UNKNOWN_KIND, withChannels, type RegisteredChannel } from '../../shared/channel-rollup';
 import { unescapeKey } from '../../shared/keys';
 import type { EnterEvent, UserDoc } from '../../shared/model';
 import { buildRollup, dimensionPipeline, DIMENSIONS, TOP_KEYS, type ChannelCounts, type DayOutputs, type Pipeline, type RollupDoc } from '../../shared/rollup';
@@ -80,14 +80,18 @@ function usersOf(entries: EnterEvent[], old: Map<number, string | undefined>): U
 
 const names = (scene: number): { zh: string; en: string } => ({ zh: `场景${scene}`, en: `Scene ${scene}` });
 
-/** The day's document as the rollup writes it: its channels by key, then what the two pipelines add. */
-function rolledUp(day: string, entries: EnterEvent[], users: UserDoc[], registry = REGISTRY): RollupDoc {
-  const collections: Record<string, Doc[]> = { user_days: userDaysOf(entries, users) as unknown as Doc[], users: users as unknown as Doc[] };
+/**
+ * The day's document as the rollup writes it: its channels by key, then what the two pipelines add.
+ * `userDaysWith`: the users documents as they were when the user-days were written (by default, as they are).
+ */
+function rolledUp(day: string, entries: EnterEvent[], users: UserDoc[], { registry = REGISTRY, userDaysWith = users }: { registry?: RegisteredChannel[]; userDaysWith?: UserDoc[] } = {}): RollupDoc {
+  const collections: Record<string, Doc[]> = { user_days: userDaysOf(entries, userDaysWith) as unknown as Doc[], users: users as unknown as Doc[] };
   const run = <T>(pipeline: Pipeline): T[] => runPipeline(pipeline.stages, collections[pipeline.collection], {}) as T[];
   const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, d === 'channel' ? run(dimensionPipeline(day, d)) : []])) as DayOutputs['dimensions'];
   const out: DayOutputs = { totals: [], dimensions, shareIntents: [], shareReturns: [], shareDepths: [], groupTotals: [], topGroups: [], messages: [], cards: [], late: [] };
   const doc = buildRollup(day, out, names, new Date(0));
-  return withChannels(doc, { kindsAndGroups: run(kindsAndGroupsPipeline(day, registry)), firstTouches: run(firstTouchesPipeline(day, registry, keptChannelKeys(out))) });
+  const pipelines = channelPipelines(day, registry, out);
+  return withChannels(doc, { kindsAndGroups: run(pipelines.kindsAndGroups), firstTouches: run(pipelines.firstTouches) });
 }
 
 /** Counts with loops: the entries of `day` through a channel, grouped by what `classOf` makes of their key. */
@@ -168,40 +172,57 @@ describe('a day’s channels by key, kind and group', () => {
     const [today] = usersOf(entries.slice(0, 1), new Map());
     const [moved] = usersOf(entries, new Map());
     expect([today.firstDay, moved.firstDay, moved.first.channel]).toEqual([DAY, DAY_BEFORE, 'tv$ad']);
-    // today's user-day still says new today (its revision not applied yet): only its new users show it
-    const stale = rolledUp(DAY, entries, [today]);
-    const withStaleUserDays = withChannels(stale, {
-      kindsAndGroups: [],
-      firstTouches: runPipeline(firstTouchesPipeline(DAY, REGISTRY, ['poster-2']).stages, [moved] as unknown as Doc[], {}) as never[],
-    });
-    expect(withStaleUserDays.byChannel).toEqual({ 'poster-2': { entries: 1, users: 1, newUsers: 1, firstTouch: 0 } });
-    expect(readable(rolledUp(DAY_BEFORE, entries, [moved]).byChannel)).toEqual({ tv$ad: { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
-    expect(rolledUp(DAY_BEFORE, entries, [moved]).byChannelGroup).toEqual({ '%24region%2Enorth': { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
+    // today's user-day was written before: it still says new today (its revision not applied yet), which only its new users show
+    expect(rolledUp(DAY, entries, [moved], { userDaysWith: [today] }).byChannel).toEqual({ 'poster-2': { entries: 1, users: 1, newUsers: 1, firstTouch: 0 } });
+    const before = rolledUp(DAY_BEFORE, entries, [moved]);
+    expect(readable(before.byChannel)).toEqual({ tv$ad: { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
+    expect(before.byChannelGroup).toEqual({ '%24region%2Enorth': { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
   });
 
   test('a day with no channel has no kind and no group; without a registry every key is unknown', () => {
     const none = [{ user: 1, minute: 1500 }].map(entryOf);
     expect(rolledUp(DAY, none, usersOf(none, new Map()))).toMatchObject({ byChannel: {}, byChannelKind: {}, byChannelGroup: {} });
     const entries = [{ user: 1, minute: 1500, key: 'poster-2' }, { user: 2, minute: 1500, key: 'poster.spring' }].map(entryOf);
-    const doc = rolledUp(DAY, entries, usersOf(entries, new Map()), []);
+    const doc = rolledUp(DAY, entries, usersOf(entries, new Map()), { registry: [] });
     expect(doc.byChannelKind).toEqual({ unknown: { entries: 2, users: 2, newUsers: 2, firstTouch: 2 } });
     expect(doc.byChannelGroup).toEqual({});
   });
 });
 
 describe('the registry in a pipeline', () => {
-  test(`${MAX_CHANNELS} channels with the longest keys and groups fit in a command the database reads`, () => {
-    const long = (prefix: string, i: number): string => `${prefix}${String(i).padStart(8, '0')}`.padEnd(64, 'x');
-    const registry: RegisteredChannel[] = Array.from({ length: MAX_CHANNELS }, (_, i) => ({ _id: long('k', i), kind: 'wxacode', group: long('g', i) }));
-    const keys = Array.from({ length: TOP_KEYS }, (_, i) => long('k', i));
-    for (const pipeline of [kindsAndGroupsPipeline(DAY, registry), firstTouchesPipeline(DAY, registry, keys)]) expect(() => checkCommand(pipeline.stages)).not.toThrow();
+  const long = (prefix: string, i: number): string => `${prefix}${String(i).padStart(8, '0')}`.padEnd(64, 'x');
+  const registry: RegisteredChannel[] = Array.from({ length: MAX_CHANNELS }, (_, i) => ({ _id: long('k', i), kind: 'wxacode', group: long('g', i) }));
+  /** A day's rows of channel keys (escaped), as its other pipelines answer them. */
+  const day = (keys: string[]): Pick<DayOutputs, 'dimensions'> => ({ dimensions: { ...Object.fromEntries(DIMENSIONS.map((d) => [d, []])), channel: keys.map((key) => ({ _id: key, entries: 1, users: 1, newUsers: 0 })) } as DayOutputs['dimensions'] });
+  /** The list a pipeline looks keys up in: its `$indexOfArray`'s. */
+  function lookedUpIn(value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) return undefined;
+    const spec = (value as Record<string, unknown>).$indexOfArray;
+    if (Array.isArray(spec)) return (spec[0] as { $literal: unknown }).$literal;
+    for (const inner of Object.values(value)) {
+      const list = lookedUpIn(inner);
+      if (list !== undefined) return list;
+    }
+    return undefined;
+  }
+
+  test('a day looks its keys up among the registered keys it had entries through, not the whole registry', () => {
+    const pipelines = channelPipelines(DAY, registry, day([long('k', 7), 'never-registered', long('k', 9000)]));
+    for (const pipeline of [pipelines.kindsAndGroups, pipelines.firstTouches]) expect(lookedUpIn(pipeline.stages)).toEqual([long('k', 7), long('k', 9000)]);
+  });
+
+  test(`a day with ${TOP_KEYS} channel keys or more (its rows may not name them all) looks up in all ${MAX_CHANNELS} channels, and that fits in a command the database reads`, () => {
+    const pipelines = channelPipelines(DAY, registry, day(registry.slice(0, TOP_KEYS).map((channel) => channel._id)));
+    for (const pipeline of [pipelines.kindsAndGroups, pipelines.firstTouches]) {
+      expect(lookedUpIn(pipeline.stages)).toHaveLength(MAX_CHANNELS);
+      expect(() => checkCommand(pipeline.stages)).not.toThrow();
+    }
   });
 
   test('every stage has one operator, and each pipeline starts on an indexed field', () => {
-    const groups = kindsAndGroupsPipeline(DAY, REGISTRY);
-    const touches = firstTouchesPipeline(DAY, REGISTRY, []);
-    expect(groups.stages[0]).toEqual({ $match: { day: DAY, entries: { $gt: 0 }, byChannel: { $ne: {} } } });
-    expect(touches.stages[0]).toEqual({ $match: { firstDay: DAY, 'first.channel': { $exists: true } } });
-    for (const stage of [...groups.stages, ...touches.stages]) expect(Object.keys(stage)).toHaveLength(1);
+    const { kindsAndGroups, firstTouches } = channelPipelines(DAY, REGISTRY, day([]));
+    expect(kindsAndGroups.stages[0]).toEqual({ $match: { day: DAY, entries: { $gt: 0 } } });
+    expect(firstTouches.stages[0]).toEqual({ $match: { firstDay: DAY, 'first.channel': { $exists: true } } });
+    for (const stage of [...kindsAndGroups.stages, ...firstTouches.stages]) expect(Object.keys(stage)).toHaveLength(1);
   });
 });
