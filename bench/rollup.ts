@@ -10,14 +10,17 @@
  * database requests and peak memory of the function's process and of the emulator's,
  * whether any run was refused (a limit the emulator enforces: a refused request fails the run) or
  * took longer than the function's timeout, the emulator's memory per event, and the ratios. Checks
- * that the baseline's numbers are the rollup's (but new users, see event-pipelines.ts), and exits
- * non-zero if any of this fails.
+ * that the baseline's numbers are the rollup's (but new users, see event-pipelines.ts, and the
+ * channels' first touches, kinds and groups, which they never counted), and exits non-zero if any
+ * of this fails.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import cloud from 'wx-server-sdk';
 import { escapeKey } from '../shared/keys';
+import { MAX_CHANNELS } from '../shared/channel-rollup';
+import type { ChannelDoc } from '../shared/model';
 import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
 import { addDays, chinaDayStart } from '../shared/time';
 import { RequestCounter, type Database } from '../server/pipeline';
@@ -29,6 +32,11 @@ import { eventPipelines } from './rollup/event-pipelines';
 
 const EVENTS = Number(process.env.RUKOU_BENCH_EVENTS ?? 1_000_000);
 const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 3);
+/**
+ * Channels in the registry: the day's posters and as many more as make this many, by default as
+ * many as the rollup reads, so that each key a user-day looks up is scanned for in the longest list.
+ */
+const CHANNELS = Number(process.env.RUKOU_BENCH_CHANNELS ?? MAX_CHANNELS);
 /** Documents per `add`, as many as a `get` answers. */
 const BATCH = 1000;
 /** How long the bench's own requests (the load, the baseline) may take. */
@@ -83,6 +91,16 @@ interface Loaded {
   byType: Record<string, number>;
 }
 
+/** The registry: the day's posters (`poster1` … `poster20`), then channels nobody scans; ten to a store (group). */
+function registry(): ChannelDoc[] {
+  const at = new Date(`${addDays(DAY.day, -30)}T10:00:00+08:00`);
+  return Array.from({ length: Math.max(CHANNELS, DAY.posters) }, (_, i): ChannelDoc => {
+    const poster = i < DAY.posters;
+    const key = poster ? `poster${i + 1}` : `unscanned-${String(i).padStart(5, '0')}`;
+    return { _id: key, name: key, kind: 'wxacode', page: 'pages/index/index', tags: [], group: `store-${Math.floor(i / 10)}`, archived: false, envVersion: 'release', createdAt: at, updatedAt: at, v: 1 };
+  });
+}
+
 async function load(db: Database): Promise<Loaded> {
   const loader = new Loader(db);
   const loaded: Loaded = { users: 0, newUsers: 0, userDays: 0, byType: {} };
@@ -102,6 +120,7 @@ async function load(db: Database): Promise<Loaded> {
     await loader.add('users', [stored.user]);
     await loader.add('user_days', stored.userDays);
   }
+  await loader.add('channels', registry());
   await loader.finish();
   return loaded;
 }
@@ -198,19 +217,23 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   }
 }
 
+/** What the old pipelines did not count (new users: see event-pipelines.ts), and the version that says which code wrote a document. */
+const UNCOUNTED_BEFORE = new Set(['newUsers', 'kFactor', 'firstTouch', 'byChannelKind', 'byChannelGroup', 'version']);
+
 /**
  * The baseline's rows as a rollup document, beside the one the rollup stored, both without new
- * users (which the events no longer carry): equal when both counted the same day. Rows without a
- * key (entries with no channel) are no key, as the old rollup had it.
+ * users (which the events no longer carry) and without what the old pipelines never counted (first
+ * touches, channels by kind and group): equal when both counted the same day. Rows without a key
+ * (entries with no channel) are no key, as the old rollup had it.
  */
 function compare(outputs: DayOutputs, stored: RollupDoc): boolean {
   const dimensions = Object.fromEntries(
     DIMENSIONS.map((d) => [d, outputs.dimensions[d].filter((row) => row._id !== null && row._id !== undefined).map((row) => ({ ...row, _id: escapeKey(String(row._id)) }))]),
   ) as DayOutputs['dimensions'];
   const old = buildRollup(DAY.day, { ...outputs, dimensions }, catalogSceneNames, stored.computedAt);
-  const withoutNewUsers = (doc: RollupDoc): unknown =>
-    JSON.parse(JSON.stringify(rollupContent(doc)), (key, value: unknown) => (key === 'newUsers' || key === 'kFactor' || key === 'version' ? undefined : value));
-  return isDeepStrictEqual(withoutNewUsers(old), withoutNewUsers(stored));
+  const comparable = (doc: RollupDoc): unknown =>
+    JSON.parse(JSON.stringify(rollupContent(doc)), (key, value: unknown) => (UNCOUNTED_BEFORE.has(key) ? undefined : value));
+  return isDeepStrictEqual(comparable(old), comparable(stored));
 }
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -229,7 +252,7 @@ async function main(): Promise<void> {
     const loaded = await load(db);
     const types = loaded.byType;
     console.log(
-      `day ${DAY.day}: ${number(EVENTS)} events (${number(types.enter ?? 0)} entries, ${number(types.page ?? 0)} page views, ${number(types.hide ?? 0)} hides, ${number(types.share ?? 0)} shares) of ${number(loaded.users)} users (${number(loaded.newUsers)} new), ${number(loaded.userDays)} user-days; loaded in ${seconds(performance.now() - started)}`,
+      `day ${DAY.day}: ${number(EVENTS)} events (${number(types.enter ?? 0)} entries, ${number(types.page ?? 0)} page views, ${number(types.hide ?? 0)} hides, ${number(types.share ?? 0)} shares) of ${number(loaded.users)} users (${number(loaded.newUsers)} new), ${number(loaded.userDays)} user-days, a registry of ${number(Math.max(CHANNELS, DAY.posters))} channels; loaded in ${seconds(performance.now() - started)}`,
     );
     const afterLoad = memoryMB(pid);
     const stats = (await (await fetch(`${emulator.url}/__rukou/database/stats`)).json()) as { liveBytes: number };
@@ -279,7 +302,7 @@ async function main(): Promise<void> {
       const cpuRatio = median(answered.map((run) => run.emulatorCpuS)) / median(rollups.map((run) => run.emulatorCpuS));
       console.log(`baseline ÷ rollup (medians): time ×${number(ratio, 1)}, the emulator's CPU ×${number(cpuRatio, 1)}; requests: ${number(answered[0].requests)} for one day vs ${number(rollups[0].requests)} for the whole timer run (8 days and retention)`);
       const same = compare(answered[0].outputs as DayOutputs, stored.data);
-      console.log(`the baseline's numbers are the rollup's (new users aside): ${same ? 'yes' : 'NO'}`);
+      console.log(`the baseline's numbers are the rollup's (new users, first touches, kinds and groups aside): ${same ? 'yes' : 'NO'}`);
       if (!same) failures.push('the baseline and the rollup disagree');
     }
     if (failures.length > 0) {

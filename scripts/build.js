@@ -108,6 +108,10 @@ function functionOptions(name) {
     outfile: path.join(functionsRoot, name, 'index.js'),
     format: 'cjs',
     external: ['wx-server-sdk'],
+    // Whitespace and syntax only: a smaller bundle loads faster on a cold start (the 150 KB budget),
+    // while identifiers stay, so that a stack trace in the cloud's logs still names every function.
+    minifyWhitespace: true,
+    minifySyntax: true,
   };
 }
 

@@ -15,14 +15,13 @@ import {
   type Pipeline,
   type RollupDoc,
 } from '../shared/rollup';
+import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
 import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
-import { addDays, chinaDay, dayRange, daysBetween } from '../shared/time';
+import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
-
-/** The first day a day's text can be (shared/time.ts writes years 0000–9999). */
-const FIRST_DAY = '0000-01-01';
+import { readRegistry } from './registry';
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
@@ -49,13 +48,23 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
 }
 
 /**
- * Computes one China day's rollup from its user-days (and its messages and cards from their
- * records), inside the database: a fixed number of aggregation requests (14, after one read of the
- * day's first-day revisions) whatever the number of users, events and sends. The admin's "today so far" calls this same function without storing the result.
+ * Computes one China day's rollup from its user-days (its first touches from its users, and its
+ * messages and cards from their records), inside the database: a fixed number of aggregation
+ * requests (16, after one read of the day's first-day revisions) whatever the number of users,
+ * events and sends. `registry`: the operator's channels, which give the day's channels their kind
+ * and group (`readRegistry`, once for all the days a run computes). The admin's "today so far"
+ * calls this same function without storing the result.
  */
-export async function computeDay(db: Database, day: string, counter: RequestCounter, now: Date): Promise<RollupDoc> {
+export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<RollupDoc> {
   await applyRevisions(db, day, counter);
-  return buildRollup(day, await runDayPipelines(db, dayPipelines(day), counter), catalogSceneNames, now);
+  const out = await runDayPipelines(db, dayPipelines(day), counter);
+  return withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+}
+
+/** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
+async function runChannelPipelines(db: Database, day: string, registry: readonly RegisteredChannel[], out: DayOutputs, counter: RequestCounter): Promise<ChannelOutputs> {
+  const pipelines = channelPipelines(day, registry, out);
+  return { kindsAndGroups: await runPipeline(db, pipelines.kindsAndGroups, counter), firstTouches: await runPipeline(db, pipelines.firstTouches, counter) };
 }
 
 /**
@@ -103,6 +112,7 @@ export async function rollupDays(
   startNoDayAfter = Infinity,
 ): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
   const finals = await finalDays(db, days, counter);
+  const registry = await readRegistry(db, counter, ['kind', 'group']);
   const written: RollupDoc[] = [];
   let done = 0;
   for (const day of days) {
@@ -110,7 +120,7 @@ export async function rollupDays(
     if (written.length > 0 && now().getTime() > startNoDayAfter) break;
     done += 1;
     if (finals.has(day)) continue;
-    const { _id, ...content } = await computeDay(db, day, counter, now());
+    const { _id, ...content } = await computeDay(db, day, registry, counter, now());
     counter.count += 1;
     await db.collection('rollups_daily').doc(_id).set({ data: content });
     written.push({ _id, ...content });
@@ -216,7 +226,7 @@ export async function applyRetention(db: Database, today: string, retention: Ret
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
  * documents, one for the days' first-day revisions, then for each a count of the day's events
  * written since it was computed (an index on (day, serverAt) answers it without reading the day),
- * where computing a day again is twelve aggregations over all of it.
+ * where computing a day again is sixteen aggregations over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
   const _ = db.command;

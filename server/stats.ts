@@ -1,3 +1,4 @@
+import { channelStats, deadWindow } from '../shared/channel-stats';
 import type { ShareEvent, ShareRecord } from '../shared/model';
 import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
 import {
@@ -15,10 +16,11 @@ import {
   topGroupsInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
-import { actionOnly, backfillRange, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { actionOnly, backfillRange, channelsInput, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
+import { readRegistry } from './registry';
 import { computeDay, rollupDays } from './rollup';
 import { cachedTitles } from './templates';
 import { RukouError } from '../shared/errors';
@@ -32,6 +34,8 @@ export interface StatsContext {
 }
 
 const DEFAULT_LIMIT = 20;
+/** Channels the first-touch series of `channels` follows when the operator does not say. */
+const DEFAULT_SERIES = 5;
 
 /** The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its previous period). */
 async function rollupsBetween(ctx: StatsContext, from: string, to: string): Promise<RollupDoc[]> {
@@ -94,10 +98,16 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     return { from: input.from, to: input.to, dimension, top: rankKeys(docs, dimension, input.limit ?? DEFAULT_LIMIT, catalogSceneNames) };
   },
 
+  /**
+   * The channels of a range: each key with its registry channel, the unknown keys, by kind and by
+   * group, the first touches day by day, and the dead channels of the range's last 7 days.
+   */
   async channels(event, ctx) {
-    const input = limitInput(event);
-    const docs = await rollupsBetween(ctx, input.from, input.to);
-    return { from: input.from, to: input.to, channels: rankKeys(docs, 'channel', input.limit ?? DEFAULT_LIMIT) };
+    const input = channelsInput(event);
+    const window = deadWindow(input.to);
+    const docs = await rollupsBetween(ctx, window.from < input.from ? window.from : input.from, input.to);
+    const registry = await readRegistry(ctx.db, ctx.counter);
+    return channelStats({ from: input.from, to: input.to, limit: input.limit ?? DEFAULT_LIMIT, series: input.series ?? DEFAULT_SERIES }, docs, registry);
   },
 
   async shareFunnel(event, ctx) {
@@ -143,7 +153,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async today(event, ctx) {
     actionOnly(event);
     const now = ctx.now();
-    const doc = await computeDay(ctx.db, chinaDay(now), ctx.counter, now);
+    const doc = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
     return { asOf: now, rollup: readableRollup(doc) };
   },
 

@@ -28,7 +28,7 @@ import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-4';
+export const ROLLUP_VERSION = 'rollup-5';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
@@ -50,6 +50,16 @@ export interface Counts {
   entries: number;
   users: number;
   newUsers: number;
+}
+
+/** A channel's counts, or a channel kind's or group's: with the users whose first touch it was. */
+export interface ChannelCounts extends Counts {
+  /**
+   * Users whose first entry ever (`users.first`, on `users.firstDay`) was that day and came
+   * through it: each user is a first touch once, of one key. Absent from documents written before
+   * `rollup-5`.
+   */
+  firstTouch?: number;
 }
 
 export interface SceneCounts extends Counts {
@@ -105,7 +115,15 @@ export interface RollupDoc {
   byCategory: Record<string, Counts>;
   /** Keys are scene ids as strings. */
   byScene: Record<string, SceneCounts>;
-  byChannel: Record<string, Counts>;
+  byChannel: Record<string, ChannelCounts>;
+  /**
+   * The day's channels by kind (the registry's `wxacode` … and `unknown` for keys not in it) and by
+   * group, as the registry (`channels`) was when the day was rolled up (`shared/channel-rollup.ts`):
+   * a user who came through two channels of one kind or group is one user there. Absent from
+   * documents written before `rollup-5`.
+   */
+  byChannelKind?: Record<string, ChannelCounts>;
+  byChannelGroup?: Record<string, ChannelCounts>;
   /** Keys are entry paths. */
   byPage: Record<string, Counts>;
   shares: ShareStats;
@@ -164,7 +182,7 @@ const enteredOn = (day: string): Stage => ({ $match: { day, entries: { $gt: 0 } 
  * pipeline needs a $lookup into `users`. (The rollup first applies the day's first-day revisions
  * to its user-days, so that the field is right.)
  */
-const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
+export const isNewOn = (day: string): Stage => ({ $cond: [{ $eq: ['$firstDay', day] }, 1, 0] });
 
 /**
  * Sessions of one user-day: one pass of $reduce over its entry times, which `track` keeps in
@@ -350,7 +368,8 @@ export function purgeableDays(eventDays: { _id: unknown; lastWrite: Date }[], ro
     .map((row) => String(row._id));
 }
 
-const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+/** A number of a pipeline's row, 0 where the row has none (no row at all, for a day without events). */
+export const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 export interface SceneNames {
   zh: string;

@@ -26,6 +26,11 @@ export interface RankInput extends LimitInput {
   dimension?: 'scene' | 'category' | 'bucket' | 'page' | null;
 }
 
+/** `channels`: `series` is how many channels the first-touch series follows (default 5). */
+export interface ChannelsInput extends LimitInput {
+  series?: number | null;
+}
+
 export interface ShareTreeInput {
   action: string;
   rootShareId: string;
@@ -65,6 +70,19 @@ const limitSchema: JSONSchemaType<LimitInput> = {
   additionalProperties: false,
 };
 
+const channelsSchema: JSONSchemaType<ChannelsInput> = {
+  type: 'object',
+  properties: {
+    action: { type: 'string' },
+    from: DAY,
+    to: DAY,
+    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+    series: { type: 'integer', minimum: 1, maximum: 20, nullable: true },
+  },
+  required: ['action', 'from', 'to'],
+  additionalProperties: false,
+};
+
 const shareTreeSchema: JSONSchemaType<ShareTreeInput> = {
   type: 'object',
   properties: { action: { type: 'string' }, rootShareId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
@@ -98,7 +116,7 @@ const actionOnlySchema: JSONSchemaType<ActionOnly> = {
  */
 export const VALIDATORS = {
   options: { allErrors: true },
-  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
+  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, channels: channelsSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
 } as const;
 
 /**
@@ -125,6 +143,7 @@ function checkRange(from: string, to: string, maxDays: number): void {
 const parseRange = validator<RangeInput>(compiled.range);
 const parseRank = validator<RankInput>(compiled.rank);
 const parseLimit = validator<LimitInput>(compiled.limit);
+const parseChannels = validator<ChannelsInput>(compiled.channels);
 
 /** A stats range: real days, in order, at most 366 of them. */
 export function statsRange(input: unknown): RangeInput {
@@ -144,6 +163,13 @@ export function limitInput(input: unknown): LimitInput {
   const ranked = parseLimit(input);
   checkRange(ranked.from, ranked.to, MAX_RANGE_DAYS);
   return ranked;
+}
+
+/** A range, how many rows of each list to answer (at most 100) and how many channels to follow day by day (at most 20). */
+export function channelsInput(input: unknown): ChannelsInput {
+  const channels = parseChannels(input);
+  checkRange(channels.from, channels.to, MAX_RANGE_DAYS);
+  return channels;
 }
 
 /** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */

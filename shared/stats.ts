@@ -79,6 +79,8 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
     byCategory: readable(doc.byCategory),
     byScene: readable(doc.byScene),
     byChannel: readable(doc.byChannel),
+    ...(doc.byChannelKind ? { byChannelKind: readable(doc.byChannelKind) } : {}),
+    ...(doc.byChannelGroup ? { byChannelGroup: readable(doc.byChannelGroup) } : {}),
     byPage: readable(doc.byPage),
     ...(doc.messages ? { messages: readable(doc.messages) } : {}),
     ...(doc.cards ? { cards: readable(doc.cards) } : {}),

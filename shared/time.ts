@@ -18,6 +18,8 @@
 export const CHINA_OFFSET_MINUTES = 8 * 60;
 export const CHINA_OFFSET_MS = CHINA_OFFSET_MINUTES * 60_000;
 export const DAY_MS = 86_400_000;
+/** The first day a day's text can be (days are written with years 0000–9999). */
+export const FIRST_DAY = '0000-01-01';
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 

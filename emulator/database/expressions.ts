@@ -1,5 +1,5 @@
 import type { Doc } from './ejson';
-import { compareValues, equalValues, sizeOf, theArgument, truthy } from './semantics';
+import { compareValues, equalValues, inArray, sizeOf, theArgument, truthy } from './semantics';
 import { expressionValue } from './paths';
 import { fieldPath, isNil, isNumber, isObject, isOperator, isPlainObject, UNDECIDED } from './values';
 
@@ -224,6 +224,87 @@ const OPERATORS: Record<string, OperatorCompiler> = {
       }
       return kept;
     };
+  },
+
+  /** Each element of an array through `in`, bound to `as` (a name of its own, as $filter's); null for null and missing. */
+  $map(args, context) {
+    if (!isObject(args)) return null;
+    const spec = args as Doc;
+    const name = spec.as;
+    if (!Object.keys(spec).every((key) => key === 'input' || key === 'as' || key === 'in') || !Object.hasOwn(spec, 'input') || !Object.hasOwn(spec, 'in')) return null;
+    if (typeof name !== 'string' || !/^[a-z][A-Za-z0-9_]*$/.test(name) || name === 'this' || name === 'value') return null;
+    const input = compileExpression(spec.input, context);
+    const each = compileExpression(spec.in, { ...context, variables: [...context.variables, name] });
+    if (!input || !each) return null;
+    return (root, scope) => {
+      const items = input(root, scope);
+      if (isNil(items)) return null;
+      if (!Array.isArray(items)) throw UNDECIDED;
+      const inner: Scope = { ...scope, variables: { ...scope.variables } };
+      return items.map((item) => {
+        (inner.variables as Record<string, unknown>)[name] = item;
+        return each(root, inner);
+      });
+    };
+  },
+
+  /** The value as written, never read as an expression: a list of keys looked up in, say. */
+  $literal: (args) => () => args,
+
+  /** The first index of a value in an array (its two-argument form), -1 when it is not there, null for a null or missing array. */
+  $indexOfArray(args, context) {
+    const compiled = compileArgs(args, 2, context);
+    if (!compiled) return null;
+    const [array, search] = compiled;
+    return (root, scope) => {
+      const items = array(root, scope);
+      const wanted = search(root, scope);
+      if (isNil(items)) return null;
+      if (!Array.isArray(items)) throw UNDECIDED;
+      for (let i = 0; i < items.length; i++) if (equalValues(items[i] === undefined ? null : items[i], wanted)) return i;
+      return -1;
+    };
+  },
+
+  /** An array's element at an integer index (from the end when negative), missing past either end; null when either is null or missing. */
+  $arrayElemAt(args, context) {
+    const compiled = compileArgs(args, 2, context);
+    if (!compiled) return null;
+    const [array, position] = compiled;
+    return (root, scope) => {
+      const items = array(root, scope);
+      const index = position(root, scope);
+      if (isNil(items) || isNil(index)) return null;
+      if (!Array.isArray(items) || typeof index !== 'number' || !Number.isInteger(index)) throw UNDECIDED;
+      return index < 0 ? items[items.length + index] : items[index];
+    };
+  },
+
+  /** Arrays one after the other; null at the first null or missing one, MongoDB's refusal at a first anything else (left to the fallback). */
+  $concatArrays(args, context) {
+    const compiled = compileArgs(args, null, context);
+    return (
+      compiled &&
+      ((root, scope) => {
+        // every argument is computed before any is looked at, as the server does
+        const arrays = compiled.map((e) => e(root, scope));
+        const joined: unknown[] = [];
+        for (const array of arrays) {
+          if (isNil(array)) return null;
+          if (!Array.isArray(array)) throw UNDECIDED;
+          joined.push(...array);
+        }
+        return joined;
+      })
+    );
+  },
+
+  /** Whether an array holds a value; anything but an array is MongoDB's refusal (semantics.inArray). */
+  $in(args, context) {
+    const compiled = compileArgs(args, 2, context);
+    if (!compiled) return null;
+    const [value, array] = compiled;
+    return (root, scope) => inArray(value(root, scope), array(root, scope));
   },
 
   $reduce(args, context) {

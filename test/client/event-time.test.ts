@@ -70,7 +70,8 @@ test('a phone 3 hours fast, offline yesterday morning and afternoon, delivers to
   expect(((await response.json()) as { result: { day: string } }).result.day).toBe(yesterday);
   const [doc] = ((await db.collection('rollups_daily').where({ _id: yesterday }).get()) as unknown as { data: { totals: Record<string, number>; byChannel: Record<string, unknown>; lateEvents: number }[] }).data;
   expect(doc.totals).toEqual({ entries: 3, users: 1, newUsers: 1, sessions: 2, cold: 1, hot: 2 });
-  expect(doc.byChannel).toEqual({ poster7: { entries: 1, users: 1, newUsers: 1 } });
+  // new yesterday, but first through the pull-down bar: the poster is not their first touch
+  expect(doc.byChannel).toEqual({ poster7: { entries: 1, users: 1, newUsers: 1, firstTouch: 0 } });
   // all 9 events of the day (3 entries, their 3 page views, 3 hides) arrived after it ended
   expect(doc.lateEvents).toBe(9);
 });

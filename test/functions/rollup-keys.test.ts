@@ -70,7 +70,8 @@ test('track → rollup backfill → admin: every key comes back as sent; the NUL
 
   const doc = ((await db.collection('rollups_daily').doc(DAY).get()) as unknown as { data: Record<string, Record<string, unknown>> }).data;
   expect(Object.keys(doc.byChannel).sort()).toEqual(['%5F_proto__', 'constructor', 'toString', 'hasOwnProperty', 'a%2Eb', '%24x', '%252E', '%25'].sort());
-  expect(doc.byChannel['%5F_proto__']).toEqual({ entries: 2, users: 1, newUsers: 1 });
+  // the batch's first entry, through "__proto__", is the user's first touch
+  expect(doc.byChannel['%5F_proto__']).toEqual({ entries: 2, users: 1, newUsers: 1, firstTouch: 1 });
   const storedPages = ['pages/index/index', '%5F_proto__', 'constructor', 'toString', 'a%2Eb', '%24x', '%252E', '%25', '%', 'pages/%2524x%2E%24y', '%255F_proto__', '首页'];
   expect(Object.keys(doc.byPage).sort()).toEqual(storedPages.sort());
 

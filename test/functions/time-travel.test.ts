@@ -92,9 +92,9 @@ test('entries sent on three past days land on those days; a week\'s advance fire
   const rollups = ((await db.collection('rollups_daily').where({ _id: db.command.in(dayRange(D1, days[6])) }).get()) as unknown as { data: RollupDoc[] }).data;
   const byDay = new Map(rollups.map((doc) => [doc._id, doc]));
   expect(byDay.get(D1)?.totals).toEqual({ entries: 2, users: 2, newUsers: 2, sessions: 2, cold: 2, hot: 0 });
-  expect(byDay.get(D1)?.byChannel).toEqual({ 'poster-1': { entries: 1, users: 1, newUsers: 1 } });
+  expect(byDay.get(D1)?.byChannel).toEqual({ 'poster-1': { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
   expect(byDay.get(D2)?.totals).toEqual({ entries: 2, users: 2, newUsers: 1, sessions: 2, cold: 2, hot: 0 });
-  expect(byDay.get(D2)?.byChannel).toEqual({ 'poster-1': { entries: 1, users: 1, newUsers: 1 } });
+  expect(byDay.get(D2)?.byChannel).toEqual({ 'poster-1': { entries: 1, users: 1, newUsers: 1, firstTouch: 1 } });
   expect(byDay.get(D3)?.totals).toEqual({ entries: 3, users: 2, newUsers: 1, sessions: 3, cold: 2, hot: 1 });
   for (const day of days.slice(1)) expect(byDay.get(day)?.totals).toEqual({ entries: 0, users: 0, newUsers: 0, sessions: 0, cold: 0, hot: 0 });
   // each was computed by the function's clock during its own run: after its timer, before the next

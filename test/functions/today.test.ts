@@ -69,7 +69,8 @@ test('entries delivered twice count once, shares and groups are credited, new us
   expect(rollup.totals).toEqual({ entries: 8, users: 5, newUsers: 5, sessions: 5, cold: 6, hot: 2 });
   expect(rollup.byScene['1047']).toMatchObject({ entries: 3, users: 2, newUsers: 2, zh: expect.any(String), en: expect.any(String) });
   expect(rollup.byScene['1008']).toMatchObject({ entries: 2, users: 2 });
-  expect(rollup.byChannel).toEqual({ 'poster-1': { entries: 2, users: 2, newUsers: 2 }, 'poster-2': { entries: 1, users: 1, newUsers: 1 } });
+  // o-e came through poster-1 first, then poster-2
+  expect(rollup.byChannel).toEqual({ 'poster-1': { entries: 2, users: 2, newUsers: 2, firstTouch: 2 }, 'poster-2': { entries: 1, users: 1, newUsers: 1, firstTouch: 0 } });
   expect(rollup.byBucket['offline-qr']).toEqual({ entries: 3, users: 2, newUsers: 2 });
   // o-d's favourites re-open (1010) of the same card is not a return
   expect(rollup.shares).toEqual({ intents: 2, sharers: 2, returnOpens: 3, openers: 3, newUsers: 3, returnRatio: 1.5, kFactor: 1.5, depth: { '1': 1, '2': 2 } });

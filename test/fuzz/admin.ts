@@ -48,6 +48,7 @@ const range = (maxDays: number): fc.Arbitrary<{ from: string; to: string }> =>
 /** A backfill computes a day in about 15 requests: mostly one or two days, rarely many. */
 const backfillRange = fc.oneof({ weight: 24, arbitrary: range(1) }, { weight: 6, arbitrary: range(2) }, { weight: 1, arbitrary: range(92) });
 const limit = fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(null)), { nil: undefined });
+const series = fc.option(fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(null)), { nil: undefined });
 const dimension = fc.option(fc.constantFrom('scene', 'category', 'bucket', 'page', null), { nil: undefined });
 
 /** Each action's valid payloads. */
@@ -55,7 +56,7 @@ const VALID = {
   overview: range(366).map((r) => ({ action: 'overview', ...r })),
   shareFunnel: range(366).map((r) => ({ action: 'shareFunnel', ...r })),
   topEntries: fc.tuple(range(366), limit, dimension).map(([r, l, d]) => ({ action: 'topEntries', ...r, limit: l, dimension: d })),
-  channels: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'channels', ...r, limit: l })),
+  channels: fc.tuple(range(366), limit, series).map(([r, l, s]) => ({ action: 'channels', ...r, limit: l, series: s })),
   topGroups: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topGroups', ...r, limit: l })),
   shareTree: fc.oneof(knownRoot, fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)).map((rootShareId) => ({ action: 'shareTree', rootShareId })),
   group: fc.oneof(knownGroup, fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/)).map((groupId) => ({ action: 'group', groupId })),
@@ -77,7 +78,7 @@ const SPECS: Record<string, Spec> = {
   overview: { ...RANGE, maxDays: 366 },
   shareFunnel: { ...RANGE, maxDays: 366 },
   topEntries: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, dimension: (value) => value === null || ['scene', 'category', 'bucket', 'page'].includes(value as string) }, required: RANGE.required, maxDays: 366 },
-  channels: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE }, required: RANGE.required, maxDays: 366 },
+  channels: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, series: (value) => value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20) }, required: RANGE.required, maxDays: 366 },
   topGroups: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE }, required: RANGE.required, maxDays: 366 },
   shareTree: { fields: { rootShareId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) }, required: ['rootShareId'] },
   group: { fields: { groupId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(value) }, required: ['groupId'] },
@@ -253,6 +254,13 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
       expect(ranked).toHaveLength(Math.min(limitOf, distinct.size));
       expect(ranked.map((row) => row.entries)).toEqual([...ranked.map((row) => row.entries)].sort((a, b) => b - a));
       expect(sum(inRange, (doc) => doc.totals.entries)).toBeGreaterThanOrEqual(ranked.reduce((total, row) => total + row.entries, 0));
+      if (action === 'channels') {
+        // no registry in the history: every key is unknown, and nothing is dead
+        expect(result).toMatchObject({ unknown: { keys: distinct.size }, dead: { to, total: 0, channels: [] }, missingDays: days.filter((d) => !inRange.some((doc) => doc._id === d)) });
+        const followed = result.firstTouchSeries as { days: string[]; channels: unknown[] };
+        expect(followed.days).toEqual(days);
+        expect(followed.channels.length).toBeLessThanOrEqual((payload.series ?? 5) as number);
+      }
       return;
     }
     case 'topGroups': {

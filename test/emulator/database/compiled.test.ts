@@ -13,7 +13,9 @@ import type { Doc } from '../../../emulator/database/ejson';
 import { encode } from '../../../emulator/database/ejson';
 import { answeredBy, mingoPipeline, mingoQuery } from '../../../emulator/database/fallback';
 import { compileMatcher } from '../../../emulator/database/match';
-import { dayPipelines, DIMENSIONS, eventDaysBeforePipeline, type Pipeline } from '../../../shared/rollup';
+import { channelPipelines, type RegisteredChannel } from '../../../shared/channel-rollup';
+import type { EnterEvent } from '../../../shared/model';
+import { dayPipelines, dimensionPipeline, DIMENSIONS, eventDaysBeforePipeline, type DayOutputs, type Pipeline } from '../../../shared/rollup';
 import { generateTrace, userDaysOf } from '../../helpers/rollup-trace';
 
 // Stored documents and pipelines come from JSON: never an object with a null prototype, which
@@ -56,6 +58,10 @@ const expression: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.tuple(tie('node'), tie('node'), tie('node')).map(([i, t, e]) => ({ $cond: [i, t, e] })),
     fc.tuple(tie('node'), tie('node')).map(([i, t]) => ({ $cond: { if: i, then: t, else: 0 } })),
     fc.tuple(fc.constantFrom('$floor', '$size'), tie('node')).map(([op, x]) => ({ [op]: x })),
+    // arrays: an element, where a value is, whether it is there, two of them one after the other
+    fc.tuple(fc.constantFrom('$arrayElemAt', '$indexOfArray', '$in', '$concatArrays'), tie('node'), tie('node')).map(([op, x, y]) => ({ [op]: [x, y] })),
+    // a value as written, a text like a field path among them
+    fc.oneof(value, fc.constantFrom('$a', '$$this')).map((v) => ({ $literal: v })),
     fc.tuple(tie('node'), tie('node')).map(([p, q]) => ({ p, q })),
   ),
 })).node;
@@ -74,6 +80,10 @@ const arrayExpression = fc.oneof(
     },
   }),
   fc.constant({ $size: { $filter: { input: '$arr', as: 'item', cond: { $gt: ['$$item', 1] } } } }),
+  // the rollup's channels: each element through an expression, looked up in a list; each value once, in the order met
+  fc.constant({ $map: { input: '$arr', as: 'item', in: { v: '$$item', at: { $indexOfArray: [{ $literal: [0, 1, 2, DATES[1]] }, '$$item'] }, n: { $add: ['$$item', 1] } } } }),
+  fc.constant({ $reduce: { input: '$arr', initialValue: [], in: { $cond: [{ $in: ['$$this', '$$value'] }, '$$value', { $concatArrays: ['$$value', ['$$this']] }] } } }),
+  fc.constant({ $filter: { input: { $map: { input: '$arr', as: 'item', in: { $arrayElemAt: [{ $literal: ['x', null, 'z'] }, '$$item'] } } }, as: 'row', cond: { $ne: ['$$row', null] } } }),
 );
 
 const accumulator = fc.oneof(
@@ -315,5 +325,31 @@ describe('compiled queries and pipelines answer exactly as the corrected mingo',
     }
     // each pipeline met documents on one day at least: its stages had values to compute
     expect([...answered].sort()).toEqual(['eventDaysBefore', ...Object.keys(dayPipelines(days[0])).filter((name) => !['dimensions', 'messages', 'cards'].includes(name)), ...DIMENSIONS].sort());
+  });
+
+  it('the channel pipelines of a day’s rollup (kinds, groups, first touches) are answered whole by the compiled path, with the fallback’s rows', () => {
+    const days = ['2024-03-09', '2024-03-10'];
+    const trace = generateTrace({ days, seed: 3, usersCount: 40, entriesPerDay: 400 });
+    // each user came first through their first entry's channel (tv$ad is not registered)
+    const entries = trace.events.filter((e): e is EnterEvent => e.type === 'enter').sort((a, b) => a.at.getTime() - b.at.getTime());
+    const users = trace.users.map((user) => ({ ...user, first: { ...user.first, channel: entries.find((e) => e.openid === user._id)?.channel } }));
+    const registry: RegisteredChannel[] = [
+      { _id: 'poster.spring', kind: 'wxacode', group: 'north' },
+      { _id: 'qr-door', kind: 'wxacode', group: 'north' },
+    ];
+    const collections: Partial<Record<Pipeline['collection'], Doc[]>> = { user_days: userDaysOf(trace.events, users) as unknown as Doc[], users: users as unknown as Doc[] };
+    const answered = new Set<string>();
+    for (const day of days) {
+      const channel = runPipeline(dimensionPipeline(day, 'channel').stages, collections.user_days as Doc[], {}) as DayOutputs['dimensions']['channel'];
+      const dimensions = { ...Object.fromEntries(DIMENSIONS.map((d) => [d, []])), channel } as unknown as DayOutputs['dimensions'];
+      for (const [name, pipeline] of Object.entries(channelPipelines(day, registry, { dimensions }))) {
+        const input = collections[pipeline.collection] as Doc[];
+        const stages = answeredBy.compiledStages;
+        if (runPipeline(pipeline.stages, input, {}, leftToMingo(name)).length > 0) answered.add(name);
+        expect(answeredBy.compiledStages - stages).toBe(pipeline.stages.length);
+        expectSameAsFallback(pipeline.stages, input);
+      }
+    }
+    expect([...answered].sort()).toEqual(['firstTouches', 'kindsAndGroups']);
   });
 });
