@@ -28,7 +28,8 @@ import {
   type CreateOptions,
   type RowRequest,
 } from '../shared/channels';
-import { ConflictError, isRukouError, RukouError, ValidationError, type Refusal } from '../shared/errors';
+import { MAX_CHANNELS } from '../shared/channel-rollup';
+import { ConflictError, isRukouError, LimitError, RukouError, ValidationError, type Refusal } from '../shared/errors';
 import { quoted } from '../shared/input';
 import type { ChannelDoc, ChannelKind } from '../shared/model';
 import { getCloud } from './cloud';
@@ -183,6 +184,19 @@ async function forget(fileID: string | undefined): Promise<void> {
   }
 }
 
+/**
+ * How many more channels the registry may hold: the rollup and `admin` `channels` read at most
+ * `MAX_CHANNELS` (archived ones too), and a channel past them would count as an unknown key. One
+ * count request; two creates at once may both pass the last place.
+ */
+async function registryRoom(ctx: ChannelsContext): Promise<number> {
+  const { total } = (await ctx.db.collection('channels').count()) as { total: number };
+  return MAX_CHANNELS - total;
+}
+
+const registryFull = (): LimitError =>
+  new LimitError(`The registry holds at most ${MAX_CHANNELS.toLocaleString('en-US')} channels, archived ones included (the rollup reads that many): this channel was not created.`);
+
 /** Creates one channel: the key checked free, WeChat asked, then the document added (refused if the key was taken meanwhile). */
 async function create(ctx: ChannelsContext, request: ChannelRequest, options: CreateOptions): Promise<ChannelView> {
   if (await storedChannel(ctx.db, request.key)) throw taken(request.key);
@@ -232,6 +246,7 @@ export type RowResult = { row: number; key: string; channel: ChannelView } | { r
  */
 async function createRows(ctx: ChannelsContext, rows: RowRequest[], options: CreateOptions): Promise<RowResult[]> {
   const started = ctx.now().getTime();
+  let room = await registryRoom(ctx);
   const results: RowResult[] = [];
   let stop: string | undefined;
   let next = 0;
@@ -247,6 +262,10 @@ async function createRows(ctx: ChannelsContext, rows: RowRequest[], options: Cre
       if (!stop && ctx.now().getTime() - started > BUDGET_MS) stop = `this call's time ran out (${BUDGET_MS / 1000} s)`;
       if (stop) {
         results[i] = { row: row.row, key, error: { code: 'LIMIT_EXCEEDED', message: `Not tried: ${stop}. Send this row again.` } };
+        continue;
+      }
+      if (room-- <= 0) {
+        results[i] = { row: row.row, key, error: registryFull().toJSON() };
         continue;
       }
       try {
@@ -293,6 +312,7 @@ export const CHANNEL_ACTIONS: Record<string, ChannelAction> = {
   /** One channel of any kind (README, "Channels"): `{ channel }`. */
   async createChannel(event, ctx) {
     const { request, options } = readCreateChannel(event);
+    if ((await registryRoom(ctx)) <= 0) throw registryFull();
     return { channel: await create(ctx, request, options) };
   },
 
