@@ -11,9 +11,9 @@
  *   from first.
  * - **Kind** and **group** come from the operator's registry (`channels`, `ChannelDoc`), which the
  *   pipelines carry as literal lists (the channels that had an entry that day, at most
- *   `MAX_CHANNELS`): each key of a user-day is looked up there inside the database (`$indexOfArray`, then `$arrayElemAt`), so a user who came
- *   in through two channels of one group that day is one user of the group, exactly, and no group
- *   ever holds a (user, key) pair. A key the registry does not have is of kind `unknown` and of no
+ *   `MAX_CHANNELS`): each key of a user-day is looked up there inside the database
+ *   (`$indexOfArray`, then `$arrayElemAt`), so a user who came in through two channels of one
+ *   group that day is one user of the group, exactly, and no group ever holds a (user, key) pair. A key the registry does not have is of kind `unknown` and of no
  *   group: it is counted, never dropped. Kinds and groups are the registry's when the day was
  *   rolled up: a channel regrouped later leaves the days already rolled up as they were.
  *
