@@ -42,28 +42,18 @@ export interface ChannelsContext {
   appid?: string;
 }
 
-/** A channel as the actions answer it: its document, with the key as `key`, dates as ISO text and a code's temporary URL. */
-export interface ChannelView {
+/**
+ * A channel as the actions answer it: its document with the key as `key`, dates as ISO text, a
+ * code's temporary URL to download its PNG, and whether a scheme's or link's url has expired.
+ */
+export type ChannelView = Omit<ChannelDoc, '_id' | 'expiresAt' | 'createdAt' | 'updatedAt'> & {
   key: string;
-  name: string;
-  kind: ChannelKind;
-  page: string;
-  tags: string[];
-  group?: string;
-  archived: boolean;
-  envVersion: ChannelDoc['envVersion'];
-  /** `wxacode`: the PNG's cloud file ID, and a temporary URL to download it. */
-  fileID?: string;
   tempFileURL?: string;
-  url?: string;
   expiresAt?: string;
-  expireDays?: number;
-  /** A scheme or link whose url WeChat no longer opens. */
   expired?: boolean;
   createdAt: string;
   updatedAt: string;
-  v: number;
-}
+};
 
 /** A bulk create or a renewal starts nothing new after this long: the function has 60 s, and a last code may take a few. */
 const BUDGET_MS = 40_000;

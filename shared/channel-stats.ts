@@ -30,14 +30,14 @@ export interface ChannelSums {
 }
 
 /** What the answer shows of a registered channel: its registry document but the bookkeeping. */
-export type ChannelView = Omit<ChannelDoc, '_id' | 'updatedAt' | 'v'>;
+export type RegistryEntry = Omit<ChannelDoc, '_id' | 'updatedAt' | 'v'>;
 
 export interface ChannelRow extends ChannelSums {
   key: string;
   /** The key's part of all entries in the range. */
   share: number;
   /** The registry's channel of that key, or null for an unknown key. */
-  channel: ChannelView | null;
+  channel: RegistryEntry | null;
 }
 
 export interface ChannelsAnswer {
@@ -54,7 +54,7 @@ export interface ChannelsAnswer {
   /** The `series` keys with the most first touches in the range, day by day; `others`: every other key's, day by day. */
   firstTouchSeries: { days: string[]; channels: { key: string; name?: string; firstTouch: number; daily: number[] }[]; others: number[] };
   /** Registry channels, not archived, created before `from`, with no entry from `from` to `to`: the oldest first, at most `limit`. */
-  dead: { from: string; to: string; total: number; channels: (ChannelView & { key: string })[]; missingDays: string[] };
+  dead: { from: string; to: string; total: number; channels: (RegistryEntry & { key: string })[]; missingDays: string[] };
   /** Days of the range with no rollup. */
   missingDays: string[];
   /** Days of the range whose rollup was written before first touches, kinds and groups were counted (`rollup-5`): backfill them to count those. */
@@ -96,12 +96,12 @@ function summed(maps: (Record<string, ChannelCounts> | undefined)[]): Map<string
 
 const byEntries = <T extends { entries: number }>([ka, a]: [string, T], [kb, b]: [string, T]): number => b.entries - a.entries || (ka < kb ? -1 : ka > kb ? 1 : 0);
 
-function viewOf(doc: ChannelDoc): ChannelView {
+function viewOf(doc: ChannelDoc): RegistryEntry {
   const view: Partial<ChannelDoc> = { ...doc };
   delete view._id;
   delete view.updatedAt;
   delete view.v;
-  return view as ChannelView;
+  return view as RegistryEntry;
 }
 
 /** How many registry channels have each value of `of` (a kind, a group). */
