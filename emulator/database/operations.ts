@@ -11,7 +11,7 @@ import { typeName } from './semantics';
 import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 import { sortDocuments, sortKeys } from './semantics';
-import { checkUpdate, checkUpdatePaths } from './updates';
+import { checkUpdate, checkUpdatePaths, shadowInherited } from './updates';
 import { checkStages } from './version';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -264,7 +264,9 @@ export class DatabaseOperations {
   private updated(doc: Doc, modifier: Doc, query: Doc): Doc | null {
     checkUpdate(doc, modifier);
     const copy = cloneDoc(doc);
+    const unshadow = shadowInherited(copy, modifier);
     const changed = applyUpdate(copy, modifier, undefined, positional(modifier) ? query : undefined);
+    unshadow();
     if (changed.length === 0) return null;
     if (doc._id !== undefined && copy._id !== doc._id) throw invalidParam('an update may not change _id');
     return copy;

@@ -70,6 +70,35 @@ function reach(doc: Doc, segments: readonly string[]): Reached {
   return { found: true, value, arrays };
 }
 
+/**
+ * mingo's updater reads a field through JavaScript's properties, so a field named like what every
+ * object inherits (`constructor`, `toString` …) looks present to it: an `$inc` there found a
+ * function and did nothing, a `$push` threw. MongoDB's documents inherit nothing. Each such name on
+ * the update's paths is shadowed by an own `undefined` (missing, to mingo) before the update;
+ * the returned function removes those the update left missing.
+ */
+export function shadowInherited(doc: Doc, modifier: Doc): () => void {
+  const shadowed: [Record<string, unknown>, string][] = [];
+  for (const path of pathsOf(modifier)) {
+    let value: unknown = doc;
+    for (const segment of path.split('.')) {
+      if (Array.isArray(value) && INDEX.test(segment)) {
+        value = value[Number(segment)];
+        continue;
+      }
+      if (!isPlainObject(value)) break;
+      if (!Object.hasOwn(value, segment) && segment in value) {
+        Object.defineProperty(value, segment, { value: undefined, enumerable: true, writable: true, configurable: true });
+        shadowed.push([value, segment]);
+      }
+      value = value[segment];
+    }
+  }
+  return () => {
+    for (const [container, name] of shadowed) if (container[name] === undefined) delete container[name];
+  };
+}
+
 /** UpdateLeafNode::checkViability: no field can be made inside a scalar, or by name inside an array. */
 const cannotCreate = (stop: Extract<Reached, { found: false }>, segments: readonly string[]): Error =>
   mongoRefusal(`Cannot create field '${segments[stop.at]}' in element {${elementText(stop.name, stop.container)}}`);

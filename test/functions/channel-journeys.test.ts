@@ -215,6 +215,18 @@ test('a link past its expiry fails as WeChat fails it; the one the nightly renew
   expect(entry).toMatchObject({ scene: 1065, channel: 'sms-may', day: '2024-06-12' });
 });
 
+test('a key named like what every JavaScript object inherits counts in every batch, not only the first of the day', async () => {
+  const { channel } = await admin({ action: 'createChannel', kind: 'plainscheme', key: 'toLocaleString', name: '怪名字', page: 'pages/index/index' });
+  const phones = new Map<string, SimulatedPhone>();
+  await at('2024-06-13T09:00:00+08:00');
+  created.set('toLocaleString', channel);
+  // jon's day starts without a channel: the key is new to his user-day in a later batch
+  const ways: [string, Way][] = [['o-ivy', { open: 'toLocaleString' as Key }], ['o-ivy', { open: 'toLocaleString' as Key }], ['o-jon', { plain: 1001 }], ['o-jon', { open: 'toLocaleString' as Key }]];
+  for (const [openid, way] of ways) await visit(phones, { openid, day: '2024-06-13', way });
+  const userDays = ((await db.collection('user_days').where({ day: '2024-06-13' }).get()) as unknown as { data: any[] }).data;
+  expect(Object.fromEntries(userDays.map((doc) => [doc.openid, doc.byChannel]))).toEqual({ 'o-ivy': { toLocaleString: 2 }, 'o-jon': { toLocaleString: 1 } });
+});
+
 test('the registry holds at most 10,000 channels, what the rollup reads: past them a channel is refused, not made unknown', async () => {
   const total = async (): Promise<number> => ((await db.collection('channels').count()) as unknown as { total: number }).total;
   const now = new Date();

@@ -43,3 +43,13 @@ it('writes none of the documents of a multi-document update refused at one of th
   // MongoDB would have updated 'a' (its updates are ordered, one document at a time): the README says so
   expect(await ns()).toEqual([1, 'str', 3]);
 });
+
+it('updates embedded fields named like what every JavaScript object inherits (constructor, valueOf …) as MongoDB updates any other field', async () => {
+  await db.collection('todos').add({ data: { _id: 'a', m: { hits: 1 } } });
+  const _ = db.command;
+  const updates = { 'm.toLocaleString': _.inc(2), 'm.constructor': _.inc(1), 'm.valueOf': _.max(4), 'm.hasOwnProperty': _.push(['x']), 'isPrototypeOf.n': _.inc(1) };
+  await db.collection('todos').doc('a').update({ data: updates });
+  await db.collection('todos').doc('a').update({ data: { 'm.toLocaleString': _.inc(2), 'm.propertyIsEnumerable': _.remove(), 'm.__lookupGetter__': _.pull('x') } });
+  const { data } = await db.collection('todos').doc('a').get();
+  expect(data).toEqual({ _id: 'a', m: { hits: 1, toLocaleString: 4, constructor: 1, valueOf: 4, hasOwnProperty: ['x'] }, isPrototypeOf: { n: 1 } });
+});
