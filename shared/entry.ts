@@ -11,10 +11,11 @@
  * They are read from the page query, from the packed `scene` string of a Mini Program code, and
  * from the URL of an ordinary QR code (`q`). The channel key is the first found of:
  * 1. query `rk_ch`;
- * 2. the packed `scene` of a Mini Program code (wxacode.getUnlimited: at most 32 characters,
- *    URL-encoded): `k=v&k=v` containing `rk_ch`, or, on the code scenes 1047/1048/1049 only, a bare
- *    key (the whole string is the channel key). Elsewhere a `scene` query value without `=` is
- *    an ordinary page parameter, so it is not taken for a channel;
+ * 2. on the code scenes 1047/1048/1049 only, the packed `scene` of a Mini Program code
+ *    (wxacode.getUnlimited: at most 32 characters, URL-encoded): `k=v&k=v` containing `rk_ch`, or a
+ *    bare key (the whole string is the channel key). Elsewhere a `scene` query value is an ordinary
+ *    page parameter: a page reached by a code keeps it in its options, and a card shared from that
+ *    page carries it on, so reading it on a card's open would credit the friend to the poster;
  * 3. the ordinary-QR `q` URL (scenes 1011/1012/1013 with `scancode_time`): `rk_ch` in that URL's
  *    query. A URL without `rk_ch` gives no channel: the URL prefix rules configured in the WeChat
  *    console are free-form, and guessing a channel from a path segment would invent channels that
@@ -148,9 +149,8 @@ interface Source {
 /** The packed `scene` string of a Mini Program code, when the query carries one. */
 function packedScene(query: Record<string, string>, scene: number): Source | undefined {
   const packed = query.scene;
-  if (packed === undefined || packed.length === 0 || packed.length > LIMITS.packedSceneLength) return undefined;
-  if (packed.includes('=')) return { pairs: parsePairs(packed) };
-  return MINI_PROGRAM_CODE_SCENES.has(scene) ? { pairs: new Map(), bareChannel: packed } : undefined;
+  if (!MINI_PROGRAM_CODE_SCENES.has(scene) || packed === undefined || packed.length === 0 || packed.length > LIMITS.packedSceneLength) return undefined;
+  return packed.includes('=') ? { pairs: parsePairs(packed) } : { pairs: new Map(), bareChannel: packed };
 }
 
 /** The query of an ordinary QR code's URL (`q`), on the scan scenes that carry `scancode_time`. */

@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are JSON read back over the wire; the assertions are what check their shape */
 import cloud from 'wx-server-sdk';
 import type { EnterOptions } from '../../miniprogram/tracker/index';
-import { gateway, SimulatedPhone } from '../client/simulated-wx';
+import { gateway, openedFrom, SimulatedPhone } from '../client/simulated-wx';
 import { call } from '../emulator/wechat/helpers';
 import { invokeAs, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
@@ -215,6 +215,29 @@ test('a link past its expiry fails as WeChat fails it; the one the nightly renew
   expect(entry).toMatchObject({ scene: 1065, channel: 'sms-may', day: '2024-06-12' });
 });
 
+test('a card shared from a page a code opened credits the friend who opens it to the share, not to the poster', async () => {
+  await at('2024-06-13T08:00:00+08:00');
+  const scanned = await launchOptions('o-kay', { scan: 'sz-nanshan' });
+  const sharer = new SimulatedPhone('o-kay', gateway(emulator.url, APP));
+  sharer.launch(scanned);
+  await sharer.settle();
+  // WeChat's default card is the page with its options: the code's packed scene rides along
+  const page = sharer.openPage(scanned.path!, scanned.query as Record<string, string>, { onShareAppMessage: () => ({ title: '南山店' }) });
+  const sent = sharer.shareCard(page);
+  await sharer.advance(3000);
+  const card = await sent;
+  expect(card.path).toContain(`scene=${encodeURIComponent('rk_ch=sz-nanshan')}`);
+  sharer.hide();
+  await sharer.settle();
+
+  const friend = new SimulatedPhone('o-lee', gateway(emulator.url, APP));
+  friend.launch(openedFrom(card.path, 1007, { chatType: 1 }));
+  friend.hide();
+  await friend.settle();
+  const entries = ((await db.collection('events').where({ type: 'enter', day: '2024-06-13', openid: db.command.in(['o-kay', 'o-lee']) }).get()) as unknown as { data: any[] }).data;
+  expect(Object.fromEntries(entries.map((entry) => [entry.openid, [entry.scene, entry.channel ?? null, entry.share?.isReturn ?? null]]))).toEqual({ 'o-kay': [1047, 'sz-nanshan', null], 'o-lee': [1007, null, true] });
+});
+
 test('a key named like what every JavaScript object inherits counts in every batch, not only the first of the day', async () => {
   const { channel } = await admin({ action: 'createChannel', kind: 'plainscheme', key: 'toLocaleString', name: '怪名字', page: 'pages/index/index' });
   const phones = new Map<string, SimulatedPhone>();
@@ -223,7 +246,7 @@ test('a key named like what every JavaScript object inherits counts in every bat
   // jon's day starts without a channel: the key is new to his user-day in a later batch
   const ways: [string, Way][] = [['o-ivy', { open: 'toLocaleString' as Key }], ['o-ivy', { open: 'toLocaleString' as Key }], ['o-jon', { plain: 1001 }], ['o-jon', { open: 'toLocaleString' as Key }]];
   for (const [openid, way] of ways) await visit(phones, { openid, day: '2024-06-13', way });
-  const userDays = ((await db.collection('user_days').where({ day: '2024-06-13' }).get()) as unknown as { data: any[] }).data;
+  const userDays = ((await db.collection('user_days').where({ day: '2024-06-13', openid: db.command.in(['o-ivy', 'o-jon']) }).get()) as unknown as { data: any[] }).data;
   expect(Object.fromEntries(userDays.map((doc) => [doc.openid, doc.byChannel]))).toEqual({ 'o-ivy': { toLocaleString: 2 }, 'o-jon': { toLocaleString: 1 } });
 });
 

@@ -22,6 +22,15 @@ describe('channel key: first match wins', () => {
     expect(enter(1001, { scene: 'store42' }).channel).toBeUndefined();
   });
 
+  it('reads a packed k=v scene on code scenes only: a card shared from a page a code opened carries it on', () => {
+    const scene = encodeURIComponent('rk_ch=poster7');
+    expect(enter(1049, { scene })).toMatchObject({ channel: 'poster7', channelSource: 'scene' });
+    for (const cardScene of [1007, 1008, 1044]) {
+      const entry = enter(cardScene, { scene, rk_sh: 'sh-123456' });
+      expect([entry.channel, entry.shareId]).toEqual([undefined, 'sh-123456']);
+    }
+  });
+
   it('ignores a packed scene longer than a Mini Program code can hold', () => {
     expect(enter(1047, { scene: 'x'.repeat(33) }).channel).toBeUndefined();
   });
