@@ -159,8 +159,10 @@ export function channelStats(request: ChannelsRequest, docs: readonly RollupDoc[
   const window = deadWindow(to);
   const windowDays = dayRange(window.from, window.to);
   const brought = (key: string): boolean => windowDays.some((day) => (countsOf(byDay.get(day)?.byChannel, escapeKey(key))?.entries ?? 0) > 0);
+  // a window without a single rollup says nothing of who scanned what: nobody is called dead on it
+  const known = windowDays.some((day) => byDay.has(day));
   const dead = registry
-    .filter((doc) => !doc.archived && chinaDay(new Date(doc.createdAt)) < window.from && !brought(doc._id))
+    .filter((doc) => known && !doc.archived && chinaDay(new Date(doc.createdAt)) < window.from && !brought(doc._id))
     .sort((a, b) => new Date(a.createdAt).getTime() - new Date(b.createdAt).getTime() || (a._id < b._id ? -1 : 1));
 
   return {

@@ -92,9 +92,8 @@ function refuseUnknown(input: Record<string, unknown>, known: readonly string[],
   if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}: ${where}the fields are ${known.join(', ')}.`, unknown);
 }
 
-/** Reads a key, trimmed; refuses anything else naming `field` and saying the rule. */
-export function readChannelKey(value: unknown, field = 'key'): string {
-  const key = typeof value === 'string' ? value.trim() : value;
+/** Reads a key exactly as given (a space or a control character around it is refused, never trimmed away); refuses anything else naming `field` and saying the rule. */
+export function readChannelKey(key: unknown, field = 'key'): string {
   if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
     const shown = typeof key === 'string' ? `${quoted(key)} is not a channel key` : `${field} must be a channel key`;
     throw new ValidationError(`${shown}: 1–${MAX_KEY_LENGTH} letters, digits, _ or -, such as "store-12" (a Mini Program code's scene holds at most 32 characters, "rk_ch=" and the key).`, field);
@@ -102,9 +101,11 @@ export function readChannelKey(value: unknown, field = 'key'): string {
   return key;
 }
 
+/** A name or group: trimmed, then 1–`max` characters counted as people count them (code points: an emoji is one). */
 function readText(value: unknown, field: string, max: number, what: string): string {
   const text = typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined || text.length === 0 || text.length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
+  const length = text === undefined ? 0 : [...text].length;
+  if (text === undefined || length === 0 || length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
   return text;
 }
 
@@ -176,7 +177,7 @@ const refusalOf = (error: unknown): Refusal => {
 
 /** A row's key, when it is one, to name the row in its answer. */
 const named = (value: unknown): { key?: string } => {
-  const key = typeof value === 'string' ? value.trim() : '';
+  const key = typeof value === 'string' ? value : '';
   return KEY_PATTERN.test(key) ? { key } : {};
 };
 
@@ -239,13 +240,14 @@ export function readChannelsCsv(text: string): RowRequest[] {
       rows.push({ row, error: new ValidationError('this row is not CSV: a quote is left open, or stands inside a cell that is not quoted (write "" for a quote inside a quoted cell).', 'csv').toJSON() });
       return;
     }
-    const record = Object.fromEntries(header.map((column, k) => [column, cells[k]]));
+    // spaces after a comma are how people write CSV by hand: every cell is trimmed, the key too
+    const record = Object.fromEntries(header.map((column, k) => [column, cells[k]?.trim()]));
     if (cells.length !== header.length) {
       rows.push({ row, ...named(record.key), error: new ValidationError(`this row has ${cells.length} cells where the header names ${header.length}: ${header.join(',')}.`, 'csv').toJSON() });
       return;
     }
-    const tags = record.tags === undefined || record.tags.trim() === '' ? [] : record.tags.split('|');
-    rows.push(readRow(row, { ...record, group: record.group?.trim() === '' ? undefined : record.group, tags }));
+    const tags = record.tags === undefined || record.tags === '' ? [] : record.tags.split('|');
+    rows.push(readRow(row, { ...record, group: record.group === '' ? undefined : record.group, tags }));
   });
   if (rows.length > MAX_ROWS) throw new LimitError(`csv has ${rows.length} rows: at most ${MAX_ROWS} a call (a code is a call to WeChat and an upload, and a call has 60 s); send the rest in another call.`, 'csv');
   return rows;
@@ -403,7 +405,7 @@ const WECHAT_ERRORS: Record<number, (api: string) => { code: ErrorCode; message:
   41030: () => ({
     code: 'INVALID_INPUT',
     field: 'page',
-    message: 'WeChat does not know the page (41030): it must be a page of the published Mini Program, as app.json names it, without a query. Nothing was created: publish the page, or create a code with checkPath false (it opens once the page is published), or with envVersion trial or develop.',
+    message: 'WeChat does not know the page (41030): it must be a page of the published Mini Program, as app.json names it, without a query. Nothing was created: publish the page, or create the code with checkPath false (it opens once the page is published).',
   }),
   40165: () => ({ code: 'INVALID_INPUT', field: 'page', message: 'WeChat does not know the page (40165: invalid page path). Nothing was created: name a page of the published Mini Program as app.json names it.' }),
   45009: (api) => ({

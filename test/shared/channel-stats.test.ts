@@ -116,6 +116,12 @@ describe('channels over a range', () => {
     expect(channelStats({ ...REQUEST, limit: 1 }, DOCS, REGISTRY).dead).toMatchObject({ total: 2, channels: [{ key: 'toString' }] });
   });
 
+  test('dead: a window with no rollup at all calls nobody dead (nothing is known of it)', () => {
+    const future = channelStats({ ...REQUEST, from: '2099-12-30', to: '2099-12-31' }, DOCS, REGISTRY).dead;
+    expect(future).toMatchObject({ total: 0, channels: [] });
+    expect(future.missingDays).toHaveLength(7);
+  });
+
   test('a range shorter than the window: its numbers are its own days’, dead looks at the 7 days', () => {
     const short = channelStats({ ...REQUEST, from: '2024-05-10' }, DOCS, REGISTRY);
     expect(short.channels).toEqual([]);

@@ -36,14 +36,16 @@ const CODE = { action: 'createChannel', kind: 'wxacode', key: 'store-12', name: 
 const key = fc.stringMatching(KEY_PATTERN);
 
 describe('the channel key', () => {
-  test('1–26 letters, digits, _ or -, trimmed', () => {
+  test('1–26 letters, digits, _ or -, exactly as given', () => {
     expect(readChannelKey('store-12')).toBe('store-12');
-    expect(readChannelKey(' A_b-9 ')).toBe('A_b-9');
+    expect(readChannelKey('A_b-9')).toBe('A_b-9');
     expect(readChannelKey('k'.repeat(MAX_KEY_LENGTH))).toBe('k'.repeat(26));
   });
 
   test.each([
     ['empty', ''],
+    ['spaces around it (never trimmed into another key)', ' A_b-9 '],
+    ['a line break after it', 'x\n'],
     ['27 characters', 'k'.repeat(27)],
     ['an ampersand, which breaks a scene\'s pairs', 'a&b'],
     ['an equals sign', 'a=b'],
@@ -136,6 +138,8 @@ describe('the CSV of channels', () => {
 
   test('columns in any order and any case; group and tags may be left out', () => {
     expect(readChannelsCsv('Page,KIND,name,key\npages/a/a,plainscheme,A,a-1')).toEqual([{ row: 2, request: { key: 'a-1', name: 'A', kind: 'plainscheme', page: 'pages/a/a', tags: [] } }]);
+    // spaces after commas, as people type a CSV by hand: every cell is trimmed, kind and key too
+    expect(readChannelsCsv('key, name, kind, page\n lead , A , plainscheme , pages/a/a ')).toEqual([{ row: 2, request: { key: 'lead', name: 'A', kind: 'plainscheme', page: 'pages/a/a', tags: [] } }]);
   });
 
   test.each([
