@@ -153,7 +153,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async today(event, ctx) {
     actionOnly(event);
     const now = ctx.now();
-    const doc = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
+    const { doc } = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
     return { asOf: now, rollup: readableRollup(doc) };
   },
 

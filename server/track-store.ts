@@ -282,8 +282,8 @@ async function writeUserDay(db: Database, write: UserDayWrite): Promise<boolean>
 /**
  * Writes the user's other user-days the batch changes (`LaterDayFix`), each as one conditional
  * update of the days it applies to: applied again by a retry, it changes nothing more. A new
- * version, so that a delivery planned from one of them as it was plans again; a new `at`, so that
- * the daily run rolls their days again.
+ * version, so that a delivery planned from one of them as it was plans again; `movedAt`, so that
+ * the daily run rolls their days again (no event of theirs was written).
  */
 async function fixLaterDays(db: Database, fixes: readonly LaterDayFix[], openid: string, now: Date): Promise<void> {
   const _ = db.command;
@@ -295,7 +295,7 @@ async function fixLaterDays(db: Database, fixes: readonly LaterDayFix[], openid:
     const data =
       fix.kind === 'first' ? { firstDay: fix.firsts.firstDay, firstAt: fix.firsts.firstAt, firstKeys: _.set(fix.firsts.firstKeys) } : { prevDay: fix.after };
     try {
-      await db.collection('user_days').where(where).update({ data: { ...data, at: now, v: _.inc(1) } });
+      await db.collection('user_days').where(where).update({ data: { ...data, at: now, movedAt: now, v: _.inc(1) } });
     } catch (error) {
       throw failure('user_days', error);
     }

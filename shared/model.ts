@@ -245,6 +245,8 @@ export interface UserDayDoc {
   v: number;
   /** When it was last written (server time). */
   at: Date;
+  /** When a batch of another day last moved its first touch's copies or its previous day: its day's rollup is stale. */
+  movedAt?: Date;
 }
 
 /**
