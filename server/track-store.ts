@@ -293,7 +293,7 @@ async function fixLaterDays(db: Database, fixes: readonly LaterDayFix[], openid:
         ? { openid, firstAt: _.gt(fix.firsts.firstAt), _id: _.nin(fix.except) }
         : { openid, day: _.gt(fix.after), entries: _.gt(0), prevDay: _.lt(fix.after), _id: _.nin(fix.except) };
     const data =
-      fix.kind === 'first' ? { firstDay: fix.firsts.firstDay, firstAt: fix.firsts.firstAt, firstKeys: _.set(fix.firsts.firstKeys) } : { prevDay: fix.after };
+      fix.kind === 'first' ? { firstAt: fix.firsts.firstAt, firstKeys: _.set(fix.firsts.firstKeys) } : { prevDay: fix.after };
     try {
       await db.collection('user_days').where(where).update({ data: { ...data, at: now, movedAt: now, v: _.inc(1) } });
     } catch (error) {

@@ -201,13 +201,16 @@ export interface UserDayDoc {
   _id: string;
   openid: string;
   day: string;
-  /** The user's first day and first entry's time as known when it was written; a revision corrects the day. */
+  /**
+   * The user's first day and first entry's time as known when it was written. When an older entry
+   * moves the first touch, `firstAt` moves on every user-day (retention reads the cohort from it),
+   * and `firstDay` is corrected on the day it moved from by the revision, where `newUsers` reads it.
+   */
   firstDay: string;
   firstAt?: Date;
   /**
-   * The keys of the user's first touch (`users.first`), copied like `firstDay`: a day's rollup
-   * counts the day's returning users under their cohort's keys without a join. Set by every write
-   * with entries, and moved with the first touch.
+   * The keys of the user's first touch (`users.first`), copied and moved like `firstAt`: a day's
+   * rollup counts the day's returning users under their cohort's keys without a join.
    */
   firstKeys?: EntryKeys;
   /** The keys of the day's earliest entry (what brought the user that day), with its event time. */
@@ -245,7 +248,7 @@ export interface UserDayDoc {
   v: number;
   /** When it was last written (server time). */
   at: Date;
-  /** When a batch of another day last moved its first touch's copies or its previous day: its day's rollup is stale. */
+  /** When a batch of another day last moved its first touch's time and keys or its previous day: its day's rollup is stale. */
   movedAt?: Date;
 }
 

@@ -4,8 +4,8 @@
  * documents of the cohorts before it. `server/rollup.ts` runs them after the day's other pipelines.
  *
  * Definitions (the README repeats them for operators):
- * - the **cohort** of day D is the users whose first entry ever was on D (`firstDay`), each under
- *   the keys of that first entry (`EntryKeys`: bucket, category, scene, channel, page, share,
+ * - the **cohort** of day D is the users whose first entry ever was on D (its time is `firstAt`), each
+ *   under the keys of that first entry (`EntryKeys`: bucket, category, scene, channel, page, share,
  *   group, message, card);
  * - **day-N retention** (N in `RETENTION_DAYS`): of the cohort, the users with an entry, through
  *   any entry point, on day D+N (China days, event time);
@@ -17,8 +17,10 @@
  *   earliest entry of X: the entry point that brought them back.
  *
  * Each day's rollup reads only its own user-days, which carry their cohort's keys and previous
- * day (`track` writes them): a user-day of day X whose first day is X−k counts for the cohort
- * X−k at age k. The groups hold (age, dimension, key), never users. What day X counts for an
+ * day (`track` writes them): a user-day of day X whose first entry was on day X−k counts for the
+ * cohort X−k at age k. The age is read from `firstAt`, which `track` moves on every user-day when
+ * the first touch moves; `firstDay` is corrected on its own day only (by the revision, at rollup
+ * time), which is all `newUsers` needs. The groups hold (age, dimension, key), never users. What day X counts for an
  * earlier cohort is written into that cohort's document (`retention.days.<N>`,
  * `retention.returns.<k>`), one field per (cohort, age) owned by day X alone: rolling X again
  * writes it again, and the cohort's own rollup leaves it as it is.
@@ -33,7 +35,7 @@
 import { escapeKey, unescapeKey } from './keys';
 import type { EntryKeys } from './model';
 import { num, TOP_KEYS, type Pipeline, type Stage } from './rollup';
-import { addDays } from './time';
+import { addDays, chinaDayEnd, chinaDayStart, DAY_MS } from './time';
 
 /** The days after its first day on which a cohort's retention is counted. */
 export const RETENTION_DAYS = [1, 2, 3, 7, 14, 30] as const;
@@ -109,29 +111,26 @@ function rowsOf(keys: string): Stage {
   return { $filter: { input: rows, as: 'row', cond: { $gt: ['$$row.key', null] } } };
 }
 
-/** The cohort days a day counts for, youngest first: the position of a first day is its age. */
+/** The cohort days a day counts for, youngest first: a cohort's position is its age. */
 const cohortDays = (day: string): string[] => Array.from({ length: MAX_AGE + 1 }, (_, age) => addDays(day, -age));
 
 /**
  * The day's user-days of the cohorts of the last `MAX_AGE` days (its own included), grouped by
  * (age, dimension, key): `users` with an entry that day, and `back`, those for whom it is their
- * first day back. Rows are kept for the ages that count users (the cohort itself and
- * `RETENTION_DAYS`) and for first returns. User-days written before `track` copied first touches
- * have no keys and are left out.
+ * first day back (their previous day is the cohort's). The age is how many whole days the first
+ * entry lies before the day's last millisecond (China days are 24 hours, all year). Rows are kept
+ * for the ages that count users (the cohort itself and `RETENTION_DAYS`) and for first returns.
+ * User-days written before `track` copied first touches have no keys and are left out.
  */
 function cohortsPipeline(day: string): Pipeline {
   const ages = [0, ...RETENTION_DAYS];
+  const last = new Date(chinaDayEnd(day).getTime() - 1);
   return {
     collection: 'user_days',
     stages: [
-      { $match: { day, entries: { $gt: 0 }, firstDay: { $gte: addDays(day, -MAX_AGE), $lte: day }, firstKeys: { $exists: true } } },
-      {
-        $project: {
-          age: { $indexOfArray: [{ $literal: cohortDays(day) }, '$firstDay'] },
-          back: { $cond: [{ $eq: ['$prevDay', '$firstDay'] }, 1, 0] },
-          keys: '$firstKeys',
-        },
-      },
+      { $match: { day, entries: { $gt: 0 }, firstAt: { $gte: chinaDayStart(addDays(day, -MAX_AGE)), $lte: last }, firstKeys: { $exists: true } } },
+      { $project: { age: { $floor: { $divide: [{ $subtract: [{ $literal: last }, '$firstAt'] }, DAY_MS] } }, prevDay: 1, keys: '$firstKeys' } },
+      { $project: { age: 1, keys: 1, back: { $cond: [{ $eq: ['$prevDay', { $arrayElemAt: [{ $literal: cohortDays(day) }, '$age'] }] }, 1, 0] } } },
       { $project: { age: 1, back: 1, rows: rowsOf('$keys'), kept: { $or: [{ $in: ['$age', { $literal: ages }] }, { $eq: ['$back', 1] }] } } },
       { $match: { kept: true } },
       { $unwind: '$rows' },
@@ -148,7 +147,7 @@ function reactivatedPipeline(day: string): Pipeline {
     collection: 'user_days',
     stages: [
       // `prevDay` is '' when no earlier day is kept, which sorts before every day
-      { $match: { day, entries: { $gt: 0 }, firstDay: { $lt: day }, prevDay: { $lt: addDays(day, -REACTIVATION_DAYS) }, dayFirst: { $exists: true } } },
+      { $match: { day, entries: { $gt: 0 }, firstAt: { $lt: chinaDayStart(day) }, prevDay: { $lt: addDays(day, -REACTIVATION_DAYS) }, dayFirst: { $exists: true } } },
       { $project: { rows: rowsOf('$dayFirst') } },
       { $unwind: '$rows' },
       { $group: { _id: { by: '$rows.by', key: '$rows.key' }, users: { $sum: 1 } } },

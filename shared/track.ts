@@ -140,13 +140,14 @@ export type UserDayWrite =
 /**
  * A write to the user's user-days of days the batch does not write (`except` are those it does),
  * made before the user's and the batch's own writes so that a retry after a crash makes it again:
- * - `first`: the first touch moved; user-days whose copy is of a later first entry take the new one;
+ * - `first`: the first touch moved; user-days whose copy is of a later first entry take its time and
+ *   keys (their `firstDay` stays as it was: the revision corrects it where it counts, on its day);
  * - `prevDay`: `after` got its first entry, and the user's later days with an entry whose previous
  *   day is earlier than it take it (only when a later day may be there: `after` is before the
  *   receipt's day).
  */
 export type LaterDayFix =
-  | { kind: 'first'; firsts: Required<FirstCopies>; except: string[] }
+  | { kind: 'first'; firsts: Required<Pick<FirstCopies, 'firstAt' | 'firstKeys'>>; except: string[] }
   | { kind: 'prevDay'; after: string; except: string[] };
 
 export interface TrackPlan {
@@ -552,7 +553,7 @@ function laterDayFixes(user: UserWrite | undefined, writes: readonly UserDayWrit
   const except = writes.map((write) => write.doc._id);
   const fixes: LaterDayFix[] = [];
   const first = user?.kind === 'update' ? user.fields.first : undefined;
-  if (first) fixes.push({ kind: 'first', firsts: { firstDay: first.day, firstAt: new Date(first.at), firstKeys: entryKeys(first, openid) }, except });
+  if (first) fixes.push({ kind: 'first', firsts: { firstAt: new Date(first.at), firstKeys: entryKeys(first, openid) }, except });
   const today = chinaDay(now);
   for (const write of writes) {
     const { day } = write.doc;

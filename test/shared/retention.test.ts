@@ -11,7 +11,7 @@ import { answeredBy } from '../../emulator/database/fallback';
 import { unescapeKey } from '../../shared/keys';
 import type { EntryKeys } from '../../shared/model';
 import { MAX_AGE, readableRetention, retentionOf, retentionPipelines, RETENTION_DAYS, type RetentionCounts, type RetentionOutputs } from '../../shared/retention';
-import { addDays, dayRange } from '../../shared/time';
+import { addDays, chinaDayStart, dayRange } from '../../shared/time';
 
 const DAY = '2024-05-20';
 /** Days a user may have entries on: the 40 before DAY and DAY. */
@@ -21,6 +21,8 @@ const WINDOW = dayRange(addDays(DAY, -40), DAY);
 interface Person {
   openid: string;
   days: string[];
+  /** When in their first day the first entry was. */
+  firstMs: number;
   first: EntryKeys;
   dayFirsts: EntryKeys[];
   /** A user since long before, whose user-days of then are past retention: the earliest day kept has no previous day. */
@@ -46,13 +48,20 @@ const KEYS = fc.record(
 );
 
 const PEOPLE = fc.array(
-  fc.record({ days: fc.uniqueArray(fc.constantFrom(...WINDOW), { minLength: 1, maxLength: 8 }), first: KEYS, dayFirsts: fc.array(KEYS, { minLength: 8, maxLength: 8 }), purged: fc.boolean() }),
+  fc.record({
+    days: fc.uniqueArray(fc.constantFrom(...WINDOW), { minLength: 1, maxLength: 8 }),
+    // the first entry anywhere in its day: its first and last milliseconds too
+    firstMs: fc.constantFrom(0, 1, 7 * 3600_000, 86_400_000 - 1),
+    first: KEYS,
+    dayFirsts: fc.array(KEYS, { minLength: 8, maxLength: 8 }),
+    purged: fc.boolean(),
+  }),
   { maxLength: 40 },
 ).map((people): Person[] =>
   people.map((person, i) => {
     const days = [...person.days].sort();
     // plain objects, as documents read back are (fast-check's records have no prototype)
-    return { openid: `o-${i}`, days, first: { ...person.first }, dayFirsts: person.dayFirsts.map((keys) => ({ ...keys })), ...(person.purged ? { since: LONG_AGO } : {}) };
+    return { openid: `o-${i}`, days, firstMs: person.firstMs, first: { ...person.first }, dayFirsts: person.dayFirsts.map((keys) => ({ ...keys })), ...(person.purged ? { since: LONG_AGO } : {}) };
   }),
 );
 
@@ -65,6 +74,7 @@ function userDaysOf(people: readonly Person[]): Doc[] {
       day,
       entries: 1 + i,
       firstDay: person.since ?? person.days[0],
+      firstAt: new Date(chinaDayStart(person.since ?? person.days[0]).getTime() + person.firstMs),
       firstKeys: person.first,
       prevDay: i === 0 ? '' : person.days[i - 1],
       dayFirst: { ...person.dayFirsts[i], at: new Date(`${day}T08:00:00+08:00`) },
@@ -141,8 +151,8 @@ describe('retention pipelines', () => {
   it('keep keys a field name cannot hold escaped, and leave out user-days written before first touches were copied', () => {
     const keys: EntryKeys = { bucket: 'in-wechat', category: 'Share', scene: '1007', channel: 'a.b$c' };
     const docs: Doc[] = [
-      { _id: 'new', openid: 'o-new', day: DAY, entries: 1, firstDay: DAY, firstKeys: keys, prevDay: '', dayFirst: { ...keys, at: new Date() } },
-      { _id: 'old', openid: 'o-old', day: DAY, entries: 1, firstDay: DAY },
+      { _id: 'new', openid: 'o-new', day: DAY, entries: 1, firstDay: DAY, firstAt: new Date(`${DAY}T00:00:00+08:00`), firstKeys: keys, prevDay: '', dayFirst: { ...keys, at: new Date() } },
+      { _id: 'old', openid: 'o-old', day: DAY, entries: 1, firstDay: DAY, firstAt: new Date(`${DAY}T09:00:00+08:00`) },
     ];
     const { section } = retentionOf(DAY, outputsOf(docs));
     expect(section.cohort).toEqual({ users: 1, by: { bucket: { 'in-wechat': 1 }, category: { Share: 1 }, scene: { '1007': 1 }, channel: { 'a%2Eb%24c': 1 } } });

@@ -507,7 +507,7 @@ describe('what retention reads from the user-days', () => {
     const [write] = earlier.userDays;
     expect(write.doc).toMatchObject({ day: '2024-04-30', firstDay: '2024-04-30', firstKeys: { channel: 'offline' }, prevDay: '' });
     expect(earlier.laterDays).toEqual([
-      { kind: 'first', firsts: { firstDay: '2024-04-30', firstAt: new Date(daysAgo(2)), firstKeys: expect.objectContaining({ channel: 'offline', scene: '1007' }) }, except: [write.doc._id] },
+      { kind: 'first', firsts: { firstAt: new Date(daysAgo(2)), firstKeys: expect.objectContaining({ channel: 'offline', scene: '1007' }) }, except: [write.doc._id] },
       { kind: 'prevDay', after: '2024-04-30', except: [write.doc._id] },
     ]);
   });
