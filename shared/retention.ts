@@ -35,7 +35,7 @@
 import { escapeKey, unescapeKey } from './keys';
 import type { EntryKeys } from './model';
 import { num, TOP_KEYS, type Pipeline, type Stage } from './rollup';
-import { addDays, chinaDayEnd, chinaDayStart, DAY_MS } from './time';
+import { addDays, chinaDayEnd, chinaDayStart, DAY_MS, isChinaDay } from './time';
 
 /** The days after its first day on which a cohort's retention is counted. */
 export const RETENTION_DAYS = [1, 2, 3, 7, 14, 30] as const;
@@ -128,7 +128,8 @@ function cohortsPipeline(day: string): Pipeline {
   return {
     collection: 'user_days',
     stages: [
-      { $match: { day, entries: { $gt: 0 }, firstAt: { $gte: chinaDayStart(addDays(day, -MAX_AGE)), $lte: last }, firstKeys: { $exists: true } } },
+      // the oldest cohort's start as an instant: near the calendar's first day it is no day one can write
+      { $match: { day, entries: { $gt: 0 }, firstAt: { $gte: new Date(chinaDayStart(day).getTime() - MAX_AGE * DAY_MS), $lte: last }, firstKeys: { $exists: true } } },
       { $project: { age: { $floor: { $divide: [{ $subtract: [{ $literal: last }, '$firstAt'] }, DAY_MS] } }, prevDay: 1, keys: '$firstKeys' } },
       { $project: { age: 1, keys: 1, back: { $cond: [{ $eq: ['$prevDay', { $arrayElemAt: [{ $literal: cohortDays(day) }, '$age'] }] }, 1, 0] } } },
       { $project: { age: 1, back: 1, rows: rowsOf('$keys'), kept: { $or: [{ $in: ['$age', { $literal: ages }] }, { $eq: ['$back', 1] }] } } },
@@ -187,8 +188,9 @@ function countsOf(rows: readonly RetentionRow[], value: (row: RetentionRow) => n
  */
 export function retentionOf(day: string, out: RetentionOutputs): { section: RetentionSection; cohorts: CohortPart[] } {
   const atAge = (age: number): RetentionRow[] => out.cohorts.filter((row) => num(row._id.age) === age);
-  const cohorts = Array.from({ length: MAX_AGE }, (_, i): CohortPart => {
-    const age = i + 1;
+  // the cohorts of days one can write (none before the calendar's first)
+  const ages = Array.from({ length: MAX_AGE }, (_, i) => i + 1).filter((age) => isChinaDay(addDays(day, -age)));
+  const cohorts = ages.map((age): CohortPart => {
     const rows = atAge(age);
     const part: CohortPart = { cohortDay: addDays(day, -age), age, returns: countsOf(rows, (row) => num(row.back)) };
     if ((RETENTION_DAYS as readonly number[]).includes(age)) part.day = countsOf(rows, (row) => num(row.users));
