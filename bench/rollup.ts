@@ -217,8 +217,8 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   }
 }
 
-/** What the old pipelines did not count (new users: see event-pipelines.ts), and the version that says which code wrote a document. */
-const UNCOUNTED_BEFORE = new Set(['newUsers', 'kFactor', 'firstTouch', 'byChannelKind', 'byChannelGroup', 'version']);
+/** What the old pipelines did not count (new users: see event-pipelines.ts; retention), and the version that says which code wrote a document. */
+const UNCOUNTED_BEFORE = new Set(['newUsers', 'kFactor', 'firstTouch', 'byChannelKind', 'byChannelGroup', 'retention', 'version']);
 
 /**
  * The baseline's rows as a rollup document, beside the one the rollup stored, both without new

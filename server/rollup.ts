@@ -17,6 +17,7 @@ import {
 } from '../shared/rollup';
 import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
 import type { RevisionDoc } from '../shared/model';
+import { retentionOf, retentionPipelines, type CohortPart, type RetentionRow } from '../shared/retention';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
@@ -47,18 +48,30 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
   }
 }
 
+/** A day's rollup, and what it counts for the cohorts of the days before it (`shared/retention.ts`). */
+export interface DayRollup {
+  doc: RollupDoc;
+  cohorts: CohortPart[];
+}
+
 /**
  * Computes one China day's rollup from its user-days (its first touches from its users, and its
  * messages and cards from their records), inside the database: a fixed number of aggregation
- * requests (16, after one read of the day's first-day revisions) whatever the number of users,
+ * requests (18, after one read of the day's first-day revisions) whatever the number of users,
  * events and sends. `registry`: the operator's channels, which give the day's channels their kind
  * and group (`readRegistry`, once for all the days a run computes). The admin's "today so far"
  * calls this same function without storing the result.
  */
-export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<RollupDoc> {
+export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<DayRollup> {
   await applyRevisions(db, day, counter);
   const out = await runDayPipelines(db, dayPipelines(day), counter);
-  return withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+  const doc = withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+  const pipelines = retentionPipelines(day);
+  const { section, cohorts } = retentionOf(day, {
+    cohorts: await runPipeline<RetentionRow>(db, pipelines.cohorts, counter),
+    reactivated: await runPipeline<RetentionRow>(db, pipelines.reactivated, counter),
+  });
+  return { doc: { ...doc, retention: section }, cohorts };
 }
 
 /** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
@@ -90,12 +103,47 @@ export async function runDayPipelines(db: Database, pipelines: ReturnType<typeof
   };
 }
 
-/** The days among `days` whose rollup is final (their user-days are past retention): one request. */
-async function finalDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
+/** The days among `days` that have a rollup, each with whether it is final (its user-days are past retention): one request. */
+async function storedRollups(db: Database, days: string[], counter: RequestCounter): Promise<Map<string, boolean>> {
   const _ = db.command;
   counter.count += 1;
-  const docs = documentsOf<{ _id: string }>(await db.collection('rollups_daily').where({ _id: _.in(days), final: true }).field({ _id: true }).limit(1000).get(), 'rollups_daily');
-  return new Set(docs.map((doc) => doc._id));
+  const docs = documentsOf<Pick<RollupDoc, '_id' | 'final'>>(await db.collection('rollups_daily').where({ _id: _.in(days) }).field({ _id: true, final: true }).limit(1000).get(), 'rollups_daily');
+  return new Map(docs.map((doc) => [doc._id, doc.final === true]));
+}
+
+const isPlainValue = (value: unknown): boolean => typeof value !== 'object' || value === null || value instanceof Date;
+
+/**
+ * Stores a day's rollup in place of what was there, but its cohort's retention that the days
+ * after it wrote (`retention.days`, `retention.returns`, theirs to write): each field of a stored
+ * document is set anew, and a new one is set whole.
+ */
+async function storeRollup(db: Database, doc: RollupDoc, stored: boolean, counter: RequestCounter): Promise<void> {
+  const { _id, retention, ...content } = doc;
+  counter.count += 1;
+  if (!stored) {
+    await db.collection('rollups_daily').doc(_id).set({ data: { ...content, ...(retention ? { retention } : {}) } });
+    return;
+  }
+  const _ = db.command;
+  // a nested object is merged field by field unless `set`: each field is replaced whole
+  const data: Record<string, unknown> = Object.fromEntries(Object.entries(content).map(([key, value]) => [key, isPlainValue(value) ? value : _.set(value)]));
+  if (retention) data.retention = { cohort: _.set(retention.cohort), reactivated: _.set(retention.reactivated) };
+  await db.collection('rollups_daily').doc(_id).update({ data });
+}
+
+/**
+ * Writes what a day counted for each earlier cohort into that cohort's document (not a final one):
+ * one update per cohort, of the fields this day owns there. A cohort with no rollup has nothing to
+ * hold them (its day was never rolled up): a backfill rolls a cohort's day before the days after.
+ */
+async function storeCohortParts(db: Database, parts: readonly CohortPart[], counter: RequestCounter): Promise<void> {
+  const _ = db.command;
+  for (const { cohortDay, age, day, returns } of parts) {
+    counter.count += 1;
+    const fields = { returns: { [age]: _.set(returns) }, ...(day ? { days: { [age]: _.set(day) } } : {}) };
+    await db.collection('rollups_daily').where({ _id: cohortDay, final: _.neq(true) }).update({ data: { retention: fields } });
+  }
 }
 
 /**
@@ -111,7 +159,7 @@ export async function rollupDays(
   now: () => Date,
   startNoDayAfter = Infinity,
 ): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
-  const finals = await finalDays(db, days, counter);
+  const stored = await storedRollups(db, days, counter);
   const registry = await readRegistry(db, counter, ['kind', 'group']);
   const written: RollupDoc[] = [];
   let done = 0;
@@ -119,13 +167,13 @@ export async function rollupDays(
     // a day of a million events takes seconds: past the budget, stop between days, never inside one
     if (written.length > 0 && now().getTime() > startNoDayAfter) break;
     done += 1;
-    if (finals.has(day)) continue;
-    const { _id, ...content } = await computeDay(db, day, registry, counter, now());
-    counter.count += 1;
-    await db.collection('rollups_daily').doc(_id).set({ data: content });
-    written.push({ _id, ...content });
+    if (stored.get(day)) continue;
+    const { doc, cohorts } = await computeDay(db, day, registry, counter, now());
+    await storeRollup(db, doc, stored.has(day), counter);
+    await storeCohortParts(db, cohorts, counter);
+    written.push(doc);
   }
-  return { written, final: days.slice(0, done).filter((day) => finals.has(day)), done };
+  return { written, final: days.slice(0, done).filter((day) => stored.get(day)), done };
 }
 
 /** How long each kind of data is kept, in China days before today. */
@@ -225,8 +273,10 @@ export async function applyRetention(db: Database, today: string, retention: Ret
 /**
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
  * documents, one for the days' first-day revisions, then for each a count of the day's events
- * written since it was computed (an index on (day, serverAt) answers it without reading the day),
- * where computing a day again is sixteen aggregations over all of it.
+ * written since it was computed (an index on (day, serverAt) answers it without reading the day)
+ * and, when there is none, of its user-days a batch of another day changed since (`movedAt`: a
+ * user's first touch or previous day moved; on (day, movedAt)), where computing a day again is
+ * eighteen aggregations over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
   const _ = db.command;
@@ -244,7 +294,10 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
     if (!since || revised.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
     counter.count += 1;
     const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
-    if (written.total === 0) current.add(doc._id);
+    if (written.total !== 0) continue;
+    counter.count += 1;
+    const moved = (await db.collection('user_days').where({ day: doc._id, movedAt: _.gte(since) }).count()) as { total?: number };
+    if (moved.total === 0) current.add(doc._id);
   }
   return current;
 }

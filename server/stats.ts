@@ -1,5 +1,6 @@
 import { channelStats, deadWindow } from '../shared/channel-stats';
 import type { ShareEvent, ShareRecord } from '../shared/model';
+import { RETENTION_DAYS } from '../shared/retention';
 import { catalogSceneNames, rollupContent, type RollupDoc } from '../shared/rollup';
 import {
   dailyTrend,
@@ -16,7 +17,8 @@ import {
   topGroupsInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
-import { actionOnly, backfillRange, channelsInput, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { retentionStats } from '../shared/retention-stats';
+import { actionOnly, backfillRange, channelsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
@@ -110,6 +112,22 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     return channelStats({ from: input.from, to: input.to, limit: input.limit ?? DEFAULT_LIMIT, series: input.series ?? DEFAULT_SERIES }, docs, registry);
   },
 
+  /**
+   * Retention by the first touch's `by` over the cohorts of a range: day-N values, returns within 7
+   * and 30 days, and reactivated users, from the cohorts' rollups (their retention sections only).
+   */
+  async retention(event, ctx) {
+    const input = retentionInput(event);
+    const _ = ctx.db.command;
+    ctx.counter.count += 1;
+    const docs = documentsOf<Pick<RollupDoc, '_id' | 'retention'>>(
+      await ctx.db.collection('rollups_daily').where({ _id: _.and(_.gte(input.from), _.lte(input.to)) }).field({ retention: true }).limit(1000).get(),
+      'rollups_daily',
+    );
+    const query = { from: input.from, to: input.to, by: input.by ?? null, days: [...(input.days ?? RETENTION_DAYS)].sort((a, b) => a - b), limit: input.limit ?? DEFAULT_LIMIT };
+    return retentionStats(query, docs, catalogSceneNames);
+  },
+
   async shareFunnel(event, ctx) {
     const { from, to } = statsRange(event);
     return { from, to, funnel: shareFunnel(await rollupsBetween(ctx, from, to)) };
@@ -153,7 +171,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async today(event, ctx) {
     actionOnly(event);
     const now = ctx.now();
-    const doc = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
+    const { doc } = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
     return { asOf: now, rollup: readableRollup(doc) };
   },
 

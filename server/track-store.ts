@@ -7,16 +7,23 @@
  *   that counted one of its entries or shares on another day (one query, `onCountedDays`), and the share events that recorded the share ids the batch names; then, only
  *   when those leave something open (`followUps`), in parallel, the caller's `users` document (the
  *   first batch of a day, or an entry that may be earlier than the user's first), the batch's ids
- *   in `events` (a user-day counted some of them already: a batch sent again), and the user's
- *   latest entry of an earlier day (a share with nothing before it on its own day); last, the
- *   `groupFirst` entries of the groups the batch's new entries came from. Each is skipped when
- *   there is nothing to read: a batch of page views and hides reads nothing;
+ *   in `events` (a user-day counted some of them already: a batch sent again), the user's
+ *   latest entry of an earlier day (a share with nothing before it on its own day), and the
+ *   message and card records named by entries that may be their day's earliest (retention counts
+ *   a day under its earliest entry's keys); last, in parallel, the `groupFirst` entries of the
+ *   groups the batch's new entries came from, and the user's days with an entry before the days
+ *   the batch gives their first entry (a known user's first batch of a day: retention's previous
+ *   day). Each is skipped when there is nothing to read: a batch of page views and hides reads
+ *   nothing;
  * - 1 `cloud.getOpenData` call, before that last read, for the group cloudIDs of the entries the
  *   batch stores (skipped when there are none: a batch sent again resolves nothing);
  * - writes: the user's `add` (a new user) or conditional `update` (an earlier first entry, with a
- *   `revisions` document when the first day moves), only then; one user-day per day the batch's
- *   entries and shares fall on (usually one), added or written over the version read; then one
- *   batched `add` of the events.
+ *   `revisions` document when the first day moves, and an update of the user-days that copied the
+ *   first touch before), only then; an update of the user's later user-days for each day before
+ *   the receipt's that the batch gives its first entry (their previous day may be it: an offline
+ *   phone, an entry just before midnight), only then; one user-day per day the batch's entries and
+ *   shares fall on (usually one), added or written over the version read; then one batched `add`
+ *   of the events.
  *
  * The user and the user-days go first, the events last: a crash between them leaves events that a
  * user-day counted but `events` lacks, and the client's retry stores exactly those, without
@@ -29,7 +36,9 @@ import type { Caller } from './cloud';
 import type { Database } from './pipeline';
 import { addUnlessTaken, documentsOf, updatedCount } from './pipeline';
 import { revisionOf } from '../shared/revisions';
+import type { SendRecord } from '../shared/entry-keys';
 import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../shared/model';
+import type { SendKind } from '../shared/sends';
 import {
   cloudIDsOf,
   countedDays,
@@ -38,12 +47,16 @@ import {
   followUps,
   onCountedDays,
   planBatch,
+  PRIOR_DAYS,
+  priorDaysBefore,
   readGroupData,
+  sendKey,
   shareIdsToRead,
   timedEvents,
   type Batch,
   type GroupResolution,
   type Identity,
+  type LaterDayFix,
   type TimedEvent,
   type TrackContext,
   type TrackLookups,
@@ -127,11 +140,36 @@ async function groupFirstsOf(db: Database, openGIds: string[]): Promise<Map<stri
   return firsts;
 }
 
+/** The user's latest `limit` user-days with an entry before `day`, latest first, with `fields`. */
+async function daysWithEntryBefore<T>(db: Database, openid: string, day: string, limit: number, fields: Record<string, boolean>): Promise<T[]> {
+  const _ = db.command;
+  const answer = await db.collection('user_days').where({ openid, day: _.lt(day), entries: _.gt(0) }).orderBy('day', 'desc').limit(limit).field(fields).get();
+  return documentsOf<T>(answer, 'user_days');
+}
+
 /** The user's latest entry on a day before `day`. */
 async function latestBefore(db: Database, openid: string, day: string): Promise<Touch | undefined> {
-  const _ = db.command;
-  const answer = await db.collection('user_days').where({ openid, day: _.lt(day), entries: _.gt(0) }).orderBy('day', 'desc').limit(1).field({ latest: true }).get();
-  return documentsOf<Pick<UserDayDoc, 'latest'>>(answer, 'user_days')[0]?.latest;
+  return (await daysWithEntryBefore<Pick<UserDayDoc, 'latest'>>(db, openid, day, 1, { latest: true }))[0]?.latest;
+}
+
+/** What each kind's record is read for: who it went to, its fate and when, and the key it counts under. */
+const SEND_FIELDS: Record<SendKind, string> = { messages: 'templateId', cards: 'rule' };
+
+/** The message and card records of these ids, by `sendKey`. */
+async function sendsByIds(db: Database, ids: Record<SendKind, string[]>): Promise<Map<string, SendRecord>> {
+  const kinds = Object.keys(SEND_FIELDS) as SendKind[];
+  const read = await Promise.all(
+    kinds.map((kind) => byIds<Record<string, unknown> & { _id: string }>(db, kind, ids[kind], { openid: true, fate: true, sentAt: true, [SEND_FIELDS[kind]]: true })),
+  );
+  const records = new Map<string, SendRecord>();
+  kinds.forEach((kind, index) => {
+    for (const doc of read[index]) {
+      const record: SendRecord = { _id: doc._id, kind, openid: String(doc.openid), fate: String(doc.fate), key: String(doc[SEND_FIELDS[kind]]) };
+      if (doc.sentAt instanceof Date || typeof doc.sentAt === 'string') record.sentAt = new Date(doc.sentAt);
+      records.set(sendKey(kind, doc._id), record);
+    }
+  });
+  return records;
 }
 
 /** The caller's user-days of the batch's days, and those that counted any of its events (on another day, `onCountedDays`). */
@@ -149,10 +187,11 @@ async function readLookups(db: Database, received: readonly TimedEvent[], openid
   const timed = onCountedDays(received, userDays);
   const byDay = new Map(userDays.map((doc) => [doc.day, doc]));
   const follow = followUps(timed, byDay);
-  const [users, stored, earlierLatest] = await Promise.all([
+  const [users, stored, earlierLatest, sends] = await Promise.all([
     follow.user ? byIds<UserDoc>(db, 'users', [openid]) : [],
     follow.storedIds ? byIds<{ eventId: string }>(db, 'events', eventDocIds(timed, openid), { eventId: true }) : undefined,
     follow.latestBefore ? latestBefore(db, openid, follow.latestBefore) : undefined,
+    follow.sends ? sendsByIds(db, follow.sends) : undefined,
   ]);
   const storedIds = stored && new Set(stored.map((doc) => doc.eventId));
   // the groups of the entries this batch stores: a batch sent again resolves none; `groups` keeps them for the batch's next plan
@@ -162,7 +201,13 @@ async function readLookups(db: Database, received: readonly TimedEvent[], openid
     const group = groups.get(cloudID);
     return group && 'openGId' in group ? [group.openGId] : [];
   });
-  const groupFirsts = await groupFirstsOf(db, [...new Set(openGIds)]);
+  // without `users` read, the user-days' copies say the first day
+  const firstDay = follow.user ? users[0]?.firstDay : [...byDay.values()].map((doc) => doc.firstDay).sort()[0];
+  const before = priorDaysBefore(timed, byDay, firstDay);
+  const [groupFirsts, priorDays] = await Promise.all([
+    groupFirstsOf(db, [...new Set(openGIds)]),
+    before ? daysWithEntryBefore<Pick<UserDayDoc, 'day'>>(db, openid, before, PRIOR_DAYS, { day: true }) : undefined,
+  ]);
   const lookups: TrackLookups = {
     userDays: byDay,
     userRead: follow.user,
@@ -172,6 +217,8 @@ async function readLookups(db: Database, received: readonly TimedEvent[], openid
     groupFirsts,
     ...(storedIds ? { storedIds } : {}),
     ...(earlierLatest ? { earlierLatest } : {}),
+    ...(sends ? { sends } : {}),
+    ...(priorDays ? { priorDays: priorDays.map((doc) => doc.day) } : {}),
   };
   return { timed, lookups };
 }
@@ -216,9 +263,43 @@ async function writeUserDay(db: Database, write: UserDayWrite): Promise<boolean>
   for (const map of MAPS) for (const [key, n] of Object.entries(count.maps[map])) counters[`${map}.${key}`] = _.inc(n);
   const pushes = { times: _.push({ each: count.times, sort: 1 }), cards: _.push({ each: count.cards }), counted: _.push({ each: count.counted }) };
   // what depends on the day as read: set as the plan computed it, under the version it read
-  const planned = write.version === undefined ? {} : { firstDay: doc.firstDay, ...(doc.firstAt ? { firstAt: doc.firstAt } : {}), ...(doc.latest ? { latest: _.set(doc.latest) } : {}), v: _.inc(1) };
+  const planned =
+    write.version === undefined
+      ? {}
+      : {
+          firstDay: doc.firstDay,
+          ...(doc.firstAt ? { firstAt: doc.firstAt } : {}),
+          ...(doc.firstKeys ? { firstKeys: _.set(doc.firstKeys) } : {}),
+          ...(doc.latest ? { latest: _.set(doc.latest) } : {}),
+          ...(doc.dayFirst ? { dayFirst: _.set(doc.dayFirst) } : {}),
+          ...(doc.prevDay !== undefined ? { prevDay: doc.prevDay } : {}),
+          v: _.inc(1),
+        };
   const where = { _id: doc._id, counted: _.nin(count.counted), ...(write.version === undefined ? {} : { v: write.version }) };
   return updatedCount(await db.collection('user_days').where(where).update({ data: { ...counters, ...pushes, ...planned, at: doc.at } })) === 1;
+}
+
+/**
+ * Writes the user's other user-days the batch changes (`LaterDayFix`), each as one conditional
+ * update of the days it applies to: applied again by a retry, it changes nothing more. A new
+ * version, so that a delivery planned from one of them as it was plans again; `movedAt`, so that
+ * the daily run rolls their days again (no event of theirs was written).
+ */
+async function fixLaterDays(db: Database, fixes: readonly LaterDayFix[], openid: string, now: Date): Promise<void> {
+  const _ = db.command;
+  for (const fix of fixes) {
+    const where =
+      fix.kind === 'first'
+        ? { openid, firstAt: _.gt(fix.firsts.firstAt), _id: _.nin(fix.except) }
+        : { openid, day: _.gt(fix.after), entries: _.gt(0), prevDay: _.lt(fix.after), _id: _.nin(fix.except) };
+    const data =
+      fix.kind === 'first' ? { firstAt: fix.firsts.firstAt, firstKeys: _.set(fix.firsts.firstKeys) } : { prevDay: fix.after };
+    try {
+      await db.collection('user_days').where(where).update({ data: { ...data, at: now, movedAt: now, v: _.inc(1) } });
+    } catch (error) {
+      throw failure('user_days', error);
+    }
+  }
 }
 
 /** Adds the planned events; those another delivery stored meanwhile are answered as duplicates. */
@@ -243,6 +324,7 @@ export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Cal
     const read = await readLookups(db, timed, identity.openid, groups, deps.getOpenData);
     const plan = planBatch(read.timed, context, read.lookups);
     if (plan.events.length === 0) return { accepted: plan.accepted, duplicates: plan.duplicates };
+    await fixLaterDays(db, plan.laterDays, identity.openid, now);
     // another delivery for this user came first when a write is refused: plan again from what it left
     if ((await writeUser(db, plan.user, identity.openid, now)) && (await everyUserDay(db, plan.userDays))) return storeEvents(db, plan);
     if (attempt === ATTEMPTS) throw new RukouError('UPSTREAM', 'the user was being recorded by other deliveries at the same time; send the batch again');

@@ -141,8 +141,38 @@ export interface Touch {
   category: string;
   bucket: Bucket;
   channel?: string;
+  /** The entry path: retention's `page`. */
+  path?: string;
   /** The verified share whose card the entry opened (not a re-open): what a share that follows builds on. */
   card?: ShareRecord;
+  /** openGId of the group chat the entry came from. */
+  groupId?: string;
+  /** The template of the subscription message the entry opened (`shared/sends.ts`: a sent message, its recipient, within 7 days). */
+  messageTemplate?: string;
+  /** The rule of the service card the entry opened (an open as for messages). */
+  cardRule?: string;
+}
+
+/**
+ * What retention counts one entry under (`shared/entry-keys.ts`): the keys of a user's first touch,
+ * copied onto each of their user-days, and of the entry that brought them on a day. The names are
+ * the dimensions of `admin` `retention`; values as sent (rollup maps escape them).
+ */
+export interface EntryKeys {
+  bucket: string;
+  category: string;
+  /** The scene id, as rollup maps key it. */
+  scene: string;
+  channel?: string;
+  page?: string;
+  /** The depth of the card the entry was a share return through ("1", "2" …). */
+  share?: string;
+  /** The entry came from a group chat (a group card): the key is `group`. */
+  group?: true;
+  /** The template of the subscription message it opened. */
+  message?: string;
+  /** The rule of the service card it opened. */
+  card?: string;
 }
 
 /**
@@ -171,9 +201,26 @@ export interface UserDayDoc {
   _id: string;
   openid: string;
   day: string;
-  /** The user's first day and first entry's time as known when it was written; a revision corrects the day. */
+  /**
+   * The user's first day and first entry's time as known when it was written. When an older entry
+   * moves the first touch, `firstAt` moves on every user-day (retention reads the cohort from it),
+   * and `firstDay` is corrected on the day it moved from by the revision, where `newUsers` reads it.
+   */
   firstDay: string;
   firstAt?: Date;
+  /**
+   * The keys of the user's first touch (`users.first`), copied and moved like `firstAt`: a day's
+   * rollup counts the day's returning users under their cohort's keys without a join.
+   */
+  firstKeys?: EntryKeys;
+  /** The keys of the day's earliest entry (what brought the user that day), with its event time. */
+  dayFirst?: EntryKeys & { at: Date };
+  /**
+   * The user's previous day with an entry before this one, `''` when none is kept: set with the
+   * day's first entry, and moved later when an earlier day gets its first entry after this one
+   * (an offline phone). Retention reads "returned" and "reactivated" from it.
+   */
+  prevDay?: string;
   /** Entries (cold and hot starts) and, of those, cold starts. */
   entries: number;
   cold: number;
@@ -201,6 +248,8 @@ export interface UserDayDoc {
   v: number;
   /** When it was last written (server time). */
   at: Date;
+  /** When a batch of another day last moved its first touch's time and keys or its previous day: its day's rollup is stale. */
+  movedAt?: Date;
 }
 
 /**

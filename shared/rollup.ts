@@ -23,12 +23,13 @@
 import { unescapeKey } from './keys';
 import { ratio } from './ratio';
 import { sceneInfo } from './scenes';
+import type { RetentionSection } from './retention';
 import { sendsPipeline, sendStats, type SendCounts, type SendRow } from './sends';
 import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-5';
+export const ROLLUP_VERSION = 'rollup-6';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
@@ -135,6 +136,12 @@ export interface RollupDoc {
   messages?: Record<string, SendCounts>;
   /** The service cards sent that day by rule (escaped keys); absent before `rollup-4`. */
   cards?: Record<string, SendCounts>;
+  /**
+   * The day's cohort and how it came back, and the day's reactivated users (`shared/retention.ts`):
+   * the cohort's `days` and `returns` are written by the rollups of the days after. Absent from
+   * documents written before `rollup-6`.
+   */
+  retention?: RetentionSection;
   lateEvents: number;
   version: string;
   computedAt: Date;

@@ -7,6 +7,7 @@ import type { JSONSchemaType } from 'ajv';
 import * as compiled from '../dist/validators/stats-input';
 import { ValidationError, LimitError } from './errors';
 import { describeErrors, type Validator } from './input';
+import { RETENTION_DAYS, RETENTION_DIMENSIONS, type RetentionDimension } from './retention';
 import { MAX_BACKFILL_DAYS } from './rollup';
 import { MAX_RANGE_DAYS } from './stats';
 import { daysBetween, isChinaDay } from './time';
@@ -29,6 +30,16 @@ export interface RankInput extends LimitInput {
 /** `channels`: `series` is how many channels the first-touch series follows (default 5). */
 export interface ChannelsInput extends LimitInput {
   series?: number | null;
+}
+
+/**
+ * `retention`: `from`/`to` bound the cohort days; `by` a dimension of the first touch (none: the
+ * cohorts' totals only); `days` the day-N values answered (of `RETENTION_DAYS`; default all);
+ * `limit` the keys answered (default 20).
+ */
+export interface RetentionInput extends LimitInput {
+  by?: RetentionDimension | null;
+  days?: number[] | null;
 }
 
 export interface ShareTreeInput {
@@ -83,6 +94,20 @@ const channelsSchema: JSONSchemaType<ChannelsInput> = {
   additionalProperties: false,
 };
 
+const retentionSchema: JSONSchemaType<RetentionInput> = {
+  type: 'object',
+  properties: {
+    action: { type: 'string' },
+    from: DAY,
+    to: DAY,
+    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+    by: { type: 'string', enum: [...RETENTION_DIMENSIONS, null], nullable: true },
+    days: { type: 'array', items: { type: 'integer', enum: [...RETENTION_DAYS] }, minItems: 1, maxItems: RETENTION_DAYS.length, uniqueItems: true, nullable: true },
+  },
+  required: ['action', 'from', 'to'],
+  additionalProperties: false,
+};
+
 const shareTreeSchema: JSONSchemaType<ShareTreeInput> = {
   type: 'object',
   properties: { action: { type: 'string' }, rootShareId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
@@ -116,7 +141,7 @@ const actionOnlySchema: JSONSchemaType<ActionOnly> = {
  */
 export const VALIDATORS = {
   options: { allErrors: true },
-  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, channels: channelsSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
+  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, channels: channelsSchema, retention: retentionSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
 } as const;
 
 /**
@@ -144,6 +169,7 @@ const parseRange = validator<RangeInput>(compiled.range);
 const parseRank = validator<RankInput>(compiled.rank);
 const parseLimit = validator<LimitInput>(compiled.limit);
 const parseChannels = validator<ChannelsInput>(compiled.channels);
+const parseRetention = validator<RetentionInput>(compiled.retention);
 
 /** A stats range: real days, in order, at most 366 of them. */
 export function statsRange(input: unknown): RangeInput {
@@ -170,6 +196,13 @@ export function channelsInput(input: unknown): ChannelsInput {
   const channels = parseChannels(input);
   checkRange(channels.from, channels.to, MAX_RANGE_DAYS);
   return channels;
+}
+
+/** A range of cohort days (at most 366), the dimension to break them down by, the day-N values and how many keys to answer. */
+export function retentionInput(input: unknown): RetentionInput {
+  const retention = parseRetention(input);
+  checkRange(retention.from, retention.to, MAX_RANGE_DAYS);
+  return retention;
 }
 
 /** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */

@@ -9,6 +9,7 @@
 import { unescapeKey } from './keys';
 import type { EnterEvent, GroupRecord } from './model';
 import { ratio } from './ratio';
+import { readableRetention } from './retention';
 import { MAP_OF, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
 import { addDays, daysBetween } from './time';
 
@@ -84,6 +85,7 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
     byPage: readable(doc.byPage),
     ...(doc.messages ? { messages: readable(doc.messages) } : {}),
     ...(doc.cards ? { cards: readable(doc.cards) } : {}),
+    ...(doc.retention ? { retention: readableRetention(doc.retention) } : {}),
   };
 }
 

@@ -28,6 +28,13 @@
  * Groups: an entry from a group chat earlier than every entry of that group stored before is
  * marked `groupFirst`; the group's record is its earliest such entry (no document per group).
  *
+ * Retention (`shared/retention.ts`) reads what the user-days carry: the first touch's keys (copied
+ * from `users` like the first day), the day's earliest entry's keys (its message or card read
+ * only when it may be that entry, `followUps`), and the user's previous day with an entry (read
+ * with the day's first entry, `priorDaysBefore`). When the first touch moves, or a day gets its
+ * first entry before days that already have theirs (an offline phone), the user's other user-days
+ * are written too (`LaterDayFix`).
+ *
  * @example
  * const timed = timedEvents(batch, now);
  * // … the store reads the user-days of countedDays(timed), then what followUps() asks for …
@@ -35,11 +42,13 @@
  * // plan.user, plan.userDays, plan.events: what to write, in that order
  */
 import { parseEntry, type Entry } from './entry';
+import { entryKeys, openedKey, type SendRecord } from './entry-keys';
 import { eventDocId, issuedWith } from './ids';
 import type { EnterEvent, EventBase, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
+import type { SendKind } from './sends';
 import type { EnterInput, TrackEventInput } from './schemas';
 import { countOncePerSession } from './session';
-import { chinaDay, chinaDayEnd, chinaDayStart, eventTime } from './time';
+import { chinaDay, chinaDayEnd, chinaDayStart, DAY_MS, eventTime, MAX_EVENT_AGE_MS } from './time';
 import { countEvent, emptyCount, nextUserDay, sessionEntriesOf, type DayCount, type FirstCopies } from './user-days';
 
 export interface Identity {
@@ -89,7 +98,14 @@ export interface TrackLookups {
   storedIds?: ReadonlySet<string>;
   /** The user's latest entry on a day before the batch's first share's, when read (`followUps`). */
   earlierLatest?: Touch;
+  /** The message and card records the batch's entries name, when read (`followUps`), by `sendKey`. */
+  sends?: ReadonlyMap<string, SendRecord>;
+  /** The user's days with an entry before `priorDaysBefore`'s day, latest first, when read. */
+  priorDays?: readonly string[];
 }
+
+/** How `TrackLookups.sends` keys a record: message and card ids are apart. */
+export const sendKey = (kind: SendKind, id: string): string => `${kind}:${id}`;
 
 /**
  * The `users` write a plan needs. `users` documents are versioned (`v`): every write is conditional
@@ -121,6 +137,19 @@ export type UserDayWrite =
       doc: UserDayDoc;
     };
 
+/**
+ * A write to the user's user-days of days the batch does not write (`except` are those it does),
+ * made before the user's and the batch's own writes so that a retry after a crash makes it again:
+ * - `first`: the first touch moved; user-days whose copy is of a later first entry take its time and
+ *   keys (their `firstDay` stays as it was: the revision corrects it where it counts, on its day);
+ * - `prevDay`: `after` got its first entry, and the user's later days with an entry whose previous
+ *   day is earlier than it take it (only when a later day may be there: `after` is before the
+ *   receipt's day).
+ */
+export type LaterDayFix =
+  | { kind: 'first'; firsts: Required<Pick<FirstCopies, 'firstAt' | 'firstKeys'>>; except: string[] }
+  | { kind: 'prevDay'; after: string; except: string[] };
+
 export interface TrackPlan {
   /** Client event ids this batch stores, in the order received. */
   accepted: string[];
@@ -130,6 +159,7 @@ export interface TrackPlan {
   events: StoredEvent[];
   user?: UserWrite;
   userDays: UserDayWrite[];
+  laterDays: LaterDayFix[];
 }
 
 /** The share position a user is at when they share: where their last entry came from. */
@@ -204,6 +234,52 @@ export interface FollowUps {
   storedIds: boolean;
   /** The user's latest entry before this day: the batch's first share has nothing on its own day to build on. */
   latestBefore?: string;
+  /** The message and card records named by entries that may be their day's earliest (whose keys retention reads). */
+  sends?: Record<SendKind, string[]>;
+}
+
+/** The batch's entries no user-day counted yet. */
+const newEntries = (timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): TimedEvent[] => {
+  const counted = new Set([...userDays.values()].flatMap((doc) => doc.counted));
+  return timed.filter((event) => event.input.type === 'enter' && !counted.has(event.input.id));
+};
+
+/** Whether an entry at `at` may be the earliest of its day, as its stored user-day tells. */
+const mayOpenDay = (stored: UserDayDoc | undefined, at: Date): boolean => !stored || stored.entries === 0 || at.getTime() < new Date(stored.times[0]).getTime();
+
+/** The message and card ids named by new entries that may be their day's earliest. */
+function sendsOpeningDays(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): Record<SendKind, string[]> | undefined {
+  const ids: Record<SendKind, Set<string>> = { messages: new Set(), cards: new Set() };
+  for (const { input, at, day } of newEntries(timed, userDays)) {
+    if (input.type !== 'enter' || !mayOpenDay(userDays.get(day), at)) continue;
+    const entry = parseEntry(input.options, input.cold);
+    if (entry.messageId) ids.messages.add(entry.messageId);
+    if (entry.cardId) ids.cards.add(entry.cardId);
+  }
+  return ids.messages.size + ids.cards.size > 0 ? { messages: [...ids.messages], cards: [...ids.cards] } : undefined;
+}
+
+/**
+ * How many of the user's days with an entry `priorDaysBefore` reads: the days a batch gives their
+ * first entry are within the 7 days before its receipt (event times are clamped), so the days
+ * between them and the latest day before the earliest of them are at most 8.
+ */
+export const PRIOR_DAYS = MAX_EVENT_AGE_MS / DAY_MS + 1;
+
+/** The days the batch gives their first entry: no stored user-day with an entry yet. */
+function openedDays(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): string[] {
+  return [...new Set(newEntries(timed, userDays).map((event) => event.day))].filter((day) => !(userDays.get(day)?.entries ?? 0)).sort();
+}
+
+/**
+ * The day before which the store reads the user's days with an entry (`TrackLookups.priorDays`),
+ * when the batch gives a day its first entry and the user had an entry before it (`firstDay`, from
+ * `users` or the user-days' copies, is earlier): the latest of those days. Read after `users`.
+ */
+export function priorDaysBefore(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>, firstDay: string | undefined): string | undefined {
+  const opened = openedDays(timed, userDays);
+  const last = opened[opened.length - 1];
+  return last !== undefined && firstDay !== undefined && firstDay < last ? last : undefined;
 }
 
 export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): FollowUps {
@@ -219,6 +295,8 @@ export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<st
   const enteredBefore = inOrder.slice(0, Math.max(firstShare, 0)).some((event) => event.input.type === 'enter');
   const follow: FollowUps = { user, storedIds: timed.some(({ input }) => isCounted(input) && counted.has(input.id)) };
   if (firstShare >= 0 && !enteredBefore && !userDays.get(inOrder[firstShare].day)?.latest) follow.latestBefore = inOrder[firstShare].day;
+  const sends = sendsOpeningDays(timed, userDays);
+  if (sends) follow.sends = sends;
   return follow;
 }
 
@@ -259,12 +337,17 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
   return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
 }
 
-function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>): Touch {
-  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket };
+function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>, sends: ReadonlyMap<string, SendRecord> | undefined): Touch {
+  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket, path: event.path };
   if (event.channel) touch.channel = event.channel;
   // only a verified card that was really opened is an arrival the user's next share can build on
   const card = event.share?.verified && !event.reopen ? shares.get(event.share.shareId) : undefined;
   if (card) touch.card = card;
+  if (event.groupId !== undefined) touch.groupId = event.groupId;
+  const template = event.messageId === undefined ? undefined : openedKey(sends?.get(sendKey('messages', event.messageId)), event.openid, event.at);
+  if (template !== undefined) touch.messageTemplate = template;
+  const rule = event.cardId === undefined ? undefined : openedKey(sends?.get(sendKey('cards', event.cardId)), event.openid, event.at);
+  if (rule !== undefined) touch.cardRule = rule;
   return touch;
 }
 
@@ -348,7 +431,7 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
-      const touch = touchOf(enter, shares);
+      const touch = touchOf(enter, shares, lookups.sends);
       arrival = arrivalAt(touch, identity.openid);
       touches.set(input.id, touch);
       event = enter;
@@ -381,12 +464,14 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
   countCardsOncePerSession(entries, lookups.userDays, restored);
 
   const user = userWrite(lookups, [...touches.values()], identity);
+  const userDays = userDayWrites(planned, stored, touches, lookups, firstCopies(lookups, user, identity.openid), identity.openid, now);
   return {
     accepted: planned.map((event) => event.input.id),
     duplicates,
     events: planned.map((event) => stored.get(event.input.id) as StoredEvent),
     ...(user ? { user } : {}),
-    userDays: userDayWrites(planned, stored, touches, lookups, firstCopies(lookups, user), identity.openid, now),
+    userDays,
+    laterDays: laterDayFixes(user, userDays, lookups, identity.openid, now),
   };
 }
 
@@ -432,11 +517,50 @@ function userWrite(lookups: TrackLookups, touches: Touch[], identity: Identity):
 }
 
 /** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
-function firstCopies(lookups: TrackLookups, write: UserWrite | undefined): ((day: string) => FirstCopies) | undefined {
+function firstCopies(lookups: TrackLookups, write: UserWrite | undefined, openid: string): ((day: string) => FirstCopies) | undefined {
   if (!lookups.userRead) return undefined;
   const after = write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
   // a user with no entry yet (only shares): their first day is unknown, and no entry of theirs is counted as new
-  return (day) => (after ? { firstDay: after.firstDay, firstAt: new Date(after.first.at) } : { firstDay: day });
+  return (day) => (after ? { firstDay: after.firstDay, firstAt: new Date(after.first.at), firstKeys: entryKeys(after.first, openid) } : { firstDay: day });
+}
+
+/**
+ * Each written day's previous day with an entry, where the batch sets it: a day given its first
+ * entry takes the latest day with an entry before it (stored, read, or of this batch; `''` when
+ * there is none); a day that had its first entry already moves only to a day of this batch that
+ * comes between (an offline phone's).
+ */
+function previousDays(counts: readonly DayCount[], lookups: TrackLookups): Map<string, string> {
+  const stored = [...lookups.userDays.values()].filter((doc) => doc.entries > 0);
+  const opened = counts.filter((count) => count.entries > 0 && !stored.some((doc) => doc.day === count.day)).map((count) => count.day);
+  const active = [...new Set([...(lookups.priorDays ?? []), ...stored.map((doc) => doc.day), ...opened])].sort();
+  const latestBefore = (day: string, among: readonly string[]): string => among.filter((other) => other < day).pop() ?? '';
+  const previous = new Map<string, string>();
+  for (const count of counts) {
+    if (count.entries === 0) continue;
+    const known = stored.find((doc) => doc.day === count.day);
+    if (!known) previous.set(count.day, latestBefore(count.day, active));
+    else {
+      const between = latestBefore(count.day, opened);
+      if (between > (known.prevDay ?? '')) previous.set(count.day, between);
+    }
+  }
+  return previous;
+}
+
+/** What the batch writes to the user's other user-days (see `LaterDayFix`). */
+function laterDayFixes(user: UserWrite | undefined, writes: readonly UserDayWrite[], lookups: TrackLookups, openid: string, now: Date): LaterDayFix[] {
+  const except = writes.map((write) => write.doc._id);
+  const fixes: LaterDayFix[] = [];
+  const first = user?.kind === 'update' ? user.fields.first : undefined;
+  if (first) fixes.push({ kind: 'first', firsts: { firstAt: new Date(first.at), firstKeys: entryKeys(first, openid) }, except });
+  const today = chinaDay(now);
+  for (const write of writes) {
+    const { day } = write.doc;
+    const hadEntry = (lookups.userDays.get(day)?.entries ?? 0) > 0;
+    if (!hadEntry && write.doc.entries > 0 && day < today) fixes.push({ kind: 'prevDay', after: day, except });
+  }
+  return fixes;
 }
 
 function userDayWrites(
@@ -457,11 +581,12 @@ function userDayWrites(
     counts.set(day, count);
   }
   const days = [...counts.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
+  const previous = previousDays(days, lookups);
   return days.map((count) => {
     const current = lookups.userDays.get(count.day);
     // without `users` read, every day has its user-day (`followUps`), whose copies stand
     const firsts = copies?.(count.day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: count.day });
-    const doc = nextUserDay(current, count, firsts, openid, now);
+    const doc = nextUserDay(current, count, firsts, openid, now, previous.get(count.day));
     if (!current) return { kind: 'create', doc };
     return count.entries > 0 ? { kind: 'update', count, version: current.v, doc } : { kind: 'update', count, doc };
   });

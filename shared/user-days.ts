@@ -11,15 +11,18 @@
  * Page views and hides are not counted: no rollup number reads them. It also holds what the next
  * batch of the day needs to plan: the ids counted (a batch sent again counts once), the day's
  * latest entry (what a share builds on), and copies of the user's first day and first entry time.
+ * For retention (`shared/retention.ts`): the keys of the user's first touch (copied like the first
+ * day), the keys of the day's earliest entry, and the user's previous day with an entry.
  *
  * @example
  * const count = emptyCount('2024-03-10');
  * countEvent(count, entry);
  * nextUserDay(stored, count, firsts, openid, now) // the document to add, or to write over `stored`
  */
+import { entryKeys } from './entry-keys';
 import { eventDocId } from './ids';
 import { escapeKey } from './keys';
-import type { EnterEvent, ShareEvent, Touch, UserDayDoc } from './model';
+import type { EnterEvent, EntryKeys, ShareEvent, Touch, UserDayDoc } from './model';
 import type { SessionEntry } from './session';
 
 /** The `_id` of a user's day. */
@@ -42,12 +45,15 @@ export interface DayCount {
   returns: number;
   /** The latest of these entries by event time. */
   latest?: Touch;
+  /** The earliest of these entries by event time: its retention keys. */
+  dayFirst?: EntryKeys & { at: Date };
 }
 
-/** The user's first day and first entry's time, as the user-days copy them. */
+/** The user's first day, first entry's time and first touch's keys, as the user-days copy them. */
 export interface FirstCopies {
   firstDay: string;
   firstAt?: Date;
+  firstKeys?: EntryKeys;
 }
 
 export function emptyCount(day: string): DayCount {
@@ -85,16 +91,27 @@ export function countEvent(count: DayCount, event: EnterEvent | ShareEvent, touc
     add('returnDepths', event.share.depth ?? 'unknown');
   }
   if (touch && (!count.latest || touch.at.getTime() > count.latest.at.getTime())) count.latest = touch;
+  if (touch && (!count.dayFirst || touch.at.getTime() < count.dayFirst.at.getTime())) count.dayFirst = { ...entryKeys(touch, event.openid), at: touch.at };
 }
 
-const later = (a: Touch | undefined, b: Touch | undefined): Touch | undefined => (!a ? b : !b ? a : new Date(b.at).getTime() > new Date(a.at).getTime() ? b : a);
+const later = <T extends { at: Date }>(a: T | undefined, b: T | undefined): T | undefined => (!a ? b : !b ? a : new Date(b.at).getTime() > new Date(a.at).getTime() ? b : a);
+const earlier = <T extends { at: Date }>(a: T | undefined, b: T | undefined): T | undefined => (!a ? b : !b ? a : new Date(b.at).getTime() < new Date(a.at).getTime() ? b : a);
 const byTime = (a: Date, b: Date): number => a.getTime() - b.getTime();
+
+/** The first touch's keys of the earlier first entry, the stored copy's or the given one's. */
+function firstKeysOf(stored: UserDayDoc | undefined, firsts: FirstCopies): EntryKeys | undefined {
+  const given = firsts.firstAt && firsts.firstKeys ? { at: new Date(firsts.firstAt), keys: firsts.firstKeys } : undefined;
+  const kept = stored?.firstAt && stored.firstKeys ? { at: new Date(stored.firstAt), keys: stored.firstKeys } : undefined;
+  return earlier(kept, given)?.keys;
+}
 
 /**
  * The user-day after a batch: `stored` (when there is one) plus the count, with the first-day
- * copies the plan knows (the earlier of the stored and the given), its version bumped.
+ * copies the plan knows (the earlier of the stored and the given), its version bumped. `prevDay`:
+ * the user's previous day with an entry, when the plan sets it (the day's first entries, or an
+ * earlier day's first entries in the same batch); else the stored one stays.
  */
-export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, firsts: FirstCopies, openid: string, at: Date): UserDayDoc {
+export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, firsts: FirstCopies, openid: string, at: Date, prevDay?: string): UserDayDoc {
   const maps = Object.fromEntries(
     MAPS.map((name) => {
       const map = { ...(stored?.[name] ?? {}) };
@@ -122,8 +139,14 @@ export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, fir
     at,
   };
   if (firstAts.length > 0) doc.firstAt = firstAts.sort(byTime)[0];
+  const firstKeys = firstKeysOf(stored, firsts);
+  if (firstKeys) doc.firstKeys = firstKeys;
   const latest = later(stored?.latest, count.latest);
   if (latest) doc.latest = latest;
+  const dayFirst = earlier(stored?.dayFirst, count.dayFirst);
+  if (dayFirst) doc.dayFirst = dayFirst;
+  const previous = prevDay ?? stored?.prevDay;
+  if (previous !== undefined) doc.prevDay = previous;
   return doc;
 }
 

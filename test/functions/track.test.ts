@@ -338,8 +338,8 @@ describe('user-days', () => {
 
 describe('cost of a batch', () => {
   /** The database requests and getOpenData calls one `track` call made, read from the emulator's verbose log. */
-  async function requestsOf(openid: string, events: Record<string, unknown>[]): Promise<{ reads: number; writes: number; getOpenData: number; other: string[] }> {
-    const { lines } = await logOf(emulator, () => track(openid, events));
+  async function requestsOf(openid: string, events: Record<string, unknown>[], batch: Record<string, unknown> = {}): Promise<{ reads: number; writes: number; getOpenData: number; other: string[] }> {
+    const { lines } = await logOf(emulator, () => track(openid, events, batch));
     const actions = lines.flatMap((line) => /^\[rukou\] admin database\.(\w+) /.exec(line)?.[1] ?? []);
     const writes = actions.filter((a) => ['insertDocument', 'modifyDocument', 'modifyAndReturnDoc', 'removeDocument'].includes(a)).length;
     const reads = actions.filter((a) => a === 'getDocument').length;
@@ -379,6 +379,39 @@ describe('cost of a batch', () => {
     await track('o-oli', batch);
     expect(await requestsOf('o-oli', batch)).toEqual({ reads: 2, writes: 0, getOpenData: 0, other: [] });
     expect(await track('o-oli', batch)).toMatchObject({ accepted: [], duplicates: batch.map((event) => event.id) });
+  });
+
+  it('a known user\'s first batch of a day: 3 reads (their days with an entry before it, for retention) and 2 writes', async () => {
+    const now = await emulatorNow(emulator.url);
+    await track('o-rex', [enter({}, 1089, { at: now - 50 * 3600_000 })], { sentAt: now });
+    // the user-days of today (none) and `users`; then the user's days with an entry before today
+    expect(await requestsOf('o-rex', [enter({}, 1089), ...pages(3)])).toEqual({ reads: 3, writes: 2, getOpenData: 0, other: [] });
+    const days = ((await db.collection('user_days').where({ openid: 'o-rex' }).get()) as unknown as { data: UserDayDoc[] }).data;
+    expect(days.map(({ day, prevDay }) => [day, prevDay]).sort()).toEqual([
+      [chinaDay(new Date(MIDDAY_MS - 2 * 86_400_000)), ''],
+      [chinaDay(new Date(MIDDAY_MS)), chinaDay(new Date(MIDDAY_MS - 2 * 86_400_000))],
+    ]);
+  });
+
+  it('an entry through a subscription message that may open its day: its record read beside `users`', async () => {
+    const sentAt = new Date(MIDDAY_MS - 3600_000);
+    await db.collection('messages').add({ data: { _id: 'msg-cost-sam', openid: 'o-sam', templateId: 'T-cost', fate: 'sent', createdAt: sentAt, sentAt, day: chinaDay(sentAt) } });
+    // a new user: the user-days, then `users` and the message; the user, the user-day, the events
+    expect(await requestsOf('o-sam', [enter({ rk_msg: 'msg-cost-sam' }, 1107)])).toEqual({ reads: 3, writes: 3, getOpenData: 0, other: [] });
+    expect(await one<UserDoc>('users', 'o-sam')).toMatchObject({ first: { messageTemplate: 'T-cost' } });
+    // later in the day the open is not its day's earliest: nothing more is read
+    expect(await requestsOf('o-sam', [enter({ rk_msg: 'msg-cost-sam' }, 1107)])).toEqual({ reads: 1, writes: 2, getOpenData: 0, other: [] });
+  });
+
+  it('an entry a second before midnight that reaches track after a later day of the user: 1 write more, to the later days', async () => {
+    const now = await emulatorNow(emulator.url);
+    const midnight = chinaDayStart(chinaDay(new Date(now))).getTime();
+    await track('o-tia', [enter({}, 1089, { at: now - 50 * 3600_000 })], { sentAt: now });
+    await track('o-tia', [enter({}, 1089)]);
+    // the user-days, `users`, the days before; the later days' previous day, the user-day, the events
+    expect(await requestsOf('o-tia', [enter({}, 1047, { at: midnight - 1000 })], { sentAt: now })).toEqual({ reads: 3, writes: 3, getOpenData: 0, other: [] });
+    const today = await one<UserDayDoc>('user_days', userDayId('o-tia', chinaDay(new Date(now))));
+    expect(today).toMatchObject({ prevDay: chinaDay(new Date(midnight - 1000)), movedAt: expect.anything() });
   });
 
   it('a group card\'s entry sent again (its answer lost): its cloudID is not resolved again, nor its group read', async () => {

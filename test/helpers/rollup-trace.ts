@@ -4,6 +4,7 @@
  * over the trace, independently of the pipelines under test.
  */
 import type { Bucket, EnterEvent, EventBase, ShareEvent, StoredEvent, Touch, UserDayDoc, UserDoc } from '../../shared/model';
+import { entryKeys } from '../../shared/entry-keys';
 import { countEvent, emptyCount, nextUserDay, type DayCount } from '../../shared/user-days';
 
 const CHINA = 8 * 3600_000;
@@ -245,9 +246,22 @@ export function truthOf(day: string, events: StoredEvent[], users: UserDoc[]) {
   };
 }
 
+/** An entry's touch as `track` makes it: its card only when verified and really opened (a message or card it opened needs their records: none here). */
+function touchOf(event: EnterEvent): Touch {
+  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket, path: event.path };
+  if (event.channel) touch.channel = event.channel;
+  const { share } = event;
+  if (share?.verified && !event.reopen && share.sharer !== undefined && share.depth !== undefined && share.rootShareId !== undefined) {
+    touch.card = { shareId: share.shareId, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId };
+  }
+  if (event.groupId !== undefined) touch.groupId = event.groupId;
+  return touch;
+}
+
 /**
  * The user-days `track` would have written for these events (`shared/user-days.ts`), with the
- * users' first days: what the rollup's pipelines read. Written at `at`.
+ * users' first days and first touches, and each day's previous day with an entry among these
+ * events: what the rollup's pipelines read. Written at `at`.
  */
 export function userDaysOf(events: readonly StoredEvent[], users: readonly UserDoc[], at = new Date(0)): UserDayDoc[] {
   const counts = new Map<string, { openid: string; count: DayCount }>();
@@ -255,13 +269,15 @@ export function userDaysOf(events: readonly StoredEvent[], users: readonly UserD
     if (event.type !== 'enter' && event.type !== 'share') continue;
     const key = `${event.openid} ${event.day}`;
     const entry = counts.get(key) ?? { openid: event.openid, count: emptyCount(event.day) };
-    const touch: Touch | undefined = event.type === 'enter' ? { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket } : undefined;
-    countEvent(entry.count, event, touch);
+    countEvent(entry.count, event, event.type === 'enter' ? touchOf(event) : undefined);
     counts.set(key, entry);
   }
   const firsts = new Map(users.map((user) => [user._id, user]));
+  const activeDays = (openid: string): string[] => [...counts.values()].filter((entry) => entry.openid === openid && entry.count.entries > 0).map((entry) => entry.count.day).sort();
   return [...counts.values()].map(({ openid, count }) => {
     const user = firsts.get(openid);
-    return nextUserDay(undefined, count, user ? { firstDay: user.firstDay, firstAt: user.first.at } : { firstDay: count.day }, openid, at);
+    const firstCopies = user ? { firstDay: user.firstDay, firstAt: user.first.at, firstKeys: entryKeys(user.first, openid) } : { firstDay: count.day };
+    const prevDay = count.entries > 0 ? (activeDays(openid).filter((day) => day < count.day).pop() ?? '') : undefined;
+    return nextUserDay(undefined, count, firstCopies, openid, at, prevDay);
   });
 }

@@ -1,3 +1,4 @@
+import type { SendRecord } from '../../shared/entry-keys';
 import { eventDocId } from '../../shared/ids';
 import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../../shared/model';
 import type { TrackEventInput } from '../../shared/schemas';
@@ -6,7 +7,9 @@ import {
   countedDays,
   followUps,
   planBatch,
+  priorDaysBefore,
   readGroupData,
+  sendKey,
   shareIdsToRead,
   timedEvents,
   type Batch,
@@ -166,6 +169,10 @@ describe('user-days', () => {
       day: '2024-05-02',
       firstDay: '2024-04-01',
       firstAt: new Date('2024-04-01T02:00:00Z'),
+      firstKeys: { bucket: 'offline-qr', category: 'QR code', scene: '1047' },
+      dayFirst: { at: NOW, bucket: 'offline-qr', category: 'QR code', scene: '1047', channel: 'poster', page: 'pages/index/index' },
+      // no days before were read (`priorDays`): none is known
+      prevDay: '',
       entries: 2,
       cold: 2,
       times: [NOW, NOW],
@@ -425,5 +432,83 @@ describe('users: the earliest entry is first, whatever the arrival order', () =>
     expect(earlier.userDays[0].doc).toMatchObject({ day: '2024-05-01', firstDay: '2024-05-01' });
     const withUnionid = { ...user, unionid: 'u-bob' };
     expect(plan([enter('event-0003', {}, { at: hoursAgo(0.1) })], B, lookups({ user: withUnionid }), { sentAt }).user).toBeUndefined();
+  });
+});
+
+describe('what retention reads from the user-days', () => {
+  const sentAt = NOW.getTime();
+  const daysAgo = (days: number, hours = 0): number => sentAt - days * 86_400_000 - hours * 3600_000;
+  const timed = (events: TrackEventInput[]) => timedEvents({ events, sentAt }, NOW);
+  const message = (id: string, extra: Partial<SendRecord> = {}): SendRecord => ({ _id: id, kind: 'messages', openid: 'o-bob', fate: 'sent', sentAt: new Date(daysAgo(1)), key: 'T-weekly', ...extra });
+
+  it('every user-day with an entry copies the first touch\'s keys and keeps its earliest entry\'s', () => {
+    const user = { ...userOf('o-bob', new Date(daysAgo(40)), 2), first: touchAt(new Date(daysAgo(40)), { channel: 'poster', path: 'pages/index/index' }) };
+    const planned = plan([enter('e-2', {}, { scene: 1089, at: daysAgo(0, 0.2) }), enter('e-1', { rk_ch: 'door' }, { scene: 1047, at: daysAgo(0, 0.3) })], B, lookups({ user, priorDays: ['2024-03-20'] }), { sentAt });
+    expect(planned.userDays[0].doc).toMatchObject({
+      firstKeys: { bucket: 'offline-qr', category: 'QR code', scene: '1047', channel: 'poster', page: 'pages/index/index' },
+      dayFirst: { at: new Date(daysAgo(0, 0.3)), scene: '1047', channel: 'door' },
+      prevDay: '2024-03-20',
+    });
+    // a later entry of the day leaves the day's earliest and its previous day as they are
+    const later = plan([enter('e-3', {}, { scene: 1001, at: daysAgo(0, 0.1) })], B, after(planned), { sentAt });
+    expect(later.userDays[0].doc).toMatchObject({ dayFirst: { scene: '1047', channel: 'door' }, prevDay: '2024-03-20', firstKeys: { channel: 'poster' } });
+    expect(later.laterDays).toEqual([]);
+  });
+
+  it('a share return, a group and a message opened are keys of the entry; a card of your own, a message sent to someone else or too long ago are not', () => {
+    const card = shareOf({ shareId: 'AliceAliceAA0001', sharer: 'o-alice', depth: 2 });
+    const own = shareOf({ shareId: 'BobBobBobBob0001', sharer: 'o-bob' });
+    const sends = new Map([message('m-1'), message('m-2', { openid: 'o-carol' }), message('m-3', { sentAt: new Date(daysAgo(8)) }), { ...message('c-1'), kind: 'cards' as const, key: 'keyword:优惠' }].map((record) => [sendKey(record.kind, record._id), record]));
+    const keysOf = (events: TrackEventInput[]) => plan(events, B, lookups({ shares: new Map([card, own].map((share) => [share.shareId, share])), groups: new Map([['cid-1', { openGId: 'G1' }]]), sends }), { sentAt }).userDays[0].doc.dayFirst;
+    expect(keysOf([enter('e-1', { rk_sh: card.shareId }, { scene: 1008, group: 'cid-1' })])).toMatchObject({ share: '2', group: true });
+    expect(keysOf([enter('e-2', { rk_sh: own.shareId })])).not.toHaveProperty('share');
+    expect(keysOf([enter('e-3', { rk_msg: 'm-1' }, { scene: 1107 })])).toMatchObject({ message: 'T-weekly' });
+    expect(keysOf([enter('e-4', { rk_card: 'c-1' }, { scene: 1073 })])).toMatchObject({ card: 'keyword:优惠' });
+    for (const id of ['m-2', 'm-3', 'm-unknown']) expect(keysOf([enter('e-5', { rk_msg: id }, { scene: 1107 })])).not.toHaveProperty('message');
+  });
+
+  it('message and card records are read only for entries that may be their day\'s earliest', () => {
+    const first = written(plan([enter('e-1', {}, { at: daysAgo(0, 0.3) })], B, lookups(), { sentAt }));
+    expect(followUps(timed([enter('e-2', { rk_msg: 'm-1' }, { at: daysAgo(0, 0.1) })]), first).sends).toBeUndefined();
+    expect(followUps(timed([enter('e-3', { rk_msg: 'm-1', rk_card: 'c-1' }, { at: daysAgo(0, 0.4) })]), first).sends).toEqual({ messages: ['m-1'], cards: ['c-1'] });
+    expect(followUps(timed([enter('e-4', { rk_card: 'c-2' }, { at: daysAgo(2) })]), first).sends).toEqual({ messages: [], cards: ['c-2'] });
+  });
+
+  it('the days with an entry before the days a batch opens are read for a known user only', () => {
+    const events = timed([enter('e-1', {}, { at: daysAgo(2) }), enter('e-2', {}, { at: sentAt })]);
+    expect(priorDaysBefore(events, new Map(), '2024-04-01')).toBe('2024-05-02');
+    expect(priorDaysBefore(events, new Map(), undefined)).toBeUndefined();
+    // the batch moves the first day: nothing came before it
+    expect(priorDaysBefore(events, new Map(), '2024-05-02')).toBeUndefined();
+    const today = written(plan([enter('e-0', {}, { at: sentAt })], B, lookups(), { sentAt }));
+    expect(priorDaysBefore(timed([enter('e-3', {}, { at: sentAt })]), today, '2024-04-01')).toBeUndefined();
+  });
+
+  it('an offline phone\'s days each take the latest day with an entry before them; a day that had its entries takes one of them that comes between', () => {
+    const user = userOf('o-bob', new Date(daysAgo(20)));
+    const today = written(plan([enter('e-0', {}, { at: sentAt })], B, lookups({ user, priorDays: ['2024-04-12'] }), { sentAt }));
+    expect(today.get('2024-05-02')?.prevDay).toBe('2024-04-12');
+    const offline = plan([enter('e-1', {}, { at: daysAgo(3) }), enter('e-2', {}, { at: daysAgo(1) }), enter('e-3', {}, { at: sentAt })], B, lookups({ user, userDays: today, priorDays: ['2024-04-27', '2024-04-12'] }), { sentAt });
+    expect(offline.userDays.map((write) => [write.doc.day, write.doc.prevDay])).toEqual([
+      ['2024-04-29', '2024-04-27'],
+      ['2024-05-01', '2024-04-29'],
+      ['2024-05-02', '2024-05-01'],
+    ]);
+    // days after those it opens may have their entries already: their previous day is fixed after
+    expect(offline.laterDays).toEqual([
+      { kind: 'prevDay', after: '2024-04-29', except: offline.userDays.map((write) => write.doc._id) },
+      { kind: 'prevDay', after: '2024-05-01', except: offline.userDays.map((write) => write.doc._id) },
+    ]);
+  });
+
+  it('an earlier first entry moves the first touch\'s keys on the user\'s other user-days', () => {
+    const user = userOf('o-bob', new Date(daysAgo(0, 0.25)), 7);
+    const earlier = plan([enter('e-1', { rk_ch: 'offline' }, { at: daysAgo(2) })], B, lookups({ user }), { sentAt });
+    const [write] = earlier.userDays;
+    expect(write.doc).toMatchObject({ day: '2024-04-30', firstDay: '2024-04-30', firstKeys: { channel: 'offline' }, prevDay: '' });
+    expect(earlier.laterDays).toEqual([
+      { kind: 'first', firsts: { firstAt: new Date(daysAgo(2)), firstKeys: expect.objectContaining({ channel: 'offline', scene: '1007' }) }, except: [write.doc._id] },
+      { kind: 'prevDay', after: '2024-04-30', except: [write.doc._id] },
+    ]);
   });
 });
