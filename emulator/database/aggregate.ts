@@ -1,19 +1,20 @@
 import type { Doc } from './ejson';
 import { compileExpression, type Expression, type Scope } from './expressions';
-import { answeredBy, count, mingoPipeline, type FallbackOptions } from './fallback';
+import { answeredBy, count, foreignOf, mingoPipeline, type FallbackOptions } from './fallback';
 import { checkSortMemory, GroupMemory } from './limits';
+import { equalityLookup, joiner } from './lookup';
 import { compileMatcher } from './match';
 import { greater, groupKey, isKeyPart, isPlainObject, KeyedMap, lesser, sortDocuments, sortKeep, sortKeys, withField } from './semantics';
 import { fieldPath, isNil, isNumber, isObject, isOperator, setField, Undecided, valueAt } from './values';
 
 /**
  * Aggregation pipelines, answered with MongoDB's semantics (semantics.ts). The stages a rollup
- * spends its time in ($match, $project, $unwind, $group, $sort, $limit, $skip, $count) are
- * compiled here into loops over plain arrays, with the per-group state kept in place of mingo's
- * per-group arrays of documents. From the first stage that does not compile (an operator not
- * handled here, a value that needs MongoDB's array semantics) the corrected mingo of fallback.ts
- * runs the rest of the pipeline on what the compiled stages produced; both paths give the same
- * answers.
+ * spends its time in ($match, $project, $unwind, $lookup's equality join, $group, $sort, $limit,
+ * $skip, $count) are compiled here into loops over plain arrays, with the per-group state kept in
+ * place of mingo's per-group arrays of documents. From the first stage that does not compile (an
+ * operator not handled here, a value that needs MongoDB's array semantics) the corrected mingo of
+ * fallback.ts runs the rest of the pipeline on what the compiled stages produced; both paths give
+ * the same answers.
  */
 export type AggregateOptions = FallbackOptions;
 
@@ -35,7 +36,7 @@ export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOp
   // and runs again so that the stage that met it is known and what the ones before it gave goes on to mingo
   let apart = 0;
   for (let i = 0; i < pipeline.length; ) {
-    const run = compileRun(pipeline, i, i < apart);
+    const run = compileRun(pipeline, i, i < apart, options);
     if (run) {
       try {
         docs = run.stage(docs);
@@ -68,10 +69,10 @@ export function runPipeline(pipeline: Doc[], source: Doc[], options: AggregateOp
  * made between them (the millions of rows of an $unwind) dies young, where arrays of it filled
  * the heap and made every garbage collection mark it again.
  */
-function compileRun(pipeline: Doc[], at: number, alone: boolean): { stage: Stage; length: number } | null {
+function compileRun(pipeline: Doc[], at: number, alone: boolean, options: AggregateOptions): { stage: Stage; length: number } | null {
   const steps: Step[] = [];
   for (let i = at; i < pipeline.length && !(alone && steps.length > 0); i++) {
-    const step = compileStep(pipeline[i]);
+    const step = compileStep(pipeline[i], options);
     if (!step) break;
     steps.push(step);
   }
@@ -106,9 +107,9 @@ function operatorOf(stage: Doc): [string, unknown] | null {
   return names.length === 1 ? [names[0], stage[names[0]]] : null;
 }
 
-function compileStep(stage: Doc): Step | null {
+function compileStep(stage: Doc, options: AggregateOptions): Step | null {
   const [name, spec] = operatorOf(stage) ?? [];
-  return name !== undefined && Object.hasOwn(STEPS, name) ? STEPS[name](spec) : null;
+  return name !== undefined && Object.hasOwn(STEPS, name) ? STEPS[name](spec, options) : null;
 }
 
 function compileGroup(stage: Doc): ((feed: Feed) => Doc[]) | null {
@@ -122,7 +123,7 @@ function compileStage(stage: Doc, next: Doc[]): Stage | null {
   return name !== undefined && Object.hasOwn(STAGES, name) ? STAGES[name](spec) : null;
 }
 
-const STEPS: Record<string, (spec: unknown) => Step | null> = {
+const STEPS: Record<string, (spec: unknown, options: AggregateOptions) => Step | null> = {
   $match(spec) {
     const matches = isPlainObject(spec) ? compileMatcher(spec) : null;
     return (
@@ -134,6 +135,14 @@ const STEPS: Record<string, (spec: unknown) => Step | null> = {
   },
   $project: projectStep,
   $unwind: unwindStep,
+  /** The equality form, joined through the foreign collection's index (lookup.ts); `let` and `pipeline` are the fallback's. */
+  $lookup(spec, options) {
+    const lookup = equalityLookup(spec);
+    const foreign = lookup && foreignOf(options);
+    if (!lookup || !foreign) return null;
+    const join = joiner(lookup, foreign(lookup.from));
+    return (doc, pass) => pass(join(doc));
+  },
 };
 
 const STAGES: Record<string, (spec: unknown) => Stage | null> = {

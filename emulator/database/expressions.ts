@@ -101,6 +101,17 @@ const OPERATORS: Record<string, OperatorCompiler> = {
     return (root, scope) => (truthy(test(root, scope)) ? then(root, scope) : otherwise(root, scope));
   },
 
+  /** The value unless it is null or missing, else the replacement, evaluated only then; 4.0 takes these two arguments only. */
+  $ifNull(args, context) {
+    const compiled = compileArgs(args, 2, context);
+    if (!compiled) return null;
+    const [value, replacement] = compiled;
+    return (root, scope) => {
+      const found = value(root, scope);
+      return isNil(found) ? replacement(root, scope) : found;
+    };
+  },
+
   $add(args, context) {
     const compiled = compileArgs(args, null, context);
     if (compiled?.length === 2) {

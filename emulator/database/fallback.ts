@@ -20,7 +20,8 @@
  *   {size: n ≥ 0} and gives each document at most once, $sort sorts in MongoDB's order within its
  *   memory, $group groups by MongoDB's equality, $project gives its fields in MongoDB's order,
  *   $unwind keeps "" and {}, reads its path through embedded documents only and writes nothing into
- *   its input;
+ *   its input, $lookup's equality join matches as MongoDB's query does and reads its collection
+ *   through the index on the foreign field (lookup.ts);
  * - an expression's dotted field path reads an array's embedded documents only, and a numeric
  *   part as a name (fieldpaths.ts, paths.ts);
  * and, found by the conformance corpus (test/emulator/database/conformance/), mingo operators
@@ -44,6 +45,7 @@ import type { Options } from 'mingo/types';
 import type { Doc } from './ejson';
 import { FIELD_PATH, inQuery, withFieldPaths } from './fieldpaths';
 import { checkSortMemory } from './limits';
+import { arrayForeign, equalityLookup, joiner, type ForeignResolver } from './lookup';
 import { expressionValue, queryValues } from './paths';
 import { setField } from './values';
 import {
@@ -86,6 +88,8 @@ type QueryOperator = (selector: string, operand: unknown, options: Options) => (
 
 /** What mingo hands its operators: its ComputeOptions, a class its package does not export. */
 interface ComputeOptions extends Options {
+  /** The options the run was given, the emulator's own among them. */
+  readonly options: FallbackOptions;
   readonly local: { root?: unknown };
   update(locals: { root?: unknown; groupId?: unknown; variables?: Doc }): ComputeOptions;
 }
@@ -572,6 +576,13 @@ const PIPELINES: Record<string, PipelineOperator> = {
       return Lazy(pool.slice(0, taken));
     });
   },
+  /** The equality form joined as MongoDB joins it (lookup.ts), where mingo's answered otherwise; `let` and `pipeline` are mingo's. */
+  $lookup(collection, spec, options) {
+    const lookup = equalityLookup(spec);
+    const foreign = lookup && foreignOf((options as ComputeOptions).options);
+    if (!lookup || !foreign) return (pipelines.$lookup as PipelineOperator)(collection, spec, options);
+    return collection.map(joiner(lookup, foreign(lookup.from)));
+  },
   $sort: (collection, spec) => sorted(collection, spec, Infinity),
   [SORT_KEEPING]: (collection, spec) => sorted(collection, (spec as { sort: unknown }).sort, (spec as { keep: number }).keep),
   $group(collection, spec, options) {
@@ -747,8 +758,18 @@ export function atTime<T>(now: number, work: () => T): T {
   }
 }
 
-/** mingo's options for the emulator (a resolver of other collections for $lookup), without its operators. */
-export type FallbackOptions = Omit<Partial<Options>, 'context'>;
+/**
+ * mingo's options for the emulator (a resolver of other collections, read whole, for $lookup's
+ * `pipeline` and $graphLookup), without its operators, and the foreign collections an equality
+ * $lookup reads through their indexes (lookup.ts).
+ */
+export type FallbackOptions = Omit<Partial<Options>, 'context'> & { foreign?: ForeignResolver };
+
+/** Where an equality $lookup finds its collection: `foreign`, or else the resolver's arrays; null with neither (mingo then refuses the stage). */
+export function foreignOf(options: FallbackOptions): ForeignResolver | null {
+  const { foreign, collectionResolver: resolve } = options;
+  return foreign ?? (resolve ? (name) => arrayForeign(() => resolve(name) as Doc[]) : null);
+}
 
 /** The stages mingo runs, as it is corrected here. */
 const STAGE_NAMES = new Set(Object.keys({ ...pipelines, ...PIPELINES }));

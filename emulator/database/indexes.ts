@@ -2,7 +2,7 @@ import { EJSON } from 'bson';
 import type { IndexSpec } from '../project';
 import { bsonText } from './bsontext';
 import type { Doc, DocId } from './ejson';
-import { compareNumbers, compareStrings } from './semantics';
+import { compareNumbers, compareStrings, isNumeric, typeName } from './semantics';
 
 /**
  * An index serves the planner through its FIRST field (equality, `$in` and ranges), and, when
@@ -11,7 +11,7 @@ import { compareNumbers, compareStrings } from './semantics';
  * holds its documents themselves, not only their ids: a day's million events are read straight
  * from the index, where looking each id up again cost more than matching the document.
  */
-type Scalar = string | number | boolean | null | Date;
+export type Scalar = string | number | boolean | null | Date;
 
 interface Bounds {
   low?: { value: number | string | Date; inclusive: boolean };
@@ -33,6 +33,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function isScalar(value: unknown): value is Scalar {
   return value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value);
+}
+
+/**
+ * The key a value is indexed under, or undefined for one no index keys (an embedded document, an
+ * array inside an array, a regular expression …): missing is null, and a number or a string of
+ * another BSON type (a Long, a Decimal128, a symbol) is the JavaScript number or string MongoDB
+ * finds it equal to (semantics.equalValues), so that an index's candidates hold it too.
+ */
+export function indexKey(value: unknown): Scalar | undefined {
+  if (value === undefined) return null;
+  if (isScalar(value)) return value;
+  if (isNumeric(value)) return Number(String(value));
+  return typeName(value) === 'string' ? String(value) : undefined;
 }
 
 /** Every value a dotted path reaches, descending into arrays like MongoDB's multikey indexes. */
@@ -144,12 +157,12 @@ function lowerBound(keys: (string | number)[], value: string | number, order: Ke
   return lo;
 }
 
-/** The scalar keys a document contributes: missing counts as null; objects and nested arrays give none. */
+/** The keys a document contributes (indexKey): missing counts as null; objects and nested arrays give none. */
 function keysOf(doc: Doc, path: string[]): Scalar[] {
   const keys: Scalar[] = [];
   for (const value of valuesAt(doc, path)) {
-    if (value === undefined) keys.push(null);
-    else if (isScalar(value)) keys.push(value);
+    const key = indexKey(value);
+    if (key !== undefined) keys.push(key);
   }
   return keys;
 }

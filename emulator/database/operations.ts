@@ -5,6 +5,8 @@ import { BackendError, invalidParam } from '../errors';
 import { runPipeline } from './aggregate';
 import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
+import type { Scalar } from './indexes';
+import type { Foreign } from './lookup';
 import { checkFindSortMemory, checkStored, withStageMemory } from './limits';
 import { matcherFor } from './match';
 import { typeName } from './semantics';
@@ -20,6 +22,18 @@ export interface Reader {
   get(collection: string, id: DocId): Doc | undefined;
   /** A superset of the documents matching `query` (the index's pick, or everything). */
   candidates(collection: string, query: Doc): Iterable<Doc>;
+  /** A superset of the documents holding one of `keys` at `field`, in natural order, from an index; null when none narrows them (state.Collection.keyed). */
+  keyed(collection: string, field: string, keys: readonly Scalar[]): Doc[] | null;
+}
+
+/** The database as it is now, outside any transaction. */
+export function liveReader(state: DatabaseState): Reader {
+  return {
+    exists: (name) => state.has(name),
+    get: (name, id) => state.collection(name).get(id),
+    candidates: (name, query) => state.collection(name).candidates(query),
+    keyed: (name, field, keys) => state.collection(name).keyed(field, keys),
+  };
 }
 
 export interface FindOptions {
@@ -278,7 +292,8 @@ export class DatabaseOperations {
 
   /**
    * Runs a pipeline (see aggregate.ts); a leading `$match` is answered here first, so it can use an
-   * index. The stages' memory is checked as the cloud's is (limits.ts).
+   * index, and so is each equality `$lookup`'s query (lookup.ts). The stages' memory is checked as
+   * the cloud's is (limits.ts).
    */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     checkStages(pipeline);
@@ -286,10 +301,23 @@ export class DatabaseOperations {
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});
     const stages = leadingMatch ? rest : pipeline;
-    const options = { collectionResolver: (name: string) => (reader.exists(name) ? [...reader.candidates(name, {})] : []) };
+    const everything = (name: string): Doc[] => (reader.exists(name) ? [...reader.candidates(name, {})] : []);
+    const options = { collectionResolver: everything, foreign: (name: string) => this.foreign(reader, name, everything) };
     // run in pieces for the $group memory count, but once a stage fell back to mingo, so does the rest, as in one run
     let fellBack = false;
     const run = (part: Doc[], docs: Doc[]): Doc[] => (fellBack ? mingoPipeline(part, docs, options) : runPipeline(part, docs, options, () => (fellBack = true)));
     return withStageMemory(stages, source, run);
+  }
+
+  /** A collection as a `$lookup` reads it, counting the documents it hands out as examined (the join tests each). */
+  private foreign(reader: Reader, name: string, everything: (name: string) => Doc[]): Foreign {
+    const examined = <T extends Doc[] | null>(docs: T): T => {
+      this.state.examined += docs?.length ?? 0;
+      return docs;
+    };
+    return {
+      keyed: (field, keys) => (reader.exists(name) ? examined(reader.keyed(name, field, keys)) : []),
+      all: () => examined(everything(name)),
+    };
   }
 }

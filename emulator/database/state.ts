@@ -23,7 +23,7 @@ import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
 import type { Doc, DocId } from './ejson';
 import { answeredBy } from './fallback';
-import { Index, plan, type Plannable, type Postings } from './indexes';
+import { Index, plan, type Plannable, type Postings, type Scalar } from './indexes';
 import { encodeLine, LogFile, readLog } from './log';
 
 export const COMPACT_MIN_BYTES = 1024 * 1024;
@@ -42,6 +42,11 @@ interface Entry {
   version: number;
   /** Its encoded size in the log, to know how much of the log is live. */
   bytes: number;
+  /**
+   * Its place in the collection's natural order (the order of `docs`: first inserted first, an
+   * update keeping the place), which an index's candidates are put back in.
+   */
+  position: number;
 }
 
 /** Told about each document a commit is about to change, with the version being replaced. */
@@ -63,6 +68,7 @@ export class Collection implements Plannable {
   readonly docs = new Map<DocId, Entry>();
   readonly indexes: Index[];
   private readonly byFirstField = new Map<string, Index>();
+  private positions = 0;
 
   constructor(
     readonly name: string,
@@ -87,6 +93,34 @@ export class Collection implements Plannable {
     const chosen = plan(this, query);
     if (!chosen) return this.allDocs();
     return this.resolve(chosen.sets);
+  }
+
+  /**
+   * The documents that may hold one of `keys` at `field` (a superset: the caller tests them), each
+   * once and in natural order, as `candidates({})` would give them: by `_id`, or from the index
+   * whose first field is `field`; null when neither narrows them.
+   */
+  keyed(field: string, keys: readonly Scalar[]): Doc[] | null {
+    const entries: Entry[] = [];
+    if (field === '_id') {
+      for (const key of keys) {
+        // an _id is a string or a number (operations.checkId): no document has any other
+        const entry = typeof key === 'string' || typeof key === 'number' ? this.docs.get(key) : undefined;
+        if (entry) entries.push(entry);
+      }
+    } else {
+      const index = this.indexOn(field);
+      if (!index) return null;
+      for (const key of keys) for (const postings of index.equal(key)) for (const id of postings.keys()) entries.push(this.docs.get(id) as Entry);
+    }
+    // postings keep the order their documents were (re)written in, and several keys may share a document
+    entries.sort((a, b) => a.position - b.position);
+    return entries.filter((entry, i) => i === 0 || entry !== entries[i - 1]).map((entry) => entry.doc);
+  }
+
+  /** The place in natural order of a document new to the collection: after every other. */
+  nextPosition(): number {
+    return this.positions++;
   }
 
   private *allDocs(): Iterable<Doc> {
@@ -252,7 +286,7 @@ export class DatabaseState {
       collection.docs.delete(id);
       return;
     }
-    collection.docs.set(id, { doc: op.doc, version: this.sequence, bytes });
+    collection.docs.set(id, { doc: op.doc, version: this.sequence, bytes, position: old ? old.position : collection.nextPosition() });
     for (const index of collection.indexes) index.add(id, op.doc);
     this.liveBytes += bytes;
   }

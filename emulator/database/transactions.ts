@@ -78,6 +78,11 @@ export class Transaction implements Reader {
     }
   }
 
+  /** No index knows a snapshot's versions: a `$lookup` in a transaction (which aggregate() refuses anyway) reads them all. */
+  keyed(): null {
+    return null;
+  }
+
   buffer(ops: WriteOp[]): void {
     for (const op of ops) {
       if (op.kind === 'create') throw new BackendError('DATABASE_REQUEST_FAILED', 'collections cannot be created inside a transaction');

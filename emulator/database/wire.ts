@@ -4,7 +4,7 @@ import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
 import { atTime } from './fallback';
 import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToDefaultRows, pageSize } from './limits';
-import type { DatabaseOperations, Reader } from './operations';
+import { liveReader, type DatabaseOperations, type Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
 import type { Transactions } from './transactions';
 
@@ -84,11 +84,7 @@ function asBackendError(error: unknown): unknown {
  * transaction, and mingo reads it for $$NOW and $currentDate (atTime).
  */
 export function databaseActions(state: DatabaseState, operations: DatabaseOperations, transactions: Transactions, now: () => number): Record<string, AdminAction> {
-  const live: Reader = {
-    exists: (name) => state.has(name),
-    get: (name, id) => state.collection(name).get(id),
-    candidates: (name, q) => state.collection(name).candidates(q),
-  };
+  const live = liveReader(state);
 
   const readerFor = (params: Params, at: number): Reader => {
     const id = transactionIdOf(params);

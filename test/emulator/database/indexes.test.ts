@@ -1,5 +1,5 @@
 import type { RunningEmulator } from '../../helpers/emulator';
-import { clear, startDatabase, stats, type Database } from './sdk';
+import { clear, insertEJSON, startDatabase, stats, type Database } from './sdk';
 
 let emulator: RunningEmulator;
 let db: Database;
@@ -152,5 +152,15 @@ describe('queries on indexed fields do not scan the collection', () => {
     expect((await db.collection('events').where({ day: dayOf(8) }).count()).total).toBe(PER_DAY + 10);
     const scanned = (await db.collection('events').where({ day: db.command.in([dayOf(8)]), n: db.command.gte(0) }).count()).total;
     expect(scanned).toBe(PER_DAY + 10);
+  });
+
+  it('holds a number of another BSON type under its value, which MongoDB finds equal: a Decimal128 too', async () => {
+    await insertEJSON(emulator, 'events', ['{"day": {"$numberDecimal": "7"}}', '{"day": {"$numberLong": "7"}}', '{"day": {"$numberDouble": "7.5"}}']);
+    const read = () => db.collection('events').where({ day: 7 }).count();
+    expect((await read()).total).toBe(2);
+    expect(await examined(read)).toBe(2);
+    const range = () => db.collection('events').where({ day: db.command.gt(7) }).count();
+    expect((await range()).total).toBe(1);
+    expect(await examined(range)).toBe(1);
   });
 });

@@ -14,7 +14,7 @@ import { calculateObjectSize } from 'bson';
 import fc from 'fast-check';
 import { runPipeline } from '../../../emulator/database/aggregate';
 import type { Doc } from '../../../emulator/database/ejson';
-import { mingoPipeline } from '../../../emulator/database/fallback';
+import { answeredBy, mingoPipeline } from '../../../emulator/database/fallback';
 import { COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, SORT_MEMORY_BYTES, withStageMemory } from '../../../emulator/database/limits';
 import { FIXTURE_PROJECT, type RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
@@ -170,9 +170,13 @@ describe('the stages MongoDB holds in memory', () => {
     const megabyte = 'm'.repeat(1 << 20);
     const docs = (count: number): Doc[] => Array.from({ length: count }, (_, n) => ({ n, s: megabyte }));
     const sort = [{ $sort: { n: -1 } }];
+    // what an equality $lookup joins into one document: `count` of the megabyte documents
+    const joining = (count: number): [Doc[], Doc[]] => [[{ $lookup: { from: 'big', localField: 'k', foreignField: 'k', as: 'joined' } }], [{ k: count }]];
+    const big = docs(100).map((doc, n): Doc => ({ ...doc, k: n < 99 ? [99, 100] : 100 }));
+    const options = { collectionResolver: (name: string) => (name === 'big' ? big : []) };
     const run = {
-      compiled: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => runPipeline(part, rows, {})),
-      mingo: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => mingoPipeline(part, rows, {})),
+      compiled: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => runPipeline(part, rows, options)),
+      mingo: (stages: Doc[], input: Doc[]): Doc[] => withStageMemory(stages, input, (part, rows) => mingoPipeline(part, rows, options)),
     };
     expect(100 * (1 << 20)).toBeLessThanOrEqual(SORT_MEMORY_BYTES);
     for (const answer of Object.values(run)) {
@@ -181,7 +185,13 @@ describe('the stages MongoDB holds in memory', () => {
       expect(answer([...sort, { $limit: 50 }], docs(100))).toHaveLength(50);
       expect(() => answer([{ $bucketAuto: { groupBy: '$n', buckets: 2 } }], docs(100))).toThrow(/Sort exceeded memory limit/);
       expect(() => answer([{ $bucket: { groupBy: '$n', boundaries: [0, 1000], output: { all: { $push: '$s' } } } }], docs(100))).toThrow(/Exceeded memory limit for \$group/);
+      expect(answer(...joining(99))[0].joined).toHaveLength(99);
+      expect(() => answer(...joining(100))).toThrow(/Total size of documents in big matching pipeline's \$lookup stage exceeds 104857600 bytes/);
     }
+    // the compiled path joined those itself
+    const before = answeredBy.mingoStages;
+    expect(() => run.compiled(...joining(100))).toThrow(/\$lookup stage exceeds/);
+    expect(answeredBy.mingoStages).toBe(before);
   });
 });
 

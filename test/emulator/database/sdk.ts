@@ -38,3 +38,10 @@ export async function stats(emulator: RunningEmulator): Promise<DatabaseStats> {
 export async function clear(db: Database, name: string): Promise<void> {
   await db.collection(name).where({ _id: db.command.exists(true) }).remove();
 }
+
+/** Documents inserted straight through the wire as EJSON texts: values the SDK does not make (a Long, a Decimal128). */
+export async function insertEJSON(emulator: RunningEmulator, collectionName: string, docs: string[]): Promise<unknown> {
+  const body = { envName: 'rukou-local', action: 'database.insertDocument', collectionName, data: docs };
+  const response = await fetch(`${emulator.url}/admin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return response.json();
+}
