@@ -34,10 +34,15 @@
  * const plan = planBatch(timed, { identity, now, sharePrefix }, lookups);
  * // plan.user, plan.userDays, plan.events: what to write, in that order
  */
+import { entryTouch, firstTouch, NON_DIRECT_WINDOW_MS, recredit, type EntryTouch } from './attribution';
+import { dayGoalFields, sameGoals, withGoal, withoutGoal, type DayGoalFields } from './day-goals';
 import { parseEntry, type Entry } from './entry';
+import { planGoals, type GoalWrite, type PlacedGoal } from './goal-plan';
+import { goalDocId } from './goals';
 import { eventDocId, issuedWith } from './ids';
-import type { EnterEvent, EventBase, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
+import type { EnterEvent, EventBase, GoalDoc, GoalEvent, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
+import { openOf, type SentRecord } from './sends';
 import { countOncePerSession } from './session';
 import { chinaDay, chinaDayEnd, chinaDayStart, eventTime } from './time';
 import { countEvent, emptyCount, nextUserDay, sessionEntriesOf, type DayCount, type FirstCopies } from './user-days';
@@ -63,6 +68,8 @@ export interface TrackContext {
   now: Date;
   /** The caller's share prefix (`sharePrefix`); absent when no share secret is configured. */
   sharePrefix?: string;
+  /** A cloud function called `track` (`isFunctionCall`): its goals are verified. */
+  byFunction?: boolean;
 }
 
 /** A batch's event with its event time and China day. */
@@ -89,6 +96,12 @@ export interface TrackLookups {
   storedIds?: ReadonlySet<string>;
   /** The user's latest entry on a day before the batch's first share's, when read (`followUps`). */
   earlierLatest?: Touch;
+  /** The records of the messages and cards the batch's entries name, by id (`sendIdsToRead`). */
+  records?: { messages: ReadonlyMap<string, SentRecord>; cards: ReadonlyMap<string, SentRecord> };
+  /** The stored documents of the batch's goals, by `_id` (`goalDocIds`). */
+  goals?: ReadonlyMap<string, GoalDoc>;
+  /** The user's stored entries around the batch's goals (`goalWindow`). */
+  entries?: readonly EnterEvent[];
 }
 
 /**
@@ -115,8 +128,10 @@ export type UserDayWrite =
   | {
       kind: 'update';
       count: DayCount;
-      /** The version read, when the count has entries. */
+      /** The version read, when the count has entries or the goals change. */
       version?: number;
+      /** The day's goals as this write sets them, when they change (a goal added, moved, credited again). */
+      goals?: DayGoalFields;
       /** The user-day as this write leaves it, when no other write came between. */
       doc: UserDayDoc;
     };
@@ -129,6 +144,8 @@ export interface TrackPlan {
   /** The events to add; share events that record a share carry it (the share ledger). */
   events: StoredEvent[];
   user?: UserWrite;
+  /** The goal documents to add or update, before the user-days that hold the goals. */
+  goals: GoalWrite[];
   userDays: UserDayWrite[];
 }
 
@@ -145,9 +162,54 @@ export function timedEvents(batch: Batch, now: Date): TimedEvent[] {
   });
 }
 
-/** The days of the batch's entries and shares: the user-days it reads and writes. */
+/** The days of the batch's entries and shares: the user-days it counts into. */
 export function countedDays(timed: readonly TimedEvent[]): string[] {
   return [...new Set(timed.filter((event) => isCounted(event.input)).map((event) => event.day))].sort();
+}
+
+/** The days whose user-days the batch reads first: its entries' and shares', and its goals' (a goal is held by the user-day of its day). */
+export function batchDays(timed: readonly TimedEvent[]): string[] {
+  return [...new Set([...countedDays(timed), ...timed.filter((event) => event.input.type === 'goal').map((event) => event.day)])].sort();
+}
+
+const goalsOf = (timed: readonly TimedEvent[]): (TimedEvent & { input: Extract<TrackEventInput, { type: 'goal' }> })[] =>
+  timed.filter((event): event is TimedEvent & { input: Extract<TrackEventInput, { type: 'goal' }> } => event.input.type === 'goal');
+
+/** The `_id`s of the goals the batch reports: their documents are read first. */
+export function goalDocIds(timed: readonly TimedEvent[], openid: string): string[] {
+  return [...new Set(goalsOf(timed).map(({ input }) => goalDocId(openid, input.name, input.goalId)))];
+}
+
+/**
+ * The user's entries a batch's goals are credited from: from 30 days before the earliest goal (a
+ * last non-direct touch) to the latest one, counting the goals' stored times, which an earlier
+ * report may have set. Undefined for a batch without goals.
+ */
+export function goalWindow(timed: readonly TimedEvent[], stored: ReadonlyMap<string, GoalDoc>, openid: string): { from: Date; to: Date } | undefined {
+  const times = goalsOf(timed).flatMap(({ input, at }) => {
+    const doc = stored.get(goalDocId(openid, input.name, input.goalId));
+    return doc ? [at.getTime(), new Date(doc.at).getTime()] : [at.getTime()];
+  });
+  if (times.length === 0) return undefined;
+  return { from: new Date(Math.min(...times) - NON_DIRECT_WINDOW_MS), to: new Date(Math.max(...times)) };
+}
+
+/** The days of the batch's stored goals that the first read left out: a goal's user-day is written whatever report moves it. */
+export function goalDaysToRead(stored: ReadonlyMap<string, GoalDoc>, read: readonly string[]): string[] {
+  return [...new Set([...stored.values()].map((doc) => doc.day))].filter((day) => !read.includes(day)).sort();
+}
+
+/** The message and card ids the batch's entries name: their records tell which entries are opens. */
+export function sendIdsToRead(events: readonly TrackEventInput[]): { messages: string[]; cards: string[] } {
+  const messages = new Set<string>();
+  const cards = new Set<string>();
+  for (const event of events) {
+    if (event.type !== 'enter') continue;
+    const { messageId, cardId } = parseEntry(event.options, event.cold);
+    if (messageId) messages.add(messageId);
+    if (cardId) cards.add(cardId);
+  }
+  return { messages: [...messages], cards: [...cards] };
 }
 
 /** The client ids of the batch's entries and shares: what user-days count. */
@@ -208,7 +270,8 @@ export interface FollowUps {
 
 export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): FollowUps {
   const counted = new Set([...userDays.values()].flatMap((doc) => doc.counted));
-  const user = timed.some(({ input, at, day }) => {
+  // a goal is credited to the user's first touch
+  const user = goalsOf(timed).length > 0 || timed.some(({ input, at, day }) => {
     if (!isCounted(input)) return false;
     const stored = userDays.get(day);
     if (!stored) return true;
@@ -260,11 +323,12 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
 }
 
 function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>): Touch {
-  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket };
+  const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket, path: event.path };
   if (event.channel) touch.channel = event.channel;
   // only a verified card that was really opened is an arrival the user's next share can build on
   const card = event.share?.verified && !event.reopen ? shares.get(event.share.shareId) : undefined;
   if (card) touch.card = card;
+  for (const key of ['groupId', 'messageOpen', 'cardOpen'] as const) if (event[key] !== undefined) touch[key] = event[key];
   return touch;
 }
 
@@ -293,6 +357,10 @@ function enterEvent(input: EnterInput, base: EventBase, identity: Identity, look
     share: attribute(entry, identity.openid, shares),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(event, { [key]: value });
+  const messageOpen = entry.messageId === undefined ? undefined : openOf(lookups.records?.messages.get(entry.messageId), identity.openid, base.at);
+  const cardOpen = entry.cardId === undefined ? undefined : openOf(lookups.records?.cards.get(entry.cardId), identity.openid, base.at);
+  if (messageOpen !== undefined) event.messageOpen = messageOpen;
+  if (cardOpen !== undefined) event.cardOpen = cardOpen;
   if (input.group !== undefined) {
     const group = lookups.groups.get(input.group) ?? { error: 'the cloudID was not resolved' };
     if ('openGId' in group) {
@@ -362,7 +430,11 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
       }
       event = share;
     } else if (input.type === 'page') event = { ...base, type: 'page', path: input.path };
-    else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
+    else if (input.type === 'goal') {
+      const goal: GoalEvent = { ...base, type: 'goal', name: input.name, goalId: input.goalId, verified: context.byFunction === true };
+      if (input.value !== undefined) goal.value = input.value;
+      event = goal;
+    } else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
     stored.set(input.id, event);
   }
 
@@ -381,12 +453,24 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
   countCardsOncePerSession(entries, lookups.userDays, restored);
 
   const user = userWrite(lookups, [...touches.values()], identity);
+  const after = userAfter(lookups, user);
+  const first = after && firstTouch(after.first, identity.openid);
+  const fresh = entries.map(entryTouch);
+  const goalEvents = [...planned].sort((a, b) => a.input.seq - b.input.seq).flatMap(({ input }) => {
+    const event = stored.get(input.id);
+    return event?.type === 'goal' ? [event] : [];
+  });
+  const goals = goalEvents.length === 0 ? { writes: [], placed: [] } : planGoals(goalEvents, identity, { goals: lookups.goals ?? new Map(), ...(first ? { first } : {}), entries: [...(lookups.entries ?? []).map(entryTouch), ...fresh] }, now);
+  // goals already held are credited again with the batch's entries, and with a first touch this batch moved
+  const moved = user && (user.kind === 'create' || user.fields.first) ? first : undefined;
+  const credit = { entries: fresh, ...(moved ? { first: moved } : {}) };
   return {
     accepted: planned.map((event) => event.input.id),
     duplicates,
     events: planned.map((event) => stored.get(event.input.id) as StoredEvent),
     ...(user ? { user } : {}),
-    userDays: userDayWrites(planned, stored, touches, lookups, firstCopies(lookups, user), identity.openid, now),
+    goals: goals.writes,
+    userDays: userDayWrites(planned, stored, touches, lookups, { copies: firstCopies(after, lookups.userRead), placed: goals.placed, credit }, identity.openid, now),
   };
 }
 
@@ -431,12 +515,32 @@ function userWrite(lookups: TrackLookups, touches: Touch[], identity: Identity):
   return revision ? { kind: 'update', version: user.v, fields, revision } : { kind: 'update', version: user.v, fields };
 }
 
-/** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
-function firstCopies(lookups: TrackLookups, write: UserWrite | undefined): ((day: string) => FirstCopies) | undefined {
+/** `users` as this batch leaves it, when read and there is one. */
+function userAfter(lookups: TrackLookups, write: UserWrite | undefined): UserDoc | undefined {
   if (!lookups.userRead) return undefined;
-  const after = write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
+  return write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
+}
+
+/** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
+function firstCopies(after: UserDoc | undefined, userRead: boolean): ((day: string) => FirstCopies) | undefined {
+  if (!userRead) return undefined;
   // a user with no entry yet (only shares): their first day is unknown, and no entry of theirs is counted as new
   return (day) => (after ? { firstDay: after.firstDay, firstAt: new Date(after.first.at) } : { firstDay: day });
+}
+
+/** What the batch's user-days take beside its counts: first-day copies, its goals, and what credits the goals they hold again. */
+interface DayChanges {
+  copies: ((day: string) => FirstCopies) | undefined;
+  placed: readonly PlacedGoal[];
+  credit: { entries: readonly EntryTouch[]; first?: EntryTouch };
+}
+
+/** A day's goals after the batch: those that left it gone, the batch's placed, the others credited again. */
+function goalsAfter(day: string, current: UserDayDoc | undefined, changes: DayChanges): UserDayDoc['goals'] {
+  let goals = (current?.goals ?? []).map((goal) => recredit(goal, changes.credit.entries, changes.credit.first));
+  for (const { leaves, goal } of changes.placed) if (leaves === day) goals = withoutGoal(goals, goal.id);
+  for (const placed of changes.placed) if (placed.day === day) goals = withGoal(goals, placed.goal);
+  return goals;
 }
 
 function userDayWrites(
@@ -444,7 +548,7 @@ function userDayWrites(
   stored: ReadonlyMap<string, StoredEvent>,
   touches: ReadonlyMap<string, Touch>,
   lookups: TrackLookups,
-  copies: ((day: string) => FirstCopies) | undefined,
+  changes: DayChanges,
   openid: string,
   now: Date,
 ): UserDayWrite[] {
@@ -456,13 +560,25 @@ function userDayWrites(
     countEvent(count, event, touches.get(input.id));
     counts.set(day, count);
   }
-  const days = [...counts.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
-  return days.map((count) => {
-    const current = lookups.userDays.get(count.day);
+  const goalDays = changes.placed.flatMap((placed) => (placed.leaves ? [placed.day, placed.leaves] : [placed.day]));
+  const days = [...new Set([...counts.keys(), ...goalDays])].sort();
+  const writes: UserDayWrite[] = [];
+  for (const day of days) {
+    const count = counts.get(day) ?? emptyCount(day);
+    const current = lookups.userDays.get(day);
+    const goals = goalsAfter(day, current, changes) ?? [];
+    const goalsChanged = !sameGoals(goals, current?.goals ?? []);
+    if (count.counted.length === 0 && !goalsChanged) continue;
     // without `users` read, every day has its user-day (`followUps`), whose copies stand
-    const firsts = copies?.(count.day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: count.day });
-    const doc = nextUserDay(current, count, firsts, openid, now);
-    if (!current) return { kind: 'create', doc };
-    return count.entries > 0 ? { kind: 'update', count, version: current.v, doc } : { kind: 'update', count, doc };
-  });
+    const firsts = changes.copies?.(day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: day });
+    const fields = goalsChanged ? dayGoalFields(goals, now) : undefined;
+    const next = nextUserDay(current, count, firsts, openid, now);
+    const kept = current?.goals ? { goals: current.goals, goalKeys: current.goalKeys, goalNames: current.goalNames, goalCount: current.goalCount, goalsAt: current.goalsAt } : {};
+    // goals set whole are set over the version read, which their write bumps
+    const doc: UserDayDoc = { ...next, ...kept, ...fields, ...(fields && current && count.entries === 0 ? { v: current.v + 1 } : {}) };
+    if (!current) writes.push({ kind: 'create', doc });
+    else if (count.entries > 0 || fields) writes.push({ kind: 'update', count, version: current.v, ...(fields ? { goals: fields } : {}), doc });
+    else writes.push({ kind: 'update', count, doc });
+  }
+  return writes;
 }
