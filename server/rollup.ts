@@ -7,6 +7,7 @@ import {
   eventDaysBeforePipeline,
   LATE_DAYS,
   userDayDaysBeforePipeline,
+  goalChangesSincePipeline,
   purgeableDays,
   revisionsSincePipeline,
   unchangedSince,
@@ -16,6 +17,7 @@ import {
   type RollupDoc,
 } from '../shared/rollup';
 import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
+import { goalKeysPipeline, goalNamesPipeline, goalSection, goalTimesPipeline, goalUsersPipeline, keysByDimension, type GoalOutputs } from '../shared/goal-rollup';
 import type { RevisionDoc } from '../shared/model';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
@@ -50,15 +52,26 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
 /**
  * Computes one China day's rollup from its user-days (its first touches from its users, and its
  * messages and cards from their records), inside the database: a fixed number of aggregation
- * requests (16, after one read of the day's first-day revisions) whatever the number of users,
- * events and sends. `registry`: the operator's channels, which give the day's channels their kind
- * and group (`readRegistry`, once for all the days a run computes). The admin's "today so far"
- * calls this same function without storing the result.
+ * requests (17, 20 on a day with goals, after one read of the day's first-day revisions) whatever
+ * the number of users, events and sends. `registry`: the operator's channels, which give the day's
+ * channels their kind and group (`readRegistry`, once for all the days a run computes). The admin's
+ * "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<RollupDoc> {
   await applyRevisions(db, day, counter);
   const out = await runDayPipelines(db, dayPipelines(day), counter);
-  return withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+  const doc = withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+  return { ...doc, goals: goalSection(await runGoalPipelines(db, day, counter)) };
+}
+
+/** Runs a day's goal pipelines (`shared/goal-rollup.ts`): only the first on a day without goals. */
+async function runGoalPipelines(db: Database, day: string, counter: RequestCounter): Promise<GoalOutputs> {
+  const names = await runPipeline<GoalOutputs['names'][number]>(db, goalNamesPipeline(day), counter);
+  if (names.length === 0) return { names, keys: [], times: [], users: [] };
+  const keys = await runPipeline<GoalOutputs['keys'][number]>(db, goalKeysPipeline(day), counter);
+  const times = await runPipeline<GoalOutputs['times'][number]>(db, goalTimesPipeline(day), counter);
+  const entered = goalUsersPipeline(day, keysByDimension({ keys }));
+  return { names, keys, times, users: entered ? await runPipeline<GoalOutputs['users'][number]>(db, entered, counter) : [] };
 }
 
 /** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
@@ -224,9 +237,11 @@ export async function applyRetention(db: Database, today: string, retention: Ret
 
 /**
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
- * documents, one for the days' first-day revisions, then for each a count of the day's events
- * written since it was computed (an index on (day, serverAt) answers it without reading the day),
- * where computing a day again is sixteen aggregations over all of it.
+ * documents, one for the days' first-day revisions, one for the days' goals changed since (a goal
+ * that moved to another day, or took a verified value, changes a day no event of it was written
+ * to), then for each a count of the day's events written since it was computed (an index on (day,
+ * serverAt) answers it without reading the day), where computing a day again is seventeen
+ * aggregations or more over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
   const _ = db.command;
@@ -236,12 +251,15 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
     'rollups_daily',
   );
   const sinces = stored.flatMap((doc) => unchangedSince(doc) ?? []);
-  const revised =
-    sinces.length === 0 ? [] : await runPipeline<{ _id: string; last: Date }>(db, revisionsSincePipeline(days, new Date(Math.min(...sinces.map((since) => since.getTime())))), counter);
+  const earliest = new Date(Math.min(...sinces.map((since) => since.getTime())));
+  const changed =
+    sinces.length === 0
+      ? []
+      : [...(await runPipeline<{ _id: string; last: Date }>(db, revisionsSincePipeline(days, earliest), counter)), ...(await runPipeline<{ _id: string; last: Date }>(db, goalChangesSincePipeline(days, earliest), counter))];
   const current = new Set<string>();
   for (const doc of stored) {
     const since = unchangedSince(doc);
-    if (!since || revised.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
+    if (!since || changed.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
     counter.count += 1;
     const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
     if (written.total === 0) current.add(doc._id);

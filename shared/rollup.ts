@@ -20,6 +20,7 @@
  *   the daily run re-rolls each of the days before that received events after its rollup, which is
  *   how they get counted.
  */
+import type { GoalDay } from './goal-rollup';
 import { unescapeKey } from './keys';
 import { ratio } from './ratio';
 import { sceneInfo } from './scenes';
@@ -28,7 +29,7 @@ import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
 
 /** Bumped whenever the rollup's definitions or shape change: documents say which code wrote them. */
-export const ROLLUP_VERSION = 'rollup-5';
+export const ROLLUP_VERSION = 'rollup-6';
 /** Keys kept per map (pages and channels are open-ended); the biggest by entries are kept. */
 export const TOP_KEYS = 1000;
 export const TOP_GROUPS = 20;
@@ -135,6 +136,11 @@ export interface RollupDoc {
   messages?: Record<string, SendCounts>;
   /** The service cards sent that day by rule (escaped keys); absent before `rollup-4`. */
   cards?: Record<string, SendCounts>;
+  /**
+   * The day's goals by name, and by model, dimension and key (escaped) what was credited to each
+   * (`shared/goal-rollup.ts`); absent before `rollup-6`.
+   */
+  goals?: Record<string, GoalDay>;
   lateEvents: number;
   version: string;
   computedAt: Date;
@@ -312,6 +318,14 @@ export function revisionsSincePipeline(days: readonly string[], since: Date): Pi
   return {
     collection: 'revisions',
     stages: [{ $match: { fromDay: { $in: [...days] }, at: { $gte: since } } }, { $group: { _id: '$fromDay', last: { $max: '$at' } } }, { $limit: days.length }],
+  };
+}
+
+/** The last change to the goals of each of these days' user-days since `since` (a group per day). */
+export function goalChangesSincePipeline(days: readonly string[], since: Date): Pipeline {
+  return {
+    collection: 'user_days',
+    stages: [{ $match: { day: { $in: [...days] }, goalsAt: { $gte: since } } }, { $group: { _id: '$day', last: { $max: '$goalsAt' } } }, { $limit: days.length }],
   };
 }
 

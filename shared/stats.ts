@@ -6,6 +6,7 @@
  * `userDays` (the sum of daily users) where a day says `users`. `newUsers` does add up: everyone
  * is new on exactly one day.
  */
+import type { GoalKeys } from './goal-rollup';
 import { unescapeKey } from './keys';
 import type { EnterEvent, GroupRecord } from './model';
 import { ratio } from './ratio';
@@ -84,7 +85,15 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
     byPage: readable(doc.byPage),
     ...(doc.messages ? { messages: readable(doc.messages) } : {}),
     ...(doc.cards ? { cards: readable(doc.cards) } : {}),
+    ...(doc.goals ? { goals: readableGoals(doc.goals) } : {}),
   };
+}
+
+/** A rollup's goals with every key as it was sent. */
+function readableGoals(goals: NonNullable<RollupDoc['goals']>): NonNullable<RollupDoc['goals']> {
+  const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
+  const keysOf = (keys: GoalKeys): GoalKeys => Object.fromEntries(Object.entries(keys).map(([dimension, map]) => [dimension, readable(map)]));
+  return Object.fromEntries(Object.entries(goals).map(([name, day]) => [name, { ...day, first: keysOf(day.first), last: keysOf(day.last), lastNonDirect: keysOf(day.lastNonDirect) }]));
 }
 
 const entriesOf = (map: Record<string, Counts>): Record<string, number> =>
