@@ -16,7 +16,8 @@ import {
   topGroupsInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
-import { actionOnly, backfillRange, channelsInput, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { goalStats } from '../shared/goal-stats';
+import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
@@ -37,8 +38,11 @@ const DEFAULT_LIMIT = 20;
 /** Channels the first-touch series of `channels` follows when the operator does not say. */
 const DEFAULT_SERIES = 5;
 
-/** The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its previous period). */
-async function rollupsBetween(ctx: StatsContext, from: string, to: string): Promise<RollupDoc[]> {
+/**
+ * The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its
+ * previous period). Without their goals, which only `goals` reads, one goal at a time (`fields`).
+ */
+async function rollupsBetween(ctx: StatsContext, from: string, to: string, fields: Record<string, boolean> = { goals: false }): Promise<RollupDoc[]> {
   const _ = ctx.db.command;
   ctx.counter.count += 1;
   return documentsOf<RollupDoc>(
@@ -46,6 +50,7 @@ async function rollupsBetween(ctx: StatsContext, from: string, to: string): Prom
       .collection('rollups_daily')
       .where({ _id: _.and(_.gte(from), _.lte(to)) })
       .orderBy('_id', 'asc')
+      .field(fields)
       .limit(1000)
       .get(),
     'rollups_daily',
@@ -108,6 +113,17 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     const docs = await rollupsBetween(ctx, window.from < input.from ? window.from : input.from, input.to);
     const registry = await readRegistry(ctx.db, ctx.counter);
     return channelStats({ from: input.from, to: input.to, limit: input.limit ?? DEFAULT_LIMIT, series: input.series ?? DEFAULT_SERIES }, docs, registry);
+  },
+
+  /**
+   * One goal over a range, by the keys of one dimension under one model. The name, which the
+   * input's pattern keeps to letters, digits, `_` and `-`, is the one caller's text read as a
+   * field (`goals.<name>`): so that a range reads that goal of each day, not every goal of it.
+   */
+  async goals(event, ctx) {
+    const input = goalsInput(event);
+    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${input.goal}`]: true });
+    return goalStats({ ...input, limit: input.limit ?? DEFAULT_LIMIT }, docs, catalogSceneNames);
   },
 
   async shareFunnel(event, ctx) {
