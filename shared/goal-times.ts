@@ -3,7 +3,7 @@
  * credited entry's), counted in buckets: one per second below 16 s, then eight per doubling (each
  * about 9 % wide). A day's rollup keeps each key's bucket counts, so that the median of any range of
  * days is read from their sums exactly as a day's is: exact below 16 s, and above it the geometric
- * middle of its bucket, within 4.4 % of the true median. An exact median would need every time of a
+ * middle of its bucket, within 4.4 % of the true median (and the half second it is rounded to). An exact median would need every time of a
  * range kept, and the day's times of a key grouped one by one: past the cloud's 100 MB per `$group`
  * at a million users.
  *
