@@ -52,7 +52,7 @@ async function applyRevisions(db: Database, day: string, counter: RequestCounter
 /**
  * Computes one China day's rollup from its user-days (its first touches from its users, and its
  * messages and cards from their records), inside the database: a fixed number of aggregation
- * requests (17, 20 on a day with goals, after one read of the day's first-day revisions) whatever
+ * requests (17, up to 20 on a day with goals, after one read of the day's first-day revisions) whatever
  * the number of users, events and sends. `registry`: the operator's channels, which give the day's
  * channels their kind and group (`readRegistry`, once for all the days a run computes). The admin's
  * "today so far" calls this same function without storing the result.

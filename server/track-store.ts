@@ -4,23 +4,29 @@
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
  * - reads, none per event: first, in parallel, the caller's user-days of the batch's days and any
- *   that counted one of its entries or shares on another day (one query, `onCountedDays`), and the share events that recorded the share ids the batch names; then, only
- *   when those leave something open (`followUps`), in parallel, the caller's `users` document (the
- *   first batch of a day, or an entry that may be earlier than the user's first), the batch's ids
- *   in `events` (a user-day counted some of them already: a batch sent again), and the user's
- *   latest entry of an earlier day (a share with nothing before it on its own day); last, the
- *   `groupFirst` entries of the groups the batch's new entries came from. Each is skipped when
+ *   that counted one of its entries or shares on another day (one query, `onCountedDays`), the
+ *   share events that recorded the share ids the batch names, the documents of the goals it
+ *   reports, and the message and card records its entries name (which entries are opens); then,
+ *   only when those leave something open (`followUps`), in parallel, the caller's `users` document
+ *   (the first batch of a day, an entry that may be earlier than the user's first, or a goal: its
+ *   first touch), the batch's ids in `events` (a user-day counted some of them already: a batch
+ *   sent again), the user's latest entry of an earlier day (a share with nothing before it on its
+ *   own day), the user's entries of the 30 days before its goals (their credits) and the
+ *   user-days of its goals' days the first read left out (a goal is held by its own day's); last,
+ *   the `groupFirst` entries of the groups the batch's new entries came from. Each is skipped when
  *   there is nothing to read: a batch of page views and hides reads nothing;
  * - 1 `cloud.getOpenData` call, before that last read, for the group cloudIDs of the entries the
  *   batch stores (skipped when there are none: a batch sent again resolves nothing);
  * - writes: the user's `add` (a new user) or conditional `update` (an earlier first entry, with a
- *   `revisions` document when the first day moves), only then; one user-day per day the batch's
- *   entries and shares fall on (usually one), added or written over the version read; then one
- *   batched `add` of the events.
+ *   `revisions` document when the first day moves), only then; each goal document that changes,
+ *   added or written over the version read; one user-day per day the batch's entries, shares and
+ *   goals fall on (usually one), added or written over the version read; then one batched `add`
+ *   of the events.
  *
- * The user and the user-days go first, the events last: a crash between them leaves events that a
- * user-day counted but `events` lacks, and the client's retry stores exactly those, without
- * counting them again. When a concurrent delivery wins a race (the same user or user-day written
+ * The user, the goals and the user-days go first, the events last: a crash between them leaves
+ * events that a user-day counted but `events` lacks, and the client's retry stores exactly those,
+ * without counting them again (a goal's report it already merged places the goal on its user-day
+ * again). When a concurrent delivery wins a race (the same user, goal or user-day written
  * meanwhile), the refused write shows it: the batch is planned again from fresh reads, twice at
  * most. Events are added without a read first: when some are stored already (the same batch sent
  * twice at once, page views sent again), the refused add shows it, and the others are added.

@@ -11,6 +11,12 @@
  * which remembers the ids it counted: an event a user-day counted is not counted again, and is
  * stored again only if a crash kept it from being stored. Page views and hides are only stored.
  *
+ * Goals: each goal event is merged into its goal's document (`shared/goal-plan.ts`: one goal per
+ * user, name and goalId, verified when a cloud function called `track`), and the goal is held,
+ * credited under every model (`shared/attribution.ts`), by the user-day of its day; the goals a
+ * written user-day holds are credited again with the batch's entries. An entry naming a message
+ * or card that it opened (`openOf`) carries the template or rule goals credit.
+ *
  * Share rules (the verified share graph):
  * - A `share` event records the share when its id carries the caller's share prefix (issued to
  *   them, see `shared/ids.ts`) and nobody recorded it yet: the id belongs to the caller, with a
