@@ -17,6 +17,7 @@ import {
   totalsWithChange,
 } from '../shared/stats';
 import { goalStats } from '../shared/goal-stats';
+import { escapeKey } from '../shared/keys';
 import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
@@ -118,11 +119,12 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   /**
    * One goal over a range, by the keys of one dimension under one model. The name, which the
    * input's pattern keeps to letters, digits, `_` and `-`, is the one caller's text read as a
-   * field (`goals.<name>`): so that a range reads that goal of each day, not every goal of it.
+   * field (`goals.<name>`, escaped as the rollup stores it): so that a range reads that goal of
+   * each day, not every goal of it.
    */
   async goals(event, ctx) {
     const input = goalsInput(event);
-    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${input.goal}`]: true });
+    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${escapeKey(input.goal)}`]: true });
     return goalStats({ ...input, limit: input.limit ?? DEFAULT_LIMIT }, docs, catalogSceneNames);
   },
 

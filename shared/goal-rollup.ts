@@ -19,6 +19,7 @@
  * (user, key) pair, and every count is exact.
  */
 import { GOAL_DIMENSIONS, GOAL_MODELS } from './goals';
+import { escapeKey } from './keys';
 import { addHistogram, medianSeconds } from './goal-times';
 import type { GoalDimension, GoalModel } from './model';
 import { num, type Pipeline, type Stage } from './rollup';
@@ -170,16 +171,19 @@ export const conversionRate = (converters: number, users: number): number | null
 
 const emptyDay = (): GoalDay => ({ goals: 0, value: 0, converters: 0, verified: 0, first: {}, last: {}, lastNonDirect: {} });
 
-/** The day's `goals` section from the pipelines' rows: each goal name kept, its keys the `TOP_GOAL_KEYS` most credited per model and dimension. */
+/**
+ * The day's `goals` section from the pipelines' rows: each goal name kept (escaped as map keys are:
+ * a name may be `__proto__`), its keys the `TOP_GOAL_KEYS` most credited per model and dimension.
+ */
 export function goalSection(out: GoalOutputs): Record<string, GoalDay> {
   const section = new Map<string, GoalDay>();
-  for (const row of out.names) section.set(String(row._id), { ...emptyDay(), goals: num(row.goals), value: num(row.value), converters: num(row.converters), verified: num(row.verified) });
+  for (const row of out.names) section.set(escapeKey(String(row._id)), { ...emptyDay(), goals: num(row.goals), value: num(row.value), converters: num(row.converters), verified: num(row.verified) });
   const idOf = ({ n, m, d, k }: RowId): string => JSON.stringify([n, m, d, k]);
   const times = new Map(out.times.map((row) => [idOf(row._id), row.times.reduce<Record<string, number>>((histogram, { b, c }) => addHistogram(histogram, { [String(b)]: num(c) }), {})]));
   const users = new Map(out.users.map((row) => [JSON.stringify([row._id.d, row._id.k]), num(row.users)]));
   for (const row of out.keys) {
     const { n, m, d, k } = row._id;
-    const day = section.get(n);
+    const day = section.get(escapeKey(n));
     if (!day || !GOAL_MODELS.includes(m)) continue;
     const map = (day[m][d] ??= {});
     if (Object.keys(map).length >= TOP_GOAL_KEYS) continue;

@@ -14,7 +14,7 @@
  */
 import { conversionRate, type GoalRow } from './goal-rollup';
 import { addHistogram, medianSeconds } from './goal-times';
-import { unescapeKey } from './keys';
+import { escapeKey, unescapeKey } from './keys';
 import type { GoalDimension, GoalModel } from './model';
 import type { RollupDoc, SceneNames } from './rollup';
 import { dayRange } from './time';
@@ -61,7 +61,7 @@ export function goalStats(request: GoalsRequest, docs: readonly Pick<RollupDoc, 
   const totals = { goals: 0, value: 0, converterDays: 0, verified: 0 };
   const sums = new Map<string, Omit<GoalKeyStats, 'key' | 'conversionRate' | 'medianSeconds'> & { times: Record<string, number> }>();
   for (const doc of docs) {
-    const day = goalOf(doc, goal);
+    const day = goalOf(doc, escapeKey(goal));
     if (!day) continue;
     totals.goals += day.goals;
     totals.value += day.value;

@@ -137,8 +137,8 @@ export interface RollupDoc {
   /** The service cards sent that day by rule (escaped keys); absent before `rollup-4`. */
   cards?: Record<string, SendCounts>;
   /**
-   * The day's goals by name, and by model, dimension and key (escaped) what was credited to each
-   * (`shared/goal-rollup.ts`); absent before `rollup-6`.
+   * The day's goals by name, and by model, dimension and key what was credited to each (names and
+   * keys escaped; `shared/goal-rollup.ts`); absent before `rollup-6`.
    */
   goals?: Record<string, GoalDay>;
   lateEvents: number;

@@ -93,7 +93,7 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
 function readableGoals(goals: NonNullable<RollupDoc['goals']>): NonNullable<RollupDoc['goals']> {
   const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
   const keysOf = (keys: GoalKeys): GoalKeys => Object.fromEntries(Object.entries(keys).map(([dimension, map]) => [dimension, readable(map)]));
-  return Object.fromEntries(Object.entries(goals).map(([name, day]) => [name, { ...day, first: keysOf(day.first), last: keysOf(day.last), lastNonDirect: keysOf(day.lastNonDirect) }]));
+  return Object.fromEntries(Object.entries(goals).map(([name, day]) => [unescapeKey(name), { ...day, first: keysOf(day.first), last: keysOf(day.last), lastNonDirect: keysOf(day.lastNonDirect) }]));
 }
 
 const entriesOf = (map: Record<string, Counts>): Record<string, number> =>

@@ -83,9 +83,12 @@ describe('admin goals over a range', () => {
     expect(answer.daysToBackfill).toEqual(['2024-05-03']);
   });
 
-  it('a goal named like what objects inherit is a goal like any other, and one no day has is none', () => {
+  it('a goal named like what objects inherit is a goal like any other, stored escaped; one no day has is none', () => {
     const docs = [{ _id: '2024-05-01', version: 'rollup-6', goals: {} }];
-    for (const goal of ['constructor', 'toString', 'nothing']) expect(goalStats({ from: '2024-05-01', to: '2024-05-01', goal, model: 'first', by: 'page', limit: 5 }, docs, () => names)).toMatchObject({ totals: { goals: 0 }, keys: [] });
+    for (const goal of ['constructor', 'toString', '__proto__', 'nothing']) expect(goalStats({ from: '2024-05-01', to: '2024-05-01', goal, model: 'first', by: 'page', limit: 5 }, docs, () => names)).toMatchObject({ totals: { goals: 0 }, keys: [] });
+    const proto = goalSection({ names: [{ _id: '__proto__', goals: 1, value: 5, verified: 0, converters: 1 }], keys: [{ _id: id('__proto__', 'last', 'page', 'p'), goals: 1, value: 5, converters: 1 }], times: [], users: [] });
+    expect(Object.keys(proto)).toEqual(['%5F_proto__']);
+    expect(goalStats({ from: '2024-05-01', to: '2024-05-01', goal: '__proto__', model: 'last', by: 'page', limit: 5 }, [{ _id: '2024-05-01', version: 'rollup-6', goals: proto }], () => names)).toMatchObject({ totals: { goals: 1, value: 5 }, keys: [{ key: 'p', goals: 1 }] });
   });
 
   it('takes a range, a goal, a model and a dimension; refuses the rest naming the field', () => {
