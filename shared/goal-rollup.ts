@@ -24,7 +24,7 @@ import { addHistogram, medianSeconds } from './goal-times';
 import type { GoalDimension, GoalModel } from './model';
 import { num, type Pipeline, type Stage } from './rollup';
 
-/** Goal names a day keeps, most reached first. */
+/** Goal names a day keeps, those with most goals first. */
 export const MAX_GOAL_NAMES = 100;
 /** (goal, model, dimension, key) rows a day reads, most goals first. */
 export const MAX_GOAL_ROWS = 5000;

@@ -87,8 +87,6 @@ export interface GoalTrace {
   /** The message and card records the operator sent (inserted as `messages`/`cards` would hold them). */
   messages: { _id: string; openid: string; templateId: string; sentAt: number }[];
   cards: { _id: string; openid: string; rule: string; sentAt: number }[];
-  /** Each sharer's cards: a share id is the sharer's prefix (known once `track` answers) + this suffix. */
-  shareCards: { sharer: string; suffix: string }[];
 }
 
 export const chinaDayOf = (ms: number): string => new Date(ms + CHINA).toISOString().slice(0, 10);
@@ -96,7 +94,7 @@ const dayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`) - CHINA
 const previousDay = (day: string): string => chinaDayOf(dayStart(day) - 1);
 
 /** Placeholder for a sharer's prefix in a planned share id: the test puts the real one in at delivery. */
-export const PREFIX = (sharer: string): string => `{prefix:${sharer}}`;
+const PREFIX = (sharer: string): string => `{prefix:${sharer}}`;
 
 /**
  * The trace: `users` ordinary users over the days from `first`, two sharers, and crafted users for
@@ -286,7 +284,7 @@ export function generateGoalTrace(seed: number, first: string, dayCount: number,
   }
 
   crafted();
-  return { days, deliveries: deliveries.sort((a, b) => a.at - b.at), entries, goals, messages, cards, shareCards };
+  return { days, deliveries: deliveries.sort((a, b) => a.at - b.at), entries, goals, messages, cards };
 }
 
 
