@@ -7,6 +7,7 @@ import {
   eventDaysBeforePipeline,
   LATE_DAYS,
   userDayDaysBeforePipeline,
+  goalChangesSincePipeline,
   purgeableDays,
   revisionsSincePipeline,
   unchangedSince,
@@ -16,6 +17,7 @@ import {
   type RollupDoc,
 } from '../shared/rollup';
 import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
+import { goalKeysPipeline, goalNamesPipeline, goalSection, goalTimesPipeline, goalUsersPipeline, keysByDimension, type GoalOutputs } from '../shared/goal-rollup';
 import type { RevisionDoc } from '../shared/model';
 import { retentionOf, retentionPipelines, type CohortPart, type RetentionRow } from '../shared/retention';
 import { revisionUpdates } from '../shared/revisions';
@@ -57,10 +59,10 @@ export interface DayRollup {
 /**
  * Computes one China day's rollup from its user-days (its first touches from its users, and its
  * messages and cards from their records), inside the database: a fixed number of aggregation
- * requests (18, after one read of the day's first-day revisions) whatever the number of users,
- * events and sends. `registry`: the operator's channels, which give the day's channels their kind
- * and group (`readRegistry`, once for all the days a run computes). The admin's "today so far"
- * calls this same function without storing the result.
+ * requests (19, up to 22 on a day with goals, after one read of the day's first-day revisions)
+ * whatever the number of users, events and sends. `registry`: the operator's channels, which give
+ * the day's channels their kind and group (`readRegistry`, once for all the days a run computes).
+ * The admin's "today so far" calls this same function without storing the result.
  */
 export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<DayRollup> {
   await applyRevisions(db, day, counter);
@@ -71,7 +73,17 @@ export async function computeDay(db: Database, day: string, registry: readonly R
     cohorts: await runPipeline<RetentionRow>(db, pipelines.cohorts, counter),
     reactivated: await runPipeline<RetentionRow>(db, pipelines.reactivated, counter),
   });
-  return { doc: { ...doc, retention: section }, cohorts };
+  return { doc: { ...doc, retention: section, goals: goalSection(await runGoalPipelines(db, day, counter)) }, cohorts };
+}
+
+/** Runs a day's goal pipelines (`shared/goal-rollup.ts`): only the first on a day without goals. */
+async function runGoalPipelines(db: Database, day: string, counter: RequestCounter): Promise<GoalOutputs> {
+  const names = await runPipeline<GoalOutputs['names'][number]>(db, goalNamesPipeline(day), counter);
+  if (names.length === 0) return { names, keys: [], times: [], users: [] };
+  const keys = await runPipeline<GoalOutputs['keys'][number]>(db, goalKeysPipeline(day), counter);
+  const times = await runPipeline<GoalOutputs['times'][number]>(db, goalTimesPipeline(day), counter);
+  const entered = goalUsersPipeline(day, keysByDimension({ keys }));
+  return { names, keys, times, users: entered ? await runPipeline<GoalOutputs['users'][number]>(db, entered, counter) : [] };
 }
 
 /** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
@@ -272,11 +284,12 @@ export async function applyRetention(db: Database, today: string, retention: Ret
 
 /**
  * The days (of `days`) whose stored rollup still counts all their events: one request for the
- * documents, one for the days' first-day revisions, then for each a count of the day's events
- * written since it was computed (an index on (day, serverAt) answers it without reading the day)
- * and, when there is none, of its user-days a batch of another day changed since (`movedAt`: a
- * user's first touch or previous day moved; on (day, movedAt)), where computing a day again is
- * eighteen aggregations over all of it.
+ * documents, one for the days' first-day revisions, one for the days' goals changed since (a goal
+ * that moved to another day, or took a verified value, changes a day no event of it was written
+ * to), then for each a count of the day's events written since it was computed (an index on (day,
+ * serverAt) answers it without reading the day) and, when there is none, of its user-days a batch
+ * of another day changed since (`movedAt`: a user's first touch or previous day moved; on (day,
+ * movedAt)), where computing a day again is nineteen aggregations or more over all of it.
  */
 async function currentDays(db: Database, days: string[], counter: RequestCounter): Promise<Set<string>> {
   const _ = db.command;
@@ -286,12 +299,15 @@ async function currentDays(db: Database, days: string[], counter: RequestCounter
     'rollups_daily',
   );
   const sinces = stored.flatMap((doc) => unchangedSince(doc) ?? []);
-  const revised =
-    sinces.length === 0 ? [] : await runPipeline<{ _id: string; last: Date }>(db, revisionsSincePipeline(days, new Date(Math.min(...sinces.map((since) => since.getTime())))), counter);
+  const earliest = new Date(Math.min(...sinces.map((since) => since.getTime())));
+  const changed =
+    sinces.length === 0
+      ? []
+      : [...(await runPipeline<{ _id: string; last: Date }>(db, revisionsSincePipeline(days, earliest), counter)), ...(await runPipeline<{ _id: string; last: Date }>(db, goalChangesSincePipeline(days, earliest), counter))];
   const current = new Set<string>();
   for (const doc of stored) {
     const since = unchangedSince(doc);
-    if (!since || revised.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
+    if (!since || changed.some((row) => row._id === doc._id && new Date(row.last) >= since)) continue;
     counter.count += 1;
     const written = (await db.collection('events').where({ day: doc._id, serverAt: _.gte(since) }).count()) as { total?: number };
     if (written.total !== 0) continue;

@@ -17,8 +17,10 @@ import {
   topGroupsInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
+import { goalStats } from '../shared/goal-stats';
+import { escapeKey } from '../shared/keys';
 import { retentionStats } from '../shared/retention-stats';
-import { actionOnly, backfillRange, channelsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
+import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
@@ -39,8 +41,11 @@ const DEFAULT_LIMIT = 20;
 /** Channels the first-touch series of `channels` follows when the operator does not say. */
 const DEFAULT_SERIES = 5;
 
-/** The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its previous period). */
-async function rollupsBetween(ctx: StatsContext, from: string, to: string): Promise<RollupDoc[]> {
+/**
+ * The stored rollups of [from, to], oldest first: one request (a range is at most 732 days with its
+ * previous period). Without their goals, which only `goals` reads, one goal at a time (`fields`).
+ */
+async function rollupsBetween(ctx: StatsContext, from: string, to: string, fields: Record<string, boolean> = { goals: false }): Promise<RollupDoc[]> {
   const _ = ctx.db.command;
   ctx.counter.count += 1;
   return documentsOf<RollupDoc>(
@@ -48,6 +53,7 @@ async function rollupsBetween(ctx: StatsContext, from: string, to: string): Prom
       .collection('rollups_daily')
       .where({ _id: _.and(_.gte(from), _.lte(to)) })
       .orderBy('_id', 'asc')
+      .field(fields)
       .limit(1000)
       .get(),
     'rollups_daily',
@@ -126,6 +132,18 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     );
     const query = { from: input.from, to: input.to, by: input.by ?? null, days: [...(input.days ?? RETENTION_DAYS)].sort((a, b) => a - b), limit: input.limit ?? DEFAULT_LIMIT };
     return retentionStats(query, docs, catalogSceneNames);
+  },
+
+  /**
+   * One goal over a range, by the keys of one dimension under one model. The name, which the
+   * input's pattern keeps to letters, digits, `_` and `-`, is the one caller's text read as a
+   * field (`goals.<name>`, escaped as the rollup stores it): so that a range reads that goal of
+   * each day, not every goal of it.
+   */
+  async goals(event, ctx) {
+    const input = goalsInput(event);
+    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${escapeKey(input.goal)}`]: true });
+    return goalStats({ ...input, limit: input.limit ?? DEFAULT_LIMIT }, docs, catalogSceneNames);
   },
 
   async shareFunnel(event, ctx) {

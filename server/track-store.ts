@@ -4,30 +4,35 @@
  *
  * Cost of one batch, whatever its number of events (the README quotes this):
  * - reads, none per event: first, in parallel, the caller's user-days of the batch's days and any
- *   that counted one of its entries or shares on another day (one query, `onCountedDays`), and the share events that recorded the share ids the batch names; then, only
- *   when those leave something open (`followUps`), in parallel, the caller's `users` document (the
- *   first batch of a day, or an entry that may be earlier than the user's first), the batch's ids
- *   in `events` (a user-day counted some of them already: a batch sent again), the user's
- *   latest entry of an earlier day (a share with nothing before it on its own day), and the
- *   message and card records named by entries that may be their day's earliest (retention counts
- *   a day under its earliest entry's keys); last, in parallel, the `groupFirst` entries of the
- *   groups the batch's new entries came from, and the user's days with an entry before the days
- *   the batch gives their first entry (a known user's first batch of a day: retention's previous
- *   day). Each is skipped when there is nothing to read: a batch of page views and hides reads
- *   nothing;
+ *   that counted one of its entries or shares on another day (one query, `onCountedDays`), the
+ *   share events that recorded the share ids the batch names, the documents of the goals it
+ *   reports, and the message and card records its entries name (which entries are opens: goals
+ *   credit them, and retention counts a day under its earliest entry's keys); then, only when
+ *   those leave something open (`followUps`), in parallel, the caller's `users` document (the
+ *   first batch of a day, an entry that may be earlier than the user's first, or a goal: its
+ *   first touch), the batch's ids in `events` (a user-day counted some of them already: a batch
+ *   sent again), the user's latest entry of an earlier day (a share with nothing before it on its
+ *   own day), the user's entries of the 30 days before its goals (their credits) and the
+ *   user-days of its goals' days the first read left out (a goal is held by its own day's); last,
+ *   in parallel, the `groupFirst` entries of the groups the batch's new entries came from, and the
+ *   user's days with an entry before the days the batch gives their first entry (a known user's
+ *   first batch of a day: retention's previous day). Each is skipped when there is nothing to
+ *   read: a batch of page views and hides reads nothing;
  * - 1 `cloud.getOpenData` call, before that last read, for the group cloudIDs of the entries the
  *   batch stores (skipped when there are none: a batch sent again resolves nothing);
  * - writes: the user's `add` (a new user) or conditional `update` (an earlier first entry, with a
  *   `revisions` document when the first day moves, and an update of the user-days that copied the
  *   first touch before), only then; an update of the user's later user-days for each day before
  *   the receipt's that the batch gives its first entry (their previous day may be it: an offline
- *   phone, an entry just before midnight), only then; one user-day per day the batch's entries and
- *   shares fall on (usually one), added or written over the version read; then one batched `add`
- *   of the events.
+ *   phone, an entry just before midnight), only then; each goal document that changes, added or
+ *   written over the version read; one user-day per day the batch's entries, shares and goals
+ *   fall on (usually one), added or written over the version read; then one batched `add` of the
+ *   events.
  *
- * The user and the user-days go first, the events last: a crash between them leaves events that a
- * user-day counted but `events` lacks, and the client's retry stores exactly those, without
- * counting them again. When a concurrent delivery wins a race (the same user or user-day written
+ * The user, the goals and the user-days go first, the events last: a crash between them leaves
+ * events that a user-day counted but `events` lacks, and the client's retry stores exactly those,
+ * without counting them again (a goal's report it already merged places the goal on its user-day
+ * again). When a concurrent delivery wins a race (the same user, goal or user-day written
  * meanwhile), the refused write shows it: the batch is planned again from fresh reads, twice at
  * most. Events are added without a read first: when some are stored already (the same batch sent
  * twice at once, page views sent again), the refused add shows it, and the others are added.
@@ -36,21 +41,24 @@ import type { Caller } from './cloud';
 import type { Database } from './pipeline';
 import { addUnlessTaken, documentsOf, updatedCount } from './pipeline';
 import { revisionOf } from '../shared/revisions';
-import type { SendRecord } from '../shared/entry-keys';
-import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../shared/model';
-import type { SendKind } from '../shared/sends';
+import type { EnterEvent, GoalDoc, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../shared/model';
+import { isFunctionCall } from '../shared/goals';
+import type { SentRecord } from '../shared/sends';
 import {
+  batchDays,
   cloudIDsOf,
-  countedDays,
   countedIds,
   eventDocIds,
   followUps,
+  goalDaysToRead,
+  goalDocIds,
+  goalWindow,
   onCountedDays,
   planBatch,
   PRIOR_DAYS,
   priorDaysBefore,
   readGroupData,
-  sendKey,
+  sendIdsToRead,
   shareIdsToRead,
   timedEvents,
   type Batch,
@@ -64,7 +72,8 @@ import {
   type UserDayWrite,
   type UserWrite,
 } from '../shared/track';
-import { MAPS, userDayId } from '../shared/user-days';
+import type { GoalWrite } from '../shared/goal-plan';
+import { MAPS, OPTIONAL_MAPS, userDayId } from '../shared/user-days';
 import { RukouError } from '../shared/errors';
 
 /** What getOpenData answers: `list` in the order of the cloudIDs asked. */
@@ -152,47 +161,53 @@ async function latestBefore(db: Database, openid: string, day: string): Promise<
   return (await daysWithEntryBefore<Pick<UserDayDoc, 'latest'>>(db, openid, day, 1, { latest: true }))[0]?.latest;
 }
 
-/** What each kind's record is read for: who it went to, its fate and when, and the key it counts under. */
-const SEND_FIELDS: Record<SendKind, string> = { messages: 'templateId', cards: 'rule' };
-
-/** The message and card records of these ids, by `sendKey`. */
-async function sendsByIds(db: Database, ids: Record<SendKind, string[]>): Promise<Map<string, SendRecord>> {
-  const kinds = Object.keys(SEND_FIELDS) as SendKind[];
-  const read = await Promise.all(
-    kinds.map((kind) => byIds<Record<string, unknown> & { _id: string }>(db, kind, ids[kind], { openid: true, fate: true, sentAt: true, [SEND_FIELDS[kind]]: true })),
-  );
-  const records = new Map<string, SendRecord>();
-  kinds.forEach((kind, index) => {
-    for (const doc of read[index]) {
-      const record: SendRecord = { _id: doc._id, kind, openid: String(doc.openid), fate: String(doc.fate), key: String(doc[SEND_FIELDS[kind]]) };
-      if (doc.sentAt instanceof Date || typeof doc.sentAt === 'string') record.sentAt = new Date(doc.sentAt);
-      records.set(sendKey(kind, doc._id), record);
-    }
-  });
-  return records;
-}
-
 /** The caller's user-days of the batch's days, and those that counted any of its events (on another day, `onCountedDays`). */
 async function userDaysOf(db: Database, timed: readonly TimedEvent[], openid: string): Promise<UserDayDoc[]> {
-  const days = countedDays(timed);
+  const days = batchDays(timed);
   if (days.length === 0) return [];
   const _ = db.command;
   const query = _.or([{ _id: _.in(days.map((day) => userDayId(openid, day))) }, { openid, counted: _.in(countedIds(timed)) }]);
   return documentsOf<UserDayDoc>(await db.collection('user_days').where(query).limit(MAX_IN).get(), 'user_days');
 }
 
+/** The records of the messages and cards the batch's entries name, each read as a `SentRecord` (its template or rule as `key`). */
+async function sentRecords(db: Database, collection: 'messages' | 'cards', ids: string[]): Promise<Map<string, SentRecord>> {
+  const key = collection === 'messages' ? 'templateId' : 'rule';
+  const docs = await byIds<Record<string, unknown>>(db, collection, ids, { openid: true, [key]: true, fate: true, sentAt: true });
+  return new Map(docs.map((doc) => [String(doc._id), { _id: String(doc._id), openid: String(doc.openid), key: String(doc[key]), fate: String(doc.fate), ...(doc.sentAt ? { sentAt: new Date(doc.sentAt as Date) } : {}) }]));
+}
+
+/** The user's entries in a goals' window, latest first: what their credits are chosen from. */
+async function entriesBetween(db: Database, openid: string, window: { from: Date; to: Date }): Promise<EnterEvent[]> {
+  const _ = db.command;
+  const fields = { eventId: true, at: true, bucket: true, category: true, scene: true, path: true, channel: true, share: true, reopen: true, groupId: true, messageOpen: true, cardOpen: true };
+  const answer = await db.collection('events').where({ openid, type: 'enter', at: _.gte(window.from).and(_.lte(window.to)) }).orderBy('at', 'desc').limit(MAX_IN).field(fields).get();
+  return documentsOf<EnterEvent>(answer, 'events');
+}
+
 /** What the plan reads, and the batch's events on the days their user-days counted them. */
 async function readLookups(db: Database, received: readonly TimedEvent[], openid: string, groups: Map<string, GroupResolution>, getOpenData: OpenDataReader): Promise<{ timed: TimedEvent[]; lookups: TrackLookups }> {
-  const [userDays, shares] = await Promise.all([userDaysOf(db, received, openid), sharesByIds(db, shareIdsToRead(received.map((event) => event.input)))]);
+  const sends = sendIdsToRead(received.map((event) => event.input));
+  const [userDays, shares, goalDocs, messages, cards] = await Promise.all([
+    userDaysOf(db, received, openid),
+    sharesByIds(db, shareIdsToRead(received.map((event) => event.input))),
+    byIds<GoalDoc>(db, 'goals', goalDocIds(received, openid)),
+    sends.messages.length > 0 ? sentRecords(db, 'messages', sends.messages) : new Map<string, SentRecord>(),
+    sends.cards.length > 0 ? sentRecords(db, 'cards', sends.cards) : new Map<string, SentRecord>(),
+  ]);
   const timed = onCountedDays(received, userDays);
-  const byDay = new Map(userDays.map((doc) => [doc.day, doc]));
-  const follow = followUps(timed, byDay);
-  const [users, stored, earlierLatest, sends] = await Promise.all([
+  const goals = new Map(goalDocs.map((doc) => [doc._id, doc]));
+  const window = goalWindow(timed, goals, openid);
+  const follow = followUps(timed, new Map(userDays.map((doc) => [doc.day, doc])));
+  const [users, stored, earlierLatest, entries, goalDays] = await Promise.all([
     follow.user ? byIds<UserDoc>(db, 'users', [openid]) : [],
     follow.storedIds ? byIds<{ eventId: string }>(db, 'events', eventDocIds(timed, openid), { eventId: true }) : undefined,
     follow.latestBefore ? latestBefore(db, openid, follow.latestBefore) : undefined,
-    follow.sends ? sendsByIds(db, follow.sends) : undefined,
+    window ? entriesBetween(db, openid, window) : undefined,
+    // a stored goal is held by the user-day of its own day, which the batch's days may not include
+    byIds<UserDayDoc>(db, 'user_days', goalDaysToRead(goals, userDays.map((doc) => doc.day)).map((day) => userDayId(openid, day))),
   ]);
+  const byDay = new Map([...userDays, ...goalDays].map((doc) => [doc.day, doc]));
   const storedIds = stored && new Set(stored.map((doc) => doc.eventId));
   // the groups of the entries this batch stores: a batch sent again resolves none; `groups` keeps them for the batch's next plan
   const cloudIDs = cloudIDsOf(timed.filter((event) => !storedIds?.has(event.input.id)).map((event) => event.input));
@@ -217,7 +232,8 @@ async function readLookups(db: Database, received: readonly TimedEvent[], openid
     groupFirsts,
     ...(storedIds ? { storedIds } : {}),
     ...(earlierLatest ? { earlierLatest } : {}),
-    ...(sends ? { sends } : {}),
+    ...(messages.size + cards.size > 0 ? { records: { messages, cards } } : {}),
+    ...(goals.size > 0 || window ? { goals, entries: entries ?? [] } : {}),
     ...(priorDays ? { priorDays: priorDays.map((doc) => doc.day) } : {}),
   };
   return { timed, lookups };
@@ -261,7 +277,10 @@ async function writeUserDay(db: Database, write: UserDayWrite): Promise<boolean>
   const { count, doc } = write;
   const counters: Record<string, unknown> = { entries: _.inc(count.entries), cold: _.inc(count.cold), shareIntents: _.inc(count.shareIntents), returns: _.inc(count.returns) };
   for (const map of MAPS) for (const [key, n] of Object.entries(count.maps[map])) counters[`${map}.${key}`] = _.inc(n);
+  for (const map of OPTIONAL_MAPS) for (const [key, n] of Object.entries(count.optionalMaps[map])) counters[`${map}.${key}`] = _.inc(n);
   const pushes = { times: _.push({ each: count.times, sort: 1 }), cards: _.push({ each: count.cards }), counted: _.push({ each: count.counted }) };
+  // set whole (the SDK would merge an object field by field), as the plan computed them from the version read
+  const goals = write.goals ? { goals: _.set(write.goals.goals), goalKeys: _.set(write.goals.goalKeys), goalNames: _.set(write.goals.goalNames), goalCount: write.goals.goalCount, goalsAt: write.goals.goalsAt } : {};
   // what depends on the day as read: set as the plan computed it, under the version it read
   const planned =
     write.version === undefined
@@ -273,6 +292,7 @@ async function writeUserDay(db: Database, write: UserDayWrite): Promise<boolean>
           ...(doc.latest ? { latest: _.set(doc.latest) } : {}),
           ...(doc.dayFirst ? { dayFirst: _.set(doc.dayFirst) } : {}),
           ...(doc.prevDay !== undefined ? { prevDay: doc.prevDay } : {}),
+          ...goals,
           v: _.inc(1),
         };
   const where = { _id: doc._id, counted: _.nin(count.counted), ...(write.version === undefined ? {} : { v: write.version }) };
@@ -302,6 +322,14 @@ async function fixLaterDays(db: Database, fixes: readonly LaterDayFix[], openid:
   }
 }
 
+/** Applies a goal document write: added, or written over the version read. False when another delivery came first: plan again. */
+async function writeGoal(db: Database, write: GoalWrite): Promise<boolean> {
+  if (write.kind === 'create') return (await addAll(db, 'goals', [write.doc])) === 'added';
+  const { _id, reports, ...fields } = write.doc;
+  const _ = db.command;
+  return updatedCount(await db.collection('goals').where({ _id, v: write.version }).update({ data: { ...fields, reports: _.set(reports) } })) === 1;
+}
+
 /** Adds the planned events; those another delivery stored meanwhile are answered as duplicates. */
 async function storeEvents(db: Database, plan: TrackPlan): Promise<StoredBatch> {
   if ((await addAll(db, 'events', plan.events)) === 'added') return { accepted: plan.accepted, duplicates: plan.duplicates };
@@ -319,19 +347,19 @@ export async function storeBatch(deps: TrackStoreDeps, batch: Batch, caller: Cal
   const groups = new Map<string, GroupResolution>();
   const now = deps.now();
   const timed = timedEvents(batch, now);
-  const context: TrackContext = deps.sharePrefix ? { identity, now, sharePrefix: deps.sharePrefix } : { identity, now };
+  const context: TrackContext = { identity, now, byFunction: isFunctionCall(caller.source), ...(deps.sharePrefix ? { sharePrefix: deps.sharePrefix } : {}) };
   for (let attempt = 1; ; attempt++) {
     const read = await readLookups(db, timed, identity.openid, groups, deps.getOpenData);
     const plan = planBatch(read.timed, context, read.lookups);
     if (plan.events.length === 0) return { accepted: plan.accepted, duplicates: plan.duplicates };
     await fixLaterDays(db, plan.laterDays, identity.openid, now);
     // another delivery for this user came first when a write is refused: plan again from what it left
-    if ((await writeUser(db, plan.user, identity.openid, now)) && (await everyUserDay(db, plan.userDays))) return storeEvents(db, plan);
+    if ((await writeUser(db, plan.user, identity.openid, now)) && (await every(plan.goals, (write) => writeGoal(db, write))) && (await every(plan.userDays, (write) => writeUserDay(db, write)))) return storeEvents(db, plan);
     if (attempt === ATTEMPTS) throw new RukouError('UPSTREAM', 'the user was being recorded by other deliveries at the same time; send the batch again');
   }
 }
 
-async function everyUserDay(db: Database, writes: readonly UserDayWrite[]): Promise<boolean> {
-  const written = await Promise.all(writes.map((write) => writeUserDay(db, write)));
-  return written.every(Boolean);
+/** Applies writes in parallel: true when every one was applied. */
+async function every<W>(writes: readonly W[], apply: (write: W) => Promise<boolean>): Promise<boolean> {
+  return (await Promise.all(writes.map(apply))).every(Boolean);
 }

@@ -5,27 +5,15 @@
  * opened). `track` computes them from an entry's touch when it writes a user-day: the user's first
  * touch's keys, copied onto every user-day like the first day, and the day's earliest entry's.
  *
- * A message or card counts only for a real open (as `shared/sends.ts` defines one: the record was
- * sent, to this user, less than 7 days before the entry): `track` reads the records its entries
- * name only when one of them may be its day's earliest entry (`sendsToRead`).
+ * A message or card counts only for a real open (as `shared/sends.ts` defines one, `openOf`: the
+ * record was sent, to this user, less than 7 days before the entry): `track` reads the records its
+ * entries name and stores the open on the entry (`messageOpen`, `cardOpen`), which its touch carries.
  *
  * @example
  * entryKeys({ day, at, scene: 1008, category: 'Share', bucket: 'in-wechat', path: 'pages/item/item', card: { depth: 2, sharer: 'o-ann', … }, groupId: 'G1' }, 'o-bob')
  * // { bucket: 'in-wechat', category: 'Share', scene: '1008', page: 'pages/item/item', share: '2', group: true }
  */
 import type { EntryKeys, Touch } from './model';
-import { OPEN_WINDOW_MS, type SendKind } from './sends';
-
-/** What `track` reads of a message or card record an entry names. */
-export interface SendRecord {
-  _id: string;
-  kind: SendKind;
-  openid: string;
-  fate: string;
-  sentAt?: Date;
-  /** The template (messages) or rule (cards) the record counts under. */
-  key: string;
-}
 
 /** The retention keys of an entry's touch, for the user `openid` (a card of their own is no share). */
 export function entryKeys(touch: Touch, openid: string): EntryKeys {
@@ -34,17 +22,7 @@ export function entryKeys(touch: Touch, openid: string): EntryKeys {
   if (touch.path !== undefined) keys.page = touch.path;
   if (touch.card && touch.card.sharer !== openid) keys.share = String(touch.card.depth);
   if (touch.groupId !== undefined) keys.group = true;
-  if (touch.messageTemplate !== undefined) keys.message = touch.messageTemplate;
-  if (touch.cardRule !== undefined) keys.card = touch.cardRule;
+  if (touch.messageOpen !== undefined) keys.message = touch.messageOpen;
+  if (touch.cardOpen !== undefined) keys.card = touch.cardOpen;
   return keys;
-}
-
-/**
- * The template or rule of the record an entry of `openid` at `at` opened, if it is an open: the
- * record was sent, to them, less than `OPEN_WINDOW_MS` before (an event time a little before
- * `sentAt` is an open all the same: the id proves the send came first).
- */
-export function openedKey(record: SendRecord | undefined, openid: string, at: Date): string | undefined {
-  if (!record || record.fate !== 'sent' || record.openid !== openid || record.sentAt === undefined) return undefined;
-  return at.getTime() < new Date(record.sentAt).getTime() + OPEN_WINDOW_MS ? record.key : undefined;
 }

@@ -73,6 +73,13 @@ export interface EnterEvent extends EventBase {
    * the group's record (`GroupRecord`) is its earliest such entry. Retention keeps these entries.
    */
   groupFirst?: true;
+  /**
+   * The template of the subscription message (`messageOpen`) or the rule of the service card
+   * (`cardOpen`) whose open this entry is (`messageId`, `cardId` naming a sent record of the
+   * caller's, less than 7 days before): what goals and conversions credit. Absent otherwise.
+   */
+  messageOpen?: string;
+  cardOpen?: string;
   warnings?: string[];
 }
 
@@ -116,7 +123,17 @@ export interface HideEvent extends EventBase {
   pause?: string;
 }
 
-export type StoredEvent = EnterEvent | ShareEvent | PageEvent | HideEvent;
+/** A goal reported by the Mini Program, or by the operator's own cloud function (`verified`). */
+export interface GoalEvent extends EventBase {
+  type: 'goal';
+  name: string;
+  goalId: string;
+  value?: number;
+  /** `track` was called by a cloud function (SOURCE ends in `scf`), not by the Mini Program. */
+  verified: boolean;
+}
+
+export type StoredEvent = EnterEvent | ShareEvent | PageEvent | HideEvent | GoalEvent;
 
 /**
  * `revisions`: a user's first day moved earlier (an offline phone delivered an older entry). Their
@@ -147,10 +164,13 @@ export interface Touch {
   card?: ShareRecord;
   /** openGId of the group chat the entry came from. */
   groupId?: string;
-  /** The template of the subscription message the entry opened (`shared/sends.ts`: a sent message, its recipient, within 7 days). */
-  messageTemplate?: string;
-  /** The rule of the service card the entry opened (an open as for messages). */
-  cardRule?: string;
+  /**
+   * The template of the subscription message (`messageOpen`) or the rule of the service card
+   * (`cardOpen`) the entry opened (`shared/sends.ts`: a sent message, its recipient, within 7 days),
+   * as on its event: what retention and goals count it under. Absent from touches written before them.
+   */
+  messageOpen?: string;
+  cardOpen?: string;
 }
 
 /**
@@ -242,6 +262,23 @@ export interface UserDayDoc {
   groupOpens: Record<string, number>;
   /** The day's latest entry by event time. */
   latest?: Touch;
+  /**
+   * Entries by the sharer whose card they came through (share returns and repeats), and by the
+   * template or card rule they opened: present once the day has one. Goals divide by them.
+   */
+  bySharer?: Record<string, number>;
+  byMessage?: Record<string, number>;
+  byCard?: Record<string, number>;
+  /**
+   * The goals that happened on this day (`shared/day-goals.ts`), each credited under every model;
+   * `goalKeys` and `goalNames` are their sums per (goal, model, dimension, key) and per goal, one row
+   * each, which the rollup adds up; `goalsAt` is when they last changed. Absent from a day without goals.
+   */
+  goals?: DayGoal[];
+  goalKeys?: GoalKeyRow[];
+  goalNames?: GoalNameRow[];
+  goalCount?: number;
+  goalsAt?: Date;
   /** The client ids (`eventId`) of the entries and shares counted: a batch sent again counts once. */
   counted: string[];
   /** Bumped by every write; each write is conditional on the version its plan read. */
@@ -299,4 +336,84 @@ export interface ChannelDoc {
   updatedAt: Date;
   /** Bumped by every write; each write is conditional on the version it read. */
   v: number;
+}
+
+/** The attribution models: the user's first entry ever, the entry of the goal's session, the last entry within 30 days that was not a Quick entry. */
+export type GoalModel = 'first' | 'last' | 'lastNonDirect';
+
+/** What a goal is credited to: the names `admin` `topEntries` uses, and share (the sharer), group (the chat), message (the template) and card (the rule). */
+export type GoalDimension = 'bucket' | 'category' | 'scene' | 'channel' | 'page' | 'share' | 'group' | 'message' | 'card';
+
+/** The entry a goal is credited to under one model. */
+export interface Credit {
+  /** The entry's event time. */
+  at: Date;
+  /** Whole seconds from the entry to the goal, and their bucket (`shared/goal-times.ts`). */
+  s: number;
+  b: number;
+  /** The entry's key in each dimension it has, escaped as map keys are (`shared/keys.ts`). */
+  keys: Partial<Record<GoalDimension, string>>;
+}
+
+/** A goal as the user-day of its day holds it. */
+export interface DayGoal {
+  /** The `_id` of its `goals` document. */
+  id: string;
+  name: string;
+  at: Date;
+  /** Fen; 0 when no report gave one. */
+  value: number;
+  verified: boolean;
+  credit: Partial<Record<GoalModel, Credit>>;
+}
+
+/** A user-day's goals of one name credited to one key under one model: one row, whatever their number. */
+export interface GoalKeyRow {
+  n: string;
+  m: GoalModel;
+  d: GoalDimension;
+  k: string;
+  goals: number;
+  value: number;
+}
+
+/** A user-day's goals of one name. */
+export interface GoalNameRow {
+  n: string;
+  goals: number;
+  value: number;
+  verified: number;
+}
+
+/** One report of a goal: by the Mini Program, or verified (the operator's cloud function). */
+export interface GoalReport {
+  /** The client id of the event that reported it. */
+  eventId: string;
+  verified: boolean;
+  /** The report's event time. */
+  at: Date;
+  value?: number;
+}
+
+/**
+ * `goals`, `_id` = `goalDocId(openid, name, goalId)`: one goal of one user, whoever reported it and
+ * however often. Its time is its earliest report's, its value the verified report's when one has
+ * a value; `track` keeps the user-day of its day in step (`DayGoal`), which the rollup reads.
+ */
+export interface GoalDoc {
+  _id: string;
+  openid: string;
+  appid: string;
+  unionid?: string;
+  name: string;
+  goalId: string;
+  at: Date;
+  day: string;
+  value?: number;
+  verified: boolean;
+  reports: GoalReport[];
+  /** Bumped by every write; each write is conditional on the version its plan read. */
+  v: number;
+  /** When it was last written (server time). */
+  updatedAt: Date;
 }

@@ -20,6 +20,7 @@
  *   the daily run re-rolls each of the days before that received events after its rollup, which is
  *   how they get counted.
  */
+import type { GoalDay } from './goal-rollup';
 import { unescapeKey } from './keys';
 import { ratio } from './ratio';
 import { sceneInfo } from './scenes';
@@ -142,6 +143,11 @@ export interface RollupDoc {
    * documents written before `rollup-6`.
    */
   retention?: RetentionSection;
+  /**
+   * The day's goals by name, and by model, dimension and key what was credited to each (names and
+   * keys escaped; `shared/goal-rollup.ts`); absent before `rollup-6`.
+   */
+  goals?: Record<string, GoalDay>;
   lateEvents: number;
   version: string;
   computedAt: Date;
@@ -319,6 +325,14 @@ export function revisionsSincePipeline(days: readonly string[], since: Date): Pi
   return {
     collection: 'revisions',
     stages: [{ $match: { fromDay: { $in: [...days] }, at: { $gte: since } } }, { $group: { _id: '$fromDay', last: { $max: '$at' } } }, { $limit: days.length }],
+  };
+}
+
+/** The last change to the goals of each of these days' user-days since `since` (a group per day). */
+export function goalChangesSincePipeline(days: readonly string[], since: Date): Pipeline {
+  return {
+    collection: 'user_days',
+    stages: [{ $match: { day: { $in: [...days] }, goalsAt: { $gte: since } } }, { $group: { _id: '$day', last: { $max: '$goalsAt' } } }, { $limit: days.length }],
   };
 }
 

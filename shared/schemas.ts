@@ -16,6 +16,7 @@
 import * as compiled from '../dist/validators/schemas';
 import { LIMITS, type Entry } from './entry';
 import { ValidationError } from './errors';
+import { GOAL_ID_LENGTH, GOAL_NAME_PATTERN, MAX_GOAL_VALUE } from './goals';
 import { describeErrors, isRecord, nestsWithin, textProblem, type Validator } from './input';
 import { BUCKETS } from './scenes';
 
@@ -68,7 +69,15 @@ export interface HideInput extends EventInputBase {
   pause?: string;
 }
 
-export type TrackEventInput = EnterInput | ShareInput | PageInput | HideInput;
+/** A goal (`shared/goals.ts`): `goalId` is the operator's key of it (an order number), `value` fen. */
+export interface GoalInput extends EventInputBase {
+  type: 'goal';
+  name: string;
+  goalId: string;
+  value?: number;
+}
+
+export type TrackEventInput = EnterInput | ShareInput | PageInput | HideInput | GoalInput;
 export type TrackEventType = TrackEventInput['type'];
 
 export interface Rejection {
@@ -151,6 +160,7 @@ const SCHEMAS: Record<TrackEventType, object> = {
   share: closed('share', { shareId: ID_SCHEMA, path: PATH, to: { enum: ['chat', 'timeline'] } }, ['shareId', 'path', 'to']),
   page: closed('page', { path: PATH }, ['path']),
   hide: closed('hide', { stayMs: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 }, pause: { type: 'string', pattern: '^[A-Za-z]{1,32}$' } }, ['stayMs']),
+  goal: closed('goal', { name: { type: 'string', pattern: GOAL_NAME_PATTERN }, goalId: { type: 'string', minLength: 1, maxLength: GOAL_ID_LENGTH }, value: { type: 'integer', minimum: 0, maximum: MAX_GOAL_VALUE } }, ['name', 'goalId']),
 };
 
 /** What `parseEntry` answers, whatever it is given. */
@@ -206,7 +216,7 @@ export const VALIDATORS = {
   schemas: { ...SCHEMAS, entry: ENTRY_SCHEMA, sentAt: EPOCH_MS },
 } as const;
 
-const validators: Record<TrackEventType, Validator> = { enter: compiled.enter, share: compiled.share, page: compiled.page, hide: compiled.hide };
+const validators: Record<TrackEventType, Validator> = { enter: compiled.enter, share: compiled.share, page: compiled.page, hide: compiled.hide, goal: compiled.goal };
 const entryValidator: Validator = compiled.entry;
 const isEpochMs = (value: unknown): value is number => compiled.sentAt(value);
 

@@ -81,6 +81,26 @@ export interface SendRow {
   newUsers: number;
 }
 
+/** A message or card record as `track` reads it to tell an open: its recipient, fate, send time, and its template or rule (`key`). */
+export interface SentRecord {
+  _id: string;
+  openid: string;
+  key: string;
+  fate: string;
+  sentAt?: Date;
+}
+
+/**
+ * The template (or card rule) of the record an entry by `openid` at `at` opened, by the definition
+ * above (its recipient, a record whose fate is `sent`, less than 7 days after `sentAt`), or
+ * undefined when the entry is no open. `track` stores it on the entry, so that goals and their
+ * conversion rates credit messages by template and cards by rule.
+ */
+export function openOf(record: SentRecord | undefined, openid: string, at: Date): string | undefined {
+  if (!record || record.openid !== openid || record.fate !== 'sent' || record.sentAt === undefined) return undefined;
+  return at.getTime() < new Date(record.sentAt).getTime() + OPEN_WINDOW_MS ? record.key : undefined;
+}
+
 const isSent = { $eq: ['$fate', 'sent'] };
 
 /**

@@ -6,6 +6,8 @@
 import type { JSONSchemaType } from 'ajv';
 import * as compiled from '../dist/validators/stats-input';
 import { ValidationError, LimitError } from './errors';
+import { GOAL_DIMENSIONS, GOAL_MODELS, GOAL_NAME_PATTERN } from './goals';
+import type { GoalDimension, GoalModel } from './model';
 import { describeErrors, type Validator } from './input';
 import { RETENTION_DAYS, RETENTION_DIMENSIONS, type RetentionDimension } from './retention';
 import { MAX_BACKFILL_DAYS } from './rollup';
@@ -40,6 +42,13 @@ export interface ChannelsInput extends LimitInput {
 export interface RetentionInput extends LimitInput {
   by?: RetentionDimension | null;
   days?: number[] | null;
+}
+
+/** `goals`: one goal by the keys of one dimension under one model. */
+export interface GoalsInput extends LimitInput {
+  goal: string;
+  model: GoalModel;
+  by: GoalDimension;
 }
 
 export interface ShareTreeInput {
@@ -108,6 +117,21 @@ const retentionSchema: JSONSchemaType<RetentionInput> = {
   additionalProperties: false,
 };
 
+const goalsSchema: JSONSchemaType<GoalsInput> = {
+  type: 'object',
+  properties: {
+    action: { type: 'string' },
+    from: DAY,
+    to: DAY,
+    goal: { type: 'string', pattern: GOAL_NAME_PATTERN },
+    model: { type: 'string', enum: [...GOAL_MODELS] },
+    by: { type: 'string', enum: [...GOAL_DIMENSIONS] },
+    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+  },
+  required: ['action', 'from', 'to', 'goal', 'model', 'by'],
+  additionalProperties: false,
+};
+
 const shareTreeSchema: JSONSchemaType<ShareTreeInput> = {
   type: 'object',
   properties: { action: { type: 'string' }, rootShareId: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } },
@@ -141,7 +165,7 @@ const actionOnlySchema: JSONSchemaType<ActionOnly> = {
  */
 export const VALIDATORS = {
   options: { allErrors: true },
-  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, channels: channelsSchema, retention: retentionSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
+  schemas: { range: rangeSchema, rank: rankSchema, limit: limitSchema, channels: channelsSchema, retention: retentionSchema, goals: goalsSchema, shareTree: shareTreeSchema, group: groupSchema, actionOnly: actionOnlySchema },
 } as const;
 
 /**
@@ -170,6 +194,7 @@ const parseRank = validator<RankInput>(compiled.rank);
 const parseLimit = validator<LimitInput>(compiled.limit);
 const parseChannels = validator<ChannelsInput>(compiled.channels);
 const parseRetention = validator<RetentionInput>(compiled.retention);
+const parseGoals = validator<GoalsInput>(compiled.goals);
 
 /** A stats range: real days, in order, at most 366 of them. */
 export function statsRange(input: unknown): RangeInput {
@@ -203,6 +228,13 @@ export function retentionInput(input: unknown): RetentionInput {
   const retention = parseRetention(input);
   checkRange(retention.from, retention.to, MAX_RANGE_DAYS);
   return retention;
+}
+
+/** A range, a goal's name, a model, a dimension and how many keys to answer (at most 100). */
+export function goalsInput(input: unknown): GoalsInput {
+  const goals = parseGoals(input);
+  checkRange(goals.from, goals.to, MAX_RANGE_DAYS);
+  return goals;
 }
 
 /** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */

@@ -6,6 +6,7 @@
  * `userDays` (the sum of daily users) where a day says `users`. `newUsers` does add up: everyone
  * is new on exactly one day.
  */
+import type { GoalKeys } from './goal-rollup';
 import { unescapeKey } from './keys';
 import type { EnterEvent, GroupRecord } from './model';
 import { ratio } from './ratio';
@@ -86,7 +87,15 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
     ...(doc.messages ? { messages: readable(doc.messages) } : {}),
     ...(doc.cards ? { cards: readable(doc.cards) } : {}),
     ...(doc.retention ? { retention: readableRetention(doc.retention) } : {}),
+    ...(doc.goals ? { goals: readableGoals(doc.goals) } : {}),
   };
+}
+
+/** A rollup's goals with every key as it was sent. */
+function readableGoals(goals: NonNullable<RollupDoc['goals']>): NonNullable<RollupDoc['goals']> {
+  const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
+  const keysOf = (keys: GoalKeys): GoalKeys => Object.fromEntries(Object.entries(keys).map(([dimension, map]) => [dimension, readable(map)]));
+  return Object.fromEntries(Object.entries(goals).map(([name, day]) => [unescapeKey(name), { ...day, first: keysOf(day.first), last: keysOf(day.last), lastNonDirect: keysOf(day.lastNonDirect) }]));
 }
 
 const entriesOf = (map: Record<string, Counts>): Record<string, number> =>

@@ -11,6 +11,12 @@
  * which remembers the ids it counted: an event a user-day counted is not counted again, and is
  * stored again only if a crash kept it from being stored. Page views and hides are only stored.
  *
+ * Goals: each goal event is merged into its goal's document (`shared/goal-plan.ts`: one goal per
+ * user, name and goalId, verified when a cloud function called `track`), and the goal is held,
+ * credited under every model (`shared/attribution.ts`), by the user-day of its day; the goals a
+ * written user-day holds are credited again with the batch's entries. An entry naming a message
+ * or card that it opened (`openOf`) carries the template or rule goals credit.
+ *
  * Share rules (the verified share graph):
  * - A `share` event records the share when its id carries the caller's share prefix (issued to
  *   them, see `shared/ids.ts`) and nobody recorded it yet: the id belongs to the caller, with a
@@ -29,24 +35,28 @@
  * marked `groupFirst`; the group's record is its earliest such entry (no document per group).
  *
  * Retention (`shared/retention.ts`) reads what the user-days carry: the first touch's keys (copied
- * from `users` like the first day), the day's earliest entry's keys (its message or card read
- * only when it may be that entry, `followUps`), and the user's previous day with an entry (read
+ * from `users` like the first day), the day's earliest entry's keys (its message or card as its
+ * event carries them, `openOf`: the same open goals credit), and the user's previous day with an entry (read
  * with the day's first entry, `priorDaysBefore`). When the first touch moves, or a day gets its
  * first entry before days that already have theirs (an offline phone), the user's other user-days
  * are written too (`LaterDayFix`).
  *
  * @example
  * const timed = timedEvents(batch, now);
- * // … the store reads the user-days of countedDays(timed), then what followUps() asks for …
+ * // … the store reads the user-days of batchDays(timed), then what followUps() asks for …
  * const plan = planBatch(timed, { identity, now, sharePrefix }, lookups);
- * // plan.user, plan.userDays, plan.events: what to write, in that order
+ * // plan.laterDays, plan.user, plan.goals, plan.userDays, plan.events: what to write, in that order
  */
+import { entryTouch, firstTouch, NON_DIRECT_WINDOW_MS, recredit, type EntryTouch } from './attribution';
+import { dayGoalFields, sameGoals, withGoal, withoutGoal, type DayGoalFields } from './day-goals';
 import { parseEntry, type Entry } from './entry';
-import { entryKeys, openedKey, type SendRecord } from './entry-keys';
+import { entryKeys } from './entry-keys';
+import { planGoals, type GoalWrite, type PlacedGoal } from './goal-plan';
+import { goalDocId } from './goals';
 import { eventDocId, issuedWith } from './ids';
-import type { EnterEvent, EventBase, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
-import type { SendKind } from './sends';
+import type { EnterEvent, EventBase, GoalDoc, GoalEvent, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
+import { openOf, type SentRecord } from './sends';
 import { countOncePerSession } from './session';
 import { chinaDay, chinaDayEnd, chinaDayStart, DAY_MS, eventTime, MAX_EVENT_AGE_MS } from './time';
 import { countEvent, emptyCount, nextUserDay, sessionEntriesOf, type DayCount, type FirstCopies } from './user-days';
@@ -72,6 +82,8 @@ export interface TrackContext {
   now: Date;
   /** The caller's share prefix (`sharePrefix`); absent when no share secret is configured. */
   sharePrefix?: string;
+  /** A cloud function called `track` (`isFunctionCall`): its goals are verified. */
+  byFunction?: boolean;
 }
 
 /** A batch's event with its event time and China day. */
@@ -98,14 +110,15 @@ export interface TrackLookups {
   storedIds?: ReadonlySet<string>;
   /** The user's latest entry on a day before the batch's first share's, when read (`followUps`). */
   earlierLatest?: Touch;
-  /** The message and card records the batch's entries name, when read (`followUps`), by `sendKey`. */
-  sends?: ReadonlyMap<string, SendRecord>;
+  /** The records of the messages and cards the batch's entries name, by id (`sendIdsToRead`). */
+  records?: { messages: ReadonlyMap<string, SentRecord>; cards: ReadonlyMap<string, SentRecord> };
+  /** The stored documents of the batch's goals, by `_id` (`goalDocIds`). */
+  goals?: ReadonlyMap<string, GoalDoc>;
+  /** The user's stored entries around the batch's goals (`goalWindow`). */
+  entries?: readonly EnterEvent[];
   /** The user's days with an entry before `priorDaysBefore`'s day, latest first, when read. */
   priorDays?: readonly string[];
 }
-
-/** How `TrackLookups.sends` keys a record: message and card ids are apart. */
-export const sendKey = (kind: SendKind, id: string): string => `${kind}:${id}`;
 
 /**
  * The `users` write a plan needs. `users` documents are versioned (`v`): every write is conditional
@@ -131,8 +144,10 @@ export type UserDayWrite =
   | {
       kind: 'update';
       count: DayCount;
-      /** The version read, when the count has entries. */
+      /** The version read, when the count has entries or the goals change. */
       version?: number;
+      /** The day's goals as this write sets them, when they change (a goal added, moved, credited again). */
+      goals?: DayGoalFields;
       /** The user-day as this write leaves it, when no other write came between. */
       doc: UserDayDoc;
     };
@@ -158,6 +173,8 @@ export interface TrackPlan {
   /** The events to add; share events that record a share carry it (the share ledger). */
   events: StoredEvent[];
   user?: UserWrite;
+  /** The goal documents to add or update, before the user-days that hold the goals. */
+  goals: GoalWrite[];
   userDays: UserDayWrite[];
   laterDays: LaterDayFix[];
 }
@@ -175,9 +192,54 @@ export function timedEvents(batch: Batch, now: Date): TimedEvent[] {
   });
 }
 
-/** The days of the batch's entries and shares: the user-days it reads and writes. */
+/** The days of the batch's entries and shares: the user-days it counts into. */
 export function countedDays(timed: readonly TimedEvent[]): string[] {
   return [...new Set(timed.filter((event) => isCounted(event.input)).map((event) => event.day))].sort();
+}
+
+/** The days whose user-days the batch reads first: its entries' and shares', and its goals' (a goal is held by the user-day of its day). */
+export function batchDays(timed: readonly TimedEvent[]): string[] {
+  return [...new Set([...countedDays(timed), ...timed.filter((event) => event.input.type === 'goal').map((event) => event.day)])].sort();
+}
+
+const goalsOf = (timed: readonly TimedEvent[]): (TimedEvent & { input: Extract<TrackEventInput, { type: 'goal' }> })[] =>
+  timed.filter((event): event is TimedEvent & { input: Extract<TrackEventInput, { type: 'goal' }> } => event.input.type === 'goal');
+
+/** The `_id`s of the goals the batch reports: their documents are read first. */
+export function goalDocIds(timed: readonly TimedEvent[], openid: string): string[] {
+  return [...new Set(goalsOf(timed).map(({ input }) => goalDocId(openid, input.name, input.goalId)))];
+}
+
+/**
+ * The user's entries a batch's goals are credited from: from 30 days before the earliest goal (a
+ * last non-direct touch) to the latest one, counting the goals' stored times, which an earlier
+ * report may have set. Undefined for a batch without goals.
+ */
+export function goalWindow(timed: readonly TimedEvent[], stored: ReadonlyMap<string, GoalDoc>, openid: string): { from: Date; to: Date } | undefined {
+  const times = goalsOf(timed).flatMap(({ input, at }) => {
+    const doc = stored.get(goalDocId(openid, input.name, input.goalId));
+    return doc ? [at.getTime(), new Date(doc.at).getTime()] : [at.getTime()];
+  });
+  if (times.length === 0) return undefined;
+  return { from: new Date(Math.min(...times) - NON_DIRECT_WINDOW_MS), to: new Date(Math.max(...times)) };
+}
+
+/** The days of the batch's stored goals that the first read left out: a goal's user-day is written whatever report moves it. */
+export function goalDaysToRead(stored: ReadonlyMap<string, GoalDoc>, read: readonly string[]): string[] {
+  return [...new Set([...stored.values()].map((doc) => doc.day))].filter((day) => !read.includes(day)).sort();
+}
+
+/** The message and card ids the batch's entries name: their records tell which entries are opens. */
+export function sendIdsToRead(events: readonly TrackEventInput[]): { messages: string[]; cards: string[] } {
+  const messages = new Set<string>();
+  const cards = new Set<string>();
+  for (const event of events) {
+    if (event.type !== 'enter') continue;
+    const { messageId, cardId } = parseEntry(event.options, event.cold);
+    if (messageId) messages.add(messageId);
+    if (cardId) cards.add(cardId);
+  }
+  return { messages: [...messages], cards: [...cards] };
 }
 
 /** The client ids of the batch's entries and shares: what user-days count. */
@@ -234,8 +296,6 @@ export interface FollowUps {
   storedIds: boolean;
   /** The user's latest entry before this day: the batch's first share has nothing on its own day to build on. */
   latestBefore?: string;
-  /** The message and card records named by entries that may be their day's earliest (whose keys retention reads). */
-  sends?: Record<SendKind, string[]>;
 }
 
 /** The batch's entries no user-day counted yet. */
@@ -243,21 +303,6 @@ const newEntries = (timed: readonly TimedEvent[], userDays: ReadonlyMap<string, 
   const counted = new Set([...userDays.values()].flatMap((doc) => doc.counted));
   return timed.filter((event) => event.input.type === 'enter' && !counted.has(event.input.id));
 };
-
-/** Whether an entry at `at` may be the earliest of its day, as its stored user-day tells. */
-const mayOpenDay = (stored: UserDayDoc | undefined, at: Date): boolean => !stored || stored.entries === 0 || at.getTime() < new Date(stored.times[0]).getTime();
-
-/** The message and card ids named by new entries that may be their day's earliest. */
-function sendsOpeningDays(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): Record<SendKind, string[]> | undefined {
-  const ids: Record<SendKind, Set<string>> = { messages: new Set(), cards: new Set() };
-  for (const { input, at, day } of newEntries(timed, userDays)) {
-    if (input.type !== 'enter' || !mayOpenDay(userDays.get(day), at)) continue;
-    const entry = parseEntry(input.options, input.cold);
-    if (entry.messageId) ids.messages.add(entry.messageId);
-    if (entry.cardId) ids.cards.add(entry.cardId);
-  }
-  return ids.messages.size + ids.cards.size > 0 ? { messages: [...ids.messages], cards: [...ids.cards] } : undefined;
-}
 
 /**
  * How many of the user's days with an entry `priorDaysBefore` reads: the days a batch gives their
@@ -284,7 +329,8 @@ export function priorDaysBefore(timed: readonly TimedEvent[], userDays: Readonly
 
 export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<string, UserDayDoc>): FollowUps {
   const counted = new Set([...userDays.values()].flatMap((doc) => doc.counted));
-  const user = timed.some(({ input, at, day }) => {
+  // a goal is credited to the user's first touch
+  const user = goalsOf(timed).length > 0 || timed.some(({ input, at, day }) => {
     if (!isCounted(input)) return false;
     const stored = userDays.get(day);
     if (!stored) return true;
@@ -295,8 +341,6 @@ export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<st
   const enteredBefore = inOrder.slice(0, Math.max(firstShare, 0)).some((event) => event.input.type === 'enter');
   const follow: FollowUps = { user, storedIds: timed.some(({ input }) => isCounted(input) && counted.has(input.id)) };
   if (firstShare >= 0 && !enteredBefore && !userDays.get(inOrder[firstShare].day)?.latest) follow.latestBefore = inOrder[firstShare].day;
-  const sends = sendsOpeningDays(timed, userDays);
-  if (sends) follow.sends = sends;
   return follow;
 }
 
@@ -337,17 +381,14 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
   return { shareId: share.shareId, verified: true, sharer: share.sharer, depth: share.depth, rootShareId: share.rootShareId, self, isReturn: !self && !entry.reopen };
 }
 
-function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>, sends: ReadonlyMap<string, SendRecord> | undefined): Touch {
+function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>): Touch {
   const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket, path: event.path };
   if (event.channel) touch.channel = event.channel;
   // only a verified card that was really opened is an arrival the user's next share can build on
   const card = event.share?.verified && !event.reopen ? shares.get(event.share.shareId) : undefined;
   if (card) touch.card = card;
-  if (event.groupId !== undefined) touch.groupId = event.groupId;
-  const template = event.messageId === undefined ? undefined : openedKey(sends?.get(sendKey('messages', event.messageId)), event.openid, event.at);
-  if (template !== undefined) touch.messageTemplate = template;
-  const rule = event.cardId === undefined ? undefined : openedKey(sends?.get(sendKey('cards', event.cardId)), event.openid, event.at);
-  if (rule !== undefined) touch.cardRule = rule;
+  // the group, and the message or card the entry opened (its event says): what retention and goals count it under
+  for (const key of ['groupId', 'messageOpen', 'cardOpen'] as const) if (event[key] !== undefined) touch[key] = event[key];
   return touch;
 }
 
@@ -376,6 +417,10 @@ function enterEvent(input: EnterInput, base: EventBase, identity: Identity, look
     share: attribute(entry, identity.openid, shares),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(event, { [key]: value });
+  const messageOpen = entry.messageId === undefined ? undefined : openOf(lookups.records?.messages.get(entry.messageId), identity.openid, base.at);
+  const cardOpen = entry.cardId === undefined ? undefined : openOf(lookups.records?.cards.get(entry.cardId), identity.openid, base.at);
+  if (messageOpen !== undefined) event.messageOpen = messageOpen;
+  if (cardOpen !== undefined) event.cardOpen = cardOpen;
   if (input.group !== undefined) {
     const group = lookups.groups.get(input.group) ?? { error: 'the cloudID was not resolved' };
     if ('openGId' in group) {
@@ -431,7 +476,7 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
     let event: StoredEvent;
     if (input.type === 'enter') {
       const enter = enterEvent(input, base, identity, lookups, shares);
-      const touch = touchOf(enter, shares, lookups.sends);
+      const touch = touchOf(enter, shares);
       arrival = arrivalAt(touch, identity.openid);
       touches.set(input.id, touch);
       event = enter;
@@ -445,7 +490,11 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
       }
       event = share;
     } else if (input.type === 'page') event = { ...base, type: 'page', path: input.path };
-    else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
+    else if (input.type === 'goal') {
+      const goal: GoalEvent = { ...base, type: 'goal', name: input.name, goalId: input.goalId, verified: context.byFunction === true };
+      if (input.value !== undefined) goal.value = input.value;
+      event = goal;
+    } else event = input.pause === undefined ? { ...base, type: 'hide', stayMs: input.stayMs } : { ...base, type: 'hide', stayMs: input.stayMs, pause: input.pause };
     stored.set(input.id, event);
   }
 
@@ -464,12 +513,24 @@ export function planBatch(timed: readonly TimedEvent[], context: TrackContext, l
   countCardsOncePerSession(entries, lookups.userDays, restored);
 
   const user = userWrite(lookups, [...touches.values()], identity);
-  const userDays = userDayWrites(planned, stored, touches, lookups, firstCopies(lookups, user, identity.openid), identity.openid, now);
+  const after = userAfter(lookups, user);
+  const first = after && firstTouch(after.first, identity.openid);
+  const fresh = entries.map(entryTouch);
+  const goalEvents = [...planned].sort((a, b) => a.input.seq - b.input.seq).flatMap(({ input }) => {
+    const event = stored.get(input.id);
+    return event?.type === 'goal' ? [event] : [];
+  });
+  const goals = goalEvents.length === 0 ? { writes: [], placed: [] } : planGoals(goalEvents, identity, { goals: lookups.goals ?? new Map(), ...(first ? { first } : {}), entries: [...(lookups.entries ?? []).map(entryTouch), ...fresh] }, now);
+  // goals already held are credited again with the batch's entries, and with a first touch this batch moved
+  const moved = user && (user.kind === 'create' || user.fields.first) ? first : undefined;
+  const credit = { entries: fresh, ...(moved ? { first: moved } : {}) };
+  const userDays = userDayWrites(planned, stored, touches, lookups, { copies: firstCopies(after, lookups.userRead, identity.openid), placed: goals.placed, credit }, identity.openid, now);
   return {
     accepted: planned.map((event) => event.input.id),
     duplicates,
     events: planned.map((event) => stored.get(event.input.id) as StoredEvent),
     ...(user ? { user } : {}),
+    goals: goals.writes,
     userDays,
     laterDays: laterDayFixes(user, userDays, lookups, identity.openid, now),
   };
@@ -516,10 +577,15 @@ function userWrite(lookups: TrackLookups, touches: Touch[], identity: Identity):
   return revision ? { kind: 'update', version: user.v, fields, revision } : { kind: 'update', version: user.v, fields };
 }
 
-/** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
-function firstCopies(lookups: TrackLookups, write: UserWrite | undefined, openid: string): ((day: string) => FirstCopies) | undefined {
+/** `users` as this batch leaves it, when read and there is one. */
+function userAfter(lookups: TrackLookups, write: UserWrite | undefined): UserDoc | undefined {
   if (!lookups.userRead) return undefined;
-  const after = write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
+  return write?.kind === 'create' ? write.doc : lookups.user && { ...lookups.user, ...(write?.kind === 'update' ? write.fields : {}) };
+}
+
+/** The first-day copies the batch's user-days take: from `users` as this batch leaves it, when read. */
+function firstCopies(after: UserDoc | undefined, userRead: boolean, openid: string): ((day: string) => FirstCopies) | undefined {
+  if (!userRead) return undefined;
   // a user with no entry yet (only shares): their first day is unknown, and no entry of theirs is counted as new
   return (day) => (after ? { firstDay: after.firstDay, firstAt: new Date(after.first.at), firstKeys: entryKeys(after.first, openid) } : { firstDay: day });
 }
@@ -563,12 +629,27 @@ function laterDayFixes(user: UserWrite | undefined, writes: readonly UserDayWrit
   return fixes;
 }
 
+/** What the batch's user-days take beside its counts: first-day copies, its goals, and what credits the goals they hold again. */
+interface DayChanges {
+  copies: ((day: string) => FirstCopies) | undefined;
+  placed: readonly PlacedGoal[];
+  credit: { entries: readonly EntryTouch[]; first?: EntryTouch };
+}
+
+/** A day's goals after the batch: those that left it gone, the batch's placed, the others credited again. */
+function goalsAfter(day: string, current: UserDayDoc | undefined, changes: DayChanges): UserDayDoc['goals'] {
+  let goals = (current?.goals ?? []).map((goal) => recredit(goal, changes.credit.entries, changes.credit.first));
+  for (const { leaves, goal } of changes.placed) if (leaves === day) goals = withoutGoal(goals, goal.id);
+  for (const placed of changes.placed) if (placed.day === day) goals = withGoal(goals, placed.goal);
+  return goals;
+}
+
 function userDayWrites(
   planned: readonly Planned[],
   stored: ReadonlyMap<string, StoredEvent>,
   touches: ReadonlyMap<string, Touch>,
   lookups: TrackLookups,
-  copies: ((day: string) => FirstCopies) | undefined,
+  changes: DayChanges,
   openid: string,
   now: Date,
 ): UserDayWrite[] {
@@ -580,14 +661,29 @@ function userDayWrites(
     countEvent(count, event, touches.get(input.id));
     counts.set(day, count);
   }
-  const days = [...counts.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
-  const previous = previousDays(days, lookups);
-  return days.map((count) => {
-    const current = lookups.userDays.get(count.day);
+  const goalDays = changes.placed.flatMap((placed) => (placed.leaves ? [placed.day, placed.leaves] : [placed.day]));
+  const days = [...new Set([...counts.keys(), ...goalDays])].sort();
+  const previous = previousDays(
+    days.flatMap((day) => counts.get(day) ?? []),
+    lookups,
+  );
+  const writes: UserDayWrite[] = [];
+  for (const day of days) {
+    const count = counts.get(day) ?? emptyCount(day);
+    const current = lookups.userDays.get(day);
+    const goals = goalsAfter(day, current, changes) ?? [];
+    const goalsChanged = !sameGoals(goals, current?.goals ?? []);
+    if (count.counted.length === 0 && !goalsChanged) continue;
     // without `users` read, every day has its user-day (`followUps`), whose copies stand
-    const firsts = copies?.(count.day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: count.day });
-    const doc = nextUserDay(current, count, firsts, openid, now, previous.get(count.day));
-    if (!current) return { kind: 'create', doc };
-    return count.entries > 0 ? { kind: 'update', count, version: current.v, doc } : { kind: 'update', count, doc };
-  });
+    const firsts = changes.copies?.(day) ?? (current ? { firstDay: current.firstDay, ...(current.firstAt ? { firstAt: current.firstAt } : {}) } : { firstDay: day });
+    const fields = goalsChanged ? dayGoalFields(goals, now) : undefined;
+    const next = nextUserDay(current, count, firsts, openid, now, previous.get(day));
+    const kept = current?.goals ? { goals: current.goals, goalKeys: current.goalKeys, goalNames: current.goalNames, goalCount: current.goalCount, goalsAt: current.goalsAt } : {};
+    // goals set whole are set over the version read, which their write bumps
+    const doc: UserDayDoc = { ...next, ...kept, ...fields, ...(fields && current && count.entries === 0 ? { v: current.v + 1 } : {}) };
+    if (!current) writes.push({ kind: 'create', doc });
+    else if (count.entries > 0 || fields) writes.push({ kind: 'update', count, version: current.v, ...(fields ? { goals: fields } : {}), doc });
+    else writes.push({ kind: 'update', count, doc });
+  }
+  return writes;
 }

@@ -30,6 +30,9 @@ export const userDayId = (openid: string, day: string): string => eventDocId(ope
 
 export const MAPS = ['byBucket', 'byCategory', 'byScene', 'byChannel', 'byPage', 'returnDepths', 'groupOpens'] as const;
 type MapName = (typeof MAPS)[number];
+/** Maps a user-day has once they count something: entries by sharer, by message template, by card rule. */
+export const OPTIONAL_MAPS = ['bySharer', 'byMessage', 'byCard'] as const;
+type OptionalMapName = (typeof OPTIONAL_MAPS)[number];
 
 /** What a batch's new entries and shares of one day add to its user-day. */
 export interface DayCount {
@@ -41,6 +44,8 @@ export interface DayCount {
   cards: { at: Date; shareId: string }[];
   /** Counters by map, keys escaped. */
   maps: Record<MapName, Record<string, number>>;
+  /** The same, of the maps a user-day has only once they count something. */
+  optionalMaps: Record<OptionalMapName, Record<string, number>>;
   shareIntents: number;
   returns: number;
   /** The latest of these entries by event time. */
@@ -58,7 +63,8 @@ export interface FirstCopies {
 
 export function emptyCount(day: string): DayCount {
   const maps = Object.fromEntries(MAPS.map((name) => [name, {}])) as DayCount['maps'];
-  return { day, counted: [], entries: 0, cold: 0, times: [], cards: [], maps, shareIntents: 0, returns: 0 };
+  const optionalMaps = Object.fromEntries(OPTIONAL_MAPS.map((name) => [name, {}])) as DayCount['optionalMaps'];
+  return { day, counted: [], entries: 0, cold: 0, times: [], cards: [], maps, optionalMaps, shareIntents: 0, returns: 0 };
 }
 
 /** Own properties only: a key such as `constructor` is a count like any other, never what objects inherit. */
@@ -73,8 +79,8 @@ export function countEvent(count: DayCount, event: EnterEvent | ShareEvent, touc
     count.shareIntents += 1;
     return;
   }
-  const add = (map: MapName, key: string | number | undefined): void => {
-    if (key !== undefined) increment(count.maps[map], escapeKey(String(key)), 1);
+  const add = (map: MapName | OptionalMapName, key: string | number | undefined): void => {
+    if (key !== undefined) increment(Object.hasOwn(count.maps, map) ? count.maps[map as MapName] : count.optionalMaps[map as OptionalMapName], escapeKey(String(key)), 1);
   };
   count.entries += 1;
   if (event.cold) count.cold += 1;
@@ -85,6 +91,10 @@ export function countEvent(count: DayCount, event: EnterEvent | ShareEvent, touc
   add('byChannel', event.channel);
   add('byPage', event.path);
   add('groupOpens', event.groupId);
+  // through someone else's card, a re-open aside: the same entries goals credit to a sharer (shared/attribution.ts)
+  if (event.share?.sharer !== undefined && !event.share.self && !event.reopen) add('bySharer', event.share.sharer);
+  add('byMessage', event.messageOpen);
+  add('byCard', event.cardOpen);
   if (event.share?.isReturn) {
     count.returns += 1;
     count.cards.push({ at: event.at, shareId: event.share.shareId });
@@ -112,13 +122,13 @@ function firstKeysOf(stored: UserDayDoc | undefined, firsts: FirstCopies): Entry
  * earlier day's first entries in the same batch); else the stored one stays.
  */
 export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, firsts: FirstCopies, openid: string, at: Date, prevDay?: string): UserDayDoc {
-  const maps = Object.fromEntries(
-    MAPS.map((name) => {
-      const map = { ...(stored?.[name] ?? {}) };
-      for (const [key, n] of Object.entries(count.maps[name])) increment(map, key, n);
-      return [name, map];
-    }),
-  ) as DayCount['maps'];
+  const sum = (name: MapName | OptionalMapName, counts: Record<string, number>): Record<string, number> => {
+    const map = { ...(stored?.[name] ?? {}) };
+    for (const [key, n] of Object.entries(counts)) increment(map, key, n);
+    return map;
+  };
+  const maps = Object.fromEntries(MAPS.map((name) => [name, sum(name, count.maps[name])])) as DayCount['maps'];
+  const optional = Object.fromEntries(OPTIONAL_MAPS.map((name) => [name, sum(name, count.optionalMaps[name])]).filter(([, map]) => Object.keys(map).length > 0));
   const firstDay = stored && stored.firstDay < firsts.firstDay ? stored.firstDay : firsts.firstDay;
   const firstAts = [stored?.firstAt, firsts.firstAt].filter((value): value is Date => value !== undefined).map((value) => new Date(value));
   const doc: UserDayDoc = {
@@ -130,6 +140,7 @@ export function nextUserDay(stored: UserDayDoc | undefined, count: DayCount, fir
     cold: (stored?.cold ?? 0) + count.cold,
     times: [...(stored?.times ?? []).map((time) => new Date(time)), ...count.times].sort(byTime),
     ...maps,
+    ...optional,
     shareIntents: (stored?.shareIntents ?? 0) + count.shareIntents,
     returns: (stored?.returns ?? 0) + count.returns,
     cards: [...(stored?.cards ?? []), ...count.cards],

@@ -31,7 +31,9 @@ export const ENTRY_DELAY_MS = 50_000;
 
 /**
  * When an event must be on its way: a share at once (its card may be opened within seconds, and
- * the open must find the share recorded); the hide that ends a visit at once too, since WeChat
+ * the open must find the share recorded); a goal at once (the app may be killed or left for days
+ * after a payment, and the operator's function may report the same goal meanwhile: the sooner the
+ * visit's entry is stored with it, the surer its credit); the hide that ends a visit at once too, since WeChat
  * suspends the app 5 s later and may destroy it, and whatever waits goes with it, stay time and
  * page views included; an entry within `delay`; a page view, or the hide of a pause (a system
  * screen the app opened, from which the user comes back), never on its own: it rides along.
@@ -108,13 +110,13 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
 
   function flush(): void {
     clock.clearTimeout(timer);
-    if (sending.size > 0) {
+    if (sending.size) {
       again = true;
       return;
     }
     // a process without identity leaves what earlier launches recorded to a later one
     const batch = queue.peek(BATCH_EVENTS, held, silent ? queue.firstSeq : 0);
-    if (batch.length === 0) return;
+    if (!batch.length) return;
     // what a process without identity records is counted at once, as the server would refuse it
     if (silent) return answered(readAnswer({ error: { code: NO_IDENTITY } }, batch, queue.firstSeq));
     again = false;
@@ -137,7 +139,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   return {
     held,
     queued() {
-      if (hidden() || (sending.size === 0 && failures === 0)) schedule();
+      if (hidden() || !(sending.size || failures)) schedule();
     },
     flush,
   };

@@ -1,5 +1,5 @@
 import { API_CATEGORY_LENGTH, APP_ID_LENGTH, clip, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
-import { cleanText } from './paths';
+import { cleanText, textOf } from './paths';
 import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
 /** Scenes of a card opened in a group chat (1008 group card, 1044 card with shareTicket). */
@@ -25,8 +25,6 @@ export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefi
 /** At least the UTF-8 bytes of a text, as the server counts an event's size: 3 for each non-ASCII UTF-16 unit. */
 const utf8 = (text: string): number => text.replace(/[^\0-\x7f]/g, '___').length;
 
-/** A text field as the server takes it, or undefined for one that is no text. */
-const textOf = (value: unknown, length: number): string | undefined => (typeof value === 'string' ? clip(cleanText(value), length) : undefined);
 
 /** What an entry's options may weigh: the event's cap less room for its other fields and a group cloudID. */
 const OPTIONS_BYTES = EVENT_BYTES - 2560;

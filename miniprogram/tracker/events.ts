@@ -27,6 +27,7 @@ export type TrackEvent = Base &
     | { type: 'share'; shareId: string; path: string; to: 'chat' | 'timeline' }
     | { type: 'page'; path: string }
     | { type: 'hide'; stayMs: number; pause?: string }
+    | { type: 'goal'; name: string; goalId: string; value?: number }
   );
 
 /** Distributes over the union, so each event kind keeps its own fields. */

@@ -1,6 +1,7 @@
 /**
- * Rukou's Mini Program tracker: every cold and hot entry, page views, hides with their stay time
- * and shares, sent to the `track` cloud function in batches through a queue that survives kills.
+ * Rukou's Mini Program tracker: every cold and hot entry, page views, hides with their stay time,
+ * shares and the goals the app reports (`goal()`), sent to the `track` cloud function in batches
+ * through a queue that survives kills.
  * It wraps the App and Page options you already have instead of patching `App`/`Page` globally,
  * and nothing it does can make your handlers fail.
  *
@@ -9,7 +10,7 @@
  * no page view, and the visit's stay time goes on; the hide says which system screen caused it.
  *
  * A batch goes when an entry has waited 50 s (the operator's `today` is at most a minute behind),
- * at once for a share and for the hide that ends a visit (WeChat suspends the app 5 s later), or
+ * at once for a share, a goal and the hide that ends a visit (WeChat suspends the app 5 s later), or
  * when 50 events wait; page views and the hides of pauses ride along (`./delivery`).
  *
  * @example
@@ -23,6 +24,9 @@
  *   onShareAppMessage() { return { title: 'Look at this', path: '/pages/detail/detail?id=7' }; },
  * }));
  * // the card's path becomes /pages/detail/detail?id=7&rk_sh=<fresh share id>
+ *
+ * // after a payment: the order number makes it one goal, whoever else reports it
+ * tracker.goal('order_paid', { id: order.outTradeNo, value: order.totalFee });
  */
 import { createDelivery, type DeliveryOptions } from './delivery';
 import { enterPayload, groupCloudId, isGroupEntry, readEnterOptions } from './entry';
@@ -65,6 +69,15 @@ export interface Tracker {
   app<T extends AppHooks>(options: T): T & Required<AppHooks>;
   /** Your Page options, with views recorded and shares carrying a fresh `rk_sh`. */
   page<T extends PageHooks>(options: T): T & Required<Pick<PageHooks, 'onShow'>>;
+  /**
+   * Reports a goal the user reached: `name` of letters, digits, `_` and `-` (`order_paid`), `id`
+   * the goal's own key (the order number: reported again, here or by your cloud function, it counts
+   * once), `value` an integer in fen. Stored at once and sent at once, like a share.
+   *
+   * @example
+   * tracker.goal('order_paid', { id: order.outTradeNo, value: order.totalFee });
+   */
+  goal(name: string, options: { id: string; value?: number }): void;
   /** Send what is queued now. */
   flush(): void;
   counts(): QueueCounts;
@@ -128,7 +141,7 @@ export function createTracker(options: TrackerOptions): Tracker {
   function enter(lifecycle: EnterOptions | undefined): void {
     const now = clock.now();
     const current = readEnterOptions(wx, lifecycle);
-    const same = current !== undefined && signature(current) === visit;
+    const same = current && signature(current) === visit;
     if (launched && same && now - hiddenAt < SESSION_GAP_MS) {
       if (paused) stay += now - hiddenAt;
       shownAt = now;
@@ -156,7 +169,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     hiddenAt = now;
     const pause = opening && now - opening.at < PAUSE_WINDOW_MS ? opening.api : undefined;
     opening = undefined;
-    paused = pause !== undefined;
+    paused = !!pause;
     record({ type: 'hide', stayMs: stay, ...(pause && { pause }) });
   }
 
@@ -164,16 +177,17 @@ export function createTracker(options: TrackerOptions): Tracker {
   function holdForGroup(event: TrackEvent, current: EnterOptions): void {
     delivery.held.add(event.id);
     let released = false;
-    const release = (group: string | undefined): void => {
+    const release = (group?: string): void => {
       if (released) return;
       released = true;
       delivery.held.delete(event.id);
-      if (group && event.type === 'enter') queue.update({ ...event, group });
+      if (group) queue.update({ ...event, group } as TrackEvent);
       // a first launch asks for its share prefix at once; otherwise the entry is due like any other
       if (prefix) delivery.queued();
       else delivery.flush();
     };
-    const timeout = clock.setTimeout(() => release(undefined), GROUP_INFO_WAIT_MS);
+    // the timer calls it with nothing: no group
+    const timeout = clock.setTimeout(release, GROUP_INFO_WAIT_MS);
     void groupCloudId(wx, current).then((group) => {
       clock.clearTimeout(timeout);
       release(group);
@@ -235,7 +249,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       return wrapped;
     },
 
-    flush: () => safely(() => delivery.flush()),
-    counts: () => queue.counts(),
+    // due at once (`./delivery`): the hide that may follow sends it even during a backoff wait
+    goal: (name, options) => safely(() => record({ type: 'goal', name, goalId: options.id, value: options.value })),
+    flush: () => safely(delivery.flush),
+    counts: queue.counts,
   };
 }

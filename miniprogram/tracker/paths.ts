@@ -5,7 +5,8 @@
  * open to the sharer's channel or message instead of to the share.
  */
 
-export const SHARE_KEY = 'rk_sh';
+import { clip } from './events';
+
 const OWN_KEYS = /^(utm_|rk_(sh|ch|msg|card)$)/;
 
 /** A segment's key with `%XX` escapes read (`rk%5Fsh` is `rk_sh`); unescape never throws, where decodeURIComponent would on bad escapes. */
@@ -19,10 +20,10 @@ export function cleanQuery(query: string): string {
     .join('&');
 }
 
-/** A query string with our share id appended. */
+/** A query string with our share id appended, as `rk_sh`. */
 export function withShareId(query: string, shareId: string): string {
   const clean = cleanQuery(query);
-  return `${clean}${clean ? '&' : ''}${SHARE_KEY}=${shareId}`;
+  return `${clean}${clean ? '&' : ''}rk_sh=${shareId}`;
 }
 
 /** `/route?query` → the same path with its query cleaned (and the share id added when given). */
@@ -41,6 +42,9 @@ export function sharePath(path: string, shareId?: string): string {
 export const cleanText = (text: string): string =>
   // eslint-disable-next-line no-control-regex -- control characters are what it encodes
   text.replace(/[\0-\x1f\x7f]|[\ud800-\udbff][\udc00-\udfff]|[\ud800-\udfff]/g, (found) => (found[1] ? found : found < '\ud800' ? encodeURIComponent(found) : '\ufffd'));
+
+/** A text field as the server takes it (clean, clipped to `length`), or undefined for one that is no text. */
+export const textOf = (value: unknown, length: number): string | undefined => (typeof value === 'string' ? clip(cleanText(value), length) : undefined);
 
 /** The query string of a page's own options, as WeChat would share it by default. */
 export function queryOf(options: Record<string, string | undefined> | undefined): string {

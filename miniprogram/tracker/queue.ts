@@ -115,7 +115,7 @@ export function createQueue(wx: TrackerWx, capacity: number): Queue {
         changed.add(k);
         lost.push(oldest.id);
       }
-      if (lost.length > 0) {
+      if (lost.length) {
         dropped += lost.length;
         lose(lost, changed);
       }

@@ -1,5 +1,5 @@
-import { clip, PATH_LENGTH } from './events';
-import { cleanText, queryOf, sharePath, withShareId } from './paths';
+import { PATH_LENGTH } from './events';
+import { queryOf, sharePath, textOf, withShareId } from './paths';
 
 /** What `onShareAppMessage` may answer (WeChat's `promise` is used when it resolves within 3 s). */
 export interface ChatShare {
@@ -37,7 +37,6 @@ const pagePath = (page: SharedPage, query = queryOf(page.options)): string => `/
 
 const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
-const clipPath = (path: string): string => clip(cleanText(path), PATH_LENGTH);
 
 /**
  * The page's chat share with our share id added to its path; title, imageUrl and any other field
@@ -56,7 +55,7 @@ export function shareToChat(
   if (isThenable(own.promise)) {
     shared.promise = own.promise.then((late) => (late ? { ...late, path: sharePath(late.path || base, shareId) } : late));
   }
-  return { content: shared, record: { shareId, path: clipPath(sharePath(base)), to: 'chat' } };
+  return { content: shared, record: { shareId, path: textOf(sharePath(base), PATH_LENGTH)!, to: 'chat' } };
 }
 
 /** The page's Moments share with our share id added to its query. */
@@ -65,6 +64,6 @@ export function shareToTimeline(content: TimelineShare | void, page: SharedPage,
   const query = own.query ?? queryOf(page.options);
   return {
     content: { ...own, query: withShareId(query, shareId) },
-    record: { shareId, path: clipPath(sharePath(pagePath(page, query))), to: 'timeline' },
+    record: { shareId, path: textOf(sharePath(pagePath(page, query)), PATH_LENGTH)!, to: 'timeline' },
   };
 }

@@ -945,6 +945,66 @@ describe('shares', () => {
   });
 });
 
+describe('goals', () => {
+  const typesOf = (call: { data: Record<string, unknown> }): string[] => (call.data.events as { type: string }[]).map((event) => event.type);
+
+  test('a goal is in storage at once and sent at once, with the visit\'s entry that still waited, as the server takes it', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.launch(HOME);
+    phone.openPage('pages/item/item', {});
+    await phone.advance(10_000);
+    expect(phone.calls).toHaveLength(0);
+    phone.tracker?.goal('order_paid', { id: 'A-1001', value: 2990 });
+    phone.tracker?.goal('signup', { id: 'u1' });
+    expect(storedQueue(phone).events.map((event) => event.type)).toEqual(['enter', 'page', 'goal', 'goal']);
+    await phone.settle();
+    // one call at a time: the second goal goes as soon as the first call is answered
+    expect(phone.calls.map(typesOf)).toEqual([['enter', 'page', 'goal'], ['goal']]);
+    const [paid, signup] = [...server.stored.values()].filter((event) => event.type === 'goal');
+    expect(paid).toEqual({ id: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), seq: 2, at: phone.clock.now(), type: 'goal', name: 'order_paid', goalId: 'A-1001', value: 2990 });
+    // as JSON carries it: no value at all, not a null one
+    expect(JSON.parse(JSON.stringify(signup))).toEqual({ id: expect.any(String), seq: 3, at: phone.clock.now(), type: 'goal', name: 'signup', goalId: 'u1' });
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 0 });
+  });
+
+  test('a goal during a backoff wait goes with the payment screen\'s hide, not after the wait', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend, { retryBaseMs: 60_000 });
+    phone.online = false;
+    phone.launch(HOME);
+    phone.tracker?.flush();
+    await phone.settle();
+    expect(phone.clock.pending()[0]).toBeGreaterThanOrEqual(30_000);
+    phone.online = true;
+    phone.tracker?.goal('order_placed', { id: 'A-1002', value: 100 });
+    await phone.settle();
+    expect(server.stored.size).toBe(0);
+    phone.wx?.requestPayment();
+    await phone.advance(1000);
+    expect([...server.stored.values()].map((event) => (event.type === 'hide' ? event.pause : event.type))).toEqual(['enter', 'goal', 'requestPayment']);
+  });
+
+  test('a goal made offline and killed with the app is sent at the next launch; one the server refuses is counted', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.online = false;
+    phone.launch(HOME);
+    phone.tracker?.goal('order_paid', { id: 'A-1003', value: 500 });
+    await phone.settle();
+    phone.kill();
+    phone.online = true;
+    phone.launch({ ...HOME, scene: 1089 });
+    await phone.settle();
+    expect([...server.stored.values()].map((event) => event.goalId ?? event.type)).toEqual(['enter', 'A-1003', 'enter']);
+    // a name the contract does not take, and a value in yuan rather than whole fen
+    phone.tracker?.goal('order paid', { id: 'A-1004' });
+    phone.tracker?.goal('order_paid', { id: 'A-1005', value: 9.9 });
+    await phone.settle();
+    expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 2 });
+  });
+});
+
 describe('groups', () => {
   test('a group card entry waits for getGroupEnterInfo and sends its cloudID; what came after it (a share) waits too, never overtakes it', async () => {
     const server = memoryTrack();

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { isRecord } from '../../shared/input';
+import { escapeKey } from '../../shared/keys';
 import { MIDDAY, startEmulator, type RunningEmulator } from '../helpers/emulator';
 import { chinaDayOf, day, dayNumber, dayOf, daysFrom, isRealDay, notADay } from './days';
 import { findDocuments, fuzz, HTTP_STATUS, once, post, refusalOf, type Verdict as Outcome } from './harness';
@@ -50,6 +51,9 @@ const backfillRange = fc.oneof({ weight: 24, arbitrary: range(1) }, { weight: 6,
 const limit = fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(null)), { nil: undefined });
 const series = fc.option(fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(null)), { nil: undefined });
 const dimension = fc.option(fc.constantFrom('scene', 'category', 'bucket', 'page', null), { nil: undefined });
+const GOAL_MODELS = ['first', 'last', 'lastNonDirect'];
+const GOAL_DIMENSIONS = ['bucket', 'category', 'scene', 'channel', 'page', 'share', 'group', 'message', 'card'];
+const goalName = fc.oneof(fc.constantFrom('order_paid', 'signup', 'constructor', '__proto__'), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/));
 
 /** Each action's valid payloads. */
 const VALID = {
@@ -58,6 +62,7 @@ const VALID = {
   topEntries: fc.tuple(range(366), limit, dimension).map(([r, l, d]) => ({ action: 'topEntries', ...r, limit: l, dimension: d })),
   channels: fc.tuple(range(366), limit, series).map(([r, l, s]) => ({ action: 'channels', ...r, limit: l, series: s })),
   topGroups: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topGroups', ...r, limit: l })),
+  goals: fc.tuple(range(366), goalName, fc.constantFrom(...GOAL_MODELS), fc.constantFrom(...GOAL_DIMENSIONS), limit).map(([r, goal, model, by, l]) => ({ action: 'goals', ...r, goal, model, by, limit: l })),
   shareTree: fc.oneof(knownRoot, fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)).map((rootShareId) => ({ action: 'shareTree', rootShareId })),
   group: fc.oneof(knownGroup, fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/)).map((groupId) => ({ action: 'group', groupId })),
   today: fc.constant({ action: 'today' }),
@@ -80,6 +85,17 @@ const SPECS: Record<string, Spec> = {
   topEntries: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, dimension: (value) => value === null || ['scene', 'category', 'bucket', 'page'].includes(value as string) }, required: RANGE.required, maxDays: 366 },
   channels: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, series: (value) => value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20) }, required: RANGE.required, maxDays: 366 },
   topGroups: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE }, required: RANGE.required, maxDays: 366 },
+  goals: {
+    fields: {
+      ...RANGE.fields,
+      goal: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value),
+      model: (value) => GOAL_MODELS.includes(value as string),
+      by: (value) => GOAL_DIMENSIONS.includes(value as string),
+      limit: LIMIT_SHAPE,
+    },
+    required: [...RANGE.required, 'goal', 'model', 'by'],
+    maxDays: 366,
+  },
   shareTree: { fields: { rootShareId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) }, required: ['rootShareId'] },
   group: { fields: { groupId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(value) }, required: ['groupId'] },
   today: { fields: {}, required: [] },
@@ -210,6 +226,8 @@ function httpVerdict(event: Record<string, unknown>): Verdict & { http: boolean 
 
 interface Rollup {
   _id: string;
+  version: string;
+  goals?: Record<string, { goals: number; value: number; converters: number; verified: number } & Record<string, Record<string, Record<string, { goals: number }>>>>;
   totals: { entries: number; users: number; newUsers: number; sessions: number; cold: number; hot: number };
   shares: { intents: number; returnOpens: number };
   byScene: Record<string, unknown>;
@@ -261,6 +279,26 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
         expect(followed.days).toEqual(days);
         expect(followed.channels.length).toBeLessThanOrEqual((payload.series ?? 5) as number);
       }
+      return;
+    }
+    case 'goals': {
+      // the day's goal of that name as stored (escaped), its own property only: a goal named `constructor` is a goal like any other
+      const name = escapeKey(String(payload.goal));
+      const days_ = inRange.flatMap((doc) => (doc.goals && Object.hasOwn(doc.goals, name) ? [doc.goals[name]] : []));
+      const keys = new Set(days_.flatMap((goal) => Object.keys(goal[String(payload.model)]?.[String(payload.by)] ?? {})));
+      expect(result).toMatchObject({
+        from,
+        to,
+        goal: payload.goal,
+        model: payload.model,
+        by: payload.by,
+        totals: { goals: days_.reduce((n, goal) => n + goal.goals, 0), value: days_.reduce((n, goal) => n + goal.value, 0), converterDays: days_.reduce((n, goal) => n + goal.converters, 0), verified: days_.reduce((n, goal) => n + goal.verified, 0) },
+        missingDays: days.filter((d) => !inRange.some((doc) => doc._id === d)),
+        daysToBackfill: inRange.filter((doc) => doc.version !== 'rollup-6').map((doc) => doc._id),
+      });
+      const ranked = result.keys as { goals: number }[];
+      expect(ranked).toHaveLength(Math.min(limitOf, keys.size));
+      expect(ranked.map((row) => row.goals)).toEqual([...ranked.map((row) => row.goals)].sort((a, b) => b - a));
       return;
     }
     case 'topGroups': {

@@ -73,6 +73,10 @@ const VALID: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   share: fc.record({ ...common, type: fc.constant('share'), shareId, path: cleanText(512), to: fc.constantFrom('chat', 'timeline') }),
   page: fc.record({ ...common, type: fc.constant('page'), path: cleanText(512) }),
   hide: fc.record({ ...common, type: fc.constant('hide'), stayMs: fc.integer({ min: 0, max: 2 ** 31 - 1 }), pause: fc.stringMatching(/^[A-Za-z]{1,32}$/) }, { requiredKeys: ['id', 'seq', 'at', 'type', 'stayMs'] }),
+  goal: fc.record(
+    { ...common, type: fc.constant('goal'), name: fc.oneof(fc.constantFrom('order_paid', 'signup', '__proto__', 'constructor'), fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)), goalId: fc.oneof(cleanText(128, 1), fc.constantFrom('A-1001', '订单-7', 'x'.repeat(128))), value: fc.integer({ min: 0, max: 2 ** 31 - 1 }) },
+    { requiredKeys: ['id', 'seq', 'at', 'type', 'name', 'goalId'] },
+  ),
 };
 
 
@@ -144,6 +148,11 @@ const BREAKERS: Record<string, Breaker[]> = {
   share: [{ path: ['shareId'], value: badId }, textField(['path'], 512), { path: ['to'], value: fc.oneof(notOfType('string'), fc.constantFrom('Chat', 'moments', '', 'timeline ')) }],
   page: [textField(['path'], 512)],
   hide: [{ path: ['stayMs'], value: badInteger(0, 2 ** 31 - 1) }, { path: ['pause'], value: fc.oneof(notOfType('string'), fc.constantFrom('', 'x'.repeat(33), 'preview1', 'préview', 'make-call')) }],
+  goal: [
+    { path: ['name'], value: fc.oneof(notOfType('string'), fc.constantFrom('', 'order paid', 'x'.repeat(65), 'goals.x', '$paid', '订单')) },
+    { path: ['goalId'], value: fc.oneof(badText(128), fc.constant('')) },
+    { path: ['value'], value: badInteger(0, 2 ** 31 - 1) },
+  ],
 };
 
 const REQUIRED: Record<string, Path[]> = {
@@ -151,9 +160,10 @@ const REQUIRED: Record<string, Path[]> = {
   share: [['shareId'], ['path'], ['to']],
   page: [['path']],
   hide: [['stayMs']],
+  goal: [['name'], ['goalId']],
 };
 /** Objects of each type that are closed (an unknown field there is refused, naming it). */
-const CLOSED: Record<string, Path[]> = { enter: [[], ['options'], ['options', 'referrerInfo']], share: [[]], page: [[]], hide: [[]] };
+const CLOSED: Record<string, Path[]> = { enter: [[], ['options'], ['options', 'referrerInfo']], share: [[]], page: [[]], hide: [[]], goal: [[]] };
 
 function brokenEvents(type: string): fc.Arbitrary<EventCase>[] {
   const valid = VALID[type];
@@ -165,7 +175,7 @@ function brokenEvents(type: string): fc.Arbitrary<EventCase>[] {
   );
   const queryValue = type === 'enter' ? [fc.tuple(valid, badQueryValue).map(([event, { key, query }]): EventCase => ({ event: setAt(event, ['options', 'query'], query), broken: { field: `options.query.${key}` } }))] : [];
   const missing = [['id'], ['seq'], ['at'], ['type'], ...REQUIRED[type]].map((path) => valid.map((event): EventCase => ({ event: removeAt(event, path), broken: { field: path.join('.') } })));
-  const known = new Set(['id', 'seq', 'at', 'type', 'cold', 'options', 'group', 'shareId', 'path', 'to', 'stayMs', 'pause', 'scene', 'query', 'shareTicket', 'referrerInfo', 'chatType', 'apiCategory', 'appId', 'extraData']);
+  const known = new Set(['id', 'seq', 'at', 'type', 'cold', 'options', 'group', 'shareId', 'path', 'to', 'stayMs', 'pause', 'scene', 'query', 'shareTicket', 'referrerInfo', 'chatType', 'apiCategory', 'appId', 'extraData', 'name', 'goalId', 'value']);
   const unknown = CLOSED[type].map((path) =>
     fc.tuple(valid, fc.oneof(oddKey, fc.constantFrom('openid', 'unionid', 'userInfo')).filter((key) => !known.has(key)), anyValue).map(([event, key, value]): EventCase => ({
       event: setAt(event, [...path, key], value),

@@ -1,14 +1,15 @@
-import { entryKeys, openedKey, type SendRecord } from '../../shared/entry-keys';
+import { entryKeys } from '../../shared/entry-keys';
 import type { Touch } from '../../shared/model';
+import { openOf, type SentRecord } from '../../shared/sends';
 
 const AT = new Date('2024-05-02T02:00:00Z');
 const touch = (extra: Partial<Touch> = {}): Touch => ({ day: '2024-05-02', at: AT, scene: 1008, category: 'Share', bucket: 'in-wechat', ...extra });
-const record = (extra: Partial<SendRecord> = {}): SendRecord => ({ _id: 'm-1', kind: 'messages', openid: 'o-amy', fate: 'sent', sentAt: new Date(AT.getTime() - 3600_000), key: 'T1', ...extra });
+const record = (extra: Partial<SentRecord> = {}): SentRecord => ({ _id: 'm-1', openid: 'o-amy', fate: 'sent', sentAt: new Date(AT.getTime() - 3600_000), key: 'T1', ...extra });
 
 describe('the keys retention counts an entry under', () => {
   it('name every dimension the touch has, the scene as a string', () => {
     const card = { shareId: 'S1', sharer: 'o-bob', depth: 3, rootShareId: 'S0' };
-    expect(entryKeys(touch({ channel: 'a.b', path: 'pages/item/item', card, groupId: 'G1', messageTemplate: 'T1', cardRule: 'default' }), 'o-amy')).toEqual({
+    expect(entryKeys(touch({ channel: 'a.b', path: 'pages/item/item', card, groupId: 'G1', messageOpen: 'T1', cardOpen: 'default' }), 'o-amy')).toEqual({
       bucket: 'in-wechat',
       category: 'Share',
       scene: '1008',
@@ -27,17 +28,18 @@ describe('the keys retention counts an entry under', () => {
   });
 });
 
+// the definition retention and goals share (`openOf`): the open an entry's event carries
 describe('a message or card opened', () => {
   it('is a record sent to the user less than 7 days before the entry, a little before its send included', () => {
-    expect(openedKey(record(), 'o-amy', AT)).toBe('T1');
-    expect(openedKey(record({ sentAt: new Date(AT.getTime() + 5_000) }), 'o-amy', AT)).toBe('T1');
-    expect(openedKey(record({ sentAt: new Date(AT.getTime() - 7 * 86_400_000) }), 'o-amy', AT)).toBeUndefined();
+    expect(openOf(record(), 'o-amy', AT)).toBe('T1');
+    expect(openOf(record({ sentAt: new Date(AT.getTime() + 5_000) }), 'o-amy', AT)).toBe('T1');
+    expect(openOf(record({ sentAt: new Date(AT.getTime() - 7 * 86_400_000) }), 'o-amy', AT)).toBeUndefined();
   });
 
   it('is nothing for a record not sent, sent to someone else, or unknown', () => {
-    expect(openedKey(record({ fate: 'refused' }), 'o-amy', AT)).toBeUndefined();
-    expect(openedKey(record({ sentAt: undefined }), 'o-amy', AT)).toBeUndefined();
-    expect(openedKey(record(), 'o-bob', AT)).toBeUndefined();
-    expect(openedKey(undefined, 'o-amy', AT)).toBeUndefined();
+    expect(openOf(record({ fate: 'refused' }), 'o-amy', AT)).toBeUndefined();
+    expect(openOf(record({ sentAt: undefined }), 'o-amy', AT)).toBeUndefined();
+    expect(openOf(record(), 'o-bob', AT)).toBeUndefined();
+    expect(openOf(undefined, 'o-amy', AT)).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
-import type { SendRecord } from '../../shared/entry-keys';
 import { eventDocId } from '../../shared/ids';
 import type { EnterEvent, ShareEvent, ShareRecord, Touch, UserDayDoc, UserDoc } from '../../shared/model';
 import type { TrackEventInput } from '../../shared/schemas';
+import type { SentRecord } from '../../shared/sends';
 import {
   cloudIDsOf,
   countedDays,
@@ -9,7 +9,7 @@ import {
   planBatch,
   priorDaysBefore,
   readGroupData,
-  sendKey,
+  sendIdsToRead,
   shareIdsToRead,
   timedEvents,
   type Batch,
@@ -439,7 +439,7 @@ describe('what retention reads from the user-days', () => {
   const sentAt = NOW.getTime();
   const daysAgo = (days: number, hours = 0): number => sentAt - days * 86_400_000 - hours * 3600_000;
   const timed = (events: TrackEventInput[]) => timedEvents({ events, sentAt }, NOW);
-  const message = (id: string, extra: Partial<SendRecord> = {}): SendRecord => ({ _id: id, kind: 'messages', openid: 'o-bob', fate: 'sent', sentAt: new Date(daysAgo(1)), key: 'T-weekly', ...extra });
+  const message = (id: string, extra: Partial<SentRecord> = {}): SentRecord => ({ _id: id, openid: 'o-bob', fate: 'sent', sentAt: new Date(daysAgo(1)), key: 'T-weekly', ...extra });
 
   it('every user-day with an entry copies the first touch\'s keys and keeps its earliest entry\'s', () => {
     const user = { ...userOf('o-bob', new Date(daysAgo(40)), 2), first: touchAt(new Date(daysAgo(40)), { channel: 'poster', path: 'pages/index/index' }) };
@@ -458,8 +458,9 @@ describe('what retention reads from the user-days', () => {
   it('a share return, a group and a message opened are keys of the entry; a card of your own, a message sent to someone else or too long ago are not', () => {
     const card = shareOf({ shareId: 'AliceAliceAA0001', sharer: 'o-alice', depth: 2 });
     const own = shareOf({ shareId: 'BobBobBobBob0001', sharer: 'o-bob' });
-    const sends = new Map([message('m-1'), message('m-2', { openid: 'o-carol' }), message('m-3', { sentAt: new Date(daysAgo(8)) }), { ...message('c-1'), kind: 'cards' as const, key: 'keyword:优惠' }].map((record) => [sendKey(record.kind, record._id), record]));
-    const keysOf = (events: TrackEventInput[]) => plan(events, B, lookups({ shares: new Map([card, own].map((share) => [share.shareId, share])), groups: new Map([['cid-1', { openGId: 'G1' }]]), sends }), { sentAt }).userDays[0].doc.dayFirst;
+    const byId = (records: SentRecord[]) => new Map(records.map((record) => [record._id, record]));
+    const records = { messages: byId([message('m-1'), message('m-2', { openid: 'o-carol' }), message('m-3', { sentAt: new Date(daysAgo(8)) })]), cards: byId([{ ...message('c-1'), key: 'keyword:优惠' }]) };
+    const keysOf = (events: TrackEventInput[]) => plan(events, B, lookups({ shares: new Map([card, own].map((share) => [share.shareId, share])), groups: new Map([['cid-1', { openGId: 'G1' }]]), records }), { sentAt }).userDays[0].doc.dayFirst;
     expect(keysOf([enter('e-1', { rk_sh: card.shareId }, { scene: 1008, group: 'cid-1' })])).toMatchObject({ share: '2', group: true });
     expect(keysOf([enter('e-2', { rk_sh: own.shareId })])).not.toHaveProperty('share');
     expect(keysOf([enter('e-3', { rk_msg: 'm-1' }, { scene: 1107 })])).toMatchObject({ message: 'T-weekly' });
@@ -467,11 +468,13 @@ describe('what retention reads from the user-days', () => {
     for (const id of ['m-2', 'm-3', 'm-unknown']) expect(keysOf([enter('e-5', { rk_msg: id }, { scene: 1107 })])).not.toHaveProperty('message');
   });
 
-  it('message and card records are read only for entries that may be their day\'s earliest', () => {
+  it('message and card records are read for every entry that names them (goals credit each open), in the first read: followUps asks for nothing more', () => {
     const first = written(plan([enter('e-1', {}, { at: daysAgo(0, 0.3) })], B, lookups(), { sentAt }));
-    expect(followUps(timed([enter('e-2', { rk_msg: 'm-1' }, { at: daysAgo(0, 0.1) })]), first).sends).toBeUndefined();
-    expect(followUps(timed([enter('e-3', { rk_msg: 'm-1', rk_card: 'c-1' }, { at: daysAgo(0, 0.4) })]), first).sends).toEqual({ messages: ['m-1'], cards: ['c-1'] });
-    expect(followUps(timed([enter('e-4', { rk_card: 'c-2' }, { at: daysAgo(2) })]), first).sends).toEqual({ messages: [], cards: ['c-2'] });
+    const later = timed([enter('e-2', { rk_msg: 'm-1' }, { at: daysAgo(0, 0.1) })]);
+    expect(sendIdsToRead(later.map((event) => event.input))).toEqual({ messages: ['m-1'], cards: [] });
+    expect(followUps(later, first)).not.toHaveProperty('sends');
+    expect(sendIdsToRead(timed([enter('e-3', { rk_msg: 'm-1', rk_card: 'c-1' }, { at: daysAgo(0, 0.4) })]).map((event) => event.input))).toEqual({ messages: ['m-1'], cards: ['c-1'] });
+    expect(sendIdsToRead(timed([enter('e-4', { rk_card: 'c-2' }, { at: daysAgo(2) })]).map((event) => event.input))).toEqual({ messages: [], cards: ['c-2'] });
   });
 
   it('the days with an entry before the days a batch opens are read for a known user only', () => {
