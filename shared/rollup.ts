@@ -23,7 +23,7 @@
 import type { GoalDay } from './goal-rollup';
 import { unescapeKey } from './keys';
 import { ratio } from './ratio';
-import { sceneInfo } from './scenes';
+import { sceneNames } from './scenes';
 import type { RetentionSection } from './retention';
 import { sendsPipeline, sendStats, type SendCounts, type SendRow } from './sends';
 import { SESSION_GAP_MS } from './session';
@@ -399,8 +399,8 @@ export interface SceneNames {
 
 /** Chinese and English names from the scene catalog; an id no list prints keeps a readable name. */
 export function catalogSceneNames(scene: number): SceneNames {
-  const info = sceneInfo(scene);
-  return info ? { zh: info.nameZh, en: info.nameEn } : { zh: `未知场景 ${scene}`, en: `Unknown scene ${scene}` };
+  // the names only (not `sceneInfo`, the whole catalog row): all that `rollup` and `admin` bundle of the catalog
+  return sceneNames(scene) ?? { zh: `未知场景 ${scene}`, en: `Unknown scene ${scene}` };
 }
 
 /**

@@ -2,14 +2,16 @@
  * The scene catalog: every documented WeChat scene value (场景值) with its names, the category and
  * bucket operators read in the rollups, its status and WeChat's analytics access-source id. The
  * facts live in `scene-values.json` (copied from the research table, see its README twin), which
- * the build writes into `dist/scene-catalog.ts` as two tables of bare values (see
- * `scripts/build.js`); this module only gives them types and a table lookup.
+ * the build writes into `dist/scene-catalog.ts` as three tables of bare values (see
+ * `scripts/build.js`): classes, names, and the rest; this module only gives them types and table
+ * lookups, each reading only the tables it needs (`classifyScene` the classes, `sceneNames` the
+ * names), so that a function's bundle carries only those.
  *
  * @example
  * classifyScene(1047) // { scene: 1047, category: 'QR code', bucket: 'offline-qr', known: true, … }
  * classifyScene(4242) // { scene: 4242, category: 'Unknown', bucket: 'in-wechat', known: false }
  */
-import { CLASSES, DETAILS } from '../dist/scene-catalog';
+import { CLASSES, DETAILS, NAMES } from '../dist/scene-catalog';
 import type { Bucket } from './model';
 
 /** The three buckets every entry falls into: the rollups' top-level keys. */
@@ -89,6 +91,19 @@ const CLASS_BY_ID: ReadonlyMap<number, { category: Category; bucket: Bucket }> =
   ),
 );
 
+// Pure (`@__PURE__`): a function that never asks for a scene's names (`track`) leaves them out of its bundle.
+/** The Chinese and English names of every catalogued scene: all that naming a scene reads. */
+const NAME_BY_ID: ReadonlyMap<number, { zh: string; en: string }> = /* @__PURE__ */ namesById();
+
+function namesById(): ReadonlyMap<number, { zh: string; en: string }> {
+  return new Map(NAMES.map(([scene, zh, en]) => [scene, { zh, en }]));
+}
+
+/** A catalogued scene's Chinese and English names, or undefined when no official list prints it. */
+export function sceneNames(scene: number): { zh: string; en: string } | undefined {
+  return NAME_BY_ID.get(scene);
+}
+
 /** "deprecated (from WeChat client 6.6.1)" → status deprecated, note "from WeChat client 6.6.1". */
 function readStatus(text: string): { status: SceneStatus; statusNote?: string } {
   const status: SceneStatus = text.startsWith('deprecated') ? 'deprecated' : 'current';
@@ -96,10 +111,12 @@ function readStatus(text: string): { status: SceneStatus; statusNote?: string } 
   return note === undefined ? { status } : { status, statusNote: note };
 }
 
-function toScene([scene, nameZh, nameEn, status, accessSource]: (typeof DETAILS)[number]): SceneInfo {
+function toScene([scene, status, accessSource]: (typeof DETAILS)[number]): SceneInfo {
   const found = CLASS_BY_ID.get(scene);
   if (!found) throw new Error(`scene ${scene}: in no category`);
-  const info: SceneInfo = { scene, nameZh, nameEn, ...readStatus(status), category: found.category, bucket: found.bucket };
+  const names = NAME_BY_ID.get(scene);
+  if (!names) throw new Error(`scene ${scene}: has no names`);
+  const info: SceneInfo = { scene, nameZh: names.zh, nameEn: names.en, ...readStatus(status), category: found.category, bucket: found.bucket };
   if (accessSource !== undefined) info.accessSource = accessSource;
   return info;
 }
