@@ -11,7 +11,7 @@
  * // writes: the goal documents to add or update; placed: each goal's DayGoal, its day and the day it left
  */
 import { creditsOf, type EntryTouch } from './attribution';
-import { goalDocId, goalOf, MAX_REPORTS } from './goals';
+import { goalDocId, goalOf, keptReports, MAX_REPORTS } from './goals';
 import type { DayGoal, GoalDoc, GoalEvent } from './model';
 import { chinaDay } from './time';
 
@@ -42,10 +42,13 @@ export interface PlacedGoal {
 }
 
 function merged(doc: GoalDoc | undefined, event: GoalEvent, owner: GoalOwner, now: Date): GoalDoc | undefined {
-  if (doc && (doc.reports.some((report) => report.eventId === event.eventId) || doc.reports.length >= MAX_REPORTS)) return undefined;
+  if (doc && doc.reports.some((report) => report.eventId === event.eventId)) return undefined;
   const report = { eventId: event.eventId, verified: event.verified, at: event.at, ...(event.value === undefined ? {} : { value: event.value }) };
-  const reports = [...(doc?.reports ?? []), report];
+  const reports = keptReports([...(doc?.reports ?? []), report]);
   const goal = goalOf(reports);
+  // past the cap, a report that changes nothing costs no write (a client repeating one goal)
+  const unchanged = doc !== undefined && new Date(doc.at).getTime() === goal.at.getTime() && doc.verified === goal.verified && doc.value === goal.value;
+  if (unchanged && doc.reports.length >= MAX_REPORTS) return undefined;
   const who = owner.unionid === undefined ? { openid: owner.openid, appid: owner.appid } : { openid: owner.openid, appid: owner.appid, unionid: owner.unionid };
   const next: GoalDoc = { _id: goalDocId(owner.openid, event.name, event.goalId), ...who, name: event.name, goalId: event.goalId, at: goal.at, day: chinaDay(goal.at), verified: goal.verified, reports, v: (doc?.v ?? 0) + 1, updatedAt: now };
   if (goal.value !== undefined) next.value = goal.value;

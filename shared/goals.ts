@@ -31,7 +31,10 @@ export const GOAL_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 export const GOAL_ID_LENGTH = 128;
 /** Fen: 21,474,836.47 yuan, so that a day's sum of a million goals stays an exact number. */
 export const MAX_GOAL_VALUE = 2 ** 31 - 1;
-/** Reports kept per goal: more of them (a client sending one goal over and over) are not read. */
+/**
+ * Reports kept per goal: past them (a client sending one goal over and over) a report is kept only
+ * when it decides the goal (`decidingReports`), so that a verified report always counts.
+ */
 export const MAX_REPORTS = 20;
 
 /** The `_id` of a user's goal: over (openid, name, goalId); a name has no `:`, so no two pairs meet. */
@@ -42,11 +45,37 @@ export const isFunctionCall = (source: string): boolean => source.split(',').pop
 
 const byTime = (a: GoalReport, b: GoalReport): number => new Date(a.at).getTime() - new Date(b.at).getTime() || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 
-/** A goal as its reports make it, whatever order they came in. */
-export function goalOf(reports: readonly GoalReport[]): { at: Date; value?: number; verified: boolean } {
+/**
+ * The reports that make a goal: the earliest (its time), the earliest verified one (whether it is
+ * verified) and the one whose value it takes (the earliest verified one with a value, else the
+ * earliest with a value). The same reports make the same goal, whatever order they came in.
+ */
+function decidingReports(reports: readonly GoalReport[]): { first: GoalReport; verified?: GoalReport; priced?: GoalReport } {
   const ordered = [...reports].sort(byTime);
   const valued = ordered.filter((report) => report.value !== undefined);
-  const priced = valued.find((report) => report.verified) ?? valued[0];
-  const goal = { at: new Date(ordered[0].at), verified: ordered.some((report) => report.verified) };
+  return { first: ordered[0], verified: ordered.find((report) => report.verified), priced: valued.find((report) => report.verified) ?? valued[0] };
+}
+
+/** A goal as its reports make it, whatever order they came in. */
+export function goalOf(reports: readonly GoalReport[]): { at: Date; value?: number; verified: boolean } {
+  const { first, verified, priced } = decidingReports(reports);
+  const goal = { at: new Date(first.at), verified: verified !== undefined };
   return priced ? { ...goal, value: priced.value } : goal;
+}
+
+/**
+ * At most `MAX_REPORTS` of `reports` (in arrival order), the ones that decide the goal always
+ * among them, then the latest others: the goal they make is the goal all of them make.
+ */
+export function keptReports(reports: readonly GoalReport[]): GoalReport[] {
+  if (reports.length <= MAX_REPORTS) return [...reports];
+  const deciding = new Set(Object.values(decidingReports(reports)));
+  let others = MAX_REPORTS - deciding.size;
+  const kept = new Set(deciding);
+  for (let i = reports.length - 1; i >= 0 && others > 0; i--) {
+    if (kept.has(reports[i])) continue;
+    kept.add(reports[i]);
+    others--;
+  }
+  return reports.filter((report) => kept.has(report));
 }

@@ -128,6 +128,17 @@ describe('reported by the operator\'s function', () => {
     expect(await goalDoc('o-ivan', 'order_paid', 'B-7')).toMatchObject({ verified: true, value: 4500, reports: [expect.anything()] });
   });
 
+  it('a phone that sends one goal over and over cannot keep the operator\'s verified report out', async () => {
+    const now = await emulatorNow(emulator.url);
+    await track('o-lou', [enter(now - 10 * MINUTE, 1047)]);
+    for (let i = 0; i < 21; i++) await track('o-lou', [goal(now - MINUTE, 'order_paid', 'CAP', 1)]);
+    const before = await goalDoc('o-lou', 'order_paid', 'CAP');
+    expect(before).toMatchObject({ verified: false, value: 1 });
+    expect(before!.reports).toHaveLength(20);
+    await reportFromServer('o-lou', 'order_paid', 'CAP', 5000);
+    expect(await goalDoc('o-lou', 'order_paid', 'CAP')).toMatchObject({ verified: true, value: 5000 });
+  });
+
   it('the same goal from both sides counts once, in either order; the verified value wins and the earliest report sets its time', async () => {
     const now = await emulatorNow(emulator.url);
     // the phone's report first, a minute before the server's, with another value

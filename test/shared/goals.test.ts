@@ -189,12 +189,27 @@ describe('a batch\'s goals', () => {
     expect(again.placed).toHaveLength(1);
   });
 
-  it('an earlier report moves the goal to its day, leaving the other; past the reports kept, a report changes nothing', () => {
+  it('an earlier report moves the goal to its day, leaving the other', () => {
     const late = planGoals([event('s1', DAY, true, 100)], owner, none, at(DAY));
     const stored = new Map([[late.writes[0].doc._id, late.writes[0].doc]]);
     expect(planGoals([event('c1', 0, false, 100)], owner, { goals: stored, entries: [] }, at(DAY)).placed).toEqual([{ day: '2024-05-20', leaves: '2024-05-21', goal: expect.objectContaining({ at: at(0) }) }]);
-    const full = { ...late.writes[0].doc, reports: Array.from({ length: MAX_REPORTS }, (_, i) => ({ eventId: `r${i}`, verified: false, at: at(DAY) })) };
-    expect(planGoals([event('c1', 0, false)], owner, { goals: new Map([[full._id, full]]), entries: [] }, at(DAY)).writes).toEqual([]);
+  });
+
+  it('past the reports kept, a report that changes nothing is not written; one that decides the goal still is (a client cannot lock a goal)', () => {
+    const spam = Array.from({ length: MAX_REPORTS }, (_, i) => event(`c${i}`, DAY, false, 1));
+    const [created] = planGoals(spam, owner, none, at(DAY)).writes;
+    expect(created.doc).toMatchObject({ verified: false, value: 1 });
+    expect(created.doc.reports).toHaveLength(MAX_REPORTS);
+    const full = new Map([[created.doc._id, created.doc]]);
+    // one more of the same: nothing to write
+    expect(planGoals([event('c-more', DAY, false, 1)], owner, { goals: full, entries: [] }, at(DAY)).writes).toEqual([]);
+    // the operator's verified report takes the goal's value; an earlier one moves its time
+    const [verified] = planGoals([event('s1', DAY, true, 5000)], owner, { goals: full, entries: [] }, at(DAY)).writes;
+    expect(verified.doc).toMatchObject({ verified: true, value: 5000 });
+    expect(verified.doc.reports).toHaveLength(MAX_REPORTS);
+    const [earlier] = planGoals([event('c-early', 0, false)], owner, { goals: new Map([[verified.doc._id, verified.doc]]), entries: [] }, at(DAY)).writes;
+    expect(earlier.doc).toMatchObject({ at: at(0), verified: true, value: 5000 });
+    expect(earlier.doc.reports).toHaveLength(MAX_REPORTS);
   });
 
   it('in a whole batch: a goal without an entry that day makes a user-day of goals only; the visit\'s entry sent after credits it', () => {
