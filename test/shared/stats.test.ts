@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { escapeKey } from '../../shared/keys';
 import type { RollupDoc } from '../../shared/rollup';
 import { backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../../shared/stats-input';
-import { change, dailyTrend, previousPeriod, rankKeys, shareFunnel, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { change, dailyTrend, rankKeys, shareFunnel, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { previousPeriod } from '../../shared/time';
 import { tokenAccepted } from '../../server/operators';
 
 function doc(day: string, entries: number, scenes: Record<string, number>, extra: Partial<RollupDoc> = {}): RollupDoc {
