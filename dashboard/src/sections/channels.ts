@@ -31,7 +31,7 @@ interface ChannelsAnswer {
   unknown: { keys: number; entries: number };
   byKind: { kind: string; entries: number; userDays: number; newUsers: number; firstTouch: number; channels: number }[];
   firstTouchSeries: { days: string[]; channels: { key: string; name?: string; daily: number[] }[]; others: number[] };
-  dead: { from: string; to: string; total: number; channels: { key: string; channel: ChannelDoc }[] };
+  dead: { from: string; to: string; total: number; channels: ChannelDoc[] };
 }
 
 const KINDS: Record<string, Text> = {
@@ -108,9 +108,9 @@ export const channelsSection: Section = {
         ? h('p', { class: 'empty' }, t({ zh: '没有沉寂的渠道。', en: 'No dead channel.' }))
         : table('dead-channels', [
             { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key },
-            { label: { zh: '名称', en: 'Name' }, value: (row) => row.channel.name },
-            { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.channel.kind) },
-            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.channel.createdAt ?? '').slice(0, 10) },
+            { label: { zh: '名称', en: 'Name' }, value: (row) => row.name },
+            { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
+            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
           ], answer.dead.channels),
     );
   },
