@@ -6,6 +6,7 @@
  *
  * @example
  * node dist/demo/seed.js --data .rukou --project . --operator o-rukou-operator --now 2026-05-20T12:00:00+08:00
+ * node dist/demo/seed.js … --days 14 --scale 0.25   # a small demo (the browser tests')
  */
 import { parseArgs } from 'node:util';
 import { moveClock, startEmulator } from '../test/helpers/emulator';
@@ -23,11 +24,12 @@ function bar(done: number, of: number, what: string, started: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, project: { type: 'string' }, operator: { type: 'string' }, now: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, project: { type: 'string' }, operator: { type: 'string' }, now: { type: 'string' }, seed: { type: 'string' }, days: { type: 'string' }, scale: { type: 'string' } } });
   if (!values.data || !values.project || !values.operator || !values.now) throw new Error('seed.js needs --data, --project, --operator and --now');
   const now = Date.parse(values.now);
   const lastDay = chinaDay(now);
-  const firstDay = addDays(lastDay, 1 - DEMO.days);
+  const shape = { days: Number(values.days ?? DEMO.days), scale: Number(values.scale ?? 1) };
+  const firstDay = addDays(lastDay, 1 - shape.days);
   const emulator = await startEmulator({
     dataDir: values.data,
     project: values.project,
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       operator: values.operator,
       lastDay,
       until: now - TODAY_MARGIN_MS,
+      shape,
       ...(values.seed ? { seed: Number(values.seed) } : {}),
       progress(done, of, what) {
         // a terminal redraws one line; a log gets a line every tenth of the way

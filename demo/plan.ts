@@ -106,22 +106,28 @@ export interface PlannedDay {
 
 export const openidOf = (n: number): string => `o-demo-${String(n).padStart(5, '0')}`;
 
+/** How much demo: its days, and its new users as a part of `DEMO.newUsers` (the browser tests play a small one). */
+export interface Shape {
+  days: number;
+  scale: number;
+}
+
 /**
  * Plans every day: the same seed gives the same users on the same days. `lastDay` is today (the
- * emulator's China day); the first day is `DEMO.days - 1` days before it.
+ * emulator's China day); the first day is `shape.days - 1` days before it.
  */
-export function planDays(lastDay: string, seed = DEMO.seed): PlannedDay[] {
+export function planDays(lastDay: string, seed = DEMO.seed, shape: Shape = { days: DEMO.days, scale: 1 }): PlannedDay[] {
   const random = prng(seed);
   const lastSeen = new Map<string, number>();
   let made = 0;
   const receivers: string[] = [];
   const days: PlannedDay[] = [];
-  for (let index = 0; index < DEMO.days; index++) {
-    const day = addDays(lastDay, index - DEMO.days + 1);
-    const progress = index / (DEMO.days - 1);
+  for (let index = 0; index < shape.days; index++) {
+    const day = addDays(lastDay, index - shape.days + 1);
+    const progress = shape.days > 1 ? index / (shape.days - 1) : 1;
     const weekday = new Date(`${day}T12:00:00+08:00`).getUTCDay();
     const [low, high] = DEMO.newUsers;
-    const fresh = Math.round((low + (high - low) * progress) * (weekday === 0 || weekday === 6 ? DEMO.weekend : 1) * (0.9 + 0.2 * random()));
+    const fresh = Math.round((low + (high - low) * progress) * shape.scale * (weekday === 0 || weekday === 6 ? DEMO.weekend : 1) * (0.9 + 0.2 * random()));
     const openids = Array.from({ length: fresh }, () => openidOf(made++));
     const back: string[] = [];
     for (const [openid, seen] of lastSeen) {
@@ -129,7 +135,7 @@ export function planDays(lastDay: string, seed = DEMO.seed): PlannedDay[] {
       const chance = DEMO.comeBack[idle <= 1 ? 0 : idle <= 3 ? 1 : idle <= 7 ? 2 : idle <= 30 ? 3 : 4];
       if (random() < chance) back.push(openid);
     }
-    const daysAgo = DEMO.days - 1 - index;
+    const daysAgo = shape.days - 1 - index;
     const tapping = new Set<string>();
     const campaignDay = daysAgo === DEMO.campaign.daysAgo;
     if (campaignDay) receivers.push(...[...lastSeen.keys()].filter(() => random() < DEMO.campaign.consent));

@@ -13,7 +13,7 @@ import { APP, playDay } from '../bench/cost/play';
 import type { SimulatedPhone } from '../test/client/simulated-wx';
 import { invokeAs } from '../test/helpers/emulator';
 import { until } from '../test/helpers/until';
-import { castOf, DEMO, planDays, type PlannedDay, type Ways } from './plan';
+import { castOf, DEMO, planDays, type PlannedDay, type Shape, type Ways } from './plan';
 
 /** The clock moves once for every quarter of an hour of a day that has something to deliver, and three lanes of users play side by side: a few seconds a day, not minutes. */
 const PLAY = { slackMs: 15 * 60_000, lanes: 3 };
@@ -28,6 +28,8 @@ export interface SeedOptions {
   /** Nothing after this instant is played (epoch ms): today so far. */
   until: number;
   seed?: number;
+  /** All of the demo by default. */
+  shape?: Shape;
   /** Told after each day is played, and once the rollups are done. */
   progress?(done: number, of: number, what: string): void;
 }
@@ -116,13 +118,13 @@ const CARD_RULES = {
 /** Plays the demo into the emulator at `url` (fresh data, its clock a minute before the first day, timers off). */
 export async function seedDemo(options: SeedOptions): Promise<Seeded> {
   const { url, operator } = options;
-  const days = planDays(options.lastDay, options.seed);
+  const days = planDays(options.lastDay, options.seed, options.shape);
   const ways: Ways = { stores: new Map(), taps: new Map() };
   const phones = new Map<string, SimulatedPhone>();
   let entries = 0;
   await call(url, 'admin', { action: 'setCardRules', rules: CARD_RULES }, operator);
   ways.stores = await createStores(url, operator);
-  const posterStarts = DEMO.days - 1 - DEMO.poster.fromDaysAgo;
+  const posterStarts = days.length - 1 - DEMO.poster.fromDaysAgo;
   for (const planned of days) {
     if (planned.index === posterStarts) ways.poster = await createPoster(url, operator);
     if (planned.receivers.length > 0) await sendCampaign(url, operator, planned.receivers, ways);
