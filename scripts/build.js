@@ -145,7 +145,7 @@ async function build() {
     packages: 'external',
   });
   // two levels under the repository, where the helpers it shares with the benches find it (test/helpers/emulator.ts)
-  const demo = esbuild.build({ ...common, entryPoints: [path.join(root, 'demo', 'main.ts')], outfile: path.join(root, 'dist', 'demo', 'seed.js'), format: 'cjs', packages: 'external' });
+  const demo = esbuild.build({ ...common, entryPoints: { seed: path.join(root, 'demo', 'main.ts'), screenshots: path.join(root, 'demo', 'screenshots.ts') }, outdir: path.join(root, 'dist', 'demo'), format: 'cjs', packages: 'external' });
   await Promise.all([...functions, emulator, demo, buildDashboard()]);
   console.log(`built ${functionNames().length} functions, the emulator and the dashboard in ${Date.now() - started} ms`);
 }
