@@ -12,6 +12,7 @@ import type { Range, Section, SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
 const TOKEN = 'rukou.token';
+const DEFAULT_DAYS = 14;
 const PRESETS: [Word, number][] = [
   ['last7', 7],
   ['last14', 14],
@@ -133,7 +134,10 @@ function draw(state: State, url: string): void {
   }
 }
 
-/** Signed in: learns today from the backend's clock (not the browser's), then draws the last 30 days to yesterday. */
+/**
+ * Signed in: learns today from the backend's clock (not the browser's), then draws the 14 days to
+ * yesterday beside the 14 before them (the demo's 45 days hold both).
+ */
 async function start(url: string): Promise<void> {
   const token = sessionStorage.getItem(TOKEN);
   if (!token) return signIn(url);
@@ -142,7 +146,7 @@ async function start(url: string): Promise<void> {
   try {
     const { asOf } = await admin<{ asOf: string }>('today');
     const today = chinaDay(Date.parse(asOf));
-    draw({ admin, today, range: { from: addDays(today, -30), to: addDays(today, -1) }, compare: true }, url);
+    draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
     root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));

@@ -69,15 +69,15 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   await signIn(page, seeded.emulator.url, seeded.token);
   await sectionsDrawn(page);
   for (const section of ['today', 'overview', 'scenes', 'channels', 'shares', 'groups', 'sends']) expect(await page.getAttribute(`[data-section="${section}"] .panel-body`, 'data-state')).toBe('ready');
-  const thirty = await expectTotalsOfRollups(page);
+  const fortnight = await expectTotalsOfRollups(page);
 
   // the scenes table is admin topEntries, row by row
-  const { top } = await admin<{ top: { key: string; entries: number; userDays: number; newUsers: number }[] }>('topEntries', { ...thirty, dimension: 'scene', limit: 30 });
+  const { top } = await admin<{ top: { key: string; entries: number; userDays: number; newUsers: number }[] }>('topEntries', { ...fortnight, dimension: 'scene', limit: 30 });
   const rows = await page.$$eval('[data-table="scenes"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
   expect(rows.map((cells) => [cells[0], digits(cells[3]), digits(cells[4]), digits(cells[5])])).toEqual(top.map((row) => [row.key, row.entries, row.userDays, row.newUsers]));
 
   // the channels are admin channels', with the stores' codes as pictures
-  const { channels } = await admin<{ channels: { key: string; entries: number }[] }>('channels', { ...thirty, limit: 100 });
+  const { channels } = await admin<{ channels: { key: string; entries: number }[] }>('channels', { ...fortnight, limit: 100 });
   const keys = await page.$$eval('[data-table="channels"] tbody tr', (trs) => trs.map((tr) => tr.querySelector('td')?.textContent));
   expect(keys).toEqual(channels.map((channel) => channel.key));
   expect(await page.locator('[data-table="channels"] img.qr').count()).toBeGreaterThanOrEqual(3);
@@ -102,10 +102,10 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
 
   // another range: the last 7 days
   await page.click('[data-preset="7"]');
-  await page.waitForSelector(`[data-control="from"]:not([value="${thirty.from}"])`);
+  await page.waitForSelector(`[data-control="from"]:not([value="${fortnight.from}"])`);
   await sectionsDrawn(page);
   const seven = await expectTotalsOfRollups(page);
-  expect(seven.to).toBe(thirty.to);
+  expect(seven.to).toBe(fortnight.to);
 
   // English
   await page.click('[data-control="lang"]');
