@@ -1,15 +1,15 @@
 /**
- * Apache ECharts, only the parts the dashboard draws (lines, bars, a funnel, a tree), so that the
+ * Apache ECharts, only the parts the dashboard draws (lines, bars, a tree), so that the
  * bundle carries those and not the whole library. Each chart follows its box's width: the page
  * works from a phone's width to a wide screen.
  */
-import { BarChart, FunnelChart, LineChart, TreeChart } from 'echarts/charts';
+import { BarChart, LineChart, TreeChart } from 'echarts/charts';
 import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { h } from './dom';
 
-echarts.use([LineChart, BarChart, FunnelChart, TreeChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, TreeChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, CanvasRenderer]);
 
 export type ChartOption = echarts.EChartsCoreOption;
 

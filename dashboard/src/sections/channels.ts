@@ -111,6 +111,7 @@ export const channelsSection: Section = {
             { label: { zh: '名称', en: 'Name' }, value: (row) => row.name },
             { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
             { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
+            { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)) },
           ], answer.dead.channels),
     );
   },

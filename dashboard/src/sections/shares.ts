@@ -60,7 +60,7 @@ async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection
   const nodes = countNodes(tree);
   box.append(
     h('p', { class: 'note', 'data-tree-root': rootShareId }, t({ zh: `根分享 ${rootShareId}：${shares} 次分享，节点上是分享者与其卡片带来的回流次数。`, en: `Root share ${rootShareId}: ${shares} shares; each node is a sharer and the returns their card brought.` })),
-    chart('share-tree', { tooltip: { trigger: 'item' }, series: [{ type: 'tree', data: [treeItem(tree)], top: 20, left: 90, bottom: 20, right: 140, symbolSize: 9, initialTreeDepth: -1, label: { position: 'left', verticalAlign: 'middle', align: 'right' }, leaves: { label: { position: 'right', align: 'left' } } }] }, Math.max(240, Math.min(900, nodes * 26))),
+    chart('share-tree', { tooltip: { trigger: 'item' }, series: [{ type: 'tree', data: [treeItem(tree)], top: 20, left: 140, bottom: 20, right: 140, symbolSize: 9, initialTreeDepth: -1, label: { position: 'left', verticalAlign: 'middle', align: 'right' }, leaves: { label: { position: 'right', align: 'left' } } }] }, Math.max(240, Math.min(900, nodes * 26))),
   );
 }
 
@@ -79,15 +79,15 @@ export const sharesSection: Section = {
         stat('share-newUsers', t({ zh: '带来新用户', en: 'New users' }), num(funnel.newUsers)),
         stat('share-kFactor', t({ zh: 'K 因子', en: 'K-factor' }), num(funnel.kFactor, 2), t({ zh: '新用户 / 分享者（按天）', en: 'new users / sharer-days' })),
       ),
+      // bars, not a funnel's trapezoids: a card is opened by several people, so returns often outnumber the shares
       chart('share-funnel', {
         color: PALETTE,
-        tooltip: { trigger: 'item' },
-        series: [{ type: 'funnel', sort: 'none', left: '10%', width: '80%', label: { formatter: '{b}: {c}' }, data: [
-          { name: t({ zh: '分享', en: 'Intents' }), value: funnel.intents },
-          { name: t({ zh: '回流打开', en: 'Return opens' }), value: funnel.returnOpens },
-          { name: t({ zh: '新用户', en: 'New users' }), value: funnel.newUsers },
-        ] }],
-      }, 220),
+        tooltip: { trigger: 'axis' },
+        grid: { left: 110, right: 60, top: 10, bottom: 20 },
+        xAxis: { type: 'value' },
+        yAxis: { type: 'category', inverse: true, data: [t({ zh: '分享', en: 'Intents' }), t({ zh: '回流打开', en: 'Return opens' }), t({ zh: '新用户', en: 'New users' })] },
+        series: [{ type: 'bar', label: { show: true, position: 'right' }, data: [funnel.intents, funnel.returnOpens, funnel.newUsers] }],
+      }, 160),
       subhead({ zh: 'K 因子（每日）', en: 'K-factor by day' }),
       chart('k-factor', {
         color: PALETTE,
