@@ -17,7 +17,6 @@ const WORDS = {
   signOut: { zh: '退出', en: 'Sign out' },
   badToken: { zh: '令牌错误或已过期，请重新输入。', en: 'The token is wrong or has expired: enter it again.' },
   language: { zh: 'English', en: '中文' },
-  range: { zh: '日期范围', en: 'Range' },
   from: { zh: '开始', en: 'From' },
   to: { zh: '结束', en: 'To' },
   apply: { zh: '应用', en: 'Apply' },
@@ -42,7 +41,6 @@ const WORDS = {
   sessions: { zh: '会话', en: 'Sessions' },
   share: { zh: '占比', en: 'Share' },
   change: { zh: '变化', en: 'Change' },
-  day: { zh: '日期', en: 'Day' },
   asOf: { zh: '截至', en: 'as of' },
   refreshes: { zh: '每分钟自动刷新', en: 'refreshed every minute' },
 } satisfies Record<string, Text>;

@@ -12,12 +12,12 @@ export interface Column<R> {
 }
 
 /** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-export function csvField(value: string | number): string {
+function csvField(value: string | number): string {
   const text = String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function csvOf<R>(columns: Column<R>[], rows: R[]): string {
+function csvOf<R>(columns: Column<R>[], rows: R[]): string {
   return [columns.map((column) => csvField(t(column.label))), ...rows.map((row) => columns.map((column) => csvField(column.value(row))))].join('\r\n') + '\r\n';
 }
 
