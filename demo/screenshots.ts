@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../test/helpers/emulator';
-import { launchChromium, sectionsDrawn, seededEmulator, signIn } from '../test/browser/dashboard';
+import { launchChromium, sectionsDrawn, signIn } from '../test/browser/dashboard';
+import { seededEmulator } from '../test/helpers/demo';
 import { DEMO } from './plan';
 
 const SHOTS = [

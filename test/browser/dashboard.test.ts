@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import cloud from 'wx-server-sdk';
 import type { Browser, Page } from 'playwright-core';
 import { useEmulatorFromThisProcess } from '../helpers/emulator';
-import { launchChromium, sectionsDrawn, seededEmulator, signIn, type SeededEmulator } from './dashboard';
+import { seededEmulator, type SeededEmulator } from '../helpers/demo';
+import { launchChromium, sectionsDrawn, signIn } from './dashboard';
 
 interface Totals {
   entries: number;
