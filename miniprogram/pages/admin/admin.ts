@@ -28,7 +28,11 @@ async function admin<T>(data: Record<string, unknown>): Promise<T> {
   return result as unknown as T;
 }
 
-/** The calendar day `n` days after a China day "YYYY-MM-DD" (the days themselves come from `admin`, on Beijing time). */
+/**
+ * The calendar day `n` days after a China day "YYYY-MM-DD". Not shared/time.ts's `addDays`: only
+ * `miniprogram/` is uploaded with the Mini Program, so nothing here imports from shared/; and the
+ * day itself comes from `admin` (Beijing time), so this is calendar arithmetic only.
+ */
 function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
