@@ -30,10 +30,12 @@ const LOCAL_CONFIG = { adminUrl: `${HTTP_ACCESS_PREFIX}admin` };
  */
 export function dashboardService(): Service {
   async function serve(_req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
-    const file = decodeURIComponent(rest) || 'index.html';
+    // normalized first, so that `./config.json` is this answer too, not the built file's
+    const file = path.posix.normalize(decodeURIComponent(rest) || 'index.html');
     if (file === 'config.json') return sendJson(res, 200, LOCAL_CONFIG);
     const full = path.resolve(DASHBOARD_DIR, file);
-    if (!full.startsWith(DASHBOARD_DIR + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) {
+    // a path ending in `/` names a folder, which static hosting answers with its index.html: the dashboard has no folder but its own
+    if (file.endsWith('/') || !full.startsWith(DASHBOARD_DIR + path.sep) || !fs.existsSync(full) || !fs.statSync(full).isFile()) {
       const built = fs.existsSync(path.join(DASHBOARD_DIR, 'index.html'));
       return sendJson(res, 404, { code: 'NOT_FOUND', message: built ? `the dashboard has no file ${JSON.stringify(file)}` : 'the dashboard is not built: run `npm run build`' });
     }
