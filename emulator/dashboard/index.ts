@@ -25,8 +25,8 @@ const TYPES: Record<string, string> = {
 const LOCAL_CONFIG = { adminUrl: `${HTTP_ACCESS_PREFIX}admin` };
 
 /**
- * The web dashboard (`dashboard/`, built into dist/dashboard/): `GET /` sends the browser to
- * `/dashboard/`, which serves the built files as static hosting would.
+ * The web dashboard (`dashboard/`, built into dist/dashboard/): `GET /` and `GET /dashboard` send
+ * the browser to `/dashboard/`, which serves the built files as static hosting would.
  */
 export function dashboardService(): Service {
   async function serve(_req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
@@ -41,15 +41,16 @@ export function dashboardService(): Service {
     }
     sendBytes(res, 200, await fs.promises.readFile(full), TYPES[path.extname(full)] ?? 'application/octet-stream');
   }
-  const home: Route = {
+  // `/` and `/dashboard` send the browser to `/dashboard/`, where the page's relative URLs (app.js, config.json) resolve
+  const toDashboard = (prefix: string): Route => ({
     method: 'GET',
-    prefix: '/',
+    prefix,
     exact: true,
     handle(_req, res) {
       res.writeHead(302, { location: '/dashboard/' });
       res.end();
       return Promise.resolve();
     },
-  };
-  return { routes: [home, { method: 'GET', prefix: '/dashboard/', handle: serve }] };
+  });
+  return { routes: [toDashboard('/'), toDashboard('/dashboard'), { method: 'GET', prefix: '/dashboard/', handle: serve }] };
 }

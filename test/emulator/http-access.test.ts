@@ -60,8 +60,10 @@ test('a function that fails is 502, one that does not exist 404', async () => {
 });
 
 test('/ sends the browser to the dashboard, whose files are served with their types; config.json names the HTTP access route', async () => {
-  const home = await fetch(`${project.url}/`, { redirect: 'manual' });
-  expect({ status: home.status, location: home.headers.get('location') }).toEqual({ status: 302, location: '/dashboard/' });
+  for (const path of ['/', '/dashboard']) {
+    const home = await fetch(`${project.url}${path}`, { redirect: 'manual' });
+    expect({ status: home.status, location: home.headers.get('location') }).toEqual({ status: 302, location: '/dashboard/' });
+  }
   const page = await fetch(`${project.url}/dashboard/`);
   expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
   expect(await page.text()).toContain('<script src="app.js">');

@@ -44,6 +44,7 @@ const ROUTES: { method: string; prefix: string; face: 'wire' | 'client' | 'emula
   { method: 'GET', prefix: '/http/', face: 'emulator' },
   { method: 'POST', prefix: '/http/', face: 'emulator' },
   { method: 'GET', prefix: '/', face: 'emulator', exact: true },
+  { method: 'GET', prefix: '/dashboard', face: 'emulator' },
   { method: 'GET', prefix: '/dashboard/', face: 'emulator' },
 ];
 const routesOf = (route: string): typeof ROUTES => ROUTES.filter(({ prefix, exact }) => (prefix.endsWith('/') && !exact ? route.startsWith(prefix) : route === prefix));
