@@ -124,7 +124,8 @@ export async function seedDemo(options: SeedOptions): Promise<Seeded> {
   let entries = 0;
   await call(url, 'admin', { action: 'setCardRules', rules: CARD_RULES }, operator);
   ways.stores = await createStores(url, operator);
-  const posterStarts = days.length - 1 - DEMO.poster.fromDaysAgo;
+  // a demo shorter than the poster's campaign starts with it
+  const posterStarts = Math.max(0, days.length - 1 - DEMO.poster.fromDaysAgo);
   for (const planned of days) {
     if (planned.index === posterStarts) ways.poster = await createPoster(url, operator);
     if (planned.receivers.length > 0) await sendCampaign(url, operator, planned.receivers, ways);
@@ -132,7 +133,7 @@ export async function seedDemo(options: SeedOptions): Promise<Seeded> {
     entries += await playPlanned(planned, ways, url, phones, options.until);
     options.progress?.(planned.index + 1, days.length + 1, planned.day);
   }
-  await rollUp(url, operator, days[0].day, days[days.length - 2].day);
+  if (days.length > 1) await rollUp(url, operator, days[0].day, days[days.length - 2].day);
   options.progress?.(days.length + 1, days.length + 1, 'rollups');
   return { users: phones.size, entries, days: days.length };
 }
