@@ -106,6 +106,14 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   await page.waitForSelector(`[data-tree-root="${root}"]`);
   await page.waitForSelector('[data-chart="share-tree"] canvas');
 
+  // a group's record and activity, as admin group answers them
+  const groupId = await page.textContent('[data-table="groups"] tbody tr td');
+  await page.click('.open-group');
+  await page.waitForSelector(`[data-group="${groupId}"]`);
+  const { activity } = await admin<{ activity: { opens: number; openers: number } }>('group', { groupId });
+  expect(await statValue(page, 'group-opens')).toBe(activity.opens);
+  expect(await statValue(page, 'group-openers')).toBe(activity.openers);
+
   // another range: the last 7 days
   await page.click('[data-preset="7"]');
   await page.waitForSelector(`[data-control="from"]:not([value="${fortnight.from}"])`);
