@@ -8,7 +8,7 @@ import { startEmulator, type EmulatorOptions } from './server';
 import { SERVICES } from './services';
 
 const USAGE = `usage:
-  rukou start [--reset] [--empty] [emulator options]   (npm start: the emulator, the dashboard and, on a first run, the demo)
+  rukou start [--reset] [--empty] [--seed N] [emulator options]   (npm start: the emulator, the dashboard and, on a first run, the demo)
   rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers] [--clock ISO]
   rukou invoke <function> --openid ID [--data JSON] [--url URL]
   rukou trigger <function> [--time ISO] [--url URL]
