@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseInstant } from './clock/operations';
-import { provideLocalSecrets } from './secrets';
-import { startEmulator } from './server';
+import { provideLocalOperator, provideLocalSecrets } from './secrets';
+import { startEmulator, type EmulatorOptions } from './server';
 import { SERVICES } from './services';
 
 const USAGE = `usage:
+  rukou start [--reset] [--empty] [--seed N] [emulator options]   (npm start: the emulator, the dashboard and, on a first run, the demo)
   rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers] [--clock ISO]
   rukou invoke <function> --openid ID [--data JSON] [--url URL]
   rukou trigger <function> [--time ISO] [--url URL]
@@ -34,35 +37,108 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
   return request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-async function emulator(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string' },
-      data: { type: 'string' },
-      project: { type: 'string' },
-      verbose: { type: 'boolean', default: false },
-      'no-timers': { type: 'boolean', default: false },
-      clock: { type: 'string' },
-    },
-  });
+const EMULATOR_OPTIONS = {
+  port: { type: 'string' },
+  data: { type: 'string' },
+  project: { type: 'string' },
+  verbose: { type: 'boolean', default: false },
+  'no-timers': { type: 'boolean', default: false },
+  clock: { type: 'string' },
+} as const;
+
+type EmulatorValues = { port?: string; data?: string; project?: string; verbose?: boolean; 'no-timers'?: boolean; clock?: string };
+
+function emulatorOptions(values: EmulatorValues): EmulatorOptions {
   const port = Number(values.port ?? process.env.RUKOU_PORT ?? DEFAULT_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
   const projectRoot = path.resolve(values.project ?? process.cwd());
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
   if (clock !== undefined && Number.isNaN(clock)) fail(`--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
-  provideLocalSecrets(dataDir);
-  const running = await startEmulator(
-    { port, dataDir, projectRoot, verbose: values.verbose, timers: !values['no-timers'], clock },
-    SERVICES,
-  );
-  process.stdout.write(`[rukou] emulator listening on ${running.url} (data in ${dataDir})\n`);
+  return { port, dataDir, projectRoot, verbose: values.verbose ?? false, timers: !values['no-timers'], clock };
+}
+
+/** Starts the emulator in this process until SIGINT or SIGTERM; answers its URL. */
+async function serve(options: EmulatorOptions): Promise<string> {
+  provideLocalSecrets(options.dataDir);
+  const running = await startEmulator(options, SERVICES);
+  process.stdout.write(`[rukou] emulator listening on ${running.url} (data in ${options.dataDir})\n`);
   const stop = (): void => {
     void running.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  return running.url;
+}
+
+async function emulator(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: EMULATOR_OPTIONS });
+  await serve(emulatorOptions(values));
+}
+
+/** What a data directory holds of Rukou's (`--reset` deletes these; secrets.json, the share secret and the operator's token, stay). */
+const DATA_ENTRIES = ['database', 'storage', 'storage-key', 'storage-scratch', 'wechat', 'clock.json', 'demo.json'];
+
+/** `<data>/demo.json`: `seeding` while the demo is being played in, `seeded` once it is all there. */
+interface DemoState {
+  state: 'seeding' | 'seeded';
+  at: string;
+}
+
+function readDemo(dataDir: string): DemoState | undefined {
+  const file = path.join(dataDir, 'demo.json');
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState) : undefined;
+}
+
+function writeDemo(dataDir: string, state: DemoState['state']): void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify({ state, at: new Date().toISOString() }, null, 2)}\n`);
+}
+
+/** Plays the demo into the data directory (dist/demo/seed.js, its own process with its own emulator), showing its progress bar. */
+function seedDemo(options: EmulatorOptions, operator: string, seed: string | undefined): Promise<void> {
+  const now = new Date(options.clock ?? Date.now()).toISOString();
+  const args = [path.join(__dirname, 'demo', 'seed.js'), '--data', options.dataDir, '--project', options.projectRoot, '--operator', operator, '--now', now, ...(seed ? ['--seed', seed] : [])];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the demo's seeding stopped (exit ${code}): \`npm start -- --reset\` starts over, \`npm start -- --empty\` starts without it`))));
+  });
+}
+
+/**
+ * `npm start`: the emulator with every function and the dashboard; on a first run (no data yet)
+ * the demo is seeded first, unless `--empty`; `--reset` deletes the data and starts over. Prints
+ * the dashboard's URL and the operator's token and openid, and opens nothing.
+ */
+async function start(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } } });
+  const options = emulatorOptions(values);
+  if (values.reset) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
+  provideLocalSecrets(options.dataDir);
+  const operator = provideLocalOperator(options.dataDir);
+  const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
+  const demo = readDemo(options.dataDir);
+  if (fresh && !values.empty) {
+    writeDemo(options.dataDir, 'seeding');
+    await seedDemo(options, operator.openid, values.seed);
+    writeDemo(options.dataDir, 'seeded');
+    // the seeding left the clock where the demo ends: the data's clock resumes from there
+    options.clock = undefined;
+  } else if (demo?.state === 'seeding') {
+    process.stdout.write('[rukou] the demo\'s seeding was cut short: its data is incomplete (`npm start -- --reset` starts over)\n');
+  }
+  const url = await serve(options);
+  process.stdout.write(
+    [
+      '',
+      `  dashboard       ${url}/`,
+      `  operator token  ${operator.token}   (sign in to the dashboard with it: kept in ${path.join(options.dataDir, 'secrets.json')})`,
+      `  operator openid ${operator.openid}   (npx rukou invoke admin --openid ${operator.openid} --data '{"action":"today"}')`,
+      '',
+      '',
+    ].join('\n'),
+  );
 }
 
 async function invoke(args: string[]): Promise<void> {
@@ -112,7 +188,7 @@ async function clock(args: string[]): Promise<void> {
   if (answer && typeof answer === 'object' && 'code' in answer) process.exitCode = 1;
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { emulator, invoke, trigger, clock };
+const commands: Record<string, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };
 
 const [command, ...rest] = process.argv.slice(2);
 const run = command ? commands[command] : undefined;

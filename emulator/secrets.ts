@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -9,21 +9,54 @@ import path from 'node:path';
  * secret (share prefixes) stays valid across restarts. A value set in the environment wins.
  */
 const LOCAL_SECRETS = ['RUKOU_SHARE_SECRET'];
+/** The local operator's dashboard token, kept beside them (`provideLocalOperator`). */
+const OPERATOR_TOKEN = 'RUKOU_LOCAL_OPERATOR_TOKEN';
 
-export function provideLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): void {
+/** The openid of the operator `rukou start` makes (and prints): the demo's operator. */
+export const LOCAL_OPERATOR = 'o-rukou-operator';
+
+/** Runs `fill` on what `<data>/secrets.json` keeps, and writes it back if `fill` added anything. */
+function withKept(dataDir: string, fill: (kept: Record<string, string>) => boolean): void {
   const file = path.join(dataDir, 'secrets.json');
   const kept = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>) : {};
-  let changed = false;
-  for (const name of LOCAL_SECRETS) {
-    if (env[name]) continue;
-    if (!kept[name]) {
-      kept[name] = randomBytes(32).toString('base64url');
-      changed = true;
+  if (!fill(kept)) return;
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+}
+
+const secret = (): string => randomBytes(32).toString('base64url');
+
+export function provideLocalSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): void {
+  withKept(dataDir, (kept) => {
+    let changed = false;
+    for (const name of LOCAL_SECRETS) {
+      if (env[name]) continue;
+      if (!kept[name]) {
+        kept[name] = secret();
+        changed = true;
+      }
+      env[name] = kept[name];
     }
-    env[name] = kept[name];
-  }
-  if (changed) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
-  }
+    return changed;
+  });
+}
+
+const joined = (list: string | undefined, item: string): string => [...(list ?? '').split(',').filter((value) => value.trim() !== ''), item].join(',');
+
+/**
+ * The operator `rukou start` prints: `LOCAL_OPERATOR` among the functions' RUKOU_OPERATORS, and a
+ * dashboard token (generated once per data directory, kept with the secrets) whose SHA-256 joins
+ * RUKOU_ADMIN_TOKEN_SHA256, beside any operators and tokens the environment already names.
+ */
+export function provideLocalOperator(dataDir: string, env: NodeJS.ProcessEnv = process.env): { openid: string; token: string } {
+  let token = '';
+  withKept(dataDir, (kept) => {
+    const made = !kept[OPERATOR_TOKEN];
+    if (made) kept[OPERATOR_TOKEN] = secret();
+    token = kept[OPERATOR_TOKEN];
+    return made;
+  });
+  env.RUKOU_OPERATORS = joined(env.RUKOU_OPERATORS, LOCAL_OPERATOR);
+  env.RUKOU_ADMIN_TOKEN_SHA256 = joined(env.RUKOU_ADMIN_TOKEN_SHA256, createHash('sha256').update(token).digest('hex'));
+  return { openid: LOCAL_OPERATOR, token };
 }

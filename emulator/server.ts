@@ -17,11 +17,13 @@ export type AdminAction = (call: AdminCall) => Promise<AdminAnswer> | AdminAnswe
 
 /**
  * An HTTP face of a service: a method and a path, a prefix when it ends in `/` (`rest` is what
- * follows it, still percent-encoded but known to decode) and the whole path otherwise.
+ * follows it, still percent-encoded but known to decode) and the whole path otherwise or when
+ * `exact` (`/` itself, which would otherwise be the prefix of every path).
  */
 export interface Route {
   method: string;
   prefix: string;
+  exact?: boolean;
   handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void>;
   /**
    * How this face answers a request it refuses (an unreadable path or body, a wrong method), in
@@ -103,7 +105,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   });
   server.keepAliveTimeout = 60_000;
 
-  const matches = (route: Route, path: string): boolean => (route.prefix.endsWith('/') ? path.startsWith(route.prefix) : path === route.prefix);
+  const matches = (route: Route, path: string): boolean => (route.prefix.endsWith('/') && !route.exact ? path.startsWith(route.prefix) : path === route.prefix);
 
   /**
    * The door. Finds the route by path, refuses a wrong method or an undecodable path in that

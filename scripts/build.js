@@ -122,6 +122,20 @@ function functionOptions(name) {
   };
 }
 
+/**
+ * The web dashboard (dashboard/): its TypeScript bundled for browsers with the parts of ECharts it
+ * draws into dist/dashboard/app.js, beside its page, its styles and the config.json static hosting
+ * serves (`admin` at /admin on the same domain: README, "Deploy"; the emulator answers its own).
+ */
+async function buildDashboard() {
+  const source = path.join(root, 'dashboard');
+  const out = path.join(root, 'dist', 'dashboard');
+  fs.mkdirSync(out, { recursive: true });
+  for (const file of ['index.html', 'style.css']) fs.copyFileSync(path.join(source, file), path.join(out, file));
+  fs.writeFileSync(path.join(out, 'config.json'), `${JSON.stringify({ adminUrl: '/admin' }, null, 2)}\n`);
+  await esbuild.build({ entryPoints: [path.join(source, 'src', 'main.ts')], outfile: path.join(out, 'app.js'), bundle: true, platform: 'browser', format: 'iife', target: 'es2020', minify: true, logLevel: 'warning' });
+}
+
 async function build() {
   const started = Date.now();
   writeSceneCatalog();
@@ -137,8 +151,10 @@ async function build() {
     format: 'cjs',
     packages: 'external',
   });
-  await Promise.all([...functions, emulator]);
-  console.log(`built ${functionNames().length} functions and the emulator in ${Date.now() - started} ms`);
+  // two levels under the repository, where the helpers it shares with the benches find it (test/helpers/emulator.ts)
+  const demo = esbuild.build({ ...common, entryPoints: { seed: path.join(root, 'demo', 'main.ts'), screenshots: path.join(root, 'demo', 'screenshots.ts') }, outdir: path.join(root, 'dist', 'demo'), format: 'cjs', packages: 'external' });
+  await Promise.all([...functions, emulator, demo, buildDashboard()]);
+  console.log(`built ${functionNames().length} functions, the emulator and the dashboard in ${Date.now() - started} ms`);
 }
 
 if (require.main === module) {

@@ -8,13 +8,14 @@ import {
   groupActivityPipeline,
   groupRecord,
   readableRollup,
-  previousPeriod,
   rankKeys,
   shareFunnel,
+  shareSeries,
   shareTree,
   shareTreeOpensPipeline,
   sumTotals,
   topGroupsInRangePipeline,
+  topSharesInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
 import { goalStats } from '../shared/goal-stats';
@@ -22,7 +23,7 @@ import { escapeKey } from '../shared/keys';
 import { retentionStats } from '../shared/retention-stats';
 import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
 import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
-import { addDays, chinaDay, dayRange } from '../shared/time';
+import { addDays, chinaDay, dayRange, previousPeriod } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
 import { computeDay, rollupDays } from './rollup';
@@ -146,9 +147,18 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
     return goalStats({ ...input, limit: input.limit ?? DEFAULT_LIMIT }, docs, catalogSceneNames);
   },
 
+  /** The funnel summed over the range, and each day's (the K-factor over time). */
   async shareFunnel(event, ctx) {
     const { from, to } = statsRange(event);
-    return { from, to, funnel: shareFunnel(await rollupsBetween(ctx, from, to)) };
+    const docs = await rollupsBetween(ctx, from, to);
+    return { from, to, funnel: shareFunnel(docs), daily: shareSeries(dayRange(from, to), docs) };
+  },
+
+  /** The root shares with most share returns in the range (raw events: within retention), for the share tree to draw. */
+  async topShares(event, ctx) {
+    const input = limitInput(event);
+    const rows = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, topSharesInRangePipeline(input.from, input.to, input.limit ?? DEFAULT_LIMIT), ctx.counter);
+    return { from: input.from, to: input.to, shares: rows.map((row) => ({ rootShareId: String(row._id), opens: row.opens, openers: row.openers })) };
   },
 
   async shareTree(event, ctx) {

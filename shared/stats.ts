@@ -12,7 +12,7 @@ import type { EnterEvent, GroupRecord } from './model';
 import { ratio } from './ratio';
 import { readableRetention } from './retention';
 import { MAP_OF, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
-import { addDays, daysBetween } from './time';
+
 
 export const MAX_RANGE_DAYS = 366;
 
@@ -30,12 +30,6 @@ export interface Change {
   previous: number;
   /** (value − previous) / previous, rounded to 4 places; null when previous is 0. */
   change: number | null;
-}
-
-/** The period of the same length just before [from, to]. */
-export function previousPeriod(from: string, to: string): { from: string; to: string } {
-  const length = daysBetween(from, to) + 1;
-  return { from: addDays(from, -length), to: addDays(from, -1) };
 }
 
 export function sumTotals(docs: RollupDoc[]): RangeTotals {
@@ -180,6 +174,46 @@ export function shareFunnel(docs: RollupDoc[]): ShareFunnel {
   funnel.returnRatio = ratio(funnel.returnOpens, funnel.intents);
   funnel.kFactor = ratio(funnel.newUsers, funnel.sharerDays);
   return funnel;
+}
+
+/** One day of the share funnel: what the K-factor over time is drawn from. */
+export interface ShareDay {
+  day: string;
+  /** No rollup for that day. */
+  missing: boolean;
+  intents: number;
+  sharers: number;
+  returnOpens: number;
+  newUsers: number;
+  kFactor: number;
+}
+
+/** The share funnel of each day of the range, in order (the day's own `kFactor`: new users by share returns / sharers). */
+export function shareSeries(days: string[], docs: RollupDoc[]): ShareDay[] {
+  const byDay = new Map(docs.map((doc) => [doc._id, doc]));
+  return days.map((day) => {
+    const shares = byDay.get(day)?.shares;
+    if (!shares) return { day, missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: 0 };
+    return { day, missing: false, intents: shares.intents, sharers: shares.sharers, returnOpens: shares.returnOpens, newUsers: shares.newUsers, kFactor: shares.kFactor };
+  });
+}
+
+/**
+ * The root shares whose trees brought most share returns over a range, from raw events (so only
+ * within the retention period): which tree to draw. One group per (root, opener), like the
+ * groups' ranking.
+ */
+export function topSharesInRangePipeline(from: string, to: string, limit: number): Pipeline {
+  return {
+    collection: 'events',
+    stages: [
+      { $match: { type: 'enter', day: { $gte: from, $lte: to }, 'share.isReturn': true } },
+      { $group: { _id: { r: '$share.rootShareId', o: '$openid' }, opens: { $sum: 1 } } },
+      { $group: { _id: '$_id.r', opens: { $sum: '$opens' }, openers: { $sum: 1 } } },
+      { $sort: { opens: -1, openers: -1, _id: 1 } },
+      { $limit: limit },
+    ],
+  };
 }
 
 export interface ShareNode {

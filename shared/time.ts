@@ -83,6 +83,12 @@ export function dayRange(from: string, to: string): string[] {
   return Array.from({ length: Math.max(0, count + 1) }, (_, i) => addDays(from, i));
 }
 
+/** The period of the same length just before [from, to]: what a range is compared with. */
+export function previousPeriod(from: string, to: string): { from: string; to: string } {
+  const length = daysBetween(from, to) + 1;
+  return { from: addDays(from, -length), to: addDays(from, -1) };
+}
+
 /** How far back an event's time may lie from its arrival: older clock readings are clamped to this. */
 export const MAX_EVENT_AGE_MS = 7 * DAY_MS;
 

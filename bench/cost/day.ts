@@ -13,7 +13,9 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /** A value and how often it is drawn, relative to the others of its list. */
-type Weighted<T> = readonly [T, number];
+export type Weighted<T> = readonly [T, number];
+/** A range of milliseconds, low and high. */
+type Span = readonly [number, number];
 
 /**
  * The day's parameters. They are our estimates for a large consumer Mini Program, not measured
@@ -48,7 +50,7 @@ export const DAY = {
   extraViewsMean: 4.7,
   maxViews: 40,
   /** Time on a page before the next one, log-uniform: seconds to a minute. Against the 50 s an entry may wait, this is what decides whether a visit is one batch or two (its entry's, then its end's). */
-  viewGapMs: [3_000, 60_000] as const,
+  viewGapMs: [3_000, 60_000] as Span,
   /** A session opens a system screen (an image preview, a chooser, a payment …) once, with this chance, for this long: a pause, whose hide sends the visit's entry if it still waits. */
   screenChance: 0.2,
   screens: [
@@ -60,10 +62,10 @@ export const DAY = {
     ['openLocation', 10],
     ['requestSubscribeMessage', 5],
   ] as readonly Weighted<SystemScreenApi>[],
-  screenMs: [3_000, 30_000] as const,
+  screenMs: [3_000, 30_000] as Span,
   /** A session shares a page to a chat from the menu with this chance; the share panel stays open this long (picking a chat). Shares are sent at once, and feed the cards others open. */
   shareChance: 0.1,
-  sharePanelMs: [3_000, 15_000] as const,
+  sharePanelMs: [3_000, 15_000] as Span,
   /**
    * How cold starts come in, by scene: the pull-down bar and chat cards first, then QR codes,
    * search, Official Accounts, subscription messages, other Mini Programs. A rough mix of what
@@ -102,7 +104,7 @@ export const DAY = {
   minSessionGapMs: 1 * MINUTE,
   /** Phones offline for a stretch around one of their sessions (a subway, a flight, no signal): their events wait and are sent later. */
   offlineChance: 0.05,
-  offlineMs: [20 * MINUTE, 6 * HOUR] as const,
+  offlineMs: [20 * MINUTE, 6 * HOUR] as Span,
   /** A session in which one answer is lost on the way back (a weak signal): the function ran, the phone sends the batch again. */
   lostAnswerChance: 0.03,
   /** Phones whose clock is wrong, and by how much: set by hand a few minutes off, or a time zone away. */
@@ -143,6 +145,17 @@ export interface PlannedUser {
   openid: string;
   clockOffsetMs: number;
   oldBaseLibrary: boolean;
+}
+
+/**
+ * Who the day's users are and how some of them come in, when a plan of many days (the demo) says
+ * so: `openids` names each planned user (a returning user keeps the openid of the days before;
+ * by default `o-day-000000` …), and `entry` may give a user's cold start another entry than the
+ * drawn scene's default (the operator's own codes, a message the user received).
+ */
+export interface Cast {
+  openids?: readonly string[];
+  entry?(user: number, scene: number, random: () => number): Entry | undefined;
 }
 
 export interface Day {
@@ -244,18 +257,19 @@ function timeOfDay(draw: Draw, parameters: DayParameters): number {
  * a system screen and a share, then a hide. The process is destroyed `backgroundLifetimeMs` after
  * a hide unless the user came back; offline stretches and lost answers are steps of their own.
  */
-export function planDay(parameters: DayParameters = DAY): Day {
+export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
   const draw = new Draw(prng(parameters.seed));
   const start = Date.parse(`${parameters.day}T00:00:00+08:00`);
   const end = start + 24 * HOUR;
-  const groups = Math.max(3, Math.round(parameters.users / parameters.usersPerGroup));
+  const users = cast.openids?.length ?? parameters.users;
+  const groups = Math.max(3, Math.round(users / parameters.usersPerGroup));
   const steps: (Step & { order: number })[] = [];
   const day: Day = { parameters, start, users: [], steps: [], sessions: 0, hotStarts: 0, offlinePhones: 0, lostAnswers: 0 };
   const push = (user: number, at: number, action: Action): void => void steps.push({ ...action, at, user, order: steps.length });
 
-  for (let user = 0; user < parameters.users; user++) {
+  for (let user = 0; user < users; user++) {
     day.users.push({
-      openid: `o-day-${String(user).padStart(6, '0')}`,
+      openid: cast.openids?.[user] ?? `o-day-${String(user).padStart(6, '0')}`,
       clockOffsetMs: draw.chance(parameters.wrongClockChance) ? parameters.clockOffsetsMs[draw.int(parameters.clockOffsetsMs.length)] : 0,
       oldBaseLibrary: draw.chance(parameters.oldBaseLibraryChance),
     });
@@ -273,7 +287,8 @@ export function planDay(parameters: DayParameters = DAY): Day {
         day.lostAnswers++;
       }
       const returning = RETURN_SCENES.find((scene) => scene !== previous?.scene) ?? RETURN_SCENES[0];
-      const entry: Entry = hot ? { kind: 'options', options: { scene: returning, path: HOME, query: {} } } : entryOf(draw.weighted(parameters.scenes), draw, parameters, groups);
+      const scene = hot ? returning : draw.weighted(parameters.scenes);
+      const entry: Entry = hot ? { kind: 'options', options: { scene, path: HOME, query: {} } } : (cast.entry?.(user, scene, draw.random) ?? entryOf(scene, draw, parameters, groups));
       push(user, begin, { kind: hot ? 'show' : 'launch', entry });
 
       // view 0 is the landing page of a cold start, or the page a hot start shows again

@@ -47,9 +47,28 @@ export interface PlayedDay {
   serverBehindMs: number;
 }
 
+/** How a day is played, beyond its plan. */
+export interface PlayOptions {
+  /** Phones kept from the days before, by openid (their storage, what the tracker kept): a returning user's own phone. Phones made today are added. */
+  phones?: Map<string, SimulatedPhone>;
+  /**
+   * How far the emulator's clock may fall behind the time line before it is moved (1 s by
+   * default). Every step within it is delivered before the next move: the event times of the
+   * calls it holds lie up to this much earlier than the time line (a move is an HTTP request: a
+   * demo of many days moves it less often).
+   */
+  slackMs?: number;
+  /**
+   * Users played side by side (1 by default): each lane takes every `lanes`-th user and plays its
+   * steps while the others play theirs, the clock moved for all of them at once, so that the
+   * emulator's function workers run several calls at a time. Calls then overlap on the time line.
+   */
+  lanes?: number;
+}
+
 /**
  * The emulator's clock, kept with the day's time line. Between moves it ticks at the machine's
- * pace, while the day plays far faster, so it is moved whenever it would fall a second behind;
+ * pace, while the day plays far faster, so it is moved whenever it would fall `slackMs` behind;
  * where the day plays slower than the machine's time (a burst of calls), it runs ahead instead.
  */
 class ServerClock {
@@ -58,7 +77,10 @@ class ServerClock {
   private movedTo = 0;
   private movedAt = 0;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly slackMs: number,
+  ) {}
 
   async start(): Promise<void> {
     this.movedTo = await emulatorNow(this.url);
@@ -71,7 +93,7 @@ class ServerClock {
 
   async reach(at: number): Promise<void> {
     const lag = at - this.now();
-    if (lag < 1000) {
+    if (lag < this.slackMs) {
       this.aheadMs = Math.max(this.aheadMs, -lag);
       this.behindMs = Math.max(this.behindMs, lag);
       return;
@@ -89,26 +111,42 @@ function definitionOf(route: string, options: Record<string, string>): PageDefin
   return { onShareAppMessage: () => ({ title: `Item ${options.id}`, path: `/${DETAIL}?id=${options.id ?? '1'}` }) };
 }
 
+/** A share of the users, played on its own beside the others: its steps, where it has got to, and its players with timers pending (the only ones that can act without a step). */
+interface Lane {
+  steps: Step[];
+  next: number;
+  active: Set<Player>;
+}
+
 class DayPlayer {
   private readonly players = new Map<number, Player>();
-  /** Players with timers pending: the only ones that can act without a step. */
-  private readonly active = new Set<Player>();
   private readonly cards: string[] = [];
+  /** Cards shared in the slack being played: others can open them from the next one on, in the order they were shared whichever lane shared them first. */
+  private shared: { at: number; user: number; path: string }[] = [];
   private readonly clock: ServerClock;
+  private readonly phones: Map<string, SimulatedPhone>;
+  private readonly slackMs: number;
+  private readonly lanes: number;
 
   constructor(
     private readonly day: Day,
     private readonly url: string,
+    options: PlayOptions,
   ) {
-    this.clock = new ServerClock(url);
+    this.slackMs = options.slackMs ?? 1000;
+    this.lanes = options.lanes ?? 1;
+    this.clock = new ServerClock(url, this.slackMs);
+    this.phones = options.phones ?? new Map();
   }
 
-  /** The user's phone, made at their first step with its clock as wrong as planned. */
+  /** The user's phone (kept from a day before, or made at their first step with its clock as wrong as planned). */
   private player(step: Step): Player {
     const found = this.players.get(step.user);
     if (found) return found;
     const user = this.day.users[step.user];
-    const phone = new SimulatedPhone(user.openid, gateway(this.url, APP), {}, step.at + user.clockOffsetMs);
+    const kept = this.phones.get(user.openid);
+    const phone = kept ?? new SimulatedPhone(user.openid, gateway(this.url, APP), {}, step.at + user.clockOffsetMs);
+    this.phones.set(user.openid, phone);
     const player: Player = { user, phone };
     // the group APIs ask WeChat, which needs the network
     const cloudId = (kind: 'groupEnterInfo' | 'shareInfo') => async (): Promise<{ cloudID: string } | { errMsg: string }> => {
@@ -149,7 +187,7 @@ class DayPlayer {
       case 'share': {
         phone.systemScreenMs = step.ms;
         const shared = player.top && (phone.shareFromMenu(player.top) as ChatShare | undefined);
-        if (shared?.path) this.cards.push(shared.path);
+        if (shared?.path) this.shared.push({ at: step.at, user: step.user, path: shared.path });
         return;
       }
       case 'hide':
@@ -174,11 +212,11 @@ class DayPlayer {
     await player.phone.advance(at + player.user.clockOffsetMs - player.phone.clock.now());
   }
 
-  private nextTimer(): { player: Player; at: number } | undefined {
+  private nextTimer(lane: Lane): { player: Player; at: number } | undefined {
     let next: { player: Player; at: number } | undefined;
-    for (const player of this.active) {
+    for (const player of lane.active) {
       const [delay] = player.phone.clock.pending();
-      if (delay === undefined) this.active.delete(player);
+      if (delay === undefined) lane.active.delete(player);
       else {
         const at = player.phone.clock.now() - player.user.clockOffsetMs + delay;
         if (!next || at < next.at) next = { player, at };
@@ -187,24 +225,45 @@ class DayPlayer {
     return next;
   }
 
-  /** Plays the steps (in time order) and the timers they set, in time order, up to `until` on the time line. */
-  private async run(steps: Step[], until = Infinity): Promise<void> {
-    let next = 0;
+  /** When the lane's next step or timer is due on the time line (Infinity: nothing left). */
+  private dueAt(lane: Lane): number {
+    return Math.min(lane.steps[lane.next]?.at ?? Infinity, this.nextTimer(lane)?.at ?? Infinity);
+  }
+
+  /** Plays the lane's steps (in time order) and the timers they set, in time order, up to `until` on the time line. */
+  private async runLane(lane: Lane, until: number): Promise<void> {
     for (;;) {
-      const step = steps[next];
-      const timer = this.nextTimer();
+      const step = lane.steps[lane.next];
+      const timer = this.nextTimer(lane);
       const at = Math.min(step?.at ?? Infinity, timer?.at ?? Infinity);
-      if (at > until || at === Infinity) return;
-      await this.clock.reach(at);
+      if (at >= until || at === Infinity) return;
       if (timer && timer.at === at) await this.advance(timer.player, at);
       else {
-        next++;
+        lane.next++;
         const player = this.player(step);
         await this.advance(player, at);
         this.perform(step, player);
         await player.phone.settle();
-        this.active.add(player);
+        lane.active.add(player);
       }
+    }
+  }
+
+  /**
+   * Plays the steps (in time order) and the timers they set, up to `until` on the time line: the
+   * clock is brought to the first thing due, then every lane plays what is due within the slack
+   * after it, side by side, and so on.
+   */
+  private async run(steps: Step[], until = Infinity): Promise<void> {
+    const lanes: Lane[] = Array.from({ length: this.lanes }, (_, k) => ({ steps: steps.filter((step) => step.user % this.lanes === k), next: 0, active: new Set() }));
+    for (;;) {
+      const at = Math.min(...lanes.map((lane) => this.dueAt(lane)));
+      if (at > until || at === Infinity) return;
+      await this.clock.reach(at);
+      const end = Math.min(at + this.slackMs, until + 1);
+      await Promise.all(lanes.map((lane) => this.runLane(lane, end)));
+      this.cards.push(...this.shared.sort((a, b) => a.at - b.at || a.user - b.user).map((card) => card.path));
+      this.shared = [];
     }
   }
 
@@ -238,7 +297,11 @@ class DayPlayer {
 /**
  * Plays `day` against the emulator at `url` (started with its clock before the day and its timers
  * off): every phone's tracker calls the emulator's `track` through its client gateway.
+ *
+ * @example
+ * const phones = new Map();
+ * for (const day of days) await playDay(day, url, { phones, slackMs: 15 * 60_000, lanes: 3 }); // a demo's weeks, returning users on their own phones
  */
-export function playDay(day: Day, url: string): Promise<PlayedDay> {
-  return new DayPlayer(day, url).play();
+export function playDay(day: Day, url: string, options: PlayOptions = {}): Promise<PlayedDay> {
+  return new DayPlayer(day, url, options).play();
 }

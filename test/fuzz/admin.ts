@@ -63,6 +63,7 @@ const VALID = {
   channels: fc.tuple(range(366), limit, series).map(([r, l, s]) => ({ action: 'channels', ...r, limit: l, series: s })),
   topGroups: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topGroups', ...r, limit: l })),
   goals: fc.tuple(range(366), goalName, fc.constantFrom(...GOAL_MODELS), fc.constantFrom(...GOAL_DIMENSIONS), limit).map(([r, goal, model, by, l]) => ({ action: 'goals', ...r, goal, model, by, limit: l })),
+  topShares: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topShares', ...r, limit: l })),
   shareTree: fc.oneof(knownRoot, fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/)).map((rootShareId) => ({ action: 'shareTree', rootShareId })),
   group: fc.oneof(knownGroup, fc.stringMatching(/^[A-Za-z0-9_-]{1,128}$/)).map((groupId) => ({ action: 'group', groupId })),
   today: fc.constant({ action: 'today' }),
@@ -96,6 +97,7 @@ const SPECS: Record<string, Spec> = {
     required: [...RANGE.required, 'goal', 'model', 'by'],
     maxDays: 366,
   },
+  topShares: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE }, required: RANGE.required, maxDays: 366 },
   shareTree: { fields: { rootShareId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(value) }, required: ['rootShareId'] },
   group: { fields: { groupId: (value) => typeof value === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(value) }, required: ['groupId'] },
   today: { fields: {}, required: [] },
@@ -229,7 +231,7 @@ interface Rollup {
   version: string;
   goals?: Record<string, { goals: number; value: number; converters: number; verified: number } & Record<string, Record<string, Record<string, { goals: number }>>>>;
   totals: { entries: number; users: number; newUsers: number; sessions: number; cold: number; hot: number };
-  shares: { intents: number; returnOpens: number };
+  shares: { intents: number; returnOpens: number; kFactor: number };
   byScene: Record<string, unknown>;
   byChannel: Record<string, unknown>;
 }
@@ -259,9 +261,13 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
       expect(result.missingDays).toEqual(days.filter((d) => !byDay.has(d)));
       return;
     }
-    case 'shareFunnel':
+    case 'shareFunnel': {
       expect(result).toMatchObject({ from, to, funnel: { intents: sum(inRange, (doc) => doc.shares.intents), returnOpens: sum(inRange, (doc) => doc.shares.returnOpens) } });
+      const byDay = new Map(inRange.map((doc) => [doc._id, doc]));
+      const daily = result.daily as { day: string; missing: boolean; intents: number; kFactor: number }[];
+      expect(daily.map((row) => [row.day, row.missing, row.intents, row.kFactor])).toEqual(days.map((d) => [d, !byDay.has(d), byDay.get(d)?.shares.intents ?? 0, byDay.get(d)?.shares.kFactor ?? 0]));
       return;
+    }
     case 'topEntries':
     case 'channels': {
       const key = action === 'channels' ? 'channels' : 'top';
@@ -308,6 +314,16 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
       const seeded = history.days.filter((d) => d >= from && d <= to).length;
       expect(groups.length).toBe(Math.min(limitOf, seeded));
       for (const group of groups) expect(group.opens).toBeGreaterThanOrEqual(group.openers);
+      return;
+    }
+    case 'topShares': {
+      // each history day has one root whose card one user opened that day
+      const seeded = history.days.map((d, k) => [d, history.roots[k]]).filter(([d]) => d >= from && d <= to);
+      expect(result).toMatchObject({ from, to });
+      const shares = result.shares as { rootShareId: string; opens: number; openers: number }[];
+      expect(shares).toHaveLength(Math.min(limitOf, seeded.length));
+      for (const share of shares) expect(share).toEqual({ rootShareId: expect.any(String), opens: 1, openers: 1 });
+      expect(shares.every((share) => seeded.some(([, root]) => root === share.rootShareId))).toBe(true);
       return;
     }
     case 'shareTree': {

@@ -28,7 +28,7 @@ for (const [route, shape] of [['/__rukou/database/stats', { logBytes: expect.any
 // ————— the door: paths no route serves, and routes asked with a method they do not take —————
 
 /** Every route of the emulator (server.ts and each service), as the door matches them: a prefix ends in "/". */
-const ROUTES: { method: string; prefix: string; face: 'wire' | 'client' | 'emulator' | 'cos' }[] = [
+const ROUTES: { method: string; prefix: string; face: 'wire' | 'client' | 'emulator' | 'cos'; exact?: boolean }[] = [
   { method: 'POST', prefix: '/admin', face: 'wire' },
   { method: 'POST', prefix: '/functions/', face: 'client' },
   { method: 'POST', prefix: '/triggers/', face: 'client' },
@@ -41,8 +41,13 @@ const ROUTES: { method: string; prefix: string; face: 'wire' | 'client' | 'emula
   { method: 'POST', prefix: '/__rukou/clock', face: 'emulator' },
   { method: 'PUT', prefix: '/__rukou/storage/', face: 'cos' },
   { method: 'GET', prefix: '/__rukou/storage/', face: 'cos' },
+  { method: 'GET', prefix: '/http/', face: 'emulator' },
+  { method: 'POST', prefix: '/http/', face: 'emulator' },
+  { method: 'GET', prefix: '/', face: 'emulator', exact: true },
+  { method: 'GET', prefix: '/dashboard', face: 'emulator' },
+  { method: 'GET', prefix: '/dashboard/', face: 'emulator' },
 ];
-const routesOf = (route: string): typeof ROUTES => ROUTES.filter(({ prefix }) => (prefix.endsWith('/') ? route.startsWith(prefix) : route === prefix));
+const routesOf = (route: string): typeof ROUTES => ROUTES.filter(({ prefix, exact }) => (prefix.endsWith('/') && !exact ? route.startsWith(prefix) : route === prefix));
 
 const doorCase = fc
   .record({

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { escapeKey } from '../../shared/keys';
 import type { RollupDoc } from '../../shared/rollup';
 import { backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../../shared/stats-input';
-import { change, dailyTrend, previousPeriod, rankKeys, shareFunnel, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { change, dailyTrend, rankKeys, shareFunnel, shareSeries, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { previousPeriod } from '../../shared/time';
 import { tokenAccepted } from '../../server/operators';
 
 function doc(day: string, entries: number, scenes: Record<string, number>, extra: Partial<RollupDoc> = {}): RollupDoc {
@@ -67,6 +68,15 @@ describe('trend and rankings', () => {
   test('the share funnel adds counts and recomputes its ratios', () => {
     const funnel = shareFunnel([doc('2024-03-01', 1, {}), doc('2024-03-02', 1, {})]);
     expect(funnel).toEqual({ intents: 8, sharerDays: 4, returnOpens: 6, openerDays: 4, newUsers: 2, returnRatio: 0.75, kFactor: 0.5, depth: { '1': 4, '2': 2 } });
+  });
+
+  test("each day's funnel in order, its own K-factor, a day without a rollup missing", () => {
+    const series = shareSeries(['2024-03-01', '2024-03-02', '2024-03-03'], [doc('2024-03-03', 1, {}), doc('2024-03-01', 1, {})]);
+    expect(series).toEqual([
+      { day: '2024-03-01', missing: false, intents: 4, sharers: 2, returnOpens: 3, newUsers: 1, kFactor: 0.5 },
+      { day: '2024-03-02', missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: 0 },
+      { day: '2024-03-03', missing: false, intents: 4, sharers: 2, returnOpens: 3, newUsers: 1, kFactor: 0.5 },
+    ]);
   });
 });
 

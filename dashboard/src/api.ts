@@ -1,0 +1,59 @@
+/**
+ * `admin` through HTTP access: `POST <adminUrl>` with `Authorization: Bearer <token>` and the
+ * action's JSON, as README's `admin` section says. A refusal is `{error: {code, message, field?}}`
+ * with a 4xx status; it becomes an AdminError, so that a section can tell a wrong token
+ * (NOT_OPERATOR) or an action this backend does not have (INVALID_INPUT on `action`) from a failure.
+ */
+export class AdminError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'AdminError';
+  }
+
+  /** The token is wrong or expired: the caller is not an operator. */
+  get signedOut(): boolean {
+    return this.code === 'NOT_OPERATOR';
+  }
+
+  /** `admin` does not know the action (an older backend): README's "Unknown action" refusal. */
+  get unknownAction(): boolean {
+    return this.code === 'INVALID_INPUT' && this.field === 'action';
+  }
+}
+
+export type Admin = <T>(action: string, input?: Record<string, unknown>) => Promise<T>;
+
+/** Where `admin` answers: `config.json` beside the page (the emulator answers its own; static hosting serves the built one). */
+export async function adminUrl(): Promise<string> {
+  const response = await fetch('config.json', { cache: 'no-store' });
+  const config = (await response.json()) as { adminUrl?: unknown };
+  if (typeof config.adminUrl !== 'string') throw new Error('config.json names no adminUrl');
+  return new URL(config.adminUrl, location.href).toString();
+}
+
+export function adminClient(url: string, token: string): Admin {
+  return async <T>(action: string, input: Record<string, unknown> = {}): Promise<T> => {
+    let response: Response;
+    try {
+      response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ action, ...input }) });
+    } catch (error) {
+      throw new AdminError('NETWORK', `admin cannot be reached at ${url}: ${(error as Error).message}`, 0);
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new AdminError('UPSTREAM', `admin answered ${response.status}: ${text.slice(0, 200)}`, response.status);
+    }
+    const refusal = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
+    if (refusal) throw new AdminError(String(refusal.code), String(refusal.message), response.status, typeof refusal.field === 'string' ? refusal.field : undefined);
+    if (!response.ok) throw new AdminError(String((body as { code?: unknown }).code ?? 'UPSTREAM'), String((body as { message?: unknown }).message ?? text), response.status);
+    return body as T;
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * The operator's web dashboard: a sign-in screen for the operator's token (kept in this tab's
+ * sessionStorage only), then a range bar and the sections of `sections/index.ts`, each drawn from
+ * `admin` answers through HTTP access. Chinese by default, English at a click.
+ */
+import { AdminError, adminClient, adminUrl, type Admin } from './api';
+import { disposeWithin } from './charts';
+import { h } from './dom';
+import { currentLang, setLang, t, type Word } from './i18n';
+import { SECTIONS } from './sections';
+import type { Range, Section, SectionContext } from './sections/section';
+import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
+
+const TOKEN = 'rukou.token';
+const DEFAULT_DAYS = 14;
+const PRESETS: [Word, number][] = [
+  ['last7', 7],
+  ['last14', 14],
+  ['last30', 30],
+  ['last45', 45],
+  ['last90', 90],
+];
+
+interface State {
+  admin: Admin;
+  today: string;
+  range: Range;
+  compare: boolean;
+}
+
+const root = document.getElementById('app') as HTMLElement;
+/** Bumped by every new drawing of the page: a section still loading for an older one draws nothing. */
+let generation = 0;
+let refresher: number | undefined;
+
+function signIn(url: string, message?: Word): void {
+  generation++;
+  window.clearInterval(refresher);
+  sessionStorage.removeItem(TOKEN);
+  disposeWithin(root);
+  const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, 'data-control': 'token' });
+  const form = h(
+    'form',
+    { class: 'sign-in' },
+    h('h1', {}, t('title')),
+    h('h2', {}, t('signInTitle')),
+    message ? h('p', { class: 'error', 'data-error': 'token' }, t(message)) : null,
+    h('p', { class: 'note' }, t('signInHint')),
+    h('label', {}, t('token'), input),
+    h('div', { class: 'row' }, h('button', { type: 'submit' }, t('signIn')), languageButton(() => signIn(url, message))),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(TOKEN, input.value.trim());
+    void start(url);
+  });
+  root.replaceChildren(form);
+  input.focus();
+}
+
+function languageButton(redraw: () => void): HTMLElement {
+  return h('button', { type: 'button', class: 'lang', 'data-control': 'lang', onclick: () => (setLang(currentLang() === 'zh' ? 'en' : 'zh'), redraw()) }, t('language'));
+}
+
+/** Draws one section into its panel, with its loading and error states; a wrong token signs out. */
+async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
+  disposeWithin(body);
+  body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  body.setAttribute('data-state', 'loading');
+  const content = h('div', {});
+  try {
+    await section.draw(content, context);
+    if (mine !== generation) return;
+    body.replaceChildren(...content.childNodes);
+    body.setAttribute('data-state', 'ready');
+  } catch (error) {
+    if (mine !== generation) return;
+    if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
+    body.replaceChildren(
+      h('p', { class: 'error' }, `${t('error')}${error instanceof Error ? error.message : String(error)}`),
+      h('button', { type: 'button', onclick: () => void drawSection(section, body, context, url, mine) }, t('retry')),
+    );
+    body.setAttribute('data-state', 'error');
+  }
+}
+
+function rangeBar(state: State, redraw: () => void): HTMLElement {
+  const from = h('input', { type: 'date', value: state.range.from, max: state.today, 'data-control': 'from' });
+  const to = h('input', { type: 'date', value: state.range.to, max: state.today, 'data-control': 'to' });
+  const presets = PRESETS.map(([word, days]) => {
+    const range = { from: addDays(state.today, -days), to: addDays(state.today, -1) };
+    const active = range.from === state.range.from && range.to === state.range.to;
+    return h('button', { type: 'button', class: active ? 'preset active' : 'preset', 'data-preset': String(days), onclick: () => ((state.range = range), redraw()) }, t(word));
+  });
+  const compare = h('input', { type: 'checkbox', 'data-control': 'compare', ...(state.compare ? { checked: true } : {}) });
+  compare.addEventListener('change', () => ((state.compare = compare.checked), redraw()));
+  const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: () => {
+    // a range the backend would refuse (backwards, past 366 days) is not sent
+    if (!from.value || !to.value || daysBetween(from.value, to.value) < 0 || daysBetween(from.value, to.value) >= 366) return;
+    state.range = { from: from.value, to: to.value };
+    redraw();
+  } }, t('apply'));
+  return h('div', { class: 'range-bar' }, h('div', { class: 'presets' }, ...presets), h('div', { class: 'custom' }, h('label', {}, t('from'), from), h('label', {}, t('to'), to), apply), h('label', { class: 'compare' }, compare, t('compare')));
+}
+
+function draw(state: State, url: string): void {
+  const mine = ++generation;
+  window.clearInterval(refresher);
+  disposeWithin(root);
+  const context: SectionContext = { admin: state.admin, range: state.range, previous: previousPeriod(state.range.from, state.range.to), compare: state.compare, today: state.today };
+  const redraw = (): void => draw(state, url);
+  const panels = SECTIONS.map((section) => {
+    const body = h('div', { class: 'panel-body' });
+    return { section, body, panel: h('section', { class: 'panel', id: section.id, 'data-section': section.id }, h('h2', {}, t(section.title)), body) };
+  });
+  root.replaceChildren(
+    h(
+      'header',
+      {},
+      h('h1', {}, t('title')),
+      h('div', { class: 'row' }, languageButton(redraw), h('button', { type: 'button', 'data-control': 'sign-out', onclick: () => signIn(url) }, t('signOut'))),
+    ),
+    rangeBar(state, redraw),
+    h('nav', {}, ...panels.map(({ section }) => h('a', { href: `#${section.id}` }, t(section.title)))),
+    h('main', {}, ...panels.map(({ panel }) => panel)),
+  );
+  for (const { section, body } of panels) void drawSection(section, body, context, url, mine);
+  const refreshed = panels.filter(({ section }) => section.refreshMs !== undefined);
+  if (refreshed.length > 0) {
+    refresher = window.setInterval(() => {
+      if (document.visibilityState !== 'visible') return;
+      for (const { section, body } of refreshed) void drawSection(section, body, context, url, mine);
+    }, Math.min(...refreshed.map(({ section }) => section.refreshMs as number)));
+  }
+}
+
+/**
+ * Signed in: learns today from the backend's clock (not the browser's), then draws the 14 days to
+ * yesterday beside the 14 before them (the demo's 45 days hold both).
+ */
+async function start(url: string): Promise<void> {
+  const token = sessionStorage.getItem(TOKEN);
+  if (!token) return signIn(url);
+  const admin = adminClient(url, token);
+  root.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  try {
+    const { asOf } = await admin<{ asOf: string }>('today');
+    const today = chinaDay(Date.parse(asOf));
+    draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
+  } catch (error) {
+    if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
+    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));
+  }
+}
+
+setLang(currentLang());
+adminUrl().then(start, (error: Error) => root.replaceChildren(h('p', { class: 'error' }, `${t('error')}config.json: ${error.message}`)));

@@ -1,0 +1,118 @@
+/**
+ * The operator's channels over the range (`admin` `channels`): each with its code or link (the
+ * picture and the url from `listChannels`), first touches day by day, and the dead channels.
+ */
+import { chart, PALETTE } from '../charts';
+import { h } from '../dom';
+import { percent, t, type Text } from '../i18n';
+import { table } from '../table';
+import { empty, subhead, type Section } from './section';
+
+interface ChannelDoc {
+  key: string;
+  name: string;
+  kind: string;
+  group?: string;
+  createdAt?: string;
+  tempFileURL?: string;
+  url?: string;
+}
+interface ChannelRow {
+  key: string;
+  entries: number;
+  userDays: number;
+  newUsers: number;
+  firstTouch: number;
+  share: number;
+  channel: ChannelDoc | null;
+}
+interface ChannelsAnswer {
+  channels: ChannelRow[];
+  unknown: { keys: number; entries: number };
+  byKind: { kind: string; entries: number; userDays: number; newUsers: number; firstTouch: number; channels: number }[];
+  firstTouchSeries: { days: string[]; channels: { key: string; name?: string; daily: number[] }[]; others: number[] };
+  dead: { from: string; to: string; total: number; channels: ChannelDoc[] };
+}
+
+const KINDS: Record<string, Text> = {
+  wxacode: { zh: '小程序码', en: 'Mini Program code' },
+  urlscheme: { zh: 'URL Scheme', en: 'URL scheme' },
+  urllink: { zh: 'URL Link', en: 'URL link' },
+  plainscheme: { zh: '明文 Scheme', en: 'Plain scheme' },
+  unknown: { zh: '未登记', en: 'Not registered' },
+};
+const kindName = (kind: string): string => (KINDS[kind] ? t(KINDS[kind]) : kind);
+
+/** A channel's code as a picture, or its link, from the registry as `listChannels` answers it (codes with a fresh URL). */
+function codeOrLink(doc: ChannelDoc | undefined): Node | string {
+  if (doc?.tempFileURL) return h('a', { href: doc.tempFileURL, target: '_blank', rel: 'noopener' }, h('img', { class: 'qr', src: doc.tempFileURL, alt: doc.key, loading: 'lazy' }));
+  if (doc?.url) return h('a', { href: doc.url, class: 'link' }, doc.url);
+  return '';
+}
+
+export const channelsSection: Section = {
+  id: 'channels',
+  title: { zh: '渠道（二维码与链接）', en: 'Channels (codes and links)' },
+  async draw(body, { admin, range }) {
+    const [answer, listed] = await Promise.all([
+      admin<ChannelsAnswer>('channels', { ...range, limit: 100, series: 5 }),
+      admin<{ channels: ChannelDoc[] }>('listChannels', { includeArchived: true, limit: 100 }),
+    ]);
+    const registry = new Map(listed.channels.map((doc) => [doc.key, doc]));
+    if (answer.channels.length === 0 && listed.channels.length === 0) return void body.append(empty());
+    body.append(
+      table('channels', [
+        { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key },
+        { label: { zh: '名称', en: 'Name' }, value: (row) => row.channel?.name ?? '' },
+        { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.channel?.kind ?? 'unknown') },
+        { label: { zh: '分组', en: 'Group' }, value: (row) => row.channel?.group ?? '' },
+        { label: 'entries', value: (row) => row.entries, numeric: true },
+        { label: 'userDays', value: (row) => row.userDays, numeric: true },
+        { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
+        { label: { zh: '首次触达', en: 'First touches' }, value: (row) => row.firstTouch, numeric: true },
+        { label: 'share', value: (row) => row.share, cell: (row) => percent(row.share), numeric: true },
+        { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)) },
+      ], answer.channels),
+    );
+    if (answer.unknown.keys > 0) body.append(h('p', { class: 'note' }, t({ zh: `另有 ${answer.unknown.keys} 个未登记的渠道键，共 ${answer.unknown.entries} 次进入（已计入上表）。`, en: `${answer.unknown.keys} keys not in the registry brought ${answer.unknown.entries} entries (in the table above).` })));
+    const series = answer.firstTouchSeries;
+    if (series.channels.length > 0) {
+      body.append(
+        subhead({ zh: '首次触达（每日，前 5 个渠道）', en: 'First touches by day (top 5 channels)' }),
+        chart('first-touch', {
+          color: PALETTE,
+          tooltip: { trigger: 'axis' },
+          legend: { type: 'scroll', top: 0 },
+          grid: { left: 40, right: 16, top: 40, bottom: 30 },
+          xAxis: { type: 'category', data: series.days.map((day) => day.slice(5)) },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: [
+            ...series.channels.map((channel) => ({ name: channel.name ?? channel.key, type: 'line', symbol: 'none', data: channel.daily })),
+            { name: t({ zh: '其他', en: 'Others' }), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: series.others },
+          ],
+        }),
+      );
+    }
+    body.append(
+      subhead({ zh: '按类型', en: 'By kind' }),
+      table('channel-kinds', [
+        { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
+        { label: { zh: '渠道数', en: 'Channels' }, value: (row) => row.channels, numeric: true },
+        { label: 'entries', value: (row) => row.entries, numeric: true },
+        { label: 'userDays', value: (row) => row.userDays, numeric: true },
+        { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
+        { label: { zh: '首次触达', en: 'First touches' }, value: (row) => row.firstTouch, numeric: true },
+      ], answer.byKind),
+      subhead({ zh: `沉寂渠道（${answer.dead.from} 至 ${answer.dead.to} 无进入）`, en: `Dead channels (no entry ${answer.dead.from} to ${answer.dead.to})` }),
+      answer.dead.total === 0
+        ? h('p', { class: 'empty' }, t({ zh: '没有沉寂的渠道。', en: 'No dead channel.' }))
+        : table('dead-channels', [
+            { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key },
+            { label: { zh: '名称', en: 'Name' }, value: (row) => row.name },
+            { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
+            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
+            { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)) },
+          ], answer.dead.channels),
+    );
+  },
+};

@@ -1,0 +1,54 @@
+/**
+ * The group chats that brought most entries over the range (`admin` `topGroups`, from raw events:
+ * within retention), each opening its record and activity (`admin` `group`).
+ */
+import type { Admin } from '../api';
+import { h } from '../dom';
+import { num, t } from '../i18n';
+import { table } from '../table';
+import { empty, stat, type Section } from './section';
+
+interface GroupAnswer {
+  group: { groupId: string; firstDay: string; firstOpener: string; chatType?: number; firstShareId?: string };
+  activity: { opens: number; openers: number; shareIds: string[]; firstOpen: string | null; lastOpen: string | null };
+}
+
+async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promise<void> {
+  box.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  const { group, activity } = await admin<GroupAnswer>('group', { groupId });
+  const day = (at: string | null): string => (at ? at.slice(0, 10) : '—');
+  box.replaceChildren(
+    h('p', { class: 'note', 'data-group': groupId }, t({ zh: `群 ${groupId}：${group.firstDay} 首次有人从这里进入（${group.firstOpener}）${group.firstShareId ? `，通过分享 ${group.firstShareId}` : ''}。`, en: `Group ${groupId}: first entered from on ${group.firstDay} (by ${group.firstOpener})${group.firstShareId ? `, through share ${group.firstShareId}` : ''}.` })),
+    h(
+      'div',
+      { class: 'stats' },
+      stat('group-opens', t({ zh: '打开次数', en: 'Opens' }), num(activity.opens)),
+      stat('group-openers', t({ zh: '打开者', en: 'Openers' }), num(activity.openers)),
+      stat('group-shares', t({ zh: '带来打开的分享', en: 'Shares that reached it' }), num(activity.shareIds.length)),
+      stat('group-span', t({ zh: '首次 / 最近打开', en: 'First / last open' }), `${day(activity.firstOpen)} / ${day(activity.lastOpen)}`),
+    ),
+  );
+}
+
+export const groupsSection: Section = {
+  id: 'groups',
+  title: { zh: '群聊', en: 'Groups' },
+  async draw(body, { admin, range }) {
+    const { groups } = await admin<{ groups: { groupId: string; opens: number; openers: number }[] }>('topGroups', { ...range, limit: 20 });
+    if (groups.length === 0) return void body.append(empty());
+    const detail = h('div', {});
+    body.append(
+      table('groups', [
+        { label: { zh: '群（openGId）', en: 'Group (openGId)' }, value: (row) => row.groupId },
+        { label: { zh: '打开次数', en: 'Opens' }, value: (row) => row.opens, numeric: true },
+        { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
+        {
+          label: { zh: '详情', en: 'Details' },
+          value: () => '',
+          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: Error) => detail.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))) }, t({ zh: '查看', en: 'Open' })),
+        },
+      ], groups),
+      detail,
+    );
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * A section of the dashboard: a title and how to draw its body for a range. The page (main.ts)
+ * draws each one in its own panel, with its loading, empty and error states; adding a section is
+ * adding it to the list in `sections/index.ts`.
+ */
+import type { Admin } from '../api';
+import { h } from '../dom';
+import { t, type Text } from '../i18n';
+
+export interface Range {
+  from: string;
+  to: string;
+}
+
+export interface SectionContext {
+  admin: Admin;
+  /** China days, both included. */
+  range: Range;
+  /** The period of the same length just before `range`. */
+  previous: Range;
+  /** Show the previous period beside the range. */
+  compare: boolean;
+  /** Today, China day, as the backend's clock says. */
+  today: string;
+}
+
+export interface Section {
+  id: string;
+  title: Text;
+  /** Draws into `body` (emptied first); an AdminError it throws is shown by the panel. */
+  draw(body: HTMLElement, ctx: SectionContext): Promise<void>;
+  /** Drawn again this often while the page is open and shown (today so far). */
+  refreshMs?: number;
+}
+
+/** The empty state: nothing in the range. */
+export const empty = (): HTMLElement => h('p', { class: 'empty' }, t('empty'));
+
+/** A sub-heading inside a section. */
+export const subhead = (text: Text): HTMLElement => h('h3', {}, t(text));
+
+/** Days of the range with no rollup, said under what was drawn from the others. */
+export function missingNote(days: string[]): HTMLElement | null {
+  if (days.length === 0) return null;
+  const shown = days.length > 6 ? `${days.slice(0, 3).join(', ')} … ${days.slice(-2).join(', ')}` : days.join(', ');
+  return h('p', { class: 'note' }, `${days.length} ${t('missingDays')}${shown}`);
+}
+
+/** A number card: a label, a value, and maybe its change against the previous period. */
+export function stat(name: string, label: string, value: string, extra?: Node | string): HTMLElement {
+  return h('div', { class: 'stat', 'data-stat': name }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value' }, value), extra ? h('div', { class: 'stat-extra' }, extra) : null);
+}

@@ -1,0 +1,105 @@
+/**
+ * The operator's page: today so far, yesterday against the day before, and the last 7 days' top
+ * entry points, channels and shares, from `admin`. It draws nothing until `admin` has answered:
+ * anyone who is not an operator (`NOT_OPERATOR`) is sent back to the home page having seen none of
+ * it. No link leads here (a link shown to everyone would have to ask `admin` for every user, and
+ * log a refusal for each); operators open `pages/admin/admin` from DevTools or a code of it.
+ * A plain `Page`, not a tracked one: an operator reading numbers is not traffic to count.
+ */
+interface Counts {
+  entries: number;
+  users: number;
+  newUsers: number;
+}
+interface Change {
+  value: number;
+  previous: number;
+  change: number | null;
+}
+interface Refusal {
+  error: { code: string; message: string };
+}
+
+/** `admin` as this operator; a refusal rejects with its code. */
+async function admin<T>(data: Record<string, unknown>): Promise<T> {
+  const { result } = await wx.cloud.callFunction({ name: 'admin', data });
+  const refusal = (result as Partial<Refusal> | undefined)?.error;
+  if (refusal) throw refusal;
+  return result as unknown as T;
+}
+
+/**
+ * The calendar day `n` days after a China day "YYYY-MM-DD". Not shared/time.ts's `addDays`: only
+ * `miniprogram/` is uploaded with the Mini Program, so nothing here imports from shared/; and the
+ * day itself comes from `admin` (Beijing time), so this is calendar arithmetic only.
+ */
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+const percent = (ratio: number | null): string => (ratio === null ? '—' : `${ratio > 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`);
+const trendOf = (change: Change): string => (change.change === null || change.change === 0 ? 'flat' : change.change > 0 ? 'up' : 'down');
+
+Page({
+  data: {
+    ready: false,
+    failed: '',
+    today: '',
+    asOf: '',
+    todayTotals: { entries: 0, users: 0, newUsers: 0 } as Counts,
+    yesterday: '',
+    compared: [] as { label: string; value: number; previous: number; change: string; trend: string }[],
+    week: '',
+    scenes: [] as { key: string; name: string; entries: number }[],
+    channels: [] as { key: string; name: string; entries: number; firstTouch: number }[],
+    shares: { intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' },
+  },
+
+  onLoad() {
+    void this.load();
+  },
+
+  onPullDownRefresh() {
+    void this.load().then(() => wx.stopPullDownRefresh());
+  },
+
+  async load() {
+    try {
+      const now = await admin<{ asOf: string; rollup: { _id: string; totals: Counts } }>({ action: 'today' });
+      const today = now.rollup._id;
+      const yesterday = addDays(today, -1);
+      const week = { from: addDays(today, -7), to: yesterday };
+      const [overview, top, channels, funnel] = await Promise.all([
+        admin<{ totals: Record<'entries' | 'userDays' | 'newUsers', Change> }>({ action: 'overview', from: yesterday, to: yesterday }),
+        admin<{ top: { key: string; zh?: string; entries: number }[] }>({ action: 'topEntries', ...week, dimension: 'scene', limit: 5 }),
+        admin<{ channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] }>({ action: 'channels', ...week, limit: 5, series: 1 }),
+        admin<{ funnel: { intents: number; returnOpens: number; newUsers: number; kFactor: number } }>({ action: 'shareFunnel', ...week }),
+      ]);
+      const labels: [keyof typeof overview.totals, string][] = [
+        ['entries', '进入次数'],
+        ['userDays', '用户'],
+        ['newUsers', '新用户'],
+      ];
+      this.setData({
+        ready: true,
+        failed: '',
+        today,
+        asOf: new Date(now.asOf).toTimeString().slice(0, 5),
+        todayTotals: now.rollup.totals,
+        yesterday,
+        compared: labels.map(([key, label]) => ({ label, value: overview.totals[key].value, previous: overview.totals[key].previous, change: percent(overview.totals[key].change), trend: trendOf(overview.totals[key]) })),
+        week: `${week.from} ~ ${week.to}`,
+        scenes: top.top.map((row) => ({ key: row.key, name: row.zh ?? row.key, entries: row.entries })),
+        channels: channels.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })),
+        shares: { intents: funnel.funnel.intents, returnOpens: funnel.funnel.returnOpens, newUsers: funnel.funnel.newUsers, kFactor: funnel.funnel.kFactor.toFixed(2) },
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === 'NOT_OPERATOR') {
+        wx.reLaunch({ url: '/pages/index/index' });
+        return;
+      }
+      // the call failed (the network, the function): anyone else was refused above
+      this.setData({ failed: (error as { message?: string; errMsg?: string }).message ?? (error as { errMsg?: string }).errMsg ?? String(error) });
+    }
+  },
+});

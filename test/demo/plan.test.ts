@@ -1,0 +1,80 @@
+/**
+ * The demo's plan (demo/plan.ts): the same seed plans the same 45 days, counted back from the
+ * day asked; more new users over time, users who come back, the pull-down bar rising, a campaign
+ * whose openers are among its receivers.
+ */
+import { castOf, DEMO, planDays, scenesOn, type Ways } from '../../demo/plan';
+import { addDays } from '../../shared/time';
+
+const LAST = '2026-03-15';
+const days = planDays(LAST);
+
+test('the same seed plans the same days; another seed, other users', () => {
+  expect(planDays(LAST)).toEqual(days);
+  expect(planDays(LAST, DEMO.seed + 1).map((day) => day.openids)).not.toEqual(days.map((day) => day.openids));
+});
+
+test('45 days in a row ending on the day asked, whatever day that is', () => {
+  expect(days.map((day) => day.day)).toEqual(Array.from({ length: DEMO.days }, (_, k) => addDays(LAST, k - DEMO.days + 1)));
+  expect(planDays('2031-01-01').at(-1)?.day).toBe('2031-01-01');
+});
+
+test('about two thousand users, more new ones each week, and users who come back on later days', () => {
+  const seen = new Set<string>();
+  let back = 0;
+  for (const day of days) {
+    const fresh = day.openids.slice(0, day.newUsers);
+    expect(fresh.some((openid) => seen.has(openid))).toBe(false);
+    for (const openid of day.openids.slice(day.newUsers)) {
+      expect(seen.has(openid)).toBe(true);
+      back++;
+    }
+    for (const openid of day.openids) seen.add(openid);
+  }
+  expect(seen.size).toBeGreaterThan(1800);
+  expect(back).toBeGreaterThan(1000);
+  const week = (from: number): number => days.slice(from, from + 7).reduce((sum, day) => sum + day.newUsers, 0);
+  expect(week(DEMO.days - 7)).toBeGreaterThan(1.6 * week(0));
+});
+
+test('chat cards are the largest source and the pull-down bar rises', () => {
+  const weight = (progress: number, scene: number): number => scenesOn(progress, false).find(([id]) => id === scene)?.[1] ?? 0;
+  const chats = (progress: number): number => weight(progress, 1007) + weight(progress, 1008) + weight(progress, 1044);
+  for (const progress of [0, 0.5, 1]) expect(chats(progress)).toBeGreaterThan(Math.max(...scenesOn(progress, true).map(([, w]) => w)));
+  expect(weight(1, 1089)).toBeGreaterThan(2 * weight(0, 1089));
+  expect(weight(0.5, 1194)).toBe(0);
+  expect(scenesOn(0.5, true).find(([id]) => id === 1194)?.[1]).toBeGreaterThan(0);
+});
+
+test("the campaign goes to users seen before its day, and only they and customer service's users open what they received", () => {
+  const campaign = days.filter((day) => day.receivers.length > 0);
+  expect(campaign.map((day) => day.day)).toEqual([addDays(LAST, -DEMO.campaign.daysAgo)]);
+  const before = new Set(days.filter((day) => day.day < campaign[0].day).flatMap((day) => day.openids));
+  expect(campaign[0].receivers.every((openid) => before.has(openid))).toBe(true);
+  const receivers = new Set(campaign[0].receivers);
+  for (const day of days) for (const openid of day.tapping) expect(receivers.has(openid) || day.chatting.includes(openid)).toBe(true);
+  for (const day of days) for (const openid of day.tapping) expect(day.openids).toContain(openid);
+});
+
+test("a small shape keeps the story at a fraction of the users (the browser tests')", () => {
+  const small = planDays(LAST, DEMO.seed, { days: 14, scale: 0.25 });
+  expect(small).toHaveLength(14);
+  const users = new Set(small.flatMap((day) => day.openids)).size;
+  expect(users).toBeGreaterThan(50);
+  expect(users).toBeLessThan(300);
+});
+
+test("a user's first cold start through a tap opens what they received; store scans and the poster's link open the operator's own", () => {
+  const tapping = days.find((day) => day.tapping.size > 0);
+  if (!tapping) throw new Error('no day with taps');
+  const [openid] = tapping.tapping;
+  const tap = { kind: 'options' as const, options: { scene: 1014, path: 'pages/detail/detail', query: { rk_msg: 'm1' } } };
+  const store = { kind: 'options' as const, options: { scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dstore-nanshan' } } };
+  const ways: Ways = { stores: new Map(DEMO.stores.map(([key]) => [key, { scan: store, longPress: store }])), taps: new Map([[openid, tap]]) };
+  const cast = castOf(tapping, ways);
+  const user = tapping.openids.indexOf(openid);
+  expect(cast.entry?.(user, 1089, () => 0.5)).toBe(tap);
+  // once: a later cold start that day comes in as drawn
+  expect(cast.entry?.(user, 1089, () => 0.5)).toBeUndefined();
+  expect(cast.entry?.(0, 1047, () => 0.1)).toBe(store);
+});

@@ -1,0 +1,80 @@
+/**
+ * CloudBase HTTP access in the emulator (`/http/<function>`) and the dashboard's static files
+ * (`/`, `/dashboard/…`), as README's route table says: a request reaches the function as the
+ * integration request with SOURCE wx_http and no user; an integration response is answered as it
+ * says, any other result as JSON; a function that fails is 502, one that does not exist 404.
+ */
+import { createHash } from 'node:crypto';
+import { FIXTURE_PROJECT, startEmulator, type RunningEmulator } from '../helpers/emulator';
+
+const TOKEN = 'http-access-test-token';
+let fixture: RunningEmulator;
+let project: RunningEmulator;
+
+beforeAll(async () => {
+  [fixture, project] = await Promise.all([
+    startEmulator({ project: FIXTURE_PROJECT, timers: false }),
+    startEmulator({ timers: false, env: { RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(TOKEN).digest('hex') } }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([fixture?.stop(), project?.stop()]);
+});
+
+test('a POST reaches the function as the integration request, with SOURCE wx_http and no user; its plain result is JSON', async () => {
+  const response = await fetch(`${fixture.url}/http/whoami/sub/path?a=1&b=%E4%BD%A0`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-custom': 'yes' }, body: '{"hello":"你好"}' });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  const { event, wxContext } = (await response.json()) as { event: Record<string, unknown>; wxContext: Record<string, unknown> };
+  expect(event).toMatchObject({ path: '/http/whoami/sub/path', httpMethod: 'POST', queryStringParameters: { a: '1', b: '你' }, body: '{"hello":"你好"}', isBase64Encoded: false });
+  expect(event.headers).toMatchObject({ 'content-type': 'application/json', 'x-custom': 'yes' });
+  expect(wxContext.SOURCE).toBe('wx_http');
+  expect(wxContext.OPENID).toBeFalsy();
+});
+
+test('bytes that are not UTF-8 arrive as base64, marked so; a GET has an empty body', async () => {
+  const bytes = Buffer.from([0xff, 0x00, 0xfe]);
+  const posted = (await (await fetch(`${fixture.url}/http/whoami`, { method: 'POST', body: bytes })).json()) as { event: Record<string, unknown> };
+  expect(posted.event).toMatchObject({ body: bytes.toString('base64'), isBase64Encoded: true });
+  const got = (await (await fetch(`${fixture.url}/http/whoami`)).json()) as { event: Record<string, unknown> };
+  expect(got.event).toMatchObject({ httpMethod: 'GET', body: '', isBase64Encoded: false });
+});
+
+test("admin's integration response is the HTTP answer: 200 with its body, 403 for a wrong token", async () => {
+  const ok = await fetch(`${project.url}/http/admin`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{"action":"listChannels"}' });
+  expect(ok.status).toBe(200);
+  expect(await ok.json()).toEqual({ channels: [] });
+  const refused = await fetch(`${project.url}/http/admin`, { method: 'POST', headers: { authorization: 'Bearer wrong' }, body: '{"action":"listChannels"}' });
+  expect(refused.status).toBe(403);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('NOT_OPERATOR');
+});
+
+test('a function that fails is 502, one that does not exist 404', async () => {
+  const failed = await fetch(`${fixture.url}/http/boom`, { method: 'POST', body: '{}' });
+  expect(failed.status).toBe(502);
+  expect(await failed.json()).toEqual({ code: 'FUNCTIONS_EXECUTE_FAIL', message: expect.stringContaining('boom') });
+  const missing = await fetch(`${fixture.url}/http/nobody`, { method: 'POST', body: '{}' });
+  expect(missing.status).toBe(404);
+  expect(await missing.json()).toMatchObject({ code: 'FUNCTION_NOT_FOUND' });
+});
+
+test('/ sends the browser to the dashboard, whose files are served with their types; config.json names the HTTP access route', async () => {
+  for (const path of ['/', '/dashboard']) {
+    const home = await fetch(`${project.url}${path}`, { redirect: 'manual' });
+    expect({ status: home.status, location: home.headers.get('location') }).toEqual({ status: 302, location: '/dashboard/' });
+  }
+  const page = await fetch(`${project.url}/dashboard/`);
+  expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(await page.text()).toContain('<script src="app.js">');
+  expect((await fetch(`${project.url}/dashboard/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await (await fetch(`${project.url}/dashboard/config.json`)).json()).toEqual({ adminUrl: '/http/admin' });
+});
+
+test('the dashboard serves nothing outside its folder, and says what it does not have', async () => {
+  for (const path of ['/dashboard/..%2F..%2Fpackage.json', '/dashboard/%2E%2E/rukou.js', '/dashboard/nothing.js']) {
+    const response = await fetch(`${project.url}${path}`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ code: 'NOT_FOUND', message: expect.any(String) });
+  }
+});
