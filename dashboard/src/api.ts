@@ -1,8 +1,8 @@
 /**
  * `admin` through HTTP access: `POST <adminUrl>` with `Authorization: Bearer <token>` and the
  * action's JSON, as README's `admin` section says. A refusal is `{error: {code, message, field?}}`
- * with a 4xx status; it becomes an AdminError, so that a section can tell a wrong token
- * (NOT_OPERATOR) or an action this backend does not have (INVALID_INPUT on `action`) from a failure.
+ * with a 4xx status; it becomes an AdminError, so that the page can tell a wrong token
+ * (NOT_OPERATOR) from a failure.
  */
 export class AdminError extends Error {
   constructor(
@@ -18,11 +18,6 @@ export class AdminError extends Error {
   /** The token is wrong or expired: the caller is not an operator. */
   get signedOut(): boolean {
     return this.code === 'NOT_OPERATOR';
-  }
-
-  /** `admin` does not know the action (an older backend): README's "Unknown action" refusal. */
-  get unknownAction(): boolean {
-    return this.code === 'INVALID_INPUT' && this.field === 'action';
   }
 }
 

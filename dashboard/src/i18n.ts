@@ -33,7 +33,6 @@ const WORDS = {
   retry: { zh: '重试', en: 'Retry' },
   csv: { zh: '下载 CSV', en: 'Download CSV' },
   missingDays: { zh: '天没有日汇总（尚未汇总）：', en: 'days have no rollup (not rolled up yet): ' },
-  notAvailable: { zh: '当前后端尚不支持此功能（admin 没有这个操作）。', en: 'Not available on this backend (admin has no such action).' },
   entries: { zh: '进入次数', en: 'Entries' },
   users: { zh: '用户', en: 'Users' },
   userDays: { zh: '用户（按天累计）', en: 'User-days' },

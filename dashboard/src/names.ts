@@ -30,3 +30,15 @@ const CATEGORIES: Record<string, string> = {
 
 export const bucketName = (key: string): string => (BUCKETS[key] ? t(BUCKETS[key]) : key);
 export const categoryName = (key: string): string => t({ zh: CATEGORIES[key] ?? key, en: key });
+
+/** The first-touch dimensions retention and goals count entries under (README, "entry keys"). */
+export const DIMENSIONS = ['bucket', 'category', 'scene', 'channel', 'page', 'share', 'group', 'message', 'card'] as const;
+export type Dimension = (typeof DIMENSIONS)[number];
+
+/** A key of a dimension in the operator's words: buckets and categories named, scenes with their name when admin sends it. */
+export function keyName(by: Dimension, key: string, names?: { zh?: string; en?: string }): string {
+  if (by === 'bucket') return bucketName(key);
+  if (by === 'category') return categoryName(key);
+  const name = names && t({ zh: names.zh ?? '', en: names.en ?? '' });
+  return name ? `${key} ${name}` : key;
+}

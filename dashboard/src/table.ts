@@ -8,6 +8,8 @@ export interface Column<R> {
   value(row: R): string | number;
   /** How the cell shows it, when not as text (a picture, a button, a percentage). */
   cell?(row: R): Node | string;
+  /** The cell's CSS background, when its colour says something (a heat map's rate). */
+  background?(row: R): string | undefined;
   numeric?: boolean;
 }
 
@@ -40,7 +42,8 @@ export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLEle
       ...columns.map((column) => {
         const value = column.value(row);
         const shown = column.cell ? column.cell(row) : typeof value === 'number' ? num(value) : value;
-        return h('td', column.numeric ? { class: 'num' } : {}, shown);
+        const background = column.background?.(row);
+        return h('td', { ...(column.numeric ? { class: 'num' } : {}), ...(background ? { style: `background: ${background}` } : {}) }, shown);
       }),
     ),
   );

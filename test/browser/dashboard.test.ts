@@ -88,11 +88,28 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   expect(keys).toEqual(channels.map((channel) => channel.key));
   expect(await page.locator('[data-table="channels"] img.qr').count()).toBeGreaterThanOrEqual(3);
 
-  // admin answers retention and goals now: their panels (still placeholders for their views) show its answer, a table or nothing to show
-  await expect(page.locator('[data-unavailable]').count()).resolves.toBe(0);
-  for (const section of ['retention', 'goals']) {
-    await page.locator(`[data-section="${section}"] table, [data-section="${section}"] p.empty`).first().waitFor();
-  }
+  // retention by bucket (the default dimension): the totals row, then each key, are admin retention's for the same range
+  type RetentionValue = { rate: number } | null;
+  const retention = await admin<{ total: { users: number; days: Record<string, RetentionValue> }; keys: { users: number }[] }>('retention', { ...fortnight, by: 'bucket', days: [1, 2, 3, 7, 14, 30] });
+  const shownRate = (value: RetentionValue): string => (value === null ? '—' : `${(value.rate * 100).toFixed(1)}%`);
+  await page.waitForSelector('[data-section="retention"] [data-table="retention"], [data-section="retention"] p.empty');
+  const cohorts = await page.$$eval('[data-table="retention"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  expect(cohorts.map((cells) => digits(cells[1]))).toEqual([retention.total.users, ...retention.keys.map((key) => key.users)]);
+  expect(cohorts[0][2]).toBe(shownRate(retention.total.days['1']));
+
+  // goals of order_paid, first touch by bucket: admin's rows, or the empty state when the demo has none; switching the model asks admin again
+  const goalsShown = '[data-section="goals"] [data-table="goals"], [data-section="goals"] [data-empty="goals"]';
+  const goals = await admin<{ totals: { goals: number }; keys: { goals: number }[] }>('goals', { ...fortnight, goal: 'order_paid', model: 'first', by: 'bucket' });
+  await page.waitForSelector(goalsShown);
+  if (goals.totals.goals === 0) expect(await page.isVisible('[data-empty="goals"]')).toBe(true);
+  else expect((await page.$$eval('[data-table="goals"] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1].textContent))).map(digits)).toEqual(goals.keys.map((key) => key.goals));
+  const asked = page.waitForRequest((request) => {
+    const input = JSON.parse(request.postData() ?? '{}') as { action?: string; model?: string };
+    return input.action === 'goals' && input.model === 'last';
+  });
+  await page.selectOption('[data-control="model"]', 'last');
+  await asked;
+  await page.waitForSelector(goalsShown);
 
   // a CSV of the scenes: a header and the same rows
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-csv="scenes"]')]);

@@ -1,21 +1,94 @@
-/** PLACEHOLDER (issue 12): retention by entry point, `admin` `retention` (see placeholder.ts). */
+/**
+ * Retention by entry point (`admin` `retention`): the cohorts of the range by a first-touch
+ * dimension, as a table whose rate cells are shaded by the rate (a heat map), and the users
+ * reactivated on the range's days.
+ */
 import { h } from '../dom';
-import { t } from '../i18n';
-import { drawPlaceholder } from './placeholder';
-import type { Section } from './section';
+import { num, percent, t, type Text } from '../i18n';
+import { DIMENSIONS, keyName, type Dimension } from '../names';
+import { table, type Column } from '../table';
+import { empty, missingNote, stat, subhead, type Section } from './section';
 
-/** The first-touch dimensions issue 12 names, in the operator's words. */
-const DIMENSIONS = ['category', 'bucket', 'scene', 'channel', 'share', 'group', 'message', 'card'];
+interface RetentionValue {
+  users: number;
+  cohort: number;
+  rate: number;
+}
+interface RetentionRow {
+  users: number;
+  days: Record<string, RetentionValue | null>;
+  returned: Record<string, RetentionValue | null>;
+}
+type KeyRow = RetentionRow & { key: string; zh?: string; en?: string };
+interface RetentionAnswer {
+  days: number[];
+  returned: number[];
+  total: RetentionRow;
+  keys: KeyRow[];
+  reactivated: { users: number; keys: { key: string; users: number }[] };
+  missingDays: string[];
+  daysToBackfill: string[];
+}
+
+const DAYS = [1, 2, 3, 7, 14, 30];
+
+/** Light at 0, deep blue at 1, so that dark text stays readable on every cell. */
+const heat = (rate: number): string => `rgba(22, 93, 255, ${(0.06 + 0.6 * Math.min(1, rate)).toFixed(3)})`;
+
+/** A rate column: the CSV holds the rate (empty while unknown), the cell its percentage or "—" on its heat colour. */
+function rateColumn(label: Text, value: (row: RetentionRow) => RetentionValue | null): Column<KeyRow> {
+  return {
+    label,
+    value: (row) => value(row)?.rate ?? '',
+    cell: (row) => {
+      const known = value(row);
+      return known ? percent(known.rate) : '—';
+    },
+    background: (row) => {
+      const known = value(row);
+      return known ? heat(known.rate) : undefined;
+    },
+    numeric: true,
+  };
+}
+
+function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void {
+  if (answer.total.users === 0) return void result.append(empty(), missingNote(answer.missingDays) ?? '');
+  const totals: KeyRow = { key: t({ zh: '全部', en: 'All' }), ...answer.total };
+  const columns: Column<KeyRow>[] = [
+    { label: { zh: '首次触达', en: 'First touch' }, value: (row) => (row === totals ? row.key : keyName(by, row.key, row)) },
+    { label: { zh: '新用户（同期群）', en: 'Cohort users' }, value: (row) => row.users, numeric: true },
+    ...answer.days.map((n) => rateColumn({ zh: `第 ${n} 天`, en: `Day ${n}` }, (row) => row.days[String(n)])),
+    ...answer.returned.map((n) => rateColumn({ zh: `${n} 天内回访`, en: `Back within ${n} d` }, (row) => row.returned[String(n)])),
+  ];
+  const backfill = answer.daysToBackfill.length > 0 ? h('p', { class: 'note' }, t({ zh: `${answer.daysToBackfill.length} 天在统计留存之前汇总，需回填后才计入。`, en: `${answer.daysToBackfill.length} days were rolled up before retention was counted: backfill them to count it.` })) : '';
+  result.append(
+    table('retention', columns, [totals, ...answer.keys]),
+    h('p', { class: 'note' }, t({ zh: '“—”：尚无法得知（那一天还没到或还没汇总）。', en: '"—": not known yet (that day has not come or is not rolled up).' })),
+    missingNote(answer.missingDays) ?? '',
+    backfill,
+    subhead({ zh: '回流用户（超过 30 天未进入后再次进入）', en: 'Reactivated users (back after more than 30 days away)' }),
+    h('div', { class: 'stats' }, stat('reactivated', t({ zh: '回流用户（按天累计）', en: 'Reactivated (user-days)' }), num(answer.reactivated.users))),
+    answer.reactivated.keys.length > 0
+      ? table('reactivated', [
+          { label: { zh: '带回他们的入口', en: 'Entry that brought them back' }, value: (row) => keyName(by, row.key) },
+          { label: 'users', value: (row) => row.users, numeric: true },
+        ], answer.reactivated.keys)
+      : '',
+  );
+}
 
 export const retentionSection: Section = {
   id: 'retention',
-  title: { zh: '按入口的留存（占位）', en: 'Retention by entry point (placeholder)' },
+  title: { zh: '按入口的留存', en: 'Retention by entry point' },
   async draw(body, { admin, range }) {
     const by = h('select', { 'data-control': 'retention-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimension)));
     const result = h('div', {});
-    const load = (): Promise<void> => {
+    const load = async (): Promise<void> => {
+      const dimension = by.value as Dimension;
+      const answer = await admin<RetentionAnswer>('retention', { ...range, by: dimension, days: DAYS });
       result.replaceChildren();
-      return drawPlaceholder(result, 'retention', () => admin('retention', { ...range, by: by.value, days: [1, 2, 3, 7, 14, 30] }));
+      draw(result, answer, dimension);
     };
     by.addEventListener('change', () => void load().catch((error: Error) => result.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))));
     body.append(h('label', { class: 'control' }, t({ zh: '按首次触达：', en: 'By first touch: ' }), by), result);
