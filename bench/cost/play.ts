@@ -190,6 +190,9 @@ class DayPlayer {
         if (shared?.path) this.shared.push({ at: step.at, user: step.user, path: shared.path });
         return;
       }
+      case 'goal':
+        phone.tracker?.goal(step.name, { id: step.id, value: step.value });
+        return;
       case 'hide':
         phone.hide();
         return;
