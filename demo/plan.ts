@@ -33,7 +33,9 @@ export const DEMO = {
    * Paid orders (`order_paid`, reported by the tracker): the chance that a visit ends with one, by
    * how it came in. People who scan a store's code, open a friend's card or a message they asked
    * for came for something; people who searched are still comparing; a visit through anything else
-   * orders in between. Values from a coffee to a small appliance, in fen.
+   * orders in between. Values from a coffee to a small appliance, in fen. Most are confirmed by
+   * the operator's own function too (verified); the others' confirmation never came (a closed page,
+   * a lost network).
    */
   orders: {
     byScene: [
@@ -45,6 +47,7 @@ export const DEMO = {
     ] as readonly (readonly [readonly number[], number])[],
     otherwise: 0.05,
     fen: [990, 39_900] as readonly [number, number],
+    verified: 0.8,
   },
 };
 
@@ -192,7 +195,7 @@ export function castOf(planned: PlannedDay, ways: Ways): Cast {
   };
   return {
     openids: planned.openids,
-    orders: { chance: orderChance, fen: DEMO.orders.fen },
+    orders: { chance: orderChance, fen: DEMO.orders.fen, verified: DEMO.orders.verified },
     entry(user, scene, random) {
       const openid = planned.openids[user];
       const tap = ways.taps.get(openid);

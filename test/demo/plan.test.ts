@@ -81,7 +81,7 @@ test("a user's first cold start through a tap opens what they received; store sc
   expect(cast.entry?.(0, 1047, () => 0.1)).toBe(store);
 });
 
-test('visits end with paid orders, more often through store codes, cards and messages than through search, each order its own number', () => {
+test('visits end with paid orders, more often through store codes, cards and messages than through search, each order its own number, most also verified', () => {
   for (const scene of [1047, 1048, 1007, 1008, 1044, 1014, 1073]) expect(orderChance(scene)).toBeGreaterThan(2 * orderChance(1053));
   const store = { kind: 'options' as const, options: { scene: 1047, path: 'pages/index/index', query: {} } };
   const ways: Ways = { stores: new Map(DEMO.stores.map(([key]) => [key, { scan: store, longPress: store }])), taps: new Map() };
@@ -90,6 +90,8 @@ test('visits end with paid orders, more often through store codes, cards and mes
   expect(orders.length).toBeGreaterThan(0.03 * sessions);
   expect(orders.length).toBeLessThan(0.15 * sessions);
   expect(new Set(orders.map((order) => order.id)).size).toBe(orders.length);
+  expect(orders.filter((order) => order.verified).length).toBeGreaterThan(orders.length / 2);
+  expect(orders.some((order) => !order.verified)).toBe(true);
   for (const order of orders) {
     expect(order.name).toBe('order_paid');
     expect(order.value).toBeGreaterThanOrEqual(DEMO.orders.fen[0]);
