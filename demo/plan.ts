@@ -29,7 +29,30 @@ export const DEMO = {
   campaign: { daysAgo: 12, consent: 0.15, opens: [0.3, 0.1, 0.05] as readonly number[] },
   /** Users who write to customer service each day (a share of the day's returning users), answered with a service card that most open. */
   cards: { chat: 0.04, open: 0.7 },
+  /**
+   * Paid orders (`order_paid`, reported by the tracker): the chance that a visit ends with one, by
+   * how it came in. People who scan a store's code, open a friend's card or a message they asked
+   * for came for something; people who searched are still comparing; a visit through anything else
+   * orders in between. Values from a coffee to a small appliance, in fen. Most are confirmed by
+   * the operator's own function too (verified); the others' confirmation never came (a closed page,
+   * a lost network).
+   */
+  orders: {
+    byScene: [
+      [[1047, 1048], 0.14],
+      [[1014, 1073], 0.12],
+      [[1007, 1008, 1044], 0.09],
+      [[1194], 0.07],
+      [[1053, 1005], 0.02],
+    ] as readonly (readonly [readonly number[], number])[],
+    otherwise: 0.05,
+    fen: [990, 39_900] as readonly [number, number],
+    verified: 0.8,
+  },
 };
+
+/** The chance that a visit through `scene` ends with a paid order (`DEMO.orders`). */
+export const orderChance = (scene: number): number => DEMO.orders.byScene.find(([scenes]) => scenes.includes(scene))?.[1] ?? DEMO.orders.otherwise;
 
 /**
  * How people come in on day `progress` (0 the first, 1 today): chat cards the largest source, the
@@ -159,6 +182,7 @@ export function planDays(lastDay: string, seed = DEMO.seed, shape: Shape = { day
  * Who comes in how, for `planDay`: a user who opens a message or card today comes in through its
  * tap (their first cold start), a scan of a store's code or a long press on it through that store
  * (by the stores' weights), a link through the poster's; any other scene as the bench's day has it.
+ * Visits end with a paid order by how they came in (`DEMO.orders`).
  */
 export function castOf(planned: PlannedDay, ways: Ways): Cast {
   const tapped = new Set<string>();
@@ -171,6 +195,7 @@ export function castOf(planned: PlannedDay, ways: Ways): Cast {
   };
   return {
     openids: planned.openids,
+    orders: { chance: orderChance, fen: DEMO.orders.fen, verified: DEMO.orders.verified },
     entry(user, scene, random) {
       const openid = planned.openids[user];
       const tap = ways.taps.get(openid);

@@ -136,6 +136,7 @@ export type Action =
   | { kind: 'page'; page: Page }
   | { kind: 'screen'; api: SystemScreenApi; ms: number }
   | { kind: 'share'; ms: number }
+  | { kind: 'goal'; name: string; id: string; value: number; verified: boolean }
   | { kind: 'hide' | 'kill' | 'offline' | 'online' | 'loseAnswer' };
 
 /** What happens to which user's phone, when (epoch ms, the true time; a wrong phone clock reads it with its offset). */
@@ -156,6 +157,14 @@ export interface PlannedUser {
 export interface Cast {
   openids?: readonly string[];
   entry?(user: number, scene: number, random: () => number): Entry | undefined;
+  /**
+   * Paid orders, reported with the tracker's `goal` (`order_paid`, the order number, its value in
+   * fen): a session that came in through `scene` ends with one with the chance `chance(scene)`,
+   * its value log-uniform in `fen`; with the chance `verified` the operator's own function reports
+   * it too (`play.ts`). The bench's day has none (its figures are of the day without goals), so
+   * its draws are made only when a cast asks for orders.
+   */
+  orders?: { chance(scene: number): number; fen: readonly [number, number]; verified: number };
 }
 
 export interface Day {
@@ -319,8 +328,15 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
           at += ms + 500;
         }
       });
+      const entered = entry.kind === 'card' ? entry.scene : Number(entry.options.scene);
+      if (cast.orders && draw.chance(cast.orders.chance(entered))) {
+        // whole jiao, as prices are; the order number is the day's and the session's, unique over a demo
+        const value = Math.round(draw.between(cast.orders.fen) / 10) * 10;
+        const id = `${parameters.day.replaceAll('-', '')}${String(day.sessions).padStart(5, '0')}`;
+        push(user, (at += draw.between(parameters.viewGapMs)), { kind: 'goal', name: 'order_paid', id, value, verified: draw.chance(cast.orders.verified) });
+      }
       push(user, (at += draw.between(parameters.viewGapMs)), { kind: 'hide' });
-      previous = { hiddenAt: at, scene: entry.kind === 'card' ? entry.scene : Number(entry.options.scene) };
+      previous = { hiddenAt: at, scene: entered };
       day.sessions++;
       if (hot) day.hotStarts++;
     }

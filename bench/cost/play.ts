@@ -8,7 +8,7 @@
  */
 import type { ChatShare, QueueCounts } from '../../miniprogram/tracker/index';
 import { gateway, openedFrom, SimulatedPhone, type PageDefinition, type PageInstance } from '../../test/client/simulated-wx';
-import { emulatorNow, issueGroupCloudId, moveClock } from '../../test/helpers/emulator';
+import { emulatorNow, invokeAs, issueGroupCloudId, moveClock } from '../../test/helpers/emulator';
 import { DETAIL, type Day, type Entry, type PlannedUser, type Step } from './day';
 
 /** The Mini Program the phones run. */
@@ -165,7 +165,20 @@ class DayPlayer {
     return openedFrom(card, entry.scene, entry.extra);
   }
 
-  private perform(step: Step, player: Player): void {
+  /**
+   * The operator's own function confirming the paid order after the page's report, as the README's
+   * `confirmOrder` does: `track` called with the user's OPENID and SOURCE "wx_client,scf", which
+   * the emulator's gateway gives a function that another one calls, so the goal is verified. Sent
+   * through the gateway rather than a deployed function: the demo runs on the operator's project,
+   * which has none of theirs.
+   */
+  private async reportVerified(player: Player, goal: Extract<Step, { kind: 'goal' }>): Promise<void> {
+    const event = { id: `srv-${goal.id}`, seq: 0, at: goal.at, type: 'goal', name: goal.name, goalId: goal.id, value: goal.value };
+    const answer = await invokeAs(this.url, 'track', { v: 1, sentAt: goal.at, events: [event] }, { openid: player.user.openid, appid: APP, source: 'wx_client,scf' });
+    if (!answer.result) throw new Error(`the verified report of ${goal.id} failed: ${JSON.stringify(answer)}`);
+  }
+
+  private perform(step: Step, player: Player): Promise<void> | void {
     const { phone } = player;
     switch (step.kind) {
       case 'launch': {
@@ -190,6 +203,10 @@ class DayPlayer {
         if (shared?.path) this.shared.push({ at: step.at, user: step.user, path: shared.path });
         return;
       }
+      case 'goal':
+        phone.tracker?.goal(step.name, { id: step.id, value: step.value });
+        if (step.verified) return this.reportVerified(player, step);
+        return;
       case 'hide':
         phone.hide();
         return;
@@ -242,7 +259,7 @@ class DayPlayer {
         lane.next++;
         const player = this.player(step);
         await this.advance(player, at);
-        this.perform(step, player);
+        await this.perform(step, player);
         await player.phone.settle();
         lane.active.add(player);
       }

@@ -1,9 +1,11 @@
 /**
  * The demo's plan (demo/plan.ts): the same seed plans the same 45 days, counted back from the
  * day asked; more new users over time, users who come back, the pull-down bar rising, a campaign
- * whose openers are among its receivers.
+ * whose openers are among its receivers, paid orders more likely from store codes, cards and
+ * messages than from search.
  */
-import { castOf, DEMO, planDays, scenesOn, type Ways } from '../../demo/plan';
+import { planDay } from '../../bench/cost/day';
+import { castOf, DEMO, orderChance, planDays, scenesOn, type Ways } from '../../demo/plan';
 import { addDays } from '../../shared/time';
 
 const LAST = '2026-03-15';
@@ -77,4 +79,26 @@ test("a user's first cold start through a tap opens what they received; store sc
   // once: a later cold start that day comes in as drawn
   expect(cast.entry?.(user, 1089, () => 0.5)).toBeUndefined();
   expect(cast.entry?.(0, 1047, () => 0.1)).toBe(store);
+});
+
+test('visits end with paid orders, more often through store codes, cards and messages than through search, each order its own number, most also verified', () => {
+  for (const scene of [1047, 1048, 1007, 1008, 1044, 1014, 1073]) expect(orderChance(scene)).toBeGreaterThan(2 * orderChance(1053));
+  const store = { kind: 'options' as const, options: { scene: 1047, path: 'pages/index/index', query: {} } };
+  const ways: Ways = { stores: new Map(DEMO.stores.map(([key]) => [key, { scan: store, longPress: store }])), taps: new Map() };
+  const orders = days.slice(-7).flatMap((planned) => planDay(planned.parameters, castOf(planned, ways)).steps.flatMap((step) => (step.kind === 'goal' ? [step] : [])));
+  const sessions = days.slice(-7).reduce((sum, planned) => sum + planDay(planned.parameters, castOf(planned, ways)).sessions, 0);
+  expect(orders.length).toBeGreaterThan(0.03 * sessions);
+  expect(orders.length).toBeLessThan(0.15 * sessions);
+  expect(new Set(orders.map((order) => order.id)).size).toBe(orders.length);
+  expect(orders.filter((order) => order.verified).length).toBeGreaterThan(orders.length / 2);
+  expect(orders.some((order) => !order.verified)).toBe(true);
+  for (const order of orders) {
+    expect(order.name).toBe('order_paid');
+    expect(order.value).toBeGreaterThanOrEqual(DEMO.orders.fen[0]);
+    expect(order.value).toBeLessThanOrEqual(DEMO.orders.fen[1]);
+  }
+});
+
+test("the bench's own day has no orders: only a cast asks for them", () => {
+  expect(planDay().steps.some((step) => step.kind === 'goal')).toBe(false);
 });
