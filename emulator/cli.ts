@@ -134,7 +134,8 @@ async function start(args: string[]): Promise<void> {
       '',
       `  dashboard       ${url}/`,
       `  operator token  ${operator.token}   (sign in to the dashboard with it: kept in ${path.join(options.dataDir, 'secrets.json')})`,
-      `  operator openid ${operator.openid}   (npx rukou invoke admin --openid ${operator.openid} --data '{"action":"today"}')`,
+      // with --url: run in another shell, where RUKOU_PORT may not be set, it still reaches this emulator
+      `  operator openid ${operator.openid}   (npx rukou invoke admin --url ${url} --openid ${operator.openid} --data '{"action":"today"}')`,
       '',
       '',
     ].join('\n'),
