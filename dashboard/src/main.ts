@@ -94,13 +94,17 @@ function rangeBar(state: State, redraw: () => void): HTMLElement {
   });
   const compare = h('input', { type: 'checkbox', 'data-control': 'compare', ...(state.compare ? { checked: true } : {}) });
   compare.addEventListener('change', () => ((state.compare = compare.checked), redraw()));
+  const problem = h('span', { class: 'error', 'data-range-problem': '' });
   const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: () => {
-    // a range the backend would refuse (backwards, past 366 days) is not sent
-    if (!from.value || !to.value || daysBetween(from.value, to.value) < 0 || daysBetween(from.value, to.value) >= 366) return;
+    // a range the backend would refuse (backwards, past 366 days) is not sent, and the operator is told why
+    const days = from.value && to.value ? daysBetween(from.value, to.value) : NaN;
+    const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : '';
+    problem.textContent = refusal;
+    if (refusal) return;
     state.range = { from: from.value, to: to.value };
     redraw();
   } }, t('apply'));
-  return h('div', { class: 'range-bar' }, h('div', { class: 'presets' }, ...presets), h('div', { class: 'custom' }, h('label', {}, t('from'), from), h('label', {}, t('to'), to), apply), h('label', { class: 'compare' }, compare, t('compare')));
+  return h('div', { class: 'range-bar' }, h('div', { class: 'presets' }, ...presets), h('div', { class: 'custom' }, h('label', {}, t('from'), from), h('label', {}, t('to'), to), apply, problem), h('label', { class: 'compare' }, compare, t('compare')));
 }
 
 function draw(state: State, url: string): void {

@@ -140,6 +140,16 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   const seven = await expectTotalsOfRollups(page);
   expect(seven.to).toBe(fortnight.to);
 
+  // a backwards custom range is not asked for, and says why
+  await page.fill('[data-control="from"]', seven.to);
+  await page.fill('[data-control="to"]', seven.from);
+  await page.click('[data-control="apply"]');
+  expect(await page.textContent('[data-range-problem]')).toBe('结束日期早于开始日期。');
+  await page.fill('[data-control="from"]', seven.from);
+  await page.fill('[data-control="to"]', seven.to);
+  await page.click('[data-control="apply"]');
+  expect(await page.textContent('[data-range-problem]')).toBe('');
+
   // English
   await page.click('[data-control="lang"]');
   await sectionsDrawn(page);
