@@ -189,60 +189,31 @@ function checkRange(from: string, to: string, maxDays: number): void {
   if (days > maxDays) throw new LimitError(`The range has ${days} days; at most ${maxDays} are allowed per call: split it.`);
 }
 
-const parseRange = validator<RangeInput>(compiled.range);
-const parseRank = validator<RankInput>(compiled.rank);
-const parseLimit = validator<LimitInput>(compiled.limit);
-const parseChannels = validator<ChannelsInput>(compiled.channels);
-const parseRetention = validator<RetentionInput>(compiled.retention);
-const parseGoals = validator<GoalsInput>(compiled.goals);
+/** An input of a range: its schema's check, then the days' (real, in order, at most `maxDays`: 366 unless said). */
+function rangedInput<T extends RangeInput>(schema: Validator, maxDays = MAX_RANGE_DAYS): (input: unknown) => T {
+  const parse = validator<T>(schema);
+  return (input) => {
+    const parsed = parse(input);
+    checkRange(parsed.from, parsed.to, maxDays);
+    return parsed;
+  };
+}
 
 /** A stats range: real days, in order, at most 366 of them. */
-export function statsRange(input: unknown): RangeInput {
-  const range = parseRange(input);
-  checkRange(range.from, range.to, MAX_RANGE_DAYS);
-  return range;
-}
-
-export function rankInput(input: unknown): RankInput {
-  const rank = parseRank(input);
-  checkRange(rank.from, rank.to, MAX_RANGE_DAYS);
-  return rank;
-}
-
+export const statsRange = rangedInput<RangeInput>(compiled.range);
+/** A range, how many keys to answer and of which dimension. */
+export const rankInput = rangedInput<RankInput>(compiled.rank);
 /** A range and how many rows to answer (at most 100). */
-export function limitInput(input: unknown): LimitInput {
-  const ranked = parseLimit(input);
-  checkRange(ranked.from, ranked.to, MAX_RANGE_DAYS);
-  return ranked;
-}
-
+export const limitInput = rangedInput<LimitInput>(compiled.limit);
 /** A range, how many rows of each list to answer (at most 100) and how many channels to follow day by day (at most 20). */
-export function channelsInput(input: unknown): ChannelsInput {
-  const channels = parseChannels(input);
-  checkRange(channels.from, channels.to, MAX_RANGE_DAYS);
-  return channels;
-}
-
+export const channelsInput = rangedInput<ChannelsInput>(compiled.channels);
 /** A range of cohort days (at most 366), the dimension to break them down by, the day-N values and how many keys to answer. */
-export function retentionInput(input: unknown): RetentionInput {
-  const retention = parseRetention(input);
-  checkRange(retention.from, retention.to, MAX_RANGE_DAYS);
-  return retention;
-}
-
+export const retentionInput = rangedInput<RetentionInput>(compiled.retention);
 /** A range, a goal's name, a model, a dimension and how many keys to answer (at most 100). */
-export function goalsInput(input: unknown): GoalsInput {
-  const goals = parseGoals(input);
-  checkRange(goals.from, goals.to, MAX_RANGE_DAYS);
-  return goals;
-}
+export const goalsInput = rangedInput<GoalsInput>(compiled.goals);
 
 /** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */
-export function backfillRange(input: unknown): RangeInput {
-  const range = parseRange(input);
-  checkRange(range.from, range.to, MAX_BACKFILL_DAYS);
-  return range;
-}
+export const backfillRange = rangedInput<RangeInput>(compiled.range, MAX_BACKFILL_DAYS);
 
 export const shareTreeInput = validator<ShareTreeInput>(compiled.shareTree);
 export const groupInput = validator<GroupInput>(compiled.group);
