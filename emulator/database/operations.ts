@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 // mingo's main entry copies its whole operator table on every update; the updater brings its own few.
 import { update as applyUpdate } from 'mingo/updater';
-import { BackendError, invalidParam } from '../errors';
+import { BackendError, invalidParam, mongoRefusal } from '../errors';
 import { runPipeline } from './aggregate';
 import { mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
@@ -145,9 +145,19 @@ function onlyId(query: Doc): DocId | undefined {
  * - a field named `__proto__` (`{$set: {__proto__: 1}}`, `a.__proto__.b`, a `$rename` to it):
  *   MongoDB updates such a field like any other, but mingo's updater silently skipped the first
  *   and refused the others with its own text. Stored `__proto__` fields are kept; only updating one
- *   is a difference from the cloud (README).
+ *   is a difference from the cloud (README);
+ * - a document mixing operators and fields, which the SDK sends for a top-level field named like
+ *   what every JavaScript object inherits (`{valueOf: 1}` goes as `{valueOf: 1, $set: {valueOf: 1}}`:
+ *   its UpdateSerializer reads `condition[key]` through the prototype and keeps the field, ahead of
+ *   the operators it appends). MongoDB takes a document whose first field is no operator for a
+ *   replacement (update_driver.cpp), and cannot store its operator fields.
  */
 function checkModifier(modifier: Doc): void {
+  const keys = Object.keys(modifier);
+  if (!keys[0].startsWith('$')) {
+    const operator = keys.find((key) => key.startsWith('$'));
+    throw mongoRefusal(`The dollar ($) prefixed field '${operator}' in '${operator}' is not valid for storage.`);
+  }
   for (const [operator, fields] of Object.entries(modifier)) {
     if (!isPlainObject(fields)) {
       throw new BackendError('DATABASE_REQUEST_FAILED', `Modifiers operate on fields but we found type ${typeName(fields)} instead. For example: {$mod: {<field>: ...}} not {${operator}: ${JSON.stringify(fields) ?? 'undefined'}}`);

@@ -44,6 +44,22 @@ it('writes none of the documents of a multi-document update refused at one of th
   expect(await ns()).toEqual([1, 'str', 3]);
 });
 
+it('refuses an update of a top-level field named like what every JavaScript object inherits, as the SDK sends it, and writes nothing; set() writes one, and an embedded document updates through its dotted paths', async () => {
+  // The SDK's UpdateSerializer keeps such a field beside its `$set`/`$inc` (mergeConditionAfterEncode
+  // reads `condition[key]` through the prototype), so the backend receives a mixed document.
+  await db.collection('todos').add({ data: { _id: 'b', n: 1 } });
+  const _ = db.command;
+  const replacement = await failure(db.collection('todos').doc('b').update({ data: { valueOf: 'v' } }));
+  expect([replacement.errCode, replacement.message]).toEqual([-502001, expect.stringContaining("The dollar ($) prefixed field '$set' in '$set' is not valid for storage.")]);
+  const operators = await failure(db.collection('todos').doc('b').update({ data: { n: _.inc(1), toString: _.inc(1) } }));
+  expect([operators.errCode, operators.message]).toEqual([-502001, expect.stringContaining("The dollar ($) prefixed field '$inc' in '$inc' is not valid for storage.")]);
+  expect((await db.collection('todos').doc('b').get()).data).toEqual({ _id: 'b', n: 1 });
+  await db.collection('todos').doc('b').update({ data: { constructor: { x: 1 } } });
+  expect((await db.collection('todos').doc('b').get()).data).toEqual({ _id: 'b', n: 1, constructor: { x: 1 } });
+  await db.collection('todos').doc('b').set({ data: { toString: 'replaced' } });
+  expect((await db.collection('todos').doc('b').get()).data).toEqual({ _id: 'b', toString: 'replaced' });
+});
+
 it('updates embedded fields named like what every JavaScript object inherits (constructor, valueOf …) as MongoDB updates any other field', async () => {
   await db.collection('todos').add({ data: { _id: 'a', m: { hits: 1 } } });
   const _ = db.command;
