@@ -47,12 +47,12 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
   }
   const dryRun = argv.includes('--dry-run');
   const plan = readPlan(root);
-  const { envFile, found, env } = loadEnvironment(root, processEnv);
+  const { files, env } = loadEnvironment(root, processEnv);
   const environment = checkEnvironment(env, plan.functions);
   const problems = [...planProblems(plan), ...environment.problems];
 
   log(`Rukou deploy plan${dryRun ? ' (dry run: nothing is sent)' : ''}`);
-  log(...planLines(plan, { envFile, found, variables: environment.variables }));
+  log(...planLines(plan, { files, variables: environment.variables }));
   if (environment.notes.length > 0) log('', ...environment.notes.map((note) => `note: ${note}`));
   if (problems.length > 0) {
     log('', `not deployable${dryRun ? '' : ', nothing was sent'}:`, ...problems.map((problem) => `- ${problem}`));

@@ -1,7 +1,8 @@
 // @ts-check
-// The deploy's environment: `.env` (git-ignored; read with dotenv, which parses it the way the
-// CloudBase CLI does when it fills cloudbaserc.json's {{env.X}}, §A.4) under the process's own
-// variables, which win (dotenv's rule: `ENV_ID=other npm run deploy` targets another environment).
+// The deploy's environment, merged as the CloudBase CLI merges it when it fills cloudbaserc.json's
+// {{env.X}} (@cloudbase/cli 2.12.10 loadEnvVariables and parseRawConfig, §A.4): `.env`, then
+// `.env.local` over it, each read with dotenv, then the process's own variables over both
+// (`ENV_ID=other npm run deploy` targets another environment). Both files are git-ignored.
 // Checked by name: whether each variable is set and well formed. No value is ever returned in a
 // message, printed or logged.
 const dotenv = require('dotenv');
@@ -44,16 +45,18 @@ const RULES = {
 /** The variables of the deploy itself, not given to any function. */
 const DEPLOY_VARIABLES = ['ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'];
 
+/** The files read, in order, each over the one before. */
+const ENV_FILES = ['.env', '.env.local'];
+
 /**
- * @param {string} root the project's folder, where `.env` is
+ * @param {string} root the project's folder, where the files are
  * @param {NodeJS.ProcessEnv} processEnv
- * @returns {{ envFile: string, found: boolean, env: NodeJS.ProcessEnv }} the variables the deploy runs with
+ * @returns {{ files: string[], env: NodeJS.ProcessEnv }} the files found and the variables the deploy runs with
  */
 function loadEnvironment(root, processEnv) {
-  const envFile = path.join(root, '.env');
-  const found = fs.existsSync(envFile);
-  const parsed = found ? dotenv.parse(fs.readFileSync(envFile)) : {};
-  return { envFile, found, env: { ...parsed, ...processEnv } };
+  const files = ENV_FILES.map((name) => path.join(root, name)).filter((file) => fs.existsSync(file));
+  const parsed = files.map((file) => dotenv.parse(fs.readFileSync(file)));
+  return { files, env: Object.assign({}, ...parsed, processEnv) };
 }
 
 /**
@@ -83,4 +86,4 @@ function checkEnvironment(env, functions) {
   return { variables, problems, notes };
 }
 
-module.exports = { loadEnvironment, checkEnvironment, RULES };
+module.exports = { loadEnvironment, checkEnvironment };

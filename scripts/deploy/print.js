@@ -9,12 +9,12 @@ const timer = (t) => `timer ${t.name} "${t.config}" (Beijing time)`;
 
 /**
  * @param {Plan} plan
- * @param {{ envFile: string, found: boolean, variables: VariableState[] }} environment
+ * @param {{ files: string[], variables: VariableState[] }} environment `files`: the .env files read
  * @returns {string[]} the lines of the plan
  */
-function planLines(plan, { envFile, found, variables }) {
+function planLines(plan, { files, variables }) {
   const isSet = (/** @type {string} */ name) => variables.find((v) => v.name === name)?.set ?? false;
-  const lines = [`environment: ${found ? envFile : `${envFile} not found`} (and the process's own variables, which win)`];
+  const lines = [`environment: ${files.length > 0 ? files.join(', ') : `no .env in ${plan.root}`}, under the process's own variables`];
   for (const v of variables) lines.push(`  ${v.name.padEnd(30)} ${v.set ? 'set' : 'not set'}${v.usedBy.length > 0 ? `   for ${v.usedBy.join(', ')}` : '   for the deploy'}`);
 
   lines.push('', 'functions (cloudbaserc.json, sent with @cloudbase/cli: tcb fn deploy --all --force):');

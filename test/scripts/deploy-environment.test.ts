@@ -26,17 +26,17 @@ const COMPLETE = {
 };
 
 describe('loadEnvironment', () => {
-  it('reads .env with dotenv (quotes, comments, blank lines), the process\'s own variables winning', () => {
+  it('reads .env with dotenv (quotes, comments, blank lines), .env.local over it, the process\'s own variables over both', () => {
     const root = tempDir('rukou-env-');
-    fs.writeFileSync(path.join(root, '.env'), '# the environment\nENV_ID="from-file"\n\nRUKOU_SHARE_SECRET=\'quoted # not a comment\'\nRUKOU_OPERATORS=oA,oB # two operators\n');
-    const { found, envFile, env } = loadEnvironment(root, { ENV_ID: 'from-process', PATH: '/bin' });
-    expect({ found, envFile }).toEqual({ found: true, envFile: path.join(root, '.env') });
-    expect(env).toEqual({ ENV_ID: 'from-process', RUKOU_SHARE_SECRET: 'quoted # not a comment', RUKOU_OPERATORS: 'oA,oB', PATH: '/bin' });
+    fs.writeFileSync(path.join(root, '.env'), '# the environment\nENV_ID="from-file"\n\nRUKOU_SHARE_SECRET=\'quoted # not a comment\'\nRUKOU_OPERATORS=oA,oB # two operators\nRUKOU_APPID=wx-from-env\n');
+    fs.writeFileSync(path.join(root, '.env.local'), 'RUKOU_APPID=wx-from-local\n');
+    const { files, env } = loadEnvironment(root, { ENV_ID: 'from-process', PATH: '/bin' });
+    expect(files).toEqual([path.join(root, '.env'), path.join(root, '.env.local')]);
+    expect(env).toEqual({ ENV_ID: 'from-process', RUKOU_SHARE_SECRET: 'quoted # not a comment', RUKOU_OPERATORS: 'oA,oB', RUKOU_APPID: 'wx-from-local', PATH: '/bin' });
   });
 
   it('takes the process\'s variables alone when there is no .env', () => {
-    const root = tempDir('rukou-env-');
-    expect(loadEnvironment(root, { ENV_ID: 'ci-env' })).toEqual({ found: false, envFile: path.join(root, '.env'), env: { ENV_ID: 'ci-env' } });
+    expect(loadEnvironment(tempDir('rukou-env-'), { ENV_ID: 'ci-env' })).toEqual({ files: [], env: { ENV_ID: 'ci-env' } });
   });
 });
 

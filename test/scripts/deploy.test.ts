@@ -61,7 +61,7 @@ describe('npm run deploy -- --dry-run', () => {
   });
 
   it('prints .env\'s variables by name, with what each is for', () => {
-    expect(output).toMatch(/^environment: .*\.env \(and the process's own variables, which win\)$/m);
+    expect(output).toMatch(/^environment: \/.*\/\.env, under the process's own variables$/m);
     for (const name of Object.keys(SECRETS)) expect(output).toMatch(new RegExp(`^ {2}${name} +set {3}for `, 'm'));
   });
 
@@ -89,7 +89,7 @@ describe('npm run deploy', () => {
   it('refuses without an environment, having sent nothing', () => {
     const { status, output } = run(undefined, []);
     expect(status).toBe(1);
-    expect(output).toMatch(/^environment: .*\.env not found/m);
+    expect(output).toMatch(/^environment: no \.env in \/.*, under the process's own variables$/m);
     expect(output).toContain('not deployable, nothing was sent:\n- ENV_ID is not set in .env');
   });
 
