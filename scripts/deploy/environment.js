@@ -30,7 +30,7 @@ const RULES = {
     valid: (value) => value.length >= 16,
     invalid: 'at least 16 characters',
   },
-  RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 8)' },
+  RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 9)' },
   RUKOU_ADMIN_TOKEN_SHA256: {
     valid: (value) => value.split(',').every((hash) => /^[0-9a-fA-F]{64}$/.test(hash.trim())),
     invalid: 'comma-separated SHA-256 digests, 64 hex characters each',

@@ -72,7 +72,7 @@ describe('checkEnvironment', () => {
       'RUKOU_ADMIN_TOKEN_SHA256 must be comma-separated SHA-256 digests, 64 hex characters each (the functions would ignore it)',
       'RUKOU_SEND_SECONDS must be a whole number of seconds (the functions would ignore it)',
     ]);
-    expect(notes).toEqual(['RUKOU_OPERATORS is not set: operators are only the openids in the admins collection (README, Deploy step 8)']);
+    expect(notes).toEqual(['RUKOU_OPERATORS is not set: operators are only the openids in the admins collection (README, Deploy step 9)']);
   });
 
   it('never says a value, whatever is wrong with it', () => {
