@@ -27,7 +27,7 @@ const RULES = {
   TENCENTCLOUD_SECRETKEY: { required: 'the SecretKey of the API key the deploy signs in with (README, Deploy step 2)' },
   RUKOU_SHARE_SECRET: {
     required: 'at least 16 random characters (openssl rand -base64 32), which share prefixes derive from; keep it: changing it re-issues every share prefix',
-    valid: (value) => value.length >= 16,
+    valid: (value) => value.trim().length >= 16,
     invalid: 'at least 16 characters',
   },
   RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 9)' },
