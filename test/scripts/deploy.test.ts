@@ -1,58 +1,122 @@
 /**
- * `npm run deploy -- --dry-run`: the plan is checked before anything is sent. Run on this
- * repository it must pass; run on a copy with a drifted trigger or an undeclared function it must
- * refuse, naming the problem.
+ * `npm run deploy` (scripts/deploy.js, run by it after the build). Its dry run prints the whole
+ * plan by names, never a value, and exits 0 only when the deploy would go ahead; without an
+ * environment both refuse with a message naming ENV_ID, having sent nothing. The script runs in a
+ * copy of the project, so that a developer's own .env is never read, let alone deployed to; the
+ * sending itself is tested in deploy-apply.test.ts, and here replaced by a recorder.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, tempDir } from '../helpers/emulator';
+import { deploy } from '../../scripts/deploy';
+import type { Plan } from '../../scripts/deploy/plan';
+import { PUSH_ROUTES } from '../../scripts/deploy/push-routes';
+import { copyProject } from './project-copy';
 
-const dryRun = (root: string): { status: number | null; output: string } => {
-  const run = spawnSync(process.execPath, [path.join(root, 'scripts', 'deploy.js'), '--dry-run'], { cwd: root, encoding: 'utf8', env: { ...process.env, ENV_ID: '' } });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+/** A .env holding every variable, each value one that must never be printed. */
+const SECRETS: Record<string, string> = {
+  ENV_ID: 'value-env-id-7f3a',
+  TENCENTCLOUD_SECRETID: 'value-AKID0123456789',
+  TENCENTCLOUD_SECRETKEY: 'value-secretkey-0123456789',
+  RUKOU_SHARE_SECRET: 'value-share-secret-0123456789',
+  RUKOU_OPERATORS: 'value-oOperatorOpenid1,value-oOperatorOpenid2',
+  RUKOU_ADMIN_TOKEN_SHA256: 'cd'.repeat(32),
+  RUKOU_APPID: 'value-wx0123456789abcdef',
+  RUKOU_RETENTION_DAYS: '73519',
+  RUKOU_USER_DAY_RETENTION_DAYS: '84620',
+  RUKOU_BACKFILL_SECONDS: '91357',
+  RUKOU_SEND_SECONDS: '62468',
 };
 
-/** A copy of what the deploy reads: the script, cloudbaserc.json, the collections, each function's config and source. */
-function copyProject(): string {
-  const root = tempDir('rukou-deploy-');
-  for (const file of ['scripts/deploy.js', 'cloudbaserc.json', 'database/collections.json']) {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.copyFileSync(path.join(REPO_ROOT, file), path.join(root, file));
-  }
-  for (const name of fs.readdirSync(path.join(REPO_ROOT, 'cloudfunctions'))) {
-    fs.cpSync(path.join(REPO_ROOT, 'cloudfunctions', name, 'src'), path.join(root, 'cloudfunctions', name, 'src'), { recursive: true });
-    const config = path.join(REPO_ROOT, 'cloudfunctions', name, 'config.json');
-    if (fs.existsSync(config)) fs.copyFileSync(config, path.join(root, 'cloudfunctions', name, 'config.json'));
-  }
-  return root;
+const dotEnv = (vars: Record<string, string>): string => Object.entries(vars).map(([name, value]) => `${name}=${value}\n`).join('');
+
+/** Runs scripts/deploy.js of a copy holding this .env, with nothing of this process's environment but PATH. */
+function run(env: Record<string, string> | undefined, args: string[]): { status: number | null; output: string } {
+  const root = copyProject(true);
+  if (env) fs.writeFileSync(path.join(root, '.env'), dotEnv(env));
+  const child = spawnSync(process.execPath, [path.join(root, 'scripts', 'deploy.js'), ...args], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  return { status: child.status, output: `${child.stdout}${child.stderr}` };
 }
 
-test('this repository deploys: every function with its timeout and timer, every collection with its rules and indexes', () => {
-  const { status, output } = dryRun(REPO_ROOT);
-  expect(status).toBe(0);
-  for (const name of fs.readdirSync(path.join(REPO_ROOT, 'cloudfunctions'))) expect(output).toMatch(new RegExp(`^function ${name} \\(timeout \\d+s`, 'm'));
-  expect(output).toContain('timer dailyRollup "0 17 0 * * * *"');
-  const collections = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'database', 'collections.json'), 'utf8')).collections as Record<string, { indexes?: unknown[] }>;
-  for (const [name, spec] of Object.entries(collections)) expect(output).toContain(`collection ${name} (${spec.indexes?.length ?? 0} index(es)`);
+describe('npm run deploy -- --dry-run', () => {
+  let status: number | null = null;
+  let output = '';
+  beforeAll(() => {
+    ({ status, output } = run(SECRETS, ['--dry-run']));
+  });
+
+  it('passes this repository with a complete .env, sending nothing', () => {
+    expect(status).toBe(0);
+    expect(output).toContain('Rukou deploy plan (dry run: nothing is sent)');
+    expect(output).toContain('deployable: npm run deploy sends this plan to the environment ENV_ID names.');
+  });
+
+  it('prints every function with runtime, memory, timeout, environment by name, triggers and permissions', () => {
+    expect(output).toMatch(/^ {2}track: Nodejs18\.15, 256 MB, timeout 10 s, index\.js \d+ KB$/m);
+    expect(output).toMatch(/^ {2}callback: Nodejs18\.15, 256 MB, timeout 5 s, index\.js \d+ KB$/m);
+    expect(output).toContain('    environment: RUKOU_SHARE_SECRET (set)');
+    expect(output).toContain('    environment: RUKOU_OPERATORS (set), RUKOU_ADMIN_TOKEN_SHA256 (set), RUKOU_BACKFILL_SECONDS (set), RUKOU_APPID (set)');
+    expect(output).toContain('    triggers: timer dailyRollup "0 17 0 * * * *" (Beijing time)');
+    expect(output).toContain('    openapi permissions (config.json): subscribeMessage.send, subscribeMessage.getTemplateList');
+  });
+
+  it('prints .env\'s variables by name, with what each is for', () => {
+    expect(output).toMatch(/^environment: \/.*\/\.env, under the process's own variables$/m);
+    for (const name of Object.keys(SECRETS)) expect(output).toMatch(new RegExp(`^ {2}${name} +set {3}for `, 'm'));
+  });
+
+  it('prints every collection with its rules and indexes, and the message-push rows to add by hand', () => {
+    expect(output).toContain('  events: rules {"read":false,"write":false}');
+    expect(output).toContain('day_type_at (day 1, type 1, at 1)');
+    expect(output).toContain('one row each to callback:');
+    for (const route of PUSH_ROUTES) expect(output).toContain(`    MsgType ${route.msgType}${route.event ? `, Event ${route.event}` : ''}\n`);
+    expect(output).toContain('right-click each of track, admin, messages, callback under cloudfunctions/ → 上传并部署：云端安装依赖');
+  });
+
+  it('prints no value of .env', () => {
+    for (const value of Object.values(SECRETS)) expect(output).not.toContain(value);
+    for (const value of SECRETS.RUKOU_OPERATORS.split(',')) expect(output).not.toContain(value);
+  });
+
+  it('refuses without ENV_ID, naming it', () => {
+    const refused = run({ ...SECRETS, ENV_ID: '' }, ['--dry-run']);
+    expect(refused.status).toBe(1);
+    expect(refused.output).toContain('not deployable:\n- ENV_ID is not set in .env: the id of your CloudBase environment (README, Deploy step 3)\n');
+  });
 });
 
-test('a timer in config.json that differs from cloudbaserc.json is refused', () => {
-  const root = copyProject();
-  const config = path.join(root, 'cloudfunctions', 'rollup', 'config.json');
-  const parsed = JSON.parse(fs.readFileSync(config, 'utf8'));
-  parsed.triggers[0].config = '0 0 1 * * * *';
-  fs.writeFileSync(config, JSON.stringify(parsed));
-  const { status, output } = dryRun(root);
-  expect(status).toBe(1);
-  expect(output).toContain('rollup: the triggers in config.json and cloudbaserc.json differ');
-});
+describe('npm run deploy', () => {
+  it('refuses without an environment, having sent nothing', () => {
+    const { status, output } = run(undefined, []);
+    expect(status).toBe(1);
+    expect(output).toMatch(/^environment: no \.env in \/.*, under the process's own variables$/m);
+    expect(output).toContain('not deployable, nothing was sent:\n- ENV_ID is not set in .env');
+  });
 
-test('a function folder that cloudbaserc.json does not declare is refused', () => {
-  const root = copyProject();
-  fs.mkdirSync(path.join(root, 'cloudfunctions', 'stray', 'src'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'cloudfunctions', 'stray', 'src', 'index.ts'), 'export const main = () => 1;\n');
-  const { status, output } = dryRun(root);
-  expect(status).toBe(1);
-  expect(output).toContain('cloudfunctions/stray is not declared in cloudbaserc.json');
+  it('refuses an option it does not know rather than deploying (a mistyped --dry-run)', () => {
+    const { status, output } = run(SECRETS, ['--dryrun']);
+    expect(status).toBe(1);
+    expect(output).toBe('deploy: unknown option --dryrun: nothing was checked or sent. usage: npm run deploy [-- --dry-run]\n');
+  });
+
+  it('sends the checked plan to ENV_ID\'s environment only when nothing is wrong and it is not a dry run', async () => {
+    const root = copyProject();
+    fs.writeFileSync(path.join(root, '.env'), dotEnv(SECRETS));
+    const sent: { plan: Plan; envId: string; key: unknown }[] = [];
+    const send = async (plan: Plan, envId: string, env: NodeJS.ProcessEnv): Promise<string[]> => {
+      sent.push({ plan, envId, key: env.TENCENTCLOUD_SECRETKEY });
+      return ['collection users: index firstDay exists with other keys'];
+    };
+    const lines: string[] = [];
+    const log = (...more: string[]): void => void lines.push(...more);
+
+    expect(await deploy({ root, argv: ['--dry-run'], processEnv: {}, log, send })).toBe(0);
+    expect(await deploy({ root, argv: [], processEnv: { RUKOU_SHARE_SECRET: 'short' }, log, send })).toBe(1);
+    expect(sent).toEqual([]);
+
+    lines.length = 0;
+    expect(await deploy({ root, argv: [], processEnv: { ENV_ID: 'env-from-the-shell' }, log, send })).toBe(0);
+    expect(sent.map(({ plan, envId, key }) => ({ root: plan.root, envId, key }))).toEqual([{ root, envId: 'env-from-the-shell', key: SECRETS.TENCENTCLOUD_SECRETKEY }]);
+    expect(lines.slice(-3)).toEqual(['', 'deployed. Now the steps by hand above.', 'warning: collection users: index firstDay exists with other keys']);
+  });
 });

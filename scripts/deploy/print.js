@@ -1,0 +1,47 @@
+// @ts-check
+// The deploy plan as the operator reads it before anything is sent. Variables by name only: this
+// text is printed to a terminal and may be pasted anywhere, so no value of the environment is in it.
+
+/** @typedef {import('./plan').Plan} Plan @typedef {import('./environment').VariableState} VariableState */
+
+/** @param {import('./plan').Trigger} t */
+const timer = (t) => `timer ${t.name} "${t.config}" (Beijing time)`;
+
+/**
+ * @param {Plan} plan
+ * @param {{ files: string[], variables: VariableState[] }} environment `files`: the .env files read
+ * @returns {string[]} the lines of the plan
+ */
+function planLines(plan, { files, variables }) {
+  const isSet = (/** @type {string} */ name) => variables.find((v) => v.name === name)?.set ?? false;
+  const lines = [`environment: ${files.length > 0 ? files.join(', ') : `no .env in ${plan.root}`}, under the process's own variables`];
+  for (const v of variables) lines.push(`  ${v.name.padEnd(30)} ${v.set ? 'set' : 'not set'}${v.usedBy.length > 0 ? `   for ${v.usedBy.join(', ')}` : '   for the deploy'}`);
+
+  lines.push('', 'functions (cloudbaserc.json, sent with @cloudbase/cli: tcb fn deploy --all --force):');
+  for (const fn of plan.functions) {
+    const { runtime, memorySize, timeout } = fn.declared;
+    lines.push(`  ${fn.name}: ${runtime}, ${memorySize} MB, timeout ${timeout} s, index.js ${fn.bundle ? `${Math.round(fn.bundle.bytes / 1024)} KB` : 'not built'}`);
+    lines.push(`    environment: ${fn.variables.length === 0 ? 'none' : fn.variables.map((name) => `${name} (${isSet(name) ? 'set' : 'not set'})`).join(', ')}`);
+    lines.push(`    triggers: ${fn.triggers.length === 0 ? 'none' : fn.triggers.map(timer).join(', ')}`);
+    const permissions = fn.config?.permissions?.openapi;
+    lines.push(`    openapi permissions (config.json): ${Array.isArray(permissions) && permissions.length > 0 ? permissions.join(', ') : 'none'}`);
+  }
+
+  lines.push('', 'collections (database/collections.json, sent with @cloudbase/manager-node):');
+  for (const c of plan.collections) {
+    lines.push(`  ${c.name}: rules ${JSON.stringify(c.rules)}`);
+    lines.push(`    indexes: ${c.indexes.length === 0 ? 'none' : c.indexes.map((i) => `${i.name} (${i.keys.map((k) => `${k.name} ${k.direction}`).join(', ')}${i.unique ? ', unique' : ''})`).join('; ')}`);
+  }
+
+  const withPermissions = plan.functions.filter((fn) => Array.isArray(fn.config?.permissions?.openapi) && fn.config.permissions.openapi.length > 0).map((fn) => fn.name);
+  lines.push(
+    '',
+    'by hand, once the deploy is done (README, Deploy to a real environment):',
+    `  openapi permissions: the CLI cannot set them. In WeChat DevTools, right-click each of ${withPermissions.join(', ')} under cloudfunctions/ → 上传并部署：云端安装依赖 (that upload sends config.json)`,
+    `  message push: 云开发 → 设置 → 其他设置 → 消息推送, mode cloud function, one row each to ${plan.pushFunction}:`,
+    ...plan.pushRoutes.map((route) => `    MsgType ${route.msgType}${route.event ? `, Event ${route.event}` : ''}`),
+  );
+  return lines;
+}
+
+module.exports = { planLines };

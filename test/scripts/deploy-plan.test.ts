@@ -1,0 +1,152 @@
+/**
+ * The deploy plan's checks (scripts/deploy/checks.js): this repository has no problem; a copy of
+ * it changed in one place has exactly the problem that names the change, so each check can fail.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { planProblems } from '../../scripts/deploy/checks';
+import { readPlan } from '../../scripts/deploy/plan';
+import { REPO_ROOT } from '../helpers/emulator';
+import { copyProject, editJson, type Cloudbaserc, type Collections, type FunctionConfig, type FunctionPackage } from './project-copy';
+
+const problemsAfter = (change: (root: string) => void): string[] => {
+  const root = copyProject();
+  change(root);
+  return planProblems(readPlan(root));
+};
+
+const declared = (rc: Cloudbaserc, name: string): Cloudbaserc['functions'][number] => {
+  const fn = rc.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`cloudbaserc.json declares no ${name}`);
+  return fn;
+};
+
+test('this repository is deployable: every function, trigger, permission, package and collection checks out', () => {
+  const plan = readPlan(REPO_ROOT);
+  expect(planProblems(plan)).toEqual([]);
+  expect(plan.undeclared).toEqual([]);
+  expect(plan.collections.map((c) => c.name).sort()).toEqual(Object.keys((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'database', 'collections.json'), 'utf8')) as Collections).collections).sort());
+});
+
+describe('cloudbaserc.json', () => {
+  it('refuses a function folder it does not declare, and a function it declares without a source', () => {
+    expect(
+      problemsAfter((root) => {
+        fs.mkdirSync(path.join(root, 'cloudfunctions', 'stray', 'src'), { recursive: true });
+        fs.writeFileSync(path.join(root, 'cloudfunctions', 'stray', 'src', 'index.ts'), 'export const main = () => 1;\n');
+      }),
+    ).toEqual(['cloudfunctions/stray is not declared in cloudbaserc.json']);
+    expect(problemsAfter((root) => fs.rmSync(path.join(root, 'cloudfunctions', 'callback', 'src'), { recursive: true }))).toEqual(['cloudbaserc.json declares callback but cloudfunctions/callback/src/index.ts is missing']);
+  });
+
+  it('refuses a runtime or timeout left to the CLI\'s defaults, and values CloudBase does not take', () => {
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => delete declared(rc, 'track').timeout))).toEqual([
+      'track: set runtime and timeout explicitly in cloudbaserc.json (the CLI\'s defaults are not the docs\')',
+    ]);
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').timeout = 61)))).toEqual(['track: timeout must be a whole number of seconds from 1 to 60']);
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').memorySize = 300)))).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Nodejs16.13')))).toEqual(['track: runtime Nodejs16.13 is older than node18, which scripts/build.js bundles for']);
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Python3.9')))).toEqual(['track: runtime Python3.9 is not one of CloudBase\'s Node.js runtimes (Nodejs18.15)']);
+  });
+
+  it('refuses a value written into the repository where .env must give it', () => {
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').envVariables = { RUKOU_SHARE_SECRET: 'a-secret-in-git-forever' })))).toEqual([
+      'track: envVariables.RUKOU_SHARE_SECRET must be "{{env.RUKOU_SHARE_SECRET}}": values come from .env, never from the repository',
+    ]);
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (rc.envId = 'my-env-1a2b')))).toEqual(['cloudbaserc.json: envId must be "{{env.ENV_ID}}": the environment comes from .env, never from the repository']);
+  });
+
+  it('refuses a trigger the CLI would not create as written, or that config.json does not say the same of', () => {
+    const drift = problemsAfter((root) =>
+      editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => {
+        if (config.triggers) config.triggers[0].config = '0 0 1 * * * *';
+      }),
+    );
+    expect(drift).toEqual(['rollup: the triggers in config.json and cloudbaserc.json differ']);
+    const badCron = problemsAfter((root) => {
+      const trigger = { name: '2nd', type: 'cos', config: '0 17 0 * * *' };
+      editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'rollup').triggers = [trigger]));
+      editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = [trigger]));
+    });
+    expect(badCron).toEqual([
+      'rollup: trigger 2nd must be of type timer, the only one the CLI creates',
+      'rollup: trigger name 2nd must start with a letter and hold at most 60 letters, digits, _ or -',
+      'rollup: trigger 2nd\'s config must be a 7-field cron, second to year',
+    ]);
+    const two = problemsAfter((root) => {
+      const triggers = [
+        { name: 'dailyRollup', type: 'timer', config: '0 17 0 * * * *' },
+        { name: 'again', type: 'timer', config: '0 17 12 * * * *' },
+      ];
+      editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'rollup').triggers = triggers));
+      editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = triggers));
+    });
+    expect(two).toEqual(['rollup: WeChat takes one trigger per function, cloudbaserc.json declares 2']);
+  });
+});
+
+describe('a function\'s folder, as WeChat DevTools uploads it', () => {
+  it('refuses a call its config.json does not permit, and a permission its code never uses', () => {
+    expect(
+      problemsAfter((root) => editJson<FunctionConfig>(root, 'cloudfunctions/messages/config.json', (config) => (config.permissions.openapi = ['subscribeMessage.getTemplateList']))),
+    ).toEqual(['messages: its code calls subscribeMessage.send, which config.json\'s permissions.openapi does not list (WeChat would answer -604101)']);
+    expect(problemsAfter((root) => editJson<FunctionConfig>(root, 'cloudfunctions/track/config.json', (config) => (config.permissions.openapi = [])))).toEqual([
+      'track: its code calls cloudbase.getOpenData, which config.json\'s permissions.openapi does not list (WeChat would answer -604101)',
+    ]);
+    expect(problemsAfter((root) => editJson<FunctionConfig>(root, 'cloudfunctions/callback/config.json', (config) => config.permissions.openapi.push('wxacode.getUnlimited')))).toEqual([
+      'callback: config.json\'s permissions.openapi lists wxacode.getUnlimited, which its code never calls',
+    ]);
+  });
+
+  it('refuses a bundle that reaches openapi by a name no check can read', () => {
+    const problems = problemsAfter((root) => fs.appendFileSync(path.join(root, 'cloudfunctions', 'rollup', 'index.js'), '\nconst ask = (g, m) => require("wx-server-sdk").openapi[g][m]({});\n'));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^rollup: its bundle reaches cloud\.openapi where no API can be named \(line \d+: .*openapi\[g\]\): write each call as cloud\.openapi\.<namespace>\.<method>\(…\)$/);
+  });
+
+  it('refuses a function that is not built, or has TypeScript beside its index.js', () => {
+    expect(problemsAfter((root) => fs.rmSync(path.join(root, 'cloudfunctions', 'track', 'index.js')))).toEqual(['track: cloudfunctions/track/index.js is not built: run npm run build']);
+    expect(problemsAfter((root) => fs.writeFileSync(path.join(root, 'cloudfunctions', 'track', 'index.ts'), 'export const main = () => 1;\n'))).toEqual([
+      'track: cloudfunctions/track/index.ts: WeChat DevTools does not upload a function with TypeScript beside its index.js; it belongs in src/',
+    ]);
+    expect(problemsAfter((root) => fs.rmSync(path.join(root, 'cloudfunctions', 'track', 'config.json')))).toEqual([
+      'track: cloudfunctions/track/config.json is missing (what WeChat DevTools uploads: the function\'s openapi permissions and trigger)',
+      'track: its code calls cloudbase.getOpenData, which config.json\'s permissions.openapi does not list (WeChat would answer -604101)',
+    ]);
+  });
+
+  it('refuses a package the bundle requires that the cloud would not install, and an SDK other than the one tested', () => {
+    expect(problemsAfter((root) => fs.appendFileSync(path.join(root, 'cloudfunctions', 'callback', 'index.js'), '\nrequire("left-pad");\n'))).toEqual([
+      'callback: its bundle requires left-pad, which its package.json does not list: the cloud installs only those',
+    ]);
+    expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.dependencies.dayjs = '^1.11.0')))).toEqual([
+      'callback: package.json lists dayjs, which its bundle never requires',
+    ]);
+    const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as FunctionPackage).dependencies['wx-server-sdk'];
+    expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.dependencies['wx-server-sdk'] = '^3.0.0')))).toEqual([
+      `callback: package.json asks wx-server-sdk ^3.0.0, where the project (and so every test) runs ${sdk}`,
+    ]);
+    expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.main = 'src/index.ts')))).toEqual([
+      'callback: package.json\'s main must be index.js, the built bundle',
+    ]);
+  });
+});
+
+describe('database/collections.json', () => {
+  it('refuses a rule without read and write, an index twice, and a direction CloudBase does not have', () => {
+    const problems = problemsAfter((root) =>
+      editJson<Collections>(root, 'database/collections.json', ({ collections }) => {
+        collections.goals.rules = { read: false };
+        collections.users.indexes.push({ ...collections.users.indexes[0] });
+        collections.users.indexes.push({ name: 'backwards', keys: [{ name: 'firstDay', direction: 'desc' }] });
+        collections.users.indexes.push({ name: 'nothing', keys: [] });
+      }),
+    );
+    expect(problems).toEqual([
+      'collection users: index firstDay is declared twice',
+      'collection users: index backwards key firstDay has direction desc, not one of 1, -1, 2dsphere',
+      'collection users: index nothing needs 1 to 31 keys',
+      'collection goals: its rules need read and write, each true, false or an expression of at most 1024 characters',
+    ]);
+  });
+});
