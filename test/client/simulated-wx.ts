@@ -6,7 +6,7 @@
  * offline and a count of answers to lose on the way back. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
  * Hidden for 5 s, the app is suspended until it is shown again, as WeChat does it.
  */
-import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
+import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../packages/rukou-tracker/src/tracker';
 
 /**
  * WeChat's storage limits (reference §G.2): what one key may hold, and what all of a Mini

@@ -7,12 +7,12 @@
 import fc from 'fast-check';
 import { LIMITS } from '../../shared/entry';
 import { validateBatch } from '../../shared/schemas';
-import { CAPS } from '../../miniprogram/tracker/events';
-import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
-import { sharePath } from '../../miniprogram/tracker/paths';
-import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
-import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../miniprogram/tracker/pauses';
-import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../miniprogram/tracker/delivery';
+import { CAPS } from '../../packages/rukou-tracker/src/events';
+import { SLOTS, STORAGE_KEY } from '../../packages/rukou-tracker/src/queue';
+import { sharePath } from '../../packages/rukou-tracker/src/paths';
+import type { ChatShare, TimelineShare } from '../../packages/rukou-tracker/src/tracker';
+import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../packages/rukou-tracker/src/pauses';
+import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../packages/rukou-tracker/src/delivery';
 import { SHARE_PREFIX_LENGTH, sharePrefix } from '../../shared/ids';
 import { SESSION_GAP_MS } from '../../shared/session';
 import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SUSPEND_AFTER_MS, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';

@@ -15,7 +15,7 @@
  *
  * @example
  * // app.ts
- * import { createTracker } from './tracker/index';
+ * import { createTracker } from 'rukou-tracker';
  * export const tracker = createTracker({ wx });
  * App(tracker.app({ onLaunch() { wx.cloud.init({ traceUser: false }); } }));
  *
