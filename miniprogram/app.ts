@@ -1,9 +1,9 @@
-import { tracker } from './tracking';
+import { ENV_ID, tracker } from './tracking';
 
 App(
   tracker.app({
     onLaunch() {
-      wx.cloud.init({ traceUser: false });
+      wx.cloud.init({ env: ENV_ID, traceUser: false });
     },
   }),
 );
