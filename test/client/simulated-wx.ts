@@ -5,7 +5,7 @@
  * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
  * offline and a count of answers to lose on the way back. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
  * Hidden for 5 s, the app is suspended until it is shown again, as WeChat does it. Pages are built
- * with `Page` or `Component`.
+ * with `Page` or `Component`, and a Mini Program's own code can run on it (`launchProgram`).
  */
 import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../packages/rukou-tracker/src/tracker';
 
@@ -155,6 +155,26 @@ export type PageInstance = Record<string, unknown> & {
   onShareTimeline?(): unknown;
 };
 
+/** What WeChat gives every module of a Mini Program: `wx`, the constructors, and the timers and clock of this phone. */
+export interface MiniProgramGlobals {
+  wx: TrackerWx;
+  App(options: Record<string, unknown>): void;
+  Page(options: PageDefinition): void;
+  Component(options: ComponentDefinition): void;
+  getApp(): unknown;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  Date: DateConstructor;
+  Math: Math;
+}
+
+/**
+ * A Mini Program's own code, as one process runs it: `run` evaluates app.js, then each page's module
+ * inside `page(route, …)`, where its `Page` or `Component` call registers that route (WeChat knows a
+ * page's module by its path).
+ */
+export type MiniProgramCode = (globals: MiniProgramGlobals, page: (route: string, evaluate: () => void) => void) => void;
+
 /** The `wx` of the phone's process: what the tracker needs, `wx.cloud.init`, the system screens, and `wx.showShareMenu` (which does nothing here). */
 export type PhoneWx = TrackerWx & {
   cloud: TrackerWx['cloud'] & { init(options?: { env?: string; traceUser?: boolean }): void };
@@ -282,6 +302,8 @@ export class SimulatedPhone {
   private pages: PageInstance[] = [];
   /** How WeChat shows and hides each open page: a `Page`'s handlers, or a `Component`'s `methods` and `pageLifetimes`. */
   private readonly lifecycles = new WeakMap<PageInstance, { show(): void; hide(): void }>();
+  /** The pages the running program registered (`launchProgram`), by route. */
+  private registered = new Map<string, Registration>();
   private app?: AppDefinition;
   private enter?: EnterOptions;
   /**
@@ -448,6 +470,54 @@ export class SimulatedPhone {
     return this.tracker;
   }
 
+  /**
+   * A cold start of a Mini Program's own code (its app.js and pages' modules, which make their own
+   * tracker), as WeChat runs it: every module gets this phone's `wx`, its timers and its clock, the
+   * `App` call registers the app, each page's `Page` or `Component` call its route; then the app is
+   * shown. Its pages open with `open`.
+   */
+  launchProgram(code: MiniProgramCode, options: EnterOptions): void {
+    this.startProcess(options);
+    this.tracker = undefined;
+    this.registered = new Map();
+    let loading: string | undefined;
+    const register = (registration: Registration): void => {
+      if (loading === undefined) throw new Error(`${registration.kind === 'page' ? 'Page' : 'Component'}() called outside a page's module`);
+      this.registered.set(loading, registration);
+    };
+    const clock = this.clock;
+    /** `Date` on this phone's clock: `Date.now()` and `new Date()` read it. */
+    const PhoneDate = class extends Date {
+      constructor(...args: ConstructorParameters<DateConstructor>) {
+        super(...((args.length ? args : [clock.now()]) as [number]));
+      }
+      static now(): number {
+        return clock.now();
+      }
+    } as DateConstructor;
+    const globals: MiniProgramGlobals = {
+      wx: this.wx as TrackerWx,
+      App: (app) => void (this.app = app as AppDefinition),
+      Page: (page) => register({ kind: 'page', options: page }),
+      Component: (component) => register({ kind: 'component', options: component }),
+      getApp: () => this.app,
+      setTimeout: (run, ms) => this.appClock.setTimeout(run, ms),
+      clearTimeout: (handle) => this.appClock.clearTimeout(handle),
+      Date: PhoneDate,
+      Math: Object.create(Math, { random: { value: () => clock.random() } }) as Math,
+    };
+    code(globals, (route, evaluate) => {
+      loading = route;
+      try {
+        evaluate();
+      } finally {
+        loading = undefined;
+      }
+    });
+    if (!this.app) throw new Error('the program called no App()');
+    this.coldStart(options);
+  }
+
   /** A new process: its `wx`, no pages yet. */
   private startProcess(options: EnterOptions): void {
     this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
@@ -567,6 +637,13 @@ export class SimulatedPhone {
   openComponentPage(route: string, options: Record<string, string>, definition: ComponentDefinition = {}, wrapped = true): PageInstance {
     if (!this.tracker) throw new Error('launch the app first');
     return this.mount(route, options, { kind: 'component', options: wrapped ? (this.tracker.component(definition as Parameters<Tracker['component']>[0]) as ComponentDefinition) : definition });
+  }
+
+  /** Opens a page the running program registered (`launchProgram`), as its own code built it. */
+  open(route: string, options: Record<string, string>): PageInstance {
+    const registration = this.registered.get(route);
+    if (!registration) throw new Error(`the program registered no page ${route}`);
+    return this.mount(route, options, registration);
   }
 
   /**
