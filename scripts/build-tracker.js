@@ -6,8 +6,10 @@
 // miniprogram_dist is the package's `miniprogram` field: DevTools' "build npm" (构建 npm) copies that
 // folder into the Mini Program's miniprogram_npm/rukou-tracker/, where `require('rukou-tracker')`
 // finds index.js (developers.weixin.qq.com/miniprogram/dev/devtools/npm.html). Both are built, never
-// committed: by `npm run build` (scripts/build.js) and by the package's own `prepare`, which npm runs
-// before packing it and when a Mini Program installs it from this folder.
+// committed: by `npm run build` (scripts/build.js, which the root's `npm install` runs as its prepare)
+// and by the package's own `prepack`, which npm runs before packing it (npm pack, npm publish). Not
+// `prepare`: npm also runs that, or asks to allow it, where the package is installed from a tarball,
+// which has no scripts/ beside it.
 //   node scripts/build-tracker.js
 const esbuild = require('esbuild');
 const { execFile } = require('node:child_process');
