@@ -3,7 +3,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.rukou/', 'cloudfunctions/*/index.js', 'test/fixtures/**/node_modules/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.rukou/', 'cloudfunctions/*/index.js', 'packages/*/miniprogram_dist/', 'packages/*/types/', 'miniprogram/miniprogram_npm/', 'test/fixtures/**/node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,7 +1,9 @@
-import { TrackedApp } from './tracking';
+import { ENV_ID, tracker } from './tracking';
 
-TrackedApp({
-  onLaunch() {
-    wx.cloud.init({ traceUser: false });
-  },
-});
+App(
+  tracker.app({
+    onLaunch() {
+      wx.cloud.init({ env: ENV_ID, traceUser: false });
+    },
+  }),
+);

@@ -1,13 +1,15 @@
 // @ts-check
 // Bundles every cloud function (handler + what it imports from shared/) into its deployable
-// index.js, and the emulator into dist/. wx-server-sdk stays external: the cloud installs it
-// from each function's package.json, and locally it resolves from the root node_modules.
+// index.js, the emulator into dist/, and the npm package rukou-tracker (scripts/build-tracker.js).
+// wx-server-sdk stays external: the cloud installs it from each function's package.json, and
+// locally it resolves from the root node_modules.
 // First it writes what shared/ imports from dist/: the input validators and the scene catalog (below).
 const Ajv = require('ajv').default;
 const standaloneCode = require('ajv/dist/standalone').default;
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
+const { buildTracker } = require('./build-tracker.js');
 
 const root = path.resolve(__dirname, '..');
 const functionsRoot = path.join(root, 'cloudfunctions');
@@ -153,8 +155,8 @@ async function build() {
   });
   // two levels under the repository, where the helpers it shares with the benches find it (test/helpers/emulator.ts)
   const demo = esbuild.build({ ...common, entryPoints: { seed: path.join(root, 'demo', 'main.ts'), screenshots: path.join(root, 'demo', 'screenshots.ts') }, outdir: path.join(root, 'dist', 'demo'), format: 'cjs', packages: 'external' });
-  await Promise.all([...functions, emulator, demo, buildDashboard()]);
-  console.log(`built ${functionNames().length} functions, the emulator and the dashboard in ${Date.now() - started} ms`);
+  await Promise.all([...functions, emulator, demo, buildDashboard(), buildTracker()]);
+  console.log(`built ${functionNames().length} functions, the emulator, the dashboard and rukou-tracker in ${Date.now() - started} ms`);
 }
 
 if (require.main === module) {

@@ -5,7 +5,7 @@
  * answers lost on the way back, wrong clocks). Pure: the plan is a list of steps in time order,
  * which `play.ts` performs on simulated phones. Every number that shapes the day is in `DAY`.
  */
-import type { EnterOptions } from '../../miniprogram/tracker/index';
+import type { EnterOptions } from '../../packages/rukou-tracker/src/tracker';
 import type { SystemScreenApi } from '../../test/client/simulated-wx';
 import { prng } from '../../test/helpers/rollup-trace';
 

@@ -6,7 +6,7 @@
  * phones' agree (but for the phones whose clocks are wrong, by their offset). Calls take no time
  * on that line: each is answered before anything else happens.
  */
-import type { ChatShare, QueueCounts } from '../../miniprogram/tracker/index';
+import type { ChatShare, QueueCounts } from '../../packages/rukou-tracker/src/tracker';
 import { gateway, openedFrom, SimulatedPhone, type PageDefinition, type PageInstance } from '../../test/client/simulated-wx';
 import { emulatorNow, invokeAs, issueGroupCloudId, moveClock } from '../../test/helpers/emulator';
 import { DETAIL, type Day, type Entry, type PlannedUser, type Step } from './day';

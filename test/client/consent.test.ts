@@ -1,11 +1,11 @@
 /**
- * The tracker's opt-in consent wrapper (miniprogram/tracker/consent.ts) on the simulated phone: what
+ * The tracker's opt-in consent wrapper (packages/rukou-tracker/src/consent.ts) on the simulated phone: what
  * the user answers the subscription pop-up reaches `messages`, with callbacks or a promise, and a
  * failure reports nothing and breaks nothing; through the emulator, the report and WeChat's push of
  * the same pop-up grant one send.
  */
 import cloud from 'wx-server-sdk';
-import { reportConsent } from '../../miniprogram/tracker/consent';
+import { reportConsent } from '../../packages/rukou-tracker/src/consent';
 import { subscriptionDocId } from '../../shared/ids';
 import { MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { settledPushes, subscribe, templates } from '../emulator/wechat/helpers';

@@ -7,8 +7,8 @@ import cloud from 'wx-server-sdk';
 import type { EnterEvent, ShareEvent, UserDayDoc, UserDoc } from '../../shared/model';
 import { groupRecord } from '../../shared/stats';
 import { userDayId } from '../../shared/user-days';
-import type { ChatShare } from '../../miniprogram/tracker/index';
-import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
+import type { ChatShare } from '../../packages/rukou-tracker/src/tracker';
+import { SLOT_CHARS, SLOTS, STORAGE_KEY } from '../../packages/rukou-tracker/src/queue';
 import { startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, openedFrom, SimulatedPhone } from './simulated-wx';
 

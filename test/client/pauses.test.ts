@@ -6,7 +6,7 @@
  */
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, HideEvent, StoredEvent } from '../../shared/model';
-import type { ChatShare } from '../../miniprogram/tracker/index';
+import type { ChatShare } from '../../packages/rukou-tracker/src/tracker';
 import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, openedFrom, SimulatedPhone, type PageInstance } from './simulated-wx';
 

@@ -4,9 +4,10 @@
  * info, share cards built the way WeChat builds them, and `wx.cloud.callFunction` that reaches a
  * backend as this user (the emulator's client gateway in the delivery suites), with a switch to go
  * offline and a count of answers to lose on the way back. Opened from a Moments snapshot, it runs in single-page mode, where calls carry no user.
- * Hidden for 5 s, the app is suspended until it is shown again, as WeChat does it.
+ * Hidden for 5 s, the app is suspended until it is shown again, as WeChat does it. Pages are built
+ * with `Page` or `Component`, and a Mini Program's own code can run on it (`launchProgram`).
  */
-import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../miniprogram/tracker/index';
+import { createTracker, type Clock, type EnterOptions, type Tracker, type TrackerOptions, type TrackerWx } from '../../packages/rukou-tracker/src/tracker';
 
 /**
  * WeChat's storage limits (reference §G.2): what one key may hold, and what all of a Mini
@@ -28,8 +29,11 @@ export interface GatewayAnswer {
   errCode?: number;
   errMsg?: string;
 }
-/** A call as a user (`openid`), or as nobody (`undefined`: single-page mode has no login state). */
-export type Backend = (name: string, data: Record<string, unknown>, openid: string | undefined) => Promise<GatewayAnswer>;
+/**
+ * A call as a user (`openid`), or as nobody (`undefined`: single-page mode has no login state), to the
+ * cloud environment `env` (the call's `config.env`, else the one `wx.cloud.init` chose, else none).
+ */
+export type Backend = (name: string, data: Record<string, unknown>, openid: string | undefined, env?: string) => Promise<GatewayAnswer>;
 
 /** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`, if any. */
 export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
@@ -127,13 +131,66 @@ export interface PageDefinition {
   [key: string]: unknown;
 }
 
-/** An open page: the wrapped options with the instance fields WeChat sets (`route`, `options`). */
+/** The options of a page built with `Component`: its page handlers (`onLoad`, `onShow`, shares …) are in `methods`. */
+export interface ComponentDefinition {
+  data?: Record<string, unknown>;
+  methods?: PageDefinition;
+  lifetimes?: { created?(): void; attached?(): void };
+  pageLifetimes?: { show?(): void; hide?(): void };
+  [key: string]: unknown;
+}
+
+/**
+ * An open page: for `Page`, the options with the instance fields WeChat sets (`route`, `options`);
+ * for `Component`, its `methods` and data on an instance with the path `is` (the Component
+ * reference's instance properties) and the `options` it was opened with, and no `route`, which the
+ * reference does not promise.
+ */
 export type PageInstance = Record<string, unknown> & {
-  route: string;
+  route?: string;
+  is?: string;
   options: Record<string, string>;
+  data: Record<string, unknown>;
   onShareAppMessage?(event: { from: 'menu' | 'button' }): unknown;
   onShareTimeline?(): unknown;
 };
+
+/** What WeChat gives every module of a Mini Program: `wx`, the constructors, and the timers and clock of this phone. */
+export interface MiniProgramGlobals {
+  wx: TrackerWx;
+  App(options: Record<string, unknown>): void;
+  Page(options: PageDefinition): void;
+  Component(options: ComponentDefinition): void;
+  getApp(): unknown;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  Date: DateConstructor;
+  Math: Math;
+}
+
+/**
+ * A Mini Program's own code, as one process runs it: `run` evaluates app.js, then each page's module
+ * inside `page(route, …)`, where its `Page` or `Component` call registers that route (WeChat knows a
+ * page's module by its path).
+ */
+export type MiniProgramCode = (globals: MiniProgramGlobals, page: (route: string, evaluate: () => void) => void) => void;
+
+/** The `wx` of the phone's process: what the tracker needs, `wx.cloud.init`, the system screens, and `wx.showShareMenu` (which does nothing here). */
+export type PhoneWx = TrackerWx & {
+  cloud: TrackerWx['cloud'] & { init(options?: { env?: string; traceUser?: boolean }): void };
+  showShareMenu(options: object): void;
+} & Record<SystemScreenApi, (options?: { success?(result: { errMsg: string }): void }) => void>;
+
+/** An App's options as WeChat calls them: `onLaunch` at a cold start, then `onShow`; `onHide`. */
+export interface AppDefinition {
+  onLaunch?(options: EnterOptions): void;
+  onShow?(options: EnterOptions): void;
+  onHide?(): void;
+  [key: string]: unknown;
+}
+
+/** How a page was registered: with `Page` or with `Component`. */
+type Registration = { kind: 'page'; options: PageDefinition } | { kind: 'component'; options: ComponentDefinition };
 
 /** What a share card shows: the recipient opens `path`. */
 export interface Card {
@@ -209,8 +266,8 @@ export class SimulatedPhone {
   readonly appClock: Clock;
   /** Serialised like WeChat's storage: what is read back is a copy. Writes go through `writeStorage`. */
   readonly storage = new Map<string, string>();
-  /** Every call made, in order, as sent. */
-  readonly calls: { name: string; data: Record<string, unknown> }[] = [];
+  /** Every call made, in order, as sent, with the environment it went to (see `Backend`). */
+  readonly calls: { name: string; data: Record<string, unknown>; env?: string }[] = [];
   online = true;
   /**
    * Answers lost on the way back: the next `lostAnswers` calls that reach the backend run there,
@@ -239,11 +296,15 @@ export class SimulatedPhone {
    */
   subscribePopup: (tmplIds: string[]) => Promise<Record<string, unknown>> = async (tmplIds) => ({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(tmplIds.map((id) => [id, 'accept'])) });
   tracker?: Tracker;
-  /** The `wx` the running process sees, for the app's own calls (`phone.wx.previewImage(…)`). */
-  wx?: TrackerWx & Record<SystemScreenApi, (options?: { success?(result: { errMsg: string }): void }) => void>;
+  /** The `wx` the running process sees, for the app's own calls (`phone.wx.previewImage(…)`, `phone.wx.cloud.init(…)`). */
+  wx?: PhoneWx;
   /** The page stack, top last. */
   private pages: PageInstance[] = [];
-  private app?: { onShow(options: EnterOptions): void; onHide(): void };
+  /** How WeChat shows and hides each open page: a `Page`'s handlers, or a `Component`'s `methods` and `pageLifetimes`. */
+  private readonly lifecycles = new WeakMap<PageInstance, { show(): void; hide(): void }>();
+  /** The pages the running program registered (`launchProgram`), by route. */
+  private registered = new Map<string, Registration>();
+  private app?: AppDefinition;
   private enter?: EnterOptions;
   /**
    * Launched from a Moments snapshot (scene 1154, `apiCategory: 'browseOnly'`, §G.3): single-page
@@ -293,12 +354,17 @@ export class SimulatedPhone {
     else run();
   }
 
-  /** The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers. */
-  private createWx(): TrackerWx {
+  /**
+   * The `wx` this process sees. A killed process's `wx` writes nothing and hears no answers.
+   * `wx.cloud.init` sets the environment of later calls, only the first time (its reference: "多次调用时
+   * 只有第一次生效"); a call's `config.env` overrides it for that call (Cloud.callFunction reference).
+   */
+  private createWx(): PhoneWx {
     const generation = this.generation;
     const alive = (): boolean => generation === this.generation && this.writesLeft !== 0;
     const caller = this.singlePage ? undefined : this.openid;
-    const wx: TrackerWx = {
+    let initialized: { env?: string } | undefined;
+    const wx: Omit<PhoneWx, SystemScreenApi> = {
       getStorageSync: (key) => {
         const raw = this.storage.get(key);
         return raw === undefined ? '' : JSON.parse(raw);
@@ -313,15 +379,18 @@ export class SimulatedPhone {
         const answer = this.track(this.group.shareInfo?.(shareTicket) ?? Promise.resolve({ errMsg: 'getShareInfo:fail invalid shareTicket' }));
         void answer.then((result) => alive() && this.whenRunning(() => ('cloudID' in result ? success?.(result) : fail?.(result))));
       },
+      showShareMenu: () => undefined,
       cloud: {
-        callFunction: ({ name, data }) => {
+        init: (options = {}) => void (initialized ??= { env: options.env }),
+        callFunction: ({ name, data, config }) => {
           if (!alive()) return new Promise(() => undefined);
-          this.calls.push({ name, data: structuredClone(data) });
+          const env = config?.env ?? initialized?.env;
+          this.calls.push({ name, data: structuredClone(data), ...(env === undefined ? {} : { env }) });
           // a call that never left the phone has no answer to lose
           const lost = this.online && this.lostAnswers > 0;
           if (lost) this.lostAnswers--;
           const call = this.online
-            ? this.backend(name, structuredClone(data), caller)
+            ? this.backend(name, structuredClone(data), caller, env)
             : Promise.reject({ errMsg: 'cloud.callFunction:fail request:fail network unreachable' });
           const answer = call.then((response) => {
             if (lost) throw { errMsg: 'cloud.callFunction:fail request:fail timeout' };
@@ -359,7 +428,7 @@ export class SimulatedPhone {
         void this.track(groupEnterInfo()).then((result) => alive() && this.whenRunning(() => ('cloudID' in result ? success?.(result) : fail?.(result))));
       };
     }
-    return wx;
+    return wx as PhoneWx;
   }
 
   /**
@@ -392,15 +461,74 @@ export class SimulatedPhone {
     };
   }
 
-  /** A cold start with these enter options. */
-  launch(options: EnterOptions): Tracker {
-    this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
-    this.wx = this.createWx() as SimulatedPhone['wx'];
-    this.pages = [];
+  /** A cold start with these enter options, of an app made of `app` (no code of its own by default) wrapped by the tracker. */
+  launch(options: EnterOptions, app: AppDefinition = {}): Tracker {
+    this.startProcess(options);
     this.tracker = createTracker({ ...this.trackerOptions, wx: this.wx as TrackerWx, clock: this.appClock });
-    this.app = this.tracker.app({});
-    this.show(options);
+    this.app = this.tracker.app(app);
+    this.coldStart(options);
     return this.tracker;
+  }
+
+  /**
+   * A cold start of a Mini Program's own code (its app.js and pages' modules, which make their own
+   * tracker), as WeChat runs it: every module gets this phone's `wx`, its timers and its clock, the
+   * `App` call registers the app, each page's `Page` or `Component` call its route; then the app is
+   * shown. Its pages open with `open`.
+   */
+  launchProgram(code: MiniProgramCode, options: EnterOptions): void {
+    this.startProcess(options);
+    this.tracker = undefined;
+    this.registered = new Map();
+    let loading: string | undefined;
+    const register = (registration: Registration): void => {
+      if (loading === undefined) throw new Error(`${registration.kind === 'page' ? 'Page' : 'Component'}() called outside a page's module`);
+      this.registered.set(loading, registration);
+    };
+    const clock = this.clock;
+    /** `Date` on this phone's clock: `Date.now()` and `new Date()` read it. */
+    const PhoneDate = class extends Date {
+      constructor(...args: ConstructorParameters<DateConstructor>) {
+        super(...((args.length ? args : [clock.now()]) as [number]));
+      }
+      static now(): number {
+        return clock.now();
+      }
+    } as DateConstructor;
+    const globals: MiniProgramGlobals = {
+      wx: this.wx as TrackerWx,
+      App: (app) => void (this.app = app as AppDefinition),
+      Page: (page) => register({ kind: 'page', options: page }),
+      Component: (component) => register({ kind: 'component', options: component }),
+      getApp: () => this.app,
+      setTimeout: (run, ms) => this.appClock.setTimeout(run, ms),
+      clearTimeout: (handle) => this.appClock.clearTimeout(handle),
+      Date: PhoneDate,
+      Math: Object.create(Math, { random: { value: () => clock.random() } }) as Math,
+    };
+    code(globals, (route, evaluate) => {
+      loading = route;
+      try {
+        evaluate();
+      } finally {
+        loading = undefined;
+      }
+    });
+    if (!this.app) throw new Error('the program called no App()');
+    this.coldStart(options);
+  }
+
+  /** A new process: its `wx`, no pages yet. */
+  private startProcess(options: EnterOptions): void {
+    this.singlePage = Number(options.scene) === 1154 || options.apiCategory === 'browseOnly';
+    this.wx = this.createWx();
+    this.pages = [];
+  }
+
+  /** WeChat starts an app with `App.onLaunch`, then shows it. */
+  private coldStart(options: EnterOptions): void {
+    this.app?.onLaunch?.(structuredClone(options));
+    this.show(options);
   }
 
   /** To the foreground: the first show after `launch` is the cold start, later ones are hot starts. */
@@ -411,19 +539,23 @@ export class SimulatedPhone {
     this.frozen.clear();
     for (const run of due) run();
     this.enter = this.sceneAsString ? { ...structuredClone(options), scene: String(options.scene) } : structuredClone(options);
-    this.app?.onShow(structuredClone(this.enter));
-    (this.top()?.onShow as (() => void) | undefined)?.call(this.top());
+    this.app?.onShow?.(structuredClone(this.enter));
+    this.lifecycleOf(this.top())?.show();
   }
 
   hide(): void {
-    (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
-    this.app?.onHide();
+    this.lifecycleOf(this.top())?.hide();
+    this.app?.onHide?.();
     this.clock.clearTimeout(this.suspension);
     this.suspension = this.clock.setTimeout(() => (this.suspendedNow = true), SUSPEND_AFTER_MS);
   }
 
   private top(): PageInstance | undefined {
     return this.pages[this.pages.length - 1];
+  }
+
+  private lifecycleOf(page: PageInstance | undefined): { show(): void; hide(): void } | undefined {
+    return page && this.lifecycles.get(page);
   }
 
   /**
@@ -494,15 +626,59 @@ export class SimulatedPhone {
     return bytes;
   }
 
-  /** Opens a page wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
+  /** Opens a page built with `Page`, wrapped by the tracker, as WeChat would: onLoad with the options, then onShow. */
   openPage(route: string, options: Record<string, string>, definition: PageDefinition = {}, wrapped = true): PageInstance {
     if (!this.tracker) throw new Error('launch the app first');
-    // an app may build some pages without the tracker (a plain Page, a Component): WeChat shows them all the same
-    const page = { ...(wrapped ? this.tracker.page(definition as Parameters<Tracker['page']>[0]) : definition), route, options } as unknown as PageInstance;
-    (this.top()?.onHide as (() => void) | undefined)?.call(this.top());
+    // an app may build some pages without the tracker: WeChat shows them all the same
+    return this.mount(route, options, { kind: 'page', options: wrapped ? (this.tracker.page(definition as Parameters<Tracker['page']>[0]) as PageDefinition) : definition });
+  }
+
+  /** Opens a page built with `Component`, wrapped by the tracker (`tracker.component`), as WeChat would. */
+  openComponentPage(route: string, options: Record<string, string>, definition: ComponentDefinition = {}, wrapped = true): PageInstance {
+    if (!this.tracker) throw new Error('launch the app first');
+    return this.mount(route, options, { kind: 'component', options: wrapped ? (this.tracker.component(definition as Parameters<Tracker['component']>[0]) as ComponentDefinition) : definition });
+  }
+
+  /** Opens a page the running program registered (`launchProgram`), as its own code built it. */
+  open(route: string, options: Record<string, string>): PageInstance {
+    const registration = this.registered.get(route);
+    if (!registration) throw new Error(`the program registered no page ${route}`);
+    return this.mount(route, options, registration);
+  }
+
+  /**
+   * A page as WeChat makes it: the top page hides, then the new one loads with the options and shows.
+   * A `Component` page's instance has its `methods` and data; it is created and attached first, and
+   * shows and hides through both its `methods` (`onShow`, `onHide`) and its `pageLifetimes`.
+   */
+  private mount(route: string, options: Record<string, string>, registration: Registration): PageInstance {
+    const setData = function (this: PageInstance, data: Record<string, unknown>): void {
+      Object.assign(this.data, data);
+    };
+    const definition = registration.options;
+    const data = structuredClone((definition.data ?? {}) as Record<string, unknown>);
+    let page: PageInstance;
+    let lifecycle: { show(): void; hide(): void };
+    if (registration.kind === 'page') {
+      page = { ...registration.options, route, options, data, setData } as PageInstance;
+      const own = page as PageDefinition & { onHide?(): void };
+      lifecycle = { show: () => own.onShow?.call(page), hide: () => own.onHide?.call(page) };
+    } else {
+      const { methods = {}, lifetimes = {}, pageLifetimes = {} } = registration.options;
+      page = { ...methods, is: route, options, data, setData } as PageInstance;
+      const own = page as PageDefinition & { onHide?(): void };
+      lifetimes.created?.call(page);
+      lifetimes.attached?.call(page);
+      lifecycle = {
+        show: () => (own.onShow?.call(page), pageLifetimes.show?.call(page)),
+        hide: () => (own.onHide?.call(page), pageLifetimes.hide?.call(page)),
+      };
+    }
+    this.lifecycles.set(page, lifecycle);
+    this.lifecycleOf(this.top())?.hide();
     this.pages.push(page);
     (page.onLoad as PageDefinition['onLoad'])?.call(page, options);
-    (page.onShow as PageDefinition['onShow'])?.call(page);
+    lifecycle.show();
     return page;
   }
 
@@ -517,7 +693,7 @@ export class SimulatedPhone {
     const query = Object.entries(page.options)
       .map(([key, value]) => `${key}=${value}`)
       .join('&');
-    const current: Card = { path: `/${page.route}${query ? `?${query}` : ''}` };
+    const current: Card = { path: `/${page.route ?? page.is}${query ? `?${query}` : ''}` };
     const answer = page.onShareAppMessage?.({ from });
     if (typeof answer !== 'object' || answer === null || isThenable(answer)) return current;
     const card = cardOf(answer, current);

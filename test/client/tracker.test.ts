@@ -1,62 +1,20 @@
 /**
- * The tracker's own behaviour, on a simulated phone whose backend is an in-memory `track`: it
- * validates with the real contract (`shared/schemas.ts`) and dedupes by id, so every event the
- * tracker makes is checked against what the server accepts. Delivery through the emulator and
- * the real function is in `delivery.test.ts`.
+ * The tracker's own behaviour, on a simulated phone whose backend is an in-memory `track`
+ * (`./memory-track`: the real contract, deduped by id). Delivery through the emulator and the real
+ * function is in `delivery.test.ts`.
  */
 import fc from 'fast-check';
 import { LIMITS } from '../../shared/entry';
-import { validateBatch } from '../../shared/schemas';
-import { CAPS } from '../../miniprogram/tracker/events';
-import { SLOTS, STORAGE_KEY } from '../../miniprogram/tracker/queue';
-import { sharePath } from '../../miniprogram/tracker/paths';
-import type { ChatShare, TimelineShare } from '../../miniprogram/tracker/index';
-import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../miniprogram/tracker/pauses';
-import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../miniprogram/tracker/delivery';
+import { CAPS } from '../../packages/rukou-tracker/src/events';
+import { SLOTS, STORAGE_KEY } from '../../packages/rukou-tracker/src/queue';
+import { sharePath } from '../../packages/rukou-tracker/src/paths';
+import type { ChatShare, TimelineShare } from '../../packages/rukou-tracker/src/tracker';
+import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../packages/rukou-tracker/src/pauses';
+import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../packages/rukou-tracker/src/delivery';
 import { SHARE_PREFIX_LENGTH, sharePrefix } from '../../shared/ids';
 import { SESSION_GAP_MS } from '../../shared/session';
-import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SUSPEND_AFTER_MS, SYSTEM_SCREEN_APIS, type Backend } from './simulated-wx';
-
-interface MemoryTrack {
-  backend: Backend;
-  stored: Map<string, Record<string, unknown>>;
-  /** Answer the next calls with this instead. */
-  override?: () => { result?: unknown; errCode?: number; errMsg?: string };
-}
-
-function memoryTrack(): MemoryTrack {
-  const track: MemoryTrack = {
-    stored: new Map(),
-    backend: async (name, data, openid) => {
-      if (track.override) return track.override();
-      if (name !== 'track') return { errCode: -501000, errMsg: `FunctionName parameter could not be found: ${name}` };
-      if (!openid) return { result: { error: { code: 'NO_IDENTITY', message: 'no OPENID' } } };
-      const { events, rejected } = validateBatch(data);
-      const accepted: string[] = [];
-      const duplicates: string[] = [];
-      for (const event of events) {
-        if (track.stored.has(event.id)) duplicates.push(event.id);
-        else {
-          track.stored.set(event.id, event as unknown as Record<string, unknown>);
-          accepted.push(event.id);
-        }
-      }
-      return { result: { accepted, duplicates, rejected, sharePrefix: prefixOf(openid) } };
-    },
-  };
-  return track;
-}
-
-/** The share prefix the in-memory track issues, like the real one (an HMAC there, plain here). */
-const prefixOf = (openid: string): string => `pfx${openid}`.padEnd(SHARE_PREFIX_LENGTH, '0');
-const PREFIX_KEY = 'rukou:prefix';
-
-/** A phone that talked to track before: it has its share prefix in storage. */
-function phoneWithPrefix(openid: string, backend: Backend, options?: ConstructorParameters<typeof SimulatedPhone>[2]): SimulatedPhone {
-  const phone = new SimulatedPhone(openid, backend, options);
-  phone.storage.set(PREFIX_KEY, JSON.stringify(prefixOf(openid)));
-  return phone;
-}
+import { memoryTrack, phoneWithPrefix, prefixOf, PREFIX_KEY } from './memory-track';
+import { flushMicrotasks, SimulatedPhone, STORAGE_ITEM_BYTES, SUSPEND_AFTER_MS, SYSTEM_SCREEN_APIS } from './simulated-wx';
 
 /**
  * Node emits `unhandledRejection` on its own process object only; jest gives each suite a copy

@@ -8,7 +8,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- answers are JSON read back over the wire; the assertions are what check their shape */
 import cloud from 'wx-server-sdk';
-import type { EnterOptions } from '../../miniprogram/tracker/index';
+import type { EnterOptions } from '../../packages/rukou-tracker/src/tracker';
 import { gateway, openedFrom, SimulatedPhone } from '../client/simulated-wx';
 import { call } from '../emulator/wechat/helpers';
 import { invokeAs, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';

@@ -1,4 +1,4 @@
-import { showShareMenuWithTicket, TrackedPage } from '../../tracking';
+import { showShareMenuWithTicket, tracker } from '../../tracking';
 
 const ITEMS = [
   { id: '1', name: 'Spring tea' },
@@ -6,18 +6,20 @@ const ITEMS = [
   { id: '3', name: 'Red bean bun' },
 ];
 
-TrackedPage({
-  data: { items: ITEMS },
-  onLoad() {
-    showShareMenuWithTicket();
-  },
-  open(event: WechatMiniprogram.BaseEvent) {
-    wx.navigateTo({ url: `/pages/detail/detail?id=${String(event.currentTarget.dataset.id)}` });
-  },
-  onShareAppMessage() {
-    return { title: 'Our menu' };
-  },
-  onShareTimeline() {
-    return { title: 'Our menu' };
-  },
-});
+Page(
+  tracker.page({
+    data: { items: ITEMS },
+    onLoad() {
+      showShareMenuWithTicket();
+    },
+    open(event: WechatMiniprogram.BaseEvent) {
+      wx.navigateTo({ url: `/pages/detail/detail?id=${String(event.currentTarget.dataset.id)}` });
+    },
+    onShareAppMessage() {
+      return { title: 'Our menu' };
+    },
+    onShareTimeline() {
+      return { title: 'Our menu' };
+    },
+  }),
+);

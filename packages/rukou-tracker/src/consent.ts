@@ -1,4 +1,4 @@
-import type { TrackerWx } from './host';
+import { callCloud, type CloudOptions, type TrackerWx } from './host';
 import { redefine } from './pauses';
 
 /**
@@ -7,11 +7,12 @@ import { redefine } from './pauses';
  * of calling `wx.requestSubscribeMessage` are watched: with callbacks (the success callback is
  * wrapped) and without (WeChat then answers a promise, which is watched without being changed).
  * A failure (every errCode of §D.2) reports nothing, and nothing here can make the app's call fail.
+ * `cloud` names Rukou's environment and the function (`messages`), as the tracker's options do.
  */
-export function reportConsent(wx: TrackerWx): void {
+export function reportConsent(wx: TrackerWx, cloud: CloudOptions = {}): void {
   const report = (answers: unknown): void => {
     try {
-      wx.cloud.callFunction({ name: 'messages', data: { action: 'consent', answers } }).catch(() => undefined);
+      callCloud(wx, cloud, 'messages', { action: 'consent', answers }).catch(() => undefined);
     } catch {
       // no wx.cloud yet: WeChat's push of the answer still reaches the ledger
     }

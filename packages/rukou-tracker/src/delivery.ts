@@ -1,5 +1,5 @@
 import { BATCH_EVENTS, type TrackEvent } from './events';
-import type { Clock, TrackerWx } from './host';
+import { callCloud, type Clock, type CloudOptions, type TrackerWx } from './host';
 import type { Queue } from './queue';
 
 export interface DeliveryOptions {
@@ -60,14 +60,15 @@ function readAnswer(result: unknown, sent: TrackEvent[], firstSeq: number): Outc
 }
 
 /**
- * Sends the queue to `track`: one call at a time, batched, retried with exponential backoff and
- * jitter. Nothing here waits on the caller; every send is a promise the UI never sees. Each answer
+ * Sends the queue to `track` (or the function `options` name, in their environment): one call at a
+ * time, batched, retried with exponential backoff and jitter. Nothing here waits on the caller;
+ * every send is a promise the UI never sees. Each answer
  * may carry the user's share prefix (the server's), handed to `onSharePrefix`. While `hidden()`,
  * the app is in the background, where WeChat suspends it 5 s later until it is shown again (its
  * timers stop): whatever is due at all is sent at once, even during a backoff wait; page views and
  * the hides of pauses alone wait, in storage, for the next send.
  */
-export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions, onSharePrefix: (prefix: string) => void, hidden: () => boolean): Delivery {
+export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, options: DeliveryOptions & CloudOptions, onSharePrefix: (prefix: string) => void, hidden: () => boolean): Delivery {
   const held = new Set<string>();
   /** The call in flight is `queue.sending`: its ids, until it is answered. */
   const sending = queue.sending;
@@ -125,7 +126,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     new Promise((resolve, reject) => {
       deadline = clock.setTimeout(reject, options.requestTimeoutMs);
       // sentAt lets the server correct this phone's clock, which may be off by hours
-      wx.cloud.callFunction({ name: 'track', data: { v: 1, sentAt: clock.now(), events: batch } }).then((response) => resolve(Object(response).result), reject);
+      callCloud(wx, options, 'track', { v: 1, sentAt: clock.now(), events: batch }).then((response) => resolve(Object(response).result), reject);
     })
       .then((result) => {
         const prefix = Object(result).sharePrefix;

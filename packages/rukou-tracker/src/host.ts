@@ -28,8 +28,26 @@ export interface TrackerWx {
   getEnterOptionsSync?(): EnterOptions;
   getGroupEnterInfo?(option: CloudIdCallbacks): void;
   getShareInfo(option: CloudIdCallbacks & { shareTicket: string; timeout?: number }): void;
-  cloud: { callFunction(param: { name: string; data: Record<string, unknown> }): Promise<{ result?: unknown }> };
+  cloud: { callFunction(param: { name: string; data: Record<string, unknown>; config?: { env: string } }): Promise<{ result?: unknown }> };
 }
+
+/** Where the tracker's calls go, when Rukou's environment or function names are not the app's defaults. */
+export interface CloudOptions {
+  /**
+   * The ID of the cloud environment Rukou is deployed in: every call names it, as
+   * `wx.cloud.callFunction`'s `config.env`, which for that call overrides the environment
+   * `wx.cloud.init` chose (Cloud.callFunction reference: "环境 ID，填写后将忽略 init 时指定的环境 ID").
+   * Left out, calls go to the environment `wx.cloud.init` chose. Either way `wx.cloud.init` must have
+   * run before the first call (your App's onLaunch), as for any cloud API.
+   */
+  env?: string;
+  /** The function the calls go to, when Rukou's was deployed under another name. */
+  functionName?: string;
+}
+
+/** `wx.cloud.callFunction` to `name` (or the options' `functionName`), in the options' environment if they name one. */
+export const callCloud = (wx: TrackerWx, { env, functionName }: CloudOptions, name: string, data: Record<string, unknown>): Promise<{ result?: unknown }> =>
+  wx.cloud.callFunction({ name: functionName || name, data, ...(env && { config: { env } }) });
 
 /** Time and chance, injectable so that tests control every timer. */
 export interface Clock {

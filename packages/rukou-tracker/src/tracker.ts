@@ -2,8 +2,8 @@
  * Rukou's Mini Program tracker: every cold and hot entry, page views, hides with their stay time,
  * shares and the goals the app reports (`goal()`), sent to the `track` cloud function in batches
  * through a queue that survives kills.
- * It wraps the App and Page options you already have instead of patching `App`/`Page` globally,
- * and nothing it does can make your handlers fail.
+ * It wraps the App, Page and Component options you already have instead of patching `App`, `Page`
+ * or `Component` globally, and nothing it does can make your handlers fail.
  *
  * A hot show is an entry only when it is a real return: the enter options changed, or the app was
  * in the background for the session gap or longer. Otherwise it is a pause (`./pauses`): no entry,
@@ -14,10 +14,12 @@
  * when 50 events wait; page views and the hides of pauses ride along (`./delivery`).
  *
  * @example
- * // app.ts
- * import { createTracker } from './tracker/index';
+ * // tracking.ts: one tracker, which app.ts and every page import
+ * import { createTracker } from 'rukou-tracker';
  * export const tracker = createTracker({ wx });
- * App(tracker.app({ onLaunch() { wx.cloud.init({ traceUser: false }); } }));
+ *
+ * // app.ts
+ * App(tracker.app({ onLaunch() { wx.cloud.init({ env: 'your-env-id', traceUser: false }); } }));
  *
  * // pages/detail/detail.ts
  * Page(tracker.page({
@@ -25,18 +27,21 @@
  * }));
  * // the card's path becomes /pages/detail/detail?id=7&rk_sh=<fresh share id>
  *
+ * // a page built with Component: its share handlers are in `methods`
+ * Component(tracker.component({ methods: { onShareAppMessage() { return { title: 'Look' }; } } }));
+ *
  * // after a payment: the order number makes it one goal, whoever else reports it
  * tracker.goal('order_paid', { id: order.outTradeNo, value: order.totalFee });
  */
 import { createDelivery, type DeliveryOptions } from './delivery';
 import { enterPayload, groupCloudId, isGroupEntry, readEnterOptions } from './entry';
 import { newId, type EventBody, type TrackEvent } from './events';
-import { systemClock, type Clock, type EnterOptions, type TrackerWx } from './host';
+import { systemClock, type Clock, type CloudOptions, type EnterOptions, type TrackerWx } from './host';
 import { PAUSE_WINDOW_MS, SESSION_GAP_MS, signature, watchSystemScreens } from './pauses';
 import { createQueue, type QueueCounts } from './queue';
 import { shareToChat, shareToTimeline, type ChatShare, type ShareRecord, type SharedPage, type TimelineShare } from './share';
 
-export type { EnterOptions, TrackerWx, Clock } from './host';
+export type { EnterOptions, TrackerWx, Clock, CloudOptions } from './host';
 export type { TrackEvent } from './events';
 export type { QueueCounts } from './queue';
 export type { ChatShare, TimelineShare } from './share';
@@ -46,7 +51,7 @@ const GROUP_INFO_WAIT_MS = 5000;
 /** Where the share prefix `track` issued to this user is kept. */
 const PREFIX_KEY = 'rukou:prefix';
 
-export interface TrackerOptions extends Partial<DeliveryOptions> {
+export interface TrackerOptions extends Partial<DeliveryOptions>, CloudOptions {
   wx: TrackerWx;
   clock?: Clock;
   /** Events kept at most; beyond it the oldest are dropped and counted. */
@@ -58,10 +63,19 @@ interface AppHooks {
   onHide?(): void;
 }
 
-interface PageHooks {
-  onShow?(): void;
+interface ShareHooks {
   onShareAppMessage?(event: never): ChatShare | Promise<ChatShare | void> | void;
   onShareTimeline?(): TimelineShare | void;
+}
+
+interface PageHooks extends ShareHooks {
+  onShow?(): void;
+}
+
+/** A page built with `Component`: WeChat calls its share handlers from `methods`, its show from `pageLifetimes`. */
+interface ComponentHooks {
+  methods?: ShareHooks & Record<string, unknown>;
+  pageLifetimes?: { show?(): void };
 }
 
 export interface Tracker {
@@ -69,6 +83,8 @@ export interface Tracker {
   app<T extends AppHooks>(options: T): T & Required<AppHooks>;
   /** Your Page options, with views recorded and shares carrying a fresh `rk_sh`. */
   page<T extends PageHooks>(options: T): T & Required<Pick<PageHooks, 'onShow'>>;
+  /** Your Component options of a page, with views recorded (`pageLifetimes.show`) and shares (`methods`) carrying a fresh `rk_sh`. */
+  component<T extends ComponentHooks>(options: T): T & { methods: ShareHooks; pageLifetimes: { show(): void } };
   /**
    * Reports a goal the user reached: `name` of letters, digits, `_` and `-` (`order_paid`), `id`
    * the goal's own key (the order number: reported again, here or by your cloud function, it counts
@@ -216,6 +232,29 @@ export function createTracker(options: TrackerOptions): Tracker {
     };
   }
 
+  /** The page's share handlers, those it has (WeChat offers the share menu item by their presence), wrapped. */
+  function shares<T extends ShareHooks>(handlers: T): T {
+    const { onShareAppMessage, onShareTimeline } = handlers;
+    if (onShareAppMessage) handlers.onShareAppMessage = sharing(onShareAppMessage, shareToChat, 'share');
+    if (onShareTimeline) handlers.onShareTimeline = sharing(onShareTimeline, shareToTimeline, 'shareTimeline');
+    return handlers;
+  }
+
+  /**
+   * A page's show with its view recorded first, except the show WeChat makes right after a pause.
+   * The path is the page's `route` (Page reference: Page.prototype.route) or, on a page built with
+   * `Component` that has none, the Component's own path `is` (the Component reference's instance
+   * properties), which for a page is its route.
+   */
+  const viewing = (own?: () => void) =>
+    function (this: SharedPage) {
+      safely(() => {
+        if (clock.now() < skipViewUntil) skipViewUntil = 0;
+        else record({ type: 'page', path: String(this.route || this.is || '') });
+      });
+      return own && own.call(this);
+    };
+
   return {
     app(appOptions) {
       const { onShow, onHide } = appOptions;
@@ -232,22 +271,14 @@ export function createTracker(options: TrackerOptions): Tracker {
       };
     },
 
-    page(pageOptions) {
-      const { onShow, onShareAppMessage, onShareTimeline } = pageOptions;
-      const wrapped = {
-        ...pageOptions,
-        onShow(this: SharedPage) {
-          safely(() => {
-            if (clock.now() < skipViewUntil) skipViewUntil = 0;
-            else record({ type: 'page', path: String(this.route || '') });
-          });
-          return onShow && onShow.call(this);
-        },
-      };
-      if (onShareAppMessage) wrapped.onShareAppMessage = sharing(onShareAppMessage, shareToChat, 'share');
-      if (onShareTimeline) wrapped.onShareTimeline = sharing(onShareTimeline, shareToTimeline, 'shareTimeline');
-      return wrapped;
-    },
+    page: (pageOptions) => shares({ ...pageOptions, onShow: viewing(pageOptions.onShow) }),
+
+    component: (componentOptions) => ({
+      ...componentOptions,
+      // pageLifetimes merge with those of behaviors, where a method of the same name would hide theirs
+      pageLifetimes: { ...componentOptions.pageLifetimes, show: viewing(Object(componentOptions.pageLifetimes).show) },
+      methods: shares({ ...componentOptions.methods }),
+    }),
 
     // due at once (`./delivery`): the hide that may follow sends it even during a backoff wait
     goal: (name, options) => safely(() => record({ type: 'goal', name, goalId: options.id, value: options.value })),

@@ -16,9 +16,10 @@ export interface TimelineShare {
   imageUrl?: string;
 }
 
-/** The page being shared: Mini Program pages carry their route and the options they were opened with. */
+/** The page being shared: Mini Program pages carry their route (a Component its path, `is`) and the options they were opened with. */
 export interface SharedPage {
   route?: string;
+  is?: string;
   options?: Record<string, string | undefined>;
 }
 
@@ -33,7 +34,7 @@ export interface ShareRecord {
  * The page's path with a query, by default the options it was opened with (WeChat's default share
  * path). Always with its "?": every use goes through sharePath, which drops the "?" of an empty query.
  */
-const pagePath = (page: SharedPage, query = queryOf(page.options)): string => `/${page.route || ''}?${query}`;
+const pagePath = (page: SharedPage, query = queryOf(page.options)): string => `/${page.route || page.is || ''}?${query}`;
 
 const isThenable = (value: unknown): value is Promise<ChatShare | void> => typeof Object(value).then === 'function';
 
