@@ -1,7 +1,7 @@
 /**
  * Sessions. A user's session starts at their first entry of the day and at every entry that comes
  * `SESSION_GAP_MS` or more after their previous entry of that day (event time). The tracker uses
- * the same gap to tell a real return from a pause (`miniprogram/tracker/pauses.ts`, kept equal by a
+ * the same gap to tell a real return from a pause (`packages/rukou-tracker/src/pauses.ts`, kept equal by a
  * test), the track plan to count a card once per session, and the rollup to count sessions.
  */
 export const SESSION_GAP_MS = 30 * 60_000;
