@@ -63,8 +63,9 @@ interface Answer {
 /** What the emulator at `emulator` answers on `route` (JSON); nothing there, or no JSON, is said so (exit 3). */
 async function request(emulator: Target, route: string, init: RequestInit = {}): Promise<Answer> {
   const response = await fetch(`${emulator.url}${route}`, init).catch((error: unknown) => {
-    const cause = (error as { cause?: { code?: string } }).cause?.code;
-    return unreachable(emulator, `no emulator answers at ${emulator.url}${cause ? ` (${cause})` : ''}`);
+    const { cause } = error as { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message;
+    return unreachable(emulator, `no emulator answers at ${emulator.url}${why ? ` (${why})` : ''}`);
   });
   const text = await response.text();
   try {
