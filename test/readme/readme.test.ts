@@ -93,12 +93,13 @@ async function runSteps(steps: Step[]): Promise<{ printed: string; status: numbe
 const where = (block: Block, step?: Step): string => `README.md line ${step?.line ?? block.line}`;
 
 /**
- * China's midnight is at 16:00 UTC: within 30 s of it, wait for it to pass, so that an example's
- * phone time and the moment its event arrives are on one China day.
+ * China's midnight is at 16:00 UTC: within 30 s of it, either side, wait until 30 s after it, so
+ * that an example's phone times, computed from now, and its events' arrival are on one China day.
  */
 async function awayFromMidnight(): Promise<void> {
-  const untilMidnight = (): number => 86_400_000 - ((Date.now() + 8 * 3_600_000) % 86_400_000);
-  if (untilMidnight() < 30_000) await until(() => untilMidnight() > 30_000, 200);
+  const intoDay = (): number => (Date.now() + 8 * 3_600_000) % 86_400_000;
+  const near = (): boolean => intoDay() < 30_000 || intoDay() > 86_400_000 - 30_000;
+  if (near()) await until(() => !near(), 200);
 }
 
 beforeAll(async () => {
