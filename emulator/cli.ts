@@ -1,40 +1,101 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseInstant } from './clock/operations';
+import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
-import { startEmulator, type EmulatorOptions } from './server';
-import { SERVICES } from './services';
-
-const USAGE = `usage:
-  rukou start [--reset] [--empty] [--seed N] [emulator options]   (npm start: the emulator, the dashboard and, on a first run, the demo)
-  rukou emulator [--port N] [--data DIR] [--project DIR] [--verbose] [--no-timers] [--clock ISO]
-  rukou invoke <function> --openid ID [--data JSON] [--url URL]
-  rukou trigger <function> [--time ISO] [--url URL]
-  rukou clock [--set ISO | --advance 1d] [--url URL]`;
+import type { EmulatorOptions } from './server';
 
 const DEFAULT_PORT = 8787;
-const defaultUrl = (): string => process.env.RUKOU_URL ?? `http://127.0.0.1:${process.env.RUKOU_PORT ?? DEFAULT_PORT}`;
 
-function fail(message: string): never {
-  process.stderr.write(`rukou: ${message}\n${USAGE}\n`);
-  process.exit(2);
+/** The emulator a client command talks to, and where that URL came from (said when nothing answers there). */
+interface Target {
+  url: string;
+  from: string;
 }
 
-/** What the emulator answers at `url` (JSON); none running there is said so, with how to start one. */
-async function request(url: string, init: RequestInit = {}): Promise<unknown> {
-  const response = await fetch(url, init).catch(() => fail(`no emulator answers at ${new URL(url).origin}: start one with \`npm start\` (or give --url)`));
+/** RUKOU_PORT, when set (an empty value is not set), checked: a port number or a usage error. */
+function envPort(command: CommandName): number | undefined {
+  const value = process.env.RUKOU_PORT;
+  if (!value) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) usageError(command, `RUKOU_PORT must be a port number (0 to 65535), got "${value}"`);
+  return port;
+}
+
+/** --url, else RUKOU_URL, else RUKOU_PORT on 127.0.0.1, else port 8787. */
+function target(command: CommandName, url: string | undefined): Target {
+  const { RUKOU_URL } = process.env;
+  const RUKOU_PORT = envPort(command);
+  const chosen: Target =
+    url !== undefined
+      ? { url, from: '--url' }
+      : RUKOU_URL
+        ? { url: RUKOU_URL, from: 'RUKOU_URL' }
+        : RUKOU_PORT !== undefined
+          ? { url: `http://127.0.0.1:${RUKOU_PORT}`, from: `RUKOU_PORT=${RUKOU_PORT}` }
+          : { url: `http://127.0.0.1:${DEFAULT_PORT}`, from: 'the default' };
+  let parsed: URL;
+  try {
+    parsed = new URL(chosen.url);
+  } catch {
+    usageError(command, `${chosen.from} is not a URL: "${chosen.url}" (an emulator's is http://127.0.0.1:8787)`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') usageError(command, `${chosen.from} is not an http URL: "${chosen.url}"`);
+  return { url: chosen.url.replace(/\/+$/, ''), from: chosen.from };
+}
+
+/** Says that nothing usable answers at the target, and how to point rukou elsewhere; exits 3. */
+function unreachable(emulator: Target, what: string): never {
+  process.stderr.write(
+    `rukou: ${what}; ${emulator.from === 'the default' ? 'the default URL, as no --url, RUKOU_URL or RUKOU_PORT is set' : `the URL came from ${emulator.from}`}.\n` +
+      'Start one with `npm start` in the project\'s folder, or point rukou at yours: --url http://127.0.0.1:<port>, or RUKOU_URL=http://127.0.0.1:<port>, or RUKOU_PORT=<port>.\n',
+  );
+  process.exit(EXIT.unreachable);
+}
+
+/** An emulator's answer: its HTTP status and its JSON. */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** What the emulator at `emulator` answers on `route` (JSON); nothing there, or no JSON, is said so (exit 3). */
+async function request(emulator: Target, route: string, init: RequestInit = {}): Promise<Answer> {
+  const response = await fetch(`${emulator.url}${route}`, init).catch((error: unknown) => {
+    const { cause } = error as { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message;
+    return unreachable(emulator, `no emulator answers at ${emulator.url}${why ? ` (${why})` : ''}`);
+  });
   const text = await response.text();
   try {
-    return JSON.parse(text);
+    return { status: response.status, body: JSON.parse(text) as unknown };
   } catch {
-    fail(`${url} answered ${response.status}: ${text}`);
+    return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (${route}: ${response.status} ${text.slice(0, 200)})`);
   }
 }
 
-function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<unknown> {
-  return request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+function post(emulator: Target, route: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  return request(emulator, route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Whether an answer refuses: a status of 400 or more (the emulator's own `{code}`), the gateway's
+ * `errCode`, a function's `{error: {code, message}}` result, or events it rejected (track).
+ */
+function refuses({ status, body }: Answer): boolean {
+  if (status >= 400 || !isObject(body)) return true;
+  if ('errCode' in body) return true;
+  const { result } = body;
+  return isObject(result) && (isObject(result.error) || (Array.isArray(result.rejected) && result.rejected.length > 0));
+}
+
+/** Prints the answer as JSON; a refusal sets exit status 1. */
+function print(answer: Answer): void {
+  process.stdout.write(`${JSON.stringify(answer.body, null, 2)}\n`);
+  if (refuses(answer)) process.exitCode = EXIT.refused;
 }
 
 const EMULATOR_OPTIONS = {
@@ -48,19 +109,21 @@ const EMULATOR_OPTIONS = {
 
 type EmulatorValues = { port?: string; data?: string; project?: string; verbose?: boolean; 'no-timers'?: boolean; clock?: string };
 
-function emulatorOptions(values: EmulatorValues): EmulatorOptions {
-  const port = Number(values.port ?? process.env.RUKOU_PORT ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number, got "${values.port}"`);
+function emulatorOptions(command: CommandName, values: EmulatorValues): EmulatorOptions {
+  const port = values.port === undefined ? (envPort(command) ?? DEFAULT_PORT) : Number(values.port);
+  if (!/^\d+$/.test(values.port ?? '0') || port > 65535) usageError(command, `--port must be a port number (0 to 65535), got "${values.port}"`);
   const projectRoot = path.resolve(values.project ?? process.cwd());
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
-  if (clock !== undefined && Number.isNaN(clock)) fail(`--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
+  if (clock !== undefined && Number.isNaN(clock)) usageError(command, `--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
   return { port, dataDir, projectRoot, verbose: values.verbose ?? false, timers: !values['no-timers'], clock };
 }
 
 /** Starts the emulator in this process until SIGINT or SIGTERM; answers its URL. */
 async function serve(options: EmulatorOptions): Promise<string> {
   provideLocalSecrets(options.dataDir);
+  // loaded here, not at the top: invoke, trigger, clock and --help then start in a tenth of the time
+  const [{ startEmulator }, { SERVICES }] = await Promise.all([import('./server'), import('./services')]);
   const running = await startEmulator(options, SERVICES);
   process.stdout.write(`[rukou] emulator listening on ${running.url} (data in ${options.dataDir})\n`);
   const stop = (): void => {
@@ -72,8 +135,8 @@ async function serve(options: EmulatorOptions): Promise<string> {
 }
 
 async function emulator(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: EMULATOR_OPTIONS });
-  await serve(emulatorOptions(values));
+  const { values } = parseCommand('emulator', args, EMULATOR_OPTIONS);
+  await serve(emulatorOptions('emulator', values));
 }
 
 /** What a data directory holds of Rukou's (`--reset` deletes these; secrets.json, the share secret and the operator's token, stay). */
@@ -112,8 +175,8 @@ function seedDemo(options: EmulatorOptions, operator: string, seed: string | und
  * the dashboard's URL and the operator's token and openid, and opens nothing.
  */
 async function start(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } } });
-  const options = emulatorOptions(values);
+  const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
+  const options = emulatorOptions('start', values);
   if (values.reset) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
   provideLocalSecrets(options.dataDir);
   const operator = provideLocalOperator(options.dataDir);
@@ -143,58 +206,68 @@ async function start(args: string[]): Promise<void> {
 }
 
 async function invoke(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand(
+    'invoke',
     args,
-    allowPositionals: true,
-    options: { openid: { type: 'string' }, data: { type: 'string' }, url: { type: 'string' }, appid: { type: 'string' }, unionid: { type: 'string' } },
-  });
+    { openid: { type: 'string' }, data: { type: 'string' }, url: { type: 'string' }, appid: { type: 'string' }, unionid: { type: 'string' } },
+    1,
+  );
   const [name] = positionals;
-  if (!name) fail('invoke needs the name of a function');
-  if (!values.openid) fail('invoke needs --openid (the user to invoke as)');
+  if (!name) usageError('invoke', 'which function? (track, admin, rollup, messages, callback …)');
+  if (!values.openid) usageError('invoke', 'give --openid, the user to invoke as');
   let data: unknown = {};
   if (values.data !== undefined) {
     try {
       data = JSON.parse(values.data);
     } catch {
-      fail(`--data is not JSON: ${values.data}`);
+      usageError('invoke', `--data is not JSON: ${values.data}`);
     }
   }
+  const emulator = target('invoke', values.url);
   const headers: Record<string, string> = { 'x-wx-openid': values.openid };
   if (values.appid) headers['x-wx-appid'] = values.appid;
   if (values.unionid) headers['x-wx-unionid'] = values.unionid;
-  const answer = await post(`${values.url ?? defaultUrl()}/functions/${encodeURIComponent(name)}`, { data }, headers);
-  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-  if (answer && typeof answer === 'object' && 'errCode' in answer) process.exitCode = 1;
+  print(await post(emulator, `/functions/${encodeURIComponent(name)}`, { data }, headers));
 }
 
 async function trigger(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { time: { type: 'string' }, url: { type: 'string' } } });
+  const { values, positionals } = parseCommand('trigger', args, { time: { type: 'string' }, url: { type: 'string' } }, 1);
   const [name] = positionals;
-  if (!name) fail('trigger needs the name of a function');
-  if (values.time !== undefined && Number.isNaN(parseInstant(values.time))) fail(`--time is not an ISO 8601 day or time with its offset: ${values.time}`);
+  if (!name) usageError('trigger', 'which function? (rollup, admin, messages)');
+  if (values.time !== undefined && Number.isNaN(parseInstant(values.time))) usageError('trigger', `--time is not an ISO 8601 day or time with its offset: ${values.time}`);
+  const emulator = target('trigger', values.url);
   // without --time the emulator fires at its own clock's time, which is not this machine's after a --clock
-  const answer = await post(`${values.url ?? defaultUrl()}/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time });
-  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-  if (answer && typeof answer === 'object' && 'errCode' in answer) process.exitCode = 1;
+  print(await post(emulator, `/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time }));
 }
 
 /** Reads the emulator's clock, or moves it and prints the timers that fired on the way (see README, "The clock"). */
 async function clock(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { set: { type: 'string' }, advance: { type: 'string' }, url: { type: 'string' } } });
-  if (values.set !== undefined && values.advance !== undefined) fail('clock takes --set or --advance, not both');
-  const url = `${values.url ?? defaultUrl()}/__rukou/clock`;
+  const { values } = parseCommand('clock', args, { set: { type: 'string' }, advance: { type: 'string' }, url: { type: 'string' } });
+  if (values.set !== undefined && values.advance !== undefined) usageError('clock', 'give --set or --advance, not both');
+  const emulator = target('clock', values.url);
   const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
-  const answer = move ? await post(url, move) : await request(url);
-  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
-  if (answer && typeof answer === 'object' && 'code' in answer) process.exitCode = 1;
+  print(move ? await post(emulator, '/__rukou/clock', move) : await request(emulator, '/__rukou/clock'));
 }
 
-const commands: Record<string, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };
+const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };
 
 const [command, ...rest] = process.argv.slice(2);
-const run = command ? commands[command] : undefined;
-if (!run) fail(command ? `unknown command "${command}"` : 'no command given');
-run(rest).catch((error: unknown) => {
-  process.stderr.write(`rukou: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+if (command === undefined) usageError(undefined, 'which command?');
+if (command === '--help' || command === '-h' || command === 'help') {
+  const [about] = rest;
+  if (about !== undefined && !isCommand(about)) usageError(undefined, `unknown command "${about}"`);
+  process.stdout.write(about === undefined ? overview() : help(about));
+  process.exit(EXIT.ok);
+}
+if (!isCommand(command)) usageError(undefined, `unknown command "${command}"`);
+COMMANDS[command](rest).catch((error: unknown) => {
+  const { code, port } = error as { code?: string; port?: number };
+  const message =
+    code === 'EADDRINUSE'
+      ? `port ${port} is taken, by another emulator (\`npm start\` in another shell?) or another program: give another with --port N or RUKOU_PORT=N, or stop that one`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  process.stderr.write(`rukou ${command}: ${message}\n`);
+  process.exit(EXIT.refused);
 });

@@ -218,8 +218,9 @@ test('`rukou clock` with no emulator at the URL says so and how to start one, wh
   await stopped.stop();
   for (const args of [[], ['--advance', '1h']]) {
     const answer = await cli(['clock', ...args, '--url', stopped.url]);
-    expect(answer.code).not.toBe(0);
-    expect(answer.stderr).toContain(`no emulator answers at ${stopped.url}: start one with \`npm start\``);
+    expect(answer.code).toBe(3);
+    expect(answer.stderr).toContain(`no emulator answers at ${stopped.url} (ECONNREFUSED); the URL came from --url.`);
+    expect(answer.stderr).toContain('Start one with `npm start`');
   }
 });
 

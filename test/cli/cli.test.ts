@@ -1,0 +1,217 @@
+/**
+ * `rukou` (bin/rukou.js) as a user meets it: every command's help, what a wrong command or option
+ * says, where it looked when no emulator answers, and the exit status of each kind of answer
+ * (README "The emulator": 0 done, 1 refused, 2 a wrong command or option, 3 no emulator).
+ */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `rukou …` with RUKOU_URL and RUKOU_PORT unset unless `env` sets them. */
+function rukou(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const base = { ...process.env };
+  delete base.RUKOU_URL;
+  delete base.RUKOU_PORT;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'rukou.js'), ...args], { env: { ...base, ...env } }, (error, stdout, stderr) => {
+      resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A port nothing listens on: taken from the system, then let go. */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const COMMANDS = ['start', 'emulator', 'invoke', 'trigger', 'clock'];
+
+describe('help', () => {
+  test.each([['--help'], ['-h'], ['help']])('rukou %s lists every command with its usage, on stdout, exit 0', async (flag) => {
+    const run = await rukou([flag]);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    for (const command of COMMANDS) expect(run.stdout).toContain(`  rukou ${command} `);
+    expect(run.stdout).toContain('RUKOU_URL');
+    expect(run.stdout).toContain('RUKOU_PORT');
+  });
+
+  test.concurrent.each(COMMANDS)('rukou %s --help, -h and rukou help <command> print its usage and options, exit 0', async (command) => {
+    const runs = await Promise.all([rukou([command, '--help']), rukou([command, '-h']), rukou(['help', command])]);
+    for (const run of runs) {
+      expect(run).toMatchObject({ status: 0, stderr: '' });
+      expect(run.stdout).toMatch(new RegExp(`^usage: rukou ${command} `));
+      expect(run.stdout).toContain('--');
+    }
+    expect(runs[1].stdout).toBe(runs[0].stdout);
+    expect(runs[2].stdout).toBe(runs[0].stdout);
+  });
+
+  test('--help wins over a missing argument: rukou invoke --help needs no function', async () => {
+    expect(await rukou(['invoke', '--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('--openid ID') });
+  });
+});
+
+describe('a wrong command or option: the usage on stderr, exit 2', () => {
+  test.concurrent.each([
+    [[], 'which command?'],
+    [['bogus'], 'unknown command "bogus"'],
+    [['help', 'bogus'], 'unknown command "bogus"'],
+    [['--bogus'], 'unknown command "--bogus"'],
+  ])('rukou %j', async (args, message) => {
+    const run = await rukou(args);
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    expect(run.stderr).toContain(`rukou: ${message}`);
+    expect(run.stderr).toContain('usage: rukou <command>');
+  });
+
+  test.concurrent.each([
+    [['start', '--bogus'], "Unknown option '--bogus'"],
+    [['emulator', '--bogus'], "Unknown option '--bogus'"],
+    [['emulator', '--port'], "Option '--port <value>' argument missing"],
+    [['emulator', '--port', 'abc'], '--port must be a port number (0 to 65535), got "abc"'],
+    [['emulator', '--port', '70000'], '--port must be a port number (0 to 65535), got "70000"'],
+    [['emulator', 'extra'], 'Unexpected argument'],
+    [['emulator', '--clock', 'tomorrow'], '--clock is not an ISO 8601 day or time with its offset: tomorrow'],
+    [['invoke'], 'which function?'],
+    [['invoke', 'admin'], 'give --openid'],
+    [['invoke', 'admin', 'extra', '--openid', 'o-1'], 'unexpected argument "extra"'],
+    [['invoke', 'admin', '--openid', 'o-1', '--data', '{'], '--data is not JSON: {'],
+    [['invoke', 'admin', '--openid', 'o-1', '--url', 'nowhere'], '--url is not a URL: "nowhere"'],
+    [['invoke', 'admin', '--openid', 'o-1', '--url', 'ftp://127.0.0.1:8787'], '--url is not an http URL'],
+    [['invoke', 'admin', '--openid'], "Option '--openid <value>' argument missing"],
+    [['trigger'], 'which function?'],
+    [['trigger', 'rollup', '--time', '2024-05-20 00:17'], '--time is not an ISO 8601 day or time with its offset'],
+    [['trigger', 'rollup', '--bogus'], "Unknown option '--bogus'"],
+    [['clock', '--set', '2024-05-20', '--advance', '1d'], 'give --set or --advance, not both'],
+    [['clock', 'now'], 'Unexpected argument'],
+  ])('rukou %j', async (args, message) => {
+    const run = await rukou(args);
+    expect(run).toMatchObject({ status: 2, stdout: '' });
+    expect(run.stderr).toContain(`rukou ${args[0]}: `);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain(`usage: rukou ${args[0]} `);
+  });
+
+  test('a RUKOU_PORT that is no port number is named', async () => {
+    for (const command of [['clock'], ['emulator', '--data', tempDir()]]) {
+      const run = await rukou(command, { RUKOU_PORT: '87x' });
+      expect(run).toMatchObject({ status: 2, stdout: '' });
+      expect(run.stderr).toContain('RUKOU_PORT must be a port number (0 to 65535), got "87x"');
+    }
+  });
+});
+
+describe('no emulator at the URL: which URL, where it came from, how to change it; exit 3', () => {
+  let port: number;
+  beforeAll(async () => {
+    port = await freePort();
+  });
+
+  test.each([
+    ['--url', (p: number) => ({ args: ['--url', `http://127.0.0.1:${p}`], env: { RUKOU_URL: 'http://127.0.0.1:1', RUKOU_PORT: '1' } }), 'the URL came from --url'],
+    ['RUKOU_URL', (p: number) => ({ args: [], env: { RUKOU_URL: `http://127.0.0.1:${p}/`, RUKOU_PORT: '1' } }), 'the URL came from RUKOU_URL'],
+    ['RUKOU_PORT', (p: number) => ({ args: [], env: { RUKOU_PORT: String(p) } }), `the URL came from RUKOU_PORT=`],
+  ])('from %s', async (_source, setup, from) => {
+    const { args, env } = setup(port);
+    for (const command of [['invoke', 'admin', '--openid', 'o-1'], ['trigger', 'rollup'], ['clock']]) {
+      const run = await rukou([...command, ...args], env);
+      expect(run).toMatchObject({ status: 3, stdout: '' });
+      expect(run.stderr).toContain(`rukou: no emulator answers at http://127.0.0.1:${port} (ECONNREFUSED); ${from}`);
+      expect(run.stderr).toContain('Start one with `npm start`');
+      for (const setting of ['--url', 'RUKOU_URL=', 'RUKOU_PORT=']) expect(run.stderr).toContain(setting);
+    }
+  });
+
+  test('something that is not an emulator is told apart', async () => {
+    const server = http.createServer((_req, res) => res.end('<html>hello</html>')).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+      const run = await rukou(['clock', '--url', url]);
+      expect(run).toMatchObject({ status: 3, stdout: '' });
+      expect(run.stderr).toContain(`rukou: what answers at ${url} is not a Rukou emulator`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('against an emulator: the answer on stdout, exit 1 when it refuses', () => {
+  let emulator: RunningEmulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({ timers: false, clock: '2024-05-20T12:00:00+08:00', env: { RUKOU_OPERATORS: 'o-operator' } });
+  });
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  const answer = (run: Run): unknown => JSON.parse(run.stdout);
+
+  test('invoke: an answer exits 0', async () => {
+    const run = await rukou(['invoke', 'admin', '--url', emulator.url, '--openid', 'o-operator', '--data', '{"action":"today"}']);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(answer(run)).toMatchObject({ result: { rollup: { _id: '2024-05-20', totals: { entries: 0 } } } });
+  });
+
+  test('invoke: a refusal (NOT_OPERATOR, INVALID_INPUT) exits 1 and prints it', async () => {
+    const notOperator = await rukou(['invoke', 'admin', '--openid', 'o-someone'], { RUKOU_URL: emulator.url });
+    expect(notOperator).toMatchObject({ status: 1, stderr: '' });
+    expect(answer(notOperator)).toEqual({ result: { error: { code: 'NOT_OPERATOR', message: expect.stringContaining('RUKOU_OPERATORS') } } });
+    const invalid = await rukou(['invoke', 'admin', '--openid', 'o-operator', '--data', '{"action":"overview","from":"2024-05-20"}'], { RUKOU_PORT: String(emulator.port) });
+    expect(invalid).toMatchObject({ status: 1, stderr: '' });
+    expect(answer(invalid)).toMatchObject({ result: { error: { code: 'INVALID_INPUT' } } });
+  });
+
+  test("invoke: track's rejected events exit 1, a batch all accepted 0", async () => {
+    const batch = (id: string): string => JSON.stringify({ v: 1, events: [{ id, seq: 1, at: 1, type: 'page', path: 'pages/index/index' }] });
+    const rejected = await rukou(['invoke', 'track', '--url', emulator.url, '--openid', 'o-user', '--data', batch('short')]);
+    expect(rejected.status).toBe(1);
+    expect(answer(rejected)).toMatchObject({ result: { accepted: [], rejected: [{ id: 'short', code: 'INVALID_INPUT', field: 'id' }] } });
+    const accepted = await rukou(['invoke', 'track', '--url', emulator.url, '--openid', 'o-user', '--data', batch('page-0001')]);
+    expect(accepted.status).toBe(0);
+    expect(answer(accepted)).toMatchObject({ result: { accepted: ['page-0001'], rejected: [] } });
+  });
+
+  test('invoke and trigger: an errCode (no such function) exits 1', async () => {
+    for (const args of [['invoke', 'nothing', '--openid', 'o-1'], ['trigger', 'nothing']]) {
+      const run = await rukou([...args, '--url', emulator.url]);
+      expect(run.status).toBe(1);
+      expect(answer(run)).toMatchObject({ errCode: -501000 });
+    }
+  });
+
+  test('trigger: a timer run exits 0', async () => {
+    const run = await rukou(['trigger', 'rollup', '--url', emulator.url, '--time', '2024-05-20T16:17:00Z']);
+    expect(run).toMatchObject({ status: 0, stderr: '' });
+    expect(answer(run)).toMatchObject({ result: { day: '2024-05-20' } });
+  });
+
+  test('clock: a reading exits 0, a move backwards 1', async () => {
+    const reading = await rukou(['clock', '--url', emulator.url]);
+    expect(reading.status).toBe(0);
+    expect(answer(reading)).toMatchObject({ now: expect.stringMatching(/^2024-05-20T/), timers: 'off' });
+    const back = await rukou(['clock', '--url', emulator.url, '--set', '2024-05-01']);
+    expect(back.status).toBe(1);
+    expect(answer(back)).toMatchObject({ code: 'CLOCK_BACKWARDS' });
+  });
+
+  test('emulator: a port already taken is named, exit 1', async () => {
+    const run = await rukou(['emulator', '--port', String(emulator.port), '--data', tempDir()]);
+    expect(run).toMatchObject({ status: 1, stdout: '' });
+    expect(run.stderr).toContain(`rukou emulator: port ${emulator.port} is taken`);
+    expect(run.stderr).toContain('--port N or RUKOU_PORT=N');
+  });
+});
