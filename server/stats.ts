@@ -7,6 +7,7 @@ import {
   groupActivity,
   groupActivityPipeline,
   groupRecord,
+  missingDays,
   readableRollup,
   rankKeys,
   shareFunnel,
@@ -74,10 +75,9 @@ async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, k
   const { from, to } = statsRange(event);
   const docs = await rollupsBetween(ctx, from, to);
   const byKey = Object.entries(sumSends(docs.map((doc) => doc[kind] ?? {})));
-  const rolled = new Set(docs.map((doc) => doc._id));
   const settled = addDays(chinaDay(ctx.now()), -SEND_SETTLE_DAYS - 1);
   const days = dayRange(from, to);
-  return { from, to, total: totalOfSends(Object.fromEntries(byKey)), byKey, missingDays: days.filter((day) => !rolled.has(day)), settlingDays: days.filter((day) => day >= settled) };
+  return { from, to, total: totalOfSends(Object.fromEntries(byKey)), byKey, missingDays: missingDays(days, docs), settlingDays: days.filter((day) => day >= settled) };
 }
 
 /** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
