@@ -82,21 +82,25 @@ async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, k
 
 /** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
 export const STATS_ACTIONS: Record<string, StatsAction> = {
-  /** Totals with change against the previous period of the same length, and the daily trend. */
+  /**
+   * Totals with change against the previous period of the same length, and the daily trend; the
+   * days of each period without a rollup (`missingDays`, `previous.missingDays`): a change against
+   * a previous period missing some is against part of it.
+   */
   async overview(event, ctx) {
     const { from, to } = statsRange(event);
     const previous = previousPeriod(from, to);
     const docs = await rollupsBetween(ctx, previous.from, to);
     const current = within(docs, from, to);
     const days = dayRange(from, to);
-    const trend = dailyTrend(days, current);
+    const before = within(docs, previous.from, previous.to);
     return {
       from,
       to,
-      previous,
-      totals: totalsWithChange(sumTotals(current), sumTotals(within(docs, previous.from, previous.to))),
-      trend,
-      missingDays: trend.filter((row) => row.missing).map((row) => row.day),
+      previous: { ...previous, missingDays: missingDays(dayRange(previous.from, previous.to), before) },
+      totals: totalsWithChange(sumTotals(current), sumTotals(before)),
+      trend: dailyTrend(days, current),
+      missingDays: missingDays(days, current),
     };
   },
 
