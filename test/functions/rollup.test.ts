@@ -195,6 +195,9 @@ describe('operators', () => {
     const straddling = await admin({ action: 'overview', ...range });
     const unrolled = [earliest, addDays(earliest, 1)].filter((day) => !rolled.includes(day));
     expect(straddling.previous).toEqual({ from: addDays(earliest, -2), to: addDays(earliest, 1), missingDays: [addDays(earliest, -2), addDays(earliest, -1), ...unrolled] });
+    // before the calendar's first day there is no rollup either (the fuzz suite's find)
+    const first = await admin({ action: 'overview', from: '0000-01-01', to: '0000-01-02' });
+    expect(first.previous).toEqual({ from: '-000001-12-30', to: '-000001-12-31', missingDays: ['-000001-12-30', '-000001-12-31'] });
   });
 
   test('top entry points and channels, with scene names in Chinese and English', async () => {
