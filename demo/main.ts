@@ -3,6 +3,8 @@
  * under the repository like the benches): starts an emulator on the data directory with its
  * clock at the demo's first day and its timers off (moving the clock through 45 days would fire
  * every hourly timer on the way), plays the demo into it with a progress bar, and stops it.
+ * Stopped (SIGINT, SIGTERM, or its `rukou start` gone: the IPC channel it was started with closes),
+ * it stops its emulator before it exits, so that nothing is left running on the data directory.
  *
  * @example
  * node dist/demo/seed.js --data .rukou --project . --operator o-rukou-operator --now 2026-05-20T12:00:00+08:00
@@ -30,13 +32,16 @@ async function main(): Promise<void> {
   const lastDay = chinaDay(now);
   const shape = { days: Number(values.days ?? DEMO.days), scale: Number(values.scale ?? 1) };
   const firstDay = addDays(lastDay, 1 - shape.days);
-  const emulator = await startEmulator({
+  const starting = startEmulator({
     dataDir: values.data,
     project: values.project,
     timers: false,
     clock: new Date(chinaDayStart(firstDay).getTime() - 60_000).toISOString(),
     env: { RUKOU_OPERATORS: [process.env.RUKOU_OPERATORS, values.operator].filter(Boolean).join(',') },
   });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stop(starting, signal));
+  process.on('disconnect', () => stop(starting, 'rukou start is gone'));
+  const emulator = await starting;
   const started = performance.now();
   const tty = process.stdout.isTTY === true;
   let shown = -1;
@@ -66,7 +71,21 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+/** Set once the seeding is being stopped: the calls it had in flight then fail, and say nothing. */
+let stopping = false;
+
+/** Stops the emulator (once it has started, if it is starting) and exits as stopped: 130 for SIGINT, 143 for SIGTERM, 1 otherwise. */
+function stop(starting: Promise<{ stop(): Promise<void> }>, why: NodeJS.Signals | string): void {
+  if (stopping) return;
+  stopping = true;
+  void starting
+    .then((emulator) => emulator.stop(), () => undefined)
+    .then(() => process.exit(why === 'SIGINT' ? 130 : why === 'SIGTERM' ? 143 : 1));
+}
+
+// exits when done: the IPC channel `rukou start` opens would keep the process waiting
+main().then(() => process.exit(0), (error: unknown) => {
+  if (stopping) return;
   process.stderr.write(`\n[rukou] the demo could not be seeded: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

@@ -1,18 +1,18 @@
 /**
  * `npm run screenshots`: the README's pictures of the dashboard, taken of the demo. Seeds the
  * whole demo into a fresh data directory (its days end today), signs in with Debian's chromium and
- * saves docs/dashboard.png (1280 px wide, the top of the page) and docs/dashboard-phone.png (a
- * phone's screen). Chinese text needs a CJK font on the machine (`apt-get install -y fonts-wqy-microhei`).
+ * saves docs/dashboard.png (1280 px wide, the whole page: every section to retention and goals) and
+ * docs/dashboard-phone.png (a phone's screen). Chinese text needs a CJK font on the machine (`apt-get install -y fonts-wqy-microhei`).
  */
 import path from 'node:path';
 import { REPO_ROOT } from '../test/helpers/emulator';
-import { launchChromium, sectionsDrawn, signIn } from '../test/browser/dashboard';
+import { chartsDrawn, launchChromium, sectionsDrawn, signIn } from '../test/browser/dashboard';
 import { seededEmulator } from '../test/helpers/demo';
 import { DEMO } from './plan';
 
 const SHOTS = [
-  { file: 'dashboard.png', viewport: { width: 1280, height: 2200 }, phone: false },
-  { file: 'dashboard-phone.png', viewport: { width: 390, height: 844 }, phone: true },
+  { file: 'dashboard.png', viewport: { width: 1280, height: 900 }, phone: false, fullPage: true },
+  { file: 'dashboard-phone.png', viewport: { width: 390, height: 844 }, phone: true, fullPage: false },
 ];
 
 async function main(): Promise<void> {
@@ -24,10 +24,9 @@ async function main(): Promise<void> {
       const page = await browser.newPage({ viewport: shot.viewport, isMobile: shot.phone, hasTouch: shot.phone });
       await signIn(page, seeded.emulator.url, seeded.token);
       await sectionsDrawn(page);
-      // charts draw on the next frame after their section
-      await page.waitForFunction('document.querySelectorAll(".chart canvas").length === document.querySelectorAll(".chart").length');
+      await chartsDrawn(page);
       const file = path.join(REPO_ROOT, 'docs', shot.file);
-      await page.screenshot({ path: file });
+      await page.screenshot({ path: file, fullPage: shot.fullPage });
       console.log(`saved ${path.relative(REPO_ROOT, file)}`);
       await page.close();
     }

@@ -142,10 +142,14 @@ async function emulator(args: string[]): Promise<void> {
 /** What a data directory holds of Rukou's (`--reset` deletes these; secrets.json, the share secret and the operator's token, stay). */
 const DATA_ENTRIES = ['database', 'storage', 'storage-key', 'storage-scratch', 'wechat', 'clock.json', 'demo.json'];
 
-/** `<data>/demo.json`: `seeding` while the demo is being played in, `seeded` once it is all there. */
+/**
+ * `<data>/demo.json`: `seeding` while the demo is being played in, by the `rukou start` whose
+ * process is `pid`; `seeded` once it is all there.
+ */
 interface DemoState {
   state: 'seeding' | 'seeded';
   at: string;
+  pid?: number;
 }
 
 function readDemo(dataDir: string): DemoState | undefined {
@@ -155,17 +159,56 @@ function readDemo(dataDir: string): DemoState | undefined {
 
 function writeDemo(dataDir: string, state: DemoState['state']): void {
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify({ state, at: new Date().toISOString() }, null, 2)}\n`);
+  const demo: DemoState = { state, at: new Date().toISOString(), ...(state === 'seeding' ? { pid: process.pid } : {}) };
+  fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
 }
 
-/** Plays the demo into the data directory (dist/demo/seed.js, its own process with its own emulator), showing its progress bar. */
+/** A process with this id runs (one of another user's, which signals cannot reach, runs too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The seeding was stopped by SIGINT or SIGTERM sent to `rukou start`: it exits as that signal would have ended it. */
+class SeedingStopped extends Error {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`stopped by ${signal} while seeding the demo`);
+  }
+}
+
+/**
+ * Plays the demo into the data directory (dist/demo/seed.js, its own process with its own emulator),
+ * showing its progress bar. SIGINT or SIGTERM meanwhile (Ctrl-C) is passed on to the seeder, which
+ * stops its emulator before it exits, and this answers once it has: nothing is left running on the
+ * data directory. The seeder also stops by itself if this process dies without a word (its IPC
+ * channel closes).
+ */
 function seedDemo(options: EmulatorOptions, operator: string, seed: string | undefined): Promise<void> {
   const now = new Date(options.clock ?? Date.now()).toISOString();
   const args = [path.join(__dirname, 'demo', 'seed.js'), '--data', options.dataDir, '--project', options.projectRoot, '--operator', operator, '--now', now, ...(seed ? ['--seed', seed] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    const child = spawn(process.execPath, args, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+    let stoppedBy: NodeJS.Signals | undefined;
+    const stop = (signal: NodeJS.Signals): void => {
+      stoppedBy = signal;
+      child.kill(signal);
+    };
+    const onInterrupt = (): void => stop('SIGINT');
+    const onTerminate = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInterrupt);
+    process.on('SIGTERM', onTerminate);
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the demo's seeding stopped (exit ${code}): \`npm start -- --reset\` starts over, \`npm start -- --empty\` starts without it`))));
+    child.once('exit', (code) => {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onTerminate);
+      if (stoppedBy) reject(new SeedingStopped(stoppedBy));
+      else if (code === 0) resolve();
+      else reject(new Error(`the demo's seeding stopped (exit ${code}): the next \`npm start\` deletes what it left and seeds again (\`npm start -- --empty\` starts without it)`));
+    });
   });
 }
 
@@ -173,23 +216,40 @@ function seedDemo(options: EmulatorOptions, operator: string, seed: string | und
  * `npm start`: the emulator with every function and the dashboard; on a first run (no data yet)
  * the demo is seeded first, unless `--empty`; `--reset` deletes the data and starts over. Prints
  * the dashboard's URL and the operator's token and openid, and opens nothing.
+ *
+ * A seeding cut short (stopped, or its machine down) leaves `demo.json` saying `seeding`: the next
+ * start deletes what it left, whose clock stands on a day of the demo's past, and seeds again (with
+ * `--empty`, starts empty). While that seeding's `rukou start` still runs, a start on its data
+ * directory refuses.
  */
 async function start(args: string[]): Promise<void> {
   const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
   const options = emulatorOptions('start', values);
-  if (values.reset) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
+  const demo = readDemo(options.dataDir);
+  if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && running(demo.pid)) {
+    process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);
+    process.exit(EXIT.refused);
+  }
+  const cutShort = demo?.state === 'seeding';
+  if (values.reset || cutShort) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
+  if (cutShort && !values.reset) {
+    process.stdout.write(`[rukou] the demo's seeding of ${demo.at} was cut short: its data is deleted, ${values.empty ? 'and the emulator starts empty (--empty)' : 'and the demo is seeded again'}\n`);
+  }
   provideLocalSecrets(options.dataDir);
   const operator = provideLocalOperator(options.dataDir);
   const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
-  const demo = readDemo(options.dataDir);
   if (fresh && !values.empty) {
     writeDemo(options.dataDir, 'seeding');
-    await seedDemo(options, operator.openid, values.seed);
+    try {
+      await seedDemo(options, operator.openid, values.seed);
+    } catch (error) {
+      if (!(error instanceof SeedingStopped)) throw error;
+      process.stdout.write(`\n[rukou] stopped while seeding the demo (${error.signal}): the seeding and its emulator are stopped; the next \`npm start\` seeds it again (\`npm start -- --empty\` starts without it)\n`);
+      process.exit(error.signal === 'SIGINT' ? 130 : 143);
+    }
     writeDemo(options.dataDir, 'seeded');
     // the seeding left the clock where the demo ends: the data's clock resumes from there
     options.clock = undefined;
-  } else if (demo?.state === 'seeding') {
-    process.stdout.write('[rukou] the demo\'s seeding was cut short: its data is incomplete (`npm start -- --reset` starts over)\n');
   }
   const url = await serve(options);
   process.stdout.write(

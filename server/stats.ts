@@ -7,6 +7,7 @@ import {
   groupActivity,
   groupActivityPipeline,
   groupRecord,
+  missingDays,
   readableRollup,
   rankKeys,
   shareFunnel,
@@ -74,29 +75,33 @@ async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, k
   const { from, to } = statsRange(event);
   const docs = await rollupsBetween(ctx, from, to);
   const byKey = Object.entries(sumSends(docs.map((doc) => doc[kind] ?? {})));
-  const rolled = new Set(docs.map((doc) => doc._id));
   const settled = addDays(chinaDay(ctx.now()), -SEND_SETTLE_DAYS - 1);
   const days = dayRange(from, to);
-  return { from, to, total: totalOfSends(Object.fromEntries(byKey)), byKey, missingDays: days.filter((day) => !rolled.has(day)), settlingDays: days.filter((day) => day >= settled) };
+  return { from, to, total: totalOfSends(Object.fromEntries(byKey)), byKey, missingDays: missingDays(days, docs), settlingDays: days.filter((day) => day >= settled) };
 }
 
 /** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
 export const STATS_ACTIONS: Record<string, StatsAction> = {
-  /** Totals with change against the previous period of the same length, and the daily trend. */
+  /**
+   * Totals with change against the previous period of the same length, and the daily trend; the
+   * days of each period without a rollup (`missingDays`, `previous.missingDays`): a change against
+   * a previous period missing some is against part of it.
+   */
   async overview(event, ctx) {
     const { from, to } = statsRange(event);
     const previous = previousPeriod(from, to);
     const docs = await rollupsBetween(ctx, previous.from, to);
     const current = within(docs, from, to);
     const days = dayRange(from, to);
-    const trend = dailyTrend(days, current);
+    const before = within(docs, previous.from, previous.to);
     return {
       from,
       to,
-      previous,
-      totals: totalsWithChange(sumTotals(current), sumTotals(within(docs, previous.from, previous.to))),
-      trend,
-      missingDays: trend.filter((row) => row.missing).map((row) => row.day),
+      // the previous period's days counted back from the range's: a range from year 0's first day has some before it, which no calendar function takes
+      previous: { ...previous, missingDays: missingDays(days.map((day) => addDays(day, -days.length)), before) },
+      totals: totalsWithChange(sumTotals(current), sumTotals(before)),
+      trend: dailyTrend(days, current),
+      missingDays: missingDays(days, current),
     };
   },
 

@@ -17,6 +17,7 @@ import type { ChannelDoc } from './model';
 import { ratio } from './ratio';
 import type { ChannelCounts, RollupDoc } from './rollup';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from './time';
+import { missingDays } from './stats';
 
 /** A channel is dead when it brought no entry in this many days: the 7 days ending on the range's last. */
 export const DEAD_DAYS = 7;
@@ -173,8 +174,8 @@ export function channelStats(request: ChannelsRequest, docs: readonly RollupDoc[
     byKind: kinds.map(([kind, sums]) => ({ kind, ...sums })),
     byGroup: groups.slice(0, limit).map(([group, sums]) => ({ group, ...sums })),
     firstTouchSeries: { days, channels: followed, others },
-    dead: { ...window, total: dead.length, channels: dead.slice(0, limit).map((doc) => ({ key: doc._id, ...viewOf(doc) })), missingDays: windowDays.filter((day) => !byDay.has(day)) },
-    missingDays: days.filter((day) => !byDay.has(day)),
+    dead: { ...window, total: dead.length, channels: dead.slice(0, limit).map((doc) => ({ key: doc._id, ...viewOf(doc) })), missingDays: missingDays(windowDays, docs) },
+    missingDays: missingDays(days, docs),
     daysToBackfill: inRange.filter((doc) => doc.byChannelKind === undefined).map((doc) => doc._id),
   };
 }

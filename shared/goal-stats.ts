@@ -18,6 +18,7 @@ import { escapeKey, unescapeKey } from './keys';
 import type { GoalDimension, GoalModel } from './model';
 import type { RollupDoc, SceneNames } from './rollup';
 import { dayRange } from './time';
+import { missingDays } from './stats';
 
 export interface GoalsRequest {
   from: string;
@@ -88,7 +89,6 @@ export function goalStats(request: GoalsRequest, docs: readonly Pick<RollupDoc, 
       medianSeconds: medianSeconds(times),
       ...(by === 'scene' ? sceneNames(Number(key)) : {}),
     }));
-  const rolled = new Set(docs.map((doc) => doc._id));
   return {
     from,
     to,
@@ -97,7 +97,7 @@ export function goalStats(request: GoalsRequest, docs: readonly Pick<RollupDoc, 
     by,
     totals,
     keys,
-    missingDays: dayRange(from, to).filter((day) => !rolled.has(day)),
+    missingDays: missingDays(dayRange(from, to), docs),
     daysToBackfill: docs.filter((doc) => !countsGoals(doc.version)).map((doc) => doc._id),
   };
 }

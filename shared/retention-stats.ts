@@ -18,6 +18,7 @@ import { ratio } from './ratio';
 import { RETURN_WINDOWS, type RetentionCounts, type RetentionDimension, type RetentionSection } from './retention';
 import type { RollupDoc, SceneNames } from './rollup';
 import { dayRange } from './time';
+import { missingDays } from './stats';
 
 /** Of the cohorts that know a value: how many came back, of how many, and the ratio. */
 export interface RetentionValue {
@@ -141,7 +142,7 @@ export function retentionStats(query: RetentionQuery, docs: readonly Pick<Rollup
       keys: reactivatedKeys,
       daily: counted.map(({ day, section }) => ({ day, users: section.reactivated.users })),
     },
-    missingDays: days.filter((day) => !byDay.has(day)),
+    missingDays: missingDays(days, docs),
     daysToBackfill: days.filter((day) => byDay.has(day) && !byDay.get(day)?.retention?.cohort),
   };
 }

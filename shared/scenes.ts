@@ -1,8 +1,9 @@
 /**
  * The scene catalog: every documented WeChat scene value (场景值) with its names, the category and
  * bucket operators read in the rollups, its status and WeChat's analytics access-source id. The
- * facts live in `scene-values.json` (copied from the research table, see its README twin), which
- * the build writes into `dist/scene-catalog.ts` as three tables of bare values (see
+ * facts live in `scene-values.json` (copied from the research table, see its README twin, with two
+ * changes: 1043's category (the categories, below) and 1089's Chinese name closed with the `）` WeChat's page leaves
+ * open, a typo the research table keeps verbatim as note n1089 says), which the build writes into `dist/scene-catalog.ts` as three tables of bare values (see
  * `scripts/build.js`): classes, names, and the rest; this module only gives them types and table
  * lookups, each reading only the tables it needs (`classifyScene` the classes, `sceneNames` the
  * names), so that a function's bundle carries only those.

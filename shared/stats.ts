@@ -54,6 +54,12 @@ export function totalsWithChange(current: RangeTotals, previous: RangeTotals): R
   return Object.fromEntries(keys.map((key) => [key, change(current[key], previous[key])])) as Record<keyof RangeTotals, Change>;
 }
 
+/** The days of `days` that no document of `docs` (rollups, by `_id`) covers: not rolled up yet, or before the first event. */
+export function missingDays(days: string[], docs: readonly { _id: string }[]): string[] {
+  const rolled = new Set(docs.map((doc) => doc._id));
+  return days.filter((day) => !rolled.has(day));
+}
+
 export interface TrendDay {
   day: string;
   /** No rollup for that day (not rolled up yet, or before the first event). */
@@ -66,9 +72,11 @@ export interface TrendDay {
   byScene: Record<string, number>;
 }
 
+/** A map of a rollup with its keys as they were sent, not as the document stores them. */
+const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
+
 /** A rollup as an answer shows it: every map's keys as they were sent, not as the document stores them. */
 export function readableRollup(doc: RollupDoc): RollupDoc {
-  const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
   return {
     ...doc,
     byBucket: readable(doc.byBucket),
@@ -87,7 +95,6 @@ export function readableRollup(doc: RollupDoc): RollupDoc {
 
 /** A rollup's goals with every key as it was sent. */
 function readableGoals(goals: NonNullable<RollupDoc['goals']>): NonNullable<RollupDoc['goals']> {
-  const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
   const keysOf = (keys: GoalKeys): GoalKeys => Object.fromEntries(Object.entries(keys).map(([dimension, map]) => [dimension, readable(map)]));
   return Object.fromEntries(Object.entries(goals).map(([name, day]) => [unescapeKey(name), { ...day, first: keysOf(day.first), last: keysOf(day.last), lastNonDirect: keysOf(day.lastNonDirect) }]));
 }

@@ -1,43 +1,67 @@
 /**
  * Apache ECharts, only the parts the dashboard draws (lines, bars, a tree), so that the
- * bundle carries those and not the whole library. Each chart follows its box's width: the page
- * works from a phone's width to a wide screen.
+ * bundle carries those and not the whole library. Drawn as SVG: its labels are text in the page,
+ * which a test can read and measure (that each lies within its chart at a phone's width, that
+ * each is in the page's language), and SVG keeps little memory on a phone. Each chart follows
+ * its box's width: the page works from a phone's width to a wide screen.
  */
 import { BarChart, LineChart, TreeChart } from 'echarts/charts';
 import { DataZoomComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
+import { LabelLayout } from 'echarts/features';
+import { SVGRenderer } from 'echarts/renderers';
 import { h } from './dom';
 
-echarts.use([LineChart, BarChart, TreeChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, CanvasRenderer]);
+echarts.use([LineChart, BarChart, TreeChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, LabelLayout, SVGRenderer]);
 
 export type ChartOption = echarts.EChartsCoreOption;
 
-const charts = new Set<echarts.ECharts>();
-window.addEventListener('resize', () => {
-  for (const chart of charts) chart.resize();
-});
+/** Each chart's box, what watches its size, and the chart once drawn. */
+interface Drawing {
+  element: HTMLElement;
+  observer: ResizeObserver;
+  chart?: echarts.ECharts;
+}
+const drawings = new Set<Drawing>();
 
 /** Charts drawn for a section that is drawn again are let go first. */
 export function disposeWithin(element: Element): void {
-  for (const chart of charts) {
-    if (element.contains(chart.getDom())) {
-      chart.dispose();
-      charts.delete(chart);
+  for (const drawing of drawings) {
+    if (element.contains(drawing.element)) {
+      drawing.observer.disconnect();
+      drawing.chart?.dispose();
+      drawings.delete(drawing);
     }
   }
 }
 
-/** A chart in a box of this height; `name` lets tests find it. */
-export function chart(name: string, option: ChartOption, height = 280): HTMLElement {
-  const box = h('div', { class: 'chart', 'data-chart': name, style: `height:${height}px` });
-  // drawn once the box is in the page and has a width
-  requestAnimationFrame(() => {
-    const drawn = echarts.init(box);
-    drawn.setOption({ animation: false, ...option });
-    charts.add(drawn);
-  });
-  return box;
+export interface ChartBox {
+  /** Its labels are data (the operator's channel names, openids), in neither of the page's languages. */
+  raw?: boolean;
+  /** Never narrower than this (px): a wider chart scrolls sideways in a `.scroll` box around it. */
+  minWidth?: number;
+}
+
+/**
+ * A chart in a box of this height; `name` lets tests find it. Drawn once its box is in the page
+ * and has a width (a section is built before it is shown: drawn then, a chart would keep a width
+ * of 0), and drawn again whenever that width changes (a turned phone, a resized window).
+ */
+export function chart(name: string, option: ChartOption, height = 280, box: ChartBox = {}): HTMLElement {
+  const style = `height:${height}px${box.minWidth ? `;min-width:${box.minWidth}px` : ''}`;
+  const element = h('div', { class: 'chart', 'data-chart': name, style, ...(box.raw ? { 'data-raw': true } : {}) });
+  const drawing: Drawing = {
+    element,
+    observer: new ResizeObserver(() => {
+      if (element.clientWidth === 0) return;
+      if (drawing.chart) return drawing.chart.resize();
+      drawing.chart = echarts.init(element, undefined, { renderer: 'svg' });
+      drawing.chart.setOption({ animation: false, ...option });
+    }),
+  };
+  drawing.observer.observe(element);
+  drawings.add(drawing);
+  return element;
 }
 
 /** Colours that stay apart when stacked. */

@@ -15,3 +15,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Rec
 export function clear(element: Element): void {
   element.replaceChildren();
 }
+
+/**
+ * Data shown as it is (an id, a key, a name the operator or the catalog gave), inside a text of
+ * the page's words: marked, so that a test of the page's languages knows it belongs to neither.
+ */
+export const raw = (text: string): HTMLElement => h('span', { 'data-raw': true }, text);

@@ -35,7 +35,7 @@ const WORDS = {
   error: { zh: '加载失败：', en: 'Could not load: ' },
   retry: { zh: '重试', en: 'Retry' },
   csv: { zh: '下载 CSV', en: 'Download CSV' },
-  missingDays: { zh: '天没有日汇总（尚未汇总）：', en: 'days have no rollup (not rolled up yet): ' },
+  incomplete: { zh: '（不完整）', en: ' (incomplete)' },
   entries: { zh: '进入次数', en: 'Entries' },
   users: { zh: '用户', en: 'Users' },
   userDays: { zh: '用户（按天累计）', en: 'User-days' },
@@ -44,7 +44,7 @@ const WORDS = {
   share: { zh: '占比', en: 'Share' },
   change: { zh: '变化', en: 'Change' },
   asOf: { zh: '截至', en: 'as of' },
-  refreshes: { zh: '每分钟自动刷新', en: 'refreshed every minute' },
+  refreshes: { zh: '（每分钟自动刷新）', en: ' (refreshed every minute)' },
 } satisfies Record<string, Text>;
 
 export type Word = keyof typeof WORDS;

@@ -8,7 +8,7 @@ import { disposeWithin } from './charts';
 import { h } from './dom';
 import { currentLang, setLang, t, type Word } from './i18n';
 import { SECTIONS } from './sections';
-import type { Range, Section, SectionContext } from './sections/section';
+import { missingNote, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
 const TOKEN = 'rukou.token';
@@ -62,16 +62,30 @@ function languageButton(redraw: () => void): HTMLElement {
   return h('button', { type: 'button', class: 'lang', 'data-control': 'lang', onclick: () => (setLang(currentLang() === 'zh' ? 'en' : 'zh'), redraw()) }, t('language'));
 }
 
-/** Draws one section into its panel, with its loading and error states; a wrong token signs out. */
+/** What `load` answers, asked once: a failure is asked again by the next call (a section's retry). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let asked: Promise<T> | undefined;
+  return () =>
+    (asked ??= load().catch((error: unknown) => {
+      asked = undefined;
+      throw error;
+    }));
+}
+
+/**
+ * Draws one section into its panel, with its loading and error states, and under a section of the
+ * range the range's days without a rollup, whether it drew something or nothing; a wrong token
+ * signs out.
+ */
 async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
   disposeWithin(body);
   body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   body.setAttribute('data-state', 'loading');
   const content = h('div', {});
   try {
-    await section.draw(content, context);
+    const [, overview] = await Promise.all([section.draw(content, context), section.ranged ? context.overview() : undefined]);
     if (mine !== generation) return;
-    body.replaceChildren(...content.childNodes);
+    body.replaceChildren(...content.childNodes, ...(overview ? [missingNote(overview.missingDays) ?? ''] : []));
     body.setAttribute('data-state', 'ready');
   } catch (error) {
     if (mine !== generation) return;
@@ -111,7 +125,14 @@ function draw(state: State, url: string): void {
   const mine = ++generation;
   window.clearInterval(refresher);
   disposeWithin(root);
-  const context: SectionContext = { admin: state.admin, range: state.range, previous: previousPeriod(state.range.from, state.range.to), compare: state.compare, today: state.today };
+  const context: SectionContext = {
+    admin: state.admin,
+    range: state.range,
+    previous: previousPeriod(state.range.from, state.range.to),
+    compare: state.compare,
+    today: state.today,
+    overview: once(() => state.admin<OverviewAnswer>('overview', { ...state.range })),
+  };
   const redraw = (): void => draw(state, url);
   const panels = SECTIONS.map((section) => {
     const body = h('div', { class: 'panel-body' });

@@ -1,4 +1,8 @@
-/** The catalog's bucket and category names (README, "Buckets" and "Categories"), in both languages. */
+/**
+ * The backend's keys in the operator's words, in both languages: the catalog's buckets and
+ * categories (README, "Buckets" and "Categories"), the first-touch dimensions, the fates of a
+ * send and the card rules. A key this page does not know is shown as it is.
+ */
 import { t, type Text } from './i18n';
 
 const BUCKETS: Record<string, Text> = {
@@ -31,9 +35,47 @@ const CATEGORIES: Record<string, string> = {
 export const bucketName = (key: string): string => (BUCKETS[key] ? t(BUCKETS[key]) : key);
 export const categoryName = (key: string): string => t({ zh: CATEGORIES[key] ?? key, en: key });
 
-/** The first-touch dimensions retention and goals count entries under (README, "entry keys"). */
-export const DIMENSIONS = ['bucket', 'category', 'scene', 'channel', 'page', 'share', 'group', 'message', 'card'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
+/** The first-touch dimensions retention and goals count entries under (README, "entry keys"), with their names. */
+const DIMENSION_NAMES = {
+  bucket: { zh: '入口大类', en: 'Bucket' },
+  category: { zh: '入口类别', en: 'Category' },
+  scene: { zh: '场景值', en: 'Scene' },
+  channel: { zh: '渠道', en: 'Channel' },
+  page: { zh: '页面', en: 'Page' },
+  share: { zh: '分享', en: 'Share' },
+  group: { zh: '群聊', en: 'Group' },
+  message: { zh: '订阅消息', en: 'Subscription message' },
+  card: { zh: '客服卡片', en: 'Service card' },
+} satisfies Record<string, Text>;
+export type Dimension = keyof typeof DIMENSION_NAMES;
+export const DIMENSIONS = Object.keys(DIMENSION_NAMES) as Dimension[];
+export const dimensionName = (dimension: Dimension): string => t(DIMENSION_NAMES[dimension]);
+
+/** What became of a send (README, `messages` and the cards of `callback`). */
+const FATES: Record<string, Text> = {
+  sent: { zh: '已发送', en: 'sent' },
+  'no-quota': { zh: '无可用次数', en: 'no quota' },
+  refused: { zh: '被微信拒绝', en: 'refused' },
+  invalid: { zh: '无效', en: 'invalid' },
+  retrying: { zh: '重试中', en: 'retrying' },
+  failed: { zh: '失败', en: 'failed' },
+  sending: { zh: '发送中', en: 'sending' },
+};
+export const fateName = (fate: string): string => (FATES[fate] ? t(FATES[fate]) : fate);
+
+/** A card rule as `callback` names it ("keyword:<keyword>", "sessionFrom:<session-from>" or "default"): its kind in the page's words, and the operator's own text. */
+export function ruleParts(rule: string): [kind: string, text: string] {
+  const colon = rule.indexOf(':');
+  const kind = colon < 0 ? rule : rule.slice(0, colon);
+  const text = colon < 0 ? '' : rule.slice(colon + 1);
+  if (rule === 'default') return [t({ zh: '默认', en: 'default' }), ''];
+  if (kind === 'keyword') return [t({ zh: '关键词：', en: 'keyword: ' }), text];
+  if (kind === 'sessionFrom') return [t({ zh: '会话来源：', en: 'session from: ' }), text];
+  return ['', rule];
+}
+
+/** The keys this page names in its own words (buckets and categories); the others are data, shown as they are. */
+export const namedKeys = (by: Dimension): boolean => by === 'bucket' || by === 'category';
 
 /** A key of a dimension in the operator's words: buckets and categories named, scenes with their name when admin sends it. */
 export function keyName(by: Dimension, key: string, names?: { zh?: string; en?: string }): string {

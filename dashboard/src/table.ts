@@ -1,49 +1,70 @@
-/** Tables, each downloadable as CSV (UTF-8 with a BOM, so that spreadsheet programs read Chinese right). */
+/**
+ * Tables, each downloadable as CSV (UTF-8 with a BOM, so that spreadsheet programs read Chinese
+ * right). The CSV holds what the table shows, rounded as it is shown; numbers bare (no grouping),
+ * so that a spreadsheet reads them as numbers; a column of buttons is left out.
+ */
 import { h } from './dom';
 import { num, t, type Text, type Word } from './i18n';
 
 export interface Column<R> {
   label: Word | Text;
-  /** What the cell and the CSV hold. */
-  value(row: R): string | number;
-  /** How the cell shows it, when not as text (a picture, a button, a percentage). */
+  /**
+   * What the cell shows and the CSV holds, as the operator reads it: a rate as its rounded
+   * percentage, "—" while unknown. A number is shown with the language's grouping and written bare,
+   * both with `digits` decimals. Absent for a column of buttons, which the CSV leaves out.
+   */
+  value?(row: R): string | number;
+  /** A cell that is not only text: a picture (the CSV holds its `value`, its address), a button, a name beside the operator's own text. */
   cell?(row: R): Node | string;
   /** The cell's CSS background, when its colour says something (a heat map's rate). */
   background?(row: R): string | undefined;
   numeric?: boolean;
+  /** Decimals a numeric value is shown and written with (0). */
+  digits?: number;
+  /** Its cells are data shown as they are (keys, ids, the operator's names, the catalog's), in neither of the page's languages. */
+  raw?: boolean;
 }
 
 /** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(value: string | number): string {
-  const text = String(value);
+function csvField(value: string | number, digits = 0): string {
+  const text = typeof value === 'number' ? value.toFixed(digits) : value;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvOf<R>(columns: Column<R>[], rows: R[]): string {
-  return [columns.map((column) => csvField(t(column.label))), ...rows.map((row) => columns.map((column) => csvField(column.value(row))))].join('\r\n') + '\r\n';
+  const written = columns.flatMap(({ label, value, digits }) => (value ? [{ label, value, digits }] : []));
+  return [written.map((column) => csvField(t(column.label))), ...rows.map((row) => written.map((column) => csvField(column.value(row), column.digits)))].join('\r\n') + '\r\n';
 }
 
+/**
+ * Saves `text` as the file `name`. A data: URL, not a blob's: a blob URL had to be revoked some
+ * time after the click, and on a busy machine the browser had not read it yet (no download).
+ */
 function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob(['\uFEFF', text], { type: 'text/csv;charset=utf-8' }));
-  const link = h('a', { href: url, download: name });
+  const link = h('a', { href: `data:text/csv;charset=utf-8,${encodeURIComponent(`\uFEFF${text}`)}`, download: name });
   document.body.append(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** The classes of a column's cells: numbers to the right, buttons apart (tests and the CSV leave them out). */
+function cellClass<R>(column: Column<R>): Record<string, string> {
+  const classes = [column.numeric ? 'num' : '', column.value ? '' : 'action'].filter(Boolean).join(' ');
+  return classes ? { class: classes } : {};
 }
 
 /** A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`). */
 export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLElement {
-  const head = h('tr', {}, ...columns.map((column) => h('th', column.numeric ? { class: 'num' } : {}, t(column.label))));
+  const head = h('tr', {}, ...columns.map((column) => h('th', cellClass(column), t(column.label))));
   const body = rows.map((row) =>
     h(
       'tr',
       {},
       ...columns.map((column) => {
-        const value = column.value(row);
-        const shown = column.cell ? column.cell(row) : typeof value === 'number' ? num(value) : value;
+        const value = column.value?.(row) ?? '';
+        const shown = column.cell ? column.cell(row) : typeof value === 'number' ? num(value, column.digits) : value;
         const background = column.background?.(row);
-        return h('td', { ...(column.numeric ? { class: 'num' } : {}), ...(background ? { style: `background: ${background}` } : {}) }, shown);
+        return h('td', { ...cellClass(column), ...(column.raw ? { 'data-raw': true } : {}), ...(background ? { style: `background: ${background}` } : {}) }, shown);
       }),
     ),
   );

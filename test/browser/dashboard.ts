@@ -34,3 +34,8 @@ export async function sectionsDrawn(page: Page): Promise<void> {
     return bodies.length > 0 && bodies.every((body) => ['ready', 'error'].includes(body.getAttribute('data-state')));
   })()`);
 }
+
+/** Waits until every chart on the page is drawn (charts draw on the frame after their section). */
+export async function chartsDrawn(page: Page): Promise<void> {
+  await page.waitForFunction('document.querySelectorAll(".chart svg").length === document.querySelectorAll(".chart").length');
+}

@@ -1,21 +1,47 @@
 /**
  * The Mini Program's admin page (miniprogram/pages/admin/) run with a `Page` and a `wx` whose
  * `cloud.callFunction` reaches the emulator's client gateway as the phone's user: an operator sees
- * today, yesterday against the day before and the week's top entry points, channels and shares as
- * `admin` answers them; anyone else is sent back to the home page with nothing drawn.
+ * today (its time in China time, whatever the phone's zone), yesterday against the day before and
+ * the week's top entry points, channels and shares as `admin` answers them; anyone else is sent
+ * back to the home page with nothing drawn.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { transform } from 'esbuild';
 import { invokeAs, MIDDAY, REPO_ROOT, startEmulator, type RunningEmulator } from '../helpers/emulator';
 
 const OPERATOR = 'o-page-operator';
 const NOW = Date.parse(MIDDAY);
+const DAY = 86_400_000;
+const run = promisify(execFile);
 let emulator: RunningEmulator;
+
+/** An entry of the phone's, `at` epoch ms, with a channel's `rk_ch` when one is given. */
+const entry = (id: string, at: number, scene: number, channel?: string): Record<string, unknown> => ({
+  id,
+  seq: 1,
+  at,
+  type: 'enter',
+  cold: true,
+  options: { scene, path: 'pages/index/index', query: channel ? { rk_ch: channel } : {} },
+});
 
 beforeAll(async () => {
   emulator = await startEmulator({ timers: false, clock: MIDDAY, env: { RUKOU_OPERATORS: OPERATOR } });
-  const entry = (id: string, at: number, scene: number): Record<string, unknown> => ({ id, seq: 1, at, type: 'enter', cold: true, options: { scene, path: 'pages/index/index', query: {} } });
-  await invokeAs(emulator.url, 'track', { v: 1, sentAt: NOW, events: [entry('page-test-today-1', NOW - 60_000, 1089)] }, { openid: 'o-page-user' });
-  await invokeAs(emulator.url, 'track', { v: 1, sentAt: NOW, events: [entry('page-test-yesterday', NOW - 86_400_000, 1047)] }, { openid: 'o-page-other' });
+  const track = (openid: string, events: Record<string, unknown>[]): Promise<unknown> => invokeAs(emulator.url, 'track', { v: 1, sentAt: NOW, events }, { openid });
+  await track('o-page-user', [entry('page-test-today-1', NOW - 60_000, 1089)]);
+  await track('o-page-other', [entry('page-test-yesterday', NOW - DAY, 1047)]);
+  // the week's channels, three and four days ago (yesterday and the day before stay as they are): two of the operator's plain schemes and a key nobody registered
+  for (const [key, name] of [['poster-a', '海报 A'], ['sms-b', '短信 B']]) {
+    const created = await invokeAs(emulator.url, 'admin', { action: 'createChannel', kind: 'plainscheme', key, name, page: 'pages/index/index' }, { openid: OPERATOR, appid: 'wx0000000000000000' });
+    expect(created.result).toMatchObject({ channel: { key } });
+  }
+  await track('o-page-ch-1', [entry('page-test-ch-1', NOW - 4 * DAY, 1286, 'poster-a'), entry('page-test-ch-2', NOW - 3 * DAY, 1286, 'poster-a')]);
+  await track('o-page-ch-2', [entry('page-test-ch-3', NOW - 3 * DAY, 1286, 'poster-a')]);
+  await track('o-page-ch-3', [entry('page-test-ch-4', NOW - 3 * DAY, 1286, 'sms-b')]);
+  await track('o-page-ch-4', [entry('page-test-ch-5', NOW - 3 * DAY, 1286, 'flyer-x')]);
   await invokeAs(emulator.url, 'admin', { action: 'backfill', from: '2024-05-13', to: '2024-05-19' }, { openid: OPERATOR });
 });
 
@@ -28,9 +54,10 @@ interface AdminPage {
   load(): Promise<void>;
 }
 
-/** The page as WeChat would make it for `openid`, and where it sent the user. */
-function openPage(openid: string): { page: AdminPage; relaunched: string[] } {
+/** The page as WeChat would make it for `openid`, where it sent the user, and what `admin` answered it. */
+function openPage(openid: string): { page: AdminPage; relaunched: string[]; answers: Map<string, unknown> } {
   const relaunched: string[] = [];
+  const answers = new Map<string, unknown>();
   let page: AdminPage | undefined;
   Object.assign(globalThis, {
     Page(options: AdminPage & { data: Record<string, unknown> }) {
@@ -38,14 +65,20 @@ function openPage(openid: string): { page: AdminPage; relaunched: string[] } {
       Object.assign(page, { setData: (data: Record<string, unknown>) => Object.assign((page as AdminPage).data, data) });
     },
     wx: {
-      cloud: { callFunction: async ({ name, data }: { name: string; data: unknown }) => ({ result: (await invokeAs(emulator.url, name, data, { openid })).result }) },
+      cloud: {
+        callFunction: async ({ name, data }: { name: string; data: { action: string } }) => {
+          const { result } = await invokeAs(emulator.url, name, data, { openid });
+          answers.set(data.action, result);
+          return { result };
+        },
+      },
       reLaunch: ({ url }: { url: string }) => relaunched.push(url),
       stopPullDownRefresh: () => undefined,
     },
   });
   jest.isolateModules(() => require(path.join(REPO_ROOT, 'miniprogram', 'pages', 'admin', 'admin.ts')));
   if (!page) throw new Error('the admin page called no Page()');
-  return { page, relaunched };
+  return { page, relaunched, answers };
 }
 
 test("an operator sees today, yesterday against the day before, and the week's top entry points", async () => {
@@ -59,8 +92,60 @@ test("an operator sees today, yesterday against the day before, and the week's t
     { label: '用户', value: 1, previous: 0, change: '—', trend: 'flat' },
     { label: '新用户', value: 1, previous: 0, change: '—', trend: 'flat' },
   ]);
-  expect(page.data.scenes).toEqual([{ key: '1047', name: '扫描小程序码', entries: 1 }]);
+  expect(page.data.scenes).toEqual([
+    { key: '1286', name: '明文scheme打开小程序', entries: 5 },
+    { key: '1047', name: '扫描小程序码', entries: 1 },
+  ]);
   expect(page.data.shares).toEqual({ intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' });
+});
+
+test("the week's top channels are admin channels' answer: the registered ones by their names, an unregistered key as itself", async () => {
+  const { page, answers } = openPage(OPERATOR);
+  await page.load();
+  const answer = answers.get('channels') as { channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] };
+  expect(page.data.channels).toEqual(answer.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })));
+  expect(page.data.channels).toEqual([
+    { key: 'poster-a', name: '海报 A', entries: 3, firstTouch: 2 },
+    { key: 'flyer-x', name: 'flyer-x', entries: 1, firstTouch: 1 },
+    { key: 'sms-b', name: '短信 B', entries: 1, firstTouch: 1 },
+  ]);
+});
+
+/**
+ * The page run by a phone set to `zone`: a process of its own with that TZ (jest's workers keep
+ * their zone), the page compiled as the Mini Program's build would, `wx.cloud.callFunction`
+ * reaching the emulator as `openid`. Answers the page's data and `admin` today's answer.
+ */
+async function pageInZone(zone: string, openid: string): Promise<{ data: Record<string, unknown>; asOf: string }> {
+  const { code } = await transform(fs.readFileSync(path.join(REPO_ROOT, 'miniprogram', 'pages', 'admin', 'admin.ts'), 'utf8'), { loader: 'ts', format: 'cjs' });
+  const harness = `
+    let page;
+    let asOf;
+    globalThis.Page = (options) => { page = { ...options, data: structuredClone(options.data) }; page.setData = (data) => Object.assign(page.data, data); };
+    globalThis.wx = {
+      cloud: {
+        async callFunction({ name, data }) {
+          const response = await fetch(${JSON.stringify(emulator.url)} + '/functions/' + name, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wx-openid': ${JSON.stringify(openid)} }, body: JSON.stringify({ data }) });
+          const { result } = await response.json();
+          if (data.action === 'today') asOf = result.asOf;
+          return { result };
+        },
+      },
+      reLaunch() {},
+      stopPullDownRefresh() {},
+    };
+    new Function('exports', 'require', ${JSON.stringify(code)})({}, require);
+    page.load().then(() => process.stdout.write(JSON.stringify({ data: page.data, asOf })));`;
+  const { stdout } = await run(process.execPath, ['-e', harness], { env: { ...process.env, TZ: zone } });
+  return JSON.parse(stdout) as { data: Record<string, unknown>; asOf: string };
+}
+
+test("today's time is China time on a phone set to another zone", async () => {
+  const { data, asOf } = await pageInZone('America/Los_Angeles', OPERATOR);
+  const inChina = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(asOf));
+  // the emulator's clock started at noon in Beijing a few moments ago
+  expect(inChina).toMatch(/^12:/);
+  expect(data).toMatchObject({ ready: true, today: '2024-05-20', asOf: inChina });
 });
 
 test('anyone else is sent back to the home page, with nothing drawn', async () => {

@@ -187,6 +187,17 @@ describe('operators', () => {
     const next = await admin({ action: 'overview', from: '2024-03-13', to: '2024-03-16' });
     expect(next.totals.entries).toEqual({ value: 0, previous: sum((t) => t.totals.entries), change: -1 });
     expect(next.missingDays).toHaveLength(4);
+    expect(next.previous).toEqual({ from: DAYS[0], to: DAYS[3], missingDays: [] });
+    // a period before the rollups began: a change against it is against the days it has, and the answer names those it lacks
+    const rolled = ((await db.collection('rollups_daily').where({ _id: db.command.gte('2024-02-01').and(db.command.lte('2024-03-16')) }).limit(100).get()) as { data: { _id: string }[] }).data.map((doc) => doc._id);
+    const earliest = [...rolled].sort()[0];
+    const range = { from: addDays(earliest, 2), to: addDays(earliest, 5) };
+    const straddling = await admin({ action: 'overview', ...range });
+    const unrolled = [earliest, addDays(earliest, 1)].filter((day) => !rolled.includes(day));
+    expect(straddling.previous).toEqual({ from: addDays(earliest, -2), to: addDays(earliest, 1), missingDays: [addDays(earliest, -2), addDays(earliest, -1), ...unrolled] });
+    // before the calendar's first day there is no rollup either (the fuzz suite's find)
+    const first = await admin({ action: 'overview', from: '0000-01-01', to: '0000-01-02' });
+    expect(first.previous).toEqual({ from: '-000001-12-30', to: '-000001-12-31', missingDays: ['-000001-12-30', '-000001-12-31'] });
   });
 
   test('top entry points and channels, with scene names in Chinese and English', async () => {

@@ -26,6 +26,23 @@ describe('the scene catalog', () => {
     expect(count((s) => s.category)).toMatchObject({ Share: 18, 'Quick entry': 39, 'Templated messages': 3, 'QR code': 14 });
   });
 
+  it("closes every bracket and quote it opens, in both names (1089's Chinese name is closed where WeChat's page leaves it open)", () => {
+    const pairs: Record<string, string> = { '（': '）', '(': ')', '「': '」', '“': '”', '【': '】', '《': '》', '[': ']' };
+    const closers = new Set(Object.values(pairs));
+    const unbalanced = (name: string): boolean => {
+      const open: string[] = [];
+      for (const char of name) {
+        if (pairs[char]) open.push(pairs[char]);
+        else if (closers.has(char) && open.pop() !== char) return true;
+      }
+      return open.length > 0;
+    };
+    const faults = SCENES.flatMap((info) => [info.nameZh, info.nameEn].filter(unbalanced).map((name) => `${info.scene} ${name}`));
+    expect(faults).toEqual([]);
+    expect(unbalanced('栏（基础库')).toBe(true);
+    expect(sceneInfo(1089)?.nameZh.endsWith('「最近使用」栏）')).toBe(true);
+  });
+
   it('knows the entry points operators talk about', () => {
     expect(sceneInfo(1007)).toMatchObject({ category: 'Share', bucket: 'in-wechat', nameEn: 'Mini Program message card in a one-to-one chat', accessSource: 3 });
     expect(classifyScene(1047)).toEqual({ scene: 1047, category: 'QR code', bucket: 'offline-qr', known: true });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { escapeKey } from '../../shared/keys';
 import type { RollupDoc } from '../../shared/rollup';
 import { backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../../shared/stats-input';
-import { change, dailyTrend, rankKeys, shareFunnel, shareSeries, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { change, dailyTrend, missingDays, rankKeys, shareFunnel, shareSeries, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
 import { previousPeriod } from '../../shared/time';
 import { tokenAccepted } from '../../server/operators';
 
@@ -53,6 +53,13 @@ describe('trend and rankings', () => {
       ['2024-03-03', false, 3],
     ]);
     expect(trend[2].byScene).toEqual({ '1007': 3 });
+  });
+
+  test('the missing days of a range are those no rollup covers, in order; a rollup outside the range changes nothing', () => {
+    const docs = [doc('2024-03-03', 3, {}), doc('2024-03-01', 5, {}), doc('2024-02-28', 1, {})];
+    expect(missingDays(['2024-03-01', '2024-03-02', '2024-03-03', '2024-03-04'], docs)).toEqual(['2024-03-02', '2024-03-04']);
+    expect(missingDays(['2024-03-01'], [])).toEqual(['2024-03-01']);
+    expect(missingDays([], docs)).toEqual([]);
   });
 
   test('keys are summed over days, unescaped, ordered by entries then key, with their part of all entries', () => {

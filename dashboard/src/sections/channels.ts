@@ -6,7 +6,7 @@ import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { percent, t, type Text } from '../i18n';
 import { table } from '../table';
-import { empty, subhead, type Section } from './section';
+import { dayList, empty, subhead, type Section } from './section';
 
 interface ChannelDoc {
   key: string;
@@ -31,7 +31,7 @@ interface ChannelsAnswer {
   unknown: { keys: number; entries: number };
   byKind: { kind: string; entries: number; userDays: number; newUsers: number; firstTouch: number; channels: number }[];
   firstTouchSeries: { days: string[]; channels: { key: string; name?: string; daily: number[] }[]; others: number[] };
-  dead: { from: string; to: string; total: number; channels: ChannelDoc[] };
+  dead: { from: string; to: string; total: number; channels: ChannelDoc[]; missingDays: string[] };
 }
 
 const KINDS: Record<string, Text> = {
@@ -53,6 +53,7 @@ function codeOrLink(doc: ChannelDoc | undefined): Node | string {
 export const channelsSection: Section = {
   id: 'channels',
   title: { zh: '渠道（二维码与链接）', en: 'Channels (codes and links)' },
+  ranged: true,
   async draw(body, { admin, range }) {
     const [answer, listed] = await Promise.all([
       admin<ChannelsAnswer>('channels', { ...range, limit: 100, series: 5 }),
@@ -62,16 +63,16 @@ export const channelsSection: Section = {
     if (answer.channels.length === 0 && listed.channels.length === 0) return void body.append(empty());
     body.append(
       table('channels', [
-        { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key },
-        { label: { zh: '名称', en: 'Name' }, value: (row) => row.channel?.name ?? '' },
+        { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key, raw: true },
+        { label: { zh: '名称', en: 'Name' }, value: (row) => row.channel?.name ?? '', raw: true },
         { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.channel?.kind ?? 'unknown') },
-        { label: { zh: '分组', en: 'Group' }, value: (row) => row.channel?.group ?? '' },
+        { label: { zh: '分组', en: 'Group' }, value: (row) => row.channel?.group ?? '', raw: true },
         { label: 'entries', value: (row) => row.entries, numeric: true },
         { label: 'userDays', value: (row) => row.userDays, numeric: true },
         { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
         { label: { zh: '首次触达', en: 'First touches' }, value: (row) => row.firstTouch, numeric: true },
-        { label: 'share', value: (row) => row.share, cell: (row) => percent(row.share), numeric: true },
-        { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)) },
+        { label: 'share', value: (row) => percent(row.share), numeric: true },
+        { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
       ], answer.channels),
     );
     if (answer.unknown.keys > 0) body.append(h('p', { class: 'note' }, t({ zh: `另有 ${answer.unknown.keys} 个未登记的渠道键，共 ${answer.unknown.entries} 次进入（已计入上表）。`, en: `${answer.unknown.keys} keys not in the registry brought ${answer.unknown.entries} entries (in the table above).` })));
@@ -79,6 +80,7 @@ export const channelsSection: Section = {
     if (series.channels.length > 0) {
       body.append(
         subhead({ zh: '首次触达（每日，前 5 个渠道）', en: 'First touches by day (top 5 channels)' }),
+        // named by the operator's channel names: data, in neither of the page's languages
         chart('first-touch', {
           color: PALETTE,
           tooltip: { trigger: 'axis' },
@@ -90,7 +92,7 @@ export const channelsSection: Section = {
             ...series.channels.map((channel) => ({ name: channel.name ?? channel.key, type: 'line', symbol: 'none', data: channel.daily })),
             { name: t({ zh: '其他', en: 'Others' }), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: series.others },
           ],
-        }),
+        }, 280, { raw: true }),
       );
     }
     body.append(
@@ -104,14 +106,18 @@ export const channelsSection: Section = {
         { label: { zh: '首次触达', en: 'First touches' }, value: (row) => row.firstTouch, numeric: true },
       ], answer.byKind),
       subhead({ zh: `沉寂渠道（${answer.dead.from} 至 ${answer.dead.to} 无进入）`, en: `Dead channels (no entry ${answer.dead.from} to ${answer.dead.to})` }),
+      // a channel may look dead for want of its days' rollups
+      answer.dead.missingDays.length > 0
+        ? h('p', { class: 'note', 'data-dead-missing': String(answer.dead.missingDays.length) }, t({ zh: `这几天中有 ${answer.dead.missingDays.length} 天没有日汇总，其间的进入未计入：${dayList(answer.dead.missingDays)}`, en: `${answer.dead.missingDays.length} of these days ${answer.dead.missingDays.length === 1 ? 'has' : 'have'} no rollup, so their entries are not counted: ${dayList(answer.dead.missingDays)}` }))
+        : '',
       answer.dead.total === 0
         ? h('p', { class: 'empty' }, t({ zh: '没有沉寂的渠道。', en: 'No dead channel.' }))
         : table('dead-channels', [
-            { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key },
-            { label: { zh: '名称', en: 'Name' }, value: (row) => row.name },
+            { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key, raw: true },
+            { label: { zh: '名称', en: 'Name' }, value: (row) => row.name, raw: true },
             { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
             { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
-            { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)) },
+            { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
           ], answer.dead.channels),
     );
   },

@@ -3,11 +3,11 @@
  * user-days, conversion rate and median time to goal by the keys of a dimension under the chosen
  * attribution model.
  */
-import { h } from '../dom';
+import { h, raw } from '../dom';
 import { num, percent, t, type Text } from '../i18n';
-import { DIMENSIONS, keyName, type Dimension } from '../names';
+import { DIMENSIONS, dimensionName, keyName, namedKeys, type Dimension } from '../names';
 import { table } from '../table';
-import { missingNote, stat, type Section } from './section';
+import { stat, type Section } from './section';
 
 interface GoalKey {
   key: string;
@@ -24,7 +24,6 @@ interface GoalsAnswer {
   goal: string;
   totals: { goals: number; value: number; converterDays: number; verified: number };
   keys: GoalKey[];
-  missingDays: string[];
   daysToBackfill: string[];
 }
 
@@ -48,7 +47,7 @@ function duration(seconds: number): string {
 function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension): void {
   const backfill = answer.daysToBackfill.length > 0 ? h('p', { class: 'note' }, t({ zh: `${answer.daysToBackfill.length} 天在统计目标之前汇总，需回填后才计入。`, en: `${answer.daysToBackfill.length} days were rolled up before goals were counted: backfill them to count theirs.` })) : '';
   if (answer.totals.goals === 0) {
-    return void result.append(h('p', { class: 'empty', 'data-empty': 'goals' }, t({ zh: `这段时间没有“${answer.goal}”目标。`, en: `No "${answer.goal}" goal in this range.` })), missingNote(answer.missingDays) ?? '', backfill);
+    return void result.append(h('p', { class: 'empty', 'data-empty': 'goals' }, t({ zh: '这段时间没有“', en: 'No "' }), raw(answer.goal), t({ zh: '”目标。', en: '" goal in this range.' })), backfill);
   }
   const { totals } = answer;
   result.append(
@@ -61,15 +60,14 @@ function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension): void {
       stat('goal-verified', t({ zh: '已验证', en: 'Verified' }), num(totals.verified)),
     ),
     table('goals', [
-      { label: { zh: '入口', en: 'Entry point' }, value: (row) => keyName(by, row.key, row) },
+      { label: { zh: '入口', en: 'Entry point' }, value: (row) => keyName(by, row.key, row), raw: !namedKeys(by) },
       { label: { zh: '目标数', en: 'Goals' }, value: (row) => row.goals, numeric: true },
-      { label: { zh: '价值（元）', en: 'Value (yuan)' }, value: (row) => row.value / 100, cell: (row) => yuan(row.value), numeric: true },
+      { label: { zh: '价值（元）', en: 'Value (yuan)' }, value: (row) => row.value / 100, digits: 2, numeric: true },
       { label: { zh: '转化用户（按天累计）', en: 'Converter-days' }, value: (row) => row.converterDays, numeric: true },
       { label: 'userDays', value: (row) => row.userDays, numeric: true },
-      { label: { zh: '转化率', en: 'Conversion rate' }, value: (row) => row.conversionRate ?? '', cell: (row) => (row.conversionRate === null ? '—' : percent(row.conversionRate)), numeric: true },
-      { label: { zh: '达成时间中位数', en: 'Median time to goal' }, value: (row) => row.medianSeconds ?? '', cell: (row) => (row.medianSeconds === null ? '—' : duration(row.medianSeconds)), numeric: true },
+      { label: { zh: '转化率', en: 'Conversion rate' }, value: (row) => (row.conversionRate === null ? '—' : percent(row.conversionRate)), numeric: true },
+      { label: { zh: '达成时间中位数', en: 'Median time to goal' }, value: (row) => (row.medianSeconds === null ? '—' : duration(row.medianSeconds)), numeric: true },
     ], answer.keys),
-    missingNote(answer.missingDays) ?? '',
     backfill,
   );
 }
@@ -77,10 +75,11 @@ function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension): void {
 export const goalsSection: Section = {
   id: 'goals',
   title: { zh: '按入口的转化目标', en: 'Goals by entry point' },
+  ranged: true,
   async draw(body, { admin, range }) {
     const goal = h('input', { value: 'order_paid', size: '14', 'data-control': 'goal' });
     const model = h('select', { 'data-control': 'model' }, ...MODELS.map(([value, label]) => h('option', { value }, t(label))));
-    const by = h('select', { 'data-control': 'goals-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimension)));
+    const by = h('select', { 'data-control': 'goals-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;

@@ -3,7 +3,7 @@
  * within retention), each opening its record and activity (`admin` `group`).
  */
 import type { Admin } from '../api';
-import { h } from '../dom';
+import { h, raw } from '../dom';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, type Section } from './section';
@@ -18,7 +18,17 @@ async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promi
   const { group, activity } = await admin<GroupAnswer>('group', { groupId });
   const day = (at: string | null): string => (at ? at.slice(0, 10) : '—');
   box.replaceChildren(
-    h('p', { class: 'note', 'data-group': groupId }, t({ zh: `群 ${groupId}：${group.firstDay} 首次有人从这里进入（${group.firstOpener}）${group.firstShareId ? `，通过分享 ${group.firstShareId}` : ''}。`, en: `Group ${groupId}: first entered from on ${group.firstDay} (by ${group.firstOpener})${group.firstShareId ? `, through share ${group.firstShareId}` : ''}.` })),
+    h(
+      'p',
+      { class: 'note', 'data-group': groupId },
+      t({ zh: '群 ', en: 'Group ' }),
+      raw(groupId),
+      t({ zh: `：${group.firstDay} 首次有人从这里进入（`, en: `: first entered from on ${group.firstDay} (by ` }),
+      raw(group.firstOpener),
+      t({ zh: '）', en: ')' }),
+      ...(group.firstShareId ? [t({ zh: '，通过分享 ', en: ', through share ' }), raw(group.firstShareId)] : []),
+      t({ zh: '。', en: '.' }),
+    ),
     h(
       'div',
       { class: 'stats' },
@@ -33,18 +43,18 @@ async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promi
 export const groupsSection: Section = {
   id: 'groups',
   title: { zh: '群聊', en: 'Groups' },
+  ranged: true,
   async draw(body, { admin, range }) {
     const { groups } = await admin<{ groups: { groupId: string; opens: number; openers: number }[] }>('topGroups', { ...range, limit: 20 });
     if (groups.length === 0) return void body.append(empty());
     const detail = h('div', {});
     body.append(
       table('groups', [
-        { label: { zh: '群（openGId）', en: 'Group (openGId)' }, value: (row) => row.groupId },
+        { label: { zh: '群（openGId）', en: 'Group (openGId)' }, value: (row) => row.groupId, raw: true },
         { label: { zh: '打开次数', en: 'Opens' }, value: (row) => row.opens, numeric: true },
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '详情', en: 'Details' },
-          value: () => '',
           cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: Error) => detail.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], groups),

@@ -1,36 +1,43 @@
 /**
  * Totals with their change against the previous period, and traffic share by bucket and by
- * category over time (stacked, each day to 100%), from `admin` `overview`.
+ * category over time (stacked, each day to 100%), from `admin` `overview`. A change against a
+ * previous period with days missing their rollup says it is incomplete, and which days.
  */
 import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { bucketName, categoryName } from '../names';
-import { empty, missingNote, stat, subhead, type Section } from './section';
+import { dayList, empty, stat, subhead, type Change, type OverviewAnswer, type Section, type TrendDay } from './section';
 
-interface Change {
-  value: number;
-  previous: number;
-  change: number | null;
-}
-interface TrendDay {
-  day: string;
-  missing: boolean;
-  entries: number;
-  byBucket: Record<string, number>;
-  byCategory: Record<string, number>;
-}
-export interface OverviewAnswer {
-  totals: Record<'entries' | 'userDays' | 'newUsers' | 'sessions', Change>;
-  trend: TrendDay[];
-  missingDays: string[];
-}
-
-function changeText(change: Change, compare: boolean): HTMLElement | string {
-  if (!compare) return '';
+/** The change of one total, or why there is none to show; `partial` when the previous period lacks some days. */
+function changeText(change: Change, previous: OverviewAnswer['previous'], length: number): HTMLElement {
+  if (previous.missingDays.length === length) return h('span', { class: 'flat', 'data-compare': 'none' }, t({ zh: '上一周期没有日汇总，无从对比', en: 'the previous period has no rollup to compare with' }));
+  const partial = previous.missingDays.length > 0;
   const arrow = change.change === null ? '' : change.change > 0 ? '▲ ' : change.change < 0 ? '▼ ' : '';
   const ratio = change.change === null ? '—' : percent(Math.abs(change.change));
-  return h('span', { class: change.change === null || change.change === 0 ? 'flat' : change.change > 0 ? 'up' : 'down' }, `${arrow}${ratio} · ${t('previousPeriod')} ${num(change.previous)}`);
+  const trend = change.change === null || change.change === 0 ? 'flat' : change.change > 0 ? 'up' : 'down';
+  return h(
+    'span',
+    { class: partial ? `${trend} partial` : trend, 'data-compare': partial ? 'partial' : 'full' },
+    `${arrow}${ratio} · ${t('previousPeriod')} ${num(change.previous)}${partial ? t('incomplete') : ''}`,
+  );
+}
+
+const days = (n: number): string => (n === 1 ? '1 day' : `${n} days`);
+
+/** Which days of the previous period the change leaves out, when it leaves any out. */
+function previousNote(previous: OverviewAnswer['previous'], length: number): HTMLElement | null {
+  const missing = previous.missingDays.length;
+  if (missing === 0) return null;
+  const { from, to } = previous;
+  return h(
+    'p',
+    { class: 'note', 'data-previous-missing': String(missing) },
+    t({
+      zh: `上一周期（${from} 至 ${to}）有 ${missing} 天没有日汇总${missing < length ? `，变化只与其余 ${length - missing} 天相比` : ''}：${dayList(previous.missingDays)}`,
+      en: `The previous period (${from} to ${to}) has ${days(missing)} without a rollup${missing < length ? `: the change compares with its other ${days(length - missing)} only` : ''}: ${dayList(previous.missingDays)}`,
+    }),
+  );
 }
 
 /** Each day's share of entries by key, stacked to 100%: the shape of traffic, whatever its size. */
@@ -59,23 +66,23 @@ function shareChart(name: string, trend: TrendDay[], pick: (day: TrendDay) => Re
 export const overviewSection: Section = {
   id: 'overview',
   title: { zh: '总览', en: 'Overview' },
-  async draw(body, { admin, range, previous, compare }) {
-    const answer = await admin<OverviewAnswer>('overview', { ...range });
+  ranged: true,
+  async draw(body, { admin, overview, previous, compare }) {
+    const answer = await overview();
     const { totals, trend } = answer;
+    const extra = (change: Change): HTMLElement | string => (compare ? changeText(change, answer.previous, trend.length) : '');
     body.append(
       h(
         'div',
         { class: 'stats' },
-        stat('entries', t('entries'), num(totals.entries.value), changeText(totals.entries, compare)),
-        stat('userDays', t('userDays'), num(totals.userDays.value), changeText(totals.userDays, compare)),
-        stat('newUsers', t('newUsers'), num(totals.newUsers.value), changeText(totals.newUsers, compare)),
-        stat('sessions', t('sessions'), num(totals.sessions.value), changeText(totals.sessions, compare)),
+        stat('entries', t('entries'), num(totals.entries.value), extra(totals.entries)),
+        stat('userDays', t('userDays'), num(totals.userDays.value), extra(totals.userDays)),
+        stat('newUsers', t('newUsers'), num(totals.newUsers.value), extra(totals.newUsers)),
+        stat('sessions', t('sessions'), num(totals.sessions.value), extra(totals.sessions)),
       ),
+      (compare && previousNote(answer.previous, trend.length)) || '',
     );
-    if (totals.entries.value === 0) {
-      body.append(empty());
-      return;
-    }
+    if (totals.entries.value === 0) return void body.append(empty());
     const earlier = compare ? (await admin<OverviewAnswer>('overview', { ...previous })).trend : [];
     body.append(
       subhead({ zh: '每日进入次数', en: 'Entries by day' }),
@@ -88,14 +95,14 @@ export const overviewSection: Section = {
         yAxis: { type: 'value' },
         series: [
           { name: t('entries'), type: 'bar', data: trend.map((day) => day.entries) },
-          ...(compare ? [{ name: t('previousPeriod'), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: earlier.map((day) => day.entries) }] : []),
+          // a day of the previous period without a rollup is a gap in its line, not a zero
+          ...(compare ? [{ name: t('previousPeriod'), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: earlier.map((day) => (day.missing ? null : day.entries)) }] : []),
         ],
       }),
       subhead({ zh: '按入口大类的流量占比', en: 'Traffic share by bucket' }),
       shareChart('buckets', trend, (day) => day.byBucket, bucketName),
       subhead({ zh: '按入口类别的流量占比', en: 'Traffic share by category' }),
       shareChart('categories', trend, (day) => day.byCategory, categoryName),
-      missingNote(answer.missingDays) ?? '',
     );
   },
 };

@@ -5,9 +5,9 @@
  */
 import { h } from '../dom';
 import { num, percent, t, type Text } from '../i18n';
-import { DIMENSIONS, keyName, type Dimension } from '../names';
+import { DIMENSIONS, dimensionName, keyName, namedKeys, type Dimension } from '../names';
 import { table, type Column } from '../table';
-import { empty, missingNote, stat, subhead, type Section } from './section';
+import { empty, stat, subhead, type Section } from './section';
 
 interface RetentionValue {
   users: number;
@@ -26,7 +26,6 @@ interface RetentionAnswer {
   total: RetentionRow;
   keys: KeyRow[];
   reactivated: { users: number; keys: { key: string; users: number }[] };
-  missingDays: string[];
   daysToBackfill: string[];
 }
 
@@ -35,12 +34,11 @@ const DAYS = [1, 2, 3, 7, 14, 30];
 /** Light at 0, deep blue at 1, so that dark text stays readable on every cell. */
 const heat = (rate: number): string => `rgba(22, 93, 255, ${(0.06 + 0.6 * Math.min(1, rate)).toFixed(3)})`;
 
-/** A rate column: the CSV holds the rate (empty while unknown), the cell its percentage or "—" on its heat colour. */
+/** A rate column: its percentage, or "—" while unknown, on its heat colour. */
 function rateColumn(label: Text, value: (row: RetentionRow) => RetentionValue | null): Column<KeyRow> {
   return {
     label,
-    value: (row) => value(row)?.rate ?? '',
-    cell: (row) => {
+    value: (row) => {
       const known = value(row);
       return known ? percent(known.rate) : '—';
     },
@@ -53,10 +51,10 @@ function rateColumn(label: Text, value: (row: RetentionRow) => RetentionValue | 
 }
 
 function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void {
-  if (answer.total.users === 0) return void result.append(empty(), missingNote(answer.missingDays) ?? '');
+  if (answer.total.users === 0) return void result.append(empty());
   const totals: KeyRow = { key: t({ zh: '全部', en: 'All' }), ...answer.total };
   const columns: Column<KeyRow>[] = [
-    { label: { zh: '首次触达', en: 'First touch' }, value: (row) => (row === totals ? row.key : keyName(by, row.key, row)) },
+    { label: { zh: '首次触达', en: 'First touch' }, value: (row) => (row === totals ? row.key : keyName(by, row.key, row)), raw: !namedKeys(by) },
     { label: { zh: '新用户（同期群）', en: 'Cohort users' }, value: (row) => row.users, numeric: true },
     ...answer.days.map((n) => rateColumn({ zh: `第 ${n} 天`, en: `Day ${n}` }, (row) => row.days[String(n)])),
     ...answer.returned.map((n) => rateColumn({ zh: `${n} 天内回访`, en: `Back within ${n} d` }, (row) => row.returned[String(n)])),
@@ -65,13 +63,12 @@ function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void
   result.append(
     table('retention', columns, [totals, ...answer.keys]),
     h('p', { class: 'note' }, t({ zh: '“—”：尚无法得知（那一天还没到或还没汇总）。', en: '"—": not known yet (that day has not come or is not rolled up).' })),
-    missingNote(answer.missingDays) ?? '',
     backfill,
     subhead({ zh: '回流用户（超过 30 天未进入后再次进入）', en: 'Reactivated users (back after more than 30 days away)' }),
     h('div', { class: 'stats' }, stat('reactivated', t({ zh: '回流用户（按天累计）', en: 'Reactivated (user-days)' }), num(answer.reactivated.users))),
     answer.reactivated.keys.length > 0
       ? table('reactivated', [
-          { label: { zh: '带回他们的入口', en: 'Entry that brought them back' }, value: (row) => keyName(by, row.key) },
+          { label: { zh: '带回他们的入口', en: 'Entry that brought them back' }, value: (row) => keyName(by, row.key), raw: !namedKeys(by) },
           { label: 'users', value: (row) => row.users, numeric: true },
         ], answer.reactivated.keys)
       : '',
@@ -81,8 +78,9 @@ function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void
 export const retentionSection: Section = {
   id: 'retention',
   title: { zh: '按入口的留存', en: 'Retention by entry point' },
+  ranged: true,
   async draw(body, { admin, range }) {
-    const by = h('select', { 'data-control': 'retention-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimension)));
+    const by = h('select', { 'data-control': 'retention-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;

@@ -16,18 +16,20 @@ export interface RankedScene {
 export const scenesSection: Section = {
   id: 'scenes',
   title: { zh: '入口场景排行', en: 'Top entry points by scene' },
+  ranged: true,
   async draw(body, { admin, range }) {
     const { top } = await admin<{ top: RankedScene[] }>('topEntries', { ...range, dimension: 'scene', limit: 30 });
     if (top.length === 0) return void body.append(empty());
     body.append(
       table('scenes', [
         { label: { zh: '场景值', en: 'Scene' }, value: (row) => row.key },
-        { label: { zh: '中文名', en: 'Chinese name' }, value: (row) => row.zh ?? '' },
-        { label: { zh: '英文名', en: 'English name' }, value: (row) => row.en ?? '' },
+        // the catalog's names, both shown in either language
+        { label: { zh: '中文名', en: 'Chinese name' }, value: (row) => row.zh ?? '', raw: true },
+        { label: { zh: '英文名', en: 'English name' }, value: (row) => row.en ?? '', raw: true },
         { label: 'entries', value: (row) => row.entries, numeric: true },
         { label: 'userDays', value: (row) => row.userDays, numeric: true },
         { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
-        { label: 'share', value: (row) => row.share, cell: (row) => percent(row.share), numeric: true },
+        { label: 'share', value: (row) => percent(row.share), numeric: true },
       ], top),
     );
   },

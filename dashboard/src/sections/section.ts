@@ -1,7 +1,8 @@
 /**
  * A section of the dashboard: a title and how to draw its body for a range. The page (main.ts)
- * draws each one in its own panel, with its loading, empty and error states; adding a section is
- * adding it to the list in `sections/index.ts`.
+ * draws each one in its own panel, with its loading, empty and error states, and under each
+ * section of the range the days of the range without a rollup; adding a section is adding it to
+ * the list in `sections/index.ts`.
  */
 import type { Admin } from '../api';
 import { h } from '../dom';
@@ -10,6 +11,26 @@ import { t, type Text } from '../i18n';
 export interface Range {
   from: string;
   to: string;
+}
+
+export interface Change {
+  value: number;
+  previous: number;
+  change: number | null;
+}
+export interface TrendDay {
+  day: string;
+  missing: boolean;
+  entries: number;
+  byBucket: Record<string, number>;
+  byCategory: Record<string, number>;
+}
+/** `admin` `overview`'s answer (README, `admin`). */
+export interface OverviewAnswer {
+  totals: Record<'entries' | 'userDays' | 'newUsers' | 'sessions', Change>;
+  trend: TrendDay[];
+  missingDays: string[];
+  previous: Range & { missingDays: string[] };
 }
 
 export interface SectionContext {
@@ -22,6 +43,8 @@ export interface SectionContext {
   compare: boolean;
   /** Today, China day, as the backend's clock says. */
   today: string;
+  /** `admin` `overview` of the range, asked once for the whole page (the overview and every section's days without a rollup). */
+  overview(): Promise<OverviewAnswer>;
 }
 
 export interface Section {
@@ -29,6 +52,8 @@ export interface Section {
   title: Text;
   /** Draws into `body` (emptied first); an AdminError it throws is shown by the panel. */
   draw(body: HTMLElement, ctx: SectionContext): Promise<void>;
+  /** Drawn for the range: the page says under it which days of the range have no rollup, whether it drew something or nothing. */
+  ranged: boolean;
   /** Drawn again this often while the page is open and shown (today so far). */
   refreshMs?: number;
 }
@@ -39,11 +64,13 @@ export const empty = (): HTMLElement => h('p', { class: 'empty' }, t('empty'));
 /** A sub-heading inside a section. */
 export const subhead = (text: Text): HTMLElement => h('h3', {}, t(text));
 
+/** Days, the first and last few when there are many. */
+export const dayList = (days: string[]): string => (days.length > 6 ? `${days.slice(0, 3).join(', ')} … ${days.slice(-2).join(', ')}` : days.join(', '));
+
 /** Days of the range with no rollup, said under what was drawn from the others. */
 export function missingNote(days: string[]): HTMLElement | null {
   if (days.length === 0) return null;
-  const shown = days.length > 6 ? `${days.slice(0, 3).join(', ')} … ${days.slice(-2).join(', ')}` : days.join(', ');
-  return h('p', { class: 'note' }, `${days.length} ${t('missingDays')}${shown}`);
+  return h('p', { class: 'note', 'data-missing': String(days.length) }, t({ zh: `${days.length} 天没有日汇总（尚未汇总）：`, en: `${days.length} ${days.length === 1 ? 'day has' : 'days have'} no rollup (not rolled up yet): ` }), dayList(days));
 }
 
 /** A number card: a label, a value, and maybe its change against the previous period. */

@@ -1,8 +1,9 @@
 /** Subscription messages by template and service cards by rule (sent, by fate, opened, open rate, returns within 24 h, new users), by send day. */
-import { h } from '../dom';
-import { percent, t, type Text } from '../i18n';
+import { h, raw } from '../dom';
+import { num, percent, t, type Text } from '../i18n';
+import { fateName, ruleParts } from '../names';
 import { table, type Column } from '../table';
-import { missingNote, subhead, type Section } from './section';
+import { subhead, type Section } from './section';
 
 interface SendCounts {
   sent: number;
@@ -15,7 +16,6 @@ interface SendCounts {
 }
 interface SendsAnswer<R> {
   total: SendCounts;
-  missingDays: string[];
   settlingDays: string[];
   templates?: R[];
   rules?: R[];
@@ -24,9 +24,9 @@ interface SendsAnswer<R> {
 function countColumns<R extends SendCounts>(): Column<R>[] {
   return [
     { label: { zh: '已发送', en: 'Sent' }, value: (row) => row.sent, numeric: true },
-    { label: { zh: '结果', en: 'Fates' }, value: (row) => Object.entries(row.fates).map(([fate, count]) => `${fate} ${count}`).join(' · ') },
+    { label: { zh: '结果', en: 'Fates' }, value: (row) => Object.entries(row.fates).map(([fate, count]) => `${fateName(fate)} ${num(count)}`).join(' · ') },
     { label: { zh: '被打开', en: 'Opened' }, value: (row) => row.opened, numeric: true },
-    { label: { zh: '打开率', en: 'Open rate' }, value: (row) => row.openRate, cell: (row) => percent(row.openRate), numeric: true },
+    { label: { zh: '打开率', en: 'Open rate' }, value: (row) => percent(row.openRate), numeric: true },
     { label: { zh: '24 小时内回访', en: 'Returns within 24 h' }, value: (row) => row.returns24h, numeric: true },
     { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
   ];
@@ -35,19 +35,20 @@ function countColumns<R extends SendCounts>(): Column<R>[] {
 function block<R extends SendCounts>(name: string, title: Text, nothing: Text, first: Column<R>, answer: SendsAnswer<R>, rows: R[]): (Node | string)[] {
   if (rows.length === 0) return [subhead(title), h('p', { class: 'empty' }, t(nothing))];
   const settling = answer.settlingDays.length > 0 ? h('p', { class: 'note' }, t({ zh: `最近 ${answer.settlingDays.length} 天的数字仍可能增长（打开会在发送后 7 天内陆续到来）。`, en: `The last ${answer.settlingDays.length} days may still grow (opens keep coming for 7 days after a send).` })) : null;
-  return [subhead(title), table(name, [first, ...countColumns<R>()], rows), settling ?? '', missingNote(answer.missingDays) ?? ''];
+  return [subhead(title), table(name, [first, ...countColumns<R>()], rows), settling ?? ''];
 }
 
 export const sendsSection: Section = {
   id: 'sends',
   title: { zh: '订阅消息与客服卡片', en: 'Messages and service cards' },
+  ranged: true,
   async draw(body, { admin, range }) {
     type Template = SendCounts & { templateId: string; title?: string };
     type Rule = SendCounts & { rule: string };
     const [messages, cards] = await Promise.all([admin<SendsAnswer<Template>>('messages', { ...range }), admin<SendsAnswer<Rule>>('cards', { ...range })]);
     body.append(
-      ...block('messages', { zh: '订阅消息（按模板）', en: 'Subscription messages by template' }, { zh: '这段时间没有发送订阅消息。', en: 'No message was sent in this range.' }, { label: { zh: '模板', en: 'Template' }, value: (row: Template) => row.title ?? row.templateId }, messages, messages.templates ?? []),
-      ...block('cards', { zh: '客服卡片（按规则）', en: 'Service cards by rule' }, { zh: '这段时间没有发出客服卡片。', en: 'No card was sent in this range.' }, { label: { zh: '规则', en: 'Rule' }, value: (row: Rule) => row.rule }, cards, cards.rules ?? []),
+      ...block('messages', { zh: '订阅消息（按模板）', en: 'Subscription messages by template' }, { zh: '这段时间没有发送订阅消息。', en: 'No message was sent in this range.' }, { label: { zh: '模板', en: 'Template' }, value: (row: Template) => row.title ?? row.templateId, raw: true }, messages, messages.templates ?? []),
+      ...block('cards', { zh: '客服卡片（按规则）', en: 'Service cards by rule' }, { zh: '这段时间没有发出客服卡片。', en: 'No card was sent in this range.' }, { label: { zh: '规则', en: 'Rule' }, value: (row: Rule) => ruleParts(row.rule).join(''), cell: (row: Rule) => h('span', {}, ruleParts(row.rule)[0], raw(ruleParts(row.rule)[1])) }, cards, cards.rules ?? []),
     );
   },
 };

@@ -22,13 +22,14 @@ interface TodayAnswer {
 export const todaySection: Section = {
   id: 'today',
   title: { zh: '今日实时', en: 'Today so far' },
+  ranged: false,
   refreshMs: 60_000,
   async draw(body, { admin }) {
     const { asOf, rollup } = await admin<TodayAnswer>('today');
     const { totals } = rollup;
     const time = new Date(asOf).toLocaleTimeString(t({ zh: 'zh-CN', en: 'en-GB' }), { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
     body.append(
-      h('p', { class: 'note' }, `${rollup._id} · ${t('asOf')} ${time}（${t('refreshes')}）`),
+      h('p', { class: 'note' }, `${rollup._id} · ${t('asOf')} ${time}${t('refreshes')}`),
       h(
         'div',
         { class: 'stats' },
@@ -48,10 +49,10 @@ export const todaySection: Section = {
       subhead({ zh: '今日主要入口', en: "Today's top entry points" }),
       table('today-scenes', [
         { label: { zh: '场景值', en: 'Scene' }, value: (row) => row.scene },
-        { label: { zh: '入口', en: 'Entry point' }, value: (row) => t({ zh: row.zh, en: row.en }) },
+        { label: { zh: '入口', en: 'Entry point' }, value: (row) => t({ zh: row.zh, en: row.en }), raw: true },
         { label: 'entries', value: (row) => row.entries, numeric: true },
         { label: 'users', value: (row) => row.users, numeric: true },
-        { label: 'share', value: (row) => (totals.entries > 0 ? row.entries / totals.entries : 0), cell: (row) => percent(totals.entries > 0 ? row.entries / totals.entries : 0), numeric: true },
+        { label: 'share', value: (row) => percent(totals.entries > 0 ? row.entries / totals.entries : 0), numeric: true },
       ], scenes),
     );
   },

@@ -37,6 +37,12 @@ function addDays(day: string, n: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * "HH:MM" of an instant in China time (UTC+8, which keeps no daylight saving), computed from the
+ * instant itself: the phone's own zone (a traveller's, a test device's) must not move it.
+ */
+const chinaTime = (at: string): string => new Date(Date.parse(at) + 8 * 3_600_000).toISOString().slice(11, 16);
+
 const percent = (ratio: number | null): string => (ratio === null ? '—' : `${ratio > 0 ? '+' : ''}${(ratio * 100).toFixed(1)}%`);
 const trendOf = (change: Change): string => (change.change === null || change.change === 0 ? 'flat' : change.change > 0 ? 'up' : 'down');
 
@@ -84,7 +90,7 @@ Page({
         ready: true,
         failed: '',
         today,
-        asOf: new Date(now.asOf).toTimeString().slice(0, 5),
+        asOf: chinaTime(now.asOf),
         todayTotals: now.rollup.totals,
         yesterday,
         compared: labels.map(([key, label]) => ({ label, value: overview.totals[key].value, previous: overview.totals[key].previous, change: percent(overview.totals[key].change), trend: trendOf(overview.totals[key]) })),
