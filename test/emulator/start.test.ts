@@ -107,7 +107,7 @@ test('stopped while it seeds the demo, it stops the seeding and its emulator; an
   expect(processesOn(dataDir)).toHaveLength(3);
 
   const meanwhile = rukouStart(dataDir);
-  expect(await meanwhile.exited).toBe(2);
+  expect(await meanwhile.exited).toBe(1);
   expect(meanwhile.output()).toContain(`by \`rukou start\` (process ${first.child.pid})`);
 
   first.child.kill('SIGTERM');
