@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { transform } from 'esbuild';
-import { invokeAs, MIDDAY, REPO_ROOT, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, moveClock, REPO_ROOT, startEmulator, type RunningEmulator } from '../helpers/emulator';
 
 const OPERATOR = 'o-page-operator';
 const NOW = Date.parse(MIDDAY);
@@ -55,8 +55,9 @@ interface AdminPage {
 }
 
 /** The page as WeChat would make it for `openid`, where it sent the user, and what `admin` answered it. */
-function openPage(openid: string): { page: AdminPage; relaunched: string[]; answers: Map<string, unknown> } {
+function openPage(openid: string): { page: AdminPage; relaunched: string[]; answers: Map<string, unknown>; titles: string[] } {
   const relaunched: string[] = [];
+  const titles: string[] = [];
   const answers = new Map<string, unknown>();
   let page: AdminPage | undefined;
   Object.assign(globalThis, {
@@ -73,19 +74,21 @@ function openPage(openid: string): { page: AdminPage; relaunched: string[]; answ
         },
       },
       reLaunch: ({ url }: { url: string }) => relaunched.push(url),
+      setNavigationBarTitle: ({ title }: { title: string }) => titles.push(title),
       stopPullDownRefresh: () => undefined,
     },
   });
   jest.isolateModules(() => require(path.join(REPO_ROOT, 'miniprogram', 'pages', 'admin', 'admin.ts')));
   if (!page) throw new Error('the admin page called no Page()');
-  return { page, relaunched, answers };
+  return { page, relaunched, answers, titles };
 }
 
 test("an operator sees today, yesterday against the day before, and the week's top entry points", async () => {
-  const { page, relaunched } = openPage(OPERATOR);
+  const { page, relaunched, titles } = openPage(OPERATOR);
   await page.load();
   expect(relaunched).toEqual([]);
-  expect(page.data).toMatchObject({ ready: true, failed: '', today: '2024-05-20', yesterday: '2024-05-19', week: '2024-05-13 ~ 2024-05-19' });
+  expect(titles).toEqual(['运营数据']);
+  expect(page.data).toMatchObject({ ready: true, failed: '', today: '2024-05-20', yesterday: '2024-05-19', yesterdayMissing: false, beforeMissing: false, week: '2024-05-13 ~ 2024-05-19' });
   expect(page.data.todayTotals).toMatchObject({ entries: 1, users: 1, newUsers: 1 });
   expect(page.data.compared).toEqual([
     { label: '进入次数', value: 1, previous: 0, change: '—', trend: 'flat' },
@@ -132,6 +135,7 @@ async function pageInZone(zone: string, openid: string): Promise<{ data: Record<
         },
       },
       reLaunch() {},
+      setNavigationBarTitle() {},
       stopPullDownRefresh() {},
     };
     new Function('exports', 'require', ${JSON.stringify(code)})({}, require);
@@ -148,9 +152,31 @@ test("today's time is China time on a phone set to another zone", async () => {
   expect(data).toMatchObject({ ready: true, today: '2024-05-20', asOf: inChina });
 });
 
-test('anyone else is sent back to the home page, with nothing drawn', async () => {
-  const { page, relaunched } = openPage('o-page-user');
+test('anyone else is sent back to the home page, with nothing drawn, not even its title; WeChat search does not index it', async () => {
+  const { page, relaunched, titles } = openPage('o-page-user');
   await page.load();
   expect(relaunched).toEqual(['/pages/index/index']);
+  expect(titles).toEqual([]);
   expect(page.data).toMatchObject({ ready: false, failed: '' });
+  expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'miniprogram', 'pages', 'admin', 'admin.json'), 'utf8')).navigationBarTitleText).toBe('');
+  // sitemap rules apply in order, the first that matches decides
+  const { rules } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'miniprogram', 'sitemap.json'), 'utf8')) as { rules: { action: string; page: string }[] };
+  expect(rules.find((rule) => rule.page === 'pages/admin/admin' || rule.page === '*')).toEqual({ action: 'disallow', page: 'pages/admin/admin' });
+});
+
+test('before yesterday is rolled up, it says so instead of a fall to nothing; a day before without a rollup is no comparison (the last test: it moves the clock)', async () => {
+  await moveClock(emulator.url, { advance: '1d' });
+  const first = openPage(OPERATOR);
+  await first.page.load();
+  expect(first.page.data).toMatchObject({ ready: true, today: '2024-05-21', yesterday: '2024-05-20', yesterdayMissing: true, beforeMissing: false });
+  await moveClock(emulator.url, { advance: '1d' });
+  await invokeAs(emulator.url, 'admin', { action: 'backfill', from: '2024-05-21', to: '2024-05-21' }, { openid: OPERATOR });
+  const second = openPage(OPERATOR);
+  await second.page.load();
+  expect(second.page.data).toMatchObject({ ready: true, today: '2024-05-22', yesterday: '2024-05-21', yesterdayMissing: false, beforeMissing: true });
+  expect((second.page.data.compared as { change: string; trend: string }[]).map(({ change, trend }) => [change, trend])).toEqual([
+    ['—', 'flat'],
+    ['—', 'flat'],
+    ['—', 'flat'],
+  ]);
 });

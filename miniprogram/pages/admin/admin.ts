@@ -3,8 +3,10 @@
  * entry points, channels and shares, from `admin`. It draws nothing until `admin` has answered:
  * anyone who is not an operator (`NOT_OPERATOR`) is sent back to the home page having seen none of
  * it. No link leads here (a link shown to everyone would have to ask `admin` for every user, and
- * log a refusal for each); operators open `pages/admin/admin` from DevTools or a code of it.
- * A plain `Page`, not a tracked one: an operator reading numbers is not traffic to count.
+ * log a refusal for each); operators open `pages/admin/admin` from DevTools or a code of it, and
+ * `sitemap.json` keeps it out of WeChat's search. Its title is set only for an operator. A plain
+ * `Page`, not a tracked one: an operator reading numbers is not traffic to count (a launch of the
+ * app on this page is still an entry: the tracker wraps the App).
  */
 interface Counts {
   entries: number;
@@ -54,6 +56,10 @@ Page({
     asOf: '',
     todayTotals: { entries: 0, users: 0, newUsers: 0 } as Counts,
     yesterday: '',
+    /** Yesterday has no rollup yet (before the daily run at 00:17 China time, or a failed one): no numbers to compare. */
+    yesterdayMissing: false,
+    /** The day before has no rollup: yesterday's numbers stand alone. */
+    beforeMissing: false,
     compared: [] as { label: string; value: number; previous: number; change: string; trend: string }[],
     week: '',
     scenes: [] as { key: string; name: string; entries: number }[],
@@ -76,7 +82,7 @@ Page({
       const yesterday = addDays(today, -1);
       const week = { from: addDays(today, -7), to: yesterday };
       const [overview, top, channels, funnel] = await Promise.all([
-        admin<{ totals: Record<'entries' | 'userDays' | 'newUsers', Change> }>({ action: 'overview', from: yesterday, to: yesterday }),
+        admin<{ totals: Record<'entries' | 'userDays' | 'newUsers', Change>; missingDays: string[]; previous: { missingDays: string[] } }>({ action: 'overview', from: yesterday, to: yesterday }),
         admin<{ top: { key: string; zh?: string; entries: number }[] }>({ action: 'topEntries', ...week, dimension: 'scene', limit: 5 }),
         admin<{ channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] }>({ action: 'channels', ...week, limit: 5, series: 1 }),
         admin<{ funnel: { intents: number; returnOpens: number; newUsers: number; kFactor: number } }>({ action: 'shareFunnel', ...week }),
@@ -86,6 +92,9 @@ Page({
         ['userDays', '用户'],
         ['newUsers', '新用户'],
       ];
+      // a day without a rollup counts zero in overview's totals: shown as a change, it would be a fall to nothing
+      const beforeMissing = overview.previous.missingDays.length > 0;
+      wx.setNavigationBarTitle({ title: '运营数据' });
       this.setData({
         ready: true,
         failed: '',
@@ -93,7 +102,15 @@ Page({
         asOf: chinaTime(now.asOf),
         todayTotals: now.rollup.totals,
         yesterday,
-        compared: labels.map(([key, label]) => ({ label, value: overview.totals[key].value, previous: overview.totals[key].previous, change: percent(overview.totals[key].change), trend: trendOf(overview.totals[key]) })),
+        yesterdayMissing: overview.missingDays.length > 0,
+        beforeMissing,
+        compared: labels.map(([key, label]) => ({
+          label,
+          value: overview.totals[key].value,
+          previous: overview.totals[key].previous,
+          change: beforeMissing ? '—' : percent(overview.totals[key].change),
+          trend: beforeMissing ? 'flat' : trendOf(overview.totals[key]),
+        })),
         week: `${week.from} ~ ${week.to}`,
         scenes: top.top.map((row) => ({ key: row.key, name: row.zh ?? row.key, entries: row.entries })),
         channels: channels.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })),
