@@ -5,6 +5,9 @@
 // (./deploy/apply.js): collections, rules and indexes with @cloudbase/manager-node, then functions
 // and triggers with @cloudbase/cli. Any problem stops it before anything is sent.
 //   npm run deploy -- --dry-run   check and print the plan, send nothing: exits 0 when the deploy would go ahead
+// `npm run deploy --dry-run`, without `--`, is a dry run too: npm keeps the flag for itself (npm's
+// own dry-run config) and hands the script only npm_config_dry_run=true (npm 11.19.1), so a
+// forgotten `--` must never be taken for a real deploy.
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { applyPlan } = require('./deploy/apply');
@@ -14,6 +17,14 @@ const { readPlan } = require('./deploy/plan');
 const { planLines } = require('./deploy/print');
 
 const USAGE = 'usage: npm run deploy [-- --dry-run]';
+
+/**
+ * Whether npm was given its own --dry-run (`npm run deploy --dry-run`, or dry-run in an .npmrc):
+ * npm sets npm_config_dry_run for the script, "true" for the flag; only unset, empty or "false"
+ * (`--dry-run=false`) leaves it off.
+ * @param {NodeJS.ProcessEnv} processEnv
+ */
+const npmDryRun = (processEnv) => !['', 'false'].includes((processEnv.npm_config_dry_run ?? '').trim().toLowerCase());
 
 /**
  * @callback Send sends a checked plan; answers the warnings of what it left to the operator
@@ -34,7 +45,7 @@ async function sendWithTools(plan, envId, env) {
 }
 
 /**
- * Checks, prints and (without `--dry-run`) sends the plan of the project in `root`.
+ * Checks, prints and (without `--dry-run`, the deploy's or npm's) sends the plan of the project in `root`.
  * @param {{ root: string, argv: string[], processEnv: NodeJS.ProcessEnv, log: (...lines: string[]) => void, send?: Send }} options
  * @returns {Promise<number>} the exit status: 0 deployed (or, dry, deployable), 1 refused
  * @throws {Error} when a project file is not JSON, or sending fails
@@ -45,13 +56,15 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
     log(`deploy: unknown option ${unknown.join(' ')}: nothing was checked or sent. ${USAGE}`);
     return 1;
   }
-  const dryRun = argv.includes('--dry-run');
+  const fromNpm = !argv.includes('--dry-run') && npmDryRun(processEnv);
+  const dryRun = argv.includes('--dry-run') || fromNpm;
   const plan = readPlan(root);
   const { files, env } = loadEnvironment(root, processEnv);
   const environment = checkEnvironment(env, plan.functions);
   const problems = [...planProblems(plan), ...environment.problems];
 
   log(`Rukou deploy plan${dryRun ? ' (dry run: nothing is sent)' : ''}`);
+  if (fromNpm) log('npm took --dry-run as its own option (npm_config_dry_run is set), so this is a dry run; npm run deploy -- --dry-run says it to the deploy.');
   log(...planLines(plan, { files, variables: environment.variables }));
   if (environment.notes.length > 0) log('', ...environment.notes.map((note) => `note: ${note}`));
   if (problems.length > 0) {

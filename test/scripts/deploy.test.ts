@@ -30,11 +30,11 @@ const SECRETS: Record<string, string> = {
 
 const dotEnv = (vars: Record<string, string>): string => Object.entries(vars).map(([name, value]) => `${name}=${value}\n`).join('');
 
-/** Runs scripts/deploy.js of a copy holding this .env, with nothing of this process's environment but PATH. */
-function run(env: Record<string, string> | undefined, args: string[]): { status: number | null; output: string } {
+/** Runs scripts/deploy.js of a copy holding this .env, with nothing of this process's environment but PATH (and `processEnv`). */
+function run(env: Record<string, string> | undefined, args: string[], processEnv: Record<string, string> = {}): { status: number | null; output: string } {
   const root = copyProject(true);
   if (env) fs.writeFileSync(path.join(root, '.env'), dotEnv(env));
-  const child = spawnSync(process.execPath, [path.join(root, 'scripts', 'deploy.js'), ...args], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  const child = spawnSync(process.execPath, [path.join(root, 'scripts', 'deploy.js'), ...args], { cwd: root, encoding: 'utf8', env: { ...processEnv, PATH: process.env.PATH ?? '' } });
   return { status: child.status, output: `${child.stdout}${child.stderr}` };
 }
 
@@ -93,6 +93,14 @@ describe('npm run deploy', () => {
     expect(output).toContain('not deployable, nothing was sent:\n- ENV_ID is not set in .env');
   });
 
+  it('is a dry run when npm took --dry-run for itself (npm run deploy --dry-run, without --), saying so', () => {
+    const { status, output } = run(SECRETS, [], { npm_config_dry_run: 'true' });
+    expect(status).toBe(0);
+    expect(output).toContain('Rukou deploy plan (dry run: nothing is sent)\nnpm took --dry-run as its own option (npm_config_dry_run is set), so this is a dry run; npm run deploy -- --dry-run says it to the deploy.\n');
+    expect(output).toContain('deployable: npm run deploy sends this plan to the environment ENV_ID names.');
+    expect(output).not.toContain('sending it to');
+  });
+
   it('refuses an option it does not know rather than deploying (a mistyped --dry-run)', () => {
     const { status, output } = run(SECRETS, ['--dryrun']);
     expect(status).toBe(1);
@@ -114,8 +122,11 @@ describe('npm run deploy', () => {
     expect(await deploy({ root, argv: [], processEnv: { RUKOU_SHARE_SECRET: 'short' }, log, send })).toBe(1);
     expect(sent).toEqual([]);
 
+    expect(await deploy({ root, argv: [], processEnv: { npm_config_dry_run: 'true' }, log, send })).toBe(0);
+    expect(sent).toEqual([]);
+
     lines.length = 0;
-    expect(await deploy({ root, argv: [], processEnv: { ENV_ID: 'env-from-the-shell' }, log, send })).toBe(0);
+    expect(await deploy({ root, argv: [], processEnv: { ENV_ID: 'env-from-the-shell', npm_config_dry_run: 'false' }, log, send })).toBe(0);
     expect(sent.map(({ plan, envId, key }) => ({ root: plan.root, envId, key }))).toEqual([{ root, envId: 'env-from-the-shell', key: SECRETS.TENCENTCLOUD_SECRETKEY }]);
     expect(lines.slice(-3)).toEqual(['', 'deployed. Now the steps by hand above.', 'warning: collection users: index firstDay exists with other keys']);
   });
