@@ -5,6 +5,7 @@
 // (./deploy/apply.js): collections, rules and indexes with @cloudbase/manager-node, then functions
 // and triggers with @cloudbase/cli. Any problem stops it before anything is sent.
 //   npm run deploy -- --dry-run   check and print the plan, send nothing: exits 0 when the deploy would go ahead
+//   npm run deploy -- --help      print the usage, check and send nothing
 // `npm run deploy --dry-run`, without `--`, is a dry run too: npm keeps the flag for itself (npm's
 // own dry-run config) and hands the script only npm_config_dry_run=true (npm 11.19.1), so a
 // forgotten `--` must never be taken for a real deploy.
@@ -16,7 +17,26 @@ const { checkEnvironment, loadEnvironment } = require('./deploy/environment');
 const { readPlan } = require('./deploy/plan');
 const { planLines } = require('./deploy/print');
 
-const USAGE = 'usage: npm run deploy [-- --dry-run]';
+const USAGE = 'usage: npm run deploy [-- --dry-run | --help]';
+
+/** What `--help` prints: the options, what the deploy does and where the README says more. */
+const HELP = [
+  USAGE,
+  '',
+  'Builds, then checks the project and its environment offline and prints the deploy plan (the variables',
+  'by name, never a value). When nothing is wrong, sends it to the environment ENV_ID names: the',
+  'collections with their rules and indexes (@cloudbase/manager-node), then the functions with their',
+  'settings, variables and timers (@cloudbase/cli, tcb fn deploy --all --force). Any problem stops it',
+  'before anything is sent. What neither tool can do, the plan lists as steps by hand.',
+  '',
+  '  --dry-run   check and print the plan, send nothing; exits 0 when the deploy would go ahead, 1 naming',
+  '              each problem (npm run deploy --dry-run, without --, is a dry run too)',
+  '  --help, -h  print this',
+  '',
+  'The environment: .env, .env.local over it, the shell\'s variables over both (ENV_ID, the API key',
+  'TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, RUKOU_SHARE_SECRET, the optional RUKOU_* variables).',
+  'README.md, "Deploy to a real environment": steps 1-4 set it up, step 5 is this command, 6-10 by hand.',
+];
 
 /**
  * Whether npm was given its own --dry-run (`npm run deploy --dry-run`, or dry-run in an .npmrc):
@@ -47,10 +67,14 @@ async function sendWithTools(plan, envId, env) {
 /**
  * Checks, prints and (without `--dry-run`, the deploy's or npm's) sends the plan of the project in `root`.
  * @param {{ root: string, argv: string[], processEnv: NodeJS.ProcessEnv, log: (...lines: string[]) => void, send?: Send }} options
- * @returns {Promise<number>} the exit status: 0 deployed (or, dry, deployable), 1 refused
+ * @returns {Promise<number>} the exit status: 0 deployed (or, dry, deployable; or the usage asked for), 1 refused
  * @throws {Error} when a project file is not JSON, or sending fails
  */
 async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    log(...HELP);
+    return 0;
+  }
   const unknown = argv.filter((arg) => arg !== '--dry-run');
   if (unknown.length > 0) {
     log(`deploy: unknown option ${unknown.join(' ')}: nothing was checked or sent. ${USAGE}`);

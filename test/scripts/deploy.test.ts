@@ -104,7 +104,19 @@ describe('npm run deploy', () => {
   it('refuses an option it does not know rather than deploying (a mistyped --dry-run)', () => {
     const { status, output } = run(SECRETS, ['--dryrun']);
     expect(status).toBe(1);
-    expect(output).toBe('deploy: unknown option --dryrun: nothing was checked or sent. usage: npm run deploy [-- --dry-run]\n');
+    expect(output).toBe('deploy: unknown option --dryrun: nothing was checked or sent. usage: npm run deploy [-- --dry-run | --help]\n');
+  });
+
+  it('prints its usage for --help or -h and exits 0, checking nothing', () => {
+    for (const flag of ['--help', '-h']) {
+      const { status, output } = run(SECRETS, [flag]);
+      expect(status).toBe(0);
+      expect(output).toMatch(/^usage: npm run deploy \[-- --dry-run \| --help\]\n/);
+      expect(output).toContain('  --dry-run   check and print the plan, send nothing');
+      expect(output).toContain('  --help, -h  print this');
+      expect(output).toContain('README.md, "Deploy to a real environment": steps 1-4 set it up, step 5 is this command, 6-10 by hand.');
+      expect(output).not.toContain('Rukou deploy plan');
+    }
   });
 
   it('sends the checked plan to ENV_ID\'s environment only when nothing is wrong and it is not a dry run', async () => {
