@@ -73,6 +73,14 @@ describe('npm run deploy -- --dry-run', () => {
     expect(output).toContain('right-click each of track, admin, messages, callback under cloudfunctions/ → 上传并部署：云端安装依赖');
   });
 
+  it('lists every step by hand the README names: openapi permissions, message push, the dashboard\'s upload and HTTP access', () => {
+    const byHand = output.slice(output.indexOf('by hand, once the deploy is done'));
+    expect(byHand).toContain('\n  openapi permissions (step 6): the CLI cannot set them.');
+    expect(byHand).toContain('\n  message push (step 7): 云开发 → 设置 → 其他设置 → 消息推送');
+    expect(byHand).toContain('\n  web dashboard (step 8): upload it to static hosting, logged in (step 4): npx tcb hosting deploy dist/dashboard dashboard -e <ENV_ID>\n');
+    expect(byHand).toContain('\n  HTTP access (step 8): in the console\'s HTTP access service (HTTP 访问服务), on one domain, route /admin to the cloud function admin and /dashboard to static hosting\n');
+  });
+
   it('prints no value of .env', () => {
     for (const value of Object.values(SECRETS)) expect(output).not.toContain(value);
     for (const value of SECRETS.RUKOU_OPERATORS.split(',')) expect(output).not.toContain(value);
