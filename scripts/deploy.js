@@ -83,14 +83,15 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
   const fromNpm = !argv.includes('--dry-run') && npmDryRun(processEnv);
   const dryRun = argv.includes('--dry-run') || fromNpm;
   const plan = readPlan(root);
-  const { files, env } = loadEnvironment(root, processEnv);
-  const environment = checkEnvironment(env, plan.functions);
+  const { files, fileNames, env } = loadEnvironment(root, processEnv);
+  const environment = checkEnvironment(env, plan.functions, fileNames);
   const problems = [...planProblems(plan), ...environment.problems];
 
   log(`Rukou deploy plan${dryRun ? ' (dry run: nothing is sent)' : ''}`);
   if (fromNpm) log('npm took --dry-run as its own option (npm_config_dry_run is set), so this is a dry run; npm run deploy -- --dry-run says it to the deploy.');
   log(...planLines(plan, { files, variables: environment.variables }));
   if (environment.notes.length > 0) log('', ...environment.notes.map((note) => `note: ${note}`));
+  if (environment.warnings.length > 0) log('', ...environment.warnings.map((warning) => `warning: ${warning}`));
   if (problems.length > 0) {
     log('', `not deployable${dryRun ? '' : ', nothing was sent'}:`, ...problems.map((problem) => `- ${problem}`));
     return 1;

@@ -21,11 +21,12 @@ const SECRETS: Record<string, string> = {
   RUKOU_SHARE_SECRET: 'value-share-secret-0123456789',
   RUKOU_OPERATORS: 'value-oOperatorOpenid1,value-oOperatorOpenid2',
   RUKOU_ADMIN_TOKEN_SHA256: 'cd'.repeat(32),
-  RUKOU_APPID: 'value-wx0123456789abcdef',
+  RUKOU_APPID: 'wx7e3a9c0d5b1f4862',
   RUKOU_RETENTION_DAYS: '73519',
   RUKOU_USER_DAY_RETENTION_DAYS: '84620',
-  RUKOU_BACKFILL_SECONDS: '91357',
-  RUKOU_SEND_SECONDS: '62468',
+  // leading zeros: whole numbers within the functions' timeouts, and strings nothing else prints
+  RUKOU_BACKFILL_SECONDS: '000000029',
+  RUKOU_SEND_SECONDS: '000000041',
 };
 
 const dotEnv = (vars: Record<string, string>): string => Object.entries(vars).map(([name, value]) => `${name}=${value}\n`).join('');
@@ -84,6 +85,16 @@ describe('npm run deploy -- --dry-run', () => {
   it('prints no value of .env', () => {
     for (const value of Object.values(SECRETS)) expect(output).not.toContain(value);
     for (const value of SECRETS.RUKOU_OPERATORS.split(',')) expect(output).not.toContain(value);
+  });
+
+  it('refuses values the functions would not use as given, and warns of a misspelled variable, saying no value', () => {
+    const wrong = { ...SECRETS, ENV_ID: 'my env 7f3a', RUKOU_APPID: 'wx-not-an-appid-93', RUKOU_USER_DAY_RETENTION_DAYS: '0000005', RUKOU_BACKFILL_SECONDS: '000000055', RUKOU_SEND_SECONDS: '000000058' };
+    const refused = run({ ...wrong, RUKOU_SEND_SECOND: 'value-misspelled-30' }, ['--dry-run']);
+    expect(refused.status).toBe(1);
+    expect(refused.output).toMatch(/^warning: RUKOU_SEND_SECOND is in \.env, but no function reads it \(misspelled\?\): the functions read RUKOU_SHARE_SECRET, /m);
+    const problems = refused.output.slice(refused.output.indexOf('not deployable:')).split('\n').filter((line) => line.startsWith('- ')).map((line) => line.split(' ')[1]);
+    expect(problems).toEqual(['ENV_ID', 'RUKOU_USER_DAY_RETENTION_DAYS', 'RUKOU_BACKFILL_SECONDS', 'RUKOU_APPID', 'RUKOU_SEND_SECONDS']);
+    for (const value of [...Object.values(wrong), 'value-misspelled-30']) expect(refused.output).not.toContain(value);
   });
 
   it('refuses without ENV_ID, naming it', () => {
