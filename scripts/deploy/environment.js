@@ -3,43 +3,93 @@
 // {{env.X}} (@cloudbase/cli 2.12.10 loadEnvVariables and parseRawConfig, §A.4): `.env`, then
 // `.env.local` over it, each read with dotenv, then the process's own variables over both
 // (`ENV_ID=other npm run deploy` targets another environment). Both files are git-ignored.
-// Checked by name: whether each variable is set and well formed. No value is ever returned in a
-// message, printed or logged.
+// Checked by name: whether each variable is set and holds a value the functions would use as given
+// (server/config.ts), and which RUKOU_* names of the files no function reads. No value is ever
+// returned in a message, printed or logged.
 const dotenv = require('dotenv');
 const fs = require('node:fs');
 const path = require('node:path');
 
 /**
+ * What the checks of a value know beside it: the whole environment, and the functions given it.
+ * @typedef {{ env: NodeJS.ProcessEnv, usedBy: import('./plan').FunctionPlan[] }} Context
+ *
  * @typedef {object} Rule
  * @property {string} [required] why the deploy cannot go without it
- * @property {(value: string) => boolean} [valid] whether a set value is one the functions use
- * @property {string} [invalid] what a value must be (server/config.ts reads anything else as unset)
+ * @property {(value: string, context: Context) => string | undefined} [check] what a set value must
+ *   be, when it is not one the functions would use as given (as server/config.ts reads it)
  * @property {string} [unset] what follows from leaving it unset, when that is allowed
  */
 
+/** How the functions read a whole number (server/config.ts): digits, with spaces around. */
 const wholeNumber = (/** @type {string} */ value) => /^\s*\d+\s*$/.test(value);
 const positive = (/** @type {string} */ value) => wholeNumber(value) && Number(value) > 0;
+const IGNORED = ' (the functions would ignore it)';
+
+// server/config.ts's defaults and floors, tested against it in deploy-environment.test.ts
+/** DEFAULT_RETENTION_DAYS */
+const DEFAULT_RETENTION_DAYS = 90;
+/** User-days are kept at least the 7 days an event may arrive late (shared/time.ts MAX_EVENT_AGE_MS) and 1. */
+const MIN_USER_DAY_RETENTION_DAYS = 8;
+/** What a backfill's last day may take after its budget: a day of a million events (DEFAULT_BACKFILL_SECONDS' reasoning). */
+const BACKFILL_DAY_SECONDS = 20;
+/** What a send's last chunk of 50 recipients at WeChat may take after its budget ("a few seconds", DEFAULT_SEND_SECONDS' reasoning). */
+const SEND_CHUNK_SECONDS = 10;
+
+/**
+ * An environment id: what @cloudbase/node-sdk 3.17.2 (dist/utils/utils.js isValidEnvFormat) takes
+ * for one, a name of up to 20 characters, `-` and a suffix of up to 16: lowercase letters, digits, `_`, `-`.
+ */
+const ENV_ID_FORMAT = /^[a-z0-9_-]{1,40}$/;
+/** A Mini Program's AppID: `wx` and 16 hexadecimal digits, as WeChat issues them (project.config.json's appid). */
+const APPID_FORMAT = /^wx[0-9a-f]{16}$/i;
+
+/**
+ * @param {number} after the seconds the work started last may take once the budget is spent
+ * @param {string} why what that work is
+ * @returns {Rule['check']} a whole number of seconds that leaves `after` within the timeout of every function given it
+ */
+const budget = (after, why) => (value, { usedBy }) => {
+  if (!wholeNumber(value)) return `a whole number of seconds${IGNORED}`;
+  const timeouts = usedBy.map((fn) => Number(fn.declared.timeout)).filter((timeout) => Number.isInteger(timeout) && timeout > 0);
+  if (timeouts.length === 0) return undefined;
+  const timeout = Math.min(...timeouts);
+  const names = usedBy.filter((fn) => Number(fn.declared.timeout) === timeout).map((fn) => fn.name).join(' and ');
+  return Number(value) <= timeout - after ? undefined : `at most ${timeout - after}: ${timeout} s, the timeout of ${names} (cloudbaserc.json), less ${after} s for ${why}`;
+};
 
 /** @type {Record<string, Rule>} the variables the deploy knows, the deploy's own first */
 const RULES = {
-  ENV_ID: { required: 'the id of your CloudBase environment (README, Deploy step 3)' },
+  ENV_ID: {
+    required: 'the id of your CloudBase environment (README, Deploy step 3)',
+    check: (value) => (ENV_ID_FORMAT.test(value) ? undefined : 'an environment id: at most 40 lowercase letters, digits, _ or -, no spaces (DevTools: 云开发 → 设置, 环境 ID)'),
+  },
   TENCENTCLOUD_SECRETID: { required: 'the SecretId of the API key the deploy signs in with (README, Deploy step 2)' },
   TENCENTCLOUD_SECRETKEY: { required: 'the SecretKey of the API key the deploy signs in with (README, Deploy step 2)' },
   RUKOU_SHARE_SECRET: {
     required: 'at least 16 random characters (openssl rand -base64 32), which share prefixes derive from; keep it: changing it re-issues every share prefix',
-    valid: (value) => value.trim().length >= 16,
-    invalid: 'at least 16 characters',
+    check: (value) => (value.trim().length >= 16 ? undefined : 'at least 16 characters'),
   },
   RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 9)' },
   RUKOU_ADMIN_TOKEN_SHA256: {
-    valid: (value) => value.split(',').every((hash) => /^[0-9a-fA-F]{64}$/.test(hash.trim())),
-    invalid: 'comma-separated SHA-256 digests, 64 hex characters each',
+    check: (value) => (value.split(',').every((hash) => /^[0-9a-fA-F]{64}$/.test(hash.trim())) ? undefined : `comma-separated SHA-256 digests, 64 hex characters each${IGNORED}`),
     unset: 'nobody can sign in to the web dashboard',
   },
-  RUKOU_RETENTION_DAYS: { valid: positive, invalid: 'a whole number of days above 0' },
-  RUKOU_USER_DAY_RETENTION_DAYS: { valid: positive, invalid: 'a whole number of days above 0' },
-  RUKOU_BACKFILL_SECONDS: { valid: wholeNumber, invalid: 'a whole number of seconds' },
-  RUKOU_SEND_SECONDS: { valid: wholeNumber, invalid: 'a whole number of seconds' },
+  RUKOU_APPID: {
+    check: (value) => (APPID_FORMAT.test(value.trim()) ? undefined : "the Mini Program's AppID, wx and 16 hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"),
+  },
+  RUKOU_RETENTION_DAYS: { check: (value) => (positive(value) ? undefined : `a whole number of days above 0${IGNORED}`) },
+  RUKOU_USER_DAY_RETENTION_DAYS: {
+    check: (value, { env }) => {
+      if (!positive(value)) return `a whole number of days above 0${IGNORED}`;
+      const retention = positive(env.RUKOU_RETENTION_DAYS ?? '') ? Number(env.RUKOU_RETENTION_DAYS) : DEFAULT_RETENTION_DAYS;
+      return Number(value) >= Math.max(retention, MIN_USER_DAY_RETENTION_DAYS)
+        ? undefined
+        : `at least RUKOU_RETENTION_DAYS (${DEFAULT_RETENTION_DAYS} when unset) and ${MIN_USER_DAY_RETENTION_DAYS}: the functions would keep user-days that long anyway, since a day's events cannot be rolled up again without its user-days`;
+    },
+  },
+  RUKOU_BACKFILL_SECONDS: { check: budget(BACKFILL_DAY_SECONDS, 'the day a backfill started last (a million events)') },
+  RUKOU_SEND_SECONDS: { check: budget(SEND_CHUNK_SECONDS, 'the chunk of 50 recipients a send started last, at WeChat') },
 };
 
 /** The variables of the deploy itself, not given to any function. */
@@ -51,12 +101,13 @@ const ENV_FILES = ['.env', '.env.local'];
 /**
  * @param {string} root the project's folder, where the files are
  * @param {NodeJS.ProcessEnv} processEnv
- * @returns {{ files: string[], env: NodeJS.ProcessEnv }} the files found and the variables the deploy runs with
+ * @returns {{ files: string[], fileNames: string[], env: NodeJS.ProcessEnv }} the files found, the
+ *   names they set, and the variables the deploy runs with
  */
 function loadEnvironment(root, processEnv) {
   const files = ENV_FILES.map((name) => path.join(root, name)).filter((file) => fs.existsSync(file));
   const parsed = files.map((file) => dotenv.parse(fs.readFileSync(file)));
-  return { files, env: Object.assign({}, ...parsed, processEnv) };
+  return { files, fileNames: [...new Set(parsed.flatMap(Object.keys))], env: Object.assign({}, ...parsed, processEnv) };
 }
 
 /**
@@ -67,9 +118,10 @@ function loadEnvironment(root, processEnv) {
  * Each variable the deploy or a function uses, whether it is set, and what is wrong or missing.
  * @param {NodeJS.ProcessEnv} env
  * @param {import('./plan').FunctionPlan[]} functions
- * @returns {{ variables: VariableState[], problems: string[], notes: string[] }} problems stop the deploy; notes do not
+ * @param {string[]} [fileNames] the names the .env files set: a RUKOU_* one no function is given is warned of (a misspelling)
+ * @returns {{ variables: VariableState[], problems: string[], notes: string[], warnings: string[] }} problems stop the deploy; notes and warnings do not
  */
-function checkEnvironment(env, functions) {
+function checkEnvironment(env, functions, fileNames = []) {
   const names = [...new Set([...DEPLOY_VARIABLES, ...functions.flatMap((fn) => fn.variables)])];
   /** @type {string[]} */
   const problems = [];
@@ -78,12 +130,18 @@ function checkEnvironment(env, functions) {
   const variables = names.map((name) => {
     const value = (env[name] ?? '').trim() === '' ? undefined : String(env[name]);
     const rule = RULES[name] ?? {};
+    const usedBy = functions.filter((fn) => fn.variables.includes(name));
     if (value === undefined && rule.required) problems.push(`${name} is not set in .env: ${rule.required}`);
     if (value === undefined && rule.unset) notes.push(`${name} is not set: ${rule.unset}`);
-    if (value !== undefined && rule.valid && !rule.valid(value)) problems.push(`${name} must be ${rule.invalid}${rule.required ? '' : ' (the functions would ignore it)'}`);
-    return { name, set: value !== undefined, usedBy: functions.filter((fn) => fn.variables.includes(name)).map((fn) => fn.name) };
+    const wrong = value === undefined ? undefined : rule.check?.(value, { env, usedBy });
+    if (wrong) problems.push(`${name} must be ${wrong}`);
+    return { name, set: value !== undefined, usedBy: usedBy.map((fn) => fn.name) };
   });
-  return { variables, problems, notes };
+  const read = names.filter((name) => name.startsWith('RUKOU_'));
+  const warnings = fileNames
+    .filter((name) => name.startsWith('RUKOU_') && !names.includes(name))
+    .map((name) => `${name} is in .env, but no function reads it (misspelled?): the functions read ${read.join(', ')}`);
+  return { variables, problems, notes, warnings };
 }
 
 module.exports = { loadEnvironment, checkEnvironment };

@@ -29,7 +29,7 @@ const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
  * @property {string} root the project's folder
  * @property {unknown} envId cloudbaserc.json's envId, as written
  * @property {FunctionPlan[]} functions in cloudbaserc.json's order
- * @property {string[]} undeclared folders of cloudfunctions/ with a src/index.ts that cloudbaserc.json does not declare
+ * @property {string[]} undeclared folders of cloudfunctions/ that cloudbaserc.json does not declare, whatever they hold (DevTools lists each as a function), dot-folders aside
  * @property {CollectionPlan[]} collections
  * @property {string | undefined} sdkRange the root package.json's wx-server-sdk range: what the emulator and the tests run
  * @property {typeof PUSH_ROUTES} pushRoutes
@@ -74,7 +74,9 @@ function readPlan(root) {
   /** @type {Record<string, any>[]} */
   const declared = Array.isArray(rc.functions) ? rc.functions : [];
   const functionsRoot = path.join(root, 'cloudfunctions');
-  const folders = fs.existsSync(functionsRoot) ? fs.readdirSync(functionsRoot).filter((name) => fs.existsSync(path.join(functionsRoot, name, 'src', 'index.ts'))) : [];
+  // every folder, not only those with a source: an old function's index.js alone, or an empty
+  // folder, is one DevTools shows and uploads; hidden dot-folders (tool caches) are not
+  const folders = fs.existsSync(functionsRoot) ? fs.readdirSync(functionsRoot).filter((name) => !name.startsWith('.') && fs.statSync(path.join(functionsRoot, name)).isDirectory()) : [];
   /** @type {Record<string, { rules: Record<string, unknown>, indexes?: Index[] }>} */
   const specs = readJson(path.join(root, 'database', 'collections.json'))?.collections ?? {};
   return {

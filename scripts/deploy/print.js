@@ -4,6 +4,11 @@
 
 /** @typedef {import('./plan').Plan} Plan @typedef {import('./environment').VariableState} VariableState */
 
+/** The path the web dashboard calls `admin` at: scripts/build.js writes it to dist/dashboard/config.json (`adminUrl`). */
+const ADMIN_PATH = '/admin';
+/** The folder of static hosting the dashboard is uploaded to, and so its path on the domain (README, Deploy step 8). */
+const DASHBOARD_PATH = 'dashboard';
+
 /** @param {import('./plan').Trigger} t */
 const timer = (t) => `timer ${t.name} "${t.config}" (Beijing time)`;
 
@@ -37,9 +42,11 @@ function planLines(plan, { files, variables }) {
   lines.push(
     '',
     'by hand, once the deploy is done (README, Deploy to a real environment):',
-    `  openapi permissions: the CLI cannot set them. In WeChat DevTools, right-click each of ${withPermissions.join(', ')} under cloudfunctions/ → 上传并部署：云端安装依赖 (that upload sends config.json)`,
-    `  message push: 云开发 → 设置 → 其他设置 → 消息推送, mode cloud function, one row each to ${plan.pushFunction}:`,
+    `  openapi permissions (step 6): the CLI cannot set them. In WeChat DevTools, right-click each of ${withPermissions.join(', ')} under cloudfunctions/ → 上传并部署：云端安装依赖 (that upload sends config.json)`,
+    `  message push (step 7): 云开发 → 设置 → 其他设置 → 消息推送, mode cloud function, one row each to ${plan.pushFunction}:`,
     ...plan.pushRoutes.map((route) => `    MsgType ${route.msgType}${route.event ? `, Event ${route.event}` : ''}`),
+    `  web dashboard (step 8): upload it to static hosting, logged in (step 4): npx tcb hosting deploy dist/${DASHBOARD_PATH} ${DASHBOARD_PATH} -e <ENV_ID>`,
+    `  HTTP access (step 8): in the console's HTTP access service (HTTP 访问服务), on one domain, route ${ADMIN_PATH} to the cloud function admin and /${DASHBOARD_PATH} to static hosting`,
   );
   return lines;
 }

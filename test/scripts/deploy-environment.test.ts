@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { checkEnvironment, loadEnvironment } from '../../scripts/deploy/environment';
 import { readPlan } from '../../scripts/deploy/plan';
+import { serverConfig } from '../../server/config';
 import { REPO_ROOT, tempDir } from '../helpers/emulator';
 
 const { functions } = readPlan(REPO_ROOT);
@@ -18,11 +19,12 @@ const COMPLETE = {
   RUKOU_SHARE_SECRET: 'value-share-secret-0123456789',
   RUKOU_OPERATORS: 'value-oOperatorOpenid1,value-oOperatorOpenid2',
   RUKOU_ADMIN_TOKEN_SHA256: 'ab'.repeat(32),
-  RUKOU_APPID: 'value-wx0123456789abcdef',
+  RUKOU_APPID: 'wx0a1b2c3d4e5f6789',
   RUKOU_RETENTION_DAYS: '120',
   RUKOU_USER_DAY_RETENTION_DAYS: '200',
-  RUKOU_BACKFILL_SECONDS: '30',
-  RUKOU_SEND_SECONDS: '40',
+  // leading zeros: whole numbers the functions read as 29 and 41, and strings no message holds
+  RUKOU_BACKFILL_SECONDS: '0029',
+  RUKOU_SEND_SECONDS: '0041',
 };
 
 describe('loadEnvironment', () => {
@@ -30,21 +32,23 @@ describe('loadEnvironment', () => {
     const root = tempDir('rukou-env-');
     fs.writeFileSync(path.join(root, '.env'), '# the environment\nENV_ID="from-file"\n\nRUKOU_SHARE_SECRET=\'quoted # not a comment\'\nRUKOU_OPERATORS=oA,oB # two operators\nRUKOU_APPID=wx-from-env\n');
     fs.writeFileSync(path.join(root, '.env.local'), 'RUKOU_APPID=wx-from-local\n');
-    const { files, env } = loadEnvironment(root, { ENV_ID: 'from-process', PATH: '/bin' });
+    const { files, fileNames, env } = loadEnvironment(root, { ENV_ID: 'from-process', PATH: '/bin' });
     expect(files).toEqual([path.join(root, '.env'), path.join(root, '.env.local')]);
+    expect(fileNames).toEqual(['ENV_ID', 'RUKOU_SHARE_SECRET', 'RUKOU_OPERATORS', 'RUKOU_APPID']);
     expect(env).toEqual({ ENV_ID: 'from-process', RUKOU_SHARE_SECRET: 'quoted # not a comment', RUKOU_OPERATORS: 'oA,oB', RUKOU_APPID: 'wx-from-local', PATH: '/bin' });
   });
 
   it('takes the process\'s variables alone when there is no .env', () => {
-    expect(loadEnvironment(tempDir('rukou-env-'), { ENV_ID: 'ci-env' })).toEqual({ files: [], env: { ENV_ID: 'ci-env' } });
+    expect(loadEnvironment(tempDir('rukou-env-'), { ENV_ID: 'ci-env' })).toEqual({ files: [], fileNames: [], env: { ENV_ID: 'ci-env' } });
   });
 });
 
 describe('checkEnvironment', () => {
   it('passes a complete environment, telling for each variable whether it is set and which functions get it', () => {
-    const { variables, problems, notes } = checkEnvironment(COMPLETE, functions);
+    const { variables, problems, notes, warnings } = checkEnvironment(COMPLETE, functions, Object.keys(COMPLETE));
     expect(problems).toEqual([]);
     expect(notes).toEqual([]);
+    expect(warnings).toEqual([]);
     expect(variables.map((v) => v.name).sort()).toEqual(Object.keys(COMPLETE).sort());
     expect(variables.every((v) => v.set)).toBe(true);
     expect(variables.find((v) => v.name === 'ENV_ID')?.usedBy).toEqual([]);
@@ -73,6 +77,72 @@ describe('checkEnvironment', () => {
       'RUKOU_SEND_SECONDS must be a whole number of seconds (the functions would ignore it)',
     ]);
     expect(notes).toEqual(['RUKOU_OPERATORS is not set: operators are only the openids in the admins collection (README, Deploy step 9)']);
+  });
+
+  const problemsWith = (change: Record<string, string>): string[] => checkEnvironment({ ...COMPLETE, ...change }, functions).problems;
+
+  it('refuses an ENV_ID no environment has: spaces, capitals or other characters, more than 40', () => {
+    for (const envId of ['my env', ' my-env', 'My-Env-1a2b', 'env.1a2b', 'env/1a2b', 'tcb-环境', `a${'b'.repeat(40)}`]) {
+      expect(problemsWith({ ENV_ID: envId })).toEqual(['ENV_ID must be an environment id: at most 40 lowercase letters, digits, _ or -, no spaces (DevTools: 云开发 → 设置, 环境 ID)']);
+    }
+    for (const envId of ['test-1a2b3c', 'prod_env-9f8e7d6c5b4a3210', 'a'.repeat(40)]) expect(problemsWith({ ENV_ID: envId })).toEqual([]);
+  });
+
+  it('refuses an RUKOU_APPID not shaped like an AppID', () => {
+    for (const appid of ['wx123', 'wx0a1b2c3d4e5f678', 'wx0a1b2c3d4e5f6789a', 'wx0a1b2c3d4e5f678g', 'gh_0a1b2c3d4e5f', 'value-wx0a1b2c3d4e5f6789']) {
+      expect(problemsWith({ RUKOU_APPID: appid })).toEqual(["RUKOU_APPID must be the Mini Program's AppID, wx and 16 hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"]);
+    }
+    expect(problemsWith({ RUKOU_APPID: ' wx0A1B2C3D4E5F6789 ' })).toEqual([]);
+  });
+
+  it('refuses user-day retention below the raw events\' retention or 8 days, which the functions would raise without a word', () => {
+    const tooShort = 'RUKOU_USER_DAY_RETENTION_DAYS must be at least RUKOU_RETENTION_DAYS (90 when unset) and 8: the functions would keep user-days that long anyway, since a day\'s events cannot be rolled up again without its user-days';
+    expect(problemsWith({ RUKOU_USER_DAY_RETENTION_DAYS: '5', RUKOU_RETENTION_DAYS: '3' })).toEqual([tooShort]);
+    expect(problemsWith({ RUKOU_USER_DAY_RETENTION_DAYS: '100', RUKOU_RETENTION_DAYS: '120' })).toEqual([tooShort]);
+    expect(problemsWith({ RUKOU_USER_DAY_RETENTION_DAYS: '60', RUKOU_RETENTION_DAYS: '' })).toEqual([tooShort]);
+    expect(problemsWith({ RUKOU_USER_DAY_RETENTION_DAYS: '8', RUKOU_RETENTION_DAYS: '8' })).toEqual([]);
+  });
+
+  it('takes a number of days exactly when the functions use it as given (server/config.ts)', () => {
+    const days = ['0', '1', '5', '7', '8', '9', '30', '89', '90', '91', '120', '121', '365', '-3', '2.5', 'ninety', ' 100 '];
+    for (const retention of [undefined, ...days]) {
+      for (const userDays of days) {
+        const env = { ...COMPLETE, RUKOU_RETENTION_DAYS: retention ?? '', RUKOU_USER_DAY_RETENTION_DAYS: userDays };
+        const used = serverConfig(env);
+        const names = checkEnvironment(env, functions).problems.map((problem) => problem.split(' ')[0]);
+        expect({ retention, userDays, refused: names.includes('RUKOU_USER_DAY_RETENTION_DAYS') }).toEqual({ retention, userDays, refused: used.userDayRetentionDays !== Number(userDays) });
+        if (retention !== undefined) expect({ retention, refused: names.includes('RUKOU_RETENTION_DAYS') }).toEqual({ retention, refused: used.retentionDays !== Number(retention) });
+      }
+    }
+  });
+
+  it('refuses budgets that leave the work started last no time within the functions\' 60 s timeout', () => {
+    expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '41', RUKOU_SEND_SECONDS: '51' })).toEqual([
+      'RUKOU_BACKFILL_SECONDS must be at most 40: 60 s, the timeout of rollup and admin (cloudbaserc.json), less 20 s for the day a backfill started last (a million events)',
+      'RUKOU_SEND_SECONDS must be at most 50: 60 s, the timeout of messages (cloudbaserc.json), less 10 s for the chunk of 50 recipients a send started last, at WeChat',
+    ]);
+    expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '40', RUKOU_SEND_SECONDS: '50' })).toEqual([]);
+    expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '0', RUKOU_SEND_SECONDS: '0' })).toEqual([]);
+    const shorter = functions.map((fn) => (fn.name === 'admin' ? { ...fn, declared: { ...fn.declared, timeout: 45 } } : fn));
+    expect(checkEnvironment({ ...COMPLETE, RUKOU_BACKFILL_SECONDS: '30' }, shorter).problems).toEqual([
+      'RUKOU_BACKFILL_SECONDS must be at most 25: 45 s, the timeout of admin (cloudbaserc.json), less 20 s for the day a backfill started last (a million events)',
+    ]);
+    for (const seconds of ['30', '40', '50', '60', '3600', '30s', '-1']) {
+      const used = serverConfig({ RUKOU_BACKFILL_SECONDS: seconds, RUKOU_SEND_SECONDS: seconds });
+      const names = problemsWith({ RUKOU_BACKFILL_SECONDS: seconds, RUKOU_SEND_SECONDS: seconds }).map((problem) => problem.split(' ')[0]);
+      expect({ seconds, backfill: names.includes('RUKOU_BACKFILL_SECONDS') }).toEqual({ seconds, backfill: used.backfillBudgetMs !== Number(seconds) * 1000 || Number(seconds) > 40 });
+      expect({ seconds, send: names.includes('RUKOU_SEND_SECONDS') }).toEqual({ seconds, send: used.sendBudgetMs !== Number(seconds) * 1000 || Number(seconds) > 50 });
+    }
+  });
+
+  it('warns of a RUKOU_* name in .env that no function reads, by name, and of nothing else', () => {
+    const { problems, warnings } = checkEnvironment(COMPLETE, functions, [...Object.keys(COMPLETE), 'RUKOU_SEND_SECOND', 'RUKOU_PORT', 'NODE_ENV']);
+    expect(problems).toEqual([]);
+    const read = 'RUKOU_SHARE_SECRET, RUKOU_RETENTION_DAYS, RUKOU_USER_DAY_RETENTION_DAYS, RUKOU_OPERATORS, RUKOU_BACKFILL_SECONDS, RUKOU_ADMIN_TOKEN_SHA256, RUKOU_APPID, RUKOU_SEND_SECONDS';
+    expect(warnings).toEqual([
+      `RUKOU_SEND_SECOND is in .env, but no function reads it (misspelled?): the functions read ${read}`,
+      `RUKOU_PORT is in .env, but no function reads it (misspelled?): the functions read ${read}`,
+    ]);
   });
 
   it('never says a value, whatever is wrong with it', () => {

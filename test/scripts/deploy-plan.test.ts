@@ -39,6 +39,20 @@ describe('cloudbaserc.json', () => {
     expect(problemsAfter((root) => fs.rmSync(path.join(root, 'cloudfunctions', 'callback', 'src'), { recursive: true }))).toEqual(['cloudbaserc.json declares callback but cloudfunctions/callback/src/index.ts is missing']);
   });
 
+  it('refuses any function folder it does not declare, whatever the folder holds, but not a dot-folder or a file', () => {
+    expect(
+      problemsAfter((root) => {
+        const functions = path.join(root, 'cloudfunctions');
+        fs.mkdirSync(path.join(functions, 'empty'));
+        fs.mkdirSync(path.join(functions, 'old-track'));
+        fs.writeFileSync(path.join(functions, 'old-track', 'index.js'), 'exports.main = async () => 1;\n');
+        fs.mkdirSync(path.join(functions, '.cache'));
+        fs.writeFileSync(path.join(functions, '.cache', 'index.js'), 'exports.main = async () => 1;\n');
+        fs.writeFileSync(path.join(functions, 'README.md'), 'notes\n');
+      }),
+    ).toEqual(['cloudfunctions/empty is not declared in cloudbaserc.json', 'cloudfunctions/old-track is not declared in cloudbaserc.json']);
+  });
+
   it('refuses a runtime or timeout left to the CLI\'s defaults, and values CloudBase does not take', () => {
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => delete declared(rc, 'track').timeout))).toEqual([
       'track: set runtime and timeout explicitly in cloudbaserc.json (the CLI\'s defaults are not the docs\')',
