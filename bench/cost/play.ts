@@ -352,7 +352,7 @@ class DayPlayer {
  *
  * @example
  * const phones = new Map();
- * for (const day of days) await playDay(day, url, { phones, slackMs: 15 * 60_000, lanes: 3 }); // a demo's weeks, returning users on their own phones
+ * for (const day of days) await playDay(day, url, { phones, lanes: 4 }); // a demo's weeks, returning users on their own phones
  */
 export function playDay(day: Day, url: string, options: PlayOptions = {}): Promise<PlayedDay> {
   return new DayPlayer(day, url, options).play();
