@@ -2,12 +2,16 @@
  * Plays a planned day (`day.ts`) on simulated phones running the real tracker, against an
  * emulator running the real `track`, on one time line for everyone: the next thing to happen — a
  * planned step, or a phone's own timer (a batch's delay, a retry, a system screen closing) —
- * happens next, with the emulator's clock moved to it first, so that the server's time and the
- * phones' agree (but for the phones whose clocks are wrong, by their offset). Calls take no time
- * on that line: each is answered before anything else happens.
+ * happens next, with the emulator's clock brought to it before a call goes out, so that the
+ * server's time and the phones' agree (but for the phones whose clocks are wrong, by their offset).
+ * Calls take no time on that line: each is answered before anything else happens.
+ *
+ * Why before every call: `track` places a batch's events by the server's receipt less their age
+ * on the phone (`eventTime`), so a clock lagging the time line by one amount for one batch and
+ * another for the next moves a visit's batches apart or together, and reorders them.
  */
 import type { ChatShare, QueueCounts } from '../../packages/rukou-tracker/src/tracker';
-import { gateway, openedFrom, SimulatedPhone, type PageDefinition, type PageInstance } from '../../test/client/simulated-wx';
+import { gateway, openedFrom, SimulatedPhone, type Backend, type PageDefinition, type PageInstance } from '../../test/client/simulated-wx';
 import { emulatorNow, invokeAs, issueGroupCloudId, moveClock } from '../../test/helpers/emulator';
 import { DETAIL, type Day, type Entry, type PlannedUser, type Step } from './day';
 
@@ -42,7 +46,7 @@ export interface PlayedDay {
   cards: number;
   /** Phones that launched again the morning after to send what their destroyed process left queued. */
   morningAfter: number;
-  /** The most the emulator's clock ran ahead of the day's time line, and the most it lagged behind. */
+  /** The most the emulator's clock ran ahead of the day's time line, and the most it lagged behind, when a call went out. */
   serverAheadMs: number;
   serverBehindMs: number;
 }
@@ -52,10 +56,10 @@ export interface PlayOptions {
   /** Phones kept from the days before, by openid (their storage, what the tracker kept): a returning user's own phone. Phones made today are added. */
   phones?: Map<string, SimulatedPhone>;
   /**
-   * How far the emulator's clock may fall behind the time line before it is moved (1 s by
-   * default). Every step within it is delivered before the next move: the event times of the
-   * calls it holds lie up to this much earlier than the time line (a move is an HTTP request: a
-   * demo of many days moves it less often).
+   * The time line is played in slices this long (1 s by default): before the first call a slice
+   * makes, the emulator's clock is moved to the slice's start if it is behind it (a move is an HTTP
+   * request; a slice that calls nothing moves nothing), so a call's event times lie up to this
+   * much earlier than the time line, and a visit's gaps are kept within it.
    */
   slackMs?: number;
   /**
@@ -67,20 +71,21 @@ export interface PlayOptions {
 }
 
 /**
- * The emulator's clock, kept with the day's time line. Between moves it ticks at the machine's
- * pace, while the day plays far faster, so it is moved whenever it would fall `slackMs` behind;
- * where the day plays slower than the machine's time (a burst of calls), it runs ahead instead.
+ * The emulator's clock, kept with the day's time line where it matters: when a call goes out.
+ * Between moves it ticks at the machine's pace, while the day plays far faster, so before a call
+ * it is moved to the start of the slice being played if it is behind it; where the day plays
+ * slower than the machine's time (a burst of calls), it runs ahead instead.
  */
 class ServerClock {
   aheadMs = 0;
   behindMs = 0;
   private movedTo = 0;
   private movedAt = 0;
+  /** The start of the slice being played: where a call finds the clock, at the least. */
+  private sliceAt = -Infinity;
+  private moving?: Promise<void>;
 
-  constructor(
-    private readonly url: string,
-    private readonly slackMs: number,
-  ) {}
+  constructor(private readonly url: string) {}
 
   async start(): Promise<void> {
     this.movedTo = await emulatorNow(this.url);
@@ -91,18 +96,44 @@ class ServerClock {
     return this.movedTo + (performance.now() - this.movedAt);
   }
 
-  async reach(at: number): Promise<void> {
-    const lag = at - this.now();
-    if (lag < this.slackMs) {
-      this.aheadMs = Math.max(this.aheadMs, -lag);
-      this.behindMs = Math.max(this.behindMs, lag);
-      return;
+  /** A slice of the time line starts at `at` (epoch ms): nothing moves until one of its calls. */
+  slice(at: number): void {
+    this.sliceAt = at;
+  }
+
+  /** Before a call made at `at` on the time line: the clock brought to the slice's start (one move, whichever lane calls first). */
+  async call(at: number): Promise<void> {
+    while (this.moving) await this.moving;
+    if (this.now() < this.sliceAt) {
+      this.moving = this.move(this.sliceAt).finally(() => (this.moving = undefined));
+      await this.moving;
     }
+    const lag = at - this.now();
+    this.aheadMs = Math.max(this.aheadMs, -lag);
+    this.behindMs = Math.max(this.behindMs, lag);
+  }
+
+  private async move(at: number): Promise<void> {
     const moved = await moveClock(this.url, { set: new Date(at).toISOString() });
     if (moved.status !== 200) throw new Error(`the emulator's clock did not move to ${new Date(at).toISOString()}: ${moved.status} ${moved.message}`);
     this.movedTo = Date.parse(moved.now);
     this.movedAt = performance.now();
   }
+}
+
+/**
+ * What a phone does before each call it makes, set by the day it is played in: a phone kept from
+ * the days before calls through the backend it was made with, which asks here.
+ */
+const beforeCall = new WeakMap<SimulatedPhone, () => Promise<void>>();
+
+/** The emulator's client gateway, reached once the day playing `phone` has readied the clock. */
+function gatewayOf(url: string, phone: () => SimulatedPhone): Backend {
+  const backend = gateway(url, APP);
+  return async (...args) => {
+    await beforeCall.get(phone())?.();
+    return backend(...args);
+  };
 }
 
 /** A page as the app defines it: detail pages can be shared. */
@@ -135,7 +166,7 @@ class DayPlayer {
   ) {
     this.slackMs = options.slackMs ?? 1000;
     this.lanes = options.lanes ?? 1;
-    this.clock = new ServerClock(url, this.slackMs);
+    this.clock = new ServerClock(url);
     this.phones = options.phones ?? new Map();
   }
 
@@ -145,12 +176,15 @@ class DayPlayer {
     if (found) return found;
     const user = this.day.users[step.user];
     const kept = this.phones.get(user.openid);
-    const phone = kept ?? new SimulatedPhone(user.openid, gateway(this.url, APP), {}, step.at + user.clockOffsetMs);
+    const phone: SimulatedPhone = kept ?? new SimulatedPhone(user.openid, gatewayOf(this.url, () => phone), {}, step.at + user.clockOffsetMs);
     this.phones.set(user.openid, phone);
     const player: Player = { user, phone };
-    // the group APIs ask WeChat, which needs the network
+    const ready = (): Promise<void> => this.clock.call(phone.clock.now() - user.clockOffsetMs);
+    beforeCall.set(phone, ready);
+    // the group APIs ask WeChat, which needs the network (and the clock: a cloudID expires)
     const cloudId = (kind: 'groupEnterInfo' | 'shareInfo') => async (): Promise<{ cloudID: string } | { errMsg: string }> => {
       if (!phone.online || player.group === undefined) return { errMsg: `${kind}:fail` };
+      await ready();
       return { cloudID: (await issueGroupCloudId(this.url, { openid: user.openid, appid: APP, kind, groupId: player.group, chatType: 3 })).cloudID };
     };
     phone.group = { ...(user.oldBaseLibrary ? {} : { groupEnterInfo: cloudId('groupEnterInfo') }), shareInfo: cloudId('shareInfo') };
@@ -174,6 +208,7 @@ class DayPlayer {
    */
   private async reportVerified(player: Player, goal: Extract<Step, { kind: 'goal' }>): Promise<void> {
     const event = { id: `srv-${goal.id}`, seq: 0, at: goal.at, type: 'goal', name: goal.name, goalId: goal.id, value: goal.value };
+    await this.clock.call(goal.at);
     const answer = await invokeAs(this.url, 'track', { v: 1, sentAt: goal.at, events: [event] }, { openid: player.user.openid, appid: APP, source: 'wx_client,scf' });
     if (!answer.result) throw new Error(`the verified report of ${goal.id} failed: ${JSON.stringify(answer)}`);
   }
@@ -267,16 +302,16 @@ class DayPlayer {
   }
 
   /**
-   * Plays the steps (in time order) and the timers they set, up to `until` on the time line: the
-   * clock is brought to the first thing due, then every lane plays what is due within the slack
-   * after it, side by side, and so on.
+   * Plays the steps (in time order) and the timers they set, up to `until` on the time line: a
+   * slice starts at the first thing due, every lane plays what is due within the slack after it,
+   * side by side (their calls find the clock at the slice's start), and so on.
    */
   private async run(steps: Step[], until = Infinity): Promise<void> {
     const lanes: Lane[] = Array.from({ length: this.lanes }, (_, k) => ({ steps: steps.filter((step) => step.user % this.lanes === k), next: 0, active: new Set() }));
     for (;;) {
       const at = Math.min(...lanes.map((lane) => this.dueAt(lane)));
       if (at > until || at === Infinity) return;
-      await this.clock.reach(at);
+      this.clock.slice(at);
       const end = Math.min(at + this.slackMs, until + 1);
       await Promise.all(lanes.map((lane) => this.runLane(lane, end)));
       this.cards.push(...this.shared.sort((a, b) => a.at - b.at || a.user - b.user).map((card) => card.path));
@@ -317,7 +352,7 @@ class DayPlayer {
  *
  * @example
  * const phones = new Map();
- * for (const day of days) await playDay(day, url, { phones, slackMs: 15 * 60_000, lanes: 3 }); // a demo's weeks, returning users on their own phones
+ * for (const day of days) await playDay(day, url, { phones, lanes: 4 }); // a demo's weeks, returning users on their own phones
  */
 export function playDay(day: Day, url: string, options: PlayOptions = {}): Promise<PlayedDay> {
   return new DayPlayer(day, url, options).play();
