@@ -6,12 +6,12 @@
 import { AdminError, adminClient, adminUrl, type Admin } from './api';
 import { disposeWithin } from './charts';
 import { h } from './dom';
-import { currentLang, setLang, t, type Word } from './i18n';
+import { currentLang, setLang, t, type Text, type Word } from './i18n';
 import { SECTIONS } from './sections';
+import { cleanToken, forgetToken, keepToken, storedToken } from './session';
 import { missingNote, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
-const TOKEN = 'rukou.token';
 const DEFAULT_DAYS = 14;
 const PRESETS: [Word, number][] = [
   ['last7', 7],
@@ -33,10 +33,11 @@ const root = document.getElementById('app') as HTMLElement;
 let generation = 0;
 let refresher: number | undefined;
 
-function signIn(url: string, message?: Word): void {
+/** The sign-in screen, saying `message` when there is one (why the last token was of no use); the token kept so far is forgotten. */
+function signIn(url: string, message?: Word | Text): void {
   generation++;
   window.clearInterval(refresher);
-  sessionStorage.removeItem(TOKEN);
+  forgetToken();
   disposeWithin(root);
   const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, 'data-control': 'token' });
   const form = h(
@@ -51,7 +52,10 @@ function signIn(url: string, message?: Word): void {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN, input.value.trim());
+    // a token that cannot be sent is refused here, saying why, and never kept
+    const typed = cleanToken(input.value);
+    if ('problem' in typed) return signIn(url, typed.problem);
+    keepToken(typed.token);
     void start(url);
   });
   root.replaceChildren(form);
@@ -60,6 +64,10 @@ function signIn(url: string, message?: Word): void {
 
 function languageButton(redraw: () => void): HTMLElement {
   return h('button', { type: 'button', class: 'lang', 'data-control': 'lang', onclick: () => (setLang(currentLang() === 'zh' ? 'en' : 'zh'), redraw()) }, t('language'));
+}
+
+function signOutButton(url: string): HTMLElement {
+  return h('button', { type: 'button', class: 'sign-out', 'data-control': 'sign-out', onclick: () => signIn(url) }, t('signOut'));
 }
 
 /** What `load` answers, asked once: a failure is asked again by the next call (a section's retry). */
@@ -143,7 +151,7 @@ function draw(state: State, url: string): void {
       'header',
       {},
       h('h1', {}, t('title')),
-      h('div', { class: 'row' }, languageButton(redraw), h('button', { type: 'button', 'data-control': 'sign-out', onclick: () => signIn(url) }, t('signOut'))),
+      h('div', { class: 'row' }, languageButton(redraw), signOutButton(url)),
     ),
     rangeBar(state, redraw),
     h('nav', {}, ...panels.map(({ section }) => h('a', { href: `#${section.id}` }, t(section.title)))),
@@ -164,9 +172,12 @@ function draw(state: State, url: string): void {
  * yesterday beside the 14 before them (the demo's 45 days hold both).
  */
 async function start(url: string): Promise<void> {
-  const token = sessionStorage.getItem(TOKEN);
-  if (!token) return signIn(url);
-  const admin = adminClient(url, token);
+  const stored = storedToken();
+  if (!stored) return signIn(url);
+  // a token kept before this check existed, or put there by hand, is checked again on a reload
+  const token = cleanToken(stored);
+  if ('problem' in token) return signIn(url, token.problem);
+  const admin = adminClient(url, token.token);
   root.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   try {
     const { asOf } = await admin<{ asOf: string }>('today');
@@ -174,7 +185,7 @@ async function start(url: string): Promise<void> {
     draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
-    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));
+    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void start(url) }, t('retry')), signOutButton(url)));
   }
 }
 
