@@ -106,9 +106,13 @@ async function drawSection(section: Section, body: HTMLElement, context: Section
   }
 }
 
+/** Today is not a day of a range: it has no rollup until tomorrow (a range with it showed a false drop), and its own live panel. */
+const RANGE_FUTURE: Text = { zh: '范围最晚到昨天：今天的数据见「今日实时」。', en: 'A range ends yesterday at the latest: today is in "Today so far".' };
+
 function rangeBar(state: State, redraw: () => void): HTMLElement {
-  const from = h('input', { type: 'date', value: state.range.from, max: state.today, 'data-control': 'from' });
-  const to = h('input', { type: 'date', value: state.range.to, max: state.today, 'data-control': 'to' });
+  const yesterday = addDays(state.today, -1);
+  const from = h('input', { type: 'date', value: state.range.from, max: yesterday, 'data-control': 'from' });
+  const to = h('input', { type: 'date', value: state.range.to, max: yesterday, 'data-control': 'to' });
   const presets = PRESETS.map(([word, days]) => {
     const range = { from: addDays(state.today, -days), to: addDays(state.today, -1) };
     const active = range.from === state.range.from && range.to === state.range.to;
@@ -118,9 +122,9 @@ function rangeBar(state: State, redraw: () => void): HTMLElement {
   compare.addEventListener('change', () => ((state.compare = compare.checked), redraw()));
   const problem = h('span', { class: 'error', 'data-range-problem': '' });
   const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: () => {
-    // a range the backend would refuse (backwards, past 366 days) is not sent, and the operator is told why
+    // a range the backend would refuse (backwards, past 366 days), or one reaching today or later, is not sent, and the operator is told why
     const days = from.value && to.value ? daysBetween(from.value, to.value) : NaN;
-    const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : '';
+    const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : to.value > yesterday ? t(RANGE_FUTURE) : '';
     problem.textContent = refusal;
     if (refusal) return;
     state.range = { from: from.value, to: to.value };
