@@ -143,9 +143,18 @@ function draw(state: State, url: string): void {
     previous: previousPeriod(state.range.from, state.range.to),
     compare: state.compare,
     today: state.today,
+    sawToday: (day) => {
+      // a page left open past midnight: the presets and the picker's last day follow the backend's new day (the range shown stays as chosen)
+      if (day <= state.today) return;
+      state.today = context.today = day;
+      const next = rangeBar(state, redraw);
+      bar.replaceWith(next);
+      bar = next;
+    },
     overview: once(() => state.admin<OverviewAnswer>('overview', { ...state.range })),
   };
   const redraw = (): void => draw(state, url);
+  let bar = rangeBar(state, redraw);
   const panels = SECTIONS.map((section) => {
     const body = h('div', { class: 'panel-body' });
     return { section, body, panel: h('section', { class: 'panel', id: section.id, 'data-section': section.id }, h('h2', {}, t(section.title)), body) };
@@ -157,7 +166,7 @@ function draw(state: State, url: string): void {
       h('h1', {}, t('title')),
       h('div', { class: 'row' }, languageButton(redraw), signOutButton(url)),
     ),
-    rangeBar(state, redraw),
+    bar,
     h('nav', {}, ...panels.map(({ section }) => h('a', { href: `#${section.id}` }, t(section.title)))),
     h('main', {}, ...panels.map(({ panel }) => panel)),
   );

@@ -1,7 +1,8 @@
 /**
  * The dashboard's ranges in Debian's chromium against an emulator holding a small demo whose clock
  * stands at NOW (2024-11-30, China time): a range ends yesterday at the latest (today and later
- * refused, saying why); a day of the range without a rollup marks each change incomplete.
+ * refused, saying why); a day of the range without a rollup marks each change incomplete; past
+ * midnight an open page's presets and picker follow the new day.
  */
 import cloud from 'wx-server-sdk';
 import type { Browser, Page } from 'playwright-core';
@@ -81,5 +82,27 @@ test('a day of the range without a rollup marks each change incomplete, and is n
   await sectionsDrawn(page);
   expect(await compared(page)).toEqual(['full', 'full', 'full', 'full']);
   expect(await page.$('[data-section="overview"] .panel-body > [data-missing]')).toBeNull();
+  await page.close();
+});
+
+// last: the emulator's clock never goes back
+test("a page left open past midnight (China time) moves its presets and the picker's last day on to the new day", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // the page's own timers under the test's hand: its minute's refresh of today so far is brought forward, not waited for
+  await page.clock.install();
+  await signIn(page, seeded.emulator.url, seeded.token);
+  await sectionsDrawn(page);
+  expect(await page.getAttribute('[data-control="to"]', 'max')).toBe('2024-11-29');
+
+  const moved = await fetch(`${seeded.emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ set: '2024-12-01T00:00:30+08:00' }) });
+  expect(moved.status).toBe(200);
+  await page.clock.fastForward(60_000);
+  await page.waitForSelector('[data-section="today"] .panel-body[data-state="ready"] >> text=2024-12-01');
+  await page.waitForSelector('[data-control="to"][max="2024-11-30"]');
+  expect(await page.getAttribute('[data-control="from"]', 'max')).toBe('2024-11-30');
+
+  await page.click('[data-preset="7"]');
+  await page.waitForSelector('[data-control="from"][value="2024-11-24"]');
+  expect(await page.inputValue('[data-control="to"]')).toBe('2024-11-30');
   await page.close();
 });

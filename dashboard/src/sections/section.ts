@@ -43,6 +43,8 @@ export interface SectionContext {
   compare: boolean;
   /** Today, China day, as the backend's clock says. */
   today: string;
+  /** Told today's day by each answer that carries it (today so far, every minute): past midnight the range bar moves on to the new day. */
+  sawToday(day: string): void;
   /** `admin` `overview` of the range, asked once for the whole page (the overview and every section's days without a rollup). */
   overview(): Promise<OverviewAnswer>;
 }
