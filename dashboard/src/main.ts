@@ -9,7 +9,7 @@ import { h } from './dom';
 import { currentLang, setLang, t, type Text, type Word } from './i18n';
 import { SECTIONS } from './sections';
 import { cleanToken, forgetToken, keepToken, storedToken } from './session';
-import { missingNote, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
+import { missingNotes, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
 const DEFAULT_DAYS = 14;
@@ -82,8 +82,8 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 
 /**
  * Draws one section into its panel, with its loading and error states, and under a section of the
- * range the range's days without a rollup, whether it drew something or nothing; a wrong token
- * signs out.
+ * range the range's days without a rollup (those before the data begins apart), whether it drew
+ * something or nothing; a token of no use signs out.
  */
 async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
   disposeWithin(body);
@@ -93,7 +93,7 @@ async function drawSection(section: Section, body: HTMLElement, context: Section
   try {
     const [, overview] = await Promise.all([section.draw(content, context), section.ranged ? context.overview() : undefined]);
     if (mine !== generation) return;
-    body.replaceChildren(...content.childNodes, ...(overview ? [missingNote(overview.missingDays) ?? ''] : []));
+    body.replaceChildren(...content.childNodes, ...(overview ? missingNotes(overview) : []));
     body.setAttribute('data-state', 'ready');
   } catch (error) {
     if (mine !== generation) return;

@@ -1,7 +1,8 @@
 /**
  * The dashboard's ranges in Debian's chromium against an emulator holding a small demo whose clock
  * stands at NOW (2024-11-30, China time): a range ends yesterday at the latest (today and later
- * refused, saying why); a day of the range without a rollup marks each change incomplete; past
+ * refused, saying why); a day of the range without a rollup marks each change incomplete; the days
+ * of a long preset before the data begins are said apart from a day missing its rollup; past
  * midnight an open page's presets and picker follow the new day.
  */
 import cloud from 'wx-server-sdk';
@@ -82,6 +83,31 @@ test('a day of the range without a rollup marks each change incomplete, and is n
   await sectionsDrawn(page);
   expect(await compared(page)).toEqual(['full', 'full', 'full', 'full']);
   expect(await page.$('[data-section="overview"] .panel-body > [data-missing]')).toBeNull();
+  await page.close();
+});
+
+/** Under each section of the range: its note of days before the data begins, and its note of days without a rollup (null when none). */
+async function notes(page: Page): Promise<[string | null, string | null][]> {
+  return (await page.evaluate(`[...document.querySelectorAll('.panel-body')].filter((body) => body.parentElement.id !== 'today').map((body) => [
+    body.querySelector(':scope > [data-before-data]')?.getAttribute('data-before-data') ?? null,
+    body.querySelector(':scope > [data-missing]')?.getAttribute('data-missing') ?? null,
+  ])`)) as [string | null, string | null][];
+}
+
+test.each([
+  [45, '2024-10-16', 36],
+  [90, '2024-09-01', 81],
+])('the %i-day preset says its days before the data begins (11-21) apart from the day missing its rollup', async (preset, from, before) => {
+  const page = await signedIn();
+  await page.click(`[data-preset="${preset}"]`);
+  await page.waitForSelector(`[data-control="from"][value="${from}"]`);
+  await sectionsDrawn(page);
+  const ranged = await page.$$eval('.panel', (panels) => panels.filter((panel) => panel.id !== 'today').length);
+  expect(await notes(page)).toEqual(Array.from({ length: ranged }, () => [String(before), '1']));
+  expect(await page.textContent('[data-section="overview"] [data-before-data]')).toContain('以来第一份日汇总是 2024-11-21');
+  expect(await page.textContent('[data-section="overview"] [data-before-data]')).toContain(from);
+  expect(await page.textContent('[data-section="overview"] .panel-body > [data-missing]')).toContain(TAKEN);
+  expect(await page.textContent('[data-section="overview"] .panel-body > [data-missing]')).not.toContain('2024-11-20');
   await page.close();
 });
 
