@@ -15,9 +15,12 @@ export class AdminError extends Error {
     this.name = 'AdminError';
   }
 
-  /** The token is wrong or expired: the caller is not an operator. */
+  /**
+   * The token is of no use: wrong or expired (the caller is not an operator, or a gateway answered
+   * 401 or 403), refused as a header (431, too large), or not sendable as a header at all.
+   */
   get signedOut(): boolean {
-    return this.code === 'NOT_OPERATOR';
+    return this.code === 'NOT_OPERATOR' || this.code === 'BAD_TOKEN' || [401, 403, 431].includes(this.status);
   }
 }
 
@@ -33,9 +36,15 @@ export async function adminUrl(): Promise<string> {
 
 export function adminClient(url: string, token: string): Admin {
   return async <T>(action: string, input: Record<string, unknown> = {}): Promise<T> => {
+    let headers: Headers;
+    try {
+      headers = new Headers({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+    } catch (error) {
+      throw new AdminError('BAD_TOKEN', `the token cannot be sent as a header: ${(error as Error).message}`, 0);
+    }
     let response: Response;
     try {
-      response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ action, ...input }) });
+      response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ action, ...input }) });
     } catch (error) {
       throw new AdminError('NETWORK', `admin cannot be reached at ${url}: ${(error as Error).message}`, 0);
     }

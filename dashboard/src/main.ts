@@ -6,12 +6,12 @@
 import { AdminError, adminClient, adminUrl, type Admin } from './api';
 import { disposeWithin } from './charts';
 import { h } from './dom';
-import { currentLang, setLang, t, type Word } from './i18n';
+import { currentLang, setLang, t, type Text, type Word } from './i18n';
 import { SECTIONS } from './sections';
-import { missingNote, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
+import { cleanToken, forgetToken, keepToken, storedToken } from './session';
+import { missingNotes, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
-const TOKEN = 'rukou.token';
 const DEFAULT_DAYS = 14;
 const PRESETS: [Word, number][] = [
   ['last7', 7],
@@ -33,10 +33,11 @@ const root = document.getElementById('app') as HTMLElement;
 let generation = 0;
 let refresher: number | undefined;
 
-function signIn(url: string, message?: Word): void {
+/** The sign-in screen, saying `message` when there is one (why the last token was of no use); the token kept so far is forgotten. */
+function signIn(url: string, message?: Word | Text): void {
   generation++;
   window.clearInterval(refresher);
-  sessionStorage.removeItem(TOKEN);
+  forgetToken();
   disposeWithin(root);
   const input = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, 'data-control': 'token' });
   const form = h(
@@ -51,7 +52,10 @@ function signIn(url: string, message?: Word): void {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    sessionStorage.setItem(TOKEN, input.value.trim());
+    // a token that cannot be sent is refused here, saying why, and never kept
+    const typed = cleanToken(input.value);
+    if ('problem' in typed) return signIn(url, typed.problem);
+    keepToken(typed.token);
     void start(url);
   });
   root.replaceChildren(form);
@@ -60,6 +64,10 @@ function signIn(url: string, message?: Word): void {
 
 function languageButton(redraw: () => void): HTMLElement {
   return h('button', { type: 'button', class: 'lang', 'data-control': 'lang', onclick: () => (setLang(currentLang() === 'zh' ? 'en' : 'zh'), redraw()) }, t('language'));
+}
+
+function signOutButton(url: string): HTMLElement {
+  return h('button', { type: 'button', class: 'sign-out', 'data-control': 'sign-out', onclick: () => signIn(url) }, t('signOut'));
 }
 
 /** What `load` answers, asked once: a failure is asked again by the next call (a section's retry). */
@@ -74,8 +82,8 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 
 /**
  * Draws one section into its panel, with its loading and error states, and under a section of the
- * range the range's days without a rollup, whether it drew something or nothing; a wrong token
- * signs out.
+ * range the range's days without a rollup (those before the data begins apart), whether it drew
+ * something or nothing; a token of no use signs out.
  */
 async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
   disposeWithin(body);
@@ -85,7 +93,7 @@ async function drawSection(section: Section, body: HTMLElement, context: Section
   try {
     const [, overview] = await Promise.all([section.draw(content, context), section.ranged ? context.overview() : undefined]);
     if (mine !== generation) return;
-    body.replaceChildren(...content.childNodes, ...(overview ? [missingNote(overview.missingDays) ?? ''] : []));
+    body.replaceChildren(...content.childNodes, ...(overview ? missingNotes(overview) : []));
     body.setAttribute('data-state', 'ready');
   } catch (error) {
     if (mine !== generation) return;
@@ -98,9 +106,13 @@ async function drawSection(section: Section, body: HTMLElement, context: Section
   }
 }
 
+/** Today is not a day of a range: it has no rollup until tomorrow (a range with it showed a false drop), and its own live panel. */
+const RANGE_FUTURE: Text = { zh: '范围最晚到昨天：今天的数据见「今日实时」。', en: 'A range ends yesterday at the latest: today is in "Today so far".' };
+
 function rangeBar(state: State, redraw: () => void): HTMLElement {
-  const from = h('input', { type: 'date', value: state.range.from, max: state.today, 'data-control': 'from' });
-  const to = h('input', { type: 'date', value: state.range.to, max: state.today, 'data-control': 'to' });
+  const yesterday = addDays(state.today, -1);
+  const from = h('input', { type: 'date', value: state.range.from, max: yesterday, 'data-control': 'from' });
+  const to = h('input', { type: 'date', value: state.range.to, max: yesterday, 'data-control': 'to' });
   const presets = PRESETS.map(([word, days]) => {
     const range = { from: addDays(state.today, -days), to: addDays(state.today, -1) };
     const active = range.from === state.range.from && range.to === state.range.to;
@@ -110,9 +122,9 @@ function rangeBar(state: State, redraw: () => void): HTMLElement {
   compare.addEventListener('change', () => ((state.compare = compare.checked), redraw()));
   const problem = h('span', { class: 'error', 'data-range-problem': '' });
   const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: () => {
-    // a range the backend would refuse (backwards, past 366 days) is not sent, and the operator is told why
+    // a range the backend would refuse (backwards, past 366 days), or one reaching today or later, is not sent, and the operator is told why
     const days = from.value && to.value ? daysBetween(from.value, to.value) : NaN;
-    const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : '';
+    const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : to.value > yesterday ? t(RANGE_FUTURE) : '';
     problem.textContent = refusal;
     if (refusal) return;
     state.range = { from: from.value, to: to.value };
@@ -131,9 +143,18 @@ function draw(state: State, url: string): void {
     previous: previousPeriod(state.range.from, state.range.to),
     compare: state.compare,
     today: state.today,
+    sawToday: (day) => {
+      // a page left open past midnight: the presets and the picker's last day follow the backend's new day (the range shown stays as chosen)
+      if (day <= state.today) return;
+      state.today = context.today = day;
+      const next = rangeBar(state, redraw);
+      bar.replaceWith(next);
+      bar = next;
+    },
     overview: once(() => state.admin<OverviewAnswer>('overview', { ...state.range })),
   };
   const redraw = (): void => draw(state, url);
+  let bar = rangeBar(state, redraw);
   const panels = SECTIONS.map((section) => {
     const body = h('div', { class: 'panel-body' });
     return { section, body, panel: h('section', { class: 'panel', id: section.id, 'data-section': section.id }, h('h2', {}, t(section.title)), body) };
@@ -143,9 +164,9 @@ function draw(state: State, url: string): void {
       'header',
       {},
       h('h1', {}, t('title')),
-      h('div', { class: 'row' }, languageButton(redraw), h('button', { type: 'button', 'data-control': 'sign-out', onclick: () => signIn(url) }, t('signOut'))),
+      h('div', { class: 'row' }, languageButton(redraw), signOutButton(url)),
     ),
-    rangeBar(state, redraw),
+    bar,
     h('nav', {}, ...panels.map(({ section }) => h('a', { href: `#${section.id}` }, t(section.title)))),
     h('main', {}, ...panels.map(({ panel }) => panel)),
   );
@@ -164,9 +185,12 @@ function draw(state: State, url: string): void {
  * yesterday beside the 14 before them (the demo's 45 days hold both).
  */
 async function start(url: string): Promise<void> {
-  const token = sessionStorage.getItem(TOKEN);
-  if (!token) return signIn(url);
-  const admin = adminClient(url, token);
+  const stored = storedToken();
+  if (!stored) return signIn(url);
+  // a token kept before this check existed, or put there by hand, is checked again on a reload
+  const token = cleanToken(stored);
+  if ('problem' in token) return signIn(url, token.problem);
+  const admin = adminClient(url, token.token);
   root.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   try {
     const { asOf } = await admin<{ asOf: string }>('today');
@@ -174,7 +198,7 @@ async function start(url: string): Promise<void> {
     draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
-    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));
+    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void start(url) }, t('retry')), signOutButton(url)));
   }
 }
 

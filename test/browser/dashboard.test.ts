@@ -325,7 +325,7 @@ test("every label is in the page's language: no English word left on the Chinese
   await page.close();
 });
 
-test('days without a rollup: every section of the range names them, whether it drew something or nothing; a change against a previous period missing days says it is incomplete', async () => {
+test('days without a rollup: every section of the range names them, whether it drew something or nothing, and those before the data begins apart; a change against a previous period missing days says it is incomplete', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await signIn(page, seeded.emulator.url, seeded.token);
   await sectionsDrawn(page);
@@ -336,10 +336,12 @@ test('days without a rollup: every section of the range names them, whether it d
   // each ranged section's note of its days without a rollup (the page's, under what the section drew), or null
   const missingNotes = async (): Promise<(string | null)[]> => (await page.evaluate(`${JSON.stringify(ranged)}.map((id) => document.querySelector('[data-section="' + id + '"] .panel-body > [data-missing]')?.getAttribute('data-missing') ?? null)`)) as (string | null)[];
 
-  // the default 14 days to yesterday begin the day before the demo: one day without a rollup, under every section; the 14 days before it have none, so there is no change to show
+  // the default 14 days to yesterday begin the day before the demo, and the 14 days before them have no rollup: under every section that day is before the data begins, not missing, and there is no change to show
   expect(await range(page)).toEqual({ from: addDays(today, -14), to: addDays(today, -1) });
-  expect(await missingNotes()).toEqual(ranged.map(() => '1'));
-  expect(await page.textContent('[data-section="overview"] [data-missing]')).toContain(addDays(today, -14));
+  expect(await missingNotes()).toEqual(ranged.map(() => null));
+  const beforeData = (await page.evaluate(`${JSON.stringify(ranged)}.map((id) => document.querySelector('[data-section="' + id + '"] .panel-body > [data-before-data]')?.getAttribute('data-before-data') ?? null)`)) as (string | null)[];
+  expect(beforeData).toEqual(ranged.map(() => '1'));
+  expect(await page.textContent('[data-section="overview"] [data-before-data]')).toContain(addDays(today, -14));
   expect(await page.$$eval('[data-section="overview"] [data-compare]', (spans) => spans.map((span) => span.getAttribute('data-compare')))).toEqual(['none', 'none', 'none', 'none']);
 
   // the last 7 days against the 7 before, one of which the demo does not reach: each change is marked incomplete, and the note names the day

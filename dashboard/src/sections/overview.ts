@@ -7,12 +7,17 @@ import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { bucketName, categoryName } from '../names';
+import { dayShares } from './day-shares';
 import { dayList, empty, stat, subhead, type Change, type OverviewAnswer, type Section, type TrendDay } from './section';
 
-/** The change of one total, or why there is none to show; `partial` when the previous period lacks some days. */
-function changeText(change: Change, previous: OverviewAnswer['previous'], length: number): HTMLElement {
+/**
+ * The change of one total, or why there is none to show; `partial` when either period lacks some
+ * days (the range's are named under the section, the previous period's under the totals).
+ */
+function changeText(change: Change, answer: OverviewAnswer, length: number): HTMLElement {
+  const { previous } = answer;
   if (previous.missingDays.length === length) return h('span', { class: 'flat', 'data-compare': 'none' }, t({ zh: '上一周期没有日汇总，无从对比', en: 'the previous period has no rollup to compare with' }));
-  const partial = previous.missingDays.length > 0;
+  const partial = previous.missingDays.length > 0 || answer.missingDays.length > 0;
   const arrow = change.change === null ? '' : change.change > 0 ? '▲ ' : change.change < 0 ? '▼ ' : '';
   const ratio = change.change === null ? '—' : percent(Math.abs(change.change));
   const trend = change.change === null || change.change === 0 ? 'flat' : change.change > 0 ? 'up' : 'down';
@@ -58,7 +63,7 @@ function shareChart(name: string, trend: TrendDay[], pick: (day: TrendDay) => Re
       stack: 'share',
       areaStyle: {},
       symbol: 'none',
-      data: trend.map((day) => (day.entries > 0 ? Math.round(((pick(day)[key] ?? 0) / day.entries) * 1000) / 10 : 0)),
+      data: dayShares(trend, pick, key),
     })),
   });
 }
@@ -70,7 +75,7 @@ export const overviewSection: Section = {
   async draw(body, { admin, overview, previous, compare }) {
     const answer = await overview();
     const { totals, trend } = answer;
-    const extra = (change: Change): HTMLElement | string => (compare ? changeText(change, answer.previous, trend.length) : '');
+    const extra = (change: Change): HTMLElement | string => (compare ? changeText(change, answer, trend.length) : '');
     body.append(
       h(
         'div',
@@ -94,8 +99,8 @@ export const overviewSection: Section = {
         xAxis: { type: 'category', data: trend.map((day) => day.day.slice(5)) },
         yAxis: { type: 'value' },
         series: [
-          { name: t('entries'), type: 'bar', data: trend.map((day) => day.entries) },
-          // a day of the previous period without a rollup is a gap in its line, not a zero
+          // a day without a rollup, in either period, is a gap, not a zero
+          { name: t('entries'), type: 'bar', data: trend.map((day) => (day.missing ? null : day.entries)) },
           ...(compare ? [{ name: t('previousPeriod'), type: 'line', symbol: 'none', lineStyle: { type: 'dashed' }, data: earlier.map((day) => (day.missing ? null : day.entries)) }] : []),
         ],
       }),

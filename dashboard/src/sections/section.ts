@@ -43,6 +43,8 @@ export interface SectionContext {
   compare: boolean;
   /** Today, China day, as the backend's clock says. */
   today: string;
+  /** Told today's day by each answer that carries it (today so far, every minute): past midnight the range bar moves on to the new day. */
+  sawToday(day: string): void;
   /** `admin` `overview` of the range, asked once for the whole page (the overview and every section's days without a rollup). */
   overview(): Promise<OverviewAnswer>;
 }
@@ -67,10 +69,27 @@ export const subhead = (text: Text): HTMLElement => h('h3', {}, t(text));
 /** Days, the first and last few when there are many. */
 export const dayList = (days: string[]): string => (days.length > 6 ? `${days.slice(0, 3).join(', ')} … ${days.slice(-2).join(', ')}` : days.join(', '));
 
-/** Days of the range with no rollup, said under what was drawn from the others. */
-export function missingNote(days: string[]): HTMLElement | null {
-  if (days.length === 0) return null;
-  return h('p', { class: 'note', 'data-missing': String(days.length) }, t({ zh: `${days.length} 天没有日汇总（尚未汇总）：`, en: `${days.length} ${days.length === 1 ? 'day has' : 'days have'} no rollup (not rolled up yet): ` }), dayList(days));
+const days = (n: number): string => (n === 1 ? '1 day' : `${n} days`);
+
+/**
+ * The range's days without a rollup, said under what was drawn from the others; those before the
+ * data begins said apart, as no loss: the range's first days, when neither they nor the whole
+ * period before the range have a rollup and a later day of the range has one (the days before a
+ * deployment, which a 45- or 90-day preset reaches). Told from the range's `overview` alone.
+ */
+export function missingNotes(overview: OverviewAnswer): HTMLElement[] {
+  const { trend, previous } = overview;
+  const first = trend.findIndex((day) => !day.missing);
+  const before = first > 0 && previous.missingDays.length === trend.length ? trend.slice(0, first).map((day) => day.day) : [];
+  const missing = overview.missingDays.filter((day) => !before.includes(day));
+  const notes: HTMLElement[] = [];
+  if (before.length > 0) {
+    const n = before.length;
+    const { day } = trend[first];
+    notes.push(h('p', { class: 'note', 'data-before-data': String(n) }, t({ zh: `${n} 天早于数据的开始（${previous.from} 以来第一份日汇总是 ${day}）：`, en: `${days(n)} before the data begins (the first rollup since ${previous.from} is ${day}): ` }), dayList(before)));
+  }
+  if (missing.length > 0) notes.push(h('p', { class: 'note', 'data-missing': String(missing.length) }, t({ zh: `${missing.length} 天没有日汇总（尚未汇总）：`, en: `${missing.length} ${missing.length === 1 ? 'day has' : 'days have'} no rollup (not rolled up yet): ` }), dayList(missing)));
+  return notes;
 }
 
 /** A number card: a label, a value, and maybe its change against the previous period. */

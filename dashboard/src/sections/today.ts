@@ -24,8 +24,9 @@ export const todaySection: Section = {
   title: { zh: '今日实时', en: 'Today so far' },
   ranged: false,
   refreshMs: 60_000,
-  async draw(body, { admin }) {
+  async draw(body, { admin, sawToday }) {
     const { asOf, rollup } = await admin<TodayAnswer>('today');
+    sawToday(rollup._id);
     const { totals } = rollup;
     const time = new Date(asOf).toLocaleTimeString(t({ zh: 'zh-CN', en: 'en-GB' }), { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
     body.append(
