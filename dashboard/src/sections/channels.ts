@@ -7,6 +7,7 @@ import { h } from '../dom';
 import { percent, t, type Text } from '../i18n';
 import { table } from '../table';
 import { dayList, empty, subhead, type Section } from './section';
+import { chinaDay } from '../../../shared/time';
 
 interface ChannelDoc {
   key: string;
@@ -116,7 +117,7 @@ export const channelsSection: Section = {
             { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key, raw: true },
             { label: { zh: '名称', en: 'Name' }, value: (row) => row.name, raw: true },
             { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
-            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
+            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ? chinaDay(Date.parse(row.createdAt)) : '') },
             { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
           ], answer.dead.channels),
     );

@@ -7,6 +7,7 @@ import { h, raw } from '../dom';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, type Section } from './section';
+import { chinaDay } from '../../../shared/time';
 
 interface GroupAnswer {
   group: { groupId: string; firstDay: string; firstOpener: string; chatType?: number; firstShareId?: string };
@@ -16,7 +17,8 @@ interface GroupAnswer {
 async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promise<void> {
   box.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   const { group, activity } = await admin<GroupAnswer>('group', { groupId });
-  const day = (at: string | null): string => (at ? at.slice(0, 10) : '—');
+  // an instant's China day, not its UTC one (the ISO text's first ten characters)
+  const day = (at: string | null): string => (at ? chinaDay(Date.parse(at)) : '—');
   box.replaceChildren(
     h(
       'p',
