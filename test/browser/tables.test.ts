@@ -19,9 +19,13 @@ const NOW = '2026-11-12T12:00:00+08:00';
 /** 01:30 on 2026-11-11 in Beijing, 2026-11-10 in UTC: the group's only open. */
 const GROUP_OPEN = '2026-11-10T17:30:00Z';
 const GROUP = 'G-night-owls';
-/** 120 channels, in key order; one past the first page of `listChannels` brings an entry, so 119 are dead. */
-const KEYS = Array.from({ length: 120 }, (_, i) => `ch-${String(i).padStart(3, '0')}`);
-const SCANNED = 'ch-110';
+/**
+ * 120 channels in two calls, the second's keys sorting before the first's: the dead channels listed
+ * (the oldest) reach past the first page of `listChannels` (the first 100 keys), as does the one that
+ * brings an entry; the other 119 are dead.
+ */
+const BATCHES = ['b', 'a'].map((prefix) => Array.from({ length: 60 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`));
+const SCANNED = 'b-050';
 
 let emulator: RunningEmulator;
 let browser: Browser;
@@ -42,7 +46,7 @@ async function enters(openid: string, at: string, options: Record<string, unknow
 beforeAll(async () => {
   browser = await launchChromium();
   emulator = await startEmulator({ clock: CREATED, timers: false, env: { RUKOU_OPERATORS: OPERATOR, RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') } });
-  for (const batch of [KEYS.slice(0, 60), KEYS.slice(60)]) {
+  for (const batch of BATCHES) {
     const answer = await admin({ action: 'createChannels', rows: batch.map((key) => ({ key, name: `渠道 ${key}`, kind: 'plainscheme', page: 'pages/index/index' })) });
     expect(answer.created).toBe(60);
   }
@@ -77,5 +81,23 @@ test('days are China days: a channel created at 00:09 in Beijing on 10-31, a gro
   await page.waitForSelector(`[data-group="${groupId}"]`);
   expect(await page.textContent('[data-stat="group-span"] .stat-value')).toBe('2026-11-11 / 2026-11-11');
   expect(await page.textContent(`[data-group="${groupId}"]`)).toContain('2026-11-11');
+  await page.close();
+});
+
+/** A table's rows: each one's key (its first cell) and the link of its code / link cell (its href and its title, which the CSV holds). */
+const linksOf = (page: Page, table: string): Promise<{ key: string; href: string; title: string }[]> =>
+  page.$$eval(`[data-table="${table}"] tbody tr`, (trs) => trs.map((tr) => ({ key: tr.querySelector('td')?.textContent ?? '', href: tr.querySelector('a.link')?.getAttribute('href') ?? '', title: tr.querySelector('td:last-child')?.getAttribute('title') ?? '' })));
+
+test('more than 100 channels: each shown has its link, whichever page of listChannels holds it; the dead channels past the 100 listed are counted', async () => {
+  const page = await opened(1280);
+  const linked = (key: string): string => expect.stringContaining(`query=rk_ch%3D${key}&`) as unknown as string;
+  // the one channel with entries is on the second page
+  expect(await linksOf(page, 'channels')).toEqual([{ key: SCANNED, href: linked(SCANNED), title: linked(SCANNED) }]);
+  const dead = await linksOf(page, 'dead-channels');
+  expect(dead).toHaveLength(100);
+  expect(dead).toEqual(dead.map(({ key }) => ({ key, href: linked(key), title: linked(key) })));
+  expect(dead.map(({ key }) => key)).toContain('b-059');
+  expect(await page.getAttribute('[data-dead-more]', 'data-dead-more')).toBe('19');
+  expect(await page.textContent('[data-dead-more]')).toContain('19');
   await page.close();
 });
