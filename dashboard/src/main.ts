@@ -5,6 +5,7 @@
  */
 import { AdminError, adminClient, adminUrl, type Admin } from './api';
 import { disposeWithin } from './charts';
+import { failure } from './failure';
 import { h } from './dom';
 import { currentLang, setLang, t, type Word } from './i18n';
 import { SECTIONS } from './sections';
@@ -91,7 +92,7 @@ async function drawSection(section: Section, body: HTMLElement, context: Section
     if (mine !== generation) return;
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
     body.replaceChildren(
-      h('p', { class: 'error' }, `${t('error')}${error instanceof Error ? error.message : String(error)}`),
+      ...failure(error),
       h('button', { type: 'button', onclick: () => void drawSection(section, body, context, url, mine) }, t('retry')),
     );
     body.setAttribute('data-state', 'error');
@@ -174,9 +175,9 @@ async function start(url: string): Promise<void> {
     draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
-    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));
+    root.replaceChildren(...failure(error), h('button', { type: 'button', onclick: () => void start(url) }, t('retry')));
   }
 }
 
 setLang(currentLang());
-adminUrl().then(start, (error: Error) => root.replaceChildren(h('p', { class: 'error' }, `${t('error')}config.json: ${error.message}`)));
+adminUrl().then(start, (error: Error) => root.replaceChildren(...failure(new Error(`config.json: ${error.message}`))));

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { emulatorNow, invokeAs, issueGroupCloudId, moveClock, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import { until } from '../helpers/until';
 import { launchChromium, sectionsDrawn, signIn } from './dashboard';
 
 const APP = 'wx0000000000000000';
@@ -35,13 +36,39 @@ const token = randomBytes(24).toString('base64url');
 const admin = async (data: Record<string, unknown>): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid: OPERATOR, appid: APP })).result;
 
 let seq = 0;
-/** One entry at `at` (ISO), sent now by the tracker with its phone's clock (its event time is `at`), with `extra` beside its options (a group's cloudID). */
-async function enters(openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> {
+/** One event sent now by the tracker with its phone's clock: its event time is its `at`. */
+async function tracks(openid: string, event: Record<string, unknown>): Promise<void> {
   seq += 1;
-  const event = { id: `tables-${seq}`, seq, at: Date.parse(at), type: 'enter', cold: true, options: { path: 'pages/index/index', query: {}, ...options }, ...extra };
-  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [event] }, { openid, appid: APP })).result as { accepted: string[] };
+  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[] };
   expect(answer.accepted).toEqual([`tables-${seq}`]);
 }
+
+/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). */
+const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> =>
+  tracks(openid, { at: Date.parse(at), type: 'enter', cold: true, options: { path: 'pages/index/index', query: {}, ...options }, ...extra });
+
+async function wechat<T>(route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${emulator.url}/__rukou/wechat/${route}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** Message pushes reach `callback` in the background: done once none is pending. */
+const pushesDelivered = (): Promise<void> => until(async () => (await wechat<{ pushes: unknown[] }>('pushes?status=pending')).pushes.length === 0);
+
+/** `openid` opens the last message or card (`kind`) of their inbox: their first entry, and a paid order. */
+async function opens(openid: string, kind: 'subscribe' | 'card'): Promise<void> {
+  const { messages } = await wechat<{ messages: { id: string; kind: string }[] }>(`inbox?openid=${openid}`);
+  const received = messages.filter((message) => message.kind === kind).pop();
+  expect(received).toBeDefined();
+  const options = await wechat<Record<string, unknown>>('tap', { openid, id: received!.id });
+  const at = new Date(await emulatorNow(emulator.url)).toISOString();
+  await enters(openid, at, options);
+  await tracks(openid, { type: 'goal', at: Date.parse(at) + 60_000, name: 'order_paid', goalId: `order-${openid}`, value: 1990 });
+}
+
+/** The campaign's template, whose title the dashboard shows for its id. */
+const TEMPLATE = '活动开始提醒';
 
 beforeAll(async () => {
   browser = await launchChromium();
@@ -50,6 +77,17 @@ beforeAll(async () => {
     const answer = await admin({ action: 'createChannels', rows: batch.map((key) => ({ key, name: `渠道 ${key}`, kind: 'plainscheme', page: 'pages/index/index' })) });
     expect(answer.created).toBe(60);
   }
+  // on 11-10, new users' first entries: service cards by a keyword rule and the default one, a subscription message
+  expect((await moveClock(emulator.url, { set: '2026-11-10T12:00:00+08:00' })).status).toBe(200);
+  await admin({ action: 'setCardRules', rules: { keywords: [{ keyword: '优惠', card: { title: '本周优惠', page: 'pages/index/index' } }], sessionFroms: [], default: { title: '售后', page: 'pages/index/index' } } });
+  await wechat('cs', { openid: 'o-deal', text: '有什么优惠吗' });
+  await wechat('cs', { openid: 'o-refund', text: '怎么退货' });
+  const { templates } = await wechat<{ templates: { priTmplId: string; title: string }[] }>('templates');
+  const template = templates.find((candidate) => candidate.title === TEMPLATE)!;
+  await wechat('subscribe', { openid: 'o-news', answers: { [template.priTmplId]: 'accept' } });
+  await pushesDelivered();
+  expect((await invokeAs(emulator.url, 'messages', { action: 'send', templateId: template.priTmplId, to: ['o-news'], data: { thing1: '上新', time2: '10:00', thing3: '九折' }, page: 'pages/index/index', idempotencyKey: 'tables-campaign' }, { openid: OPERATOR, appid: APP })).result).not.toHaveProperty('error');
+  for (const [openid, kind] of [['o-deal', 'card'], ['o-refund', 'card'], ['o-news', 'subscribe']] as const) await opens(openid, kind);
   expect((await moveClock(emulator.url, { set: NOW })).status).toBe(200);
   await enters('o-scanner', '2026-11-10T10:00:00+08:00', { scene: 1286, query: { rk_ch: SCANNED } });
   const { cloudID } = await issueGroupCloudId(emulator.url, { openid: 'o-owl', appid: APP, kind: 'groupEnterInfo', groupId: GROUP });
@@ -99,5 +137,57 @@ test('more than 100 channels: each shown has its link, whichever page of listCha
   expect(dead.map(({ key }) => key)).toContain('b-059');
   expect(await page.getAttribute('[data-dead-more]', 'data-dead-more')).toBe('19');
   expect(await page.textContent('[data-dead-more]')).toContain('19');
+  await page.close();
+});
+
+/** The first column of a table as shown, and its words outside the data shown as it is. */
+async function firstColumn(page: Page, table: string): Promise<{ text: string; words: string }[]> {
+  return (await page.evaluate(`[...document.querySelectorAll('[data-table="${table}"] tbody tr td:first-child')].map((td) => {
+    const words = [];
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) if (!node.parentElement.closest('[data-raw]')) words.push(node.textContent);
+    return { text: td.textContent, words: words.join('') };
+  })`)) as { text: string; words: string }[];
+}
+
+/** Picks `by` in a section's menu and waits until its table (or its empty state) is drawn anew. */
+async function pick(page: Page, section: string, control: string, by: string): Promise<void> {
+  await page.evaluate(`document.querySelector('[data-section="${section}"] [data-table], [data-section="${section}"] .empty')?.setAttribute('data-old', '')`);
+  await page.selectOption(`[data-control="${control}"]`, by);
+  await page.waitForSelector(`[data-section="${section}"] :is([data-table], .empty, .error):not([data-old])`);
+}
+
+test("keys in the page's words: card rules as the sends table names them, the group key, a template by its title", async () => {
+  const page = await opened(1280);
+  expect((await firstColumn(page, 'cards')).map(({ text }) => text).sort()).toEqual(['关键词：优惠', '默认']);
+  await pick(page, 'retention', 'retention-by', 'card');
+  expect((await firstColumn(page, 'retention')).sort((a, b) => a.text.localeCompare(b.text))).toEqual([{ text: '关键词：优惠', words: '关键词：' }, { text: '全部', words: '全部' }, { text: '默认', words: '默认' }].sort((a, b) => a.text.localeCompare(b.text)));
+  await pick(page, 'retention', 'retention-by', 'group');
+  expect(await firstColumn(page, 'retention')).toEqual([{ text: '全部', words: '全部' }, { text: '来自群聊', words: '来自群聊' }]);
+  await pick(page, 'retention', 'retention-by', 'message');
+  expect(await firstColumn(page, 'retention')).toEqual([{ text: '全部', words: '全部' }, { text: TEMPLATE, words: '' }]);
+  await pick(page, 'goals', 'goals-by', 'card');
+  expect((await firstColumn(page, 'goals')).map(({ text }) => text).sort()).toEqual(['关键词：优惠', '默认']);
+  await pick(page, 'goals', 'goals-by', 'message');
+  expect(await firstColumn(page, 'goals')).toEqual([{ text: TEMPLATE, words: '' }]);
+  await page.close();
+});
+
+test("a failure says what went wrong in the page's words, with the server's code, its message as a detail", async () => {
+  const page = await opened(1280);
+  await page.fill('[data-control="goal"]', 'not a name');
+  await page.dispatchEvent('[data-control="goal"]', 'change');
+  await page.waitForSelector('[data-section="goals"] [data-error-code]');
+  expect(await page.getAttribute('[data-section="goals"] [data-error-code]', 'data-error-code')).toBe('INVALID_INPUT');
+  expect(await page.textContent('[data-section="goals"] [data-error-code]')).toBe('加载失败：输入不符合要求（字段 goal）。');
+  expect(await page.textContent('[data-section="goals"] [data-error-detail]')).toMatch(/^INVALID_INPUT 400: .*"goal"/);
+  expect(await page.getAttribute('[data-section="goals"] [data-error-detail] > span', 'data-raw')).toBe('');
+
+  // admin out of reach
+  await page.route('**/http/admin', (route) => route.abort('connectionrefused'));
+  await pick(page, 'retention', 'retention-by', 'scene');
+  expect(await page.getAttribute('[data-section="retention"] [data-error-code]', 'data-error-code')).toBe('NETWORK');
+  expect(await page.textContent('[data-section="retention"] [data-error-code]')).toBe('加载失败：无法连接 admin（网络断开，或地址有误）。');
+  expect(await page.textContent('[data-section="retention"] [data-error-detail]')).toContain('/http/admin');
   await page.close();
 });

@@ -4,6 +4,7 @@
  */
 import type { Admin } from '../api';
 import { h, raw } from '../dom';
+import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, type Section } from './section';
@@ -57,7 +58,7 @@ export const groupsSection: Section = {
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '详情', en: 'Details' },
-          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: Error) => detail.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))) }, t({ zh: '查看', en: 'Open' })),
+          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: unknown) => detail.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], groups),
       detail,
