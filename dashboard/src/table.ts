@@ -51,13 +51,16 @@ function download(name: string, text: string): void {
 const kindOf = <R>(column: Column<R>): 'num' | 'action' | 'text' => (column.numeric ? 'num' : column.value ? 'text' : 'action');
 
 /**
- * A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`). It fits its
+ * A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`); without rows,
+ * it says there is no data. It fits its
  * panel (style.css): a text cell (a scene's name, a path, a key) wraps and is cut after a few
  * lines, its full text in its title; in a narrow panel (a phone) each row is a card of its cells,
  * each cell under its column's name (`data-label`), so that every number is seen without
  * scrolling sideways.
  */
 export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLElement {
+  // a table of no row would be its headers alone
+  if (rows.length === 0) return h('div', { class: 'table', 'data-table': name }, h('p', { class: 'empty' }, t('noData')));
   const head = h('tr', {}, ...columns.map((column) => h('th', { class: kindOf(column) }, t(column.label))));
   const body = rows.map((row) =>
     h(

@@ -67,3 +67,21 @@ for (const [width, phone] of [[1280, false], [390, true]] as const) {
     await page.close();
   });
 }
+
+test('an empty table says so, in either language: goals by subscription message (first touch), when no goal came through one', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await signIn(page, seeded.emulator.url, seeded.token);
+  await sectionsDrawn(page);
+  for (const [lang, words] of [['zh', '没有数据。'], ['en', 'No data.']]) {
+    if (lang === 'en') {
+      await page.click('[data-control="lang"]');
+      await sectionsDrawn(page);
+    }
+    await page.selectOption('[data-control="goals-by"]', 'message');
+    // the demo's goals are there, none of them through a message
+    await page.waitForSelector('[data-section="goals"] [data-table="goals"] .empty');
+    expect(await page.isVisible('[data-stat="goal-goals"]')).toBe(true);
+    expect(await page.textContent('[data-table="goals"]')).toBe(words);
+  }
+  await page.close();
+});
