@@ -76,21 +76,27 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 /**
  * Draws one section into its panel, with its loading and error states, and under a section of the
  * range the range's days without a rollup, whether it drew something or nothing; a wrong token
- * signs out.
+ * signs out. Drawn again while it shows what it drew (today's minute refresh), it keeps that until
+ * the new drawing is ready: the panel is not emptied meanwhile, so the page below it does not jump.
  */
 async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
-  disposeWithin(body);
-  body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
-  body.setAttribute('data-state', 'loading');
+  if (body.getAttribute('data-state') !== 'ready') {
+    disposeWithin(body);
+    body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+    body.setAttribute('data-state', 'loading');
+  }
   const content = h('div', {});
   try {
     const [, overview] = await Promise.all([section.draw(content, context), section.ranged ? context.overview() : undefined]);
     if (mine !== generation) return;
+    // the charts drawn before, not the new ones (still in `content`)
+    disposeWithin(body);
     body.replaceChildren(...content.childNodes, ...(overview ? [missingNote(overview.missingDays) ?? ''] : []));
     body.setAttribute('data-state', 'ready');
   } catch (error) {
     if (mine !== generation) return;
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
+    disposeWithin(body);
     body.replaceChildren(
       ...failure(error),
       h('button', { type: 'button', onclick: () => void drawSection(section, body, context, url, mine) }, t('retry')),

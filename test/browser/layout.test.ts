@@ -85,3 +85,34 @@ test('an empty table says so, in either language: goals by subscription message 
   }
   await page.close();
 });
+
+test("today's minute refresh keeps the panel as it was until the new numbers arrive: nothing below it moves", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // the page's timers on a clock the test moves: the minute passes at once, with no wait
+  await page.clock.install();
+  await signIn(page, seeded.emulator.url, seeded.token);
+  await sectionsDrawn(page);
+  const overviewTop = async (): Promise<number> => page.$eval('[data-section="overview"]', (panel) => panel.getBoundingClientRect().top);
+  const before = await overviewTop();
+  await page.$eval('[data-stat="today-entries"]', (stat) => stat.setAttribute('data-old', ''));
+
+  // today's next answer is held back until the test has looked at the panel meanwhile
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/http/admin', async (route) => {
+    if ((JSON.parse(route.request().postData() ?? '{}') as { action?: string }).action === 'today') await held;
+    await route.continue();
+  });
+  const asked = page.waitForRequest((request) => (JSON.parse(request.postData() ?? '{}') as { action?: string }).action === 'today');
+  await page.clock.fastForward(60_000);
+  await asked;
+  expect(await page.isVisible('[data-stat="today-entries"][data-old]')).toBe(true);
+  expect(await page.$('[data-section="today"] .loading')).toBeNull();
+  expect(await overviewTop()).toBe(before);
+
+  release();
+  await page.waitForSelector('[data-stat="today-entries"]:not([data-old])');
+  expect(await page.getAttribute('[data-section="today"] .panel-body', 'data-state')).toBe('ready');
+  expect(await overviewTop()).toBe(before);
+  await page.close();
+});
