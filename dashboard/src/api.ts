@@ -2,7 +2,9 @@
  * `admin` through HTTP access: `POST <adminUrl>` with `Authorization: Bearer <token>` and the
  * action's JSON, as README's `admin` section says. A refusal is `{error: {code, message, field?}}`
  * with a 4xx status; it becomes an AdminError, so that the page can tell a wrong token
- * (NOT_OPERATOR) from a failure.
+ * (NOT_OPERATOR) from a failure. `admin` not reached is the page's own code, `NETWORK`; an answer
+ * that is not JSON is `UPSTREAM`. The page says each in its words (failure.ts), the message being
+ * the detail.
  */
 export class AdminError extends Error {
   constructor(
@@ -46,14 +48,15 @@ export function adminClient(url: string, token: string): Admin {
     try {
       response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ action, ...input }) });
     } catch (error) {
-      throw new AdminError('NETWORK', `admin cannot be reached at ${url}: ${(error as Error).message}`, 0);
+      // the page's own code: its words are the page's (failure.ts), the browser's reason the detail
+      throw new AdminError('NETWORK', `${url}: ${(error as Error).message}`, 0);
     }
     const text = await response.text();
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      throw new AdminError('UPSTREAM', `admin answered ${response.status}: ${text.slice(0, 200)}`, response.status);
+      throw new AdminError('UPSTREAM', text.slice(0, 200), response.status);
     }
     const refusal = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
     if (refusal) throw new AdminError(String(refusal.code), String(refusal.message), response.status, typeof refusal.field === 'string' ? refusal.field : undefined);

@@ -32,6 +32,7 @@ const WORDS = {
   last90: { zh: '近 90 天', en: 'Last 90 days' },
   loading: { zh: '加载中…', en: 'Loading…' },
   empty: { zh: '这段时间没有数据。', en: 'Nothing in this range.' },
+  noData: { zh: '没有数据。', en: 'No data.' },
   error: { zh: '加载失败：', en: 'Could not load: ' },
   retry: { zh: '重试', en: 'Retry' },
   csv: { zh: '下载 CSV', en: 'Download CSV' },

@@ -5,6 +5,7 @@
  */
 import { AdminError, adminClient, adminUrl, type Admin } from './api';
 import { disposeWithin } from './charts';
+import { failure } from './failure';
 import { h } from './dom';
 import { currentLang, setLang, t, type Text, type Word } from './i18n';
 import { SECTIONS } from './sections';
@@ -83,23 +84,30 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
 /**
  * Draws one section into its panel, with its loading and error states, and under a section of the
  * range the range's days without a rollup (those before the data begins apart), whether it drew
- * something or nothing; a token of no use signs out.
+ * something or nothing; a token of no use signs out. Drawn again while it shows what it drew
+ * (today's minute refresh), it keeps that until the new drawing is ready: the panel is not emptied
+ * meanwhile, so the page below it does not jump.
  */
 async function drawSection(section: Section, body: HTMLElement, context: SectionContext, url: string, mine: number): Promise<void> {
-  disposeWithin(body);
-  body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
-  body.setAttribute('data-state', 'loading');
+  if (body.getAttribute('data-state') !== 'ready') {
+    disposeWithin(body);
+    body.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+    body.setAttribute('data-state', 'loading');
+  }
   const content = h('div', {});
   try {
     const [, overview] = await Promise.all([section.draw(content, context), section.ranged ? context.overview() : undefined]);
     if (mine !== generation) return;
+    // the charts drawn before, not the new ones (still in `content`)
+    disposeWithin(body);
     body.replaceChildren(...content.childNodes, ...(overview ? missingNotes(overview) : []));
     body.setAttribute('data-state', 'ready');
   } catch (error) {
     if (mine !== generation) return;
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
+    disposeWithin(body);
     body.replaceChildren(
-      h('p', { class: 'error' }, `${t('error')}${error instanceof Error ? error.message : String(error)}`),
+      ...failure(error),
       h('button', { type: 'button', onclick: () => void drawSection(section, body, context, url, mine) }, t('retry')),
     );
     body.setAttribute('data-state', 'error');
@@ -198,9 +206,9 @@ async function start(url: string): Promise<void> {
     draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
-    root.replaceChildren(h('p', { class: 'error' }, `${t('error')}${(error as Error).message}`), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void start(url) }, t('retry')), signOutButton(url)));
+    root.replaceChildren(...failure(error), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void start(url) }, t('retry')), signOutButton(url)));
   }
 }
 
 setLang(currentLang());
-adminUrl().then(start, (error: Error) => root.replaceChildren(h('p', { class: 'error' }, `${t('error')}config.json: ${error.message}`)));
+adminUrl().then(start, (error: Error) => root.replaceChildren(...failure(new Error(`config.json: ${error.message}`))));

@@ -3,6 +3,7 @@
  * categories (README, "Buckets" and "Categories"), the first-touch dimensions, the fates of a
  * send and the card rules. A key this page does not know is shown as it is.
  */
+import { h, raw } from './dom';
 import { t, type Text } from './i18n';
 
 const BUCKETS: Record<string, Text> = {
@@ -63,8 +64,11 @@ const FATES: Record<string, Text> = {
 };
 export const fateName = (fate: string): string => (FATES[fate] ? t(FATES[fate]) : fate);
 
+/** Parts of a key as the page shows it: the page's words, then the data shown as it is (an id, the operator's text, a catalog's name); either may be empty. */
+export type KeyParts = [words: string, data: string];
+
 /** A card rule as `callback` names it ("keyword:<keyword>", "sessionFrom:<session-from>" or "default"): its kind in the page's words, and the operator's own text. */
-export function ruleParts(rule: string): [kind: string, text: string] {
+export function ruleParts(rule: string): KeyParts {
   const colon = rule.indexOf(':');
   const kind = colon < 0 ? rule : rule.slice(0, colon);
   const text = colon < 0 ? '' : rule.slice(colon + 1);
@@ -74,13 +78,37 @@ export function ruleParts(rule: string): [kind: string, text: string] {
   return ['', rule];
 }
 
-/** The keys this page names in its own words (buckets and categories); the others are data, shown as they are. */
-export const namedKeys = (by: Dimension): boolean => by === 'bucket' || by === 'category';
-
-/** A key of a dimension in the operator's words: buckets and categories named, scenes with their name when admin sends it. */
-export function keyName(by: Dimension, key: string, names?: { zh?: string; en?: string }): string {
-  if (by === 'bucket') return bucketName(key);
-  if (by === 'category') return categoryName(key);
-  const name = names && t({ zh: names.zh ?? '', en: names.en ?? '' });
-  return name ? `${key} ${name}` : key;
+/** What the page knows beside a key: a scene's names (admin sends them), templates' titles (`admin` `messages`), by template id. */
+export interface KeyNames {
+  zh?: string;
+  en?: string;
+  titles?: ReadonlyMap<string, string>;
 }
+
+/**
+ * A key of a dimension as `goals` credits it (README, "credited"): buckets and categories named,
+ * scenes with their names when admin sends them, card rules as `ruleParts` says, a template by its
+ * title when the page has it; sharers, groups, channels and pages as they are.
+ */
+export function keyParts(by: Dimension, key: string, names: KeyNames = {}): KeyParts {
+  if (by === 'bucket') return [bucketName(key), ''];
+  if (by === 'category') return [categoryName(key), ''];
+  if (by === 'card') return ruleParts(key);
+  if (by === 'message') return ['', names.titles?.get(key) ?? key];
+  const name = t({ zh: names.zh ?? '', en: names.en ?? '' });
+  return ['', name ? `${key} ${name}` : key];
+}
+
+/**
+ * A key of a dimension as retention counts an entry under it (README, "entry keys"): as
+ * `keyParts`, but a share is the depth of the card ("1", "2" …) and a group the one key `group`.
+ */
+export function entryKeyParts(by: Dimension, key: string, names: KeyNames = {}): KeyParts {
+  if (by === 'share') return [t({ zh: `第 ${key} 层分享`, en: `share depth ${key}` }), ''];
+  if (by === 'group' && key === 'group') return [t({ zh: '来自群聊', en: 'from a group chat' }), ''];
+  return keyParts(by, key, names);
+}
+
+/** A key's parts as a table's column wants them: its text (the CSV's), and its cell, the data marked as such. */
+export const keyText = ([words, data]: KeyParts): string => words + data;
+export const keyCell = ([words, data]: KeyParts): HTMLElement => h('span', {}, words, data ? raw(data) : '');

@@ -47,24 +47,38 @@ function download(name: string, text: string): void {
   link.remove();
 }
 
-/** The classes of a column's cells: numbers to the right, buttons apart (tests and the CSV leave them out). */
-function cellClass<R>(column: Column<R>): Record<string, string> {
-  const classes = [column.numeric ? 'num' : '', column.value ? '' : 'action'].filter(Boolean).join(' ');
-  return classes ? { class: classes } : {};
-}
+/** The kind of a column's cells: numbers (to the right), buttons (tests and the CSV leave them out), or text, which may be cut short. */
+const kindOf = <R>(column: Column<R>): 'num' | 'action' | 'text' => (column.numeric ? 'num' : column.value ? 'text' : 'action');
 
-/** A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`). */
+/**
+ * A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`); without rows,
+ * it says there is no data. It fits its
+ * panel (style.css): a text cell (a scene's name, a path, a key) wraps and is cut after a few
+ * lines, its full text in its title; in a narrow panel (a phone) each row is a card of its cells,
+ * each cell under its column's name (`data-label`), so that every number is seen without
+ * scrolling sideways.
+ */
 export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLElement {
-  const head = h('tr', {}, ...columns.map((column) => h('th', cellClass(column), t(column.label))));
+  // a table of no row would be its headers alone
+  if (rows.length === 0) return h('div', { class: 'table', 'data-table': name }, h('p', { class: 'empty' }, t('noData')));
+  const head = h('tr', {}, ...columns.map((column) => h('th', { class: kindOf(column) }, t(column.label))));
   const body = rows.map((row) =>
     h(
       'tr',
       {},
       ...columns.map((column) => {
+        const kind = kindOf(column);
         const value = column.value?.(row) ?? '';
         const shown = column.cell ? column.cell(row) : typeof value === 'number' ? num(value, column.digits) : value;
         const background = column.background?.(row);
-        return h('td', { ...cellClass(column), ...(column.raw ? { 'data-raw': true } : {}), ...(background ? { style: `background: ${background}` } : {}) }, shown);
+        const attributes: Record<string, string | boolean> = { class: kind, 'data-label': t(column.label), 'data-raw': column.raw === true };
+        if (kind === 'text' && value !== '') attributes.title = String(value);
+        if (background) attributes.style = `background: ${background}`;
+        return h(
+          'td',
+          attributes,
+          kind === 'text' ? h('div', { class: 'clip' }, shown) : shown,
+        );
       }),
     ),
   );

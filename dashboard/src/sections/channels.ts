@@ -2,11 +2,13 @@
  * The operator's channels over the range (`admin` `channels`): each with its code or link (the
  * picture and the url from `listChannels`), first touches day by day, and the dead channels.
  */
+import type { Admin } from '../api';
 import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { percent, t, type Text } from '../i18n';
 import { table } from '../table';
 import { dayList, empty, subhead, type Section } from './section';
+import { chinaDay } from '../../../shared/time';
 
 interface ChannelDoc {
   key: string;
@@ -50,17 +52,34 @@ function codeOrLink(doc: ChannelDoc | undefined): Node | string {
   return '';
 }
 
+/** The rows of each list `channels` answers: its most. */
+const LIMIT = 100;
+
+/**
+ * The registry's documents of `keys`, as `listChannels` answers them (100 a page, in key order,
+ * `next` while there are more): pages are read until every key is found or none is left.
+ */
+async function registryOf(admin: Admin, keys: Set<string>): Promise<Map<string, ChannelDoc>> {
+  const found = new Map<string, ChannelDoc>();
+  let after: string | undefined;
+  do {
+    const page = await admin<{ channels: ChannelDoc[]; next?: string }>('listChannels', { includeArchived: true, limit: 100, ...(after === undefined ? {} : { after }) });
+    for (const doc of page.channels) if (keys.has(doc.key)) found.set(doc.key, doc);
+    after = page.next;
+  } while (after !== undefined && found.size < keys.size);
+  return found;
+}
+
 export const channelsSection: Section = {
   id: 'channels',
   title: { zh: '渠道（二维码与链接）', en: 'Channels (codes and links)' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const [answer, listed] = await Promise.all([
-      admin<ChannelsAnswer>('channels', { ...range, limit: 100, series: 5 }),
-      admin<{ channels: ChannelDoc[] }>('listChannels', { includeArchived: true, limit: 100 }),
-    ]);
-    const registry = new Map(listed.channels.map((doc) => [doc.key, doc]));
-    if (answer.channels.length === 0 && listed.channels.length === 0) return void body.append(empty());
+    const answer = await admin<ChannelsAnswer>('channels', { ...range, limit: LIMIT, series: 5 });
+    // the registered channels shown: an unknown key has no code nor link
+    const shown = new Set([...answer.channels.filter((row) => row.channel !== null).map((row) => row.key), ...answer.dead.channels.map((doc) => doc.key)]);
+    const registry = shown.size > 0 ? await registryOf(admin, shown) : new Map<string, ChannelDoc>();
+    if (answer.channels.length === 0 && answer.dead.total === 0 && answer.byKind.every((kind) => kind.channels === 0)) return void body.append(empty());
     body.append(
       table('channels', [
         { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key, raw: true },
@@ -75,6 +94,7 @@ export const channelsSection: Section = {
         { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
       ], answer.channels),
     );
+    if (answer.channels.length === LIMIT) body.append(h('p', { class: 'note', 'data-channels-capped': String(LIMIT) }, t({ zh: `只列出进入最多的 ${LIMIT} 个渠道。`, en: `Only the ${LIMIT} channels with most entries are listed.` })));
     if (answer.unknown.keys > 0) body.append(h('p', { class: 'note' }, t({ zh: `另有 ${answer.unknown.keys} 个未登记的渠道键，共 ${answer.unknown.entries} 次进入（已计入上表）。`, en: `${answer.unknown.keys} keys not in the registry brought ${answer.unknown.entries} entries (in the table above).` })));
     const series = answer.firstTouchSeries;
     if (series.channels.length > 0) {
@@ -116,9 +136,12 @@ export const channelsSection: Section = {
             { label: { zh: '渠道', en: 'Key' }, value: (row) => row.key, raw: true },
             { label: { zh: '名称', en: 'Name' }, value: (row) => row.name, raw: true },
             { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
-            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ?? '').slice(0, 10) },
+            { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ? chinaDay(Date.parse(row.createdAt)) : '') },
             { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
           ], answer.dead.channels),
+      answer.dead.total > answer.dead.channels.length
+        ? h('p', { class: 'note', 'data-dead-more': String(answer.dead.total - answer.dead.channels.length) }, t({ zh: `共 ${answer.dead.total} 个沉寂渠道，另有 ${answer.dead.total - answer.dead.channels.length} 个（创建较晚的）未列出。`, en: `${answer.dead.total} dead channels: ${answer.dead.total - answer.dead.channels.length} more (the latest created) are not listed.` }))
+        : '',
     );
   },
 };

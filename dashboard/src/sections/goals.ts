@@ -4,10 +4,12 @@
  * attribution model.
  */
 import { h, raw } from '../dom';
+import { failure } from '../failure';
 import { num, percent, t, type Text } from '../i18n';
-import { DIMENSIONS, dimensionName, keyName, namedKeys, type Dimension } from '../names';
+import { DIMENSIONS, dimensionName, keyCell, keyParts, keyText, type Dimension } from '../names';
 import { table } from '../table';
 import { stat, type Section } from './section';
+import { templateTitles } from './sends';
 
 interface GoalKey {
   key: string;
@@ -44,7 +46,7 @@ function duration(seconds: number): string {
   return t({ zh: `${num(seconds / 86400, 1)} 天`, en: `${num(seconds / 86400, 1)} d` });
 }
 
-function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension): void {
+function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension, titles: ReadonlyMap<string, string>): void {
   const backfill = answer.daysToBackfill.length > 0 ? h('p', { class: 'note' }, t({ zh: `${answer.daysToBackfill.length} 天在统计目标之前汇总，需回填后才计入。`, en: `${answer.daysToBackfill.length} days were rolled up before goals were counted: backfill them to count theirs.` })) : '';
   if (answer.totals.goals === 0) {
     return void result.append(h('p', { class: 'empty', 'data-empty': 'goals' }, t({ zh: '这段时间没有“', en: 'No "' }), raw(answer.goal), t({ zh: '”目标。', en: '" goal in this range.' })), backfill);
@@ -60,7 +62,7 @@ function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension): void {
       stat('goal-verified', t({ zh: '已验证', en: 'Verified' }), num(totals.verified)),
     ),
     table('goals', [
-      { label: { zh: '入口', en: 'Entry point' }, value: (row) => keyName(by, row.key, row), raw: !namedKeys(by) },
+      { label: { zh: '入口', en: 'Entry point' }, value: (row) => keyText(keyParts(by, row.key, { ...row, titles })), cell: (row) => keyCell(keyParts(by, row.key, { ...row, titles })) },
       { label: { zh: '目标数', en: 'Goals' }, value: (row) => row.goals, numeric: true },
       { label: { zh: '价值（元）', en: 'Value (yuan)' }, value: (row) => row.value / 100, digits: 2, numeric: true },
       { label: { zh: '转化用户（按天累计）', en: 'Converter-days' }, value: (row) => row.converterDays, numeric: true },
@@ -76,18 +78,19 @@ export const goalsSection: Section = {
   id: 'goals',
   title: { zh: '按入口的转化目标', en: 'Goals by entry point' },
   ranged: true,
-  async draw(body, { admin, range }) {
+  async draw(body, context) {
+    const { admin, range } = context;
     const goal = h('input', { value: 'order_paid', size: '14', 'data-control': 'goal' });
     const model = h('select', { 'data-control': 'model' }, ...MODELS.map(([value, label]) => h('option', { value }, t(label))));
     const by = h('select', { 'data-control': 'goals-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const answer = await admin<GoalsAnswer>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension });
+      const [answer, titles] = await Promise.all([admin<GoalsAnswer>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
       result.replaceChildren();
-      draw(result, answer, dimension);
+      draw(result, answer, dimension, titles);
     };
-    const reload = (): void => void load().catch((error: Error) => result.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`)));
+    const reload = (): void => void load().catch((error: unknown) => result.replaceChildren(...failure(error)));
     for (const control of [goal, model, by]) control.addEventListener('change', reload);
     body.append(
       h(

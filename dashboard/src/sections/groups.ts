@@ -4,9 +4,11 @@
  */
 import type { Admin } from '../api';
 import { h, raw } from '../dom';
+import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, type Section } from './section';
+import { chinaDay } from '../../../shared/time';
 
 interface GroupAnswer {
   group: { groupId: string; firstDay: string; firstOpener: string; chatType?: number; firstShareId?: string };
@@ -16,7 +18,8 @@ interface GroupAnswer {
 async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promise<void> {
   box.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   const { group, activity } = await admin<GroupAnswer>('group', { groupId });
-  const day = (at: string | null): string => (at ? at.slice(0, 10) : '—');
+  // an instant's China day, not its UTC one (the ISO text's first ten characters)
+  const day = (at: string | null): string => (at ? chinaDay(Date.parse(at)) : '—');
   box.replaceChildren(
     h(
       'p',
@@ -55,7 +58,7 @@ export const groupsSection: Section = {
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '详情', en: 'Details' },
-          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: Error) => detail.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))) }, t({ zh: '查看', en: 'Open' })),
+          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: unknown) => detail.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], groups),
       detail,

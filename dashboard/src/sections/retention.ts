@@ -4,10 +4,12 @@
  * reactivated on the range's days.
  */
 import { h } from '../dom';
+import { failure } from '../failure';
 import { num, percent, t, type Text } from '../i18n';
-import { DIMENSIONS, dimensionName, keyName, namedKeys, type Dimension } from '../names';
+import { DIMENSIONS, dimensionName, entryKeyParts, keyCell, keyText, type Dimension, type KeyParts } from '../names';
 import { table, type Column } from '../table';
 import { empty, stat, subhead, type Section } from './section';
+import { templateTitles } from './sends';
 
 interface RetentionValue {
   users: number;
@@ -50,11 +52,12 @@ function rateColumn(label: Text, value: (row: RetentionRow) => RetentionValue | 
   };
 }
 
-function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void {
+function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension, titles: ReadonlyMap<string, string>): void {
   if (answer.total.users === 0) return void result.append(empty());
-  const totals: KeyRow = { key: t({ zh: '全部', en: 'All' }), ...answer.total };
+  const totals: KeyRow = { key: '', ...answer.total };
+  const parts = (row: KeyRow): KeyParts => (row === totals ? [t({ zh: '全部', en: 'All' }), ''] : entryKeyParts(by, row.key, { ...row, titles }));
   const columns: Column<KeyRow>[] = [
-    { label: { zh: '首次触达', en: 'First touch' }, value: (row) => (row === totals ? row.key : keyName(by, row.key, row)), raw: !namedKeys(by) },
+    { label: { zh: '首次触达', en: 'First touch' }, value: (row) => keyText(parts(row)), cell: (row) => keyCell(parts(row)) },
     { label: { zh: '新用户（同期群）', en: 'Cohort users' }, value: (row) => row.users, numeric: true },
     ...answer.days.map((n) => rateColumn({ zh: `第 ${n} 天`, en: `Day ${n}` }, (row) => row.days[String(n)])),
     ...answer.returned.map((n) => rateColumn({ zh: `${n} 天内回访`, en: `Back within ${n} d` }, (row) => row.returned[String(n)])),
@@ -68,7 +71,7 @@ function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension): void
     h('div', { class: 'stats' }, stat('reactivated', t({ zh: '回流用户（按天累计）', en: 'Reactivated (user-days)' }), num(answer.reactivated.users))),
     answer.reactivated.keys.length > 0
       ? table('reactivated', [
-          { label: { zh: '带回他们的入口', en: 'Entry that brought them back' }, value: (row) => keyName(by, row.key), raw: !namedKeys(by) },
+          { label: { zh: '带回他们的入口', en: 'Entry that brought them back' }, value: (row) => keyText(entryKeyParts(by, row.key, { titles })), cell: (row) => keyCell(entryKeyParts(by, row.key, { titles })) },
           { label: 'users', value: (row) => row.users, numeric: true },
         ], answer.reactivated.keys)
       : '',
@@ -79,16 +82,17 @@ export const retentionSection: Section = {
   id: 'retention',
   title: { zh: '按入口的留存', en: 'Retention by entry point' },
   ranged: true,
-  async draw(body, { admin, range }) {
+  async draw(body, context) {
+    const { admin, range } = context;
     const by = h('select', { 'data-control': 'retention-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const answer = await admin<RetentionAnswer>('retention', { ...range, by: dimension, days: DAYS });
+      const [answer, titles] = await Promise.all([admin<RetentionAnswer>('retention', { ...range, by: dimension, days: DAYS }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
       result.replaceChildren();
-      draw(result, answer, dimension);
+      draw(result, answer, dimension, titles);
     };
-    by.addEventListener('change', () => void load().catch((error: Error) => result.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))));
+    by.addEventListener('change', () => void load().catch((error: unknown) => result.replaceChildren(...failure(error))));
     body.append(h('label', { class: 'control' }, t({ zh: '按首次触达：', en: 'By first touch: ' }), by), result);
     await load();
   },

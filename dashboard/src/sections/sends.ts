@@ -1,9 +1,9 @@
 /** Subscription messages by template and service cards by rule (sent, by fate, opened, open rate, returns within 24 h, new users), by send day. */
-import { h, raw } from '../dom';
+import { h } from '../dom';
 import { num, percent, t, type Text } from '../i18n';
-import { fateName, ruleParts } from '../names';
+import { fateName, keyCell, keyText, ruleParts } from '../names';
 import { table, type Column } from '../table';
-import { subhead, type Section } from './section';
+import { subhead, type Section, type SectionContext } from './section';
 
 interface SendCounts {
   sent: number;
@@ -38,17 +38,37 @@ function block<R extends SendCounts>(name: string, title: Text, nothing: Text, f
   return [subhead(title), table(name, [first, ...countColumns<R>()], rows), settling ?? ''];
 }
 
+type Template = SendCounts & { templateId: string; title?: string };
+type Rule = SendCounts & { rule: string };
+
+/** `admin` `messages` of the page's range, asked once for each drawing of the page (a failure is asked again): this section's, and where retention and goals find a template's title. */
+const messagesAsked = new WeakMap<SectionContext, Promise<SendsAnswer<Template>>>();
+function messagesOf(context: SectionContext): Promise<SendsAnswer<Template>> {
+  const asked = messagesAsked.get(context) ?? context.admin<SendsAnswer<Template>>('messages', { ...context.range });
+  messagesAsked.set(context, asked);
+  asked.catch(() => messagesAsked.delete(context));
+  return asked;
+}
+
+/**
+ * The titles of the templates sent in the page's range, by template id (`messages`' `title`, from
+ * the cached template list; none for a template it does not know), or none when `messages` failed:
+ * a template is then shown by its id, and this section shows the failure.
+ */
+export async function templateTitles(context: SectionContext): Promise<Map<string, string>> {
+  const { templates } = await messagesOf(context).catch(() => ({ templates: [] as Template[] }));
+  return new Map((templates ?? []).flatMap((template) => (template.title === undefined ? [] : [[template.templateId, template.title] as [string, string]])));
+}
+
 export const sendsSection: Section = {
   id: 'sends',
   title: { zh: '订阅消息与客服卡片', en: 'Messages and service cards' },
   ranged: true,
-  async draw(body, { admin, range }) {
-    type Template = SendCounts & { templateId: string; title?: string };
-    type Rule = SendCounts & { rule: string };
-    const [messages, cards] = await Promise.all([admin<SendsAnswer<Template>>('messages', { ...range }), admin<SendsAnswer<Rule>>('cards', { ...range })]);
+  async draw(body, context) {
+    const [messages, cards] = await Promise.all([messagesOf(context), context.admin<SendsAnswer<Rule>>('cards', { ...context.range })]);
     body.append(
       ...block('messages', { zh: '订阅消息（按模板）', en: 'Subscription messages by template' }, { zh: '这段时间没有发送订阅消息。', en: 'No message was sent in this range.' }, { label: { zh: '模板', en: 'Template' }, value: (row: Template) => row.title ?? row.templateId, raw: true }, messages, messages.templates ?? []),
-      ...block('cards', { zh: '客服卡片（按规则）', en: 'Service cards by rule' }, { zh: '这段时间没有发出客服卡片。', en: 'No card was sent in this range.' }, { label: { zh: '规则', en: 'Rule' }, value: (row: Rule) => ruleParts(row.rule).join(''), cell: (row: Rule) => h('span', {}, ruleParts(row.rule)[0], raw(ruleParts(row.rule)[1])) }, cards, cards.rules ?? []),
+      ...block('cards', { zh: '客服卡片（按规则）', en: 'Service cards by rule' }, { zh: '这段时间没有发出客服卡片。', en: 'No card was sent in this range.' }, { label: { zh: '规则', en: 'Rule' }, value: (row: Rule) => keyText(ruleParts(row.rule)), cell: (row: Rule) => keyCell(ruleParts(row.rule)) }, cards, cards.rules ?? []),
     );
   },
 };

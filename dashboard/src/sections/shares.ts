@@ -4,6 +4,7 @@
  */
 import { chart, PALETTE } from '../charts';
 import { clear, h, raw } from '../dom';
+import { failure } from '../failure';
 import { num, percent, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, subhead, type Section } from './section';
@@ -145,7 +146,7 @@ export const sharesSection: Section = {
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '传播树', en: 'Tree' },
-          cell: (row) => h('button', { type: 'button', class: 'open-tree', 'data-root': row.rootShareId, onclick: () => void drawTree(treeBox, admin, row.rootShareId).catch((error: Error) => treeBox.replaceChildren(h('p', { class: 'error' }, `${t('error')}${error.message}`))) }, t({ zh: '查看', en: 'Open' })),
+          cell: (row) => h('button', { type: 'button', class: 'open-tree', 'data-root': row.rootShareId, onclick: () => void drawTree(treeBox, admin, row.rootShareId).catch((error: unknown) => treeBox.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], shares),
       treeBox,

@@ -1,0 +1,193 @@
+/**
+ * The dashboard's tables against an emulator the suite fills itself, its clock set where UTC and
+ * China days differ: days shown are China days (a channel created at 00:09 in Beijing, a group
+ * first opened at 01:30); more than 100 channels (two `createChannels` calls of 60 rows), every
+ * one of them with its link, however many pages `listChannels` takes, and a capped list saying how
+ * many it leaves out.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { emulatorNow, invokeAs, issueGroupCloudId, moveClock, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import { until } from '../helpers/until';
+import { launchChromium, sectionsDrawn, signIn } from './dashboard';
+
+const APP = 'wx0000000000000000';
+const OPERATOR = 'o-tables-operator';
+/** 00:09 on 2026-10-31 in Beijing, still 2026-10-30 in UTC: when the channels are created. */
+const CREATED = '2026-10-30T16:09:00Z';
+/** Noon in Beijing: the dashboard's today, its default range 2026-10-29 to 2026-11-11. */
+const NOW = '2026-11-12T12:00:00+08:00';
+/** 01:30 on 2026-11-11 in Beijing, 2026-11-10 in UTC: the group's only open. */
+const GROUP_OPEN = '2026-11-10T17:30:00Z';
+const GROUP = 'G-night-owls';
+/**
+ * 120 channels in two calls, the second's keys sorting before the first's: the dead channels listed
+ * (the oldest) reach past the first page of `listChannels` (the first 100 keys), as does the one that
+ * brings an entry; the other 119 are dead.
+ */
+const BATCHES = ['b', 'a'].map((prefix) => Array.from({ length: 60 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`));
+const SCANNED = 'b-050';
+
+let emulator: RunningEmulator;
+let browser: Browser;
+const token = randomBytes(24).toString('base64url');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are JSON read back over the wire; the assertions check their shape
+const admin = async (data: Record<string, unknown>): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid: OPERATOR, appid: APP })).result;
+
+let seq = 0;
+/** One event sent now by the tracker with its phone's clock: its event time is its `at`. */
+async function tracks(openid: string, event: Record<string, unknown>): Promise<void> {
+  seq += 1;
+  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[] };
+  expect(answer.accepted).toEqual([`tables-${seq}`]);
+}
+
+/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). */
+const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> =>
+  tracks(openid, { at: Date.parse(at), type: 'enter', cold: true, options: { path: 'pages/index/index', query: {}, ...options }, ...extra });
+
+async function wechat<T>(route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${emulator.url}/__rukou/wechat/${route}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** Message pushes reach `callback` in the background: done once none is pending. */
+const pushesDelivered = (): Promise<void> => until(async () => (await wechat<{ pushes: unknown[] }>('pushes?status=pending')).pushes.length === 0);
+
+/** `openid` opens the last message or card (`kind`) of their inbox: their first entry, and a paid order. */
+async function opens(openid: string, kind: 'subscribe' | 'card'): Promise<void> {
+  const { messages } = await wechat<{ messages: { id: string; kind: string }[] }>(`inbox?openid=${openid}`);
+  const received = messages.filter((message) => message.kind === kind).pop();
+  expect(received).toBeDefined();
+  const options = await wechat<Record<string, unknown>>('tap', { openid, id: received!.id });
+  const at = new Date(await emulatorNow(emulator.url)).toISOString();
+  await enters(openid, at, options);
+  await tracks(openid, { type: 'goal', at: Date.parse(at) + 60_000, name: 'order_paid', goalId: `order-${openid}`, value: 1990 });
+}
+
+/** The campaign's template, whose title the dashboard shows for its id. */
+const TEMPLATE = '活动开始提醒';
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  emulator = await startEmulator({ clock: CREATED, timers: false, env: { RUKOU_OPERATORS: OPERATOR, RUKOU_ADMIN_TOKEN_SHA256: createHash('sha256').update(token).digest('hex') } });
+  for (const batch of BATCHES) {
+    const answer = await admin({ action: 'createChannels', rows: batch.map((key) => ({ key, name: `渠道 ${key}`, kind: 'plainscheme', page: 'pages/index/index' })) });
+    expect(answer.created).toBe(60);
+  }
+  // on 11-10, new users' first entries: service cards by a keyword rule and the default one, a subscription message
+  expect((await moveClock(emulator.url, { set: '2026-11-10T12:00:00+08:00' })).status).toBe(200);
+  await admin({ action: 'setCardRules', rules: { keywords: [{ keyword: '优惠', card: { title: '本周优惠', page: 'pages/index/index' } }], sessionFroms: [], default: { title: '售后', page: 'pages/index/index' } } });
+  await wechat('cs', { openid: 'o-deal', text: '有什么优惠吗' });
+  await wechat('cs', { openid: 'o-refund', text: '怎么退货' });
+  const { templates } = await wechat<{ templates: { priTmplId: string; title: string }[] }>('templates');
+  const template = templates.find((candidate) => candidate.title === TEMPLATE)!;
+  await wechat('subscribe', { openid: 'o-news', answers: { [template.priTmplId]: 'accept' } });
+  await pushesDelivered();
+  expect((await invokeAs(emulator.url, 'messages', { action: 'send', templateId: template.priTmplId, to: ['o-news'], data: { thing1: '上新', time2: '10:00', thing3: '九折' }, page: 'pages/index/index', idempotencyKey: 'tables-campaign' }, { openid: OPERATOR, appid: APP })).result).not.toHaveProperty('error');
+  for (const [openid, kind] of [['o-deal', 'card'], ['o-refund', 'card'], ['o-news', 'subscribe']] as const) await opens(openid, kind);
+  expect((await moveClock(emulator.url, { set: NOW })).status).toBe(200);
+  await enters('o-scanner', '2026-11-10T10:00:00+08:00', { scene: 1286, query: { rk_ch: SCANNED } });
+  const { cloudID } = await issueGroupCloudId(emulator.url, { openid: 'o-owl', appid: APP, kind: 'groupEnterInfo', groupId: GROUP });
+  await enters('o-owl', GROUP_OPEN, { scene: 1008 }, { group: cloudID });
+  let range: { from: string; to: string } | null = { from: '2026-10-29', to: '2026-11-11' };
+  while (range) range = (await admin({ action: 'backfill', ...range })).remaining;
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await emulator?.stop();
+});
+
+async function opened(width: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  await signIn(page, emulator.url, token);
+  await sectionsDrawn(page);
+  return page;
+}
+
+const column = (page: Page, table: string, index: number): Promise<string[]> => page.$$eval(`[data-table="${table}"] tbody tr`, (trs, i) => trs.map((tr) => tr.querySelectorAll('td')[i]?.textContent ?? ''), index);
+
+test('days are China days: a channel created at 00:09 in Beijing on 10-31, a group first opened at 01:30 on 11-11', async () => {
+  const page = await opened(1280);
+  expect(new Set(await column(page, 'dead-channels', 3))).toEqual(new Set(['2026-10-31']));
+  // the simulated WeChat gives the group its own openGId
+  const [groupId] = await column(page, 'groups', 0);
+  await page.click('.open-group');
+  await page.waitForSelector(`[data-group="${groupId}"]`);
+  expect(await page.textContent('[data-stat="group-span"] .stat-value')).toBe('2026-11-11 / 2026-11-11');
+  expect(await page.textContent(`[data-group="${groupId}"]`)).toContain('2026-11-11');
+  await page.close();
+});
+
+/** A table's rows: each one's key (its first cell) and the link of its code / link cell (its href and its title, which the CSV holds). */
+const linksOf = (page: Page, table: string): Promise<{ key: string; href: string; title: string }[]> =>
+  page.$$eval(`[data-table="${table}"] tbody tr`, (trs) => trs.map((tr) => ({ key: tr.querySelector('td')?.textContent ?? '', href: tr.querySelector('a.link')?.getAttribute('href') ?? '', title: tr.querySelector('td:last-child')?.getAttribute('title') ?? '' })));
+
+test('more than 100 channels: each shown has its link, whichever page of listChannels holds it; the dead channels past the 100 listed are counted', async () => {
+  const page = await opened(1280);
+  const linked = (key: string): string => expect.stringContaining(`query=rk_ch%3D${key}&`) as unknown as string;
+  // the one channel with entries is on the second page
+  expect(await linksOf(page, 'channels')).toEqual([{ key: SCANNED, href: linked(SCANNED), title: linked(SCANNED) }]);
+  const dead = await linksOf(page, 'dead-channels');
+  expect(dead).toHaveLength(100);
+  expect(dead).toEqual(dead.map(({ key }) => ({ key, href: linked(key), title: linked(key) })));
+  expect(dead.map(({ key }) => key)).toContain('b-059');
+  expect(await page.getAttribute('[data-dead-more]', 'data-dead-more')).toBe('19');
+  expect(await page.textContent('[data-dead-more]')).toContain('19');
+  await page.close();
+});
+
+/** The first column of a table as shown, and its words outside the data shown as it is. */
+async function firstColumn(page: Page, table: string): Promise<{ text: string; words: string }[]> {
+  return (await page.evaluate(`[...document.querySelectorAll('[data-table="${table}"] tbody tr td:first-child')].map((td) => {
+    const words = [];
+    const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) if (!node.parentElement.closest('[data-raw]')) words.push(node.textContent);
+    return { text: td.textContent, words: words.join('') };
+  })`)) as { text: string; words: string }[];
+}
+
+/** Picks `by` in a section's menu and waits until its table (or its empty state) is drawn anew. */
+async function pick(page: Page, section: string, control: string, by: string): Promise<void> {
+  await page.evaluate(`document.querySelector('[data-section="${section}"] [data-table], [data-section="${section}"] .empty')?.setAttribute('data-old', '')`);
+  await page.selectOption(`[data-control="${control}"]`, by);
+  await page.waitForSelector(`[data-section="${section}"] :is([data-table], .empty, .error):not([data-old])`);
+}
+
+test("keys in the page's words: card rules as the sends table names them, the group key, a template by its title", async () => {
+  const page = await opened(1280);
+  expect((await firstColumn(page, 'cards')).map(({ text }) => text).sort()).toEqual(['关键词：优惠', '默认']);
+  await pick(page, 'retention', 'retention-by', 'card');
+  expect((await firstColumn(page, 'retention')).sort((a, b) => a.text.localeCompare(b.text))).toEqual([{ text: '关键词：优惠', words: '关键词：' }, { text: '全部', words: '全部' }, { text: '默认', words: '默认' }].sort((a, b) => a.text.localeCompare(b.text)));
+  await pick(page, 'retention', 'retention-by', 'group');
+  expect(await firstColumn(page, 'retention')).toEqual([{ text: '全部', words: '全部' }, { text: '来自群聊', words: '来自群聊' }]);
+  await pick(page, 'retention', 'retention-by', 'message');
+  expect(await firstColumn(page, 'retention')).toEqual([{ text: '全部', words: '全部' }, { text: TEMPLATE, words: '' }]);
+  await pick(page, 'goals', 'goals-by', 'card');
+  expect((await firstColumn(page, 'goals')).map(({ text }) => text).sort()).toEqual(['关键词：优惠', '默认']);
+  await pick(page, 'goals', 'goals-by', 'message');
+  expect(await firstColumn(page, 'goals')).toEqual([{ text: TEMPLATE, words: '' }]);
+  await page.close();
+});
+
+test("a failure says what went wrong in the page's words, with the server's code, its message as a detail", async () => {
+  const page = await opened(1280);
+  await page.fill('[data-control="goal"]', 'not a name');
+  await page.dispatchEvent('[data-control="goal"]', 'change');
+  await page.waitForSelector('[data-section="goals"] [data-error-code]');
+  expect(await page.getAttribute('[data-section="goals"] [data-error-code]', 'data-error-code')).toBe('INVALID_INPUT');
+  expect(await page.textContent('[data-section="goals"] [data-error-code]')).toBe('加载失败：输入不符合要求（字段 goal）。');
+  expect(await page.textContent('[data-section="goals"] [data-error-detail]')).toMatch(/^INVALID_INPUT 400: .*"goal"/);
+  expect(await page.getAttribute('[data-section="goals"] [data-error-detail] > span', 'data-raw')).toBe('');
+
+  // admin out of reach
+  await page.route('**/http/admin', (route) => route.abort('connectionrefused'));
+  await pick(page, 'retention', 'retention-by', 'scene');
+  expect(await page.getAttribute('[data-section="retention"] [data-error-code]', 'data-error-code')).toBe('NETWORK');
+  expect(await page.textContent('[data-section="retention"] [data-error-code]')).toBe('加载失败：无法连接 admin（网络断开，或地址有误）。');
+  expect(await page.textContent('[data-section="retention"] [data-error-detail]')).toContain('/http/admin');
+  await page.close();
+});
