@@ -46,7 +46,7 @@ the dashboard's URL, the local operator's token and openid. On a first run (no d
 the demo first. It runs until Ctrl-C.
 
   --reset           delete the data (secrets.json stays) and seed again
-  --empty           start a fresh data directory without the demo
+  --empty           no demo when there is no data yet (with --reset: start over empty)
   --seed N          draw another demo than the default seed's
 ${EMULATOR_OPTIONS_HELP}
 

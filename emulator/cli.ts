@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseInstant } from './clock/operations';
+import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
 import type { EmulatorOptions } from './server';
@@ -163,16 +164,6 @@ function writeDemo(dataDir: string, state: DemoState['state']): void {
   fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
 }
 
-/** A process with this id runs (one of another user's, which signals cannot reach, runs too). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The seeding was stopped by SIGINT or SIGTERM sent to `rukou start`: it exits as that signal would have ended it. */
 class SeedingStopped extends Error {
   constructor(readonly signal: NodeJS.Signals) {
@@ -226,10 +217,13 @@ async function start(args: string[]): Promise<void> {
   const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
   const options = emulatorOptions('start', values);
   const demo = readDemo(options.dataDir);
-  if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && running(demo.pid)) {
+  if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && processRuns(demo.pid)) {
     process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);
     process.exit(EXIT.refused);
   }
+  // held while this deletes or writes anything there; the seeder's emulator, then this one's, take it in turn
+  const lock = lockDataDir(options.dataDir);
+  if (lock.tookOverFrom !== undefined) process.stdout.write(`[rukou] ${takenOver(options.dataDir, lock.tookOverFrom)}\n`);
   const cutShort = demo?.state === 'seeding';
   if (values.reset || cutShort) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
   if (cutShort && !values.reset) {
@@ -238,6 +232,7 @@ async function start(args: string[]): Promise<void> {
   provideLocalSecrets(options.dataDir);
   const operator = provideLocalOperator(options.dataDir);
   const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
+  lock.release();
   if (fresh && !values.empty) {
     writeDemo(options.dataDir, 'seeding');
     try {

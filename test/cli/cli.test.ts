@@ -4,6 +4,7 @@
  * (README "The emulator": 0 done, 1 refused, 2 a wrong command or option, 3 no emulator).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -213,5 +214,36 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(run).toMatchObject({ status: 1, stdout: '' });
     expect(run.stderr).toContain(`rukou emulator: port ${emulator.port} is taken`);
     expect(run.stderr).toContain('--port N or RUKOU_PORT=N');
+  });
+});
+
+describe('one emulator per data directory', () => {
+  test('a second emulator or start on it refuses, naming the first, and deletes nothing (--reset); the lock goes with the first', async () => {
+    const first = await startEmulator({ timers: false });
+    const { dataDir } = first;
+    try {
+      for (const args of [['emulator'], ['start', '--empty'], ['start', '--reset']]) {
+        const run = await rukou([...args, '--port', '0', '--data', dataDir, '--no-timers']);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`rukou ${args[0]}: the data directory ${dataDir} is in use by another emulator (process ${first.child.pid}, since `);
+        expect(run.stderr).toContain('give this one another --data DIR');
+      }
+      expect(fs.existsSync(path.join(dataDir, 'database'))).toBe(true);
+    } finally {
+      await first.stop();
+    }
+    expect(fs.existsSync(path.join(dataDir, 'emulator.lock'))).toBe(false);
+    const next = await startEmulator({ timers: false, dataDir });
+    await next.stop();
+    expect(next.output()).not.toContain('taken over');
+  });
+
+  test('the lock of an emulator killed with -9 is taken over, and said so', async () => {
+    const killed = await startEmulator({ timers: false });
+    await killed.crash();
+    const next = await startEmulator({ timers: false, dataDir: killed.dataDir });
+    await next.stop();
+    expect(next.output()).toContain(`process ${killed.child.pid}, which no longer runs, had left ${killed.dataDir} locked`);
+    expect(next.output()).toContain('taken over');
   });
 });
