@@ -118,7 +118,8 @@ export function overview(): string {
 ${NAMES.map((name) => `  ${COMMANDS[name].usage}\n      ${COMMANDS[name].summary}`).join('\n')}
 
 rukou <command> --help (or rukou help <command>) says more. invoke, trigger and clock talk to a
-running emulator: --url, else RUKOU_URL, else http://127.0.0.1:<RUKOU_PORT, else 8787>.
+running emulator: --url, else RUKOU_URL, else http://127.0.0.1:<RUKOU_PORT, else 8787>; what
+answers there must show it is one within RUKOU_TIMEOUT seconds (30 by default).
 exit status: 0 done; 1 refused or failed; 2 a wrong command or option; 3 no emulator at the URL
 `;
 }

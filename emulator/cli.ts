@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { parseInstant } from './clock/operations';
 import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
+import { EMULATOR_HEADER } from './signature';
 import type { EmulatorOptions } from './server';
 
 const DEFAULT_PORT = 8787;
@@ -61,19 +64,96 @@ interface Answer {
   body: unknown;
 }
 
-/** What the emulator at `emulator` answers on `route` (JSON); nothing there, or no JSON, is said so (exit 3). */
-async function request(emulator: Target, route: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(`${emulator.url}${route}`, init).catch((error: unknown) => {
-    const { cause } = error as { cause?: { code?: string; message?: string } };
-    const why = cause?.code ?? cause?.message;
-    return unreachable(emulator, `no emulator answers at ${emulator.url}${why ? ` (${why})` : ''}`);
+/** How long rukou waits for an answer to show that an emulator is there: RUKOU_TIMEOUT seconds, else 30. */
+function presenceTimeoutMs(command: CommandName): number {
+  const value = process.env.RUKOU_TIMEOUT;
+  if (!value) return 30_000;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) usageError(command, `RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+  return seconds * 1000;
+}
+
+interface Sent {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Gives up after this long without the whole answer; no limit when absent. */
+  timeoutMs?: number;
+}
+
+/** What answered a request, as read: status, the emulator's header (undefined from anything else) and the body's text. */
+interface Reply {
+  status: number;
+  signature: string | undefined;
+  text: string;
+}
+
+/** The timeout of a request (`Sent.timeoutMs`) ran out. */
+class NoAnswer extends Error {}
+
+/**
+ * One HTTP request, by node:http rather than fetch: fetch refuses ports it deems unsafe (1, 6000 …:
+ * "bad port", though nothing was tried) and gives up on an answer after undici's 300 s, which a
+ * long clock move can take.
+ */
+function send(url: string, { method = 'GET', headers = {}, body, timeoutMs }: Sent): Promise<Reply> {
+  const transport = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const signature = res.headers[EMULATOR_HEADER];
+        resolve({ status: res.statusCode ?? 0, signature: typeof signature === 'string' ? signature : undefined, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            reject(new NoAnswer());
+            req.destroy();
+          }, timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end(body);
   });
-  const text = await response.text();
+}
+
+/**
+ * What the emulator at `emulator` answers on `route` (JSON). Nothing there, no answer within
+ * `timeoutMs`, or an answer without the emulator's header (package.json's version, sent with every
+ * answer: signature.ts) or without JSON, is said so (exit 3).
+ */
+async function request(emulator: Target, route: string, sent: Sent = {}): Promise<Answer> {
+  const reply = await send(`${emulator.url}${route}`, sent).catch((error: unknown) => {
+    if (error instanceof NoAnswer) {
+      return unreachable(emulator, `nothing answered at ${emulator.url} within ${(sent.timeoutMs ?? 0) / 1000} s (RUKOU_TIMEOUT=<seconds> waits longer): what listens there is not an emulator, or is stuck`);
+    }
+    const { code, message } = error as NodeJS.ErrnoException;
+    return unreachable(emulator, `no emulator answers at ${emulator.url} (${code ?? message})`);
+  });
+  const what = `${route}: ${reply.status} ${reply.text.slice(0, 200)}`;
+  if (reply.signature === undefined) return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (no ${EMULATOR_HEADER} header; ${what})`);
   try {
-    return { status: response.status, body: JSON.parse(text) as unknown };
+    return { status: reply.status, body: JSON.parse(reply.text) as unknown };
   } catch {
-    return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (${route}: ${response.status} ${text.slice(0, 200)})`);
+    return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (${what})`);
   }
+}
+
+/**
+ * Checks that an emulator answers at `emulator` (a reading of its clock) within RUKOU_TIMEOUT,
+ * before a request that may take long: a function answers within its own timeout (after a cold
+ * start's, at most 60 s each), a clock move once the timers on its way have run; neither has a
+ * limit that rukou could wait for without cutting a legitimate answer short.
+ */
+async function checkPresent(command: CommandName, emulator: Target): Promise<void> {
+  await request(emulator, '/__rukou/clock', { timeoutMs: presenceTimeoutMs(command) });
 }
 
 function post(emulator: Target, route: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -279,6 +359,7 @@ async function invoke(args: string[]): Promise<void> {
     }
   }
   const emulator = target('invoke', values.url);
+  await checkPresent('invoke', emulator);
   const headers: Record<string, string> = { 'x-wx-openid': values.openid };
   if (values.appid) headers['x-wx-appid'] = values.appid;
   if (values.unionid) headers['x-wx-unionid'] = values.unionid;
@@ -291,6 +372,7 @@ async function trigger(args: string[]): Promise<void> {
   if (!name) usageError('trigger', 'which function? (rollup, admin, messages)');
   if (values.time !== undefined && Number.isNaN(parseInstant(values.time))) usageError('trigger', `--time is not an ISO 8601 day or time with its offset: ${values.time}`);
   const emulator = target('trigger', values.url);
+  await checkPresent('trigger', emulator);
   // without --time the emulator fires at its own clock's time, which is not this machine's after a --clock
   print(await post(emulator, `/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time }));
 }
@@ -301,7 +383,9 @@ async function clock(args: string[]): Promise<void> {
   if (values.set !== undefined && values.advance !== undefined) usageError('clock', 'give --set or --advance, not both');
   const emulator = target('clock', values.url);
   const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
-  print(move ? await post(emulator, '/__rukou/clock', move) : await request(emulator, '/__rukou/clock'));
+  if (!move) return print(await request(emulator, '/__rukou/clock', { timeoutMs: presenceTimeoutMs('clock') }));
+  await checkPresent('clock', emulator);
+  print(await post(emulator, '/__rukou/clock', move));
 }
 
 const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };

@@ -7,6 +7,7 @@ import { InvocationRegistry } from './invocations';
 import { lockDataDir, takenOver } from './lock';
 import { createLogger, type Logger } from './log';
 import { loadProject, type Project } from './project';
+import { EMULATOR_HEADER, VERSION } from './signature';
 
 /** What a service answers to one admin action: a JSON object, or raw bytes (wx.openApi's protobuf). */
 export type AdminAnswer = Record<string, unknown> | Buffer;
@@ -104,6 +105,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   const routes: Route[] = [];
   const services: Service[] = [];
   const server = createServer((req, res) => {
+    res.setHeader(EMULATOR_HEADER, VERSION);
     void dispatch(req, res).catch((error: unknown) => {
       log.warn(`${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
       res.destroy();

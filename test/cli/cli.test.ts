@@ -136,6 +136,54 @@ describe('no emulator at the URL: which URL, where it came from, how to change i
     }
   });
 
+  /** A local server whose every answer is `answer`'s; closed after `work`. */
+  async function withServer(answer: http.RequestListener, work: (url: string) => Promise<void>): Promise<void> {
+    const server = http.createServer(answer).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      await work(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  const CLIENT_COMMANDS = [['clock'], ['clock', '--advance', '1h'], ['invoke', 'admin', '--openid', 'o-1'], ['trigger', 'rollup']];
+
+  test('a server answering JSON without the emulator\'s header is not taken for one', async () => {
+    await withServer(
+      (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+      async (url) => {
+        for (const command of CLIENT_COMMANDS) {
+          const run = await rukou([...command, '--url', url]);
+          expect(run).toMatchObject({ status: 3, stdout: '' });
+          expect(run.stderr).toContain(`rukou: what answers at ${url} is not a Rukou emulator (no x-rukou-emulator header; /__rukou/clock: 200 {})`);
+        }
+      },
+    );
+  });
+
+  test('a server that never answers is given up after RUKOU_TIMEOUT seconds, naming the URL', async () => {
+    await withServer(
+      () => undefined,
+      async (url) => {
+        for (const command of CLIENT_COMMANDS) {
+          const run = await rukou([...command, '--url', url], { RUKOU_TIMEOUT: '0.5' });
+          expect(run).toMatchObject({ status: 3, stdout: '' });
+          expect(run.stderr).toContain(`rukou: nothing answered at ${url} within 0.5 s (RUKOU_TIMEOUT=<seconds> waits longer)`);
+        }
+      },
+    );
+  });
+
+  test('a RUKOU_TIMEOUT that is no number of seconds is named', async () => {
+    for (const value of ['0', 'soon', '-1']) {
+      const run = await rukou(['clock'], { RUKOU_TIMEOUT: value });
+      expect(run).toMatchObject({ status: 2, stdout: '' });
+      expect(run.stderr).toContain(`RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+    }
+  });
+
   test('something that is not an emulator is told apart', async () => {
     const server = http.createServer((_req, res) => res.end('<html>hello</html>')).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -198,6 +246,11 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     const run = await rukou(['trigger', 'rollup', '--url', emulator.url, '--time', '2024-05-20T16:17:00Z']);
     expect(run).toMatchObject({ status: 0, stderr: '' });
     expect(answer(run)).toMatchObject({ result: { day: '2024-05-20' } });
+  });
+
+  test('every answer carries x-rukou-emulator, the version in package.json', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const route of ['/__rukou/clock', '/nowhere', '/']) expect((await fetch(`${emulator.url}${route}`)).headers.get('x-rukou-emulator')).toBe(version);
   });
 
   test('clock: a reading exits 0, a move backwards 1', async () => {
