@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { parseInstant } from './clock/operations';
+import { parseDuration, parseInstant } from './clock/operations';
 import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
@@ -381,6 +381,15 @@ async function trigger(args: string[]): Promise<void> {
 async function clock(args: string[]): Promise<void> {
   const { values } = parseCommand('clock', args, { set: { type: 'string' }, advance: { type: 'string' }, url: { type: 'string' } });
   if (values.set !== undefined && values.advance !== undefined) usageError('clock', 'give --set or --advance, not both');
+  // read here as the emulator reads them, so that a typo is a usage error, not the emulator's refusal (or exit 3 with none running)
+  if (values.set !== undefined && Number.isNaN(parseInstant(values.set))) usageError('clock', `--set is not an ISO 8601 day or time with its offset: ${values.set}`);
+  if (values.advance !== undefined) {
+    try {
+      parseDuration(values.advance);
+    } catch {
+      usageError('clock', `--advance is not a duration: ${values.advance} (1d, 90m, 1d12h, 500ms: units w d h m s ms, each once, the largest first; or a number of ms)`);
+    }
+  }
   const emulator = target('clock', values.url);
   const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
   if (!move) return print(await request(emulator, '/__rukou/clock', { timeoutMs: presenceTimeoutMs('clock') }));

@@ -98,6 +98,10 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['trigger', 'rollup', '--bogus'], "Unknown option '--bogus'"],
     [['clock', '--set', '2024-05-20', '--advance', '1d'], 'give --set or --advance, not both'],
     [['clock', 'now'], 'Unexpected argument'],
+    [['clock', '--set', 'yesterday'], '--set is not an ISO 8601 day or time with its offset: yesterday'],
+    [['clock', '--set', '2024-05-20T12:00'], '--set is not an ISO 8601 day or time with its offset: 2024-05-20T12:00'],
+    [['clock', '--advance', '1h1h'], '--advance is not a duration: 1h1h'],
+    [['clock', '--advance', 'soon'], '--advance is not a duration: soon'],
   ])('rukou %j', async (args, message) => {
     const run = await rukou(args);
     expect(run).toMatchObject({ status: 2, stdout: '' });
