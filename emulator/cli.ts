@@ -215,8 +215,29 @@ async function serve(options: EmulatorOptions): Promise<string> {
   return running.url;
 }
 
+/**
+ * Started through npm (`npm start`, `npx rukou`: npm sets npm_command), this process stops as
+ * SIGTERM would stop it once the process that started it is gone. A plain `kill` of npm's process
+ * ends npm and its shell but not this one, which ran on with parent 1, holding its port and its
+ * data directory. Linux gives no signal for a parent's death that Node can ask for, so process.ppid
+ * is read every second. Started directly (`node bin/rukou.js`), it is left alone: a script may
+ * start it in the background and go.
+ */
+function stopWithWrapper(): void {
+  if (process.env.npm_command === undefined) return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.stdout.write(`[rukou] the process that started this one (${parent}, npm ${process.env.npm_command}) is gone: stopping\n`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  watch.unref();
+}
+
 async function emulator(args: string[]): Promise<void> {
   const { values } = parseCommand('emulator', args, EMULATOR_OPTIONS);
+  stopWithWrapper();
   await serve(emulatorOptions('emulator', values));
 }
 
@@ -296,6 +317,7 @@ function seedDemo(options: EmulatorOptions, operator: string, seed: string | und
 async function start(args: string[]): Promise<void> {
   const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
   const options = emulatorOptions('start', values);
+  stopWithWrapper();
   const demo = readDemo(options.dataDir);
   if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && processRuns(demo.pid)) {
     process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);

@@ -3,12 +3,13 @@
  * says, where it looked when no emulator answers, and the exit status of each kind of answer
  * (README "The emulator": 0 done, 1 refused, 2 a wrong command or option, 3 no emulator).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
+import { until } from '../helpers/until';
 
 interface Run {
   status: number;
@@ -302,5 +303,36 @@ describe('one emulator per data directory', () => {
     await next.stop();
     expect(next.output()).toContain(`process ${killed.child.pid}, which no longer runs, had left ${killed.dataDir} locked`);
     expect(next.output()).toContain('taken over');
+  });
+});
+
+/** Whether process `pid` runs. */
+function runs(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('started through npm (npm start, npx rukou), it stops when npm is killed', () => {
+  test.each([['emulator'], ['start', '--empty']])('rukou %s', async (...command) => {
+    const dataDir = tempDir();
+    // what npm start and npx do: a process of npm's, with npm_command set, runs rukou and waits for it
+    const wrapper = spawn(
+      process.execPath,
+      ['-e', 'require("node:child_process").spawn(process.execPath, process.argv.slice(1), { stdio: "inherit" })', path.join(REPO_ROOT, 'bin', 'rukou.js'), ...command, '--port', '0', '--data', dataDir, '--no-timers'],
+      { env: { ...process.env, npm_command: 'exec' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    wrapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await until(() => output.includes('listening on'));
+    const { pid } = JSON.parse(fs.readFileSync(path.join(dataDir, 'emulator.lock'), 'utf8')) as { pid: number };
+    wrapper.kill('SIGKILL');
+    await until(() => !runs(pid));
+    await until(() => output.includes(`[rukou] the process that started this one (${wrapper.pid}, npm exec) is gone: stopping`));
+    // it stopped as on SIGTERM: its lock deleted
+    expect(fs.existsSync(path.join(dataDir, 'emulator.lock'))).toBe(false);
   });
 });
