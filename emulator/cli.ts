@@ -7,7 +7,7 @@ import { parseDuration, parseInstant } from './clock/operations';
 import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
-import { EMULATOR_HEADER } from './signature';
+import { EMULATOR_HEADER, VERSION } from './signature';
 import type { EmulatorOptions } from './server';
 
 const DEFAULT_PORT = 8787;
@@ -371,7 +371,8 @@ async function invoke(args: string[]): Promise<void> {
   );
   const [name] = positionals;
   if (!name) usageError('invoke', 'which function? (track, admin, rollup, messages, callback …)');
-  if (!values.openid) usageError('invoke', 'give --openid, the user to invoke as');
+  if (values.openid === undefined) usageError('invoke', 'give --openid, the user to invoke as');
+  if (values.openid === '') usageError('invoke', '--openid must not be empty: give the user to invoke as');
   let data: unknown = {};
   if (values.data !== undefined) {
     try {
@@ -427,6 +428,10 @@ if (command === '--help' || command === '-h' || command === 'help') {
   const [about] = rest;
   if (about !== undefined && !isCommand(about)) usageError(undefined, `unknown command "${about}"`);
   process.stdout.write(about === undefined ? overview() : help(about));
+  process.exit(EXIT.ok);
+}
+if (command === '--version') {
+  process.stdout.write(`${VERSION}\n`);
   process.exit(EXIT.ok);
 }
 if (!isCommand(command)) usageError(undefined, `unknown command "${command}"`);

@@ -61,6 +61,11 @@ describe('help', () => {
     expect(runs[2].stdout).toBe(runs[0].stdout);
   });
 
+  test("rukou --version prints package.json's version, exit 0", async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await rukou(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   test('--help wins over a missing argument: rukou invoke --help needs no function', async () => {
     expect(await rukou(['invoke', '--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('--openid ID') });
   });
@@ -89,6 +94,10 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['emulator', '--clock', 'tomorrow'], '--clock is not an ISO 8601 day or time with its offset: tomorrow'],
     [['invoke'], 'which function?'],
     [['invoke', 'admin'], 'give --openid'],
+    [['invoke', 'admin', '--openid', ''], '--openid must not be empty'],
+    [['invoke', 'admin', '--openid', 'o-a', '--openid', 'o-b'], '--openid is given more than once'],
+    [['clock', '--url', 'http://127.0.0.1:8787', '--url=http://127.0.0.1:8788'], '--url is given more than once'],
+    [['emulator', '--verbose', '--verbose'], '--verbose is given more than once'],
     [['invoke', 'admin', 'extra', '--openid', 'o-1'], 'unexpected argument "extra"'],
     [['invoke', 'admin', '--openid', 'o-1', '--data', '{'], '--data is not JSON: {'],
     [['invoke', 'admin', '--openid', 'o-1', '--url', 'nowhere'], '--url is not a URL: "nowhere"'],
@@ -187,6 +196,12 @@ describe('no emulator at the URL: which URL, where it came from, how to change i
       expect(run).toMatchObject({ status: 2, stdout: '' });
       expect(run.stderr).toContain(`RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
     }
+  });
+
+  test('port 1, which fetch refuses as a "bad port", is tried: the connection is refused', async () => {
+    const run = await rukou(['clock', '--url', 'http://127.0.0.1:1']);
+    expect(run).toMatchObject({ status: 3, stdout: '' });
+    expect(run.stderr).toContain('rukou: no emulator answers at http://127.0.0.1:1 (ECONNREFUSED); the URL came from --url');
   });
 
   test('something that is not an emulator is told apart', async () => {
