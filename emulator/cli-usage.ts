@@ -46,7 +46,7 @@ the dashboard's URL, the local operator's token and openid. On a first run (no d
 the demo first. It runs until Ctrl-C.
 
   --reset           delete the data (secrets.json stays) and seed again
-  --empty           start a fresh data directory without the demo
+  --empty           no demo when there is no data yet (with --reset: start over empty)
   --seed N          draw another demo than the default seed's
 ${EMULATOR_OPTIONS_HELP}
 
@@ -117,8 +117,9 @@ export function overview(): string {
 
 ${NAMES.map((name) => `  ${COMMANDS[name].usage}\n      ${COMMANDS[name].summary}`).join('\n')}
 
-rukou <command> --help (or rukou help <command>) says more. invoke, trigger and clock talk to a
-running emulator: --url, else RUKOU_URL, else http://127.0.0.1:<RUKOU_PORT, else 8787>.
+rukou <command> --help (or rukou help <command>) says more; rukou --version prints Rukou's version. invoke, trigger and clock talk to a
+running emulator: --url, else RUKOU_URL, else http://127.0.0.1:<RUKOU_PORT, else 8787>; what
+answers there must show it is one within RUKOU_TIMEOUT seconds (30 by default).
 exit status: 0 done; 1 refused or failed; 2 a wrong command or option; 3 no emulator at the URL
 `;
 }
@@ -147,8 +148,15 @@ export function parseCommand<O extends Options>(name: CommandName, args: string[
   let parsed: Parsed<O>;
   let helpAsked: boolean;
   try {
-    const all = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals > 0 });
+    const all = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals > 0, tokens: true });
     helpAsked = (all.values as { help?: boolean }).help === true;
+    // parseArgs keeps the last of a repeated option: --openid a --openid b would invoke as b, silently
+    const seen = new Set<string>();
+    for (const token of all.tokens) {
+      if (token.kind !== 'option' || token.name === 'help') continue;
+      if (seen.has(token.name)) throw new Error(`--${token.name} is given more than once`);
+      seen.add(token.name);
+    }
     parsed = all as unknown as Parsed<O>;
   } catch (error) {
     usageError(name, (error as Error).message);

@@ -1,9 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
-import { parseInstant } from './clock/operations';
+import { parseDuration, parseInstant } from './clock/operations';
+import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
+import { EMULATOR_HEADER, VERSION } from './signature';
 import type { EmulatorOptions } from './server';
 
 const DEFAULT_PORT = 8787;
@@ -60,19 +64,96 @@ interface Answer {
   body: unknown;
 }
 
-/** What the emulator at `emulator` answers on `route` (JSON); nothing there, or no JSON, is said so (exit 3). */
-async function request(emulator: Target, route: string, init: RequestInit = {}): Promise<Answer> {
-  const response = await fetch(`${emulator.url}${route}`, init).catch((error: unknown) => {
-    const { cause } = error as { cause?: { code?: string; message?: string } };
-    const why = cause?.code ?? cause?.message;
-    return unreachable(emulator, `no emulator answers at ${emulator.url}${why ? ` (${why})` : ''}`);
+/** How long rukou waits for an answer to show that an emulator is there: RUKOU_TIMEOUT seconds, else 30. */
+function presenceTimeoutMs(command: CommandName): number {
+  const value = process.env.RUKOU_TIMEOUT;
+  if (!value) return 30_000;
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) usageError(command, `RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+  return seconds * 1000;
+}
+
+interface Sent {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Gives up after this long without the whole answer; no limit when absent. */
+  timeoutMs?: number;
+}
+
+/** What answered a request, as read: status, the emulator's header (undefined from anything else) and the body's text. */
+interface Reply {
+  status: number;
+  signature: string | undefined;
+  text: string;
+}
+
+/** The timeout of a request (`Sent.timeoutMs`) ran out. */
+class NoAnswer extends Error {}
+
+/**
+ * One HTTP request, by node:http rather than fetch: fetch refuses ports it deems unsafe (1, 6000 …:
+ * "bad port", though nothing was tried) and gives up on an answer after undici's 300 s, which a
+ * long clock move can take.
+ */
+function send(url: string, { method = 'GET', headers = {}, body, timeoutMs }: Sent): Promise<Reply> {
+  const transport = url.startsWith('https:') ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        clearTimeout(timer);
+        const signature = res.headers[EMULATOR_HEADER];
+        resolve({ status: res.statusCode ?? 0, signature: typeof signature === 'string' ? signature : undefined, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', reject);
+    });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            reject(new NoAnswer());
+            req.destroy();
+          }, timeoutMs);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    req.end(body);
   });
-  const text = await response.text();
+}
+
+/**
+ * What the emulator at `emulator` answers on `route` (JSON). Nothing there, no answer within
+ * `timeoutMs`, or an answer without the emulator's header (package.json's version, sent with every
+ * answer: signature.ts) or without JSON, is said so (exit 3).
+ */
+async function request(emulator: Target, route: string, sent: Sent = {}): Promise<Answer> {
+  const reply = await send(`${emulator.url}${route}`, sent).catch((error: unknown) => {
+    if (error instanceof NoAnswer) {
+      return unreachable(emulator, `nothing answered at ${emulator.url} within ${(sent.timeoutMs ?? 0) / 1000} s (RUKOU_TIMEOUT=<seconds> waits longer): what listens there is not an emulator, or is stuck`);
+    }
+    const { code, message } = error as NodeJS.ErrnoException;
+    return unreachable(emulator, `no emulator answers at ${emulator.url} (${code ?? message})`);
+  });
+  const what = `${route}: ${reply.status} ${reply.text.slice(0, 200)}`;
+  if (reply.signature === undefined) return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (no ${EMULATOR_HEADER} header; ${what})`);
   try {
-    return { status: response.status, body: JSON.parse(text) as unknown };
+    return { status: reply.status, body: JSON.parse(reply.text) as unknown };
   } catch {
-    return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (${route}: ${response.status} ${text.slice(0, 200)})`);
+    return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (${what})`);
   }
+}
+
+/**
+ * Checks that an emulator answers at `emulator` (a reading of its clock) within RUKOU_TIMEOUT,
+ * before a request that may take long: a function answers within its own timeout (after a cold
+ * start's, at most 60 s each), a clock move once the timers on its way have run; neither has a
+ * limit that rukou could wait for without cutting a legitimate answer short.
+ */
+async function checkPresent(command: CommandName, emulator: Target): Promise<void> {
+  await request(emulator, '/__rukou/clock', { timeoutMs: presenceTimeoutMs(command) });
 }
 
 function post(emulator: Target, route: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
@@ -134,8 +215,29 @@ async function serve(options: EmulatorOptions): Promise<string> {
   return running.url;
 }
 
+/**
+ * Started through npm (`npm start`, `npx rukou`: npm sets npm_command), this process stops as
+ * SIGTERM would stop it once the process that started it is gone. A plain `kill` of npm's process
+ * ends npm and its shell but not this one, which ran on with parent 1, holding its port and its
+ * data directory. Linux gives no signal for a parent's death that Node can ask for, so process.ppid
+ * is read every second. Started directly (`node bin/rukou.js`), it is left alone: a script may
+ * start it in the background and go.
+ */
+function stopWithWrapper(): void {
+  if (process.env.npm_command === undefined) return;
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.stdout.write(`[rukou] the process that started this one (${parent}, npm ${process.env.npm_command}) is gone: stopping\n`);
+    process.kill(process.pid, 'SIGTERM');
+  }, 1000);
+  watch.unref();
+}
+
 async function emulator(args: string[]): Promise<void> {
   const { values } = parseCommand('emulator', args, EMULATOR_OPTIONS);
+  stopWithWrapper();
   await serve(emulatorOptions('emulator', values));
 }
 
@@ -161,16 +263,6 @@ function writeDemo(dataDir: string, state: DemoState['state']): void {
   fs.mkdirSync(dataDir, { recursive: true });
   const demo: DemoState = { state, at: new Date().toISOString(), ...(state === 'seeding' ? { pid: process.pid } : {}) };
   fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
-}
-
-/** A process with this id runs (one of another user's, which signals cannot reach, runs too). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The seeding was stopped by SIGINT or SIGTERM sent to `rukou start`: it exits as that signal would have ended it. */
@@ -225,11 +317,15 @@ function seedDemo(options: EmulatorOptions, operator: string, seed: string | und
 async function start(args: string[]): Promise<void> {
   const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
   const options = emulatorOptions('start', values);
+  stopWithWrapper();
   const demo = readDemo(options.dataDir);
-  if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && running(demo.pid)) {
+  if (demo?.state === 'seeding' && demo.pid !== undefined && demo.pid !== process.pid && processRuns(demo.pid)) {
     process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);
     process.exit(EXIT.refused);
   }
+  // held while this deletes or writes anything there; the seeder's emulator, then this one's, take it in turn
+  const lock = lockDataDir(options.dataDir);
+  if (lock.tookOverFrom !== undefined) process.stdout.write(`[rukou] ${takenOver(options.dataDir, lock.tookOverFrom)}\n`);
   const cutShort = demo?.state === 'seeding';
   if (values.reset || cutShort) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
   if (cutShort && !values.reset) {
@@ -238,6 +334,7 @@ async function start(args: string[]): Promise<void> {
   provideLocalSecrets(options.dataDir);
   const operator = provideLocalOperator(options.dataDir);
   const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
+  lock.release();
   if (fresh && !values.empty) {
     writeDemo(options.dataDir, 'seeding');
     try {
@@ -274,7 +371,8 @@ async function invoke(args: string[]): Promise<void> {
   );
   const [name] = positionals;
   if (!name) usageError('invoke', 'which function? (track, admin, rollup, messages, callback …)');
-  if (!values.openid) usageError('invoke', 'give --openid, the user to invoke as');
+  if (values.openid === undefined) usageError('invoke', 'give --openid, the user to invoke as');
+  if (values.openid === '') usageError('invoke', '--openid must not be empty: give the user to invoke as');
   let data: unknown = {};
   if (values.data !== undefined) {
     try {
@@ -284,6 +382,7 @@ async function invoke(args: string[]): Promise<void> {
     }
   }
   const emulator = target('invoke', values.url);
+  await checkPresent('invoke', emulator);
   const headers: Record<string, string> = { 'x-wx-openid': values.openid };
   if (values.appid) headers['x-wx-appid'] = values.appid;
   if (values.unionid) headers['x-wx-unionid'] = values.unionid;
@@ -296,6 +395,7 @@ async function trigger(args: string[]): Promise<void> {
   if (!name) usageError('trigger', 'which function? (rollup, admin, messages)');
   if (values.time !== undefined && Number.isNaN(parseInstant(values.time))) usageError('trigger', `--time is not an ISO 8601 day or time with its offset: ${values.time}`);
   const emulator = target('trigger', values.url);
+  await checkPresent('trigger', emulator);
   // without --time the emulator fires at its own clock's time, which is not this machine's after a --clock
   print(await post(emulator, `/triggers/${encodeURIComponent(name)}`, values.time === undefined ? {} : { time: values.time }));
 }
@@ -304,9 +404,20 @@ async function trigger(args: string[]): Promise<void> {
 async function clock(args: string[]): Promise<void> {
   const { values } = parseCommand('clock', args, { set: { type: 'string' }, advance: { type: 'string' }, url: { type: 'string' } });
   if (values.set !== undefined && values.advance !== undefined) usageError('clock', 'give --set or --advance, not both');
+  // read here as the emulator reads them, so that a typo is a usage error, not the emulator's refusal (or exit 3 with none running)
+  if (values.set !== undefined && Number.isNaN(parseInstant(values.set))) usageError('clock', `--set is not an ISO 8601 day or time with its offset: ${values.set}`);
+  if (values.advance !== undefined) {
+    try {
+      parseDuration(values.advance);
+    } catch {
+      usageError('clock', `--advance is not a duration: ${values.advance} (1d, 90m, 1d12h, 500ms: units w d h m s ms, each once, the largest first; or a number of ms)`);
+    }
+  }
   const emulator = target('clock', values.url);
   const move = values.set !== undefined ? { set: values.set } : values.advance !== undefined ? { advance: values.advance } : undefined;
-  print(move ? await post(emulator, '/__rukou/clock', move) : await request(emulator, '/__rukou/clock'));
+  if (!move) return print(await request(emulator, '/__rukou/clock', { timeoutMs: presenceTimeoutMs('clock') }));
+  await checkPresent('clock', emulator);
+  print(await post(emulator, '/__rukou/clock', move));
 }
 
 const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };
@@ -317,6 +428,10 @@ if (command === '--help' || command === '-h' || command === 'help') {
   const [about] = rest;
   if (about !== undefined && !isCommand(about)) usageError(undefined, `unknown command "${about}"`);
   process.stdout.write(about === undefined ? overview() : help(about));
+  process.exit(EXIT.ok);
+}
+if (command === '--version') {
+  process.stdout.write(`${VERSION}\n`);
   process.exit(EXIT.ok);
 }
 if (!isCommand(command)) usageError(undefined, `unknown command "${command}"`);

@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto';
 import { BackendError } from './errors';
 import { checkPath, Refusal, readWireParams, refuseAsEmulator, sendBytes, sendJson, type Params } from './http';
 import { InvocationRegistry } from './invocations';
+import { lockDataDir, takenOver } from './lock';
 import { createLogger, type Logger } from './log';
 import { loadProject, type Project } from './project';
+import { EMULATOR_HEADER, VERSION } from './signature';
 
 /** What a service answers to one admin action: a JSON object, or raw bytes (wx.openApi's protobuf). */
 export type AdminAnswer = Record<string, unknown> | Buffer;
@@ -74,11 +76,16 @@ export type ServiceFactory = (context: EmulatorContext) => Promise<Service> | Se
 /**
  * Starts the local CloudBase: one HTTP server on 127.0.0.1 in front of the services. The real
  * wx-server-sdk sends every call to POST /admin with an `action` field; services register the
- * actions they serve and any routes of their own.
+ * actions they serve and any routes of their own. It holds its data directory's lock
+ * (lock.ts) from before it reads anything there until it has closed.
+ *
+ * @throws DataDirInUse when another running emulator holds the data directory
  */
 export async function startEmulator(options: EmulatorOptions, factories: ServiceFactory[]): Promise<Emulator> {
   const log = createLogger(options.verbose);
   const project = loadProject(options.projectRoot);
+  const lock = lockDataDir(options.dataDir);
+  if (lock.tookOverFrom !== undefined) log.info(takenOver(options.dataDir, lock.tookOverFrom));
   let baseUrl = '';
   const started = new Map<ServiceFactory, Service>();
   const context: EmulatorContext = {
@@ -98,6 +105,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   const routes: Route[] = [];
   const services: Service[] = [];
   const server = createServer((req, res) => {
+    res.setHeader(EMULATOR_HEADER, VERSION);
     void dispatch(req, res).catch((error: unknown) => {
       log.warn(`${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
       res.destroy();
@@ -166,6 +174,9 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
+  }).catch((error: unknown) => {
+    lock.release();
+    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;
@@ -180,6 +191,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
     }
   } catch (error) {
     server.close();
+    lock.release();
     throw error;
   }
 
@@ -190,6 +202,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
       for (const service of [...services].reverse()) await service.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      lock.release();
     },
   };
 }

@@ -3,11 +3,13 @@
  * says, where it looked when no emulator answers, and the exit status of each kind of answer
  * (README "The emulator": 0 done, 1 refused, 2 a wrong command or option, 3 no emulator).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
+import { until } from '../helpers/until';
 
 interface Run {
   status: number;
@@ -59,6 +61,11 @@ describe('help', () => {
     expect(runs[2].stdout).toBe(runs[0].stdout);
   });
 
+  test("rukou --version prints package.json's version, exit 0", async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await rukou(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   test('--help wins over a missing argument: rukou invoke --help needs no function', async () => {
     expect(await rukou(['invoke', '--help'])).toMatchObject({ status: 0, stdout: expect.stringContaining('--openid ID') });
   });
@@ -87,6 +94,10 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['emulator', '--clock', 'tomorrow'], '--clock is not an ISO 8601 day or time with its offset: tomorrow'],
     [['invoke'], 'which function?'],
     [['invoke', 'admin'], 'give --openid'],
+    [['invoke', 'admin', '--openid', ''], '--openid must not be empty'],
+    [['invoke', 'admin', '--openid', 'o-a', '--openid', 'o-b'], '--openid is given more than once'],
+    [['clock', '--url', 'http://127.0.0.1:8787', '--url=http://127.0.0.1:8788'], '--url is given more than once'],
+    [['emulator', '--verbose', '--verbose'], '--verbose is given more than once'],
     [['invoke', 'admin', 'extra', '--openid', 'o-1'], 'unexpected argument "extra"'],
     [['invoke', 'admin', '--openid', 'o-1', '--data', '{'], '--data is not JSON: {'],
     [['invoke', 'admin', '--openid', 'o-1', '--url', 'nowhere'], '--url is not a URL: "nowhere"'],
@@ -97,6 +108,10 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['trigger', 'rollup', '--bogus'], "Unknown option '--bogus'"],
     [['clock', '--set', '2024-05-20', '--advance', '1d'], 'give --set or --advance, not both'],
     [['clock', 'now'], 'Unexpected argument'],
+    [['clock', '--set', 'yesterday'], '--set is not an ISO 8601 day or time with its offset: yesterday'],
+    [['clock', '--set', '2024-05-20T12:00'], '--set is not an ISO 8601 day or time with its offset: 2024-05-20T12:00'],
+    [['clock', '--advance', '1h1h'], '--advance is not a duration: 1h1h'],
+    [['clock', '--advance', 'soon'], '--advance is not a duration: soon'],
   ])('rukou %j', async (args, message) => {
     const run = await rukou(args);
     expect(run).toMatchObject({ status: 2, stdout: '' });
@@ -133,6 +148,60 @@ describe('no emulator at the URL: which URL, where it came from, how to change i
       expect(run.stderr).toContain('Start one with `npm start`');
       for (const setting of ['--url', 'RUKOU_URL=', 'RUKOU_PORT=']) expect(run.stderr).toContain(setting);
     }
+  });
+
+  /** A local server whose every answer is `answer`'s; closed after `work`. */
+  async function withServer(answer: http.RequestListener, work: (url: string) => Promise<void>): Promise<void> {
+    const server = http.createServer(answer).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      await work(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }
+
+  const CLIENT_COMMANDS = [['clock'], ['clock', '--advance', '1h'], ['invoke', 'admin', '--openid', 'o-1'], ['trigger', 'rollup']];
+
+  test('a server answering JSON without the emulator\'s header is not taken for one', async () => {
+    await withServer(
+      (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'),
+      async (url) => {
+        for (const command of CLIENT_COMMANDS) {
+          const run = await rukou([...command, '--url', url]);
+          expect(run).toMatchObject({ status: 3, stdout: '' });
+          expect(run.stderr).toContain(`rukou: what answers at ${url} is not a Rukou emulator (no x-rukou-emulator header; /__rukou/clock: 200 {})`);
+        }
+      },
+    );
+  });
+
+  test('a server that never answers is given up after RUKOU_TIMEOUT seconds, naming the URL', async () => {
+    await withServer(
+      () => undefined,
+      async (url) => {
+        for (const command of CLIENT_COMMANDS) {
+          const run = await rukou([...command, '--url', url], { RUKOU_TIMEOUT: '0.5' });
+          expect(run).toMatchObject({ status: 3, stdout: '' });
+          expect(run.stderr).toContain(`rukou: nothing answered at ${url} within 0.5 s (RUKOU_TIMEOUT=<seconds> waits longer)`);
+        }
+      },
+    );
+  });
+
+  test('a RUKOU_TIMEOUT that is no number of seconds is named', async () => {
+    for (const value of ['0', 'soon', '-1']) {
+      const run = await rukou(['clock'], { RUKOU_TIMEOUT: value });
+      expect(run).toMatchObject({ status: 2, stdout: '' });
+      expect(run.stderr).toContain(`RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+    }
+  });
+
+  test('port 1, which fetch refuses as a "bad port", is tried: the connection is refused', async () => {
+    const run = await rukou(['clock', '--url', 'http://127.0.0.1:1']);
+    expect(run).toMatchObject({ status: 3, stdout: '' });
+    expect(run.stderr).toContain('rukou: no emulator answers at http://127.0.0.1:1 (ECONNREFUSED); the URL came from --url');
   });
 
   test('something that is not an emulator is told apart', async () => {
@@ -199,6 +268,11 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(answer(run)).toMatchObject({ result: { day: '2024-05-20' } });
   });
 
+  test('every answer carries x-rukou-emulator, the version in package.json', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const route of ['/__rukou/clock', '/nowhere', '/']) expect((await fetch(`${emulator.url}${route}`)).headers.get('x-rukou-emulator')).toBe(version);
+  });
+
   test('clock: a reading exits 0, a move backwards 1', async () => {
     const reading = await rukou(['clock', '--url', emulator.url]);
     expect(reading.status).toBe(0);
@@ -213,5 +287,67 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(run).toMatchObject({ status: 1, stdout: '' });
     expect(run.stderr).toContain(`rukou emulator: port ${emulator.port} is taken`);
     expect(run.stderr).toContain('--port N or RUKOU_PORT=N');
+  });
+});
+
+describe('one emulator per data directory', () => {
+  test('a second emulator or start on it refuses, naming the first, and deletes nothing (--reset); the lock goes with the first', async () => {
+    const first = await startEmulator({ timers: false });
+    const { dataDir } = first;
+    try {
+      for (const args of [['emulator'], ['start', '--empty'], ['start', '--reset']]) {
+        const run = await rukou([...args, '--port', '0', '--data', dataDir, '--no-timers']);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`rukou ${args[0]}: the data directory ${dataDir} is in use by another emulator (process ${first.child.pid}, since `);
+        expect(run.stderr).toContain('give this one another --data DIR');
+      }
+      expect(fs.existsSync(path.join(dataDir, 'database'))).toBe(true);
+    } finally {
+      await first.stop();
+    }
+    expect(fs.existsSync(path.join(dataDir, 'emulator.lock'))).toBe(false);
+    const next = await startEmulator({ timers: false, dataDir });
+    await next.stop();
+    expect(next.output()).not.toContain('taken over');
+  });
+
+  test('the lock of an emulator killed with -9 is taken over, and said so', async () => {
+    const killed = await startEmulator({ timers: false });
+    await killed.crash();
+    const next = await startEmulator({ timers: false, dataDir: killed.dataDir });
+    await next.stop();
+    expect(next.output()).toContain(`process ${killed.child.pid}, which no longer runs, had left ${killed.dataDir} locked`);
+    expect(next.output()).toContain('taken over');
+  });
+});
+
+/** Whether process `pid` runs. */
+function runs(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('started through npm (npm start, npx rukou), it stops when npm is killed', () => {
+  test.each([['emulator'], ['start', '--empty']])('rukou %s', async (...command) => {
+    const dataDir = tempDir();
+    // what npm start and npx do: a process of npm's, with npm_command set, runs rukou and waits for it
+    const wrapper = spawn(
+      process.execPath,
+      ['-e', 'require("node:child_process").spawn(process.execPath, process.argv.slice(1), { stdio: "inherit" })', path.join(REPO_ROOT, 'bin', 'rukou.js'), ...command, '--port', '0', '--data', dataDir, '--no-timers'],
+      { env: { ...process.env, npm_command: 'exec' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    wrapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await until(() => output.includes('listening on'));
+    const { pid } = JSON.parse(fs.readFileSync(path.join(dataDir, 'emulator.lock'), 'utf8')) as { pid: number };
+    wrapper.kill('SIGKILL');
+    await until(() => !runs(pid));
+    await until(() => output.includes(`[rukou] the process that started this one (${wrapper.pid}, npm exec) is gone: stopping`));
+    // it stopped as on SIGTERM: its lock deleted
+    expect(fs.existsSync(path.join(dataDir, 'emulator.lock'))).toBe(false);
   });
 });

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** `<data>/emulator.lock`: which process serves the data directory. */
+interface LockHolder {
+  pid: number;
+  since: string;
+}
+
+const LOCK_FILE = 'emulator.lock';
+
+/** A process with this id runs (one of another user's, which signals cannot reach, runs too). */
+export function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Another running process holds the data directory: a second emulator on it would append to its log from a state of its own. */
+export class DataDirInUse extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `the data directory ${dataDir} is in use by another emulator (process ${holder.pid}, since ${holder.since}): ` +
+        'two emulators on one directory would both write its log; stop that one, or give this one another --data DIR',
+    );
+    this.name = 'DataDirInUse';
+  }
+}
+
+/** What is said when a lock left behind is taken over. */
+export const takenOver = (dataDir: string, pid: number): string =>
+  `process ${pid}, which no longer runs, had left ${dataDir} locked (it stopped without closing: kill -9, a crash): taken over`;
+
+export interface DataDirLock {
+  /** The process whose lock was left behind (it died without stopping: kill -9, a crash) and is taken over; none usually. */
+  readonly tookOverFrom?: number;
+  /** Deletes the lock file if it is still this process's; once only. */
+  release(): void;
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const holder = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockHolder>;
+    return typeof holder.pid === 'number' ? { pid: holder.pid, since: String(holder.since) } : undefined;
+  } catch {
+    // gone meanwhile, or half written by a process that died while writing it
+    return undefined;
+  }
+}
+
+/**
+ * Takes `<dataDir>/emulator.lock` for this process: created with `wx` (fails if it exists) and
+ * holding this pid. A lock whose process no longer runs is taken over (`tookOverFrom` says whose);
+ * one whose process runs refuses. The file is also deleted when the process exits without
+ * releasing it (process.exit); only kill -9 or a crash leaves it, for the next start to take over.
+ * Two starts taking over the same stale lock at the same instant could both succeed: the lock
+ * guards against a second emulator started by hand, not against that race.
+ *
+ * @throws DataDirInUse when a running process holds it
+ */
+export function lockDataDir(dataDir: string): DataDirLock {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, LOCK_FILE);
+  const mine: LockHolder = { pid: process.pid, since: new Date().toISOString() };
+  let tookOverFrom: number | undefined;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, `${JSON.stringify(mine)}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readHolder(file);
+    if (holder && processRuns(holder.pid)) throw new DataDirInUse(dataDir, holder);
+    tookOverFrom = holder?.pid;
+    fs.rmSync(file, { force: true });
+  }
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    process.off('exit', release);
+    if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+  };
+  process.on('exit', release);
+  return { tookOverFrom, release };
+}
