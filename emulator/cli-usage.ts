@@ -117,7 +117,7 @@ export function overview(): string {
 
 ${NAMES.map((name) => `  ${COMMANDS[name].usage}\n      ${COMMANDS[name].summary}`).join('\n')}
 
-rukou <command> --help (or rukou help <command>) says more; rukou --version prints Rukou's version. invoke, trigger and clock talk to a
+rukou <command> --help (or rukou help <command>) says more; rukou --version (-v) prints Rukou's version. invoke, trigger and clock talk to a
 running emulator: --url, else RUKOU_URL, else http://127.0.0.1:<RUKOU_PORT, else 8787>; what
 answers there must show it is one within RUKOU_TIMEOUT seconds (30 by default).
 exit status: 0 done; 1 refused or failed; 2 a wrong command or option; 3 no emulator at the URL
@@ -140,6 +140,17 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<O extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true }>>;
 
 /**
+ * parseArgs's refusal in this CLI's words: its own texts name positionals and `--opt=-XYZ` forms
+ * the usage never shows.
+ */
+function parseArgsProblem(error: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return `unknown option ${option}`;
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option && /ambiguous/.test(error.message)) return `${option} takes a value that starts with "-" only as ${option}=<value>`;
+  return error.message;
+}
+
+/**
  * A command's arguments, with `-h`/`--help` on every command: the help goes to stdout and the
  * process exits 0. Anything parseArgs refuses is a usage error; `positionals` is how many the
  * command takes (its first ones: `invoke <function>`).
@@ -159,7 +170,7 @@ export function parseCommand<O extends Options>(name: CommandName, args: string[
     }
     parsed = all as unknown as Parsed<O>;
   } catch (error) {
-    usageError(name, (error as Error).message);
+    usageError(name, parseArgsProblem(error as Error & { code?: string }));
   }
   if (helpAsked) {
     process.stdout.write(help(name));

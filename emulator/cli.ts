@@ -137,7 +137,8 @@ async function request(emulator: Target, route: string, sent: Sent = {}): Promis
     const { code, message } = error as NodeJS.ErrnoException;
     return unreachable(emulator, `no emulator answers at ${emulator.url} (${code ?? message})`);
   });
-  const what = `${route}: ${reply.status} ${reply.text.slice(0, 200)}`;
+  // another server's page would fill the screen: its first line, shortened, says enough
+  const what = `${route}: ${reply.status} ${reply.text.trim().split('\n', 1)[0].slice(0, 80)}`;
   if (reply.signature === undefined) return unreachable(emulator, `what answers at ${emulator.url} is not a Rukou emulator (no ${EMULATOR_HEADER} header; ${what})`);
   try {
     return { status: reply.status, body: JSON.parse(reply.text) as unknown };
@@ -430,7 +431,7 @@ if (command === '--help' || command === '-h' || command === 'help') {
   process.stdout.write(about === undefined ? overview() : help(about));
   process.exit(EXIT.ok);
 }
-if (command === '--version') {
+if (command === '--version' || command === '-v') {
   process.stdout.write(`${VERSION}\n`);
   process.exit(EXIT.ok);
 }

@@ -32,6 +32,7 @@ const HELP = [
   '  --dry-run   check and print the plan, send nothing; exits 0 when the deploy would go ahead, 1 naming',
   '              each problem (npm run deploy --dry-run, without --, is a dry run too)',
   '  --help, -h  print this',
+  'An option it does not know exits 2 (as rukou\'s do), checking and sending nothing.',
   '',
   'The environment: .env, .env.local over it, the shell\'s variables over both (ENV_ID, the API key',
   'TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY, RUKOU_SHARE_SECRET, the optional RUKOU_* variables).',
@@ -67,7 +68,7 @@ async function sendWithTools(plan, envId, env) {
 /**
  * Checks, prints and (without `--dry-run`, the deploy's or npm's) sends the plan of the project in `root`.
  * @param {{ root: string, argv: string[], processEnv: NodeJS.ProcessEnv, log: (...lines: string[]) => void, send?: Send }} options
- * @returns {Promise<number>} the exit status: 0 deployed (or, dry, deployable; or the usage asked for), 1 refused
+ * @returns {Promise<number>} the exit status: 0 deployed (or, dry, deployable; or the usage asked for), 1 refused, 2 an unknown option
  * @throws {Error} when a project file is not JSON, or sending fails
  */
 async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
@@ -78,7 +79,7 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
   const unknown = argv.filter((arg) => arg !== '--dry-run');
   if (unknown.length > 0) {
     log(`deploy: unknown option ${unknown.join(' ')}: nothing was checked or sent. ${USAGE}`);
-    return 1;
+    return 2;
   }
   const fromNpm = !argv.includes('--dry-run') && npmDryRun(processEnv);
   const dryRun = argv.includes('--dry-run') || fromNpm;

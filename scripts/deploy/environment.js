@@ -131,7 +131,7 @@ function checkEnvironment(env, functions, fileNames = []) {
     const value = (env[name] ?? '').trim() === '' ? undefined : String(env[name]);
     const rule = RULES[name] ?? {};
     const usedBy = functions.filter((fn) => fn.variables.includes(name));
-    if (value === undefined && rule.required) problems.push(`${name} is not set in .env: ${rule.required}`);
+    if (value === undefined && rule.required) problems.push(`${name} is not set (in .env, .env.local or the shell, which wins even when empty): ${rule.required}`);
     if (value === undefined && rule.unset) notes.push(`${name} is not set: ${rule.unset}`);
     const wrong = value === undefined ? undefined : rule.check?.(value, { env, usedBy });
     if (wrong) problems.push(`${name} must be ${wrong}`);

@@ -61,9 +61,10 @@ describe('help', () => {
     expect(runs[2].stdout).toBe(runs[0].stdout);
   });
 
-  test("rukou --version prints package.json's version, exit 0", async () => {
+  test("rukou --version and -v print package.json's version, exit 0", async () => {
     const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(await rukou(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+    expect(await rukou(['-v'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
   });
 
   test('--help wins over a missing argument: rukou invoke --help needs no function', async () => {
@@ -85,8 +86,9 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
   });
 
   test.concurrent.each([
-    [['start', '--bogus'], "Unknown option '--bogus'"],
-    [['emulator', '--bogus'], "Unknown option '--bogus'"],
+    [['start', '--bogus'], "unknown option --bogus"],
+    [['emulator', '--bogus'], "unknown option --bogus"],
+    [['start', '--seed', '-1'], '--seed takes a value that starts with "-" only as --seed=<value>'],
     [['emulator', '--port'], "Option '--port <value>' argument missing"],
     [['emulator', '--port', 'abc'], '--port must be a port number (0 to 65535), got "abc"'],
     [['emulator', '--port', '70000'], '--port must be a port number (0 to 65535), got "70000"'],
@@ -105,7 +107,7 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['invoke', 'admin', '--openid'], "Option '--openid <value>' argument missing"],
     [['trigger'], 'which function?'],
     [['trigger', 'rollup', '--time', '2024-05-20 00:17'], '--time is not an ISO 8601 day or time with its offset'],
-    [['trigger', 'rollup', '--bogus'], "Unknown option '--bogus'"],
+    [['trigger', 'rollup', '--bogus'], "unknown option --bogus"],
     [['clock', '--set', '2024-05-20', '--advance', '1d'], 'give --set or --advance, not both'],
     [['clock', 'now'], 'Unexpected argument'],
     [['clock', '--set', 'yesterday'], '--set is not an ISO 8601 day or time with its offset: yesterday'],
@@ -204,14 +206,16 @@ describe('no emulator at the URL: which URL, where it came from, how to change i
     expect(run.stderr).toContain('rukou: no emulator answers at http://127.0.0.1:1 (ECONNREFUSED); the URL came from --url');
   });
 
-  test('something that is not an emulator is told apart', async () => {
-    const server = http.createServer((_req, res) => res.end('<html>hello</html>')).listen(0, '127.0.0.1');
+  test('something that is not an emulator is told apart, on one line, its page shortened', async () => {
+    const page = `<!DOCTYPE HTML>\n<html><body>${'<p>Error code: 404</p>'.repeat(40)}</body></html>\n`;
+    const server = http.createServer((_req, res) => res.end(page)).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
       const run = await rukou(['clock', '--url', url]);
       expect(run).toMatchObject({ status: 3, stdout: '' });
-      expect(run.stderr).toContain(`rukou: what answers at ${url} is not a Rukou emulator`);
+      expect(run.stderr).toContain(`rukou: what answers at ${url} is not a Rukou emulator (no x-rukou-emulator header; /__rukou/clock: 200 <!DOCTYPE HTML>); the URL came from --url`);
+      expect(run.stderr).not.toContain('Error code');
     } finally {
       server.close();
     }

@@ -59,10 +59,10 @@ describe('checkEnvironment', () => {
   it('refuses without the environment, the deploy\'s key or the share secret, naming each', () => {
     const { problems, variables } = checkEnvironment({ RUKOU_OPERATORS: 'oA', RUKOU_ADMIN_TOKEN_SHA256: '  ' }, functions);
     expect(problems).toEqual([
-      'ENV_ID is not set in .env: the id of your CloudBase environment (README, Deploy step 3)',
-      'TENCENTCLOUD_SECRETID is not set in .env: the SecretId of the API key the deploy signs in with (README, Deploy step 2)',
-      'TENCENTCLOUD_SECRETKEY is not set in .env: the SecretKey of the API key the deploy signs in with (README, Deploy step 2)',
-      'RUKOU_SHARE_SECRET is not set in .env: at least 16 random characters (openssl rand -base64 32), which share prefixes derive from; keep it: changing it re-issues every share prefix',
+      'ENV_ID is not set (in .env, .env.local or the shell, which wins even when empty): the id of your CloudBase environment (README, Deploy step 3)',
+      'TENCENTCLOUD_SECRETID is not set (in .env, .env.local or the shell, which wins even when empty): the SecretId of the API key the deploy signs in with (README, Deploy step 2)',
+      'TENCENTCLOUD_SECRETKEY is not set (in .env, .env.local or the shell, which wins even when empty): the SecretKey of the API key the deploy signs in with (README, Deploy step 2)',
+      'RUKOU_SHARE_SECRET is not set (in .env, .env.local or the shell, which wins even when empty): at least 16 random characters (openssl rand -base64 32), which share prefixes derive from; keep it: changing it re-issues every share prefix',
     ]);
     expect(variables.find((v) => v.name === 'RUKOU_ADMIN_TOKEN_SHA256')?.set).toBe(false);
   });

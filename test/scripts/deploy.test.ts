@@ -100,7 +100,7 @@ describe('npm run deploy -- --dry-run', () => {
   it('refuses without ENV_ID, naming it', () => {
     const refused = run({ ...SECRETS, ENV_ID: '' }, ['--dry-run']);
     expect(refused.status).toBe(1);
-    expect(refused.output).toContain('not deployable:\n- ENV_ID is not set in .env: the id of your CloudBase environment (README, Deploy step 3)\n');
+    expect(refused.output).toContain('not deployable:\n- ENV_ID is not set (in .env, .env.local or the shell, which wins even when empty): the id of your CloudBase environment (README, Deploy step 3)\n');
   });
 });
 
@@ -109,7 +109,7 @@ describe('npm run deploy', () => {
     const { status, output } = run(undefined, []);
     expect(status).toBe(1);
     expect(output).toMatch(/^environment: no \.env in \/.*, under the process's own variables$/m);
-    expect(output).toContain('not deployable, nothing was sent:\n- ENV_ID is not set in .env');
+    expect(output).toContain('not deployable, nothing was sent:\n- ENV_ID is not set (in .env, .env.local or the shell, which wins even when empty)');
   });
 
   it('is a dry run when npm took --dry-run for itself (npm run deploy --dry-run, without --), saying so', () => {
@@ -122,7 +122,7 @@ describe('npm run deploy', () => {
 
   it('refuses an option it does not know rather than deploying (a mistyped --dry-run)', () => {
     const { status, output } = run(SECRETS, ['--dryrun']);
-    expect(status).toBe(1);
+    expect(status).toBe(2);
     expect(output).toBe('deploy: unknown option --dryrun: nothing was checked or sent. usage: npm run deploy [-- --dry-run | --help]\n');
   });
 
