@@ -156,6 +156,13 @@ export interface PlannedUser {
  */
 export interface Cast {
   openids?: readonly string[];
+  /**
+   * The mix a user's cold start is drawn from, when not the day's `scenes` (`first`: the user's
+   * first session of the day): the demo's new users first come in through a way of discovering
+   * the Mini Program, never through a list of those already used. One draw either way, so a cast
+   * that answers the day's mix plans the same day.
+   */
+  scenes?(user: number, first: boolean): readonly Weighted<number>[];
   entry?(user: number, scene: number, random: () => number): Entry | undefined;
   /**
    * Paid orders, reported with the tracker's `goal` (`order_paid`, the order number, its value in
@@ -296,7 +303,7 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
         day.lostAnswers++;
       }
       const returning = RETURN_SCENES.find((scene) => scene !== previous?.scene) ?? RETURN_SCENES[0];
-      const scene = hot ? returning : draw.weighted(parameters.scenes);
+      const scene = hot ? returning : draw.weighted(cast.scenes?.(user, previous === undefined) ?? parameters.scenes);
       const entry: Entry = hot ? { kind: 'options', options: { scene, path: HOME, query: {} } } : (cast.entry?.(user, scene, draw.random) ?? entryOf(scene, draw, parameters, groups));
       push(user, begin, { kind: hot ? 'show' : 'launch', entry });
 

@@ -41,3 +41,20 @@ test('about 1.5 sessions and 10 entries and page views per daily user, and the t
   expect(day.steps.filter((step) => step.kind === 'offline').length).toBe(day.offlinePhones);
   expect(day.steps.filter((step) => step.kind === 'online').length).toBe(day.offlinePhones);
 });
+
+test("a cast may draw a user's cold starts from another mix, its first of the day apart; answering the day's own mix plans the same day", () => {
+  const parameters = { ...DAY, users: 300 };
+  expect(planDay(parameters, { scenes: () => parameters.scenes })).toEqual(planDay(parameters));
+  const firsts: boolean[] = [];
+  const cast = planDay(parameters, {
+    scenes: (_user, first) => {
+      firsts.push(first);
+      return first ? [[1058, 1]] : [[1053, 1]];
+    },
+  });
+  const cold = byUser(cast.steps.filter((step) => step.kind === 'launch'));
+  const scenes = [...cold.values()].map((launches) => launches.map((step) => (step.kind === 'launch' && step.entry.kind === 'options' ? step.entry.options.scene : 0)));
+  expect(scenes.every(([first, ...later]) => first === 1058 && later.every((scene) => scene === 1053))).toBe(true);
+  expect(scenes.some((launches) => launches.length > 1)).toBe(true);
+  expect(firsts.filter(Boolean)).toHaveLength(parameters.users);
+});
