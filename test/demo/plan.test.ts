@@ -1,15 +1,28 @@
 /**
  * The demo's plan (demo/plan.ts): the same seed plans the same 45 days, counted back from the
- * day asked; more new users over time, users who come back, the pull-down bar rising, a campaign
+ * day asked; more new users over time, users who come back, a new user's first visit through a
+ * way of discovery and never a way back, the pull-down bar rising, a campaign
  * whose openers are among its receivers, paid orders more likely from store codes, cards and
  * messages than from search.
  */
-import { planDay } from '../../bench/cost/day';
-import { castOf, DEMO, orderChance, planDays, scenesOn, type Ways } from '../../demo/plan';
+import { planDay, type Entry } from '../../bench/cost/day';
+import { castOf, DEMO, isRecall, orderChance, planDays, scenesOn, type Ways } from '../../demo/plan';
+import { classifyScene, sceneNames } from '../../shared/scenes';
 import { addDays } from '../../shared/time';
 
 const LAST = '2026-03-15';
 const days = planDays(LAST);
+
+const optionsOf = (scene: number): Entry => ({ kind: 'options', options: { scene, path: 'pages/index/index', query: {} } });
+/** The operator's ways in as `seed.ts` reads them from the simulated WeChat, each standing for its scene. */
+const WAYS: Ways = {
+  stores: new Map(DEMO.stores.map(([key]) => [key, { scan: optionsOf(1047), longPress: optionsOf(1048) }])),
+  poster: optionsOf(1194),
+  taps: new Map(days.flatMap((day) => [...day.tapping].map((openid) => [openid, optionsOf(day.chatting.includes(openid) ? 1073 : 1107)] as const))),
+};
+const sceneOf = (entry: Entry): number => (entry.kind === 'card' ? entry.scene : Number(entry.options.scene));
+/** Every day of the demo as `seed.ts` plays it. */
+const played = days.map((planned) => ({ planned, day: planDay(planned.parameters, castOf(planned, WAYS)) }));
 
 test('the same seed plans the same days; another seed, other users', () => {
   expect(planDays(LAST)).toEqual(days);
@@ -37,6 +50,58 @@ test('about two thousand users, more new ones each week, and users who come back
   expect(back).toBeGreaterThan(1000);
   const week = (from: number): number => days.slice(from, from + 7).reduce((sum, day) => sum + day.newUsers, 0);
   expect(week(DEMO.days - 7)).toBeGreaterThan(1.6 * week(0));
+});
+
+test('the ways back are the catalog\'s Quick entry: lists of the Mini Programs a user has used or saved', () => {
+  for (const scene of [1089, 1001, 1010, 1104]) expect(isRecall(scene)).toBe(true);
+  for (const scene of [1007, 1008, 1044, 1035, 1058, 1053, 1005, 1047, 1048, 1037, 1194]) expect(isRecall(scene)).toBe(false);
+  // the category also holds a few of the Discover page's suggestions: the demo draws none of them
+  const recall = scenesOn(1, true)
+    .map(([scene]) => scene)
+    .filter(isRecall);
+  expect(recall).toEqual([1089, 1001, 1010]);
+  for (const scene of recall) expect(sceneNames(scene)?.zh).toMatch(/最近使用|我的小程序|收藏/);
+});
+
+test("a new user's first visit ever comes through a way of discovery; users who came before also come back through the pull-down bar and the other ways back", () => {
+  const recalledFirst: string[] = [];
+  let firsts = 0;
+  const back = new Map<number, number>();
+  for (const { planned, day } of played) {
+    const launched = new Set<number>();
+    for (const step of day.steps) {
+      if (step.kind !== 'launch') continue;
+      const scene = sceneOf(step.entry);
+      if (step.user < planned.newUsers && !launched.has(step.user)) {
+        firsts++;
+        if (isRecall(scene)) recalledFirst.push(`${planned.day} ${planned.openids[step.user]} ${scene}`);
+      } else if (isRecall(scene)) back.set(scene, (back.get(scene) ?? 0) + 1);
+      launched.add(step.user);
+    }
+  }
+  expect(firsts).toBe(days.reduce((sum, day) => sum + day.newUsers, 0));
+  expect(recalledFirst).toEqual([]);
+  expect(back.get(1089)).toBeGreaterThan(300);
+  expect(back.get(1001)).toBeGreaterThan(30);
+  expect(back.get(1010)).toBeGreaterThan(0);
+});
+
+test('played, the same seed makes the same visits', () => {
+  const again = days.map((planned) => planDay(planned.parameters, castOf(planned, WAYS)));
+  expect(again).toEqual(played.map(({ day }) => day));
+});
+
+test('played, chat cards stay the largest source every week and the pull-down bar\'s share grows over the period', () => {
+  const entriesOf = (week: typeof played): number[] => week.flatMap(({ day }) => day.steps.flatMap((step) => (step.kind === 'launch' || step.kind === 'show' ? [sceneOf(step.entry)] : [])));
+  const share = (entries: number[], match: (scene: number) => boolean): number => entries.filter(match).length / entries.length;
+  const inCategory = (category: string) => (scene: number) => classifyScene(scene).category === category;
+  for (let from = 0; from < played.length; from += 7) {
+    const entries = entriesOf(played.slice(from, from + 7));
+    const others = [...new Set(entries.map((scene) => classifyScene(scene).category))].filter((category) => category !== 'Share');
+    expect(share(entries, inCategory('Share'))).toBeGreaterThan(Math.max(...others.map((category) => share(entries, inCategory(category)))));
+  }
+  const pullDown = (week: typeof played): number => share(entriesOf(week), (scene) => scene === 1089);
+  expect(pullDown(played.slice(-7))).toBeGreaterThan(2 * pullDown(played.slice(0, 7)));
 });
 
 test('chat cards are the largest source and the pull-down bar rises', () => {
