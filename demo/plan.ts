@@ -193,9 +193,10 @@ export function planDays(lastDay: string, seed = DEMO.seed, shape: Shape = { day
 /**
  * Who comes in how, for `planDay`: a new user's first visit through a way of discovering the Mini
  * Program (the day's scenes but the recall ones, `isRecall`), any later one through any; a user
- * who opens a message or card today comes in through its tap (their first cold start), a scan of a store's code or a long press on it through that store
- * (by the stores' weights), a link through the poster's; any other scene as the bench's day has it.
- * Visits end with a paid order by how they came in (`DEMO.orders`).
+ * who opens a message or card today comes in through its tap (their first cold start), a scan of
+ * a store's code or a long press on it through that store (by the stores' weights), a link through
+ * the poster's; any other scene as the bench's day has it. Visits end with a paid order by how
+ * they came in (`DEMO.orders`).
  */
 export function castOf(planned: PlannedDay, ways: Ways): Cast {
   const tapped = new Set<string>();
