@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- cost`: what a realistic day costs per 1,000 events. The real tracker on
  * simulated phones (`bench/cost/day.ts` plans the day, `bench/cost/play.ts` plays it) delivers to
- * the real `track` in an emulator; beside it, in the same run, a naive baseline sends each of the
+ * the real `track` in an emulator, after the day before's visits of the users who came before
+ * (played first, not counted: `planHistory`); beside it, in the same run, a naive baseline sends each of the
  * same events on its own to a function that makes one dedupe read and one write per event
  * (`bench/fixtures/naive`). Both are counted from their emulator's verbose log: invocations,
  * database reads and writes, getOpenData calls. The bench then checks that every event the phones
@@ -13,10 +14,11 @@
 import fs from 'node:fs';
 import cloud from 'wx-server-sdk';
 import { logOf, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../test/helpers/emulator';
-import { checkDelivery, storedEvents, type DeliveryCheck } from './cost/check';
+import { checkDelivery, storedEvents } from './cost/check';
 import { costOf, type Cost } from './cost/costs';
-import { DAY, planDay, type Day } from './cost/day';
-import { eventsOf, NAIVE_PROJECT, sendOneByOne } from './cost/naive';
+import type { SimulatedPhone } from '../test/client/simulated-wx';
+import { DAY, planDay, planHistory, type Day } from './cost/day';
+import { eventsOf, NAIVE_PROJECT, sendOneByOne, type UserEvent } from './cost/naive';
 import { APP, playDay, type PlayedDay } from './cost/play';
 import { todayDelays, type TodayDelays } from './cost/today';
 
@@ -63,16 +65,14 @@ function measureLines({ events, rukou, naive }: Measures): string[] {
   ];
 }
 
-function dayLines(day: Day, played: PlayedDay, check: DeliveryCheck): string[] {
+function dayLines(day: Day, played: PlayedDay, events: UserEvent[]): string[] {
   const types = new Map<string, number>();
-  for (const { phone } of played.phones) {
-    for (const event of new Map(phone.sentEvents().map((event) => [event.id, event])).values()) types.set(String(event.type), (types.get(String(event.type)) ?? 0) + 1);
-  }
+  for (const { event } of events) types.set(String(event.type), (types.get(String(event.type)) ?? 0) + 1);
   const of = (type: string): number => types.get(type) ?? 0;
   const { parameters } = day;
   const users = day.users.length;
   return [
-    `day ${parameters.day} (China), seed ${parameters.seed}: ${number(users)} users, ${number(day.sessions)} sessions (${number(day.hotStarts)} hot starts), ${number(check.made)} events`,
+    `day ${parameters.day} (China), seed ${parameters.seed}: ${number(users)} users (${number(day.users.filter((user) => user.returning).length)} came before), ${number(day.sessions)} sessions (${number(day.hotStarts)} hot starts), ${number(events.length)} events`,
     `events: ${number(of('enter'))} entries, ${number(of('page'))} page views, ${number(of('hide'))} hides, ${number(of('share'))} shares; ${number((of('enter') + of('page')) / users, 1)} entries and page views per user`,
     `trouble: ${number(day.offlinePhones)} phones offline for a stretch (${number(played.morningAfter)} sent the morning after), ${number(day.lostAnswers)} answers lost, ${number(day.users.filter((user) => user.clockOffsetMs !== 0).length)} wrong clocks, ${number(day.users.filter((user) => user.oldBaseLibrary).length)} old base libraries; ${number(played.cards)} cards shared`,
     `server clock against the phones' time line: at most ${seconds(played.serverAheadMs)} ahead, ${seconds(played.serverBehindMs)} behind`,
@@ -88,38 +88,44 @@ function todayLine(today: TodayDelays): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const day = planDay({ ...DAY, users: Number(process.env.RUKOU_BENCH_USERS ?? DAY.users), seed: Number(process.env.RUKOU_BENCH_SEED ?? DAY.seed) });
+  const history = planHistory(day);
   const emulators: RunningEmulator[] = [];
   try {
-    // the day's clock starts a minute before its first moment; timers off: the rollup would add its own requests
-    const rukou = await startEmulator({ verbose: true, timers: false, clock: new Date(day.start - 60_000).toISOString() });
+    // the clock starts a minute before the day before; timers off: the rollup would add its own requests
+    const rukou = await startEmulator({ verbose: true, timers: false, clock: new Date(history.start - 60_000).toISOString() });
     emulators.push(rukou);
     const naive = await startEmulator({ project: NAIVE_PROJECT, verbose: true, timers: false });
     emulators.push(naive);
 
     const db = database(rukou.url);
     const undeclared = await createCollections(db, TRACK_COLLECTIONS);
+    const phones = new Map<string, SimulatedPhone>();
+    const historyStarted = performance.now();
+    const before = new Set(eventsOf((await playDay(history, rukou.url, { phones })).phones).map(({ event }) => String(event.id)));
+    const historyMs = performance.now() - historyStarted;
     const dayStarted = performance.now();
-    const { result: played, lines } = await logOf(rukou, () => playDay(day, rukou.url));
+    const { result: played, lines } = await logOf(rukou, () => playDay(day, rukou.url, { phones }));
     const dayMs = performance.now() - dayStarted;
     const rukouCost = costOf(lines, 'track');
     const stored = await storedEvents(db);
+    // the check covers the day before too: its events must have been stored once, and not again
     const check = checkDelivery(stored, played.phones);
-    const today = todayDelays(day, stored);
+    const today = todayDelays(day, stored.filter((event) => !before.has(event.eventId)));
+    const events = eventsOf(played.phones).filter(({ event }) => !before.has(String(event.id)));
 
     const naiveDb = database(naive.url);
-    const events = eventsOf(played.phones);
     const naiveStarted = performance.now();
     const { lines: naiveLines } = await logOf(naive, () => sendOneByOne(naive.url, events, APP));
     const naiveMs = performance.now() - naiveStarted;
     const naiveCost = costOf(naiveLines, 'naive');
     const naiveStored = ((await naiveDb.collection('events').count()) as { total: number }).total;
 
-    for (const line of dayLines(day, played, check)) console.log(line);
+    for (const line of dayLines(day, played, events)) console.log(line);
     if (undeclared.length > 0) console.log(`note: track writes ${undeclared.join(', ')}, which database/collections.json does not declare: the bench created it`);
-    console.log(`Rukou: ${number(rukouCost.invocations)} track invocations (${number(rukouCost.failed)} failed), ${number(check.made / rukouCost.invocations, 2)} events per batch on average`);
+    console.log(`Rukou: ${number(rukouCost.invocations)} track invocations (${number(rukouCost.failed)} failed), ${number(events.length / rukouCost.invocations, 2)} events per batch on average`);
     console.log(`naive: ${number(naiveCost.invocations)} invocations, one per event, no retries (${number(naiveStored)} events stored)`);
     console.log('');
-    for (const line of measureLines({ events: check.made, rukou: rukouCost, naive: naiveCost })) console.log(line);
+    for (const line of measureLines({ events: events.length, rukou: rukouCost, naive: naiveCost })) console.log(line);
     console.log('');
     const fewer = (ours: number, theirs: number): number => (ours === 0 ? Infinity : theirs / ours);
     const invocations = fewer(rukouCost.invocations, naiveCost.invocations);
@@ -127,10 +133,10 @@ async function main(): Promise<void> {
     console.log(`goal, at least ${GOALS.invocations}× fewer invocations: ${invocations >= GOALS.invocations ? 'met' : 'missed'} (${number(invocations, 1)}×)`);
     console.log(`goal, at least ${GOALS.requests}× fewer database requests: ${requests >= GOALS.requests ? 'met' : 'missed'} (${number(requests, 1)}×)`);
     console.log(
-      `check, every event stored exactly once: ${check.ok ? 'ok' : 'FAILED'} (${number(check.made)} made, ${number(check.stored)} stored once, ${number(check.missing)} missing, ${number(check.twice)} stored twice, ${number(check.strangers)} unknown, ${number(check.leftOnPhones)} left on phones)`,
+      `check, every event stored exactly once: ${check.ok ? 'ok' : 'FAILED'} (${number(check.made)} made, the day before's ${number(before.size)} among them, ${number(check.stored)} stored once, ${number(check.missing)} missing, ${number(check.twice)} stored twice, ${number(check.strangers)} unknown, ${number(check.leftOnPhones)} left on phones)`,
     );
     console.log(todayLine(today));
-    console.log(`took ${seconds(performance.now() - started)}: the day ${seconds(dayMs)}, the naive baseline ${seconds(naiveMs)}`);
+    console.log(`took ${seconds(performance.now() - started)}: the day before ${seconds(historyMs)}, the day ${seconds(dayMs)}, the naive baseline ${seconds(naiveMs)}`);
     if (!check.ok || today.lateOnline > 0 || naiveStored !== events.length) process.exitCode = 1;
   } finally {
     for (const emulator of emulators) {

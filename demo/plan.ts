@@ -4,9 +4,8 @@
  * (`bench/cost/day.ts`, which `seed.ts` plays on simulated phones through the real functions).
  * Pure: days are counted back from the last one (today), never fixed dates.
  */
-import { DAY, type Cast, type DayParameters, type Entry, type Weighted } from '../bench/cost/day';
+import { DAY, isWayBack, type Cast, type DayParameters, type Entry, type Weighted } from '../bench/cost/day';
 import { prng } from '../test/helpers/rollup-trace';
-import { classifyScene } from '../shared/scenes';
 import { addDays } from '../shared/time';
 
 export const DEMO = {
@@ -59,7 +58,7 @@ export const orderChance = (scene: number): number => DEMO.orders.byScene.find((
  * How people come in on day `progress` (0 the first, 1 today): chat cards the largest source, the
  * pull-down bar rising, Official Account menus and articles, search, store codes, the poster link
  * while its campaign runs. Shapes the bench's `DAY.scenes` into the demo's story. A new user's
- * first visit is drawn from its ways of discovery only (`castOf`), so the ways back (`isRecall`)
+ * first visit is drawn from its ways of discovery only (`castOf`), so the ways back (`isWayBack`)
  * weigh on the visits of users who came before: the pull-down bar's share grows with them.
  */
 export function scenesOn(progress: number, posterRuns: boolean): Weighted<number>[] {
@@ -80,15 +79,6 @@ export function scenesOn(progress: number, posterRuns: boolean): Weighted<number
     [1194, posterRuns ? DEMO.poster.weight : 0],
   ];
 }
-
-/**
- * Whether `scene` is a way back that only a user who came before can take: the catalog's Quick
- * entry category, the lists WeChat keeps of the Mini Programs a user has used or saved (the
- * pull-down bar's and the Discover page's 最近使用 and 我的小程序, favourites, a floating window, a
- * home-screen icon). The category also holds a few of the Discover page's own suggestions (1145
- * 发现小程序 and its lists), which the demo never draws.
- */
-export const isRecall = (scene: number): boolean => classifyScene(scene).category === 'Quick entry';
 
 /** The bench's day, made cheaper to play and sharing more: short visits (one call each), no offline phones (whose next morning would move the clock past the next day). */
 export function dayParameters(day: string, seed: number, progress: number, posterRuns: boolean): DayParameters {
@@ -192,7 +182,7 @@ export function planDays(lastDay: string, seed = DEMO.seed, shape: Shape = { day
 
 /**
  * Who comes in how, for `planDay`: a new user's first visit through a way of discovering the Mini
- * Program (the day's scenes but the recall ones, `isRecall`), any later one through any; a user
+ * Program (the day's scenes but the recall ones, `isWayBack`), any later one through any; a user
  * who opens a message or card today comes in through its tap (their first cold start), a scan of
  * a store's code or a long press on it through that store (by the stores' weights), a link through
  * the poster's; any other scene as the bench's day has it. Visits end with a paid order by how
@@ -207,7 +197,7 @@ export function castOf(planned: PlannedDay, ways: Ways): Cast {
     for (let k = 0; k < stores.length; k++) if ((left -= weights[k]) < 0) return stores[k][1];
     return stores[stores.length - 1][1];
   };
-  const discovery = planned.parameters.scenes.filter(([scene]) => !isRecall(scene));
+  const discovery = planned.parameters.scenes.filter(([scene]) => !isWayBack(scene));
   return {
     openids: planned.openids,
     // a new user's first visit ever: nothing to recall it from yet

@@ -7,6 +7,8 @@
  */
 import type { EnterOptions } from '../../packages/rukou-tracker/src/tracker';
 import type { SystemScreenApi } from '../../test/client/simulated-wx';
+import { classifyScene } from '../../shared/scenes';
+import { addDays } from '../../shared/time';
 import { prng } from '../../test/helpers/rollup-trace';
 
 const MINUTE = 60_000;
@@ -30,6 +32,13 @@ export const DAY = {
   seed: 20240520,
   /** Enough for the shares of each kind of trouble to be many phones, small enough to play in a few minutes (`RUKOU_BENCH_USERS`). */
   users: 1000,
+  /**
+   * The share of the day's users who came before: most of a grown Mini Program's daily users are
+   * not new. Their phones keep what the tracker kept (its share prefix) and `track` knows them
+   * (`planHistory` gives each a visit the day before, played first and not counted); the others'
+   * first visit comes through a way of discovering the Mini Program (`isWayBack`).
+   */
+  returning: 0.75,
   /** Most daily users come once, some come back two to four times: 1.5 sessions a day on average. */
   sessionsPerUser: [
     [1, 70],
@@ -146,6 +155,8 @@ export interface PlannedUser {
   openid: string;
   clockOffsetMs: number;
   oldBaseLibrary: boolean;
+  /** Came before the day (`DAY.returning`); a cast's users are all new to the bench's draw, their cast says how they come in. */
+  returning: boolean;
 }
 
 /**
@@ -191,6 +202,16 @@ const HOME = 'pages/index/index';
 const OTHER_PAGES = ['pages/list/list', 'pages/cart/cart', 'pages/me/me'];
 /** Hot starts come back through the places a user goes to return: never the same options as the visit before, or it would be a pause. */
 const RETURN_SCENES = [1089, 1001];
+
+/**
+ * Whether `scene` is a way back that only a user who came before can take. The catalog's Quick
+ * entry category: the lists WeChat keeps of the Mini Programs a user has used or saved (the
+ * pull-down bar's and the Discover page's 最近使用 and 我的小程序, favourites, a floating window, a
+ * home-screen icon); it also holds a few of the Discover page's own suggestions (1145 发现小程序 and
+ * its lists), which the days never draw. And the catalog's Templated messages: a subscription
+ * message goes only to a user who accepted its template in the Mini Program.
+ */
+export const isWayBack = (scene: number): boolean => ['Quick entry', 'Templated messages'].includes(classifyScene(scene).category);
 
 /** The draws the plan makes, all from one seeded generator. */
 class Draw {
@@ -282,13 +303,18 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
   const steps: (Step & { order: number })[] = [];
   const day: Day = { parameters, start, users: [], steps: [], sessions: 0, hotStarts: 0, offlinePhones: 0, lostAnswers: 0 };
   const push = (user: number, at: number, action: Action): void => void steps.push({ ...action, at, user, order: steps.length });
+  // drawn apart, so that the share changes who came before and nothing else of the day
+  const before = new Draw(prng(parameters.seed + 1));
+  const discovery = parameters.scenes.filter(([scene]) => !isWayBack(scene));
 
   for (let user = 0; user < users; user++) {
     day.users.push({
       openid: cast.openids?.[user] ?? `o-day-${String(user).padStart(6, '0')}`,
       clockOffsetMs: draw.chance(parameters.wrongClockChance) ? parameters.clockOffsetsMs[draw.int(parameters.clockOffsetsMs.length)] : 0,
       oldBaseLibrary: draw.chance(parameters.oldBaseLibraryChance),
+      returning: !cast.openids && before.chance(parameters.returning),
     });
+    const { returning: cameBefore } = day.users[user];
     const starts = Array.from({ length: draw.weighted(parameters.sessionsPerUser) }, () => start + timeOfDay(draw, parameters)).sort((a, b) => a - b);
     const begins: number[] = [];
     let previous: { hiddenAt: number; scene: number } | undefined;
@@ -303,7 +329,8 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
         day.lostAnswers++;
       }
       const returning = RETURN_SCENES.find((scene) => scene !== previous?.scene) ?? RETURN_SCENES[0];
-      const scene = hot ? returning : draw.weighted(cast.scenes?.(user, previous === undefined) ?? parameters.scenes);
+      const first = previous === undefined;
+      const scene = hot ? returning : draw.weighted(cast.scenes?.(user, first) ?? (first && !cast.openids && !cameBefore ? discovery : parameters.scenes));
       const entry: Entry = hot ? { kind: 'options', options: { scene, path: HOME, query: {} } } : (cast.entry?.(user, scene, draw.random) ?? entryOf(scene, draw, parameters, groups));
       push(user, begin, { kind: hot ? 'show' : 'launch', entry });
 
@@ -358,4 +385,18 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
   }
   day.steps = steps.sort((a, b) => a.at - b.at || a.order - b.order).map(({ order: _order, ...step }) => step as Step);
   return day;
+}
+
+/**
+ * The visits that made the day's returning users known (`DAY.returning`): one each, on the day
+ * before, short and trouble-free, through a way of discovery. Played before the day on the phones
+ * the day goes on with, and not counted: the day then finds what a real one does, their phones
+ * holding the tracker's share prefix and `track` holding their user and user-day documents.
+ */
+export function planHistory(day: Day): Day {
+  const openids = day.users.filter((user) => user.returning).map((user) => user.openid);
+  const quiet = { offlineChance: 0, lostAnswerChance: 0, wrongClockChance: 0, shareChance: 0 };
+  const parameters = { ...day.parameters, ...quiet, day: addDays(day.parameters.day, -1), seed: day.parameters.seed + 2, sessionsPerUser: [[1, 1]] as const, extraViewsMean: 1 };
+  const discovery = parameters.scenes.filter(([scene]) => !isWayBack(scene));
+  return planDay(parameters, { openids, scenes: () => discovery });
 }

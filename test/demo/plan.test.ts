@@ -5,8 +5,8 @@
  * whose openers are among its receivers, paid orders more likely from store codes, cards and
  * messages than from search.
  */
-import { planDay, type Entry } from '../../bench/cost/day';
-import { castOf, DEMO, isRecall, orderChance, planDays, scenesOn, type Ways } from '../../demo/plan';
+import { isWayBack, planDay, type Entry } from '../../bench/cost/day';
+import { castOf, DEMO, orderChance, planDays, scenesOn, type Ways } from '../../demo/plan';
 import { classifyScene, sceneNames } from '../../shared/scenes';
 import { addDays } from '../../shared/time';
 
@@ -52,13 +52,11 @@ test('about two thousand users, more new ones each week, and users who come back
   expect(week(DEMO.days - 7)).toBeGreaterThan(1.6 * week(0));
 });
 
-test('the ways back are the catalog\'s Quick entry: lists of the Mini Programs a user has used or saved', () => {
-  for (const scene of [1089, 1001, 1010, 1104]) expect(isRecall(scene)).toBe(true);
-  for (const scene of [1007, 1008, 1044, 1035, 1058, 1053, 1005, 1047, 1048, 1037, 1194]) expect(isRecall(scene)).toBe(false);
-  // the category also holds a few of the Discover page's suggestions: the demo draws none of them
+test('the demo\'s ways back are the recent lists and favourites', () => {
+  // none of the Discover page's suggestions, nor messages: the demo's come in through their taps
   const recall = scenesOn(1, true)
     .map(([scene]) => scene)
-    .filter(isRecall);
+    .filter(isWayBack);
   expect(recall).toEqual([1089, 1001, 1010]);
   for (const scene of recall) expect(sceneNames(scene)?.zh).toMatch(/最近使用|我的小程序|收藏/);
 });
@@ -74,8 +72,8 @@ test("a new user's first visit ever comes through a way of discovery; users who 
       const scene = sceneOf(step.entry);
       if (step.user < planned.newUsers && !launched.has(step.user)) {
         firsts++;
-        if (isRecall(scene)) recalledFirst.push(`${planned.day} ${planned.openids[step.user]} ${scene}`);
-      } else if (isRecall(scene)) back.set(scene, (back.get(scene) ?? 0) + 1);
+        if (isWayBack(scene)) recalledFirst.push(`${planned.day} ${planned.openids[step.user]} ${scene}`);
+      } else if (isWayBack(scene)) back.set(scene, (back.get(scene) ?? 0) + 1);
       launched.add(step.user);
     }
   }
