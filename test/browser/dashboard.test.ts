@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { useEmulatorFromThisProcess } from '../helpers/emulator';
 import { addDays } from '../../shared/time';
 import { seededEmulator, type SeededEmulator } from '../helpers/demo';
-import { chartsDrawn, keepCsvLinks, keptCsv, launchChromium, parseCsv, sectionsDrawn, signIn } from './dashboard';
+import { adminOver, chartsDrawn, keepCsvLinks, keptCsv, launchChromium, parseCsv, sectionsDrawn, signIn } from './dashboard';
 
 interface Totals {
   entries: number;
@@ -47,11 +47,7 @@ async function rollups(from: string, to: string): Promise<{ _id: string; totals:
 }
 
 /** `admin` over HTTP access, as the page calls it. */
-async function admin<T>(action: string, input: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${seeded.emulator.url}/http/admin`, { method: 'POST', headers: { authorization: `Bearer ${seeded.token}` }, body: JSON.stringify({ action, ...input }) });
-  expect(response.status).toBe(200);
-  return (await response.json()) as T;
-}
+const admin = <T>(action: string, input: Record<string, unknown> = {}): Promise<T> => adminOver<T>(seeded.emulator.url, seeded.token, action, input);
 
 interface Rect {
   left: number;

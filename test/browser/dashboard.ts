@@ -27,6 +27,13 @@ export async function signIn(page: Page, url: string, token: string): Promise<vo
   await page.click('button[type="submit"]');
 }
 
+/** `admin` at the emulator `url` over HTTP access with the operator's `token`, as the page calls it. */
+export async function adminOver<T>(url: string, token: string, action: string, input: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${url}/http/admin`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ action, ...input }) });
+  if (response.status !== 200) throw new Error(`admin ${action} answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
 /** Waits until every section has drawn (ready, or its error). */
 export async function sectionsDrawn(page: Page): Promise<void> {
   // run in the page, as text: the suites compile without the DOM's types

@@ -4,13 +4,14 @@
  * first opened at 01:30); more than 100 channels (three `createChannels` calls of 60 rows) and
  * more than 100 keys with entries, every one of them with its link, however many pages
  * `listChannels` takes, each table drawing 100 rows and saying how many there are, its CSV
- * holding them all.
+ * holding them all; a share tree eight levels deep, whole in view at a phone's width.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { emulatorNow, invokeAs, issueGroupCloudId, moveClock, startEmulator, type RunningEmulator } from '../helpers/emulator';
 import { until } from '../helpers/until';
 import { keepCsvLinks, keptCsv, launchChromium, parseCsv, sectionsDrawn, signIn } from './dashboard';
+import { drawnTree, labelOpens, misplacedLabels, opensOf, type DrawnTree } from './share-tree';
 
 const APP = 'wx0000000000000000';
 const OPERATOR = 'o-tables-operator';
@@ -42,16 +43,42 @@ const token = randomBytes(24).toString('base64url');
 const admin = async (data: Record<string, unknown>): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid: OPERATOR, appid: APP })).result;
 
 let seq = 0;
-/** One event sent now by the tracker with its phone's clock: its event time is its `at`. */
-async function tracks(openid: string, event: Record<string, unknown>): Promise<void> {
+/** One event sent now by the tracker with its phone's clock: its event time is its `at`. Answers the user's share prefix. */
+async function tracks(openid: string, event: Record<string, unknown>): Promise<string> {
   seq += 1;
-  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[] };
+  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[]; sharePrefix: string };
   expect(answer.accepted).toEqual([`tables-${seq}`]);
+  return answer.sharePrefix;
 }
 
-/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). */
-const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> =>
+/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). Answers the user's share prefix. */
+const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> =>
   tracks(openid, { at: Date.parse(at), type: 'enter', cold: true, options: { path: 'pages/index/index', query: {}, ...options }, ...extra });
+
+/**
+ * A share tree eight levels deep: o-tree-0's card opened by o-tree-1 and o-tree-v, each passing on
+ * a card of their own; o-tree-v's opened by two who pass theirs on (opened by nobody), o-tree-1's
+ * by o-tree-2, and so on down to o-tree-7. Each sharer's card is their prefix and `tree`.
+ */
+const TREE: [string, string | null][] = [
+  ['o-tree-0', null],
+  ['o-tree-1', 'o-tree-0'],
+  ['o-tree-v', 'o-tree-0'],
+  ['o-tree-va', 'o-tree-v'],
+  ['o-tree-vb', 'o-tree-v'],
+  ...[2, 3, 4, 5, 6, 7].map((n): [string, string] => [`o-tree-${n}`, `o-tree-${n - 1}`]),
+];
+
+/** Each of TREE opens the card of whom it names (the first from the chat list), then shares one: 2026-11-10, a minute apart. */
+async function growTree(): Promise<void> {
+  const cards = new Map<string, string>();
+  for (const [i, [openid, from]] of TREE.entries()) {
+    const at = Date.parse('2026-11-10T15:00:00+08:00') + i * 60_000;
+    const prefix = await enters(openid, new Date(at).toISOString(), from === null ? { scene: 1089 } : { scene: 1007, query: { rk_sh: cards.get(from)! } });
+    cards.set(openid, `${prefix}tree`);
+    await tracks(openid, { at: at + 10_000, type: 'share', shareId: cards.get(openid), path: `pages/index/index?rk_sh=${cards.get(openid)}`, to: 'chat' });
+  }
+}
 
 async function wechat<T>(route: string, body?: unknown): Promise<T> {
   const response = await fetch(`${emulator.url}/__rukou/wechat/${route}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -105,6 +132,7 @@ beforeAll(async () => {
   }
   const { cloudID } = await issueGroupCloudId(emulator.url, { openid: 'o-owl', appid: APP, kind: 'groupEnterInfo', groupId: GROUP });
   await enters('o-owl', GROUP_OPEN, { scene: 1008 }, { group: cloudID });
+  await growTree();
   let range: { from: string; to: string } | null = { from: '2026-10-29', to: '2026-11-11' };
   while (range) range = (await admin({ action: 'backfill', ...range })).remaining;
 }, 120_000);
@@ -114,8 +142,8 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-async function opened(width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+async function opened(width: number, phone = false): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, isMobile: phone, hasTouch: phone });
   await signIn(page, emulator.url, token);
   await sectionsDrawn(page);
   return page;
@@ -179,6 +207,44 @@ test('more than 100 channels with entries and 119 dead: each table draws 100, ea
   await sectionsDrawn(page);
   expect((await cutOf(page, 'channels')).text).toBe('Showing 100 of 211; the CSV holds all of them');
   await page.close();
+});
+
+test("a share tree eight levels deep: at a phone's width it is drawn top to bottom, whole in view, nothing scrolling sideways, each node's returns inside the chart; at 1280 px left to right with its sharers", async () => {
+  const root = (await admin({ action: 'topShares', from: '2026-10-29', to: '2026-11-11', limit: 10 })).shares[0].rootShareId as string;
+  const { tree, shares } = await admin({ action: 'shareTree', rootShareId: root });
+  expect(shares).toBe(TREE.length);
+  const opens = opensOf(tree).sort((a, b) => a - b);
+  /** The lines the labels lie on (within 3 px of each other, as text boxes differ): the tree's levels. */
+  const rows = (drawn: DrawnTree, side: 'top' | 'right'): number =>
+    drawn.labels
+      .map((label) => label[side])
+      .sort((a, b) => a - b)
+      .filter((value, i, sorted) => i === 0 || value - sorted[i - 1] > 3).length;
+
+  const phone = await opened(390, true);
+  await phone.click(`.open-tree[data-root="${root}"]`);
+  const narrow = await drawnTree(phone);
+  expect(narrow.page).toBeLessThanOrEqual(narrow.viewport);
+  expect(narrow.scrolling).toEqual([]);
+  expect(narrow.chart.left).toBeGreaterThanOrEqual(0);
+  expect(narrow.chart.right).toBeLessThanOrEqual(narrow.viewport);
+  expect(labelOpens(narrow).sort((a, b) => a - b)).toEqual(opens);
+  expect(misplacedLabels(narrow)).toEqual([]);
+  // a level a row, down the page
+  expect(rows(narrow, 'top')).toBe(8);
+  await phone.close();
+
+  const wide = await opened(1280);
+  await wide.click(`.open-tree[data-root="${root}"]`);
+  const across = await drawnTree(wide);
+  expect(across.page).toBeLessThanOrEqual(across.viewport);
+  expect(across.scrolling).toEqual([]);
+  expect(labelOpens(across).sort((a, b) => a - b)).toEqual(opens);
+  expect(misplacedLabels(across)).toEqual([]);
+  // a level a column (labels end before their nodes), each label its returns and its sharer
+  expect(rows(across, 'right')).toBe(8);
+  expect(across.labels.every((label) => /^\d+ · o-tree-/.test(label.text))).toBe(true);
+  await wide.close();
 });
 
 /** The first column of a table as shown, and its words outside the data shown as it is. */
