@@ -8,9 +8,13 @@
  * name, kind, group, whether it is archived, its code or link) is the registry's now; the rollups'
  * kinds and groups are the registry's when each day was rolled up.
  *
+ * `limit` cuts each list, never a count: each says how many it has in all (`keys`, `unknown.keys`,
+ * `groups`, `firstTouchSeries.keys`, `dead.total`), counted exactly from the rollups and the
+ * registry the answer is computed from, so that the counts cost no request of their own.
+ *
  * @example
  * channelStats({ from: '2024-05-01', to: '2024-05-07', limit: 20, series: 5 }, rollups, registry)
- * // → { channels: [{ key: 'poster-7', entries: 31, …, channel: { name: '南京路店海报', kind: 'wxacode', … } }], unknown: …, dead: … }
+ * // → { keys: 134, channels: [{ key: 'poster-7', entries: 31, …, channel: { name: '南京路店海报', kind: 'wxacode', … } }, … 20 rows], unknown: …, dead: … }
  */
 import { escapeKey, unescapeKey } from './keys';
 import type { ChannelDoc } from './model';
@@ -44,16 +48,23 @@ export interface ChannelRow extends ChannelSums {
 export interface ChannelsAnswer {
   from: string;
   to: string;
+  /** How many keys had an entry in the range: `channels` in all, before `limit` cut it. */
+  keys: number;
   /** Every key with an entry in the range, registered or not, most entries first (ties by key), at most `limit`. */
   channels: ChannelRow[];
   /** The keys the registry does not have: how many, their entries, and the first `limit` of them. */
   unknown: { keys: number; entries: number; channels: ChannelRow[] };
   /** Every kind counted, and every kind the registry has, with how many channels it has of it. */
   byKind: (ChannelSums & { kind: string; channels: number })[];
+  /** How many groups `byGroup` has in all, before `limit` cut it. */
+  groups: number;
   /** Groups as `byKind`, most entries first, at most `limit`. */
   byGroup: (ChannelSums & { group: string; channels: number })[];
-  /** The `series` keys with the most first touches in the range, day by day; `others`: every other key's, day by day. */
-  firstTouchSeries: { days: string[]; channels: { key: string; name?: string; firstTouch: number; daily: number[] }[]; others: number[] };
+  /**
+   * The `series` keys with the most first touches in the range, day by day, of the `keys` that
+   * have any; `others`: every other key's, day by day.
+   */
+  firstTouchSeries: { days: string[]; keys: number; channels: { key: string; name?: string; firstTouch: number; daily: number[] }[]; others: number[] };
   /** Registry channels, not archived, created before `from`, with no entry from `from` to `to`: the oldest first, at most `limit`. */
   dead: { from: string; to: string; total: number; channels: (RegistryEntry & { key: string })[]; missingDays: string[] };
   /** Days of the range with no rollup. */
@@ -144,8 +155,8 @@ export function channelStats(request: ChannelsRequest, docs: readonly RollupDoc[
   const groups = classRows(summed(inRange.map((doc) => doc.byChannelGroup)), registeredBy(registry, (doc) => doc.group));
 
   const firstTouchOn = (day: string, key: string): number => countsOf(byDay.get(day)?.byChannel, escapeKey(key))?.firstTouch ?? 0;
-  const followed = keys
-    .filter(([, sums]) => sums.firstTouch > 0)
+  const touching = keys.filter(([, sums]) => sums.firstTouch > 0);
+  const followed = [...touching]
     .sort(([ka, a], [kb, b]) => b.firstTouch - a.firstTouch || (ka < kb ? -1 : 1))
     .slice(0, series)
     .map(([key, sums]) => {
@@ -169,11 +180,13 @@ export function channelStats(request: ChannelsRequest, docs: readonly RollupDoc[
   return {
     from,
     to,
+    keys: keys.length,
     channels: keys.slice(0, limit).map(rowOf),
     unknown: { keys: unknown.length, entries: unknown.reduce((n, [, sums]) => n + sums.entries, 0), channels: unknown.slice(0, limit).map(rowOf) },
     byKind: kinds.map(([kind, sums]) => ({ kind, ...sums })),
+    groups: groups.length,
     byGroup: groups.slice(0, limit).map(([group, sums]) => ({ group, ...sums })),
-    firstTouchSeries: { days, channels: followed, others },
+    firstTouchSeries: { days, keys: touching.length, channels: followed, others },
     dead: { ...window, total: dead.length, channels: dead.slice(0, limit).map((doc) => ({ key: doc._id, ...viewOf(doc) })), missingDays: missingDays(windowDays, docs) },
     missingDays: missingDays(days, docs),
     daysToBackfill: inRange.filter((doc) => doc.byChannelKind === undefined).map((doc) => doc._id),

@@ -29,7 +29,16 @@ export interface RankInput extends LimitInput {
   dimension?: 'scene' | 'category' | 'bucket' | 'page' | null;
 }
 
-/** `channels`: `series` is how many channels the first-touch series follows (default 5). */
+/**
+ * The most rows `channels` answers in each of its lists (`limit`), where other actions answer 100:
+ * enough for an operator's spreadsheet of every channel that brought an entry, and an answer that
+ * stays within the 6 MiB of JSON the CloudBase runtime lets a function return (`maxRetMsgLen`,
+ * wechat-platform.md §F.2; the cloud documents no figure of its own) with every list full and
+ * every name, group, tag and page at its longest (4.6 MB: test/functions/channel-totals.test.ts).
+ */
+export const MAX_CHANNEL_ROWS = 1000;
+
+/** `channels`: `limit` the rows of each list (at most `MAX_CHANNEL_ROWS`), `series` how many channels the first-touch series follows (default 5). */
 export interface ChannelsInput extends LimitInput {
   series?: number | null;
 }
@@ -96,7 +105,7 @@ const channelsSchema: JSONSchemaType<ChannelsInput> = {
     action: { type: 'string' },
     from: DAY,
     to: DAY,
-    limit: { type: 'integer', minimum: 1, maximum: 100, nullable: true },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_CHANNEL_ROWS, nullable: true },
     series: { type: 'integer', minimum: 1, maximum: 20, nullable: true },
   },
   required: ['action', 'from', 'to'],

@@ -38,22 +38,38 @@ export function disposeWithin(element: Element): void {
 export interface ChartBox {
   /** Its labels are data (the operator's channel names, openids), in neither of the page's languages. */
   raw?: boolean;
-  /** Never narrower than this (px): a wider chart scrolls sideways in a `.scroll` box around it. */
-  minWidth?: number;
 }
 
 /**
- * A chart in a box of this height; `name` lets tests find it. Drawn once its box is in the page
- * and has a width (a section is built before it is shown: drawn then, a chart would keep a width
- * of 0), and drawn again whenever that width changes (a turned phone, a resized window).
+ * A chart laid out for the width of its box (px): its option and its height (px). Asked again
+ * whenever that width changes, so that the chart fits its box at any width rather than scroll.
  */
-export function chart(name: string, option: ChartOption, height = 280, box: ChartBox = {}): HTMLElement {
-  const style = `height:${height}px${box.minWidth ? `;min-width:${box.minWidth}px` : ''}`;
-  const element = h('div', { class: 'chart', 'data-chart': name, style, ...(box.raw ? { 'data-raw': true } : {}) });
+export type Fitted = (width: number) => { option: ChartOption; height: number };
+
+/**
+ * A chart in a box of this height (a `Fitted` chart's own height, once drawn); `name` lets tests
+ * find it. Drawn once its box is in the page and has a width (a section is built before it is
+ * shown: drawn then, a chart would keep a width of 0), and drawn again whenever that width changes
+ * (a turned phone, a resized window): laid out again when it is `Fitted`.
+ */
+export function chart(name: string, option: ChartOption | Fitted, height = 280, box: ChartBox = {}): HTMLElement {
+  const element = h('div', { class: 'chart', 'data-chart': name, style: `height:${height}px`, ...(box.raw ? { 'data-raw': true } : {}) });
+  let fittedTo = 0;
   const drawing: Drawing = {
     element,
     observer: new ResizeObserver(() => {
-      if (element.clientWidth === 0) return;
+      const width = element.clientWidth;
+      if (width === 0) return;
+      if (typeof option === 'function') {
+        // its own height changed, or nothing: the layout for this width stands
+        if (width === fittedTo) return drawing.chart?.resize();
+        fittedTo = width;
+        const fit = option(width);
+        element.style.height = `${fit.height}px`;
+        drawing.chart ??= echarts.init(element, undefined, { renderer: 'svg' });
+        drawing.chart.resize();
+        return drawing.chart.setOption({ animation: false, ...fit.option }, { notMerge: true });
+      }
       if (drawing.chart) return drawing.chart.resize();
       drawing.chart = echarts.init(element, undefined, { renderer: 'svg' });
       drawing.chart.setOption({ animation: false, ...option });

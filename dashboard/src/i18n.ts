@@ -84,3 +84,12 @@ export function num(value: number, digits = 0): string {
 }
 
 export const percent = (ratio: number): string => `${num(ratio * 100, 1)}%`;
+
+/** What a cut table says beside its CSV button: it shows `shown` rows of `total`, and its CSV `inCsv` (all of them, or the first, as many as `admin` answers). */
+export function showing(shown: number, total: number, inCsv: number): string {
+  const all = inCsv >= total;
+  return t({
+    zh: `显示前 ${num(shown)} 行，共 ${num(total)} 行；CSV 含${all ? '全部' : `前 ${num(inCsv)} 行`}`,
+    en: `Showing ${num(shown)} of ${num(total)}; the CSV holds ${all ? 'all of them' : `the first ${num(inCsv)}`}`,
+  });
+}

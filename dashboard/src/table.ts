@@ -1,10 +1,11 @@
 /**
  * Tables, each downloadable as CSV (UTF-8 with a BOM, so that spreadsheet programs read Chinese
- * right). The CSV holds what the table shows, rounded as it is shown; numbers bare (no grouping),
- * so that a spreadsheet reads them as numbers; a column of buttons is left out.
+ * right). The CSV holds what the table shows, rounded as it is shown (a cut table: its rows not
+ * drawn too); numbers bare (no grouping), so that a spreadsheet reads them as numbers; a column of
+ * buttons is left out.
  */
 import { h } from './dom';
-import { num, t, type Text, type Word } from './i18n';
+import { num, showing, t, type Text, type Word } from './i18n';
 
 export interface Column<R> {
   label: Word | Text;
@@ -51,18 +52,29 @@ function download(name: string, text: string): void {
 const kindOf = <R>(column: Column<R>): 'num' | 'action' | 'text' => (column.numeric ? 'num' : column.value ? 'text' : 'action');
 
 /**
+ * A list cut short: `rows` are the first of `total`, and the table draws only the first `shown` of
+ * them (a page of pictures and cards stays quick), while its CSV holds every one of `rows`.
+ */
+export interface Cut {
+  shown: number;
+  total: number;
+}
+
+/**
  * A table of `rows` with a CSV button; `name` names the file (`rukou-<name>.csv`); without rows,
- * it says there is no data. It fits its
+ * it says there is no data. Cut (`cut`), it draws the first rows and says beside the button how
+ * many of how many it shows and how many its CSV holds. It fits its
  * panel (style.css): a text cell (a scene's name, a path, a key) wraps and is cut after a few
  * lines, its full text in its title; in a narrow panel (a phone) each row is a card of its cells,
  * each cell under its column's name (`data-label`), so that every number is seen without
  * scrolling sideways.
  */
-export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLElement {
+export function table<R>(name: string, columns: Column<R>[], rows: R[], cut?: Cut): HTMLElement {
   // a table of no row would be its headers alone
   if (rows.length === 0) return h('div', { class: 'table', 'data-table': name }, h('p', { class: 'empty' }, t('noData')));
   const head = h('tr', {}, ...columns.map((column) => h('th', { class: kindOf(column) }, t(column.label))));
-  const body = rows.map((row) =>
+  const drawn = cut ? rows.slice(0, cut.shown) : rows;
+  const body = drawn.map((row) =>
     h(
       'tr',
       {},
@@ -83,5 +95,6 @@ export function table<R>(name: string, columns: Column<R>[], rows: R[]): HTMLEle
     ),
   );
   const button = h('button', { class: 'csv', type: 'button', 'data-csv': name, onclick: () => download(`rukou-${name}.csv`, csvOf(columns, rows)) }, t('csv'));
-  return h('div', { class: 'table', 'data-table': name }, h('div', { class: 'table-tools' }, button), h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, head), h('tbody', {}, ...body))));
+  const more = cut && cut.total > drawn.length ? h('span', { class: 'note', 'data-shown': String(drawn.length), 'data-total': String(cut.total), 'data-csv-rows': String(rows.length) }, showing(drawn.length, cut.total, rows.length)) : null;
+  return h('div', { class: 'table', 'data-table': name }, h('div', { class: 'table-tools' }, more, button), h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, head), h('tbody', {}, ...body))));
 }

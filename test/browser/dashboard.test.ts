@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { useEmulatorFromThisProcess } from '../helpers/emulator';
 import { addDays } from '../../shared/time';
 import { seededEmulator, type SeededEmulator } from '../helpers/demo';
-import { chartsDrawn, launchChromium, sectionsDrawn, signIn } from './dashboard';
+import { adminOver, chartsDrawn, keepCsvLinks, keptCsv, launchChromium, parseCsv, sectionsDrawn, signIn } from './dashboard';
 
 interface Totals {
   entries: number;
@@ -47,11 +47,7 @@ async function rollups(from: string, to: string): Promise<{ _id: string; totals:
 }
 
 /** `admin` over HTTP access, as the page calls it. */
-async function admin<T>(action: string, input: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${seeded.emulator.url}/http/admin`, { method: 'POST', headers: { authorization: `Bearer ${seeded.token}` }, body: JSON.stringify({ action, ...input }) });
-  expect(response.status).toBe(200);
-  return (await response.json()) as T;
-}
+const admin = <T>(action: string, input: Record<string, unknown> = {}): Promise<T> => adminOver<T>(seeded.emulator.url, seeded.token, action, input);
 
 interface Rect {
   left: number;
@@ -87,34 +83,6 @@ function failures(page: Page): string[] {
   return seen;
 }
 
-/** RFC 4180 records of a CSV text. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let record: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char !== '"') field += char;
-      else if (text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else quoted = false;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      record.push(field);
-      field = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      records.push([...record, field]);
-      record = [];
-      field = '';
-      i++;
-    } else field += char;
-  }
-  return records;
-}
-
 interface ShownCell {
   text: string;
   numeric: boolean;
@@ -126,29 +94,6 @@ async function downloadCsv(page: Page, name: string): Promise<string> {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`[data-csv="${name}"]`)]);
   expect(download.suggestedFilename()).toBe(`rukou-${name}.csv`);
   return fs.readFileSync(await download.path(), 'utf8');
-}
-
-/**
- * From here on the page's CSV links are kept, not followed: with ten downloads from one page, one
- * click at times raised no download event on a loaded machine (Chromium limits a page's repeated
- * downloads; why it held that one back is not known), so the test reads each CSV from the link the
- * page made, which is what the browser saves. One download, before, is saved for real.
- */
-async function keepCsvLinks(page: Page): Promise<void> {
-  await page.evaluate(`HTMLAnchorElement.prototype.click = function () {
-    if (this.download) document.body.setAttribute('data-kept-csv', JSON.stringify({ name: this.download, href: this.href }));
-  }`);
-}
-
-/** The CSV of the table `name`, from the link the page made for it (keepCsvLinks). */
-async function keptCsv(page: Page, name: string): Promise<string> {
-  await page.evaluate(`document.body.removeAttribute('data-kept-csv')`);
-  await page.click(`[data-csv="${name}"]`);
-  await page.waitForSelector('body[data-kept-csv]', { state: 'attached' });
-  const { name: file, href } = JSON.parse((await page.getAttribute('body', 'data-kept-csv')) ?? '{}') as { name: string; href: string };
-  expect(file).toBe(`rukou-${name}.csv`);
-  expect(href.startsWith('data:text/csv;charset=utf-8,')).toBe(true);
-  return decodeURIComponent(href.slice(href.indexOf(',') + 1));
 }
 
 /** Checks that a table's CSV holds what the table shows: its headers and cells but its buttons', a number without its grouping, a rate as its rounded percentage, a picture as its address. */

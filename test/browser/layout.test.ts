@@ -2,11 +2,12 @@
  * The dashboard's tables on the small demo (14 days, a quarter of the users), in Debian's
  * chromium: at 1280 px and at a phone's 390 px every number and button of every table lies
  * within its panel, with no sideways scrolling, and a long text cell keeps its full text in its
- * title.
+ * title; at the phone's width the deepest share tree is whole in view, its every label shown.
  */
 import type { Browser, Page } from 'playwright-core';
 import { seededEmulator, type SeededEmulator } from '../helpers/demo';
-import { chartsDrawn, launchChromium, sectionsDrawn, signIn } from './dashboard';
+import { adminOver, chartsDrawn, launchChromium, sectionsDrawn, signIn } from './dashboard';
+import { drawnTree, labelOpens, misplacedLabels, opensOf, type TreeNode } from './share-tree';
 
 let seeded: SeededEmulator;
 let browser: Browser;
@@ -15,6 +16,9 @@ beforeAll(async () => {
   browser = await launchChromium();
   seeded = await seededEmulator({ days: 14, scale: 0.25 });
 }, 120_000);
+
+/** `admin` over HTTP access, as the page calls it. */
+const admin = <T>(action: string, input: Record<string, unknown> = {}): Promise<T> => adminOver<T>(seeded.emulator.url, seeded.token, action, input);
 
 afterAll(async () => {
   await browser?.close();
@@ -67,6 +71,29 @@ for (const [width, phone] of [[1280, false], [390, true]] as const) {
     await page.close();
   });
 }
+
+test("at a phone's width the demo's deepest top share's tree is whole in view: the page does not scroll sideways, nothing in the tree's box does, and each node's label is shown inside the chart", async () => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await signIn(page, seeded.emulator.url, seeded.token);
+  await sectionsDrawn(page);
+  const roots = await page.$$eval('.open-tree', (buttons) => buttons.map((button) => button.getAttribute('data-root') ?? ''));
+  const trees = await Promise.all(roots.map(async (rootShareId) => ({ rootShareId, ...(await admin<{ tree: TreeNode }>('shareTree', { rootShareId })) })));
+  const levels = (node: TreeNode): number => 1 + Math.max(0, ...node.children.map(levels));
+  const deepest = trees.reduce((a, b) => (levels(b.tree) > levels(a.tree) ? b : a));
+  // two levels or more: wider than a phone's panel as the tree used to be drawn, at a fixed width per level
+  expect(levels(deepest.tree)).toBeGreaterThanOrEqual(2);
+  await page.click(`.open-tree[data-root="${deepest.rootShareId}"]`);
+  await page.waitForSelector(`[data-tree-root="${deepest.rootShareId}"]`);
+  const drawn = await drawnTree(page);
+  expect(drawn.viewport).toBe(390);
+  expect(drawn.page).toBeLessThanOrEqual(drawn.viewport);
+  expect(drawn.scrolling).toEqual([]);
+  expect(drawn.chart.left).toBeGreaterThanOrEqual(0);
+  expect(drawn.chart.right).toBeLessThanOrEqual(drawn.viewport);
+  expect(labelOpens(drawn).sort((a, b) => a - b)).toEqual(opensOf(deepest.tree).sort((a, b) => a - b));
+  expect(misplacedLabels(drawn)).toEqual([]);
+  await page.close();
+});
 
 test('an empty table says so, in either language: goals by subscription message (first touch), when no goal came through one', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -1,15 +1,17 @@
 /**
  * The dashboard's tables against an emulator the suite fills itself, its clock set where UTC and
  * China days differ: days shown are China days (a channel created at 00:09 in Beijing, a group
- * first opened at 01:30); more than 100 channels (two `createChannels` calls of 60 rows), every
- * one of them with its link, however many pages `listChannels` takes, and a capped list saying how
- * many it leaves out.
+ * first opened at 01:30); more than 100 channels (three `createChannels` calls of 60 rows) and
+ * more than 100 keys with entries, every one of them with its link, however many pages
+ * `listChannels` takes, each table drawing 100 rows and saying how many there are, its CSV
+ * holding them all; a share tree eight levels deep, whole in view at a phone's width.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { emulatorNow, invokeAs, issueGroupCloudId, moveClock, startEmulator, type RunningEmulator } from '../helpers/emulator';
 import { until } from '../helpers/until';
-import { launchChromium, sectionsDrawn, signIn } from './dashboard';
+import { keepCsvLinks, keptCsv, launchChromium, parseCsv, sectionsDrawn, signIn } from './dashboard';
+import { drawnTree, labelOpens, misplacedLabels, opensOf, type DrawnTree } from './share-tree';
 
 const APP = 'wx0000000000000000';
 const OPERATOR = 'o-tables-operator';
@@ -20,13 +22,18 @@ const NOW = '2026-11-12T12:00:00+08:00';
 /** 01:30 on 2026-11-11 in Beijing, 2026-11-10 in UTC: the group's only open. */
 const GROUP_OPEN = '2026-11-10T17:30:00Z';
 const GROUP = 'G-night-owls';
+const keysOf = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`);
 /**
- * 120 channels in two calls, the second's keys sorting before the first's: the dead channels listed
- * (the oldest) reach past the first page of `listChannels` (the first 100 keys), as does the one that
- * brings an entry; the other 119 are dead.
+ * 180 channels in three calls, the second's keys sorting before the first's: the dead channels
+ * listed (the oldest) reach past the first page of `listChannels` (the first 100 keys), as do
+ * those that bring entries (b-050 and the c- keys); the other 119 are dead.
  */
-const BATCHES = ['b', 'a'].map((prefix) => Array.from({ length: 60 }, (_, i) => `${prefix}-${String(i).padStart(3, '0')}`));
+const BATCHES = ['b', 'a', 'c'].map((prefix) => keysOf(prefix, 60));
 const SCANNED = 'b-050';
+/** Each brings two entries: the first 60 rows of the channels table. */
+const BUSY = BATCHES[2];
+/** Keys the registry does not have, an entry each, ranked between the busy channels and b-050 (ties go by key): rows 61 to 210, b-050 row 211. */
+const FLYERS = keysOf('ad', 150);
 
 let emulator: RunningEmulator;
 let browser: Browser;
@@ -36,16 +43,42 @@ const token = randomBytes(24).toString('base64url');
 const admin = async (data: Record<string, unknown>): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid: OPERATOR, appid: APP })).result;
 
 let seq = 0;
-/** One event sent now by the tracker with its phone's clock: its event time is its `at`. */
-async function tracks(openid: string, event: Record<string, unknown>): Promise<void> {
+/** One event sent now by the tracker with its phone's clock: its event time is its `at`. Answers the user's share prefix. */
+async function tracks(openid: string, event: Record<string, unknown>): Promise<string> {
   seq += 1;
-  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[] };
+  const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: [{ id: `tables-${seq}`, seq, ...event }] }, { openid, appid: APP })).result as { accepted: string[]; sharePrefix: string };
   expect(answer.accepted).toEqual([`tables-${seq}`]);
+  return answer.sharePrefix;
 }
 
-/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). */
-const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> =>
+/** An entry at `at` (ISO), with `extra` beside its options (a group's cloudID). Answers the user's share prefix. */
+const enters = (openid: string, at: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> =>
   tracks(openid, { at: Date.parse(at), type: 'enter', cold: true, options: { path: 'pages/index/index', query: {}, ...options }, ...extra });
+
+/**
+ * A share tree eight levels deep: o-tree-0's card opened by o-tree-1 and o-tree-v, each passing on
+ * a card of their own; o-tree-v's opened by two who pass theirs on (opened by nobody), o-tree-1's
+ * by o-tree-2, and so on down to o-tree-7. Each sharer's card is their prefix and `tree`.
+ */
+const TREE: [string, string | null][] = [
+  ['o-tree-0', null],
+  ['o-tree-1', 'o-tree-0'],
+  ['o-tree-v', 'o-tree-0'],
+  ['o-tree-va', 'o-tree-v'],
+  ['o-tree-vb', 'o-tree-v'],
+  ...[2, 3, 4, 5, 6, 7].map((n): [string, string] => [`o-tree-${n}`, `o-tree-${n - 1}`]),
+];
+
+/** Each of TREE opens the card of whom it names (the first from the chat list), then shares one: 2026-11-10, a minute apart. */
+async function growTree(): Promise<void> {
+  const cards = new Map<string, string>();
+  for (const [i, [openid, from]] of TREE.entries()) {
+    const at = Date.parse('2026-11-10T15:00:00+08:00') + i * 60_000;
+    const prefix = await enters(openid, new Date(at).toISOString(), from === null ? { scene: 1089 } : { scene: 1007, query: { rk_sh: cards.get(from)! } });
+    cards.set(openid, `${prefix}tree`);
+    await tracks(openid, { at: at + 10_000, type: 'share', shareId: cards.get(openid), path: `pages/index/index?rk_sh=${cards.get(openid)}`, to: 'chat' });
+  }
+}
 
 async function wechat<T>(route: string, body?: unknown): Promise<T> {
   const response = await fetch(`${emulator.url}/__rukou/wechat/${route}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -90,8 +123,16 @@ beforeAll(async () => {
   for (const [openid, kind] of [['o-deal', 'card'], ['o-refund', 'card'], ['o-news', 'subscribe']] as const) await opens(openid, kind);
   expect((await moveClock(emulator.url, { set: NOW })).status).toBe(200);
   await enters('o-scanner', '2026-11-10T10:00:00+08:00', { scene: 1286, query: { rk_ch: SCANNED } });
+  // the busy channels and the flyers, 50 entries (track's most) by each of a few users: a busy channel's two by two of them
+  const scans = [...BUSY, ...BUSY, ...FLYERS].map((key, i) => ({ id: `tables-scan-${i}`, seq: i, at: Date.parse('2026-11-10T11:00:00+08:00') + i * 1_000, type: 'enter', cold: true, options: { scene: 1286, path: 'pages/index/index', query: { rk_ch: key } } }));
+  for (let i = 0; i < scans.length; i += 50) {
+    const batch = scans.slice(i, i + 50);
+    const answer = (await invokeAs(emulator.url, 'track', { v: 1, sentAt: await emulatorNow(emulator.url), events: batch }, { openid: `o-scans-${i / 50}`, appid: APP })).result as { accepted: string[] };
+    expect(answer.accepted).toHaveLength(batch.length);
+  }
   const { cloudID } = await issueGroupCloudId(emulator.url, { openid: 'o-owl', appid: APP, kind: 'groupEnterInfo', groupId: GROUP });
   await enters('o-owl', GROUP_OPEN, { scene: 1008 }, { group: cloudID });
+  await growTree();
   let range: { from: string; to: string } | null = { from: '2026-10-29', to: '2026-11-11' };
   while (range) range = (await admin({ action: 'backfill', ...range })).remaining;
 }, 120_000);
@@ -101,8 +142,8 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-async function opened(width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+async function opened(width: number, phone = false): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, isMobile: phone, hasTouch: phone });
   await signIn(page, emulator.url, token);
   await sectionsDrawn(page);
   return page;
@@ -126,18 +167,84 @@ test('days are China days: a channel created at 00:09 in Beijing on 10-31, a gro
 const linksOf = (page: Page, table: string): Promise<{ key: string; href: string; title: string }[]> =>
   page.$$eval(`[data-table="${table}"] tbody tr`, (trs) => trs.map((tr) => ({ key: tr.querySelector('td')?.textContent ?? '', href: tr.querySelector('a.link')?.getAttribute('href') ?? '', title: tr.querySelector('td:last-child')?.getAttribute('title') ?? '' })));
 
-test('more than 100 channels: each shown has its link, whichever page of listChannels holds it; the dead channels past the 100 listed are counted', async () => {
+/** A cut table's note: the rows it draws, how many there are, and how many its CSV holds. */
+async function cutOf(page: Page, table: string): Promise<{ shown: string | null; total: string | null; csvRows: string | null; text: string | null }> {
+  const note = `[data-table="${table}"] .table-tools .note`;
+  return { shown: await page.getAttribute(note, 'data-shown'), total: await page.getAttribute(note, 'data-total'), csvRows: await page.getAttribute(note, 'data-csv-rows'), text: await page.textContent(note) };
+}
+
+test('more than 100 channels with entries and 119 dead: each table draws 100, each with its link whichever page of listChannels holds it, says how many there are, and its CSV holds them all', async () => {
   const page = await opened(1280);
   const linked = (key: string): string => expect.stringContaining(`query=rk_ch%3D${key}&`) as unknown as string;
-  // the one channel with entries is on the second page
-  expect(await linksOf(page, 'channels')).toEqual([{ key: SCANNED, href: linked(SCANNED), title: linked(SCANNED) }]);
+  const answer = await admin({ action: 'channels', from: '2026-10-29', to: '2026-11-11', limit: 1000 });
+  const ranked: string[] = answer.channels.map((row: { key: string }) => row.key);
+  expect(answer.keys).toBe(211);
+  expect(ranked).toEqual([...BUSY, ...FLYERS, SCANNED]);
+
+  // the busy channels (on listChannels' second page) with their links, then the flyers, which have none
+  const drawn = await linksOf(page, 'channels');
+  expect(drawn.map(({ key }) => key)).toEqual(ranked.slice(0, 100));
+  expect(drawn).toEqual(ranked.slice(0, 100).map((key) => (key.startsWith('c-') ? { key, href: linked(key), title: linked(key) } : { key, href: '', title: '' })));
+  expect(await cutOf(page, 'channels')).toEqual({ shown: '100', total: '211', csvRows: '211', text: '显示前 100 行，共 211 行；CSV 含全部' });
+
   const dead = await linksOf(page, 'dead-channels');
   expect(dead).toHaveLength(100);
   expect(dead).toEqual(dead.map(({ key }) => ({ key, href: linked(key), title: linked(key) })));
   expect(dead.map(({ key }) => key)).toContain('b-059');
-  expect(await page.getAttribute('[data-dead-more]', 'data-dead-more')).toBe('19');
-  expect(await page.textContent('[data-dead-more]')).toContain('19');
+  expect(await cutOf(page, 'dead-channels')).toEqual({ shown: '100', total: '119', csvRows: '119', text: '显示前 100 行，共 119 行；CSV 含全部' });
+
+  // each CSV holds every row admin answered, those not drawn with their links too (b-050, the 211th)
+  await keepCsvLinks(page);
+  const rowsOf = async (table: string): Promise<{ key: string; link: string }[]> => parseCsv((await keptCsv(page, table)).replace(/^\uFEFF/, '')).slice(1).map((row) => ({ key: row[0], link: row[row.length - 1] }));
+  expect(await rowsOf('channels')).toEqual(ranked.map((key) => ({ key, link: key.startsWith('ad-') ? '' : linked(key) })));
+  const deadRows = await rowsOf('dead-channels');
+  expect(deadRows.map(({ key }) => key)).toEqual(answer.dead.channels.map((row: { key: string }) => row.key));
+  expect(deadRows).toHaveLength(119);
+  expect(deadRows).toEqual(deadRows.map(({ key }) => ({ key, link: linked(key) })));
+
+  // in English too
+  await page.click('[data-control="lang"]');
+  await sectionsDrawn(page);
+  expect((await cutOf(page, 'channels')).text).toBe('Showing 100 of 211; the CSV holds all of them');
   await page.close();
+});
+
+test("a share tree eight levels deep: at a phone's width it is drawn top to bottom, whole in view, nothing scrolling sideways, each node's returns inside the chart; at 1280 px left to right with its sharers", async () => {
+  const root = (await admin({ action: 'topShares', from: '2026-10-29', to: '2026-11-11', limit: 10 })).shares[0].rootShareId as string;
+  const { tree, shares } = await admin({ action: 'shareTree', rootShareId: root });
+  expect(shares).toBe(TREE.length);
+  const opens = opensOf(tree).sort((a, b) => a - b);
+  /** The lines the labels lie on (within 3 px of each other, as text boxes differ): the tree's levels. */
+  const rows = (drawn: DrawnTree, side: 'top' | 'right'): number =>
+    drawn.labels
+      .map((label) => label[side])
+      .sort((a, b) => a - b)
+      .filter((value, i, sorted) => i === 0 || value - sorted[i - 1] > 3).length;
+
+  const phone = await opened(390, true);
+  await phone.click(`.open-tree[data-root="${root}"]`);
+  const narrow = await drawnTree(phone);
+  expect(narrow.page).toBeLessThanOrEqual(narrow.viewport);
+  expect(narrow.scrolling).toEqual([]);
+  expect(narrow.chart.left).toBeGreaterThanOrEqual(0);
+  expect(narrow.chart.right).toBeLessThanOrEqual(narrow.viewport);
+  expect(labelOpens(narrow).sort((a, b) => a - b)).toEqual(opens);
+  expect(misplacedLabels(narrow)).toEqual([]);
+  // a level a row, down the page
+  expect(rows(narrow, 'top')).toBe(8);
+  await phone.close();
+
+  const wide = await opened(1280);
+  await wide.click(`.open-tree[data-root="${root}"]`);
+  const across = await drawnTree(wide);
+  expect(across.page).toBeLessThanOrEqual(across.viewport);
+  expect(across.scrolling).toEqual([]);
+  expect(labelOpens(across).sort((a, b) => a - b)).toEqual(opens);
+  expect(misplacedLabels(across)).toEqual([]);
+  // a level a column (labels end before their nodes), each label its returns and its sharer
+  expect(rows(across, 'right')).toBe(8);
+  expect(across.labels.every((label) => /^\d+ · o-tree-/.test(label.text))).toBe(true);
+  await wide.close();
 });
 
 /** The first column of a table as shown, and its words outside the data shown as it is. */

@@ -2,7 +2,7 @@
  * The Mini Program's admin page (miniprogram/pages/admin/) run with a `Page` and a `wx` whose
  * `cloud.callFunction` reaches the emulator's client gateway as the phone's user: an operator sees
  * today (its time in China time, whatever the phone's zone), yesterday against the day before and
- * the week's top entry points, channels and shares as `admin` answers them; anyone else is sent
+ * the week's top entry points, channels (and how many there are) and shares as `admin` answers them; anyone else is sent
  * back to the home page with nothing drawn.
  */
 import { execFile } from 'node:child_process';
@@ -42,6 +42,8 @@ beforeAll(async () => {
   await track('o-page-ch-2', [entry('page-test-ch-3', NOW - 3 * DAY, 1286, 'poster-a')]);
   await track('o-page-ch-3', [entry('page-test-ch-4', NOW - 3 * DAY, 1286, 'sms-b')]);
   await track('o-page-ch-4', [entry('page-test-ch-5', NOW - 3 * DAY, 1286, 'flyer-x')]);
+  // three more keys: six in the week, one more than the page lists
+  await track('o-page-ch-5', ['zz-1', 'zz-2', 'zz-3'].map((key, i) => entry(`page-test-zz-${i}`, NOW - 3 * DAY + i * 60_000, 1286, key)));
   await invokeAs(emulator.url, 'admin', { action: 'backfill', from: '2024-05-13', to: '2024-05-19' }, { openid: OPERATOR });
 });
 
@@ -96,22 +98,29 @@ test("an operator sees today, yesterday against the day before, and the week's t
     { label: '新用户', value: 1, previous: 0, change: '—', trend: 'flat' },
   ]);
   expect(page.data.scenes).toEqual([
-    { key: '1286', name: '明文scheme打开小程序', entries: 5 },
+    { key: '1286', name: '明文scheme打开小程序', entries: 8 },
     { key: '1047', name: '扫描小程序码', entries: 1 },
   ]);
   expect(page.data.shares).toEqual({ intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' });
 });
 
-test("the week's top channels are admin channels' answer: the registered ones by their names, an unregistered key as itself", async () => {
+test("the week's top channels are admin channels' answer: the registered ones by their names, an unregistered key as itself, and how many there are in all", async () => {
   const { page, answers } = openPage(OPERATOR);
   await page.load();
-  const answer = answers.get('channels') as { channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] };
+  const answer = answers.get('channels') as { keys: number; channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] };
   expect(page.data.channels).toEqual(answer.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })));
   expect(page.data.channels).toEqual([
     { key: 'poster-a', name: '海报 A', entries: 3, firstTouch: 2 },
     { key: 'flyer-x', name: 'flyer-x', entries: 1, firstTouch: 1 },
     { key: 'sms-b', name: '短信 B', entries: 1, firstTouch: 1 },
+    { key: 'zz-1', name: 'zz-1', entries: 1, firstTouch: 1 },
+    { key: 'zz-2', name: 'zz-2', entries: 1, firstTouch: 0 },
   ]);
+  // zz-3 is not listed: the page says there are six
+  expect(answer.keys).toBe(6);
+  expect(page.data.channelsTotal).toBe(6);
+  const wxml = fs.readFileSync(path.join(REPO_ROOT, 'miniprogram', 'pages', 'admin', 'admin.wxml'), 'utf8');
+  expect(wxml).toContain('<view wx:if="{{channelsTotal > channels.length}}" class="note">共 {{channelsTotal}} 个渠道带来进入');
 });
 
 /**

@@ -236,6 +236,9 @@ describe('admin channels', () => {
     expect(answer.byKind).toEqual(classes(kindOf, (doc) => doc.kind).map(([kind, sums]) => ({ kind, ...sums })));
     expect(answer.byKind.map((row: any) => row.kind).sort()).toEqual(['plainscheme', 'unknown', 'urllink', 'urlscheme', 'wxacode']);
     expect(answer.byGroup).toEqual(classes(groupOf, (doc) => doc.group).map(([group, sums]) => ({ group, ...sums })));
+    // nothing cut at the default limit: each count is its whole list's length
+    expect(answer.keys).toBe(keys.length);
+    expect(answer.groups).toBe(answer.byGroup.length);
 
     const firsts = [...firstTouches().values()].filter((first) => first.key !== undefined && days.includes(first.day));
     const followed = [...summed(byKey)]
@@ -245,6 +248,7 @@ describe('admin channels', () => {
       .map(([key, sums]) => ({ key, ...(REGISTERED.has(key) ? { name: REGISTERED.get(key)!.name } : {}), firstTouch: sums.firstTouch, daily: days.map((day) => firsts.filter((first) => first.day === day && first.key === key).length) }));
     expect(answer.firstTouchSeries).toEqual({
       days,
+      keys: new Set(firsts.map((first) => first.key)).size,
       channels: followed,
       others: days.map((day, i) => firsts.filter((first) => first.day === day).length - followed.reduce((n, row) => n + row.daily[i], 0)),
     });

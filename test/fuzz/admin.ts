@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { isRecord } from '../../shared/input';
 import { escapeKey } from '../../shared/keys';
+import { MAX_CHANNEL_ROWS } from '../../shared/stats-input';
 import { MIDDAY, startEmulator, type RunningEmulator } from '../helpers/emulator';
 import { chinaDayOf, day, dayNumber, dayOf, daysFrom, isRealDay, notADay } from './days';
 import { findDocuments, fuzz, HTTP_STATUS, once, post, refusalOf, type Verdict as Outcome } from './harness';
@@ -49,6 +50,8 @@ const range = (maxDays: number): fc.Arbitrary<{ from: string; to: string }> =>
 /** A backfill computes a day in about 15 requests: mostly one or two days, rarely many. */
 const backfillRange = fc.oneof({ weight: 24, arbitrary: range(1) }, { weight: 6, arbitrary: range(2) }, { weight: 1, arbitrary: range(92) });
 const limit = fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(null)), { nil: undefined });
+/** `channels` answers up to MAX_CHANNEL_ROWS rows a list. */
+const channelsLimit = fc.option(fc.oneof(fc.integer({ min: 1, max: MAX_CHANNEL_ROWS }), fc.constant(null)), { nil: undefined });
 const series = fc.option(fc.oneof(fc.integer({ min: 1, max: 20 }), fc.constant(null)), { nil: undefined });
 const dimension = fc.option(fc.constantFrom('scene', 'category', 'bucket', 'page', null), { nil: undefined });
 const GOAL_MODELS = ['first', 'last', 'lastNonDirect'];
@@ -60,7 +63,7 @@ const VALID = {
   overview: range(366).map((r) => ({ action: 'overview', ...r })),
   shareFunnel: range(366).map((r) => ({ action: 'shareFunnel', ...r })),
   topEntries: fc.tuple(range(366), limit, dimension).map(([r, l, d]) => ({ action: 'topEntries', ...r, limit: l, dimension: d })),
-  channels: fc.tuple(range(366), limit, series).map(([r, l, s]) => ({ action: 'channels', ...r, limit: l, series: s })),
+  channels: fc.tuple(range(366), channelsLimit, series).map(([r, l, s]) => ({ action: 'channels', ...r, limit: l, series: s })),
   topGroups: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topGroups', ...r, limit: l })),
   goals: fc.tuple(range(366), goalName, fc.constantFrom(...GOAL_MODELS), fc.constantFrom(...GOAL_DIMENSIONS), limit).map(([r, goal, model, by, l]) => ({ action: 'goals', ...r, goal, model, by, limit: l })),
   topShares: fc.tuple(range(366), limit).map(([r, l]) => ({ action: 'topShares', ...r, limit: l })),
@@ -78,13 +81,17 @@ interface Spec {
   maxDays?: number;
 }
 const DAY_SHAPE = (value: unknown): boolean => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
-const LIMIT_SHAPE = (value: unknown): boolean => value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 100);
+const limitShape =
+  (most: number) =>
+  (value: unknown): boolean =>
+    value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= most);
+const LIMIT_SHAPE = limitShape(100);
 const RANGE = { fields: { from: DAY_SHAPE, to: DAY_SHAPE }, required: ['from', 'to'] };
 const SPECS: Record<string, Spec> = {
   overview: { ...RANGE, maxDays: 366 },
   shareFunnel: { ...RANGE, maxDays: 366 },
   topEntries: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, dimension: (value) => value === null || ['scene', 'category', 'bucket', 'page'].includes(value as string) }, required: RANGE.required, maxDays: 366 },
-  channels: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE, series: (value) => value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20) }, required: RANGE.required, maxDays: 366 },
+  channels: { fields: { ...RANGE.fields, limit: limitShape(MAX_CHANNEL_ROWS), series: (value) => value === null || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20) }, required: RANGE.required, maxDays: 366 },
   topGroups: { fields: { ...RANGE.fields, limit: LIMIT_SHAPE }, required: RANGE.required, maxDays: 366 },
   goals: {
     fields: {
@@ -280,7 +287,7 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
       expect(sum(inRange, (doc) => doc.totals.entries)).toBeGreaterThanOrEqual(ranked.reduce((total, row) => total + row.entries, 0));
       if (action === 'channels') {
         // no registry in the history: every key is unknown, and nothing is dead
-        expect(result).toMatchObject({ unknown: { keys: distinct.size }, dead: { to, total: 0, channels: [] }, missingDays: days.filter((d) => !inRange.some((doc) => doc._id === d)) });
+        expect(result).toMatchObject({ keys: distinct.size, unknown: { keys: distinct.size }, dead: { to, total: 0, channels: [] }, missingDays: days.filter((d) => !inRange.some((doc) => doc._id === d)) });
         const followed = result.firstTouchSeries as { days: string[]; channels: unknown[] };
         expect(followed.days).toEqual(days);
         expect(followed.channels.length).toBeLessThanOrEqual((payload.series ?? 5) as number);

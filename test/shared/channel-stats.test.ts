@@ -134,11 +134,16 @@ describe('channels over a range', () => {
     expect(answer.daysToBackfill).toEqual(['2024-05-01']);
   });
 
-  test('limit cuts each list, never a sum', () => {
-    const one = channelStats({ ...REQUEST, limit: 1 }, DOCS, REGISTRY);
+  test('limit cuts each list, never a sum nor a count: each list says how many it has in all', () => {
+    expect(answer).toMatchObject({ keys: 4, groups: 2, firstTouchSeries: { keys: 3 } });
+    const one = channelStats({ ...REQUEST, limit: 1, series: 1 }, DOCS, REGISTRY);
+    expect(one.keys).toBe(4);
     expect(one.channels.map((row) => row.key)).toEqual(['poster-1']);
     expect(one.unknown).toMatchObject({ keys: 2, entries: 5, channels: [{ key: 'old.code' }] });
+    expect(one.groups).toBe(2);
     expect(one.byGroup).toHaveLength(1);
     expect(one.byKind).toHaveLength(3);
+    expect(one.firstTouchSeries).toMatchObject({ keys: 3, channels: [{ key: 'old.code' }] });
+    expect(one.dead).toMatchObject({ total: 2, channels: [{ key: 'toString' }] });
   });
 });

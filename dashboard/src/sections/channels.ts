@@ -1,6 +1,8 @@
 /**
  * The operator's channels over the range (`admin` `channels`): each with its code or link (the
- * picture and the url from `listChannels`), first touches day by day, and the dead channels.
+ * picture and the url from `listChannels`), first touches day by day, and the dead channels. Each
+ * table draws its first 100 rows and says how many there are in all; its CSV holds every row
+ * `admin` answers, up to its 1,000.
  */
 import type { Admin } from '../api';
 import { chart, PALETTE } from '../charts';
@@ -29,6 +31,7 @@ interface ChannelRow {
   channel: ChannelDoc | null;
 }
 interface ChannelsAnswer {
+  keys: number;
   channels: ChannelRow[];
   unknown: { keys: number; entries: number };
   byKind: { kind: string; entries: number; userDays: number; newUsers: number; firstTouch: number; channels: number }[];
@@ -52,8 +55,10 @@ function codeOrLink(doc: ChannelDoc | undefined): Node | string {
   return '';
 }
 
-/** The rows of each list `channels` answers: its most. */
-const LIMIT = 100;
+/** The rows of each list `channels` answers: its most (MAX_CHANNEL_ROWS in shared/stats-input.ts), all of which the CSVs hold. */
+const ASKED = 1000;
+/** The rows each table draws: pictures and cards for more would only slow the page. */
+const SHOWN = 100;
 
 /**
  * The registry's documents of `keys`, as `listChannels` answers them (100 a page, in key order,
@@ -75,10 +80,10 @@ export const channelsSection: Section = {
   title: { zh: '渠道（二维码与链接）', en: 'Channels (codes and links)' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const answer = await admin<ChannelsAnswer>('channels', { ...range, limit: LIMIT, series: 5 });
-    // the registered channels shown: an unknown key has no code nor link
-    const shown = new Set([...answer.channels.filter((row) => row.channel !== null).map((row) => row.key), ...answer.dead.channels.map((doc) => doc.key)]);
-    const registry = shown.size > 0 ? await registryOf(admin, shown) : new Map<string, ChannelDoc>();
+    const answer = await admin<ChannelsAnswer>('channels', { ...range, limit: ASKED, series: 5 });
+    // the registered channels shown or in a CSV: an unknown key has no code nor link
+    const listed = new Set([...answer.channels.filter((row) => row.channel !== null).map((row) => row.key), ...answer.dead.channels.map((doc) => doc.key)]);
+    const registry = listed.size > 0 ? await registryOf(admin, listed) : new Map<string, ChannelDoc>();
     if (answer.channels.length === 0 && answer.dead.total === 0 && answer.byKind.every((kind) => kind.channels === 0)) return void body.append(empty());
     body.append(
       table('channels', [
@@ -92,9 +97,8 @@ export const channelsSection: Section = {
         { label: { zh: '首次触达', en: 'First touches' }, value: (row) => row.firstTouch, numeric: true },
         { label: 'share', value: (row) => percent(row.share), numeric: true },
         { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
-      ], answer.channels),
+      ], answer.channels, { shown: SHOWN, total: answer.keys }),
     );
-    if (answer.channels.length === LIMIT) body.append(h('p', { class: 'note', 'data-channels-capped': String(LIMIT) }, t({ zh: `只列出进入最多的 ${LIMIT} 个渠道。`, en: `Only the ${LIMIT} channels with most entries are listed.` })));
     if (answer.unknown.keys > 0) body.append(h('p', { class: 'note' }, t({ zh: `另有 ${answer.unknown.keys} 个未登记的渠道键，共 ${answer.unknown.entries} 次进入（已计入上表）。`, en: `${answer.unknown.keys} keys not in the registry brought ${answer.unknown.entries} entries (in the table above).` })));
     const series = answer.firstTouchSeries;
     if (series.channels.length > 0) {
@@ -138,10 +142,7 @@ export const channelsSection: Section = {
             { label: { zh: '类型', en: 'Kind' }, value: (row) => kindName(row.kind) },
             { label: { zh: '创建于', en: 'Created' }, value: (row) => (row.createdAt ? chinaDay(Date.parse(row.createdAt)) : '') },
             { label: { zh: '二维码 / 链接', en: 'Code / link' }, value: (row) => registry.get(row.key)?.url ?? registry.get(row.key)?.tempFileURL ?? '', cell: (row) => codeOrLink(registry.get(row.key)), raw: true },
-          ], answer.dead.channels),
-      answer.dead.total > answer.dead.channels.length
-        ? h('p', { class: 'note', 'data-dead-more': String(answer.dead.total - answer.dead.channels.length) }, t({ zh: `共 ${answer.dead.total} 个沉寂渠道，另有 ${answer.dead.total - answer.dead.channels.length} 个（创建较晚的）未列出。`, en: `${answer.dead.total} dead channels: ${answer.dead.total - answer.dead.channels.length} more (the latest created) are not listed.` }))
-        : '',
+          ], answer.dead.channels, { shown: SHOWN, total: answer.dead.total }),
     );
   },
 };

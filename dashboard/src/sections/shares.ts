@@ -2,7 +2,7 @@
  * Sharing: the funnel (intents → return opens → new users), the K-factor day by day, returns by
  * depth, and the share tree of a top share drawn as a tree (`shareFunnel`, `topShares`, `shareTree`).
  */
-import { chart, PALETTE } from '../charts';
+import { chart, PALETTE, type Fitted } from '../charts';
 import { clear, h, raw } from '../dom';
 import { failure } from '../failure';
 import { num, percent, t } from '../i18n';
@@ -53,9 +53,59 @@ const treeItem = (node: ShareNode): TreeItem => ({
 const leaves = (node: ShareNode): number => (node.children.length === 0 ? 1 : node.children.reduce((sum, child) => sum + leaves(child), 0));
 const levels = (node: ShareNode): number => 1 + Math.max(0, ...node.children.map(levels));
 
-/** Room for a node's label (the sharer and the returns), and between two levels of the tree. */
+/**
+ * The tree's breadth in ECharts' units: its leaves in order, one apart under one parent and two
+ * apart across parents (the tree series' `separation`), and one more at each end.
+ */
+function breadth(tree: ShareNode): number {
+  const parents: (ShareNode | null)[] = [];
+  const walk = (node: ShareNode, parent: ShareNode | null): void => (node.children.length === 0 ? void parents.push(parent) : node.children.forEach((child) => walk(child, node)));
+  walk(tree, null);
+  return parents.reduce((units, parent, i) => units + (i === 0 ? 0 : parent === parents[i - 1] ? 1 : 2), 2);
+}
+
+/** A label's most room (the returns and a shortened sharer), and the room between a node and its label or the next node (px). */
 const LABEL_PX = 108;
-const LEVEL_PX = 124;
+const GAP_PX = 16;
+/** A label with less room than this says the returns alone, which a few digits fit, its sharer in the tooltip (px). */
+const SHARER_PX = 64;
+/** Leaves of a tree drawn left to right, levels of one drawn top to bottom: this far apart (px). */
+const LEAF_PX = 24;
+const LEVEL_PX = 56;
+
+/** A label `room` px wide: the node's name cut to fit, or its returns alone. */
+const labelIn = (room: number): Record<string, unknown> => ({ width: room, overflow: 'truncate', ...(room < SHARER_PX ? { formatter: '{c}' } : {}) });
+
+/**
+ * The tree laid out to fit the width of its box, never wider, each label beside its node and as
+ * wide as the room there: left to right (levels across, leaves down, each label before its node)
+ * while its levels leave a label all its room, as on a wide screen; where they do not (a deep
+ * tree on a phone), top to bottom (levels down, leaves across) when its leaves leave more. A label
+ * cut short (to its returns alone, when the room is small) says all of itself in the tooltip (a
+ * tap on a phone).
+ */
+function treeLayout(tree: ShareNode): Fitted {
+  const [depth, units, rows] = [levels(tree), breadth(tree), leaves(tree)];
+  const series = { type: 'tree', data: [treeItem(tree)], symbolSize: 9, initialTreeDepth: -1, labelLayout: { hideOverlap: true } };
+  return (width) => {
+    // a label's room either way: a very deep or very wide tree leaves none, and shows its nodes with their tooltips
+    const across = Math.max(0, Math.min(LABEL_PX, Math.floor((width - GAP_PX) / depth) - GAP_PX));
+    const down = Math.max(0, Math.min(LABEL_PX, Math.floor((width - 8) / (units + 1)) - GAP_PX));
+    if (across >= LABEL_PX || across >= down) {
+      // every label before its node, between it and its parent: a leaf's after it would run into the next level's labels on its row
+      const label = { ...labelIn(across), position: 'left', verticalAlign: 'middle', align: 'right' };
+      return {
+        option: { tooltip: { trigger: 'item' }, series: [{ ...series, orient: 'LR', top: 12, bottom: 12, left: across + GAP_PX, right: GAP_PX, label }] },
+        height: Math.max(240, Math.min(2400, rows * LEAF_PX + 24)),
+      };
+    }
+    const label = { ...labelIn(down), position: 'right', verticalAlign: 'middle', align: 'left' };
+    return {
+      option: { tooltip: { trigger: 'item' }, series: [{ ...series, orient: 'TB', top: 16, bottom: 16, left: 8, right: down + GAP_PX, label }] },
+      height: Math.max(120, 32 + (depth - 1) * LEVEL_PX),
+    };
+  };
+}
 
 async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection.draw>[1]['admin'], rootShareId: string): Promise<void> {
   clear(box);
@@ -63,31 +113,10 @@ async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection
   const { tree, shares } = await admin<{ tree: ShareNode | null; shares: number }>('shareTree', { rootShareId });
   clear(box);
   if (!tree) return void box.append(empty());
-  // as wide as its levels need, its labels inside it: on a phone the tree scrolls sideways in its panel, as wide tables do
-  const width = 2 * (LABEL_PX + 16) + (levels(tree) - 1) * LEVEL_PX;
-  const label = { width: LABEL_PX, overflow: 'truncate' };
   box.append(
     h('p', { class: 'note', 'data-tree-root': rootShareId }, t({ zh: '根分享 ', en: 'Root share ' }), raw(rootShareId), t({ zh: `：${shares} 次分享，每个节点是一张卡片带来的回流次数与其分享者。`, en: `: ${shares} shares; each node is the returns a card brought, and its sharer.` })),
-    h(
-      'div',
-      { class: 'scroll' },
-      chart('share-tree', {
-        tooltip: { trigger: 'item' },
-        series: [{
-          type: 'tree',
-          data: [treeItem(tree)],
-          top: 12,
-          bottom: 12,
-          left: LABEL_PX + 16,
-          right: LABEL_PX + 16,
-          symbolSize: 9,
-          initialTreeDepth: -1,
-          label: { ...label, position: 'left', verticalAlign: 'middle', align: 'right' },
-          leaves: { label: { ...label, position: 'right', align: 'left' } },
-          labelLayout: { hideOverlap: true },
-        }],
-      }, Math.max(240, Math.min(2400, leaves(tree) * 24 + 24)), { raw: true, minWidth: width }),
-    ),
+    // laid out for its panel's width: on a phone too the whole tree is in view, with no sideways scrolling
+    chart('share-tree', treeLayout(tree), 240, { raw: true }),
   );
 }
 

@@ -64,6 +64,8 @@ Page({
     week: '',
     scenes: [] as { key: string; name: string; entries: number }[],
     channels: [] as { key: string; name: string; entries: number; firstTouch: number }[],
+    /** How many channels brought an entry in the week: more than the 5 shown is said under them. */
+    channelsTotal: 0,
     shares: { intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' },
   },
 
@@ -84,7 +86,7 @@ Page({
       const [overview, top, channels, funnel] = await Promise.all([
         admin<{ totals: Record<'entries' | 'userDays' | 'newUsers', Change>; missingDays: string[]; previous: { missingDays: string[] } }>({ action: 'overview', from: yesterday, to: yesterday }),
         admin<{ top: { key: string; zh?: string; entries: number }[] }>({ action: 'topEntries', ...week, dimension: 'scene', limit: 5 }),
-        admin<{ channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] }>({ action: 'channels', ...week, limit: 5, series: 1 }),
+        admin<{ keys: number; channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] }>({ action: 'channels', ...week, limit: 5, series: 1 }),
         admin<{ funnel: { intents: number; returnOpens: number; newUsers: number; kFactor: number } }>({ action: 'shareFunnel', ...week }),
       ]);
       const labels: [keyof typeof overview.totals, string][] = [
@@ -114,6 +116,7 @@ Page({
         week: `${week.from} ~ ${week.to}`,
         scenes: top.top.map((row) => ({ key: row.key, name: row.zh ?? row.key, entries: row.entries })),
         channels: channels.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })),
+        channelsTotal: channels.keys,
         shares: { intents: funnel.funnel.intents, returnOpens: funnel.funnel.returnOpens, newUsers: funnel.funnel.newUsers, kFactor: funnel.funnel.kFactor.toFixed(2) },
       });
     } catch (error) {
