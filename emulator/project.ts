@@ -85,7 +85,7 @@ interface CloudbaseFunctionConfig {
 const DEFAULT_TIMEOUT_SECONDS = 3;
 /**
  * The longest time limit a cloud function takes, in whole seconds from 1: CloudBase's function
- * configuration documents 1 to 60 and the console offers no more (reference/wechat-platform.md A.4,
+ * configuration documents 1 to 60 and the console offers no more (README, Platform sources §A.4,
  * H.2). A longer one ran here and would be refused, or cut at 60 s, in the cloud.
  */
 const MAX_TIMEOUT_SECONDS = 60;

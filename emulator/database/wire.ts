@@ -79,7 +79,7 @@ function asBackendError(error: unknown): unknown {
 }
 
 /**
- * The database admin actions of the wire protocol (see reference/wx-server-sdk.md §3.3). `now` is
+ * The database admin actions of the wire protocol (each kind of request as the real SDK sends it: `test/emulator/contract/sdk-requests.json`). `now` is
  * the emulator's clock: each request reads it once, for its serverDate values, `_id`s and
  * transaction, and mingo reads it for $$NOW and $currentDate (atTime).
  */

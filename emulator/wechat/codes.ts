@@ -1,5 +1,5 @@
 /**
- * The simulated WeChat's codes and links (reference/wechat-platform.md §E): wxacode.getUnlimited,
+ * The simulated WeChat's codes and links (README, Platform sources §E): wxacode.getUnlimited,
  * urlscheme.generate and urllink.generate behind the cloud calls, and what a user's phone does
  * with what they made: scans a code, opens a scheme or a link, or a plain scheme that no API made.
  * Codes and links are the project's Mini Program's: its appid, its pages (app.json). The errmsgs

@@ -1,7 +1,7 @@
 /**
  * What WeChat takes as the value of a subscription template's keyword, by the keyword's rule (the
  * key without its number: `thing1` is a `thing`). The table is WeChat's ("订阅消息参数值内容限制说明"
- * on the subscribeMessage.send page, reference/wechat-platform.md §D.1); the code is the
+ * on the subscribeMessage.send page, README, Platform sources §D.1); the code is the
  * emulator's own (it never imports shared/, which holds Rukou's copy of the same rules).
  */
 

@@ -1,7 +1,7 @@
 /**
  * The simulated WeChat's messages: subscription templates and grants, subscribeMessage.send,
  * customer-service messages and their window, the user's inbox and what a tap opens. Every
- * platform fact is from reference/wechat-platform.md §D, cited where it is used; the errmsg texts
+ * platform fact is from README, Platform sources §D, cited where it is used; the errmsg texts
  * are WeChat's where §D quotes one (47003's), the emulator's otherwise.
  */
 import { createHash, randomBytes } from 'node:crypto';

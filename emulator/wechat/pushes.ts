@@ -4,7 +4,7 @@ import type { Outcome } from '../functions/runtime';
 /**
  * How long WeChat waits for the push's answer before it counts the attempt failed, and how often
  * it tries again: 5 s and three retries (the server-URL rule the message-push guide keeps for
- * cloud functions, reference/wechat-platform.md §D.4).
+ * cloud functions, README, Platform sources §D.4).
  */
 export const PUSH_WAIT_MS = 5_000;
 export const PUSH_RETRIES = 3;

@@ -1,6 +1,6 @@
 /**
  * What the platform adds to a Mini Program's call: `userInfo: {appId, openId}` in the event
- * (reference/wechat-platform.md §H.1; the emulator's client gateway adds it like the cloud). Every
+ * (README, Platform sources §H.1; the emulator's client gateway adds it like the cloud). Every
  * function accepts it, and none takes identity from it: who calls is what getWXContext() says.
  */
 import cloud from 'wx-server-sdk';

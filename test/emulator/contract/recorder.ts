@@ -63,7 +63,7 @@ function readableParams(params: Params): unknown {
   return normaliseFields(readable);
 }
 
-/** Canned answers in the shapes the SDK reads (reference/wx-server-sdk.md §3.3, §4). */
+/** Canned answers in the shapes the SDK reads (as recorded in `test/emulator/contract/sdk-requests.json`: README, **Contract test**). */
 function answerAdmin(params: Params, baseUrl: string): Record<string, unknown> | Buffer {
   const action = String(params.action);
   const cannedDoc = JSON.stringify({ _id: 'doc-1', title: 'a', n: 1 });
