@@ -1,6 +1,6 @@
 /**
  * Service cards (`callback` sends them, `admin` sets their rules): a customer-service `text` or
- * `user_enter_tempsession` push (wechat-platform.md §D.4) is answered with the card the operator's
+ * `user_enter_tempsession` push (Platform sources §D.4) is answered with the card the operator's
  * rules choose (shared/cards.ts), sent with `customerServiceMessage.send` as msgtype
  * `miniprogrampage` and a thumbnail from `customerServiceMessage.uploadTempMedia` (§D.5).
  *

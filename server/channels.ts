@@ -1,6 +1,6 @@
 /**
  * Channels (`admin`, operators only; issue 11): the operator's own Mini Program codes and links,
- * created at WeChat (wechat-platform.md §E) and kept in `channels` under their key. Each action
+ * created at WeChat (Platform sources §E) and kept in `channels` under their key. Each action
  * reads its input with shared/channels.ts, asks WeChat, then writes; a refusal of WeChat's leaves
  * nothing stored. The daily timer renews the schemes and links about to expire.
  *

@@ -1,6 +1,6 @@
 /**
  * Service cards: the Mini Program cards `callback` answers a customer-service chat with
- * (`customerServiceMessage.send`, msgtype `miniprogrampage`, wechat-platform.md §D.5), chosen by the
+ * (`customerServiceMessage.send`, msgtype `miniprogrampage`, Platform sources §D.5), chosen by the
  * operator's rules, within WeChat's window, each carrying its id as `rk_card` so that the entry it
  * brings (scene 1073) is credited to it.
  *

@@ -1,5 +1,5 @@
 /**
- * Channels, the operator's own QR codes and links (issue 11, wechat-platform.md §E): the key rule,
+ * Channels, the operator's own QR codes and links (issue 11, Platform sources §E): the key rule,
  * what each of `admin`'s channel actions takes, the urls and scenes Rukou writes for WeChat, which
  * links are due for renewal, the CSV of many channels, and what WeChat's refusals mean. Pure:
  * `server/channels.ts` asks WeChat and the database.

@@ -4,7 +4,7 @@
  * it does not like with 47003 for the whole send; checking first names the field while the operator
  * is still there to fix it.
  *
- * The rules are WeChat's value rules ("订阅消息参数值内容限制说明", wechat-platform.md §D.1). Lengths
+ * The rules are WeChat's value rules ("订阅消息参数值内容限制说明", Platform sources §D.1). Lengths
  * count Unicode code points, so an emoji or a rare Han character outside the BMP counts once. Where
  * §D.1 is silent, Rukou chooses what WeChat's own examples show, and errs on the strict side (a value
  * refused here is one the operator can rewrite; a value WeChat refuses fails the whole send):

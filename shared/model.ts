@@ -303,7 +303,7 @@ export interface GroupRecord {
   firstShareId?: string;
 }
 
-/** How a channel reaches people: a Mini Program code, a URL scheme, a URL link, or a plain-text scheme (wechat-platform.md §E). */
+/** How a channel reaches people: a Mini Program code, a URL scheme, a URL link, or a plain-text scheme (Platform sources §E). */
 export type ChannelKind = 'wxacode' | 'urlscheme' | 'urllink' | 'plainscheme';
 
 /**

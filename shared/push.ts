@@ -1,5 +1,5 @@
 /**
- * WeChat message push ("消息推送", wechat-platform.md §D.4), read into one typed shape. WeChat
+ * WeChat message push ("消息推送", Platform sources §D.4), read into one typed shape. WeChat
  * delivers each push to the cloud function as its `event`, in JSON, with quirks this module
  * irons out once so that no handler meets them:
  * - `List` (subscription events) is an object for one item and an array for several: always an array;

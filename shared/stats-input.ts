@@ -33,7 +33,7 @@ export interface RankInput extends LimitInput {
  * The most rows `channels` answers in each of its lists (`limit`), where other actions answer 100:
  * enough for an operator's spreadsheet of every channel that brought an entry, and an answer that
  * stays within the 6 MiB of JSON the CloudBase runtime lets a function return (`maxRetMsgLen`,
- * wechat-platform.md §F.2; the cloud documents no figure of its own) with every list full and
+ * Platform sources §F.2; the cloud documents no figure of its own) with every list full and
  * every name, group, tag and page at its longest (4.6 MB: test/functions/channel-totals.test.ts).
  */
 export const MAX_CHANNEL_ROWS = 1000;

@@ -1,7 +1,7 @@
 /**
  * The consent ledger of one user and one subscription template: how many one-time sends the user
  * has granted and not yet used. WeChat keeps this count but offers no API to read it ("record it
- * yourself"), so Rukou keeps its own from what it is told (wechat-platform.md §D.1, §D.2, §D.4):
+ * yourself"), so Rukou keeps its own from what it is told (Platform sources §D.1, §D.2, §D.4):
  * - each `accept` (or `acceptWithAudio`) in the pop-up grants one send (§D.2, one-time templates);
  *   `reject`, `ban` and `filter` grant nothing and take nothing: they are recorded with their time;
  * - a `subscribe_msg_change_event` reject (the user turned the template off in settings; WeChat

@@ -97,7 +97,7 @@ export const MAX_EVENT_AGE_MS = 7 * DAY_MS;
  * batch (`sentAt`) with its own clock, which may be off by minutes or days; the difference
  * between the server's receipt time and `sentAt` is that offset (plus the network time), so
  * `at + (serverNow − sentAt)` is the event on the server's clock (the method analytics pipelines
- * use, reference §G.5). The result is clamped to `[serverNow − 7 days, serverNow]`: nothing
+ * use, Platform sources §G.5). The result is clamped to `[serverNow − 7 days, serverNow]`: nothing
  * happened in the future, and a week is as late as a rollup is re-rolled. Without `sentAt` (older
  * clients) the event time is the server's receipt time. All values are epoch milliseconds.
  */

@@ -1,6 +1,6 @@
 /**
  * CloudBase HTTP access as a function sees it: a request becomes the "integration request" event
- * (cloud.tencent.com/document/product/876/41776, reference §H.1), and what the function answers
+ * (cloud.tencent.com/document/product/876/41776, Platform sources §H.1), and what the function answers
  * becomes the response: an integration response (`{statusCode, headers, body, isBase64Encoded}`)
  * as it says, anything else as JSON with status 200.
  */

@@ -1,7 +1,7 @@
 // @ts-check
 // Sends a checked plan to the environment. First the collections, each created when missing, given
 // its missing indexes and its security rule, with @cloudbase/manager-node (the CLI has no command
-// for collections, rules or indexes, §F.2/§F.3), so that no function ever runs against a collection
+// for collections, rules or indexes, §F.2), so that no function ever runs against a collection
 // that is not there yet; then every function with its timer trigger, with the CloudBase CLI:
 // `tcb fn deploy --all --force` creates a missing function or updates an existing one's code and
 // configuration (runtime, memory, timeout, environment variables), and creates the triggers

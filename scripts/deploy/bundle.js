@@ -1,7 +1,7 @@
 // @ts-check
 // What a cloud function's bundle (cloudfunctions/<fn>/index.js, written by scripts/build.js) needs
 // from its deploy: the WeChat cloud calls it makes, each of which its config.json must list in
-// `permissions.openapi` (wechat-platform.md §B.1: a call not listed answers -604101), and the
+// `permissions.openapi` (Platform sources §B.1: a call not listed answers -604101), and the
 // packages it requires at run time, which its package.json must list (the cloud installs only
 // those). Read from the bundle's syntax tree (TypeScript's parser), so that words in strings and
 // comments count for nothing; the bundle, not the sources, because it is exactly what is uploaded.

@@ -1,7 +1,7 @@
 // @ts-check
 // The deploy plan: what `npm run deploy` would send, read from the project as it is on disk and
 // nothing else (no environment, no network), so that it can be checked and printed offline.
-// cloudbaserc.json says how the CLI deploys each function (wechat-platform.md §A.4), each
+// cloudbaserc.json says how the CLI deploys each function (Platform sources §A.4), each
 // function's config.json what WeChat DevTools uploads with it (§B.1), its built index.js what runs,
 // and database/collections.json the collections with their security rules and indexes (§F).
 const fs = require('node:fs');

@@ -1,7 +1,7 @@
 // @ts-check
 // The message-push rows to add by hand in the console (no API of the CLI or the manager sets them):
 // 云开发 → 设置 → 其他设置 → 消息推送, mode cloud function, each row to `callback` in the environment
-// (wechat-platform.md §D.4). One row per `<MsgType, Event>`; the console names the three
+// (Platform sources §D.4). One row per `<MsgType, Event>`; the console names the three
 // subscription-message events with one row, `subscribe_msg_event`.
 
 /**

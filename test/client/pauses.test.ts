@@ -1,6 +1,6 @@
 /**
  * Hide and show without leaving (issue 7 §1): WeChat hides and shows the app around every system
- * screen it opens itself, with the same enter options (reference §G.1). Real tracker code on
+ * screen it opens itself, with the same enter options (Platform sources §G.1). Real tracker code on
  * simulated phones, delivered through the emulator to the real `track`, rolled up by the real
  * `rollup` and read back through `admin`, as an operator would see it.
  */

@@ -21,7 +21,7 @@ const OPERATOR = 'o-totals-operator';
 const [D1, D2] = ['2024-05-17', '2024-05-18'];
 const USERS = Array.from({ length: 10 }, (_, i) => `o-totals-${i}`);
 const HOUR = 3_600_000;
-/** What a function may return: the CloudBase runtime's `maxRetMsgLen`, 6 MiB of its answer's JSON (wechat-platform.md §F.2). */
+/** What a function may return: the CloudBase runtime's `maxRetMsgLen`, 6 MiB of its answer's JSON (Platform sources §F.2). */
 const RETURN_LENGTH = 6 * 1024 * 1024;
 
 const pad = (i: number): string => String(i).padStart(4, '0');

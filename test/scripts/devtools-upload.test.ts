@@ -1,7 +1,7 @@
 /**
  * A function uploaded from WeChat DevTools (right-click → 上传并部署：云端安装依赖) works: DevTools
  * sends the folder cloudfunctions/<fn>/ as it is, and the cloud installs its package.json's
- * dependencies and loads index.js (wechat-platform.md §B.2). `npm run build` (which `npm install`
+ * dependencies and loads index.js (Platform sources §B.2). `npm run build` (which `npm install`
  * runs as `prepare`) writes that index.js; it is not committed. So after the build each folder,
  * copied alone beside only the packages its package.json lists, loads and exports `main`.
  */

@@ -3,7 +3,7 @@ import type { EnterOptions } from './host';
 /**
  * Pauses. WeChat hides and shows the app around every system screen the app opens itself (image
  * preview, choosers, scan code, payment, the share panel …), with the same enter options
- * (reference §G.1): such a show is no new entry. The tracker tells them apart by the enter options
+ * (Platform sources §G.1): such a show is no new entry. The tracker tells them apart by the enter options
  * and the time in the background, and wraps the `wx` APIs that open system screens so that the
  * hide they cause can say which one.
  */
@@ -16,7 +16,7 @@ export const SESSION_GAP_MS = 1_800_000;
  * make a later trip to the home screen a pause. A chooser's action sheet can take a few seconds.
  */
 export const PAUSE_WINDOW_MS = 10_000;
-/** The `wx` APIs that open a system screen over the Mini Program (reference §G.1); one string, for the size budget. */
+/** The `wx` APIs that open a system screen over the Mini Program (Platform sources §G.1); one string, for the size budget. */
 export const SYSTEM_SCREENS =
   'previewImage previewMedia chooseImage chooseMedia chooseVideo chooseMessageFile scanCode makePhoneCall chooseLocation openLocation requestPayment openDocument openSetting requestSubscribeMessage openCustomerServiceChat'.split(' ');
 

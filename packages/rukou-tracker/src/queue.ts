@@ -6,7 +6,7 @@ export const STORAGE_KEY = 'rukou:tracker';
 /**
  * The events themselves live under SLOTS more keys (`rukou:tracker0` …), each kept to SLOT_CHARS
  * characters of JSON: 1 MB in all of the 10 MB WeChat gives a Mini Program per user, which the app
- * shares, and far under its 1 MB per key (reference §G.2). An enqueue rewrites one slot, never
+ * shares, and far under its 1 MB per key (Platform sources §G.2). An enqueue rewrites one slot, never
  * the whole outbox.
  */
 export const SLOTS = 16;

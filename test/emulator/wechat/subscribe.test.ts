@@ -185,7 +185,7 @@ describe('subscribeMessage.send', () => {
     expect(await quota(emulator.url, 'o-send-5', shipped.priTmplId)).toBe(1);
   });
 
-  test('every rule of the table (reference §D.1), through the SDK from this process', async () => {
+  test('every rule of the table (Platform sources §D.1), through the SDK from this process', async () => {
     const every = {
       priTmplId: 'every-rule',
       title: '全部规则',
