@@ -1,22 +1,24 @@
 /**
  * Seeds the demo into an emulator: the operator's channels (store codes, a poster link, one dead
  * scheme) created through `admin` and read back through the simulated WeChat as a phone would
- * (a scan of each code, an open of the link); then each planned day (`plan.ts`) played on
- * simulated phones running the real tracker through the real `track` (`bench/cost/play.ts`), the
- * emulator's clock moved along the day, with a subscription-message campaign sent through
- * `messages` to users who accepted its template and service cards sent by `callback` to users who
- * wrote to customer service, each opened from the user's inbox; then the rollups of every day
- * before today, by `admin` `backfill`.
+ * (a scan of each code, an open of the link); then each planned day (`plan.ts`): the emulator's
+ * clock moved to its start, where a subscription-message campaign is sent through `messages` to
+ * users who accepted its template and service cards are sent by `callback` to users who wrote to
+ * customer service, each opened from the user's inbox, and the day played on simulated phones
+ * running the real tracker through the real `track` (`bench/cost/play.ts`), each call at its
+ * instant on the day's time line; then, the clock moved to the end of today's play, the rollups of
+ * every day before today, by `admin` `backfill`.
  */
 import { planDay, type Entry } from '../bench/cost/day';
 import { APP, playDay } from '../bench/cost/play';
+import { chinaDayStart } from '../shared/time';
 import type { SimulatedPhone } from '../test/client/simulated-wx';
-import { invokeAs } from '../test/helpers/emulator';
+import { invokeAs, moveClock } from '../test/helpers/emulator';
 import { until } from '../test/helpers/until';
 import { castOf, DEMO, planDays, type PlannedDay, type Shape, type Ways } from './plan';
 
-/** Four lanes of users play side by side, in slices of a second (a visit's gaps kept within it); the clock moves only before a slice's first call. */
-const PLAY = { slackMs: 1000, lanes: 4 };
+/** Four lanes of users play side by side, each call at its own instant; a lane waits for another only to open a card that one shares. */
+const PLAY = { lanes: 4 };
 const ACTIVITY_TEMPLATE = '活动开始提醒';
 
 export interface SeedOptions {
@@ -53,6 +55,12 @@ async function call<T>(url: string, name: string, data: Record<string, unknown>,
   const result = answer.result as (T & { error?: unknown }) | undefined;
   if (!result || result.error) throw new Error(`${name} ${String(data.action)} failed: ${JSON.stringify(answer)}`);
   return result;
+}
+
+/** Moves the emulator's clock forward to `at` (epoch ms); a clock already past it stays. */
+async function clockTo(url: string, at: number): Promise<void> {
+  const moved = await moveClock(url, { set: new Date(at).toISOString() });
+  if (moved.status !== 200 && moved.code !== 'CLOCK_BACKWARDS') throw new Error(`the emulator's clock did not move to ${new Date(at).toISOString()}: ${moved.status} ${moved.message}`);
 }
 
 /** Message pushes go to `callback` in the background: the seeding goes on once none is pending. */
@@ -127,12 +135,15 @@ export async function seedDemo(options: SeedOptions): Promise<Seeded> {
   // a demo shorter than the poster's campaign starts with it
   const posterStarts = Math.max(0, days.length - 1 - DEMO.poster.fromDaysAgo);
   for (const planned of days) {
+    // the operator's steps happen as the day begins, before its users come in
+    await clockTo(url, chinaDayStart(planned.day).getTime());
     if (planned.index === posterStarts) ways.poster = await createPoster(url, operator);
     if (planned.receivers.length > 0) await sendCampaign(url, operator, planned.receivers, ways);
     if (planned.chatting.length > 0) await chat(url, planned.chatting, ways);
     entries += await playPlanned(planned, ways, url, phones, options.until);
     options.progress?.(planned.index + 1, days.length + 1, planned.day);
   }
+  await clockTo(url, options.until);
   if (days.length > 1) await rollUp(url, operator, days[0].day, days[days.length - 2].day);
   options.progress?.(days.length + 1, days.length + 1, 'rollups');
   return { users: phones.size, entries, days: days.length };

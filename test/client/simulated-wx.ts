@@ -35,12 +35,22 @@ export interface GatewayAnswer {
  */
 export type Backend = (name: string, data: Record<string, unknown>, openid: string | undefined, env?: string) => Promise<GatewayAnswer>;
 
-/** The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`, if any. */
-export function gateway(url: string, appid = 'wx0000000000000000'): Backend {
+/**
+ * The emulator's client gateway: `POST <url>/functions/<name>` as the user named by `x-wx-openid`,
+ * if any; with `at`, each call runs at the instant (epoch ms) it answers as the call goes out
+ * (`x-rukou-at`), else at the emulator's own time.
+ */
+export function gateway(url: string, appid = 'wx0000000000000000', at?: () => number | undefined): Backend {
   return async (name, data, openid) => {
+    const instant = at?.();
     const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-wx-appid': appid, ...(openid === undefined ? {} : { 'x-wx-openid': openid }) },
+      headers: {
+        'content-type': 'application/json',
+        'x-wx-appid': appid,
+        ...(openid === undefined ? {} : { 'x-wx-openid': openid }),
+        ...(instant === undefined ? {} : { 'x-rukou-at': new Date(instant).toISOString() }),
+      },
       body: JSON.stringify({ data }),
     });
     return (await response.json()) as GatewayAnswer;
