@@ -66,6 +66,16 @@ async function clockTo(url: string, at: number): Promise<void> {
 /** Message pushes go to `callback` in the background: the seeding goes on once none is pending. */
 const pushesDelivered = (url: string): Promise<void> => until(async () => (await wechat<{ pushes: unknown[] }>(url, 'pushes?status=pending')).pushes.length === 0);
 
+/**
+ * A user's action in WeChat that pushes to `callback` (a pop-up answered, a message to customer
+ * service), done once the push is answered: one at a time, one `callback` worker serves them all,
+ * where pushes overlapping started one worker each (a cold start of two seconds' CPU).
+ */
+async function pushing(url: string, route: string, body: unknown): Promise<void> {
+  await wechat(url, route, body);
+  await pushesDelivered(url);
+}
+
 const optionsOf = (options: { scene: number; path: string; query: Record<string, string> }): Entry => ({ kind: 'options', options: { scene: options.scene, path: options.path, query: options.query } });
 
 /** The stores' codes, created and scanned (and long-pressed) once: every later scan of a code opens the same way. */
@@ -103,8 +113,7 @@ async function sendCampaign(url: string, operator: string, receivers: string[], 
   const { templates } = await wechat<{ templates: { priTmplId: string; title: string }[] }>(url, 'templates');
   const template = templates.find((candidate) => candidate.title === ACTIVITY_TEMPLATE);
   if (!template) throw new Error(`the simulated WeChat has no template ${ACTIVITY_TEMPLATE}`);
-  for (const openid of receivers) await wechat(url, 'subscribe', { openid, answers: { [template.priTmplId]: 'accept' } });
-  await pushesDelivered(url);
+  for (const openid of receivers) await pushing(url, 'subscribe', { openid, answers: { [template.priTmplId]: 'accept' } });
   const data = { thing1: '夏日上新', time2: '10:00', thing3: '新品限时九折' };
   await call(url, 'messages', { action: 'send', templateId: template.priTmplId, to: receivers, data, page: 'pages/detail/detail?id=7', idempotencyKey: 'demo-summer-campaign' }, operator);
   await tapsOf(url, receivers, 'subscribe', ways);
@@ -112,8 +121,7 @@ async function sendCampaign(url: string, operator: string, receivers: string[], 
 
 /** Today's users who write to customer service: `callback` answers each with a service card (the rules set at the start). */
 async function chat(url: string, openids: string[], ways: Ways): Promise<void> {
-  for (const [k, openid] of openids.entries()) await wechat(url, 'cs', { openid, text: k % 2 === 0 ? '有什么优惠吗' : '怎么退货' });
-  await pushesDelivered(url);
+  for (const [k, openid] of openids.entries()) await pushing(url, 'cs', { openid, text: k % 2 === 0 ? '有什么优惠吗' : '怎么退货' });
   await tapsOf(url, openids, 'card', ways);
 }
 
