@@ -75,7 +75,6 @@ function dayLines(day: Day, played: PlayedDay, events: UserEvent[]): string[] {
     `day ${parameters.day} (China), seed ${parameters.seed}: ${number(users)} users (${number(day.users.filter((user) => user.returning).length)} came before), ${number(day.sessions)} sessions (${number(day.hotStarts)} hot starts), ${number(events.length)} events`,
     `events: ${number(of('enter'))} entries, ${number(of('page'))} page views, ${number(of('hide'))} hides, ${number(of('share'))} shares; ${number((of('enter') + of('page')) / users, 1)} entries and page views per user`,
     `trouble: ${number(day.offlinePhones)} phones offline for a stretch (${number(played.morningAfter)} sent the morning after), ${number(day.lostAnswers)} answers lost, ${number(day.users.filter((user) => user.clockOffsetMs !== 0).length)} wrong clocks, ${number(day.users.filter((user) => user.oldBaseLibrary).length)} old base libraries; ${number(played.cards)} cards shared`,
-    `server clock against the phones' time line: at most ${seconds(played.serverAheadMs)} ahead, ${seconds(played.serverBehindMs)} behind`,
   ];
 }
 

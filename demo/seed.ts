@@ -1,22 +1,24 @@
 /**
  * Seeds the demo into an emulator: the operator's channels (store codes, a poster link, one dead
  * scheme) created through `admin` and read back through the simulated WeChat as a phone would
- * (a scan of each code, an open of the link); then each planned day (`plan.ts`) played on
- * simulated phones running the real tracker through the real `track` (`bench/cost/play.ts`), the
- * emulator's clock moved along the day, with a subscription-message campaign sent through
- * `messages` to users who accepted its template and service cards sent by `callback` to users who
- * wrote to customer service, each opened from the user's inbox; then the rollups of every day
- * before today, by `admin` `backfill`.
+ * (a scan of each code, an open of the link); then each planned day (`plan.ts`): the emulator's
+ * clock moved to its start, where a subscription-message campaign is sent through `messages` to
+ * users who accepted its template and service cards are sent by `callback` to users who wrote to
+ * customer service, each opened from the user's inbox, and the day played on simulated phones
+ * running the real tracker through the real `track` (`bench/cost/play.ts`), each call at its
+ * instant on the day's time line; then, the clock moved to the end of today's play, the rollups of
+ * every day before today, by `admin` `backfill`.
  */
 import { planDay, type Entry } from '../bench/cost/day';
 import { APP, playDay } from '../bench/cost/play';
+import { chinaDayStart } from '../shared/time';
 import type { SimulatedPhone } from '../test/client/simulated-wx';
-import { invokeAs } from '../test/helpers/emulator';
+import { invokeAs, moveClock } from '../test/helpers/emulator';
 import { until } from '../test/helpers/until';
 import { castOf, DEMO, planDays, type PlannedDay, type Shape, type Ways } from './plan';
 
-/** Four lanes of users play side by side, in slices of a second (a visit's gaps kept within it); the clock moves only before a slice's first call. */
-const PLAY = { slackMs: 1000, lanes: 4 };
+/** Four lanes of users play side by side, each call at its own instant; a lane waits for another only to open a card that one shares. */
+const PLAY = { lanes: 4 };
 const ACTIVITY_TEMPLATE = '活动开始提醒';
 
 export interface SeedOptions {
@@ -55,8 +57,24 @@ async function call<T>(url: string, name: string, data: Record<string, unknown>,
   return result;
 }
 
+/** Moves the emulator's clock forward to `at` (epoch ms); a clock already past it stays. */
+async function clockTo(url: string, at: number): Promise<void> {
+  const moved = await moveClock(url, { set: new Date(at).toISOString() });
+  if (moved.status !== 200 && moved.code !== 'CLOCK_BACKWARDS') throw new Error(`the emulator's clock did not move to ${new Date(at).toISOString()}: ${moved.status} ${moved.message}`);
+}
+
 /** Message pushes go to `callback` in the background: the seeding goes on once none is pending. */
 const pushesDelivered = (url: string): Promise<void> => until(async () => (await wechat<{ pushes: unknown[] }>(url, 'pushes?status=pending')).pushes.length === 0);
+
+/**
+ * A user's action in WeChat that pushes to `callback` (a pop-up answered, a message to customer
+ * service), done once the push is answered: one at a time, one `callback` worker serves them all,
+ * where pushes overlapping started one worker each (a cold start of two seconds' CPU).
+ */
+async function pushing(url: string, route: string, body: unknown): Promise<void> {
+  await wechat(url, route, body);
+  await pushesDelivered(url);
+}
 
 const optionsOf = (options: { scene: number; path: string; query: Record<string, string> }): Entry => ({ kind: 'options', options: { scene: options.scene, path: options.path, query: options.query } });
 
@@ -95,8 +113,7 @@ async function sendCampaign(url: string, operator: string, receivers: string[], 
   const { templates } = await wechat<{ templates: { priTmplId: string; title: string }[] }>(url, 'templates');
   const template = templates.find((candidate) => candidate.title === ACTIVITY_TEMPLATE);
   if (!template) throw new Error(`the simulated WeChat has no template ${ACTIVITY_TEMPLATE}`);
-  for (const openid of receivers) await wechat(url, 'subscribe', { openid, answers: { [template.priTmplId]: 'accept' } });
-  await pushesDelivered(url);
+  for (const openid of receivers) await pushing(url, 'subscribe', { openid, answers: { [template.priTmplId]: 'accept' } });
   const data = { thing1: '夏日上新', time2: '10:00', thing3: '新品限时九折' };
   await call(url, 'messages', { action: 'send', templateId: template.priTmplId, to: receivers, data, page: 'pages/detail/detail?id=7', idempotencyKey: 'demo-summer-campaign' }, operator);
   await tapsOf(url, receivers, 'subscribe', ways);
@@ -104,8 +121,7 @@ async function sendCampaign(url: string, operator: string, receivers: string[], 
 
 /** Today's users who write to customer service: `callback` answers each with a service card (the rules set at the start). */
 async function chat(url: string, openids: string[], ways: Ways): Promise<void> {
-  for (const [k, openid] of openids.entries()) await wechat(url, 'cs', { openid, text: k % 2 === 0 ? '有什么优惠吗' : '怎么退货' });
-  await pushesDelivered(url);
+  for (const [k, openid] of openids.entries()) await pushing(url, 'cs', { openid, text: k % 2 === 0 ? '有什么优惠吗' : '怎么退货' });
   await tapsOf(url, openids, 'card', ways);
 }
 
@@ -127,12 +143,15 @@ export async function seedDemo(options: SeedOptions): Promise<Seeded> {
   // a demo shorter than the poster's campaign starts with it
   const posterStarts = Math.max(0, days.length - 1 - DEMO.poster.fromDaysAgo);
   for (const planned of days) {
+    // the operator's steps happen as the day begins, before its users come in
+    await clockTo(url, chinaDayStart(planned.day).getTime());
     if (planned.index === posterStarts) ways.poster = await createPoster(url, operator);
     if (planned.receivers.length > 0) await sendCampaign(url, operator, planned.receivers, ways);
     if (planned.chatting.length > 0) await chat(url, planned.chatting, ways);
     entries += await playPlanned(planned, ways, url, phones, options.until);
     options.progress?.(planned.index + 1, days.length + 1, planned.day);
   }
+  await clockTo(url, options.until);
   if (days.length > 1) await rollUp(url, operator, days[0].day, days[days.length - 2].day);
   options.progress?.(days.length + 1, days.length + 1, 'rollups');
   return { users: phones.size, entries, days: days.length };

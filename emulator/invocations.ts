@@ -8,6 +8,8 @@ export interface Invocation {
   unionid?: string;
   /** TCB_SOURCE of the invocation: wx_client, wx_http, timer …, see README. */
   source: string;
+  /** For an invocation at its own instant (the gateway's `x-rukou-at`): the clock's offset it runs at, which its requests are served at too. */
+  clockOffsetMs?: number;
 }
 
 /**

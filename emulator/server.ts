@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { clockService, type ClockService } from './clock';
 import { BackendError } from './errors';
 import { checkPath, Refusal, readWireParams, refuseAsEmulator, sendBytes, sendJson, type Params } from './http';
 import { InvocationRegistry } from './invocations';
@@ -152,7 +153,10 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
       action = params.action;
       const handler = actions.get(action);
       if (!handler) throw new BackendError('INVALID_ACTION', `the emulator does not serve the action "${action}"`);
-      const answer = await handler({ params, headers: req.headers });
+      const serve = (): Promise<AdminAnswer> | AdminAnswer => handler({ params, headers: req.headers });
+      // a request of an invocation at its own instant is served at it: the database's time, a cloudID's expiry …
+      const offsetMs = context.invocations.lookup(params.wxCloudApiToken)?.clockOffsetMs;
+      const answer = await (offsetMs === undefined ? serve() : context.service<ClockService>(clockService).clock.within(offsetMs, serve));
       if (Buffer.isBuffer(answer)) sendBytes(res, 200, answer);
       else sendJson(res, 200, { requestId, ...answer });
       log.call('admin', action, performance.now() - started, 'ok');

@@ -2,17 +2,19 @@
  * Plays a planned day (`day.ts`) on simulated phones running the real tracker, against an
  * emulator running the real `track`, on one time line for everyone: the next thing to happen — a
  * planned step, or a phone's own timer (a batch's delay, a retry, a system screen closing) —
- * happens next, with the emulator's clock brought to it before a call goes out, so that the
- * server's time and the phones' agree (but for the phones whose clocks are wrong, by their offset).
- * Calls take no time on that line: each is answered before anything else happens.
+ * happens next. Each call goes out at its instant on that line (the gateway's `x-rukou-at`, as
+ * each group cloudID is issued at it), so that the server's time and the phones' agree (but for
+ * the phones whose clocks are wrong, by their offset); the emulator's clock itself stays where it
+ * is. Calls take no time on that line: each is answered before its user does anything else.
  *
- * Why before every call: `track` places a batch's events by the server's receipt less their age
- * on the phone (`eventTime`), so a clock lagging the time line by one amount for one batch and
- * another for the next moves a visit's batches apart or together, and reorders them.
+ * Why every call carries its instant: `track` places a batch's events by the server's receipt less
+ * their age on the phone (`eventTime`), so a receipt off the time line by one amount for one batch
+ * and another for the next moves a visit's batches apart or together, and reorders them. A clock
+ * moved along the line instead cost a request before each call, and kept the lanes together.
  */
 import type { ChatShare, QueueCounts } from '../../packages/rukou-tracker/src/tracker';
 import { gateway, openedFrom, SimulatedPhone, type Backend, type PageDefinition, type PageInstance } from '../../test/client/simulated-wx';
-import { emulatorNow, invokeAs, issueGroupCloudId, moveClock } from '../../test/helpers/emulator';
+import { invokeAs, issueGroupCloudId } from '../../test/helpers/emulator';
 import { DETAIL, type Day, type Entry, type PlannedUser, type Step } from './day';
 
 /** The Mini Program the phones run. */
@@ -46,9 +48,6 @@ export interface PlayedDay {
   cards: number;
   /** Phones that launched again the morning after to send what their destroyed process left queued. */
   morningAfter: number;
-  /** The most the emulator's clock ran ahead of the day's time line, and the most it lagged behind, when a call went out. */
-  serverAheadMs: number;
-  serverBehindMs: number;
 }
 
 /** How a day is played, beyond its plan. */
@@ -56,84 +55,28 @@ export interface PlayOptions {
   /** Phones kept from the days before, by openid (their storage, what the tracker kept): a returning user's own phone. Phones made today are added. */
   phones?: Map<string, SimulatedPhone>;
   /**
-   * The time line is played in slices this long (1 s by default): before the first call a slice
-   * makes, the emulator's clock is moved to the slice's start if it is behind it (a move is an HTTP
-   * request; a slice that calls nothing moves nothing), so a call's event times lie up to this
-   * much earlier than the time line, and a visit's gaps are kept within it.
+   * How long after a share others can open its card (1 s by default): a card opened at a moment
+   * is drawn from the day's shares planned this long before it or earlier, in their order.
    */
-  slackMs?: number;
+  cardDelayMs?: number;
   /**
    * Users played side by side (1 by default): each lane takes every `lanes`-th user and plays its
-   * steps while the others play theirs, the clock moved for all of them at once, so that the
-   * emulator's function workers run several calls at a time. Calls then overlap on the time line.
+   * steps while the others play theirs, each call at its own instant, so that the emulator's
+   * function workers run several calls at a time. A lane opening a card waits for the share it
+   * drew to be made, by whichever lane plays its user; nothing else holds a lane back.
    */
   lanes?: number;
 }
 
 /**
- * The emulator's clock, kept with the day's time line where it matters: when a call goes out.
- * Between moves it ticks at the machine's pace, while the day plays far faster, so before a call
- * it is moved to the start of the slice being played if it is behind it; where the day plays
- * slower than the machine's time (a burst of calls), it runs ahead instead.
+ * Where a phone is on the day's time line (epoch ms), set by the day it is played in: a phone
+ * kept from the days before calls through the backend it was made with, which asks here.
  */
-class ServerClock {
-  aheadMs = 0;
-  behindMs = 0;
-  private movedTo = 0;
-  private movedAt = 0;
-  /** The start of the slice being played: where a call finds the clock, at the least. */
-  private sliceAt = -Infinity;
-  private moving?: Promise<void>;
+const instantOf = new WeakMap<SimulatedPhone, () => number>();
 
-  constructor(private readonly url: string) {}
-
-  async start(): Promise<void> {
-    this.movedTo = await emulatorNow(this.url);
-    this.movedAt = performance.now();
-  }
-
-  private now(): number {
-    return this.movedTo + (performance.now() - this.movedAt);
-  }
-
-  /** A slice of the time line starts at `at` (epoch ms): nothing moves until one of its calls. */
-  slice(at: number): void {
-    this.sliceAt = at;
-  }
-
-  /** Before a call made at `at` on the time line: the clock brought to the slice's start (one move, whichever lane calls first). */
-  async call(at: number): Promise<void> {
-    while (this.moving) await this.moving;
-    if (this.now() < this.sliceAt) {
-      this.moving = this.move(this.sliceAt).finally(() => (this.moving = undefined));
-      await this.moving;
-    }
-    const lag = at - this.now();
-    this.aheadMs = Math.max(this.aheadMs, -lag);
-    this.behindMs = Math.max(this.behindMs, lag);
-  }
-
-  private async move(at: number): Promise<void> {
-    const moved = await moveClock(this.url, { set: new Date(at).toISOString() });
-    if (moved.status !== 200) throw new Error(`the emulator's clock did not move to ${new Date(at).toISOString()}: ${moved.status} ${moved.message}`);
-    this.movedTo = Date.parse(moved.now);
-    this.movedAt = performance.now();
-  }
-}
-
-/**
- * What a phone does before each call it makes, set by the day it is played in: a phone kept from
- * the days before calls through the backend it was made with, which asks here.
- */
-const beforeCall = new WeakMap<SimulatedPhone, () => Promise<void>>();
-
-/** The emulator's client gateway, reached once the day playing `phone` has readied the clock. */
+/** The emulator's client gateway, each call made at the instant the day playing `phone` has it at. */
 function gatewayOf(url: string, phone: () => SimulatedPhone): Backend {
-  const backend = gateway(url, APP);
-  return async (...args) => {
-    await beforeCall.get(phone())?.();
-    return backend(...args);
-  };
+  return gateway(url, APP, () => instantOf.get(phone())?.());
 }
 
 /** A page as the app defines it: detail pages can be shared. */
@@ -149,14 +92,21 @@ interface Lane {
   active: Set<Player>;
 }
 
+/** A share step of the day's plan, and the card it makes when its user gets to it (none: the page on top made none). */
+interface PlannedShare {
+  at: number;
+  card: Promise<string | undefined>;
+  made(path: string | undefined): void;
+}
+
 class DayPlayer {
   private readonly players = new Map<number, Player>();
-  private readonly cards: string[] = [];
-  /** Cards shared in the slack being played: others can open them from the next one on, in the order they were shared whichever lane shared them first. */
-  private shared: { at: number; user: number; path: string }[] = [];
-  private readonly clock: ServerClock;
+  /** The day's shares in time order (then by user): a card's draw depends on the plan alone, not on which lane ran ahead. */
+  private readonly shares: PlannedShare[];
+  private readonly shareOf = new Map<Step, PlannedShare>();
+  private cards = 0;
   private readonly phones: Map<string, SimulatedPhone>;
-  private readonly slackMs: number;
+  private readonly cardDelayMs: number;
   private readonly lanes: number;
 
   constructor(
@@ -164,10 +114,17 @@ class DayPlayer {
     private readonly url: string,
     options: PlayOptions,
   ) {
-    this.slackMs = options.slackMs ?? 1000;
+    this.cardDelayMs = options.cardDelayMs ?? 1000;
     this.lanes = options.lanes ?? 1;
-    this.clock = new ServerClock(url);
     this.phones = options.phones ?? new Map();
+    const planned = day.steps.filter((step) => step.kind === 'share').sort((a, b) => a.at - b.at || a.user - b.user);
+    this.shares = planned.map((step) => {
+      let made!: (path: string | undefined) => void;
+      const card = new Promise<string | undefined>((resolve) => (made = resolve));
+      const share: PlannedShare = { at: step.at, card, made };
+      this.shareOf.set(step, share);
+      return share;
+    });
   }
 
   /** The user's phone (kept from a day before, or made at their first step with its clock as wrong as planned). */
@@ -179,24 +136,29 @@ class DayPlayer {
     const phone: SimulatedPhone = kept ?? new SimulatedPhone(user.openid, gatewayOf(this.url, () => phone), {}, step.at + user.clockOffsetMs);
     this.phones.set(user.openid, phone);
     const player: Player = { user, phone };
-    const ready = (): Promise<void> => this.clock.call(phone.clock.now() - user.clockOffsetMs);
-    beforeCall.set(phone, ready);
-    // the group APIs ask WeChat, which needs the network (and the clock: a cloudID expires)
+    const instant = (): number => phone.clock.now() - user.clockOffsetMs;
+    instantOf.set(phone, instant);
+    // the group APIs ask WeChat, which needs the network; a cloudID expires 5 minutes after it is issued
     const cloudId = (kind: 'groupEnterInfo' | 'shareInfo') => async (): Promise<{ cloudID: string } | { errMsg: string }> => {
       if (!phone.online || player.group === undefined) return { errMsg: `${kind}:fail` };
-      await ready();
-      return { cloudID: (await issueGroupCloudId(this.url, { openid: user.openid, appid: APP, kind, groupId: player.group, chatType: 3 })).cloudID };
+      return { cloudID: (await issueGroupCloudId(this.url, { openid: user.openid, appid: APP, kind, groupId: player.group, chatType: 3, issuedAt: instant() })).cloudID };
     };
     phone.group = { ...(user.oldBaseLibrary ? {} : { groupEnterInfo: cloudId('groupEnterInfo') }), shareInfo: cloudId('shareInfo') };
     this.players.set(step.user, player);
     return player;
   }
 
-  private enterOptions(entry: Entry, player: Player): ReturnType<typeof openedFrom> {
+  /**
+   * A card opened at `at`: one of the shares planned `cardDelayMs` before it or earlier (`pick`),
+   * once its user has made it, in whichever lane; the entry's fallback when none was planned yet,
+   * or the share drawn made no card.
+   */
+  private async enterOptions(entry: Entry, player: Player, at: number): Promise<ReturnType<typeof openedFrom>> {
     if (entry.kind === 'options') return entry.options;
     player.group = entry.group;
-    const card = this.cards.length > 0 ? this.cards[Math.floor(entry.pick * this.cards.length)] : entry.fallback;
-    return openedFrom(card, entry.scene, entry.extra);
+    const before = this.shares.filter((share) => share.at <= at - this.cardDelayMs);
+    const card = before.length > 0 ? await before[Math.floor(entry.pick * before.length)].card : undefined;
+    return openedFrom(card ?? entry.fallback, entry.scene, entry.extra);
   }
 
   /**
@@ -208,22 +170,21 @@ class DayPlayer {
    */
   private async reportVerified(player: Player, goal: Extract<Step, { kind: 'goal' }>): Promise<void> {
     const event = { id: `srv-${goal.id}`, seq: 0, at: goal.at, type: 'goal', name: goal.name, goalId: goal.id, value: goal.value };
-    await this.clock.call(goal.at);
-    const answer = await invokeAs(this.url, 'track', { v: 1, sentAt: goal.at, events: [event] }, { openid: player.user.openid, appid: APP, source: 'wx_client,scf' });
+    const answer = await invokeAs(this.url, 'track', { v: 1, sentAt: goal.at, events: [event] }, { openid: player.user.openid, appid: APP, source: 'wx_client,scf' }, { at: goal.at });
     if (!answer.result) throw new Error(`the verified report of ${goal.id} failed: ${JSON.stringify(answer)}`);
   }
 
-  private perform(step: Step, player: Player): Promise<void> | void {
+  private async perform(step: Step, player: Player): Promise<void> {
     const { phone } = player;
     switch (step.kind) {
       case 'launch': {
-        const options = this.enterOptions(step.entry, player);
+        const options = await this.enterOptions(step.entry, player, step.at);
         phone.launch(options);
         player.top = phone.openPage(options.path, options.query, definitionOf(options.path, options.query));
         return;
       }
       case 'show':
-        phone.show(this.enterOptions(step.entry, player));
+        phone.show(await this.enterOptions(step.entry, player, step.at));
         return;
       case 'page':
         player.top = phone.openPage(step.page.route, step.page.options, definitionOf(step.page.route, step.page.options));
@@ -235,13 +196,19 @@ class DayPlayer {
       case 'share': {
         phone.systemScreenMs = step.ms;
         const shared = player.top && (phone.shareFromMenu(player.top) as ChatShare | undefined);
-        if (shared?.path) this.shared.push({ at: step.at, user: step.user, path: shared.path });
+        const card = shared?.path || undefined;
+        if (card) this.cards++;
+        // opened once the share has gone out (at once) and been answered: its record is there before any return names it
+        await phone.settle();
+        this.shareOf.get(step)?.made(card);
         return;
       }
       case 'goal':
         phone.tracker?.goal(step.name, { id: step.id, value: step.value });
-        if (step.verified) return this.reportVerified(player, step);
-        return;
+        if (!step.verified) return;
+        // after the page's report, as the operator's function confirms it: a lane has one call out at a time
+        await phone.settle();
+        return this.reportVerified(player, step);
       case 'hide':
         phone.hide();
         return;
@@ -277,18 +244,13 @@ class DayPlayer {
     return next;
   }
 
-  /** When the lane's next step or timer is due on the time line (Infinity: nothing left). */
-  private dueAt(lane: Lane): number {
-    return Math.min(lane.steps[lane.next]?.at ?? Infinity, this.nextTimer(lane)?.at ?? Infinity);
-  }
-
   /** Plays the lane's steps (in time order) and the timers they set, in time order, up to `until` on the time line. */
   private async runLane(lane: Lane, until: number): Promise<void> {
     for (;;) {
       const step = lane.steps[lane.next];
       const timer = this.nextTimer(lane);
       const at = Math.min(step?.at ?? Infinity, timer?.at ?? Infinity);
-      if (at >= until || at === Infinity) return;
+      if (at > until || at === Infinity) return;
       if (timer && timer.at === at) await this.advance(timer.player, at);
       else {
         lane.next++;
@@ -301,26 +263,13 @@ class DayPlayer {
     }
   }
 
-  /**
-   * Plays the steps (in time order) and the timers they set, up to `until` on the time line: a
-   * slice starts at the first thing due, every lane plays what is due within the slack after it,
-   * side by side (their calls find the clock at the slice's start), and so on.
-   */
+  /** Plays the steps (in time order) and the timers they set, up to `until` on the time line, the lanes side by side. */
   private async run(steps: Step[], until = Infinity): Promise<void> {
     const lanes: Lane[] = Array.from({ length: this.lanes }, (_, k) => ({ steps: steps.filter((step) => step.user % this.lanes === k), next: 0, active: new Set() }));
-    for (;;) {
-      const at = Math.min(...lanes.map((lane) => this.dueAt(lane)));
-      if (at > until || at === Infinity) return;
-      this.clock.slice(at);
-      const end = Math.min(at + this.slackMs, until + 1);
-      await Promise.all(lanes.map((lane) => this.runLane(lane, end)));
-      this.cards.push(...this.shared.sort((a, b) => a.at - b.at || a.user - b.user).map((card) => card.path));
-      this.shared = [];
-    }
+    await Promise.all(lanes.map((lane) => this.runLane(lane, until)));
   }
 
   async play(): Promise<PlayedDay> {
-    await this.clock.start();
     await this.run(this.day.steps);
     // every process was destroyed after its last hide; those that died with events queued launch the next morning
     const morning = this.day.start + MORNING_AFTER_MS;
@@ -338,17 +287,15 @@ class DayPlayer {
     const nothing: QueueCounts = { queued: 0, dropped: 0, rejected: 0 };
     return {
       phones: [...this.players.values()].map(({ user, phone, countsAtKill }) => ({ openid: user.openid, phone, counts: phone.tracker?.counts() ?? countsAtKill ?? nothing })),
-      cards: this.cards.length,
+      cards: this.cards,
       morningAfter: late.length,
-      serverAheadMs: this.clock.aheadMs,
-      serverBehindMs: this.clock.behindMs,
     };
   }
 }
 
 /**
- * Plays `day` against the emulator at `url` (started with its clock before the day and its timers
- * off): every phone's tracker calls the emulator's `track` through its client gateway.
+ * Plays `day` against the emulator at `url` (timers off): every phone's tracker calls the
+ * emulator's `track` through its client gateway, at the call's instant on the day's time line.
  *
  * @example
  * const phones = new Map();

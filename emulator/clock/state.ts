@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackendError, invalidParam } from '../errors';
@@ -10,7 +11,10 @@ import { BackendError, invalidParam } from '../errors';
  */
 const FIRST_INSTANT = Date.UTC(1970, 0, 1);
 const LAST_INSTANT = Date.UTC(2100, 0, 1) - 1;
-const YEARS = `${new Date(FIRST_INSTANT).toISOString()} to ${new Date(LAST_INSTANT).toISOString()}`;
+export const CLOCK_YEARS = `${new Date(FIRST_INSTANT).toISOString()} to ${new Date(LAST_INSTANT).toISOString()}`;
+
+/** Whether `instant` (epoch ms) is in the clock's years. */
+export const inClockYears = (instant: number): boolean => instant >= FIRST_INSTANT && instant <= LAST_INSTANT;
 
 /** An instant for a message: ISO 8601, or what it is when no date can hold it. */
 const shown = (instant: number): string =>
@@ -38,10 +42,16 @@ interface Snapshot {
  * data written at a later time would then be from the future. For the same reason the offset is
  * kept in `<data dir>/clock.json`: a restart resumes the data's time (the machine's time passes
  * meanwhile), it does not fall back to the machine's when the data was written ahead of it.
+ *
+ * An invocation at its own instant (the gateway's `x-rukou-at`) reads that instant instead, ticking
+ * on from its start, and so does everything it asks of the emulator (`offsetAt`, `within`): the
+ * kept clock neither moves for it nor bounds it.
  */
 export class EmulatorClock {
   private readonly file: string;
   private offsetMs = 0;
+  /** The offset of the work running at its own instant, for that work and whatever it starts (`within`). */
+  private readonly own = new AsyncLocalStorage<number>();
 
   /**
    * The clock kept with a data directory (the machine's time for a new one), started at `start`
@@ -52,7 +62,7 @@ export class EmulatorClock {
     this.file = path.join(dataDir, 'clock.json');
     const kept = fs.existsSync(this.file);
     if (kept) this.offsetMs = this.read();
-    if (start !== undefined && !(start >= FIRST_INSTANT && start <= LAST_INSTANT)) throw invalidParam(`--clock ${shown(start)} is outside the clock's years, ${YEARS}`);
+    if (start !== undefined && !inClockYears(start)) throw invalidParam(`--clock ${shown(start)} is outside the clock's years, ${CLOCK_YEARS}`);
     if (start === undefined) this.save();
     else if (kept) {
       this.checkMove(start);
@@ -65,12 +75,30 @@ export class EmulatorClock {
 
   /** Epoch ms, as Date.now() would answer in the cloud. */
   now(): number {
-    return machineNow() + this.offsetMs;
+    return machineNow() + this.offset();
   }
 
   /** The emulator's time minus the machine's: what a function's Date is shifted by. */
   offset(): number {
-    return this.offsetMs;
+    return this.own.getStore() ?? this.offsetMs;
+  }
+
+  /** The offset of the work running at its own instant (`within`), none outside it. */
+  ownOffset(): number | undefined {
+    return this.own.getStore();
+  }
+
+  /**
+   * The offset at which the clock reads `instant` (epoch ms) now: an invocation started at the
+   * instant a call was made, whatever the kept clock reads (any instant of its years, `inClockYears`).
+   */
+  offsetAt(instant: number): number {
+    return instant - machineNow();
+  }
+
+  /** Runs `work` with the clock at `offsetMs` (`offsetAt`) for it and whatever it starts, the kept clock left as it is: a request of an invocation at its own instant. */
+  within<T>(offsetMs: number, work: () => T): T {
+    return this.own.run(offsetMs, work);
   }
 
   /**
@@ -80,7 +108,7 @@ export class EmulatorClock {
    * @throws BackendError CLOCK_BACKWARDS, INVALID_PARAM
    */
   checkMove(instant: number, now = this.now()): void {
-    if (!(instant <= LAST_INSTANT)) throw invalidParam(`the clock keeps to the years of SCF's cron, ${YEARS}; this move would take it to ${shown(instant)}`);
+    if (!(instant <= LAST_INSTANT)) throw invalidParam(`the clock keeps to the years of SCF's cron, ${CLOCK_YEARS}; this move would take it to ${shown(instant)}`);
     if (instant >= now) return;
     throw new BackendError(
       'CLOCK_BACKWARDS',

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseInstant } from '../clock/operations';
+import { CLOCK_YEARS, inClockYears } from '../clock/state';
 import { isPlainObject } from '../database/values';
 import { BackendError, invalidParam, sdkErrCode } from '../errors';
-import { parseJson, readParams, sendJson, type Refusal } from '../http';
+import { parseJson, readParams, Refusal, sendJson } from '../http';
 import type { AdminAction, Route } from '../server';
 import type { InvocationIdentity } from './protocol';
 import type { FunctionRuntime, Outcome } from './runtime';
@@ -72,9 +74,20 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return text ? text : undefined;
 }
 
+/** The instant of `x-rukou-at` (ISO 8601 with its offset), none without the header. */
+function instantOf(req: IncomingMessage): number | undefined {
+  const text = header(req, 'x-rukou-at');
+  if (text === undefined) return undefined;
+  const instant = parseInstant(text);
+  if (!inClockYears(instant)) throw new Refusal(400, `x-rukou-at must be an ISO 8601 day or time with its offset in the clock's years (${CLOCK_YEARS}), such as "2024-06-01T08:00:00+08:00", got ${JSON.stringify(text)}`);
+  return instant;
+}
+
 /**
  * `POST /functions/<name>` body `{"data": …}`, the caller named by x-wx-openid/appid/unionid/source;
  * a Mini Program's call (SOURCE wx_client, the default) gets the platform's `userInfo` (clientEvent).
+ * With `x-rukou-at` the invocation starts at that instant (`InvokeRequest.at`): a call replayed at
+ * the moment it was made, whatever the clock reads, which does not move.
  */
 export function gatewayRoute(runtime: FunctionRuntime): Route {
   return {
@@ -83,13 +96,14 @@ export function gatewayRoute(runtime: FunctionRuntime): Route {
     async handle(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
       const name = decodeURIComponent(rest);
       const params = await readParams(req);
+      const at = instantOf(req);
       const identity: InvocationIdentity = {
         openid: header(req, 'x-wx-openid'),
         appid: header(req, 'x-wx-appid'),
         unionid: header(req, 'x-wx-unionid'),
         source: header(req, 'x-wx-source') ?? 'wx_client',
       };
-      const outcome = await runtime.invoke({ name, event: clientEvent(params.data, identity), identity });
+      const outcome = await runtime.invoke({ name, event: clientEvent(params.data, identity), identity, at });
       sendJson(res, 200, clientAnswer(outcome));
     },
     refuse: refuseAsClient,

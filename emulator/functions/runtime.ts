@@ -22,6 +22,12 @@ export interface InvokeRequest {
   event: unknown;
   identity: InvocationIdentity;
   timer?: boolean;
+  /**
+   * The instant (epoch ms) the function starts at, whatever the emulator's clock reads (the
+   * gateway's `x-rukou-at`); its requests are served at it too. The wait for a worker and its cold
+   * start come before it.
+   */
+  at?: number;
 }
 
 /** Workers one function may run at once; further callers wait for one to come free. */
@@ -83,12 +89,15 @@ class FunctionPool {
       return this.ended(failedInit, started, start);
     }
     const requestId = randomUUID();
+    const clockOffsetMs = request.at === undefined ? this.clock.offset() : this.clock.offsetAt(request.at);
     const apiToken = this.context.invocations.begin({
       functionName: this.spec.name,
       openid: request.identity.openid,
       appid: request.identity.appid,
       unionid: request.identity.unionid,
       source: request.identity.source,
+      // one at its own instant, or called by one (its request is served at the caller's)
+      clockOffsetMs: request.at === undefined ? this.clock.ownOffset() : clockOffsetMs,
     });
     const outcome = await new Promise<RunOutcome>((resolve) => {
       const timer = setTimeout(() => {
@@ -114,7 +123,7 @@ class FunctionPool {
         identity: request.identity,
         apiToken,
         timer: request.timer === true,
-        clockOffsetMs: this.clock.offset(),
+        clockOffsetMs,
       };
       try {
         worker.child.send(invoke);

@@ -1,6 +1,6 @@
 /**
- * The demo's event times keep each visit as it was played: the seeding moves the emulator's clock
- * along the day's time line, and `track` places every batch by the server's receipt less the
+ * The demo's event times keep each visit as it was played: each of the seeding's calls runs at its
+ * instant on the day's time line, and `track` places every batch by the server's receipt less the
  * batch's age on the phone (`eventTime`), so a clock lagging the time line by varying amounts
  * squeezed a visit's batches together and reordered them (page views before their entry, goals
  * 0 s after it). Here, on a seeded demo, every user-day's stored times follow the phone's own
@@ -15,7 +15,7 @@ import { invokeAs, useEmulatorFromThisProcess } from '../helpers/emulator';
 import { seededEmulator, type SeededEmulator } from '../helpers/demo';
 
 const NOW = '2026-03-15T06:00:00Z';
-/** How far a stored time may stray from the played one: the clock may lag the time line by the player's second of slack, plus the time a call takes. */
+/** How far a stored time may stray from the played one: the time a call takes on a loaded machine (each starts at its instant), with room to spare. */
 const TOLERANCE_MS = 2_000;
 
 let seeded: SeededEmulator | undefined;

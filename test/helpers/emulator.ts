@@ -99,17 +99,19 @@ export function useEmulatorFromThisProcess(url: string, identity: { OPENID?: str
   });
 }
 
-/** The client gateway: invoke a function as a given Mini Program user. */
+/** The client gateway: invoke a function as a given Mini Program user; with `at` (epoch ms), at that instant (`x-rukou-at`). */
 export async function invokeAs(
   url: string,
   name: string,
   data: unknown,
   user: { openid: string; appid?: string; unionid?: string; source?: string },
+  call: { at?: number } = {},
 ): Promise<{ result?: unknown; errCode?: number; errMsg?: string }> {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-wx-openid': user.openid };
   if (user.appid) headers['x-wx-appid'] = user.appid;
   if (user.unionid) headers['x-wx-unionid'] = user.unionid;
   if (user.source) headers['x-wx-source'] = user.source;
+  if (call.at !== undefined) headers['x-rukou-at'] = new Date(call.at).toISOString();
   const response = await fetch(`${url}/functions/${encodeURIComponent(name)}`, { method: 'POST', headers, body: JSON.stringify({ data }) });
   return (await response.json()) as { result?: unknown; errCode?: number; errMsg?: string };
 }
@@ -148,8 +150,8 @@ export async function functionStats(url: string, name: string): Promise<Function
   return answer.functions[name] ?? { invocations: { ok: 0, error: 0, timeout: 0, crashed: 0 }, workers: { started: 0, exited: 0 } };
 }
 
-/** What the simulated WeChat hands `openid` who opens a card in `groupId` (`POST /__rukou/wechat/cloudid`). */
-export async function issueGroupCloudId(url: string, request: { openid: string; appid: string; kind: 'groupEnterInfo' | 'shareInfo'; groupId: string; chatType?: number }): Promise<{ cloudID: string; expiresAt: string }> {
+/** What the simulated WeChat hands `openid` who opens a card in `groupId` (`POST /__rukou/wechat/cloudid`), issued at `issuedAt` (epoch ms; the emulator's time by default). */
+export async function issueGroupCloudId(url: string, request: { openid: string; appid: string; kind: 'groupEnterInfo' | 'shareInfo'; groupId: string; chatType?: number; issuedAt?: number }): Promise<{ cloudID: string; expiresAt: string }> {
   const response = await fetch(`${url}/__rukou/wechat/cloudid`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
   if (response.status !== 200) throw new Error(`the simulated WeChat issued no cloudID: ${response.status} ${await response.text()}`);
   return (await response.json()) as { cloudID: string; expiresAt: string };

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { emulatorNow, FIXTURE_PROJECT, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
+import { emulatorNow, FIXTURE_PROJECT, functionStats, invokeAs, moveClock, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator, type StartOptions } from '../../helpers/emulator';
 import { until } from '../../helpers/until';
 import { stats, type Database } from '../database/sdk';
 import { issueCloudId } from '../openapi/helpers';
@@ -209,6 +209,88 @@ describe('functions and the database see the emulator\'s time', () => {
     expect(await opened()).toMatchObject({ data: { openGId: expect.any(String) } });
     await moveClock(emulator.url, { advance: '6m' });
     expect(await opened()).toMatchObject({ errCode: -601006, errMsg: 'cloudID expired' });
+  });
+});
+
+describe('a call at its own instant: the gateway\'s x-rukou-at', () => {
+  const START = '2024-06-01T12:00:00+08:00';
+  const AHEAD = Date.parse('2024-06-03T09:30:00+08:00');
+  const BEHIND = Date.parse('2024-05-20T08:00:00+08:00');
+  let emulator: RunningEmulator;
+
+  interface Whoami {
+    clock: { now: number; date: string };
+    stored: { _id: string; at: string };
+  }
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ project: FIXTURE_PROJECT, timers: false, clock: START });
+  });
+
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  /** What `work` answered, and the longest any instant it saw can have ticked on: the time it took. */
+  async function timed<T>(work: () => Promise<T>): Promise<{ answer: T; tookMs: number }> {
+    const started = performance.now();
+    const answer = await work();
+    return { answer, tookMs: Math.ceil(performance.now() - started) };
+  }
+
+  test('the function, its serverDate and _id, and a function it calls read the instant, ahead of the clock or behind it; the clock does not move', async () => {
+    const before = await emulatorNow(emulator.url);
+    const { tookMs: allMs } = await timed(async () => {
+      for (const at of [AHEAD, BEHIND]) {
+        const { answer, tookMs } = await timed(async () => (await invokeAs(emulator.url, 'whoami', { db: true }, { openid: 'o-at' }, { at })).result as Whoami);
+        for (const instant of [answer.clock.now, Date.parse(answer.clock.date), Date.parse(answer.stored.at)]) {
+          expect(instant).toBeGreaterThanOrEqual(at);
+          expect(instant).toBeLessThanOrEqual(at + tookMs);
+        }
+        const seconds = parseInt(answer.stored._id.slice(0, 8), 16);
+        expect(seconds).toBeGreaterThanOrEqual(Math.floor(at / 1000));
+        expect(seconds).toBeLessThanOrEqual(Math.floor((at + tookMs) / 1000));
+        // cloud.callFunction from it: the callee starts at the caller's instant too
+        const relayed = await timed(async () => (await invokeAs(emulator.url, 'relay', { target: 'whoami' }, { openid: 'o-at' }, { at })).result as { theirs: Whoami });
+        expect(relayed.answer.theirs.clock.now).toBeGreaterThanOrEqual(at);
+        expect(relayed.answer.theirs.clock.now).toBeLessThanOrEqual(at + relayed.tookMs);
+      }
+    });
+    const after = await emulatorNow(emulator.url);
+    expect(after).toBeGreaterThanOrEqual(before);
+    expect(after).toBeLessThanOrEqual(before + allMs + 1000);
+    // and a call without the header is at the clock's time
+    const { clock } = (await invokeAs(emulator.url, 'whoami', {}, { openid: 'o-at' })).result as Whoami;
+    expect(clock.now).toBeGreaterThanOrEqual(after);
+    expect(clock.now).toBeLessThan(AHEAD);
+  });
+
+  test('two calls at once, a day apart, each read their own instant, and so do their database requests', async () => {
+    const ats = [AHEAD, AHEAD + DAY];
+    // `meet` holds each until both have arrived: they run at the same time
+    const { answer, tookMs } = await timed(() => Promise.all(ats.map(async (at) => (await invokeAs(emulator.url, 'whoami', { db: true, meet: { id: 'two-instants', of: 2 } }, { openid: 'o-at' }, { at })).result as Whoami)));
+    for (const [k, at] of ats.entries()) {
+      expect(answer[k].clock.now).toBeGreaterThanOrEqual(at);
+      expect(Date.parse(answer[k].stored.at)).toBeGreaterThanOrEqual(at);
+      expect(Date.parse(answer[k].stored.at)).toBeLessThanOrEqual(at + tookMs);
+    }
+  });
+
+  test('what a call asks of the simulated WeChat is answered at its instant: a cloudID issued then resolves, and five minutes on it has expired', async () => {
+    const cloudID = await issueCloudId(emulator.url, { openid: 'o-at', appid: 'wx0000000000000000', kind: 'shareInfo', groupId: 'g', issuedAt: AHEAD });
+    const opened = async (at: number): Promise<unknown> => ((await invokeAs(emulator.url, 'opener', { op: 'getOpenData', list: [cloudID] }, { openid: 'o-at' }, { at })).result as { list: unknown[] }).list[0];
+    expect(await opened(AHEAD + 60_000)).toMatchObject({ data: { openGId: expect.any(String) } });
+    expect(await opened(AHEAD + 6 * 60_000)).toMatchObject({ errCode: -601006, errMsg: 'cloudID expired' });
+  });
+
+  test('an x-rukou-at that is no instant of the clock\'s years is refused as the gateway refuses, and nothing runs', async () => {
+    const ran = (await functionStats(emulator.url, 'whoami')).invocations.ok;
+    for (const at of ['tomorrow', '5', '2024-06-01T09:00', '2024-02-30', '1969-12-31T23:59:59Z', '2100-01-01T00:00:00Z']) {
+      const response = await fetch(`${emulator.url}/functions/whoami`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-wx-openid': 'o-at', 'x-rukou-at': at }, body: '{"data": {}}' });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ errCode: -501007, errMsg: expect.stringContaining(`x-rukou-at must be an ISO 8601 day or time with its offset in the clock's years (1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z), such as "2024-06-01T08:00:00+08:00", got "${at}"`) });
+    }
+    expect((await functionStats(emulator.url, 'whoami')).invocations.ok).toBe(ran);
   });
 });
 
