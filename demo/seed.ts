@@ -138,6 +138,8 @@ export async function seedDemo(options: SeedOptions): Promise<Seeded> {
   const ways: Ways = { stores: new Map(), taps: new Map() };
   const phones = new Map<string, SimulatedPhone>();
   let entries = 0;
+  // the operator sets up as the demo's first day begins: its codes are made on that day
+  await clockTo(url, chinaDayStart(days[0].day).getTime());
   await call(url, 'admin', { action: 'setCardRules', rules: CARD_RULES }, operator);
   ways.stores = await createStores(url, operator);
   // a demo shorter than the poster's campaign starts with it
