@@ -5,7 +5,7 @@
 import { chart, PALETTE, type Fitted } from '../charts';
 import { clear, h, raw } from '../dom';
 import { failure } from '../failure';
-import { num, percent, t } from '../i18n';
+import { num, t } from '../i18n';
 import { table } from '../table';
 import { empty, stat, subhead, type Section } from './section';
 
@@ -132,7 +132,7 @@ export const sharesSection: Section = {
         'div',
         { class: 'stats' },
         stat('share-intents', t({ zh: '分享次数', en: 'Share intents' }), num(funnel.intents)),
-        stat('share-returns', t({ zh: '回流打开', en: 'Return opens' }), num(funnel.returnOpens), `${t({ zh: '回流率', en: 'return ratio' })} ${percent(funnel.returnRatio)}`),
+        stat('share-returns', t({ zh: '回流打开', en: 'Return opens' }), num(funnel.returnOpens), `${t({ zh: '每次分享回流', en: 'per share' })} ${num(funnel.returnRatio, 2)}`),
         stat('share-newUsers', t({ zh: '带来新用户', en: 'New users' }), num(funnel.newUsers)),
         stat('share-kFactor', t({ zh: 'K 因子', en: 'K-factor' }), num(funnel.kFactor, 2), t({ zh: '新用户 / 分享者（按天）', en: 'new users / sharer-days' })),
       ),
