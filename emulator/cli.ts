@@ -328,7 +328,9 @@ async function start(args: string[]): Promise<void> {
   const lock = lockDataDir(options.dataDir);
   if (lock.tookOverFrom !== undefined) process.stdout.write(`[rukou] ${takenOver(options.dataDir, lock.tookOverFrom)}\n`);
   const cutShort = demo?.state === 'seeding';
-  if (values.reset || cutShort) for (const entry of DATA_ENTRIES) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
+  const held = DATA_ENTRIES.filter((entry) => fs.existsSync(path.join(options.dataDir, entry)));
+  if (values.reset || cutShort) for (const entry of held) fs.rmSync(path.join(options.dataDir, entry), { recursive: true, force: true });
+  if (values.reset && held.length > 0) process.stdout.write(`[rukou] --reset: the data in ${options.dataDir} is deleted (secrets.json stays: the share secret and the operator's token)\n`);
   if (cutShort && !values.reset) {
     process.stdout.write(`[rukou] the demo's seeding of ${demo.at} was cut short: its data is deleted, ${values.empty ? 'and the emulator starts empty (--empty)' : 'and the demo is seeded again'}\n`);
   }

@@ -146,3 +146,28 @@ test("after a seeding cut short, a start with --empty starts empty on the machin
   }
   expect(await empty.exited).toBe(0);
 }, 180_000);
+
+test('--reset says it deleted the data, and starts over: the entries made before are gone', async () => {
+  const first = rukouStart(dataDir, '--empty');
+  const [, url, operator] = await first.printed(/--url (http:\/\/\S+) --openid (\S+)/);
+  const at = Date.now();
+  await invokeAs(url, 'track', { v: 1, sentAt: at, events: [{ id: 'before-reset', seq: 1, at, type: 'enter', cold: true, options: { scene: 1001, path: 'pages/index/index', query: {} } }] }, { openid: 'o-before-reset' });
+  const before = (await invokeAs(url, 'admin', { action: 'today' }, { openid: operator })) as { result: { rollup: { totals: { entries: number } } } };
+  expect(before.result.rollup.totals.entries).toBe(1);
+  first.child.kill();
+  expect(await first.exited).toBe(0);
+  expect(first.output()).not.toContain('--reset');
+
+  const reset = rukouStart(dataDir, '--reset', '--empty');
+  try {
+    const [, deleted] = await reset.printed(/--reset: the data in (\S+) is deleted \(secrets\.json stays/);
+    expect(deleted).toBe(dataDir);
+    const [, again, sameOperator] = await reset.printed(/--url (http:\/\/\S+) --openid (\S+)/);
+    expect(sameOperator).toBe(operator);
+    const { result } = (await invokeAs(again, 'admin', { action: 'today' }, { openid: operator })) as { result: { rollup: { totals: { entries: number } } } };
+    expect(result.rollup.totals.entries).toBe(0);
+  } finally {
+    reset.child.kill();
+  }
+  expect(await reset.exited).toBe(0);
+}, 180_000);
