@@ -164,6 +164,8 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   const { top } = await admin<{ top: { key: string; entries: number; userDays: number; newUsers: number }[] }>('topEntries', { ...fortnight, dimension: 'scene', limit: 30 });
   const rows = await page.$$eval('[data-table="scenes"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
   expect(rows.map((cells) => [cells[0], digits(cells[3]), digits(cells[4]), digits(cells[5])])).toEqual(top.map((row) => [row.key, row.entries, row.userDays, row.newUsers]));
+  // new users count under every scene of their first day: the table says so, and where the first entry's scene is
+  expect(await page.textContent('[data-section="scenes"] [data-new-users-note]')).toContain('首次进入的场景见“按入口的留存”');
 
   // the channels are admin channels', with the stores' codes as pictures
   const { channels } = await admin<{ channels: { key: string; entries: number }[] }>('channels', { ...fortnight, limit: 100 });
@@ -237,6 +239,7 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   await sectionsDrawn(page);
   expect(await page.textContent('header h1')).toBe('Rukou · operator dashboard');
   expect(await page.textContent('[data-stat="entries"] .stat-label')).toBe('Entries');
+  expect(await page.textContent('[data-section="scenes"] [data-new-users-note]')).toContain('counted under each scene they came through that day');
   expect(await range(page)).toEqual(seven);
   expect(failed).toEqual([]);
   await page.close();

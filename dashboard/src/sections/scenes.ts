@@ -1,5 +1,6 @@
 /** The top entry points of the range by scene (id, both names, entries, users, new users, share), from `admin` `topEntries`. */
-import { percent } from '../i18n';
+import { h } from '../dom';
+import { percent, t } from '../i18n';
 import { table } from '../table';
 import { empty, type Section } from './section';
 
@@ -31,6 +32,8 @@ export const scenesSection: Section = {
         { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
         { label: 'share', value: (row) => percent(row.share), numeric: true },
       ], top),
+      // a new user back the same day through the pull-down bar reads as a new user of 1089: say why
+      h('p', { class: 'note', 'data-new-users-note': true }, t({ zh: '新用户：首日经此场景进入的新用户，首日多次进入的在每个经过的场景都计入；首次进入的场景见“按入口的留存”。', en: "New users: new users who came in through the scene on their first day, counted under each scene they came through that day; the scene of their very first entry is in Retention by entry point." })),
     );
   },
 };
