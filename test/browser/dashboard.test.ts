@@ -184,10 +184,12 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
 
   // goals of order_paid, first touch by bucket: admin's rows, or the empty state when the demo has none; switching the model asks admin again
   const goalsShown = '[data-section="goals"] [data-table="goals"], [data-section="goals"] [data-empty="goals"]';
-  const goals = await admin<{ totals: { goals: number }; keys: { goals: number }[] }>('goals', { ...fortnight, goal: 'order_paid', model: 'first', by: 'bucket' });
+  const goals = await admin<{ totals: { goals: number }; keys: { goals: number; conversionRate: number | null }[] }>('goals', { ...fortnight, goal: 'order_paid', model: 'first', by: 'bucket' });
   await page.waitForSelector(goalsShown);
   if (goals.totals.goals === 0) expect(await page.isVisible('[data-empty="goals"]')).toBe(true);
   else expect((await page.$$eval('[data-table="goals"] tbody tr', (trs) => trs.map((tr) => tr.querySelectorAll('td')[1].textContent))).map(digits)).toEqual(goals.keys.map((key) => key.goals));
+  // a key credited with goals but entered by no one in the range has no rate: a note says why, exactly when one does
+  expect(await page.locator('[data-section="goals"] [data-no-rate]').count()).toBe(goals.keys.some((key) => key.conversionRate === null) ? 1 : 0);
   const asked = page.waitForRequest((request) => {
     const input = JSON.parse(request.postData() ?? '{}') as { action?: string; model?: string };
     return input.action === 'goals' && input.model === 'last';

@@ -70,6 +70,8 @@ function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension, titles: R
       { label: { zh: '转化率', en: 'Conversion rate' }, value: (row) => (row.conversionRate === null ? '—' : percent(row.conversionRate)), numeric: true },
       { label: { zh: '达成时间中位数', en: 'Median time to goal' }, value: (row) => (row.medianSeconds === null ? '—' : duration(row.medianSeconds)), numeric: true },
     ], answer.keys),
+    // first touch credits the touch that brought the user, often before the range
+    answer.keys.some((row) => row.conversionRate === null) ? h('p', { class: 'note', 'data-no-rate': true }, t({ zh: '转化率“—”：这段时间没有用户经此入口进入，它的目标归功于这段时间之前的触达。', en: '"—" for a conversion rate: no user came in through this entry point in the range; its goals are credited to touches before it.' })) : '',
     backfill,
   );
 }
