@@ -88,7 +88,9 @@ function countsOf(keysOf: readonly EntryKeys[]): RetentionCounts {
   for (const keys of keysOf) {
     for (const [dimension, value] of Object.entries(keys)) {
       const key = dimension === 'group' ? 'group' : String(value);
-      by[dimension] = { ...by[dimension], [key]: (by[dimension]?.[key] ?? 0) + 1 };
+      // own keys only: a key named like Object.prototype's (`__proto__`, `constructor`) counts from 0
+      const counted = by[dimension] ?? {};
+      by[dimension] = { ...counted, [key]: (Object.hasOwn(counted, key) ? counted[key] : 0) + 1 };
     }
   }
   return { users: keysOf.length, by };
