@@ -155,7 +155,7 @@ export interface PlannedUser {
   openid: string;
   clockOffsetMs: number;
   oldBaseLibrary: boolean;
-  /** Came before the day (`DAY.returning`); a cast's users are all new to the bench's draw, their cast says how they come in. */
+  /** Came before the day (`DAY.returning`); a cast's users are all new to the bench's draw (its `scenes` may say otherwise). */
   returning: boolean;
 }
 
@@ -330,7 +330,7 @@ export function planDay(parameters: DayParameters = DAY, cast: Cast = {}): Day {
       }
       const returning = RETURN_SCENES.find((scene) => scene !== previous?.scene) ?? RETURN_SCENES[0];
       const first = previous === undefined;
-      const scene = hot ? returning : draw.weighted(cast.scenes?.(user, first) ?? (first && !cast.openids && !cameBefore ? discovery : parameters.scenes));
+      const scene = hot ? returning : draw.weighted(cast.scenes?.(user, first) ?? (first && !cameBefore ? discovery : parameters.scenes));
       const entry: Entry = hot ? { kind: 'options', options: { scene, path: HOME, query: {} } } : (cast.entry?.(user, scene, draw.random) ?? entryOf(scene, draw, parameters, groups));
       push(user, begin, { kind: hot ? 'show' : 'launch', entry });
 
@@ -397,6 +397,6 @@ export function planHistory(day: Day): Day {
   const openids = day.users.filter((user) => user.returning).map((user) => user.openid);
   const quiet = { offlineChance: 0, lostAnswerChance: 0, wrongClockChance: 0, shareChance: 0 };
   const parameters = { ...day.parameters, ...quiet, day: addDays(day.parameters.day, -1), seed: day.parameters.seed + 2, sessionsPerUser: [[1, 1]] as const, extraViewsMean: 1 };
-  const discovery = parameters.scenes.filter(([scene]) => !isWayBack(scene));
-  return planDay(parameters, { openids, scenes: () => discovery });
+  // a cast's users are new to the draw: each comes in through a way of discovery
+  return planDay(parameters, { openids });
 }

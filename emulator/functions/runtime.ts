@@ -89,15 +89,16 @@ class FunctionPool {
       return this.ended(failedInit, started, start);
     }
     const requestId = randomUUID();
-    const clockOffsetMs = request.at === undefined ? this.clock.offset() : this.clock.offsetAt(request.at);
+    // at its own instant, or called by an invocation at its own (its requests are served at that instant too)
+    const ownOffsetMs = request.at === undefined ? this.clock.ownOffset() : this.clock.offsetAt(request.at);
+    const clockOffsetMs = ownOffsetMs ?? this.clock.offset();
     const apiToken = this.context.invocations.begin({
       functionName: this.spec.name,
       openid: request.identity.openid,
       appid: request.identity.appid,
       unionid: request.identity.unionid,
       source: request.identity.source,
-      // one at its own instant, or called by one (its request is served at the caller's)
-      clockOffsetMs: request.at === undefined ? this.clock.ownOffset() : clockOffsetMs,
+      clockOffsetMs: ownOffsetMs,
     });
     const outcome = await new Promise<RunOutcome>((resolve) => {
       const timer = setTimeout(() => {
