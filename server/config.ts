@@ -18,8 +18,11 @@ export interface ServerConfig {
   operators: ReadonlySet<string>;
   /** Hex SHA-256 digests of the bearer tokens accepted over HTTP access (the web dashboard). */
   adminTokenSha256: readonly string[];
-  /** A backfill starts no new day after this many milliseconds (RUKOU_BACKFILL_SECONDS). */
-  backfillBudgetMs: number;
+  /**
+   * A rollup call (a backfill, a run of the daily timer) starts no day after its first that it
+   * expects to end after this many milliseconds (RUKOU_BACKFILL_SECONDS, `shared/rollup-pace.ts`).
+   */
+  rollupBudgetMs: number;
   /** A send or a retry run starts no new recipient after this many milliseconds (RUKOU_SEND_SECONDS). */
   sendBudgetMs: number;
   /**
@@ -34,7 +37,7 @@ export interface ServerConfig {
 export const DEFAULT_RETENTION_DAYS = 90;
 /** Half a year of user-days: a cohort's day-90 retention and a reactivation after 30 idle days stay answerable. */
 export const DEFAULT_USER_DAY_RETENTION_DAYS = 180;
-/** 60 s timeout − 20 s for a day of a million events − margin. */
+/** 60 s timeout − 20 s for a day that takes longer than its pace said (a million events' whole rollup) − margin. */
 export const DEFAULT_BACKFILL_SECONDS = 30;
 /** 60 s timeout − a chunk of 50 recipients at WeChat (a few seconds) − margin. */
 export const DEFAULT_SEND_SECONDS = 40;
@@ -62,7 +65,7 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
   return {
     ...(appid === '' || appid.includes('{{') ? {} : { appid }),
     ...(shareSecret === '' || shareSecret.includes('{{') ? {} : { shareSecret }),
-    backfillBudgetMs: backfill * 1000,
+    rollupBudgetMs: backfill * 1000,
     sendBudgetMs: sendSeconds * 1000,
     retentionDays,
     userDayRetentionDays: Math.max(retentionDays, MAX_EVENT_AGE_MS / DAY_MS + 1, days('RUKOU_USER_DAY_RETENTION_DAYS', DEFAULT_USER_DAY_RETENTION_DAYS)),

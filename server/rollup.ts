@@ -21,6 +21,7 @@ import { goalKeysPipeline, goalNamesPipeline, goalSection, goalTimesPipeline, go
 import type { RevisionDoc } from '../shared/model';
 import { retentionOf, retentionPipelines, type CohortPart, type RetentionRow } from '../shared/retention';
 import { revisionUpdates } from '../shared/revisions';
+import { mayStartDay, type DayPace } from '../shared/rollup-pace';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
@@ -158,32 +159,37 @@ async function storeCohortParts(db: Database, parts: readonly CohortPart[], coun
   }
 }
 
+/** The number of a day's user-days (the index `day_entries` answers it): what its rollup's time grows with. */
+async function userDayCount(db: Database, day: string, counter: RequestCounter): Promise<number> {
+  counter.count += 1;
+  return Number(((await db.collection('user_days').where({ day }).count()) as { total?: number }).total ?? 0);
+}
+
 /**
  * Computes and stores the rollups of the given days in order (replacing what was there: idempotent),
- * but those that are final, which keep theirs; after `startNoDayAfter` (epoch ms) no further day is
- * started, so a caller can stay within its timeout. Answers the documents written, the final days
- * passed over, and how many of `days` were handled.
+ * but those that are final, which keep theirs. A call that must be done by `endBy` (epoch ms) starts
+ * no day after its first that its pace so far says would end later (`shared/rollup-pace.ts`: a count
+ * of each day's user-days first), so that it stops between days, never inside one. Answers the
+ * documents written, the final days passed over, and how many of `days` were handled.
  */
-export async function rollupDays(
-  db: Database,
-  days: string[],
-  counter: RequestCounter,
-  now: () => Date,
-  startNoDayAfter = Infinity,
-): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
+export async function rollupDays(db: Database, days: string[], counter: RequestCounter, now: () => Date, endBy = Infinity): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
   const stored = await storedRollups(db, days, counter);
   const registry = await readRegistry(db, counter, ['kind', 'group']);
   const written: RollupDoc[] = [];
+  const paces: DayPace[] = [];
   let done = 0;
   for (const day of days) {
-    // a day of a million events takes seconds: past the budget, stop between days, never inside one
-    if (written.length > 0 && now().getTime() > startNoDayAfter) break;
+    if (!stored.get(day)) {
+      const userDays = await userDayCount(db, day, counter);
+      if (!mayStartDay(paces, userDays, now().getTime(), endBy)) break;
+      const started = now().getTime();
+      const { doc, cohorts } = await computeDay(db, day, registry, counter, now());
+      await storeRollup(db, doc, stored.has(day), counter);
+      await storeCohortParts(db, cohorts, counter);
+      written.push(doc);
+      paces.push({ userDays, ms: now().getTime() - started });
+    }
     done += 1;
-    if (stored.get(day)) continue;
-    const { doc, cohorts } = await computeDay(db, day, registry, counter, now());
-    await storeRollup(db, doc, stored.has(day), counter);
-    await storeCohortParts(db, cohorts, counter);
-    written.push(doc);
   }
   return { written, final: days.slice(0, done).filter((day) => stored.get(day)), done };
 }
@@ -346,33 +352,42 @@ export interface DailyRunResult {
   day: string;
   /** The days computed and stored by this run. */
   rolledUp: string[];
-  /** The days before `day` whose rollup already counted every event they have: left as they were. */
+  /** The days of the week that ends with `day` whose rollup already counted everything they have: left as they were. */
   unchanged: string[];
   /** The days that needed a rollup but whose rollup is final (their user-days are past retention): kept as they were. */
   final: string[];
-  /** The days not rolled up again whose messages and cards were counted again (their opens may still arrive). */
-  sendsRecounted: string[];
-  retention: RetentionResult;
+  /** The days that needed a rollup and that this run had no time left for: the timer's next run rolls them. */
+  left: string[];
+  /** The days not rolled up again whose messages and cards were counted again (their opens may still come); null when the next run does it. */
+  sendsRecounted: string[] | null;
+  /** What retention did; null when the next run does it. */
+  retention: RetentionResult | null;
   databaseRequests: number;
 }
 
 /**
- * The timer's run at `time` (an instant): rolls up yesterday in Beijing time, re-rolls each of the
- * seven days before it that received events since its rollup, counts again the messages and cards
- * of the 14 days before it that it did not roll (their opens may still come), then applies
- * retention. At a million events a day, re-rolling unchanged days would multiply the run.
+ * A run of the timer at `time` (an instant), which fires several times each morning (cloudbaserc.json):
+ * rolls up yesterday in Beijing time and each of the seven days before it, but those whose rollup
+ * still counts everything they have; starts no day it expects to end after `budgetMs`, leaving
+ * the rest to the timer's next run; once no day is left, and time is (or the run rolled none), counts again the messages and
+ * cards of the 14 days before yesterday and yesterday that it did not roll (their opens may still
+ * come), then applies retention. At ten million events a day, one day's rollup takes half a
+ * timeout: a run that rolled a week of them at once would be cut off and store none.
  */
-export async function dailyRun(db: Database, time: Date, retention: Retention, counter: RequestCounter): Promise<DailyRunResult> {
+export async function dailyRun(db: Database, time: Date, retention: Retention, budgetMs: number, counter: RequestCounter): Promise<DailyRunResult> {
+  const endBy = Date.now() + budgetMs;
   const today = chinaDay(time);
   const day = addDays(today, -1);
-  const late = dayRange(addDays(day, -LATE_DAYS), addDays(day, -1));
-  const unchanged = await currentDays(db, late, counter);
-  const days = [...late.filter((d) => !unchanged.has(d)), day];
-  const { written, final } = await rollupDays(db, days, counter, () => new Date());
+  const week = dayRange(addDays(day, -LATE_DAYS), day);
+  const current = await currentDays(db, week, counter);
+  const days = week.filter((d) => !current.has(d));
+  const { written, final, done } = await rollupDays(db, days, counter, () => new Date(), endBy);
   const rolled = new Set(written.map((doc) => doc._id));
+  const ran = { day, rolledUp: [...rolled], unchanged: week.filter((d) => current.has(d)), final, left: days.slice(done) };
+  // a run that rolled nothing has the whole of its time for them
+  if (ran.left.length > 0 || (written.length > 0 && Date.now() > endBy)) return { ...ran, sendsRecounted: null, retention: null, databaseRequests: counter.count };
   // days are written from 0000-01-01 on: a run in the calendar's first fortnight recounts the days there are
   const settling = daysBetween(FIRST_DAY, day) > SEND_SETTLE_DAYS ? addDays(day, -SEND_SETTLE_DAYS) : FIRST_DAY;
-  const sendsRecounted = await recountSends(db, dayRange(settling, addDays(day, -1)).filter((d) => !rolled.has(d)), counter);
-  const purged = await applyRetention(db, today, retention, counter);
-  return { day, rolledUp: [...rolled], unchanged: late.filter((d) => unchanged.has(d)), final, sendsRecounted, retention: purged, databaseRequests: counter.count };
+  const sendsRecounted = await recountSends(db, dayRange(settling, day).filter((d) => !rolled.has(d)), counter);
+  return { ...ran, sendsRecounted, retention: await applyRetention(db, today, retention, counter), databaseRequests: counter.count };
 }

@@ -36,7 +36,7 @@ export interface StatsContext {
   counter: RequestCounter;
   now: () => Date;
   /** How long a backfill may go on starting new days (the function's timeout minus one busy day). */
-  backfillBudgetMs: number;
+  rollupBudgetMs: number;
 }
 
 const DEFAULT_LIMIT = 20;
@@ -224,7 +224,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async backfill(event, ctx) {
     const { from, to } = backfillRange(event);
     const days = dayRange(from, to);
-    const { written, final, done } = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.backfillBudgetMs);
+    const { written, final, done } = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.rollupBudgetMs);
     const remaining = days.slice(done);
     return {
       rolledUp: written.map((doc) => doc._id),

@@ -2,7 +2,8 @@
  * History delivered the way it happened (issue 8 §6): the emulator's clock is set to three past
  * days in turn and simulated users send their entries to the real `track` on each, with no
  * `sentAt`, so their event time is the server's time; then a week passes in one advance and the
- * real `rollup` fires on its own timer (00:17 Beijing) once a day, in order. Every day's rollup
+ * real `rollup` fires on its own timer (every 20 minutes from 00:17 to 02:57 Beijing), in order:
+ * each morning's first run rolls up the day before, the others find it done. Every day's rollup
  * document is checked, and when each was computed by the function's own clock.
  */
 import cloud from 'wx-server-sdk';
@@ -22,8 +23,11 @@ let n = 0;
 
 /** `hh:mm` Beijing time on `day`, as an ISO instant. */
 const beijing = (day: string, hours: number, minutes = 0): string => new Date(chinaDayStart(day).getTime() + hours * HOUR + minutes * MINUTE).toISOString();
-/** When the daily timer (0 17 0 * * * *) fires to roll `day` up: 00:17 Beijing the day after, as the timer event spells it. */
-const rollupTimeOf = (day: string): string => beijing(addDays(day, 1), 0, 17).replace('.000Z', 'Z');
+/** When the timer (0 17/20 0-2 * * * *) fires the morning after `day`: 00:17, 00:37 … 02:57 Beijing, as the timer event spells it; the first rolls `day` up. */
+const rollupTimesOf = (day: string): string[] => Array.from({ length: 9 }, (_, n) => beijing(addDays(day, 1), 0, 17 + 20 * n).replace('.000Z', 'Z'));
+const rollupTimeOf = (day: string): string => rollupTimesOf(day)[0];
+/** The runs of the morning after `day`, as `firedRollups` lists them. */
+const morningOf = (day: string): [string, string, string][] => rollupTimesOf(day).map((time) => ['rollup', time, day]);
 
 async function enter(openid: string, scene: number, query: Record<string, string> = {}, cold = true): Promise<string> {
   const id = `travel-${String(++n).padStart(4, '0')}`;
@@ -64,12 +68,12 @@ test('entries sent on three past days land on those days; a week\'s advance fire
   sent[await enter('o-b', 1089)] = D1;
 
   // 2024-03-10, 09:00: on the way, yesterday's rollup ran at 00:17; o-a comes back, o-c is new
-  expect(firedRollups(await set(beijing(D2, 9)))).toEqual([['rollup', rollupTimeOf(D1), D1]]);
+  expect(firedRollups(await set(beijing(D2, 9)))).toEqual(morningOf(D1));
   sent[await enter('o-a', 1089)] = D2;
   sent[await enter('o-c', 1047, { rk_ch: 'poster-1' })] = D2;
 
   // 2024-03-11: o-b at 09:00 and again at 10:00, a hot start an hour later (a second session); o-d is new
-  expect(firedRollups(await set(beijing(D3, 9)))).toEqual([['rollup', rollupTimeOf(D2), D2]]);
+  expect(firedRollups(await set(beijing(D3, 9)))).toEqual(morningOf(D2));
   sent[await enter('o-b', 1007)] = D3;
   const hour = await set(beijing(D3, 10));
   expect([firedRollups(hour), idleRetries(hour), hour.fired?.length]).toEqual([[], 1, 1]);
@@ -81,12 +85,14 @@ test('entries sent on three past days land on those days; a week\'s advance fire
   expect(Object.fromEntries(events.map((event) => [event.eventId, event.day]))).toEqual(sent);
   for (const event of events) expect(new Date(event.at)).toEqual(new Date(event.serverAt));
 
-  // a week: the timer fires each day at 00:17, one run after the other, rolling up the day before
+  // a week: the timer fires nine times each morning, one run after the other; the first rolls up the day before, the others find nothing to do
   const week = await moveClock(emulator.url, { advance: '7d' });
   const days = dayRange(D3, addDays(D3, 6));
-  expect(firedRollups(week)).toEqual(days.map((day) => ['rollup', rollupTimeOf(day), day]));
+  expect(firedRollups(week)).toEqual(days.flatMap(morningOf));
   expect(idleRetries(week)).toBe(7 * 24);
-  for (const fired of rollupRuns(week)) expect((fired.result as { rolledUp: string[] }).rolledUp.at(-1)).toBe((fired.result as { day: string }).day);
+  const rolled = rollupRuns(week).map((fired) => fired.result as { day: string; rolledUp: string[]; left: string[] });
+  expect(rolled.map((run) => run.rolledUp.at(-1) ?? null)).toEqual(days.flatMap((day) => [day, ...Array<null>(8).fill(null)]));
+  expect(rolled.every((run) => run.left.length === 0)).toBe(true);
   expect(Date.parse(week.now)).toBeGreaterThanOrEqual(Date.parse(beijing(addDays(D3, 7), 10)));
 
   const rollups = ((await db.collection('rollups_daily').where({ _id: db.command.in(dayRange(D1, days[6])) }).get()) as unknown as { data: RollupDoc[] }).data;

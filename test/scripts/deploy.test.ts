@@ -57,7 +57,7 @@ describe('npm run deploy -- --dry-run', () => {
     expect(output).toMatch(/^ {2}callback: Nodejs18\.15, 256 MB, timeout 5 s, index\.js \d+ KB$/m);
     expect(output).toContain('    environment: RUKOU_SHARE_SECRET (set)');
     expect(output).toContain('    environment: RUKOU_OPERATORS (set), RUKOU_ADMIN_TOKEN_SHA256 (set), RUKOU_BACKFILL_SECONDS (set), RUKOU_APPID (set)');
-    expect(output).toContain('    triggers: timer dailyRollup "0 17 0 * * * *" (Beijing time)');
+    expect(output).toContain('    triggers: timer dailyRollup "0 17/20 0-2 * * * *" (Beijing time)');
     expect(output).toContain('    openapi permissions (config.json): subscribeMessage.send, subscribeMessage.getTemplateList');
   });
 

@@ -3,7 +3,7 @@ import { DEFAULT_BACKFILL_SECONDS, DEFAULT_RETENTION_DAYS, DEFAULT_USER_DAY_RETE
 test('an unset {{env.X}} (rendered as "") or a bad value falls back to the defaults, never to zero', () => {
   for (const value of [undefined, '', ' ', 'soon', '-5', '1.5']) {
     const config = serverConfig({ RUKOU_BACKFILL_SECONDS: value, RUKOU_RETENTION_DAYS: value, RUKOU_USER_DAY_RETENTION_DAYS: value, RUKOU_OPERATORS: value });
-    expect(config.backfillBudgetMs).toBe(DEFAULT_BACKFILL_SECONDS * 1000);
+    expect(config.rollupBudgetMs).toBe(DEFAULT_BACKFILL_SECONDS * 1000);
     expect(config.retentionDays).toBe(DEFAULT_RETENTION_DAYS);
     expect(config.userDayRetentionDays).toBe(DEFAULT_USER_DAY_RETENTION_DAYS);
   }
@@ -12,7 +12,7 @@ test('an unset {{env.X}} (rendered as "") or a bad value falls back to the defau
 
 test('set values are read: whole seconds, days, and a comma-separated list of operators', () => {
   const config = serverConfig({ RUKOU_BACKFILL_SECONDS: '0', RUKOU_RETENTION_DAYS: '30', RUKOU_OPERATORS: ' o-a , o-b,' });
-  expect(config).toMatchObject({ backfillBudgetMs: 0, retentionDays: 30, userDayRetentionDays: DEFAULT_USER_DAY_RETENTION_DAYS });
+  expect(config).toMatchObject({ rollupBudgetMs: 0, retentionDays: 30, userDayRetentionDays: DEFAULT_USER_DAY_RETENTION_DAYS });
   expect([...config.operators]).toEqual(['o-a', 'o-b']);
   expect(serverConfig({ RUKOU_USER_DAY_RETENTION_DAYS: '400' }).userDayRetentionDays).toBe(400);
 });

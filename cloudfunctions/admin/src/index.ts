@@ -32,7 +32,7 @@ async function serve(event: Record<string, unknown>): Promise<unknown> {
   await requireOperator(db, event, config, counter);
   const payload = isHttpAccess(event) ? httpPayload(event) : event;
   const appid = config.appid ?? caller().appid;
-  return actions(payload, { db, counter, now, backfillBudgetMs: config.backfillBudgetMs, ...(appid ? { appid } : {}) });
+  return actions(payload, { db, counter, now, rollupBudgetMs: config.rollupBudgetMs, ...(appid ? { appid } : {}) });
 }
 
 export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));

@@ -1,6 +1,7 @@
 /**
- * Daily rollups. The timer (config.json, 00:17:00 Beijing time) rolls up yesterday and re-rolls each
- * of the seven days before it that received events since its rollup; an operator may backfill up to 92 days per call.
+ * Daily rollups. The timer (config.json: every 20 minutes from 00:17 to 02:57 Beijing time) rolls up
+ * yesterday and re-rolls each of the seven days before it that received events since its rollup,
+ * as many as fit in a run, leaving the rest to its next run; an operator may backfill up to 92 days per call.
  * Its timeout (cloudbaserc.json) is the platform's maximum, 60 s, on purpose: a run is billed for
  * the time it takes, not for its limit, and a run cut off stores nothing for the days it had left.
  * Each day costs time in proportion to its events, so a long backfill of busy days needs several calls:
@@ -26,8 +27,8 @@ export const main = handler(async (event) => {
   const counter = new RequestCounter();
   const timer = isTimerEvent(event);
   // peak memory is reported so that operators (and the benchmark) see how close a run is to the limit
-  if (timer) return { ...(await dailyRun(db, timer, { eventDays: config.retentionDays, userDays: config.userDayRetentionDays }, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  if (timer) return { ...(await dailyRun(db, timer, { eventDays: config.retentionDays, userDays: config.userDayRetentionDays }, config.rollupBudgetMs, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
   await requireOperator(db, event, config, counter);
-  const answer = await operatorActions(event, { db, counter, now: () => new Date(), backfillBudgetMs: config.backfillBudgetMs });
+  const answer = await operatorActions(event, { db, counter, now: () => new Date(), rollupBudgetMs: config.rollupBudgetMs });
   return { ...(answer as object), databaseRequests: counter.count };
 });
