@@ -23,7 +23,7 @@ import { MAX_CHANNELS } from '../shared/channel-rollup';
 import type { ChannelDoc } from '../shared/model';
 import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
 import { addDays, chinaDayStart } from '../shared/time';
-import { RequestCounter, type Database } from '../server/pipeline';
+import { RequestCounter, runPipeline, type Database } from '../server/pipeline';
 import { runDayPipelines } from '../server/rollup';
 import { REPO_ROOT, startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
 import { DAY } from './cost/day';
@@ -237,7 +237,7 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   const started = performance.now();
   const served = (): Run => ({ ms: performance.now() - started, requests: counter.count, emulatorMB: memoryMB(pid)?.peak, emulatorCpuS: cpuSeconds(pid) - cpu });
   try {
-    const outputs = await runDayPipelines(db, pipelines, counter);
+    const outputs = await runDayPipelines(pipelines, (_, pipeline) => runPipeline(db, pipeline, counter));
     return { ...served(), outputs };
   } catch (error) {
     return { ...served(), refused: error instanceof Error ? error.message : String(error) };

@@ -16,16 +16,16 @@ import {
   type Pipeline,
   type RollupDoc,
 } from '../shared/rollup';
-import { channelPipelines, withChannels, type ChannelOutputs, type RegisteredChannel } from '../shared/channel-rollup';
+import { channelPipelines, withChannels, type RegisteredChannel } from '../shared/channel-rollup';
 import { goalKeysPipeline, goalNamesPipeline, goalSection, goalTimesPipeline, goalUsersPipeline, keysByDimension, type GoalOutputs } from '../shared/goal-rollup';
 import type { RevisionDoc } from '../shared/model';
 import { retentionOf, retentionPipelines, type CohortPart, type RetentionRow } from '../shared/retention';
 import { revisionUpdates } from '../shared/revisions';
-import { mayStartDay, type DayPace } from '../shared/rollup-pace';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
+import { CallBudget, DaySteps, OutOfTime, removePart, storedParts } from './rollup-steps';
 
 /** Revisions read per request, and openids per update (the `in` list of one query). */
 const PAGE = 1000;
@@ -61,58 +61,61 @@ export interface DayRollup {
  * Computes one China day's rollup from its user-days (its first touches from its users, and its
  * messages and cards from their records), inside the database: a fixed number of aggregation
  * requests (19, up to 22 on a day with goals, after one read of the day's first-day revisions)
- * whatever the number of users, events and sends. `registry`: the operator's channels, which give
- * the day's channels their kind and group (`readRegistry`, once for all the days a run computes).
- * The admin's "today so far" calls this same function without storing the result.
+ * whatever the number of users, events and sends, each a step of `steps` (which answers those an
+ * earlier call ran, and throws OutOfTime when its call has no time for the next). `registry`: the
+ * operator's channels, which give the day's channels their kind and group (`readRegistry`, once for
+ * all the days a run computes). The admin's "today so far" calls this same function without
+ * storing the result.
  */
-export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, now: Date): Promise<DayRollup> {
+export async function computeDay(db: Database, day: string, registry: readonly RegisteredChannel[], counter: RequestCounter, steps: DaySteps): Promise<DayRollup> {
   await applyRevisions(db, day, counter);
-  const out = await runDayPipelines(db, dayPipelines(day), counter);
-  const doc = withChannels(buildRollup(day, out, catalogSceneNames, now), await runChannelPipelines(db, day, registry, out, counter));
+  const out = await runDayPipelines(dayPipelines(day), (name, pipeline) => steps.run(name, pipeline));
+  const channels = channelPipelines(day, registry, out);
+  const doc = withChannels(buildRollup(day, out, catalogSceneNames, steps.startedAt), {
+    kindsAndGroups: await steps.run('channelKindsAndGroups', channels.kindsAndGroups),
+    firstTouches: await steps.run('channelFirstTouches', channels.firstTouches),
+  });
   const pipelines = retentionPipelines(day);
   const { section, cohorts } = retentionOf(day, {
-    cohorts: await runPipeline<RetentionRow>(db, pipelines.cohorts, counter),
-    reactivated: await runPipeline<RetentionRow>(db, pipelines.reactivated, counter),
+    cohorts: await steps.run<RetentionRow>('retentionCohorts', pipelines.cohorts),
+    reactivated: await steps.run<RetentionRow>('retentionReactivated', pipelines.reactivated),
   });
-  return { doc: { ...doc, retention: section, goals: goalSection(await runGoalPipelines(db, day, counter)) }, cohorts };
+  return { doc: { ...doc, retention: section, goals: goalSection(await runGoalPipelines(day, steps)) }, cohorts };
 }
 
 /** Runs a day's goal pipelines (`shared/goal-rollup.ts`): only the first on a day without goals. */
-async function runGoalPipelines(db: Database, day: string, counter: RequestCounter): Promise<GoalOutputs> {
-  const names = await runPipeline<GoalOutputs['names'][number]>(db, goalNamesPipeline(day), counter);
+async function runGoalPipelines(day: string, steps: DaySteps): Promise<GoalOutputs> {
+  const names = await steps.run<GoalOutputs['names'][number]>('goalNames', goalNamesPipeline(day));
   if (names.length === 0) return { names, keys: [], times: [], users: [] };
-  const keys = await runPipeline<GoalOutputs['keys'][number]>(db, goalKeysPipeline(day), counter);
-  const times = await runPipeline<GoalOutputs['times'][number]>(db, goalTimesPipeline(day), counter);
+  const keys = await steps.run<GoalOutputs['keys'][number]>('goalKeys', goalKeysPipeline(day));
+  const times = await steps.run<GoalOutputs['times'][number]>('goalTimes', goalTimesPipeline(day));
   const entered = goalUsersPipeline(day, keysByDimension({ keys }));
-  return { names, keys, times, users: entered ? await runPipeline<GoalOutputs['users'][number]>(db, entered, counter) : [] };
+  return { names, keys, times, users: entered ? await steps.run<GoalOutputs['users'][number]>('goalUsers', entered) : [] };
 }
 
-/** Runs a day's channel pipelines (`shared/channel-rollup.ts`), which its other pipelines' channel keys shape. */
-async function runChannelPipelines(db: Database, day: string, registry: readonly RegisteredChannel[], out: DayOutputs, counter: RequestCounter): Promise<ChannelOutputs> {
-  const pipelines = channelPipelines(day, registry, out);
-  return { kindsAndGroups: await runPipeline(db, pipelines.kindsAndGroups, counter), firstTouches: await runPipeline(db, pipelines.firstTouches, counter) };
-}
+/** Runs one named pipeline and answers its rows. */
+export type PipelineRunner = <T>(name: string, pipeline: Pipeline) => Promise<T[]>;
 
 /**
  * Runs a day's pipelines (the rollup's, or the benchmark's baseline of the same shape), one request
  * each, in order, and answers their rows by name.
  */
-export async function runDayPipelines(db: Database, pipelines: ReturnType<typeof dayPipelines>, counter: RequestCounter): Promise<DayOutputs> {
-  const run = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => runPipeline<T>(db, pipelines[name], counter);
+export async function runDayPipelines(pipelines: ReturnType<typeof dayPipelines>, run: PipelineRunner): Promise<DayOutputs> {
+  const named = <T>(name: Exclude<keyof DayOutputs, 'dimensions'>): Promise<T[]> => run<T>(name, pipelines[name]);
   // Sequential on purpose: the cloud database counts concurrent requests against the environment's quota.
   const dimensions = {} as DayOutputs['dimensions'];
-  for (const dimension of DIMENSIONS) dimensions[dimension] = await runPipeline(db, pipelines.dimensions[dimension as Dimension], counter);
+  for (const dimension of DIMENSIONS) dimensions[dimension] = await run(`dimension-${dimension}`, pipelines.dimensions[dimension as Dimension]);
   return {
-    totals: await run('totals'),
+    totals: await named('totals'),
     dimensions,
-    shareIntents: await run('shareIntents'),
-    shareReturns: await run('shareReturns'),
-    shareDepths: await run('shareDepths'),
-    groupTotals: await run('groupTotals'),
-    topGroups: await run('topGroups'),
-    messages: await run('messages'),
-    cards: await run('cards'),
-    late: await run('late'),
+    shareIntents: await named('shareIntents'),
+    shareReturns: await named('shareReturns'),
+    shareDepths: await named('shareDepths'),
+    groupTotals: await named('groupTotals'),
+    topGroups: await named('topGroups'),
+    messages: await named('messages'),
+    cards: await named('cards'),
+    late: await named('late'),
   };
 }
 
@@ -159,35 +162,36 @@ async function storeCohortParts(db: Database, parts: readonly CohortPart[], coun
   }
 }
 
-/** The number of a day's user-days (the index `day_entries` answers it): what its rollup's time grows with. */
-async function userDayCount(db: Database, day: string, counter: RequestCounter): Promise<number> {
-  counter.count += 1;
-  return Number(((await db.collection('user_days').where({ day }).count()) as { total?: number }).total ?? 0);
-}
-
 /**
  * Computes and stores the rollups of the given days in order (replacing what was there: idempotent),
- * but those that are final, which keep theirs. A call that must be done by `endBy` (epoch ms) starts
- * no day after its first that its pace so far says would end later (`shared/rollup-pace.ts`: a count
- * of each day's user-days first), so that it stops between days, never inside one. Answers the
- * documents written, the final days passed over, and how many of `days` were handled.
+ * but those that are final, which keep theirs. A call that must be done by `endBy` (epoch ms) stops
+ * between two steps of a day's rollup (`CallBudget`), storing what it computed of that day for
+ * the next call to go on from (`rollup_parts`). Answers the documents written, the final days
+ * passed over, and how many of `days` were handled.
  */
 export async function rollupDays(db: Database, days: string[], counter: RequestCounter, now: () => Date, endBy = Infinity): Promise<{ written: RollupDoc[]; final: string[]; done: number }> {
   const stored = await storedRollups(db, days, counter);
+  const parts = await storedParts(db, days, counter);
   const registry = await readRegistry(db, counter, ['kind', 'group']);
+  const budget = new CallBudget(endBy);
   const written: RollupDoc[] = [];
-  const paces: DayPace[] = [];
   let done = 0;
   for (const day of days) {
     if (!stored.get(day)) {
-      const userDays = await userDayCount(db, day, counter);
-      if (!mayStartDay(paces, userDays, now().getTime(), endBy)) break;
-      const started = now().getTime();
-      const { doc, cohorts } = await computeDay(db, day, registry, counter, now());
-      await storeRollup(db, doc, stored.has(day), counter);
-      await storeCohortParts(db, cohorts, counter);
-      written.push(doc);
-      paces.push({ userDays, ms: now().getTime() - started });
+      if (!budget.mayStart()) break;
+      const steps = new DaySteps(db, day, counter, budget, parts.get(day), now());
+      let rolled: DayRollup;
+      try {
+        rolled = await computeDay(db, day, registry, counter, steps);
+      } catch (error) {
+        if (!(error instanceof OutOfTime)) throw error;
+        await steps.save();
+        break;
+      }
+      await storeRollup(db, rolled.doc, stored.has(day), counter);
+      await storeCohortParts(db, rolled.cohorts, counter);
+      if (parts.has(day)) await removePart(db, day, counter);
+      written.push(rolled.doc);
     }
     done += 1;
   }
@@ -275,12 +279,13 @@ export async function applyRetention(db: Database, today: string, retention: Ret
     userDayCutoff,
     userDayDaysBeforePipeline(userDayCutoff),
     async (days) => {
-      counter.count += 3;
+      counter.count += 4;
       // final first: a crash before the removal leaves days that simply are not computed again
       await db.collection('rollups_daily').where({ _id: _.in(days) }).update({ data: { final: true } });
       const removed = removedCount(await db.collection('user_days').where({ day: _.in(days) }).remove());
-      // a purged day is never rolled up again: its revisions have nothing left to correct
+      // a purged day is never rolled up again: its revisions have nothing left to correct, and a part of its rollup nothing to end
       await db.collection('revisions').where({ fromDay: _.in(days) }).remove();
+      await db.collection('rollup_parts').where({ _id: _.in(days) }).remove();
       return removed;
     },
     counter,
@@ -366,13 +371,14 @@ export interface DailyRunResult {
 }
 
 /**
- * A run of the timer at `time` (an instant), which fires several times each morning (cloudbaserc.json):
+ * A run of the timer at `time` (an instant), which fires nine times each morning (cloudbaserc.json):
  * rolls up yesterday in Beijing time and each of the seven days before it, but those whose rollup
- * still counts everything they have; starts no day it expects to end after `budgetMs`, leaving
- * the rest to the timer's next run; once no day is left, and time is (or the run rolled none), counts again the messages and
- * cards of the 14 days before yesterday and yesterday that it did not roll (their opens may still
- * come), then applies retention. At ten million events a day, one day's rollup takes half a
- * timeout: a run that rolled a week of them at once would be cut off and store none.
+ * still counts everything they have; starts no day after its first that it expects to end after
+ * `budgetMs`, leaving the rest to the timer's next run; once no day is left and time is (or the
+ * run rolled none), counts again the messages and cards of yesterday and the 14 days before it
+ * that it did not roll (their opens may still come), then applies retention. At ten million events
+ * a day, one day's rollup takes half a timeout: a run that rolled a week of them at once would be
+ * cut off and store none.
  */
 export async function dailyRun(db: Database, time: Date, retention: Retention, budgetMs: number, counter: RequestCounter): Promise<DailyRunResult> {
   const endBy = Date.now() + budgetMs;

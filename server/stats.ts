@@ -28,6 +28,7 @@ import { addDays, chinaDay, dayRange, previousPeriod } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
 import { computeDay, rollupDays } from './rollup';
+import { CallBudget, DaySteps } from './rollup-steps';
 import { cachedTitles } from './templates';
 import { RukouError } from '../shared/errors';
 
@@ -204,7 +205,9 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   async today(event, ctx) {
     actionOnly(event);
     const now = ctx.now();
-    const { doc } = await computeDay(ctx.db, chinaDay(now), await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, now);
+    const day = chinaDay(now);
+    const steps = new DaySteps(ctx.db, day, ctx.counter, new CallBudget(), undefined, now);
+    const { doc } = await computeDay(ctx.db, day, await readRegistry(ctx.db, ctx.counter, ['kind', 'group']), ctx.counter, steps);
     return { asOf: now, rollup: readableRollup(doc) };
   },
 

@@ -1,42 +1,27 @@
 /**
- * How long rolling up a day will take, from its number of user-days: what lets one rollup call
- * (a run of the daily timer, a backfill) stop between days before its 60 s timeout rather than be
- * cut off inside one, which would store nothing of that day. Pure.
+ * When a rollup call (a run of the daily timer, a backfill) stops: between two steps of its work,
+ * each step one aggregation of a day's rollup, before the 60 s timeout that would cut it off inside
+ * one and lose what it was doing. Pure.
  */
 
-/** A day a call rolled up: its user-days, and how long computing and storing it took, in ms. */
-export interface DayPace {
-  userDays: number;
-  ms: number;
+/** The steps a call has taken so far, and the slowest, in ms. */
+export interface Pace {
+  steps: number;
+  slowestMs: number;
 }
 
-/**
- * The pace assumed, in ms per user-day, until a call has rolled up a day big enough to measure its
- * own: about 1.5× the slowest measured by `npm run bench -- rollup` on 2 cores (a million events,
- * 94,380 user-days: 0.046 ms each; ten million, 941,478: 0.028–0.042). The cloud's own pace,
- * which no emulator measures, replaces it as soon as a call has rolled up a big day, if slower.
- */
-export const ASSUMED_MS_PER_USER_DAY = 0.07;
-/** A day with fewer user-days says more about a day's fixed cost (its twenty-odd requests) than about the pace. */
-export const PACE_SAMPLE_USER_DAYS = 10_000;
+export const NO_STEPS: Pace = { steps: 0, slowestMs: 0 };
+
+/** The pace after one more step that took `ms`. */
+export const paced = (pace: Pace, ms: number): Pace => ({ steps: pace.steps + 1, slowestMs: Math.max(pace.slowestMs, ms) });
 
 /**
- * The time a day of `userDays` user-days is expected to take, in ms: the slowest fixed cost seen on
- * a small day, plus its user-days at the slowest pace seen on a big one (or the assumed pace, if
- * slower).
+ * Whether a call that must be done by `endBy` (epoch ms) starts another step at `now`: its first
+ * always (a call always does something), any later one only if its slowest step so far would still
+ * end in time. A step is one aggregation over one day's user-days: the slowest of a day takes about
+ * as long as any other of that day, so a call ends at most one step past `endBy` (the first step of
+ * a bigger day than those before it).
  */
-export function expectedDayMs(paces: readonly DayPace[], userDays: number): number {
-  const big = paces.filter((pace) => pace.userDays >= PACE_SAMPLE_USER_DAYS);
-  const small = paces.filter((pace) => pace.userDays < PACE_SAMPLE_USER_DAYS);
-  const msPerUserDay = Math.max(ASSUMED_MS_PER_USER_DAY, ...big.map((pace) => pace.ms / pace.userDays));
-  return Math.max(0, ...small.map((pace) => pace.ms)) + msPerUserDay * userDays;
-}
-
-/**
- * Whether a call that must be done by `endBy` (epoch ms) starts a day of `userDays` user-days at
- * `now`, having rolled up the days of `paces`: its first day always (a day too big for a call's
- * budget is rolled alone, in a call of its own), any later one only if expected to end in time.
- */
-export function mayStartDay(paces: readonly DayPace[], userDays: number, now: number, endBy: number): boolean {
-  return paces.length === 0 || now + expectedDayMs(paces, userDays) <= endBy;
+export function mayStartStep(pace: Pace, now: number, endBy: number): boolean {
+  return pace.steps === 0 || now + pace.slowestMs <= endBy;
 }
