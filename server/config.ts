@@ -19,7 +19,7 @@ export interface ServerConfig {
   /** Hex SHA-256 digests of the bearer tokens accepted over HTTP access (the web dashboard). */
   adminTokenSha256: readonly string[];
   /**
-   * A rollup call (a backfill, a run of the daily timer) starts no day after its first that it
+   * A rollup call (a backfill, a run of the daily timer) starts no step after its first that it
    * expects to end after this many milliseconds (RUKOU_BACKFILL_SECONDS, `shared/rollup-pace.ts`).
    */
   rollupBudgetMs: number;
@@ -37,7 +37,7 @@ export interface ServerConfig {
 export const DEFAULT_RETENTION_DAYS = 90;
 /** Half a year of user-days: a cohort's day-90 retention and a reactivation after 30 idle days stay answerable. */
 export const DEFAULT_USER_DAY_RETENTION_DAYS = 180;
-/** 60 s timeout − 20 s for a day that takes longer than its pace said (a million events' whole rollup) − margin. */
+/** 60 s timeout − 20 s for a step that takes longer than the slowest before it said, and the call's last writes − margin. */
 export const DEFAULT_BACKFILL_SECONDS = 30;
 /** 60 s timeout − a chunk of 50 recipients at WeChat (a few seconds) − margin. */
 export const DEFAULT_SEND_SECONDS = 40;

@@ -31,8 +31,8 @@ const IGNORED = ' (the functions would ignore it)';
 const DEFAULT_RETENTION_DAYS = 90;
 /** User-days are kept at least the 7 days an event may arrive late (shared/time.ts MAX_EVENT_AGE_MS) and 1. */
 const MIN_USER_DAY_RETENTION_DAYS = 8;
-/** What a rollup call's last day may take beyond its budget, longer than its pace said: a day of a million events (DEFAULT_BACKFILL_SECONDS' reasoning). */
-const BACKFILL_DAY_SECONDS = 20;
+/** What a rollup call's last step may take beyond its budget, and its last writes (DEFAULT_BACKFILL_SECONDS' reasoning). */
+const ROLLUP_STEP_SECONDS = 20;
 /** What a send's last chunk of 50 recipients at WeChat may take after its budget ("a few seconds", DEFAULT_SEND_SECONDS' reasoning). */
 const SEND_CHUNK_SECONDS = 10;
 
@@ -88,7 +88,7 @@ const RULES = {
         : `at least RUKOU_RETENTION_DAYS (${DEFAULT_RETENTION_DAYS} when unset) and ${MIN_USER_DAY_RETENTION_DAYS}: the functions would keep user-days that long anyway, since a day's events cannot be rolled up again without its user-days`;
     },
   },
-  RUKOU_BACKFILL_SECONDS: { check: budget(BACKFILL_DAY_SECONDS, 'the day a rollup call started last (a million events)') },
+  RUKOU_BACKFILL_SECONDS: { check: budget(ROLLUP_STEP_SECONDS, 'the step a rollup call started last') },
   RUKOU_SEND_SECONDS: { check: budget(SEND_CHUNK_SECONDS, 'the chunk of 50 recipients a send started last, at WeChat') },
 };
 

@@ -118,14 +118,14 @@ describe('checkEnvironment', () => {
 
   it('refuses budgets that leave the work started last no time within the functions\' 60 s timeout', () => {
     expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '41', RUKOU_SEND_SECONDS: '51' })).toEqual([
-      'RUKOU_BACKFILL_SECONDS must be at most 40: 60 s, the timeout of rollup and admin (cloudbaserc.json), less 20 s for the day a rollup call started last (a million events)',
+      'RUKOU_BACKFILL_SECONDS must be at most 40: 60 s, the timeout of rollup and admin (cloudbaserc.json), less 20 s for the step a rollup call started last',
       'RUKOU_SEND_SECONDS must be at most 50: 60 s, the timeout of messages (cloudbaserc.json), less 10 s for the chunk of 50 recipients a send started last, at WeChat',
     ]);
     expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '40', RUKOU_SEND_SECONDS: '50' })).toEqual([]);
     expect(problemsWith({ RUKOU_BACKFILL_SECONDS: '0', RUKOU_SEND_SECONDS: '0' })).toEqual([]);
     const shorter = functions.map((fn) => (fn.name === 'admin' ? { ...fn, declared: { ...fn.declared, timeout: 45 } } : fn));
     expect(checkEnvironment({ ...COMPLETE, RUKOU_BACKFILL_SECONDS: '30' }, shorter).problems).toEqual([
-      'RUKOU_BACKFILL_SECONDS must be at most 25: 45 s, the timeout of admin (cloudbaserc.json), less 20 s for the day a rollup call started last (a million events)',
+      'RUKOU_BACKFILL_SECONDS must be at most 25: 45 s, the timeout of admin (cloudbaserc.json), less 20 s for the step a rollup call started last',
     ]);
     for (const seconds of ['30', '40', '50', '60', '3600', '30s', '-1']) {
       const used = serverConfig({ RUKOU_BACKFILL_SECONDS: seconds, RUKOU_SEND_SECONDS: seconds });
