@@ -2,15 +2,17 @@
  * `npm run bench -- rollup`: a realistic day of 1,000,000 events (`RUKOU_BENCH_EVENTS`; 10,000,000
  * is the issue's other size) loaded into the emulator as `track` stores it — the events, the users
  * and the user-days (`bench/rollup/day.ts`) — then rolled up by the real `rollup` function through
- * its timer route (the morning's runs, until one leaves no day for the next), beside the baseline in the same run: the rollup's pipelines as they were before
- * the user-days (`bench/rollup/event-pipelines.ts`), which group the day's events, run through the
+ * its timer route (the morning's runs, until one leaves no day for the next), beside the baseline
+ * in the same run: the rollup's pipelines as they were before the user-days
+ * (`bench/rollup/event-pipelines.ts`), which group the day's events, run through the
  * same SDK against the same emulator: the rollup's rounds first (`RUKOU_BENCH_ROUNDS`), then the
  * next morning's runs, then the baseline's rounds.
  *
  * Prints time, the emulator's CPU time (what a run takes of a core, however busy the machine),
  * database requests and peak memory of the function's process and of the emulator's,
  * whether any run was refused (a limit the emulator enforces: a refused request fails the run) or
- * any invocation took longer than the function's timeout, the emulator's memory per event, and the ratios. Checks
+ * any invocation took longer than the function's timeout, the emulator's memory per event, and the
+ * ratios. Checks
  * that the baseline's numbers are the rollup's (but new users, see event-pipelines.ts, and the
  * channels' first touches, kinds and groups, which they never counted), and exits non-zero if any
  * of this fails.
@@ -23,7 +25,8 @@ import { escapeKey } from '../shared/keys';
 import { MAX_CHANNELS } from '../shared/channel-rollup';
 import type { ChannelDoc } from '../shared/model';
 import { buildRollup, catalogSceneNames, DIMENSIONS, rollupContent, type DayOutputs, type RollupDoc } from '../shared/rollup';
-import { addDays, chinaDayStart } from '../shared/time';
+import { addDays, CHINA_OFFSET_MS, chinaDayStart } from '../shared/time';
+import { parseCron } from '../emulator/triggers/cron';
 import { RequestCounter, runPipeline, type Database } from '../server/pipeline';
 import { runDayPipelines } from '../server/rollup';
 import { REPO_ROOT, startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
@@ -49,9 +52,19 @@ const PROGRESS = 1_000_000;
  * 1.4 KB resident), and at least Node's usual 4 GB. Its functions' workers do not inherit it.
  */
 const EMULATOR_HEAP_MB = Math.max(4096, Math.ceil((EVENTS * 2048) / 2 ** 20));
-/** The timer's runs in a morning: `0 17/20 0-2 * * * *` (cloudbaserc.json). */
-const MORNING_RUNS = 9;
-const TIMEOUT_S = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cloudbaserc.json'), 'utf8')) as { functions: { name: string; timeout: number }[] }).functions.find((f) => f.name === 'rollup')?.timeout;
+const ROLLUP = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cloudbaserc.json'), 'utf8')) as { functions: { name: string; timeout: number; triggers: { config: string }[] }[] }).functions.find(
+  (f) => f.name === 'rollup',
+);
+const TIMEOUT_S = ROLLUP?.timeout;
+const TIMER = parseCron(ROLLUP?.triggers[0].config ?? '');
+
+/** The instants the rollup's timer fires at on China day `day` (cloudbaserc.json's cron): a morning's runs. */
+function firingsOn(day: string): Date[] {
+  const end = chinaDayStart(addDays(day, 1));
+  const times: Date[] = [];
+  for (let time = TIMER.next(new Date(chinaDayStart(day).getTime() - 1)); time && time < end; time = TIMER.next(time)) times.push(time);
+  return times;
+}
 
 const number = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const seconds = (ms: number): string => `${number(ms / 1000, 1)} s`;
@@ -198,7 +211,7 @@ async function fire(url: string, pid: number | undefined, time: Date): Promise<R
   // the rollup's worker: the bench calls no other function
   const workers = childrenOf(pid);
   const functionMB = workers.length > 0 ? Math.max(...workers.map((worker) => memoryMB(worker)?.peak ?? NaN)) : undefined;
-  const at = new Date(time.getTime() + 8 * 3_600_000).toISOString().slice(11, 16);
+  const at = new Date(time.getTime() + CHINA_OFFSET_MS).toISOString().slice(11, 16);
   if (!answer.result) {
     console.log(`  run at ${at} (Beijing): failed after ${seconds(ms)}: ${answer.errCode}: ${answer.errMsg}`);
     return { ms, requests: NaN, functionMB, emulatorMB, emulatorCpuS, refused: `${answer.errCode}: ${answer.errMsg}`, left: [] };
@@ -209,20 +222,21 @@ async function fire(url: string, pid: number | undefined, time: Date): Promise<R
 
 /**
  * The timer's runs of the morning `daysAfter` days after the loaded day, as the cloud fires them
- * (00:17, 00:37 … 02:57 Beijing time: cloudbaserc.json), until one leaves no day for the next:
+ * (`firingsOn`), until one leaves no day for the next:
  * their time, requests and CPU added up, their peaks the highest, each invocation's time kept.
  */
 async function timer(url: string, pid: number | undefined, daysAfter: number): Promise<Run> {
   const runs: (Run & { left: string[] })[] = [];
-  for (let n = 0; n < MORNING_RUNS; n++) {
-    const run = await fire(url, pid, new Date(chinaDayStart(addDays(DAY.day, daysAfter)).getTime() + (17 + 20 * n) * 60_000));
+  const firings = firingsOn(addDays(DAY.day, daysAfter));
+  for (const time of firings) {
+    const run = await fire(url, pid, time);
     runs.push(run);
     if (run.refused || run.left.length === 0) break;
   }
   const sum = (pick: (run: Run) => number): number => runs.reduce((total, run) => total + pick(run), 0);
   const highest = (pick: (run: Run) => number | undefined): number | undefined => (runs.some((run) => pick(run) !== undefined) ? Math.max(...runs.map((run) => pick(run) ?? 0)) : undefined);
   const left = runs[runs.length - 1].left;
-  const refused = runs.find((run) => run.refused)?.refused ?? (left.length > 0 ? `days left after the morning's ${MORNING_RUNS} runs: ${left.join(', ')}` : undefined);
+  const refused = runs.find((run) => run.refused)?.refused ?? (left.length > 0 ? `days left after the morning's ${firings.length} runs: ${left.join(', ')}` : undefined);
   return {
     ms: sum((run) => run.ms),
     requests: sum((run) => run.requests),
