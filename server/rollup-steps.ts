@@ -50,6 +50,8 @@ export class CallBudget {
 export class DaySteps {
   readonly startedAt: Date;
   private readonly rows: Record<string, unknown[]>;
+  /** Steps this call computed (not read from the stored part). */
+  private computed = 0;
 
   constructor(
     private readonly db: Database,
@@ -70,11 +72,13 @@ export class DaySteps {
     if (stored) return stored as T[];
     const rows = await this.budget.spend(() => runPipeline<T>(this.db, pipeline, this.counter));
     this.rows[name] = rows;
+    this.computed += 1;
     return rows;
   }
 
-  /** Stores what this call computed, for the next: one write. */
+  /** Stores what this call computed, for the next: one write, none when it computed nothing. */
   async save(): Promise<void> {
+    if (this.computed === 0) return;
     this.counter.count += 1;
     await this.db.collection('rollup_parts').doc(this.day).set({ data: { version: ROLLUP_VERSION, startedAt: this.startedAt, rows: this.rows } });
   }

@@ -186,9 +186,13 @@ export async function rollupDays(db: Database, days: string[], counter: RequestC
       try {
         rolled = await computeDay(db, day, registry, counter, steps);
       } catch (error) {
-        if (!(error instanceof OutOfTime)) throw error;
-        await steps.save();
-        break;
+        if (error instanceof OutOfTime) {
+          await steps.save();
+          break;
+        }
+        // a step refused or past the SDK's timeout: the steps before it are the next call's, and the call fails with its own error
+        await steps.save().catch(() => undefined);
+        throw error;
       }
       await storeRollup(db, rolled.doc, stored.has(day), counter);
       await storeCohortParts(db, rolled.cohorts, counter);

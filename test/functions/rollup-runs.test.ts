@@ -7,6 +7,8 @@
  * left. Every rollup ends as a second emulator, with time for everything in one run, computes it.
  */
 import cloud from 'wx-server-sdk';
+import { RequestCounter, type Database } from '../../server/pipeline';
+import { rollupDays } from '../../server/rollup';
 import type { StoredEvent, UserDoc } from '../../shared/model';
 import { addDays, chinaDayStart, dayRange } from '../../shared/time';
 import { findDocuments } from '../fuzz/harness';
@@ -122,4 +124,43 @@ test('a day half done when the call stops is stored as a part, and the rollup it
   expect(stored.computedAt).toEqual(part.startedAt);
   expect(new Date(stored.computedAt as Date).getTime()).toBeLessThan(await emulatorNow(budgeted.url));
   expect(await findDocuments(budgeted, 'rollup_parts', {})).toEqual([]);
+});
+
+/** The SDK's database at `emulator`, calling `before(n)` before its n-th aggregation (from 1), which may throw as a failed request would. */
+function aggregationsWatched(emulator: RunningEmulator, before: (n: number) => void): Database {
+  const db = databaseOf(emulator);
+  let n = 0;
+  const collection = (name: string): ReturnType<Database['collection']> => {
+    const real = db.collection(name);
+    const aggregate = (): ReturnType<typeof real.aggregate> => {
+      before((n += 1));
+      return real.aggregate();
+    };
+    return Object.assign(Object.create(real) as typeof real, { aggregate });
+  };
+  return Object.assign(Object.create(db) as Database, { collection });
+}
+
+test('a call whose step fails keeps the steps before it for the next call, and fails with the step’s error', async () => {
+  const day = DAYS[2];
+  const stored = async (): Promise<Record<string, unknown>> => ({ ...(await findDocuments(whole, 'rollups_daily', { _id: day }))[0], computedAt: undefined });
+  const before = await stored();
+  const timedOut = new Error('errCode: -501001 | errMsg: request timeout');
+  const failing = aggregationsWatched(whole, (n) => {
+    if (n === 3) throw timedOut;
+  });
+  await expect(rollupDays(failing, [day], new RequestCounter(), () => new Date())).rejects.toBe(timedOut);
+  const [part] = await findDocuments(whole, 'rollup_parts', { _id: day });
+  expect(Object.keys(part.rows as object)).toHaveLength(2);
+
+  let steps = 0;
+  const counted = aggregationsWatched(whole, () => (steps += 1));
+  expect((await rollupDays(counted, [day], new RequestCounter(), () => new Date())).written.map((doc) => doc._id)).toEqual([day]);
+  // an empty day's rollup alone is 19 aggregations: two of them were the failed call's
+  expect(steps).toBeGreaterThanOrEqual(17);
+  let all = 0;
+  await rollupDays(aggregationsWatched(whole, () => (all += 1)), [day], new RequestCounter(), () => new Date());
+  expect(steps).toBe(all - 2);
+  expect(await stored()).toEqual(before);
+  expect(await findDocuments(whole, 'rollup_parts', {})).toEqual([]);
 });
