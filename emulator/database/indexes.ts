@@ -1,22 +1,19 @@
 import { EJSON } from 'bson';
 import type { IndexSpec } from '../project';
 import { bsonText } from './bsontext';
+import { SecondKeys, type Bounds } from './compound';
 import type { Doc, DocId } from './ejson';
 import { compareNumbers, compareStrings, isNumeric, typeName } from './semantics';
 
 /**
- * An index serves the planner through its FIRST field (equality, `$in` and ranges), and, when
- * unique, guards its full compound key. Candidates it gives are a superset of the matches:
+ * An index serves the planner through its FIRST field (equality, `$in` and ranges), a compound
+ * one through its first two too (equality or `$in` on the first, equality or a range on the
+ * second: compound.ts), and, when unique, guards its full compound key. Candidates it gives are a superset of the matches:
  * mingo still filters every candidate, so the index never decides semantics, only cost. Each key
  * holds its documents themselves, not only their ids: a day's million events are read straight
  * from the index, where looking each id up again cost more than matching the document.
  */
 export type Scalar = string | number | boolean | null | Date;
-
-interface Bounds {
-  low?: { value: number | string | Date; inclusive: boolean };
-  high?: { value: number | string | Date; inclusive: boolean };
-}
 
 /** The documents of one key, by id. */
 export type Postings = ReadonlyMap<DocId, Doc>;
@@ -75,7 +72,8 @@ class KeyMaps {
     return [this.others as Map<unknown, Map<DocId, Doc>>, key];
   }
 
-  add(key: Scalar, id: DocId, doc: Doc): void {
+  /** Answers the key's documents, the document among them. */
+  add(key: Scalar, id: DocId, doc: Doc): Postings {
     const [map, k] = this.mapFor(key);
     let ids = map.get(k);
     if (!ids) {
@@ -84,6 +82,7 @@ class KeyMaps {
       this.sorted = null;
     }
     ids.set(id, doc);
+    return ids;
   }
 
   remove(key: Scalar, id: DocId): void {
@@ -190,6 +189,8 @@ export class Index {
   private readonly paths: string[][];
   private readonly keys = new KeyMaps();
   private readonly owners = new Map<string, DocId>();
+  /** A compound index's second field, per key of the first that a query asked about. */
+  private readonly seconds: WeakMap<Postings, SecondKeys> | null;
 
   constructor(spec: IndexSpec) {
     this.name = spec.name;
@@ -197,6 +198,7 @@ export class Index {
     this.fields = spec.keys.map((key) => key.name);
     this.directions = spec.keys.map((key) => (String(key.direction) === '-1' ? -1 : 1));
     this.paths = this.fields.map((field) => field.split('.'));
+    this.seconds = this.fields.length > 1 ? new WeakMap() : null;
   }
 
   /**
@@ -239,12 +241,19 @@ export class Index {
   }
 
   add(id: DocId, doc: Doc): void {
-    for (const key of keysOf(doc, this.paths[0])) this.keys.add(key, id, doc);
+    for (const key of keysOf(doc, this.paths[0])) {
+      const postings = this.keys.add(key, id, doc);
+      this.seconds?.get(postings)?.add(doc);
+    }
     if (this.unique) for (const key of this.uniqueKeys(doc).keys()) this.owners.set(key, id);
   }
 
   remove(id: DocId, doc: Doc): void {
-    for (const key of keysOf(doc, this.paths[0])) this.keys.remove(key, id);
+    for (const key of keysOf(doc, this.paths[0])) {
+      const postings = this.keys.get(key);
+      if (postings) this.seconds?.get(postings)?.remove();
+      this.keys.remove(key, id);
+    }
     if (this.unique) for (const key of this.uniqueKeys(doc).keys()) if (this.owners.get(key) === id) this.owners.delete(key);
   }
 
@@ -256,10 +265,30 @@ export class Index {
   range(bounds: Bounds): Postings[] {
     return this.keys.range(bounds);
   }
+
+  /**
+   * A compound index's documents under each of `firstKeys` whose second field is within
+   * `bounds`; null when the index has one field, or when that does not narrow them (SecondKeys).
+   */
+  within(firstKeys: readonly Scalar[], bounds: Bounds): Candidates | null {
+    if (!this.seconds) return null;
+    const sets: Postings[] = [];
+    for (const key of firstKeys) {
+      const postings = this.keys.get(key);
+      if (!postings) continue;
+      let second = this.seconds.get(postings);
+      if (!second) this.seconds.set(postings, (second = new SecondKeys((doc) => keysOf(doc, this.paths[1]))));
+      const hits = second.within(postings, bounds);
+      if (!hits) return null;
+      sets.push(hits);
+    }
+    return sized(sets, sets.map((set) => set.size));
+  }
 }
 
-/** What the planner needs from a collection: its indexes by first field, and `_id` lookups. */
+/** What the planner needs from a collection: its indexes (by first field), and `_id` lookups. */
 export interface Plannable {
+  readonly indexes: readonly Index[];
   indexOn(field: string): Index | undefined;
   get(id: DocId): Doc | undefined;
 }
@@ -295,18 +324,22 @@ function planId(target: Plannable, condition: unknown): Candidates | null {
   return sized([present], [present.size]);
 }
 
-function planField(target: Plannable, field: string, condition: unknown): Candidates | null {
-  if (field === '_id') return planId(target, condition);
-  const index = target.indexOn(field);
-  if (!index) return null;
-  const equal = (values: Scalar[]): Candidates => {
-    const sets = values.flatMap((value) => index.equal(value));
-    return sized(sets, sets.map((s) => s.size));
-  };
-  if (isScalar(condition)) return equal([condition]);
-  if (!isPlainObject(condition) || !Object.keys(condition).every((key) => key.startsWith('$'))) return null;
-  if ('$eq' in condition && isScalar(condition.$eq)) return equal([condition.$eq]);
-  if (Array.isArray(condition.$in) && condition.$in.every(isScalar)) return equal(condition.$in);
+const isOperators = (condition: unknown): condition is Record<string, unknown> => isPlainObject(condition) && Object.keys(condition).every((key) => key.startsWith('$'));
+
+/** The values a condition holds a field equal to (a value, `$eq`, `$in`), or null. */
+function equalsOf(condition: unknown): Scalar[] | null {
+  if (isScalar(condition)) return [condition];
+  if (!isOperators(condition)) return null;
+  if ('$eq' in condition && isScalar(condition.$eq)) return [condition.$eq];
+  if (Array.isArray(condition.$in) && condition.$in.every(isScalar)) return condition.$in;
+  return null;
+}
+
+/** The range a condition holds a field in (its range operators, or equality to a number, a string or a Date), or null. */
+function boundsOf(condition: unknown): Bounds | null {
+  const equal = equalsOf(condition);
+  if (equal) return equal.length === 1 && rangeOperand(equal[0]) ? { low: { value: equal[0], inclusive: true }, high: { value: equal[0], inclusive: true } } : null;
+  if (!isOperators(condition)) return null;
   const bounds: Bounds = {};
   for (const op of RANGE_OPS) {
     const operand = condition[op];
@@ -317,8 +350,38 @@ function planField(target: Plannable, field: string, condition: unknown): Candid
   }
   if (!bounds.low && !bounds.high) return null;
   if (bounds.low && bounds.high && !sameKind(bounds.low.value, bounds.high.value)) return null;
-  const sets = index.range(bounds);
+  return bounds;
+}
+
+function planField(target: Plannable, field: string, condition: unknown): Candidates | null {
+  if (field === '_id') return planId(target, condition);
+  const index = target.indexOn(field);
+  if (!index) return null;
+  const equal = equalsOf(condition);
+  const bounds = equal ? null : boundsOf(condition);
+  if (!equal && !bounds) return null;
+  const sets = equal ? equal.flatMap((value) => index.equal(value)) : index.range(bounds as Bounds);
   return sized(sets, sets.map((s) => s.size));
+}
+
+/** A query's condition on each field, its own and its `$and` clauses' (one clause per bound of `_.gt(a).and(_.lt(b))`). */
+function fieldConditions(query: Doc): Map<string, unknown> {
+  const conditions = new Map(Object.entries(query).filter(([key]) => !key.startsWith('$')));
+  const clauses = Array.isArray(query.$and) ? query.$and.filter(isPlainObject) : [];
+  for (const clause of clauses) for (const [field, condition] of Object.entries(clause)) if (!field.startsWith('$') && !isOperators(condition) && !conditions.has(field)) conditions.set(field, condition);
+  for (const [field, merged] of mergeOperatorClauses(clauses)) if (!conditions.has(field)) conditions.set(field, merged);
+  return conditions;
+}
+
+/** Each compound index whose first field the query holds equal and whose second it bounds (Index.within). */
+function planCompound(target: Plannable, query: Doc): (Candidates | null)[] {
+  const conditions = fieldConditions(query);
+  return target.indexes.map((index) => {
+    if (index.fields.length < 2) return null;
+    const firstKeys = equalsOf(conditions.get(index.fields[0]));
+    const bounds = boundsOf(conditions.get(index.fields[1]));
+    return firstKeys && bounds ? index.within(firstKeys, bounds) : null;
+  });
 }
 
 /** Per field, the operator conditions of several `$and` clauses folded into one (each operator kept once). */
@@ -360,5 +423,6 @@ export function plan(target: Plannable, query: Doc): Candidates | null {
       consider(planField(target, key, condition));
     }
   }
+  for (const candidates of planCompound(target, query)) consider(candidates);
   return best;
 }

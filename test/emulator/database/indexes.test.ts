@@ -99,9 +99,15 @@ describe('queries on indexed fields do not scan the collection', () => {
     return (await stats(emulator)).examined - before;
   }
 
-  it('equality on the first field of a compound index examines only that day', async () => {
+  it('equality on both fields of a compound index examines only the matches', async () => {
     const read = () => db.collection('events').where({ day: dayOf(3), type: 'share' }).count();
     expect((await read()).total).toBe(PER_DAY / 4);
+    expect(await examined(read)).toBe(PER_DAY / 4);
+  });
+
+  it('equality on the first field alone of a compound index examines only that day', async () => {
+    const read = () => db.collection('events').where({ day: dayOf(3), n: db.command.lt(10) }).count();
+    expect((await read()).total).toBe(10);
     expect(await examined(read)).toBe(PER_DAY);
   });
 
@@ -162,5 +168,83 @@ describe('queries on indexed fields do not scan the collection', () => {
     const range = () => db.collection('events').where({ day: db.command.gt(7) }).count();
     expect((await range()).total).toBe(1);
     expect(await examined(range)).toBe(1);
+  });
+});
+
+describe('a compound index: equality on its first field, a range on its second (day, at)', () => {
+  const DAY = '2024-06-01';
+  const start = Date.UTC(2024, 4, 31, 16);
+  const minute = (i: number): Date => new Date(start + i * 60_000);
+  const PER_DAY = 600;
+
+  beforeAll(async () => {
+    await clear(db, 'events');
+    const docs = [];
+    for (const day of [DAY, '2024-06-02']) for (let i = 0; i < PER_DAY; i++) docs.push({ day, type: i % 3 === 0 ? 'share' : 'entry', at: minute(i), n: i });
+    await db.collection('events').add({ data: docs });
+  });
+
+  async function examined(read: () => Promise<unknown>): Promise<number> {
+    const before = (await stats(emulator)).examined;
+    await read();
+    return (await stats(emulator)).examined - before;
+  }
+
+  /** The count of a query, and the count of the same with its range tested on a field no index holds (`n`, the minute): a scan. */
+  async function againstScan(from: number, day: string | string[] = DAY): Promise<{ indexed: number; scanned: number; examined: number }> {
+    const _ = db.command;
+    const days = Array.isArray(day) ? _.in(day) : day;
+    const indexed = () => db.collection('events').where({ day: days, at: _.gte(minute(from)) }).count();
+    return {
+      indexed: (await indexed()).total,
+      scanned: (await db.collection('events').where({ n: _.gte(from) }).count()).total,
+      examined: await examined(indexed),
+    };
+  }
+
+  it('examines only the documents in the range, for one day or several', async () => {
+    const _ = db.command;
+    const read = () => db.collection('events').where({ day: DAY, at: _.gte(minute(590)) }).count();
+    expect((await read()).total).toBe(10);
+    expect(await examined(read)).toBe(10);
+    const between = () => db.collection('events').where({ day: DAY, at: _.gt(minute(100)).and(_.lte(minute(110))) }).count();
+    expect((await between()).total).toBe(10);
+    expect(await examined(between)).toBe(10);
+    const exactly = () => db.collection('events').where({ day: DAY, at: minute(7) }).count();
+    expect((await exactly()).total).toBe(1);
+    expect(await examined(exactly)).toBe(1);
+    const twoDays = () => db.collection('events').where({ day: _.in([DAY, '2024-06-02']), at: _.lt(minute(5)) }).count();
+    expect((await twoDays()).total).toBe(10);
+    expect(await examined(twoDays)).toBe(10);
+  });
+
+  it('reads the whole day when the range holds most of it, and a range of another type finds nothing', async () => {
+    const _ = db.command;
+    const most = () => db.collection('events').where({ day: DAY, at: _.gte(minute(10)) }).count();
+    expect((await most()).total).toBe(PER_DAY - 10);
+    expect(await examined(most)).toBe(PER_DAY);
+    // MongoDB brackets types: a Date's range holds no number, a number's no Date
+    expect((await db.collection('events').where({ day: DAY, at: _.gte(0) }).count()).total).toBe(0);
+  });
+
+  it('answers as a scan does after documents are added, moved within and out of the day, and removed, few or many', async () => {
+    const _ = db.command;
+    // later documents, some in the range
+    await db.collection('events').add({ data: [600, 601, 30].map((n) => ({ day: DAY, type: 'entry', at: minute(n), n })) });
+    expect(await againstScan(595)).toMatchObject({ indexed: 7, scanned: 7 + 5 });
+    // moved into the range, and out of it
+    await db.collection('events').where({ day: DAY, n: 20 }).update({ data: { at: minute(599), n: 599 } });
+    await db.collection('events').where({ day: DAY, n: 596 }).update({ data: { at: minute(1), n: 1 } });
+    const moved = await againstScan(595);
+    expect(moved.indexed).toBe(7);
+    // out of the day, and removed
+    await db.collection('events').where({ day: DAY, n: 597 }).update({ data: { day: '2024-06-03' } });
+    await db.collection('events').where({ day: DAY, n: 598 }).remove();
+    expect((await againstScan(595)).indexed).toBe(5);
+    // more writes than are kept beside the sorted keys: sorted again
+    await db.collection('events').add({ data: Array.from({ length: 1500 }, (_unused, i) => ({ day: DAY, type: 'entry', at: minute(1000 + i), n: 1000 + i })) });
+    const many = await againstScan(2490);
+    expect(many).toMatchObject({ indexed: 10, scanned: 10, examined: 10 });
+    expect((await againstScan(0, [DAY])).indexed).toBe((await db.collection('events').where({ day: DAY, at: _.exists(true) }).count()).total);
   });
 });
