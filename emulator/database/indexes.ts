@@ -180,6 +180,13 @@ function combinations(lists: readonly unknown[][]): unknown[][] {
   return lists.reduce<unknown[][]>((partial, list) => partial.flatMap((prefix) => list.map((value) => [...prefix, value])), [[]]);
 }
 
+/**
+ * Documents under a first key from which its second keys are kept sorted: below, reading them all
+ * costs little, and keeping order for each of a million users' few documents (`{openid, at}`)
+ * would cost the emulator hundreds of MB.
+ */
+const SORTED_FROM = 256;
+
 export class Index {
   readonly name: string;
   readonly unique: boolean;
@@ -268,7 +275,8 @@ export class Index {
 
   /**
    * A compound index's documents under each of `firstKeys` whose second field is within
-   * `bounds`; null when the index has one field, or when that does not narrow them (SecondKeys).
+   * `bounds`; null when the index has one field, when a key has few documents, or when that does
+   * not narrow them (SecondKeys).
    */
   within(firstKeys: readonly Scalar[], bounds: Bounds): Candidates | null {
     if (!this.seconds) return null;
@@ -276,6 +284,7 @@ export class Index {
     for (const key of firstKeys) {
       const postings = this.keys.get(key);
       if (!postings) continue;
+      if (postings.size < SORTED_FROM) return null;
       let second = this.seconds.get(postings);
       if (!second) this.seconds.set(postings, (second = new SecondKeys((doc) => keysOf(doc, this.paths[1]))));
       const hits = second.within(postings, bounds);
