@@ -101,8 +101,8 @@ function kindsAndGroupsPipeline(day: string, registry: readonly RegisteredChanne
   return {
     collection: 'user_days',
     stages: [
-      // every user-day with an entry, as the other pipelines read them: one without a channel gives no row
-      { $match: { day, entries: { $gt: 0 } } },
+      // the user-days with an entry, as the other pipelines read them, and a channel: one without gives no row, and most have none
+      { $match: { day, entries: { $gt: 0 }, byChannel: { $ne: {} } } },
       {
         $project: {
           isNew: isNewOn(day),

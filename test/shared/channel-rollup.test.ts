@@ -221,7 +221,7 @@ describe('the registry in a pipeline', () => {
 
   test('every stage has one operator, and each pipeline starts on an indexed field', () => {
     const { kindsAndGroups, firstTouches } = channelPipelines(DAY, REGISTRY, day([]));
-    expect(kindsAndGroups.stages[0]).toEqual({ $match: { day: DAY, entries: { $gt: 0 } } });
+    expect(kindsAndGroups.stages[0]).toEqual({ $match: { day: DAY, entries: { $gt: 0 }, byChannel: { $ne: {} } } });
     expect(firstTouches.stages[0]).toEqual({ $match: { firstDay: DAY, 'first.channel': { $exists: true } } });
     for (const stage of [...kindsAndGroups.stages, ...firstTouches.stages]) expect(Object.keys(stage)).toHaveLength(1);
   });
