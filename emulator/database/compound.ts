@@ -24,7 +24,8 @@ export interface Bounds {
 
 /** The keys of one type bracket, sorted, each with its document. */
 interface Sorted {
-  keys: Key[];
+  /** A number's or a Date's (its time) in a Float64Array, which the garbage collector does not scan. */
+  keys: Key[] | Float64Array;
   docs: Doc[];
 }
 
@@ -42,7 +43,7 @@ const RESORT_SHARE = 1 / 4;
 const RESORT_MIN = 1024;
 
 /** The first index in `keys` whose key is not below `value` (`after`: not at or below it). */
-function search(keys: Key[], value: Key, order: (a: Key, b: Key) => number, after: boolean): number {
+function search(keys: ArrayLike<Key>, value: Key, order: (a: Key, b: Key) => number, after: boolean): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -114,13 +115,86 @@ export class SecondKeys {
     }
     const sortedOf = (bracket: Bracket): Sorted => {
       const { keys, docs } = gathered[bracket];
-      const order = orderOf(bracket);
-      const positions = Array.from(keys, (_, i) => i).sort((a, b) => order(keys[a], keys[b]));
-      return { keys: positions.map((i) => keys[i]), docs: positions.map((i) => docs[i]) };
+      const positions = bracket === 'strings' ? stringOrder(keys as string[]) : numberOrder(keys as number[]);
+      const sorted: Sorted = { keys: bracket === 'strings' ? new Array<string>(keys.length) : new Float64Array(keys.length), docs: new Array<Doc>(keys.length) };
+      for (let i = 0; i < positions.length; i++) {
+        sorted.keys[i] = keys[positions[i]];
+        sorted.docs[i] = docs[positions[i]];
+      }
+      return sorted;
     };
     this.sorted = { numbers: sortedOf('numbers'), strings: sortedOf('strings'), dates: sortedOf('dates') };
     this.sortedCount = postings.size;
     this.added = [];
     this.replaced = 0;
   }
+}
+
+/**
+ * The positions of `keys` in compareStrings' order. Strings in a second field are mostly a few
+ * values (a type, a fate) repeated: each distinct one is compared once.
+ */
+function stringOrder(keys: readonly string[]): number[] {
+  const byKey = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const positions = byKey.get(key);
+    if (positions) positions.push(i);
+    else byKey.set(key, [i]);
+  });
+  return [...byKey.keys()].sort(compareStrings).flatMap((key) => byKey.get(key) as number[]);
+}
+
+/** 16-bit digits: four passes of a least-significant-digit radix sort over a double's 64 bits. */
+const DIGIT_BITS = 16;
+const DIGITS = 1 << DIGIT_BITS;
+/** Which of a double's two 32-bit words holds its low bits on this machine. */
+const LOW = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
+const HIGH = 1 - LOW;
+
+/**
+ * The positions of `keys` in compareNumbers' order (NaN first, -0 beside 0), by a radix sort of
+ * their bits: in linear time and in typed arrays, which the garbage collector does not scan. A
+ * comparison sort of a day of ten million events' times took 28 s in an emulator holding them.
+ */
+function numberOrder(keys: readonly number[]): Uint32Array {
+  const n = keys.length;
+  const words = new Uint32Array(new Float64Array(keys).buffer);
+  // each double's words made to compare as one unsigned integer: a negative's bits all flipped, a positive's sign bit set, NaN zero
+  for (let i = 0; i < n; i++) {
+    const low = 2 * i + LOW;
+    const high = 2 * i + HIGH;
+    if (Number.isNaN(keys[i])) {
+      words[low] = 0;
+      words[high] = 0;
+    } else if (words[high] >>> 31 === 1) {
+      words[low] = ~words[low];
+      words[high] = ~words[high];
+    } else {
+      words[high] |= 0x80000000;
+    }
+  }
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let next = new Uint32Array(n);
+  const counts = new Uint32Array(DIGITS);
+  for (let pass = 0; pass < 64 / DIGIT_BITS; pass++) {
+    const word = pass < 2 ? LOW : HIGH;
+    const shift = (pass % 2) * DIGIT_BITS;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(words[2 * i + word] >>> shift) & (DIGITS - 1)]++;
+    // times within a few years share their top bits: a digit all keys share orders nothing
+    if (n > 0 && counts[(words[word] >>> shift) & (DIGITS - 1)] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < DIGITS; d++) {
+      const count = counts[d];
+      counts[d] = sum;
+      sum += count;
+    }
+    for (let k = 0; k < n; k++) {
+      const position = order[k];
+      next[counts[(words[2 * position + word] >>> shift) & (DIGITS - 1)]++] = position;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
 }

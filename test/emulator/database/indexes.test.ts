@@ -230,6 +230,25 @@ describe('a compound index: equality on its first field, a range on its second (
     expect((await db.collection('events').where({ day: DAY, at: _.gte(0) }).count()).total).toBe(0);
   });
 
+  it('orders numbers as MongoDB does: negatives, -0 beside 0, fractions, infinities, NaN below every number', async () => {
+    const _ = db.command;
+    const day = '2024-06-05';
+    // some differ only in their low 32 bits: -1 - 2⁻⁴⁴ and -1 - 2⁻⁴⁵, 1 + 2⁻⁴⁵ and 1 + 2⁻⁴⁴
+    const values = [-Infinity, -1e300, -2.5, -1 - 2 ** -44, -1 - 2 ** -45, -1, -0, 0, 1e-300, 0.5, 1, 1 + 2 ** -45, 1 + 2 ** -44, 2 ** 53, 1e300, Infinity, NaN];
+    await db.collection('events').add({ data: Array.from({ length: 30 * values.length }, (_unused, i) => ({ day, v: values[i % values.length], n: i })) });
+    for (const low of values.filter((value) => !Number.isNaN(value))) {
+      for (const [op, test] of [['gte', (v: number) => v >= low], ['lt', (v: number) => v < low], ['eq', (v: number) => v === low]] as const) {
+        const condition = op === 'eq' ? low : _[op](low);
+        const expected = 30 * values.filter(test).length;
+        const read = () => db.collection('events').where({ day, v: condition }).count();
+        expect([op, low, (await read()).total]).toEqual([op, low, expected]);
+        // NaN sorts below every number: a range with no low bound holds it (the matcher leaves it out); one holding more than half of the day reads it all
+        const held = expected + (op === 'lt' ? 30 : 0);
+        expect([op, low, await examined(read)]).toEqual([op, low, held * 2 > 30 * values.length ? 30 * values.length : held]);
+      }
+    }
+  });
+
   it('answers as a scan does after documents are added, moved within and out of the day, and removed, few or many', async () => {
     const _ = db.command;
     // later documents, some in the range
