@@ -7,7 +7,7 @@ import { fieldPath, Undecided, UNDECIDED, valueAt } from './values';
  * Query matching with MongoDB's answers (semantics.ts) at a fraction of mingo's cost. mingo
  * interprets a query for every document (about a microsecond each); a rollup pipeline matches a
  * million events, a dozen times. The common conditions (equality, ranges, $ne, $in, $exists,
- * $and) are compiled here into plain comparisons, for the documents whose path holds no array;
+ * $and; equality to a scalar, or to `{}`) are compiled here into plain comparisons, for the documents whose path holds no array;
  * any other document, and any other query, is tested by the corrected mingo (fallback.ts).
  */
 export type Matcher = (doc: Doc) => boolean;
@@ -21,6 +21,10 @@ const isScalar = (value: unknown): boolean =>
   (typeof value === 'number' && !Number.isNaN(value)) ||
   (value instanceof Date && !Number.isNaN(value.getTime()));
 
+/** `{}`: `byChannel: {$ne: {}}` keeps the user-days with a channel. */
+const isEmptyDocument = (value: unknown): boolean => isPlainObject(value) && Object.keys(value).length === 0;
+const isEqualityOperand = (value: unknown): boolean => isScalar(value) || isEmptyDocument(value);
+
 const isOperatorObject = (value: unknown): value is Record<string, unknown> => isPlainObject(value) && Object.keys(value).length > 0 && Object.keys(value).every((key) => key.startsWith('$'));
 
 const range =
@@ -29,8 +33,8 @@ const range =
     queryRange(value, operand, test, inclusive);
 
 const OPERATORS: Record<string, { accepts: (operand: unknown) => boolean; test: (value: unknown, operand: unknown) => boolean }> = {
-  $eq: { accepts: isScalar, test: queryEquals },
-  $ne: { accepts: isScalar, test: (value, operand) => !queryEquals(value, operand) },
+  $eq: { accepts: isEqualityOperand, test: queryEquals },
+  $ne: { accepts: isEqualityOperand, test: (value, operand) => !queryEquals(value, operand) },
   $gt: { accepts: isScalar, test: range((order) => order > 0, false) },
   $gte: { accepts: isScalar, test: range((order) => order >= 0, true) },
   $lt: { accepts: isScalar, test: range((order) => order < 0, false) },

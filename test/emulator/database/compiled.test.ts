@@ -38,6 +38,7 @@ const value = fc.oneof(
   { weight: 6, arbitrary: scalar },
   { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) },
   { weight: 1, arbitrary: record({ x: scalar }) },
+  { weight: 1, arbitrary: fc.constant({}) },
   // the same fields in either order: unequal in MongoDB
   { weight: 1, arbitrary: fc.constantFrom({ x: 1, y: 2 }, { y: 2, x: 1 }) },
 );
@@ -94,6 +95,8 @@ const accumulator = fc.oneof(
 const condition = fc.oneof(
   scalar,
   fc.tuple(fc.constantFrom('$eq', '$ne', '$gt', '$gte', '$lt', '$lte'), scalar).map(([op, v]) => ({ [op]: v })),
+  // an empty document: `byChannel: {$ne: {}}`
+  fc.constantFrom('$eq', '$ne').map((op) => ({ [op]: {} })),
   record({ $gte: scalar, $lt: scalar }),
   fc.array(scalar, { maxLength: 3 }).map((vs) => ({ $in: vs })),
   fc.boolean().map((b) => ({ $exists: b })),
