@@ -8,10 +8,11 @@ import { compareNumbers, compareStrings, isNumeric, typeName } from './semantics
 /**
  * An index serves the planner through its FIRST field (equality, `$in` and ranges), a compound
  * one through its first two too (equality or `$in` on the first, equality or a range on the
- * second: compound.ts), and, when unique, guards its full compound key. Candidates it gives are a superset of the matches:
- * mingo still filters every candidate, so the index never decides semantics, only cost. Each key
- * holds its documents themselves, not only their ids: a day's million events are read straight
- * from the index, where looking each id up again cost more than matching the document.
+ * second: compound.ts), and, when unique, guards its full compound key. Candidates it gives are a
+ * superset of the matches: mingo still filters every candidate, so the index never decides
+ * semantics, only cost. Each key holds its documents themselves, not only their ids: a day's
+ * million events are read straight from the index, where looking each id up again cost more than
+ * matching the document.
  */
 export type Scalar = string | number | boolean | null | Date;
 

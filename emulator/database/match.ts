@@ -7,8 +7,9 @@ import { fieldPath, Undecided, UNDECIDED, valueAt } from './values';
  * Query matching with MongoDB's answers (semantics.ts) at a fraction of mingo's cost. mingo
  * interprets a query for every document (about a microsecond each); a rollup pipeline matches a
  * million events, a dozen times. The common conditions (equality, ranges, $ne, $in, $exists,
- * $and; equality to a scalar, or to `{}`) are compiled here into plain comparisons, for the documents whose path holds no array;
- * any other document, and any other query, is tested by the corrected mingo (fallback.ts).
+ * $and; equality to a scalar, or to `{}`) are compiled here into plain comparisons, for the
+ * documents whose path holds no array; any other document, and any other query, is tested by the
+ * corrected mingo (fallback.ts).
  */
 export type Matcher = (doc: Doc) => boolean;
 
