@@ -86,15 +86,17 @@ class KeyMaps {
     return ids;
   }
 
-  remove(key: Scalar, id: DocId): void {
+  /** Answers the key's documents the document was among, if any. */
+  remove(key: Scalar, id: DocId): Postings | undefined {
     const [map, k] = this.mapFor(key);
     const ids = map.get(k);
-    if (!ids) return;
+    if (!ids) return undefined;
     ids.delete(id);
     if (ids.size === 0) {
       map.delete(k);
       this.sorted = null;
     }
+    return ids;
   }
 
   get(key: Scalar): Postings | undefined {
@@ -265,9 +267,8 @@ export class Index {
 
   remove(id: DocId, doc: Doc): void {
     for (const key of keysOf(doc, this.paths[0])) {
-      const postings = this.keys.get(key);
+      const postings = this.keys.remove(key, id);
       if (postings) this.seconds?.get(postings)?.remove();
-      this.keys.remove(key, id);
     }
     if (this.unique) for (const key of this.uniqueKeys(doc).keys()) if (this.owners.get(key) === id) this.owners.delete(key);
   }
