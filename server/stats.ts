@@ -225,7 +225,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
   },
 
   async backfill(event, ctx) {
-    const { from, to } = backfillRange(event);
+    const { from, to } = backfillRange(event, chinaDay(ctx.now()));
     const days = dayRange(from, to);
     const { written, final, done } = await rollupDays(ctx.db, days, ctx.counter, ctx.now, ctx.now().getTime() + ctx.rollupBudgetMs);
     const remaining = days.slice(done);

@@ -221,8 +221,19 @@ export const retentionInput = rangedInput<RetentionInput>(compiled.retention);
 /** A range, a goal's name, a model, a dimension and how many keys to answer (at most 100). */
 export const goalsInput = rangedInput<GoalsInput>(compiled.goals);
 
-/** A backfill: at most 92 days per call, so that a call fits in the function's timeout. */
-export const backfillRange = rangedInput<RangeInput>(compiled.range, MAX_BACKFILL_DAYS);
+const backfillInput = rangedInput<RangeInput>(compiled.range, MAX_BACKFILL_DAYS);
+
+/**
+ * A backfill: at most 92 days per call, so that a call fits in the function's timeout, each of
+ * them over: before `today` (China day, YYYY-MM-DD). A day not over has no counts to keep yet, and
+ * its rollup would store the day-N retention of cohorts that have not reached day N as a known 0;
+ * `today` answers today so far. Throws ValidationError (INVALID_INPUT, field `to`) for a day not over.
+ */
+export function backfillRange(input: unknown, today: string): RangeInput {
+  const range = backfillInput(input);
+  if (range.to >= today) throw new ValidationError(`field "to" is ${range.to}, a day that is not over: a backfill rolls up days before today (${today}, Beijing time); the action "today" answers today so far.`, 'to');
+  return range;
+}
 
 export const shareTreeInput = validator<ShareTreeInput>(compiled.shareTree);
 export const groupInput = validator<GroupInput>(compiled.group);

@@ -7,7 +7,7 @@
 import cloud from 'wx-server-sdk';
 import type { EnterEvent, HideEvent, StoredEvent } from '../../shared/model';
 import type { ChatShare } from '../../packages/rukou-tracker/src/tracker';
-import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { gateway, openedFrom, SimulatedPhone, type PageInstance } from './simulated-wx';
 
 const APP = 'wx0000000000000000';
@@ -49,11 +49,15 @@ interface Numbers {
   funnel: { intents: number; returnOpens: number; openerDays: number; returnRatio: number };
 }
 
-/** Rolls up every day that has events (an event's day follows its time, which follows the phone's clock) and reads the totals and the share funnel. */
+/**
+ * Rolls up every day that has events (an event's day follows its time, which follows the phone's
+ * clock) once they are over, and reads the totals and the share funnel.
+ */
 async function rolledUp(): Promise<Numbers> {
   const answer = (await db.collection('events').field({ day: true }).limit(1000).get()) as unknown as { data: { day: string }[] };
   const days = answer.data.map((event) => event.day).sort();
   const range = { from: days[0], to: days[days.length - 1] };
+  await moveClock(emulator.url, { advance: '1d' });
   await admin({ action: 'backfill', ...range });
   const overview = await admin<{ totals: Record<string, { value: number }> }>({ action: 'overview', ...range });
   const totals = Object.fromEntries(Object.entries(overview.totals).map(([key, { value }]) => [key, value])) as unknown as Numbers['totals'];

@@ -10,7 +10,8 @@
  * (HTTP access: 403), whatever they ask; an operator's input that is not an object, names no known
  * action, has a field of the wrong shape or an unknown field is INVALID_INPUT naming the field (when
  * one field is at fault), a day that is not a real one names it, a range that ends before it starts
- * names none, and one past 366 days (92 for a backfill) is LIMIT_EXCEEDED. Anything else gets the
+ * names none, one past 366 days (92 for a backfill) is LIMIT_EXCEEDED, and a backfill that reaches
+ * a day not over (today or later) is INVALID_INPUT naming `to`. Anything else gets the
  * correct result, checked against the rollups read from the database before the call: the range
  * echoed, the previous period of the same length, one trend row per day with `missing` where no
  * rollup is, sums of the days' totals, ranked keys in order, a share tree or group that exists or
@@ -47,8 +48,8 @@ const range = (maxDays: number): fc.Arbitrary<{ from: string; to: string }> =>
     .tuple(day(TODAY), fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: maxDays - 1 }) }))
     .map(([from, extra]) => ({ from, to: dayOf(dayNumber(from) + extra) }))
     .filter(({ to }) => isRealDay(to));
-/** A backfill computes a day in about 15 requests: mostly one or two days, rarely many. */
-const backfillRange = fc.oneof({ weight: 24, arbitrary: range(1) }, { weight: 6, arbitrary: range(2) }, { weight: 1, arbitrary: range(92) });
+/** A backfill computes a day in about 15 requests: mostly one or two days, rarely many, all of them over. */
+const backfillRange = fc.oneof({ weight: 24, arbitrary: range(1) }, { weight: 6, arbitrary: range(2) }, { weight: 1, arbitrary: range(92) }).filter(({ to }) => to < TODAY);
 const limit = fc.option(fc.oneof(fc.integer({ min: 1, max: 100 }), fc.constant(null)), { nil: undefined });
 /** `channels` answers up to MAX_CHANNEL_ROWS rows a list. */
 const channelsLimit = fc.option(fc.oneof(fc.integer({ min: 1, max: MAX_CHANNEL_ROWS }), fc.constant(null)), { nil: undefined });
@@ -206,6 +207,7 @@ function verdict(payload: unknown): Verdict {
     if (days < 1) return { code: 'INVALID_INPUT' };
     if (days > spec.maxDays) return { code: 'LIMIT_EXCEEDED' };
   }
+  if (action === 'backfill' && String(payload.to) >= TODAY) return { code: 'INVALID_INPUT', field: 'to' };
   return { valid: payload };
 }
 

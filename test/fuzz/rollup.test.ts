@@ -135,6 +135,7 @@ function expectedFor(event: unknown, source: string, operator: boolean): Expecte
   const days = dayNumber(String(event.to)) - dayNumber(String(event.from)) + 1;
   if (days < 1) return { refusal: { code: 'INVALID_INPUT' } };
   if (days > 92) return { refusal: { code: 'LIMIT_EXCEEDED' } };
+  if (String(event.to) >= TODAY) return { refusal: { code: 'INVALID_INPUT', field: 'to' } };
   return { backfill: daysFrom(String(event.from), String(event.to)) };
 }
 

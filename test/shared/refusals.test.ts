@@ -45,7 +45,7 @@ describe('operator inputs', () => {
   });
 
   test('a range too long says its length and the limit in the message, and carries nothing else', () => {
-    expect(refusalOf(() => backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-02' }))).toEqual({
+    expect(refusalOf(() => backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-02' }, '2024-05-20'))).toEqual({
       error: { code: 'LIMIT_EXCEEDED', message: 'The range has 93 days; at most 92 are allowed per call: split it.' },
     });
   });

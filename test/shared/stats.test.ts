@@ -122,8 +122,14 @@ describe('operator inputs', () => {
   test('366 days is the cap for stats, 92 for a backfill', () => {
     expect(statsRange({ ...range, from: '2023-03-08', to: '2024-03-07' }).from).toBe('2023-03-08');
     expect(() => statsRange({ ...range, from: '2023-03-07', to: '2024-03-07' })).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
-    expect(backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-01' }).to).toBe('2024-04-01');
-    expect(() => backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-02' })).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+    expect(backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-01' }, '2024-05-20').to).toBe('2024-04-01');
+    expect(() => backfillRange({ action: 'backfill', from: '2024-01-01', to: '2024-04-02' }, '2024-05-20')).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
+  });
+  test('a backfill rolls up only days that are over: yesterday is the last', () => {
+    expect(backfillRange({ action: 'backfill', from: '2024-05-18', to: '2024-05-19' }, '2024-05-20')).toEqual({ action: 'backfill', from: '2024-05-18', to: '2024-05-19' });
+    for (const to of ['2024-05-20', '2024-05-21', '2024-08-18']) {
+      expect(() => backfillRange({ action: 'backfill', from: '2024-05-19', to }, '2024-05-20')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', field: 'to', message: expect.stringContaining('not over') }));
+    }
   });
   test('an optional limit or dimension sent as null is as if it were not sent (the dimension was refused)', () => {
     expect(rankInput({ ...range, limit: null, dimension: null })).toMatchObject({ limit: null, dimension: null });
