@@ -1,12 +1,16 @@
 import type { ServerResponse } from 'node:http';
-import { BackendError, invalidParam } from '../errors';
-import { readParams, sendJson, type Params } from '../http';
+import { BackendError } from '../errors';
+import { readParams, Refusal, refuseAsEmulator, sendJson, type Params } from '../http';
 import type { Logger } from '../log';
 import type { Route } from '../server';
 import type { ClockMoves } from './operations';
 
-/** A refusal as `{code, message}`: 409 for a move back in time, 400 for a body the route cannot read or a move it refuses. */
+/**
+ * A refusal as `{code, message}`: a body the route cannot read with the status every route gives
+ * it (400, 413 or 415), 409 for a move back in time, 400 for a move it refuses.
+ */
 function refuse(res: ServerResponse, error: unknown): void {
+  if (error instanceof Refusal) return refuseAsEmulator(res, error);
   if (!(error instanceof BackendError)) throw error;
   sendJson(res, error.code === 'CLOCK_BACKWARDS' ? 409 : 400, { code: error.code, message: error.message });
 }
@@ -41,7 +45,8 @@ export function clockRoutes(moves: ClockMoves, log: Logger): Route[] {
           try {
             params = await readParams(req);
           } catch (error) {
-            throw invalidParam(`the body must be JSON {"set": ISO} or {"advance": ms | "1d"}: ${(error as Error).message}`);
+            if (!(error instanceof Refusal)) throw error;
+            throw new Refusal(error.status, `the body must be JSON {"set": ISO} or {"advance": ms | "1d"}: ${error.message}`);
           }
           const { reached, ...moved } = await moves.move(params);
           if (reached) {
