@@ -1,5 +1,6 @@
 import { isRukouError, ValidationError, type Refusal } from '../shared/errors';
 import { isRecord, quoted } from '../shared/input';
+import { httpResponse, isHttpAccess, type HttpAccessAnswer } from './http-access';
 
 /** What every Rukou function answers: its result, or a refusal with a stable code. */
 export type Answer<T> = T | { error: Refusal };
@@ -11,13 +12,16 @@ export type Answer<T> = T | { error: Refusal };
  * call from a Mini Program: that is not payload, and identity comes only from
  * `cloud.getWXContext()`, never from the event. A RukouError (bad input, no identity, not an
  * operator…) becomes the documented `{ error: { code, message, field? } }` answer, while anything
- * unexpected still throws and surfaces as a function failure in the cloud console.
+ * unexpected still throws and surfaces as a function failure in the cloud console. An HTTP access
+ * event, whichever function it reaches, is answered as HTTP access (`httpResponse`): the answer
+ * with 200, a refusal with its 4xx.
  *
  * @example
  * export const main = handler(async (event) => track(event));
  */
-export function handler<T>(fn: (event: Record<string, unknown>) => Promise<T>): (event: unknown) => Promise<Answer<T>> {
+export function handler<T>(fn: (event: Record<string, unknown>) => Promise<T>): (event: unknown) => Promise<Answer<T> | HttpAccessAnswer> {
   return async (event) => {
+    if (isRecord(event) && isHttpAccess(event)) return httpResponse(() => fn(event));
     try {
       if (!isRecord(event)) throw new ValidationError(`The event must be a JSON object; this one is ${kindOf(event)}.`);
       return await fn(withoutUserInfo(event));

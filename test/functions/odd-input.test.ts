@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import cloud from 'wx-server-sdk';
 import { eventDocId } from '../../shared/ids';
+import { isRecord } from '../../shared/input';
 import { invokeAs, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 
 const OPERATOR = 'o-operator';
@@ -42,11 +43,14 @@ async function invoke(name: string, via: Via, data: unknown): Promise<{ result?:
   return invokeAs(emulator.url, name, data, user);
 }
 
-/** The refusal in an answer (from the integration response's body for HTTP access), checked for shape. */
-function refusalOf(answer: Awaited<ReturnType<typeof invoke>>): { code: string; message: string; field?: string } {
+/**
+ * The refusal in an answer, checked for shape: for HTTP access (`http`, whichever function it
+ * reaches) the integration response's body, with a 4xx status.
+ */
+function refusalOf(answer: Awaited<ReturnType<typeof invoke>>, http = false): { code: string; message: string; field?: string } {
   expect(answer).toEqual({ result: expect.anything() });
   let result = answer.result as Record<string, unknown>;
-  if (typeof result.statusCode === 'number') {
+  if (http) {
     expect(result.statusCode).toBeGreaterThanOrEqual(400);
     expect(result.statusCode).toBeLessThan(500);
     result = JSON.parse(String(result.body)) as Record<string, unknown>;
@@ -144,14 +148,17 @@ const CASES: [string, Via, unknown, string, string | undefined][] = [
   ['admin', 'http', http({ queryStringParameters: 'action=today' }), 'INVALID_INPUT', 'action'],
   ['admin', 'http', http({ queryStringParameters: POISON }), 'INVALID_INPUT', 'action'],
   ['rollup', 'http', http({ headers: { authorization: POISON } }), 'NOT_OPERATOR', undefined],
-  ['rollup', 'http', http({}), 'NOT_OPERATOR', undefined],
+  ['rollup', 'http', http({ body: '{"action":"backfill"}' }), 'INVALID_INPUT', undefined],
+  ['rollup', 'http', http({}), 'INVALID_INPUT', 'action'],
   ['track', 'http', http({}), 'INVALID_INPUT', undefined],
+  ['messages', 'http', http({ headers: {} }), 'NOT_OPERATOR', undefined],
+  ['callback', 'http', http({}), 'NOT_WECHAT', undefined],
 ];
 
 describe('a refusal with a stable code, and nothing written', () => {
   test.each(CASES)('%s called by %s with %j: %s %s', async (name, via, event, code, field) => {
     const before = await counts();
-    const error = refusalOf(await invoke(name, via, event));
+    const error = refusalOf(await invoke(name, via, event), via === 'http' && isRecord(event) && typeof event.httpMethod === 'string' && isRecord(event.headers));
     expect(error.code).toBe(code);
     expect(error.field).toBe(field);
     expect(await counts()).toEqual(before);

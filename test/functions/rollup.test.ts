@@ -264,6 +264,15 @@ describe('operators', () => {
     expect(refused.statusCode).toBe(403);
     expect(JSON.parse(refused.body).error.code).toBe('NOT_OPERATOR');
   });
+
+  test("rollup's backfill over HTTP access with the same token", async () => {
+    const http = (authorization: string) => ({ path: '/rollup', httpMethod: 'POST', headers: { authorization }, body: JSON.stringify({ action: 'backfill', from: DAYS[0], to: DAYS[0] }), isBase64Encoded: false });
+    const ok = (await invokeAs(emulator.url, 'rollup', http(`Bearer ${TOKEN}`), { openid: '', source: 'wx_http' })).result as any;
+    expect(ok.statusCode).toBe(200);
+    expect(JSON.parse(ok.body)).toMatchObject({ rolledUp: [DAYS[0]], remaining: null });
+    const refused = (await invokeAs(emulator.url, 'rollup', http('Bearer wrong'), { openid: '', source: 'wx_http' })).result as any;
+    expect([refused.statusCode, JSON.parse(refused.body).error.code]).toEqual([403, 'NOT_OPERATOR']);
+  });
 });
 
 describe('everyone else is refused and nothing is done', () => {

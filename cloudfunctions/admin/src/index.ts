@@ -16,7 +16,8 @@ import { serverConfig } from '../../../server/config';
 import { handler, route } from '../../../server/handler';
 import { CARD_ACTIONS } from '../../../server/cards';
 import { CHANNEL_ACTIONS, renewDue, type ChannelsContext } from '../../../server/channels';
-import { httpPayload, httpResponse, isHttpAccess, requireOperator } from '../../../server/operators';
+import { payloadOf } from '../../../server/http-access';
+import { requireOperator } from '../../../server/operators';
 import { RequestCounter } from '../../../server/pipeline';
 import { STATS_ACTIONS, type StatsContext } from '../../../server/stats';
 import { isTimerEvent } from '../../../server/timer';
@@ -30,9 +31,8 @@ async function serve(event: Record<string, unknown>): Promise<unknown> {
   if (isTimerEvent(event)) return renewDue({ db, now });
   const counter = new RequestCounter();
   await requireOperator(db, event, config, counter);
-  const payload = isHttpAccess(event) ? httpPayload(event) : event;
   const appid = config.appid ?? caller().appid;
-  return actions(payload, { db, counter, now, rollupBudgetMs: config.rollupBudgetMs, ...(appid ? { appid } : {}) });
+  return actions(payloadOf(event), { db, counter, now, rollupBudgetMs: config.rollupBudgetMs, ...(appid ? { appid } : {}) });
 }
 
-export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));
+export const main = handler(serve);

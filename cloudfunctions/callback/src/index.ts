@@ -9,12 +9,11 @@ import { join } from 'node:path';
 import { handlePush, pushOf } from '../../../server/callback';
 import { caller, getCloud } from '../../../server/cloud';
 import { handler } from '../../../server/handler';
-import { httpResponse, isHttpAccess } from '../../../server/operators';
 
 /** Rukou's own card cover (520×416, the size §D.5 suggests), deployed beside the bundle: read when a thumbnail is uploaded, every 3 days or so. */
 const shippedThumb = (): Buffer => readFileSync(join(__dirname, 'card-thumb.png'));
 
 const serve = async (event: Record<string, unknown>): Promise<unknown> => handlePush({ db: getCloud().database(), now: () => new Date(), shippedThumb }, pushOf(caller(), event));
 
-/** An HTTP access call (never WeChat's push) is refused as an integration response: 403, like every function's HTTP refusal. */
-export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));
+/** An HTTP access call (never WeChat's push) is refused as every function refuses it (`handler`): 403. */
+export const main = handler(serve);

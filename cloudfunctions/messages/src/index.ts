@@ -13,7 +13,8 @@ import { getCloud, userCaller } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler, route } from '../../../server/handler';
 import { consent, retryDue, send, templates, type MessagesContext } from '../../../server/messages';
-import { httpPayload, httpResponse, isHttpAccess, requireOperator } from '../../../server/operators';
+import { payloadOf } from '../../../server/http-access';
+import { requireOperator } from '../../../server/operators';
 import { RequestCounter } from '../../../server/pipeline';
 import { isTimerEvent } from '../../../server/timer';
 
@@ -25,8 +26,8 @@ async function serve(event: Record<string, unknown>): Promise<unknown> {
   if (isTimerEvent(event)) return retryDue(ctx);
   if (event.action === 'consent') return consent(event, ctx, userCaller());
   await requireOperator(ctx.db, event, config, new RequestCounter());
-  return operatorActions(isHttpAccess(event) ? httpPayload(event) : event, ctx);
+  return operatorActions(payloadOf(event), ctx);
 }
 
-/** HTTP access (operators with a bearer token) is answered as an integration response: a refusal is a real 4xx, as `admin` answers. */
-export const main = handler(async (event) => (isHttpAccess(event) ? httpResponse(() => serve(event)) : serve(event)));
+/** HTTP access (operators with a bearer token) is answered as every function answers it (`handler`): a refusal is a real 4xx. */
+export const main = handler(serve);

@@ -7,12 +7,13 @@
  * Each day costs time in proportion to its events, so a long backfill of busy days needs several calls:
  *
  * @example
- * // from an operator's Mini Program or `npx rukou invoke rollup --openid <operator>`
+ * // from an operator's Mini Program, `npx rukou invoke rollup --openid <operator>`, or HTTP access with an operator's bearer token
  * { "action": "backfill", "from": "2024-05-01", "to": "2024-05-31" }
  */
 import { getCloud } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler, route } from '../../../server/handler';
+import { payloadOf } from '../../../server/http-access';
 import { requireOperator } from '../../../server/operators';
 import { RequestCounter } from '../../../server/pipeline';
 import { dailyRun } from '../../../server/rollup';
@@ -29,6 +30,6 @@ export const main = handler(async (event) => {
   // peak memory is reported so that operators (and the benchmark) see how close a run is to the limit
   if (timer) return { ...(await dailyRun(db, timer, { eventDays: config.retentionDays, userDays: config.userDayRetentionDays }, config.rollupBudgetMs, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
   await requireOperator(db, event, config, counter);
-  const answer = await operatorActions(event, { db, counter, now: () => new Date(), rollupBudgetMs: config.rollupBudgetMs });
+  const answer = await operatorActions(payloadOf(event), { db, counter, now: () => new Date(), rollupBudgetMs: config.rollupBudgetMs });
   return { ...(answer as object), databaseRequests: counter.count };
 });
