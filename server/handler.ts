@@ -32,7 +32,7 @@ export function handler<T>(fn: (event: Record<string, unknown>) => Promise<T>): 
   };
 }
 
-const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
+const kindOf = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`);
 
 function withoutUserInfo(event: Record<string, unknown>): Record<string, unknown> {
   if (!Object.hasOwn(event, 'userInfo')) return event;
@@ -54,7 +54,7 @@ export function route<C>(
     const action = event.action;
     const run = typeof action === 'string' && Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (!run) {
-      const named = typeof action === 'string' ? `Unknown action ${quoted(action)}` : 'No action';
+      const named = typeof action === 'string' ? `Unknown action ${quoted(action)}` : action === undefined ? 'No action' : `The action must be a string, not ${kindOf(action)}`;
       throw new ValidationError(`${named}. Known actions: ${Object.keys(actions).join(', ')}.`, 'action');
     }
     return run(event, context);

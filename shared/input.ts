@@ -80,13 +80,23 @@ function pathOf(error: ErrorObject): string[] {
 /** Whether `error` is one of the reasons for `parent` (the failure of one of its anyOf branches). */
 const isBranchOf = (error: ErrorObject, parent: ErrorObject): boolean => parent.keyword === 'anyOf' && error.schemaPath.startsWith(`${parent.schemaPath}/`);
 
+/** Values of a list an `enum` refusal shows: the lists of Rukou's schemas (dimensions, models, days) are shorter. */
+const ALLOWED_SHOWN = 12;
+
+/** What an error wanted, in words; an `enum` names its values (ajv says only "must be equal to one of the allowed values"). */
+function wantedBy(error: ErrorObject): string | undefined {
+  if (error.keyword !== 'enum') return error.message;
+  const values = (error.params as { allowedValues: unknown[] }).allowedValues;
+  return `must be one of ${values.slice(0, ALLOWED_SHOWN).map((value) => JSON.stringify(value)).join(', ')}${values.length > ALLOWED_SHOWN ? ', …' : ''}`;
+}
+
 function phrase(error: ErrorObject, all: ErrorObject[]): string {
   const path = pathOf(error);
   const field = path.join('.');
   if (error.keyword === 'additionalProperties') return `unknown field ${quoted(field)}`;
   if (error.keyword === 'required') return `missing field ${quoted(field)}`;
   // anyOf only says that no branch matched: say what each branch wanted instead
-  const wanted = error.keyword === 'anyOf' ? all.filter((branch) => isBranchOf(branch, error)).map((branch) => branch.message).join(' or ') : error.message;
+  const wanted = error.keyword === 'anyOf' ? all.filter((branch) => isBranchOf(branch, error)).map(wantedBy).join(' or ') : wantedBy(error);
   return `field ${path.length > 0 ? quoted(field) : '"(input)"'} ${wanted || 'is invalid'}`;
 }
 

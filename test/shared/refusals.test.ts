@@ -34,7 +34,7 @@ describe('operator inputs', () => {
 
   test('a dimension outside the list names the dimension and the allowed values', () => {
     expect(refusalOf(() => rankInput({ ...range, dimension: 'openid' }))).toEqual({
-      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/"dimension".*allowed values/), field: 'dimension' },
+      error: { code: 'INVALID_INPUT', message: 'Invalid input: field "dimension" must be one of "scene", "category", "bucket", "page", null.', field: 'dimension' },
     });
   });
 
