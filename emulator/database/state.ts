@@ -295,7 +295,7 @@ export class DatabaseState {
   private replay(ops: WriteOp[], jsonLength: number): void {
     this.sequence++;
     // Re-encoding every document only to measure it would double the load time; a share of the line is close enough.
-    const share = jsonLength / ops.length;
+    const share = Math.round(jsonLength / ops.length);
     for (const op of ops) {
       if (op.kind !== 'create' && !this.collections.has(op.collection)) continue;
       if (op.kind === 'create' && this.collections.has(op.collection)) continue;
