@@ -19,7 +19,7 @@ import {
   topSharesInRangePipeline,
   totalsWithChange,
 } from '../shared/stats';
-import { goalStats } from '../shared/goal-stats';
+import { goalStats, usersMapOf } from '../shared/goal-stats';
 import { escapeKey } from '../shared/keys';
 import { retentionStats } from '../shared/retention-stats';
 import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
@@ -149,7 +149,8 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
    */
   async goals(event, ctx) {
     const input = goalsInput(event);
-    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${escapeKey(input.goal)}`]: true });
+    const map = usersMapOf(input.by);
+    const docs = await rollupsBetween(ctx, input.from, input.to, { _id: true, version: true, [`goals.${escapeKey(input.goal)}`]: true, ...(map ? { [map]: true } : {}) });
     return goalStats({ ...input, limit: input.limit ?? DEFAULT_LIMIT }, docs, catalogSceneNames);
   },
 

@@ -4,7 +4,11 @@
  *
  * Range numbers are sums of the days' numbers, as every range stat is: `converterDays` where a
  * day says `converters` (someone who converted on two days is two converter-days), `userDays`
- * where it says `users`; the conversion rate is converterDays / userDays. Goals and value add up
+ * where it says `users`; the conversion rate is converterDays / userDays. A key's users are those
+ * of every day of the range that counts goals, credited that day or not: for bucket, category,
+ * scene, channel and page from the day's own map (`byScene` …, as `topEntries` and `channels` sum
+ * them); share, group, message and card keys have users in a day's goal rows only, which hold the
+ * keys credited that day, so theirs are of the days each was credited. Goals and value add up
  * exactly (each goal is on one day). The median is read from the days' time buckets summed, by
  * the same rule as a day's (`shared/goal-times.ts`).
  *
@@ -16,7 +20,7 @@ import { conversionRate, type GoalRow } from './goal-rollup';
 import { addHistogram, medianSeconds } from './goal-times';
 import { escapeKey, unescapeKey } from './keys';
 import type { GoalDimension, GoalModel } from './model';
-import type { RollupDoc, SceneNames } from './rollup';
+import { MAP_OF, type Dimension, type RollupDoc, type SceneNames } from './rollup';
 import { dayRange } from './time';
 import { missingDays } from './stats';
 
@@ -57,10 +61,18 @@ const countsGoals = (version: string): boolean => Number(/^rollup-(\d+)$/.exec(v
 /** A day's goal of that name, its own property only (a name such as `constructor` is a name like any other). */
 const goalOf = (doc: Pick<RollupDoc, 'goals'>, name: string) => (doc.goals && Object.hasOwn(doc.goals, name) ? doc.goals[name] : undefined);
 
-export function goalStats(request: GoalsRequest, docs: readonly Pick<RollupDoc, '_id' | 'version' | 'goals'>[], sceneNames: (scene: number) => SceneNames): GoalsAnswer {
+/** The rollup map a dimension's users are read from over a range, when the rollup has one (`goalStats`). */
+export const usersMapOf = (by: GoalDimension): (typeof MAP_OF)[Dimension] | undefined => (Object.hasOwn(MAP_OF, by) ? MAP_OF[by as Dimension] : undefined);
+
+/** A day's rollup as `goalStats` reads it: the goal (`goals.<name>`) and, for a dimension with a map (`usersMapOf`), that map. */
+export type GoalRangeDoc = Pick<RollupDoc, '_id' | 'version' | 'goals'> & Partial<Pick<RollupDoc, (typeof MAP_OF)[Dimension]>>;
+
+export function goalStats(request: GoalsRequest, docs: readonly GoalRangeDoc[], sceneNames: (scene: number) => SceneNames): GoalsAnswer {
   const { from, to, goal, model, by, limit } = request;
   const totals = { goals: 0, value: 0, converterDays: 0, verified: 0 };
   const sums = new Map<string, Omit<GoalKeyStats, 'key' | 'conversionRate' | 'medianSeconds'> & { times: Record<string, number> }>();
+  const map = usersMapOf(by);
+  const counted = docs.filter((doc) => countsGoals(doc.version));
   for (const doc of docs) {
     const day = goalOf(doc, escapeKey(goal));
     if (!day) continue;
@@ -74,9 +86,18 @@ export function goalStats(request: GoalsRequest, docs: readonly Pick<RollupDoc, 
       sum.goals += row.goals;
       sum.value += row.value;
       sum.converterDays += row.converters;
-      sum.userDays += row.users;
+      if (!map) sum.userDays += row.users;
       addHistogram(sum.times, row.times);
       sums.set(key, sum);
+    }
+  }
+  if (map) {
+    for (const [key, sum] of sums) {
+      const escaped = escapeKey(key);
+      for (const doc of counted) {
+        const counts = doc[map];
+        if (counts && Object.hasOwn(counts, escaped)) sum.userDays += counts[escaped].users;
+      }
     }
   }
   const keys = [...sums.entries()]

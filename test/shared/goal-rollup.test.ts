@@ -7,7 +7,7 @@ import { goalSection, goalUsersPipeline, keysByDimension, TOP_GOAL_KEYS, type Go
 import { goalStats } from '../../shared/goal-stats';
 import { timeBucket } from '../../shared/goal-times';
 import type { GoalDimension, GoalModel } from '../../shared/model';
-import type { RollupDoc } from '../../shared/rollup';
+import type { RollupDoc, SceneCounts } from '../../shared/rollup';
 import { goalsInput } from '../../shared/stats-input';
 
 const id = (n: string, m: GoalModel, d: GoalDimension, k: string) => ({ n, m, d, k });
@@ -71,16 +71,44 @@ describe('admin goals over a range', () => {
     return { _id, version, goals: { paid: goal } };
   };
 
+  const scenes = (users: Record<string, number>): Record<string, SceneCounts> => Object.fromEntries(Object.entries(users).map(([key, n]) => [key, { entries: n, users: n, newUsers: 0, zh: '', en: '' }]));
+
   it('sums the days by key: converter-days over user-days, the median of the summed buckets; names scenes; lists missing and older days', () => {
-    const docs = [day('2024-05-01', { '1047': row(2, 2, 4, [10, 12]), '1089': row(1, 1, 10, [5]) }), day('2024-05-02', { '1047': row(1, 1, 1, [14]) }), { _id: '2024-05-03', version: 'rollup-5' }];
+    const docs = [
+      { ...day('2024-05-01', { '1047': row(2, 2, 4, [10, 12]), '1089': row(1, 1, 10, [5]) }), byScene: scenes({ '1047': 4, '1089': 10 }) },
+      { ...day('2024-05-02', { '1047': row(1, 1, 1, [14]) }), byScene: scenes({ '1047': 1, '1089': 3 }) },
+      // a day rolled up before goals were counted: its users would count against goals it has none of
+      { _id: '2024-05-03', version: 'rollup-5', byScene: scenes({ '1047': 50 }) },
+    ];
     const answer = goalStats({ from: '2024-05-01', to: '2024-05-04', goal: 'paid', model: 'last', by: 'scene', limit: 20 }, docs, () => names);
     expect(answer.totals).toEqual({ goals: 6, value: 600, converterDays: 4, verified: 2 });
     expect(answer.keys).toEqual([
       { key: '1047', goals: 3, value: 300, converterDays: 3, userDays: 5, conversionRate: 0.6, medianSeconds: 12, ...names },
-      { key: '1089', goals: 1, value: 100, converterDays: 1, userDays: 10, conversionRate: 0.1, medianSeconds: 5, ...names },
+      { key: '1089', goals: 1, value: 100, converterDays: 1, userDays: 13, conversionRate: 0.0769, medianSeconds: 5, ...names },
     ]);
     expect(answer.missingDays).toEqual(['2024-05-04']);
     expect(answer.daysToBackfill).toEqual(['2024-05-03']);
+  });
+
+  it("a key's user-days are of every day of the range, credited or not: an entry one day, its goal credited the next", () => {
+    const docs = [
+      { _id: '2024-05-01', version: 'rollup-6', goals: {}, byScene: scenes({ '1047': 1 }) },
+      { ...day('2024-05-02', { '1047': row(1, 1, 0, [14]) }), byScene: scenes({ '1089': 1 }) },
+    ];
+    expect(goalStats({ from: '2024-05-01', to: '2024-05-02', goal: 'paid', model: 'last', by: 'scene', limit: 20 }, docs, () => names).keys).toEqual([
+      { key: '1047', goals: 1, value: 100, converterDays: 1, userDays: 1, conversionRate: 1, medianSeconds: 14, ...names },
+    ]);
+  });
+
+  it('share, group, message and card keys, which no rollup map holds, take the users of the days they were credited', () => {
+    const credited = (keys: Record<string, GoalRow>): GoalDay => ({ goals: 1, value: 100, converters: 1, verified: 0, first: {}, last: { share: keys }, lastNonDirect: {} });
+    const docs = [
+      { _id: '2024-05-01', version: 'rollup-6', goals: { paid: credited({ 'o-ann': row(1, 1, 4, [5]) }) } },
+      { _id: '2024-05-02', version: 'rollup-6', goals: { paid: credited({ 'o-ann': row(1, 1, 2, [5]) }) } },
+    ];
+    expect(goalStats({ from: '2024-05-01', to: '2024-05-02', goal: 'paid', model: 'last', by: 'share', limit: 20 }, docs, () => names).keys).toEqual([
+      { key: 'o-ann', goals: 2, value: 200, converterDays: 2, userDays: 6, conversionRate: 0.3333, medianSeconds: 5 },
+    ]);
   });
 
   it('a goal named like what objects inherit is a goal like any other, stored escaped; one no day has is none', () => {
