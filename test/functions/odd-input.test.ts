@@ -150,7 +150,8 @@ const CASES: [string, Via, unknown, string, string | undefined][] = [
   ['rollup', 'http', http({ headers: { authorization: POISON } }), 'NOT_OPERATOR', undefined],
   ['rollup', 'http', http({ body: '{"action":"backfill"}' }), 'INVALID_INPUT', undefined],
   ['rollup', 'http', http({}), 'INVALID_INPUT', 'action'],
-  ['track', 'http', http({}), 'INVALID_INPUT', undefined],
+  ['track', 'http', http({}), 'INVALID_INPUT', 'v'],
+  ['track', 'http', http({ body: JSON.stringify({ v: 1, events: [page()] }) }), 'NO_IDENTITY', undefined],
   ['messages', 'http', http({ headers: {} }), 'NOT_OPERATOR', undefined],
   ['callback', 'http', http({}), 'NOT_WECHAT', undefined],
 ];

@@ -1,6 +1,7 @@
 import { getCloud, userCaller } from '../../../server/cloud';
 import { serverConfig } from '../../../server/config';
 import { handler } from '../../../server/handler';
+import { payloadOf } from '../../../server/http-access';
 import { storeBatch, type StoredBatch } from '../../../server/track-store';
 import { sharePrefix, usableSecret } from '../../../shared/ids';
 import { validateBatch, type Rejection } from '../../../shared/schemas';
@@ -25,7 +26,8 @@ if (!usableSecret(config.shareSecret)) console.warn(JSON.stringify({ warning: 'R
  * // → { result: { accepted: [id], duplicates: [], rejected: [], sharePrefix: 'Xk3…' } }
  */
 export const main = handler(async (event): Promise<TrackAnswer> => {
-  const { events, sentAt, rejected } = validateBatch(event);
+  // over HTTP access the batch is the request's body, and no WeChat user calls: NO_IDENTITY
+  const { events, sentAt, rejected } = validateBatch(payloadOf(event));
   const caller = userCaller();
   const prefix = usableSecret(config.shareSecret) ? { sharePrefix: sharePrefix(config.shareSecret, caller.openid) } : {};
   if (events.length === 0) return { accepted: [], duplicates: [], rejected, ...prefix };
