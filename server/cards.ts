@@ -12,8 +12,9 @@
  * WeChat would answer. A refusal is never retried.
  */
 import { createHash } from 'node:crypto';
-import { cardFateOf, cardFor, cardPage, CS_WINDOW, HOME_CARD, NO_WINDOW, noteTurn, openWindows, readCardRules, windowRefusal, type Card, type CardFate, type CardRuleKind, type CardRules, type ChatTurn, type ChatWindow } from '../shared/cards';
+import { cardFateOf, cardFor, cardPage, CS_WINDOW, HOME_CARD, NO_WINDOW, noteTurn, openWindows, readSetCardRules, windowRefusal, type Card, type CardFate, type CardRuleKind, type CardRules, type ChatTurn, type ChatWindow } from '../shared/cards';
 import { cardIdOf } from '../shared/ids';
+import { actionOnly } from '../shared/stats-input';
 import type { Push } from '../shared/push';
 import { chinaDay } from '../shared/time';
 import { getCloud } from './cloud';
@@ -74,13 +75,14 @@ type AdminAction = (event: Record<string, unknown>, ctx: { db: Database; now: ()
 /** The operators' actions on card rules: `admin` routes `{action, …}` here beside its stats. */
 export const CARD_ACTIONS: Record<string, AdminAction> = {
   /** The stored rules (`null` before any are set: every chat then gets `homeCard`). */
-  async cardRules(_event, ctx) {
+  async cardRules(event, ctx) {
+    actionOnly(event);
     return { rules: (await storedRules(ctx.db)) ?? null, homeCard: HOME_CARD };
   },
 
-  /** Replaces the rules with `rules` (shared/cards.ts `readCardRules`); answers them as stored. */
+  /** Replaces the rules with `rules` (shared/cards.ts `readSetCardRules`); answers them as stored. */
   async setCardRules(event, ctx) {
-    const rules = readCardRules(event.rules);
+    const rules = readSetCardRules(event);
     await ctx.db.collection('card_rules').doc(RULES_ID).set({ data: { ...rules, setAt: ctx.now() } });
     return { rules };
   },

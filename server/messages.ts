@@ -8,8 +8,8 @@ import { messageIdOf } from '../shared/ids';
 import { checkTemplateData, type TemplateData } from '../shared/keywords';
 import { ValidationError } from '../shared/errors';
 import { escapeKey } from '../shared/keys';
-import { fateOf, messagePage, nextAttemptAt, readSendRequest, type Fate, type Segment } from '../shared/messages';
-import { hasQuota, readConsentAnswers, recordAnswer, recordRefusal, takeSend } from '../shared/subscriptions';
+import { fateOf, messagePage, nextAttemptAt, readSendRequest, readTemplatesRequest, type Fate, type Segment } from '../shared/messages';
+import { hasQuota, readConsentRequest, recordAnswer, recordRefusal, takeSend } from '../shared/subscriptions';
 import { chinaDay } from '../shared/time';
 import { getCloud, type Caller } from './cloud';
 import { changeLedger, ledgersOf } from './ledgers';
@@ -61,7 +61,7 @@ const CHUNK = 50;
  * Mini Program it names; answers `{ quota: { <templateId>: sends left } }`.
  */
 export async function consent(event: Record<string, unknown>, ctx: MessagesContext, who: Caller): Promise<{ quota: Record<string, number> }> {
-  const answers = readConsentAnswers(event.answers);
+  const answers = readConsentRequest(event);
   const templates = await templatesWith(ctx.db, ctx.now(), answers.map(([templateId]) => templateId));
   for (const [templateId] of answers) templateNamed(templates, templateId, `answers.${templateId}`);
   const quota: Record<string, number> = {};
@@ -74,7 +74,7 @@ export async function consent(event: Record<string, unknown>, ctx: MessagesConte
 
 /** `templates`: the Mini Program's templates, each keyword with its rule and label. */
 export async function templates(event: Record<string, unknown>, ctx: MessagesContext): Promise<{ templates: Template[] }> {
-  return { templates: await templateList(ctx.db, ctx.now(), event.refresh === true) };
+  return { templates: await templateList(ctx.db, ctx.now(), readTemplatesRequest(event).refresh) };
 }
 
 /**

@@ -21,7 +21,7 @@
  */
 import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
-import { isRecord, textProblem } from './input';
+import { isRecord, refuseUnknown, textProblem } from './input';
 
 /** What a card shows and opens: `thumb` is a cloud file ID (`cloud://…`, PNG or JPEG) of its cover; without one, Rukou's own. */
 export interface Card {
@@ -118,6 +118,12 @@ function readList<T>(value: unknown, field: string, read: (item: Record<string, 
  * a path (or carries `rk_card`), a thumb that is not a cloud file ID of a PNG or JPEG. A list sent
  * as null is empty; a `default` sent as null is absent (the home card).
  */
+/** `setCardRules`' input: `{ action, rules }` and nothing else (`readCardRules`). */
+export function readSetCardRules(event: Record<string, unknown>): CardRules {
+  refuseUnknown(event, ['action', 'rules']);
+  return readCardRules(event.rules);
+}
+
 export function readCardRules(value: unknown, field = 'rules'): CardRules {
   if (!isRecord(value)) throw new ValidationError(`${field} must be an object: { "keywords": [{ "keyword", "card" }], "sessionFroms": [{ "sessionFrom", "card" }], "default"? }.`, field);
   const known = new Set(['keywords', 'sessionFroms', 'default']);

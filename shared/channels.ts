@@ -14,7 +14,7 @@
  */
 import { isPageRoute, URL_KEYS } from './entry';
 import { ConflictError, LimitError, RukouError, ValidationError, type ErrorCode, type Refusal } from './errors';
-import { isRecord, quoted, textProblem } from './input';
+import { isRecord, quoted, refuseUnknown, textProblem } from './input';
 import type { ChannelDoc, ChannelKind } from './model';
 import { DAY_MS } from './time';
 
@@ -86,11 +86,6 @@ export interface CreateOptions {
 
 /** Optional fields sent as null are as if they were not sent (as for every `admin` action). */
 const given = (value: unknown): boolean => value !== undefined && value !== null;
-
-function refuseUnknown(input: Record<string, unknown>, known: readonly string[], where = ''): void {
-  const unknown = Object.keys(input).find((field) => !known.includes(field));
-  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}: ${where}the fields are ${known.join(', ')}.`, unknown);
-}
 
 /** Reads a key exactly as given (a space or a control character around it is refused, never trimmed away); refuses anything else naming `field` and saying the rule. */
 export function readChannelKey(key: unknown, field = 'key'): string {

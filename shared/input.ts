@@ -9,6 +9,7 @@
  * describeErrors(validate.errors) // → { message: 'field "from" must match pattern …', field: 'from' }
  */
 import type { ErrorObject } from 'ajv';
+import { ValidationError } from './errors';
 
 /** A JSON object: not null, not an array. */
 export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,6 +47,16 @@ export function clip(text: string, max: number): string {
 
 /** A caller's text as a message may show it: quoted, control characters escaped, at most 64 characters. */
 export const quoted = (text: string): string => JSON.stringify(clip(text, 64));
+
+/**
+ * Refuses an input with a field not in `known` (ValidationError naming the first such field, and
+ * listing the known ones): a misspelt optional field must not be read as left out. `where` says
+ * which part of the input it is, ending in a space ("in a row ").
+ */
+export function refuseUnknown(input: Record<string, unknown>, known: readonly string[], where = ''): void {
+  const unknown = Object.keys(input).find((field) => !known.includes(field));
+  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}: ${where}the fields are ${known.join(', ')}.`, unknown);
+}
 
 /**
  * Whether a JSON value nests at most `max` objects or arrays deep. Iterative, because the value

@@ -9,7 +9,7 @@
  */
 import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
-import { isRecord, textProblem } from './input';
+import { isRecord, refuseUnknown, textProblem } from './input';
 import { daysBetween, isChinaDay } from './time';
 
 /** Recipients one send names at most; a larger audience is several sends (each resumable). */
@@ -59,6 +59,7 @@ export interface SendRequest {
  * later, against the template's keywords.
  */
 export function readSendRequest(event: Record<string, unknown>): SendRequest {
+  refuseUnknown(event, ['action', 'templateId', 'to', 'data', 'page', 'idempotencyKey']);
   const { templateId, to, data, page, idempotencyKey } = event;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) throw new ValidationError('templateId must be the id of one of the Mini Program\'s templates (see the "templates" action).', 'templateId');
   const segment = isRecord(to) ? readSegment(to.segment) : undefined;
@@ -77,6 +78,14 @@ export function readSendRequest(event: Record<string, unknown>): SendRequest {
     if (new URLSearchParams(page.split('?')[1] ?? '').has(URL_KEYS.message)) throw new ValidationError(`page must not carry ${URL_KEYS.message}: Rukou adds each message's own.`, 'page');
   }
   return { templateId, to: segment ? [] : [...new Set(to as string[])], ...(segment ? { segment } : {}), data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };
+}
+
+/** `templates`: whether to ask WeChat again (`refresh: true`) rather than answer the day's cached list. Throws ValidationError naming the field. */
+export function readTemplatesRequest(event: Record<string, unknown>): { refresh: boolean } {
+  refuseUnknown(event, ['action', 'refresh']);
+  const { refresh } = event;
+  if (refresh !== undefined && refresh !== null && typeof refresh !== 'boolean') throw new ValidationError('refresh must be true (ask WeChat for the templates again) or false.', 'refresh');
+  return { refresh: refresh === true };
 }
 
 const SEGMENT_EXAMPLE = '{ "firstTouch": { "channel": "poster-7" } }, { "entered": { "category": "…", "from": "2024-05-01", "to": "2024-05-07" } } or { "quota": true }';

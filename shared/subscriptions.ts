@@ -33,7 +33,7 @@
  * if (hasQuota(ledger)) ledger = takeSend(ledger);                                                     // quota 0
  */
 import { ValidationError } from './errors';
-import { isRecord, quoted } from './input';
+import { isRecord, quoted, refuseUnknown } from './input';
 
 /** What `wx.requestSubscribeMessage` answers for one template (§D.2). */
 export const CONSENT_ANSWERS = ['accept', 'acceptWithAudio', 'reject', 'ban', 'filter'] as const;
@@ -104,6 +104,12 @@ export function newLedger(openid: string, templateId: string): SubscriptionLedge
  * `MAX_TEMPLATES_PER_POPUP`, or has a key that is no template id; `answers.<templateId>` when an
  * answer is not one of `CONSENT_ANSWERS`.
  */
+/** `consent`'s input: `{ action, answers }` and nothing else (`readConsentAnswers`). Throws ValidationError naming the field. */
+export function readConsentRequest(event: Record<string, unknown>): [string, ConsentAnswer][] {
+  refuseUnknown(event, ['action', 'answers']);
+  return readConsentAnswers(event.answers);
+}
+
 export function readConsentAnswers(input: unknown): [string, ConsentAnswer][] {
   if (!isRecord(input)) throw new ValidationError('answers must be the object wx.requestSubscribeMessage resolved with: { "<templateId>": "accept" | "reject" | … }.', 'answers');
   const entries = Object.entries(input).filter(([key]) => key !== 'errMsg');

@@ -8,7 +8,8 @@
  * access without the token are refused.
  *
  * The oracle restates the contract (cloudfunctions/messages, server/messages.ts, shared/messages.ts,
- * shared/subscriptions.ts, shared/keywords.ts): a consent's answers are an object of 1 to 5
+ * shared/subscriptions.ts, shared/keywords.ts): each action refuses a field it does not take, naming
+ * it; `templates` takes a boolean `refresh`; a consent's answers are an object of 1 to 5
  * template ids (errMsg aside) of the Mini Program, each answered one of the five answers, and it
  * answers each template's sends left: the ledger's before, one more for an accept (these users'
  * pop-ups are never pushed, so nothing pairs); a send is refused naming the field at fault
@@ -169,8 +170,14 @@ type Expected =
 
 const refuse = (code: string, field?: string): Expected => ({ refusal: field === undefined ? { code } : { code, field } });
 
-function consentVerdict(openid: string | undefined, answers: unknown): Expected {
+/** The first field of a payload that an action does not take, which it is refused on. */
+const unknownField = (payload: Record<string, unknown>, known: readonly string[]): string | undefined => Object.keys(payload).find((key) => !known.includes(key));
+
+function consentVerdict(openid: string | undefined, event: Record<string, unknown>): Expected {
   if (!openid) return refuse('NO_IDENTITY');
+  const unknown = unknownField(event, ['action', 'answers']);
+  if (unknown !== undefined) return refuse('INVALID_INPUT', unknown);
+  const answers = event.answers;
   if (!isRecord(answers)) return refuse('INVALID_INPUT', 'answers');
   const entries = Object.entries(answers).filter(([key]) => key !== 'errMsg');
   if (entries.length === 0 || entries.length > 5) return refuse('INVALID_INPUT', 'answers');
@@ -178,8 +185,8 @@ function consentVerdict(openid: string | undefined, answers: unknown): Expected 
     if (!TEMPLATE_ID.test(id)) return refuse('INVALID_INPUT', 'answers');
     if (typeof answer !== 'string' || !ANSWERS.includes(answer)) return refuse('INVALID_INPUT', `answers.${id}`);
   }
-  const unknown = entries.find(([id]) => !templates.some((template) => template.id === id));
-  if (unknown) return refuse('INVALID_INPUT', `answers.${unknown[0]}`);
+  const notOurs = entries.find(([id]) => !templates.some((template) => template.id === id));
+  if (notOurs) return refuse('INVALID_INPUT', `answers.${notOurs[0]}`);
   return { consent: { openid, answers: entries as [string, string][] } };
 }
 
@@ -229,6 +236,8 @@ async function keyTaken(idempotencyKey: string, templateId: string, segment: Rec
 }
 
 function sendVerdict(payload: Record<string, unknown>): Expected {
+  const unknown = unknownField(payload, ['action', 'templateId', 'to', 'data', 'page', 'idempotencyKey']);
+  if (unknown !== undefined) return refuse('INVALID_INPUT', unknown);
   const { templateId, to, data, page, idempotencyKey } = payload;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) return refuse('INVALID_INPUT', 'templateId');
   const segment = isRecord(to) ? segmentProblem(to.segment) : undefined;
@@ -262,7 +271,13 @@ function sendVerdict(payload: Record<string, unknown>): Expected {
 
 /** What an operator's payload asks (route: templates and send; anything else names `action`). */
 function operatorVerdict(payload: Record<string, unknown>): Expected {
-  if (payload.action === 'templates') return { templates: { refresh: payload.refresh === true } };
+  if (payload.action === 'templates') {
+    const unknown = unknownField(payload, ['action', 'refresh']);
+    if (unknown !== undefined) return refuse('INVALID_INPUT', unknown);
+    const { refresh } = payload;
+    if (refresh !== undefined && refresh !== null && typeof refresh !== 'boolean') return refuse('INVALID_INPUT', 'refresh');
+    return { templates: { refresh: refresh === true } };
+  }
   if (payload.action === 'send') return sendVerdict(payload);
   return refuse('INVALID_INPUT', 'action');
 }
@@ -318,7 +333,7 @@ const planOf = once((input: MessagesCase): { text: string; headers: Record<strin
   if (!isRecord(raw)) return { text, headers, path, expected: refuse('INVALID_INPUT'), http: false };
   const event = objectOf(Object.entries(raw).filter(([key]) => key !== 'userInfo'));
   if (isTimer(event, source)) return { text, headers, path, expected: { timer: true }, http: false };
-  if (event.action === 'consent') return { text, headers, path, expected: consentVerdict(openid, event.answers), http: false };
+  if (event.action === 'consent') return { text, headers, path, expected: consentVerdict(openid, event), http: false };
   const http = typeof event.httpMethod === 'string' && isRecord(event.headers);
   if (http) return { text, headers, path, expected: httpVerdict(event), http };
   if (input.via !== 'operator' && input.via !== 'listed') return { text, headers, path, expected: refuse('NOT_OPERATOR'), http };

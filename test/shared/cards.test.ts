@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { cardFateOf, cardFor, cardPage, CARD_LIMITS, CS_WINDOW, HOME_CARD, NO_WINDOW, noteTurn, readCardRules, windowRefusal } from '../../shared/cards';
+import { cardFateOf, cardFor, cardPage, CARD_LIMITS, CS_WINDOW, HOME_CARD, NO_WINDOW, noteTurn, readCardRules, readSetCardRules, windowRefusal } from '../../shared/cards';
 import { parseEntry } from '../../shared/entry';
 import { ValidationError } from '../../shared/errors';
 import { cardIdOf } from '../../shared/ids';
@@ -57,6 +57,11 @@ describe('cardFor: which card answers a turn of the chat', () => {
       }),
     );
   });
+});
+
+test('setCardRules takes its rules and nothing else', () => {
+  expect(readSetCardRules({ action: 'setCardRules', rules: { default: false } })).toEqual({ keywords: [], sessionFroms: [], default: false });
+  expect(() => readSetCardRules({ action: 'setCardRules', rules: { default: false }, x: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', field: 'x' }));
 });
 
 describe('readCardRules', () => {

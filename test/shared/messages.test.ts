@@ -1,4 +1,4 @@
-import { fateOf, FIRST_RETRY_MS, MAX_ATTEMPTS, MAX_RECIPIENTS, messagePage, nextAttemptAt, readSendRequest } from '../../shared/messages';
+import { fateOf, FIRST_RETRY_MS, MAX_ATTEMPTS, MAX_RECIPIENTS, messagePage, nextAttemptAt, readSendRequest, readTemplatesRequest } from '../../shared/messages';
 import { ValidationError } from '../../shared/errors';
 
 const GOOD = { templateId: 'T-1', to: ['o-ann', 'o-bob', 'o-ann'], data: { thing1: 'x' }, page: '/pages/item/item?id=7', idempotencyKey: 'launch:7' };
@@ -32,8 +32,24 @@ describe('readSendRequest', () => {
     [{ page: 'pages/item/item?rk_msg=forged' }, 'page'],
     [{ page: '?id=7' }, 'page'],
     [{ page: 'pages/../secret' }, 'page'],
+    // a misspelt page would send a message that opens nothing
+    [{ pgae: 'pages/item/item' }, 'pgae'],
+    [{ userInfo: { openId: 'o-x' } }, 'userInfo'],
   ])('refuses %j naming %s', (change, field) => {
     expect(fieldOf(() => readSendRequest({ ...GOOD, ...change }))).toBe(field);
+  });
+});
+
+describe('readTemplatesRequest', () => {
+  test('refresh is true, false or left out (null as left out)', () => {
+    expect([{}, { refresh: true }, { refresh: false }, { refresh: null }].map((input) => readTemplatesRequest({ action: 'templates', ...input }).refresh)).toEqual([false, true, false, false]);
+  });
+  test.each([
+    [{ refresh: 'yes' }, 'refresh'],
+    [{ refresh: 1 }, 'refresh'],
+    [{ refesh: true }, 'refesh'],
+  ])('refuses %j naming %s', (change, field) => {
+    expect(fieldOf(() => readTemplatesRequest({ action: 'templates', ...change }))).toBe(field);
   });
 });
 

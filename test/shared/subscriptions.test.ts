@@ -10,6 +10,7 @@ import {
   newLedger,
   PAIRING_WINDOW_MS,
   readConsentAnswers,
+  readConsentRequest,
   recordAnswer,
   recordRefusal,
   recordSettingsReject,
@@ -198,6 +199,11 @@ describe('for any pop-ups, told in any order', () => {
       }),
     );
   });
+});
+
+test('consent takes its answers and nothing else', () => {
+  expect(readConsentRequest({ action: 'consent', answers: { T1: 'accept' } })).toEqual([['T1', 'accept']]);
+  expect(() => readConsentRequest({ action: 'consent', answers: { T1: 'accept' }, openid: 'o-someone-else' })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', field: 'openid' }));
 });
 
 describe('readConsentAnswers reads what wx.requestSubscribeMessage resolved with', () => {
