@@ -112,15 +112,17 @@ export function readPage(value: unknown, field = 'page'): string {
   return page;
 }
 
-/** Tags: a list of 1–32 characters each, at most 10, repeats dropped; `|` separates them in a CSV, so no tag holds one. */
+/** Tags: a list of 1–32 characters each, repeats dropped, at most 10 then; `|` separates them in a CSV, so no tag holds one. */
 function readTags(value: unknown, field = 'tags'): string[] {
   if (!given(value)) return [];
-  if (!Array.isArray(value) || value.length > LIMITS.tags) throw new ValidationError(`${field} must be a list of at most ${LIMITS.tags} tags.`, field);
+  if (!Array.isArray(value)) throw new ValidationError(`${field} must be a list of at most ${LIMITS.tags} tags.`, field);
   const tags = value.map((tag, i) => readText(tag, `${field}.${i}`, LIMITS.tag, 'a tag'));
   tags.forEach((tag, i) => {
     if (tag.includes('|')) throw new ValidationError(`${field}.${i} must not hold "|", which separates tags in a CSV.`, `${field}.${i}`);
   });
-  return [...new Set(tags)];
+  const distinct = [...new Set(tags)];
+  if (distinct.length > LIMITS.tags) throw new ValidationError(`${field} has ${distinct.length} different tags: at most ${LIMITS.tags}.`, field);
+  return distinct;
 }
 
 const readGroup = (value: unknown): string | undefined => (given(value) ? readText(value, 'group', LIMITS.group, 'a group (a store, a region, a staff member)') : undefined);

@@ -86,6 +86,8 @@ describe('createChannel', () => {
       request: { key: 'store-12', name: '南山店', kind: 'wxacode', page: 'pages/index/index', tags: [] },
       options: { envVersion: 'release', checkPath: true, expireDays: 30 },
     });
+    // ten tags and a repeat are ten tags
+    expect(readCreateChannel({ ...CODE, tags: [...Array.from({ length: 10 }, (_, i) => `t${i}`), 't0'] }).request.tags).toHaveLength(10);
     expect(readCreateChannel({ ...CODE, kind: 'urllink', group: ' 深圳 ', tags: ['spring', 'spring', 'poster'], envVersion: 'trial', expireDays: 7, checkPath: null })).toEqual({
       request: { key: 'store-12', name: '南山店', kind: 'urllink', page: 'pages/index/index', tags: ['spring', 'poster'], group: '深圳' },
       options: { envVersion: 'trial', checkPath: true, expireDays: 7 },
