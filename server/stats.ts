@@ -100,7 +100,7 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
       to,
       // the previous period's days counted back from the range's: a range from year 0's first day has some before it, which no calendar function takes
       previous: { ...previous, missingDays: missingDays(days.map((day) => addDays(day, -days.length)), before) },
-      totals: totalsWithChange(sumTotals(current), sumTotals(before)),
+      totals: totalsWithChange(current.length > 0 ? sumTotals(current) : null, sumTotals(before)),
       trend: dailyTrend(days, current),
       missingDays: missingDays(days, current),
     };

@@ -49,9 +49,14 @@ export function change(value: number, previous: number): Change {
   return { value, previous, change: previous > 0 ? Math.round(((value - previous) / previous) * 10_000) / 10_000 : null };
 }
 
-export function totalsWithChange(current: RangeTotals, previous: RangeTotals): Record<keyof RangeTotals, Change> {
-  const keys = Object.keys(current) as (keyof RangeTotals)[];
-  return Object.fromEntries(keys.map((key) => [key, change(current[key], previous[key])])) as Record<keyof RangeTotals, Change>;
+/**
+ * Each total against the previous period's. `current` null: no day of the range has a rollup (today,
+ * days to come, days not rolled up yet), which is no fall to nothing: its values are 0 and every
+ * change null.
+ */
+export function totalsWithChange(current: RangeTotals | null, previous: RangeTotals): Record<keyof RangeTotals, Change> {
+  const keys = Object.keys(previous) as (keyof RangeTotals)[];
+  return Object.fromEntries(keys.map((key) => [key, current ? change(current[key], previous[key]) : { value: 0, previous: previous[key], change: null }])) as Record<keyof RangeTotals, Change>;
 }
 
 /** The days of `days` that no document of `docs` (rollups, by `_id`) covers: not rolled up yet, or before the first event. */

@@ -263,7 +263,7 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
       const totals = result.totals as Record<string, { value: number; previous: number; change: number | null }>;
       expect(totals.entries).toMatchObject({ value: sum(inRange, (doc) => doc.totals.entries), previous: sum(earlier, (doc) => doc.totals.entries) });
       expect(totals.userDays).toMatchObject({ value: sum(inRange, (doc) => doc.totals.users), previous: sum(earlier, (doc) => doc.totals.users) });
-      expect(totals.entries.change === null).toBe(totals.entries.previous === 0);
+      expect(totals.entries.change === null).toBe(totals.entries.previous === 0 || inRange.length === 0);
       const trend = result.trend as { day: string; missing: boolean; entries: number }[];
       const byDay = new Map(inRange.map((doc) => [doc._id, doc]));
       expect(trend.map((row) => [row.day, row.missing, row.entries])).toEqual(days.map((d) => [d, !byDay.has(d), byDay.get(d)?.totals.entries ?? 0]));

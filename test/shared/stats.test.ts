@@ -41,6 +41,8 @@ describe('periods and change', () => {
     const sum = sumTotals([doc('2024-03-01', 10, {}), doc('2024-03-02', 4, {})]);
     expect(sum).toEqual({ entries: 14, userDays: 7, newUsers: 4, sessions: 12, cold: 2, hot: 12 });
     expect(totalsWithChange(sum, sumTotals([doc('2024-02-28', 7, {})])).entries).toEqual({ value: 14, previous: 7, change: 1 });
+    // a range with no rollup at all (today, days to come) is no fall to nothing
+    expect(totalsWithChange(null, sumTotals([doc('2024-02-28', 7, {})])).entries).toEqual({ value: 0, previous: 7, change: null });
   });
 });
 
