@@ -199,7 +199,7 @@ function emulatorOptions(command: CommandName, values: EmulatorValues): Emulator
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
   if (clock !== undefined && Number.isNaN(clock)) usageError(command, `--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
-  if (clock !== undefined && !inClockYears(clock)) usageError(command, `--clock ${values.clock} is outside the clock's years, ${CLOCK_YEARS}`);
+  if (clock !== undefined && !inClockYears(clock)) usageError(command, `--clock ${new Date(clock).toISOString()} is outside the clock's years, ${CLOCK_YEARS}`);
   return { port, dataDir, projectRoot, verbose: values.verbose ?? false, timers: !values['no-timers'], clock };
 }
 

@@ -94,7 +94,7 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['emulator', '--port', '70000'], '--port must be a port number (0 to 65535), got "70000"'],
     [['emulator', 'extra'], 'Unexpected argument'],
     [['emulator', '--clock', 'tomorrow'], '--clock is not an ISO 8601 day or time with its offset: tomorrow'],
-    [['emulator', '--clock', '2100-01-01'], "--clock 2100-01-01 is outside the clock's years, 1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z"],
+    [['emulator', '--clock', '2100-01-01'], "--clock 2100-01-01T00:00:00.000Z is outside the clock's years, 1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z"],
     [['invoke'], 'which function?'],
     [['invoke', 'admin'], 'give --openid'],
     [['invoke', 'admin', '--openid', ''], '--openid must not be empty'],

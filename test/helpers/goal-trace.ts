@@ -410,7 +410,14 @@ function rowOf(list: TruthGoal[], model: Model, users: number): TruthRow {
   return { goals: list.length, value: list.reduce((sum, goal) => sum + goal.value, 0), converters, users, conversionRate: users > 0 ? round4(converters / users) : null, medianSeconds: truthMedian(seconds), times };
 }
 
-/** `admin` `goals` over days, as it should answer: the days' rows summed by key. */
+/** The dimensions whose keys' users a rollup keeps for every day (`byBucket` … `byPage`), credited or not. */
+const MAPPED: readonly Dim[] = ['bucket', 'category', 'scene', 'channel', 'page'];
+
+/**
+ * `admin` `goals` over days, as it should answer: the days' rows summed by key, and each key's
+ * user-days those of every day of the range (the users with an entry through it that day) for a
+ * dimension the rollup maps, else of the days it was credited.
+ */
 export function truthRange(days: string[], truth: ReturnType<typeof truthGoals>, name: string, model: Model, by: Dim): { totals: Record<string, number>; keys: Record<string, unknown>[] } {
   const totals = { goals: 0, value: 0, converterDays: 0, verified: 0 };
   const sums = new Map<string, { goals: number; value: number; converterDays: number; userDays: number; seconds: number[] }>();
@@ -426,13 +433,16 @@ export function truthRange(days: string[], truth: ReturnType<typeof truthGoals>,
       sum.goals += row.goals;
       sum.value += row.value;
       sum.converterDays += row.converters;
-      sum.userDays += row.users;
+      if (!MAPPED.includes(by)) sum.userDays += row.users;
       sums.set(key, sum);
     }
     for (const goal of truth.goals.filter((one) => one.day === day && one.name === name)) {
       const key = goal.credit[model]?.keys[by];
       if (key !== undefined) sums.get(key)!.seconds.push(goal.credit[model]!.s);
     }
+  }
+  if (MAPPED.includes(by)) {
+    for (const [key, sum] of sums) sum.userDays = days.reduce((n, day) => n + new Set(truth.entries.filter((entry) => entry.day === day && entry.keys[by] === key).map((entry) => entry.user)).size, 0);
   }
   const keys = [...sums]
     .sort(([ka, a], [kb, b]) => b.goals - a.goals || (ka < kb ? -1 : 1))
