@@ -284,8 +284,9 @@ export class Index {
 
   /**
    * A compound index's documents under each of `firstKeys` whose second field is within
-   * `bounds`; null when the index has one field, when a key has few documents or very many, or
-   * when that does not narrow them (SecondKeys).
+   * `bounds` (a key with few documents gives them all, for the matcher to filter); null when the
+   * index has one field, when a key has very many documents, or when that does not narrow them
+   * (SecondKeys).
    */
   within(firstKeys: readonly Scalar[], bounds: Bounds): Candidates | null {
     if (!this.seconds) return null;
@@ -293,7 +294,12 @@ export class Index {
     for (const key of firstKeys) {
       const postings = this.keys.get(key);
       if (!postings) continue;
-      if (postings.size < SORTED_FROM || postings.size > SORTED_UP_TO) return null;
+      if (postings.size > SORTED_UP_TO) return null;
+      // a week of days asked at once (`day: {$in: […]}`) is mostly days with few documents beside one with many
+      if (postings.size < SORTED_FROM) {
+        sets.push(postings);
+        continue;
+      }
       let second = this.seconds.get(postings);
       if (!second) this.seconds.set(postings, (second = new SecondKeys((doc) => keysOf(doc, this.paths[1]))));
       const hits = second.within(postings, bounds);

@@ -221,6 +221,16 @@ describe('a compound index: equality on its first field, a range on its second (
     expect(await examined(twoDays)).toBe(10);
   });
 
+  it('a day of few documents asked beside a big one is read whole, and the big one by its range', async () => {
+    const _ = db.command;
+    await db.collection('events').add({ data: Array.from({ length: 5 }, (_unused, i) => ({ day: '2024-05-31', type: 'entry', at: minute(i - 10) })) });
+    const week = () => db.collection('events').where({ day: _.in(['2024-05-29', '2024-05-31', DAY]), at: _.lt(minute(5)) }).count();
+    expect((await week()).total).toBe(5 + 5);
+    // the small day's 5 and the 5 of DAY's range, not the 600 of DAY
+    expect(await examined(week)).toBe(10);
+    await db.collection('events').where({ day: '2024-05-31' }).remove();
+  });
+
   it('reads the whole day when the range holds most of it, and a range of another type finds nothing', async () => {
     const _ = db.command;
     const most = () => db.collection('events').where({ day: DAY, at: _.gte(minute(10)) }).count();
