@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { cardFateOf, cardFor, cardPage, CS_WINDOW, HOME_CARD, NO_WINDOW, noteTurn, openWindows, readSetCardRules, windowRefusal, type Card, type CardFate, type CardRuleKind, type CardRules, type ChatTurn, type ChatWindow } from '../shared/cards';
 import { cardIdOf } from '../shared/ids';
-import { actionOnly } from '../shared/stats-input';
+import { refuseUnknown } from '../shared/input';
 import type { Push } from '../shared/push';
 import { chinaDay } from '../shared/time';
 import { getCloud } from './cloud';
@@ -76,7 +76,8 @@ type AdminAction = (event: Record<string, unknown>, ctx: { db: Database; now: ()
 export const CARD_ACTIONS: Record<string, AdminAction> = {
   /** The stored rules (`null` before any are set: every chat then gets `homeCard`). */
   async cardRules(event, ctx) {
-    actionOnly(event);
+    // not stats-input's actionOnly: its validators would ride in callback's bundle, which serves the cards
+    refuseUnknown(event, ['action']);
     return { rules: (await storedRules(ctx.db)) ?? null, homeCard: HOME_CARD };
   },
 
