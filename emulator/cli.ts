@@ -4,7 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { parseDuration, parseInstant } from './clock/operations';
-import { CLOCK_YEARS, inClockYears } from './clock/state';
+import { startProblem } from './clock/state';
 import { lockDataDir, processRuns, takenOver } from './lock';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
@@ -199,7 +199,8 @@ function emulatorOptions(command: CommandName, values: EmulatorValues): Emulator
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
   if (clock !== undefined && Number.isNaN(clock)) usageError(command, `--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
-  if (clock !== undefined && !inClockYears(clock)) usageError(command, `--clock ${new Date(clock).toISOString()} is outside the clock's years, ${CLOCK_YEARS}`);
+  const problem = clock === undefined ? undefined : startProblem(clock);
+  if (problem) usageError(command, problem);
   return { port, dataDir, projectRoot, verbose: values.verbose ?? false, timers: !values['no-timers'], clock };
 }
 

@@ -20,6 +20,9 @@ export const inClockYears = (instant: number): boolean => instant >= FIRST_INSTA
 const shown = (instant: number): string =>
   Number.isNaN(new Date(instant).getTime()) ? `${instant} ms after 1970, past the last date JavaScript can hold` : new Date(instant).toISOString();
 
+/** Why `start` (epoch ms) cannot start the clock (`--clock`), or undefined when it can. */
+export const startProblem = (start: number): string | undefined => (inClockYears(start) ? undefined : `--clock ${shown(start)} is outside the clock's years, ${CLOCK_YEARS}`);
+
 /**
  * The machine's clock, taken at load: while a database request runs, Date.now() answers the
  * request's time for mingo (atTime in database/fallback.ts), which must not be read back as the
@@ -62,7 +65,8 @@ export class EmulatorClock {
     this.file = path.join(dataDir, 'clock.json');
     const kept = fs.existsSync(this.file);
     if (kept) this.offsetMs = this.read();
-    if (start !== undefined && !inClockYears(start)) throw invalidParam(`--clock ${shown(start)} is outside the clock's years, ${CLOCK_YEARS}`);
+    const problem = start === undefined ? undefined : startProblem(start);
+    if (problem) throw invalidParam(problem);
     if (start === undefined) this.save();
     else if (kept) {
       this.checkMove(start);
