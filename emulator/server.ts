@@ -117,7 +117,7 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   const matches = (route: Route, path: string): boolean => (route.prefix.endsWith('/') && !route.exact ? path.startsWith(route.prefix) : path === route.prefix);
 
   /**
-   * The door. Finds the route by path, refuses a wrong method or an undecodable path in that
+   * The door. Finds the route by path and method (HEAD as GET), refuses a wrong method or an undecodable path in that
    * route's shape, and answers anything a route throws as that route's refusal: whatever a caller
    * sends gets an answer, and only the emulator's own faults answer 500.
    */
@@ -125,9 +125,11 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
     const path = (req.url ?? '/').split('?')[0];
     const candidates = routes.filter((route) => matches(route, path));
     if (candidates.length === 0) return sendJson(res, 404, { code: 'NOT_FOUND', message: `no route for ${req.method} ${path}` });
-    const route = candidates.find((r) => r.method === req.method) ?? candidates[0];
+    // HEAD is GET without the body, which Node leaves out of a HEAD's answer itself (RFC 9110 §9.3.2)
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const route = candidates.find((r) => r.method === method) ?? candidates[0];
     try {
-      if (route.method !== req.method) {
+      if (route.method !== method) {
         res.setHeader('allow', candidates.map((r) => r.method).join(', '));
         throw new Refusal(405, `${path} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}`);
       }

@@ -71,6 +71,17 @@ test('/ sends the browser to the dashboard, whose files are served with their ty
   expect(await (await fetch(`${project.url}/dashboard/config.json`)).json()).toEqual({ adminUrl: '/http/admin' });
 });
 
+test('HEAD asks what GET would answer, without the body', async () => {
+  const [got, head] = await Promise.all(['GET', 'HEAD'].map((method) => fetch(`${project.url}/dashboard/`, { method })));
+  expect({ status: head.status, type: head.headers.get('content-type'), length: head.headers.get('content-length') }).toEqual({
+    status: 200,
+    type: 'text/html; charset=utf-8',
+    length: got.headers.get('content-length'),
+  });
+  expect(await head.text()).toBe('');
+  expect((await fetch(`${project.url}/dashboard/nothing.js`, { method: 'HEAD' })).status).toBe(404);
+});
+
 test('the dashboard serves nothing outside its folder, and says what it does not have', async () => {
   for (const path of ['/dashboard/..%2F..%2Fpackage.json', '/dashboard/%2E%2E/rukou.js', '/dashboard/nothing.js']) {
     const response = await fetch(`${project.url}${path}`);
