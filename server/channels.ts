@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  changesNothing,
   codeScene,
   dueForRenewal,
   isAppid,
@@ -283,15 +284,17 @@ async function createRows(ctx: ChannelsContext, rows: RowRequest[], options: Cre
 /**
  * Changes a channel, conditional on the version read (`v`): `expected`, when the operator names
  * the version they saw, must still be the stored one (CONFLICT otherwise); without it, a change
- * made meanwhile is read again and this one applied on top, up to three times.
+ * made meanwhile is read again and this one applied on top, up to three times. A `change` that
+ * answers nothing leaves the channel unwritten, at the version read.
  */
-async function changeChannel(ctx: ChannelsContext, key: string, expected: number | undefined, change: (doc: ChannelDoc) => ChannelChange & Made): Promise<ChannelDoc> {
+async function changeChannel(ctx: ChannelsContext, key: string, expected: number | undefined, change: (doc: ChannelDoc) => (ChannelChange & Made) | undefined): Promise<ChannelDoc> {
   const _ = ctx.db.command;
   for (let attempt = 0; attempt < 3; attempt++) {
     const doc = await storedChannel(ctx.db, key);
     if (!doc) throw new RukouError('NOT_FOUND', `No channel has the key ${quoted(key)}: listChannels lists them.`, 'key');
     if (expected !== undefined && doc.v !== expected) throw new ConflictError(`The channel changed since version ${expected} (it is at ${doc.v}): list it again, and change what it is now.`, 'v');
     const fields = change(doc);
+    if (!fields) return doc;
     const now = ctx.now();
     const data: Record<string, unknown> = { ...fields, v: doc.v + 1, updatedAt: now };
     if (fields.group === null) data.group = _.remove();
@@ -338,7 +341,7 @@ export const CHANNEL_ACTIONS: Record<string, ChannelAction> = {
   /** Renames, regroups, retags, archives or unarchives: `{ channel }` as it now is. */
   async updateChannel(event, ctx) {
     const { key, v, change } = readUpdateChannel(event);
-    const changed = await changeChannel(ctx, key, v, () => change);
+    const changed = await changeChannel(ctx, key, v, (doc) => (changesNothing(doc, change) ? undefined : change));
     return { channel: (await viewsOf([changed], ctx.now()))[0] };
   },
 };

@@ -360,6 +360,20 @@ export function readUpdateChannel(event: Record<string, unknown>): { key: string
   return { key, ...(given(v) ? { v: v as number } : {}), change };
 }
 
+/**
+ * Whether `change` would leave `channel` as it is: each field it names already holds its value
+ * (`group: null` on a channel with no group; tags in the same order). Such an update writes
+ * nothing, so the version the operator saw stays the channel's.
+ */
+export function changesNothing(channel: ChannelDoc, change: ChannelChange): boolean {
+  return Object.entries(change).every(([field, value]) => {
+    const now: unknown = channel[field as keyof ChannelDoc];
+    if (value === null) return now === undefined;
+    if (Array.isArray(value)) return Array.isArray(now) && now.length === value.length && value.every((item, i) => now[i] === item);
+    return now === value;
+  });
+}
+
 /** The `scene` of a channel's Mini Program code: `rk_ch=<key>`, which says what it is to anyone who reads it, and is read on any scene. */
 export const codeScene = (key: string): string => `${SCENE_PREFIX}${key}`;
 

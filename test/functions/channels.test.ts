@@ -302,6 +302,10 @@ describe('listing and updating', () => {
     expect(await admin({ action: 'updateChannel', key: 'store-12', page: 'pages/index/index' })).toMatchObject({ error: { code: 'INVALID_INPUT', field: 'page' } });
     expect(await admin({ action: 'updateChannel', key: 'no-such', name: 'x' })).toMatchObject({ error: { code: 'NOT_FOUND', field: 'key' } });
     expect(await stored('store-12')).toMatchObject({ name: '南山店（新）', kind: 'wxacode', page: 'pages/detail/detail', v: 2 });
+    // sent again as it is now: nothing to write, and the version seen stays the channel's
+    const before = await stored('store-12');
+    expect(await admin({ action: 'updateChannel', key: 'store-12', name: '南山店（新）', group: null, tags: ['summer'], v: 2 })).toMatchObject({ channel: { name: '南山店（新）', v: 2 } });
+    expect(await stored('store-12')).toEqual(before);
   });
 
   test('archived channels leave the list unless asked for, and come back when unarchived', async () => {

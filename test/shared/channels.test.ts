@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  changesNothing,
   codeScene,
   dueForRenewal,
   isWeChatScene,
@@ -15,6 +16,7 @@ import {
   readListChannels,
   readUpdateChannel,
   weChatRefusal,
+  type ChannelChange,
 } from '../../shared/channels';
 import { parseEntry } from '../../shared/entry';
 import { RukouError } from '../../shared/errors';
@@ -230,6 +232,16 @@ describe('listChannels and updateChannel', () => {
 
   test('update: rename, regroup (null: no group), retag, archive, with the version seen', () => {
     expect(readUpdateChannel({ action: 'updateChannel', key: 'a-1', name: ' New ', group: null, tags: [], archived: true, v: 3 })).toEqual({ key: 'a-1', v: 3, change: { name: 'New', group: null, tags: [], archived: true } });
+  });
+
+  test('update: a change to what the channel already is changes nothing', () => {
+    const channel: ChannelDoc = { _id: 'a-1', name: 'A', tags: ['x', 'y'], archived: false, kind: 'wxacode', page: 'p/a/a', envVersion: 'release', createdAt: new Date(0), updatedAt: new Date(0), v: 2 };
+    const same: ChannelChange[] = [{ name: 'A' }, { group: null }, { tags: ['x', 'y'] }, { archived: false }, { name: 'A', tags: ['x', 'y'], group: null }];
+    for (const change of same) expect(changesNothing({ ...channel, tags: [...channel.tags] }, change)).toBe(true);
+    const different: ChannelChange[] = [{ name: 'B' }, { group: 'g' }, { tags: ['y', 'x'] }, { tags: ['x'] }, { archived: true }, { name: 'A', archived: true }];
+    for (const change of different) expect(changesNothing({ ...channel, tags: [...channel.tags] }, change)).toBe(false);
+    expect(changesNothing({ ...channel, tags: [], group: 'g' }, { group: null })).toBe(false);
+    expect(changesNothing({ ...channel, tags: [], group: 'g' }, { group: 'g' })).toBe(true);
   });
 
   test('update: the key, kind and page never change; something must', () => {
