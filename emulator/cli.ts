@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseDuration, parseInstant } from './clock/operations';
 import { startProblem } from './clock/state';
 import { lockDataDir, processRuns, takenOver } from './lock';
+import { readKept, writeWhole } from './files';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
 import { EMULATOR_HEADER, VERSION } from './signature';
@@ -195,7 +196,12 @@ type EmulatorValues = { port?: string; data?: string; project?: string; verbose?
 function emulatorOptions(command: CommandName, values: EmulatorValues): EmulatorOptions {
   const port = values.port === undefined ? (envPort(command) ?? DEFAULT_PORT) : Number(values.port);
   if (!/^\d+$/.test(values.port ?? '0') || port > 65535) usageError(command, `--port must be a port number (0 to 65535), got "${values.port}"`);
+  // an empty value (a variable that is not set) would be the current folder: the data written into the project
+  for (const option of ['data', 'project'] as const) {
+    if (values[option] === '') usageError(command, `--${option} must not be empty: name a folder`);
+  }
   const projectRoot = path.resolve(values.project ?? process.cwd());
+  if (!fs.statSync(projectRoot, { throwIfNoEntry: false })?.isDirectory()) usageError(command, `--project is not a folder: ${projectRoot}`);
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
   if (clock !== undefined && Number.isNaN(clock)) usageError(command, `--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
@@ -260,13 +266,12 @@ interface DemoState {
 
 function readDemo(dataDir: string): DemoState | undefined {
   const file = path.join(dataDir, 'demo.json');
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as DemoState) : undefined;
+  return readKept<DemoState>(file, `delete it, or start with --reset to seed the demo again`);
 }
 
 function writeDemo(dataDir: string, state: DemoState['state']): void {
-  fs.mkdirSync(dataDir, { recursive: true });
   const demo: DemoState = { state, at: new Date().toISOString(), ...(state === 'seeding' ? { pid: process.pid } : {}) };
-  fs.writeFileSync(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
+  writeWhole(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
 }
 
 /** The seeding was stopped by SIGINT or SIGTERM sent to `rukou start`: it exits as that signal would have ended it. */
@@ -320,6 +325,8 @@ function seedDemo(options: EmulatorOptions, operator: string, seed: string | und
  */
 async function start(args: string[]): Promise<void> {
   const { values } = parseCommand('start', args, { ...EMULATOR_OPTIONS, reset: { type: 'boolean', default: false }, empty: { type: 'boolean', default: false }, seed: { type: 'string' } });
+  // the demo's random numbers take a 32-bit seed (demo/plan.ts): a larger one would draw a smaller one's demo
+  if (values.seed !== undefined && !(/^\d+$/.test(values.seed) && Number(values.seed) <= 0xffffffff)) usageError('start', `--seed must be a whole number from 0 to 4294967295, got "${values.seed}"`);
   const options = emulatorOptions('start', values);
   stopWithWrapper();
   const demo = readDemo(options.dataDir);
@@ -427,6 +434,11 @@ async function clock(args: string[]): Promise<void> {
 }
 
 const COMMANDS: Record<CommandName, (args: string[]) => Promise<void>> = { start, emulator, invoke, trigger, clock };
+
+// a reader that stops early (`rukou invoke … | head`) closes the pipe: the rest is not wanted, and the command ends as it would have
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === undefined) usageError(undefined, 'which command?');

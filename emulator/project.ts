@@ -35,6 +35,8 @@ export interface CollectionSpec {
 export interface Project {
   root: string;
   envId: string;
+  /** Where the functions are: cloudbaserc.json's `functionRoot`, by default `cloudfunctions/`. */
+  functionRoot: string;
   functions: Map<string, FunctionSpec>;
   collections: CollectionSpec[];
   /** The Mini Program beside the functions, as WeChat knows it once released. */
@@ -150,5 +152,5 @@ export function loadProject(root: string): Project {
     rules: spec.rules ?? { read: false, write: false },
     indexes: spec.indexes ?? [],
   }));
-  return { root, envId: renderEnvId(rc.envId), functions, collections, miniProgram: loadMiniProgram(root) };
+  return { root, envId: renderEnvId(rc.envId), functionRoot, functions, collections, miniProgram: loadMiniProgram(root) };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
+import { readKept, writeWhole } from './files';
 
 /**
  * Secrets the project's functions read from `{{env.X}}` in cloudbaserc.json, which a real
@@ -18,10 +18,9 @@ export const LOCAL_OPERATOR = 'o-rukou-operator';
 /** Runs `fill` on what `<data>/secrets.json` keeps, and writes it back if `fill` added anything. */
 function withKept(dataDir: string, fill: (kept: Record<string, string>) => boolean): void {
   const file = path.join(dataDir, 'secrets.json');
-  const kept = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  const kept = readKept<Record<string, string>>(file, "delete it: new secrets are made, and the share ids and the operator's token issued under the old ones no longer hold") ?? {};
   if (!fill(kept)) return;
-  fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(file, `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+  writeWhole(file, `${JSON.stringify(kept, null, 2)}\n`, 0o600);
 }
 
 const secret = (): string => randomBytes(32).toString('base64url');

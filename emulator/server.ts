@@ -85,6 +85,7 @@ export type ServiceFactory = (context: EmulatorContext) => Promise<Service> | Se
 export async function startEmulator(options: EmulatorOptions, factories: ServiceFactory[]): Promise<Emulator> {
   const log = createLogger(options.verbose);
   const project = loadProject(options.projectRoot);
+  if (project.functions.size === 0) log.warn(`no cloud function under ${project.functionRoot}: a function is a folder there with its package.json (the wrong --project?)`);
   const lock = lockDataDir(options.dataDir);
   if (lock.tookOverFrom !== undefined) log.info(takenOver(options.dataDir, lock.tookOverFrom));
   let baseUrl = '';

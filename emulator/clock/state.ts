@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackendError, invalidParam } from '../errors';
+import { readKept, writeWhole } from '../files';
 
 /**
  * The clock's years: those SCF's cron schedules (its year field takes 1970 to 2099). Every instant
@@ -29,6 +30,9 @@ export const startProblem = (start: number): string | undefined => (inClockYears
  * machine's.
  */
 const machineNow = Date.now;
+
+/** What to do with a clock.json that cannot be read as a time. */
+const FIX = "delete it to start the clock at the machine's time (or at --clock), or start with a fresh --data directory";
 
 interface Snapshot {
   /** The emulator's time minus the machine's, in ms. */
@@ -134,18 +138,14 @@ export class EmulatorClock {
 
   /** The kept offset. One that puts the clock on no date stops the start: an emulator before the check of checkMove saved such moves. */
   private read(): number {
-    const { offsetMs } = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot;
+    const { offsetMs } = readKept<Snapshot>(this.file, FIX) ?? {};
     if (typeof offsetMs === 'number' && !Number.isNaN(new Date(machineNow() + offsetMs).getTime())) return offsetMs;
     throw new Error(
-      `${this.file} puts the clock on no date (offsetMs ${JSON.stringify(offsetMs)}): ` +
-        'delete it to start the clock at the machine\'s time (or at --clock), or start with a fresh --data directory',
+      `${this.file} puts the clock on no date (offsetMs ${JSON.stringify(offsetMs)}): ${FIX}`,
     );
   }
 
   private save(): void {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, `${JSON.stringify({ offsetMs: this.offsetMs } satisfies Snapshot)}\n`);
-    fs.renameSync(temporary, this.file);
+    writeWhole(this.file, `${JSON.stringify({ offsetMs: this.offsetMs } satisfies Snapshot)}\n`);
   }
 }

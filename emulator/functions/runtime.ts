@@ -257,7 +257,7 @@ export class FunctionRuntime {
     if (!spec) {
       this.notFound++;
       this.context.log.call('invoke', request.name, 0, 'not_found');
-      return Promise.resolve({ kind: 'not_found', message: `no cloud function "${request.name}" under the project's cloudfunctions/` });
+      return Promise.resolve({ kind: 'not_found', message: `no cloud function "${request.name}" under the project's cloudfunctions/ (a folder of that name with its package.json)` });
     }
     let pool = this.pools.get(spec.name);
     if (!pool) {

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invalidParam } from '../errors';
+import { writeWhole } from '../files';
 
 /**
  * The bucket of an environment, named like the cloud's: the hex of the env id's first two
@@ -83,7 +84,7 @@ export class FileStore {
     fs.mkdirSync(this.root, { recursive: true });
     fs.mkdirSync(this.scratch, { recursive: true });
     const keyFile = path.join(dataDir, 'storage-key');
-    if (!fs.existsSync(keyFile)) fs.writeFileSync(keyFile, randomBytes(32));
+    if (!fs.existsSync(keyFile)) writeWhole(keyFile, randomBytes(32));
     this.key = fs.readFileSync(keyFile);
   }
 

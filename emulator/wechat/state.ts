@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
+import { readKept, writeWhole } from '../files';
 
 /** Which client API issued the cloudID: it decides the shape of the decrypted data. */
 export type CloudIdKind = 'shareInfo' | 'groupEnterInfo';
@@ -137,7 +137,7 @@ export class WeChatState {
 
   constructor(dataDir: string, defaultTemplates: Template[]) {
     this.file = path.join(dataDir, 'wechat', 'state.json');
-    const snapshot: Snapshot = fs.existsSync(this.file) ? (JSON.parse(fs.readFileSync(this.file, 'utf8')) as Snapshot) : { cloudIds: [] };
+    const snapshot = readKept<Snapshot>(this.file, "delete it: the simulated WeChat forgets its cloudIDs, templates, subscriptions, pushes and links, the database keeps what the functions stored") ?? { cloudIds: [] };
     for (const record of snapshot.cloudIds) this.cloudIds.set(record.cloudID, record);
     this.templateList = snapshot.templates ?? defaultTemplates;
     for (const grant of snapshot.grants ?? []) this.grants.set(grantKey(grant.openid, grant.templateId), grant);
@@ -249,9 +249,6 @@ export class WeChatState {
       sessions: [...this.sessions.values()],
       links: [...this.links.values()],
     };
-    fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(snapshot));
-    fs.renameSync(temporary, this.file);
+    writeWhole(this.file, JSON.stringify(snapshot));
   }
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
+import { FIXTURE_PROJECT, REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
 import { until } from '../helpers/until';
 
 interface Run {
@@ -89,6 +89,12 @@ describe('a wrong command or option: the usage on stderr, exit 2', () => {
     [['start', '--bogus'], "unknown option --bogus"],
     [['emulator', '--bogus'], "unknown option --bogus"],
     [['start', '--seed', '-1'], '--seed takes a value that starts with "-" only as --seed=<value>'],
+    [['start', '--seed', 'abc'], '--seed must be a whole number from 0 to 4294967295, got "abc"'],
+    [['start', '--seed', '4294967296'], '--seed must be a whole number from 0 to 4294967295, got "4294967296"'],
+    [['start', '--data', ''], '--data must not be empty: name a folder'],
+    [['emulator', '--data', ''], '--data must not be empty: name a folder'],
+    [['emulator', '--project', ''], '--project must not be empty: name a folder'],
+    [['emulator', '--project', '/nonexistent/rukou-project'], '--project is not a folder: /nonexistent/rukou-project'],
     [['emulator', '--port'], "Option '--port <value>' argument missing"],
     [['emulator', '--port', 'abc'], '--port must be a port number (0 to 65535), got "abc"'],
     [['emulator', '--port', '70000'], '--port must be a port number (0 to 65535), got "70000"'],
@@ -287,12 +293,33 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(answer(back)).toMatchObject({ code: 'CLOCK_BACKWARDS' });
   });
 
+  test('emulator: a project with no function starts, and warns where it looked', async () => {
+    const project = tempDir();
+    const empty = await startEmulator({ timers: false, project });
+    await empty.stop();
+    expect(empty.output()).toContain(`[rukou] warning: no cloud function under ${path.join(project, 'cloudfunctions')}: a function is a folder there with its package.json`);
+    expect(emulator.output()).not.toContain('no cloud function under');
+  });
+
   test('emulator: a port already taken is named, exit 1', async () => {
     const run = await rukou(['emulator', '--port', String(emulator.port), '--data', tempDir()]);
     expect(run).toMatchObject({ status: 1, stdout: '' });
     expect(run.stderr).toContain(`rukou emulator: port ${emulator.port} is taken`);
     expect(run.stderr).toContain('--port N or RUKOU_PORT=N');
   });
+});
+
+test('a reader that stops early (| head) ends nothing with a stack: the answer is cut, the exit is the answer\'s', async () => {
+  const emulator = await startEmulator({ project: FIXTURE_PROJECT, timers: false });
+  try {
+    // an answer past a pipe's 64 KiB, so that rukou is still writing when head has gone (one argument may hold 128 KiB)
+    const data = JSON.stringify({ pad: 'x'.repeat(120_000) });
+    const script = `"${process.execPath}" "${path.join(REPO_ROOT, 'bin', 'rukou.js')}" invoke whoami --openid o-1 --url ${emulator.url} --data "$DATA" | head -c 1; echo " \${PIPESTATUS[0]}"`;
+    const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => execFile('bash', ['-c', script], { env: { ...process.env, DATA: data } }, (_error, stdout, stderr) => resolve({ stdout, stderr })));
+    expect(run).toEqual({ stdout: '{ 0\n', stderr: '' });
+  } finally {
+    await emulator.stop();
+  }
 });
 
 describe('one emulator per data directory', () => {

@@ -422,7 +422,7 @@ describe('timers fire as the clock passes them', () => {
     expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2024-06-06T00:00:00Z'));
   });
 
-  test('a --clock outside 1970 to 2099, or a kept clock.json on no date, stops the start with what to do', async () => {
+  test('a --clock outside 1970 to 2099, or a kept clock.json on no date or torn, stops the start with what to do', async () => {
     const range = '1970-01-01T00:00:00.000Z to 2099-12-31T23:59:59.999Z';
     expect(await refusedStart({ project: TIMERS_PROJECT, clock: '2100-01-01T00:00:00Z', timers: false })).toContain(`--clock 2100-01-01T00:00:00.000Z is outside the clock's years, ${range}`);
     expect(await refusedStart({ project: TIMERS_PROJECT, clock: '1969-12-31T23:59:59Z', timers: false })).toContain(range);
@@ -433,6 +433,9 @@ describe('timers fire as the clock passes them', () => {
     expect(kept).toContain(`${file} puts the clock on no date`);
     expect(kept).toContain('delete it');
     expect(fs.readFileSync(file, 'utf8')).toBe('{"offsetMs":8640000000000000}\n');
+    fs.writeFileSync(file, '{"offs');
+    expect(await refusedStart({ project: TIMERS_PROJECT, dataDir, timers: false })).toContain(`${file} is damaged (Unterminated string in JSON`);
+    fs.rmSync(dataDir, { recursive: true });
     emulator = await startEmulator({ project: TIMERS_PROJECT, clock: '2099-12-31T23:00:00Z', timers: false });
     expect(await emulatorNow(emulator.url)).toBeGreaterThanOrEqual(Date.parse('2099-12-31T23:00:00Z'));
   });
