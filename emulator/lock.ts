@@ -9,14 +9,30 @@ interface LockHolder {
 
 const LOCK_FILE = 'emulator.lock';
 
-/** A process with this id runs (one of another user's, which signals cannot reach, runs too). */
+/**
+ * A process with this id runs (one of another user's, which signals cannot reach, runs too). A
+ * zombie does not: killed, it keeps its id until its parent reaps it, which a busy or slow parent
+ * (a container's init) may take a second or more to do, and a restart right after `kill -9` was
+ * refused meanwhile. Linux says so in /proc/<pid>/stat; elsewhere a zombie still counts as running.
+ */
 export function processRuns(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/** The state after the command's name, which may itself hold ") ": "1234 (node) Z 1 …". */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false;
+  }
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
 }
 
 /** Another running process holds the data directory: a second emulator on it would append to its log from a state of its own. */
