@@ -21,6 +21,8 @@ import type { FunctionRuntime, Outcome } from './runtime';
 export type ClientAnswer = { result: unknown } | { errCode: number; errMsg: string };
 
 export const FUNCTIONS_EXECUTE_FAIL = sdkErrCode('FUNCTIONS_EXECUTE_FAIL');
+/** The backend's code for a request body past its limit (docs.cloudbase.net, error code EXCEED_MAX_PAYLOAD_SIZE); wx-server-sdk's table lacks it, so it shows as -501001. */
+export const PAYLOAD_TOO_LARGE = 'EXCEED_MAX_PAYLOAD_SIZE';
 export const FUNCTION_NOT_FOUND = -501000;
 /** -501007 "invalid parameters" (wx-server-sdk's table), for a request the gateway cannot read. */
 export const INVALID_PARAMETERS = sdkErrCode('INVALID_PARAM');
@@ -31,6 +33,8 @@ export function clientAnswer(outcome: Outcome): ClientAnswer {
       return { result: JSON.parse(outcome.response) as unknown };
     case 'not_found':
       return { errCode: FUNCTION_NOT_FOUND, errMsg: `FunctionName parameter could not be found. (${outcome.message})` };
+    case 'too_large':
+      return { errCode: sdkErrCode(PAYLOAD_TOO_LARGE), errMsg: `${PAYLOAD_TOO_LARGE}: ${outcome.message}` };
     default:
       return { errCode: FUNCTIONS_EXECUTE_FAIL, errMsg: `functions execute fail | errMsg: ${outcome.message}` };
   }
@@ -137,6 +141,8 @@ export function invokeFunctionAction(runtime: FunctionRuntime, lookup: (token: u
       // and keeps this code on error.code.
       case 'not_found':
         throw new BackendError('FUNCTION_NOT_FOUND', `FunctionName parameter could not be found: ${outcome.message}`);
+      case 'too_large':
+        throw new BackendError(PAYLOAD_TOO_LARGE, outcome.message);
       default:
         throw new BackendError('FUNCTIONS_EXECUTE_FAIL', outcome.message);
     }

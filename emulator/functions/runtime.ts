@@ -7,15 +7,29 @@ import type { EmulatorContext } from '../server';
 import type { FunctionSpec } from '../project';
 import type { FromWorker, InvocationIdentity, WorkerInvoke, WorkerSetup } from './protocol';
 
-/** How an invocation ended. `response` is the function's result as the JSON text the cloud returns. */
+/**
+ * How an invocation ended. `response` is the function's result as the JSON text the cloud returns.
+ * `too_large`: the event was past `MAX_PAYLOAD_BYTES`, and the function never ran.
+ */
 export type Outcome =
   | { kind: 'ok'; response: string }
   | { kind: 'not_found'; message: string }
+  | { kind: 'too_large'; message: string }
   | { kind: 'error'; message: string }
   | { kind: 'timeout'; message: string }
   | { kind: 'crashed'; message: string };
 /** How an invocation that reached a worker ended. */
-type RunOutcome = Exclude<Outcome, { kind: 'not_found' }>;
+type RunOutcome = Exclude<Outcome, { kind: 'not_found' | 'too_large' }>;
+
+/**
+ * The most a synchronous invocation's event, and its answer, may hold as JSON: SCF's quota limits,
+ * "Sync request event size 6 MB, Sync request response size 6 MB"
+ * (intl.cloud.tencent.com/document/product/583/11637), which CloudBase's functions run on; the CLI's
+ * local runtime caps an answer at the same 6 MiB (`maxRetMsgLen`, Platform sources §F.2).
+ */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const pastPayload = (what: string, bytes: number): string =>
+  `${what} is ${bytes} bytes of JSON, past the ${MAX_PAYLOAD_BYTES} (6 MiB) a synchronous invocation may carry (SCF quota limits): pass a large value through cloud storage, by its fileID`;
 
 export interface InvokeRequest {
   name: string;
@@ -114,7 +128,15 @@ class FunctionPool {
       const onMessage = (message: FromWorker): void => {
         if ((message.type !== 'result' && message.type !== 'error') || message.requestId !== requestId) return;
         worker.child.off('message', onMessage);
-        worker.settle?.(message.type === 'result' ? { kind: 'ok', response: message.response } : { kind: 'error', message: message.message });
+        // the function ran, and what it wrote stays written; only its answer does not reach the caller
+        const answerBytes = message.type === 'result' ? Buffer.byteLength(message.response) : 0;
+        worker.settle?.(
+          message.type === 'error'
+            ? { kind: 'error', message: message.message }
+            : answerBytes > MAX_PAYLOAD_BYTES
+              ? { kind: 'error', message: pastPayload("the function's answer", answerBytes) }
+              : { kind: 'ok', response: message.response },
+        );
       };
       worker.child.on('message', onMessage);
       const invoke: WorkerInvoke = {
@@ -258,6 +280,11 @@ export class FunctionRuntime {
       this.notFound++;
       this.context.log.call('invoke', request.name, 0, 'not_found');
       return Promise.resolve({ kind: 'not_found', message: `no cloud function "${request.name}" under the project's cloudfunctions/ (a folder of that name with its package.json)` });
+    }
+    const eventBytes = Buffer.byteLength(JSON.stringify(request.event) ?? '');
+    if (eventBytes > MAX_PAYLOAD_BYTES) {
+      this.context.log.call('invoke', request.name, 0, 'too_large');
+      return Promise.resolve({ kind: 'too_large', message: pastPayload("the call's event", eventBytes) });
     }
     let pool = this.pools.get(spec.name);
     if (!pool) {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendBytes, sendJson } from '../http';
 import type { EmulatorContext, Route, Service } from '../server';
 import { functionsService, type FunctionsService } from '../functions';
+import { PAYLOAD_TOO_LARGE } from '../functions/gateway';
 import { integrationRequest, integrationResponse } from './operations';
 
 /** Where the emulator serves HTTP access: `/http/<function>` (the cloud serves a path the operator picks on the environment's domain; `/admin` here is the SDK's). */
@@ -12,7 +13,7 @@ export const HTTP_ACCESS_PREFIX = '/http/';
  * HTTP access to the project's functions, as the web dashboard calls `admin`: `GET` or `POST
  * /http/<function>[/…]`, invoked with SOURCE `wx_http` and no user, the request as the integration
  * request event; the function's integration response is the answer. A function that fails answers
- * 502 `{code, message}`, one that does not exist 404.
+ * 502 `{code, message}`, one that does not exist 404, a request past 6 MiB 413.
  */
 export function httpAccessService(context: EmulatorContext): Service {
   const { runtime } = context.service<FunctionsService>(functionsService);
@@ -23,6 +24,7 @@ export function httpAccessService(context: EmulatorContext): Service {
     const event = integrationRequest(req.method ?? 'GET', path, search, req.headers, await readBody(req), randomUUID());
     const outcome = await runtime.invoke({ name: decodeURIComponent(name), event, identity: { source: 'wx_http' } });
     if (outcome.kind === 'not_found') return sendJson(res, 404, { code: 'FUNCTION_NOT_FOUND', message: outcome.message });
+    if (outcome.kind === 'too_large') return sendJson(res, 413, { code: PAYLOAD_TOO_LARGE, message: outcome.message });
     if (outcome.kind !== 'ok') return sendJson(res, 502, { code: 'FUNCTIONS_EXECUTE_FAIL', message: outcome.message });
     const answer = integrationResponse(outcome.response);
     for (const [header, value] of Object.entries(answer.headers)) res.setHeader(header, value);

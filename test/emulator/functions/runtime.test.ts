@@ -183,6 +183,30 @@ describe('cloud.callFunction inside a function', () => {
   });
 });
 
+describe('the 6 MiB a synchronous invocation carries each way (SCF quota limits)', () => {
+  const MIB6 = 6 * 1024 * 1024;
+
+  test('an event past it is refused before the function runs; an answer past it fails the call, though the function ran', async () => {
+    const change = await statsChange('whoami', async () => {
+      const refused = await invokeAs(emulator.url, 'whoami', { pad: 'x'.repeat(MIB6) }, { openid: 'max' });
+      expect(refused).toEqual({ errCode: -501001, errMsg: expect.stringMatching(/^EXCEED_MAX_PAYLOAD_SIZE: the call's event is \d+ bytes of JSON, past the 6291456 \(6 MiB\)/) });
+      const failed = await invokeAs(emulator.url, 'whoami', { answerBytes: MIB6 }, { openid: 'max' });
+      expect(failed).toEqual({ errCode: -504002, errMsg: expect.stringMatching(/^functions execute fail \| errMsg: the function's answer is \d+ bytes of JSON, past the 6291456/) });
+      const within = await invokeAs(emulator.url, 'whoami', { answerBytes: MIB6 - 4096 }, { openid: 'max' });
+      expect((within.result as { padding: string }).padding).toHaveLength(MIB6 - 4096);
+    });
+    expect(change.invocations).toMatchObject({ ok: 1, error: 1 });
+  });
+
+  test('through cloud.callFunction and HTTP access alike', async () => {
+    const relayed = (await invokeAs(emulator.url, 'relay', { target: 'whoami', data: { answerBytes: MIB6 } }, { openid: 'max' })).result as { error: { code: string; errMsg: string } };
+    expect(relayed.error).toMatchObject({ code: 'FUNCTIONS_EXECUTE_FAIL', errMsg: expect.stringContaining("the function's answer is") });
+    const response = await fetch(`${emulator.url}/http/whoami`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pad: 'x'.repeat(MIB6) }) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ code: 'EXCEED_MAX_PAYLOAD_SIZE', message: expect.stringContaining("the call's event is") });
+  });
+});
+
 describe('failures', () => {
   test('a thrown error answers -504002 with its message, and the worker survives warm', async () => {
     const {
