@@ -60,6 +60,10 @@ export const LIMITS = {
   extraDataKeys: 20,
   apiCategoryLength: 32,
   appIdLength: 64,
+  /** The largest scene taken: WeChat's are four digits; six leave room, and refuse nonsense. */
+  sceneMax: 999_999,
+  /** The largest chatType taken (WeChat's are 1–4). */
+  chatTypeMax: 99,
 } as const;
 
 const MINI_PROGRAM_CODE_SCENES: ReadonlySet<number> = new Set([1047, 1048, 1049]);

@@ -127,7 +127,7 @@ const enterSchema = closed(
     options: {
       type: 'object',
       properties: {
-        scene: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999_999 }, { type: 'string', pattern: '^[0-9]{1,6}$' }] },
+        scene: { anyOf: [{ type: 'integer', minimum: 0, maximum: LIMITS.sceneMax }, { type: 'string', pattern: '^[0-9]{1,6}$' }] },
         path: PATH,
         query: {
           type: 'object',
@@ -144,7 +144,7 @@ const enterSchema = closed(
           },
           additionalProperties: false,
         },
-        chatType: { type: 'integer', minimum: 0, maximum: 99 },
+        chatType: { type: 'integer', minimum: 0, maximum: LIMITS.chatTypeMax },
         apiCategory: { type: 'string', maxLength: LIMITS.apiCategoryLength },
       },
       required: ['scene', 'path', 'query'],

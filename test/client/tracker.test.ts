@@ -8,7 +8,7 @@ import { LIMITS } from '../../shared/entry';
 import { CAPS } from '../../packages/rukou-tracker/src/events';
 import { SLOTS, STORAGE_KEY } from '../../packages/rukou-tracker/src/queue';
 import { sharePath } from '../../packages/rukou-tracker/src/paths';
-import type { ChatShare, TimelineShare } from '../../packages/rukou-tracker/src/tracker';
+import { createTracker, type ChatShare, type TimelineShare, type TrackerOptions, type TrackerWx } from '../../packages/rukou-tracker/src/tracker';
 import { SESSION_GAP_MS as TRACKER_SESSION_GAP_MS, SYSTEM_SCREENS } from '../../packages/rukou-tracker/src/pauses';
 import { ENTRY_DELAY_MS, SHARE_PREFIX } from '../../packages/rukou-tracker/src/delivery';
 import { SHARE_PREFIX_LENGTH, sharePrefix } from '../../shared/ids';
@@ -236,6 +236,9 @@ describe('entries the server takes whole', () => {
     ['control characters in query keys', { query: { 'q\n': 'x', 'a\u0000b': 'y' } }],
     ['lone surrogates in the path, a query key and a query value (text cut inside an emoji)', { path: 'pages/\ud800', query: { 'k\udc00': 'x', q: 'ab\ud83d' } }],
     ['control characters in the shareTicket, the apiCategory and another app\'s appId', { shareTicket: 'tkt\r\n', apiCategory: 'default\t', referrerInfo: { appId: 'wx\u0001', extraData: {} } }],
+    ['a scene past six digits and a chatType past 99 (an unknown scene, no chat type)', { scene: 12_345_678, chatType: 500 }],
+    ['a negative scene and chatType', { scene: -1, chatType: -1 }],
+    ['a fractional scene and chatType', { scene: 1001.5, chatType: 1.5 }],
   ])('%s: the entry is delivered, cut to fit, not refused', async (_, options) => {
     const server = memoryTrack();
     const phone = phoneWithPrefix('u1', server.backend);
@@ -352,6 +355,37 @@ describe('batching and the persisted queue', () => {
     expect(saved.events.map((event) => (event as unknown as { path?: string }).path)).toEqual(['pages/c/c', 'pages/d/d', 'pages/e/e', 'pages/f/f', 'pages/g/g']);
     expect(saved.dropped).toBe(3);
     expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 3, rejected: 0 });
+  });
+
+  test.each([[-5], ['abc'], [0], [null], [2.5]])('a maxQueue of %j is taken as left out: 500 events, none dropped', async (maxQueue) => {
+    const phone = phoneWithPrefix('u1', memoryTrack().backend, { maxQueue: maxQueue as number });
+    phone.online = false;
+    phone.launch(HOME);
+    for (let i = 0; i < 5; i++) phone.openPage('pages/index/index', {});
+    expect(phone.tracker?.counts()).toEqual({ queued: 6, dropped: 0, rejected: 0 });
+  });
+
+  test('retry options that are no whole number of ms above 0 are taken as left out: the first retry waits 1–2 s, not 0', async () => {
+    const phone = phoneWithPrefix('u1', memoryTrack().backend, { retryBaseMs: '2s' as unknown as number, retryMaxMs: -1, requestTimeoutMs: Number.NaN });
+    phone.online = false;
+    phone.launch(HOME);
+    phone.tracker?.flush();
+    await phone.settle();
+    const [wait] = phone.clock.pending();
+    expect(wait).toBeGreaterThanOrEqual(1000);
+    expect(wait).toBeLessThanOrEqual(2000);
+  });
+
+  test('createTracker without wx says so; app, page and component take no options (or null) as none', () => {
+    for (const options of [undefined, null, {}]) expect(() => createTracker(options as unknown as TrackerOptions)).toThrow(new TypeError('rukou-tracker: createTracker({ wx })'));
+    const phone = phoneWithPrefix('u1', memoryTrack().backend);
+    phone.launch(HOME);
+    const tracker = createTracker({ wx: phone.wx as TrackerWx });
+    for (const none of [undefined, null]) {
+      expect(tracker.app(none as never)).toEqual({ onShow: expect.any(Function), onHide: expect.any(Function) });
+      expect(tracker.page(none as never)).toEqual({ onShow: expect.any(Function) });
+      expect(tracker.component(none as never)).toEqual({ pageLifetimes: { show: expect.any(Function) }, methods: {} });
+    }
   });
 
   test('offline: retries back off exponentially with jitter, then the queue drains once online', async () => {
@@ -1016,7 +1050,7 @@ test('the tracker\'s session gap and share prefixes are the server\'s, and it wr
 });
 
 test('the client caps are the server limits', () => {
-  for (const key of ['queryKeys', 'queryKeyLength', 'queryValueLength', 'pathLength', 'extraDataKeys', 'apiCategoryLength', 'appIdLength'] as const) {
+  for (const key of ['queryKeys', 'queryKeyLength', 'queryValueLength', 'pathLength', 'extraDataKeys', 'apiCategoryLength', 'appIdLength', 'sceneMax', 'chatTypeMax'] as const) {
     expect([key, CAPS[key]]).toEqual([key, LIMITS[key]]);
   }
   expect(sharePath('/p?utm_a=1&rk_card=c&rk_msg=m&keep=1')).toBe('/p?keep=1');

@@ -1,12 +1,13 @@
-import { BATCH_EVENTS, type TrackEvent } from './events';
+import { BATCH_EVENTS, positive, type TrackEvent } from './events';
 import { callCloud, type Clock, type CloudOptions, type TrackerWx } from './host';
 import type { Queue } from './queue';
 
+/** Each a whole number of ms above 0, else its default (`positive`): 2 s, 5 min, 15 s. */
 export interface DeliveryOptions {
-  retryBaseMs: number;
-  retryMaxMs: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
   /** A call that has not answered by then counts as failed (the server dedupes a late success). */
-  requestTimeoutMs: number;
+  requestTimeoutMs?: number;
 }
 
 export interface Delivery {
@@ -97,7 +98,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     sending.clear();
     if (!outcome) {
       failures++;
-      const ceiling = Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** (failures - 1));
+      const ceiling = Math.min(positive(options.retryMaxMs, 300_000), positive(options.retryBaseMs, 2000) * 2 ** (failures - 1));
       // "equal jitter": never sooner than half the step, so a fleet coming back online spreads out
       wait(ceiling / 2 + clock.random() * (ceiling / 2));
       return;
@@ -124,7 +125,7 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
     for (const event of batch) sending.add(event.id);
     // a call that throws, fails, times out or answers what cannot be read: all the same, retried later
     new Promise((resolve, reject) => {
-      deadline = clock.setTimeout(reject, options.requestTimeoutMs);
+      deadline = clock.setTimeout(reject, positive(options.requestTimeoutMs, 15_000));
       // sentAt lets the server correct this phone's clock, which may be off by hours
       callCloud(wx, options, 'track', { v: 1, sentAt: clock.now(), events: batch }).then((response) => resolve(Object(response).result), reject);
     })

@@ -1,4 +1,4 @@
-import { API_CATEGORY_LENGTH, APP_ID_LENGTH, clip, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, type EnterPayload } from './events';
+import { API_CATEGORY_LENGTH, APP_ID_LENGTH, CHAT_TYPE_MAX, clip, EVENT_BYTES, EXTRA_DATA_KEYS, PATH_LENGTH, QUERY_KEY_LENGTH, QUERY_KEYS, QUERY_VALUE_LENGTH, SCENE_MAX, type EnterPayload } from './events';
 import { cleanText, textOf } from './paths';
 import type { CloudIdCallbacks, EnterOptions, TrackerWx } from './host';
 
@@ -7,6 +7,9 @@ const GROUP_SCENES = [1008, 1044];
 
 /** Enter options with the scene as the integer the contract and the group scenes expect. */
 export type Entry = EnterOptions & { scene: number };
+
+/** `value` when it is a whole number from 0 to `max`. */
+const wholeUpTo = (value: unknown, max: number): number | undefined => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= max ? (value as number) : undefined);
 
 /** The current entry: `wx.getEnterOptionsSync()` is right on hot starts too; the lifecycle options are the fallback. */
 export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefined): Entry | undefined {
@@ -17,9 +20,11 @@ export function readEnterOptions(wx: TrackerWx, lifecycle: EnterOptions | undefi
     // older base libraries (no such API): the lifecycle options say the same for this show
   }
   if (!current?.scene) current = lifecycle;
-  // some runtimes give the scene as a string ("1168"): the server takes an integer
-  return current && { ...current, scene: Number(current.scene) || 0 };
+  // some runtimes give the scene as a string ("1168"): the server takes an integer; one it would
+  // refuse (negative, past six digits) is an unknown scene, 0, so that the entry still counts
+  return current && { ...current, scene: wholeUpTo(Number(current.scene), SCENE_MAX) || 0 };
 }
+
 
 
 /** At least the UTF-8 bytes of a text, as the server counts an event's size: 3 for each non-ASCII UTF-16 unit. */
@@ -48,7 +53,7 @@ export function enterPayload(options: Entry): EnterPayload {
     path: textOf(String(options.path || ''), PATH_LENGTH)!,
     query,
     shareTicket: textOf(options.shareTicket, 256),
-    chatType: typeof options.chatType === 'number' ? options.chatType : undefined,
+    chatType: wholeUpTo(options.chatType, CHAT_TYPE_MAX),
     apiCategory: textOf(options.apiCategory, API_CATEGORY_LENGTH),
   };
   if (appId || extraData) {

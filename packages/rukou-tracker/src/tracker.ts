@@ -35,7 +35,7 @@
  */
 import { createDelivery, type DeliveryOptions } from './delivery';
 import { enterPayload, groupCloudId, isGroupEntry, readEnterOptions } from './entry';
-import { newId, type EventBody, type TrackEvent } from './events';
+import { newId, positive, type EventBody, type TrackEvent } from './events';
 import { systemClock, type Clock, type CloudOptions, type EnterOptions, type TrackerWx } from './host';
 import { PAUSE_WINDOW_MS, SESSION_GAP_MS, signature, watchSystemScreens } from './pauses';
 import { createQueue, type QueueCounts } from './queue';
@@ -51,10 +51,11 @@ const GROUP_INFO_WAIT_MS = 5000;
 /** Where the share prefix `track` issued to this user is kept. */
 const PREFIX_KEY = 'rukou:prefix';
 
-export interface TrackerOptions extends Partial<DeliveryOptions>, CloudOptions {
+export interface TrackerOptions extends DeliveryOptions, CloudOptions {
   wx: TrackerWx;
+  /** Time and randomness (default `Date.now`, the platform's timers, `Math.random`): a test's own clock. */
   clock?: Clock;
-  /** Events kept at most; beyond it the oldest are dropped and counted. */
+  /** Events kept at most (default 500; `positive`); beyond it the oldest are dropped and counted. */
   maxQueue?: number;
 }
 
@@ -94,16 +95,10 @@ export interface Tracker {
    * tracker.goal('order_paid', { id: order.outTradeNo, value: order.totalFee });
    */
   goal(name: string, options: { id: string; value?: number }): void;
-  /** Send what is queued now. */
+  /** Sends what is queued now, rather than when it is due (an entry 50 s after it happened, or at the hide). */
   flush(): void;
   counts(): QueueCounts;
 }
-
-const DELIVERY_DEFAULTS: DeliveryOptions = {
-  retryBaseMs: 2000,
-  retryMaxMs: 300_000,
-  requestTimeoutMs: 15_000,
-};
 
 /** The tracker must never break the app: its own failures are swallowed. */
 function safely(run: () => void): void {
@@ -115,9 +110,11 @@ function safely(run: () => void): void {
 }
 
 export function createTracker(options: TrackerOptions): Tracker {
+  // said at once in DevTools, rather than as a destructuring of undefined in minified code
+  if (!(options && options.wx)) throw TypeError('rukou-tracker: createTracker({ wx })');
   const { wx } = options;
   const clock = options.clock || systemClock;
-  const queue = createQueue(wx, options.maxQueue || 500);
+  const queue = createQueue(wx, positive(options.maxQueue, 500));
   let prefix: string | undefined;
   safely(() => (prefix = (wx.getStorageSync(PREFIX_KEY) as string) || undefined));
   /** When the app last came to the foreground (undefined while hidden). */
@@ -126,7 +123,7 @@ export function createTracker(options: TrackerOptions): Tracker {
     queue,
     wx,
     clock,
-    { ...DELIVERY_DEFAULTS, ...options },
+    options,
     (issued) => {
       if (issued !== prefix) safely(() => wx.setStorageSync(PREFIX_KEY, (prefix = issued)));
     },
@@ -256,7 +253,9 @@ export function createTracker(options: TrackerOptions): Tracker {
     };
 
   return {
-    app(appOptions) {
+    app(given) {
+      // none (or null) is no options of your own, as WeChat's App() takes {}
+      const appOptions: typeof given = Object(given);
       const { onShow, onHide } = appOptions;
       return {
         ...appOptions,
@@ -271,13 +270,13 @@ export function createTracker(options: TrackerOptions): Tracker {
       };
     },
 
-    page: (pageOptions) => shares({ ...pageOptions, onShow: viewing(pageOptions.onShow) }),
+    page: (pageOptions) => shares({ ...pageOptions, onShow: viewing(Object(pageOptions).onShow) }),
 
     component: (componentOptions) => ({
       ...componentOptions,
       // pageLifetimes merge with those of behaviors, where a method of the same name would hide theirs
-      pageLifetimes: { ...componentOptions.pageLifetimes, show: viewing(Object(componentOptions.pageLifetimes).show) },
-      methods: shares({ ...componentOptions.methods }),
+      pageLifetimes: { ...Object(componentOptions).pageLifetimes, show: viewing(Object(Object(componentOptions).pageLifetimes).show) },
+      methods: shares({ ...Object(componentOptions).methods }),
     }),
 
     // due at once (`./delivery`): the hide that may follow sends it even during a backoff wait
