@@ -310,7 +310,7 @@ async function changeChannel(ctx: ChannelsContext, key: string, expected: number
 type ChannelAction = (event: Record<string, unknown>, ctx: ChannelsContext) => Promise<unknown>;
 
 /** The operators' actions on channels: `admin` routes `{action, …}` here beside its stats. */
-export const CHANNEL_ACTIONS: Record<string, ChannelAction> = {
+export const CHANNEL_ACTIONS = {
   /** One channel of any kind (README, "Channels"): `{ channel }`. */
   async createChannel(event, ctx) {
     const { request, options } = readCreateChannel(event);
@@ -344,7 +344,7 @@ export const CHANNEL_ACTIONS: Record<string, ChannelAction> = {
     const changed = await changeChannel(ctx, key, v, (doc) => (changesNothing(doc, change) ? undefined : change));
     return { channel: (await viewsOf([changed], ctx.now()))[0] };
   },
-};
+} satisfies Record<string, ChannelAction>;
 
 /**
  * The daily timer's run: every scheme and link not archived that expires within 3 days (or has

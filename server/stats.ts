@@ -82,7 +82,7 @@ async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, k
 }
 
 /** The operators' stats, one entry per action: `admin` routes `{action, …}` here. */
-export const STATS_ACTIONS: Record<string, StatsAction> = {
+export const STATS_ACTIONS = {
   /**
    * Totals with change against the previous period of the same length, and the daily trend; the
    * days of each period without a rollup (`missingDays`, `previous.missingDays`): a change against
@@ -239,4 +239,4 @@ export const STATS_ACTIONS: Record<string, StatsAction> = {
       remaining: remaining.length > 0 ? { from: remaining[0], to: remaining[remaining.length - 1] } : null,
     };
   },
-};
+} satisfies Record<string, StatsAction>;

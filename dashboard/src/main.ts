@@ -10,7 +10,8 @@ import { h } from './dom';
 import { currentLang, setLang, t, type Text, type Word } from './i18n';
 import { SECTIONS } from './sections';
 import { cleanToken, forgetToken, keepToken, storedToken } from './session';
-import { missingNotes, type OverviewAnswer, type Range, type Section, type SectionContext } from './sections/section';
+import type { Answers } from './answers';
+import { missingNotes, type Range, type Section, type SectionContext } from './sections/section';
 import { addDays, chinaDay, daysBetween, previousPeriod } from '../../shared/time';
 
 const DEFAULT_DAYS = 14;
@@ -159,7 +160,7 @@ function draw(state: State, url: string): void {
       bar.replaceWith(next);
       bar = next;
     },
-    overview: once(() => state.admin<OverviewAnswer>('overview', { ...state.range })),
+    overview: once(() => state.admin<Answers['overview']>('overview', { ...state.range })),
   };
   const redraw = (): void => draw(state, url);
   let bar = rangeBar(state, redraw);
@@ -201,7 +202,7 @@ async function start(url: string): Promise<void> {
   const admin = adminClient(url, token.token);
   root.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   try {
-    const { asOf } = await admin<{ asOf: string }>('today');
+    const { asOf } = await admin<Answers['today']>('today');
     const today = chinaDay(Date.parse(asOf));
     draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {

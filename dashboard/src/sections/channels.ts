@@ -9,35 +9,9 @@ import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { percent, t, type Text } from '../i18n';
 import { table } from '../table';
+import type { Answers, ChannelDoc } from '../answers';
 import { dayList, empty, subhead, type Section } from './section';
 import { chinaDay } from '../../../shared/time';
-
-interface ChannelDoc {
-  key: string;
-  name: string;
-  kind: string;
-  group?: string;
-  createdAt?: string;
-  tempFileURL?: string;
-  url?: string;
-}
-interface ChannelRow {
-  key: string;
-  entries: number;
-  userDays: number;
-  newUsers: number;
-  firstTouch: number;
-  share: number;
-  channel: ChannelDoc | null;
-}
-interface ChannelsAnswer {
-  keys: number;
-  channels: ChannelRow[];
-  unknown: { keys: number; entries: number };
-  byKind: { kind: string; entries: number; userDays: number; newUsers: number; firstTouch: number; channels: number }[];
-  firstTouchSeries: { days: string[]; channels: { key: string; name?: string; daily: number[] }[]; others: number[] };
-  dead: { from: string; to: string; total: number; channels: ChannelDoc[]; missingDays: string[] };
-}
 
 const KINDS: Record<string, Text> = {
   wxacode: { zh: '小程序码', en: 'Mini Program code' },
@@ -68,7 +42,7 @@ async function registryOf(admin: Admin, keys: Set<string>): Promise<Map<string, 
   const found = new Map<string, ChannelDoc>();
   let after: string | undefined;
   do {
-    const page = await admin<{ channels: ChannelDoc[]; next?: string }>('listChannels', { includeArchived: true, limit: 100, ...(after === undefined ? {} : { after }) });
+    const page = await admin<Answers['listChannels']>('listChannels', { includeArchived: true, limit: 100, ...(after === undefined ? {} : { after }) });
     for (const doc of page.channels) if (keys.has(doc.key)) found.set(doc.key, doc);
     after = page.next;
   } while (after !== undefined && found.size < keys.size);
@@ -80,7 +54,7 @@ export const channelsSection: Section = {
   title: { zh: '渠道（二维码与链接）', en: 'Channels (codes and links)' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const answer = await admin<ChannelsAnswer>('channels', { ...range, limit: ASKED, series: 5 });
+    const answer = await admin<Answers['channels']>('channels', { ...range, limit: ASKED, series: 5 });
     // the registered channels shown or in a CSV: an unknown key has no code nor link
     const listed = new Set([...answer.channels.filter((row) => row.channel !== null).map((row) => row.key), ...answer.dead.channels.map((doc) => doc.key)]);
     const registry = listed.size > 0 ? await registryOf(admin, listed) : new Map<string, ChannelDoc>();

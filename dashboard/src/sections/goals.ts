@@ -8,26 +8,9 @@ import { failure } from '../failure';
 import { num, percent, t, type Text } from '../i18n';
 import { DIMENSIONS, dimensionName, keyCell, keyParts, keyText, type Dimension } from '../names';
 import { table } from '../table';
+import type { Answers } from '../answers';
 import { stat, type Section } from './section';
 import { templateTitles } from './sends';
-
-interface GoalKey {
-  key: string;
-  goals: number;
-  value: number;
-  converterDays: number;
-  userDays: number;
-  conversionRate: number | null;
-  medianSeconds: number | null;
-  zh?: string;
-  en?: string;
-}
-interface GoalsAnswer {
-  goal: string;
-  totals: { goals: number; value: number; converterDays: number; verified: number };
-  keys: GoalKey[];
-  daysToBackfill: string[];
-}
 
 const MODELS: [string, Text][] = [
   ['first', { zh: '首次触达', en: 'First touch' }],
@@ -46,7 +29,7 @@ function duration(seconds: number): string {
   return t({ zh: `${num(seconds / 86400, 1)} 天`, en: `${num(seconds / 86400, 1)} d` });
 }
 
-function draw(result: HTMLElement, answer: GoalsAnswer, by: Dimension, titles: ReadonlyMap<string, string>): void {
+function draw(result: HTMLElement, answer: Answers['goals'], by: Dimension, titles: ReadonlyMap<string, string>): void {
   const backfill = answer.daysToBackfill.length > 0 ? h('p', { class: 'note' }, t({ zh: `${answer.daysToBackfill.length} 天在统计目标之前汇总，需回填后才计入。`, en: `${answer.daysToBackfill.length} days were rolled up before goals were counted: backfill them to count theirs.` })) : '';
   if (answer.totals.goals === 0) {
     return void result.append(h('p', { class: 'empty', 'data-empty': 'goals' }, t({ zh: '这段时间没有“', en: 'No "' }), raw(answer.goal), t({ zh: '”目标。', en: '" goal in this range.' })), backfill);
@@ -88,7 +71,7 @@ export const goalsSection: Section = {
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const [answer, titles] = await Promise.all([admin<GoalsAnswer>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
+      const [answer, titles] = await Promise.all([admin<Answers['goals']>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
       result.replaceChildren();
       draw(result, answer, dimension, titles);
     };

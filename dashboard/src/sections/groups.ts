@@ -7,17 +7,13 @@ import { h, raw } from '../dom';
 import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
+import type { Answers } from '../answers';
 import { empty, stat, type Section } from './section';
 import { chinaDay } from '../../../shared/time';
 
-interface GroupAnswer {
-  group: { groupId: string; firstDay: string; firstOpener: string; chatType?: number; firstShareId?: string };
-  activity: { opens: number; openers: number; shareIds: string[]; firstOpen: string | null; lastOpen: string | null };
-}
-
 async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promise<void> {
   box.replaceChildren(h('p', { class: 'loading' }, t('loading')));
-  const { group, activity } = await admin<GroupAnswer>('group', { groupId });
+  const { group, activity } = await admin<Answers['group']>('group', { groupId });
   // an instant's China day, not its UTC one (the ISO text's first ten characters)
   const day = (at: string | null): string => (at ? chinaDay(Date.parse(at)) : '—');
   box.replaceChildren(
@@ -48,7 +44,7 @@ export const groupsSection: Section = {
   title: { zh: '群聊', en: 'Groups' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const { groups } = await admin<{ groups: { groupId: string; opens: number; openers: number }[] }>('topGroups', { ...range, limit: 20 });
+    const { groups } = await admin<Answers['topGroups']>('topGroups', { ...range, limit: 20 });
     if (groups.length === 0) return void body.append(empty());
     const detail = h('div', {});
     body.append(

@@ -8,7 +8,8 @@ import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { bucketName, categoryName } from '../names';
 import { dayShares } from './day-shares';
-import { dayList, empty, stat, subhead, type Change, type OverviewAnswer, type Section, type TrendDay } from './section';
+import type { Answers, Change, OverviewAnswer, TrendDay } from '../answers';
+import { dayList, empty, stat, subhead, type Section } from './section';
 
 /**
  * The change of one total, or why there is none to show; `partial` when either period lacks some
@@ -88,7 +89,7 @@ export const overviewSection: Section = {
       (compare && previousNote(answer.previous, trend.length)) || '',
     );
     if (totals.entries.value === 0) return void body.append(empty());
-    const earlier = compare ? (await admin<OverviewAnswer>('overview', { ...previous })).trend : [];
+    const earlier = compare ? (await admin<Answers['overview']>('overview', { ...previous })).trend : [];
     body.append(
       subhead({ zh: '每日进入次数', en: 'Entries by day' }),
       chart('entries', {

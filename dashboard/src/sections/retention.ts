@@ -8,28 +8,9 @@ import { failure } from '../failure';
 import { num, percent, t, type Text } from '../i18n';
 import { DIMENSIONS, dimensionName, entryKeyParts, keyCell, keyText, type Dimension, type KeyParts } from '../names';
 import { table, type Column } from '../table';
+import type { Answers, RetentionKeyRow as KeyRow, RetentionRow, RetentionValue } from '../answers';
 import { empty, stat, subhead, type Section } from './section';
 import { templateTitles } from './sends';
-
-interface RetentionValue {
-  users: number;
-  cohort: number;
-  rate: number;
-}
-interface RetentionRow {
-  users: number;
-  days: Record<string, RetentionValue | null>;
-  returned: Record<string, RetentionValue | null>;
-}
-type KeyRow = RetentionRow & { key: string; zh?: string; en?: string };
-interface RetentionAnswer {
-  days: number[];
-  returned: number[];
-  total: RetentionRow;
-  keys: KeyRow[];
-  reactivated: { users: number; keys: { key: string; users: number }[] };
-  daysToBackfill: string[];
-}
 
 const DAYS = [1, 2, 3, 7, 14, 30];
 
@@ -52,7 +33,7 @@ function rateColumn(label: Text, value: (row: RetentionRow) => RetentionValue | 
   };
 }
 
-function draw(result: HTMLElement, answer: RetentionAnswer, by: Dimension, titles: ReadonlyMap<string, string>): void {
+function draw(result: HTMLElement, answer: Answers['retention'], by: Dimension, titles: ReadonlyMap<string, string>): void {
   if (answer.total.users === 0) return void result.append(empty());
   const totals: KeyRow = { key: '', ...answer.total };
   const parts = (row: KeyRow): KeyParts => (row === totals ? [t({ zh: '全部', en: 'All' }), ''] : entryKeyParts(by, row.key, { ...row, titles }));
@@ -88,7 +69,7 @@ export const retentionSection: Section = {
     const result = h('div', {});
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const [answer, titles] = await Promise.all([admin<RetentionAnswer>('retention', { ...range, by: dimension, days: DAYS }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
+      const [answer, titles] = await Promise.all([admin<Answers['retention']>('retention', { ...range, by: dimension, days: DAYS }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
       result.replaceChildren();
       draw(result, answer, dimension, titles);
     };

@@ -2,24 +2,15 @@
 import { h } from '../dom';
 import { percent, t } from '../i18n';
 import { table } from '../table';
+import type { Answers } from '../answers';
 import { empty, type Section } from './section';
-
-export interface RankedScene {
-  key: string;
-  entries: number;
-  userDays: number;
-  newUsers: number;
-  share: number;
-  zh?: string;
-  en?: string;
-}
 
 export const scenesSection: Section = {
   id: 'scenes',
   title: { zh: '入口场景排行', en: 'Top entry points by scene' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const { top } = await admin<{ top: RankedScene[] }>('topEntries', { ...range, dimension: 'scene', limit: 30 });
+    const { top } = await admin<Answers['topEntries']>('topEntries', { ...range, dimension: 'scene', limit: 30 });
     if (top.length === 0) return void body.append(empty());
     body.append(
       table('scenes', [

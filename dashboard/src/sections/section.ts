@@ -6,31 +6,12 @@
  */
 import type { Admin } from '../api';
 import { h } from '../dom';
+import type { OverviewAnswer } from '../answers';
 import { t, type Text } from '../i18n';
 
 export interface Range {
   from: string;
   to: string;
-}
-
-export interface Change {
-  value: number;
-  previous: number;
-  change: number | null;
-}
-export interface TrendDay {
-  day: string;
-  missing: boolean;
-  entries: number;
-  byBucket: Record<string, number>;
-  byCategory: Record<string, number>;
-}
-/** `admin` `overview`'s answer (README, `admin`). */
-export interface OverviewAnswer {
-  totals: Record<'entries' | 'userDays' | 'newUsers' | 'sessions', Change>;
-  trend: TrendDay[];
-  missingDays: string[];
-  previous: Range & { missingDays: string[] };
 }
 
 export interface SectionContext {

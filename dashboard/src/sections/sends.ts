@@ -3,23 +3,8 @@ import { h } from '../dom';
 import { num, percent, t, type Text } from '../i18n';
 import { fateName, keyCell, keyText, ruleParts } from '../names';
 import { table, type Column } from '../table';
+import type { Answers, RuleSends as Rule, SendCounts, TemplateSends as Template } from '../answers';
 import { subhead, type Section, type SectionContext } from './section';
-
-interface SendCounts {
-  sent: number;
-  fates: Record<string, number>;
-  opened: number;
-  opens: number;
-  openRate: number;
-  returns24h: number;
-  newUsers: number;
-}
-interface SendsAnswer<R> {
-  total: SendCounts;
-  settlingDays: string[];
-  templates?: R[];
-  rules?: R[];
-}
 
 function countColumns<R extends SendCounts>(): Column<R>[] {
   return [
@@ -32,19 +17,16 @@ function countColumns<R extends SendCounts>(): Column<R>[] {
   ];
 }
 
-function block<R extends SendCounts>(name: string, title: Text, nothing: Text, first: Column<R>, answer: SendsAnswer<R>, rows: R[]): (Node | string)[] {
+function block<R extends SendCounts>(name: string, title: Text, nothing: Text, first: Column<R>, answer: { settlingDays: string[] }, rows: R[]): (Node | string)[] {
   if (rows.length === 0) return [subhead(title), h('p', { class: 'empty' }, t(nothing))];
   const settling = answer.settlingDays.length > 0 ? h('p', { class: 'note' }, t({ zh: `最近 ${answer.settlingDays.length} 天的数字仍可能增长（打开会在发送后 7 天内陆续到来）。`, en: `The last ${answer.settlingDays.length} days may still grow (opens keep coming for 7 days after a send).` })) : null;
   return [subhead(title), table(name, [first, ...countColumns<R>()], rows), settling ?? ''];
 }
 
-type Template = SendCounts & { templateId: string; title?: string };
-type Rule = SendCounts & { rule: string };
-
 /** `admin` `messages` of the page's range, asked once for each drawing of the page (a failure is asked again): this section's, and where retention and goals find a template's title. */
-const messagesAsked = new WeakMap<SectionContext, Promise<SendsAnswer<Template>>>();
-function messagesOf(context: SectionContext): Promise<SendsAnswer<Template>> {
-  const asked = messagesAsked.get(context) ?? context.admin<SendsAnswer<Template>>('messages', { ...context.range });
+const messagesAsked = new WeakMap<SectionContext, Promise<Answers['messages']>>();
+function messagesOf(context: SectionContext): Promise<Answers['messages']> {
+  const asked = messagesAsked.get(context) ?? context.admin<Answers['messages']>('messages', { ...context.range });
   messagesAsked.set(context, asked);
   asked.catch(() => messagesAsked.delete(context));
   return asked;
@@ -65,7 +47,7 @@ export const sendsSection: Section = {
   title: { zh: '订阅消息与客服卡片', en: 'Messages and service cards' },
   ranged: true,
   async draw(body, context) {
-    const [messages, cards] = await Promise.all([messagesOf(context), context.admin<SendsAnswer<Rule>>('cards', { ...context.range })]);
+    const [messages, cards] = await Promise.all([messagesOf(context), context.admin<Answers['cards']>('cards', { ...context.range })]);
     body.append(
       ...block('messages', { zh: '订阅消息（按模板）', en: 'Subscription messages by template' }, { zh: '这段时间没有发送订阅消息。', en: 'No message was sent in this range.' }, { label: { zh: '模板', en: 'Template' }, value: (row: Template) => row.title ?? row.templateId, raw: true }, messages, messages.templates ?? []),
       ...block('cards', { zh: '客服卡片（按规则）', en: 'Service cards by rule' }, { zh: '这段时间没有发出客服卡片。', en: 'No card was sent in this range.' }, { label: { zh: '规则', en: 'Rule' }, value: (row: Rule) => keyText(ruleParts(row.rule)), cell: (row: Rule) => keyCell(ruleParts(row.rule)) }, cards, cards.rules ?? []),

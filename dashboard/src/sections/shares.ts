@@ -7,37 +7,8 @@ import { clear, h, raw } from '../dom';
 import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
+import type { Answers, ShareNode } from '../answers';
 import { empty, stat, subhead, type Section } from './section';
-
-interface Funnel {
-  intents: number;
-  sharerDays: number;
-  returnOpens: number;
-  openerDays: number;
-  newUsers: number;
-  returnRatio: number;
-  kFactor: number;
-  depth: Record<string, number>;
-}
-interface ShareDay {
-  day: string;
-  missing: boolean;
-  kFactor: number;
-}
-interface ShareNode {
-  shareId: string;
-  sharer: string;
-  depth: number;
-  day: string;
-  opens: number;
-  openers: number;
-  children: ShareNode[];
-}
-interface TopShare {
-  rootShareId: string;
-  opens: number;
-  openers: number;
-}
 
 /** A node as ECharts' tree draws it: the returns the card brought, then its sharer (an openid, shortened), which a narrow label cuts first. */
 interface TreeItem {
@@ -45,6 +16,7 @@ interface TreeItem {
   value: number;
   children: TreeItem[];
 }
+
 const treeItem = (node: ShareNode): TreeItem => ({
   name: `${node.opens} · ${node.sharer.length > 12 ? `${node.sharer.slice(0, 10)}…` : node.sharer}`,
   value: node.opens,
@@ -110,7 +82,7 @@ function treeLayout(tree: ShareNode): Fitted {
 async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection.draw>[1]['admin'], rootShareId: string): Promise<void> {
   clear(box);
   box.append(h('p', { class: 'loading' }, t('loading')));
-  const { tree, shares } = await admin<{ tree: ShareNode | null; shares: number }>('shareTree', { rootShareId });
+  const { tree, shares } = await admin<Answers['shareTree']>('shareTree', { rootShareId });
   clear(box);
   if (!tree) return void box.append(empty());
   box.append(
@@ -125,7 +97,7 @@ export const sharesSection: Section = {
   title: { zh: '分享传播', en: 'Shares' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const [{ funnel, daily }, { shares }] = await Promise.all([admin<{ funnel: Funnel; daily: ShareDay[] }>('shareFunnel', { ...range }), admin<{ shares: TopShare[] }>('topShares', { ...range, limit: 10 })]);
+    const [{ funnel, daily }, { shares }] = await Promise.all([admin<Answers['shareFunnel']>('shareFunnel', { ...range }), admin<Answers['topShares']>('topShares', { ...range, limit: 10 })]);
     if (funnel.intents === 0 && funnel.returnOpens === 0) return void body.append(empty());
     body.append(
       h(

@@ -2,22 +2,8 @@
 import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { table } from '../table';
+import type { Answers } from '../answers';
 import { stat, subhead, type Section } from './section';
-
-interface Counts {
-  entries: number;
-  users: number;
-  newUsers: number;
-}
-interface TodayAnswer {
-  asOf: string;
-  rollup: {
-    _id: string;
-    totals: Counts & { sessions: number };
-    byScene: Record<string, Counts & { zh: string; en: string }>;
-    shares: { intents: number; returnOpens: number };
-  };
-}
 
 export const todaySection: Section = {
   id: 'today',
@@ -25,7 +11,7 @@ export const todaySection: Section = {
   ranged: false,
   refreshMs: 60_000,
   async draw(body, { admin, sawToday }) {
-    const { asOf, rollup } = await admin<TodayAnswer>('today');
+    const { asOf, rollup } = await admin<Answers['today']>('today');
     sawToday(rollup._id);
     const { totals } = rollup;
     const time = new Date(asOf).toLocaleTimeString(t({ zh: 'zh-CN', en: 'en-GB' }), { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
