@@ -9,9 +9,9 @@
 import type { GoalKeys } from './goal-rollup';
 import { unescapeKey } from './keys';
 import type { EnterEvent, GroupRecord } from './model';
-import { ratio } from './ratio';
+import { ratio, ratioOrNull } from './ratio';
 import { readableRetention } from './retention';
-import { MAP_OF, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames } from './rollup';
+import { MAP_OF, type Counts, type Dimension, type Pipeline, type RollupDoc, type SceneNames, type ShareStats } from './rollup';
 
 
 export const MAX_RANGE_DAYS = 366;
@@ -80,10 +80,16 @@ export interface TrendDay {
 /** A map of a rollup with its keys as they were sent, not as the document stores them. */
 const readable = <T>(map: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(map).map(([key, value]) => [unescapeKey(key), value]));
 
+/** A rollup as `today` answers it: its share ratios null where their denominator is 0. */
+export type ReadableRollup = Omit<RollupDoc, 'shares'> & { shares: Omit<ShareStats, 'returnRatio' | 'kFactor'> & { returnRatio: number | null; kFactor: number | null } };
+
 /** A rollup as an answer shows it: every map's keys as they were sent, not as the document stores them. */
-export function readableRollup(doc: RollupDoc): RollupDoc {
+export function readableRollup(doc: RollupDoc): ReadableRollup {
+  const { shares } = doc;
   return {
     ...doc,
+    // stored as 0 without a denominator (the document's plain numbers); answered as no ratio
+    shares: { ...shares, returnRatio: ratioOrNull(shares.returnOpens, shares.intents), kFactor: ratioOrNull(shares.newUsers, shares.sharers) },
     byBucket: readable(doc.byBucket),
     byCategory: readable(doc.byCategory),
     byScene: readable(doc.byScene),
@@ -164,14 +170,15 @@ export interface ShareFunnel {
   returnOpens: number;
   openerDays: number;
   newUsers: number;
-  returnRatio: number;
-  /** newUsers / sharerDays over the range. */
-  kFactor: number;
+  /** returnOpens / intents over the range; null without intents (opens of cards shared before it may still come). */
+  returnRatio: number | null;
+  /** newUsers / sharerDays over the range; null without sharers. */
+  kFactor: number | null;
   depth: Record<string, number>;
 }
 
 export function shareFunnel(docs: RollupDoc[]): ShareFunnel {
-  const funnel: ShareFunnel = { intents: 0, sharerDays: 0, returnOpens: 0, openerDays: 0, newUsers: 0, returnRatio: 0, kFactor: 0, depth: {} };
+  const funnel: ShareFunnel = { intents: 0, sharerDays: 0, returnOpens: 0, openerDays: 0, newUsers: 0, returnRatio: null, kFactor: null, depth: {} };
   // summed in a Map: on an object, a key such as "constructor" would start from an inherited value
   const depths = new Map<string, number>();
   for (const { shares } of docs) {
@@ -183,8 +190,8 @@ export function shareFunnel(docs: RollupDoc[]): ShareFunnel {
     for (const [depth, opens] of Object.entries(shares.depth)) depths.set(depth, (depths.get(depth) ?? 0) + opens);
   }
   funnel.depth = Object.fromEntries(depths);
-  funnel.returnRatio = ratio(funnel.returnOpens, funnel.intents);
-  funnel.kFactor = ratio(funnel.newUsers, funnel.sharerDays);
+  funnel.returnRatio = ratioOrNull(funnel.returnOpens, funnel.intents);
+  funnel.kFactor = ratioOrNull(funnel.newUsers, funnel.sharerDays);
   return funnel;
 }
 
@@ -197,7 +204,8 @@ export interface ShareDay {
   sharers: number;
   returnOpens: number;
   newUsers: number;
-  kFactor: number;
+  /** null on a day without sharers, or without a rollup. */
+  kFactor: number | null;
 }
 
 /** The share funnel of each day of the range, in order (the day's own `kFactor`: new users by share returns / sharers). */
@@ -205,8 +213,8 @@ export function shareSeries(days: string[], docs: RollupDoc[]): ShareDay[] {
   const byDay = new Map(docs.map((doc) => [doc._id, doc]));
   return days.map((day) => {
     const shares = byDay.get(day)?.shares;
-    if (!shares) return { day, missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: 0 };
-    return { day, missing: false, intents: shares.intents, sharers: shares.sharers, returnOpens: shares.returnOpens, newUsers: shares.newUsers, kFactor: shares.kFactor };
+    if (!shares) return { day, missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: null };
+    return { day, missing: false, intents: shares.intents, sharers: shares.sharers, returnOpens: shares.returnOpens, newUsers: shares.newUsers, kFactor: ratioOrNull(shares.newUsers, shares.sharers) };
   });
 }
 

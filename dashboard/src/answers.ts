@@ -130,15 +130,16 @@ export interface Funnel {
   returnOpens: number;
   openerDays: number;
   newUsers: number;
-  returnRatio: number;
-  kFactor: number;
+  /** null without intents, or without sharers: no ratio. */
+  returnRatio: number | null;
+  kFactor: number | null;
   depth: Record<string, number>;
 }
 
 export interface ShareDay {
   day: string;
   missing: boolean;
-  kFactor: number;
+  kFactor: number | null;
 }
 
 export interface ShareNode {

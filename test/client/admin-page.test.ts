@@ -101,7 +101,7 @@ test("an operator sees today, yesterday against the day before, and the week's t
     { key: '1286', name: '明文scheme打开小程序', entries: 8 },
     { key: '1047', name: '扫描小程序码', entries: 1 },
   ]);
-  expect(page.data.shares).toEqual({ intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' });
+  expect(page.data.shares).toEqual({ intents: 0, returnOpens: 0, newUsers: 0, kFactor: '—' });
 });
 
 test("the week's top channels are admin channels' answer: the registered ones by their names, an unregistered key as itself, and how many there are in all", async () => {

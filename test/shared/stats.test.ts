@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { escapeKey } from '../../shared/keys';
 import type { RollupDoc } from '../../shared/rollup';
 import { backfillRange, limitInput, rankInput, shareTreeInput, statsRange } from '../../shared/stats-input';
-import { change, dailyTrend, missingDays, rankKeys, shareFunnel, shareSeries, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
+import { change, dailyTrend, missingDays, rankKeys, readableRollup, shareFunnel, shareSeries, shareTree, sumTotals, totalsWithChange } from '../../shared/stats';
 import { previousPeriod } from '../../shared/time';
 import { tokenAccepted } from '../../server/operators';
 
@@ -79,11 +79,20 @@ describe('trend and rankings', () => {
     expect(funnel).toEqual({ intents: 8, sharerDays: 4, returnOpens: 6, openerDays: 4, newUsers: 2, returnRatio: 0.75, kFactor: 0.5, depth: { '1': 4, '2': 2 } });
   });
 
+  test('returns of cards shared before the range, with no share in it: no per-share ratio, no K-factor (null, not 0)', () => {
+    const shares = { intents: 0, sharers: 0, returnOpens: 3, openers: 2, newUsers: 2, returnRatio: 0, kFactor: 0, depth: { '2': 3 } };
+    const quiet = doc('2024-04-03', 3, {}, { shares });
+    expect(shareFunnel([quiet])).toMatchObject({ intents: 0, returnOpens: 3, newUsers: 2, returnRatio: null, kFactor: null });
+    expect(shareSeries(['2024-04-03'], [quiet])).toEqual([{ day: '2024-04-03', missing: false, intents: 0, sharers: 0, returnOpens: 3, newUsers: 2, kFactor: null }]);
+    expect(readableRollup(quiet).shares).toMatchObject({ returnOpens: 3, returnRatio: null, kFactor: null });
+    expect(readableRollup(doc('2024-03-01', 1, {})).shares).toMatchObject({ returnRatio: 0.75, kFactor: 0.5 });
+  });
+
   test("each day's funnel in order, its own K-factor, a day without a rollup missing", () => {
     const series = shareSeries(['2024-03-01', '2024-03-02', '2024-03-03'], [doc('2024-03-03', 1, {}), doc('2024-03-01', 1, {})]);
     expect(series).toEqual([
       { day: '2024-03-01', missing: false, intents: 4, sharers: 2, returnOpens: 3, newUsers: 1, kFactor: 0.5 },
-      { day: '2024-03-02', missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: 0 },
+      { day: '2024-03-02', missing: true, intents: 0, sharers: 0, returnOpens: 0, newUsers: 0, kFactor: null },
       { day: '2024-03-03', missing: false, intents: 4, sharers: 2, returnOpens: 3, newUsers: 1, kFactor: 0.5 },
     ]);
   });

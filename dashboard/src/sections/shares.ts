@@ -17,6 +17,9 @@ interface TreeItem {
   children: TreeItem[];
 }
 
+/** A ratio to 2 places, "—" without one (no shares in the range: returns of earlier cards have no per-share ratio). */
+const ratioText = (value: number | null): string => (value === null ? '—' : num(value, 2));
+
 const treeItem = (node: ShareNode): TreeItem => ({
   name: `${node.opens} · ${node.sharer.length > 12 ? `${node.sharer.slice(0, 10)}…` : node.sharer}`,
   value: node.opens,
@@ -104,9 +107,9 @@ export const sharesSection: Section = {
         'div',
         { class: 'stats' },
         stat('share-intents', t({ zh: '分享次数', en: 'Share intents' }), num(funnel.intents)),
-        stat('share-returns', t({ zh: '回流打开', en: 'Return opens' }), num(funnel.returnOpens), `${t({ zh: '每次分享回流', en: 'per share' })} ${num(funnel.returnRatio, 2)}`),
+        stat('share-returns', t({ zh: '回流打开', en: 'Return opens' }), num(funnel.returnOpens), `${t({ zh: '每次分享回流', en: 'per share' })} ${ratioText(funnel.returnRatio)}`),
         stat('share-newUsers', t({ zh: '带来新用户', en: 'New users' }), num(funnel.newUsers)),
-        stat('share-kFactor', t({ zh: 'K 因子', en: 'K-factor' }), num(funnel.kFactor, 2), t({ zh: '新用户 / 分享者（按天）', en: 'new users / sharer-days' })),
+        stat('share-kFactor', t({ zh: 'K 因子', en: 'K-factor' }), ratioText(funnel.kFactor), t({ zh: '新用户 / 分享者（按天）', en: 'new users / sharer-days' })),
       ),
       // bars, not a funnel's trapezoids: a card is opened by several people, so returns often outnumber the shares;
       // each bar says its number, so the value axis has no labels to crowd a phone's width
@@ -125,7 +128,7 @@ export const sharesSection: Section = {
         grid: { left: 40, right: 16, top: 16, bottom: 30 },
         xAxis: { type: 'category', data: daily.map((day) => day.day.slice(5)) },
         yAxis: { type: 'value' },
-        series: [{ name: t({ zh: 'K 因子', en: 'K-factor' }), type: 'line', data: daily.map((day) => (day.missing ? null : day.kFactor)) }],
+        series: [{ name: t({ zh: 'K 因子', en: 'K-factor' }), type: 'line', data: daily.map((day) => day.kFactor) }],
       }, 220),
       subhead({ zh: '按分享深度的回流', en: 'Returns by depth' }),
       chart('share-depth', {

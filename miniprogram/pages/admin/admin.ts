@@ -66,7 +66,7 @@ Page({
     channels: [] as { key: string; name: string; entries: number; firstTouch: number }[],
     /** How many channels brought an entry in the week: more than the 5 shown is said under them. */
     channelsTotal: 0,
-    shares: { intents: 0, returnOpens: 0, newUsers: 0, kFactor: '0.00' },
+    shares: { intents: 0, returnOpens: 0, newUsers: 0, kFactor: '—' },
   },
 
   onLoad() {
@@ -87,7 +87,7 @@ Page({
         admin<{ totals: Record<'entries' | 'userDays' | 'newUsers', Change>; missingDays: string[]; previous: { missingDays: string[] } }>({ action: 'overview', from: yesterday, to: yesterday }),
         admin<{ top: { key: string; zh?: string; entries: number }[] }>({ action: 'topEntries', ...week, dimension: 'scene', limit: 5 }),
         admin<{ keys: number; channels: { key: string; entries: number; firstTouch: number; channel: { name: string } | null }[] }>({ action: 'channels', ...week, limit: 5, series: 1 }),
-        admin<{ funnel: { intents: number; returnOpens: number; newUsers: number; kFactor: number } }>({ action: 'shareFunnel', ...week }),
+        admin<{ funnel: { intents: number; returnOpens: number; newUsers: number; kFactor: number | null } }>({ action: 'shareFunnel', ...week }),
       ]);
       const labels: [keyof typeof overview.totals, string][] = [
         ['entries', '进入次数'],
@@ -117,7 +117,7 @@ Page({
         scenes: top.top.map((row) => ({ key: row.key, name: row.zh ?? row.key, entries: row.entries })),
         channels: channels.channels.map((row) => ({ key: row.key, name: row.channel?.name ?? row.key, entries: row.entries, firstTouch: row.firstTouch })),
         channelsTotal: channels.keys,
-        shares: { intents: funnel.funnel.intents, returnOpens: funnel.funnel.returnOpens, newUsers: funnel.funnel.newUsers, kFactor: funnel.funnel.kFactor.toFixed(2) },
+        shares: { intents: funnel.funnel.intents, returnOpens: funnel.funnel.returnOpens, newUsers: funnel.funnel.newUsers, kFactor: funnel.funnel.kFactor === null ? '—' : funnel.funnel.kFactor.toFixed(2) },
       });
     } catch (error) {
       if ((error as { code?: string }).code === 'NOT_OPERATOR') {
