@@ -83,7 +83,11 @@ export function num(value: number, digits = 0): string {
   return value.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-export const percent = (ratio: number): string => `${num(ratio * 100, 1)}%`;
+/**
+ * A ratio as a percentage to 2 places: exactly the 4 places `admin` rounds a ratio to. To 1 place
+ * it was rounded twice, 1/23 = 0.0435 showing as 4.4% where it is 4.3%.
+ */
+export const percent = (ratio: number): string => `${num(ratio * 100, 2)}%`;
 
 /** What a cut table says beside its CSV button: it shows `shown` rows of `total`, and its CSV `inCsv` (all of them, or the first, as many as `admin` answers). */
 export function showing(shown: number, total: number, inCsv: number): string {

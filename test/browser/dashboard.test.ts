@@ -176,7 +176,7 @@ test('at 1280 px: the numbers are the rollups and admin answers; the range, the 
   // retention by bucket (the default dimension): the totals row, then each key, are admin retention's for the same range
   type RetentionValue = { rate: number } | null;
   const retention = await admin<{ total: { users: number; days: Record<string, RetentionValue> }; keys: { users: number }[] }>('retention', { ...fortnight, by: 'bucket', days: [1, 2, 3, 7, 14, 30] });
-  const shownRate = (value: RetentionValue): string => (value === null ? '—' : `${(value.rate * 100).toFixed(1)}%`);
+  const shownRate = (value: RetentionValue): string => (value === null ? '—' : `${(value.rate * 100).toFixed(2)}%`);
   await page.waitForSelector('[data-section="retention"] [data-table="retention"], [data-section="retention"] p.empty');
   const cohorts = await page.$$eval('[data-table="retention"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
   expect(cohorts.map((cells) => digits(cells[1]))).toEqual([retention.total.users, ...retention.keys.map((key) => key.users)]);
