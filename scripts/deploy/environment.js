@@ -33,6 +33,13 @@ const DEFAULT_RETENTION_DAYS = 90;
 const MIN_USER_DAY_RETENTION_DAYS = 8;
 /** What a rollup call's last step may take beyond its budget, and its last writes (DEFAULT_BACKFILL_SECONDS' reasoning). */
 const ROLLUP_STEP_SECONDS = 20;
+/**
+ * The least budget a rollup call may have in the cloud. Below it the timer's nine runs a morning
+ * (00:17 to 02:57) may not finish a day of ten million events, twenty-odd steps taking 53 s on the
+ * bench (README, Benchmarks), before the day leaves the week they roll: the day would be missing
+ * for good. 0, one step a call, is for tests in the emulator.
+ */
+const MIN_ROLLUP_BUDGET_SECONDS = 10;
 /** What a send's last chunk of 50 recipients at WeChat may take after its budget ("a few seconds", DEFAULT_SEND_SECONDS' reasoning). */
 const SEND_CHUNK_SECONDS = 10;
 
@@ -49,8 +56,9 @@ const APPID_FORMAT = /^wx[0-9a-f]{16}$/i;
  * @param {string} why what that work is
  * @returns {Rule['check']} a whole number of seconds that leaves `after` within the timeout of every function given it
  */
-const budget = (after, why) => (value, { usedBy }) => {
+const budget = (after, why, least = 0) => (value, { usedBy }) => {
   if (!wholeNumber(value)) return `a whole number of seconds${IGNORED}`;
+  if (Number(value) < least) return `at least ${least}: below it the daily timer's nine runs a morning may not finish a day of ten million events before it leaves the week they roll up, and the day would stay missing (README, rollup)`;
   const timeouts = usedBy.map((fn) => Number(fn.declared.timeout)).filter((timeout) => Number.isInteger(timeout) && timeout > 0);
   if (timeouts.length === 0) return undefined;
   const timeout = Math.min(...timeouts);
@@ -88,7 +96,7 @@ const RULES = {
         : `at least RUKOU_RETENTION_DAYS (${DEFAULT_RETENTION_DAYS} when unset) and ${MIN_USER_DAY_RETENTION_DAYS}: the functions would keep user-days that long anyway, since a day's events cannot be rolled up again without its user-days`;
     },
   },
-  RUKOU_BACKFILL_SECONDS: { check: budget(ROLLUP_STEP_SECONDS, 'the step a rollup call started last') },
+  RUKOU_BACKFILL_SECONDS: { check: budget(ROLLUP_STEP_SECONDS, 'the step a rollup call started last', MIN_ROLLUP_BUDGET_SECONDS) },
   RUKOU_SEND_SECONDS: { check: budget(SEND_CHUNK_SECONDS, 'the chunk of 50 recipients a send started last, at WeChat') },
 };
 
