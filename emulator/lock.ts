@@ -32,7 +32,7 @@ function isZombie(pid: number): boolean {
   } catch {
     return false;
   }
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  return stat[stat.lastIndexOf(')') + 2] === 'Z';
 }
 
 /** Another running process holds the data directory: a second emulator on it would append to its log from a state of its own. */
