@@ -1,4 +1,4 @@
-import { ValidationError } from '../shared/errors';
+import { RukouError, ValidationError } from '../shared/errors';
 import { keywordRule, templateKeywords, type KeywordRule } from '../shared/keywords';
 import { getCloud } from './cloud';
 import { documentsOf, type Database } from './pipeline';
@@ -44,17 +44,30 @@ function keywordsOf(content: string): Keyword[] {
 /**
  * The Mini Program's subscription templates: WeChat's list (`subscribeMessage.getTemplateList`),
  * kept in `templates` for `TEMPLATES_TTL_MS` so that a send or a consent does not ask WeChat each
- * time. `refresh` asks now.
+ * time. `refresh` asks now. When WeChat fails to answer, a list kept earlier, however old, serves
+ * (a user's consent is not lost to a WeChat error); without one, or on `refresh`, UPSTREAM.
  */
 export async function templateList(db: Database, now: Date, refresh = false): Promise<Template[]> {
   const cached = documentsOf<{ templates: Template[]; fetchedAt: Date }>(await db.collection('templates').where({ _id: CACHE_ID }).limit(1).get(), 'templates')[0];
   if (cached && !refresh && now.getTime() - new Date(cached.fetchedAt).getTime() < TEMPLATES_TTL_MS) return cached.templates;
-  return keep(db, await fromWeChat(), now);
+  let fetched: Template[];
+  try {
+    fetched = await fromWeChat();
+  } catch (error) {
+    if (cached && !refresh) return cached.templates;
+    throw error;
+  }
+  return keep(db, fetched, now);
 }
 
-/** WeChat's list now (subscribeMessage.getTemplateList). */
+/** WeChat's list now (subscribeMessage.getTemplateList); UPSTREAM, with WeChat's words, when it fails. */
 async function fromWeChat(): Promise<Template[]> {
-  const answer = (await getCloud().openapi.subscribeMessage.getTemplateList({})) as { data?: WeChatTemplate[] };
+  let answer: { data?: WeChatTemplate[] };
+  try {
+    answer = (await getCloud().openapi.subscribeMessage.getTemplateList({})) as typeof answer;
+  } catch (error) {
+    throw new RukouError('UPSTREAM', `WeChat did not give the subscription templates (subscribeMessage.getTemplateList: ${(error as Error).message}): nothing was done, try again.`);
+  }
   return (answer.data ?? []).map((row) => ({ templateId: row.priTmplId, title: row.title, type: row.type, keywords: keywordsOf(row.content) }));
 }
 

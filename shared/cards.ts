@@ -19,9 +19,9 @@
  * cardFor(undefined, { kind: 'enter-session' })             // { rule: 'default', card: HOME_CARD }
  * cardPage('pages/deals/deals?id=7', 'Xy…')                 // 'pages/deals/deals?id=7&rk_card=Xy…'
  */
-import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
+import { readOpenedPage, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
-import { isRecord, refuseUnknown, textProblem } from './input';
+import { isRecord, readText, refuseUnknown } from './input';
 
 /** What a card shows and opens: `thumb` is a cloud file ID (`cloud://…`, PNG or JPEG) of its cover; without one, Rukou's own. */
 export interface Card {
@@ -70,25 +70,11 @@ const THUMB = /^cloud:\/\/[^\s?#]+\.(png|jpe?g)$/i;
 /** Text as a keyword is compared: NFKC (full-width letters and digits as ASCII), lower case, trimmed. */
 export const foldText = (text: string): string => text.normalize('NFKC').toLowerCase().trim();
 
-function cleanText(value: unknown, field: string, max: number, what: string): string {
-  const text = typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined || text.length === 0 || text.length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
-  return text;
-}
-
 /** Reads one card; `field` is its path (`keywords.0.card`). */
 export function readCard(value: unknown, field: string): Card {
   if (!isRecord(value)) throw new ValidationError(`${field} must be a card: { "title", "page", "thumb"? }.`, field);
-  const title = cleanText(value.title, `${field}.title`, CARD_LIMITS.titleLength, 'the title the card shows');
-  const raw = value.page;
-  if (typeof raw !== 'string' || raw.length > CARD_LIMITS.pageLength || textProblem(raw)) {
-    throw new ValidationError(`${field}.page must be a page of the Mini Program with its query, at most ${CARD_LIMITS.pageLength} characters, such as "pages/item/item?id=7".`, `${field}.page`);
-  }
-  const page = raw.trim().replace(/^\//, '');
-  const [route, query = ''] = page.split('?');
-  if (!isPageRoute(route)) throw new ValidationError(`${field}.page must start with a page's path, such as "pages/item/item".`, `${field}.page`);
-  if (new URLSearchParams(query).has(URL_KEYS.card)) throw new ValidationError(`${field}.page must not carry ${URL_KEYS.card}: Rukou adds each card's own.`, `${field}.page`);
-  const card: Card = { title, page };
+  const title = readText(value.title, `${field}.title`, CARD_LIMITS.titleLength, 'the title the card shows');
+  const card: Card = { title, page: readOpenedPage(value.page, `${field}.page`, CARD_LIMITS.pageLength) };
   if (value.thumb !== undefined && value.thumb !== null) {
     if (typeof value.thumb !== 'string' || value.thumb.length > CARD_LIMITS.thumbLength || !THUMB.test(value.thumb)) {
       throw new ValidationError(`${field}.thumb must be the cloud file ID of a PNG or JPEG image ("cloud://….png"), or absent for Rukou's own cover.`, `${field}.thumb`);
@@ -132,13 +118,13 @@ export function readCardRules(value: unknown, field = 'rules'): CardRules {
   const keywords = readList(
     value.keywords,
     `${field}.keywords`,
-    (item, path) => ({ keyword: cleanText(item.keyword, `${path}.keyword`, CARD_LIMITS.keywordLength, 'a keyword'), card: readCard(item.card, `${path}.card`) }),
+    (item, path) => ({ keyword: readText(item.keyword, `${path}.keyword`, CARD_LIMITS.keywordLength, 'a keyword'), card: readCard(item.card, `${path}.card`) }),
     (rule) => foldText(rule.keyword),
   );
   const sessionFroms = readList(
     value.sessionFroms,
     `${field}.sessionFroms`,
-    (item, path) => ({ sessionFrom: cleanText(item.sessionFrom, `${path}.sessionFrom`, CARD_LIMITS.sessionFromLength, 'a button\'s session-from'), card: readCard(item.card, `${path}.card`) }),
+    (item, path) => ({ sessionFrom: readText(item.sessionFrom, `${path}.sessionFrom`, CARD_LIMITS.sessionFromLength, 'a button\'s session-from'), card: readCard(item.card, `${path}.card`) }),
     (rule) => rule.sessionFrom,
   );
   const rules: CardRules = { keywords, sessionFroms };

@@ -14,7 +14,7 @@
  */
 import { isPageRoute, URL_KEYS } from './entry';
 import { ConflictError, LimitError, RukouError, ValidationError, type ErrorCode, type Refusal } from './errors';
-import { isRecord, quoted, refuseUnknown, textProblem } from './input';
+import { isRecord, quoted, readText, refuseUnknown } from './input';
 import type { ChannelDoc, ChannelKind } from './model';
 import { DAY_MS } from './time';
 
@@ -94,14 +94,6 @@ export function readChannelKey(key: unknown, field = 'key'): string {
     throw new ValidationError(`${shown}: 1–${MAX_KEY_LENGTH} letters, digits, _ or -, such as "store-12" (a Mini Program code's scene holds at most 32 characters, "rk_ch=" and the key).`, field);
   }
   return key;
-}
-
-/** A name or group: trimmed, then 1–`max` characters counted as people count them (code points: an emoji is one). */
-function readText(value: unknown, field: string, max: number, what: string): string {
-  const text = typeof value === 'string' ? value.trim() : undefined;
-  const length = text === undefined ? 0 : [...text].length;
-  if (text === undefined || length === 0 || length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
-  return text;
 }
 
 /** A landing page: a page's route as app.json names it; a leading "/" is dropped; never a query (getUnlimited takes none, §E.1). */

@@ -30,6 +30,7 @@
  * parseEntry({ scene: 1047, path: 'pages/index/index', query: { scene: 'rk_ch%3Dposter7' } }, true)
  * // → { scene: 1047, category: 'QR code', bucket: 'offline-qr', channel: 'poster7', reopen: false, … }
  */
+import { ValidationError } from './errors';
 import { clip, isRecord, textProblem } from './input';
 import type { Bucket } from './model';
 import { classifyScene, SCENE } from './scenes';
@@ -45,6 +46,30 @@ export const withQueryParam = (page: string, key: string, value: string): string
  * message or a card opens it: path segments of letters, digits, `_ - .`, none of them `.` or `..`.
  */
 export const isPageRoute = (route: string): boolean => /^[A-Za-z0-9_\-.]+(\/[A-Za-z0-9_\-.]+)*$/.test(route) && !route.split('/').some((part) => part === '.' || part === '..');
+
+/** The ids of a return (a share's, a message's, a card's): only Rukou writes them into a page. */
+const RETURN_KEYS = [URL_KEYS.share, URL_KEYS.message, URL_KEYS.card];
+
+/**
+ * A page a message or a card opens, with its query (`pages/item/item?id=7`; a leading "/" is
+ * dropped): a route `isPageRoute` takes; no fragment, which a Mini Program's page does not have and
+ * in which the id Rukou appends would be lost; none of `rk_sh`, `rk_msg`, `rk_card`, of which Rukou
+ * appends the message's or the card's own (a page with another would credit two returns).
+ *
+ * @throws ValidationError on `field`: not text, past `maxLength`, a control character, or the above
+ */
+export function readOpenedPage(value: unknown, field: string, maxLength: number): string {
+  if (typeof value !== 'string' || value.length > maxLength || textProblem(value)) {
+    throw new ValidationError(`${field} must be a page of the Mini Program with its query, at most ${maxLength} characters, such as "pages/item/item?id=7".`, field);
+  }
+  const page = value.trim().replace(/^\//, '');
+  const [route, query = ''] = page.split('?');
+  if (!isPageRoute(route)) throw new ValidationError(`${field} must start with a page's path, such as "pages/item/item".`, field);
+  if (query.includes('#')) throw new ValidationError(`${field} must not carry a fragment (#…): a Mini Program's page has none, and the id Rukou adds would be lost in it.`, field);
+  const carried = RETURN_KEYS.find((key) => new URLSearchParams(query).has(key));
+  if (carried) throw new ValidationError(`${field} must not carry ${carried}: Rukou adds the message's or the card's own.`, field);
+  return page;
+}
 
 export const LIMITS = {
   /** Query keys kept per entry (the rest are dropped: a query is context, not a data store). */

@@ -49,6 +49,19 @@ export function clip(text: string, max: number): string {
 export const quoted = (text: string): string => JSON.stringify(clip(text, 64));
 
 /**
+ * An operator's text (a channel's name, a tag, a card's title, a keyword): trimmed, then 1–`max`
+ * characters counted as people count them (code points: an emoji is one), no control characters.
+ *
+ * @throws ValidationError on `field`, saying it must be `what`
+ */
+export function readText(value: unknown, field: string, max: number, what: string): string {
+  const text = typeof value === 'string' ? value.trim() : undefined;
+  const length = text === undefined ? 0 : [...text].length;
+  if (text === undefined || length === 0 || length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
+  return text;
+}
+
+/**
  * Refuses an input with a field not in `known` (ValidationError naming the first such field, and
  * listing the known ones): a misspelt optional field must not be read as left out. `where` says
  * which part of the input it is, ending in a space ("in a row ").

@@ -7,7 +7,7 @@
  * messagePage(send.page, 'Xy…')          // 'pages/item/item?id=7&rk_msg=Xy…'
  * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
  */
-import { isPageRoute, URL_KEYS, withQueryParam } from './entry';
+import { readOpenedPage, URL_KEYS, withQueryParam } from './entry';
 import { ValidationError } from './errors';
 import { isRecord, refuseUnknown, textProblem } from './input';
 import { daysBetween, isChinaDay } from './time';
@@ -72,12 +72,9 @@ export function readSendRequest(event: Record<string, unknown>): SendRequest {
   if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ValidationError('idempotencyKey must be 1–64 letters, digits or _ . : - : the same key sends once, however often it is called.', 'idempotencyKey');
   }
-  if (page !== undefined && page !== null) {
-    if (typeof page !== 'string' || page.length > PAGE_LENGTH || textProblem(page)) throw new ValidationError(`page must be a page of the Mini Program with its query, at most ${PAGE_LENGTH} characters, such as "pages/item/item?id=7".`, 'page');
-    if (page !== '' && !isPageRoute(page.replace(/^\//, '').split('?')[0])) throw new ValidationError('page must start with a page\'s path, such as "pages/item/item".', 'page');
-    if (new URLSearchParams(page.split('?')[1] ?? '').has(URL_KEYS.message)) throw new ValidationError(`page must not carry ${URL_KEYS.message}: Rukou adds each message's own.`, 'page');
-  }
-  return { templateId, to: segment ? [] : [...new Set(to as string[])], ...(segment ? { segment } : {}), data, ...(typeof page === 'string' && page !== '' ? { page: page.replace(/^\//, '') } : {}), idempotencyKey };
+  // none, null or "": the message opens no page
+  const opened = page === undefined || page === null || page === '' ? undefined : readOpenedPage(page, 'page', PAGE_LENGTH);
+  return { templateId, to: segment ? [] : [...new Set(to as string[])], ...(segment ? { segment } : {}), data, ...(opened === undefined ? {} : { page: opened }), idempotencyKey };
 }
 
 /** `templates`: whether to ask WeChat again (`refresh: true`) rather than answer the day's cached list. Throws ValidationError naming the field. */

@@ -8,7 +8,7 @@ import cloud from 'wx-server-sdk';
 import { eventDocId, messageIdOf, subscriptionDocId } from '../../shared/ids';
 import { dayRange } from '../../shared/time';
 import { until } from '../helpers/until';
-import { invokeAs, MIDDAY, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
+import { invokeAs, MIDDAY, moveClock, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../helpers/emulator';
 import { call, inbox, quota, settledPushes, subscribe, templates, type Template } from '../emulator/wechat/helpers';
 
 const APP = 'wx0000000000000000';
@@ -351,4 +351,18 @@ describe('a send past its time budget', () => {
     expect(new Set(sent.map((result) => result.fate))).toEqual(new Set(['sent']));
     expect((await call<{ calls: unknown[] }>(tight.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls).toHaveLength(openids.length);
   });
+});
+
+test('WeChat failing to give the templates: a consent uses the list kept earlier; a refresh, or a list never kept, answers UPSTREAM', async () => {
+  await messages({ action: 'templates' });
+  // past the 10 minutes the list is kept for: the next consent asks WeChat again
+  await moveClock(emulator.url, { advance: '11m' });
+  await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'subscribeMessage.getTemplateList', errcode: -1, times: 3 });
+  expect(await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid: 'o-fault', appid: APP })).toEqual({ quota: { [shipped.priTmplId]: 1 } });
+  expect(await messages({ action: 'templates', refresh: true })).toEqual({ error: { code: 'UPSTREAM', message: expect.stringContaining('subscribeMessage.getTemplateList') } });
+  await db.collection('templates').doc('subscribe').remove();
+  expect(await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid: 'o-fault-2', appid: APP })).toEqual({ error: { code: 'UPSTREAM', message: expect.any(String) } });
+  expect(await ledger('o-fault-2', shipped.priTmplId)).toBeUndefined();
+  // WeChat answers again
+  expect(await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid: 'o-fault-2', appid: APP })).toEqual({ quota: { [shipped.priTmplId]: 1 } });
 });

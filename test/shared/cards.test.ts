@@ -88,6 +88,9 @@ describe('readCardRules', () => {
     [{ keywords: [{ keyword: '优惠', card: { page: 'pages/a/a' } }] }, 'rules.keywords.0.card.title'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'https://example.com/a' } }] }, 'rules.keywords.0.card.page'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a?rk_card=x' } }] }, 'rules.keywords.0.card.page'],
+    [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a?rk_msg=x' } }] }, 'rules.keywords.0.card.page'],
+    [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a?a=1#frag' } }] }, 'rules.keywords.0.card.page'],
+    [{ keywords: [{ keyword: '😀'.repeat(CARD_LIMITS.keywordLength + 1), card: DEALS }] }, 'rules.keywords.0.keyword'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: '../x' } }] }, 'rules.keywords.0.card.page'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/./a' } }] }, 'rules.keywords.0.card.page'],
     [{ keywords: [{ keyword: '优惠', card: { title: 't', page: 'pages/a/a', thumb: 'https://example.com/a.png' } }] }, 'rules.keywords.0.card.thumb'],
@@ -98,6 +101,11 @@ describe('readCardRules', () => {
     [{ default: { title: 'x'.repeat(CARD_LIMITS.titleLength + 1), page: 'pages/a/a' } }, 'rules.default.title'],
   ])('refuses %j, naming %s', (rules, field) => {
     expect(fieldOf(() => readCardRules(rules))).toBe(field);
+  });
+
+  test('counts characters as people do: an emoji is one', () => {
+    const emoji = readCardRules({ keywords: [{ keyword: '😀'.repeat(CARD_LIMITS.keywordLength), card: { ...DEALS, title: '🎉'.repeat(CARD_LIMITS.titleLength) } }] });
+    expect(emoji.keywords[0].card.title).toBe('🎉'.repeat(CARD_LIMITS.titleLength));
   });
 });
 

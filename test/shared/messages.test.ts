@@ -30,6 +30,11 @@ describe('readSendRequest', () => {
     [{ page: 'pages/a\nb' }, 'page'],
     [{ page: 7 }, 'page'],
     [{ page: 'pages/item/item?rk_msg=forged' }, 'page'],
+    // the ids of other returns: one entry would credit two
+    [{ page: 'pages/item/item?rk_card=forged' }, 'page'],
+    [{ page: 'pages/item/item?rk_sh=forged' }, 'page'],
+    // a fragment, which a Mini Program's page has not, where rk_msg would be lost
+    [{ page: 'pages/item/item?id=7#top' }, 'page'],
     [{ page: '?id=7' }, 'page'],
     [{ page: 'pages/../secret' }, 'page'],
     // a misspelt page would send a message that opens nothing
