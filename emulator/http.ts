@@ -41,6 +41,31 @@ export class Refusal extends BackendError {
   }
 }
 
+/** The names a browser reaches the emulator by on this machine: it listens on 127.0.0.1 only. */
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether `hostAndPort` ("127.0.0.1:8787") names this machine, at `port`. */
+const isLoopback = (hostAndPort: string, port: number): boolean => {
+  const at = hostAndPort.lastIndexOf(':');
+  return LOOPBACK_NAMES.has(hostAndPort.slice(0, at).toLowerCase()) && hostAndPort.slice(at + 1) === String(port);
+};
+
+/**
+ * Why a request can only come from a page of another site, or undefined. The emulator has no
+ * credentials (a caller names its user in a header), so a page that reaches it acts as anyone,
+ * the operator too: by a form or fetch from its own site (an `Origin` other than the emulator's),
+ * or by DNS rebinding, a name of its own that now points at 127.0.0.1 (a `Host` that is not the
+ * emulator's). Tools send neither: the SDK, the CLI and tests name 127.0.0.1 and send no Origin.
+ */
+export function foreignRequestProblem(headers: IncomingHttpHeaders, port: number): string | undefined {
+  if (headers.host !== undefined && !isLoopback(headers.host, port)) return `the Host ${JSON.stringify(headers.host)} is not this emulator's (127.0.0.1:${port} or localhost:${port}): a page of another site, by DNS rebinding?`;
+  const origin = headers.origin;
+  if (origin !== undefined && !(/^http:\/\//.test(origin) && isLoopback(origin.slice('http://'.length), port))) {
+    return `a page of ${JSON.stringify(origin)} may not call the emulator: only its own pages (the dashboard) and tools that send no Origin`;
+  }
+  return undefined;
+}
+
 /** Answers a refusal as `{code, message}` with its HTTP status: the emulator's own routes. */
 export function refuseAsEmulator(res: ServerResponse, refusal: Refusal): void {
   sendJson(res, refusal.status, { code: refusal.code, message: refusal.message });

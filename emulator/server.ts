@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { clockService, type ClockService } from './clock';
 import { BackendError } from './errors';
-import { checkPath, Refusal, readWireParams, refuseAsEmulator, sendBytes, sendJson, type Params } from './http';
+import { checkPath, foreignRequestProblem, Refusal, readWireParams, refuseAsEmulator, sendBytes, sendJson, type Params } from './http';
 import { InvocationRegistry } from './invocations';
 import { lockDataDir, takenOver } from './lock';
 import { createLogger, type Logger } from './log';
@@ -130,6 +130,8 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const route = candidates.find((r) => r.method === method) ?? candidates[0];
     try {
+      const foreign = foreignRequestProblem(req.headers, (server.address() as AddressInfo).port);
+      if (foreign) throw new Refusal(403, foreign);
       if (route.method !== method) {
         res.setHeader('allow', candidates.map((r) => r.method).join(', '));
         throw new Refusal(405, `${path} takes ${candidates.map((r) => r.method).join(' or ')}, not ${req.method}`);
