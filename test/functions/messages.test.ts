@@ -200,6 +200,9 @@ test('HTTP access is answered as an integration response: a refusal of messages 
   const answered = (await invokeAs(emulator.url, 'messages', http({ action: 'templates' }), { openid: '', source: 'wx_http' })).result as { body: string };
   expect(answered).toEqual(expected());
   expect(JSON.parse(answered.body)).toMatchObject({ error: { code: 'NOT_OPERATOR' } });
+  // a consent is a user's, and HTTP access carries none
+  const consented = (await invokeAs(emulator.url, 'messages', http({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }), { openid: '', source: 'wx_http' })).result as { statusCode: number; body: string };
+  expect({ status: consented.statusCode, body: JSON.parse(consented.body) as unknown }).toMatchObject({ status: 401, body: { error: { code: 'NO_IDENTITY' } } });
   const pushed = (await invokeAs(emulator.url, 'callback', http({ FromUserName: 'o-ivy' }), { openid: '', source: 'wx_http' })).result as { body: string };
   expect(pushed).toEqual(expected());
   expect(JSON.parse(pushed.body)).toMatchObject({ error: { code: 'NOT_WECHAT' } });

@@ -24,9 +24,11 @@ const operatorActions = route<MessagesContext>({ templates, send });
 async function serve(event: Record<string, unknown>): Promise<unknown> {
   const ctx: MessagesContext = { db: getCloud().database(), now: () => new Date(), budgetMs: config.sendBudgetMs };
   if (isTimerEvent(event)) return retryDue(ctx);
-  if (event.action === 'consent') return consent(event, ctx, userCaller());
+  const payload = payloadOf(event);
+  // a user's, over HTTP access too: there it has no user, NO_IDENTITY (401), not "not an operator"
+  if (payload.action === 'consent') return consent(payload, ctx, userCaller());
   await requireOperator(ctx.db, event, config, new RequestCounter());
-  return operatorActions(payloadOf(event), ctx);
+  return operatorActions(payload, ctx);
 }
 
 /** HTTP access (operators with a bearer token) is answered as every function answers it (`handler`): a refusal is a real 4xx. */
