@@ -21,14 +21,25 @@ import { isTimerEvent } from '../../../server/timer';
 const config = serverConfig();
 const operatorActions = route<MessagesContext>({ templates, send });
 
+/** The action a call names; over HTTP access its body's, or none when the body is no JSON object, which the operator check refuses first. */
+function actionOf(event: Record<string, unknown>): unknown {
+  try {
+    return payloadOf(event).action;
+  } catch {
+    return undefined;
+  }
+}
+
 async function serve(event: Record<string, unknown>): Promise<unknown> {
   const ctx: MessagesContext = { db: getCloud().database(), now: () => new Date(), budgetMs: config.sendBudgetMs };
   if (isTimerEvent(event)) return retryDue(ctx);
-  const payload = payloadOf(event);
   // a user's, over HTTP access too: there it has no user, NO_IDENTITY (401), not "not an operator"
-  if (payload.action === 'consent') return consent(payload, ctx, userCaller());
+  if (actionOf(event) === 'consent') {
+    const caller = userCaller();
+    return consent(payloadOf(event), ctx, caller);
+  }
   await requireOperator(ctx.db, event, config, new RequestCounter());
-  return operatorActions(payload, ctx);
+  return operatorActions(payloadOf(event), ctx);
 }
 
 /** HTTP access (operators with a bearer token) is answered as every function answers it (`handler`): a refusal is a real 4xx. */
