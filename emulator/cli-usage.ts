@@ -21,8 +21,8 @@ export const EXIT = {
 export type CommandName = 'start' | 'emulator' | 'invoke' | 'trigger' | 'clock';
 
 const EMULATOR_OPTIONS_HELP = `  --port N          the port on 127.0.0.1 (default: RUKOU_PORT, else 8787; 0 picks a free one)
-  --data DIR        the data directory (default: .rukou in the project)
-  --project DIR     the project whose cloudfunctions/ run (default: this folder)
+  --data DIR        the data directory (default: .rukou in the project; not empty)
+  --project DIR     the project whose cloudfunctions/ run: a folder (default: this folder)
   --verbose         one log line per invocation, admin call and clock move
   --no-timers       timers never fire on their own (rukou trigger still runs one)
   --clock ISO       start the clock at this instant (a day, or a time with its offset)`;
@@ -47,7 +47,7 @@ the demo first. It runs until Ctrl-C.
 
   --reset           delete the data (secrets.json stays) and seed again
   --empty           no demo when there is no data yet (with --reset: start over empty)
-  --seed N          draw another demo than the default seed's
+  --seed N          draw another demo than the default seed's (0 to 4294967295)
 ${EMULATOR_OPTIONS_HELP}
 
 example:

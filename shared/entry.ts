@@ -64,8 +64,8 @@ export function readOpenedPage(value: unknown, field: string, maxLength: number)
   }
   const page = value.trim().replace(/^\//, '');
   const [route, query = ''] = page.split('?');
+  if (page.includes('#')) throw new ValidationError(`${field} must not carry a fragment (#…): a Mini Program's page has none, and the id Rukou adds would be lost in it.`, field);
   if (!isPageRoute(route)) throw new ValidationError(`${field} must start with a page's path, such as "pages/item/item".`, field);
-  if (query.includes('#')) throw new ValidationError(`${field} must not carry a fragment (#…): a Mini Program's page has none, and the id Rukou adds would be lost in it.`, field);
   const carried = RETURN_KEYS.find((key) => new URLSearchParams(query).has(key));
   if (carried) throw new ValidationError(`${field} must not carry ${carried}: Rukou adds the message's or the card's own.`, field);
   return page;

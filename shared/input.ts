@@ -48,15 +48,19 @@ export function clip(text: string, max: number): string {
 /** A caller's text as a message may show it: quoted, control characters escaped, at most 64 characters. */
 export const quoted = (text: string): string => JSON.stringify(clip(text, 64));
 
+let graphemes: Intl.Segmenter | undefined;
+/** Characters as people count them: grapheme clusters, so that a family emoji (five code points) or a flag (two) is one. */
+const characters = (text: string): number => [...(graphemes ??= new Intl.Segmenter('zh', { granularity: 'grapheme' })).segment(text)].length;
+
 /**
  * An operator's text (a channel's name, a tag, a card's title, a keyword): trimmed, then 1–`max`
- * characters counted as people count them (code points: an emoji is one), no control characters.
+ * characters counted as people count them (grapheme clusters: an emoji is one), no control characters.
  *
  * @throws ValidationError on `field`, saying it must be `what`
  */
 export function readText(value: unknown, field: string, max: number, what: string): string {
   const text = typeof value === 'string' ? value.trim() : undefined;
-  const length = text === undefined ? 0 : [...text].length;
+  const length = text === undefined ? 0 : characters(text);
   if (text === undefined || length === 0 || length > max || textProblem(text)) throw new ValidationError(`${field} must be ${what}: 1–${max} characters, no control characters.`, field);
   return text;
 }

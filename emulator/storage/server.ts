@@ -40,10 +40,11 @@ function sendCosError(res: ServerResponse, status: number, code: string, message
 /**
  * The door's refusals as COS words them: the only unreadable input of these routes is their path
  * (400 InvalidURI), a method (405 MethodNotAllowed) or an upload past the size the emulator reads
- * (COS answers EntityTooLarge with 400).
+ * (COS answers EntityTooLarge with 400); a request of another site is COS's 403 AccessDenied.
  */
 const COS_REFUSALS: Record<number, { status: number; code: string }> = {
   400: { status: 400, code: 'InvalidURI' },
+  403: { status: 403, code: 'AccessDenied' },
   405: { status: 405, code: 'MethodNotAllowed' },
   413: { status: 400, code: 'EntityTooLarge' },
 };

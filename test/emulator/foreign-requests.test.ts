@@ -45,6 +45,9 @@ test('a page of another site is refused on every face, and changes nothing', asy
   expect(JSON.parse(rebound.text)).toEqual({ errCode: -501007, errMsg: expect.stringContaining('"rebind.attacker.example') });
   expect(JSON.parse((await send('/admin', { host: `rebind.attacker.example:${port}` }, '{"action":"database.getDocument"}')).text)).toMatchObject({ code: 'INVALID_PARAM' });
   expect((await send('/http/whoami', { host: `127.0.0.1:${Number(port) + 1}` })).status).toBe(403);
+  // a storage URL, as COS refuses: 403 AccessDenied, not a fault of the emulator's
+  const stored = await send('/__rukou/storage/rukou-fixture/a.txt', { origin: 'https://evil.example' });
+  expect({ status: stored.status, code: /<Code>(\w+)<\/Code>/.exec(stored.text)?.[1] }).toEqual({ status: 403, code: 'AccessDenied' });
 });
 
 test("the emulator's own pages and tools are served: its own Origin, its loopback names, no Origin", async () => {

@@ -103,9 +103,12 @@ describe('readCardRules', () => {
     expect(fieldOf(() => readCardRules(rules))).toBe(field);
   });
 
-  test('counts characters as people do: an emoji is one', () => {
+  test('counts characters as people do: an emoji is one, a family or a flag too', () => {
     const emoji = readCardRules({ keywords: [{ keyword: '😀'.repeat(CARD_LIMITS.keywordLength), card: { ...DEALS, title: '🎉'.repeat(CARD_LIMITS.titleLength) } }] });
     expect(emoji.keywords[0].card.title).toBe('🎉'.repeat(CARD_LIMITS.titleLength));
+    const family = '👨‍👩‍👧'.repeat(7) + '🇨🇳'.repeat(16) + '👍🏽'.repeat(7);
+    expect(readCardRules({ keywords: [{ keyword: family, card: DEALS }] }).keywords[0].keyword).toBe(family);
+    expect(fieldOf(() => readCardRules({ keywords: [{ keyword: `${family}x`, card: DEALS }] }))).toBe('rules.keywords.0.keyword');
   });
 });
 
