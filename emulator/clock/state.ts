@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import fs from 'node:fs';
 import path from 'node:path';
 import { BackendError, invalidParam } from '../errors';
 import { readKept, writeWhole } from '../files';
@@ -67,8 +66,9 @@ export class EmulatorClock {
    */
   constructor(dataDir: string, start?: number) {
     this.file = path.join(dataDir, 'clock.json');
-    const kept = fs.existsSync(this.file);
-    if (kept) this.offsetMs = this.read();
+    const snapshot = readKept<Snapshot>(this.file, FIX);
+    const kept = snapshot !== undefined;
+    if (kept) this.offsetMs = this.offsetOf(snapshot);
     const problem = start === undefined ? undefined : startProblem(start);
     if (problem) throw invalidParam(problem);
     if (start === undefined) this.save();
@@ -137,8 +137,7 @@ export class EmulatorClock {
   }
 
   /** The kept offset. One that puts the clock on no date stops the start: an emulator before the check of checkMove saved such moves. */
-  private read(): number {
-    const { offsetMs } = readKept<Snapshot>(this.file, FIX) ?? {};
+  private offsetOf({ offsetMs }: Snapshot): number {
     if (typeof offsetMs === 'number' && !Number.isNaN(new Date(machineNow() + offsetMs).getTime())) return offsetMs;
     throw new Error(
       `${this.file} puts the clock on no date (offsetMs ${JSON.stringify(offsetMs)}): ${FIX}`,

@@ -21,10 +21,10 @@ import { isTimerEvent } from '../../../server/timer';
 const config = serverConfig();
 const operatorActions = route<MessagesContext>({ templates, send });
 
-/** The action a call names; over HTTP access its body's, or none when the body is no JSON object, which the operator check refuses first. */
-function actionOf(event: Record<string, unknown>): unknown {
+/** The call's payload (over HTTP access its body), or undefined when the body is no JSON object: the operator check refuses such a request first. */
+function readablePayload(event: Record<string, unknown>): Record<string, unknown> | undefined {
   try {
-    return payloadOf(event).action;
+    return payloadOf(event);
   } catch {
     return undefined;
   }
@@ -33,13 +33,15 @@ function actionOf(event: Record<string, unknown>): unknown {
 async function serve(event: Record<string, unknown>): Promise<unknown> {
   const ctx: MessagesContext = { db: getCloud().database(), now: () => new Date(), budgetMs: config.sendBudgetMs };
   if (isTimerEvent(event)) return retryDue(ctx);
+  const payload = readablePayload(event);
   // a user's, over HTTP access too: there it has no user, NO_IDENTITY (401), not "not an operator"
-  if (actionOf(event) === 'consent') {
+  if (payload?.action === 'consent') {
     const caller = userCaller();
-    return consent(payloadOf(event), ctx, caller);
+    return consent(payload, ctx, caller);
   }
   await requireOperator(ctx.db, event, config, new RequestCounter());
-  return operatorActions(payloadOf(event), ctx);
+  // read again only to answer its refusal, now that the caller is known to be an operator
+  return operatorActions(payload ?? payloadOf(event), ctx);
 }
 
 /** HTTP access (operators with a bearer token) is answered as every function answers it (`handler`): a refusal is a real 4xx. */

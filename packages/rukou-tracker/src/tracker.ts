@@ -272,12 +272,15 @@ export function createTracker(options: TrackerOptions): Tracker {
 
     page: (pageOptions) => shares({ ...pageOptions, onShow: viewing(Object(pageOptions).onShow) }),
 
-    component: (componentOptions) => ({
-      ...componentOptions,
-      // pageLifetimes merge with those of behaviors, where a method of the same name would hide theirs
-      pageLifetimes: { ...Object(componentOptions).pageLifetimes, show: viewing(Object(Object(componentOptions).pageLifetimes).show) },
-      methods: shares({ ...Object(componentOptions).methods }),
-    }),
+    component(componentOptions) {
+      const { pageLifetimes, methods } = Object(componentOptions);
+      return {
+        ...componentOptions,
+        // pageLifetimes merge with those of behaviors, where a method of the same name would hide theirs
+        pageLifetimes: { ...pageLifetimes, show: viewing(Object(pageLifetimes).show) },
+        methods: shares({ ...methods }),
+      };
+    },
 
     // due at once (`./delivery`): the hide that may follow sends it even during a backoff wait
     goal: (name, options) => safely(() => record({ type: 'goal', name, goalId: options.id, value: options.value })),
