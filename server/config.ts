@@ -35,6 +35,12 @@ export interface ServerConfig {
 }
 
 export const DEFAULT_RETENTION_DAYS = 90;
+/**
+ * The longest retention, of events or user-days: a century, which keeps everything Rukou has seen.
+ * A longer one is read as this, not refused: a cutoff a hundred million days back is no day a
+ * `Date` holds, and the operator who asked for it meant to keep more, never to purge.
+ */
+export const MAX_RETENTION_DAYS = 36_500;
 /** Half a year of user-days: a cohort's day-90 retention and a reactivation after 30 idle days stay answerable. */
 export const DEFAULT_USER_DAY_RETENTION_DAYS = 180;
 /** 60 s timeout − 20 s for a step that takes longer than the slowest before it said, and the call's last writes − margin. */
@@ -50,9 +56,11 @@ const list = (value: string | undefined): string[] =>
     .filter((item) => item !== '' && !item.includes('{{'));
 
 export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  // whole days as the deploy checks them (scripts/deploy/environment.js): digits, spaces around
   const days = (name: string, fallback: number): number => {
-    const value = Number(env[name] ?? fallback);
-    return Number.isInteger(value) && value > 0 ? value : fallback;
+    const raw = (env[name] ?? '').trim();
+    const value = /^\d+$/.test(raw) ? Number(raw) : 0;
+    return value > 0 ? Math.min(value, MAX_RETENTION_DAYS) : fallback;
   };
   const retentionDays = days('RUKOU_RETENTION_DAYS', DEFAULT_RETENTION_DAYS);
   // an unset `{{env.X}}` renders as "": only whole seconds count, anything else is the default

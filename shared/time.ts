@@ -62,9 +62,15 @@ export function chinaDayEnd(day: string): Date {
   return new Date(chinaDayStart(day).getTime() + DAY_MS);
 }
 
-/** The China day `n` days after `day` (negative: before). */
+/**
+ * The China day `n` days after `day` (negative: before). Throws RangeError when that day lies
+ * beyond what a `Date` holds (about 273,790 years from 1970): as text, "Invalid Date" would sort
+ * after every day and read as later than all of them.
+ */
 export function addDays(day: string, n: number): string {
-  return chinaDay(chinaDayStart(day).getTime() + n * DAY_MS);
+  const later = chinaDay(chinaDayStart(day).getTime() + n * DAY_MS);
+  if (later === 'Invalid Date') throw new RangeError(`${n} days from ${day} is past the days a Date holds`);
+  return later;
 }
 
 /** The China day before `day`: what the nightly rollup counts. */

@@ -24,11 +24,18 @@ const path = require('node:path');
 /** How the functions read a whole number (server/config.ts): digits, with spaces around. */
 const wholeNumber = (/** @type {string} */ value) => /^\s*\d+\s*$/.test(value);
 const positive = (/** @type {string} */ value) => wholeNumber(value) && Number(value) > 0;
+/** @param {string} value @returns {string | undefined} */
+const retentionDays = (value) => {
+  if (!positive(value)) return `a whole number of days above 0${IGNORED}`;
+  return Number(value) <= MAX_RETENTION_DAYS ? undefined : `at most ${MAX_RETENTION_DAYS} days (a century, which keeps everything): the functions would read a longer one as that`;
+};
 const IGNORED = ' (the functions would ignore it)';
 
 // server/config.ts's defaults and floors, tested against it in deploy-environment.test.ts
 /** DEFAULT_RETENTION_DAYS */
 const DEFAULT_RETENTION_DAYS = 90;
+/** MAX_RETENTION_DAYS: a longer retention is read as it */
+const MAX_RETENTION_DAYS = 36_500;
 /** User-days are kept at least the 7 days an event may arrive late (shared/time.ts MAX_EVENT_AGE_MS) and 1. */
 const MIN_USER_DAY_RETENTION_DAYS = 8;
 /** What a rollup call's last step may take beyond its budget, and its last writes (DEFAULT_BACKFILL_SECONDS' reasoning). */
@@ -86,11 +93,13 @@ const RULES = {
   RUKOU_APPID: {
     check: (value) => (APPID_FORMAT.test(value.trim()) ? undefined : "the Mini Program's AppID, wx and 16 hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"),
   },
-  RUKOU_RETENTION_DAYS: { check: (value) => (positive(value) ? undefined : `a whole number of days above 0${IGNORED}`) },
+  RUKOU_RETENTION_DAYS: { check: retentionDays },
   RUKOU_USER_DAY_RETENTION_DAYS: {
     check: (value, { env }) => {
-      if (!positive(value)) return `a whole number of days above 0${IGNORED}`;
-      const retention = positive(env.RUKOU_RETENTION_DAYS ?? '') ? Number(env.RUKOU_RETENTION_DAYS) : DEFAULT_RETENTION_DAYS;
+      const wrong = retentionDays(value);
+      if (wrong) return wrong;
+      // the event retention the functions use: a longer one than the century is read as it
+      const retention = positive(env.RUKOU_RETENTION_DAYS ?? '') ? Math.min(Number(env.RUKOU_RETENTION_DAYS), MAX_RETENTION_DAYS) : DEFAULT_RETENTION_DAYS;
       return Number(value) >= Math.max(retention, MIN_USER_DAY_RETENTION_DAYS)
         ? undefined
         : `at least RUKOU_RETENTION_DAYS (${DEFAULT_RETENTION_DAYS} when unset) and ${MIN_USER_DAY_RETENTION_DAYS}: the functions would keep user-days that long anyway, since a day's events cannot be rolled up again without its user-days`;

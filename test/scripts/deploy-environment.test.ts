@@ -104,7 +104,7 @@ describe('checkEnvironment', () => {
   });
 
   it('takes a number of days exactly when the functions use it as given (server/config.ts)', () => {
-    const days = ['0', '1', '5', '7', '8', '9', '30', '89', '90', '91', '120', '121', '365', '-3', '2.5', 'ninety', ' 100 '];
+    const days = ['0', '1', '5', '7', '8', '9', '30', '89', '90', '91', '120', '121', '365', '-3', '2.5', 'ninety', ' 100 ', '1e3', '36500', '36501', '999999999'];
     for (const retention of [undefined, ...days]) {
       for (const userDays of days) {
         const env = { ...COMPLETE, RUKOU_RETENTION_DAYS: retention ?? '', RUKOU_USER_DAY_RETENTION_DAYS: userDays };

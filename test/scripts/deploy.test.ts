@@ -22,8 +22,8 @@ const SECRETS: Record<string, string> = {
   RUKOU_OPERATORS: 'value-oOperatorOpenid1,value-oOperatorOpenid2',
   RUKOU_ADMIN_TOKEN_SHA256: 'cd'.repeat(32),
   RUKOU_APPID: 'wx7e3a9c0d5b1f4862',
-  RUKOU_RETENTION_DAYS: '73519',
-  RUKOU_USER_DAY_RETENTION_DAYS: '84620',
+  RUKOU_RETENTION_DAYS: '23519',
+  RUKOU_USER_DAY_RETENTION_DAYS: '34620',
   // leading zeros: whole numbers within the functions' timeouts, and strings nothing else prints
   RUKOU_BACKFILL_SECONDS: '000000029',
   RUKOU_SEND_SECONDS: '000000041',

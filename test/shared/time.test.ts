@@ -50,6 +50,12 @@ describe('day boundaries', () => {
     expect(isChinaDay('-000001-12-31')).toBe(false);
   });
 
+  it('refuses to count past the days a Date holds: "Invalid Date" would sort after every day', () => {
+    expect(() => addDays('2026-11-30', -999_999_999)).toThrow(RangeError);
+    expect(() => addDays('2026-11-30', 1e9)).toThrow(RangeError);
+    expect(addDays('2026-11-30', -36_500)).toBe('1926-12-25');
+  });
+
   it('every instant of the years 0000 to 9999 lies inside the China day it maps to, a day that reads back', () => {
     fc.assert(
       fc.property(fc.integer({ min: Date.parse('0000-01-01T00:00:00Z') - 8 * 3_600_000, max: Date.parse('9999-12-31T15:59:59.999Z') }), (ms) => {
