@@ -109,6 +109,27 @@ const RULES = {
   RUKOU_SEND_SECONDS: { check: budget(SEND_CHUNK_SECONDS, 'the chunk of 50 recipients a send started last, at WeChat') },
 };
 
+/**
+ * What the CloudBase CLI would not give a function as it is: it writes each value between the
+ * quotes of cloudbaserc.json's `"{{env.X}}"` without escaping it, then parses the file, turning any
+ * string that is the JSON of an object, an array or null into that (@cloudbase/cli 2.12.10
+ * renderConfig and parseRawConfig). A `"` or a control character breaks the file, so the deploy
+ * would fail after the collections were sent; a `\` escapes what follows, so the value changes.
+ * @param {string} value
+ * @returns {string | undefined}
+ */
+function cliProblem(value) {
+  // eslint-disable-next-line no-control-regex
+  if (/["\\\u0000-\u001f]/.test(value)) return 'free of ", \\ and control characters: the CloudBase CLI writes the value into cloudbaserc.json unescaped, where they break the file or change the value';
+  try {
+    const parsed = JSON.parse(value);
+    if (typeof parsed === 'object') return 'text, not the JSON of an object, an array or null: the CloudBase CLI would give the function that instead';
+  } catch {
+    // not JSON: given as it is
+  }
+  return undefined;
+}
+
 /** The variables of the deploy itself, not given to any function. */
 const DEPLOY_VARIABLES = ['ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'];
 
@@ -150,7 +171,7 @@ function checkEnvironment(env, functions, fileNames = []) {
     const usedBy = functions.filter((fn) => fn.variables.includes(name));
     if (value === undefined && rule.required) problems.push(`${name} is not set (in .env, .env.local or the shell, which wins even when empty): ${rule.required}`);
     if (value === undefined && rule.unset) notes.push(`${name} is not set: ${rule.unset}`);
-    const wrong = value === undefined ? undefined : rule.check?.(value, { env, usedBy });
+    const wrong = value === undefined ? undefined : ((usedBy.length > 0 ? cliProblem(value) : undefined) ?? rule.check?.(value, { env, usedBy }));
     if (wrong) problems.push(`${name} must be ${wrong}`);
     return { name, set: value !== undefined, usedBy: usedBy.map((fn) => fn.name) };
   });

@@ -2,6 +2,7 @@
  * The deploy's environment (scripts/deploy/environment.js): `.env` read with dotenv under the
  * process's own variables, each variable checked by name, and no value ever in what it says.
  */
+import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkEnvironment, loadEnvironment } from '../../scripts/deploy/environment';
@@ -80,6 +81,38 @@ describe('checkEnvironment', () => {
   });
 
   const problemsWith = (change: Record<string, string>): string[] => checkEnvironment({ ...COMPLETE, ...change }, functions).problems;
+
+  it('refuses a value the CloudBase CLI would not give the function as it is, and only such a value', () => {
+    // the CLI's rendering (@cloudbase/cli 2.12.10 renderConfig, parseRawConfig): the value between
+    // the template's quotes as it is, then the file parsed, a string holding JSON of an object read as it
+    const rendered = (value: string): unknown =>
+      JSON.parse(`{"v":"${value}"}`, (_key, parsed: unknown) => {
+        if (typeof parsed !== 'string') return parsed;
+        try {
+          const inner: unknown = JSON.parse(parsed);
+          return typeof inner === 'object' ? inner : parsed;
+        } catch {
+          return parsed;
+        }
+      }).v;
+    const survives = (value: string): boolean => {
+      try {
+        return rendered(value) === value;
+      } catch {
+        return false;
+      }
+    };
+    const refusedAsCli = (value: string): boolean => problemsWith({ RUKOU_SHARE_SECRET: `${value}-0123456789abcdef`, RUKOU_OPERATORS: value }).some((problem) => problem.startsWith('RUKOU_OPERATORS must be') && /CloudBase CLI/.test(problem));
+    for (const value of ['a"b', 'a\\tb', 'a\\u0041', 'line\nbreak', 'tab\there', 'null', '[1,2]', '{}', ' [ ] ']) {
+      expect({ value, refused: refusedAsCli(value), survives: survives(value) }).toEqual({ value, refused: true, survives: false });
+    }
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 12 }), (value) => value.trim() === '' || refusedAsCli(value) === !survives(value)));
+    expect(problemsWith({ RUKOU_SHARE_SECRET: 'a"b0123456789abcdef' })).toEqual([
+      'RUKOU_SHARE_SECRET must be free of ", \\ and control characters: the CloudBase CLI writes the value into cloudbaserc.json unescaped, where they break the file or change the value',
+    ]);
+    // the deploy's own variables are never written into a function's configuration
+    expect(problemsWith({ TENCENTCLOUD_SECRETKEY: 'a"b\\c' })).toEqual([]);
+  });
 
   it('refuses an ENV_ID no environment has: spaces, capitals or other characters, more than 40', () => {
     for (const envId of ['my env', ' my-env', 'My-Env-1a2b', 'env.1a2b', 'env/1a2b', 'tcb-环境', `a${'b'.repeat(40)}`]) {
