@@ -151,6 +151,8 @@ async function build() {
     entryPoints: {
       rukou: path.join(root, 'emulator', 'cli.ts'),
       worker: path.join(root, 'emulator', 'functions', 'worker.ts'),
+      // the cloud's cron as the emulator's timers read it, for the deploy's checks (scripts/deploy/checks.js)
+      cron: path.join(root, 'emulator', 'triggers', 'cron.ts'),
     },
     outdir: path.join(root, 'dist'),
     format: 'cjs',

@@ -13,7 +13,7 @@ const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { applyPlan } = require('./deploy/apply');
 const { planProblems } = require('./deploy/checks');
-const { checkEnvironment, loadEnvironment } = require('./deploy/environment');
+const { checkEnvironment, loadEnvironment, miniProgramWarnings } = require('./deploy/environment');
 const { readPlan } = require('./deploy/plan');
 const { planLines } = require('./deploy/print');
 
@@ -92,7 +92,8 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
   if (fromNpm) log('npm took --dry-run as its own option (npm_config_dry_run is set), so this is a dry run; npm run deploy -- --dry-run says it to the deploy.');
   log(...planLines(plan, { files, variables: environment.variables }));
   if (environment.notes.length > 0) log('', ...environment.notes.map((note) => `note: ${note}`));
-  if (environment.warnings.length > 0) log('', ...environment.warnings.map((warning) => `warning: ${warning}`));
+  const warnings = [...environment.warnings, ...miniProgramWarnings(env, plan.miniProgramEnvId)];
+  if (warnings.length > 0) log('', ...warnings.map((warning) => `warning: ${warning}`));
   if (problems.length > 0) {
     log('', `not deployable${dryRun ? '' : ', nothing was sent'}:`, ...problems.map((problem) => `- ${problem}`));
     return 1;
@@ -102,8 +103,8 @@ async function deploy({ root, argv, processEnv, log, send = sendWithTools }) {
     return 0;
   }
   log('', 'sending it to the environment ENV_ID names');
-  const warnings = await send(plan, String(env.ENV_ID), env);
-  log('', 'deployed. Now the steps by hand above.', ...warnings.map((warning) => `warning: ${warning}`));
+  const left = await send(plan, String(env.ENV_ID), env);
+  log('', 'deployed. Now the steps by hand above.', ...left.map((warning) => `warning: ${warning}`));
   return 0;
 }
 

@@ -3,8 +3,9 @@
 // from its deploy: the WeChat cloud calls it makes, each of which its config.json must list in
 // `permissions.openapi` (Platform sources §B.1: a call not listed answers -604101), and the
 // packages it requires at run time, which its package.json must list (the cloud installs only
-// those). Read from the bundle's syntax tree (TypeScript's parser), so that words in strings and
-// comments count for nothing; the bundle, not the sources, because it is exactly what is uploaded.
+// those), and the collections it names, which database/collections.json must create. Read from the
+// bundle's syntax tree (TypeScript's parser), so that words in strings and comments count for
+// nothing; the bundle, not the sources, because it is exactly what is uploaded.
 const { builtinModules } = require('node:module');
 const ts = require('typescript');
 
@@ -14,6 +15,8 @@ const ts = require('typescript');
  * @property {string[]} unreadable where it reaches `openapi` other than as `….openapi.<namespace>.<method>(…)`
  *   (a computed name, an alias, a destructuring), as `line N: <code>`: a call the check cannot name
  * @property {string[]} packages the packages it requires by name, not Node's own, sorted, each once
+ * @property {string[]} collections the database collections it names, sorted, each once: in
+ *   `<anything>.collection('<name>')` and in a pipeline's `{ collection: '<name>' }`
  */
 
 /** @param {string} specifier @returns {string} the package of a module path (`ajv/dist/x` → `ajv`, `@a/b/c` → `@a/b`) */
@@ -48,6 +51,8 @@ function scanBundle(code) {
   const unreadable = [];
   /** @type {Set<string>} */
   const packages = new Set();
+  /** @type {Set<string>} */
+  const collections = new Set();
   /**
    * @param {ts.Node | undefined} outer
    * @param {ts.Node} inner
@@ -80,11 +85,13 @@ function scanBundle(code) {
       if (ts.isIdentifier(node.expression) && node.expression.text === 'require' && first && ts.isStringLiteral(first) && !isBuiltin(first.text)) {
         packages.add(packageOf(first.text));
       }
+      if (ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'collection' && first && ts.isStringLiteral(first)) collections.add(first.text);
     }
+    if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'collection' && ts.isStringLiteral(node.initializer)) collections.add(node.initializer.text);
     ts.forEachChild(node, visit);
   };
   visit(source);
-  return { cloudCalls: [...cloudCalls].sort(), unreadable, packages: [...packages].sort() };
+  return { cloudCalls: [...cloudCalls].sort(), unreadable, packages: [...packages].sort(), collections: [...collections].sort() };
 }
 
 module.exports = { scanBundle };

@@ -2,6 +2,10 @@
 // What must hold before anything is sent: the problems of a deploy plan (./plan.js), each a
 // sentence that names the file and the fix. Offline: the plan is all it reads.
 const { functionOptions } = require('../build');
+const path = require('node:path');
+// the emulator's parser, built into dist/ by npm run build, which npm run deploy runs first
+/** @type {typeof import('../../emulator/triggers/cron')} */
+const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
 
 /** @typedef {import('./plan').Plan} Plan @typedef {import('./plan').FunctionPlan} FunctionPlan @typedef {import('./plan').Trigger} Trigger */
 
@@ -43,7 +47,16 @@ function triggerProblems(name, triggers) {
   for (const trigger of triggers) {
     if (trigger.type !== 'timer') problems.push(`${name}: trigger ${trigger.name} must be of type timer, the only one the CLI creates`);
     if (!TRIGGER_NAME.test(String(trigger.name))) problems.push(`${name}: trigger name ${trigger.name} must start with a letter and hold at most 60 letters, digits, _ or -`);
-    if (String(trigger.config).trim().split(/\s+/).length !== 7) problems.push(`${name}: trigger ${trigger.name}'s config must be a 7-field cron, second to year`);
+    // the CLI only warns when the cloud refuses a timer (§A.4): the deploy would end well with no timer
+    const cron = String(trigger.config);
+    if (cron.trim().split(/\s+/).length !== 7) problems.push(`${name}: trigger ${trigger.name}'s config must be a 7-field cron, second to year`);
+    else {
+      try {
+        parseCron(cron);
+      } catch (error) {
+        problems.push(`${name}: trigger ${trigger.name}'s config is no cron the cloud takes: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
   return problems;
 }
@@ -78,10 +91,14 @@ function folderProblems(fn) {
   return problems;
 }
 
-/** @param {FunctionPlan} fn @param {string | undefined} sdkRange @returns {string[]} */
-function sdkProblems(fn, sdkRange) {
+/**
+ * The cloud installs a function's dependencies from its package.json (`installDependency`): a range
+ * would install whatever version is newest that day, not the one every test ran.
+ * @param {FunctionPlan} fn @param {string | undefined} sdkVersion @returns {string[]}
+ */
+function sdkProblems(fn, sdkVersion) {
   const asked = fn.packageJson?.dependencies?.['wx-server-sdk'];
-  return asked !== undefined && asked !== sdkRange ? [`${fn.name}: package.json asks wx-server-sdk ${asked}, where the project (and so every test) runs ${sdkRange}`] : [];
+  return asked !== undefined && asked !== sdkVersion ? [`${fn.name}: package.json asks wx-server-sdk ${asked}, where every test runs ${sdkVersion} (package-lock.json): ask exactly that`] : [];
 }
 
 /** @param {import('./plan').CollectionPlan} collection @returns {string[]} */
@@ -100,6 +117,16 @@ function collectionProblems({ name, rules, indexes }) {
   return problems;
 }
 
+/** @param {Plan} plan @returns {string[]} the collections the functions' code names that the deploy would not create, each once */
+function missingCollectionProblems(plan) {
+  const created = plan.collections.map((collection) => collection.name);
+  const named = [...new Set(plan.functions.flatMap((fn) => fn.bundle?.collections ?? []))].filter((name) => !created.includes(name));
+  return named.map((name) => {
+    const users = plan.functions.filter((fn) => fn.bundle?.collections.includes(name)).map((fn) => fn.name);
+    return `database/collections.json does not create the collection ${name}, which ${users.join(' and ')} use${users.length === 1 ? 's' : ''}: a timer or a call would meet it missing`;
+  });
+}
+
 /**
  * Every problem of the plan, in the order of the files they are in; none means it is deployable
  * as far as anything offline can tell.
@@ -110,8 +137,9 @@ function planProblems(plan) {
   return [
     ...(plan.envId === '{{env.ENV_ID}}' ? [] : ['cloudbaserc.json: envId must be "{{env.ENV_ID}}": the environment comes from .env, never from the repository']),
     ...plan.undeclared.map((name) => `cloudfunctions/${name} is not declared in cloudbaserc.json`),
-    ...plan.functions.flatMap((fn) => [...declarationProblems(fn), ...triggerProblems(fn.name, fn.triggers), ...folderProblems(fn), ...sdkProblems(fn, plan.sdkRange)]),
+    ...plan.functions.flatMap((fn) => [...declarationProblems(fn), ...triggerProblems(fn.name, fn.triggers), ...folderProblems(fn), ...sdkProblems(fn, plan.sdkVersion)]),
     ...plan.collections.flatMap(collectionProblems),
+    ...missingCollectionProblems(plan),
   ];
 }
 

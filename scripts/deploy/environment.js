@@ -19,6 +19,7 @@ const path = require('node:path');
  * @property {(value: string, context: Context) => string | undefined} [check] what a set value must
  *   be, when it is not one the functions would use as given (as server/config.ts reads it)
  * @property {string} [unset] what follows from leaving it unset, when that is allowed
+ * @property {string[]} [givenTo] the functions cloudbaserc.json must give it, whose code cannot go without it
  */
 
 /** How the functions read a whole number (server/config.ts): digits, with spaces around. */
@@ -83,6 +84,8 @@ const RULES = {
   TENCENTCLOUD_SECRETKEY: { required: 'the SecretKey of the API key the deploy signs in with (README, Deploy step 2)' },
   RUKOU_SHARE_SECRET: {
     required: 'at least 16 random characters (openssl rand -base64 32), which share prefixes derive from; keep it: changing it re-issues every share prefix',
+    // without it track issues no share prefix, and a card shared credits no one
+    givenTo: ['track'],
     check: (value) => (value.trim().length >= 16 ? undefined : 'at least 16 characters'),
   },
   RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 9)' },
@@ -130,6 +133,22 @@ function cliProblem(value) {
   return undefined;
 }
 
+/** The README's and the repository's stand-ins for a value, which no real environment has. */
+const PLACEHOLDERS = {
+  ENV_ID: ['your-env-id'],
+  RUKOU_APPID: ['wx0000000000000000'],
+};
+
+/**
+ * @param {string} name
+ * @param {string} value
+ * @returns {string | undefined} what is wrong when the value is still a stand-in: the README's `…` or one of PLACEHOLDERS
+ */
+function placeholderProblem(name, value) {
+  const stands = value.includes('…') || (PLACEHOLDERS[/** @type {keyof PLACEHOLDERS} */ (name)] ?? []).includes(value.trim().toLowerCase());
+  return stands ? "your own value, not the README's or the repository's stand-in for it (README, Deploy step 3)" : undefined;
+}
+
 /** The variables of the deploy itself, not given to any function. */
 const DEPLOY_VARIABLES = ['ENV_ID', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'];
 
@@ -162,7 +181,11 @@ function loadEnvironment(root, processEnv) {
 function checkEnvironment(env, functions, fileNames = []) {
   const names = [...new Set([...DEPLOY_VARIABLES, ...functions.flatMap((fn) => fn.variables)])];
   /** @type {string[]} */
-  const problems = [];
+  const problems = Object.entries(RULES).flatMap(([name, rule]) =>
+    (rule.givenTo ?? [])
+      .filter((given) => !functions.some((fn) => fn.name === given && fn.variables.includes(name)))
+      .map((given) => `cloudbaserc.json must give ${name} to ${given} ("${name}": "{{env.${name}}}" in its envVariables): its code cannot go without it`),
+  );
   /** @type {string[]} */
   const notes = [];
   const variables = names.map((name) => {
@@ -171,7 +194,7 @@ function checkEnvironment(env, functions, fileNames = []) {
     const usedBy = functions.filter((fn) => fn.variables.includes(name));
     if (value === undefined && rule.required) problems.push(`${name} is not set (in .env, .env.local or the shell, which wins even when empty): ${rule.required}`);
     if (value === undefined && rule.unset) notes.push(`${name} is not set: ${rule.unset}`);
-    const wrong = value === undefined ? undefined : ((usedBy.length > 0 ? cliProblem(value) : undefined) ?? rule.check?.(value, { env, usedBy }));
+    const wrong = value === undefined ? undefined : (placeholderProblem(name, value) ?? (usedBy.length > 0 ? cliProblem(value) : undefined) ?? rule.check?.(value, { env, usedBy }));
     if (wrong) problems.push(`${name} must be ${wrong}`);
     return { name, set: value !== undefined, usedBy: usedBy.map((fn) => fn.name) };
   });
@@ -182,4 +205,18 @@ function checkEnvironment(env, functions, fileNames = []) {
   return { variables, problems, notes, warnings };
 }
 
-module.exports = { loadEnvironment, checkEnvironment };
+/**
+ * What the deploy cannot refuse but the operator should know: the Mini Program, uploaded from
+ * DevTools and not by the deploy, sends its calls to the environment its tracking module names.
+ * @param {NodeJS.ProcessEnv} env
+ * @param {string | undefined} miniProgramEnvId
+ * @returns {string[]} warnings, naming no value
+ */
+function miniProgramWarnings(env, miniProgramEnvId) {
+  if (miniProgramEnvId === undefined) return [];
+  if (PLACEHOLDERS.ENV_ID.includes(miniProgramEnvId)) return ["miniprogram/tracking.ts's ENV_ID is still the stand-in: the Mini Program would send its events to no environment (README, Deploy step 1)"];
+  const target = (env.ENV_ID ?? '').trim();
+  return target !== '' && target !== miniProgramEnvId ? ["miniprogram/tracking.ts's ENV_ID is not ENV_ID: the Mini Program sends its events to another environment than this deploy's (README, Deploy step 1)"] : [];
+}
+
+module.exports = { loadEnvironment, checkEnvironment, miniProgramWarnings };

@@ -31,14 +31,24 @@ const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
  * @property {FunctionPlan[]} functions in cloudbaserc.json's order
  * @property {string[]} undeclared folders of cloudfunctions/ that cloudbaserc.json does not declare, whatever they hold (DevTools lists each as a function), dot-folders aside
  * @property {CollectionPlan[]} collections
- * @property {string | undefined} sdkRange the root package.json's wx-server-sdk range: what the emulator and the tests run
+ * @property {string | undefined} sdkVersion the wx-server-sdk package-lock.json holds: what the emulator and every test run
+ * @property {string | undefined} miniProgramEnvId the environment miniprogram/tracking.ts's `ENV_ID` sends the Mini Program's calls to
  * @property {typeof PUSH_ROUTES} pushRoutes
  * @property {string} pushFunction
  */
 
-/** @param {string} file @returns {any} the parsed JSON, or undefined when there is no such file */
+/**
+ * @param {string} file
+ * @returns {any} the parsed JSON, or undefined when there is no such file
+ * @throws {Error} naming the file, when it is not JSON
+ */
 function readJson(file) {
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`${file} is not JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
 }
 
 /**
@@ -64,6 +74,11 @@ function readFunction(root, declared) {
   };
 }
 
+/** @param {string} file @returns {string | undefined} the `export const ENV_ID = '…'` of the Mini Program's tracking module */
+function readMiniProgramEnvId(file) {
+  return fs.existsSync(file) ? /export const ENV_ID = ['"]([^'"]*)['"]/.exec(fs.readFileSync(file, 'utf8'))?.[1] : undefined;
+}
+
 /**
  * Reads the plan of the project in `root`. Throws only when a file is not JSON (the message names it).
  * @param {string} root
@@ -85,7 +100,8 @@ function readPlan(root) {
     functions: declared.map((fn) => readFunction(root, fn)),
     undeclared: folders.filter((name) => !declared.some((fn) => fn.name === name)).sort(),
     collections: Object.entries(specs).map(([name, spec]) => ({ name, rules: spec.rules, indexes: spec.indexes ?? [] })),
-    sdkRange: readJson(path.join(root, 'package.json'))?.dependencies?.['wx-server-sdk'],
+    sdkVersion: readJson(path.join(root, 'package-lock.json'))?.packages?.['node_modules/wx-server-sdk']?.version,
+    miniProgramEnvId: readMiniProgramEnvId(path.join(root, 'miniprogram', 'tracking.ts')),
     pushRoutes: PUSH_ROUTES,
     pushFunction: PUSH_FUNCTION,
   };

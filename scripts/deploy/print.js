@@ -38,11 +38,14 @@ function planLines(plan, { files, variables }) {
     lines.push(`    indexes: ${c.indexes.length === 0 ? 'none' : c.indexes.map((i) => `${i.name} (${i.keys.map((k) => `${k.name} ${k.direction}`).join(', ')}${i.unique ? ', unique' : ''})`).join('; ')}`);
   }
 
-  const withPermissions = plan.functions.filter((fn) => Array.isArray(fn.config?.permissions?.openapi) && fn.config.permissions.openapi.length > 0).map((fn) => fn.name);
+  const permitted = plan.functions.filter((fn) => Array.isArray(fn.config?.permissions?.openapi) && fn.config.permissions.openapi.length > 0);
+  const withPermissions = permitted.map((fn) => fn.name);
+  const timedCalls = permitted.filter((fn) => fn.triggers.length > 0).map((fn) => fn.name);
   lines.push(
     '',
     'by hand, once the deploy is done (README, Deploy to a real environment):',
     `  openapi permissions (step 6): the CLI cannot set them. In WeChat DevTools, right-click each of ${withPermissions.join(', ')} under cloudfunctions/ → 上传并部署：云端安装依赖 (that upload sends config.json)`,
+    `  timers that make cloud calls (step 6): then right-click each of ${timedCalls.join(', ')} → 上传触发器, so that its timer's runs may make them (WeChat supports cloud calls in timer runs for triggers uploaded from DevTools: README, Platform sources A.6)`,
     `  message push (step 7): 云开发 → 设置 → 其他设置 → 消息推送, mode cloud function, one row each to ${plan.pushFunction}:`,
     ...plan.pushRoutes.map((route) => `    MsgType ${route.msgType}${route.event ? `, Event ${route.event}` : ''}`),
     `  web dashboard (step 8): upload it to static hosting, logged in (step 4): npx tcb hosting deploy dist/${DASHBOARD_PATH} ${DASHBOARD_PATH} -e <ENV_ID>`,

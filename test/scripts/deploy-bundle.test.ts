@@ -28,7 +28,7 @@ describe('this repository', () => {
 describe('scanBundle', () => {
   it('counts cloud.openapi.<namespace>.<method>(…) whatever holds the cloud, each call once', () => {
     const code = 'const a = () => cloud.openapi.subscribeMessage.send({ touser }); const b = () => getCloud().openapi.wxacode.getUnlimited({}); cloud.openapi.subscribeMessage.send({});';
-    expect(scanBundle(code)).toEqual({ cloudCalls: ['subscribeMessage.send', 'wxacode.getUnlimited'], unreadable: [], packages: [] });
+    expect(scanBundle(code)).toEqual({ cloudCalls: ['subscribeMessage.send', 'wxacode.getUnlimited'], unreadable: [], packages: [], collections: [] });
   });
 
   it('counts cloud.getOpenData({ list }) as cloudbase.getOpenData, and not a pass-through handed the cloudIDs', () => {
@@ -38,7 +38,7 @@ describe('scanBundle', () => {
 
   it('counts nothing written in strings or comments', () => {
     const code = 'const s = "cloud.openapi.subscribeMessage.send({})"; /* cloud.openapi.a.b() */ // cloud.getOpenData({})\nconst t = `require("left-pad")`;';
-    expect(scanBundle(code)).toEqual({ cloudCalls: [], unreadable: [], packages: [] });
+    expect(scanBundle(code)).toEqual({ cloudCalls: [], unreadable: [], packages: [], collections: [] });
   });
 
   it.each([
@@ -56,5 +56,10 @@ describe('scanBundle', () => {
   it('lists the packages required by name, not Node\'s own, a module path under its package', () => {
     const code = 'require("wx-server-sdk"); require("ajv/dist/runtime/ucs2length"); require("@scope/pkg/lib/x"); require("node:crypto"); require("fs"); require(dynamicName);';
     expect(scanBundle(code).packages).toEqual(['@scope/pkg', 'ajv', 'wx-server-sdk']);
+  });
+
+  it('lists the collections named in .collection(\'<name>\') and in a pipeline\'s { collection: \'<name>\' }, not in strings or other keys', () => {
+    const code = 'db.collection("events").add({}); x.collection("users").where({}); const p = { collection: "user_days", stages: [] }; const q = { from: "goals" }; db.collection(name); const s = "db.collection(\\"nope\\")";';
+    expect(scanBundle(code).collections).toEqual(['events', 'user_days', 'users']);
   });
 });

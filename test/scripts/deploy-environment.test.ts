@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkEnvironment, loadEnvironment } from '../../scripts/deploy/environment';
+import { checkEnvironment, loadEnvironment, miniProgramWarnings } from '../../scripts/deploy/environment';
 import { readPlan } from '../../scripts/deploy/plan';
 import { serverConfig } from '../../server/config';
 import { REPO_ROOT, tempDir } from '../helpers/emulator';
@@ -114,6 +114,23 @@ describe('checkEnvironment', () => {
     expect(problemsWith({ TENCENTCLOUD_SECRETKEY: 'a"b\\c' })).toEqual([]);
   });
 
+  it('refuses a cloudbaserc.json that does not give the share secret to track, set or not', () => {
+    const without = functions.map((fn) => (fn.name === 'track' ? { ...fn, variables: fn.variables.filter((name) => name !== 'RUKOU_SHARE_SECRET') } : fn));
+    const problem = 'cloudbaserc.json must give RUKOU_SHARE_SECRET to track ("RUKOU_SHARE_SECRET": "{{env.RUKOU_SHARE_SECRET}}" in its envVariables): its code cannot go without it';
+    expect(checkEnvironment(COMPLETE, without).problems).toEqual([problem]);
+    expect(checkEnvironment({ ...COMPLETE, RUKOU_SHARE_SECRET: '' }, without).problems).toEqual([problem]);
+  });
+
+  it('refuses the README\'s and the repository\'s stand-ins, left in .env as they were copied', () => {
+    const standIn = (name: string): string => `${name} must be your own value, not the README's or the repository's stand-in for it (README, Deploy step 3)`;
+    expect(problemsWith({ ENV_ID: 'your-env-id', TENCENTCLOUD_SECRETID: '…', RUKOU_OPERATORS: 'oAbc…,oDef…', RUKOU_APPID: 'wx0000000000000000' })).toEqual([
+      standIn('ENV_ID'),
+      standIn('TENCENTCLOUD_SECRETID'),
+      standIn('RUKOU_OPERATORS'),
+      standIn('RUKOU_APPID'),
+    ]);
+  });
+
   it('refuses an ENV_ID no environment has: spaces, capitals or other characters, more than 40', () => {
     for (const envId of ['my env', ' my-env', 'My-Env-1a2b', 'env.1a2b', 'env/1a2b', 'tcb-环境', `a${'b'.repeat(40)}`]) {
       expect(problemsWith({ ENV_ID: envId })).toEqual(['ENV_ID must be an environment id: at most 40 lowercase letters, digits, _ or -, no spaces (DevTools: 云开发 → 设置, 环境 ID)']);
@@ -189,5 +206,15 @@ describe('checkEnvironment', () => {
     expect(problems.length).toBeGreaterThan(0);
     for (const value of Object.values(wrong)) expect(said).not.toContain(value);
     for (const value of Object.values(COMPLETE)) expect(said).not.toContain(value);
+  });
+});
+
+describe('miniProgramWarnings', () => {
+  it('warns when the Mini Program would send its events to the stand-in environment or another than the deploy\'s, naming neither', () => {
+    expect(miniProgramWarnings(COMPLETE, 'your-env-id')).toEqual(["miniprogram/tracking.ts's ENV_ID is still the stand-in: the Mini Program would send its events to no environment (README, Deploy step 1)"]);
+    expect(miniProgramWarnings(COMPLETE, 'other-env-1a2b')).toEqual(["miniprogram/tracking.ts's ENV_ID is not ENV_ID: the Mini Program sends its events to another environment than this deploy's (README, Deploy step 1)"]);
+    expect(miniProgramWarnings(COMPLETE, COMPLETE.ENV_ID)).toEqual([]);
+    expect(miniProgramWarnings(COMPLETE, undefined)).toEqual([]);
+    expect(readPlan(REPO_ROOT).miniProgramEnvId).toBe('your-env-id');
   });
 });

@@ -96,6 +96,13 @@ describe('cloudbaserc.json', () => {
       editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = triggers));
     });
     expect(two).toEqual(['rollup: WeChat takes one trigger per function, cloudbaserc.json declares 2']);
+    // seven fields, but no time: the CLI would only warn of the timer the cloud refused
+    const outOfRange = problemsAfter((root) => {
+      const trigger = { name: 'dailyRollup', type: 'timer', config: '0 61 25 * * * *' };
+      editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'rollup').triggers = [trigger]));
+      editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = [trigger]));
+    });
+    expect(outOfRange).toEqual([expect.stringMatching(/^rollup: trigger dailyRollup's config is no cron the cloud takes: .*minute 61 is outside 0-59/)]);
   });
 });
 
@@ -136,9 +143,9 @@ describe('a function\'s folder, as WeChat DevTools uploads it', () => {
     expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.dependencies.dayjs = '^1.11.0')))).toEqual([
       'callback: package.json lists dayjs, which its bundle never requires',
     ]);
-    const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as FunctionPackage).dependencies['wx-server-sdk'];
+    const sdk = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> }).packages['node_modules/wx-server-sdk'].version;
     expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.dependencies['wx-server-sdk'] = '^3.0.0')))).toEqual([
-      `callback: package.json asks wx-server-sdk ^3.0.0, where the project (and so every test) runs ${sdk}`,
+      `callback: package.json asks wx-server-sdk ^3.0.0, where every test runs ${sdk} (package-lock.json): ask exactly that`,
     ]);
     expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.main = 'src/index.ts')))).toEqual([
       'callback: package.json\'s main must be index.js, the built bundle',
@@ -146,7 +153,22 @@ describe('a function\'s folder, as WeChat DevTools uploads it', () => {
   });
 });
 
+test('a project file that is not JSON is named', () => {
+  const root = copyProject();
+  fs.writeFileSync(path.join(root, 'database', 'collections.json'), '{ collections: {} }');
+  expect(() => readPlan(root)).toThrow(`${path.join(root, 'database', 'collections.json')} is not JSON: `);
+});
+
 describe('database/collections.json', () => {
+  it('refuses a plan that does not create a collection the functions\' code uses', () => {
+    expect(problemsAfter((root) => editJson<Collections>(root, 'database/collections.json', ({ collections }) => void delete collections.revisions))).toEqual([
+      'database/collections.json does not create the collection revisions, which rollup and admin use: a timer or a call would meet it missing',
+    ]);
+    const none = problemsAfter((root) => fs.rmSync(path.join(root, 'database', 'collections.json')));
+    expect(none).toHaveLength(18);
+    expect(none).toContain('database/collections.json does not create the collection chats, which callback uses: a timer or a call would meet it missing');
+  });
+
   it('refuses a rule without read and write, an index twice, and a direction CloudBase does not have', () => {
     const problems = problemsAfter((root) =>
       editJson<Collections>(root, 'database/collections.json', ({ collections }) => {

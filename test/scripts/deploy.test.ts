@@ -72,6 +72,7 @@ describe('npm run deploy -- --dry-run', () => {
     expect(output).toContain('one row each to callback:');
     for (const route of PUSH_ROUTES) expect(output).toContain(`    MsgType ${route.msgType}${route.event ? `, Event ${route.event}` : ''}\n`);
     expect(output).toContain('right-click each of track, admin, messages, callback under cloudfunctions/ → 上传并部署：云端安装依赖');
+    expect(output).toContain('then right-click each of admin, messages → 上传触发器, so that its timer\'s runs may make them');
   });
 
   it('lists every step by hand the README names: openapi permissions, message push, the dashboard\'s upload and HTTP access', () => {

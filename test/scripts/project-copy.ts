@@ -1,16 +1,16 @@
 /**
  * A copy of what the deploy reads (cloudbaserc.json, package.json, database/, cloudfunctions/ with
- * their built bundles), in a temporary folder, for the deploy suites that change it. Built first:
+ * their built bundles, the Mini Program's tracking module), in a temporary folder, for the deploy suites that change it. Built first:
  * the bundles are copied as `npm run build` left them.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, tempDir } from '../helpers/emulator';
 
-/** @param withScripts also scripts/ and a link to node_modules, for running scripts/deploy.js there */
+/** @param withScripts also scripts/, the cron parser the build wrote for them and a link to node_modules, for running scripts/deploy.js there */
 export function copyProject(withScripts = false): string {
   const root = tempDir('rukou-deploy-');
-  for (const item of ['cloudbaserc.json', 'package.json', 'database', 'cloudfunctions', ...(withScripts ? ['scripts'] : [])]) {
+  for (const item of ['cloudbaserc.json', 'package.json', 'package-lock.json', 'database', 'cloudfunctions', 'miniprogram/tracking.ts', ...(withScripts ? ['scripts', 'dist/cron.js'] : [])]) {
     fs.cpSync(path.join(REPO_ROOT, item), path.join(root, item), { recursive: true });
   }
   if (withScripts) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
