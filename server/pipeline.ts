@@ -17,6 +17,7 @@ const STAGES: Record<string, (aggregate: Aggregate, value: unknown, _: Command) 
   $project: (a, value) => a.project(value),
   $addFields: (a, value) => a.addFields(value),
   $sort: (a, value) => a.sort(value),
+  $skip: (a, value) => a.skip(value),
   $limit: (a, value) => a.limit(value),
   $lookup: (a, value) => a.lookup(value),
   $count: (a, value) => a.count(value),
@@ -58,12 +59,14 @@ function toQuery(match: Record<string, unknown>, _: Command): Record<string, unk
 }
 
 /**
- * Runs a pipeline (built as data by `shared/rollup.ts` or `shared/stats.ts`) in the database: one
- * request. CloudBase answers only 20 rows of an aggregate without a `$limit`, so one is added.
+ * The rows one aggregation answers at most: "up to about 10,000" reported by developers, not
+ * documented (Platform sources H.2), so a pipeline asking more is asked in pages of this many.
  */
-export async function runPipeline<T>(db: Database, pipeline: Pipeline, counter: RequestCounter): Promise<T[]> {
-  let aggregate = db.collection(pipeline.collection).aggregate();
-  const stages: Stage[] = pipeline.stages.some((s) => '$limit' in s) ? pipeline.stages : [...pipeline.stages, { $limit: TOP_KEYS }];
+export const AGGREGATE_MAX_ROWS = 10_000;
+
+/** One request: the rows of `stages`, or UPSTREAM when the database answers none. */
+async function aggregateOnce<T>(db: Database, collection: Pipeline['collection'], stages: readonly Stage[], counter: RequestCounter): Promise<T[]> {
+  let aggregate = db.collection(collection).aggregate();
   for (const stage of stages) {
     const [name] = Object.keys(stage);
     const apply = STAGES[name];
@@ -72,8 +75,32 @@ export async function runPipeline<T>(db: Database, pipeline: Pipeline, counter: 
   }
   counter.count += 1;
   const answer = (await aggregate.end()) as { list?: T[]; errMsg?: string } | undefined;
-  if (!answer || !Array.isArray(answer.list)) throw new RukouError('UPSTREAM', `the database refused an aggregation on ${pipeline.collection}: ${answer?.errMsg ?? 'no answer'}`);
+  if (!answer || !Array.isArray(answer.list)) throw new RukouError('UPSTREAM', `the database refused an aggregation on ${collection}: ${answer?.errMsg ?? 'no answer'}`);
   return answer.list;
+}
+
+/**
+ * Runs a pipeline (built as data by `shared/rollup.ts` or `shared/stats.ts`) in the database: one
+ * request. CloudBase answers only 20 rows of an aggregate without a `$limit`, so one is added. A
+ * last `$limit` past AGGREGATE_MAX_ROWS is asked in pages, one request each, every page the whole
+ * pipeline with a `$skip` before its `$limit`; its `$sort` before must order every row (`_id` last,
+ * which no two groups share), so that the pages neither repeat nor miss a row.
+ * @throws RukouError UPSTREAM when the database answers no rows; Error for a pipeline the runner cannot run or page
+ */
+export async function runPipeline<T>(db: Database, pipeline: Pipeline, counter: RequestCounter): Promise<T[]> {
+  const stages: Stage[] = pipeline.stages.some((s) => '$limit' in s) ? pipeline.stages : [...pipeline.stages, { $limit: TOP_KEYS }];
+  const limit = stages.at(-1)?.$limit;
+  if (typeof limit !== 'number' || limit <= AGGREGATE_MAX_ROWS) return aggregateOnce<T>(db, pipeline.collection, stages, counter);
+  const sort = stages.at(-2)?.$sort as Record<string, unknown> | undefined;
+  if (!sort || Object.keys(sort).at(-1) !== '_id') throw new Error(`a pipeline on ${pipeline.collection} asks ${limit} rows, more than a page, without a $sort by _id last before its $limit`);
+  const before = stages.slice(0, -1);
+  const rows: T[] = [];
+  for (;;) {
+    const page = Math.min(AGGREGATE_MAX_ROWS, limit - rows.length);
+    const answered = await aggregateOnce<T>(db, pipeline.collection, [...before, { $skip: rows.length }, { $limit: page }], counter);
+    rows.push(...answered);
+    if (answered.length < page || rows.length >= limit) return rows;
+  }
 }
 
 /** The documents of a `get()` answer, typed by the caller (the collections' shapes are in shared/model.ts). */

@@ -34,6 +34,13 @@ export const GET_MAX = 1000;
 export const AGGREGATE_DEFAULT_ROWS = 20;
 
 /**
+ * `aggregate()…end()` with a `$limit` answers "up to about 10,000" rows, in the same community
+ * article: neither the bound nor what happens past it is documented, so the rows past it are cut,
+ * as the article reports, and code that asks more (Rukou's pipeline runner) asks in pages.
+ */
+export const AGGREGATE_MAX_ROWS = 10_000;
+
+/**
  * What a `$group` stage may hold: "该阶段有 100M 内存使用限制" (Aggregate.group reference), MongoDB's
  * 100 MiB (`_maxMemoryUsageBytes(100*1024*1024)`, document_source_group.cpp).
  */
@@ -108,11 +115,12 @@ export function pageSize(requested: number): number {
 
 /**
  * A pipeline's answer as the cloud gives it: cut to AGGREGATE_DEFAULT_ROWS when no stage of its
- * own is a `$limit`. Cut here, after the pipeline ran, rather than as one more stage, so that the
- * stats of which path answered the stages count only the caller's.
+ * own is a `$limit`, and to AGGREGATE_MAX_ROWS when one is. Cut here, after the pipeline ran,
+ * rather than as one more stage, so that the stats of which path answered the stages count only
+ * the caller's.
  */
-export function cutToDefaultRows(pipeline: Doc[], rows: Doc[]): Doc[] {
-  return pipeline.some((stage) => Object.hasOwn(stage, '$limit')) ? rows : rows.slice(0, AGGREGATE_DEFAULT_ROWS);
+export function cutToAnswerRows(pipeline: Doc[], rows: Doc[]): Doc[] {
+  return rows.slice(0, pipeline.some((stage) => Object.hasOwn(stage, '$limit')) ? AGGREGATE_MAX_ROWS : AGGREGATE_DEFAULT_ROWS);
 }
 
 /** A string's UTF-8 length without a native call for the short ASCII strings most fields hold. */

@@ -3,7 +3,7 @@ import { sendJson, type Params } from '../http';
 import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
 import { atTime } from './fallback';
-import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToDefaultRows, pageSize } from './limits';
+import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToAnswerRows, pageSize } from './limits';
 import { liveReader, type DatabaseOperations, type Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
 import type { Transactions } from './transactions';
@@ -198,7 +198,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
         return { [stage.stageKey]: decode(stage.stageValue, now) };
       });
       checkCommand(pipeline);
-      return answer(cutToDefaultRows(pipeline, operations.aggregate(readerFor(params, now), collectionName(params), pipeline)));
+      return answer(cutToAnswerRows(pipeline, operations.aggregate(readerFor(params, now), collectionName(params), pipeline)));
     }),
 
     'database.addCollection': guarded((params) => {

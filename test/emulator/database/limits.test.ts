@@ -13,9 +13,11 @@ import path from 'node:path';
 import { calculateObjectSize } from 'bson';
 import fc from 'fast-check';
 import { runPipeline } from '../../../emulator/database/aggregate';
+import { RequestCounter, runPipeline as runServerPipeline } from '../../../server/pipeline';
+import type { Pipeline } from '../../../shared/rollup';
 import type { Doc } from '../../../emulator/database/ejson';
 import { answeredBy, mingoPipeline } from '../../../emulator/database/fallback';
-import { COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, SORT_MEMORY_BYTES, withStageMemory } from '../../../emulator/database/limits';
+import { AGGREGATE_MAX_ROWS, COLLECTIONS, DOCUMENT_BYTES, documentBytes, GROUP_MEMORY_BYTES, SORT_MEMORY_BYTES, withStageMemory } from '../../../emulator/database/limits';
 import { FIXTURE_PROJECT, type RunningEmulator } from '../../helpers/emulator';
 import { startDatabase, type Database } from './sdk';
 
@@ -85,6 +87,39 @@ describe('the rows of aggregate()…end()', () => {
   it('are cut whatever the request sends', async () => {
     const answer = await wire({ action: 'database.aggregateDocuments', collectionName: 'limits_rows', stages: [{ stageKey: '$sort', stageValue: '{"n":1}' }] });
     expect(answer.data?.list).toHaveLength(20);
+  });
+});
+
+describe('the rows of aggregate()…end() with a $limit', () => {
+  const ROWS = AGGREGATE_MAX_ROWS + 50;
+  beforeAll(async () => {
+    const many = await collection('limits_many');
+    const docs = Array.from({ length: ROWS }, (_, n) => ({ _id: `d${String(n).padStart(5, '0')}`, n: n % 7 }));
+    for (let i = 0; i < docs.length; i += 1000) await many.add({ data: docs.slice(i, i + 1000) });
+  });
+
+  it('are cut to 10,000, the bound reported, however many the $limit asks', async () => {
+    expect((await db.collection('limits_many').aggregate().sort({ n: 1, _id: 1 }).limit(2 * ROWS).end()).list).toHaveLength(AGGREGATE_MAX_ROWS);
+  });
+
+  it('reach Rukou\'s pipelines whole all the same: the runner asks past the bound in pages, each row once, in order', async () => {
+    const counter = new RequestCounter();
+    const pipeline = { collection: 'limits_many', stages: [{ $sort: { n: 1, _id: 1 } }, { $limit: 2 * ROWS }] } as unknown as Pipeline;
+    const rows = await runServerPipeline<{ _id: string; n: number }>(db as never, pipeline, counter);
+    expect(counter.count).toBe(2);
+    expect(rows).toHaveLength(ROWS);
+    expect(new Set(rows.map((row) => row._id)).size).toBe(ROWS);
+    const order = [...rows].sort((a, b) => a.n - b.n || (a._id < b._id ? -1 : 1));
+    expect(rows).toEqual(order);
+    // a $limit of exactly two pages takes two requests; within the bound, one
+    const exact = new RequestCounter();
+    expect(await runServerPipeline(db as never, { ...pipeline, stages: [{ $sort: { n: 1, _id: 1 } }, { $limit: ROWS - 50 }] } as Pipeline, exact)).toHaveLength(ROWS - 50);
+    expect(exact.count).toBe(1);
+  });
+
+  it('are not paged without an order of every row: the pages could repeat or miss one', async () => {
+    const pipeline = { collection: 'limits_many', stages: [{ $sort: { n: 1 } }, { $limit: 2 * ROWS }] } as unknown as Pipeline;
+    await expect(runServerPipeline(db as never, pipeline, new RequestCounter())).rejects.toThrow('without a $sort by _id last');
   });
 });
 
