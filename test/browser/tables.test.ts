@@ -280,6 +280,39 @@ test("keys in the page's words: card rules as the sends table names them, the gr
   await page.close();
 });
 
+test('an older answer that comes after a newer choice is not drawn over it: the menu and the table say the same', async () => {
+  const page = await opened(1280);
+  // counts the answers the page has read: once the count is reached, what it drew of them is on the page
+  await page.evaluate(`{
+    const read = Response.prototype.text;
+    window.answersRead = 0;
+    Response.prototype.text = function () {
+      return read.call(this).then((body) => ((window.answersRead += 1), body));
+    };
+  }`);
+  const readSoFar = async (): Promise<number> => Number(await page.evaluate('window.answersRead'));
+  for (const [section, control, older, newer, shown] of [
+    ['retention', 'retention-by', 'scene', 'group', ['全部', '来自群聊']],
+    ['goals', 'goals-by', 'scene', 'card', ['关键词：优惠', '默认']],
+  ] as const) {
+    let held: (() => Promise<void>) | undefined;
+    await page.route('**/http/admin', async (route) => {
+      const asked = route.request().postDataJSON() as { action?: string; by?: string };
+      if (asked.action === section && asked.by === older) held = () => route.continue();
+      else await route.continue();
+    });
+    const before = await readSoFar();
+    await page.selectOption(`[data-control="${control}"]`, older);
+    await until(() => held !== undefined);
+    await pick(page, section, control, newer);
+    await held!();
+    await page.waitForFunction(`window.answersRead >= ${before + 2}`);
+    expect({ section, menu: await page.inputValue(`[data-control="${control}"]`), rows: (await firstColumn(page, section)).map(({ text }) => text).sort() }).toEqual({ section, menu: newer, rows: [...shown].sort() });
+    await page.unrouteAll();
+  }
+  await page.close();
+});
+
 test("a failure says what went wrong in the page's words, with the server's code, its message as a detail", async () => {
   const page = await opened(1280);
   await page.fill('[data-control="goal"]', 'not a name');

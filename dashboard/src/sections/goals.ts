@@ -11,6 +11,7 @@ import { table } from '../table';
 import type { Answers } from '../answers';
 import { stat, type Section } from './section';
 import { templateTitles } from './sends';
+import { newestOnly } from '../newest';
 
 const MODELS: [string, Text][] = [
   ['first', { zh: '首次触达', en: 'First touch' }],
@@ -69,9 +70,10 @@ export const goalsSection: Section = {
     const model = h('select', { 'data-control': 'model' }, ...MODELS.map(([value, label]) => h('option', { value }, t(label))));
     const by = h('select', { 'data-control': 'goals-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
+    const newest = newestOnly();
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const [answer, titles] = await Promise.all([admin<Answers['goals']>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
+      const [answer, titles] = await newest(Promise.all([admin<Answers['goals']>('goals', { ...range, goal: goal.value.trim(), model: model.value, by: dimension }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]));
       result.replaceChildren();
       draw(result, answer, dimension, titles);
     };

@@ -10,10 +10,12 @@ import { table } from '../table';
 import type { Answers } from '../answers';
 import { empty, stat, type Section } from './section';
 import { chinaDay } from '../../../shared/time';
+import { newestOnly } from '../newest';
 
-async function drawGroup(box: HTMLElement, admin: Admin, groupId: string): Promise<void> {
+/** Draws a group's record and activity into `box`, when its answer is the newest `newest` was given. */
+async function drawGroup(box: HTMLElement, admin: Admin, newest: ReturnType<typeof newestOnly>, groupId: string): Promise<void> {
   box.replaceChildren(h('p', { class: 'loading' }, t('loading')));
-  const { group, activity } = await admin<Answers['group']>('group', { groupId });
+  const { group, activity } = await newest(admin<Answers['group']>('group', { groupId }));
   // an instant's China day, not its UTC one (the ISO text's first ten characters)
   const day = (at: string | null): string => (at ? chinaDay(Date.parse(at)) : '—');
   box.replaceChildren(
@@ -47,6 +49,7 @@ export const groupsSection: Section = {
     const { groups } = await admin<Answers['topGroups']>('topGroups', { ...range, limit: 20 });
     if (groups.length === 0) return void body.append(empty());
     const detail = h('div', {});
+    const newest = newestOnly();
     body.append(
       table('groups', [
         { label: { zh: '群（openGId）', en: 'Group (openGId)' }, value: (row) => row.groupId, raw: true },
@@ -54,7 +57,7 @@ export const groupsSection: Section = {
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '详情', en: 'Details' },
-          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, row.groupId).catch((error: unknown) => detail.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
+          cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, newest, row.groupId).catch((error: unknown) => detail.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], groups),
       detail,

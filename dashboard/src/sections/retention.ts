@@ -11,6 +11,7 @@ import { table, type Column } from '../table';
 import type { Answers, RetentionKeyRow as KeyRow, RetentionRow, RetentionValue } from '../answers';
 import { empty, stat, subhead, type Section } from './section';
 import { templateTitles } from './sends';
+import { newestOnly } from '../newest';
 
 const DAYS = [1, 2, 3, 7, 14, 30];
 
@@ -67,9 +68,10 @@ export const retentionSection: Section = {
     const { admin, range } = context;
     const by = h('select', { 'data-control': 'retention-by' }, ...DIMENSIONS.map((dimension) => h('option', { value: dimension }, dimensionName(dimension))));
     const result = h('div', {});
+    const newest = newestOnly();
     const load = async (): Promise<void> => {
       const dimension = by.value as Dimension;
-      const [answer, titles] = await Promise.all([admin<Answers['retention']>('retention', { ...range, by: dimension, days: DAYS }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]);
+      const [answer, titles] = await newest(Promise.all([admin<Answers['retention']>('retention', { ...range, by: dimension, days: DAYS }), dimension === 'message' ? templateTitles(context) : new Map<string, string>()]));
       result.replaceChildren();
       draw(result, answer, dimension, titles);
     };

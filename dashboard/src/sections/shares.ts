@@ -9,6 +9,7 @@ import { num, t } from '../i18n';
 import { table } from '../table';
 import type { Answers, ShareNode } from '../answers';
 import { empty, stat, subhead, type Section } from './section';
+import { newestOnly } from '../newest';
 
 /** A node as ECharts' tree draws it: the returns the card brought, then its sharer (an openid, shortened), which a narrow label cuts first. */
 interface TreeItem {
@@ -82,10 +83,11 @@ function treeLayout(tree: ShareNode): Fitted {
   };
 }
 
-async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection.draw>[1]['admin'], rootShareId: string): Promise<void> {
+/** Draws a root share's tree into `box`, when its answer is the newest `newest` was given. */
+async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection.draw>[1]['admin'], newest: ReturnType<typeof newestOnly>, rootShareId: string): Promise<void> {
   clear(box);
   box.append(h('p', { class: 'loading' }, t('loading')));
-  const { tree, shares } = await admin<Answers['shareTree']>('shareTree', { rootShareId });
+  const { tree, shares } = await newest(admin<Answers['shareTree']>('shareTree', { rootShareId }));
   clear(box);
   if (!tree) return void box.append(empty());
   box.append(
@@ -142,6 +144,7 @@ export const sharesSection: Section = {
     );
     if (shares.length === 0) return;
     const treeBox = h('div', { class: 'tree-box' });
+    const newest = newestOnly();
     body.append(
       subhead({ zh: '回流最多的分享（点击查看传播树）', en: 'Top shares (open one to see its tree)' }),
       table('top-shares', [
@@ -150,7 +153,7 @@ export const sharesSection: Section = {
         { label: { zh: '打开者', en: 'Openers' }, value: (row) => row.openers, numeric: true },
         {
           label: { zh: '传播树', en: 'Tree' },
-          cell: (row) => h('button', { type: 'button', class: 'open-tree', 'data-root': row.rootShareId, onclick: () => void drawTree(treeBox, admin, row.rootShareId).catch((error: unknown) => treeBox.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
+          cell: (row) => h('button', { type: 'button', class: 'open-tree', 'data-root': row.rootShareId, onclick: () => void drawTree(treeBox, admin, newest, row.rootShareId).catch((error: unknown) => treeBox.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], shares),
       treeBox,
