@@ -73,6 +73,7 @@ export const foldText = (text: string): string => text.normalize('NFKC').toLower
 /** Reads one card; `field` is its path (`keywords.0.card`). */
 export function readCard(value: unknown, field: string): Card {
   if (!isRecord(value)) throw new ValidationError(`${field} must be a card: { "title", "page", "thumb"? }.`, field);
+  refuseUnknown(value, ['title', 'page', 'thumb'], field);
   const title = readText(value.title, `${field}.title`, CARD_LIMITS.titleLength, 'the title the card shows');
   const card: Card = { title, page: readOpenedPage(value.page, `${field}.page`, CARD_LIMITS.pageLength) };
   if (value.thumb !== undefined && value.thumb !== null) {
@@ -84,12 +85,14 @@ export function readCard(value: unknown, field: string): Card {
   return card;
 }
 
-function readList<T>(value: unknown, field: string, read: (item: Record<string, unknown>, path: string) => T, keyOf: (rule: T) => string): T[] {
+/** A list of rules, each an object of exactly the `fields` `read` reads; none when left out or null. */
+function readList<T>(value: unknown, field: string, fields: readonly string[], read: (item: Record<string, unknown>, path: string) => T, keyOf: (rule: T) => string): T[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > CARD_LIMITS.rules) throw new ValidationError(`${field} must be a list of at most ${CARD_LIMITS.rules} rules.`, field);
   const seen = new Set<string>();
   return value.map((item: unknown, i) => {
     if (!isRecord(item)) throw new ValidationError(`${field}.${i} must be a rule object.`, `${field}.${i}`);
+    refuseUnknown(item, fields, `${field}.${i}`);
     const rule = read(item, `${field}.${i}`);
     const key = keyOf(rule);
     if (seen.has(key)) throw new ValidationError(`${field}.${i} repeats an earlier rule's ${JSON.stringify(key)}: each may appear once.`, `${field}.${i}`);
@@ -98,32 +101,33 @@ function readList<T>(value: unknown, field: string, read: (item: Record<string, 
   });
 }
 
-/**
- * Reads the rules `setCardRules` replaces the stored ones with. Throws ValidationError naming the
- * field (`rules.keywords.0.card.page`): a rule repeated, a text empty or too long, a page that is not
- * a path (or carries `rk_card`), a thumb that is not a cloud file ID of a PNG or JPEG. A list sent
- * as null is empty; a `default` sent as null is absent (the home card).
- */
 /** `setCardRules`' input: `{ action, rules }` and nothing else (`readCardRules`). */
 export function readSetCardRules(event: Record<string, unknown>): CardRules {
   refuseUnknown(event, ['action', 'rules']);
   return readCardRules(event.rules);
 }
 
+/**
+ * Reads the rules `setCardRules` replaces the stored ones with. Throws ValidationError naming the
+ * field (`rules.keywords.0.card.page`): a field it does not take, at any depth; a rule repeated, a
+ * text empty or too long, a page that is not a path (or carries `rk_card`), a thumb that is not a
+ * cloud file ID of a PNG or JPEG. A list left out or sent as null is empty (so `{}` is no rule at
+ * all); a `default` left out or null is absent (the home card).
+ */
 export function readCardRules(value: unknown, field = 'rules'): CardRules {
   if (!isRecord(value)) throw new ValidationError(`${field} must be an object: { "keywords": [{ "keyword", "card" }], "sessionFroms": [{ "sessionFrom", "card" }], "default"? }.`, field);
-  const known = new Set(['keywords', 'sessionFroms', 'default']);
-  const unknown = Object.keys(value).find((key) => !known.has(key));
-  if (unknown !== undefined) throw new ValidationError(`${field} takes keywords, sessionFroms and default only.`, `${field}.${unknown}`);
+  refuseUnknown(value, ['keywords', 'sessionFroms', 'default'], field);
   const keywords = readList(
     value.keywords,
     `${field}.keywords`,
+    ['keyword', 'card'],
     (item, path) => ({ keyword: readText(item.keyword, `${path}.keyword`, CARD_LIMITS.keywordLength, 'a keyword'), card: readCard(item.card, `${path}.card`) }),
     (rule) => foldText(rule.keyword),
   );
   const sessionFroms = readList(
     value.sessionFroms,
     `${field}.sessionFroms`,
+    ['sessionFrom', 'card'],
     (item, path) => ({ sessionFrom: readText(item.sessionFrom, `${path}.sessionFrom`, CARD_LIMITS.sessionFromLength, 'a button\'s session-from'), card: readCard(item.card, `${path}.card`) }),
     (rule) => rule.sessionFrom,
   );

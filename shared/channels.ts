@@ -271,7 +271,7 @@ export function readCreateChannels(event: Record<string, unknown>): { rows: RowR
     requests = rows.map((input, row) => {
       if (!isRecord(input)) return { row, error: new ValidationError('a row must be a channel: { key, name, kind, page, group?, tags? }.').toJSON() };
       try {
-        refuseUnknown(input, REQUEST_FIELDS, 'in a row ');
+        refuseUnknown(input, REQUEST_FIELDS);
       } catch (error) {
         return { row, ...named(input.key), error: refusalOf(error) };
       }

@@ -67,12 +67,13 @@ export function readText(value: unknown, field: string, max: number, what: strin
 
 /**
  * Refuses an input with a field not in `known` (ValidationError naming the first such field, and
- * listing the known ones): a misspelt optional field must not be read as left out. `where` says
- * which part of the input it is, ending in a space ("in a row ").
+ * listing the known ones): a misspelt optional field must not be read as left out. `path` is where
+ * the input sits in the call (`rules.keywords.0`), which the field's name then starts with; none
+ * for the call itself or a part answered on its own (a row of `createChannels`, with its index).
  */
-export function refuseUnknown(input: Record<string, unknown>, known: readonly string[], where = ''): void {
+export function refuseUnknown(input: Record<string, unknown>, known: readonly string[], path = ''): void {
   const unknown = Object.keys(input).find((field) => !known.includes(field));
-  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}: ${where}the fields are ${known.join(', ')}.`, unknown);
+  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}${path ? ` in ${path}` : ''}: the fields are ${known.join(', ')}.`, path ? `${path}.${unknown}` : unknown);
 }
 
 /**

@@ -59,9 +59,23 @@ describe('cardFor: which card answers a turn of the chat', () => {
   });
 });
 
-test('setCardRules takes its rules and nothing else', () => {
+test('setCardRules takes its rules and nothing else, at any depth: a misspelt thumb is refused, not read as left out', () => {
   expect(readSetCardRules({ action: 'setCardRules', rules: { default: false } })).toEqual({ keywords: [], sessionFroms: [], default: false });
   expect(() => readSetCardRules({ action: 'setCardRules', rules: { default: false }, x: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT', field: 'x' }));
+  const refused = (rules: unknown): unknown => {
+    try {
+      readCardRules(rules);
+    } catch (error) {
+      return { field: (error as { field?: string }).field, message: (error as Error).message };
+    }
+    return 'taken';
+  };
+  expect(refused({ keywords: [{ keyword: 'a', card: DEALS, oops: 1 }] })).toEqual({ field: 'rules.keywords.0.oops', message: 'unknown field "oops" in rules.keywords.0: the fields are keyword, card.' });
+  expect(refused({ sessionFroms: [{ sessionFrom: 'x', card: { ...DEALS, thumbnail: 'cloud://x.png' } }] })).toEqual({ field: 'rules.sessionFroms.0.card.thumbnail', message: 'unknown field "thumbnail" in rules.sessionFroms.0.card: the fields are title, page, thumb.' });
+  expect(refused({ default: { ...DEALS, thum: 'cloud://x.png' } })).toMatchObject({ field: 'rules.default.thum' });
+  expect(refused({ keywords: [], sessions: [] })).toMatchObject({ field: 'rules.sessions' });
+  // lists left out are empty: {} is no rule at all, the home card answering
+  expect(readCardRules({})).toEqual({ keywords: [], sessionFroms: [] });
 });
 
 describe('readCardRules', () => {
