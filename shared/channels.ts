@@ -259,7 +259,10 @@ function readRow(row: number, input: Record<string, unknown>): RowRequest {
 export function readCreateChannels(event: Record<string, unknown>): { rows: RowRequest[]; options: CreateOptions } {
   refuseUnknown(event, ['action', 'csv', 'rows', ...OPTION_FIELDS]);
   const { csv, rows } = event;
-  if (given(csv) === given(rows)) throw new ValidationError('Send the channels either as csv (text with a header row) or as rows (a list of channels), not both.', given(csv) ? 'rows' : 'csv');
+  if (given(csv) === given(rows)) {
+    const ways = 'as csv (text with a header row) or as rows (a list of channels)';
+    throw new ValidationError(given(csv) ? `Send the channels either ${ways}, not both.` : `Send the channels ${ways}.`, given(csv) ? 'rows' : 'csv');
+  }
   let requests: RowRequest[];
   if (given(csv)) {
     if (typeof csv !== 'string') throw new ValidationError(`csv must be the text of a CSV file with a header row: ${CSV_COLUMNS.join(',')}.`, 'csv');

@@ -45,8 +45,8 @@ export function clip(text: string, max: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-/** A caller's text as a message may show it: quoted, control characters escaped, at most 64 characters. */
-export const quoted = (text: string): string => JSON.stringify(clip(text, 64));
+/** A caller's text as a message may show it: quoted, control characters escaped, at most 64 characters, a cut one ending in "…". */
+export const quoted = (text: string): string => JSON.stringify(text.length > 64 ? `${clip(text, 63)}…` : text);
 
 let graphemes: Intl.Segmenter | undefined;
 /** Characters as people count them: grapheme clusters, so that a family emoji (five code points) or a flag (two) is one. */

@@ -6,6 +6,7 @@
  */
 import { h } from './dom';
 import { num, showing, t, type Text, type Word } from './i18n';
+import { csvField } from './csv';
 
 export interface Column<R> {
   label: Word | Text;
@@ -24,12 +25,6 @@ export interface Column<R> {
   digits?: number;
   /** Its cells are data shown as they are (keys, ids, the operator's names, the catalog's), in neither of the page's languages. */
   raw?: boolean;
-}
-
-/** A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-function csvField(value: string | number, digits = 0): string {
-  const text = typeof value === 'number' ? value.toFixed(digits) : value;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvOf<R>(columns: Column<R>[], rows: R[]): string {

@@ -204,6 +204,11 @@ describe('createChannels', () => {
     ]);
   });
 
+  test('says how to send the channels when a call has neither, and to choose when it has both', () => {
+    expect(refusalOf(() => readCreateChannels({ action: 'createChannels' }))).toMatchObject({ message: 'Send the channels as csv (text with a header row) or as rows (a list of channels).' });
+    expect(refusalOf(() => readCreateChannels({ action: 'createChannels', csv: 'key', rows: [] }))).toMatchObject({ message: 'Send the channels either as csv (text with a header row) or as rows (a list of channels), not both.' });
+  });
+
   test.each([
     [{}, 'csv'],
     [{ csv: 'key,name,kind,page', rows: [] }, 'rows'],
