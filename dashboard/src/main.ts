@@ -130,7 +130,7 @@ function rangeBar(state: State, redraw: () => void): HTMLElement {
   const compare = h('input', { type: 'checkbox', 'data-control': 'compare', ...(state.compare ? { checked: true } : {}) });
   compare.addEventListener('change', () => ((state.compare = compare.checked), redraw()));
   const problem = h('span', { class: 'error', 'data-range-problem': '' });
-  const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: () => {
+  const applyRange = (): void => {
     // a range the backend would refuse (backwards, past 366 days), or one reaching today or later, is not sent, and the operator is told why
     const days = from.value && to.value ? daysBetween(from.value, to.value) : NaN;
     const refusal = Number.isNaN(days) ? t('rangeIncomplete') : days < 0 ? t('rangeBackwards') : days >= 366 ? t('rangeTooLong') : to.value > yesterday ? t(RANGE_FUTURE) : '';
@@ -138,12 +138,30 @@ function rangeBar(state: State, redraw: () => void): HTMLElement {
     if (refusal) return;
     state.range = { from: from.value, to: to.value };
     redraw();
-  } }, t('apply'));
+  };
+  // Enter in a date applies the range, as in a form
+  for (const input of [from, to]) input.addEventListener('keydown', (event) => event.key === 'Enter' && applyRange());
+  const apply = h('button', { type: 'button', 'data-control': 'apply', onclick: applyRange }, t('apply'));
   return h('div', { class: 'range-bar' }, h('div', { class: 'presets' }, ...presets), h('div', { class: 'custom' }, h('label', {}, t('from'), from), h('label', {}, t('to'), to), apply, problem), h('label', { class: 'compare' }, compare, t('compare')));
+}
+
+/**
+ * The control the keyboard is on, as a selector that finds it in the page drawn anew: a preset,
+ * Apply or the language button redraws the whole page, and the keyboard would start over at its top.
+ */
+function focusedControl(): string | undefined {
+  const active = document.activeElement;
+  if (!(active instanceof HTMLElement) || !root.contains(active)) return undefined;
+  for (const name of ['data-control', 'data-preset']) {
+    const value = active.getAttribute(name);
+    if (value !== null) return `[${name}="${CSS.escape(value)}"]`;
+  }
+  return undefined;
 }
 
 function draw(state: State, url: string): void {
   const mine = ++generation;
+  const focused = focusedControl();
   window.clearInterval(refresher);
   disposeWithin(root);
   const context: SectionContext = {
@@ -179,6 +197,7 @@ function draw(state: State, url: string): void {
     h('nav', {}, ...panels.map(({ section }) => h('a', { href: `#${section.id}` }, t(section.title)))),
     h('main', {}, ...panels.map(({ panel }) => panel)),
   );
+  if (focused) root.querySelector<HTMLElement>(focused)?.focus();
   for (const { section, body } of panels) void drawSection(section, body, context, url, mine);
   const refreshed = panels.filter(({ section }) => section.refreshMs !== undefined);
   if (refreshed.length > 0) {

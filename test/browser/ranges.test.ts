@@ -132,3 +132,22 @@ test("a page left open past midnight (China time) moves its presets and the pick
   expect(await page.inputValue('[data-control="to"]')).toBe('2024-11-30');
   await page.close();
 });
+
+test('the keyboard stays on the control it used when the page is drawn anew, and Enter in a date applies the range', async () => {
+  const page = await signedIn();
+  const focused = (): Promise<unknown> => page.evaluate(`[document.activeElement.getAttribute('data-preset'), document.activeElement.getAttribute('data-control')]`);
+  await page.focus('[data-preset="7"]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-preset="7"].active');
+  expect(await focused()).toEqual(['7', null]);
+
+  await page.evaluate(`document.querySelector('.range-bar').setAttribute('data-old', '')`);
+  await page.fill('[data-control="from"]', '2024-11-22');
+  await page.fill('[data-control="to"]', '2024-11-28');
+  await page.press('[data-control="to"]', 'Enter');
+  await page.waitForSelector('.range-bar:not([data-old])');
+  expect([await page.inputValue('[data-control="from"]'), await page.inputValue('[data-control="to"]')]).toEqual(['2024-11-22', '2024-11-28']);
+  expect(await page.$$('.preset.active')).toHaveLength(0);
+  expect(await focused()).toEqual([null, 'to']);
+  await page.close();
+});
