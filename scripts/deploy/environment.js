@@ -25,11 +25,6 @@ const path = require('node:path');
 /** How the functions read a whole number (server/config.ts): digits, with spaces around. */
 const wholeNumber = (/** @type {string} */ value) => /^\s*\d+\s*$/.test(value);
 const positive = (/** @type {string} */ value) => wholeNumber(value) && Number(value) > 0;
-/** @param {string} value @returns {string | undefined} */
-const retentionDays = (value) => {
-  if (!positive(value)) return `a whole number of days above 0${IGNORED}`;
-  return Number(value) <= MAX_RETENTION_DAYS ? undefined : `at most ${MAX_RETENTION_DAYS} days (a century, which keeps everything): the functions would read a longer one as that`;
-};
 const IGNORED = ' (the functions would ignore it)';
 
 // server/config.ts's defaults and floors, tested against it in deploy-environment.test.ts
@@ -37,6 +32,11 @@ const IGNORED = ' (the functions would ignore it)';
 const DEFAULT_RETENTION_DAYS = 90;
 /** MAX_RETENTION_DAYS: a longer retention is read as it */
 const MAX_RETENTION_DAYS = 36_500;
+/** @param {string} value @returns {string | undefined} what is wrong with a retention, as the functions read it */
+const retentionDays = (value) => {
+  if (!positive(value)) return `a whole number of days above 0${IGNORED}`;
+  return Number(value) <= MAX_RETENTION_DAYS ? undefined : `at most ${MAX_RETENTION_DAYS} days (a century, which keeps everything): the functions would read a longer one as that`;
+};
 /** User-days are kept at least the 7 days an event may arrive late (shared/time.ts MAX_EVENT_AGE_MS) and 1. */
 const MIN_USER_DAY_RETENTION_DAYS = 8;
 /** What a rollup call's last step may take beyond its budget, and its last writes (DEFAULT_BACKFILL_SECONDS' reasoning). */
