@@ -13,7 +13,7 @@ import { typeName } from './semantics';
 import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 import { sortDocuments, sortKeys } from './semantics';
-import { checkUpdate, checkUpdatePaths, shadowInherited } from './updates';
+import { addToSetAsPush, checkUpdate, checkUpdatePaths, shadowInherited } from './updates';
 import { checkStages } from './version';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -287,9 +287,11 @@ export class DatabaseOperations {
    */
   private updated(doc: Doc, modifier: Doc, query: Doc): Doc | null {
     checkUpdate(doc, modifier);
+    const applied = addToSetAsPush(doc, modifier);
+    if (Object.keys(applied).length === 0) return null;
     const copy = cloneDoc(doc);
-    const unshadow = shadowInherited(copy, modifier);
-    const changed = applyUpdate(copy, modifier, undefined, positional(modifier) ? query : undefined);
+    const unshadow = shadowInherited(copy, applied);
+    const changed = applyUpdate(copy, applied, undefined, positional(applied) ? query : undefined);
     unshadow();
     if (changed.length === 0) return null;
     if (doc._id !== undefined && copy._id !== doc._id) throw invalidParam('an update may not change _id');

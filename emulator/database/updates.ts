@@ -8,7 +8,7 @@
 import { mongoRefusal } from '../errors';
 import { elementText } from './bsontext';
 import type { Doc } from './ejson';
-import { isNumeric, isPlainObject, typeName } from './semantics';
+import { equalValues, isNumeric, isPlainObject, typeName } from './semantics';
 
 /** The operators that create a missing path (ModifierNode::allowCreation); the others leave a missing path alone. */
 const CREATING = new Set(['$set', '$setOnInsert', '$inc', '$mul', '$push', '$addToSet', '$min', '$max', '$currentDate', '$bit']);
@@ -175,4 +175,38 @@ export function checkUpdate(doc: Doc, modifier: Doc): void {
       }
     }
   }
+}
+
+/**
+ * An update's `$addToSet` as MongoDB applies it to `doc` (update/addtoset_node.cpp): each value
+ * (or `$each` member) that neither the array holds nor an earlier value added is appended, and
+ * the array's own duplicates stay. mingo's updater rewrote a set whose array held a duplicate
+ * deduplicated, and added nothing to it. Answered as the `$push` of what is added, which mingo
+ * applies as MongoDB does; a path through a positional operator, or an `$each` that is no list
+ * (refused by mingo), is left as it was. Called once `checkUpdate` took the update.
+ */
+export function addToSetAsPush(doc: Doc, modifier: Doc): Doc {
+  const { $addToSet: adds, ...others } = modifier;
+  if (!isPlainObject(adds)) return modifier;
+  const kept: Doc = {};
+  const pushed: Doc = {};
+  for (const [path, operand] of Object.entries(adds)) {
+    const values = isPlainObject(operand) && Object.hasOwn(operand, '$each') ? operand.$each : [operand];
+    const segments = path.split('.');
+    if (positional(segments) || !Array.isArray(values)) {
+      kept[path] = operand;
+      continue;
+    }
+    const reached = reach(doc, segments);
+    const added: unknown[] = [];
+    const held = reached.found && Array.isArray(reached.value) ? reached.value : [];
+    for (const value of values) if (!held.some((member) => equalValues(member, value)) && !added.some((member) => equalValues(member, value))) added.push(value);
+    // a missing field is created, even empty (`$each: []`), as $push creates it
+    if (added.length > 0 || !reached.found) pushed[path] = { $each: added };
+  }
+  return {
+    ...others,
+    ...(Object.keys(kept).length > 0 ? { $addToSet: kept } : {}),
+    ...(Object.keys(pushed).length > 0 ? { $push: { ...(isPlainObject(others.$push) ? others.$push : {}), ...pushed } } : {}),
+  };
 }
