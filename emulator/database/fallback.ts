@@ -28,7 +28,9 @@
  * that answer the reference pages' examples otherwise: the operators of one argument given it as
  * a list of one (`$sqrt: [x]`), $sum $avg $max $min as expressions, $indexOfArray's start,
  * $indexOfCP (missing), $trunc of one argument, $substr's negative length, $week, and $bucket
- * (a value on a boundary, empty buckets).
+ * (a value on a boundary, empty buckets); and, found by a user's pass, null for the date parts of
+ * a null or missing date and for a $slice of one, and $mergeObjects of one document and as an
+ * accumulator of what its expression gives.
  * Everything else is mingo's own (the README lists what is known to differ).
  */
 import { Aggregator } from 'mingo/aggregator';
@@ -206,6 +208,23 @@ const letterCase =
 /** The order of $dateToParts's fields (the server's ExpressionDateToParts), where mingo put the time first. */
 const DATE_PARTS = ['year', 'month', 'day', 'hour', 'minute', 'second', 'millisecond'];
 const ISO_DATE_PARTS = ['isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'hour', 'minute', 'second', 'millisecond'];
+/** The date operators of one date (and a time zone): null for a null or missing date, where mingo refused to read it. */
+const ONE_DATE = ['$year', '$month', '$dayOfMonth', '$hour', '$minute', '$second', '$millisecond', '$dayOfWeek', '$dayOfYear', '$isoWeek', '$isoWeekYear', '$isoDayOfWeek'];
+
+/** The date a date operator reads: its argument, or the `date` of `{date, timezone}` (DateExpressionAcceptingTimeZone). */
+function dateOperand(obj: unknown, args: unknown, options: Options): unknown {
+  const argument = theArgument(args);
+  return evalExpr(obj, isPlainObject(argument) && Object.hasOwn(argument, 'date') ? argument.date : argument, options);
+}
+
+/** A date operator that answers null for a null or missing date, as the server's does ("if (dateVal.nullish()) return Value(BSONNULL)"), and mingo's otherwise. */
+const nullishDate =
+  (name: string): ExpressionOperator =>
+  (obj, args, options) => {
+    const date = dateOperand(obj, args, options);
+    return date === null || date === undefined ? null : mingoExpression(name)(obj, args, options);
+  };
+
 /** How much memory MongoDB lets a $range take (internalQueryMaxRangeBytes), counting 16 bytes an element. */
 const MAX_RANGE_BYTES = 100 * 1024 * 1024;
 
@@ -281,6 +300,22 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
     return expressionValue(evalExpr(obj, head, options), names);
   },
   ...Object.fromEntries(UNARY.map((name) => [name, unwrapped(name)])),
+  ...Object.fromEntries(ONE_DATE.map((name) => [name, nullishDate(name)])),
+  /**
+   * The documents listed (or the one given) merged: mingo refused a single document. In a $group,
+   * where mingo evaluates it over the group's documents, the accumulator's.
+   */
+  $mergeObjects(obj, args, options) {
+    if (Array.isArray(obj) && obj === (options as ComputeOptions).local.root) return ACCUMULATORS.$mergeObjects(obj, args, options);
+    return mergeDocuments((Array.isArray(args) ? args : [args]).map((operand) => evalExpr(obj, operand, options)));
+  },
+  /** null when the array or a count is null or missing ("if (arrayVal.nullish() || arg2.nullish()) return Value(BSONNULL)", ExpressionSlice), where mingo refused. */
+  $slice(obj, args, options) {
+    const values = Array.isArray(args) ? (evalExpr(obj, args, options) as unknown[]) : [];
+    if (values.length >= 2 && values.some((value, i) => i < 2 && (value === null || value === undefined))) return null;
+    if (values.length === 3 && (values[2] === null || values[2] === undefined)) return null;
+    return mingoExpression('$slice')(obj, args, options);
+  },
   ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
   $substr: substrBytes,
   $substrBytes: substrBytes,
@@ -298,6 +333,8 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
   $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
   /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */
   $week(obj, args, options) {
+    const date = dateOperand(obj, args, options);
+    if (date === null || date === undefined) return null;
     const day = mingoExpression('$dayOfYear')(obj, args, options);
     const weekday = mingoExpression('$dayOfWeek')(obj, args, options);
     return typeof day === 'number' && typeof weekday === 'number' ? Math.floor((day + 7 - weekday) / 7) : null;
@@ -402,6 +439,17 @@ function values(docs: unknown[], operand: unknown, options: Options): unknown[] 
   return out;
 }
 
+/** Documents merged in order, a later field over an earlier one; null and missing ones skipped ("$mergeObjects ignores null operands"). */
+function mergeDocuments(documents: readonly unknown[]): Doc {
+  const merged: Doc = {};
+  for (const value of documents) {
+    if (value === null || value === undefined) continue;
+    if (!isPlainObject(value)) throw new Error(`$mergeObjects requires object inputs, but input ${JSON.stringify(value)} is of type ${typeName(value)}`);
+    for (const [name, field] of Object.entries(value)) if (field !== undefined) merged[name] = field;
+  }
+  return merged;
+}
+
 /** The distinct values in order of first appearance, by MongoDB's equality (field order counts, 1 is 1.0). */
 function distinct(items: readonly unknown[]): unknown[] {
   const seen = new KeyedMap<true>();
@@ -421,6 +469,8 @@ const ACCUMULATORS: Record<string, AccumulatorOperator> = {
   // {$sum: 1} counts: a constant is added once per document
   $sum: (docs, operand, options) => (typeof operand === 'number' ? docs.length * operand : FOLDS.$sum(values(docs, operand, options))),
   $avg: (docs, operand, options) => FOLDS.$avg(values(docs, operand, options)),
+  /** The documents the expression gives, merged in order (mingo's merged the grouped documents themselves). */
+  $mergeObjects: (docs, operand, options) => mergeDocuments(values(docs, operand, options)),
   $max: (docs, operand, options) => FOLDS.$max(values(docs, operand, options)),
   $min: (docs, operand, options) => FOLDS.$min(values(docs, operand, options)),
 };
