@@ -324,6 +324,15 @@ export function checkFindSortMemory(held: readonly Doc[]): void {
 }
 
 /** Refuses a new collection past the environment's count. */
+/**
+ * A collection's name as MongoDB takes one (4.0 limits, Restrictions on Database/Collection
+ * names): no `$` or NUL, and not in the `system.` namespace, which the server keeps for itself.
+ * CloudBase documents none of its own.
+ */
+export function checkCollectionName(name: string): void {
+  if (/[$\0]/.test(name) || name.startsWith('system.')) throw mongoRefusal(`Invalid collection name: ${JSON.stringify(name)} (no $ or NUL, and not system.*)`);
+}
+
 export function checkCollections(existing: number): void {
   if (existing >= COLLECTIONS) {
     throw new BackendError('DATABASE_COLLECTION_EXCEED_LIMIT', `an environment holds at most ${COLLECTIONS} collections and this one has ${existing}: drop one before creating another`);

@@ -3,7 +3,7 @@ import { sendJson, type Params } from '../http';
 import type { AdminAction, Route } from '../server';
 import { decode, decodeObject, encode, type Doc } from './ejson';
 import { atTime } from './fallback';
-import { checkAnswer, checkBatch, checkCollections, checkCommand, cutToAnswerRows, pageSize } from './limits';
+import { checkAnswer, checkBatch, checkCollectionName, checkCollections, checkCommand, cutToAnswerRows, pageSize } from './limits';
 import { liveReader, type DatabaseOperations, type Reader } from './operations';
 import type { DatabaseState, WriteOp } from './state';
 import type { Transactions } from './transactions';
@@ -203,6 +203,7 @@ export function databaseActions(state: DatabaseState, operations: DatabaseOperat
 
     'database.addCollection': guarded((params) => {
       const name = collectionName(params);
+      checkCollectionName(name);
       if (!state.has(name)) checkCollections(state.collectionCount);
       state.commit([{ kind: 'create', collection: name }]);
       return {};

@@ -347,6 +347,14 @@ describe('a batch insert', () => {
 });
 
 describe('the environment', () => {
+  it('takes a name MongoDB takes: no $ or NUL, none in the system. namespace', async () => {
+    for (const name of ['a$b', 'system.x', 'nul\u0000x']) {
+      await expect(db.createCollection(name)).rejects.toMatchObject({ errMsg: expect.stringContaining('Invalid collection name') });
+    }
+    await expect(db.createCollection('limits_fine.name')).resolves.toBeDefined();
+    created.push('limits_fine.name');
+  });
+
   it('holds 100 collections: the next one is refused (DATABASE_COLLECTION_EXCEED_LIMIT)', async () => {
     const declared = Object.keys((JSON.parse(fs.readFileSync(path.join(FIXTURE_PROJECT, 'database', 'collections.json'), 'utf8')) as { collections: object }).collections).length;
     const existing = declared + created.length;
