@@ -31,6 +31,7 @@ import { computeDay, rollupDays } from './rollup';
 import { CallBudget, DaySteps } from './rollup-steps';
 import { cachedTitles } from './templates';
 import { RukouError } from '../shared/errors';
+import { quoted } from '../shared/input';
 
 export interface StatsContext {
   db: Database;
@@ -197,7 +198,7 @@ export const STATS_ACTIONS = {
     // the group's earliest first entry: retention keeps them
     const firsts = await ctx.db.collection('events').where({ groupId, groupFirst: true }).orderBy('at', 'asc').limit(1).field({ groupId: true, openid: true, at: true, day: true, chatType: true, share: true }).get();
     const [first] = documentsOf<Parameters<typeof groupRecord>[0]>(firsts, 'events');
-    if (!first) throw new RukouError('NOT_FOUND', `No entry has come from group ${groupId}.`);
+    if (!first) throw new RukouError('NOT_FOUND', `No entry has come from group ${quoted(groupId)}.`, 'groupId');
     const rows = await runPipeline<Parameters<typeof groupActivity>[0][number]>(ctx.db, groupActivityPipeline(groupId), ctx.counter);
     return { group: groupRecord(first), activity: groupActivity(rows) };
   },

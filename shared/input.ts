@@ -73,7 +73,8 @@ export function readText(value: unknown, field: string, max: number, what: strin
  */
 export function refuseUnknown(input: Record<string, unknown>, known: readonly string[], path = ''): void {
   const unknown = Object.keys(input).find((field) => !known.includes(field));
-  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}${path ? ` in ${path}` : ''}: the fields are ${known.join(', ')}.`, path ? `${path}.${unknown}` : unknown);
+  // the field names the key as far as an answer carries a caller's text: its first 64 UTF-16 units
+  if (unknown !== undefined) throw new ValidationError(`unknown field ${quoted(unknown)}${path ? ` in ${path}` : ''}: the fields are ${known.join(', ')}.`, path ? `${path}.${clip(unknown, 64)}` : clip(unknown, 64));
 }
 
 /**

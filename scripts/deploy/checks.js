@@ -13,6 +13,11 @@ const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
 const MEMORY_SIZES = [128, 256, 512, 1024, 2048];
 /** A trigger's name: a letter, then up to 59 letters, digits, `_` or `-`. */
 const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
+/**
+ * Indexes a collection takes: WeChat's resource quota page says 20 ("Maximum number of indexes in
+ * a single collection in the database: 20"), the CloudBase FAQ 100; the fewer holds for both.
+ */
+const MAX_INDEXES = 20;
 /** Index key directions of CloudBase's database. */
 const DIRECTIONS = ['1', '-1', '2dsphere'];
 
@@ -52,7 +57,8 @@ function triggerProblems(name, triggers) {
     if (cron.trim().split(/\s+/).length !== 7) problems.push(`${name}: trigger ${trigger.name}'s config must be a 7-field cron, second to year`);
     else {
       try {
-        parseCron(cron);
+        // a schedule that takes no day from now (31 February, a year gone) would deploy and never run
+        if (parseCron(cron).next(new Date()) === null) problems.push(`${name}: trigger ${trigger.name}'s config "${cron}" never fires again`);
       } catch (error) {
         problems.push(`${name}: trigger ${trigger.name}'s config is no cron the cloud takes: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -98,7 +104,12 @@ function folderProblems(fn) {
  */
 function sdkProblems(fn, sdkVersion) {
   const asked = fn.packageJson?.dependencies?.['wx-server-sdk'];
-  return asked !== undefined && asked !== sdkVersion ? [`${fn.name}: package.json asks wx-server-sdk ${asked}, where every test runs ${sdkVersion} (package-lock.json): ask exactly that`] : [];
+  // npm lets optionalDependencies and overrides win over dependencies
+  const elsewhere = ['optionalDependencies', 'overrides'].filter((field) => /** @type {Record<string, any>} */ (fn.packageJson ?? {})[field]?.['wx-server-sdk'] !== undefined);
+  return [
+    ...(asked !== undefined && asked !== sdkVersion ? [`${fn.name}: package.json asks wx-server-sdk ${asked}, where every test runs ${sdkVersion} (package-lock.json): ask exactly that`] : []),
+    ...elsewhere.map((field) => `${fn.name}: package.json names wx-server-sdk in ${field}, which npm takes over dependencies: name it in dependencies only`),
+  ];
 }
 
 /** @param {import('./plan').CollectionPlan} collection @returns {string[]} */
@@ -106,7 +117,9 @@ function collectionProblems({ name, rules, indexes }) {
   const problems = [];
   const ruleOk = (/** @type {unknown} */ rule) => typeof rule === 'boolean' || (typeof rule === 'string' && rule.length > 0 && rule.length <= 1024);
   if (!rules || !ruleOk(rules.read) || !ruleOk(rules.write)) problems.push(`collection ${name}: its rules need read and write, each true, false or an expression of at most 1024 characters`);
-  if (indexes.length > 100) problems.push(`collection ${name}: ${indexes.length} indexes, where a collection takes 100`);
+  else if (rules.read !== false || rules.write !== false) problems.push(`collection ${name}: its rules must be read false and write false: clients reach the data through the functions only, never directly`);
+  if (!Array.isArray(indexes)) return [...problems, `collection ${name}: indexes must be a list`];
+  if (indexes.length > MAX_INDEXES) problems.push(`collection ${name}: ${indexes.length} indexes, where a collection takes ${MAX_INDEXES}`);
   const names = indexes.map((index) => index.name);
   for (const repeated of names.filter((n, i) => names.indexOf(n) !== i)) problems.push(`collection ${name}: index ${repeated} is declared twice`);
   for (const index of indexes) {

@@ -194,7 +194,9 @@ function checkEnvironment(env, functions, fileNames = []) {
     const usedBy = functions.filter((fn) => fn.variables.includes(name));
     if (value === undefined && rule.required) problems.push(`${name} is not set (in .env, .env.local or the shell, which wins even when empty): ${rule.required}`);
     if (value === undefined && rule.unset) notes.push(`${name} is not set: ${rule.unset}`);
-    const wrong = value === undefined ? undefined : (placeholderProblem(name, value) ?? (usedBy.length > 0 ? cliProblem(value) : undefined) ?? rule.check?.(value, { env, usedBy }));
+    // a blank value is unset to the functions, but its tab or line break still reaches the CLI
+    const raw = env[name];
+    const wrong = (usedBy.length > 0 && raw !== undefined ? cliProblem(raw) : undefined) ?? (value === undefined ? undefined : (placeholderProblem(name, value) ?? rule.check?.(value, { env, usedBy })));
     if (wrong) problems.push(`${name} must be ${wrong}`);
     return { name, set: value !== undefined, usedBy: usedBy.map((fn) => fn.name) };
   });

@@ -12,7 +12,7 @@ const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
 /**
  * @typedef {{ name: string, type: string, config: string }} Trigger a timer: 7-field cron in Beijing time (§A.6)
  * @typedef {{ name: string, unique?: boolean, keys: { name: string, direction: string }[] }} Index
- * @typedef {{ name: string, rules: Record<string, unknown>, indexes: Index[] }} CollectionPlan
+ * @typedef {{ name: string, rules: Record<string, unknown> | undefined, indexes: Index[] }} CollectionPlan
  *
  * @typedef {object} FunctionPlan
  * @property {string} name
@@ -36,6 +36,20 @@ const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
  * @property {typeof PUSH_ROUTES} pushRoutes
  * @property {string} pushFunction
  */
+
+/**
+ * `over` merged into `base` as lodash.merge merges them: objects field by field, anything else replaced.
+ * @param {unknown} base
+ * @param {unknown} over
+ * @returns {any}
+ */
+function merged(base, over) {
+  const isObject = (/** @type {unknown} */ value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
+  const out = { .../** @type {Record<string, unknown>} */ (base) };
+  for (const [key, value] of Object.entries(/** @type {Record<string, unknown>} */ (over))) out[key] = merged(out[key], value);
+  return out;
+}
 
 /**
  * @param {string} file
@@ -74,9 +88,9 @@ function readFunction(root, declared) {
   };
 }
 
-/** @param {string} file @returns {string | undefined} the `export const ENV_ID = '…'` of the Mini Program's tracking module */
+/** @param {string} file @returns {string | undefined} the `const ENV_ID = '…'` of the Mini Program's tracking module (exported, typed or not) */
 function readMiniProgramEnvId(file) {
-  return fs.existsSync(file) ? /export const ENV_ID = ['"]([^'"]*)['"]/.exec(fs.readFileSync(file, 'utf8'))?.[1] : undefined;
+  return fs.existsSync(file) ? /\bconst ENV_ID(?:\s*:\s*string)?\s*=\s*(['"`])(.*?)\1/.exec(fs.readFileSync(file, 'utf8'))?.[2] : undefined;
 }
 
 /**
@@ -86,20 +100,21 @@ function readMiniProgramEnvId(file) {
  */
 function readPlan(root) {
   const rc = readJson(path.join(root, 'cloudbaserc.json')) ?? {};
+  // the CLI gives every function functionDefaultConfig under its own entry (lodash.merge, @cloudbase/cli 2.12.10)
   /** @type {Record<string, any>[]} */
-  const declared = Array.isArray(rc.functions) ? rc.functions : [];
+  const declared = (Array.isArray(rc.functions) ? rc.functions : []).map((/** @type {unknown} */ fn) => merged(rc.functionDefaultConfig ?? {}, fn));
   const functionsRoot = path.join(root, 'cloudfunctions');
   // every folder, not only those with a source: an old function's index.js alone, or an empty
   // folder, is one DevTools shows and uploads; hidden dot-folders (tool caches) are not
   const folders = fs.existsSync(functionsRoot) ? fs.readdirSync(functionsRoot).filter((name) => !name.startsWith('.') && fs.statSync(path.join(functionsRoot, name)).isDirectory()) : [];
-  /** @type {Record<string, { rules: Record<string, unknown>, indexes?: Index[] }>} */
+  /** @type {Record<string, { rules: Record<string, unknown>, indexes?: Index[] } | null>} */
   const specs = readJson(path.join(root, 'database', 'collections.json'))?.collections ?? {};
   return {
     root,
     envId: rc.envId,
     functions: declared.map((fn) => readFunction(root, fn)),
     undeclared: folders.filter((name) => !declared.some((fn) => fn.name === name)).sort(),
-    collections: Object.entries(specs).map(([name, spec]) => ({ name, rules: spec.rules, indexes: spec.indexes ?? [] })),
+    collections: Object.entries(specs).map(([name, spec]) => ({ name, rules: spec?.rules, indexes: spec?.indexes ?? [] })),
     sdkVersion: readJson(path.join(root, 'package-lock.json'))?.packages?.['node_modules/wx-server-sdk']?.version,
     miniProgramEnvId: readMiniProgramEnvId(path.join(root, 'miniprogram', 'tracking.ts')),
     pushRoutes: PUSH_ROUTES,

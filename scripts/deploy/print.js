@@ -35,7 +35,7 @@ function planLines(plan, { files, variables }) {
   lines.push('', 'collections (database/collections.json, sent with @cloudbase/manager-node):');
   for (const c of plan.collections) {
     lines.push(`  ${c.name}: rules ${JSON.stringify(c.rules)}`);
-    lines.push(`    indexes: ${c.indexes.length === 0 ? 'none' : c.indexes.map((i) => `${i.name} (${i.keys.map((k) => `${k.name} ${k.direction}`).join(', ')}${i.unique ? ', unique' : ''})`).join('; ')}`);
+    lines.push(`    indexes: ${c.indexes.length === 0 ? 'none' : c.indexes.map((i) => `${i.name} (${(Array.isArray(i.keys) ? i.keys : []).map((k) => `${k.name} ${k.direction}`).join(', ')}${i.unique ? ', unique' : ''})`).join('; ')}`);
   }
 
   const permitted = plan.functions.filter((fn) => Array.isArray(fn.config?.permissions?.openapi) && fn.config.permissions.openapi.length > 0);

@@ -110,6 +110,9 @@ describe('checkEnvironment', () => {
     expect(problemsWith({ RUKOU_SHARE_SECRET: 'a"b0123456789abcdef' })).toEqual([
       'RUKOU_SHARE_SECRET must be free of ", \\ and control characters: the CloudBase CLI writes the value into cloudbaserc.json unescaped, where they break the file or change the value',
     ]);
+    // a value blank to the functions (unset) still carries its tab or line break into the CLI's JSON
+    for (const blank of ['\t', '\n', ' \r\n ']) expect(problemsWith({ RUKOU_OPERATORS: blank })).toEqual([expect.stringMatching(/^RUKOU_OPERATORS must be free of ", \\ and control characters/)]);
+    expect(problemsWith({ RUKOU_OPERATORS: '   ' })).toEqual([]);
     // the deploy's own variables are never written into a function's configuration
     expect(problemsWith({ TENCENTCLOUD_SECRETKEY: 'a"b\\c' })).toEqual([]);
   });
@@ -216,5 +219,11 @@ describe('miniProgramWarnings', () => {
     expect(miniProgramWarnings(COMPLETE, COMPLETE.ENV_ID)).toEqual([]);
     expect(miniProgramWarnings(COMPLETE, undefined)).toEqual([]);
     expect(readPlan(REPO_ROOT).miniProgramEnvId).toBe('your-env-id');
+    for (const line of ["export const ENV_ID: string = 'env-a';", 'export const ENV_ID = `env-a`;', 'const ENV_ID="env-a";']) {
+      const root = tempDir('rukou-tracking-');
+      fs.mkdirSync(path.join(root, 'miniprogram'));
+      fs.writeFileSync(path.join(root, 'miniprogram', 'tracking.ts'), `${line}\n`);
+      expect(readPlan(root).miniProgramEnvId).toBe('env-a');
+    }
   });
 });

@@ -103,6 +103,12 @@ describe('cloudbaserc.json', () => {
       editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = [trigger]));
     });
     expect(outOfRange).toEqual([expect.stringMatching(/^rollup: trigger dailyRollup's config is no cron the cloud takes: .*minute 61 is outside 0-59/)]);
+    const never = problemsAfter((root) => {
+      const trigger = { name: 'dailyRollup', type: 'timer', config: '0 0 2 31 2 * *' };
+      editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'rollup').triggers = [trigger]));
+      editJson<FunctionConfig>(root, 'cloudfunctions/rollup/config.json', (config) => (config.triggers = [trigger]));
+    });
+    expect(never).toEqual(['rollup: trigger dailyRollup\'s config "0 0 2 31 2 * *" never fires again']);
   });
 });
 
@@ -147,6 +153,9 @@ describe('a function\'s folder, as WeChat DevTools uploads it', () => {
     expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.dependencies['wx-server-sdk'] = '^3.0.0')))).toEqual([
       `callback: package.json asks wx-server-sdk ^3.0.0, where every test runs ${sdk} (package-lock.json): ask exactly that`,
     ]);
+    expect(problemsAfter((root) => editJson<FunctionPackage & { optionalDependencies?: object }>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.optionalDependencies = { 'wx-server-sdk': '^5.0.0' })))).toEqual([
+      'callback: package.json names wx-server-sdk in optionalDependencies, which npm takes over dependencies: name it in dependencies only',
+    ]);
     expect(problemsAfter((root) => editJson<FunctionPackage>(root, 'cloudfunctions/callback/package.json', (pkg) => (pkg.main = 'src/index.ts')))).toEqual([
       'callback: package.json\'s main must be index.js, the built bundle',
     ]);
@@ -159,7 +168,40 @@ test('a project file that is not JSON is named', () => {
   expect(() => readPlan(root)).toThrow(`${path.join(root, 'database', 'collections.json')} is not JSON: `);
 });
 
+test('cloudbaserc.json\'s functionDefaultConfig counts for every function, under its own entry, as the CLI merges it', () => {
+  const problems = problemsAfter((root) =>
+    editJson<Cloudbaserc & { functionDefaultConfig?: object }>(root, 'cloudbaserc.json', (rc) => (rc.functionDefaultConfig = { timeout: 3, envVariables: { RUKOU_RETENTION_DAYS: '99999' } })),
+  );
+  // rollup's own entry names the variable, which wins
+  expect(problems).toEqual(
+    ['track', 'admin', 'messages', 'callback'].map((name) => `${name}: envVariables.RUKOU_RETENTION_DAYS must be "{{env.RUKOU_RETENTION_DAYS}}": values come from .env, never from the repository`),
+  );
+  const root = copyProject();
+  editJson<Cloudbaserc & { functionDefaultConfig?: object }>(root, 'cloudbaserc.json', (rc) => {
+    rc.functionDefaultConfig = { memorySize: 512 };
+    delete declared(rc, 'track').memorySize;
+  });
+  const plan = readPlan(root);
+  expect(plan.functions.map((fn) => fn.declared.memorySize)).toEqual([512, 256, 256, 256, 256]);
+  expect(plan.functions.find((fn) => fn.name === 'rollup')?.declared.timeout).toBe(60);
+});
+
 describe('database/collections.json', () => {
+  it('refuses rules that let clients in, and a collection or an index of no shape, naming it', () => {
+    const problems = problemsAfter((root) =>
+      editJson<Collections>(root, 'database/collections.json', (file) => {
+        file.collections.goals.rules = { read: true, write: false };
+        (file.collections as Record<string, unknown>).events = null;
+        (file.collections.users.indexes as unknown[]).push({ name: 'nokeys' });
+      }),
+    );
+    expect(problems).toEqual([
+      'collection events: its rules need read and write, each true, false or an expression of at most 1024 characters',
+      'collection users: index nokeys needs 1 to 31 keys',
+      'collection goals: its rules must be read false and write false: clients reach the data through the functions only, never directly',
+    ]);
+  });
+
   it('refuses a plan that does not create a collection the functions\' code uses', () => {
     expect(problemsAfter((root) => editJson<Collections>(root, 'database/collections.json', ({ collections }) => void delete collections.revisions))).toEqual([
       'database/collections.json does not create the collection revisions, which rollup and admin use: a timer or a call would meet it missing',
@@ -176,9 +218,11 @@ describe('database/collections.json', () => {
         collections.users.indexes.push({ ...collections.users.indexes[0] });
         collections.users.indexes.push({ name: 'backwards', keys: [{ name: 'firstDay', direction: 'desc' }] });
         collections.users.indexes.push({ name: 'nothing', keys: [] });
+        for (let i = collections.users.indexes.length; i < 21; i++) collections.users.indexes.push({ name: `spare${i}`, keys: [{ name: `f${i}`, direction: '1' }] });
       }),
     );
     expect(problems).toEqual([
+      'collection users: 21 indexes, where a collection takes 20',
       'collection users: index firstDay is declared twice',
       'collection users: index backwards key firstDay has direction desc, not one of 1, -1, 2dsphere',
       'collection users: index nothing needs 1 to 31 keys',

@@ -3,6 +3,7 @@
  * the numbers a caller needs in the message, never a library's own error objects.
  */
 import { RukouError } from '../../shared/errors';
+import { quoted, refuseUnknown } from '../../shared/input';
 import { validateBatch } from '../../shared/schemas';
 import { backfillRange, rankInput, statsRange } from '../../shared/stats-input';
 
@@ -69,5 +70,23 @@ describe('track events', () => {
     ['an unknown field named ""', page({ '': 'x' }), ''],
   ])('%s is rejected with its field', (_, event, field) => {
     expect(validateBatch({ v: 1, events: [event] }).rejected).toEqual([{ id: 'event-0001', code: 'INVALID_INPUT', message: expect.stringContaining(`"${field}"`), field }]);
+  });
+});
+
+describe('a caller\'s text in a refusal', () => {
+  it('is cut to 63 UTF-16 units and … in the message, and to 64 in the field, never splitting a surrogate pair', () => {
+    const key = `${'k'.repeat(62)}😀${'x'.repeat(100_000)}`;
+    const refusal = (() => {
+      try {
+        refuseUnknown({ [key]: 1 }, ['a'], 'rules');
+      } catch (error) {
+        return error as RukouError;
+      }
+      throw new Error('taken');
+    })();
+    expect(refusal.field).toBe(`rules.${'k'.repeat(62)}😀`);
+    expect(refusal.message).toBe(`unknown field ${JSON.stringify(`${'k'.repeat(62)}…`)} in rules: the fields are a.`);
+    expect(quoted('é'.repeat(64))).toBe(JSON.stringify('é'.repeat(64)));
+    expect(quoted(`${'e'.repeat(62)}😀😀`)).toBe(JSON.stringify(`${'e'.repeat(62)}…`));
   });
 });
