@@ -360,7 +360,7 @@ async function expectResult(payload: Record<string, unknown>, result: Record<str
 /** `group` is the one action whose valid input may still be refused: NOT_FOUND for a group nobody entered from. */
 const expectGroup = (payload: Record<string, unknown>, answer: unknown): void => {
   if (history.groups.includes(String(payload.groupId))) expect(answer).toMatchObject({ group: { groupId: payload.groupId, firstOpener: 'o-hist-cai' }, activity: { opens: 1, openers: 1 } });
-  else expect(refusalOf(answer)).toEqual({ code: 'NOT_FOUND', message: expect.any(String) });
+  else expect(refusalOf(answer)).toEqual({ code: 'NOT_FOUND', message: expect.any(String), field: 'groupId' });
 };
 
 const USERS: Record<Via, { openid: string; source?: string }> = {

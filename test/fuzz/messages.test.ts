@@ -170,8 +170,15 @@ type Expected =
 
 const refuse = (code: string, field?: string): Expected => ({ refusal: field === undefined ? { code } : { code, field } });
 
-/** The first field of a payload that an action does not take, which it is refused on. */
-const unknownField = (payload: Record<string, unknown>, known: readonly string[]): string | undefined => Object.keys(payload).find((key) => !known.includes(key));
+/**
+ * The first field of a payload that an action does not take, which it is refused on: named by at
+ * most its first 64 UTF-16 units, one fewer where the 64th would split a surrogate pair.
+ */
+const unknownField = (payload: Record<string, unknown>, known: readonly string[]): string | undefined => {
+  const key = Object.keys(payload).find((name) => !known.includes(name));
+  if (key === undefined || key.length <= 64) return key;
+  return key.slice(0, /[\uD800-\uDBFF]/.test(key[63]) ? 63 : 64);
+};
 
 function consentVerdict(openid: string | undefined, event: Record<string, unknown>): Expected {
   if (!openid) return refuse('NO_IDENTITY');
