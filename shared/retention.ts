@@ -48,11 +48,9 @@ export const REACTIVATION_DAYS = 30;
 /**
  * Rows one pipeline answers at most, the biggest first: a row per (age, dimension, key), where a
  * dimension's keys are bounded by what entries carry (channels, pages); past it the smallest keys
- * of a day are left out. The rows one aggregation is reported to answer (Platform sources H.2), so
- * that the day's heaviest pipeline runs once: asked in pages, it ran its group over the day's
- * user-days again for each, and a day of ten million events took a request past the SDK's 15 s.
+ * of a day are left out.
  */
-export const MAX_RETENTION_ROWS = 10_000;
+export const MAX_RETENTION_ROWS = 20_000;
 
 export type RetentionDimension = keyof EntryKeys;
 export const RETENTION_DIMENSIONS: readonly RetentionDimension[] = ['bucket', 'category', 'scene', 'channel', 'page', 'share', 'group', 'message', 'card'];
