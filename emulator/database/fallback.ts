@@ -211,18 +211,24 @@ const ISO_DATE_PARTS = ['isoWeekYear', 'isoWeek', 'isoDayOfWeek', 'hour', 'minut
 /** The date operators of one date (and a time zone): null for a null or missing date, where mingo refused to read it. */
 const ONE_DATE = ['$year', '$month', '$dayOfMonth', '$hour', '$minute', '$second', '$millisecond', '$dayOfWeek', '$dayOfYear', '$isoWeek', '$isoWeekYear', '$isoDayOfWeek'];
 
-/** The date a date operator reads: its argument, or the `date` of `{date, timezone}` (DateExpressionAcceptingTimeZone). */
-function dateOperand(obj: unknown, args: unknown, options: Options): unknown {
+/**
+ * The date a date operator reads (its argument, or the `date` of `{date, timezone}`,
+ * DateExpressionAcceptingTimeZone), and its arguments with that date given as a value, so that
+ * mingo does not evaluate it again.
+ */
+function dateOperand(obj: unknown, args: unknown, options: Options): { date: unknown; args: unknown } {
   const argument = theArgument(args);
-  return evalExpr(obj, isPlainObject(argument) && Object.hasOwn(argument, 'date') ? argument.date : argument, options);
+  const zoned = isPlainObject(argument) && Object.hasOwn(argument, 'date');
+  const date = evalExpr(obj, zoned ? argument.date : argument, options);
+  return { date, args: zoned ? { ...argument, date: { $literal: date } } : { $literal: date } };
 }
 
 /** A date operator that answers null for a null or missing date, as the server's does ("if (dateVal.nullish()) return Value(BSONNULL)"), and mingo's otherwise. */
 const nullishDate =
   (name: string): ExpressionOperator =>
   (obj, args, options) => {
-    const date = dateOperand(obj, args, options);
-    return date === null || date === undefined ? null : mingoExpression(name)(obj, args, options);
+    const operand = dateOperand(obj, args, options);
+    return operand.date === null || operand.date === undefined ? null : mingoExpression(name)(obj, operand.args, options);
   };
 
 /** How much memory MongoDB lets a $range take (internalQueryMaxRangeBytes), counting 16 bytes an element. */
@@ -311,10 +317,10 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
   },
   /** null when the array or a count is null or missing ("if (arrayVal.nullish() || arg2.nullish()) return Value(BSONNULL)", ExpressionSlice), where mingo refused. */
   $slice(obj, args, options) {
-    const values = Array.isArray(args) ? (evalExpr(obj, args, options) as unknown[]) : [];
-    if (values.length >= 2 && values.some((value, i) => i < 2 && (value === null || value === undefined))) return null;
-    if (values.length === 3 && (values[2] === null || values[2] === undefined)) return null;
-    return mingoExpression('$slice')(obj, args, options);
+    if (!Array.isArray(args) || args.length < 2 || args.length > 3) return mingoExpression('$slice')(obj, args, options);
+    const values = evalExpr(obj, args, options) as unknown[];
+    // evaluated once: mingo is given the values
+    return values.some((value) => value === null || value === undefined) ? null : mingoExpression('$slice')(obj, values.map((value) => ({ $literal: value })), options);
   },
   ...Object.fromEntries(Object.keys(FOLDS).map((name) => [name, accumulatorExpression(name)])),
   $substr: substrBytes,
@@ -333,10 +339,10 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
   $trunc: (obj, args, options) => mingoExpression('$trunc')(obj, Array.isArray(args) ? args : [args], options),
   /** The week of the year, weeks starting on Sunday, days before the first Sunday in week 0 (strftime's %U, https://www.mongodb.com/docs/manual/reference/operator/aggregation/week/). */
   $week(obj, args, options) {
-    const date = dateOperand(obj, args, options);
-    if (date === null || date === undefined) return null;
-    const day = mingoExpression('$dayOfYear')(obj, args, options);
-    const weekday = mingoExpression('$dayOfWeek')(obj, args, options);
+    const operand = dateOperand(obj, args, options);
+    if (operand.date === null || operand.date === undefined) return null;
+    const day = mingoExpression('$dayOfYear')(obj, operand.args, options);
+    const weekday = mingoExpression('$dayOfWeek')(obj, operand.args, options);
     return typeof day === 'number' && typeof weekday === 'number' ? Math.floor((day + 7 - weekday) / 7) : null;
   },
   $indexOfArray(obj, args, options) {
