@@ -13,6 +13,12 @@ import { compareNumbers, compareStrings, isNumeric, typeName } from './semantics
  * semantics, only cost. Each key holds its documents themselves, not only their ids: a day's
  * million events are read straight from the index, where looking each id up again cost more than
  * matching the document.
+ *
+ * What the emulator holds per document is what its collector walks: at ten million events, each
+ * key kept per document and index was tens of bytes of a 14 GB heap, and a full collection of it
+ * took a rollup's request past the SDK's 15 s. So indexes on the same first field share its keys,
+ * and a null or missing value is no key: a query for null reads the collection (MongoDB's index
+ * holds them; here that only costs time, on a value Rukou never queries).
  */
 export type Scalar = string | number | boolean | null | Date;
 
@@ -159,12 +165,12 @@ function lowerBound(keys: (string | number)[], value: string | number, order: Ke
   return lo;
 }
 
-/** The keys a document contributes (indexKey): missing counts as null; objects and nested arrays give none. */
+/** The keys a document contributes (indexKey), null aside (missing counts as null); objects and nested arrays give none. */
 function keysOf(doc: Doc, path: string[]): Scalar[] {
   const keys: Scalar[] = [];
   for (const value of valuesAt(doc, path)) {
     const key = indexKey(value);
-    if (key !== undefined) keys.push(key);
+    if (key !== undefined && key !== null) keys.push(key);
   }
   return keys;
 }
@@ -204,12 +210,17 @@ export class Index {
   /** Each key's direction, 1 or -1. */
   private readonly directions: number[];
   private readonly paths: string[][];
-  private readonly keys = new KeyMaps();
+  /** The first field's keys, shared by the indexes on it: the first of them writes them. */
+  private readonly keys: KeyMaps;
+  private readonly writesKeys: boolean;
   private readonly owners = new Map<string, DocId>();
   /** A compound index's second field, per key of the first that a query asked about. */
   private readonly seconds: WeakMap<Postings, SecondKeys> | null;
 
-  constructor(spec: IndexSpec) {
+  /** `sameFirstField`: an index of the collection made before this one on the same first field, whose keys this one reads. */
+  constructor(spec: IndexSpec, sameFirstField?: Index) {
+    this.keys = sameFirstField?.keys ?? new KeyMaps();
+    this.writesKeys = sameFirstField === undefined;
     this.name = spec.name;
     this.unique = spec.unique === true;
     this.fields = spec.keys.map((key) => key.name);
@@ -257,23 +268,27 @@ export class Index {
     return this.owners.get(key);
   }
 
+  /** Called for each index of the collection in the order they were made, so that the keys' writer comes first. */
   add(id: DocId, doc: Doc): void {
     for (const key of keysOf(doc, this.paths[0])) {
-      const postings = this.keys.add(key, id, doc);
-      this.seconds?.get(postings)?.add(doc);
+      const postings = this.writesKeys ? this.keys.add(key, id, doc) : this.keys.get(key);
+      if (postings) this.seconds?.get(postings)?.add(doc);
     }
     if (this.unique) for (const key of this.uniqueKeys(doc).keys()) this.owners.set(key, id);
   }
 
+  /** In the order of `add`: a key its writer left without documents is gone, and so is what the others kept of it. */
   remove(id: DocId, doc: Doc): void {
     for (const key of keysOf(doc, this.paths[0])) {
-      const postings = this.keys.remove(key, id);
+      const postings = this.writesKeys ? this.keys.remove(key, id) : this.keys.get(key);
       if (postings) this.seconds?.get(postings)?.remove();
     }
     if (this.unique) for (const key of this.uniqueKeys(doc).keys()) if (this.owners.get(key) === id) this.owners.delete(key);
   }
 
-  equal(value: Scalar): Postings[] {
+  /** The documents whose first field is `value`; null for null, which is no key (a query for it reads the collection). */
+  equal(value: Scalar): Postings[] | null {
+    if (value === null) return null;
     const ids = this.keys.get(value);
     return ids ? [ids] : [];
   }
@@ -289,7 +304,7 @@ export class Index {
    * (SecondKeys).
    */
   within(firstKeys: readonly Scalar[], bounds: Bounds): Candidates | null {
-    if (!this.seconds) return null;
+    if (!this.seconds || firstKeys.includes(null)) return null;
     const sets: Postings[] = [];
     for (const key of firstKeys) {
       const postings = this.keys.get(key);
@@ -384,7 +399,13 @@ function planField(target: Plannable, field: string, condition: unknown): Candid
   const equal = equalsOf(condition);
   const bounds = equal ? null : boundsOf(condition);
   if (!equal && !bounds) return null;
-  const sets = equal ? equal.flatMap((value) => index.equal(value)) : index.range(bounds as Bounds);
+  const sets: Postings[] = [];
+  if (!equal) sets.push(...index.range(bounds as Bounds));
+  for (const value of equal ?? []) {
+    const postings = index.equal(value);
+    if (!postings) return null;
+    sets.push(...postings);
+  }
   return sized(sets, sets.map((s) => s.size));
 }
 

@@ -76,8 +76,12 @@ export class Collection implements Plannable {
     readonly declared: boolean,
     specs: CollectionSpec['indexes'],
   ) {
-    this.indexes = specs.filter((spec) => spec.keys.length > 0 && spec.keys[0].name !== '_id').map((spec) => new Index(spec));
-    for (const index of this.indexes) if (!this.byFirstField.has(index.firstField)) this.byFirstField.set(index.firstField, index);
+    this.indexes = [];
+    for (const spec of specs.filter((spec) => spec.keys.length > 0 && spec.keys[0].name !== '_id')) {
+      const index = new Index(spec, this.byFirstField.get(spec.keys[0].name));
+      this.indexes.push(index);
+      if (!this.byFirstField.has(index.firstField)) this.byFirstField.set(index.firstField, index);
+    }
   }
 
   indexOn(field: string): Index | undefined {
@@ -111,7 +115,11 @@ export class Collection implements Plannable {
     } else {
       const index = this.indexOn(field);
       if (!index) return null;
-      for (const key of keys) for (const postings of index.equal(key)) for (const id of postings.keys()) entries.push(this.docs.get(id) as Entry);
+      for (const key of keys) {
+        const postings = index.equal(key);
+        if (!postings) return null;
+        for (const ids of postings) for (const id of ids.keys()) entries.push(this.docs.get(id) as Entry);
+      }
     }
     // postings keep the order their documents were (re)written in, and several keys may share a document
     entries.sort((a, b) => a.position - b.position);

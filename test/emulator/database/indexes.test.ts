@@ -152,6 +152,18 @@ describe('queries on indexed fields do not scan the collection', () => {
     expect(await examined(read)).toBe(DAYS * PER_DAY);
   });
 
+  it('keys no null or missing value: a query for null reads the collection, and finds both', async () => {
+    const _ = db.command;
+    await db.collection('events').add({ data: [{ day: dayOf(0), n: -1 }, { day: dayOf(0), n: -2, share: { rootShareId: null } }, { day: dayOf(0), n: -3, share: {} }] });
+    const read = () => db.collection('events').where({ 'share.rootShareId': null }).count();
+    expect((await read()).total).toBe(3);
+    expect(await examined(read)).toBe(DAYS * PER_DAY + 3);
+    expect((await db.collection('events').where({ 'share.rootShareId': _.in([null, 'root-3']) }).count()).total).toBe(DAYS * 10 + 3);
+    const rooted = () => db.collection('events').where({ 'share.rootShareId': 'root-3' }).count();
+    expect(await examined(rooted)).toBe(DAYS * 10);
+    await db.collection('events').where({ n: _.lt(0) }).remove();
+  });
+
   it('answers the same through the index as through a scan after updates move documents', async () => {
     await db.collection('events').where({ day: dayOf(7), n: db.command.lt(10) }).update({ data: { day: dayOf(8) } });
     expect((await db.collection('events').where({ day: dayOf(7) }).count()).total).toBe(PER_DAY - 10);
