@@ -67,6 +67,15 @@ describe('the database codec agrees with bson', () => {
     expect(() => decode(text, Date.UTC(2024, 0, 1))).toThrow(expect.objectContaining({ code: 'INVALID_PARAM', message: expect.stringContaining(' is not ') }));
   });
 
+  it('decodes equal strings and Dates into one shared object each, which stored documents never change', () => {
+    const text = (openid: string) => `{"openid": "${openid}", "day": "2024-05-20", "at": {"$date": {"$numberLong": "1716186139286"}}, "serverAt": {"$date": {"$numberLong": "1716186139286"}}}`;
+    const [a, b] = [decode(text('o-1')), decode(text('o-2'))] as { openid: string; at: Date; serverAt: Date }[];
+    expect(a.at).toBe(b.serverAt);
+    expect(a.at).toEqual(new Date(1716186139286));
+    expect(decode('{"$date": "2024-05-20T00:00:00.000Z"}')).toBe(decode('{"$date": {"$numberLong": "1716163200000"}}'));
+    expect(b.openid).toBe('o-2');
+  });
+
   it('takes every wrapper the SDK writes, at the edges of its range', () => {
     const now = Date.UTC(2024, 0, 1);
     const text = '{"i":{"$numberInt":"-2147483648"},"l":{"$numberLong":"-9223372036854775808"},"d":{"$numberDouble":"-0.0"},"n":{"$numberDouble":"NaN"},"x":{"$numberDouble":"-Infinity"},"t":{"$date":{"$numberLong":"8640000000000000"}},"s":{"$date":"1970-01-01T00:00:00Z"},"r":{"$regularExpression":{"pattern":"^a","options":"ilmsux"}},"o":{"$tcb_server_date":{}}}';
