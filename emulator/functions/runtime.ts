@@ -196,7 +196,8 @@ class FunctionPool {
     // cloud's function clock: without TZ, Node takes the machine's zone from /etc/localtime.
     const env: Record<string, string> = { NODE_PATH: path.join(__dirname, '..', 'node_modules'), TZ: 'UTC' };
     for (const key of ['PATH', 'HOME']) if (process.env[key]) env[key] = process.env[key];
-    const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, serialization: 'json' });
+    // nor the emulator's Node options (a heap sized for its data, --inspect and its port)
+    const child = fork(WORKER_SCRIPT, [this.spec.name], { cwd: this.spec.dir, env, execArgv: [], serialization: 'json' });
     const worker: Worker = { child, warm: false, initialized: this.initialization(child) };
     this.all.add(worker);
     this.stats.workers.started++;

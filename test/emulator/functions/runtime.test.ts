@@ -14,6 +14,8 @@ beforeAll(async () => {
     timers: false,
     // Neither the emulator's own TZ nor the machine's zone may reach functions: the cloud's function clock is UTC.
     env: { TZ: 'Asia/Shanghai', FIXTURE_FROM_ENV: 'rendered-from-env' },
+    // nor the emulator's Node options
+    nodeArgs: ['--no-memory-reducer'],
   });
 });
 
@@ -30,6 +32,7 @@ interface WhoAmI {
   greeting: string;
   fromEnv: string;
   pid: number;
+  execArgv: string[];
 }
 
 const whoami = async (user: Parameters<typeof invokeAs>[3], data: Record<string, unknown> = {}): Promise<WhoAmI> => {
@@ -109,6 +112,7 @@ describe('identity', () => {
     const answer = await whoami({ openid: 'gina' }, { hello: 'world' });
     // set, not left out: without TZ a function would run in the zone of the machine (its /etc/localtime)
     expect(answer.TZ).toBe('UTC');
+    expect(answer.execArgv).toEqual([]);
     expect(answer.timezoneOffset).toBe(0);
     expect(answer.wxContext).toMatchObject({ ENV: 'rukou-fixture', SOURCE: 'wx_client', OPENID: 'gina' });
     expect(answer.event).toEqual({ hello: 'world', userInfo: { openId: 'gina' } });
