@@ -27,6 +27,8 @@ export interface StartOptions {
   /** `--clock`: the instant (ISO) the emulator's clock starts at, instead of the machine's time. */
   clock?: string;
   env?: NodeJS.ProcessEnv;
+  /** Options of Node's own for the emulator's process, V8's among them, which NODE_OPTIONS does not take. */
+  nodeArgs?: string[];
 }
 
 /**
@@ -46,7 +48,7 @@ export function startEmulator(options: StartOptions = {}): Promise<RunningEmulat
   if (options.verbose) args.push('--verbose');
   if (options.timers === false) args.push('--no-timers');
   if (options.clock !== undefined) args.push('--clock', options.clock);
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
