@@ -57,7 +57,7 @@ function wrapped(kind: string, inner: unknown, now: number): unknown {
     case '$tcb_server_date': {
       const offset = typeof inner === 'object' && inner !== null ? revive((inner as { offset?: unknown }).offset ?? 0, now) : undefined;
       if (typeof offset !== 'number' || Number.isNaN(new Date(now + offset).getTime())) refuse('db.serverDate() with an offset in milliseconds');
-      return pooledDate(now + Number(offset));
+      return pooledDate(now + (offset as number));
     }
     default:
       try {
@@ -98,22 +98,22 @@ const POOLED_LENGTH = 64;
 const strings = new Map<string, string>();
 const dates = new Map<number, Date>();
 
-function pooledString(value: string): string {
-  if (value.length > POOLED_LENGTH) return value;
-  const known = strings.get(value);
+/** The value `pool` keeps for `key`, made and kept when it has none. */
+function pooled<K, V>(pool: Map<K, V>, key: K, make: (key: K) => V): V {
+  const known = pool.get(key);
   if (known !== undefined) return known;
-  if (strings.size === POOL_SIZE) strings.clear();
-  strings.set(value, value);
+  if (pool.size === POOL_SIZE) pool.clear();
+  const value = make(key);
+  pool.set(key, value);
   return value;
 }
 
+function pooledString(value: string): string {
+  return value.length > POOLED_LENGTH ? value : pooled(strings, value, (text) => text);
+}
+
 function pooledDate(ms: number): Date {
-  const known = dates.get(ms);
-  if (known) return known;
-  if (dates.size === POOL_SIZE) dates.clear();
-  const date = new Date(ms);
-  dates.set(ms, date);
-  return date;
+  return pooled(dates, ms, (time) => new Date(time));
 }
 
 const WRAPPERS = new Set(['$numberInt', '$numberDouble', '$numberLong', '$date', '$regularExpression', '$tcb_server_date', ...OTHER_BSON_TYPES]);
