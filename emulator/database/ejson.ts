@@ -18,6 +18,9 @@ const INTEGER = /^-?\d+$/;
 const DOUBLE = /^(?:-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|-?Infinity|NaN)$/;
 const INT64 = 2n ** 63n;
 
+/** Whether a Date holds `ms` (ECMAScript's TimeClip: ±8.64e15 ms, NaN and the infinities beyond), without making one to see. */
+const isTime = (ms: number): boolean => Math.abs(ms) <= 8.64e15;
+
 /**
  * What a request's wrapper holds, refused when it holds no such value (canonical EJSON, as the
  * SDK writes it): a `$numberInt` past 32 bits or a `$numberLong` past 64, a number that is not
@@ -42,7 +45,7 @@ function wrapped(kind: string, inner: unknown, now: number): unknown {
     case '$date': {
       const long = typeof inner === 'object' && inner !== null ? (inner as { $numberLong?: unknown }).$numberLong : undefined;
       const ms = typeof inner === 'string' ? Date.parse(inner) : typeof long === 'string' && INTEGER.test(long) ? Number(long) : NaN;
-      if (Number.isNaN(new Date(ms).getTime())) refuse('a date ({"$numberLong": epoch milliseconds} within ±8.64e15, or ISO 8601)');
+      if (!isTime(ms)) refuse('a date ({"$numberLong": epoch milliseconds} within ±8.64e15, or ISO 8601)');
       return pooledDate(ms);
     }
     case '$regularExpression': {
@@ -56,7 +59,7 @@ function wrapped(kind: string, inner: unknown, now: number): unknown {
     }
     case '$tcb_server_date': {
       const offset = typeof inner === 'object' && inner !== null ? revive((inner as { offset?: unknown }).offset ?? 0, now) : undefined;
-      if (typeof offset !== 'number' || Number.isNaN(new Date(now + offset).getTime())) refuse('db.serverDate() with an offset in milliseconds');
+      if (typeof offset !== 'number' || !isTime(now + offset)) refuse('db.serverDate() with an offset in milliseconds');
       return pooledDate(now + (offset as number));
     }
     default:
