@@ -90,7 +90,12 @@ const RULES = {
   },
   RUKOU_OPERATORS: { unset: 'operators are only the openids in the admins collection (README, Deploy step 9)' },
   RUKOU_ADMIN_TOKEN_SHA256: {
-    check: (value) => (value.split(',').every((hash) => /^[0-9a-fA-F]{64}$/.test(hash.trim())) ? undefined : `comma-separated SHA-256 digests, 64 hex characters each${IGNORED}`),
+    check: (value) => {
+      // as the functions read the list: items trimmed, empty ones dropped (a trailing comma is harmless)
+      const hashes = value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      if (hashes.length === 0) return 'at least one SHA-256 digest: the functions would find none, and nobody could sign in to the web dashboard';
+      return hashes.every((hash) => /^[0-9a-fA-F]{64}$/.test(hash)) ? undefined : 'comma-separated SHA-256 digests, 64 hex characters each (the functions would ignore each item that is not one)';
+    },
     unset: 'nobody can sign in to the web dashboard',
   },
   RUKOU_APPID: {

@@ -74,13 +74,18 @@ describe('checkEnvironment', () => {
     expect(problems).toEqual([
       'RUKOU_SHARE_SECRET must be at least 16 characters',
       'RUKOU_RETENTION_DAYS must be a whole number of days above 0 (the functions would ignore it)',
-      'RUKOU_ADMIN_TOKEN_SHA256 must be comma-separated SHA-256 digests, 64 hex characters each (the functions would ignore it)',
+      'RUKOU_ADMIN_TOKEN_SHA256 must be comma-separated SHA-256 digests, 64 hex characters each (the functions would ignore each item that is not one)',
       'RUKOU_SEND_SECONDS must be a whole number of seconds (the functions would ignore it)',
     ]);
     expect(notes).toEqual(['RUKOU_OPERATORS is not set: operators are only the openids in the admins collection (README, Deploy step 9)']);
   });
 
   const problemsWith = (change: Record<string, string>): string[] => checkEnvironment({ ...COMPLETE, ...change }, functions).problems;
+
+  it('reads the token digests as the functions do: an empty item is dropped, a list of none refused', () => {
+    expect(problemsWith({ RUKOU_ADMIN_TOKEN_SHA256: `${'ab'.repeat(32)}, ${'CD'.repeat(32)},` })).toEqual([]);
+    expect(problemsWith({ RUKOU_ADMIN_TOKEN_SHA256: ' , ,' })).toEqual(['RUKOU_ADMIN_TOKEN_SHA256 must be at least one SHA-256 digest: the functions would find none, and nobody could sign in to the web dashboard']);
+  });
 
   it('refuses a value the CloudBase CLI would not give the function as it is, and only such a value', () => {
     // the CLI's rendering (@cloudbase/cli 2.12.10 renderConfig, parseRawConfig): the value between
