@@ -26,6 +26,8 @@ const PRESETS: [Word, number][] = [
 interface State {
   admin: Admin;
   today: string;
+  /** The answer the start learned today from, drawn by the first "today so far" instead of asking again. */
+  firstToday?: Answers['today'];
   range: Range;
   compare: boolean;
 }
@@ -179,6 +181,11 @@ function draw(state: State, url: string): void {
       bar = next;
     },
     overview: once(() => state.admin<Answers['overview']>('overview', { ...state.range })),
+    todaySoFar: () => {
+      const first = state.firstToday;
+      state.firstToday = undefined;
+      return first ? Promise.resolve(first) : state.admin<Answers['today']>('today');
+    },
   };
   const redraw = (): void => draw(state, url);
   let bar = rangeBar(state, redraw);
@@ -221,9 +228,9 @@ async function start(url: string): Promise<void> {
   const admin = adminClient(url, token.token);
   root.replaceChildren(h('p', { class: 'loading' }, t('loading')));
   try {
-    const { asOf } = await admin<Answers['today']>('today');
-    const today = chinaDay(Date.parse(asOf));
-    draw({ admin, today, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
+    const firstToday = await admin<Answers['today']>('today');
+    const today = chinaDay(Date.parse(firstToday.asOf));
+    draw({ admin, today, firstToday, range: { from: addDays(today, -DEFAULT_DAYS), to: addDays(today, -1) }, compare: true }, url);
   } catch (error) {
     if (error instanceof AdminError && error.signedOut) return signIn(url, 'badToken');
     root.replaceChildren(...failure(error), h('div', { class: 'row' }, h('button', { type: 'button', onclick: () => void start(url) }, t('retry')), signOutButton(url)));

@@ -83,6 +83,13 @@ function failures(page: Page): string[] {
   return seen;
 }
 
+/** Each `admin` request's body the page sends, in order. */
+function adminRequests(page: Page): string[] {
+  const bodies: string[] = [];
+  page.on('request', (request) => void (new URL(request.url()).pathname === '/http/admin' && bodies.push(request.postData() ?? '')));
+  return bodies;
+}
+
 interface ShownCell {
   text: string;
   numeric: boolean;
@@ -150,9 +157,13 @@ async function openTreeAndGroup(page: Page): Promise<void> {
 test('at 1280 px: the numbers are the rollups and admin answers; the range, the share tree, every CSV and the language change as asked; no request fails', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const failed = failures(page);
+  const bodies = adminRequests(page);
   await signIn(page, seeded.emulator.url, seeded.token);
   await sectionsDrawn(page);
   for (const section of ['today', 'overview', 'scenes', 'channels', 'shares', 'groups', 'sends']) expect(await page.getAttribute(`[data-section="${section}"] .panel-body`, 'data-state')).toBe('ready');
+  // opening the page asks each question once: the operator pays for every invocation
+  expect(bodies.filter((body) => (JSON.parse(body) as { action: string }).action === 'today')).toHaveLength(1);
+  expect(bodies.filter((body, i) => bodies.indexOf(body) !== i)).toEqual([]);
   const fortnight = await expectTotalsOfRollups(page);
 
   // today so far is admin today's (nothing is sent meanwhile: the test's emulator has its timers off)

@@ -6,7 +6,7 @@
  */
 import type { Admin } from '../api';
 import { h } from '../dom';
-import type { OverviewAnswer } from '../answers';
+import type { OverviewAnswer, TodayAnswer } from '../answers';
 import { t, type Text } from '../i18n';
 
 export interface Range {
@@ -28,6 +28,8 @@ export interface SectionContext {
   sawToday(day: string): void;
   /** `admin` `overview` of the range, asked once for the whole page (the overview and every section's days without a rollup). */
   overview(): Promise<OverviewAnswer>;
+  /** `admin` `today`: the page's first drawing reuses the answer its start learned today from. */
+  todaySoFar(): Promise<TodayAnswer>;
 }
 
 export interface Section {

@@ -2,7 +2,6 @@
 import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { table } from '../table';
-import type { Answers } from '../answers';
 import { stat, subhead, type Section } from './section';
 
 export const todaySection: Section = {
@@ -10,8 +9,8 @@ export const todaySection: Section = {
   title: { zh: '今日实时', en: 'Today so far' },
   ranged: false,
   refreshMs: 60_000,
-  async draw(body, { admin, sawToday }) {
-    const { asOf, rollup } = await admin<Answers['today']>('today');
+  async draw(body, { todaySoFar, sawToday }) {
+    const { asOf, rollup } = await todaySoFar();
     sawToday(rollup._id);
     const { totals } = rollup;
     const time = new Date(asOf).toLocaleTimeString(t({ zh: 'zh-CN', en: 'en-GB' }), { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit' });
