@@ -6,6 +6,7 @@
  * list, and versions replaced are left in place (each hit is checked against the key's documents
  * as they are), until the two are many enough to sort again.
  */
+import type { MapView } from './bigmap';
 import type { Doc, DocId } from './ejson';
 import { compareNumbers, compareStrings } from './semantics';
 
@@ -106,7 +107,7 @@ export class SecondKeys {
    * `bounds`, a superset the matcher filters; null when they are not fewer than half of them
    * (reading the first key's documents as they are then costs less than gathering these).
    */
-  within(postings: ReadonlyMap<DocId, Doc>, bounds: Bounds): Map<DocId, Doc> | null {
+  within(postings: MapView<DocId, Doc>, bounds: Bounds): Map<DocId, Doc> | null {
     const bracket = bracketOf((bounds.low ?? bounds.high)?.value);
     if (!bracket) return null;
     const range = new KeyRange(bracket, bounds);
@@ -137,7 +138,7 @@ export class SecondKeys {
    * whose position a multiplicative hash picks, so that a pattern in the order they were written
    * (a type every third event) cannot line up with the pick, as a fixed stride can.
    */
-  private mostlyWithin(postings: ReadonlyMap<DocId, Doc>, range: KeyRange): boolean {
+  private mostlyWithin(postings: MapView<DocId, Doc>, range: KeyRange): boolean {
     const step = Math.max(1, Math.floor(postings.size / SAMPLE));
     let looked = 0;
     let within = 0;
@@ -150,7 +151,7 @@ export class SecondKeys {
     return within * 4 > looked * 3;
   }
 
-  private sort(postings: ReadonlyMap<DocId, Doc>): void {
+  private sort(postings: MapView<DocId, Doc>): void {
     const gathered: Record<Bracket, { keys: Key[]; docs: Doc[] }> = { numbers: { keys: [], docs: [] }, strings: { keys: [], docs: [] }, dates: { keys: [], docs: [] } };
     for (const doc of postings.values()) {
       for (const value of this.keysOf(doc)) {

@@ -1,5 +1,6 @@
 import { EJSON } from 'bson';
 import type { IndexSpec } from '../project';
+import { BigMap, MAP_LIMIT, type MapView } from './bigmap';
 import { bsonText } from './bsontext';
 import { SecondKeys, type Bounds } from './compound';
 import type { Doc, DocId } from './ejson';
@@ -23,7 +24,7 @@ import { compareNumbers, compareStrings, isNumeric, typeName } from './semantics
 export type Scalar = string | number | boolean | null | Date;
 
 /** The documents of one key, by id. */
-export type Postings = ReadonlyMap<DocId, Doc>;
+export type Postings = MapView<DocId, Doc>;
 
 /** Sets whose union holds the candidates; `size` (the sum) ranks plans before any is merged. */
 export interface Candidates {
@@ -64,19 +65,25 @@ export function valuesAt(doc: unknown, path: string[], from = 0): unknown[] {
   return valuesAt(doc[path[from]], path, from + 1);
 }
 
+/**
+ * A key's documents: a Map, which a key's 2^24th document turns into a BigMap holding it (a Map
+ * for each of a million users' keys costs less than a BigMap around one).
+ */
+type KeyDocs = Map<DocId, Doc> | BigMap<DocId, Doc>;
+
 /** One map per key type, so ranges compare like with like (MongoDB's type bracketing). */
 class KeyMaps {
-  readonly strings = new Map<string, Map<DocId, Doc>>();
-  readonly numbers = new Map<number, Map<DocId, Doc>>();
-  readonly dates = new Map<number, Map<DocId, Doc>>();
-  readonly others = new Map<boolean | null, Map<DocId, Doc>>();
+  readonly strings = new BigMap<string, KeyDocs>();
+  readonly numbers = new BigMap<number, KeyDocs>();
+  readonly dates = new BigMap<number, KeyDocs>();
+  readonly others = new BigMap<boolean | null, KeyDocs>();
   private sorted: { strings: string[]; numbers: number[]; dates: number[] } | null = null;
 
-  private mapFor(key: Scalar): [Map<unknown, Map<DocId, Doc>>, unknown] {
-    if (typeof key === 'string') return [this.strings as Map<unknown, Map<DocId, Doc>>, key];
-    if (typeof key === 'number') return [this.numbers as Map<unknown, Map<DocId, Doc>>, key];
-    if (key instanceof Date) return [this.dates as Map<unknown, Map<DocId, Doc>>, key.getTime()];
-    return [this.others as Map<unknown, Map<DocId, Doc>>, key];
+  private mapFor(key: Scalar): [BigMap<unknown, KeyDocs>, unknown] {
+    if (typeof key === 'string') return [this.strings as BigMap<unknown, KeyDocs>, key];
+    if (typeof key === 'number') return [this.numbers as BigMap<unknown, KeyDocs>, key];
+    if (key instanceof Date) return [this.dates as BigMap<unknown, KeyDocs>, key.getTime()];
+    return [this.others as BigMap<unknown, KeyDocs>, key];
   }
 
   /** Answers the key's documents, the document among them. */
@@ -87,6 +94,8 @@ class KeyMaps {
       ids = new Map();
       map.set(k, ids);
       this.sorted = null;
+    } else if (ids instanceof Map && ids.size >= MAP_LIMIT && !ids.has(id)) {
+      map.set(k, (ids = new BigMap(MAP_LIMIT, ids)));
     }
     ids.set(id, doc);
     return ids;
@@ -129,10 +138,10 @@ class KeyMaps {
     const sorted = this.sortedKeys();
     const [keys, map, norm, order] =
       typeof sample === 'string'
-        ? [sorted.strings as (string | number)[], this.strings as Map<string | number, Postings>, (v: unknown) => v as string, compareStrings as KeyOrder]
+        ? [sorted.strings as (string | number)[], this.strings as MapView<string | number, Postings>, (v: unknown) => v as string, compareStrings as KeyOrder]
         : sample instanceof Date
-          ? [sorted.dates, this.dates as Map<string | number, Postings>, (v: unknown) => (v as Date).getTime(), compareNumbers as KeyOrder]
-          : [sorted.numbers, this.numbers as Map<string | number, Postings>, (v: unknown) => v as number, compareNumbers as KeyOrder];
+          ? [sorted.dates, this.dates as MapView<string | number, Postings>, (v: unknown) => (v as Date).getTime(), compareNumbers as KeyOrder]
+          : [sorted.numbers, this.numbers as MapView<string | number, Postings>, (v: unknown) => v as number, compareNumbers as KeyOrder];
     const low = bounds.low && { value: norm(bounds.low.value), inclusive: bounds.low.inclusive };
     const high = bounds.high && { value: norm(bounds.high.value), inclusive: bounds.high.inclusive };
     let start = 0;
@@ -213,7 +222,7 @@ export class Index {
   /** The first field's keys, shared by the indexes on it: the first of them writes them. */
   private readonly keys: KeyMaps;
   private readonly writesKeys: boolean;
-  private readonly owners = new Map<string, DocId>();
+  private readonly owners = new BigMap<string, DocId>();
   /** A compound index's second field, per key of the first that a query asked about. */
   private readonly seconds: WeakMap<Postings, SecondKeys> | null;
 

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { BackendError } from '../errors';
 import type { CollectionSpec } from '../project';
 import type { Doc, DocId } from './ejson';
+import { BigMap } from './bigmap';
 import { answeredBy } from './fallback';
 import { Index, plan, type Plannable, type Postings, type Scalar } from './indexes';
 import { encodeLine, LogFile, readLog } from './log';
@@ -65,7 +66,7 @@ export interface DatabaseStats {
 }
 
 export class Collection implements Plannable {
-  readonly docs = new Map<DocId, Entry>();
+  readonly docs = new BigMap<DocId, Entry>();
   readonly indexes: Index[];
   private readonly byFirstField = new Map<string, Index>();
   private positions = 0;
@@ -140,11 +141,11 @@ export class Collection implements Plannable {
   }
 
   private *union(sets: Postings[]): Iterable<Doc> {
-    const seen = new Set<DocId>();
+    const seen = new BigMap<DocId, true>();
     for (const docs of sets) {
       for (const [id, doc] of docs) {
         if (seen.has(id)) continue;
-        seen.add(id);
+        seen.set(id, true);
         yield doc;
       }
     }
