@@ -13,8 +13,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setting } from './settings';
 
-const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 30);
+const ROUNDS = setting('RUKOU_BENCH_ROUNDS', 30, 1, 1000);
 const WARMUP_ROUNDS = 2;
 /** The goals of issue 9: a bundle's bytes, and what its require may add to the SDK's. */
 const BUDGET_BYTES = 150 * 1024;

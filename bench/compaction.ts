@@ -8,8 +8,9 @@
  */
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, startEmulator, useEmulatorFromThisProcess } from '../test/helpers/emulator';
+import { setting } from './settings';
 
-const DOCS = Number(process.env.RUKOU_BENCH_DOCS ?? 1_000_000);
+const DOCS = setting('RUKOU_BENCH_DOCS', 1_000_000, 1, 100_000_000);
 const BATCH = 1000;
 /** Documents share a `day` (indexed in the fixture project), so one update overwrites a batch. */
 const DAYS = Math.max(1, Math.ceil(DOCS / BATCH));

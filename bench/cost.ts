@@ -21,6 +21,7 @@ import { DAY, planDay, planHistory, type Day } from './cost/day';
 import { eventsOf, NAIVE_PROJECT, sendOneByOne, type UserEvent } from './cost/naive';
 import { APP, playDay, type PlayedDay } from './cost/play';
 import { todayDelays, type TodayDelays } from './cost/today';
+import { setting } from './settings';
 
 /** The collections `track` writes (server/track-store.ts). */
 const TRACK_COLLECTIONS = ['events', 'users', 'user_days', 'revisions'];
@@ -86,7 +87,7 @@ function todayLine(today: TodayDelays): string {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const day = planDay({ ...DAY, users: Number(process.env.RUKOU_BENCH_USERS ?? DAY.users), seed: Number(process.env.RUKOU_BENCH_SEED ?? DAY.seed) });
+  const day = planDay({ ...DAY, users: setting('RUKOU_BENCH_USERS', DAY.users, 10, 1_000_000), seed: setting('RUKOU_BENCH_SEED', DAY.seed, 0, 2 ** 32 - 2) });
   const history = planHistory(day);
   const emulators: RunningEmulator[] = [];
   try {

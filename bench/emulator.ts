@@ -12,9 +12,10 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import cloud from 'wx-server-sdk';
 import { FIXTURE_PROJECT, startEmulator, tempDir, useEmulatorFromThisProcess } from '../test/helpers/emulator';
+import { setting } from './settings';
 
-const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 15);
-const SECONDS_PER_ROUND = Number(process.env.RUKOU_BENCH_SECONDS ?? 1);
+const ROUNDS = setting('RUKOU_BENCH_ROUNDS', 15, 1, 1000);
+const SECONDS_PER_ROUND = setting('RUKOU_BENCH_SECONDS', 1, 1, 600);
 const WARMUP_SECONDS = 2;
 const CONCURRENCY = [1, 16];
 const DOC_ID = 'bench-doc';

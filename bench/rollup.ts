@@ -33,14 +33,15 @@ import { REPO_ROOT, startEmulator, useEmulatorFromThisProcess } from '../test/he
 import { DAY } from './cost/day';
 import { storedDay, type StoredUser } from './rollup/day';
 import { eventPipelines } from './rollup/event-pipelines';
+import { setting } from './settings';
 
-const EVENTS = Number(process.env.RUKOU_BENCH_EVENTS ?? 1_000_000);
-const ROUNDS = Number(process.env.RUKOU_BENCH_ROUNDS ?? 3);
+const EVENTS = setting('RUKOU_BENCH_EVENTS', 1_000_000, 1000, 100_000_000);
+const ROUNDS = setting('RUKOU_BENCH_ROUNDS', 3, 1, 100);
 /**
  * Channels in the registry: the day's posters and as many more as make this many, by default as
  * many as the rollup reads, so that each key a user-day looks up is scanned for in the longest list.
  */
-const CHANNELS = Number(process.env.RUKOU_BENCH_CHANNELS ?? MAX_CHANNELS);
+const CHANNELS = setting('RUKOU_BENCH_CHANNELS', MAX_CHANNELS, 0, MAX_CHANNELS);
 /** Documents per `add`, as many as a `get` answers. */
 const BATCH = 1000;
 /** How long the bench's own requests (the load, the baseline) may take. */
