@@ -6,8 +6,9 @@
  * same events on its own to a function that makes one dedupe read and one write per event
  * (`bench/fixtures/naive`). Both are counted from their emulator's verbose log: invocations,
  * database reads and writes, getOpenData calls. The bench then checks that every event the phones
- * made is stored exactly once, and that every entry of a phone online at the time was stored
- * within a minute (the operator's `today`), and exits non-zero if not.
+ * made is stored exactly once, that its user-day counted every entry and share once
+ * (`bench/cost/counted.ts`), and that every entry of a phone online at the time was stored within
+ * a minute (the operator's `today`), and exits non-zero if not.
  *
  * `RUKOU_BENCH_USERS` (default 1,000) and `RUKOU_BENCH_SEED` change the day.
  */
@@ -15,6 +16,7 @@ import fs from 'node:fs';
 import cloud from 'wx-server-sdk';
 import { logOf, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../test/helpers/emulator';
 import { checkDelivery, storedEvents } from './cost/check';
+import { checkCounts, storedUserDays } from './cost/counted';
 import { costOf, type Cost } from './cost/costs';
 import type { SimulatedPhone } from '../test/client/simulated-wx';
 import { DAY, planDay, planHistory, type Day } from './cost/day';
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     const stored = await storedEvents(db);
     // the check covers the day before too: its events must have been stored once, and not again
     const check = checkDelivery(stored, played.phones);
+    const counts = checkCounts(await storedUserDays(db), stored);
     const today = todayDelays(day, stored.filter((event) => !before.has(event.eventId)));
     const events = eventsOf(played.phones).filter(({ event }) => !before.has(String(event.id)));
 
@@ -135,9 +138,12 @@ async function main(): Promise<void> {
     console.log(
       `check, every event stored exactly once: ${check.ok ? 'ok' : 'FAILED'} (${number(check.made)} made, the day before's ${number(before.size)} among them, ${number(check.stored)} stored once, ${number(check.missing)} missing, ${number(check.twice)} stored twice, ${number(check.strangers)} unknown, ${number(check.leftOnPhones)} left on phones)`,
     );
+    console.log(
+      `check, every entry and share counted once in its user-day: ${counts.ok ? 'ok' : 'FAILED'} (${number(counts.userDays)} user-days counting ${number(counts.entries)} entries and ${number(counts.shares)} shares; ${number(counts.countedTwice)} counted twice, ${number(counts.notCounted)} stored but not counted, ${number(counts.strangers)} counted but not stored, ${number(counts.miscounted)} user-days miscounted)`,
+    );
     console.log(todayLine(today));
     console.log(`took ${seconds(performance.now() - started)}: the day before ${seconds(historyMs)}, the day ${seconds(dayMs)}, the naive baseline ${seconds(naiveMs)}`);
-    if (!check.ok || today.lateOnline > 0 || naiveStored !== events.length) process.exitCode = 1;
+    if (!check.ok || !counts.ok || today.lateOnline > 0 || naiveStored !== events.length) process.exitCode = 1;
   } finally {
     for (const emulator of emulators) {
       await emulator.stop();

@@ -31,16 +31,18 @@ export interface Stored {
   openid: string;
   eventId: string;
   type: string;
+  /** Its China day, which its user-day is of. */
+  day: string;
   at: Date;
   serverAt: Date;
 }
 
-/** Every stored event's user, client id, type and times, a page of 1,000 at a time. */
+/** Every stored event's user, client id, type, day and times, a page of 1,000 at a time. */
 export async function storedEvents(db: Database): Promise<Stored[]> {
   const _ = db.command;
   const all: Stored[] = [];
   for (let last = ''; ; ) {
-    const page = (await db.collection('events').where({ _id: _.gt(last) }).orderBy('_id', 'asc').field({ openid: true, eventId: true, type: true, at: true, serverAt: true }).limit(1000).get()) as unknown as { data: Stored[] };
+    const page = (await db.collection('events').where({ _id: _.gt(last) }).orderBy('_id', 'asc').field({ openid: true, eventId: true, type: true, day: true, at: true, serverAt: true }).limit(1000).get()) as unknown as { data: Stored[] };
     all.push(...page.data);
     if (page.data.length < 1000) return all;
     last = page.data[page.data.length - 1]._id;

@@ -12,7 +12,7 @@ const online = day.steps.find((step) => step.kind === 'online' && step.user === 
 const offlineUser = day.users[offline?.user ?? 0].openid;
 const onlineUser = day.users.find((user) => !day.steps.some((step) => step.kind === 'offline' && day.users[step.user] === user))?.openid ?? '';
 
-const entry = (openid: string, at: number, waitMs: number, type = 'enter'): Stored => ({ _id: `${openid}-${at}`, openid, eventId: `e-${at}`, type, at: new Date(at), serverAt: new Date(at + waitMs) });
+const entry = (openid: string, at: number, waitMs: number, type = 'enter'): Stored => ({ _id: `${openid}-${at}`, openid, eventId: `e-${at}`, type, day: DAY.day, at: new Date(at), serverAt: new Date(at + waitMs) });
 
 test('entries within a minute pass; a later one fails only if its phone was online all along', () => {
   const at = Number(offline?.at) + 1000;
