@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chinaDay } from '../../shared/time';
-import { REPO_ROOT, startEmulator, tempDir, type RunningEmulator } from './emulator';
+import { REPO_ROOT, startEmulator, tempDir, withoutRukou, type RunningEmulator } from './emulator';
 
 const OPERATOR = 'o-demo-test-operator';
 
@@ -40,7 +40,7 @@ export async function seededEmulator(shape: { days: number; scale: number; now?:
   const args = [seed, '--data', dataDir, '--project', REPO_ROOT, '--operator', OPERATOR, '--now', shape.now ?? recentNoon(), '--days', String(shape.days), '--scale', String(shape.scale)];
   let output = '';
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env: { ...withoutRukou(process.env), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', resolve);

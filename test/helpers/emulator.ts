@@ -41,6 +41,15 @@ export function tempDir(prefix = 'rukou-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * The machine's environment but its RUKOU_* variables: an emulator a suite or a bench starts fills
+ * cloudbaserc.json's `{{env.X}}` from what the suite gives it, not from the shell it was run from
+ * (RUKOU_BACKFILL_SECONDS=0 left there failed the rollup bench).
+ */
+export function withoutRukou(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('RUKOU_')));
+}
+
 /** Starts the built emulator (`rukou emulator --port 0`) as its own process, like a user would. */
 export function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
   const dataDir = options.dataDir ?? tempDir();
@@ -48,7 +57,7 @@ export function startEmulator(options: StartOptions = {}): Promise<RunningEmulat
   if (options.verbose) args.push('--verbose');
   if (options.timers === false) args.push('--no-timers');
   if (options.clock !== undefined) args.push('--clock', options.clock);
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], { env: { ...withoutRukou(process.env), ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
