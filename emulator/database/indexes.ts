@@ -66,7 +66,7 @@ export function valuesAt(doc: unknown, path: string[], from = 0): unknown[] {
 }
 
 /**
- * A key's documents: a Map, which a key's 2^24th document turns into a BigMap holding it (a Map
+ * A key's documents: a Map, which its document past 2^24 turns into a BigMap holding it (a Map
  * for each of a million users' keys costs less than a BigMap around one).
  */
 type KeyDocs = Map<DocId, Doc> | BigMap<DocId, Doc>;
