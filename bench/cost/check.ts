@@ -37,17 +37,20 @@ export interface Stored {
   serverAt: Date;
 }
 
-/** Every stored event's user, client id, type, day and times, a page of 1,000 at a time. */
-export async function storedEvents(db: Database): Promise<Stored[]> {
+/** Every document of `collection` with the `fields` asked (and `_id`), a page of 1,000 at a time, in `_id` order. */
+export async function readAll<T extends { _id: string }>(db: Database, collection: string, fields: (keyof T & string)[]): Promise<T[]> {
   const _ = db.command;
-  const all: Stored[] = [];
+  const all: T[] = [];
   for (let last = ''; ; ) {
-    const page = (await db.collection('events').where({ _id: _.gt(last) }).orderBy('_id', 'asc').field({ openid: true, eventId: true, type: true, day: true, at: true, serverAt: true }).limit(1000).get()) as unknown as { data: Stored[] };
+    const page = (await db.collection(collection).where({ _id: _.gt(last) }).orderBy('_id', 'asc').field(Object.fromEntries(fields.map((field) => [field, true]))).limit(1000).get()) as unknown as { data: T[] };
     all.push(...page.data);
     if (page.data.length < 1000) return all;
     last = page.data[page.data.length - 1]._id;
   }
 }
+
+/** Every stored event's user, client id, type, day and times. */
+export const storedEvents = (db: Database): Promise<Stored[]> => readAll<Stored>(db, 'events', ['openid', 'eventId', 'type', 'day', 'at', 'serverAt']);
 
 export function checkDelivery(stored: readonly Stored[], phones: PlayedPhone[]): DeliveryCheck {
   const byUser = new Map<string, Map<string, number>>();

@@ -6,7 +6,7 @@
  * entries and shares of that day; its entries, entry times and share taps are as many.
  */
 import type cloud from 'wx-server-sdk';
-import type { Stored } from './check';
+import { readAll, type Stored } from './check';
 
 type Database = ReturnType<typeof cloud.database>;
 
@@ -36,23 +36,8 @@ export interface CountCheck {
   ok: boolean;
 }
 
-/** Every user-day's counts and counted ids, a page of 1,000 at a time. */
-export async function storedUserDays(db: Database): Promise<CountedDay[]> {
-  const _ = db.command;
-  const all: CountedDay[] = [];
-  for (let last = ''; ; ) {
-    const page = (await db
-      .collection('user_days')
-      .where({ _id: _.gt(last) })
-      .orderBy('_id', 'asc')
-      .field({ openid: true, day: true, entries: true, shareIntents: true, times: true, counted: true })
-      .limit(1000)
-      .get()) as unknown as { data: CountedDay[] };
-    all.push(...page.data);
-    if (page.data.length < 1000) return all;
-    last = page.data[page.data.length - 1]._id;
-  }
-}
+/** Every user-day's counts and counted ids. */
+export const storedUserDays = (db: Database): Promise<CountedDay[]> => readAll<CountedDay>(db, 'user_days', ['openid', 'day', 'entries', 'shareIntents', 'times', 'counted']);
 
 export function checkCounts(userDays: readonly CountedDay[], events: readonly Stored[]): CountCheck {
   const key = (openid: string, day: string): string => `${openid} ${day}`;
