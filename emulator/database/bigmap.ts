@@ -45,6 +45,7 @@ export class BigMap<K, V> implements MapView<K, V> {
   }
 
   has(key: K): boolean {
+    if (this.maps.length === 1) return this.maps[0].has(key);
     return this.holder(key) !== undefined;
   }
 
@@ -64,6 +65,7 @@ export class BigMap<K, V> implements MapView<K, V> {
   }
 
   delete(key: K): boolean {
+    if (this.maps.length === 1) return this.maps[0].delete(key);
     const map = this.holder(key);
     if (!map) return false;
     map.delete(key);
