@@ -9,7 +9,8 @@ const RACES = 3;
 type StoredLedger = SubscriptionLedger & { _id: string; v: number };
 
 /**
- * Changes one user's consent ledger of one template and answers the ledger as stored. The write is
+ * Changes one user's consent ledger of one template and answers the ledger as stored (unwritten when
+ * `change` answers the very ledger it was given). The write is
  * conditional on the version read (a new ledger is added, never overwritten), so the client's report
  * and WeChat's push of one pop-up, arriving at the same moment, each apply to what the other wrote;
  * a lost race is read and applied again, `RACES` times in all.
@@ -20,7 +21,10 @@ export async function changeLedger(db: Database, openid: string, templateId: str
   for (let attempt = 0; attempt < RACES; attempt++) {
     const found = documentsOf<StoredLedger>(await collection.where({ _id }).limit(1).get(), 'subscriptions')[0];
     const v = found?.v ?? 0;
-    const next = change(found ? ledgerOf(found) : newLedger(openid, templateId));
+    const ledger = found ? ledgerOf(found) : newLedger(openid, templateId);
+    const next = change(ledger);
+    // nothing to write: a send finding none left, an answer recorded before
+    if (next === ledger) return ledger;
     if (!found) {
       if ((await addUnlessTaken(db, 'subscriptions', [{ _id, ...next, v: 1 }])) === 'added') return next;
       continue;

@@ -9,7 +9,7 @@ import { checkTemplateData, type TemplateData } from '../shared/keywords';
 import { ValidationError } from '../shared/errors';
 import { escapeKey } from '../shared/keys';
 import { fateOf, messagePage, nextAttemptAt, readSendRequest, readTemplatesRequest, type Fate, type Segment } from '../shared/messages';
-import { hasQuota, readConsentRequest, recordAnswer, recordRefusal, takeSend } from '../shared/subscriptions';
+import { hasQuota, readConsentRequest, recordAnswer, recordRefusal, returnSend, takeSend } from '../shared/subscriptions';
 import { chinaDay } from '../shared/time';
 import { getCloud, type Caller } from './cloud';
 import { changeLedger, ledgersOf } from './ledgers';
@@ -78,11 +78,31 @@ export async function templates(event: Record<string, unknown>, ctx: MessagesCon
 }
 
 /**
+ * Takes one send of the message's ledger (`takeSend`), before WeChat is asked: answers how many it
+ * left, or undefined when there was none to take (nothing is written then).
+ */
+async function takeSendOf(ctx: MessagesContext, message: MessageDoc): Promise<number | undefined> {
+  let left: number | undefined;
+  await changeLedger(ctx.db, message.openid, message.templateId, (ledger) => {
+    left = hasQuota(ledger) ? ledger.quota - 1 : undefined;
+    return left === undefined ? ledger : takeSend(ledger);
+  });
+  return left;
+}
+
+/**
  * One attempt at WeChat for a stored message, and what it made of it: the record's fate, and the
- * ledger (a send taken, or none left after 43101).
+ * ledger (a send taken first, given back when WeChat did not use it, none left after 43101). A
+ * message whose user has no send left when it is taken is `no-quota`, and WeChat is not asked.
  */
 async function attempt(ctx: MessagesContext, message: MessageDoc): Promise<MessageDoc> {
   const at = ctx.now();
+  const left = await takeSendOf(ctx, message);
+  if (left === undefined) {
+    const { _id, ...fields } = message;
+    await ctx.db.collection('messages').doc(_id).set({ data: { ...fields, fate: 'no-quota' } });
+    return { ...message, fate: 'no-quota' };
+  }
   let errcode = 0;
   let msgid: string | undefined;
   let reason: string | undefined;
@@ -111,8 +131,9 @@ async function attempt(ctx: MessagesContext, message: MessageDoc): Promise<Messa
   }
   const { _id, ...fields } = done;
   await ctx.db.collection('messages').doc(_id).set({ data: fields });
-  if (fate === 'sent') await changeLedger(ctx.db, message.openid, message.templateId, (ledger) => (hasQuota(ledger) ? takeSend(ledger) : ledger));
-  if (fate === 'refused') await changeLedger(ctx.db, message.openid, message.templateId, (ledger) => recordRefusal(ledger, at));
+  if (fate === 'refused') await changeLedger(ctx.db, message.openid, message.templateId, (ledger) => recordRefusal(ledger, at, left));
+  // a retry takes a send again when it is due
+  else if (fate !== 'sent') await changeLedger(ctx.db, message.openid, message.templateId, (ledger) => returnSend(ledger, at));
   return done;
 }
 
@@ -281,14 +302,7 @@ export async function retryDue(ctx: MessagesContext): Promise<{ retried: number;
     more = due.length === RETRY_PAGE;
     for (const message of due) {
       if (ctx.now().getTime() - started > ctx.budgetMs) break;
-      const ledger = (await ledgersOf(ctx.db, [message.openid], message.templateId)).get(message.openid);
-      let done: MessageDoc;
-      if (ledger && hasQuota(ledger)) done = await attempt(ctx, message);
-      else {
-        const { _id, ...fields } = message;
-        done = { ...message, fate: 'no-quota' };
-        await ctx.db.collection('messages').doc(_id).set({ data: { ...fields, fate: 'no-quota' } });
-      }
+      const done = await attempt(ctx, message);
       retried++;
       fates[done.fate] = (fates[done.fate] ?? 0) + 1;
     }

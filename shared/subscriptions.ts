@@ -6,8 +6,8 @@
  *   `reject`, `ban` and `filter` grant nothing and take nothing: they are recorded with their time;
  * - a `subscribe_msg_change_event` reject (the user turned the template off in settings; WeChat
  *   pushes rejects only, §D.4) leaves no send;
- * - each successful send takes one; a send WeChat refuses with 43101 (§D.1: refused, not
- *   subscribed, or cancelled) proves none is left.
+ * - each send takes one before WeChat is asked, and gets it back if WeChat did not use it; a send
+ *   WeChat refuses with 43101 (§D.1: refused, not subscribed, or cancelled) proves none was left.
  *
  * One pop-up is told twice: by the client (the `consent` action, reporting what
  * `wx.requestSubscribeMessage` resolved with) and by WeChat (`subscribe_msg_popup_event`). Either
@@ -30,7 +30,7 @@
  * let ledger = newLedger('o-ann', 'T1');
  * ledger = recordAnswer(ledger, { answer: 'accept', at: new Date(t), source: 'client' });               // quota 1
  * ledger = recordAnswer(ledger, { answer: 'accept', at: new Date(t + 2000), source: 'popup-push', id }); // quota 1: the same pop-up
- * if (hasQuota(ledger)) ledger = takeSend(ledger);                                                     // quota 0
+ * if (hasQuota(ledger)) ledger = takeSend(ledger);                                                     // quota 0, then WeChat is asked
  */
 import { ValidationError } from './errors';
 import { isRecord, quoted, refuseUnknown } from './input';
@@ -190,7 +190,8 @@ export function recordSettingsReject(ledger: SubscriptionLedger, at: Date, id?: 
 export const hasQuota = (ledger: SubscriptionLedger): boolean => ledger.quota > 0;
 
 /**
- * The ledger after one successful send. Throws RangeError when no send is left: the caller must
+ * The ledger with one send taken, before WeChat is asked: two sends to one user at once may not
+ * both spend the one send the ledger holds. Throws RangeError when no send is left: the caller must
  * check `hasQuota` first and answer the recipient `no-quota`.
  */
 export function takeSend(ledger: SubscriptionLedger): SubscriptionLedger {
@@ -199,9 +200,23 @@ export function takeSend(ledger: SubscriptionLedger): SubscriptionLedger {
 }
 
 /**
- * The ledger after WeChat refused a send at `at` with 43101 (§D.1): WeChat holds no send for this
- * user and template, whatever Rukou counted, so the quota is 0 and the recipient is not retried.
+ * The ledger with a send taken at `takenAt` given back: WeChat did not use it (an invalid request,
+ * a failure, a retry to come). Unless WeChat said since that none is left (a 43101 or a settings
+ * reject after `takenAt`): then there is nothing to give back.
  */
-export function recordRefusal(ledger: SubscriptionLedger, at: Date): SubscriptionLedger {
-  return { ...ledger, quota: 0, clearedAt: later(ledger.clearedAt, at) };
+export function returnSend(ledger: SubscriptionLedger, takenAt: Date): SubscriptionLedger {
+  return ledger.clearedAt !== undefined && ledger.clearedAt >= takenAt ? ledger : { ...ledger, quota: ledger.quota + 1 };
+}
+
+/**
+ * The ledger after WeChat refused with 43101 (§D.1) a send asked at `at`, taken when it left `left`
+ * sends: WeChat held none then, whatever Rukou counted, so those are void. What changed since the
+ * send was taken stays: a pop-up accepted while the send was out is WeChat's new send, less the
+ * sends taken meanwhile. Answers told in the same second as the refusal still grant (WeChat's push
+ * says seconds only): a count one too high costs one more 43101, one too low a message the user
+ * asked for.
+ */
+export function recordRefusal(ledger: SubscriptionLedger, at: Date, left: number): SubscriptionLedger {
+  const second = Math.floor(at.getTime() / 1000) * 1000;
+  return { ...ledger, quota: Math.max(0, ledger.quota - left), clearedAt: later(ledger.clearedAt, new Date(second - 1)) };
 }

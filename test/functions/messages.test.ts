@@ -102,6 +102,21 @@ test('the same idempotency key sends once, however often it is called', async ()
   expect(await ledger('o-cai', shipped.priTmplId)).toMatchObject({ quota: 1 });
 });
 
+test('sends to one user at the same moment, each with its own key, spend the sends the ledger holds and ask WeChat no more (a break-it pass)', async () => {
+  // three warm workers, so that the three sends of each user run side by side
+  await Promise.all([0, 1, 2].map(() => messages({ action: 'templates' })));
+  const users = ['o-race-1', 'o-race-2', 'o-race-3'];
+  for (const openid of users) await accepts(openid, shipped.priTmplId);
+  const before = await sendCalls();
+  for (const openid of users) {
+    const answers = await Promise.all(['a', 'b', 'c'].map((key) => messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `${openid}-${key}` })));
+    expect(answers.map((answer) => (answer.results as { fate: string }[])[0].fate).sort()).toEqual(['no-quota', 'no-quota', 'sent']);
+    expect(await ledger(openid, shipped.priTmplId)).toMatchObject({ quota: 0 });
+    expect(await quota(emulator.url, openid, shipped.priTmplId)).toBe(0);
+  }
+  expect((await sendCalls()) - before).toBe(users.length);
+});
+
 test('a send stopped between its record and WeChat\'s answer (a crash) is never sent again: at most once', async () => {
   await accepts('o-crash', shipped.priTmplId);
   // what a send that died after writing its record, before or after WeChat took the message, leaves

@@ -14,6 +14,7 @@ import {
   recordAnswer,
   recordRefusal,
   recordSettingsReject,
+  returnSend,
   type SubscriptionLedger,
   takeSend,
 } from '../../shared/subscriptions';
@@ -63,7 +64,7 @@ describe('one pop-up answered once grants one send, however it is told', () => {
   it('two pop-ups within a minute or so that arrive crosswise may count one send too many (documented; the next 43101 corrects it)', () => {
     const crosswise = [push('accept', 50), client('accept', 100), client('accept', 0), push('accept', 110)].reduce(recordAnswer, fresh());
     expect(crosswise.quota).toBe(3);
-    expect(recordRefusal(crosswise, at(200)).quota).toBe(0);
+    expect(recordRefusal(takeSend(crosswise), at(200), 2).quota).toBe(0);
   });
 
   it('a grant and a refusal of the same minute do not pair', () => {
@@ -102,19 +103,36 @@ describe('what empties the ledger', () => {
     expect(recordSettingsReject(rejected, at(200), 'evt:change')).toBe(rejected);
   });
 
-  it('43101 leaves nothing, whatever was counted', () => {
-    expect(recordRefusal(granted, at(200))).toMatchObject({ quota: 0, clearedAt: at(200) });
+  it('43101 leaves nothing of what was counted when the send was taken', () => {
+    expect(recordRefusal(takeSend(granted), at(200), 1)).toMatchObject({ quota: 0, clearedAt: new Date(at(200).getTime() - 1) });
   });
 
-  it('an accept from before the clearing, arriving late, grants nothing; one after it grants', () => {
-    const cleared = recordRefusal(fresh(), at(200));
+  it('a pop-up accepted while the refused send was out is kept, less the sends taken meanwhile', () => {
+    const taken = takeSend(recordAnswer(fresh(), client('accept', 0)));
+    const acceptedMeanwhile = recordAnswer(taken, push('accept', 100));
+    expect(recordRefusal(acceptedMeanwhile, at(101), 0).quota).toBe(1);
+    expect(recordRefusal(takeSend(acceptedMeanwhile), at(101), 0).quota).toBe(0);
+    // counted two, WeChat held none: a send out and another taken after it leave none
+    expect(recordRefusal(takeSend(takeSend(apply(granted))), at(200), 1).quota).toBe(0);
+  });
+
+  it('an accept from before the clearing, arriving late, grants nothing; one after it, or told in its second, grants', () => {
+    const cleared = recordRefusal(fresh(), at(200.5), 0);
     expect(recordAnswer(cleared, push('accept', 150)).quota).toBe(0);
+    expect(recordAnswer(cleared, push('accept', 200)).quota).toBe(1);
     expect(recordAnswer(cleared, push('accept', 250)).quota).toBe(1);
   });
 
   it('the other half of a pop-up arriving after a 43101 does not bring the send back', () => {
-    const ledger = apply(fresh(), (l) => recordAnswer(l, client('accept', 0)), (l) => recordRefusal(l, at(5)), (l) => recordAnswer(l, push('accept', 1)));
+    const ledger = apply(fresh(), (l) => recordAnswer(l, client('accept', 0)), (l) => recordRefusal(takeSend(l), at(5), 0), (l) => recordAnswer(l, push('accept', 1)));
     expect(ledger.quota).toBe(0);
+  });
+
+  it('a send WeChat did not use is given back, unless WeChat said since that none is left', () => {
+    const taken = takeSend(granted);
+    expect(returnSend(taken, at(200)).quota).toBe(2);
+    expect(returnSend(recordSettingsReject(taken, at(201)), at(200)).quota).toBe(0);
+    expect(returnSend(recordSettingsReject(taken, at(199)), at(200)).quota).toBe(1);
   });
 });
 
@@ -133,7 +151,8 @@ describe('the ledger stays bounded and never changes the one given', () => {
     recordAnswer(ledger, push('accept', 1));
     takeSend(ledger);
     recordSettingsReject(ledger, at(2));
-    recordRefusal(ledger, at(3));
+    recordRefusal(ledger, at(3), 0);
+    returnSend(ledger, at(4));
     expect(ledger).toEqual(copy);
   });
 });
@@ -181,7 +200,7 @@ describe('for any pop-ups, told in any order', () => {
   it('the quota is never negative and the answers never more than kept, whatever happens', () => {
     const step = fc.oneof(
       fc.record({ kind: fc.constant('answer' as const), answer: fc.constantFrom(...CONSENT_ANSWERS), source: fc.constantFrom('client' as const, 'popup-push' as const), seconds: fc.integer({ min: 0, max: 3600 }) }),
-      fc.record({ kind: fc.constantFrom('send' as const, 'refused' as const, 'settings' as const), seconds: fc.integer({ min: 0, max: 3600 }) }),
+      fc.record({ kind: fc.constantFrom('send' as const, 'refused' as const, 'returned' as const, 'settings' as const), seconds: fc.integer({ min: 0, max: 3600 }) }),
     );
     fc.assert(
       fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
@@ -190,7 +209,8 @@ describe('for any pop-ups, told in any order', () => {
           const previous = ledger;
           if (s.kind === 'answer') ledger = recordAnswer(ledger, { answer: s.answer, at: at(s.seconds), source: s.source });
           if (s.kind === 'send' && hasQuota(ledger)) ledger = takeSend(ledger);
-          if (s.kind === 'refused') ledger = recordRefusal(ledger, at(s.seconds));
+          if (s.kind === 'refused' && hasQuota(ledger)) ledger = recordRefusal(takeSend(ledger), at(s.seconds), ledger.quota - 1);
+          if (s.kind === 'returned' && hasQuota(ledger)) ledger = returnSend(takeSend(ledger), at(s.seconds));
           if (s.kind === 'settings') ledger = recordSettingsReject(ledger, at(s.seconds));
           expect(ledger.quota).toBeGreaterThanOrEqual(0);
           expect(ledger.quota - previous.quota).toBeLessThanOrEqual(1);
