@@ -19,7 +19,7 @@ import {
 import { channelPipelines, withChannels, type RegisteredChannel } from '../shared/channel-rollup';
 import { goalKeysPipeline, goalNamesPipeline, goalSection, goalTimesPipeline, goalUsersPipeline, keysByDimension, type GoalOutputs } from '../shared/goal-rollup';
 import type { RevisionDoc } from '../shared/model';
-import { retentionOf, retentionPipelines, type CohortPart, type RetentionRow } from '../shared/retention';
+import { daysCountingFor, MAX_AGE, retentionOf, retentionPipelines, waitingPartsOf, type CohortPart, type RetentionRow } from '../shared/retention';
 import { revisionUpdates } from '../shared/revisions';
 import { SEND_KINDS, SEND_SETTLE_DAYS, sendStats, sendsPipeline, type SendRow } from '../shared/sends';
 import { addDays, chinaDay, dayRange, daysBetween, FIRST_DAY } from '../shared/time';
@@ -132,26 +132,28 @@ const isPlainValue = (value: unknown): boolean => typeof value !== 'object' || v
 /**
  * Stores a day's rollup in place of what was there, but its cohort's retention that the days
  * after it wrote (`retention.days`, `retention.returns`, theirs to write): each field of a stored
- * document is set anew, and a new one is set whole.
+ * document is set anew, and a new one is set whole. `waiting`: its parts for cohorts without a
+ * rollup, kept in it (`waitingParts`) until they have one.
  */
-async function storeRollup(db: Database, doc: RollupDoc, stored: boolean, counter: RequestCounter): Promise<void> {
+async function storeRollup(db: Database, doc: RollupDoc, waiting: readonly CohortPart[], stored: boolean, counter: RequestCounter): Promise<void> {
   const { _id, retention, ...content } = doc;
+  const waitingParts = waiting.length > 0 ? waitingPartsOf(waiting) : undefined;
   counter.count += 1;
   if (!stored) {
-    await db.collection('rollups_daily').doc(_id).set({ data: { ...content, ...(retention ? { retention } : {}) } });
+    await db.collection('rollups_daily').doc(_id).set({ data: { ...content, ...(retention ? { retention } : {}), ...(waitingParts ? { waitingParts } : {}) } });
     return;
   }
   const _ = db.command;
   // a nested object is merged field by field unless `set`: each field is replaced whole
   const data: Record<string, unknown> = Object.fromEntries(Object.entries(content).map(([key, value]) => [key, isPlainValue(value) ? value : _.set(value)]));
   if (retention) data.retention = { cohort: _.set(retention.cohort), reactivated: _.set(retention.reactivated) };
+  data.waitingParts = waitingParts ? _.set(waitingParts) : _.remove();
   await db.collection('rollups_daily').doc(_id).update({ data });
 }
 
 /**
- * Writes what a day counted for each earlier cohort into that cohort's document (not a final one):
- * one update per cohort, of the fields this day owns there. A cohort with no rollup has nothing to
- * hold them (its day was never rolled up): a backfill rolls a cohort's day before the days after.
+ * Writes what a day counted for each earlier cohort into that cohort's document: one update per
+ * cohort, of the fields this day owns there.
  */
 async function storeCohortParts(db: Database, parts: readonly CohortPart[], counter: RequestCounter): Promise<void> {
   const _ = db.command;
@@ -160,6 +162,37 @@ async function storeCohortParts(db: Database, parts: readonly CohortPart[], coun
     const fields = { returns: { [age]: _.set(returns) }, ...(day ? { days: { [age]: _.set(day) } } : {}) };
     await db.collection('rollups_daily').where({ _id: cohortDay, final: _.neq(true) }).update({ data: { retention: fields } });
   }
+}
+
+/**
+ * Stores a day's rollup and what it counted for the cohorts before it: into each cohort's document
+ * (not a final one), or, for a cohort with no rollup yet, into its own (`waitingParts`). A day rolled
+ * up for the first time then takes the parts the days after it keep for it, so that a backfill of
+ * older days after the later ones (the timer's first week, then history) loses none. A cohort and a
+ * later day rolled up at once each write before they read, so one of them sees the other.
+ */
+async function storeDay(db: Database, rolled: DayRollup, stored: boolean, counter: RequestCounter): Promise<void> {
+  const cohorts = await storedRollups(db, rolled.cohorts.map((part) => part.cohortDay), counter);
+  const waiting = rolled.cohorts.filter((part) => !cohorts.has(part.cohortDay));
+  await storeRollup(db, rolled.doc, waiting, stored, counter);
+  await storeCohortParts(db, rolled.cohorts.filter((part) => cohorts.get(part.cohortDay) === false), counter);
+  if (waiting.length > 0) {
+    const since = await storedRollups(db, waiting.map((part) => part.cohortDay), counter);
+    await storeCohortParts(db, waiting.filter((part) => since.get(part.cohortDay) === false), counter);
+  }
+  if (stored) return;
+  const _ = db.command;
+  const path = `waitingParts.${rolled.doc._id}`;
+  counter.count += 1;
+  const keeping = documentsOf<Pick<RollupDoc, 'waitingParts'>>(
+    await db.collection('rollups_daily').where({ _id: _.in(daysCountingFor(rolled.doc._id)), [path]: _.exists(true) }).field({ [path]: true }).limit(MAX_AGE).get(),
+    'rollups_daily',
+  );
+  const parts = keeping.flatMap((doc) => {
+    const part = doc.waitingParts?.[rolled.doc._id];
+    return part ? [{ cohortDay: rolled.doc._id, ...part }] : [];
+  });
+  await storeCohortParts(db, parts, counter);
 }
 
 /**
@@ -194,8 +227,7 @@ export async function rollupDays(db: Database, days: string[], counter: RequestC
         await steps.save().catch(() => undefined);
         throw error;
       }
-      await storeRollup(db, rolled.doc, stored.has(day), counter);
-      await storeCohortParts(db, rolled.cohorts, counter);
+      await storeDay(db, rolled, stored.has(day), counter);
       if (parts.has(day)) await removePart(db, day, counter);
       written.push(rolled.doc);
     }

@@ -84,6 +84,15 @@ export interface CohortPart {
   returns: RetentionCounts;
 }
 
+/** A cohort part kept in its day's own document while the cohort has no rollup (`RollupDoc.waitingParts`). */
+export type WaitingPart = Omit<CohortPart, 'cohortDay'>;
+
+/** Parts as `RollupDoc.waitingParts` keeps them: by cohort day. */
+export const waitingPartsOf = (parts: readonly CohortPart[]): Record<string, WaitingPart> => Object.fromEntries(parts.map(({ cohortDay, ...part }) => [cohortDay, part]));
+
+/** The days whose rollups count for the cohort of `day`, and so may keep parts waiting for it. */
+export const daysCountingFor = (day: string): string[] => Array.from({ length: MAX_AGE }, (_, i) => addDays(day, i + 1));
+
 /** One row of either pipeline: a key of a dimension (`total` for all) at an age, with its users and first returns. */
 export interface RetentionRow {
   _id: { age?: unknown; by: unknown; key: unknown };

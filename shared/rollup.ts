@@ -24,7 +24,7 @@ import type { GoalDay } from './goal-rollup';
 import { unescapeKey } from './keys';
 import { ratio } from './ratio';
 import { sceneNames } from './scenes';
-import type { RetentionSection } from './retention';
+import type { RetentionSection, WaitingPart } from './retention';
 import { sendsPipeline, sendStats, type SendCounts, type SendRow } from './sends';
 import { SESSION_GAP_MS } from './session';
 import { chinaDayEnd, MAX_EVENT_AGE_MS, DAY_MS } from './time';
@@ -143,6 +143,13 @@ export interface RollupDoc {
    * documents written before `rollup-6`.
    */
   retention?: RetentionSection;
+  /**
+   * What the day counted for the cohorts of the 30 days before it that had no rollup when it was
+   * rolled up, by cohort day: the cohort's own rollup, when it comes (a backfill of older days),
+   * writes them into its `retention`. Kept until the day is rolled up again; absent when every
+   * cohort had its rollup.
+   */
+  waitingParts?: Record<string, WaitingPart>;
   /**
    * The day's goals by name, and by model, dimension and key what was credited to each (names and
    * keys escaped; `shared/goal-rollup.ts`); absent before `rollup-6`.

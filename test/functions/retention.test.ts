@@ -383,3 +383,14 @@ test('admin retention refuses what is off its contract, naming the field', async
   expect(await refusal({ ...range, to: '2025-03-02' })).toMatchObject({ code: 'LIMIT_EXCEEDED' });
   expect((await invokeAs(emulator.url, 'admin', range, { openid: 'o-gen-00', appid: APP })).result).toMatchObject({ error: { code: 'NOT_OPERATOR' } });
 });
+
+test('a cohort rolled up after the days after it gets what they counted for it (a backfill of older history after the timer rolled the later days; a break-it pass)', async () => {
+  const cohort = 12;
+  expect(truthOf(dayOf(cohort)).returns[1].users).toBeGreaterThan(0);
+  // the cohort's day as if never rolled up, and the days after it rolled up without it
+  await db.collection('rollups_daily').doc(dayOf(cohort)).remove();
+  expect(await admin({ action: 'backfill', from: dayOf(cohort + 1), to: dayOf(DAYS - 1) })).toMatchObject({ remaining: null });
+  expect(await admin({ action: 'backfill', from: dayOf(cohort), to: dayOf(cohort) })).toMatchObject({ rolledUp: [dayOf(cohort)], remaining: null });
+  await expectRetentionEqualsTruth(DAYS - 1);
+  expect(await admin({ action: 'retention', from: dayOf(0), to: dayOf(DAYS - 1), limit: 100 })).toEqual(adminTruth(0, DAYS - 1, null, RETENTION_DAYS, 100, DAYS - 1));
+});
