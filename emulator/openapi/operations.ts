@@ -33,18 +33,27 @@ function protobuf<T>(what: string, decode: () => T): T {
   }
 }
 
-/** A svrkit call (an SDK built-in such as cloud.getOpenData): protobuf in, protobuf out. */
-type SvrkitApi = (wechat: WeChat, reqData: Buffer, caller: Caller) => { request: unknown; response: unknown; respData: Buffer };
+/**
+ * A svrkit call (an SDK built-in such as cloud.getOpenData): protobuf in, protobuf out; `fault`, the
+ * API whose fault (`POST /__rukou/wechat/faults`) answers it instead.
+ */
+interface SvrkitApi {
+  fault: string;
+  serve: (wechat: WeChat, reqData: Buffer, caller: Caller) => { request: unknown; response: unknown; respData: Buffer };
+}
 
 const SVRKIT_APIS: Record<string, SvrkitApi> = {
-  ApiGetOpenDataByCloudId: (wechat, reqData, caller) => {
-    const request = protobuf('reqData', () => decodeOpenDataRequest(reqData));
-    const list = wechat.openData(request.cloudidList, caller);
-    return {
-      request: { cloudidList: request.cloudidList },
-      response: { list },
-      respData: encodeOpenDataResponse({ dataList: list.map((item) => ({ cloudId: item.cloudID, json: JSON.stringify(item) })) }),
-    };
+  ApiGetOpenDataByCloudId: {
+    fault: 'cloudbase.getOpenData',
+    serve: (wechat, reqData, caller) => {
+      const request = protobuf('reqData', () => decodeOpenDataRequest(reqData));
+      const list = wechat.openData(request.cloudidList, caller);
+      return {
+        request: { cloudidList: request.cloudidList },
+        response: { list },
+        respData: encodeOpenDataResponse({ dataList: list.map((item) => ({ cloudId: item.cloudID, json: JSON.stringify(item) })) }),
+      };
+    },
   },
 };
 
@@ -107,7 +116,13 @@ export async function callOpenApi(params: Params, deps: OpenApiDeps): Promise<Bu
       deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: NO_PERMISSION, response: null });
       return refusal(NO_PERMISSION);
     }
-    const { request, response, respData } = api(deps.wechat, reqData, caller);
+    // the SDK reads a failed svrkit call from svrkitErrorCode alone ("internal svrkit error, code …")
+    const fault = deps.wechat.takeFault(api.fault);
+    if (fault !== undefined) {
+      deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: fault, response: null });
+      return encodeCommOpenApiResp({ svrkitErrorCode: fault, httpCode: 200 });
+    }
+    const { request, response, respData } = api.serve(deps.wechat, reqData, caller);
     deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request, errCode: 0, response });
     return encodeCommOpenApiResp({ respData, contentType: 'application/octet-stream', httpCode: 200 });
   }

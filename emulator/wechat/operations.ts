@@ -131,7 +131,7 @@ export class WeChat {
       'urllink.generate': (request) => ({ json: codes.generateLink(request) }),
     };
     this.apis = Object.fromEntries(
-      Object.entries(served).map(([name, api]): [string, WeChatApi] => [name, (request, caller) => this.faulted(name) ?? api(request, caller)]),
+      Object.entries(served).map(([name, api]): [string, WeChatApi] => [name, (request, caller) => this.faultAnswer(name) ?? api(request, caller)]),
     );
   }
 
@@ -145,11 +145,17 @@ export class WeChat {
     this.faults.set(fault.api, { ...fault });
   }
 
-  private faulted(api: string): WeChatAnswer | undefined {
+  /** The errcode of the fault set for `api`, counting this call against its `times`; undefined when none is set. */
+  takeFault(api: string): number | undefined {
     const fault = this.faults.get(api);
     if (!fault) return undefined;
     if (--fault.times <= 0) this.faults.delete(api);
-    return { json: { errcode: fault.errcode, errmsg: FAULT_MESSAGES[fault.errcode] ?? `simulated fault ${fault.errcode}` } };
+    return fault.errcode;
+  }
+
+  private faultAnswer(api: string): WeChatAnswer | undefined {
+    const errcode = this.takeFault(api);
+    return errcode === undefined ? undefined : { json: { errcode, errmsg: FAULT_MESSAGES[errcode] ?? `simulated fault ${errcode}` } };
   }
 
   /** What wx.getShareInfo / wx.getGroupEnterInfo give the client: a cloudID for the group info. */
