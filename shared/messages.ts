@@ -8,7 +8,7 @@
  * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
  */
 import { readOpenedPage, URL_KEYS, withQueryParam } from './entry';
-import { ValidationError } from './errors';
+import { LimitError, ValidationError } from './errors';
 import { isRecord, refuseUnknown, textProblem } from './input';
 import { daysBetween, isChinaDay } from './time';
 
@@ -121,7 +121,10 @@ function readSegment(segment: unknown): Segment {
       return value;
     };
     const entered = { category: text(category, `${field}.entered.category`), from: day(from, 'from'), to: day(to, 'to') };
-    if (entered.from > entered.to || daysBetween(entered.from, entered.to) >= MAX_SEGMENT_DAYS) throw new ValidationError(`${field}.entered spans from ≤ to, at most ${MAX_SEGMENT_DAYS} days.`, `${field}.entered.to`);
+    if (entered.from > entered.to) throw new ValidationError(`${field}.entered ends (${entered.to}) before it starts (${entered.from}).`, `${field}.entered.to`);
+    const days = daysBetween(entered.from, entered.to) + 1;
+    // a limit, as a range of stats past its days is
+    if (days > MAX_SEGMENT_DAYS) throw new LimitError(`${field}.entered spans ${days} days; at most ${MAX_SEGMENT_DAYS}.`, `${field}.entered.to`);
     return { entered };
   }
   throw new ValidationError(`to.segment must be one of ${SEGMENT_EXAMPLE}.`, field);

@@ -263,6 +263,10 @@ describe('sends to a segment', () => {
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
     }
+    // past its days, a limit, as a range of stats is (92 days is the most: 2024-01-01 … 2024-04-01)
+    const entered = (to: string): Record<string, unknown> => ({ segment: { entered: { category: 'Quick entry', from: '2024-01-01', to } } });
+    expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: entered('2024-04-02'), data: DATA, idempotencyKey: 'seg-long' })).toMatchObject({ error: { code: 'LIMIT_EXCEEDED', field: 'to.segment.entered.to', message: 'to.segment.entered spans 93 days; at most 92.' } });
+    expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: entered('2024-04-01'), data: DATA, idempotencyKey: 'seg-long' })).toMatchObject({ done: true });
   });
 });
 
