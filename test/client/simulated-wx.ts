@@ -288,6 +288,12 @@ export class SimulatedPhone {
    * on a weak signal) and fails them like a network error: the function ran, the phone cannot know.
    */
   lostAnswers = 0;
+  /**
+   * How long an answer takes to come back, on the phone's clock (0: at once). On a real phone a call
+   * is out for tens to hundreds of milliseconds, long enough for the user to hide the app meanwhile;
+   * the backend runs at once, and the answer reaches the app this much later.
+   */
+  networkMs = 0;
   /** false: an old base library without `wx.getEnterOptionsSync` (before 2.9.4). */
   enterOptionsSync = true;
   /** true: a runtime that gives `scene` as a string ("1168", §G.4), in both the lifecycle and the sync options. */
@@ -412,10 +418,11 @@ export class SimulatedPhone {
           });
           this.track(answer);
           // a killed process never hears its answers, a suspended one hears them when it runs again
+          const arrive = (run: () => void): void => void (this.networkMs > 0 ? this.clock.setTimeout(run, this.networkMs) : run());
           return new Promise((resolve, reject) =>
             answer.then(
-              (value) => alive() && this.whenRunning(() => resolve(value)),
-              (error) => alive() && this.whenRunning(() => reject(error)),
+              (value) => arrive(() => alive() && this.whenRunning(() => resolve(value))),
+              (error) => arrive(() => alive() && this.whenRunning(() => reject(error))),
             ),
           );
         },

@@ -615,10 +615,13 @@ describe('the outbox in storage', () => {
     phone.launch(HOME);
     const page = phone.openPage(refusedRoute('r1'), {}, { onShareAppMessage: () => ({ title: 'Item' }) });
     expect((page.onShareAppMessage?.({ from: 'menu' }) as ChatShare).path).toMatch(/rk_sh=\w+$/);
+    // the share panel, a chat picked, and the visit's end
+    phone.hide();
+    phone.show(HOME);
     phone.hide();
     await phone.settle();
     expect(phone.storageBytes(STORAGE_KEY)).toBe(0);
-    expect([...server.stored.values()].map((event) => event.type)).toEqual(['enter', 'share', 'hide']);
+    expect([...server.stored.values()].map((event) => event.pause ?? event.type)).toEqual(['enter', 'share', 'share', 'hide']);
     expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 0, rejected: 1 });
     // offline, the outbox in memory keeps to its capacity and counts what it drops
     phone.online = false;
@@ -633,7 +636,7 @@ describe('the outbox in storage', () => {
     // d … h were kept; the new entry pushes d out
     expect(phone.tracker?.counts()).toEqual({ queued: 5, dropped: 4, rejected: 1 });
     await phone.settle();
-    expect([...server.stored.values()].slice(3).map((event) => event.path ?? event.type)).toEqual(['pages/e/e', 'pages/f/f', 'pages/g/g', 'pages/h/h', 'enter']);
+    expect([...server.stored.values()].slice(4).map((event) => event.path ?? event.type)).toEqual(['pages/e/e', 'pages/f/f', 'pages/g/g', 'pages/h/h', 'enter']);
     expect(phone.tracker?.counts()).toEqual({ queued: 0, dropped: 4, rejected: 1 });
   });
 
@@ -904,6 +907,22 @@ describe('shares', () => {
     expect(phone.calls).toHaveLength(2);
     expect((phone.calls[1].data.events as { type: string }[]).map((event) => event.type)).toEqual(['page', 'share']);
     expect(phone.clock.pending()).toEqual([]);
+  });
+
+  test('the share panel\'s hide while the share is still on its way rides along: no call of its own (a break-it pass)', async () => {
+    const server = memoryTrack();
+    const phone = phoneWithPrefix('u1', server.backend);
+    phone.networkMs = 300;
+    phone.launch(HOME);
+    phone.tracker?.flush();
+    await phone.advance(1000);
+    const page = phone.openPage('pages/detail/detail', { id: '7' }, { onShareAppMessage: () => ({}) });
+    phone.shareFromMenu(page);
+    await phone.advance(phone.systemScreenMs + 1000);
+    expect(phone.calls.map((call) => (call.data.events as { type: string }[]).map((event) => event.type))).toEqual([['enter'], ['page', 'share']]);
+    phone.hide();
+    await phone.advance(1000);
+    expect((phone.calls[2].data.events as { type: string; pause?: string }[]).map((event) => event.pause ?? event.type)).toEqual(['share', 'hide']);
   });
 
   test('a share during a backoff wait is sent by the share panel\'s hide, not after the wait', async () => {

@@ -88,7 +88,8 @@ export function createDelivery(queue: Queue, wx: TrackerWx, clock: Clock, option
   const schedule = (): void => {
     const waiting = queue.peek(BATCH_EVENTS, held);
     const delay = hidden() ? 0 : ENTRY_DELAY_MS;
-    const due = Math.min(...waiting.map((event) => dueAt(event, delay))) - clock.now();
+    // what is on its way is not due again: a pause's hide behind a share in flight would go alone after it
+    const due = Math.min(...waiting.filter((event) => !sending.has(event.id)).map((event) => dueAt(event, delay))) - clock.now();
     if (silent || waiting.length === BATCH_EVENTS || due <= 0) flush();
     else if (due < Infinity) wait(due);
   };
