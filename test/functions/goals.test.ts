@@ -139,6 +139,19 @@ describe('reported by the operator\'s function', () => {
     expect(await goalDoc('o-lou', 'order_paid', 'CAP')).toMatchObject({ verified: true, value: 5000 });
   });
 
+  it('the function\'s verified report racing the phone\'s reports of the same goal is stored: answered UPSTREAM, the function sends it again (a break-it pass)', async () => {
+    const now = await emulatorNow(emulator.url);
+    await track('o-race', [enter(now - 10 * MINUTE, 1089)]);
+    // warm workers, so that the reports run side by side
+    await Promise.all([0, 1, 2, 3, 4].map(() => track('o-race-warm', [page(now)])));
+    const answers = await Promise.all([
+      ...[0, 1, 2, 3].map(() => track('o-race', [goal(now - MINUTE, 'order_paid', 'R-1', 1)])),
+      reportFromServer('o-race', 'order_paid', 'R-1', 5000),
+    ]);
+    expect(answers.every((answer) => answer.accepted.length === 1)).toBe(true);
+    expect(await goalDoc('o-race', 'order_paid', 'R-1')).toMatchObject({ verified: true, value: 5000 });
+  });
+
   it('the same goal from both sides counts once, in either order; the verified value wins and the earliest report sets its time', async () => {
     const now = await emulatorNow(emulator.url);
     // the phone's report first, a minute before the server's, with another value
