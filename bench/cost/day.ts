@@ -58,6 +58,12 @@ export const DAY = {
    */
   extraViewsMean: 4.7,
   maxViews: 40,
+  /**
+   * How long a call is out before its answer reaches the phone: a mobile round trip and the
+   * function's own time. Long enough for the user to act meanwhile (the share panel hides the app
+   * while the share's call is out).
+   */
+  networkMs: 300,
   /** Time on a page before the next one, log-uniform: seconds to a minute. Against the 50 s an entry may wait, this is what decides whether a visit is one batch or two (its entry's, then its end's). */
   viewGapMs: [3_000, 60_000] as Span,
   /** A session opens a system screen (an image preview, a chooser, a payment …) once, with this chance, for this long: a pause, whose hide sends the visit's entry if it still waits. */

@@ -134,6 +134,7 @@ class DayPlayer {
     const user = this.day.users[step.user];
     const kept = this.phones.get(user.openid);
     const phone: SimulatedPhone = kept ?? new SimulatedPhone(user.openid, gatewayOf(this.url, () => phone), {}, step.at + user.clockOffsetMs);
+    phone.networkMs = this.day.parameters.networkMs;
     this.phones.set(user.openid, phone);
     const player: Player = { user, phone };
     const instant = (): number => phone.clock.now() - user.clockOffsetMs;
