@@ -165,15 +165,19 @@ function post(emulator: Target, route: string, body: unknown, headers: Record<st
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Some of what a call asked for was refused or failed: `track`'s rejected events, a channel call's failed rows (a count) or renewals (a list). */
+const refusedSome = (result: Record<string, unknown>): boolean =>
+  (Array.isArray(result.rejected) && result.rejected.length > 0) || (typeof result.failed === 'number' && result.failed > 0) || (Array.isArray(result.failed) && result.failed.length > 0);
+
 /**
  * Whether an answer refuses: a status of 400 or more (the emulator's own `{code}`), the gateway's
- * `errCode`, a function's `{error: {code, message}}` result, or events it rejected (track).
+ * `errCode`, a function's `{error: {code, message}}` result, or a part of the call refused (`refusedSome`).
  */
 function refuses({ status, body }: Answer): boolean {
   if (status >= 400 || !isObject(body)) return true;
   if ('errCode' in body) return true;
   const { result } = body;
-  return isObject(result) && (isObject(result.error) || (Array.isArray(result.rejected) && result.rejected.length > 0));
+  return isObject(result) && (isObject(result.error) || refusedSome(result));
 }
 
 /** Prints the answer as JSON; a refusal sets exit status 1. */

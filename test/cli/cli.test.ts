@@ -265,6 +265,16 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(answer(accepted)).toMatchObject({ result: { accepted: ['page-0001'], rejected: [] } });
   });
 
+  test("invoke: createChannels with a failed row exits 1, all rows created 0 (a break-it pass)", async () => {
+    const rows = (...keys: string[]): string => JSON.stringify({ action: 'createChannels', rows: keys.map((key) => ({ key, name: `Poster ${key}`, kind: 'wxacode', page: 'pages/index/index' })) });
+    const some = await rukou(['invoke', 'admin', '--url', emulator.url, '--openid', 'o-operator', '--data', rows('cli-poster-1', 'no spaces')]);
+    expect(some.status).toBe(1);
+    expect(answer(some)).toMatchObject({ result: { created: 1, failed: 1 } });
+    const all = await rukou(['invoke', 'admin', '--url', emulator.url, '--openid', 'o-operator', '--data', rows('cli-poster-2')]);
+    expect(all.status).toBe(0);
+    expect(answer(all)).toMatchObject({ result: { created: 1, failed: 0 } });
+  });
+
   test('invoke and trigger: an errCode (no such function) exits 1', async () => {
     for (const args of [['invoke', 'nothing', '--openid', 'o-1'], ['trigger', 'nothing']]) {
       const run = await rukou([...args, '--url', emulator.url]);
