@@ -10,10 +10,13 @@
 import { readOpenedPage, URL_KEYS, withQueryParam } from './entry';
 import { LimitError, ValidationError } from './errors';
 import { isRecord, refuseUnknown, textProblem } from './input';
+import { CATEGORIES, UNKNOWN_CATEGORY } from './scenes';
 import { daysBetween, isChinaDay } from './time';
 
 /** Recipients one send names at most; a larger audience is several sends (each resumable). */
 export const MAX_RECIPIENTS = 1000;
+/** The categories a segment may name: the catalog's, and the one of scenes it does not know. */
+const SEGMENT_CATEGORIES: readonly string[] = [...CATEGORIES, UNKNOWN_CATEGORY];
 /** Days an `entered` segment spans at most. */
 export const MAX_SEGMENT_DAYS = 92;
 /** Attempts of one message before a retryable failure is final (`failed`). */
@@ -101,13 +104,18 @@ function readSegment(segment: unknown): Segment {
     if (typeof value !== 'string' || value.length === 0 || value.length > 64 || textProblem(value)) throw new ValidationError(`${at} must be text of 1 to 64 characters.`, at);
     return value;
   };
+  // a category no entry carries would match nobody, without a word: a misspelt one is refused
+  const category = (value: unknown, at: string): string => {
+    if (typeof value !== 'string' || !SEGMENT_CATEGORIES.includes(value)) throw new ValidationError(`${at} must be one of the categories: ${SEGMENT_CATEGORIES.join(', ')}.`, at);
+    return value;
+  };
   if (kind === 'quota' && segment.quota === true) return { quota: true };
   if (kind === 'firstTouch' && isRecord(segment.firstTouch)) {
     const touch = segment.firstTouch;
     const by = onlyKey(touch);
     const at = `${field}.firstTouch.${by}`;
     if (by === 'channel') return { firstTouch: { channel: text(touch.channel, at) } };
-    if (by === 'category') return { firstTouch: { category: text(touch.category, at) } };
+    if (by === 'category') return { firstTouch: { category: category(touch.category, at) } };
     if (by === 'scene') {
       if (!Number.isSafeInteger(touch.scene) || (touch.scene as number) < 0) throw new ValidationError(`${at} must be a scene value, a whole number.`, at);
       return { firstTouch: { scene: touch.scene as number } };
@@ -115,12 +123,12 @@ function readSegment(segment: unknown): Segment {
     throw new ValidationError('to.segment.firstTouch names one of channel, scene or category.', `${field}.firstTouch`);
   }
   if (kind === 'entered' && isRecord(segment.entered)) {
-    const { category, from, to } = segment.entered;
+    const { category: named, from, to } = segment.entered;
     const day = (value: unknown, name: string): string => {
       if (!isChinaDay(value)) throw new ValidationError(`${field}.entered.${name} must be a day written YYYY-MM-DD.`, `${field}.entered.${name}`);
       return value;
     };
-    const entered = { category: text(category, `${field}.entered.category`), from: day(from, 'from'), to: day(to, 'to') };
+    const entered = { category: category(named, `${field}.entered.category`), from: day(from, 'from'), to: day(to, 'to') };
     if (entered.from > entered.to) throw new ValidationError(`${field}.entered ends (${entered.to}) before it starts (${entered.from}).`, `${field}.entered.to`);
     const days = daysBetween(entered.from, entered.to) + 1;
     // a limit, as a range of stats past its days is

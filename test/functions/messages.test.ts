@@ -260,6 +260,9 @@ describe('sends to a segment', () => {
       [{ segment: { firstTouch: { channel: '' } } }, 'to.segment.firstTouch.channel'],
       [{ segment: { entered: { category: 'Quick entry', from: '2024-05-20', to: '2024-01-01' } } }, 'to.segment.entered.to'],
       [{ segment: { quota: true, firstTouch: { scene: 1 } } }, 'to.segment'],
+      // a category no entry carries (a break-it pass: it was taken, and matched nobody)
+      [{ segment: { firstTouch: { category: 'No such' } } }, 'to.segment.firstTouch.category'],
+      [{ segment: { entered: { category: 'quick entry', from: '2024-05-20', to: '2024-05-20' } } }, 'to.segment.entered.category'],
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
     }
