@@ -145,6 +145,13 @@ export class WeChat {
     this.faults.set(fault.api, { ...fault });
   }
 
+  /** Forgets every fault set and not yet used up; answers how many there were. */
+  clearFaults(): number {
+    const count = this.faults.size;
+    this.faults.clear();
+    return count;
+  }
+
   /** The errcode of the fault set for `api`, counting this call against its `times`; undefined when none is set. */
   takeFault(api: string): number | undefined {
     const fault = this.faults.get(api);

@@ -162,5 +162,10 @@ export function wechatRoutes(wechat: WeChat, pushes: Pushes, now: () => number):
       wechat.setFault(fault);
       return { fault };
     }),
+    {
+      method: 'DELETE',
+      prefix: '/__rukou/wechat/faults',
+      handle: (_req, res) => answer(res, () => ({ cleared: wechat.clearFaults() })),
+    },
   ];
 }

@@ -236,6 +236,15 @@ describe('subscribeMessage.send', () => {
     expect(await send(message)).toMatchObject({ errCode: 0 });
     expect(await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'no.such', errcode: 1 })).toMatchObject({ status: 400 });
   });
+
+  test('faults not used up are forgotten by DELETE /__rukou/wechat/faults (a break-it pass: they could only be used up)', async () => {
+    await subscribe(emulator.url, 'o-send-7', { [shipped.priTmplId]: 'accept' });
+    await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'subscribeMessage.send', errcode: -1, times: 5 });
+    await call(emulator.url, 'POST', '/__rukou/wechat/faults', { api: 'urllink.generate', errcode: -1 });
+    expect(await call(emulator.url, 'DELETE', '/__rukou/wechat/faults')).toEqual({ status: 200, body: { cleared: 2 } });
+    expect(await send({ touser: 'o-send-7', templateId: shipped.priTmplId, data: shippedData })).toMatchObject({ errCode: 0 });
+    expect(await call(emulator.url, 'DELETE', '/__rukou/wechat/faults')).toEqual({ status: 200, body: { cleared: 0 } });
+  });
 });
 
 test('grants, templates and inboxes survive a restart (the simulated WeChat keeps them in the data dir)', async () => {
