@@ -20,9 +20,9 @@
  *
  * Pairing is decided as records arrive, so it can go wrong when two pop-ups of one template fall
  * within about a minute and arrive crosswise; then the ledger counts one send too many, and the
- * first send beyond WeChat's count fails with 43101, which sets the quota to 0. An accept from
- * before the latest 43101 or settings reject (`clearedAt`) grants nothing, since WeChat counted it
- * before saying none was left.
+ * first send beyond WeChat's count fails with 43101, which voids what was counted when it was
+ * taken. An accept from before the latest 43101's second or settings reject (`clearedAt`) grants
+ * nothing, since WeChat counted it before saying none was left.
  *
  * All functions are pure: they answer a new ledger and never change the one given.
  *
@@ -68,7 +68,7 @@ export interface SubscriptionLedger {
   /** The latest pop-up's or settings change's answer, in the client's words when it reported it. */
   lastAnswer?: ConsentAnswer;
   lastAnswerAt?: Date;
-  /** The latest moment WeChat said no send was left (a settings reject, a 43101). */
+  /** The latest moment WeChat said no send was left: a settings reject's, or the end of the second before a 43101's. */
   clearedAt?: Date;
   /** The latest answers by time, at most `ANSWERS_KEPT`, oldest first. */
   answers: RecordedAnswer[];
