@@ -65,6 +65,7 @@ export function readSendRequest(event: Record<string, unknown>): SendRequest {
   refuseUnknown(event, ['action', 'templateId', 'to', 'data', 'page', 'idempotencyKey']);
   const { templateId, to, data, page, idempotencyKey } = event;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) throw new ValidationError('templateId must be the id of one of the Mini Program\'s templates (see the "templates" action).', 'templateId');
+  if (isRecord(to)) refuseUnknown(to, ['segment'], 'to');
   const segment = isRecord(to) ? readSegment(to.segment) : undefined;
   if (!segment) {
     if (!Array.isArray(to) || to.length === 0 || to.length > MAX_RECIPIENTS) throw new ValidationError(`to must be a list of 1 to ${MAX_RECIPIENTS} openids, or { "segment": … }.`, 'to');
@@ -123,6 +124,7 @@ function readSegment(segment: unknown): Segment {
     throw new ValidationError('to.segment.firstTouch names one of channel, scene or category.', `${field}.firstTouch`);
   }
   if (kind === 'entered' && isRecord(segment.entered)) {
+    refuseUnknown(segment.entered, ['category', 'from', 'to'], `${field}.entered`);
     const { category: named, from, to } = segment.entered;
     const day = (value: unknown, name: string): string => {
       if (!isChinaDay(value)) throw new ValidationError(`${field}.entered.${name} must be a day written YYYY-MM-DD.`, `${field}.entered.${name}`);

@@ -263,6 +263,9 @@ describe('sends to a segment', () => {
       // a category no entry carries (a break-it pass: it was taken, and matched nobody)
       [{ segment: { firstTouch: { category: 'No such' } } }, 'to.segment.firstTouch.category'],
       [{ segment: { entered: { category: 'quick entry', from: '2024-05-20', to: '2024-05-20' } } }, 'to.segment.entered.category'],
+      // the segment's input is closed, as every action's is (a break-it pass: these were sent to)
+      [{ segment: { entered: { category: 'Quick entry', channel: 'p', from: '2024-05-20', to: '2024-05-20' } } }, 'to.segment.entered.channel'],
+      [{ segment: { quota: true }, extra: 1 }, 'to.extra'],
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
     }

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { messageIdOf, subscriptionDocId } from '../../shared/ids';
 import { isRecord } from '../../shared/input';
+import { CATEGORIES } from '../../shared/scenes';
 import { daysBetween, isChinaDay } from '../../shared/time';
 import { MIDDAY, startEmulator, type RunningEmulator } from '../helpers/emulator';
 import { until } from '../helpers/until';
@@ -197,32 +198,42 @@ function consentVerdict(openid: string | undefined, event: Record<string, unknow
   return { consent: { openid, answers: entries as [string, string][] } };
 }
 
+/** The categories a segment may name (README, Segments): the scene catalog's, or Unknown. */
+const SEGMENT_CATEGORIES: readonly string[] = [...CATEGORIES, 'Unknown'];
+
 /**
- * The field a segment is refused on, or undefined for one that is one (README, Segments): exactly
- * one kind; `quota: true`; `firstTouch` with one of channel or category (text of 1–64 clean
- * characters) or scene (a whole number ≥ 0); `entered` with a category and days from ≤ to, at most 92.
+ * How a segment is refused, or undefined for one that is one (README, Segments): exactly one kind;
+ * `quota: true`; `firstTouch` with a channel (text of 1–64 clean characters), a category of the
+ * catalog or a scene (a whole number ≥ 0); `entered` with only a category of the catalog and days
+ * from ≤ to, more than 92 a limit.
  */
-function segmentProblem(segment: unknown): string | undefined {
+function segmentProblem(segment: unknown): Expected | undefined {
   const field = 'to.segment';
-  if (!isRecord(segment) || Object.keys(segment).length !== 1) return field;
+  const invalid = (at: string): Expected => refuse('INVALID_INPUT', at);
+  if (!isRecord(segment) || Object.keys(segment).length !== 1) return invalid(field);
   const text = (value: unknown): boolean => typeof value === 'string' && value.length > 0 && value.length <= 64 && !unclean(value);
+  const category = (value: unknown): boolean => typeof value === 'string' && SEGMENT_CATEGORIES.includes(value);
   if (segment.quota === true) return undefined;
   if (isRecord(segment.firstTouch)) {
     const touch = segment.firstTouch;
     const keys = Object.keys(touch);
     const by = keys.length === 1 ? keys[0] : undefined;
-    if (by === 'channel' || by === 'category') return text(touch[by]) ? undefined : `${field}.firstTouch.${by}`;
-    if (by === 'scene') return Number.isSafeInteger(touch.scene) && (touch.scene as number) >= 0 ? undefined : `${field}.firstTouch.scene`;
-    return `${field}.firstTouch`;
+    if (by === 'channel') return text(touch.channel) ? undefined : invalid(`${field}.firstTouch.channel`);
+    if (by === 'category') return category(touch.category) ? undefined : invalid(`${field}.firstTouch.category`);
+    if (by === 'scene') return Number.isSafeInteger(touch.scene) && (touch.scene as number) >= 0 ? undefined : invalid(`${field}.firstTouch.scene`);
+    return invalid(`${field}.firstTouch`);
   }
   if (isRecord(segment.entered)) {
-    const { category, from, to } = segment.entered;
-    if (!text(category)) return `${field}.entered.category`;
-    if (!isChinaDay(from)) return `${field}.entered.from`;
-    if (!isChinaDay(to)) return `${field}.entered.to`;
-    return from > to || daysBetween(from, to) >= 92 ? `${field}.entered.to` : undefined;
+    const unknown = unknownField(segment.entered, ['category', 'from', 'to']);
+    if (unknown !== undefined) return invalid(`${field}.entered.${unknown}`);
+    const { category: named, from, to } = segment.entered;
+    if (!category(named)) return invalid(`${field}.entered.category`);
+    if (!isChinaDay(from)) return invalid(`${field}.entered.from`);
+    if (!isChinaDay(to)) return invalid(`${field}.entered.to`);
+    if (from > to) return invalid(`${field}.entered.to`);
+    return daysBetween(from, to) >= 92 ? refuse('LIMIT_EXCEEDED', `${field}.entered.to`) : undefined;
   }
-  return field;
+  return invalid(field);
 }
 
 /** A segment that is one as the send keeps it under its key: its one condition, in the order the README writes it. */
@@ -247,8 +258,10 @@ function sendVerdict(payload: Record<string, unknown>): Expected {
   if (unknown !== undefined) return refuse('INVALID_INPUT', unknown);
   const { templateId, to, data, page, idempotencyKey } = payload;
   if (typeof templateId !== 'string' || !TEMPLATE_ID.test(templateId)) return refuse('INVALID_INPUT', 'templateId');
+  const stray = isRecord(to) ? unknownField(to, ['segment']) : undefined;
+  if (stray !== undefined) return refuse('INVALID_INPUT', `to.${stray}`);
   const segment = isRecord(to) ? segmentProblem(to.segment) : undefined;
-  if (segment) return refuse('INVALID_INPUT', segment);
+  if (segment) return segment;
   if (!isRecord(to)) {
     if (!Array.isArray(to) || to.length === 0 || to.length > 1000) return refuse('INVALID_INPUT', 'to');
     const bad = to.findIndex((openid) => typeof openid !== 'string' || !OPENID.test(openid));
