@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { parseDuration, parseInstant } from './clock/operations';
 import { startProblem } from './clock/state';
@@ -278,6 +279,15 @@ function writeDemo(dataDir: string, state: DemoState['state']): void {
   writeWhole(path.join(dataDir, 'demo.json'), `${JSON.stringify(demo, null, 2)}\n`);
 }
 
+/** Resolves when `port` on 127.0.0.1 (where the emulator listens) can be listened on now; rejects with the listen's own EADDRINUSE when not. */
+function portFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 /** The seeding was stopped by SIGINT or SIGTERM sent to `rukou start`: it exits as that signal would have ended it. */
 class SeedingStopped extends Error {
   constructor(readonly signal: NodeJS.Signals) {
@@ -353,6 +363,8 @@ async function start(args: string[]): Promise<void> {
   const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
   lock.release();
   if (fresh && !values.empty) {
+    // a port taken is said before a minute of seeding, not after it
+    await portFree(options.port);
     writeDemo(options.dataDir, 'seeding');
     try {
       await seedDemo(options, operator.openid, values.seed);

@@ -317,6 +317,15 @@ describe('against an emulator: the answer on stdout, exit 1 when it refuses', ()
     expect(run.stderr).toContain(`rukou emulator: port ${emulator.port} is taken`);
     expect(run.stderr).toContain('--port N or RUKOU_PORT=N');
   });
+
+  test('start: a port already taken is named before the demo is seeded, exit 1 (a break-it pass: it seeded a minute first)', async () => {
+    const data = tempDir();
+    const run = await rukou(['start', '--port', String(emulator.port), '--data', data]);
+    expect(run).toMatchObject({ status: 1 });
+    expect(run.stderr).toContain(`rukou start: port ${emulator.port} is taken`);
+    expect(run.stdout).not.toContain('seeded');
+    expect(fs.existsSync(path.join(data, 'database'))).toBe(false);
+  });
 });
 
 test('a reader that stops early (| head) ends nothing with a stack: the answer is cut, the exit is the answer\'s', async () => {
