@@ -105,7 +105,18 @@ async function byIds<T>(db: Database, collection: string, ids: string[], fields?
   return documentsOf<T>(await query.limit(MAX_IN).get(), collection);
 }
 
-/** Resolves every cloudID in one call; a failed call or item is a reason, never a throw. */
+/**
+ * getOpenData failures that pass: WeChat busy (-1), the SDK's WeChat system error (-601001) and a
+ * call that got no answer at all (no errcode: the network, a timeout).
+ */
+const PASSING_FAILURES: ReadonlySet<unknown> = new Set([-1, -601001, undefined]);
+
+/**
+ * Resolves every cloudID in one call; a failed item is a reason, and so is a failed call that no
+ * retry would cure (no permission …). A call that failed for a moment throws UPSTREAM, before
+ * anything is stored, so that the phone's retry resolves the groups: a cloudID lives 5 minutes
+ * (§C), after which its item fails alone and its entry is kept without the group.
+ */
 async function resolveGroups(getOpenData: OpenDataReader, cloudIDs: string[]): Promise<Map<string, GroupResolution>> {
   const resolved = new Map<string, GroupResolution>();
   if (cloudIDs.length === 0) return resolved;
@@ -117,7 +128,9 @@ async function resolveGroups(getOpenData: OpenDataReader, cloudIDs: string[]): P
       resolved.set(cloudID, readGroupData(item?.data));
     });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : String((error as { errMsg?: unknown })?.errMsg ?? error);
+    const code = (error as { errCode?: unknown } | undefined)?.errCode;
+    if (PASSING_FAILURES.has(typeof code === 'number' ? code : undefined)) throw new RukouError('UPSTREAM', `WeChat did not resolve the group cloudIDs just now (getOpenData: ${reason}): nothing was stored; send the batch again`);
     for (const cloudID of cloudIDs) resolved.set(cloudID, { error: reason });
   }
   return resolved;

@@ -116,11 +116,11 @@ export async function callOpenApi(params: Params, deps: OpenApiDeps): Promise<Bu
       deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: NO_PERMISSION, response: null });
       return refusal(NO_PERMISSION);
     }
-    // the SDK reads a failed svrkit call from svrkitErrorCode alone ("internal svrkit error, code …")
+    // as the gateway refuses a call (no permission, busy): the SDK throws with this errcode
     const fault = deps.wechat.takeFault(api.fault);
     if (fault !== undefined) {
       deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request: null, errCode: fault, response: null });
-      return encodeCommOpenApiResp({ svrkitErrorCode: fault, httpCode: 200 });
+      return refusal(fault);
     }
     const { request, response, respData } = api.serve(deps.wechat, reqData, caller);
     deps.calls.add({ ...base, api: apiName, kind: 'svrkit', request, errCode: 0, response });

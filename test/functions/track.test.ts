@@ -234,6 +234,29 @@ async function groupCloudId(openid: string, kind: 'groupEnterInfo' | 'shareInfo'
 }
 
 describe('groups', () => {
+  const fault = async (errcode: number): Promise<void> => {
+    const response = await fetch(`${emulator.url}/__rukou/wechat/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api: 'cloudbase.getOpenData', errcode }) });
+    expect(response.status).toBe(200);
+  };
+
+  it('WeChat busy for a moment on getOpenData (-1): the batch is answered UPSTREAM and stores nothing; sent again, the group is resolved (a break-it pass: it was lost for good)', async () => {
+    const entry = enter({}, 1008, { group: await groupCloudId('o-busy-1', 'groupEnterInfo', 'G-busy') });
+    await fault(-1);
+    expect(await track('o-busy-1', [entry])).toMatchObject({ error: { code: 'UPSTREAM', message: expect.stringContaining('send the batch again') } });
+    expect(await count('events', { openid: 'o-busy-1' })).toBe(0);
+    expect((await track('o-busy-1', [entry])).accepted).toEqual([entry.id]);
+    expect(await eventOf<EnterEvent>('o-busy-1', entry.id)).toMatchObject({ groupId: expect.any(String), groupFirst: true });
+  });
+
+  it('a getOpenData failure no retry cures (no permission, -604101) keeps the entry without its group, as an expired cloudID does', async () => {
+    const entry = enter({}, 1008, { group: await groupCloudId('o-denied-1', 'groupEnterInfo', 'G-denied') });
+    await fault(-604101);
+    expect((await track('o-denied-1', [entry])).accepted).toEqual([entry.id]);
+    const stored = await eventOf<EnterEvent>('o-denied-1', entry.id);
+    expect(stored.groupId).toBeUndefined();
+    expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
+  });
+
   it('a group card opened by two members: both entries carry the group, recorded once, its activity counted from the events', async () => {
     const ivyShare = `${await prefixOf('o-ivy')}group`;
     await track('o-ivy', [enter({}, 1089), share(ivyShare)]);
