@@ -137,15 +137,17 @@ const later = (a: Date | undefined, b: Date): Date => (a === undefined || b > a 
  * Records one pop-up answer for this ledger's template, told by the client (`consent`) or by
  * WeChat (`subscribe_msg_popup_event`, its `CreateTime` × 1000 as `at`). It grants one send unless
  * it pairs with the other side's report of the same pop-up (within `PAIRING_WINDOW_MS`, the closest
- * unpaired one), it was already recorded (same source and `id`), it does not grant, or it is not
- * later than `clearedAt`.
+ * unpaired one on the same side of `clearedAt`), it was already recorded (same source and `id`), it
+ * does not grant, or it is not later than `clearedAt`.
  */
 export function recordAnswer(ledger: SubscriptionLedger, report: AnswerReport): SubscriptionLedger {
   if (seen(ledger, report.source, report.id)) return ledger;
   const other: AnswerSource = report.source === 'client' ? 'popup-push' : 'client';
   const distance = (record: RecordedAnswer): number => Math.abs(record.at.getTime() - report.at.getTime());
+  // WeChat held nothing at `clearedAt`: a pop-up told after it is not one told before it
+  const after = (at: Date): boolean => ledger.clearedAt === undefined || at > ledger.clearedAt;
   const partner = ledger.answers
-    .filter((record) => record.source === other && !record.paired && grants(record.answer) === grants(report.answer) && distance(record) <= PAIRING_WINDOW_MS)
+    .filter((record) => record.source === other && !record.paired && grants(record.answer) === grants(report.answer) && distance(record) <= PAIRING_WINDOW_MS && after(record.at) === after(report.at))
     .sort((a, b) => distance(a) - distance(b) || a.at.getTime() - b.at.getTime())[0];
   const record: RecordedAnswer = { answer: report.answer, at: report.at, source: report.source, ...(report.id === undefined ? {} : { id: report.id }), paired: partner !== undefined };
   const answers = keep(
@@ -212,11 +214,18 @@ export function returnSend(ledger: SubscriptionLedger, takenAt: Date): Subscript
  * The ledger after WeChat refused with 43101 (§D.1) a send asked at `at`, taken when it left `left`
  * sends: WeChat held none then, whatever Rukou counted, so those are void. What changed since the
  * send was taken stays: a pop-up accepted while the send was out is WeChat's new send, less the
- * sends taken meanwhile. Answers told in the same second as the refusal still grant (WeChat's push
- * says seconds only): a count one too high costs one more 43101, one too low a message the user
- * asked for.
+ * sends taken meanwhile, and one whose push was taken for the other half of a report from before
+ * (WeChat held nothing then: the report was void) grants its own. Answers told in the same second
+ * as the refusal still grant (WeChat's push says seconds only): a count one too high costs one more
+ * 43101, one too low a message the user asked for.
  */
 export function recordRefusal(ledger: SubscriptionLedger, at: Date, left: number): SubscriptionLedger {
-  const second = Math.floor(at.getTime() / 1000) * 1000;
-  return { ...ledger, quota: Math.max(0, ledger.quota - left), clearedAt: later(ledger.clearedAt, new Date(second - 1)) };
+  const clearedAt = later(ledger.clearedAt, new Date(Math.floor(at.getTime() / 1000) * 1000 - 1));
+  // a push after the refusal paired with a report before it: the report was void (WeChat held
+  // nothing), so the push's pop-up grants its own send
+  const pairedAfter = (source: AnswerSource): RecordedAnswer[] => ledger.answers.filter((record) => record.source === source && record.paired && grants(record.answer) && record.at > clearedAt);
+  const pushes = pairedAfter('popup-push');
+  const freed = new Set(pushes.slice(0, Math.max(0, pushes.length - pairedAfter('client').length)));
+  const answers = ledger.answers.map((record) => (freed.has(record) ? { ...record, paired: false } : record));
+  return { ...ledger, quota: Math.max(0, ledger.quota - left) + freed.size, clearedAt, answers };
 }

@@ -117,6 +117,18 @@ test('sends to one user at the same moment, each with its own key, spend the sen
   expect((await sendCalls()) - before).toBe(users.length);
 });
 
+test('a report WeChat never backed, then a real pop-up while a send is out: the ledger ends as WeChat does, whichever comes first (a break-it pass: the real one was lost)', async () => {
+  for (const openid of ['o-void-1', 'o-void-2', 'o-void-3', 'o-void-4']) {
+    // the client says accept, with no pop-up behind it: WeChat holds none
+    await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid, appid: APP });
+    await moveClock(emulator.url, { advance: '2s' });
+    const pushes = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+    await Promise.all([messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `${openid}-void` }), subscribe(emulator.url, openid, { [shipped.priTmplId]: 'accept' })]);
+    await settledPushes(emulator.url, openid, pushes + 1);
+    expect({ openid, rukou: (await ledger(openid, shipped.priTmplId))?.quota }).toEqual({ openid, rukou: await quota(emulator.url, openid, shipped.priTmplId) });
+  }
+});
+
 test('a send stopped between its record and WeChat\'s answer (a crash) is never sent again: at most once', async () => {
   await accepts('o-crash', shipped.priTmplId);
   // what a send that died after writing its record, before or after WeChat took the message, leaves
