@@ -289,8 +289,8 @@ async function baseline(db: Database, pid: number | undefined): Promise<Run & { 
   }
 }
 
-/** What the old pipelines did not count (new users: see event-pipelines.ts; retention; goals), and the version that says which code wrote a document. */
-const UNCOUNTED_BEFORE = new Set(['newUsers', 'kFactor', 'firstTouch', 'byChannelKind', 'byChannelGroup', 'retention', 'goals', 'version']);
+/** What the old pipelines did not count (new users: see event-pipelines.ts; retention, and its parts waiting for cohorts; goals), and the version that says which code wrote a document. */
+const UNCOUNTED_BEFORE = new Set(['newUsers', 'kFactor', 'firstTouch', 'byChannelKind', 'byChannelGroup', 'retention', 'waitingParts', 'goals', 'version']);
 
 /**
  * The baseline's rows as a rollup document, beside the one the rollup stored, both without new
