@@ -21,8 +21,8 @@
  * Pairing is decided as records arrive, so it can go wrong when two pop-ups of one template fall
  * within about a minute and arrive crosswise; then the ledger counts one send too many, and the
  * first send beyond WeChat's count fails with 43101, which voids what was counted when it was
- * taken. An accept from before the latest 43101's second or settings reject (`clearedAt`) grants
- * nothing, since WeChat counted it before saying none was left.
+ * taken. An accept told before the latest 43101 or settings reject (`clearedAt`, to the second for a
+ * push) grants nothing, since WeChat counted it before saying none was left.
  *
  * All functions are pure: they answer a new ledger and never change the one given.
  *
@@ -68,7 +68,7 @@ export interface SubscriptionLedger {
   /** The latest pop-up's or settings change's answer, in the client's words when it reported it. */
   lastAnswer?: ConsentAnswer;
   lastAnswerAt?: Date;
-  /** The latest moment WeChat said no send was left: a settings reject's, or the end of the second before a 43101's. */
+  /** The latest moment WeChat said no send was left (a settings reject, a 43101): what was told before it is void (`toldAfter`). */
   clearedAt?: Date;
   /** The latest answers by time, at most `ANSWERS_KEPT`, oldest first. */
   answers: RecordedAnswer[];
@@ -133,6 +133,19 @@ function keep(answers: RecordedAnswer[], record: RecordedAnswer): RecordedAnswer
 
 const later = (a: Date | undefined, b: Date): Date => (a === undefined || b > a ? b : a);
 
+type Told = Pick<RecordedAnswer, 'source' | 'at'>;
+/**
+ * Whether an answer was told after `clearedAt`, when WeChat said no send was left. A client's report
+ * has its time to the millisecond; a push's `CreateTime` has seconds only, so a push of the second
+ * that holds `clearedAt` may be later than it and counts as later: a count one too high costs one
+ * more 43101, one too low a message the user asked for.
+ */
+function toldAfter(told: Told, clearedAt: Date | undefined): boolean {
+  if (clearedAt === undefined) return true;
+  const second = told.source === 'client' ? 0 : 1000;
+  return told.at.getTime() + second > clearedAt.getTime();
+}
+
 /**
  * Records one pop-up answer for this ledger's template, told by the client (`consent`) or by
  * WeChat (`subscribe_msg_popup_event`, its `CreateTime` × 1000 as `at`). It grants one send unless
@@ -145,16 +158,16 @@ export function recordAnswer(ledger: SubscriptionLedger, report: AnswerReport): 
   const other: AnswerSource = report.source === 'client' ? 'popup-push' : 'client';
   const distance = (record: RecordedAnswer): number => Math.abs(record.at.getTime() - report.at.getTime());
   // WeChat held nothing at `clearedAt`: a pop-up told after it is not one told before it
-  const after = (at: Date): boolean => ledger.clearedAt === undefined || at > ledger.clearedAt;
+  const after = (told: Told): boolean => toldAfter(told, ledger.clearedAt);
   const partner = ledger.answers
-    .filter((record) => record.source === other && !record.paired && grants(record.answer) === grants(report.answer) && distance(record) <= PAIRING_WINDOW_MS && after(record.at) === after(report.at))
+    .filter((record) => record.source === other && !record.paired && grants(record.answer) === grants(report.answer) && distance(record) <= PAIRING_WINDOW_MS && after(record) === after(report))
     .sort((a, b) => distance(a) - distance(b) || a.at.getTime() - b.at.getTime())[0];
   const record: RecordedAnswer = { answer: report.answer, at: report.at, source: report.source, ...(report.id === undefined ? {} : { id: report.id }), paired: partner !== undefined };
   const answers = keep(
     ledger.answers.map((existing) => (existing === partner ? { ...existing, paired: true } : existing)),
     record,
   );
-  const granted = partner === undefined && grants(report.answer) && (ledger.clearedAt === undefined || report.at > ledger.clearedAt);
+  const granted = partner === undefined && grants(report.answer) && after(report);
 
   // the pop-up's answer in the client's words and at its first-told time; it is the latest answer
   // if no later one is known, or if the latest known one was this pop-up's other half
@@ -215,15 +228,14 @@ export function returnSend(ledger: SubscriptionLedger, takenAt: Date): Subscript
  * sends: WeChat held none then, whatever Rukou counted, so those are void. What changed since the
  * send was taken stays: a pop-up accepted while the send was out is WeChat's new send, less the
  * sends taken meanwhile, and one whose push was taken for the other half of a report from before
- * (WeChat held nothing then: the report was void) grants its own. Answers told in the same second
- * as the refusal still grant (WeChat's push says seconds only): a count one too high costs one more
- * 43101, one too low a message the user asked for.
+ * (WeChat held nothing then: the report was void) grants its own. What is told before `at` is void
+ * from then on, but a push of `at`'s own second (`toldAfter`).
  */
 export function recordRefusal(ledger: SubscriptionLedger, at: Date, left: number): SubscriptionLedger {
-  const clearedAt = later(ledger.clearedAt, new Date(Math.floor(at.getTime() / 1000) * 1000 - 1));
+  const clearedAt = later(ledger.clearedAt, at);
   // a push after the refusal paired with a report before it: the report was void (WeChat held
   // nothing), so the push's pop-up grants its own send
-  const pairedAfter = (source: AnswerSource): RecordedAnswer[] => ledger.answers.filter((record) => record.source === source && record.paired && grants(record.answer) && record.at > clearedAt);
+  const pairedAfter = (source: AnswerSource): RecordedAnswer[] => ledger.answers.filter((record) => record.source === source && record.paired && grants(record.answer) && toldAfter(record, clearedAt));
   const pushes = pairedAfter('popup-push');
   const freed = new Set(pushes.slice(0, Math.max(0, pushes.length - pairedAfter('client').length)));
   const answers = ledger.answers.map((record) => (freed.has(record) ? { ...record, paired: false } : record));

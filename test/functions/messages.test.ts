@@ -127,6 +127,17 @@ test('a report WeChat never backed, then a real pop-up while a send is out: the 
     await settledPushes(emulator.url, openid, pushes + 1);
     expect({ openid, rukou: (await ledger(openid, shipped.priTmplId))?.quota }).toEqual({ openid, rukou: await quota(emulator.url, openid, shipped.priTmplId) });
   }
+  // the send refused at once, in the report's own second, and the user's next pop-up told by its push alone
+  for (const openid of ['o-void-5', 'o-void-6']) {
+    await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid, appid: APP });
+    expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `${openid}-void` })).toMatchObject({ results: [{ fate: 'refused' }] });
+    await moveClock(emulator.url, { advance: '5s' });
+    const pushes = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+    await subscribe(emulator.url, openid, { [shipped.priTmplId]: 'accept' });
+    await settledPushes(emulator.url, openid, pushes + 1);
+    expect({ openid, rukou: (await ledger(openid, shipped.priTmplId))?.quota }).toEqual({ openid, rukou: 1 });
+    expect(await quota(emulator.url, openid, shipped.priTmplId)).toBe(1);
+  }
 });
 
 test('a send stopped between its record and WeChat\'s answer (a crash) is never sent again: at most once', async () => {

@@ -104,7 +104,7 @@ describe('what empties the ledger', () => {
   });
 
   it('43101 leaves nothing of what was counted when the send was taken', () => {
-    expect(recordRefusal(takeSend(granted), at(200), 1)).toMatchObject({ quota: 0, clearedAt: new Date(at(200).getTime() - 1) });
+    expect(recordRefusal(takeSend(granted), at(200), 1)).toMatchObject({ quota: 0, clearedAt: at(200) });
   });
 
   it('a pop-up accepted while the refused send was out is kept, less the sends taken meanwhile', () => {
@@ -142,6 +142,20 @@ describe('what empties the ledger', () => {
     expect(recordAnswer(recordRefusal(taken, at(1.1), 0), push('accept', 1.2, 'evt:real')).quota).toBe(1);
     // the real pop-up's own report, later, pairs with its push: still one
     expect(recordAnswer(pushedFirst, client('accept', 2)).quota).toBe(1);
+  });
+
+  it('a report WeChat never backed, refused in its own second, does not take the next pop-up\'s push for its other half (a break-it pass: it was lost)', () => {
+    const refused = recordRefusal(takeSend(recordAnswer(fresh(), client('accept', 0))), at(0.3), 0);
+    expect(recordAnswer(refused, push('accept', 5, 'evt:next')).quota).toBe(1);
+    // a report, to the millisecond, from before the refusal grants nothing; one after it grants
+    expect(recordAnswer(refused, client('accept', 0.2)).quota).toBe(0);
+    expect(recordAnswer(refused, client('accept', 0.4)).quota).toBe(1);
+  });
+
+  it('a push of a settings reject\'s own second may be later than it, and grants (a count one too high costs one more 43101)', () => {
+    const rejected = recordSettingsReject(recordAnswer(fresh(), client('accept', 0)), at(100), 'evt:off');
+    expect(recordAnswer(rejected, push('accept', 100, 'evt:on')).quota).toBe(1);
+    expect(recordAnswer(rejected, push('accept', 99, 'evt:before')).quota).toBe(0);
   });
 
   it('a send WeChat did not use is given back, unless WeChat said since that none is left', () => {
