@@ -100,6 +100,7 @@ const onlyKey = (value: Record<string, unknown>): string | undefined => (Object.
 function readSegment(segment: unknown): Segment {
   const field = 'to.segment';
   if (!isRecord(segment)) throw new ValidationError(`to.segment must be one of ${SEGMENT_EXAMPLE}.`, field);
+  refuseUnknown(segment, ['quota', 'firstTouch', 'entered'], field);
   const kind = onlyKey(segment);
   const text = (value: unknown, at: string): string => {
     if (typeof value !== 'string' || value.length === 0 || value.length > 64 || textProblem(value)) throw new ValidationError(`${at} must be text of 1 to 64 characters.`, at);
@@ -113,6 +114,7 @@ function readSegment(segment: unknown): Segment {
   if (kind === 'quota' && segment.quota === true) return { quota: true };
   if (kind === 'firstTouch' && isRecord(segment.firstTouch)) {
     const touch = segment.firstTouch;
+    refuseUnknown(touch, ['channel', 'scene', 'category'], `${field}.firstTouch`);
     const by = onlyKey(touch);
     const at = `${field}.firstTouch.${by}`;
     if (by === 'channel') return { firstTouch: { channel: text(touch.channel, at) } };

@@ -289,6 +289,8 @@ describe('sends to a segment', () => {
       // the segment's input is closed, as every action's is (a break-it pass: these were sent to)
       [{ segment: { entered: { category: 'Quick entry', channel: 'p', from: '2024-05-20', to: '2024-05-20' } } }, 'to.segment.entered.channel'],
       [{ segment: { quota: true }, extra: 1 }, 'to.extra'],
+      [{ segment: { quota: true, x: 1 } }, 'to.segment.x'],
+      [{ segment: { firstTouch: { channel: 'poster-7', x: 1 } } }, 'to.segment.firstTouch.x'],
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });
     }

@@ -210,12 +210,17 @@ const SEGMENT_CATEGORIES: readonly string[] = [...CATEGORIES, 'Unknown'];
 function segmentProblem(segment: unknown): Expected | undefined {
   const field = 'to.segment';
   const invalid = (at: string): Expected => refuse('INVALID_INPUT', at);
-  if (!isRecord(segment) || Object.keys(segment).length !== 1) return invalid(field);
+  if (!isRecord(segment)) return invalid(field);
+  const stray = unknownField(segment, ['quota', 'firstTouch', 'entered']);
+  if (stray !== undefined) return invalid(`${field}.${stray}`);
+  if (Object.keys(segment).length !== 1) return invalid(field);
   const text = (value: unknown): boolean => typeof value === 'string' && value.length > 0 && value.length <= 64 && !unclean(value);
   const category = (value: unknown): boolean => typeof value === 'string' && SEGMENT_CATEGORIES.includes(value);
   if (segment.quota === true) return undefined;
   if (isRecord(segment.firstTouch)) {
     const touch = segment.firstTouch;
+    const unknown = unknownField(touch, ['channel', 'scene', 'category']);
+    if (unknown !== undefined) return invalid(`${field}.firstTouch.${unknown}`);
     const keys = Object.keys(touch);
     const by = keys.length === 1 ? keys[0] : undefined;
     if (by === 'channel') return text(touch.channel) ? undefined : invalid(`${field}.firstTouch.channel`);
