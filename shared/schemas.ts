@@ -254,6 +254,9 @@ function uncleanText(value: unknown, path: string[]): { message: string; field: 
 const BATCH_FIELDS = ['v', 'sentAt', 'events'];
 
 /** What is wrong with one event, or undefined when nothing is. */
+/** Fields a client may send to pass for someone, or for a cloud function: refused with the reason. */
+const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['openid', 'unionid', 'appid', 'verified', 'userInfo', 'OPENID', 'UNIONID', 'APPID']);
+
 /** No event of the contract nests deeper; another app's `extraData` could, and is then refused before anything walks it. */
 const MAX_EVENT_DEPTH = 16;
 
@@ -265,8 +268,10 @@ function checkEvent(event: unknown): { message: string; field?: string } | undef
   const validate = validators[type as TrackEventType];
   if (!validate(event)) {
     const problem = describeErrors(validate.errors);
-    const unknownField = validate.errors?.[0]?.keyword === 'additionalProperties';
-    return unknownField ? { ...problem, message: `${problem.message}: remove it (identity comes from WeChat, never from the payload)` } : problem;
+    if (validate.errors?.[0]?.keyword !== 'additionalProperties') return problem;
+    // a field naming a user says why it can never be taken; any other is simply not the contract's
+    const named = String(problem.field ?? '').split('.').pop() ?? '';
+    return { ...problem, message: `${problem.message}: remove it${IDENTITY_FIELDS.has(named) ? ' (identity comes from WeChat, never from the payload)' : ''}` };
   }
   const unclean = uncleanText(event, []);
   if (unclean) return unclean;

@@ -58,6 +58,12 @@ describe('events are validated one by one', () => {
     expect(batch.events).toEqual([]);
     expect(batch.rejected[0].message).toContain('unknown field "openid"');
     expect(batch.rejected[1].message).toContain('unknown field "options.unionid"');
+    expect(batch.rejected.map((rejection) => rejection.message)).toEqual([expect.stringContaining('identity comes from WeChat'), expect.stringContaining('identity comes from WeChat')]);
+  });
+
+  it('an unknown field that names no one is only not the contract\'s (a break-it pass: options.group was told identity comes from WeChat)', () => {
+    const batch = validateBatch({ v: 1, events: [enter('event-0001', { group: 'cloud-id' })] });
+    expect(batch.rejected).toEqual([{ id: 'event-0001', code: 'INVALID_INPUT', field: 'options.group', message: expect.stringMatching(/unknown field "options\.group".*: remove it$/) }]);
   });
 
   it('refuses an event nested deeper than the stack is tall without overflowing it, and goes on with the others', () => {
