@@ -348,6 +348,8 @@ async function start(args: string[]): Promise<void> {
     process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);
     process.exit(EXIT.refused);
   }
+  // a port taken is said before anything is written or a minute of seeding, not after it
+  await portFree(options.port);
   // held while this deletes or writes anything there; the seeder's emulator, then this one's, take it in turn
   const lock = lockDataDir(options.dataDir);
   if (lock.tookOverFrom !== undefined) process.stdout.write(`[rukou] ${takenOver(options.dataDir, lock.tookOverFrom)}\n`);
@@ -363,8 +365,6 @@ async function start(args: string[]): Promise<void> {
   const fresh = !fs.existsSync(path.join(options.dataDir, 'database'));
   lock.release();
   if (fresh && !values.empty) {
-    // a port taken is said before a minute of seeding, not after it
-    await portFree(options.port);
     writeDemo(options.dataDir, 'seeding');
     try {
       await seedDemo(options, operator.openid, values.seed);
