@@ -106,10 +106,11 @@ async function byIds<T>(db: Database, collection: string, ids: string[], fields?
 }
 
 /**
- * getOpenData failures that pass: WeChat busy (-1), the SDK's WeChat system error (-601001) and a
- * call that got no answer at all (no errcode: the network, a timeout).
+ * getOpenData failures that pass: WeChat busy (-1), the cloud's system error (-501001), the SDK's
+ * WeChat system error (-601001) and a call that got no answer at all (no errcode: the network, a
+ * timeout). Others (no permission, a quota for the day) would fail every retry within a cloudID's life.
  */
-const PASSING_FAILURES: ReadonlySet<unknown> = new Set([-1, -601001, undefined]);
+const PASSING_FAILURES: ReadonlySet<unknown> = new Set([-1, -501001, -601001, undefined]);
 
 /**
  * Resolves every cloudID in one call; a failed item is a reason, and so is a failed call that no
