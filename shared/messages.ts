@@ -7,7 +7,7 @@
  * messagePage(send.page, 'Xy…')          // 'pages/item/item?id=7&rk_msg=Xy…'
  * fateOf(43101)                            // { fate: 'refused' }: the user has no send left (§D.1)
  */
-import { readOpenedPage, URL_KEYS, withQueryParam } from './entry';
+import { LIMITS, readOpenedPage, URL_KEYS, withQueryParam } from './entry';
 import { LimitError, ValidationError } from './errors';
 import { isRecord, refuseUnknown, textProblem } from './input';
 import { CATEGORIES, UNKNOWN_CATEGORY } from './scenes';
@@ -120,7 +120,7 @@ function readSegment(segment: unknown): Segment {
     if (by === 'channel') return { firstTouch: { channel: text(touch.channel, at) } };
     if (by === 'category') return { firstTouch: { category: category(touch.category, at) } };
     if (by === 'scene') {
-      if (!Number.isSafeInteger(touch.scene) || (touch.scene as number) < 0) throw new ValidationError(`${at} must be a scene value, a whole number.`, at);
+      if (!Number.isSafeInteger(touch.scene) || (touch.scene as number) < 0 || (touch.scene as number) > LIMITS.sceneMax) throw new ValidationError(`${at} must be a scene value, a whole number from 0 to ${LIMITS.sceneMax}, as track takes them.`, at);
       return { firstTouch: { scene: touch.scene as number } };
     }
     throw new ValidationError('to.segment.firstTouch names one of channel, scene or category.', `${field}.firstTouch`);

@@ -290,6 +290,7 @@ describe('sends to a segment', () => {
       [{ segment: { entered: { category: 'Quick entry', channel: 'p', from: '2024-05-20', to: '2024-05-20' } } }, 'to.segment.entered.channel'],
       [{ segment: { quota: true }, extra: 1 }, 'to.extra'],
       [{ segment: { quota: true, x: 1 } }, 'to.segment.x'],
+      [{ segment: { firstTouch: { scene: 1_000_000 } } }, 'to.segment.firstTouch.scene'],
       [{ segment: { firstTouch: { channel: 'poster-7', x: 1 } } }, 'to.segment.firstTouch.x'],
     ] as const) {
       expect(await messages({ action: 'send', templateId: shipped.priTmplId, to, data: DATA, idempotencyKey: 'seg-bad' })).toMatchObject({ error: { code: 'INVALID_INPUT', field } });

@@ -204,7 +204,7 @@ const SEGMENT_CATEGORIES: readonly string[] = [...CATEGORIES, 'Unknown'];
 /**
  * How a segment is refused, or undefined for one that is one (README, Segments): exactly one kind;
  * `quota: true`; `firstTouch` with a channel (text of 1–64 clean characters), a category of the
- * catalog or a scene (a whole number ≥ 0); `entered` with only a category of the catalog and days
+ * catalog or a scene (a whole number 0–999,999, as track takes them); `entered` with only a category of the catalog and days
  * from ≤ to, more than 92 a limit.
  */
 function segmentProblem(segment: unknown): Expected | undefined {
@@ -225,7 +225,7 @@ function segmentProblem(segment: unknown): Expected | undefined {
     const by = keys.length === 1 ? keys[0] : undefined;
     if (by === 'channel') return text(touch.channel) ? undefined : invalid(`${field}.firstTouch.channel`);
     if (by === 'category') return category(touch.category) ? undefined : invalid(`${field}.firstTouch.category`);
-    if (by === 'scene') return Number.isSafeInteger(touch.scene) && (touch.scene as number) >= 0 ? undefined : invalid(`${field}.firstTouch.scene`);
+    if (by === 'scene') return Number.isSafeInteger(touch.scene) && (touch.scene as number) >= 0 && (touch.scene as number) <= 999_999 ? undefined : invalid(`${field}.firstTouch.scene`);
     return invalid(`${field}.firstTouch`);
   }
   if (isRecord(segment.entered)) {
