@@ -25,9 +25,12 @@ const ledger = async (openid: string, templateId: string): Promise<{ quota: numb
 
 const sendCalls = async (): Promise<number> => ((await call<{ calls: unknown[] }>(emulator.url, 'GET', '/__rukou/openapi/calls?api=subscribeMessage.send')).body.calls.length);
 
+/** How many pushes the simulated WeChat has made for this user so far. */
+const pushCount = async (openid: string): Promise<number> => (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+
 /** The user answers the pop-up (WeChat pushes it to callback) and the tracker reports the same answer. */
 async function accepts(openid: string, templateId: string): Promise<Record<string, unknown>> {
-  const before = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+  const before = await pushCount(openid);
   const answered = await subscribe(emulator.url, openid, { [templateId]: 'accept' });
   await settledPushes(emulator.url, openid, before + 1);
   return messages({ action: 'consent', answers: answered }, { openid, appid: APP });
@@ -122,7 +125,7 @@ test('a report WeChat never backed, then a real pop-up while a send is out: the 
     // the client says accept, with no pop-up behind it: WeChat holds none
     await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid, appid: APP });
     await moveClock(emulator.url, { advance: '2s' });
-    const pushes = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+    const pushes = await pushCount(openid);
     await Promise.all([messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `${openid}-void` }), subscribe(emulator.url, openid, { [shipped.priTmplId]: 'accept' })]);
     await settledPushes(emulator.url, openid, pushes + 1);
     expect({ openid, rukou: (await ledger(openid, shipped.priTmplId))?.quota }).toEqual({ openid, rukou: await quota(emulator.url, openid, shipped.priTmplId) });
@@ -132,7 +135,7 @@ test('a report WeChat never backed, then a real pop-up while a send is out: the 
     await messages({ action: 'consent', answers: { [shipped.priTmplId]: 'accept' } }, { openid, appid: APP });
     expect(await messages({ action: 'send', templateId: shipped.priTmplId, to: [openid], data: DATA, idempotencyKey: `${openid}-void` })).toMatchObject({ results: [{ fate: 'refused' }] });
     await moveClock(emulator.url, { advance: '5s' });
-    const pushes = (await call<{ pushes: unknown[] }>(emulator.url, 'GET', `/__rukou/wechat/pushes?openid=${openid}`)).body.pushes.length;
+    const pushes = await pushCount(openid);
     await subscribe(emulator.url, openid, { [shipped.priTmplId]: 'accept' });
     await settledPushes(emulator.url, openid, pushes + 1);
     expect({ openid, rukou: (await ledger(openid, shipped.priTmplId))?.quota }).toEqual({ openid, rukou: 1 });
