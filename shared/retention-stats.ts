@@ -5,8 +5,9 @@
  *
  * A cohort's day-N value is known once day D+N is rolled up (its rollup writes it into the
  * cohort's document), and "returned within N days" once each of the days D+1 … D+N is; a value not
- * known yet is `null`. Over the range, each value adds up the cohorts that know it: `users` of
- * those cohorts came back, of `cohort` users, at `rate`. Users add up across cohorts exactly (each
+ * known yet is `null`, and so is every value of a cohort without users (of the key). Over the range,
+ * each value adds up the cohorts that know it: `users` of those cohorts came back, of `cohort`
+ * users, at `rate`. Users add up across cohorts exactly (each
  * user is in one cohort); reactivated users are counted on each day they came back.
  *
  * @example
@@ -90,11 +91,13 @@ function rowOf(sections: readonly RetentionSection[], query: RetentionQuery, key
     let cohort = 0;
     let known = false;
     for (const section of sections) {
-      const back = value(section);
+      const size = usersOf(section.cohort, query.by, key);
+      // a cohort with none of the key's users knows nothing of them, whatever its day-N holds
+      const back = size === 0 ? null : value(section);
       if (back === null) continue;
       known = true;
       users += back;
-      cohort += usersOf(section.cohort, query.by, key);
+      cohort += size;
     }
     return known ? { users, cohort, rate: ratio(users, cohort) } : null;
   };

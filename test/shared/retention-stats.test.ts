@@ -41,6 +41,22 @@ describe('retention over a range of cohorts', () => {
     expect(answer).toMatchObject({ missingDays: ['2024-05-03'], daysToBackfill: ['2024-05-04'], days: [1, 7], returned: [7, 30] });
   });
 
+  it('a key knows a value only from cohorts it has users in, and an empty cohort knows none', () => {
+    // 05-01 knows day 7 but has no `late` users and no users at all on 05-02; `late` came on 05-03, whose day 7 is not known yet
+    const docs: Pick<RollupDoc, '_id' | 'retention'>[] = [
+      { _id: '2024-05-01', retention: { cohort: counts(2, { door: 2 }), days: { '1': counts(1, { door: 1 }), '7': counts(1, { door: 1 }) }, returns: returnsUpTo(30, counts(0)), reactivated: counts(0) } },
+      { _id: '2024-05-02', retention: { cohort: counts(0), days: { '1': counts(0), '7': counts(0) }, returns: returnsUpTo(30, counts(0)), reactivated: counts(0) } },
+      { _id: '2024-05-03', retention: { cohort: counts(3, { late: 3 }), days: { '1': counts(2, { late: 2 }) }, returns: returnsUpTo(1, counts(2, { late: 2 })), reactivated: counts(0) } },
+    ];
+    const answer = retentionStats(query({ to: '2024-05-03' }), docs, names);
+    expect(answer.keys.map(({ key, days, returned }) => [key, days['1'], days['7'], returned['7']])).toEqual([
+      ['late', { users: 2, cohort: 3, rate: 0.6667 }, null, null],
+      ['door', { users: 1, cohort: 2, rate: 0.5 }, { users: 1, cohort: 2, rate: 0.5 }, { users: 0, cohort: 2, rate: 0 }],
+    ]);
+    expect(answer.total.days['7']).toEqual({ users: 1, cohort: 2, rate: 0.5 });
+    expect(answer.cohorts[1]).toMatchObject({ day: '2024-05-02', users: 0, days: { '1': null, '7': null }, returned: { '7': null, '30': null } });
+  });
+
   it('breaks each value down by the keys with the most users, keys as they were sent', () => {
     const answer = retentionStats(query(), DOCS, names);
     expect(answer.keys.map(({ key, users, days, returned }) => [key, users, days['1']?.users, returned['30']?.users])).toEqual([
