@@ -160,13 +160,14 @@ async function storeCohortParts(db: Database, parts: readonly CohortPart[], coun
   for (const { cohortDay, age, day, returns } of parts) {
     counter.count += 1;
     const fields = { returns: { [age]: _.set(returns) }, ...(day ? { days: { [age]: _.set(day) } } : {}) };
-    await db.collection('rollups_daily').where({ _id: cohortDay, final: _.neq(true) }).update({ data: { retention: fields } });
+    await db.collection('rollups_daily').where({ _id: cohortDay }).update({ data: { retention: fields } });
   }
 }
 
 /**
  * Stores a day's rollup and what it counted for the cohorts before it: into each cohort's document
- * (not a final one), or, for a cohort with no rollup yet, into its own (`waitingParts`). A day rolled
+ * (a final one too: a cohort's user-days past retention take nothing from what later days count of
+ * it), or, for a cohort with no rollup yet, into its own (`waitingParts`). A day rolled
  * up for the first time then takes the parts the days after it keep for it, so that a backfill of
  * older days after the later ones (the timer's first week, then history) loses none. A cohort and a
  * later day rolled up at once each write before they read, so one of them sees the other.
@@ -175,10 +176,10 @@ async function storeDay(db: Database, rolled: DayRollup, stored: boolean, counte
   const cohorts = await storedRollups(db, rolled.cohorts.map((part) => part.cohortDay), counter);
   const waiting = rolled.cohorts.filter((part) => !cohorts.has(part.cohortDay));
   await storeRollup(db, rolled.doc, waiting, stored, counter);
-  await storeCohortParts(db, rolled.cohorts.filter((part) => cohorts.get(part.cohortDay) === false), counter);
+  await storeCohortParts(db, rolled.cohorts.filter((part) => cohorts.has(part.cohortDay)), counter);
   if (waiting.length > 0) {
     const since = await storedRollups(db, waiting.map((part) => part.cohortDay), counter);
-    await storeCohortParts(db, waiting.filter((part) => since.get(part.cohortDay) === false), counter);
+    await storeCohortParts(db, waiting.filter((part) => since.has(part.cohortDay)), counter);
   }
   if (stored) return;
   const _ = db.command;
@@ -263,7 +264,8 @@ export interface RetentionResult {
 
 /**
  * Purges the days before `cutoff` that one pipeline lists (each with its last write) and whose
- * rollup was computed after that write: a day is deleted only once its rollup counts all of it.
+ * rollup was computed after that write, or is final: a day is deleted only once its rollup counts
+ * all of it, or never will again.
  */
 async function purgeDays(
   db: Database,
@@ -276,11 +278,11 @@ async function purgeDays(
   if (days.length === 0) return { cutoff, purgedDays: [], removed: 0, keptDays: [] };
   const _ = db.command;
   counter.count += 1;
-  const rolled = documentsOf<{ _id: string; computedAt: Date }>(
+  const rolled = documentsOf<{ _id: string; computedAt: Date; final?: boolean }>(
     await db
       .collection('rollups_daily')
       .where({ _id: _.in(days.map((row) => String(row._id))) })
-      .field({ computedAt: true })
+      .field({ computedAt: true, final: true })
       .limit(1000)
       .get(),
     'rollups_daily',

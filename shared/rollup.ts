@@ -385,13 +385,17 @@ export function userDayDaysBeforePipeline(cutoff: string): Pipeline {
   };
 }
 
-/** The days a retention pass may purge: rolled up after their last event was written. */
-export function purgeableDays(eventDays: { _id: unknown; lastWrite: Date }[], rolledUp: { _id: string; computedAt: Date }[]): string[] {
-  const computed = new Map(rolledUp.map((doc) => [doc._id, new Date(doc.computedAt).getTime()]));
-  return eventDays
+/**
+ * The days a retention pass may purge: rolled up after their last write, or final (a day whose
+ * user-days are past retention is never rolled up again, so a write after that, such as a goal
+ * reported again months later, would otherwise keep the day forever).
+ */
+export function purgeableDays(days: { _id: unknown; lastWrite: Date }[], rolledUp: { _id: string; computedAt: Date; final?: boolean }[]): string[] {
+  const rollups = new Map(rolledUp.map((doc) => [doc._id, doc]));
+  return days
     .filter((row) => {
-      const at = computed.get(String(row._id));
-      return at !== undefined && at >= new Date(row.lastWrite).getTime();
+      const rollup = rollups.get(String(row._id));
+      return rollup !== undefined && (rollup.final === true || new Date(rollup.computedAt).getTime() >= new Date(row.lastWrite).getTime());
     })
     .map((row) => String(row._id));
 }

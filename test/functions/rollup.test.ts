@@ -337,6 +337,28 @@ describe('retention', () => {
     expect(timer.rolledUp).not.toContain(DAYS[1]);
     expect(await rollupOf(DAYS[0])).toEqual({ ...before, final: true });
   });
+
+  test('a final cohort still takes what later days count of it, and a write to a final day is purged at the next run', async () => {
+    const user = trace.users.find((u) => u.firstDay === DAYS[0] && trace.events.some((e) => e.openid === u._id && e.type === 'enter' && e.day === DAYS[0]))!;
+    const entry = trace.events.find((e) => e.openid === user._id && e.type === 'enter' && e.day === DAYS[0])!;
+    // the cohort's user comes back a week later, a day rolled up after the cohort's user-days were purged
+    const weekLater = addDays(DAYS[0], 7);
+    const at = new Date(entry.at.getTime() + 7 * 86_400_000);
+    await insert([{ ...entry, _id: 'week_later', eventId: 'week_later', day: weekLater, at, serverAt: new Date(await emulatorNow(emulator.url)) }]);
+    const backfill = (await invokeAs(emulator.url, 'rollup', { action: 'backfill', from: weekLater, to: weekLater }, { openid: OPERATOR })).result as any;
+    expect(backfill).toMatchObject({ rolledUp: [weekLater], final: [] });
+    const cohort = await rollupOf(DAYS[0]);
+    expect(cohort.final).toBe(true);
+    expect(cohort.retention.days['7'].users).toBe(1);
+    // the final day's user-day written again (a goal reported again months later, as track would)
+    const [again] = userDaysOf([entry], users, new Date(await emulatorNow(emulator.url)));
+    const { _id, ...fields } = again;
+    await db.collection('user_days').doc(_id).set({ data: fields });
+    const answer = (await fire(timerTimeFor('2024-09-13'))) as any;
+    expect(answer.retention.userDays.purgedDays).toEqual(expect.arrayContaining([DAYS[0], weekLater]));
+    expect(answer.retention.userDays.keptDays).toEqual(['2024-03-01']);
+    expect(((await db.collection('user_days').where({ day: db.command.in([DAYS[0], weekLater]) }).count()) as { total: number }).total).toBe(0);
+  });
 });
 
 describe('a backfill longer than the time budget', () => {

@@ -192,5 +192,7 @@ describe('retention', () => {
     ]);
     expect(days).toEqual([DAYS[0]]);
     expect(purgeableDays(rows, [])).toEqual([]);
+    // a final day is never rolled up again: a write after its rollup does not keep it
+    expect(purgeableDays(rows, [{ _id: DAYS[1], computedAt: new Date(lastWriteOfDay1 - 1), final: true }])).toEqual([DAYS[1]]);
   });
 });
