@@ -121,3 +121,21 @@ export function recredit(goal: DayGoal, entries: readonly EntryTouch[], first?: 
   }
   return changed ? { ...goal, credit } : goal;
 }
+
+/**
+ * A goal credited anew (reported again), keeping the touches the user-day held for it at the same
+ * time where they are later than those found now: they came from entries since deleted (raw events
+ * past `RUKOU_RETENTION_DAYS`, or older than the 30 days `track` reads), and a stored entry never
+ * changes, so a touch held is never wrong, only a later one better. A goal whose time moved is
+ * credited anew alone.
+ */
+export function keepHeldTouches(goal: DayGoal, held: DayGoal | undefined): DayGoal {
+  if (!held || new Date(held.at).getTime() !== new Date(goal.at).getTime()) return goal;
+  const credit = { ...goal.credit };
+  for (const model of ['first', 'last', 'lastNonDirect'] as const) {
+    const kept = held.credit[model];
+    const found = credit[model];
+    if (kept && (!found || (model !== 'first' && new Date(kept.at).getTime() > new Date(found.at).getTime()))) credit[model] = kept;
+  }
+  return { ...goal, credit };
+}

@@ -47,7 +47,7 @@
  * const plan = planBatch(timed, { identity, now, sharePrefix }, lookups);
  * // plan.laterDays, plan.user, plan.goals, plan.userDays, plan.events: what to write, in that order
  */
-import { entryTouch, firstTouch, NON_DIRECT_WINDOW_MS, recredit, type EntryTouch } from './attribution';
+import { entryTouch, firstTouch, keepHeldTouches, NON_DIRECT_WINDOW_MS, recredit, type EntryTouch } from './attribution';
 import { dayGoalFields, sameGoals, withGoal, withoutGoal, type DayGoalFields } from './day-goals';
 import { parseEntry, type Entry } from './entry';
 import { entryKeys } from './entry-keys';
@@ -636,11 +636,13 @@ interface DayChanges {
   credit: { entries: readonly EntryTouch[]; first?: EntryTouch };
 }
 
-/** A day's goals after the batch: those that left it gone, the batch's placed, the others credited again. */
+/** A day's goals after the batch: those that left it gone, the batch's placed (keeping the touches held), the others credited again. */
 function goalsAfter(day: string, current: UserDayDoc | undefined, changes: DayChanges): UserDayDoc['goals'] {
   let goals = (current?.goals ?? []).map((goal) => recredit(goal, changes.credit.entries, changes.credit.first));
   for (const { leaves, goal } of changes.placed) if (leaves === day) goals = withoutGoal(goals, goal.id);
-  for (const placed of changes.placed) if (placed.day === day) goals = withGoal(goals, placed.goal);
+  for (const placed of changes.placed) {
+    if (placed.day === day) goals = withGoal(goals, keepHeldTouches(placed.goal, goals.find((held) => held.id === placed.goal.id)));
+  }
   return goals;
 }
 

@@ -227,4 +227,21 @@ describe('a batch\'s goals', () => {
     expect(write.doc.goals?.[0].credit).toMatchObject({ first: { keys: { channel: 'desk' } }, last: { s: 20, keys: { channel: 'desk' } }, lastNonDirect: { keys: { channel: 'desk' } } });
     expect(sent.goals).toEqual([]);
   });
+
+  it('reported again once its entries are deleted (raw events past retention), a goal keeps the touches its user-day held', () => {
+    const identity = { openid: 'o-ann', appid: 'wxapp' };
+    const found = (over: Partial<TrackLookups>): TrackLookups => ({ userDays: new Map(), userRead: true, shares: new Map(), groups: new Map(), groupFirsts: new Map(), goals: new Map(), entries: [], ...over });
+    const entry: TrackEventInput = { id: 'ent-0001', seq: 0, at: T - 20_000, type: 'enter', cold: true, options: { scene: 1047, path: 'pages/index/index', query: { rk_ch: 'desk' } } };
+    const goalInput: TrackEventInput = { id: 'cli-0001', seq: 1, at: T, type: 'goal', name: 'signup', goalId: 'signup' };
+    const first = planBatch(timedEvents({ events: [entry, goalInput], sentAt: T }, at(0)), { identity, now: at(0) }, found({}));
+    const day = first.userDays[0].doc as UserDayDoc;
+    expect(day.goals?.[0].credit).toMatchObject({ last: { keys: { channel: 'desk' } }, lastNonDirect: { keys: { channel: 'desk' } } });
+    const goal = first.goals[0].doc;
+    // 100 days later the operator's function reports it again: the entry is gone, the user-day is kept
+    const report: TrackEventInput = { id: 'srv-0001', seq: 0, at: T + 100 * DAY, type: 'goal', name: 'signup', goalId: 'signup', value: 500 };
+    const again = planBatch(timedEvents({ events: [report], sentAt: T + 100 * DAY }, at(100 * DAY)), { identity, now: at(100 * DAY), byFunction: true }, found({ userDays: new Map([[day.day, day]]), goals: new Map([[goal._id, goal]]) }));
+    const held = again.userDays[0].doc.goals?.[0];
+    expect(held).toMatchObject({ verified: true, value: 500, at: at(0) });
+    expect(held?.credit).toMatchObject({ last: { keys: { channel: 'desk' } }, lastNonDirect: { keys: { channel: 'desk' } } });
+  });
 });
