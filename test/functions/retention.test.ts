@@ -263,17 +263,18 @@ async function fire(i: number): Promise<any> {
 
 const admin = async (data: Record<string, unknown>): Promise<any> => (await invokeAs(emulator.url, 'admin', data, { openid: OPERATOR, appid: APP })).result;
 
-const rate = (users: number, cohort: number): number => (cohort > 0 ? Math.round((users / cohort) * 10_000) / 10_000 : 0);
+const rate = (users: number, cohort: number): number => Math.round((users / cohort) * 10_000) / 10_000;
 
 /**
  * What `admin` `retention` must answer, from the truth of each cohort of [from, to] as of `rolled`
- * (the last day rolled up): a value over the cohorts whose days after are all rolled up.
+ * (the last day rolled up): a value over the cohorts with users whose days after are all rolled up.
  */
 function adminTruth(from: number, to: number, by: string | null, days: number[], limit: number, rolled: number) {
   const cohorts = Array.from({ length: to - from + 1 }, (_, i) => ({ index: from + i, day: dayOf(from + i), truth: truthOf(dayOf(from + i)) }));
   const usersOf = (counts: Counts, key: string | undefined): number => (key === undefined || by === null ? counts.users : (counts.by[by]?.[key] ?? 0));
   const value = (list: typeof cohorts, n: number, back: (truth: ReturnType<typeof truthOf>, key: string | undefined) => number, key: string | undefined) => {
-    const known = list.filter((cohort) => cohort.index + n <= rolled);
+    // a cohort knows a value once its day N is rolled up, and only of users it has (of the key)
+    const known = list.filter((cohort) => cohort.index + n <= rolled && usersOf(cohort.truth.cohort, key) > 0);
     if (known.length === 0) return null;
     const users = known.reduce((sum, cohort) => sum + back(cohort.truth, key), 0);
     const cohort = known.reduce((sum, c) => sum + usersOf(c.truth.cohort, key), 0);
