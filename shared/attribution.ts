@@ -17,10 +17,9 @@
 import { escapeKey } from './keys';
 import type { Credit, DayGoal, EnterEvent, GoalDimension, GoalModel, Touch } from './model';
 import { timeBucket } from './goal-times';
+import { DIRECT_CATEGORY } from './scenes';
 import { addDays, chinaDay, DAY_MS } from './time';
 
-/** The category of the entries a user makes by themselves: never a last non-direct touch. */
-export const DIRECT_CATEGORY = 'Quick entry';
 /** How far back a last non-direct touch may be. */
 export const NON_DIRECT_WINDOW_MS = 30 * DAY_MS;
 

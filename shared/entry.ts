@@ -9,7 +9,11 @@
  * - `rk_card`: the id of a service card we sent.
  *
  * They are read from the page query, from the packed `scene` string of a Mini Program code, and
- * from the URL of an ordinary QR code (`q`). The channel key is the first found of:
+ * from the URL of an ordinary QR code (`q`), but `rk_sh`, which only a card's path carries: it is
+ * read from the page query of a card's open (the Share category: chat cards, forwarded chat
+ * items …) and of a re-open (Quick entry, Moments snapshots), never from a code, a link or any
+ * other entry, whose share id would credit a sharer with a user their card did not bring. The
+ * channel key is the first found of:
  * 1. query `rk_ch`;
  * 2. on the code scenes 1047/1048/1049 only, the packed `scene` of a Mini Program code
  *    (wxacode.getUnlimited: at most 32 characters, URL-encoded): `k=v&k=v` containing `rk_ch`, or a
@@ -33,7 +37,7 @@
 import { ValidationError } from './errors';
 import { clip, isRecord, textProblem } from './input';
 import type { Bucket } from './model';
-import { classifyScene, SCENE } from './scenes';
+import { CARD_CATEGORY, classifyScene, DIRECT_CATEGORY, SCENE } from './scenes';
 
 /** Rukou's query keys (the public URL contract). */
 export const URL_KEYS = { channel: 'rk_ch', share: 'rk_sh', message: 'rk_msg', card: 'rk_card' } as const;
@@ -121,7 +125,7 @@ export interface Entry {
   shareId?: string;
   messageId?: string;
   cardId?: string;
-  /** Favourites (1010) or a Moments snapshot (1154 / `browseOnly`): never a share return. */
+  /** A Quick entry (favourites 1010, recent lists, the floating window …) or a Moments snapshot (1154 / `browseOnly`): never a share return. */
   reopen: boolean;
 }
 
@@ -222,7 +226,7 @@ export function parseEntry(options: unknown, cold: boolean): Entry {
     path: (text(raw.path, LIMITS.pathLength) ?? '').replace(/^\//, ''),
     query: stored,
     cold: cold === true,
-    reopen: scene === SCENE.FAVOURITES || scene === SCENE.MOMENTS_SINGLE_PAGE || apiCategory === 'browseOnly',
+    reopen: category === DIRECT_CATEGORY || scene === SCENE.MOMENTS_SINGLE_PAGE || apiCategory === 'browseOnly',
   };
 
   const packed = packedScene(query, scene);
@@ -248,7 +252,8 @@ export function parseEntry(options: unknown, cold: boolean): Entry {
     if (Object.keys(campaign).length > 0) entry.campaign = campaign;
   }
 
-  const shareId = asId(first(URL_KEYS.share));
+  // a card's path is a page query: a share id in a code, a link or any other entry is nobody's card
+  const shareId = category === CARD_CATEGORY || entry.reopen ? asId(query[URL_KEYS.share]) : undefined;
   const messageId = asId(first(URL_KEYS.message));
   const cardId = asId(first(URL_KEYS.card));
   if (shareId) entry.shareId = shareId;

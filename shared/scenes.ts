@@ -45,6 +45,11 @@ export const CATEGORIES = [
 
 export type Category = (typeof CATEGORIES)[number];
 
+/** Cards and forwarded chat items: the only entries through which a share id is a share's open. */
+export const CARD_CATEGORY: Category = 'Share';
+/** The entries a user makes by themselves (recent lists, favourites, the floating window, a home-screen icon …): re-opens. */
+export const DIRECT_CATEGORY: Category = 'Quick entry';
+
 /** WeChat adds scenes faster than any list: an id we do not know is kept under this category. */
 export const UNKNOWN_CATEGORY = 'Unknown';
 export const UNKNOWN_BUCKET: Bucket = 'in-wechat';
@@ -151,7 +156,6 @@ export function classifyScene(scene: number): SceneClass {
 export const SCENE = {
   SINGLE_CHAT_CARD: 1007,
   GROUP_CHAT_CARD: 1008,
-  FAVOURITES: 1010,
   QR_SCAN: 1011,
   QR_LONG_PRESS: 1012,
   QR_ALBUM: 1013,

@@ -13,8 +13,8 @@ describe('channel key: first match wins', () => {
   });
 
   it('reads a packed Mini Program code scene written k=v&k=v', () => {
-    const entry = enter(1047, { scene: encodeURIComponent('rk_ch=poster7&rk_sh=sh-123456') });
-    expect(entry).toMatchObject({ channel: 'poster7', channelSource: 'scene', shareId: 'sh-123456', category: 'QR code', bucket: 'offline-qr' });
+    const entry = enter(1047, { scene: encodeURIComponent('rk_ch=poster7&utm_source=x') });
+    expect(entry).toMatchObject({ channel: 'poster7', channelSource: 'scene', category: 'QR code', bucket: 'offline-qr' });
   });
 
   it('reads a bare packed scene as the channel key on code scenes only', () => {
@@ -72,11 +72,24 @@ describe('share, message and card ids', () => {
 });
 
 describe('re-opens', () => {
-  it('marks favourites and Moments snapshots, not ordinary card opens', () => {
-    expect(enter(1010, { rk_sh: 'share-001' }).reopen).toBe(true);
+  it('marks Quick entries (favourites, recent lists, the floating window) and Moments snapshots, not ordinary card opens', () => {
+    for (const scene of [1010, 1089, 1131, 1001, 1023]) expect(enter(scene, { rk_sh: 'share-001' })).toMatchObject({ reopen: true, shareId: 'share-001' });
     expect(enter(1154, { rk_sh: 'share-001' }).reopen).toBe(true);
     expect(enter(1007, { rk_sh: 'share-001' }, { apiCategory: 'browseOnly' }).reopen).toBe(true);
     expect(enter(1007, { rk_sh: 'share-001' }, { apiCategory: 'default' }).reopen).toBe(false);
+  });
+});
+
+describe('share ids', () => {
+  it('are read from a card\'s page query (the Share category), never from a code, a link or another entry', () => {
+    for (const scene of [1007, 1008, 1044, 1096, 1036]) expect(enter(scene, { rk_sh: 'share-001' })).toMatchObject({ shareId: 'share-001', reopen: false });
+    // a link (URL scheme, URL link), a search, an Official Account article, another Mini Program, a scene nobody lists
+    for (const scene of [1065, 1194, 1053, 1058, 1037, 4242]) expect(enter(scene, { rk_sh: 'share-001' }).shareId).toBeUndefined();
+    expect(enter(1047, { scene: encodeURIComponent('rk_sh=share-001') }).shareId).toBeUndefined();
+    expect(enter(1047, { rk_sh: 'share-001' }).shareId).toBeUndefined();
+    expect(enter(1011, { q: encodeURIComponent('https://x.com/?rk_sh=share-001'), scancode_time: '1' }).shareId).toBeUndefined();
+    // a card's open reads rk_sh from its query only
+    expect(enter(1007, { scene: encodeURIComponent('rk_sh=share-001') }).shareId).toBeUndefined();
   });
 });
 
