@@ -23,7 +23,7 @@ import { goalStats, usersMapOf } from '../shared/goal-stats';
 import { escapeKey } from '../shared/keys';
 import { retentionStats } from '../shared/retention-stats';
 import { actionOnly, backfillRange, channelsInput, goalsInput, groupInput, limitInput, rankInput, retentionInput, shareTreeInput, statsRange } from '../shared/stats-input';
-import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type SendCounts, type SendKind } from '../shared/sends';
+import { sumSends, totalOfSends, SEND_SETTLE_DAYS, type RangeSendCounts, type SendKind } from '../shared/sends';
 import { addDays, chinaDay, dayRange, previousPeriod } from '../shared/time';
 import { documentsOf, runPipeline, type Database, type RequestCounter } from './pipeline';
 import { readRegistry } from './registry';
@@ -73,7 +73,7 @@ export type StatsAction = (event: Record<string, unknown>, ctx: StatsContext) =>
  * (a send counts on one day, so the sums are exact), most sent first, with the days of the range
  * that have no rollup and those whose counts may still grow (opens of their sends can still come).
  */
-async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, kind: SendKind): Promise<{ from: string; to: string; total: SendCounts; byKey: [string, SendCounts][]; missingDays: string[]; settlingDays: string[] }> {
+async function sendsBetween(ctx: StatsContext, event: Record<string, unknown>, kind: SendKind): Promise<{ from: string; to: string; total: RangeSendCounts; byKey: [string, RangeSendCounts][]; missingDays: string[]; settlingDays: string[] }> {
   const { from, to } = statsRange(event);
   const docs = await rollupsBetween(ctx, from, to);
   const byKey = Object.entries(sumSends(docs.map((doc) => doc[kind] ?? {})));

@@ -27,7 +27,7 @@
  * sumSends(rollups.map((doc) => doc.messages ?? {}))                    // the same over a range
  */
 import { escapeKey, unescapeKey } from './keys';
-import { ratio } from './ratio';
+import { ratio, ratioOrNull } from './ratio';
 import type { Pipeline } from './rollup';
 import { chinaDayEnd, chinaDayStart, DAY_MS, MAX_EVENT_AGE_MS } from './time';
 
@@ -162,16 +162,21 @@ const emptyCounts = (): Omit<SendCounts, 'fates'> & { fates: Map<string, number>
 
 type Summing = ReturnType<typeof emptyCounts>;
 
-/** A sum as a document holds it: fates an object, the open rate computed. */
+/** A sum as a document holds it: fates an object, the open rate computed (0 without a send: a document stays plain numbers). */
 const done = (sum: Summing): SendCounts => ({ ...sum, fates: Object.fromEntries([...sum.fates.entries()].sort()), openRate: ratio(sum.opened, sum.sent) });
 
+/** A range's counts as `admin` answers them: an open rate without a send is not known, not 0. */
+export type RangeSendCounts = Omit<SendCounts, 'openRate'> & { openRate: number | null };
+
+const doneOverRange = (sum: Summing): RangeSendCounts => ({ ...done(sum), openRate: ratioOrNull(sum.opened, sum.sent) });
+
 /** The most sent first (ties by key). */
-function finish(sums: Map<string, Summing>, limit: number): Record<string, SendCounts> {
+function finish<T>(sums: Map<string, Summing>, limit: number, counts: (sum: Summing) => T): Record<string, T> {
   return Object.fromEntries(
     [...sums.entries()]
       .sort(([ka, a], [kb, b]) => b.sent - a.sent || (ka < kb ? -1 : ka > kb ? 1 : 0))
       .slice(0, limit)
-      .map(([key, sum]) => [key, done(sum)]),
+      .map(([key, sum]) => [key, counts(sum)]),
   );
 }
 
@@ -194,11 +199,11 @@ export function sendStats(rows: readonly SendRow[]): Record<string, SendCounts> 
     sum.newUsers += num(row.newUsers);
     sums.set(key, sum);
   }
-  return finish(sums, TOP_SEND_KEYS);
+  return finish(sums, TOP_SEND_KEYS, done);
 }
 
 /** Adds one day's counts of a key to a sum. */
-function add(sum: Summing, counts: SendCounts): Summing {
+function add(sum: Summing, counts: Omit<SendCounts, 'openRate'>): Summing {
   for (const [fate, n] of Object.entries(counts.fates)) sum.fates.set(fate, (sum.fates.get(fate) ?? 0) + n);
   sum.sent += counts.sent;
   sum.opened += counts.opened;
@@ -209,13 +214,13 @@ function add(sum: Summing, counts: SendCounts): Summing {
 }
 
 /** A range's counts, from its days' maps (escaped keys), keys as they were sent. Every send is on one day: the sums are exact. */
-export function sumSends(days: readonly Record<string, SendCounts>[]): Record<string, SendCounts> {
+export function sumSends(days: readonly Record<string, SendCounts>[]): Record<string, RangeSendCounts> {
   const sums = new Map<string, Summing>();
   for (const map of days) for (const [escaped, counts] of Object.entries(map)) sums.set(unescapeKey(escaped), add(sums.get(unescapeKey(escaped)) ?? emptyCounts(), counts));
-  return finish(sums, Infinity);
+  return finish(sums, Infinity, doneOverRange);
 }
 
-/** Every key of a map together. */
-export function totalOfSends(map: Record<string, SendCounts>): SendCounts {
-  return done(Object.values(map).reduce(add, emptyCounts()));
+/** Every key of a range together. */
+export function totalOfSends(map: Record<string, RangeSendCounts>): RangeSendCounts {
+  return doneOverRange(Object.values(map).reduce(add, emptyCounts()));
 }

@@ -168,7 +168,8 @@ export interface SendCounts {
   fates: Record<string, number>;
   opened: number;
   opens: number;
-  openRate: number;
+  /** null when nothing was sent. */
+  openRate: number | null;
   returns24h: number;
   newUsers: number;
 }

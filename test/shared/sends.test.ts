@@ -104,7 +104,13 @@ describe('sums', () => {
   test('a key or a fate named like what objects inherit is a count like any other', () => {
     const day = sendStats([{ _id: { k: 'constructor', f: 'toString' }, records: 2, opened: 0, opens: 0, returns: 0, newUsers: 0 }]);
     expect(day.constructor).toEqual({ sent: 0, fates: { toString: 2 }, opened: 0, opens: 0, openRate: 0, returns24h: 0, newUsers: 0 });
-    expect(totalOfSends({})).toEqual({ sent: 0, fates: {}, opened: 0, opens: 0, openRate: 0, returns24h: 0, newUsers: 0 });
+    expect(totalOfSends({})).toEqual({ sent: 0, fates: {}, opened: 0, opens: 0, openRate: null, returns24h: 0, newUsers: 0 });
+  });
+
+  test('over a range, the open rate of a key nothing was sent to is not known (null), not 0', () => {
+    const range = sumSends([{ T1: { ...counts(0, 0), fates: { 'no-quota': 2 } } }]);
+    expect(range.T1).toMatchObject({ sent: 0, openRate: null });
+    expect(totalOfSends(range).openRate).toBeNull();
   });
 
   test('a day\'s sends settle 14 days after it: 7 of window, 7 of late arrival', () => {

@@ -11,7 +11,7 @@ function countColumns<R extends SendCounts>(): Column<R>[] {
     { label: { zh: '已发送', en: 'Sent' }, value: (row) => row.sent, numeric: true },
     { label: { zh: '结果', en: 'Fates' }, value: (row) => Object.entries(row.fates).map(([fate, count]) => `${fateName(fate)} ${num(count)}`).join(' · ') },
     { label: { zh: '被打开', en: 'Opened' }, value: (row) => row.opened, numeric: true },
-    { label: { zh: '打开率', en: 'Open rate' }, value: (row) => percent(row.openRate), numeric: true },
+    { label: { zh: '打开率', en: 'Open rate' }, value: (row) => (row.openRate === null ? '—' : percent(row.openRate)), numeric: true },
     { label: { zh: '24 小时内回访', en: 'Returns within 24 h' }, value: (row) => row.returns24h, numeric: true },
     { label: 'newUsers', value: (row) => row.newUsers, numeric: true },
   ];
