@@ -14,6 +14,7 @@ import {
   shareSeries,
   shareTree,
   shareTreeOpensPipeline,
+  SHARE_TREE_RECORDS,
   sumTotals,
   topGroupsInRangePipeline,
   topSharesInRangePipeline,
@@ -173,7 +174,15 @@ export const STATS_ACTIONS = {
     const { rootShareId } = shareTreeInput(event);
     ctx.counter.count += 1;
     // the share events that recorded a share are the ledger; `share.rootShareId` is indexed
-    const recorded = await ctx.db.collection('events').where({ type: 'share', 'share.rootShareId': rootShareId }).field({ share: true, day: true }).limit(1000).get();
+    // the records nearest the root first: past the 1,000 a read holds, a tree is cut at its far end, not anywhere
+    const recorded = await ctx.db
+      .collection('events')
+      .where({ type: 'share', 'share.rootShareId': rootShareId })
+      .orderBy('share.depth', 'asc')
+      .orderBy('at', 'asc')
+      .field({ share: true, day: true })
+      .limit(SHARE_TREE_RECORDS)
+      .get();
     // its sharer may record one id from two devices at once: one node per id, the earliest
     const byId = new Map<string, ShareRecord & { _id: string; day: string }>();
     for (const { share, day } of documentsOf<Pick<ShareEvent, 'share' | 'day'>>(recorded, 'events')) {
@@ -181,8 +190,9 @@ export const STATS_ACTIONS = {
       if (share && (!known || day < known.day)) byId.set(share.shareId, { ...share, _id: share.shareId, day });
     }
     const shares = [...byId.values()];
-    const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId), ctx.counter);
-    return { rootShareId, shares: shares.length, tree: shareTree(rootShareId, shares, opens) };
+    const truncated = documentsOf(recorded, 'events').length >= SHARE_TREE_RECORDS;
+    const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId, shares.map((share) => share._id)), ctx.counter);
+    return { rootShareId, shares: shares.length, truncated, tree: shareTree(rootShareId, shares, opens) };
   },
 
   async topGroups(event, ctx) {

@@ -271,12 +271,15 @@ export function shareTree(
   return root;
 }
 
-/** Returns through each share of a tree: one row per share id with opens and distinct openers. */
-export function shareTreeOpensPipeline(rootShareId: string): Pipeline {
+/** The share records a share tree reads: one read's worth, the nearest the root. */
+export const SHARE_TREE_RECORDS = 1000;
+
+/** Returns through each of a tree's shares (`shareIds`, at most `SHARE_TREE_RECORDS`): one row per share id with opens and distinct openers. */
+export function shareTreeOpensPipeline(rootShareId: string, shareIds: readonly string[]): Pipeline {
   return {
     collection: 'events',
     stages: [
-      { $match: { type: 'enter', 'share.rootShareId': rootShareId, 'share.isReturn': true } },
+      { $match: { type: 'enter', 'share.rootShareId': rootShareId, 'share.shareId': { $in: [...shareIds] }, 'share.isReturn': true } },
       { $group: { _id: { s: '$share.shareId', o: '$openid' }, opens: { $sum: 1 } } },
       { $group: { _id: '$_id.s', opens: { $sum: '$opens' }, openers: { $sum: 1 } } },
       { $limit: 1000 },

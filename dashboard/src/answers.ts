@@ -188,7 +188,7 @@ export interface Answers {
   retention: RetentionAnswer;
   shareFunnel: { funnel: Funnel; daily: ShareDay[] };
   topShares: { shares: TopShare[] };
-  shareTree: { tree: ShareNode | null; shares: number };
+  shareTree: { tree: ShareNode | null; shares: number; truncated: boolean };
   topGroups: { groups: { groupId: string; opens: number; openers: number }[] };
   group: GroupAnswer;
   messages: { total: SendCounts; settlingDays: string[]; templates: TemplateSends[] };

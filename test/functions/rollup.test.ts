@@ -230,6 +230,32 @@ describe('operators', () => {
     expect(tree.children[0].children[0]).toMatchObject({ shareId: 'sh_c', opens: 2, openers: 2, children: [] });
   });
 
+  test('a share tree past the records one read holds answers the 1,000 nearest its root, and says it is cut', async () => {
+    const model = trace.events.find((e) => e.type === 'share' && e.share?.shareId === 'sh_root_A') as Extract<StoredEvent, { type: 'share' }>;
+    const record = (shareId: string, depth: number, parentShareId: string | undefined, at: Date): StoredEvent => ({
+      ...model,
+      _id: `big_${shareId}`,
+      eventId: `big_${shareId}`,
+      shareId,
+      at,
+      share: { shareId, sharer: `o-${shareId}`, depth, rootShareId: 'big_root', ...(parentShareId ? { parentShareId } : {}) },
+    });
+    const start = model.at.getTime();
+    // the deepest record is the oldest: a read in time order alone would keep it and cut a depth-2 card
+    const big = [record('big_root', 1, undefined, new Date(start)), record('big_deep', 3, 'big_0', new Date(start - 1000))];
+    for (let i = 0; i < 999; i++) big.push(record(`big_${i}`, 2, 'big_root', new Date(start + i)));
+    for (let i = 0; i < big.length; i += 200) await db.collection('events').add({ data: big.slice(i, i + 200) });
+    try {
+      const answer = await admin({ action: 'shareTree', rootShareId: 'big_root' });
+      expect(answer).toMatchObject({ shares: 1000, truncated: true, tree: { shareId: 'big_root' } });
+      expect(answer.tree.children).toHaveLength(999);
+      expect(answer.tree.children.every((child: any) => child.depth === 2 && child.children.length === 0)).toBe(true);
+      expect((await admin({ action: 'shareTree', rootShareId: 'sh_root_A' })).truncated).toBe(false);
+    } finally {
+      await db.collection('events').where({ 'share.rootShareId': 'big_root' }).remove();
+    }
+  });
+
   test('top groups over the range', async () => {
     const groups = (await admin({ action: 'topGroups', from: DAYS[0], to: DAYS[3] })).groups;
     const alpha = all().filter((e) => e.type === 'enter' && e.groupId === 'G_alpha');

@@ -87,11 +87,12 @@ function treeLayout(tree: ShareNode): Fitted {
 async function drawTree(box: HTMLElement, admin: Parameters<typeof sharesSection.draw>[1]['admin'], newest: ReturnType<typeof newestOnly>, rootShareId: string): Promise<void> {
   clear(box);
   box.append(h('p', { class: 'loading' }, t('loading')));
-  const { tree, shares } = await newest(admin<Answers['shareTree']>('shareTree', { rootShareId }));
+  const { tree, shares, truncated } = await newest(admin<Answers['shareTree']>('shareTree', { rootShareId }));
   clear(box);
   if (!tree) return void box.append(empty());
   box.append(
     h('p', { class: 'note', 'data-tree-root': rootShareId }, t({ zh: '根分享 ', en: 'Root share ' }), raw(rootShareId), t({ zh: `：${shares} 次分享，每个节点是一张卡片带来的回流次数与其分享者。`, en: `: ${shares} shares; each node is the returns a card brought, and its sharer.` })),
+    truncated ? h('p', { class: 'note', 'data-tree-cut': true }, t({ zh: `这棵树超过 ${shares} 次分享：只画出离根最近的 ${shares} 次。`, en: `This tree has more than ${shares} shares: only the ${shares} nearest its root are drawn.` })) : '',
     // laid out for its panel's width: on a phone too the whole tree is in view, with no sideways scrolling
     chart('share-tree', treeLayout(tree), 240, { raw: true }),
   );
