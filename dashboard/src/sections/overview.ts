@@ -7,7 +7,7 @@ import { chart, PALETTE } from '../charts';
 import { h } from '../dom';
 import { num, percent, t } from '../i18n';
 import { bucketName, categoryName } from '../names';
-import { dayShares } from './day-shares';
+import { dayShares, markIsolated } from './day-shares';
 import type { Answers, Change, OverviewAnswer, TrendDay } from '../answers';
 import { dayList, empty, stat, subhead, type Section } from './section';
 
@@ -64,7 +64,7 @@ function shareChart(name: string, trend: TrendDay[], pick: (day: TrendDay) => Re
       stack: 'share',
       areaStyle: {},
       symbol: 'none',
-      data: dayShares(trend, pick, key),
+      data: markIsolated(dayShares(trend, pick, key)),
     })),
   });
 }
