@@ -162,6 +162,8 @@ export interface Touch {
   path?: string;
   /** The verified share whose card the entry opened (not a re-open): what a share that follows builds on. */
   card?: ShareRecord;
+  /** The verified share whose card's page the entry re-opened (favourites, the floating window …): no return, but a share that follows builds on it too. */
+  reopened?: ShareRecord;
   /** openGId of the group chat the entry came from. */
   groupId?: string;
   /**

@@ -360,8 +360,10 @@ export function readGroupData(data: unknown): GroupResolution {
 }
 
 /** Where an entry leaves its user: on its card (their own, or someone else's), or at the root. */
-const arrivalAt = (touch: Touch | undefined, openid: string): Arrival =>
-  touch?.card ? { kind: touch.card.sharer === openid ? 'sibling' : 'child', of: touch.card } : { kind: 'root' };
+function arrivalAt(touch: Touch | undefined, openid: string): Arrival {
+  const card = touch?.card ?? touch?.reopened;
+  return card ? { kind: card.sharer === openid ? 'sibling' : 'child', of: card } : { kind: 'root' };
+}
 
 function shareRecord(shareId: string, sharer: string, arrival: Arrival): ShareRecord {
   const base = { shareId, sharer };
@@ -384,9 +386,10 @@ function attribute(entry: Entry, openid: string, shares: ReadonlyMap<string, Sha
 function touchOf(event: EnterEvent, shares: ReadonlyMap<string, ShareRecord>): Touch {
   const touch: Touch = { day: event.day, at: event.at, scene: event.scene, category: event.category, bucket: event.bucket, path: event.path };
   if (event.channel) touch.channel = event.channel;
-  // only a verified card that was really opened is an arrival the user's next share can build on
-  const card = event.share?.verified && !event.reopen ? shares.get(event.share.shareId) : undefined;
-  if (card) touch.card = card;
+  // a verified card is an arrival the user's next share builds on, re-opened too (from favourites,
+  // the floating window …: the user came through that card before), though a re-open is no return
+  const card = event.share?.verified ? shares.get(event.share.shareId) : undefined;
+  if (card) touch[event.reopen ? 'reopened' : 'card'] = card;
   // the group, and the message or card the entry opened (its event says): what retention and goals count it under
   for (const key of ['groupId', 'messageOpen', 'cardOpen'] as const) if (event[key] !== undefined) touch[key] = event[key];
   return touch;

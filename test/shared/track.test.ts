@@ -289,6 +289,18 @@ describe('shares', () => {
     expect(recorded(planned.events)[0]).toMatchObject({ depth: 2, rootShareId: aliceShare, parentShareId: aliceShare });
   });
 
+  it('a share after a re-open of someone else\'s card (favourites, the floating window, the pull-down bar) builds on that card', () => {
+    const root = shareOf({ shareId: aliceShare, sharer: 'o-alice' });
+    for (const scene of [1010, 1131, 1089]) {
+      const planned = plan([enter('event-0001', { rk_sh: aliceShare }, { scene }), share('event-0002', bobShare)], B, lookups({ shares: new Map([[root.shareId, root]]) }));
+      expect(planned.events[0] as EnterEvent).toMatchObject({ reopen: true, share: { verified: true, isReturn: false } });
+      expect(recorded(planned.events)).toEqual([{ shareId: bobShare, sharer: 'o-bob', depth: 2, rootShareId: aliceShare, parentShareId: aliceShare }]);
+      // no return: the re-open is no share touch for retention or goals
+      expect(planned.userDays[0].doc).toMatchObject({ returns: 0, latest: { reopened: root } });
+      expect(planned.userDays[0].doc.latest).not.toHaveProperty('card');
+    }
+  });
+
   it('favourites and Moments snapshots are never returns', () => {
     const root = shareOf({ shareId: aliceShare, sharer: 'o-alice' });
     const found = new Map([[root.shareId, root]]);
