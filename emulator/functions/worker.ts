@@ -95,8 +95,9 @@ async function invoke(invocation: WorkerInvoke): Promise<void> {
   Object.assign(process.env, env);
   try {
     const result = await main(invocation.event, contextFor(setup, invocation, env));
-    // The cloud hands results back as JSON text; undefined becomes null like an empty answer.
-    send({ type: 'result', requestId: invocation.requestId, response: JSON.stringify(result === undefined ? null : result) });
+    // The cloud hands results back as JSON text; what JSON has no text for (undefined, a function,
+    // a Symbol: a handler returned instead of called) becomes null like an empty answer.
+    send({ type: 'result', requestId: invocation.requestId, response: JSON.stringify(result) ?? 'null' });
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     send({ type: 'error', requestId: invocation.requestId, message, stack: error instanceof Error ? error.stack : undefined });

@@ -227,6 +227,11 @@ describe('failures', () => {
     expect(lines.at(-1)).toMatch(/ ok warm$/);
   });
 
+  test('an answer JSON has no text for (a function, a Symbol) answers null, as undefined does, and the emulator serves on', async () => {
+    for (const answer of ['function', 'symbol']) expect(await invokeAs(emulator.url, 'boom', { answer }, { openid: 'liam' })).toMatchObject({ result: null });
+    expect((await invokeAs(emulator.url, 'boom', { throw: false }, { openid: 'liam' })).result).toEqual({ pid: expect.any(Number) });
+  });
+
   test('the timeout from cloudbaserc.json is enforced by killing the worker', async () => {
     const { result: timedOut, lines } = await invokeLines('slow', async () => {
       // On the monotonic clock: the limit's timer is armed after this instant, so the answer cannot come sooner.
