@@ -13,7 +13,7 @@ import { typeName } from './semantics';
 import { isPlainObject, setField } from './values';
 import type { DatabaseState, WriteOp } from './state';
 import { sortDocuments, sortKeys } from './semantics';
-import { addToSetAsPush, checkUpdate, checkUpdatePaths, shadowInherited } from './updates';
+import { addToSetAsPush, checkUpdate, checkUpdatePaths, makePushedArrays, shadowInherited } from './updates';
 import { checkStages } from './version';
 
 /** Where an operation reads documents: the live state, or a transaction's snapshot with its own writes. */
@@ -291,9 +291,10 @@ export class DatabaseOperations {
     if (Object.keys(applied).length === 0) return null;
     const copy = cloneDoc(doc);
     const unshadow = shadowInherited(copy, applied);
+    const made = makePushedArrays(copy, applied);
     const changed = applyUpdate(copy, applied, undefined, positional(applied) ? query : undefined);
     unshadow();
-    if (changed.length === 0) return null;
+    if (changed.length === 0 && !made) return null;
     if (doc._id !== undefined && copy._id !== doc._id) throw invalidParam('an update may not change _id');
     return copy;
   }

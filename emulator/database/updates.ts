@@ -9,6 +9,7 @@ import { mongoRefusal } from '../errors';
 import { elementText } from './bsontext';
 import type { Doc } from './ejson';
 import { equalValues, isNumeric, isPlainObject, typeName } from './semantics';
+import { setField } from './values';
 
 /** The operators that create a missing path (ModifierNode::allowCreation); the others leave a missing path alone. */
 const CREATING = new Set(['$set', '$setOnInsert', '$inc', '$mul', '$push', '$addToSet', '$min', '$max', '$currentDate', '$bit']);
@@ -209,4 +210,36 @@ export function addToSetAsPush(doc: Doc, modifier: Doc): Doc {
     ...(Object.keys(kept).length > 0 ? { $addToSet: kept } : {}),
     ...(Object.keys(pushed).length > 0 ? { $push: { ...(isPlainObject(others.$push) ? others.$push : {}), ...pushed } } : {}),
   };
+}
+
+/** The `$push` modifiers that reshape the array after the values are added. */
+const PUSH_MODIFIERS = ['$sort', '$slice', '$position'];
+
+/**
+ * mingo's updater applies `$push`'s `$sort`, `$slice` and `$position` to an array that is there,
+ * but makes a missing field from `$each` alone; MongoDB pushes onto a new empty array, modifiers
+ * and all (update/push_node.cpp, setValueForNewElement: `{$each: [3, 1, 2], $sort: 1, $slice: 2}`
+ * makes `[1, 2]`). Each such field (with the objects on its way) is made empty in `doc` first.
+ * Answers whether any was, which changes the document even when the push then leaves it empty.
+ * Called once `checkUpdate` took the update.
+ */
+export function makePushedArrays(doc: Doc, modifier: Doc): boolean {
+  const pushes = modifier.$push;
+  if (!isPlainObject(pushes)) return false;
+  let made = false;
+  for (const [path, operand] of Object.entries(pushes)) {
+    const segments = path.split('.');
+    if (positional(segments) || !isPlainObject(operand) || !Object.hasOwn(operand, '$each') || !PUSH_MODIFIERS.some((name) => Object.hasOwn(operand, name))) continue;
+    const reached = reach(doc, segments);
+    if (reached.found || !reached.viable || !isPlainObject(reached.container)) continue;
+    let container: Record<string, unknown> = reached.container;
+    for (const segment of segments.slice(reached.at, -1)) {
+      const next: Record<string, unknown> = {};
+      setField(container, segment, next);
+      container = next;
+    }
+    setField(container, segments[segments.length - 1], []);
+    made = true;
+  }
+  return made;
 }

@@ -105,6 +105,10 @@ describe('update operators', () => {
     ['rename', () => ({ old: _().rename('renamed') }), { old: undefined, renamed: 'x' }],
     ['push', () => ({ list: _().push([4, 5]) }), { list: [1, 2, 3, 4, 5] }],
     ['push with position', () => ({ list: _().push({ each: [0], position: 1 }) }), { list: [1, 0, 2, 3] }],
+    // push_node.cpp setValueForNewElement: a missing field is pushed onto as an empty array, modifiers and all
+    ['push with sort and slice onto a missing field', () => ({ fresh: _().push({ each: [3, 1, 2], sort: 1, slice: 2 }) }), { fresh: [1, 2] }],
+    ['push with slice 0 onto a missing field makes it empty', () => ({ fresh: _().push({ each: [3, 1, 2], slice: 0 }) }), { fresh: [] }],
+    ['push with sort onto a missing field inside a missing object', () => ({ 'deep.er': _().push({ each: [9, 7, 8], sort: -1, slice: 1 }) }), { deep: { er: [9] } }],
     ['pop', () => ({ list: _().pop() }), { list: [1, 2] }],
     ['shift', () => ({ list: _().shift() }), { list: [2, 3] }],
     ['unshift', () => ({ list: _().unshift([-1, 0]) }), { list: [-1, 0, 1, 2, 3] }],
