@@ -889,21 +889,33 @@ const isBitmask = (value: unknown): boolean => (typeof value === 'number' && Num
  * primitive value" when its toString was a field), and read $type, $size, $all and the bit tests of
  * whatever came. The operators not named here check their own operands, or take any.
  */
-const OPERAND_CHECKS: Record<string, [(operand: unknown) => boolean, string]> = {
-  $regex: [(operand) => typeof operand === 'string' || operand instanceof RegExp, '$regex has to be a string'],
-  $options: [(operand) => typeof operand === 'string', '$options has to be a string'],
-  $not: [(operand) => operand instanceof RegExp || isPlainObject(operand), '$not needs a regex or a document'],
-  $type: [(operand) => isTypeAlias(operand) || (Array.isArray(operand) && operand.every(isTypeAlias)), 'type must be represented as a number or a string'],
-  $size: [(operand) => typeof operand === 'number', '$size needs a number'],
-  $all: [Array.isArray, '$all needs an array'],
-  $bitsAllClear: [isBitmask, '$bitsAllClear takes an Array, a number, or a BinData'],
-  $bitsAllSet: [isBitmask, '$bitsAllSet takes an Array, a number, or a BinData'],
-  $bitsAnyClear: [isBitmask, '$bitsAnyClear takes an Array, a number, or a BinData'],
-  $bitsAnySet: [isBitmask, '$bitsAnySet takes an Array, a number, or a BinData'],
+const needs =
+  (takes: (operand: unknown) => boolean, refusal: string) =>
+  (operand: unknown): string | undefined =>
+    takes(operand) ? undefined : refusal;
+
+/** $size (expression_parser.cpp parseSize): a number, whole and in a 32-bit int, not negative. */
+function sizeRefusal(operand: unknown): string | undefined {
+  if (typeof operand !== 'number') return '$size needs a number';
+  if (!Number.isInteger(operand) || operand > 2 ** 31 - 1 || operand < -(2 ** 31)) return '$size must be a whole number';
+  return operand < 0 ? '$size may not be negative' : undefined;
+}
+
+const OPERAND_CHECKS: Record<string, (operand: unknown) => string | undefined> = {
+  $regex: needs((operand) => typeof operand === 'string' || operand instanceof RegExp, '$regex has to be a string'),
+  $options: needs((operand) => typeof operand === 'string', '$options has to be a string'),
+  $not: needs((operand) => operand instanceof RegExp || isPlainObject(operand), '$not needs a regex or a document'),
+  $type: needs((operand) => isTypeAlias(operand) || (Array.isArray(operand) && operand.every(isTypeAlias)), 'type must be represented as a number or a string'),
+  $size: sizeRefusal,
+  $all: needs(Array.isArray, '$all needs an array'),
+  $bitsAllClear: needs(isBitmask, '$bitsAllClear takes an Array, a number, or a BinData'),
+  $bitsAllSet: needs(isBitmask, '$bitsAllSet takes an Array, a number, or a BinData'),
+  $bitsAnyClear: needs(isBitmask, '$bitsAnyClear takes an Array, a number, or a BinData'),
+  $bitsAnySet: needs(isBitmask, '$bitsAnySet takes an Array, a number, or a BinData'),
 };
 
 /** Checks the operands of a query (OPERAND_CHECKS), through $and, $or, $nor and $not. */
-function checkQuery(query: Doc): void {
+export function checkQuery(query: Doc): void {
   for (const [key, condition] of Object.entries(query)) {
     if (key === '$and' || key === '$or' || key === '$nor') {
       if (Array.isArray(condition)) for (const part of condition) if (isPlainObject(part)) checkQuery(part);
@@ -914,8 +926,8 @@ function checkQuery(query: Doc): void {
 function checkCondition(condition: Doc): void {
   if ('$options' in condition && !('$regex' in condition)) throw new Error('$options needs a $regex');
   for (const [operator, operand] of Object.entries(condition)) {
-    const check = Object.hasOwn(OPERAND_CHECKS, operator) ? OPERAND_CHECKS[operator] : undefined;
-    if (check && !check[0](operand)) throw new Error(check[1]);
+    const refusal = Object.hasOwn(OPERAND_CHECKS, operator) ? OPERAND_CHECKS[operator](operand) : undefined;
+    if (refusal) throw new Error(refusal);
     if (operator === '$not' && isPlainObject(operand)) checkCondition(operand);
   }
 }

@@ -1,5 +1,5 @@
 import type { Doc } from './ejson';
-import { answeredBy, mingoQuery } from './fallback';
+import { answeredBy, checkQuery, mingoQuery } from './fallback';
 import { isPlainObject, queryEquals, queryRange } from './semantics';
 import { fieldPath, Undecided, UNDECIDED, valueAt } from './values';
 
@@ -114,7 +114,8 @@ export function compileMatcher(query: Doc): Matcher | null {
   };
 }
 
-/** The compiled matcher, or the fallback's query for a query beyond it. */
+/** The compiled matcher, or the fallback's query for a query beyond it; operands MongoDB refuses are refused first, whichever answers. */
 export function matcherFor(query: Doc): Matcher {
+  checkQuery(query);
   return compileMatcher(query) ?? mingoQuery(query);
 }

@@ -62,6 +62,20 @@ describe('query operators', () => {
     }
   });
 
+  it('refuses a size MongoDB refuses (expression_parser.cpp), in get, count, update, remove and $match alike (a break-it pass: -1 and 1.5 matched nothing)', async () => {
+    const _ = db.command;
+    for (const [size, error] of [[-1, '$size may not be negative'], [1.5, '$size must be a whole number'], [2 ** 31, '$size must be a whole number'], ['2', '$size needs a number']] as const) {
+      const where = { scores: _.size(size as never) };
+      const refused = { errCode: -502001, message: expect.stringContaining(error) };
+      await expect(db.collection('todos').where(where).get()).rejects.toMatchObject(refused);
+      await expect(db.collection('todos').where(where).count()).rejects.toMatchObject(refused);
+      await expect(db.collection('todos').where(where).update({ data: { touched: true } })).rejects.toMatchObject(refused);
+      await expect(db.collection('todos').where(where).remove()).rejects.toMatchObject(refused);
+      await expect(db.collection('todos').aggregate().match(where).end()).rejects.toMatchObject({ message: expect.stringContaining(error) });
+    }
+    expect(await ids({ scores: _.size(0) })).toEqual(expect.any(Array));
+  });
+
   it('mod matches numbers by their integer part, never strings, and refuses what MongoDB refuses (null failed with a TypeError)', async () => {
     await db.collection('todos').add({ data: { _id: 'str', age: '17' } });
     try {
