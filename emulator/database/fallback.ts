@@ -840,6 +840,13 @@ function checkStages(stages: unknown[]): void {
     if (!isPlainObject(stage)) throw new Error(`Each element of the 'pipeline' array must be an object, not ${typeName(stage)}`);
     const unknown = Object.keys(stage).find((name) => !STAGE_NAMES.has(name));
     if (unknown !== undefined) throw new Error(`unregistered pipeline operator ${unknown}.`);
+  }
+  checkStageSpecs(stages.filter(isPlainObject));
+}
+
+/** Refuses a stage whose specification MongoDB refuses (SPEC_CHECKS), in its words, whichever runs it: compiled or mingo. */
+export function checkStageSpecs(stages: readonly Doc[]): void {
+  for (const stage of stages) {
     for (const [name, spec] of Object.entries(stage)) {
       const check = Object.hasOwn(SPEC_CHECKS, name) ? SPEC_CHECKS[name] : undefined;
       const problem = check?.(spec);
@@ -849,15 +856,38 @@ function checkStages(stages: unknown[]): void {
 }
 
 /**
+ * $group (DocumentSourceGroup::createFromBson, parseAccumulator in 4.0): each field but `_id` one
+ * accumulator object (`{$sum: 1}`), its name neither dotted nor an operator's; an `_id` there.
+ */
+function groupRefusal(spec: unknown): string | undefined {
+  if (!isPlainObject(spec)) return "a group's fields must be specified in an object";
+  for (const [name, accumulator] of Object.entries(spec)) {
+    if (name === '_id') continue;
+    if (name.includes('.')) return `the group aggregate field name '${name}' cannot be used because $group's field names cannot contain '.'`;
+    if (name.startsWith('$')) return `the group aggregate field name '${name}' cannot be an operator name`;
+    const operators = isPlainObject(accumulator) ? Object.keys(accumulator) : [];
+    if (operators.length === 0 || !operators[0].startsWith('$')) return `The field '${name}' must be an accumulator object`;
+    if (operators.length > 1) return `The field '${name}' must specify one accumulator`;
+  }
+  return Object.hasOwn(spec, '_id') ? undefined : 'a group specification must include an _id';
+}
+
+/** $project and $addFields (ProjectionSpecValidator, 4.0): at least one field. */
+const noFields = (stage: string, spec: unknown): string | undefined =>
+  isPlainObject(spec) && Object.keys(spec).length === 0 ? `Invalid ${stage} :: caused by :: specification must have at least one field` : undefined;
+
+/**
  * What MongoDB checks of a stage's specification before it runs, in its words, where mingo read
- * fields of whatever came (a `$replaceRoot` of null failed reading `newRoot` of null). The stages
- * the emulator compiles check their own; `$redact` takes any expression, but one that gives
- * nothing to keep or prune is refused as MongoDB refuses it.
+ * fields of whatever came (a `$replaceRoot` of null failed reading `newRoot` of null) and the
+ * compiled stages took what MongoDB refuses (a `$group` field of `1`, not an accumulator); `$redact`
+ * takes any expression, but one that gives nothing to keep or prune is refused as MongoDB refuses it.
  */
 const SPEC_CHECKS: Record<string, (spec: unknown) => string | undefined> = {
   $replaceRoot: (spec) =>
     !isPlainObject(spec) ? `expected an object as specification for $replaceRoot stage, got ${typeName(spec)}` : !Object.hasOwn(spec, 'newRoot') ? 'no newRoot specified for the $replaceRoot stage' : undefined,
-  $addFields: (spec) => (isPlainObject(spec) ? undefined : `$addFields specification stage must be an object, got ${typeName(spec)}`),
+  $addFields: (spec) => (isPlainObject(spec) ? noFields('$addFields', spec) : `$addFields specification stage must be an object, got ${typeName(spec)}`),
+  $project: (spec) => noFields('$project', spec),
+  $group: groupRefusal,
   $lookup: (spec) => (isPlainObject(spec) ? undefined : `the $lookup specification must be an Object, but found ${typeName(spec)}`),
   $graphLookup: (spec) => (isPlainObject(spec) ? undefined : `Argument to $graphLookup stage must be an object, but found type: ${typeName(spec)}`),
   $bucketAuto: (spec) =>

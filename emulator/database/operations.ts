@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { update as applyUpdate } from 'mingo/updater';
 import { BackendError, invalidParam, mongoRefusal } from '../errors';
 import { runPipeline } from './aggregate';
-import { mingoPipeline } from './fallback';
+import { checkStageSpecs, mingoPipeline } from './fallback';
 import type { Doc, DocId } from './ejson';
 import type { Scalar } from './indexes';
 import type { Foreign } from './lookup';
@@ -310,6 +310,7 @@ export class DatabaseOperations {
    */
   aggregate(reader: Reader, collection: string, pipeline: Doc[]): Doc[] {
     checkStages(pipeline);
+    checkStageSpecs(pipeline);
     const [first, ...rest] = pipeline;
     const leadingMatch = first !== undefined && '$match' in first && isPlainObject(first.$match);
     const source = leadingMatch ? this.matching(reader, collection, first.$match as Doc) : this.matching(reader, collection, {});

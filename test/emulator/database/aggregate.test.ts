@@ -171,6 +171,24 @@ it('samples each document at most once, and refuses a size that is no number (it
   expect((await db.collection('events').aggregate().sample({ size: 1 }).end()).list).toHaveLength(1);
 });
 
+it('refuses a $group, $project or $addFields MongoDB 4.0 refuses, whether compiled or run by mingo (a break-it pass: {c: 1} grouped, {} projected)', async () => {
+  const refused = async (stage: Record<string, unknown>, error: string): Promise<void> => {
+    // sent as a raw pipeline stage, as the SDK's builder passes any object on
+    const builder = db.collection('events').aggregate() as unknown as Record<string, (spec: unknown) => { end(): Promise<unknown> }>;
+    const [name, spec] = Object.entries(stage)[0];
+    await expect(builder[name.slice(1)](spec).end()).rejects.toMatchObject({ message: expect.stringContaining(error) });
+  };
+  await refused({ $group: { _id: null, c: 1 } }, "The field 'c' must be an accumulator object");
+  await refused({ $group: { _id: null, c: {} } }, "The field 'c' must be an accumulator object");
+  await refused({ $group: { _id: null, c: { $sum: 1, $max: 1 } } }, "The field 'c' must specify one accumulator");
+  await refused({ $group: { _id: null, 'c.d': { $sum: 1 } } }, "the group aggregate field name 'c.d' cannot be used because $group's field names cannot contain '.'");
+  await refused({ $group: { c: { $sum: 1 } } }, 'a group specification must include an _id');
+  await refused({ $project: {} }, 'Invalid $project :: caused by :: specification must have at least one field');
+  await refused({ $addFields: {} }, 'Invalid $addFields :: caused by :: specification must have at least one field');
+  const { list } = await db.collection('events').aggregate().group({ _id: null, c: $().sum(1) }).end();
+  expect(list).toEqual([{ _id: null, c: expect.any(Number) }]);
+});
+
 it('refuses a $range past MongoDB\'s 100 MiB, as MongoDB does (one of 2e9 numbers took the emulator down)', async () => {
   await expect(db.collection('events').aggregate().project({ r: $().size($().range([0, 2e9])) }).end()).rejects.toMatchObject({
     message: expect.stringContaining('$range would use too much memory (32000000000 bytes) and cannot spill to disk. Memory limit: 104857600 bytes'),
