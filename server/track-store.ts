@@ -126,7 +126,7 @@ async function resolveGroups(getOpenData: OpenDataReader, cloudIDs: string[]): P
     const list = answer.list ?? [];
     cloudIDs.forEach((cloudID, index) => {
       const item = list.find((entry) => entry.cloudID === cloudID) ?? list[index];
-      resolved.set(cloudID, readGroupData(item?.data));
+      resolved.set(cloudID, readGroupData(item));
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String((error as { errMsg?: unknown })?.errMsg ?? error);

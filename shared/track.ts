@@ -53,6 +53,7 @@ import { parseEntry, type Entry } from './entry';
 import { entryKeys } from './entry-keys';
 import { planGoals, type GoalWrite, type PlacedGoal } from './goal-plan';
 import { goalDocId } from './goals';
+import { isRecord } from './input';
 import { eventDocId, issuedWith } from './ids';
 import type { EnterEvent, EventBase, GoalDoc, GoalEvent, ShareAttribution, ShareEvent, ShareRecord, StoredEvent, Touch, UserDayDoc, UserDoc } from './model';
 import type { EnterInput, TrackEventInput } from './schemas';
@@ -344,18 +345,24 @@ export function followUps(timed: readonly TimedEvent[], userDays: ReadonlyMap<st
   return follow;
 }
 
+/** Why WeChat decrypted nothing, with its code when it gave one (-601005 invalid, -601006 expired, -601007 another user's): a forged cloudID and an offline phone's old one read apart. */
+function openDataRefusal(fields: Record<string, unknown>, fallback: string): string {
+  const message = typeof fields.errMsg === 'string' ? fields.errMsg : typeof fields.errmsg === 'string' ? fields.errmsg : fallback;
+  const code = typeof fields.errCode === 'number' ? fields.errCode : typeof fields.errcode === 'number' ? fields.errcode : undefined;
+  return code === undefined ? message : `${message} (errCode ${code})`;
+}
+
 /**
- * Reads what getOpenData decrypted for a group cloudID. Both shapes WeChat uses are understood:
- * `{ openGId }` (wx.getShareInfo) and `{ opengid, chat_type }` (wx.getGroupEnterInfo).
+ * Reads one item of getOpenData's list for a group cloudID: its decrypted `data`, in either shape
+ * WeChat uses (`{ openGId }` from wx.getShareInfo, `{ opengid, chat_type }` from
+ * wx.getGroupEnterInfo), or why there is none (the item's, or the data's, errCode and errMsg).
  */
-export function readGroupData(data: unknown): GroupResolution {
-  if (typeof data !== 'object' || data === null) return { error: 'WeChat answered no open data for this cloudID' };
-  const fields = data as Record<string, unknown>;
+export function readGroupData(item: unknown): GroupResolution {
+  if (!isRecord(item)) return { error: 'WeChat answered nothing for this cloudID' };
+  if (!isRecord(item.data)) return { error: openDataRefusal(item, 'WeChat answered no open data for this cloudID') };
+  const fields = item.data;
   const openGId = typeof fields.openGId === 'string' ? fields.openGId : typeof fields.opengid === 'string' ? fields.opengid : '';
-  if (openGId === '') {
-    const reason = typeof fields.errMsg === 'string' ? fields.errMsg : typeof fields.errmsg === 'string' ? fields.errmsg : 'no openGId in the open data';
-    return { error: reason };
-  }
+  if (openGId === '') return { error: openDataRefusal(fields, 'no openGId in the open data') };
   return typeof fields.chat_type === 'number' ? { openGId, chatType: fields.chat_type } : { openGId };
 }
 

@@ -217,7 +217,8 @@ describe('shares', () => {
     expect((await track('o-gil', [stale])).accepted).toEqual([stale.id]);
     const stored = await eventOf<EnterEvent>('o-gil', String(stale.id));
     expect(stored.groupId).toBeUndefined();
-    expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
+    // WeChat's code stays in the warning: a forged cloudID reads apart from an offline phone's expired one (a break-it pass)
+    expect(stored.warnings?.[0]).toContain('group cloudID not resolved (invalid cloudID (errCode -601005))');
     expect(await count('events', { openid: 'o-gil', groupFirst: true })).toBe(0);
   });
 });
@@ -255,6 +256,14 @@ describe('groups', () => {
     const stored = await eventOf<EnterEvent>('o-denied-1', entry.id);
     expect(stored.groupId).toBeUndefined();
     expect(stored.warnings?.[0]).toContain('group cloudID not resolved');
+  });
+
+  it('a cloudID issued to another user is a warning naming WeChat\'s -601007, and the entry has no group', async () => {
+    const entry = enter({}, 1008, { group: await groupCloudId('o-owner-1', 'groupEnterInfo', 'G-owned') });
+    expect((await track('o-thief-1', [entry])).accepted).toEqual([entry.id]);
+    const stored = await eventOf<EnterEvent>('o-thief-1', entry.id);
+    expect(stored.groupId).toBeUndefined();
+    expect(stored.warnings?.[0]).toContain('(errCode -601007)');
   });
 
   it('a group card opened by two members: both entries carry the group, recorded once, its activity counted from the events', async () => {

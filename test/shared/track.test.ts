@@ -367,9 +367,12 @@ describe('shares', () => {
 
 describe('groups', () => {
   it('reads both decrypted shapes, and says why a cloudID did not resolve', () => {
-    expect(readGroupData({ openGId: 'G1', watermark: { appid: 'wx', timestamp: 1 } })).toEqual({ openGId: 'G1' });
-    expect(readGroupData({ opengid: 'G2', chat_type: 3, open_single_roomid: '', group_openid: '' })).toEqual({ openGId: 'G2', chatType: 3 });
-    expect(readGroupData({ errMsg: 'cloudID expired' })).toEqual({ error: 'cloudID expired' });
+    expect(readGroupData({ cloudID: 'c1', data: { openGId: 'G1', watermark: { appid: 'wx', timestamp: 1 } } })).toEqual({ openGId: 'G1' });
+    expect(readGroupData({ cloudID: 'c2', data: { opengid: 'G2', chat_type: 3, open_single_roomid: '', group_openid: '' } })).toEqual({ openGId: 'G2', chatType: 3 });
+    expect(readGroupData({ cloudID: 'c3', data: { errMsg: 'cloudID expired' } })).toEqual({ error: 'cloudID expired' });
+    // WeChat's code says which failure it was: a forged cloudID, an expired one, another user's
+    expect(readGroupData({ cloudID: 'c4', errCode: -601006, errMsg: 'cloudID expired' })).toEqual({ error: 'cloudID expired (errCode -601006)' });
+    expect(readGroupData({ cloudID: 'c5', errCode: -601007, errMsg: 'cloudID and calling user does not match' })).toEqual({ error: 'cloudID and calling user does not match (errCode -601007)' });
     expect(readGroupData(undefined)).toHaveProperty('error');
   });
 
