@@ -309,7 +309,9 @@ export async function applyRetention(db: Database, today: string, retention: Ret
     eventDaysBeforePipeline(eventCutoff),
     async (days) => {
       counter.count += 1;
-      return removedCount(await db.collection('events').where({ day: _.in(days), type: _.neq('share'), groupFirst: _.neq(true) }).remove());
+      // the ledger is the share events that recorded a share (`share`): one refused or repeated is an event like any other
+      const notLedger = _.or([{ type: _.neq('share') }, { share: _.exists(false) }]);
+      return removedCount(await db.collection('events').where(_.and([{ day: _.in(days), groupFirst: _.neq(true) }, notLedger])).remove());
     },
     counter,
   );
