@@ -40,7 +40,16 @@ export interface StatsContext {
   now: () => Date;
   /** How long a backfill may go on starting new days (the function's timeout minus one busy day). */
   rollupBudgetMs: number;
+  /** RUKOU_RETENTION_DAYS: the answers read from raw events say from which day they are whole. */
+  retentionDays: number;
 }
+
+/**
+ * The first day whose raw events retention keeps whole (today − RUKOU_RETENTION_DAYS, as the timer
+ * purges): before it, only the share ledger and groups' first entries are left, so an answer read
+ * from raw events counts little of those days and says so.
+ */
+const rawEventsFrom = (ctx: StatsContext): string => addDays(chinaDay(ctx.now()), -ctx.retentionDays);
 
 const DEFAULT_LIMIT = 20;
 /** Channels the first-touch series of `channels` follows when the operator does not say. */
@@ -167,7 +176,7 @@ export const STATS_ACTIONS = {
   async topShares(event, ctx) {
     const input = limitInput(event);
     const rows = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, topSharesInRangePipeline(input.from, input.to, input.limit ?? DEFAULT_LIMIT), ctx.counter);
-    return { from: input.from, to: input.to, shares: rows.map((row) => ({ rootShareId: String(row._id), opens: row.opens, openers: row.openers })) };
+    return { from: input.from, to: input.to, rawEventsFrom: rawEventsFrom(ctx), shares: rows.map((row) => ({ rootShareId: String(row._id), opens: row.opens, openers: row.openers })) };
   },
 
   async shareTree(event, ctx) {
@@ -192,13 +201,13 @@ export const STATS_ACTIONS = {
     const shares = [...byId.values()];
     const truncated = documentsOf(recorded, 'events').length >= SHARE_TREE_RECORDS;
     const opens = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, shareTreeOpensPipeline(rootShareId, shares.map((share) => share._id)), ctx.counter);
-    return { rootShareId, shares: shares.length, truncated, tree: shareTree(rootShareId, shares, opens) };
+    return { rootShareId, shares: shares.length, truncated, rawEventsFrom: rawEventsFrom(ctx), tree: shareTree(rootShareId, shares, opens) };
   },
 
   async topGroups(event, ctx) {
     const input = limitInput(event);
     const rows = await runPipeline<{ _id: unknown; opens: number; openers: number }>(ctx.db, topGroupsInRangePipeline(input.from, input.to, input.limit ?? DEFAULT_LIMIT), ctx.counter);
-    return { from: input.from, to: input.to, groups: rows.map((row) => ({ groupId: String(row._id), opens: row.opens, openers: row.openers })) };
+    return { from: input.from, to: input.to, rawEventsFrom: rawEventsFrom(ctx), groups: rows.map((row) => ({ groupId: String(row._id), opens: row.opens, openers: row.openers })) };
   },
 
   /** One group: its record (first seen, first opener, chat type, first share) and its activity. */
@@ -210,7 +219,7 @@ export const STATS_ACTIONS = {
     const [first] = documentsOf<Parameters<typeof groupRecord>[0]>(firsts, 'events');
     if (!first) throw new RukouError('NOT_FOUND', `No entry has come from group ${quoted(groupId)}.`, 'groupId');
     const rows = await runPipeline<Parameters<typeof groupActivity>[0][number]>(ctx.db, groupActivityPipeline(groupId), ctx.counter);
-    return { group: groupRecord(first), activity: groupActivity(rows) };
+    return { group: groupRecord(first), activity: groupActivity(rows), rawEventsFrom: rawEventsFrom(ctx) };
   },
 
   /** Today so far (Beijing time), from today's raw events with the rollup's own code; not stored. */

@@ -187,9 +187,9 @@ export interface Answers {
   goals: GoalsAnswer;
   retention: RetentionAnswer;
   shareFunnel: { funnel: Funnel; daily: ShareDay[] };
-  topShares: { shares: TopShare[] };
+  topShares: { shares: TopShare[]; rawEventsFrom: string };
   shareTree: { tree: ShareNode | null; shares: number; truncated: boolean };
-  topGroups: { groups: { groupId: string; opens: number; openers: number }[] };
+  topGroups: { groups: { groupId: string; opens: number; openers: number }[]; rawEventsFrom: string };
   group: GroupAnswer;
   messages: { total: SendCounts; settlingDays: string[]; templates: TemplateSends[] };
   cards: { total: SendCounts; settlingDays: string[]; rules: RuleSends[] };

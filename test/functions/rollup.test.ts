@@ -256,6 +256,13 @@ describe('operators', () => {
     }
   });
 
+  test('answers read from raw events say from which day retention keeps them whole (rawEventsFrom: today − RUKOU_RETENTION_DAYS)', async () => {
+    const kept = addDays(chinaDay(new Date(await emulatorNow(emulator.url))), -90);
+    expect((await admin({ action: 'topShares', from: DAYS[0], to: DAYS[3] })).rawEventsFrom).toBe(kept);
+    expect((await admin({ action: 'topGroups', from: DAYS[0], to: DAYS[3] })).rawEventsFrom).toBe(kept);
+    expect((await admin({ action: 'shareTree', rootShareId: 'sh_root_A' })).rawEventsFrom).toBe(kept);
+  });
+
   test('top groups over the range', async () => {
     const groups = (await admin({ action: 'topGroups', from: DAYS[0], to: DAYS[3] })).groups;
     const alpha = all().filter((e) => e.type === 'enter' && e.groupId === 'G_alpha');

@@ -288,6 +288,8 @@ describe('groups', () => {
     expect(answer.result).toMatchObject({
       group: { groupId: openGId, firstOpener: 'o-jon', chatType: 3, firstShareId: ivyShare, firstDay: jonEntry.day },
       activity: { opens: 3, openers: 2, shareIds: [ivyShare] },
+      // today − RUKOU_RETENTION_DAYS (90): its activity is read from raw events
+      rawEventsFrom: new Date(new Date(await emulatorNow(emulator.url)).getTime() + 8 * 3600_000 - 90 * 86_400_000).toISOString().slice(0, 10),
     });
     const unknown = await invokeAs(emulator.url, 'admin', { action: 'group', groupId: 'G-nobody' }, user('o-operator'));
     expect((unknown.result as { error: { code: string } }).error.code).toBe('NOT_FOUND');

@@ -32,7 +32,7 @@ async function serve(event: Record<string, unknown>): Promise<unknown> {
   const counter = new RequestCounter();
   await requireOperator(db, event, config, counter);
   const appid = config.appid ?? caller().appid;
-  return actions(payloadOf(event), { db, counter, now, rollupBudgetMs: config.rollupBudgetMs, ...(appid ? { appid } : {}) });
+  return actions(payloadOf(event), { db, counter, now, rollupBudgetMs: config.rollupBudgetMs, retentionDays: config.retentionDays, ...(appid ? { appid } : {}) });
 }
 
 export const main = handler(serve);

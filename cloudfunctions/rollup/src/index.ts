@@ -30,6 +30,6 @@ export const main = handler(async (event) => {
   // peak memory is reported so that operators (and the benchmark) see how close a run is to the limit
   if (timer) return { ...(await dailyRun(db, timer, { eventDays: config.retentionDays, userDays: config.userDayRetentionDays }, config.rollupBudgetMs, counter)), peakMemoryMB: Math.round(process.resourceUsage().maxRSS / 1024) };
   await requireOperator(db, event, config, counter);
-  const answer = await operatorActions(payloadOf(event), { db, counter, now: () => new Date(), rollupBudgetMs: config.rollupBudgetMs });
+  const answer = await operatorActions(payloadOf(event), { db, counter, now: () => new Date(), rollupBudgetMs: config.rollupBudgetMs, retentionDays: config.retentionDays });
   return { ...(answer as object), databaseRequests: counter.count };
 });

@@ -8,7 +8,7 @@ import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import type { Answers } from '../answers';
-import { empty, stat, type Section } from './section';
+import { empty, pastRetentionNote, stat, type Section } from './section';
 import { chinaDay } from '../../../shared/time';
 import { newestOnly } from '../newest';
 
@@ -46,8 +46,8 @@ export const groupsSection: Section = {
   title: { zh: '群聊', en: 'Groups' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const { groups } = await admin<Answers['topGroups']>('topGroups', { ...range, limit: 20 });
-    if (groups.length === 0) return void body.append(empty());
+    const { groups, rawEventsFrom } = await admin<Answers['topGroups']>('topGroups', { ...range, limit: 20 });
+    if (groups.length === 0) return void body.append(empty(), pastRetentionNote(range, rawEventsFrom));
     const detail = h('div', {});
     const newest = newestOnly();
     body.append(
@@ -60,6 +60,7 @@ export const groupsSection: Section = {
           cell: (row) => h('button', { type: 'button', class: 'open-group', onclick: () => void drawGroup(detail, admin, newest, row.groupId).catch((error: unknown) => detail.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], groups),
+      pastRetentionNote(range, rawEventsFrom),
       detail,
     );
   },

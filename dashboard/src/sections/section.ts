@@ -49,6 +49,15 @@ export const empty = (): HTMLElement => h('p', { class: 'empty' }, t('empty'));
 /** A sub-heading inside a section. */
 export const subhead = (text: Text): HTMLElement => h('h3', {}, t(text));
 
+/**
+ * What a table read from raw events says when its range starts before the raw events retention
+ * keeps (`rawEventsFrom`): the days before count only the share records and groups' first entries.
+ */
+export const pastRetentionNote = (range: Range, rawEventsFrom: string): HTMLElement | string =>
+  range.from < rawEventsFrom
+    ? h('p', { class: 'note', 'data-past-retention': true }, t({ zh: `${rawEventsFrom} 之前的原始事件已按保留期删除：下表只计入之后的打开。`, en: `Raw events before ${rawEventsFrom} are past retention: this table counts the opens after it only.` }))
+    : '';
+
 /** Days, the first and last few when there are many. */
 export const dayList = (days: string[]): string => (days.length > 6 ? `${days.slice(0, 3).join(', ')} … ${days.slice(-2).join(', ')}` : days.join(', '));
 

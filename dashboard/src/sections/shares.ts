@@ -8,7 +8,7 @@ import { failure } from '../failure';
 import { num, t } from '../i18n';
 import { table } from '../table';
 import type { Answers, ShareNode } from '../answers';
-import { empty, stat, subhead, type Section } from './section';
+import { empty, pastRetentionNote, stat, subhead, type Section } from './section';
 import { newestOnly } from '../newest';
 
 /** A node as ECharts' tree draws it: the returns the card brought, then its sharer (an openid, shortened), which a narrow label cuts first. */
@@ -103,7 +103,7 @@ export const sharesSection: Section = {
   title: { zh: '分享传播', en: 'Shares' },
   ranged: true,
   async draw(body, { admin, range }) {
-    const [{ funnel, daily }, { shares }] = await Promise.all([admin<Answers['shareFunnel']>('shareFunnel', { ...range }), admin<Answers['topShares']>('topShares', { ...range, limit: 10 })]);
+    const [{ funnel, daily }, { shares, rawEventsFrom }] = await Promise.all([admin<Answers['shareFunnel']>('shareFunnel', { ...range }), admin<Answers['topShares']>('topShares', { ...range, limit: 10 })]);
     if (funnel.intents === 0 && funnel.returnOpens === 0) return void body.append(empty());
     body.append(
       h(
@@ -157,6 +157,7 @@ export const sharesSection: Section = {
           cell: (row) => h('button', { type: 'button', class: 'open-tree', 'data-root': row.rootShareId, onclick: () => void drawTree(treeBox, admin, newest, row.rootShareId).catch((error: unknown) => treeBox.replaceChildren(...failure(error))) }, t({ zh: '查看', en: 'Open' })),
         },
       ], shares),
+      pastRetentionNote(range, rawEventsFrom),
       treeBox,
     );
   },
