@@ -119,10 +119,11 @@ export const sharesSection: Section = {
       chart('share-funnel', {
         color: PALETTE,
         tooltip: { trigger: 'axis' },
-        grid: { left: 8, right: 64, top: 8, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
+        // room right of the longest bar for its label, digits grouped: a big number is not cut off on a phone
+        grid: { left: 8, right: 16 + 8 * Math.max(...[funnel.intents, funnel.returnOpens, funnel.newUsers].map((n) => num(n).length)), top: 8, bottom: 8, outerBoundsMode: 'same', outerBoundsContain: 'axisLabel' },
         xAxis: { type: 'value', axisLabel: { show: false }, splitLine: { show: false } },
         yAxis: { type: 'category', inverse: true, data: [t({ zh: '分享', en: 'Intents' }), t({ zh: '回流打开', en: 'Return opens' }), t({ zh: '新用户', en: 'New users' })] },
-        series: [{ type: 'bar', label: { show: true, position: 'right' }, data: [funnel.intents, funnel.returnOpens, funnel.newUsers] }],
+        series: [{ type: 'bar', label: { show: true, position: 'right', formatter: ({ value }: { value: number }) => num(value) }, data: [funnel.intents, funnel.returnOpens, funnel.newUsers] }],
       }, 160),
       subhead({ zh: 'K 因子（每日）', en: 'K-factor by day' }),
       chart('k-factor', {
