@@ -67,12 +67,17 @@ interface Answer {
   body: unknown;
 }
 
+/** The longest wait a Node timer holds (2^31 − 1 ms, about 24.8 days): past it, it fires at once. */
+const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 /** How long rukou waits for an answer to show that an emulator is there: RUKOU_TIMEOUT seconds, else 30. */
 function presenceTimeoutMs(command: CommandName): number {
   const value = process.env.RUKOU_TIMEOUT;
   if (!value) return 30_000;
   const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0) usageError(command, `RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+  if (!/^\d+(\.\d+)?$/.test(value) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    usageError(command, `RUKOU_TIMEOUT must be seconds in digits, above 0 and at most ${MAX_TIMEOUT_SECONDS} (such as 30 or 2.5), got "${value}"`);
+  }
   return seconds * 1000;
 }
 

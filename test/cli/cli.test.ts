@@ -199,11 +199,12 @@ describe('no emulator at the URL: which URL, where it came from, how to change i
     );
   });
 
-  test('a RUKOU_TIMEOUT that is no number of seconds is named', async () => {
-    for (const value of ['0', 'soon', '-1']) {
+  test('a RUKOU_TIMEOUT that is no number of seconds, or longer than a timer holds, is named', async () => {
+    // 1e9 is a number, but not written in digits; 2147484 s is past the 2^31 − 1 ms a Node timer holds (it would fire at once)
+    for (const value of ['0', 'soon', '-1', '1e9', '2147484']) {
       const run = await rukou(['clock'], { RUKOU_TIMEOUT: value });
       expect(run).toMatchObject({ status: 2, stdout: '' });
-      expect(run.stderr).toContain(`RUKOU_TIMEOUT must be a number of seconds above 0, got "${value}"`);
+      expect(run.stderr).toContain(`RUKOU_TIMEOUT must be seconds in digits, above 0 and at most 2147483 (such as 30 or 2.5), got "${value}"`);
     }
   });
 
