@@ -82,6 +82,9 @@ export function parseInstant(value: unknown): number {
 
 /** Where a move asks the clock to go, from its body `{"set": ISO}` or `{"advance": ms | "1d"}`, given the time now. */
 export function targetOf(params: Params, now: number): number {
+  // a misspelt field ({"advance": "1d", "sett": …}) would move the clock on what the caller did not mean
+  const unknown = Object.keys(params).find((key) => key !== 'set' && key !== 'advance');
+  if (unknown !== undefined) throw invalidParam(`the body has the field ${JSON.stringify(unknown)}: it must be {"set": ISO} or {"advance": ms | "1d"}, and nothing else`);
   const asks = ['set', 'advance'].filter((key) => params[key] !== undefined);
   if (asks.length !== 1) throw invalidParam('the body must be {"set": ISO} or {"advance": ms | "1d"}, one of the two');
   const target = params.advance !== undefined ? now + parseDuration(params.advance) : parseInstant(params.set);

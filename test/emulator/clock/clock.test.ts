@@ -164,7 +164,8 @@ describe('functions and the database see the emulator\'s time', () => {
   test('a body that is not one move is refused with what to send', async () => {
     // a set that Date.parse alone would read: "5" is 2001, 02-30 is March 1st, a time without an offset is the machine's zone's
     const notIso = [{ set: '5' }, { set: '2030-02-30' }, { set: '2030-01-01T09:00:00' }, { set: 'Tue, 1 Jan 2030 00:00:00 GMT' }];
-    for (const body of [{}, { set: 'tomorrow' }, { advance: -1 }, { advance: '1y' }, { advance: 1.5 }, { advance: '1d', set: '2030-01-01T00:00:00Z' }, ...notIso]) {
+    const strays = [{ advance: '1d', x: 1 }, { advance: '1d', sett: '2030-01-01T00:00:00Z' }];
+    for (const body of [{}, { set: 'tomorrow' }, { advance: -1 }, { advance: '1y' }, { advance: 1.5 }, { advance: '1d', set: '2030-01-01T00:00:00Z' }, ...notIso, ...strays]) {
       expect(await moveClock(emulator.url, body as { advance: string })).toMatchObject({ status: 400, code: 'INVALID_PARAM', message: expect.any(String) });
     }
     const response = await fetch(`${emulator.url}/__rukou/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance":' });
