@@ -470,6 +470,7 @@ if (command === '--help' || command === '-h' || command === 'help') {
   process.exit(EXIT.ok);
 }
 if (command === '--version' || command === '-v') {
+  if (rest.length > 0) usageError(undefined, `--version takes nothing after it, got "${rest[0]}"`);
   process.stdout.write(`${VERSION}\n`);
   process.exit(EXIT.ok);
 }

@@ -65,6 +65,8 @@ describe('help', () => {
     const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(await rukou(['--version'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
     expect(await rukou(['-v'])).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' });
+    // anything after it is a mistake the caller should hear of, as after any command
+    expect(await rukou(['--version', 'extra'])).toMatchObject({ status: 2, stdout: '', stderr: expect.stringContaining('--version takes nothing after it, got "extra"') });
   });
 
   test('--help wins over a missing argument: rukou invoke --help needs no function', async () => {
