@@ -121,7 +121,9 @@ export const STATS_ACTIONS = {
     const input = rankInput(event);
     const dimension = input.dimension ?? 'scene';
     const docs = await rollupsBetween(ctx, input.from, input.to);
-    return { from: input.from, to: input.to, dimension, top: rankKeys(docs, dimension, input.limit ?? DEFAULT_LIMIT, catalogSceneNames) };
+    // every key ranked, so that the answer says how many there are beside the `limit` it lists
+    const ranked = rankKeys(docs, dimension, Infinity, catalogSceneNames);
+    return { from: input.from, to: input.to, dimension, keys: ranked.length, top: ranked.slice(0, input.limit ?? DEFAULT_LIMIT) };
   },
 
   /**

@@ -181,7 +181,7 @@ export type RuleSends = SendCounts & { rule: string };
 export interface Answers {
   overview: OverviewAnswer;
   today: TodayAnswer;
-  topEntries: { top: RankedScene[] };
+  topEntries: { top: RankedScene[]; keys: number };
   listChannels: { channels: ChannelDoc[]; next?: string };
   channels: ChannelsAnswer;
   goals: GoalsAnswer;

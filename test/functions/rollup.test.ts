@@ -216,6 +216,8 @@ describe('operators', () => {
     const scenes = await admin({ action: 'topEntries', from: DAYS[0], to: DAYS[3], limit: 100 });
     expect(new Map(scenes.top.map((row: any) => [row.key, row.entries]))).toEqual(summed('byScene'));
     expect(scenes.top.find((row: any) => row.key === '1089')).toMatchObject({ zh: expect.any(String), en: expect.any(String) });
+    // however few it lists, it says how many keys there are (the dashboard's "30 of N")
+    expect(await admin({ action: 'topEntries', from: DAYS[0], to: DAYS[3], limit: 2 })).toMatchObject({ keys: summed('byScene').size, top: scenes.top.slice(0, 2) });
     const channels = await admin({ action: 'channels', from: DAYS[0], to: DAYS[3] });
     expect(new Map(channels.channels.map((row: any) => [row.key, row.entries]))).toEqual(summed('byChannel'));
   });
