@@ -130,6 +130,18 @@ function collectionProblems({ name, rules, indexes }) {
   return problems;
 }
 
+/**
+ * The CLI deploys cloudbaserc.json's entries five at a time (@cloudbase/cli 2.12.10 deployAllFunction):
+ * two entries of one function race, and which one's settings the cloud keeps is chance.
+ * @param {Plan} plan @returns {string[]} each function declared more than once, once
+ */
+function repeatedFunctionProblems(plan) {
+  const names = plan.functions.map((fn) => fn.name);
+  return [...new Set(names.filter((name, i) => names.indexOf(name) !== i))].map(
+    (name) => `cloudbaserc.json declares the function ${name} ${names.filter((n) => n === name).length} times: the CLI deploys its entries at once, and which one's settings the cloud keeps is a race; keep one entry`,
+  );
+}
+
 /** @param {Plan} plan @returns {string[]} the collections the functions' code names that the deploy would not create, each once */
 function missingCollectionProblems(plan) {
   const created = plan.collections.map((collection) => collection.name);
@@ -150,6 +162,7 @@ function planProblems(plan) {
   return [
     ...(plan.envId === '{{env.ENV_ID}}' ? [] : ['cloudbaserc.json: envId must be "{{env.ENV_ID}}": the environment comes from .env, never from the repository']),
     ...plan.undeclared.map((name) => `cloudfunctions/${name} is not declared in cloudbaserc.json`),
+    ...repeatedFunctionProblems(plan),
     ...plan.functions.flatMap((fn) => [...declarationProblems(fn), ...triggerProblems(fn.name, fn.triggers), ...folderProblems(fn), ...sdkProblems(fn, plan.sdkVersion)]),
     ...plan.collections.flatMap(collectionProblems),
     ...missingCollectionProblems(plan),

@@ -53,6 +53,16 @@ describe('cloudbaserc.json', () => {
     ).toEqual(['cloudfunctions/empty is not declared in cloudbaserc.json', 'cloudfunctions/old-track is not declared in cloudbaserc.json']);
   });
 
+  it('refuses a function it declares twice, naming it once', () => {
+    expect(
+      problemsAfter((root) =>
+        editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => {
+          rc.functions.push({ ...declared(rc, 'callback'), timeout: 10 }, { ...declared(rc, 'callback') });
+        }),
+      ),
+    ).toEqual(['cloudbaserc.json declares the function callback 3 times: the CLI deploys its entries at once, and which one\'s settings the cloud keeps is a race; keep one entry']);
+  });
+
   it('refuses a runtime or timeout left to the CLI\'s defaults, and values CloudBase does not take', () => {
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => delete declared(rc, 'track').timeout))).toEqual([
       'track: set runtime and timeout explicitly in cloudbaserc.json (the CLI\'s defaults are not the docs\')',
