@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { COLLECTION_NAME_RULE, isCollectionName } from './database/names';
 
 /** A timer trigger as WeChat's config.json and cloudbaserc.json declare it (7-field cron, Beijing time). */
 export interface TimerTrigger {
@@ -143,14 +144,20 @@ export function loadProject(root: string): Project {
       });
     }
   }
-  const database = readJson<{ collections?: Record<string, { rules?: Record<string, unknown>; indexes?: IndexSpec[] }> }>(
-    path.join(root, 'database', 'collections.json'),
-    {},
-  );
+  const collectionsFile = path.join(root, 'database', 'collections.json');
+  const database = readJson<{ collections?: Record<string, { rules?: Record<string, unknown>; indexes?: IndexSpec[] }> }>(collectionsFile, {});
   const collections = Object.entries(database.collections ?? {}).map(([name, spec]) => ({
     name,
     rules: spec.rules ?? { read: false, write: false },
     indexes: spec.indexes ?? [],
   }));
+  // created without a request, they would otherwise skip the check db.createCollection makes
+  const misnamed = collections.find(({ name }) => !isCollectionName(name));
+  if (misnamed) {
+    throw new Error(
+      `${collectionsFile}: the collection ${JSON.stringify(misnamed.name)} has a name the cloud does not take (${COLLECTION_NAME_RULE}), ` +
+        'as db.createCollection refuses it (Invalid collection name): rename it.',
+    );
+  }
   return { root, envId: renderEnvId(rc.envId), functionRoot, functions, collections, miniProgram: loadMiniProgram(root) };
 }

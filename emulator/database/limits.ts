@@ -11,6 +11,7 @@ import { calculateObjectSize } from 'bson';
 import { BackendError, mongoRefusal } from '../errors';
 import { elementText } from './bsontext';
 import type { Doc } from './ejson';
+import { COLLECTION_NAME_RULE, isCollectionName } from './names';
 import { isPlainObject } from './values';
 
 /**
@@ -323,16 +324,12 @@ export function checkFindSortMemory(held: readonly Doc[]): void {
   }
 }
 
-/** Refuses a new collection past the environment's count. */
-/**
- * A collection's name as MongoDB takes one (4.0 limits, Restrictions on Database/Collection
- * names): no `$` or NUL, and not in the `system.` namespace, which the server keeps for itself.
- * CloudBase documents none of its own.
- */
+/** Refuses a name the cloud does not take for a collection (names.ts). */
 export function checkCollectionName(name: string): void {
-  if (/[$\0]/.test(name) || name.startsWith('system.')) throw mongoRefusal(`Invalid collection name: ${JSON.stringify(name)} (no $ or NUL, and not system.*)`);
+  if (!isCollectionName(name)) throw mongoRefusal(`Invalid collection name: ${JSON.stringify(name)} (${COLLECTION_NAME_RULE})`);
 }
 
+/** Refuses a new collection past the environment's count. */
 export function checkCollections(existing: number): void {
   if (existing >= COLLECTIONS) {
     throw new BackendError('DATABASE_COLLECTION_EXCEED_LIMIT', `an environment holds at most ${COLLECTIONS} collections and this one has ${existing}: drop one before creating another`);
