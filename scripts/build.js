@@ -151,8 +151,10 @@ async function build() {
     entryPoints: {
       rukou: path.join(root, 'emulator', 'cli.ts'),
       worker: path.join(root, 'emulator', 'functions', 'worker.ts'),
-      // the cloud's cron as the emulator's timers read it, for the deploy's checks (scripts/deploy/checks.js)
+      // the cloud's cron as the emulator's timers read it, and its collection names as its database
+      // takes them, for the deploy's checks (scripts/deploy/checks.js)
       cron: path.join(root, 'emulator', 'triggers', 'cron.ts'),
+      'collection-names': path.join(root, 'emulator', 'database', 'names.ts'),
     },
     outdir: path.join(root, 'dist'),
     format: 'cjs',

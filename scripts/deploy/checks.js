@@ -3,9 +3,11 @@
 // sentence that names the file and the fix. Offline: the plan is all it reads.
 const { functionOptions } = require('../build');
 const path = require('node:path');
-// the emulator's parser, built into dist/ by npm run build, which npm run deploy runs first
+// the emulator's parser and collection-name rule, built into dist/ by npm run build, which npm run deploy runs first
 /** @type {typeof import('../../emulator/triggers/cron')} */
 const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
+/** @type {typeof import('../../emulator/database/names')} */
+const { COLLECTION_NAME_RULE, isCollectionName } = require(path.join(__dirname, '..', '..', 'dist', 'collection-names'));
 
 /** @typedef {import('./plan').Plan} Plan @typedef {import('./plan').FunctionPlan} FunctionPlan @typedef {import('./plan').Trigger} Trigger */
 
@@ -115,6 +117,7 @@ function sdkProblems(fn, sdkVersion) {
 /** @param {import('./plan').CollectionPlan} collection @returns {string[]} */
 function collectionProblems({ name, rules, indexes }) {
   const problems = [];
+  if (!isCollectionName(name)) problems.push(`collection ${JSON.stringify(name)}: a name the cloud does not take (${COLLECTION_NAME_RULE}: MongoDB's rules, which CloudBase follows)`);
   const ruleOk = (/** @type {unknown} */ rule) => typeof rule === 'boolean' || (typeof rule === 'string' && rule.length > 0 && rule.length <= 1024);
   if (!rules || !ruleOk(rules.read) || !ruleOk(rules.write)) problems.push(`collection ${name}: its rules need read and write, each true, false or an expression of at most 1024 characters`);
   else if (rules.read !== false || rules.write !== false) problems.push(`collection ${name}: its rules must be read false and write false: clients reach the data through the functions only, never directly`);

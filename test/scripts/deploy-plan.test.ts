@@ -212,6 +212,16 @@ describe('database/collections.json', () => {
     ]);
   });
 
+  it('refuses a collection name the cloud does not take, by the emulator\'s rule', () => {
+    const names = ['bad$name', 'system.x', '', 'nul\u0000x'];
+    const problems = problemsAfter((root) =>
+      editJson<Collections>(root, 'database/collections.json', ({ collections }) => {
+        for (const name of names) collections[name] = { rules: { read: false, write: false }, indexes: [] };
+      }),
+    );
+    expect(problems).toEqual(names.map((name) => `collection ${JSON.stringify(name)}: a name the cloud does not take (not empty, no $ or NUL, and not system.*: MongoDB's rules, which CloudBase follows)`));
+  });
+
   it('refuses a plan that does not create a collection the functions\' code uses', () => {
     expect(problemsAfter((root) => editJson<Collections>(root, 'database/collections.json', ({ collections }) => void delete collections.revisions))).toEqual([
       'database/collections.json does not create the collection revisions, which rollup and admin use: a timer or a call would meet it missing',
