@@ -22,6 +22,12 @@ const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
 const MAX_INDEXES = 20;
 /** Index key directions of CloudBase's database. */
 const DIRECTIONS = ['1', '-1', '2dsphere'];
+/**
+ * The name of the index on `_id` every collection has: MongoDB refuses another index of that name
+ * ("The index name '_id_' is reserved for the _id index, which must have key pattern {_id: 1}"),
+ * and one on `_id` itself is already there.
+ */
+const ID_INDEX = '_id_';
 
 /** @param {unknown} a @param {unknown} b */
 const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
@@ -126,6 +132,7 @@ function collectionProblems({ name, rules, indexes }) {
   const names = indexes.map((index) => index.name);
   for (const repeated of names.filter((n, i) => names.indexOf(n) !== i)) problems.push(`collection ${name}: index ${repeated} is declared twice`);
   for (const index of indexes) {
+    if (index.name === ID_INDEX) problems.push(`collection ${name}: index ${ID_INDEX} is the name MongoDB keeps for the _id index every collection already has ("The index name '${ID_INDEX}' is reserved for the _id index"): name it otherwise`);
     const keys = Array.isArray(index.keys) ? index.keys : [];
     if (keys.length === 0 || keys.length > 31) problems.push(`collection ${name}: index ${index.name} needs 1 to 31 keys`);
     for (const key of keys.filter((key) => !DIRECTIONS.includes(key.direction))) problems.push(`collection ${name}: index ${index.name} key ${key.name} has direction ${key.direction}, not one of ${DIRECTIONS.join(', ')}`);

@@ -222,6 +222,14 @@ describe('database/collections.json', () => {
     expect(problems).toEqual(names.map((name) => `collection ${JSON.stringify(name)}: a name the cloud does not take (not empty, no $ or NUL, and not system.*: MongoDB's rules, which CloudBase follows)`));
   });
 
+  it('refuses an index named _id_, which MongoDB keeps for the _id index, whatever its keys', () => {
+    for (const field of ['openid', '_id']) {
+      expect(problemsAfter((root) => editJson<Collections>(root, 'database/collections.json', ({ collections }) => void collections.users.indexes.push({ name: '_id_', keys: [{ name: field, direction: '1' }] })))).toEqual([
+        'collection users: index _id_ is the name MongoDB keeps for the _id index every collection already has ("The index name \'_id_\' is reserved for the _id index"): name it otherwise',
+      ]);
+    }
+  });
+
   it('refuses a plan that does not create a collection the functions\' code uses', () => {
     expect(problemsAfter((root) => editJson<Collections>(root, 'database/collections.json', ({ collections }) => void delete collections.revisions))).toEqual([
       'database/collections.json does not create the collection revisions, which rollup and admin use: a timer or a call would meet it missing',
