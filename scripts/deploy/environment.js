@@ -56,8 +56,12 @@ const SEND_CHUNK_SECONDS = 10;
  * for one, a name of up to 20 characters, `-` and a suffix of up to 16: lowercase letters, digits, `_`, `-`.
  */
 const ENV_ID_FORMAT = /^[a-z0-9_-]{1,40}$/;
-/** A Mini Program's AppID: `wx` and 16 hexadecimal digits, as WeChat issues them (project.config.json's appid). */
-const APPID_FORMAT = /^wx[0-9a-f]{16}$/i;
+/**
+ * A Mini Program's AppID: `wx` and 16 lowercase hexadecimal digits, as WeChat issues them
+ * (project.config.json's appid). The functions put RUKOU_APPID into plain schemes as it is
+ * (server/config.ts trims it, no more), so an upper-case one would name no Mini Program.
+ */
+const APPID_FORMAT = /^wx[0-9a-f]{16}$/;
 
 /**
  * @param {number} after the seconds the work started last may take once the budget is spent
@@ -99,7 +103,7 @@ const RULES = {
     unset: 'nobody can sign in to the web dashboard',
   },
   RUKOU_APPID: {
-    check: (value) => (APPID_FORMAT.test(value.trim()) ? undefined : "the Mini Program's AppID, wx and 16 hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"),
+    check: (value) => (APPID_FORMAT.test(value.trim()) ? undefined : "the Mini Program's AppID as WeChat issues it, wx and 16 lowercase hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"),
   },
   RUKOU_RETENTION_DAYS: { check: retentionDays },
   RUKOU_USER_DAY_RETENTION_DAYS: {

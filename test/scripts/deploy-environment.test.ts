@@ -146,11 +146,13 @@ describe('checkEnvironment', () => {
     for (const envId of ['test-1a2b3c', 'prod_env-9f8e7d6c5b4a3210', 'a'.repeat(40)]) expect(problemsWith({ ENV_ID: envId })).toEqual([]);
   });
 
-  it('refuses an RUKOU_APPID not shaped like an AppID', () => {
-    for (const appid of ['wx123', 'wx0a1b2c3d4e5f678', 'wx0a1b2c3d4e5f6789a', 'wx0a1b2c3d4e5f678g', 'gh_0a1b2c3d4e5f', 'value-wx0a1b2c3d4e5f6789']) {
-      expect(problemsWith({ RUKOU_APPID: appid })).toEqual(["RUKOU_APPID must be the Mini Program's AppID, wx and 16 hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"]);
+  // WeChat issues AppIDs in lower case, and the functions put RUKOU_APPID into plain schemes as it is:
+  // an upper-case one names no Mini Program (the simulated WeChat compares it exactly: LINK_INVALID)
+  it('refuses an RUKOU_APPID not shaped like an AppID, upper case included', () => {
+    for (const appid of ['wx123', 'wx0a1b2c3d4e5f678', 'wx0a1b2c3d4e5f6789a', 'wx0a1b2c3d4e5f678g', 'gh_0a1b2c3d4e5f', 'value-wx0a1b2c3d4e5f6789', 'WX1234567890ABCDEF', 'wx0A1B2C3D4E5F6789', 'Wx0a1b2c3d4e5f6789']) {
+      expect(problemsWith({ RUKOU_APPID: appid })).toEqual(["RUKOU_APPID must be the Mini Program's AppID as WeChat issues it, wx and 16 lowercase hexadecimal digits (project.config.json's appid): plain schemes made with another open nothing"]);
     }
-    expect(problemsWith({ RUKOU_APPID: ' wx0A1B2C3D4E5F6789 ' })).toEqual([]);
+    expect(problemsWith({ RUKOU_APPID: ' wx0a1b2c3d4e5f6789 ' })).toEqual([]);
   });
 
   it('refuses user-day retention below the raw events\' retention or 8 days, which the functions would raise without a word', () => {
