@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { declaredFunctions } from './cloudbaserc';
 import { COLLECTION_NAME_RULE, isCollectionName } from './database/names';
 
 /** A timer trigger as WeChat's config.json and cloudbaserc.json declare it (7-field cron, Beijing time). */
@@ -121,9 +122,9 @@ function renderEnvId(raw: string | undefined): string {
 
 export function loadProject(root: string): Project {
   const rcFile = path.join(root, 'cloudbaserc.json');
-  const rc = readJson<{ envId?: string; functionRoot?: string; functions?: CloudbaseFunctionConfig[] }>(rcFile, {});
+  const rc = readJson<{ envId?: string; functionRoot?: string; functions?: unknown; functionDefaultConfig?: unknown }>(rcFile, {});
   const functionRoot = path.resolve(root, rc.functionRoot ?? 'cloudfunctions');
-  const configs = new Map((rc.functions ?? []).map((f) => [f.name, f]));
+  const configs = new Map(declaredFunctions<CloudbaseFunctionConfig>(rc).map((f) => [f.name, f]));
   const functions = new Map<string, FunctionSpec>();
   if (fs.existsSync(functionRoot)) {
     for (const name of fs.readdirSync(functionRoot).sort()) {

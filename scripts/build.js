@@ -152,9 +152,11 @@ async function build() {
       rukou: path.join(root, 'emulator', 'cli.ts'),
       worker: path.join(root, 'emulator', 'functions', 'worker.ts'),
       // the cloud's cron as the emulator's timers read it, and its collection names as its database
-      // takes them, for the deploy's checks (scripts/deploy/checks.js)
+      // takes them, for the deploy's checks (scripts/deploy/checks.js); cloudbaserc.json's functions
+      // as it reads them, for the deploy's plan (scripts/deploy/plan.js)
       cron: path.join(root, 'emulator', 'triggers', 'cron.ts'),
       'collection-names': path.join(root, 'emulator', 'database', 'names.ts'),
+      cloudbaserc: path.join(root, 'emulator', 'cloudbaserc.ts'),
     },
     outdir: path.join(root, 'dist'),
     format: 'cjs',

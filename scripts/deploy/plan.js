@@ -7,6 +7,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { scanBundle } = require('./bundle');
+// how the emulator reads cloudbaserc.json's functions, built into dist/ by npm run build, which npm run deploy runs first
+/** @type {typeof import('../../emulator/cloudbaserc')} */
+const { declaredFunctions } = require(path.join(__dirname, '..', '..', 'dist', 'cloudbaserc'));
 const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
 
 /**
@@ -36,20 +39,6 @@ const { PUSH_ROUTES, PUSH_FUNCTION } = require('./push-routes');
  * @property {typeof PUSH_ROUTES} pushRoutes
  * @property {string} pushFunction
  */
-
-/**
- * `over` merged into `base` as lodash.merge merges them: objects field by field, anything else replaced.
- * @param {unknown} base
- * @param {unknown} over
- * @returns {any}
- */
-function merged(base, over) {
-  const isObject = (/** @type {unknown} */ value) => typeof value === 'object' && value !== null && !Array.isArray(value);
-  if (!isObject(base) || !isObject(over)) return over === undefined ? base : over;
-  const out = { .../** @type {Record<string, unknown>} */ (base) };
-  for (const [key, value] of Object.entries(/** @type {Record<string, unknown>} */ (over))) out[key] = merged(out[key], value);
-  return out;
-}
 
 /**
  * @param {string} file
@@ -100,9 +89,9 @@ function readMiniProgramEnvId(file) {
  */
 function readPlan(root) {
   const rc = readJson(path.join(root, 'cloudbaserc.json')) ?? {};
-  // the CLI gives every function functionDefaultConfig under its own entry (lodash.merge, @cloudbase/cli 2.12.10)
+  // the CLI gives every function functionDefaultConfig under its own entry, and so does the emulator
   /** @type {Record<string, any>[]} */
-  const declared = (Array.isArray(rc.functions) ? rc.functions : []).map((/** @type {unknown} */ fn) => merged(rc.functionDefaultConfig ?? {}, fn));
+  const declared = declaredFunctions(rc);
   const functionsRoot = path.join(root, 'cloudfunctions');
   // every folder, not only those with a source: an old function's index.js alone, or an empty
   // folder, is one DevTools shows and uploads; hidden dot-folders (tool caches) are not

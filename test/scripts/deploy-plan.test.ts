@@ -188,11 +188,13 @@ test('cloudbaserc.json\'s functionDefaultConfig counts for every function, under
   );
   const root = copyProject();
   editJson<Cloudbaserc & { functionDefaultConfig?: object }>(root, 'cloudbaserc.json', (rc) => {
-    rc.functionDefaultConfig = { memorySize: 512 };
+    rc.functionDefaultConfig = { memorySize: 512, ignore: ['node_modules', 'src', 'fixtures'] };
     delete declared(rc, 'track').memorySize;
   });
   const plan = readPlan(root);
   expect(plan.functions.map((fn) => fn.declared.memorySize)).toEqual([512, 256, 256, 256, 256]);
+  // lodash.merge merges arrays element by element: the entry's two over the default's first two
+  expect(plan.functions[0].declared.ignore).toEqual(['src', '*.ts', 'fixtures']);
   expect(plan.functions.find((fn) => fn.name === 'rollup')?.declared.timeout).toBe(60);
 });
 

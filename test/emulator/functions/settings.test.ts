@@ -1,33 +1,73 @@
 /**
  * What the emulator takes from a project's cloudbaserc.json about its functions, through the
  * public face that reads it: `rukou emulator --project`, which refuses to start on a setting the
- * cloud does not take, as a deploy would fail.
+ * cloud does not take, as a deploy would fail, and gives each function what the CloudBase CLI
+ * would deploy it with (functionDefaultConfig under its own entry).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startEmulator, tempDir } from '../../helpers/emulator';
+import { invokeAs, startEmulator, tempDir, type RunningEmulator } from '../../helpers/emulator';
+
+/** A function that answers the settings it runs with: its context's time limit, and the variables SETTING_A to C. */
+const ANSWERS_SETTINGS = `exports.main = async (event, context) => ({
+  timeLimitMs: context.time_limit_in_ms,
+  env: { A: process.env.SETTING_A ?? null, B: process.env.SETTING_B ?? null, C: process.env.SETTING_C ?? null },
+});
+`;
+
+/** A project of the functions `names`, each answering its settings, with this cloudbaserc.json (beside its envId and functionRoot). */
+function project(rc: Record<string, unknown>, names: string[]): string {
+  const root = tempDir('rukou-project-');
+  for (const name of names) {
+    fs.mkdirSync(path.join(root, 'cloudfunctions', name), { recursive: true });
+    fs.writeFileSync(path.join(root, 'cloudfunctions', name, 'package.json'), `{"name": "${name}", "main": "index.js"}\n`);
+    fs.writeFileSync(path.join(root, 'cloudfunctions', name, 'index.js'), ANSWERS_SETTINGS);
+  }
+  fs.writeFileSync(path.join(root, 'cloudbaserc.json'), JSON.stringify({ envId: 'rukou-settings', functionRoot: './cloudfunctions', ...rc }));
+  return root;
+}
+
+/** Why the emulator refused to start on a project of one function `long`, declared with `config` (and `rc` beside it). */
+async function refusal(config: Record<string, unknown>, rc: Record<string, unknown> = {}): Promise<string> {
+  const root = project({ ...rc, functions: [{ name: 'long', ...config }] }, ['long']);
+  try {
+    await (await startEmulator({ project: root, timers: false })).stop();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`the emulator started with ${JSON.stringify({ ...rc, config })}`);
+}
+
+async function settingsOf(emulator: RunningEmulator, name: string): Promise<unknown> {
+  const answer = await invokeAs(emulator.url, name, {}, { openid: 'o-settings' });
+  if (answer.result === undefined) throw new Error(`${name} failed: ${JSON.stringify(answer)}`);
+  return answer.result;
+}
 
 describe('the project\'s function settings', () => {
-  /** A project of one function `long` whose cloudbaserc.json entry is `config`; why the emulator refused to start on it. */
-  async function refusal(config: Record<string, unknown>): Promise<string> {
-    const root = tempDir('rukou-project-');
-    fs.mkdirSync(path.join(root, 'cloudfunctions', 'long'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'cloudfunctions', 'long', 'package.json'), '{"name": "long", "main": "index.js"}\n');
-    fs.writeFileSync(path.join(root, 'cloudfunctions', 'long', 'index.js'), 'exports.main = async () => 1;\n');
-    fs.writeFileSync(path.join(root, 'cloudbaserc.json'), JSON.stringify({ envId: 'rukou-settings', functionRoot: './cloudfunctions', functions: [{ name: 'long', ...config }] }));
-    try {
-      await (await startEmulator({ project: root, timers: false })).stop();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    throw new Error(`the emulator started with ${JSON.stringify(config)}`);
-  }
-
   test('a timeout the cloud does not take (1 to 60 whole seconds) stops the start, naming the function and the limit', async () => {
     for (const timeout of [900, 61, 0, 1.5, '10']) {
       const message = await refusal({ timeout });
       expect(message).toContain(`cloudbaserc.json: the function "long" has timeout ${JSON.stringify(timeout)}`);
       expect(message).toContain('1 to 60 seconds');
+    }
+    expect(await refusal({}, { functionDefaultConfig: { timeout: 90 } })).toContain('cloudbaserc.json: the function "long" has timeout 90');
+  });
+
+  test('functionDefaultConfig counts for every function, under its own entry, as the CLI merges it (its envVariables one by one)', async () => {
+    const root = project(
+      {
+        functionDefaultConfig: { timeout: 10, envVariables: { SETTING_A: 'default-a', SETTING_B: 'default-b', SETTING_C: '{{env.SETTING_FROM_ENV}}' } },
+        functions: [{ name: 'plain' }, { name: 'own', timeout: 20, envVariables: { SETTING_B: 'own-b' } }],
+      },
+      ['plain', 'own'],
+    );
+    const emulator = await startEmulator({ project: root, timers: false, env: { SETTING_FROM_ENV: 'rendered-from-env' } });
+    try {
+      expect(await settingsOf(emulator, 'plain')).toEqual({ timeLimitMs: 10_000, env: { A: 'default-a', B: 'default-b', C: 'rendered-from-env' } });
+      expect(await settingsOf(emulator, 'own')).toEqual({ timeLimitMs: 20_000, env: { A: 'default-a', B: 'own-b', C: 'rendered-from-env' } });
+    } finally {
+      await emulator.stop();
     }
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * cloudbaserc.json's functions as the CloudBase CLI deploys them: each entry with the file's
+ * `functionDefaultConfig` under it, merged as @cloudbase/cli 2.12.10 merges them
+ * (`lodash.merge({}, config.functionDefaultConfig, rawConfig)`), so that a function's own value wins
+ * and its `envVariables` add to the default's one by one. One reading for the emulator
+ * (project.ts) and for the deploy (scripts/deploy/plan.js, which reads it built,
+ * dist/cloudbaserc.js), so that a function runs here with the settings the cloud gets.
+ *
+ * @example
+ *   declaredFunctions({ functionDefaultConfig: { timeout: 10, envVariables: { A: 'a' } }, functions: [{ name: 'f', envVariables: { B: 'b' } }] })
+ *   // → [{ timeout: 10, envVariables: { A: 'a', B: 'b' }, name: 'f' }]
+ */
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `over` merged into `base` as lodash.merge merges them: objects field by field, arrays element by element, anything else replaced. */
+function merged(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (Array.isArray(base) && Array.isArray(over)) {
+    const out = [...base];
+    over.forEach((value, i) => (out[i] = merged(out[i], value)));
+    return out;
+  }
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out = { ...base };
+  // lodash.merge never reads a `__proto__` key (its safeGet): JSON.parse makes one an own field
+  for (const [key, value] of Object.entries(over)) if (key !== '__proto__') out[key] = merged(out[key], value);
+  return out;
+}
+
+/**
+ * Each entry of `functions`, in its order, with `functionDefaultConfig` under it, of the shape
+ * `Entry` the caller reads it as (JSON as written, unchecked, like any file read here).
+ */
+export function declaredFunctions<Entry = Record<string, unknown>>(rc: { functions?: unknown; functionDefaultConfig?: unknown }): Entry[] {
+  const entries: unknown[] = Array.isArray(rc.functions) ? rc.functions : [];
+  return entries.map((entry) => merged(merged({}, rc.functionDefaultConfig), entry) as Entry);
+}
