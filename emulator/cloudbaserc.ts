@@ -2,14 +2,23 @@
  * cloudbaserc.json's functions as the CloudBase CLI deploys them: each entry with the file's
  * `functionDefaultConfig` under it, merged as @cloudbase/cli 2.12.10 merges them
  * (`lodash.merge({}, config.functionDefaultConfig, rawConfig)`), so that a function's own value wins
- * and its `envVariables` add to the default's one by one. One reading for the emulator
- * (project.ts) and for the deploy (scripts/deploy/plan.js, which reads it built,
- * dist/cloudbaserc.js), so that a function runs here with the settings the cloud gets.
+ * and its `envVariables` add to the default's one by one; and the memory sizes the cloud takes.
+ * One reading for the emulator (project.ts) and for the deploy (scripts/deploy/plan.js and
+ * checks.js, which read it built, dist/cloudbaserc.js), so that a function runs here with the
+ * settings the cloud gets.
  *
  * @example
  *   declaredFunctions({ functionDefaultConfig: { timeout: 10, envVariables: { A: 'a' } }, functions: [{ name: 'f', envVariables: { B: 'b' } }] })
  *   // → [{ timeout: 10, envVariables: { A: 'a', B: 'b' }, name: 'f' }]
  */
+
+/**
+ * The memory a function may have, MB, and what the CLI gives one that names none (`func.memorySize
+ * || 256`, @cloudbase/cli 2.12.10): CloudBase's function configuration
+ * (docs.cloudbase.net/en/cli-v1/functions/configs, Platform sources §A.4).
+ */
+export const MEMORY_SIZES: readonly number[] = [128, 256, 512, 1024, 2048];
+export const DEFAULT_MEMORY_MB = 256;
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

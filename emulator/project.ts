@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { declaredFunctions } from './cloudbaserc';
+import { declaredFunctions, DEFAULT_MEMORY_MB, MEMORY_SIZES } from './cloudbaserc';
 import { COLLECTION_NAME_RULE, isCollectionName } from './database/names';
 
 /** A timer trigger as WeChat's config.json and cloudbaserc.json declare it (7-field cron, Beijing time). */
@@ -15,6 +15,8 @@ export interface FunctionSpec {
   dir: string;
   /** seconds, from cloudbaserc.json (the cloud's default is 3 s when unset). */
   timeout: number;
+  /** MB, from cloudbaserc.json (the CLI's default is 256): reported to the function, not enforced. */
+  memoryMB: number;
   envVariables: Record<string, string>;
   triggers: TimerTrigger[];
   /** `permissions.openapi` of config.json: cloud calls the function may make. */
@@ -83,6 +85,7 @@ function loadMiniProgram(root: string): MiniProgramSpec {
 interface CloudbaseFunctionConfig {
   name: string;
   timeout?: number;
+  memorySize?: number;
   envVariables?: Record<string, string | number | boolean>;
 }
 
@@ -102,6 +105,15 @@ function timeoutOf(rcFile: string, name: string, config: CloudbaseFunctionConfig
       `1 to ${MAX_TIMEOUT_SECONDS} seconds, whole. Split a longer job into runs that fit (a timer whose run picks up where the last one stopped).`,
   );
 }
+
+function memoryOf(rcFile: string, name: string, config: CloudbaseFunctionConfig | undefined): number {
+  const memorySize: unknown = config?.memorySize ?? DEFAULT_MEMORY_MB;
+  if (typeof memorySize === 'number' && MEMORY_SIZES.includes(memorySize)) return memorySize;
+  throw new Error(
+    `${rcFile}: the function "${name}" has memorySize ${JSON.stringify(memorySize)}, which the cloud does not take: one of ${MEMORY_SIZES.join(', ')} MB.`,
+  );
+}
+
 export const LOCAL_ENV_ID = 'rukou-local';
 
 function readJson<T>(file: string, fallback: T): T {
@@ -139,6 +151,7 @@ export function loadProject(root: string): Project {
         name,
         dir,
         timeout: timeoutOf(rcFile, name, rcConfig),
+        memoryMB: memoryOf(rcFile, name, rcConfig),
         envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, renderEnv(String(v))])),
         triggers: (config.triggers ?? []).filter((t) => t.type === 'timer'),
         openapi: config.permissions?.openapi ?? [],

@@ -46,7 +46,6 @@ export interface InvokeRequest {
 
 /** Workers one function may run at once; further callers wait for one to come free. */
 const MAX_WORKERS_PER_FUNCTION = 8;
-const MEMORY_MB = 256;
 /**
  * How long a cold start may take to load the function's code: SCF's initialization timeout, 60 s
  * by default for code (not image) functions, timed apart from the function's own timeout and only
@@ -209,7 +208,7 @@ class FunctionPool {
       adminUrl: `${this.context.url()}/admin`,
       envVariables: this.spec.envVariables,
       timeoutSeconds: this.spec.timeout,
-      memoryMB: MEMORY_MB,
+      memoryMB: this.spec.memoryMB,
       clockOffsetMs: this.clock.offset(),
     };
     child.send(setup);

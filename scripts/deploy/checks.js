@@ -3,16 +3,16 @@
 // sentence that names the file and the fix. Offline: the plan is all it reads.
 const { functionOptions } = require('../build');
 const path = require('node:path');
-// the emulator's parser and collection-name rule, built into dist/ by npm run build, which npm run deploy runs first
+// the emulator's parser, collection-name rule and memory sizes, built into dist/ by npm run build, which npm run deploy runs first
 /** @type {typeof import('../../emulator/triggers/cron')} */
 const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
 /** @type {typeof import('../../emulator/database/names')} */
 const { COLLECTION_NAME_RULE, isCollectionName } = require(path.join(__dirname, '..', '..', 'dist', 'collection-names'));
+/** @type {typeof import('../../emulator/cloudbaserc')} */
+const { MEMORY_SIZES } = require(path.join(__dirname, '..', '..', 'dist', 'cloudbaserc'));
 
 /** @typedef {import('./plan').Plan} Plan @typedef {import('./plan').FunctionPlan} FunctionPlan @typedef {import('./plan').Trigger} Trigger */
 
-/** Memory sizes a function may have, MB. */
-const MEMORY_SIZES = [128, 256, 512, 1024, 2048];
 /** A trigger's name: a letter, then up to 59 letters, digits, `_` or `-`. */
 const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
 /**
@@ -44,7 +44,7 @@ function declarationProblems(fn) {
   if (runtime !== undefined && !major) problems.push(`${name}: runtime ${runtime} is not one of CloudBase's Node.js runtimes (Nodejs18.15)`);
   if (major && Number(major) < target) problems.push(`${name}: runtime ${runtime} is older than node${target}, which scripts/build.js bundles for`);
   if (timeout !== undefined && !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 1 && timeout <= 60)) problems.push(`${name}: timeout must be a whole number of seconds from 1 to 60`);
-  if (!MEMORY_SIZES.includes(Number(memorySize))) problems.push(`${name}: set memorySize in cloudbaserc.json to ${MEMORY_SIZES.join(', ')} MB`);
+  if (!(typeof memorySize === 'number' && MEMORY_SIZES.includes(memorySize))) problems.push(`${name}: set memorySize in cloudbaserc.json to ${MEMORY_SIZES.join(', ')} MB`);
   if (handler !== 'index.main') problems.push(`${name}: handler must be index.main (the bundle's exports.main)`);
   for (const [key, value] of Object.entries(declared.envVariables ?? {})) {
     if (value !== `{{env.${key}}}`) problems.push(`${name}: envVariables.${key} must be "{{env.${key}}}": values come from .env, never from the repository`);

@@ -69,6 +69,8 @@ describe('cloudbaserc.json', () => {
     ]);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').timeout = 61)))).toEqual(['track: timeout must be a whole number of seconds from 1 to 60']);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').memorySize = 300)))).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
+    // a number, as the emulator takes it (a string starts no emulator)
+    expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => ((declared(rc, 'track') as { memorySize?: unknown }).memorySize = '256')))).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Nodejs16.13')))).toEqual(['track: runtime Nodejs16.13 is older than node18, which scripts/build.js bundles for']);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Python3.9')))).toEqual(['track: runtime Python3.9 is not one of CloudBase\'s Node.js runtimes (Nodejs18.15)']);
   });

@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { invokeAs, startEmulator, tempDir, type RunningEmulator } from '../../helpers/emulator';
 
-/** A function that answers the settings it runs with: its context's time limit, and the variables SETTING_A to C. */
+/** A function that answers the settings it runs with: its context's time and memory limits, and the variables SETTING_A to C. */
 const ANSWERS_SETTINGS = `exports.main = async (event, context) => ({
   timeLimitMs: context.time_limit_in_ms,
+  memoryMb: context.memory_limit_in_mb,
   env: { A: process.env.SETTING_A ?? null, B: process.env.SETTING_B ?? null, C: process.env.SETTING_C ?? null },
 });
 `;
@@ -54,6 +55,26 @@ describe('the project\'s function settings', () => {
     expect(await refusal({}, { functionDefaultConfig: { timeout: 90 } })).toContain('cloudbaserc.json: the function "long" has timeout 90');
   });
 
+  test('a memorySize the cloud does not take stops the start, naming the function and the sizes', async () => {
+    for (const memorySize of [300, 0, '256', 4096]) {
+      expect(await refusal({ timeout: 5, memorySize })).toContain(`cloudbaserc.json: the function "long" has memorySize ${JSON.stringify(memorySize)}, which the cloud does not take: one of 128, 256, 512, 1024, 2048 MB`);
+    }
+  });
+
+  test('the context reports the memorySize declared, the default\'s under the entry\'s, else the CLI\'s 256 MB', async () => {
+    const root = project({ functionDefaultConfig: { memorySize: 512 }, functions: [{ name: 'plain', timeout: 5 }, { name: 'own', timeout: 5, memorySize: 1024 }] }, ['plain', 'own']);
+    fs.cpSync(path.join(root, 'cloudfunctions', 'plain'), path.join(root, 'cloudfunctions', 'undeclared'), { recursive: true });
+    const emulator = await startEmulator({ project: root, timers: false });
+    try {
+      expect(await settingsOf(emulator, 'plain')).toMatchObject({ memoryMb: 512 });
+      expect(await settingsOf(emulator, 'own')).toMatchObject({ memoryMb: 1024 });
+      // a folder cloudbaserc.json does not declare (uploaded from DevTools): the cloud's defaults
+      expect(await settingsOf(emulator, 'undeclared')).toMatchObject({ memoryMb: 256, timeLimitMs: 3_000 });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
   test('functionDefaultConfig counts for every function, under its own entry, as the CLI merges it (its envVariables one by one)', async () => {
     const root = project(
       {
@@ -64,8 +85,8 @@ describe('the project\'s function settings', () => {
     );
     const emulator = await startEmulator({ project: root, timers: false, env: { SETTING_FROM_ENV: 'rendered-from-env' } });
     try {
-      expect(await settingsOf(emulator, 'plain')).toEqual({ timeLimitMs: 10_000, env: { A: 'default-a', B: 'default-b', C: 'rendered-from-env' } });
-      expect(await settingsOf(emulator, 'own')).toEqual({ timeLimitMs: 20_000, env: { A: 'default-a', B: 'own-b', C: 'rendered-from-env' } });
+      expect(await settingsOf(emulator, 'plain')).toEqual({ timeLimitMs: 10_000, memoryMb: 256, env: { A: 'default-a', B: 'default-b', C: 'rendered-from-env' } });
+      expect(await settingsOf(emulator, 'own')).toEqual({ timeLimitMs: 20_000, memoryMb: 256, env: { A: 'default-a', B: 'own-b', C: 'rendered-from-env' } });
     } finally {
       await emulator.stop();
     }
