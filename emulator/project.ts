@@ -136,7 +136,13 @@ export function loadProject(root: string): Project {
   const rcFile = path.join(root, 'cloudbaserc.json');
   const rc = readJson<{ envId?: string; functionRoot?: string; functions?: unknown; functionDefaultConfig?: unknown }>(rcFile, {});
   const functionRoot = path.resolve(root, rc.functionRoot ?? 'cloudfunctions');
-  const configs = new Map(declaredFunctions<CloudbaseFunctionConfig>(rc).map((f) => [f.name, f]));
+  const declared = declaredFunctions<CloudbaseFunctionConfig>(rc);
+  const repeated = declared.find((f, i) => declared.findIndex((other) => other.name === f.name) !== i);
+  if (repeated) {
+    // the CLI deploys the entries five at a time: which one's settings the cloud keeps is a race
+    throw new Error(`${rcFile} declares the function ${JSON.stringify(repeated.name)} more than once, and the CLI would deploy its entries at once: keep one.`);
+  }
+  const configs = new Map(declared.map((f) => [f.name, f]));
   const functions = new Map<string, FunctionSpec>();
   if (fs.existsSync(functionRoot)) {
     for (const name of fs.readdirSync(functionRoot).sort()) {

@@ -28,9 +28,9 @@ function project(rc: Record<string, unknown>, names: string[]): string {
   return root;
 }
 
-/** Why the emulator refused to start on a project of one function `long`, declared with `config` (and `rc` beside it). */
+/** Why the emulator refused to start on a project of one function `long`, declared with `config` (and `rc` beside it, or over it). */
 async function refusal(config: Record<string, unknown>, rc: Record<string, unknown> = {}): Promise<string> {
-  const root = project({ ...rc, functions: [{ name: 'long', ...config }] }, ['long']);
+  const root = project({ functions: [{ name: 'long', ...config }], ...rc }, ['long']);
   try {
     await (await startEmulator({ project: root, timers: false })).stop();
   } catch (error) {
@@ -53,6 +53,11 @@ describe('the project\'s function settings', () => {
       expect(message).toContain('1 to 60 seconds');
     }
     expect(await refusal({}, { functionDefaultConfig: { timeout: 90 } })).toContain('cloudbaserc.json: the function "long" has timeout 90');
+  });
+
+  test('a function declared twice stops the start, naming it: the CLI deploys both entries at once, and the cloud keeps either one', async () => {
+    const twice = await refusal({}, { functions: [{ name: 'long', timeout: 5 }, { name: 'long', timeout: 10 }] });
+    expect(twice).toContain('cloudbaserc.json declares the function "long" more than once');
   });
 
   test('a memorySize the cloud does not take stops the start, naming the function and the sizes', async () => {
