@@ -8,6 +8,7 @@ import { parseDuration, parseInstant } from './clock/operations';
 import { startProblem } from './clock/state';
 import { lockDataDir, processRuns, takenOver } from './lock';
 import { readKept, writeWhole } from './files';
+import { isJsonObject } from './json-object';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
 import { EMULATOR_HEADER, VERSION } from './signature';
@@ -169,7 +170,6 @@ function post(emulator: Target, route: string, body: unknown, headers: Record<st
   return request(emulator, route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Some of what a call asked for was refused or failed: `track`'s rejected events, a channel call's failed rows (a count) or renewals (a list). */
 const refusedSome = (result: Record<string, unknown>): boolean =>
@@ -180,10 +180,10 @@ const refusedSome = (result: Record<string, unknown>): boolean =>
  * `errCode`, a function's `{error: {code, message}}` result, or a part of the call refused (`refusedSome`).
  */
 function refuses({ status, body }: Answer): boolean {
-  if (status >= 400 || !isObject(body)) return true;
+  if (status >= 400 || !isJsonObject(body)) return true;
   if ('errCode' in body) return true;
   const { result } = body;
-  return isObject(result) && (isObject(result.error) || refusedSome(result));
+  return isJsonObject(result) && (isJsonObject(result.error) || refusedSome(result));
 }
 
 /** Prints the answer as JSON; a refusal sets exit status 1. */

@@ -12,6 +12,8 @@
  *   // → [{ timeout: 10, envVariables: { A: 'a', B: 'b' }, name: 'f' }]
  */
 
+import { isJsonObject } from './json-object';
+
 /**
  * The memory a function may have, MB, and what the CLI gives one that names none (`func.memorySize
  * || 256`, @cloudbase/cli 2.12.10): CloudBase's function configuration
@@ -19,8 +21,6 @@
  */
 export const MEMORY_SIZES: readonly number[] = [128, 256, 512, 1024, 2048];
 export const DEFAULT_MEMORY_MB = 256;
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `over` merged into `base` as lodash.merge merges them: objects field by field, arrays element by element, anything else replaced. */
 function merged(base: unknown, over: unknown): unknown {
@@ -30,7 +30,7 @@ function merged(base: unknown, over: unknown): unknown {
     over.forEach((value, i) => (out[i] = merged(out[i], value)));
     return out;
   }
-  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  if (!isJsonObject(base) || !isJsonObject(over)) return over;
   const out = { ...base };
   // lodash.merge never reads a `__proto__` key (its safeGet): JSON.parse makes one an own field
   for (const [key, value] of Object.entries(over)) if (key !== '__proto__') out[key] = merged(out[key], value);
