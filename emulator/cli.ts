@@ -10,6 +10,7 @@ import { lockDataDir, processRuns, takenOver } from './lock';
 import { readKept, writeWhole } from './files';
 import { isJsonObject } from './json-object';
 import { EXIT, isCommand, overview, parseCommand, usageError, help, type CommandName } from './cli-usage';
+import { loadProject } from './project';
 import { provideLocalOperator, provideLocalSecrets } from './secrets';
 import { EMULATOR_HEADER, VERSION } from './signature';
 import type { EmulatorOptions } from './server';
@@ -222,7 +223,6 @@ function emulatorOptions(command: CommandName, values: EmulatorValues): Emulator
 
 /** Starts the emulator in this process until SIGINT or SIGTERM; answers its URL. */
 async function serve(options: EmulatorOptions): Promise<string> {
-  provideLocalSecrets(options.dataDir);
   // loaded here, not at the top: invoke, trigger, clock and --help then start in a tenth of the time
   const [{ startEmulator }, { SERVICES }] = await Promise.all([import('./server'), import('./services')]);
   const running = await startEmulator(options, SERVICES);
@@ -353,7 +353,8 @@ async function start(args: string[]): Promise<void> {
     process.stderr.write(`rukou: the demo is being seeded into ${options.dataDir} by \`rukou start\` (process ${demo.pid}): wait for it, or stop it (Ctrl-C) and start again\n`);
     process.exit(EXIT.refused);
   }
-  // a port taken is said before anything is written or a minute of seeding, not after it
+  // a project the emulator refuses (a config.json, a timeout), and a port taken, are said before anything is written or a minute of seeding, not after it
+  loadProject(options.projectRoot);
   await portFree(options.port);
   // held while this deletes or writes anything there; the seeder's emulator, then this one's, take it in turn
   const lock = lockDataDir(options.dataDir);

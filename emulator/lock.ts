@@ -58,6 +58,13 @@ export interface DataDirLock {
   readonly tookOverFrom?: number;
   /** Deletes the lock file if it is still this process's; once only. */
   release(): void;
+  /**
+   * Releases the lock of a start that is refused, after deleting what was added to the directory
+   * since it was taken: each entry it did not hold then, and the directory itself (with any parent
+   * made for it) when it was made for the lock. So the next start finds the directory as it was:
+   * a clock.json left by a refused start had refused a `--clock` in the past.
+   */
+  abandon(): void;
 }
 
 function readHolder(file: string): LockHolder | undefined {
@@ -81,7 +88,8 @@ function readHolder(file: string): LockHolder | undefined {
  * @throws DataDirInUse when a running process holds it
  */
 export function lockDataDir(dataDir: string): DataDirLock {
-  fs.mkdirSync(dataDir, { recursive: true });
+  const made = fs.mkdirSync(dataDir, { recursive: true });
+  const found = new Set(fs.readdirSync(dataDir));
   const file = path.join(dataDir, LOCK_FILE);
   const mine: LockHolder = { pid: process.pid, since: new Date().toISOString() };
   let tookOverFrom: number | undefined;
@@ -105,5 +113,26 @@ export function lockDataDir(dataDir: string): DataDirLock {
     if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
   };
   process.on('exit', release);
-  return { tookOverFrom, release };
+  const abandon = (): void => {
+    // before the release: while the lock is held, no other emulator writes here
+    for (const entry of fs.readdirSync(dataDir)) if (entry !== LOCK_FILE && !found.has(entry)) fs.rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+    release();
+    if (made !== undefined) removeEmptyUpTo(dataDir, made);
+  };
+  return { tookOverFrom, release, abandon };
+}
+
+/**
+ * Removes `dir` and its parents up to `top`, each only while it is empty: another start may have
+ * taken the directory between the release of the lock and this.
+ */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (let current = dir; ; current = path.dirname(current)) {
+    try {
+      fs.rmdirSync(current);
+    } catch {
+      return;
+    }
+    if (current === top) return;
+  }
 }

@@ -2,15 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { declaredFunctions, DEFAULT_MEMORY_MB, MEMORY_SIZES } from './cloudbaserc';
 import { COLLECTION_NAME_RULE, isCollectionName } from './database/names';
+import { functionConfig, type FunctionConfig } from './function-config';
 
-/** A timer trigger as WeChat's config.json and cloudbaserc.json declare it (7-field cron, Beijing time). */
-export interface TimerTrigger {
-  name: string;
-  type: 'timer';
-  config: string;
-}
-
-export interface FunctionSpec {
+/** A function: its folder, its settings in cloudbaserc.json, and what its config.json says. */
+export interface FunctionSpec extends FunctionConfig {
   name: string;
   dir: string;
   /** seconds, from cloudbaserc.json (the cloud's default is 3 s when unset). */
@@ -18,9 +13,6 @@ export interface FunctionSpec {
   /** MB, from cloudbaserc.json (the CLI's default is 256): reported to the function, not enforced. */
   memoryMB: number;
   envVariables: Record<string, string>;
-  triggers: TimerTrigger[];
-  /** `permissions.openapi` of config.json: cloud calls the function may make. */
-  openapi: string[];
 }
 
 export interface IndexSpec {
@@ -148,10 +140,7 @@ export function loadProject(root: string): Project {
     for (const name of fs.readdirSync(functionRoot).sort()) {
       const dir = path.join(functionRoot, name);
       if (!fs.statSync(dir).isDirectory() || !fs.existsSync(path.join(dir, 'package.json'))) continue;
-      const config = readJson<{ permissions?: { openapi?: string[] }; triggers?: TimerTrigger[] }>(
-        path.join(dir, 'config.json'),
-        {},
-      );
+      const configFile = path.join(dir, 'config.json');
       const rcConfig = configs.get(name);
       functions.set(name, {
         name,
@@ -159,8 +148,7 @@ export function loadProject(root: string): Project {
         timeout: timeoutOf(rcFile, name, rcConfig),
         memoryMB: memoryOf(rcFile, name, rcConfig),
         envVariables: Object.fromEntries(Object.entries(rcConfig?.envVariables ?? {}).map(([k, v]) => [k, renderEnv(String(v))])),
-        triggers: (config.triggers ?? []).filter((t) => t.type === 'timer'),
-        openapi: config.permissions?.openapi ?? [],
+        ...functionConfig(configFile, readJson(configFile, {})),
       });
     }
   }

@@ -8,6 +8,7 @@ import { InvocationRegistry } from './invocations';
 import { lockDataDir, takenOver } from './lock';
 import { createLogger, type Logger } from './log';
 import { loadProject, type Project } from './project';
+import { provideLocalSecrets } from './secrets';
 import { EMULATOR_HEADER, VERSION } from './signature';
 
 /** What a service answers to one admin action: a JSON object, or raw bytes (wx.openApi's protobuf). */
@@ -78,16 +79,36 @@ export type ServiceFactory = (context: EmulatorContext) => Promise<Service> | Se
  * Starts the local CloudBase: one HTTP server on 127.0.0.1 in front of the services. The real
  * wx-server-sdk sends every call to POST /admin with an `action` field; services register the
  * actions they serve and any routes of their own. It holds its data directory's lock
- * (lock.ts) from before it reads anything there until it has closed.
+ * (lock.ts) from before it reads or writes anything there until it has closed. A start that is
+ * refused (a project it cannot run, a port taken) leaves the directory as it found it.
  *
  * @throws DataDirInUse when another running emulator holds the data directory
  */
 export async function startEmulator(options: EmulatorOptions, factories: ServiceFactory[]): Promise<Emulator> {
   const log = createLogger(options.verbose);
-  const project = loadProject(options.projectRoot);
-  if (project.functions.size === 0) log.warn(`no cloud function under ${project.functionRoot}: a function is a folder there with its package.json (the wrong --project?)`);
   const lock = lockDataDir(options.dataDir);
   if (lock.tookOverFrom !== undefined) log.info(takenOver(options.dataDir, lock.tookOverFrom));
+  try {
+    // the secrets first: the project's `{{env.X}}` are filled from them
+    provideLocalSecrets(options.dataDir);
+    const project = loadProject(options.projectRoot);
+    if (project.functions.size === 0) log.warn(`no cloud function under ${project.functionRoot}: a function is a folder there with its package.json (the wrong --project?)`);
+    const emulator = await startServer(options, project, log, factories);
+    return {
+      ...emulator,
+      async close() {
+        await emulator.close();
+        lock.release();
+      },
+    };
+  } catch (error) {
+    lock.abandon();
+    throw error;
+  }
+}
+
+/** The server and its services, started in order; a service that fails to start stops the server. */
+async function startServer(options: EmulatorOptions, project: Project, log: Logger, factories: ServiceFactory[]): Promise<Emulator> {
   let baseUrl = '';
   const started = new Map<ServiceFactory, Service>();
   const context: EmulatorContext = {
@@ -183,9 +204,6 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());
-  }).catch((error: unknown) => {
-    lock.release();
-    throw error;
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://127.0.0.1:${port}`;
@@ -200,7 +218,6 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
     }
   } catch (error) {
     server.close();
-    lock.release();
     throw error;
   }
 
@@ -211,7 +228,6 @@ export async function startEmulator(options: EmulatorOptions, factories: Service
       for (const service of [...services].reverse()) await service.close?.();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      lock.release();
     },
   };
 }

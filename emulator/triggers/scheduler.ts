@@ -1,12 +1,11 @@
-import path from 'node:path';
 import type { FiredTimer, Passage, Passed, UpcomingTimer } from '../clock/operations';
 import { BackendError } from '../errors';
 import type { EmulatorClock } from '../clock/state';
 import { clientAnswer } from '../functions/gateway';
 import type { FunctionRuntime, Outcome } from '../functions/runtime';
 import type { Logger } from '../log';
-import type { FunctionSpec, TimerTrigger } from '../project';
-import { CronError, parseCron, type Cron } from './cron';
+import type { TimerTrigger } from '../function-config';
+import type { FunctionSpec } from '../project';
 
 /** The SOURCE the cloud gives a timer invocation (getWXContext docs: wx_trigger, 云函数定时触发器调用). */
 export const TIMER_SOURCE = 'wx_trigger';
@@ -26,7 +25,6 @@ const LONGEST_WAIT_MS = 2 ** 31 - 1;
 export interface ScheduledTrigger {
   functionName: string;
   trigger: TimerTrigger;
-  cron: Cron;
 }
 
 /** The event SCF passes a timer-triggered function; Time is the scheduled instant in UTC ISO. */
@@ -38,23 +36,13 @@ export function fireTrigger(runtime: FunctionRuntime, scheduled: ScheduledTrigge
   return runtime.invoke({ name: scheduled.functionName, event: timerEvent(scheduled.trigger, time), identity: { source: TIMER_SOURCE }, timer: true });
 }
 
-/**
- * Every function's config.json timer trigger, parsed. A bad cron stops the emulator at start, like a
- * failed deploy, naming the file and the trigger; so does one with SCF's L, W or #, which the cloud
- * takes and the emulator cannot evaluate (cron.ts).
- */
+/** Every function's config.json timer trigger (function-config.ts read and checked them with the project). */
 export function scheduledTriggers(functions: Iterable<FunctionSpec>): Map<string, ScheduledTrigger> {
   const triggers = new Map<string, ScheduledTrigger>();
   for (const spec of functions) {
     // WeChat allows one trigger per function (config.json: 目前仅支持一个触发器).
     const trigger = spec.triggers[0];
-    if (!trigger) continue;
-    try {
-      triggers.set(spec.name, { functionName: spec.name, trigger, cron: parseCron(trigger.config) });
-    } catch (error) {
-      if (!(error instanceof CronError)) throw error;
-      throw new Error(`${path.join(spec.dir, 'config.json')}, trigger "${trigger.name}": ${error.message}`, { cause: error });
-    }
+    if (trigger) triggers.set(spec.name, { functionName: spec.name, trigger });
   }
   return triggers;
 }
@@ -134,7 +122,7 @@ export class Scheduler implements Passage {
   private checkRuns(until: number): void {
     let runs = 0;
     for (const [scheduled, at] of this.next) {
-      for (let instant: Date | null = new Date(at); instant && instant.getTime() <= until; instant = scheduled.cron.next(instant)) {
+      for (let instant: Date | null = new Date(at); instant && instant.getTime() <= until; instant = scheduled.trigger.cron.next(instant)) {
         if (++runs <= MOST_RUNS_PER_MOVE) continue;
         throw new BackendError(
           'TOO_MANY_TIMER_RUNS',
@@ -147,7 +135,7 @@ export class Scheduler implements Passage {
 
   /** The trigger's next instant after `after`; a schedule that never fires again (years end at 2099) leaves. */
   private moveOn(scheduled: ScheduledTrigger, after: Date): void {
-    const at = scheduled.cron.next(after);
+    const at = scheduled.trigger.cron.next(after);
     if (at) this.next.set(scheduled, at.getTime());
     else this.next.delete(scheduled);
   }

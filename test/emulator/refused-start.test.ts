@@ -1,0 +1,89 @@
+/**
+ * A start that is refused (a project the emulator cannot run, a port taken) leaves the data
+ * directory as it found it: no directory where there was none, nothing new in one that was there.
+ * So the next start is as on a fresh directory (README, "The emulator"): the clock.json a refused
+ * start had left refused the History example's `--clock` in the past.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { emulatorNow, REPO_ROOT, startEmulator, tempDir, withoutRukou } from '../helpers/emulator';
+
+interface Run {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function rukou(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'rukou.js'), ...args], { env: withoutRukou(process.env) }, (error, stdout, stderr) => {
+      resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A project of one function, `daily`, whose config.json is `config`. */
+function projectWith(config: unknown): { root: string; configFile: string } {
+  const root = tempDir('rukou-project-');
+  const dir = path.join(root, 'cloudfunctions', 'daily');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "daily", "main": "index.js"}\n');
+  fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
+  const configFile = path.join(dir, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  return { root, configFile };
+}
+
+const LAST_DAY = { triggers: [{ name: 'monthEnd', type: 'timer', config: '0 0 2 L * * *' }] };
+const DAILY = { triggers: [{ name: 'daily', type: 'timer', config: '0 0 2 * * * *' }] };
+
+test('a project it refuses leaves no data directory, and the next start takes a --clock in the past as on a fresh one', async () => {
+  const { root, configFile } = projectWith(LAST_DAY);
+  const dataDir = path.join(tempDir(), 'data');
+  const refused = await rukou(['emulator', '--port', '0', '--project', root, '--data', dataDir]);
+  expect(refused.status).toBe(1);
+  expect(refused.stderr).toContain(`${configFile}, trigger "monthEnd": invalid timer cron`);
+  expect(fs.existsSync(dataDir)).toBe(false);
+
+  fs.writeFileSync(configFile, JSON.stringify(DAILY));
+  const past = '2026-03-09T09:00:00+08:00';
+  const started = await startEmulator({ project: root, dataDir, clock: past, timers: false });
+  try {
+    expect(Math.abs((await emulatorNow(started.url)) - Date.parse(past))).toBeLessThan(60_000);
+  } finally {
+    await started.stop();
+  }
+});
+
+test('a port taken leaves nothing: no directory made for it, nothing new in one that was there (made by mktemp -d)', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = taken.address() as net.AddressInfo;
+  try {
+    const { root } = projectWith(DAILY);
+    const fresh = path.join(tempDir(), 'data', 'nested');
+    const there = tempDir();
+    fs.writeFileSync(path.join(there, 'notes.txt'), 'mine\n');
+    for (const dataDir of [fresh, there]) {
+      const run = await rukou(['emulator', '--port', String(port), '--project', root, '--data', dataDir]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`port ${port} is taken`);
+    }
+    expect(fs.existsSync(path.dirname(fresh))).toBe(false);
+    expect(fs.readdirSync(there)).toEqual(['notes.txt']);
+  } finally {
+    taken.close();
+  }
+});
+
+test('start: a project it refuses is said before anything is written or seeded', async () => {
+  const { root, configFile } = projectWith(LAST_DAY);
+  const dataDir = path.join(tempDir(), 'data');
+  const run = await rukou(['start', '--port', '0', '--project', root, '--data', dataDir]);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain(`${configFile}, trigger "monthEnd": invalid timer cron`);
+  expect(run.stdout).not.toContain('seeding');
+  expect(fs.existsSync(dataDir)).toBe(false);
+});
