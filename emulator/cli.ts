@@ -204,6 +204,21 @@ const EMULATOR_OPTIONS = {
 
 type EmulatorValues = { port?: string; data?: string; project?: string; verbose?: boolean; 'no-timers'?: boolean; clock?: string };
 
+/** The file where a folder `dir`, or one of its parents, should be (`mkdir` said only EEXIST or ENOTDIR); none usually. */
+function fileInTheWay(dir: string): string | undefined {
+  for (let at = dir; path.dirname(at) !== at; at = path.dirname(at)) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(at, { throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR: a parent is a file, found further up
+      continue;
+    }
+    if (stat) return stat.isDirectory() ? undefined : at;
+  }
+  return undefined;
+}
+
 function emulatorOptions(command: CommandName, values: EmulatorValues): EmulatorOptions {
   const port = values.port === undefined ? (envPort(command) ?? DEFAULT_PORT) : Number(values.port);
   if (!/^\d+$/.test(values.port ?? '0') || port > 65535) usageError(command, `--port must be a port number (0 to 65535), got "${values.port}"`);
@@ -214,6 +229,9 @@ function emulatorOptions(command: CommandName, values: EmulatorValues): Emulator
   const projectRoot = path.resolve(values.project ?? process.cwd());
   if (!fs.statSync(projectRoot, { throwIfNoEntry: false })?.isDirectory()) usageError(command, `--project is not a folder: ${projectRoot}`);
   const dataDir = path.resolve(values.data ?? path.join(projectRoot, '.rukou'));
+  const file = fileInTheWay(dataDir);
+  // what the disk holds, not a wrong option: refused (exit 1) as a port taken is, before anything is written
+  if (file !== undefined) throw new Error(`--data ${dataDir} is not a folder: ${file === dataDir ? 'it' : file} is a file (give --data a folder, or where to make one)`);
   const clock = values.clock === undefined ? undefined : parseInstant(values.clock);
   if (clock !== undefined && Number.isNaN(clock)) usageError(command, `--clock is not an ISO 8601 day or time with its offset: ${values.clock}`);
   const problem = clock === undefined ? undefined : startProblem(clock);

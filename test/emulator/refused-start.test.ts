@@ -16,9 +16,10 @@ interface Run {
   stderr: string;
 }
 
+/** `rukou …` to its end; one that starts instead of refusing is stopped after 20 s (and fails its test). */
 function rukou(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'rukou.js'), ...args], { env: withoutRukou(process.env) }, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(REPO_ROOT, 'bin', 'rukou.js'), ...args], { env: withoutRukou(process.env), timeout: 20_000 }, (error, stdout, stderr) => {
       resolve({ status: error ? Number(error.code) : 0, stdout, stderr });
     });
   });
@@ -86,4 +87,42 @@ test('start: a project it refuses is said before anything is written or seeded',
   expect(run.stderr).toContain(`${configFile}, trigger "monthEnd": invalid timer cron`);
   expect(run.stdout).not.toContain('seeding');
   expect(fs.existsSync(dataDir)).toBe(false);
+});
+
+describe("a config.json the cloud would not take is named, with what is wrong: exit 1, nothing written (a break-it pass: JavaScript's own errors, `(config.triggers ?? []).filter is not a function`)", () => {
+  test.each<[string, unknown, string]>([
+    ['not an object', [1], 'config.json must be a JSON object'],
+    ['null', null, 'config.json must be a JSON object'],
+    ['triggers not a list', { triggers: 'notarray' }, '"triggers" must be a list, [{"name": "myTrigger", "type": "timer", "config": "0 0 2 1 * * *"}]; it is "notarray"'],
+    ['a trigger not an object', { triggers: [null] }, 'triggers[0] must be an object'],
+    ['a trigger without a name', { triggers: [{ type: 'timer', config: '0 0 2 * * * *' }] }, '"name" must be a text'],
+    ['a trigger without config', { triggers: [{ name: 'daily', type: 'timer' }] }, 'trigger "daily": "config" must be its cron, a text of 7 fields such as "0 0 2 1 * * *"; it is missing'],
+    ['a config that is a number', { triggers: [{ name: 'daily', type: 'timer', config: 5 }] }, 'trigger "daily": "config" must be its cron, a text of 7 fields such as "0 0 2 1 * * *"; it is 5'],
+    ['a trigger of no type', { triggers: [{ name: 'daily', config: '0 0 2 * * * *' }] }, 'trigger "daily": "type" must be "timer"'],
+    ['permissions not an object', { permissions: 5 }, '"permissions" must be an object'],
+    ['openapi not a list of names', { permissions: { openapi: 'subscribeMessage.send' } }, '"permissions.openapi" must be a list of the cloud calls the function makes'],
+  ])('%s', async (_, config, problem) => {
+    const { root, configFile } = projectWith(config);
+    const dataDir = path.join(tempDir(), 'data');
+    const run = await rukou(['emulator', '--port', '0', '--project', root, '--data', dataDir]);
+    expect(run.status).toBe(1);
+    // one line, naming the file first: no stack, no JavaScript of the emulator's own
+    expect(run.stderr.startsWith(`rukou emulator: ${configFile}`)).toBe(true);
+    expect(run.stderr).toContain(problem);
+    expect(run.stderr.split('\n')).toHaveLength(2);
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+});
+
+test('--data naming a file, or a path under one, is refused naming it: exit 1, nothing written (a break-it pass: EEXIST: file already exists, mkdir …)', async () => {
+  const { root } = projectWith(DAILY);
+  const file = path.join(tempDir(), 'data.txt');
+  fs.writeFileSync(file, 'mine\n');
+  for (const [command, dataDir] of [['emulator', file], ['emulator', path.join(file, 'under')], ['start', file]]) {
+    const run = await rukou([command, '--port', '0', '--project', root, '--data', dataDir]);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`rukou ${command}: --data ${dataDir} is not a folder: ${dataDir === file ? 'it' : file} is a file (give --data a folder, or where to make one)\n`);
+  }
+  expect(fs.readFileSync(file, 'utf8')).toBe('mine\n');
+  expect(fs.readdirSync(path.dirname(file))).toEqual(['data.txt']);
 });
