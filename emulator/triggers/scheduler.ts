@@ -39,11 +39,7 @@ export function fireTrigger(runtime: FunctionRuntime, scheduled: ScheduledTrigge
 /** Every function's config.json timer trigger (function-config.ts read and checked them with the project). */
 export function scheduledTriggers(functions: Iterable<FunctionSpec>): Map<string, ScheduledTrigger> {
   const triggers = new Map<string, ScheduledTrigger>();
-  for (const spec of functions) {
-    // WeChat allows one trigger per function (config.json: 目前仅支持一个触发器).
-    const trigger = spec.triggers[0];
-    if (trigger) triggers.set(spec.name, { functionName: spec.name, trigger });
-  }
+  for (const spec of functions) if (spec.trigger) triggers.set(spec.name, { functionName: spec.name, trigger: spec.trigger });
   return triggers;
 }
 

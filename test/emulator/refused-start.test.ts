@@ -95,7 +95,7 @@ describe("a config.json the cloud would not take is named, with what is wrong: e
     ['null', null, 'config.json must be a JSON object'],
     ['triggers not a list', { triggers: 'notarray' }, '"triggers" must be a list, [{"name": "myTrigger", "type": "timer", "config": "0 0 2 1 * * *"}]; it is "notarray"'],
     ['a trigger not an object', { triggers: [null] }, 'triggers[0] must be an object'],
-    ['a trigger without a name', { triggers: [{ type: 'timer', config: '0 0 2 * * * *' }] }, '"name" must be a text'],
+    ['a trigger without a name', { triggers: [{ type: 'timer', config: '0 0 2 * * * *' }] }, 'triggers[0]: "name" must start with a letter'],
     ['a trigger without config', { triggers: [{ name: 'daily', type: 'timer' }] }, 'trigger "daily": "config" must be its cron, a text of 7 fields such as "0 0 2 1 * * *"; it is missing'],
     ['a config that is a number', { triggers: [{ name: 'daily', type: 'timer', config: 5 }] }, 'trigger "daily": "config" must be its cron, a text of 7 fields such as "0 0 2 1 * * *"; it is 5'],
     ['a trigger of no type', { triggers: [{ name: 'daily', config: '0 0 2 * * * *' }] }, 'trigger "daily": "type" must be "timer"'],

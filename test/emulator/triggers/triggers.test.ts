@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { FIXTURE_PROJECT, logOf, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { FIXTURE_PROJECT, logOf, MIDDAY, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 import { until } from '../../helpers/until';
 
 const run = promisify(execFile);
@@ -144,5 +144,55 @@ describe('a timer the emulator cannot evaluate', () => {
         expect(output).toContain('SCF\'s L, W and #');
       }
     }
+  });
+});
+
+describe("a trigger WeChat would not take stops the start, naming the file and what is wrong (a break-it pass: two triggers of one name started, the second never firing, and \"1 bad name!\" was taken)", () => {
+  /** A project of one function, `daily`, whose config.json holds `triggers`; what starting it said, or '' if it started. */
+  async function startWith(triggers: { name: string; config: string }[]): Promise<{ file: string; said: string }> {
+    const root = tempDir('rukou-project-');
+    const dir = path.join(root, 'cloudfunctions', 'daily');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "daily", "main": "index.js"}\n');
+    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
+    const file = path.join(dir, 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ triggers: triggers.map((trigger) => ({ ...trigger, type: 'timer' })) }));
+    try {
+      // timers on, for the clock to show each timer's next instant; none falls within the test
+      const emulator = await startEmulator({ project: root, clock: MIDDAY });
+      const { next } = (await (await fetch(`${emulator.url}/__rukou/clock`)).json()) as { next: unknown[] };
+      await emulator.stop();
+      return { file, said: `started, ${next.length} timers` };
+    } catch (error) {
+      return { file, said: (error as Error).message };
+    }
+  }
+
+  const RULE = '"name" must start with a letter and hold at most 60 letters, digits, - and _ (WeChat\'s rule for a timer\'s name)';
+
+  test.each(['1 bad name!', 'bad name', '', '-daily', '_daily', '日报', 'a'.repeat(61)])('the name %j', async (name) => {
+    const { file, said } = await startWith([{ name, config: '0 0 2 * * * *' }]);
+    expect(said).toContain(`${file}, triggers[0]: ${RULE}; it is ${JSON.stringify(name).slice(0, 60)}`);
+  });
+
+  test('two triggers of one name', async () => {
+    const { file, said } = await startWith([
+      { name: 'daily', config: '0 0 2 * * * *' },
+      { name: 'daily', config: '0 0 3 * * * *' },
+    ]);
+    expect(said).toContain(`${file}: two triggers are named "daily": WeChat takes no two timers of one function with the same name`);
+  });
+
+  test('two triggers of two names: WeChat takes one trigger a function, where only the first fired', async () => {
+    const { file, said } = await startWith([
+      { name: 'morning', config: '0 0 8 * * * *' },
+      { name: 'evening', config: '0 0 20 * * * *' },
+    ]);
+    expect(said).toContain(`${file}: "triggers" holds 2 triggers ("morning", "evening"), where WeChat takes one a function`);
+  });
+
+  test('a name of 60 characters, a letter then letters, digits, - and _, starts', async () => {
+    const { said } = await startWith([{ name: `d${'aily-_9'.repeat(8)}abc`, config: '0 0 2 * * * *' }]);
+    expect(said).toBe('started, 1 timers');
   });
 });
