@@ -41,14 +41,38 @@ export function integrationRequest(method: string, path: string, search: string,
   };
 }
 
-const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+/** An integration response HTTP cannot carry, and what in it: the function's answer fails the call. */
+export interface UnsendableResponse {
+  problem: string;
+}
 
-/** The HTTP response for a function's result (its JSON text). */
-export function integrationResponse(responseJson: string): HttpAccessResponse {
+const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
+/** A header's name is a token (RFC 9110 §5.1, §5.6.2). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header's value (RFC 9110 §5.5): tab, space, visible ASCII and the bytes 0x80–0xFF (Latin-1), never a line break. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** The body is framed by its length, the gateway's own: a function's framing would contradict it (fetch refused both at once). */
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+/**
+ * The HTTP response for a function's result (its JSON text), or what makes it one HTTP cannot
+ * carry: a status that is no final answer's, a header name that is no token, a value with a line
+ * break or a character past Latin-1. The cloud's gateway documents no answer to those; it answers
+ * a failed function 502, and so does the emulator, saying what is wrong.
+ */
+export function integrationResponse(responseJson: string): HttpAccessResponse | UnsendableResponse {
   const result: unknown = JSON.parse(responseJson);
   if (!isPlainObject(result) || typeof result.statusCode !== 'number') return { status: 200, headers: JSON_TYPE, body: Buffer.from(responseJson) };
+  const status = result.statusCode;
+  // 1xx are interim answers, before the final one (RFC 9110 §15.2), and no status has more than three digits
+  if (!Number.isInteger(status) || status < 200 || status > 599) return { problem: `statusCode ${status} is no HTTP status of a final answer: a whole number from 200 to 599` };
   const headers: Record<string, string> = {};
-  if (isPlainObject(result.headers)) for (const [name, value] of Object.entries(result.headers)) if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(isPlainObject(result.headers) ? result.headers : {})) {
+    if (typeof value !== 'string') continue;
+    if (!TOKEN.test(name)) return { problem: `the header name ${JSON.stringify(name)} is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)` };
+    if (!FIELD_VALUE.test(value)) return { problem: `the header ${name} has a character HTTP cannot carry in a value: ${JSON.stringify(value)} (tab, space, printable ASCII and Latin-1; no line break)` };
+    if (!FRAMING.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+  }
   const body = typeof result.body === 'string' ? result.body : result.body === undefined ? '' : JSON.stringify(result.body);
-  return { status: result.statusCode, headers, body: result.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body) };
+  return { status, headers, body: result.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body) };
 }

@@ -5,7 +5,9 @@
  * says, any other result as JSON; a function that fails is 502, one that does not exist 404.
  */
 import { createHash } from 'node:crypto';
-import { FIXTURE_PROJECT, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURE_PROJECT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
 
 const TOKEN = 'http-access-test-token';
 let fixture: RunningEmulator;
@@ -88,4 +90,60 @@ test('the dashboard serves nothing outside its folder, and says what it does not
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ code: 'NOT_FOUND', message: expect.any(String) });
   }
+});
+
+describe('an integration response HTTP cannot carry is a failed function: 502 FUNCTIONS_EXECUTE_FAIL, saying what is wrong (a break-it pass: 500 SYS_ERR with Node\'s TypeError [ERR_INVALID_HTTP_TOKEN])', () => {
+  let echo: RunningEmulator;
+
+  /** What `/http/answer` answers when its function answers `response` (the function answers the body it is sent). */
+  const answered = (response: unknown): Promise<Response> => fetch(`${echo.url}/http/answer`, { method: 'POST', body: JSON.stringify(response) });
+
+  beforeAll(async () => {
+    const root = tempDir('rukou-project-');
+    const dir = path.join(root, 'cloudfunctions', 'answer');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "answer", "main": "index.js"}\n');
+    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async (event) => JSON.parse(event.body);\n');
+    echo = await startEmulator({ project: root, timers: false });
+  });
+
+  afterAll(async () => {
+    await echo?.stop();
+  });
+
+  test.each<[string, unknown, string]>([
+    ['a header name with a space', { statusCode: 200, headers: { 'x-good': 'yes', 'bad name': 'x' }, body: 'hi' }, 'the header name "bad name" is not an HTTP token'],
+    ['an empty header name', { statusCode: 200, headers: { '': 'x' }, body: 'hi' }, 'the header name "" is not an HTTP token'],
+    ['a header value with a newline', { statusCode: 200, headers: { 'x-good': 'yes', 'x-a': 'a\nb' }, body: 'hi' }, 'the header x-a has a character HTTP cannot carry in a value: "a\\nb"'],
+    ['a header value of Chinese', { statusCode: 200, headers: { 'x-a': '你好' }, body: 'hi' }, 'the header x-a has a character HTTP cannot carry in a value: "你好"'],
+    ['status 42', { statusCode: 42, body: 'hi' }, 'statusCode 42 is no HTTP status of a final answer: a whole number from 200 to 599'],
+    ['status 999', { statusCode: 999, body: 'hi' }, 'statusCode 999 is no HTTP status'],
+    ['status 100, an interim answer', { statusCode: 100, body: 'hi' }, 'statusCode 100 is no HTTP status'],
+    ['status 200.5', { statusCode: 200.5, body: 'hi' }, 'statusCode 200.5 is no HTTP status'],
+  ])('%s', async (_, response, problem) => {
+    const refused = await answered(response);
+    expect(refused.status).toBe(502);
+    expect(refused.headers.get('x-good')).toBeNull();
+    const { code, message } = (await refused.json()) as { code: string; message: string };
+    expect(code).toBe('FUNCTIONS_EXECUTE_FAIL');
+    expect(message).toContain(`the function "answer" answered an integration response HTTP cannot carry: ${problem}`);
+    expect(message).not.toMatch(/ERR_|TypeError|RangeError/);
+  });
+
+  test('the emulator serves on: a response it can carry is answered as it says, a Latin-1 header value included', async () => {
+    const response = await answered({ statusCode: 201, headers: { 'X-Made': 'café' }, body: 'made' });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-made')).toBe('café');
+    expect(await response.text()).toBe('made');
+  });
+
+  test("the body's framing is the emulator's: a function's transfer-encoding or content-length is not sent on (fetch refused both at once)", async () => {
+    for (const headers of [{ 'transfer-encoding': 'chunked' }, { 'content-length': '1' }]) {
+      const response = await answered({ statusCode: 200, headers: { 'content-type': 'text/plain', ...headers }, body: 'hello' });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('transfer-encoding')).toBeNull();
+      expect(response.headers.get('content-length')).toBe('5');
+      expect(await response.text()).toBe('hello');
+    }
+  });
 });
