@@ -23,7 +23,7 @@ const EXAMPLE_TRIGGER = '{"name": "myTrigger", "type": "timer", "config": "0 0 2
  * A timer's name as that page has it: "最大支持 60 个字符，支持 a-z, A-Z, 0-9, - 和 _。必须以字母开头"
  * (at most 60 characters of those, starting with a letter).
  */
-const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
+export const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
 
 /** A value as a refusal shows it: its JSON, cut short (a config.json may hold anything). */
 function shown(value: unknown): string {

@@ -153,10 +153,12 @@ async function build() {
       worker: path.join(root, 'emulator', 'functions', 'worker.ts'),
       // the cloud's cron as the emulator's timers read it, and its collection names as its database
       // takes them, for the deploy's checks (scripts/deploy/checks.js); cloudbaserc.json's functions
-      // as it reads them and the memory sizes it takes, for the deploy's plan and checks
+      // as it reads them and the memory sizes it takes, for the deploy's plan and checks; a trigger's
+      // name as it takes one
       cron: path.join(root, 'emulator', 'triggers', 'cron.ts'),
       'collection-names': path.join(root, 'emulator', 'database', 'names.ts'),
       cloudbaserc: path.join(root, 'emulator', 'cloudbaserc.ts'),
+      'function-config': path.join(root, 'emulator', 'function-config.ts'),
     },
     outdir: path.join(root, 'dist'),
     format: 'cjs',

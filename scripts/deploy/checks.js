@@ -3,18 +3,18 @@
 // sentence that names the file and the fix. Offline: the plan is all it reads.
 const { functionOptions } = require('../build');
 const path = require('node:path');
-// the emulator's parser, collection-name rule and memory sizes, built into dist/ by npm run build, which npm run deploy runs first
+// the emulator's parser, collection-name rule, memory sizes and trigger names, built into dist/ by npm run build, which npm run deploy runs first
 /** @type {typeof import('../../emulator/triggers/cron')} */
 const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
 /** @type {typeof import('../../emulator/database/names')} */
 const { COLLECTION_NAME_RULE, isCollectionName } = require(path.join(__dirname, '..', '..', 'dist', 'collection-names'));
 /** @type {typeof import('../../emulator/cloudbaserc')} */
 const { MEMORY_SIZES } = require(path.join(__dirname, '..', '..', 'dist', 'cloudbaserc'));
+/** @type {typeof import('../../emulator/function-config')} */
+const { TRIGGER_NAME } = require(path.join(__dirname, '..', '..', 'dist', 'function-config'));
 
 /** @typedef {import('./plan').Plan} Plan @typedef {import('./plan').FunctionPlan} FunctionPlan @typedef {import('./plan').Trigger} Trigger */
 
-/** A trigger's name: a letter, then up to 59 letters, digits, `_` or `-`. */
-const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,59}$/;
 /**
  * Indexes a collection takes: WeChat's resource quota page says 20 ("Maximum number of indexes in
  * a single collection in the database: 20"), the CloudBase FAQ 100; the fewer holds for both.

@@ -10,7 +10,7 @@ import { REPO_ROOT, tempDir } from '../helpers/emulator';
 /** @param withScripts also scripts/, the emulator's modules the build wrote for them (cron parser, collection-name rule, cloudbaserc.json reading) and a link to node_modules, for running scripts/deploy.js there */
 export function copyProject(withScripts = false): string {
   const root = tempDir('rukou-deploy-');
-  for (const item of ['cloudbaserc.json', 'package.json', 'package-lock.json', 'database', 'cloudfunctions', 'miniprogram/tracking.ts', ...(withScripts ? ['scripts', 'dist/cron.js', 'dist/collection-names.js', 'dist/cloudbaserc.js'] : [])]) {
+  for (const item of ['cloudbaserc.json', 'package.json', 'package-lock.json', 'database', 'cloudfunctions', 'miniprogram/tracking.ts', ...(withScripts ? ['scripts', 'dist/cron.js', 'dist/collection-names.js', 'dist/cloudbaserc.js', 'dist/function-config.js'] : [])]) {
     fs.cpSync(path.join(REPO_ROOT, item), path.join(root, item), { recursive: true });
   }
   if (withScripts) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(root, 'node_modules'), 'dir');
