@@ -5,9 +5,7 @@
  * says, any other result as JSON; a function that fails is 502, one that does not exist 404.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { FIXTURE_PROJECT, startEmulator, tempDir, type RunningEmulator } from '../helpers/emulator';
+import { FIXTURE_PROJECT, projectOf, startEmulator, type RunningEmulator } from '../helpers/emulator';
 
 const TOKEN = 'http-access-test-token';
 let fixture: RunningEmulator;
@@ -99,11 +97,7 @@ describe('an integration response HTTP cannot carry is a failed function: 502 FU
   const answered = (response: unknown): Promise<Response> => fetch(`${echo.url}/http/answer`, { method: 'POST', body: JSON.stringify(response) });
 
   beforeAll(async () => {
-    const root = tempDir('rukou-project-');
-    const dir = path.join(root, 'cloudfunctions', 'answer');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "answer", "main": "index.js"}\n');
-    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async (event) => JSON.parse(event.body);\n');
+    const root = projectOf({ answer: { code: 'exports.main = async (event) => JSON.parse(event.body);\n' } });
     echo = await startEmulator({ project: root, timers: false });
   });
 

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { emulatorNow, REPO_ROOT, startEmulator, tempDir, withoutRukou } from '../helpers/emulator';
+import { emulatorNow, projectOf, REPO_ROOT, startEmulator, tempDir, withoutRukou } from '../helpers/emulator';
 
 interface Run {
   status: number;
@@ -27,14 +27,8 @@ function rukou(args: string[]): Promise<Run> {
 
 /** A project of one function, `daily`, whose config.json is `config`. */
 function projectWith(config: unknown): { root: string; configFile: string } {
-  const root = tempDir('rukou-project-');
-  const dir = path.join(root, 'cloudfunctions', 'daily');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "daily", "main": "index.js"}\n');
-  fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
-  const configFile = path.join(dir, 'config.json');
-  fs.writeFileSync(configFile, JSON.stringify(config));
-  return { root, configFile };
+  const root = projectOf({ daily: { code: 'exports.main = async () => 1;\n', config } });
+  return { root, configFile: path.join(root, 'cloudfunctions', 'daily', 'config.json') };
 }
 
 const LAST_DAY = { triggers: [{ name: 'monthEnd', type: 'timer', config: '0 0 2 L * * *' }] };

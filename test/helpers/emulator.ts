@@ -42,6 +42,24 @@ export function tempDir(prefix = 'rukou-test-'): string {
 }
 
 /**
+ * A project on disk of the given functions (folder name → its index.js, and its config.json when
+ * given), with its cloudbaserc.json when given: what a suite starts the emulator on to see how it
+ * reads a project. Answers its root.
+ */
+export function projectOf(functions: Record<string, { code: string; config?: unknown }>, cloudbaserc?: Record<string, unknown>): string {
+  const root = tempDir('rukou-project-');
+  for (const [name, { code, config }] of Object.entries(functions)) {
+    const dir = path.join(root, 'cloudfunctions', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), `{"name": "${name}", "main": "index.js"}\n`);
+    fs.writeFileSync(path.join(dir, 'index.js'), code);
+    if (config !== undefined) fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
+  }
+  if (cloudbaserc) fs.writeFileSync(path.join(root, 'cloudbaserc.json'), JSON.stringify(cloudbaserc));
+  return root;
+}
+
+/**
  * The machine's environment but its RUKOU_* variables: an emulator a suite or a bench starts fills
  * cloudbaserc.json's `{{env.X}}` from what the suite gives it, not from the shell it was run from
  * (RUKOU_BACKFILL_SECONDS=0 left there failed the rollup bench).

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { invokeAs, startEmulator, tempDir, type RunningEmulator } from '../../helpers/emulator';
+import { invokeAs, projectOf, startEmulator, type RunningEmulator } from '../../helpers/emulator';
 
 /** A function that answers the settings it runs with: its context's time and memory limits, and the variables SETTING_A to C. */
 const ANSWERS_SETTINGS = `exports.main = async (event, context) => ({
@@ -18,14 +18,7 @@ const ANSWERS_SETTINGS = `exports.main = async (event, context) => ({
 
 /** A project of the functions `names`, each answering its settings, with this cloudbaserc.json (beside its envId and functionRoot). */
 function project(rc: Record<string, unknown>, names: string[]): string {
-  const root = tempDir('rukou-project-');
-  for (const name of names) {
-    fs.mkdirSync(path.join(root, 'cloudfunctions', name), { recursive: true });
-    fs.writeFileSync(path.join(root, 'cloudfunctions', name, 'package.json'), `{"name": "${name}", "main": "index.js"}\n`);
-    fs.writeFileSync(path.join(root, 'cloudfunctions', name, 'index.js'), ANSWERS_SETTINGS);
-  }
-  fs.writeFileSync(path.join(root, 'cloudbaserc.json'), JSON.stringify({ envId: 'rukou-settings', functionRoot: './cloudfunctions', ...rc }));
-  return root;
+  return projectOf(Object.fromEntries(names.map((name) => [name, { code: ANSWERS_SETTINGS }])), { envId: 'rukou-settings', functionRoot: './cloudfunctions', ...rc });
 }
 
 /** Why the emulator refused to start on a project of one function `long`, declared with `config` (and `rc` beside it, or over it). */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import cloud from 'wx-server-sdk';
-import { FIXTURE_PROJECT, logOf, MIDDAY, REPO_ROOT, startEmulator, tempDir, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
+import { FIXTURE_PROJECT, logOf, MIDDAY, projectOf, REPO_ROOT, startEmulator, useEmulatorFromThisProcess, type RunningEmulator } from '../../helpers/emulator';
 import { until } from '../../helpers/until';
 
 const run = promisify(execFile);
@@ -126,11 +126,8 @@ describe('the ticking clock', () => {
 
 describe('a timer the emulator cannot evaluate', () => {
   test('SCF\'s L, W and # stop the start, naming the function\'s config.json and the trigger, with or without --no-timers', async () => {
-    const root = tempDir('rukou-project-');
+    const root = projectOf({ monthEnd: { code: 'exports.main = async () => 1;\n' } });
     const dir = path.join(root, 'cloudfunctions', 'monthEnd');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "monthEnd", "main": "index.js"}\n');
-    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
     for (const config of ['0 0 2 L * * *', '0 0 2 15W * * *', '0 0 2 ? * 5#3 *']) {
       fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ triggers: [{ name: 'lastDay', type: 'timer', config }] }));
       for (const timers of [true, false]) {
@@ -150,13 +147,8 @@ describe('a timer the emulator cannot evaluate', () => {
 describe("a trigger WeChat would not take stops the start, naming the file and what is wrong (a break-it pass: two triggers of one name started, the second never firing, and \"1 bad name!\" was taken)", () => {
   /** A project of one function, `daily`, whose config.json holds `triggers`; what starting it said, or '' if it started. */
   async function startWith(triggers: { name: string; config: string }[]): Promise<{ file: string; said: string }> {
-    const root = tempDir('rukou-project-');
-    const dir = path.join(root, 'cloudfunctions', 'daily');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"name": "daily", "main": "index.js"}\n');
-    fs.writeFileSync(path.join(dir, 'index.js'), 'exports.main = async () => 1;\n');
-    const file = path.join(dir, 'config.json');
-    fs.writeFileSync(file, JSON.stringify({ triggers: triggers.map((trigger) => ({ ...trigger, type: 'timer' })) }));
+    const root = projectOf({ daily: { code: 'exports.main = async () => 1;\n', config: { triggers: triggers.map((trigger) => ({ ...trigger, type: 'timer' })) } } });
+    const file = path.join(root, 'cloudfunctions', 'daily', 'config.json');
     try {
       // timers on, for the clock to show each timer's next instant; none falls within the test
       const emulator = await startEmulator({ project: root, clock: MIDDAY });
