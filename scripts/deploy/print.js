@@ -25,7 +25,7 @@ function planLines(plan, { files, variables }) {
   lines.push('', 'functions (cloudbaserc.json, sent with @cloudbase/cli: tcb fn deploy --all --force):');
   for (const fn of plan.functions) {
     const { runtime, memorySize, timeout } = fn.declared;
-    lines.push(`  ${fn.name}: ${runtime}, ${memorySize} MB, timeout ${timeout} s, index.js ${fn.bundle ? `${Math.round(fn.bundle.bytes / 1024)} KB` : 'not built'}`);
+    lines.push(`  ${fn.name}: ${runtime ?? 'no runtime'}, ${memorySize === undefined ? 'no memorySize' : `${memorySize} MB`}, ${timeout === undefined ? 'no timeout' : `timeout ${timeout} s`}, index.js ${fn.bundle ? `${Math.round(fn.bundle.bytes / 1024)} KB` : 'not built'}`);
     lines.push(`    environment: ${fn.variables.length === 0 ? 'none' : fn.variables.map((name) => `${name} (${isSet(name) ? 'set' : 'not set'})`).join(', ')}`);
     lines.push(`    triggers: ${fn.triggers.length === 0 ? 'none' : fn.triggers.map(timer).join(', ')}`);
     const permissions = fn.config?.permissions?.openapi;

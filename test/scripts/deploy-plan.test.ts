@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { planProblems } from '../../scripts/deploy/checks';
 import { readPlan } from '../../scripts/deploy/plan';
+import { planLines } from '../../scripts/deploy/print';
 import { REPO_ROOT } from '../helpers/emulator';
 import { copyProject, editJson, type Cloudbaserc, type Collections, type FunctionConfig, type FunctionPackage } from './project-copy';
 
@@ -71,6 +72,12 @@ describe('cloudbaserc.json', () => {
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').memorySize = 300)))).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
     // a number, as the emulator takes it (a string starts no emulator)
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => ((declared(rc, 'track') as { memorySize?: unknown }).memorySize = '256')))).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
+    // none at all is the CLI's 256, but the deploy asks for it written out, as it asks for the runtime and timeout; the plan says it is missing, not "undefined MB"
+    const root = copyProject();
+    editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => delete (declared(rc, 'track') as { memorySize?: unknown }).memorySize);
+    const plan = readPlan(root);
+    expect(planProblems(plan)).toEqual(['track: set memorySize in cloudbaserc.json to 128, 256, 512, 1024, 2048 MB']);
+    expect(planLines(plan, { files: [], variables: [] }).find((line) => line.startsWith('  track:'))).toMatch(/^ {2}track: Nodejs18\.15, no memorySize, timeout \d+ s,/);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Nodejs16.13')))).toEqual(['track: runtime Nodejs16.13 is older than node18, which scripts/build.js bundles for']);
     expect(problemsAfter((root) => editJson<Cloudbaserc>(root, 'cloudbaserc.json', (rc) => (declared(rc, 'track').runtime = 'Python3.9')))).toEqual(['track: runtime Python3.9 is not one of CloudBase\'s Node.js runtimes (Nodejs18.15)']);
   });
