@@ -6,6 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isPlainObject } from '../database/values';
+import { EMULATOR_HEADER } from '../signature';
 
 export interface HttpAccessEvent {
   path: string;
@@ -51,8 +52,12 @@ const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A header's value (RFC 9110 §5.5): tab, space, visible ASCII and the bytes 0x80–0xFF (Latin-1), never a line break. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** The body is framed by its length, the gateway's own: a function's framing would contradict it (fetch refused both at once). */
-const FRAMING = new Set(['content-length', 'transfer-encoding']);
+/**
+ * Headers that are the gateway's own, never a function's: the body's framing, by its length (a
+ * function's would contradict it: fetch refused both at once), and the emulator's signature,
+ * which tells the CLI it speaks to an emulator.
+ */
+const GATEWAYS = new Set(['content-length', 'transfer-encoding', EMULATOR_HEADER]);
 
 /**
  * The HTTP response for a function's result (its JSON text), or what makes it one HTTP cannot
@@ -71,7 +76,7 @@ export function integrationResponse(responseJson: string): HttpAccessResponse | 
     if (typeof value !== 'string') continue;
     if (!TOKEN.test(name)) return { problem: `the header name ${JSON.stringify(name)} is not an HTTP token (letters, digits and !#$%&'*+-.^_\`|~)` };
     if (!FIELD_VALUE.test(value)) return { problem: `the header ${name} has a character HTTP cannot carry in a value: ${JSON.stringify(value)} (tab, space, printable ASCII and Latin-1; no line break)` };
-    if (!FRAMING.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+    if (!GATEWAYS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
   }
   const body = typeof result.body === 'string' ? result.body : result.body === undefined ? '' : JSON.stringify(result.body);
   return { status, headers, body: result.isBase64Encoded === true ? Buffer.from(body, 'base64') : Buffer.from(body) };

@@ -5,7 +5,9 @@
  * says, any other result as JSON; a function that fails is 502, one that does not exist 404.
  */
 import { createHash } from 'node:crypto';
-import { FIXTURE_PROJECT, projectOf, startEmulator, type RunningEmulator } from '../helpers/emulator';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FIXTURE_PROJECT, projectOf, REPO_ROOT, startEmulator, type RunningEmulator } from '../helpers/emulator';
 
 const TOKEN = 'http-access-test-token';
 let fixture: RunningEmulator;
@@ -139,5 +141,11 @@ describe('an integration response HTTP cannot carry is a failed function: 502 FU
       expect(response.headers.get('content-length')).toBe('5');
       expect(await response.text()).toBe('hello');
     }
+  });
+
+  test("the emulator's signature is its own: a function's x-rukou-emulator is not sent on (a break-it pass: it replaced the emulator's)", async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const response = await answered({ statusCode: 200, headers: { 'x-rukou-emulator': 'fake' }, body: 'hi' });
+    expect(response.headers.get('x-rukou-emulator')).toBe(version);
   });
 });
