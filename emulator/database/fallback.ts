@@ -872,9 +872,19 @@ function groupRefusal(spec: unknown): string | undefined {
   return Object.hasOwn(spec, '_id') ? undefined : 'a group specification must include an _id';
 }
 
-/** $project and $addFields (ProjectionSpecValidator, 4.0): at least one field. */
-const noFields = (stage: string, spec: unknown): string | undefined =>
-  isPlainObject(spec) && Object.keys(spec).length === 0 ? `Invalid ${stage} :: caused by :: specification must have at least one field` : undefined;
+/** $project and $addFields (ProjectionSpecValidator, 4.0): at least one field, each a field path the server's FieldPath takes. */
+function fieldsRefusal(stage: string, spec: unknown): string | undefined {
+  if (!isPlainObject(spec)) return undefined;
+  if (Object.keys(spec).length === 0) return `Invalid ${stage} :: caused by :: specification must have at least one field`;
+  for (const name of Object.keys(spec)) {
+    try {
+      fieldPathOf(name);
+    } catch (error) {
+      return `Invalid ${stage} :: caused by :: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
 
 /**
  * What MongoDB checks of a stage's specification before it runs, in its words, where mingo read
@@ -885,8 +895,8 @@ const noFields = (stage: string, spec: unknown): string | undefined =>
 const SPEC_CHECKS: Record<string, (spec: unknown) => string | undefined> = {
   $replaceRoot: (spec) =>
     !isPlainObject(spec) ? `expected an object as specification for $replaceRoot stage, got ${typeName(spec)}` : !Object.hasOwn(spec, 'newRoot') ? 'no newRoot specified for the $replaceRoot stage' : undefined,
-  $addFields: (spec) => (isPlainObject(spec) ? noFields('$addFields', spec) : `$addFields specification stage must be an object, got ${typeName(spec)}`),
-  $project: (spec) => noFields('$project', spec),
+  $addFields: (spec) => (isPlainObject(spec) ? fieldsRefusal('$addFields', spec) : `$addFields specification stage must be an object, got ${typeName(spec)}`),
+  $project: (spec) => fieldsRefusal('$project', spec),
   $group: groupRefusal,
   $lookup: (spec) => (isPlainObject(spec) ? undefined : `the $lookup specification must be an Object, but found ${typeName(spec)}`),
   $graphLookup: (spec) => (isPlainObject(spec) ? undefined : `Argument to $graphLookup stage must be an object, but found type: ${typeName(spec)}`),

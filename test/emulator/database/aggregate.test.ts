@@ -185,6 +185,10 @@ it('refuses a $group, $project or $addFields MongoDB 4.0 refuses, whether compil
   await refused({ $group: { c: { $sum: 1 } } }, 'a group specification must include an _id');
   await refused({ $project: {} }, 'Invalid $project :: caused by :: specification must have at least one field');
   await refused({ $addFields: {} }, 'Invalid $addFields :: caused by :: specification must have at least one field');
+  // each field a path the server's FieldPath takes (a break-it pass: "$bad" and "" were added, "a..b" projected)
+  await refused({ $addFields: { $bad: 1 } }, "FieldPath field names may not start with '$'");
+  await refused({ $addFields: { '': 1 } }, 'FieldPath cannot be constructed with empty string');
+  await refused({ $project: { 'a..b': 1 } }, 'FieldPath field names may not be empty strings');
   const { list } = await db.collection('events').aggregate().group({ _id: null, c: $().sum(1) }).end();
   expect(list).toEqual([{ _id: null, c: expect.any(Number) }]);
 });
