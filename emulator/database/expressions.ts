@@ -184,6 +184,8 @@ const OPERATORS: Record<string, OperatorCompiler> = {
   },
 
   $size(args, context) {
+    // a list of other than one argument is the server's error, the fallback's to give
+    if (Array.isArray(args) && args.length !== 1) return null;
     const compiled = compileExpression(theArgument(args), context);
     return compiled && ((root, scope) => sizeOf(compiled(root, scope)));
   },

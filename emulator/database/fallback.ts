@@ -67,6 +67,7 @@ import {
   sortKeep,
   sortKeys,
   theArgument,
+  onlyArgument,
   truthy,
   typeName,
   withField,
@@ -422,7 +423,7 @@ const EXPRESSIONS: Record<string, ExpressionOperator> = {
     }
     return kept;
   },
-  $size: (obj, args, options) => sizeOf(evalExpr(obj, theArgument(args), options)),
+  $size: (obj, args, options) => sizeOf(evalExpr(obj, theArgument(onlyArgument('$size', args)), options)),
   $in: (obj, args, options) => {
     const [value, array] = pair(obj, args, options, '$in');
     return inArray(value, array);

@@ -258,6 +258,15 @@ export function typeName(value: unknown): string {
 export const theArgument = (args: unknown): unknown => (Array.isArray(args) && args.length === 1 ? args[0] : args);
 
 /**
+ * The argument of an operator of exactly one (the server's ExpressionFixedArity): a list of one is
+ * it, a list of another length the server's error, not a literal array (`{$size: ['$a', 1]}`).
+ */
+export function onlyArgument(name: string, args: unknown): unknown {
+  if (Array.isArray(args) && args.length !== 1) throw new Error(`Expression ${name} takes exactly 1 arguments. ${args.length} were passed in.`);
+  return args;
+}
+
+/**
  * $size: the length of an array, and an error for anything else, a missing field and null
  * included ("If the argument for $size is missing or does not resolve to an array, $size errors",
  * https://www.mongodb.com/docs/manual/reference/operator/aggregation/size/). The text is the server's.

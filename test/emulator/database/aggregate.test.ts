@@ -193,6 +193,14 @@ it('refuses a $group, $project or $addFields MongoDB 4.0 refuses, whether compil
   expect(list).toEqual([{ _id: null, c: expect.any(Number) }]);
 });
 
+it('refuses a $size of other than one argument, as the server does, not reading the list as an array (a break-it pass: ["$arr", 1, 2] answered 3)', async () => {
+  for (const [args, n] of [[['$items', 1, 2], 3], [['$items', '$items'], 2], [[], 0]] as const) {
+    await expect(db.collection('events').aggregate().match({ _id: 'e1' }).project({ n: $().size(args as never) }).end()).rejects.toMatchObject({ message: expect.stringContaining(`Expression $size takes exactly 1 arguments. ${n} were passed in.`) });
+  }
+  const { list } = await db.collection('events').aggregate().match({ _id: 'e1' }).project({ _id: 0, n: $().size([[1, 2]]) }).end();
+  expect(list).toEqual([{ n: 2 }]);
+});
+
 it('refuses a $range past MongoDB\'s 100 MiB, as MongoDB does (one of 2e9 numbers took the emulator down)', async () => {
   await expect(db.collection('events').aggregate().project({ r: $().size($().range([0, 2e9])) }).end()).rejects.toMatchObject({
     message: expect.stringContaining('$range would use too much memory (32000000000 bytes) and cannot spill to disk. Memory limit: 104857600 bytes'),
