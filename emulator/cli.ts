@@ -171,7 +171,6 @@ function post(emulator: Target, route: string, body: unknown, headers: Record<st
   return request(emulator, route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-
 /** Some of what a call asked for was refused or failed: `track`'s rejected events, a channel call's failed rows (a count) or renewals (a list). */
 const refusedSome = (result: Record<string, unknown>): boolean =>
   (Array.isArray(result.rejected) && result.rejected.length > 0) || (typeof result.failed === 'number' && result.failed > 0) || (Array.isArray(result.failed) && result.failed.length > 0);

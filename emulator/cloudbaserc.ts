@@ -45,3 +45,13 @@ export function declaredFunctions<Entry = Record<string, unknown>>(rc: { functio
   const entries: unknown[] = Array.isArray(rc.functions) ? rc.functions : [];
   return entries.map((entry) => merged(merged({}, rc.functionDefaultConfig), entry) as Entry);
 }
+
+/**
+ * The names declared more than once among `functions`, each once: the CLI deploys the entries five
+ * at a time (@cloudbase/cli 2.12.10 deployAllFunction), so which entry's settings the cloud keeps
+ * would be a race. The emulator refuses to start on them and the deploy to send them.
+ */
+export function repeatedNames(functions: readonly { name: string }[]): string[] {
+  const names = functions.map((fn) => fn.name);
+  return [...new Set(names.filter((name, i) => names.indexOf(name) !== i))];
+}

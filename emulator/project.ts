@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { declaredFunctions, DEFAULT_MEMORY_MB, MEMORY_SIZES } from './cloudbaserc';
+import { declaredFunctions, DEFAULT_MEMORY_MB, MEMORY_SIZES, repeatedNames } from './cloudbaserc';
 import { COLLECTION_NAME_RULE, isCollectionName } from './database/names';
 import { functionConfig, type FunctionConfig } from './function-config';
 
@@ -129,11 +129,8 @@ export function loadProject(root: string): Project {
   const rc = readJson<{ envId?: string; functionRoot?: string; functions?: unknown; functionDefaultConfig?: unknown }>(rcFile, {});
   const functionRoot = path.resolve(root, rc.functionRoot ?? 'cloudfunctions');
   const declared = declaredFunctions<CloudbaseFunctionConfig>(rc);
-  const repeated = declared.find((f, i) => declared.findIndex((other) => other.name === f.name) !== i);
-  if (repeated) {
-    // the CLI deploys the entries five at a time: which one's settings the cloud keeps is a race
-    throw new Error(`${rcFile} declares the function ${JSON.stringify(repeated.name)} more than once, and the CLI would deploy its entries at once: keep one.`);
-  }
+  const [repeated] = repeatedNames(declared);
+  if (repeated !== undefined) throw new Error(`${rcFile} declares the function ${JSON.stringify(repeated)} more than once, and the CLI would deploy its entries at once: keep one.`);
   const configs = new Map(declared.map((f) => [f.name, f]));
   const functions = new Map<string, FunctionSpec>();
   if (fs.existsSync(functionRoot)) {

@@ -9,7 +9,7 @@ const { parseCron } = require(path.join(__dirname, '..', '..', 'dist', 'cron'));
 /** @type {typeof import('../../emulator/database/names')} */
 const { COLLECTION_NAME_RULE, isCollectionName } = require(path.join(__dirname, '..', '..', 'dist', 'collection-names'));
 /** @type {typeof import('../../emulator/cloudbaserc')} */
-const { MEMORY_SIZES } = require(path.join(__dirname, '..', '..', 'dist', 'cloudbaserc'));
+const { MEMORY_SIZES, repeatedNames } = require(path.join(__dirname, '..', '..', 'dist', 'cloudbaserc'));
 /** @type {typeof import('../../emulator/function-config')} */
 const { TRIGGER_NAME } = require(path.join(__dirname, '..', '..', 'dist', 'function-config'));
 
@@ -140,15 +140,10 @@ function collectionProblems({ name, rules, indexes }) {
   return problems;
 }
 
-/**
- * The CLI deploys cloudbaserc.json's entries five at a time (@cloudbase/cli 2.12.10 deployAllFunction):
- * two entries of one function race, and which one's settings the cloud keeps is chance.
- * @param {Plan} plan @returns {string[]} each function declared more than once, once
- */
+/** @param {Plan} plan @returns {string[]} each function declared more than once (repeatedNames says why that is a problem), once */
 function repeatedFunctionProblems(plan) {
-  const names = plan.functions.map((fn) => fn.name);
-  return [...new Set(names.filter((name, i) => names.indexOf(name) !== i))].map(
-    (name) => `cloudbaserc.json declares the function ${name} ${names.filter((n) => n === name).length} times: the CLI deploys its entries at once, and which one's settings the cloud keeps is a race; keep one entry`,
+  return repeatedNames(plan.functions).map(
+    (name) => `cloudbaserc.json declares the function ${name} ${plan.functions.filter((fn) => fn.name === name).length} times: the CLI deploys its entries at once, and which one's settings the cloud keeps is a race; keep one entry`,
   );
 }
 
